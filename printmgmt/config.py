@@ -1,0 +1,175 @@
+"""Settings read from the environment, validated before Django starts.
+
+Every reader names the variable it reads in its error, so a malformed value stops start-up with
+one line that says what is wrong and how to fix it. No Django import: the settings module and the
+start-up scripts both use this.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import zoneinfo
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from urllib.parse import urlsplit
+
+TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+FALSE_WORDS = frozenset({"0", "false", "no", "off"})
+
+# ISO 4217 minor units for the currencies sites ask for; others are given with CURRENCY_DECIMALS.
+CURRENCY_MINOR_UNITS = {
+    "EUR": 2, "USD": 2, "GBP": 2, "CHF": 2, "SEK": 2, "NOK": 2, "DKK": 2, "PLN": 2, "CZK": 2,
+    "CAD": 2, "AUD": 2, "NZD": 2, "ZAR": 2, "INR": 2, "BRL": 2, "MXN": 2, "CNY": 2, "HUF": 2,
+    "JPY": 0, "KRW": 0, "ISK": 0, "CLP": 0, "BHD": 3, "KWD": 3, "OMR": 3, "TND": 3,
+}  # fmt: skip
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names the variable and the fix."""
+
+
+@dataclass(frozen=True)
+class Env:
+    """Typed readers over an environment mapping (os.environ by default)."""
+
+    values: Mapping[str, str]
+
+    def text(self, name: str, default: str) -> str:
+        value = self.values.get(name, "").strip()
+        return value or default
+
+    def flag(self, name: str, default: bool) -> bool:
+        raw = self.values.get(name, "").strip().lower()
+        if not raw:
+            return default
+        if raw in TRUE_WORDS:
+            return True
+        if raw in FALSE_WORDS:
+            return False
+        raise ConfigError(f"{name}={raw!r} is not a boolean: use one of true/false, 1/0, yes/no.")
+
+    def integer(self, name: str, default: int, minimum: int = 0) -> int:
+        raw = self.values.get(name, "").strip()
+        if not raw:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ConfigError(f"{name}={raw!r} is not a whole number.") from None
+        if value < minimum:
+            raise ConfigError(f"{name}={value} is too small: it must be at least {minimum}.")
+        return value
+
+    def word_list(self, name: str, default: list[str]) -> list[str]:
+        raw = self.values.get(name, "").strip()
+        if not raw:
+            return default
+        return [word.strip() for word in raw.split(",") if word.strip()]
+
+    def choice(self, name: str, default: str, allowed: frozenset[str]) -> str:
+        value = self.text(name, default)
+        if value not in allowed:
+            raise ConfigError(f"{name}={value!r} is not one of: {', '.join(sorted(allowed))}.")
+        return value
+
+    def time_zone(self, name: str, default: str) -> str:
+        value = self.text(name, default)
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(
+                f"{name}={value!r} is not a known time zone: use an IANA name such as "
+                "'Europe/Amsterdam' or 'UTC'."
+            ) from None
+        return value
+
+    def currency(self, name: str, default: str) -> str:
+        value = self.text(name, default).upper()
+        if len(value) != 3 or not value.isalpha():
+            raise ConfigError(f"{name}={value!r} is not an ISO 4217 code such as EUR or USD.")
+        return value
+
+    def money(self, name: str, default: str) -> Decimal:
+        raw = self.text(name, default)
+        try:
+            value = Decimal(raw)
+        except InvalidOperation:
+            raise ConfigError(f"{name}={raw!r} is not a decimal amount such as 10.00.") from None
+        if not value.is_finite() or value < 0:
+            raise ConfigError(f"{name}={raw!r} must be a finite amount of zero or more.")
+        return value
+
+    def database_url(self, name: str, default: str) -> str:
+        value = self.text(name, default)
+        scheme = urlsplit(value).scheme
+        if scheme not in {"sqlite", "postgres", "postgresql", "pgsql"}:
+            raise ConfigError(
+                f"{name}={value!r} is not a supported database URL: use "
+                "postgresql://USER:PASSWORD@HOST:PORT/NAME or sqlite:////absolute/path.sqlite3."
+            )
+        if scheme != "sqlite" and not urlsplit(value).path.strip("/"):
+            raise ConfigError(f"{name}={value!r} names no database: add /NAME at the end.")
+        return value
+
+    def broker_url(self, name: str, default: str) -> str:
+        value = self.text(name, default)
+        scheme = urlsplit(value).scheme
+        if scheme not in {"redis", "rediss", "filesystem"}:
+            raise ConfigError(
+                f"{name}={value!r} is not a supported broker: use redis://HOST:PORT/DB, or "
+                "leave it unset for the embedded local broker."
+            )
+        if scheme.startswith("redis") and not urlsplit(value).hostname:
+            raise ConfigError(f"{name}={value!r} names no host: use redis://HOST:PORT/DB.")
+        return value
+
+
+def currency_decimals(env: Env, currency: str) -> int:
+    """Minor-unit digits of the currency: the ISO table, or CURRENCY_DECIMALS for others."""
+    known = CURRENCY_MINOR_UNITS.get(currency)
+    if known is not None and not env.values.get("CURRENCY_DECIMALS", "").strip():
+        return known
+    if known is None and not env.values.get("CURRENCY_DECIMALS", "").strip():
+        raise ConfigError(
+            f"CURRENCY={currency!r} has no known number of decimals: set CURRENCY_DECIMALS."
+        )
+    decimals = env.integer("CURRENCY_DECIMALS", 2)
+    if decimals > 4:
+        raise ConfigError(f"CURRENCY_DECIMALS={decimals} is too large: at most 4.")
+    return decimals
+
+
+def data_dir(env: Env, base_dir: Path) -> Path:
+    """The directory holding the embedded database, secret key, spool and broker files."""
+    return Path(env.text("PRINTMGMT_DATA_DIR", str(base_dir / "var"))).resolve()
+
+
+def secret_key(env: Env, data_directory: Path, debug: bool) -> str:
+    """SECRET_KEY from the environment, or one generated once and kept under the data dir.
+
+    Production (DEBUG off with a non-embedded database) must give one explicitly: a key that
+    lives next to the code is only safe on the single machine of the embedded default.
+    """
+    given = env.values.get("SECRET_KEY", "").strip()
+    if given:
+        if len(given) < 32:
+            raise ConfigError("SECRET_KEY is too short: use at least 32 random characters.")
+        return given
+    if not debug and env.values.get("DATABASE_URL", "").strip():
+        raise ConfigError(
+            "SECRET_KEY is required when DEBUG is off: generate one with "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`."
+        )
+    key_file = data_directory / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    data_directory.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(50)
+    # Written with owner-only rights: it signs sessions.
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key

@@ -1,0 +1,162 @@
+"""Django settings: everything comes from the environment, validated by printmgmt.config.
+
+With no variables set this is the embedded default: SQLite and a file-system Celery broker under
+the `var/` data directory, so one command starts a working system. Production sets DATABASE_URL
+(PostgreSQL), CELERY_BROKER_URL (Redis), SECRET_KEY and ALLOWED_HOSTS.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+from printmgmt.config import Env, currency_decimals, data_dir, secret_key
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+ENV = Env(os.environ)
+
+DATA_DIR = data_dir(ENV, BASE_DIR)
+DEBUG = ENV.flag("DEBUG", default=False)
+SECRET_KEY = secret_key(ENV, DATA_DIR, DEBUG)
+ALLOWED_HOSTS = ENV.word_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = ENV.word_list("CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "apps.core",
+    "apps.accounts",
+    "apps.printers",
+    "apps.rules",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "printmgmt.urls"
+ASGI_APPLICATION = "printmgmt.asgi.application"
+WSGI_APPLICATION = "printmgmt.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASE_URL = ENV.database_url("DATABASE_URL", f"sqlite:///{DATA_DIR / 'printmgmt.sqlite3'}")
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets the web server read while the worker writes; the timeout rides out short locks.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = ENV.text("LANGUAGE_CODE", "en-us")
+TIME_ZONE = ENV.time_zone("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = DATA_DIR / "static"
+# Found in the source folders too, so the product serves its CSS before `collectstatic` ran.
+WHITENOISE_USE_FINDERS = True
+
+# Money: one currency per site; amounts are Decimal with this many digits after the point.
+CURRENCY = ENV.currency("CURRENCY", "EUR")
+CURRENCY_DECIMALS = currency_decimals(ENV, CURRENCY)
+INITIAL_CREDIT = ENV.money("INITIAL_CREDIT", "0")
+
+# Uploaded and IPP-received documents live here, outside any web root, under generated names.
+SPOOL_DIR = Path(ENV.text("SPOOL_DIR", str(DATA_DIR / "spool"))).resolve()
+HELD_JOB_EXPIRY_HOURS = ENV.integer("HELD_JOB_EXPIRY_HOURS", 72, minimum=1)
+MAX_DOCUMENT_MB = ENV.integer("MAX_DOCUMENT_MB", 100, minimum=1)
+
+# Celery: the embedded default is a file-system broker that needs no server; a real worker
+# process still runs every task (never eager mode). Production uses Redis.
+CELERY_BROKER_URL = ENV.broker_url("CELERY_BROKER_URL", "filesystem://")
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    BROKER_DIR = DATA_DIR / "broker"
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
+        "data_folder_in": str(BROKER_DIR / "queue"),
+        "data_folder_out": str(BROKER_DIR / "queue"),
+        "processed_folder": str(BROKER_DIR / "processed"),
+        "store_processed": False,
+    }
+else:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TIME_LIMIT = 600
+CELERY_TASK_SOFT_TIME_LIMIT = 540
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    "worker-heartbeat": {"task": "apps.core.tasks.worker_heartbeat", "schedule": 60.0},
+}
+
+# Sessions and cookies: secure cookies whenever the site is served over HTTPS.
+SECURE_COOKIES = ENV.flag("SECURE_COOKIES", default=False)
+SESSION_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_SECURE = SECURE_COOKIES
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = ENV.integer("SESSION_COOKIE_AGE", 12 * 3600, minimum=60)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SECURE_COOKIES else None
+X_FRAME_OPTIONS = "DENY"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {
+        "handlers": ["console"],
+        "level": ENV.choice(
+            "LOG_LEVEL", "INFO", frozenset({"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
+        ),
+    },
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}

@@ -1,0 +1,109 @@
+"""A real Celery worker process for tests, working on the test database and the test broker.
+
+Tests that hand work to it must use the `transactional_db` fixture: the worker is another
+process and sees only committed rows.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+from printmgmt.celery import app as celery_app
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_database_url() -> str:
+    """DATABASE_URL of the database pytest-django created, for processes we start."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    return f"postgresql://{db['USER']}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+class WorkerProcess:
+    """One `celery worker` subprocess with a single solo-pool slot."""
+
+    def __init__(self, name: str, log_path: Path) -> None:
+        self.name = name
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 60.0) -> None:
+        env = dict(os.environ, DATABASE_URL=test_database_url())
+        command = [
+            sys.executable, "-m", "celery", "-A", "printmgmt", "worker",
+            "--pool=solo", "--loglevel=INFO", "--without-gossip", "--without-mingle",
+            f"--hostname={self.name}@%h",
+        ]  # fmt: skip
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+        self._wait_until_ready(timeout)
+
+    def _wait_until_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise RuntimeError(f"worker exited at start; see {self.log_path}")
+            replies = celery_app.control.ping(timeout=0.5) or []
+            if any(name.startswith(f"{self.name}@") for reply in replies for name in reply):
+                return
+        raise RuntimeError(f"worker not ready after {timeout}s; see {self.log_path}")
+
+    def kill(self) -> None:
+        """End it at once, as a crash or an OOM kill would."""
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait()
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture(scope="session")
+def celery_worker(
+    django_db_setup: None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[WorkerProcess]:
+    """A worker shared by the whole session."""
+    if not str(celery_app.conf.broker_url).startswith("redis"):
+        pytest.fail("the worker fixture needs CELERY_BROKER_URL=redis://... (`make test` sets it)")
+    worker = WorkerProcess("session", tmp_path_factory.mktemp("celery") / "worker.log")
+    worker.start()
+    yield worker
+    worker.stop()
+
+
+@pytest.fixture
+def celery_worker_factory(
+    django_db_setup: None, tmp_path: Path
+) -> Iterator[Callable[[str], WorkerProcess]]:
+    """Start extra workers (e.g. to kill one mid-task); all are stopped after the test."""
+    started: list[WorkerProcess] = []
+
+    def make(name: str) -> WorkerProcess:
+        worker = WorkerProcess(name, tmp_path / f"{name}.log")
+        started.append(worker)
+        worker.start()
+        return worker
+
+    yield make
+    for worker in started:
+        worker.stop()
