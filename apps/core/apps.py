@@ -11,3 +11,16 @@ class CoreConfig(AppConfig):
         # Loading the Celery app here makes it the current app in every process, so tasks
         # sent from the web server go to the configured broker.
         from printmgmt.celery import app  # noqa: F401
+
+        ensure_local_broker_folders()
+
+
+def ensure_local_broker_folders() -> None:
+    """The embedded file-system broker needs its folders before any process sends or reads."""
+    from pathlib import Path
+
+    from django.conf import settings
+
+    if settings.CELERY_BROKER_URL.startswith("filesystem://"):
+        for key in ("data_folder_in", "processed_folder"):
+            Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS[key]).mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Set everything up and run the product on the embedded default (SQLite, local broker):
+# system packages, virtual environment, migrations, demo users, then the web server (uvicorn,
+# ASGI), a Celery worker and Celery beat. Ctrl-C stops everything it started; data is kept in
+# var/ (or PRINTMGMT_DATA_DIR) for the next run.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+
+HOST="${HOST:-127.0.0.1}"
+PORT="${PORT:-8000}"
+ensure_packages gs=ghostscript
+ensure_venv "$ROOT/requirements.txt"
+cd "$ROOT"
+
+"$PY" manage.py migrate --no-input -v 0
+"$PY" manage.py collectstatic --no-input -v 0
+"$PY" manage.py demo
+"$PY" manage.py preflight
+
+PIDS=()
+stop_all() {
+  trap - INT TERM EXIT
+  say "stopping"
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap stop_all INT TERM EXIT
+
+DATA_DIR="$("$PY" manage.py shell -v 0 -c 'from django.conf import settings; print(settings.DATA_DIR)')"
+mkdir -p "$DATA_DIR/log"
+"$VENV/bin/celery" -A printmgmt worker --loglevel=INFO --concurrency=2 \
+  >>"$DATA_DIR/log/worker.log" 2>&1 &
+PIDS+=($!)
+"$VENV/bin/celery" -A printmgmt beat --loglevel=INFO \
+  >>"$DATA_DIR/log/beat.log" 2>&1 &
+PIDS+=($!)
+"$VENV/bin/uvicorn" printmgmt.asgi:application --host "$HOST" --port "$PORT" \
+  --log-level warning &
+PIDS+=($!)
+wait_for_port "$PORT" 30 "the web server"
+
+say "running: open http://$HOST:$PORT/ (logs in $DATA_DIR/log; Ctrl-C stops)"
+# Whichever process ends first ends the run, so a crash is never silently half-running.
+wait -n "${PIDS[@]}" || true
