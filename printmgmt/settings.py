@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "apps.accounts",
     "apps.printers",
     "apps.rules",
+    "apps.jobs",
 ]
 
 MIDDLEWARE = [
@@ -110,6 +111,17 @@ SPOOL_DIR = Path(ENV.text("SPOOL_DIR", str(DATA_DIR / "spool"))).resolve()
 HELD_JOB_EXPIRY_HOURS = ENV.integer("HELD_JOB_EXPIRY_HOURS", 72, minimum=1)
 MAX_DOCUMENT_MB = ENV.integer("MAX_DOCUMENT_MB", 100, minimum=1)
 
+# The print pipeline: transient failures (printer busy or unreachable) are retried with
+# exponential backoff and jitter, at most this many send attempts, then the job fails.
+PRINT_MAX_ATTEMPTS = ENV.integer("PRINT_MAX_ATTEMPTS", 12, minimum=1)
+PRINT_RETRY_BASE_SECONDS = ENV.integer("PRINT_RETRY_BASE_SECONDS", 2, minimum=1)
+PRINT_RETRY_MAX_SECONDS = ENV.integer("PRINT_RETRY_MAX_SECONDS", 300, minimum=1)
+FOLLOW_INTERVAL_SECONDS = ENV.integer("FOLLOW_INTERVAL_SECONDS", 2, minimum=1)
+FOLLOW_MAX_INTERVAL_SECONDS = ENV.integer("FOLLOW_MAX_INTERVAL_SECONDS", 60, minimum=1)
+# Every IPP request has a timeout; sending a document may take longer than asking a question.
+IPP_TIMEOUT_SECONDS = ENV.integer("IPP_TIMEOUT_SECONDS", 15, minimum=1)
+IPP_SEND_TIMEOUT_SECONDS = ENV.integer("IPP_SEND_TIMEOUT_SECONDS", 120, minimum=1)
+
 # Celery: the embedded default is a file-system broker that needs no server; a real worker
 # process still runs every task (never eager mode). Production uses Redis.
 CELERY_BROKER_URL = ENV.broker_url("CELERY_BROKER_URL", "filesystem://")
@@ -135,6 +147,9 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "worker-heartbeat": {"task": "apps.core.tasks.worker_heartbeat", "schedule": 60.0},
+    "reconcile-jobs": {"task": "apps.jobs.tasks.reconcile_jobs", "schedule": 120.0},
+    "expire-held-jobs": {"task": "apps.jobs.tasks.expire_held_jobs", "schedule": 600.0},
+    "refresh-printers": {"task": "apps.printers.tasks.refresh_printers", "schedule": 300.0},
 }
 
 # Sessions and cookies: secure cookies whenever the site is served over HTTPS.

@@ -48,6 +48,7 @@ say "starting PostgreSQL on 127.0.0.1:$PG_PORT"
   >"$WORK/postgres.log" 2>&1 &
 PIDS+=($!)
 wait_for_port "$PG_PORT" 30 PostgreSQL
+"${as_pg[@]}" "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres printmgmt
 
 REDIS_PORT="$(free_port)"
 say "starting Redis on 127.0.0.1:$REDIS_PORT"

@@ -2,4 +2,4 @@
 
 from __future__ import annotations
 
-pytest_plugins = ["tests.workers"]
+pytest_plugins = ["tests.workers", "tests.peers"]

@@ -21,6 +21,16 @@ from printmgmt.celery import app as celery_app
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# Short retry and polling intervals, so tests of printers that fail or recover run in seconds.
+FAST_PIPELINE = {
+    "PRINT_RETRY_BASE_SECONDS": "1",
+    "PRINT_RETRY_MAX_SECONDS": "2",
+    "FOLLOW_INTERVAL_SECONDS": "1",
+    "FOLLOW_MAX_INTERVAL_SECONDS": "1",
+    "IPP_TIMEOUT_SECONDS": "3",
+    "IPP_SEND_TIMEOUT_SECONDS": "3",
+}
+
 
 def test_database_url() -> str:
     """DATABASE_URL of the database pytest-django created, for processes we start."""
@@ -34,17 +44,18 @@ def test_database_url() -> str:
 class WorkerProcess:
     """One `celery worker` subprocess with a single solo-pool slot."""
 
-    def __init__(self, name: str, log_path: Path) -> None:
+    def __init__(self, name: str, log_path: Path, queues: str = "celery") -> None:
         self.name = name
         self.log_path = log_path
+        self.queues = queues
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 60.0) -> None:
-        env = dict(os.environ, DATABASE_URL=test_database_url())
+        env = dict(os.environ, DATABASE_URL=test_database_url(), **FAST_PIPELINE)
         command = [
             sys.executable, "-m", "celery", "-A", "printmgmt", "worker",
             "--pool=solo", "--loglevel=INFO", "--without-gossip", "--without-mingle",
-            f"--hostname={self.name}@%h",
+            f"--hostname={self.name}@%h", f"--queues={self.queues}",
         ]  # fmt: skip
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
@@ -94,12 +105,13 @@ def celery_worker(
 @pytest.fixture
 def celery_worker_factory(
     django_db_setup: None, tmp_path: Path
-) -> Iterator[Callable[[str], WorkerProcess]]:
-    """Start extra workers (e.g. to kill one mid-task); all are stopped after the test."""
+) -> Iterator[Callable[..., WorkerProcess]]:
+    """Start extra workers (e.g. one on its own queue, to kill mid-task); all are stopped
+    after the test."""
     started: list[WorkerProcess] = []
 
-    def make(name: str) -> WorkerProcess:
-        worker = WorkerProcess(name, tmp_path / f"{name}.log")
+    def make(name: str, queues: str = "celery") -> WorkerProcess:
+        worker = WorkerProcess(name, tmp_path / f"{name}.log", queues)
         started.append(worker)
         worker.start()
         return worker

@@ -46,3 +46,20 @@ ROLES = (STAFF, PRINTER_ADMIN, FINANCE)
 def permission_name(codename: str) -> str:
     """The dotted name `user.has_perm` takes."""
     return f"accounts.{codename}"
+
+
+def ensure_role_groups(**_signal_arguments: object) -> None:
+    """Create any missing role group and give each exactly its permissions.
+
+    The migration creates them first; this runs after every migrate (and after a test
+    database is flushed), so the roles are always there as described above.
+    """
+    from django.contrib.auth.models import Group, Permission
+
+    for role in ROLES:
+        group, _ = Group.objects.get_or_create(name=role.group_name)
+        permissions = Permission.objects.filter(
+            content_type__app_label="accounts", codename__in=role.permissions
+        )
+        if set(group.permissions.all()) != set(permissions):
+            group.permissions.set(permissions)

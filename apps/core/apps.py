@@ -10,9 +10,13 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         # Loading the Celery app here makes it the current app in every process, so tasks
         # sent from the web server go to the configured broker.
+        from django.db.models.signals import post_migrate
+
+        from apps.accounts.roles import ensure_role_groups
         from printmgmt.celery import app  # noqa: F401
 
         ensure_local_broker_folders()
+        post_migrate.connect(ensure_role_groups, dispatch_uid="ensure_role_groups")
 
 
 def ensure_local_broker_folders() -> None:
@@ -23,4 +27,6 @@ def ensure_local_broker_folders() -> None:
 
     if settings.CELERY_BROKER_URL.startswith("filesystem://"):
         for key in ("data_folder_in", "processed_folder", "control_folder"):
-            Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS[key]).mkdir(parents=True, exist_ok=True)
+            Path(str(settings.CELERY_BROKER_TRANSPORT_OPTIONS[key])).mkdir(
+                parents=True, exist_ok=True
+            )

@@ -1,0 +1,151 @@
+"""Reads about accounts and the ledger. Views, commands and services call these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.contrib.auth.models import Group
+from django.db.models import DecimalField, F, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
+
+from apps.accounts.choices import AccountKind, EntryKind
+from apps.accounts.errors import AccountNotFound, AmbiguousAccount
+from apps.accounts.models import Account, LedgerEntry, User
+from apps.accounts.money import MAX_DIGITS, STORED_DECIMALS
+
+_ZERO = Value(
+    Decimal(0), output_field=DecimalField(max_digits=MAX_DIGITS, decimal_places=STORED_DECIMALS)
+)
+
+
+def account_get(account_id: int) -> Account:
+    try:
+        return Account.objects.select_related("owner").get(pk=account_id)
+    except Account.DoesNotExist:
+        raise AccountNotFound(f"no account has id {account_id}.") from None
+
+
+def personal_account_of(user: User) -> Account | None:
+    return Account.objects.filter(owner=user).first()
+
+
+def account_resolve(name: str) -> Account:
+    """The account NAME means on the command line: a username's personal account or a shared
+    account's name (case-insensitive). `user:NAME` and `shared:NAME` say which when both exist.
+    """
+    text = name.strip()
+    if not text:
+        raise AccountNotFound("no account name given.")
+    prefix, _, rest = text.partition(":")
+    if rest and prefix in {"user", "shared"}:
+        matches = _personal_named(rest) if prefix == "user" else _shared_named(rest)
+        if matches is None:
+            what = "user" if prefix == "user" else "shared account"
+            raise AccountNotFound(f"no {what} named {rest!r} has an account.")
+        return matches
+    personal = _personal_named(text)
+    shared = _shared_named(text)
+    if personal is not None and shared is not None:
+        raise AmbiguousAccount(
+            f"{text!r} is both a user's personal account and a shared account: "
+            f"write user:{text} or shared:{text}."
+        )
+    found = personal or shared
+    if found is None:
+        raise AccountNotFound(
+            f"no account named {text!r}: it is neither a username with a personal account "
+            "nor a shared account."
+        )
+    return found
+
+
+def _personal_named(username: str) -> Account | None:
+    return (
+        Account.objects.select_related("owner")
+        .filter(kind=AccountKind.PERSONAL, owner__username=username)
+        .first()
+    )
+
+
+def _shared_named(name: str) -> Account | None:
+    return Account.objects.filter(kind=AccountKind.SHARED, name__iexact=name).first()
+
+
+def user_may_charge(user: User, account: Account) -> bool:
+    """A user may charge their own personal account, and shared accounts that list them or
+    one of their groups as a member. Inactive users charge nothing."""
+    if not user.is_active:
+        return False
+    if account.kind == AccountKind.PERSONAL:
+        return account.owner_id == user.pk
+    return (
+        account.member_users.filter(pk=user.pk).exists()
+        or account.member_groups.filter(user=user).exists()
+    )
+
+
+def accounts_chargeable_by(user: User) -> QuerySet[Account]:
+    """Every account the user may charge (for the portal's account picker)."""
+    if not user.is_active:
+        return Account.objects.none()
+    groups = Group.objects.filter(user=user)
+    return (
+        Account.objects.filter(
+            Q(kind=AccountKind.PERSONAL, owner=user)
+            | Q(kind=AccountKind.SHARED, member_users=user)
+            | Q(kind=AccountKind.SHARED, member_groups__in=groups)
+        )
+        .distinct()
+        .order_by("kind", "name")
+    )
+
+
+def account_transactions(account: Account, limit: int = 20) -> list[LedgerEntry]:
+    """The account's latest ledger rows, newest first."""
+    return list(
+        LedgerEntry.objects.filter(account=account)
+        .select_related("user")
+        .order_by("-created", "-id")[:limit]
+    )
+
+
+def job_charge(job_id: int) -> LedgerEntry | None:
+    """The charge of a print job, if it was charged."""
+    return LedgerEntry.objects.filter(kind=EntryKind.CHARGE, job_id=job_id).first()
+
+
+def job_refunded(job_id: int) -> Decimal:
+    """How much of a job's charge was refunded so far."""
+    total = LedgerEntry.objects.filter(kind=EntryKind.REFUND, job_id=job_id).aggregate(
+        total=Coalesce(Sum("amount"), _ZERO)
+    )["total"]
+    return Decimal(total)
+
+
+@dataclass(frozen=True)
+class Drift:
+    """An account whose stored balance differs from the sum of its ledger rows."""
+
+    account_id: int
+    account: str
+    balance: Decimal
+    ledger_sum: Decimal
+
+    @property
+    def difference(self) -> Decimal:
+        return self.balance - self.ledger_sum
+
+
+def ledger_drifts() -> list[Drift]:
+    """Every account whose stored balance is not the sum of its ledger, computed in one query."""
+    accounts = (
+        Account.objects.select_related("owner")
+        .annotate(ledger_sum=Coalesce(Sum("entries__amount"), _ZERO))
+        .exclude(balance=F("ledger_sum"))
+        .order_by("pk")
+    )
+    return [
+        Drift(account.pk, account.label, account.balance, Decimal(account.ledger_sum))
+        for account in accounts
+    ]

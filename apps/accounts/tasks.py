@@ -1,0 +1,71 @@
+"""Periodic money tasks: allowances and the ledger audit.
+
+Beat entries for settings.CELERY_BEAT_SCHEDULE are in BEAT_SCHEDULE below. Both tasks are
+idempotent: a duplicated beat tick or a retry adds no money and writes no second grant.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from apps.accounts.errors import AccountError, NoChargeForJob
+from apps.accounts.money import parse_amount
+from apps.accounts.selectors import ledger_drifts
+from apps.accounts.services import account_refund, allowances_apply
+
+logger = logging.getLogger(__name__)
+
+BEAT_SCHEDULE: dict[str, dict[str, object]] = {
+    # Hourly, so a daily allowance arrives within the first hour of the day; repeats count once.
+    "accounts-allowances": {"task": "apps.accounts.tasks.allowances_apply_due", "schedule": 3600.0},
+    "accounts-ledger-audit": {"task": "apps.accounts.tasks.ledger_audit", "schedule": 3600.0},
+}
+
+
+@shared_task(ignore_result=True, soft_time_limit=540, time_limit=600)
+def allowances_apply_due() -> dict[str, int]:
+    """Apply every allowance that is due for the current period, once."""
+    run = allowances_apply()
+    logger.info("allowances granted=%s already=%s", run.granted, run.skipped)
+    return {"granted": run.granted, "skipped": run.skipped}
+
+
+@shared_task(ignore_result=True, soft_time_limit=540, time_limit=600)
+def ledger_audit() -> list[dict[str, str | int]]:
+    """Check that every account's stored balance equals the sum of its ledger; log and return
+    the accounts where it does not (an empty list when all is well)."""
+    drifts = ledger_drifts()
+    for drift in drifts:
+        logger.error(
+            "ledger drift account=%s (%s) balance=%s ledger_sum=%s difference=%s",
+            drift.account_id, drift.account, drift.balance, drift.ledger_sum, drift.difference,
+        )  # fmt: skip
+    if not drifts:
+        logger.info("ledger audit: every balance equals the sum of its ledger")
+    return [
+        {
+            "account_id": drift.account_id,
+            "account": drift.account,
+            "balance": str(drift.balance),
+            "ledger_sum": str(drift.ledger_sum),
+            "difference": str(drift.difference),
+        }
+        for drift in drifts
+    ]
+
+
+@shared_task(ignore_result=True, soft_time_limit=60, time_limit=90, acks_late=True)
+def job_refund(job_id: int, amount: str | None = None, reason: str = "", key: str = "") -> None:
+    """Refund (part of) a job's charge; running it twice refunds once. `amount` is a decimal
+    string (never a float through the broker) or None for all that is left."""
+    try:
+        account_refund(
+            job_id, None if amount is None else parse_amount(amount), reason=reason, key=key
+        )
+    except NoChargeForJob:
+        logger.warning("refund job=%s: the job was never charged; nothing to refund", job_id)
+    except AccountError as error:
+        # Not transient: a retry would be refused the same way. Logged, not retried.
+        logger.error("refund job=%s refused: %s", job_id, error)

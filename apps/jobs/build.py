@@ -1,0 +1,175 @@
+"""Documents a job needs besides the stored PDF: a page selection, a booklet, job sheets.
+
+Each function reads files and writes one new file; none touches the database, so the build
+step of the pipeline can call them outside any transaction.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from pypdf import PageObject, PdfReader, PdfWriter, Transformation
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
+
+from apps.jobs.documents import DocumentError
+from printmgmt.ppde import PageGeometry
+
+MAX_RANGE_TEXT = 200
+
+
+def parse_page_ranges(text: str, page_count: int) -> list[int]:
+    """`1-3,5,8-` → the 1-based page numbers to print, in order, each once.
+
+    An empty text selects every page. Bad text raises DocumentError naming the bad part.
+    """
+    text = text.strip()
+    if not text:
+        return list(range(1, page_count + 1))
+    if len(text) > MAX_RANGE_TEXT:
+        raise DocumentError(f"the page selection is longer than {MAX_RANGE_TEXT} characters")
+    pages: list[int] = []
+    seen: set[int] = set()
+    for part in text.split(","):
+        first, last = _range_bounds(part.strip(), page_count)
+        for page in range(first, last + 1):
+            if page not in seen:
+                seen.add(page)
+                pages.append(page)
+    return pages
+
+
+def _range_bounds(part: str, page_count: int) -> tuple[int, int]:
+    start_text, dash, end_text = part.partition("-")
+    try:
+        first = int(start_text) if start_text.strip() else 1
+        last = int(end_text) if end_text.strip() else page_count if dash else first
+    except ValueError:
+        raise DocumentError(
+            f"{part!r} is not a page or a range of pages (write e.g. 1-3,5)"
+        ) from None
+    if first < 1 or last < first:
+        raise DocumentError(f"{part!r} is not a valid range: pages count from 1, low to high")
+    if last > page_count:
+        raise DocumentError(f"{part!r} goes past the last page ({page_count})")
+    return first, last
+
+
+def select_pages(source: Path, pages: list[int], destination: Path) -> int:
+    """Write the given pages of `source` to `destination`; returns how many were written."""
+    reader = PdfReader(source)
+    writer = PdfWriter()
+    for page_number in pages:
+        writer.add_page(reader.pages[page_number - 1])
+    with destination.open("wb") as handle:
+        writer.write(handle)
+    return len(pages)
+
+
+def pdf_geometry(path: Path) -> PageGeometry:
+    """How the first page lies: the n-up table needs it to pick orientation-requested."""
+    page = PdfReader(path).pages[0]
+    width, height = float(page.mediabox.width), float(page.mediabox.height)
+    rotation = int(page.get("/Rotate", 0) or 0) % 360
+    return PageGeometry(
+        orientation="landscape" if width > height else "portrait", rotation=rotation
+    )
+
+
+def booklet_order(page_count: int) -> list[tuple[int | None, int | None]]:
+    """The (left, right) 0-based source pages of every imposed side, front then back.
+
+    Pages are padded with blanks (None) to a multiple of four; folding the printed stack of
+    two-sided sheets in the middle gives the pages in reading order.
+    """
+    padded = max(4, math.ceil(page_count / 4) * 4)
+
+    def page(index: int) -> int | None:
+        return index if index < page_count else None
+
+    sides: list[tuple[int | None, int | None]] = []
+    for sheet in range(padded // 4):
+        outer_last = padded - 1 - 2 * sheet
+        inner_first = 2 * sheet
+        sides.append((page(outer_last), page(inner_first)))
+        sides.append((page(inner_first + 1), page(outer_last - 1)))
+    return sides
+
+
+def impose_booklet(source: Path, destination: Path) -> int:
+    """Two pages side by side on each landscape side, in booklet order; returns sides written.
+
+    Each side has the size of the source's first page turned to landscape, so the booklet is
+    printed on the same media and folds to half its size.
+    """
+    reader = PdfReader(source)
+    first = reader.pages[0]
+    width, height = float(first.mediabox.width), float(first.mediabox.height)
+    sheet_width, sheet_height = max(width, height), min(width, height)
+    writer = PdfWriter()
+    for left, right in booklet_order(len(reader.pages)):
+        side = PageObject.create_blank_page(width=sheet_width, height=sheet_height)
+        for slot, index in enumerate((left, right)):
+            if index is None:
+                continue
+            _place(side, reader.pages[index], slot, sheet_width / 2, sheet_height)
+        writer.add_page(side)
+    with destination.open("wb") as handle:
+        writer.write(handle)
+    return len(writer.pages)
+
+
+def _place(
+    side: PageObject, page: PageObject, slot: int, cell_width: float, cell_height: float
+) -> None:
+    width, height = float(page.mediabox.width), float(page.mediabox.height)
+    scale = min(cell_width / width, cell_height / height)
+    x = slot * cell_width + (cell_width - width * scale) / 2 - float(page.mediabox.left) * scale
+    y = (cell_height - height * scale) / 2 - float(page.mediabox.bottom) * scale
+    side.merge_transformed_page(page, Transformation().scale(scale).translate(x, y))
+
+
+@dataclass(frozen=True)
+class JobSheetDetails:
+    kind: str  # "start" or "end"
+    job_id: int
+    title: str
+    owner: str
+    printer: str
+    pages: int
+    copies: int
+    released_at: datetime
+
+
+def write_job_sheet(details: JobSheetDetails, destination: Path) -> None:
+    """A one-page, black-on-white sheet that marks where a job starts or ends in the tray."""
+    canvas = Canvas(str(destination), pagesize=A4, invariant=True)
+    canvas.setTitle(f"Job sheet {details.job_id}")
+    width, height = A4
+    heading = "START OF JOB" if details.kind == "start" else "END OF JOB"
+    canvas.setFont("Helvetica-Bold", 36)
+    canvas.drawCentredString(width / 2, height - 60 * mm, heading)
+    canvas.setLineWidth(2)
+    canvas.line(25 * mm, height - 70 * mm, width - 25 * mm, height - 70 * mm)
+    rows = [
+        ("Job", str(details.job_id)),
+        ("Title", details.title),
+        ("Owner", details.owner),
+        ("Printer", details.printer),
+        ("Pages", str(details.pages)),
+        ("Copies", str(details.copies)),
+        ("Released", details.released_at.strftime("%Y-%m-%d %H:%M %Z")),
+    ]
+    y = height - 90 * mm
+    for label, value in rows:
+        canvas.setFont("Helvetica-Bold", 14)
+        canvas.drawString(30 * mm, y, label)
+        canvas.setFont("Helvetica", 14)
+        canvas.drawString(70 * mm, y, value[:70])
+        y -= 10 * mm
+    canvas.showPage()
+    canvas.save()

@@ -1,0 +1,109 @@
+"""`manage.py lp`: print a file for a user, held or at once, shaped like CUPS's lp."""
+
+from __future__ import annotations
+
+import time
+from argparse import ArgumentParser
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from apps.accounts.errors import AccountError
+from apps.accounts.models import User
+from apps.accounts.selectors import account_resolve
+from apps.jobs.choices import TERMINAL_STATES, JobSource, JobState
+from apps.jobs.documents import DocumentError
+from apps.jobs.models import Job
+from apps.jobs.release import ReleaseRefused, job_release
+from apps.jobs.services import job_create_held
+from apps.printers.models import Printer
+
+WAIT_POLL_SECONDS = 0.5
+
+
+def parse_option(text: str) -> tuple[str, str | list[str]]:
+    name, equals, value = text.partition("=")
+    if not equals or not name.strip() or not value.strip():
+        raise CommandError(f"-o {text!r}: write options as name=value")
+    values = [v.strip() for v in value.split(",")]
+    return name.strip(), values[0] if len(values) == 1 else values
+
+
+class Command(BaseCommand):
+    help = "Send a PDF to a printer for a user: held in their inbox, or released at once."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("file", type=Path)
+        parser.add_argument("-U", dest="user", required=True, help="the user printing")
+        parser.add_argument("-d", dest="printer", help="the printer (needed with -H immediate)")
+        parser.add_argument("-n", dest="copies", type=int, default=1)
+        parser.add_argument("-o", dest="options", action="append", default=[], metavar="NAME=VALUE")
+        parser.add_argument("-P", dest="pages", default="", help="page ranges, e.g. 1-3,5")
+        parser.add_argument("-t", dest="title", default="")
+        parser.add_argument("-H", dest="hold", choices=("hold", "immediate"), default="hold")
+        parser.add_argument("--account", help="a shared account to charge instead of the user's")
+        parser.add_argument("--wait", action="store_true", help="wait for the final state")
+        parser.add_argument("--timeout", type=float, default=600, help="seconds --wait waits")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            user = User.objects.get(username=options["user"])
+        except User.DoesNotExist:
+            raise CommandError(f"there is no user called {options['user']!r}") from None
+        job_options = dict(parse_option(text) for text in options["options"])
+        printer = self._printer(options["printer"]) if options["printer"] else None
+        if options["hold"] == "immediate" and printer is None:
+            raise CommandError("-H immediate needs a printer: add -d PRINTER")
+        path: Path = options["file"]
+        if not path.is_file():
+            raise CommandError(f"{path}: no such file")
+        try:
+            job = job_create_held(
+                user,
+                path,
+                title=options["title"] or path.name,
+                source=JobSource.COMMAND,
+                options=job_options,
+                copies=options["copies"],
+                page_ranges=options["pages"],
+            )
+        except DocumentError as error:
+            raise CommandError(f"{path}: {error}") from None
+        label = printer.name if printer else "inbox"
+        if options["hold"] == "immediate" and printer is not None:
+            try:
+                account_id = account_resolve(options["account"]).pk if options["account"] else None
+                job_release(
+                    job.pk,
+                    user,
+                    printer.pk,
+                    job_options,
+                    copies=options["copies"],
+                    page_ranges=options["pages"],
+                    account_id=account_id,
+                )
+            except (ReleaseRefused, AccountError) as error:
+                raise CommandError(f"job {job.pk} stays held: {error}") from None
+        self.stdout.write(f"request id is {label}-{job.pk}")
+        if options["wait"]:
+            self._wait(job.pk, options["timeout"])
+
+    def _printer(self, name: str) -> Printer:
+        try:
+            return Printer.objects.get(name=name)
+        except Printer.DoesNotExist:
+            raise CommandError(f"there is no printer called {name!r}") from None
+
+    def _wait(self, job_id: int, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        job = Job.objects.get(pk=job_id)
+        while job.state not in TERMINAL_STATES and job.state != JobState.HELD:
+            if time.monotonic() > deadline:
+                raise CommandError(f"job {job_id} is still {job.state} after {timeout:.0f}s")
+            time.sleep(WAIT_POLL_SECONDS)
+            job.refresh_from_db()
+        if job.state != JobState.COMPLETED:
+            detail = f": {job.message}" if job.message else ""
+            raise CommandError(f"job {job_id} ended {job.state}{detail}", returncode=1)
+        self.stdout.write(f"job {job_id} completed")

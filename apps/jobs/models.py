@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from apps.jobs.choices import JobSource, JobState
+
+MONEY_DIGITS = 12
+
+
+class Job(models.Model):
+    """A document a user sent, held until released, then printed by the pipeline."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.PROTECT,
+        related_name="print_jobs",
+    )
+    title = models.CharField(_("title"), max_length=255)
+    source = models.CharField(_("source"), max_length=8, choices=JobSource.choices)
+    document_name = models.CharField(
+        _("stored document"), max_length=100, help_text=_("Generated file name in SPOOL_DIR.")
+    )
+    page_count = models.PositiveIntegerField(_("pages"))
+    state = models.CharField(
+        _("state"), max_length=12, choices=JobState.choices, default=JobState.HELD, db_index=True
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    state_changed_at = models.DateTimeField(_("state changed"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"), db_index=True)
+
+    # Chosen at release.
+    printer = models.ForeignKey(
+        "printers.Printer",
+        verbose_name=_("printer"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="jobs",
+    )
+    options = models.JSONField(
+        _("options"), default=dict, blank=True, help_text=_("IPP attribute name → value(s).")
+    )
+    copies = models.PositiveIntegerField(_("copies"), default=1)
+    page_ranges = models.CharField(_("pages to print"), max_length=200, blank=True)
+    price = models.DecimalField(
+        _("price"), max_digits=MONEY_DIGITS, decimal_places=4, null=True, blank=True
+    )
+    account = models.ForeignKey(
+        "accounts.Account",
+        verbose_name=_("charged account"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="jobs",
+    )
+    expected_impressions = models.PositiveIntegerField(
+        _("expected impressions"),
+        null=True,
+        blank=True,
+        help_text=_("Sides to print (all copies): the base of a partial refund."),
+    )
+
+    # What the printer told us.
+    marker = models.UUIDField(
+        _("marker"),
+        default=uuid.uuid4,
+        unique=True,
+        editable=False,
+        help_text=_("Sent in job-name so a resend can find the job at the printer first."),
+    )
+    printer_job_id = models.IntegerField(_("printer job id"), null=True, blank=True)
+    printer_job_uri = models.CharField(_("printer job URI"), max_length=500, blank=True)
+    printer_job_state_reasons = models.JSONField(_("printer reasons"), default=list, blank=True)
+    impressions_completed = models.PositiveIntegerField(
+        _("impressions completed"), null=True, blank=True
+    )
+    send_attempts = models.PositiveIntegerField(_("send attempts"), default=0)
+    checked_at = models.DateTimeField(_("last asked the printer"), null=True, blank=True)
+    message = models.CharField(
+        _("message"), max_length=500, blank=True, help_text=_("What the user is told.")
+    )
+
+    class Meta:
+        ordering = ("-created_at",)
+        verbose_name = _("print job")
+        indexes = [models.Index(fields=("owner", "state"), name="job_owner_state")]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.get_state_display()})"
+
+
+class JobTransition(models.Model):
+    """One recorded change of a job's state: when, from what, to what, why, by whom."""
+
+    job = models.ForeignKey(
+        Job, verbose_name=_("job"), on_delete=models.CASCADE, related_name="transitions"
+    )
+    from_state = models.CharField(_("from"), max_length=12, choices=JobState.choices)
+    to_state = models.CharField(_("to"), max_length=12, choices=JobState.choices)
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ("job", "at", "id")
+        verbose_name = _("job transition")
+
+    def __str__(self) -> str:
+        return f"{self.job_id}: {self.from_state} → {self.to_state}"

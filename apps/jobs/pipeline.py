@@ -1,0 +1,401 @@
+"""Printing a released job: build its documents, send them over IPP, follow it to the end.
+
+The Celery tasks in tasks.py call these functions with a job id. Every step re-reads the job,
+claims it by its expected state, and does its network I/O outside database transactions.
+
+Exactly once: every part we send (the job, and its start and end sheets) carries a marker in
+its job-name. Before a part is sent again after an attempt that may have reached the printer,
+the printer's job list is searched for the marker, and a job found there is adopted instead
+of sent twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, Decimal
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from apps.accounts.errors import NoChargeForJob
+from apps.accounts.services import account_refund
+from apps.jobs.build import (
+    JobSheetDetails,
+    impose_booklet,
+    parse_page_ranges,
+    pdf_geometry,
+    select_pages,
+    write_job_sheet,
+)
+from apps.jobs.choices import JobState
+from apps.jobs.documents import DocumentError, delete_document, spool_path
+from apps.jobs.models import Job
+from apps.jobs.options import JobOptions, needs_local_booklet, sent_options
+from apps.jobs.services import job_transition
+from apps.printers.choices import PrinterKind
+from apps.printers.ipp_client import client_for
+from apps.printers.ipp_values import engine_view, ipp_attributes
+from apps.rules.selectors import engine_for_rule_file
+from printmgmt.ipp import (
+    Attribute,
+    AttributeGroup,
+    IppError,
+    IppStatusError,
+)
+from printmgmt.ipp import (
+    JobState as IppJobState,
+)
+from printmgmt.ipp.client import IppClient, SubmittedJob
+
+logger = logging.getLogger(__name__)
+
+JOB_SHEETS = "org.savapage-job-sheets"
+JOB_SHEETS_MEDIA = "org.savapage-job-sheets-media"
+PDF = "application/pdf"
+UNPRINTED_IPP_STATES = frozenset({IppJobState.CANCELED, IppJobState.ABORTED})
+
+
+class RetryLater(Exception):
+    """A transient failure (printer busy or unreachable): try the same step again later."""
+
+
+@dataclass(frozen=True)
+class Part:
+    """One IPP job we send for a print job: the job itself or one of its sheets."""
+
+    suffix: str  # "" for the job, "start" / "end" for the sheets
+    document: Path
+    attributes: list[Attribute]
+
+    def job_name(self, job: Job) -> str:
+        marker = f"pm-{job.marker.hex}{'-' + self.suffix if self.suffix else ''}"
+        return f"{job.title[:100]} [{marker}]"
+
+
+# ------------------------------------------------------------------------- build
+
+
+def build_parts(job: Job, workdir: Path) -> list[Part]:
+    """The documents and attributes to send, in order; raises DocumentError."""
+    assert job.printer is not None
+    source = spool_path(job.document_name)
+    if not source.exists():
+        raise DocumentError("the stored document is missing")
+    pages = parse_page_ranges(job.page_ranges, job.page_count)
+    document = source
+    if len(pages) != job.page_count:
+        document = workdir / "selected.pdf"
+        select_pages(source, pages, document)
+    options: JobOptions = {
+        name: value if isinstance(value, str) else tuple(value)
+        for name, value in job.options.items()
+    }
+    engine = engine_for_rule_file(job.printer.rule_file)
+    if needs_local_booklet(job.printer, engine, options):
+        booklet = workdir / "booklet.pdf"
+        impose_booklet(document, booklet)
+        document = booklet
+    translation = engine.translate(
+        sent_options(job.printer, engine, options),
+        target="ppd" if job.printer.kind == PrinterKind.CUPS_QUEUE else "ipp",
+        printer=engine_view(job.printer.capabilities),
+        geometry=pdf_geometry(document),
+    )
+    if translation.refusal is not None:
+        raise DocumentError(f"{translation.refusal.option}: {translation.refusal.message}")
+    attributes = ipp_attributes(translation.attributes)
+    if job.copies > 1 and "copies" not in translation.attributes:
+        attributes.append(Attribute.integer("copies", job.copies))
+    parts = [Part("", document, attributes)]
+    sheets = options.get(JOB_SHEETS, "none")
+    wanted = {sheets} if isinstance(sheets, str) else set(sheets)
+    for kind, keyword in (("start", "job-start-sheet"), ("end", "job-end-sheet")):
+        if keyword in wanted:
+            sheet = workdir / f"{kind}-sheet.pdf"
+            write_job_sheet(_sheet_details(job, kind), sheet)
+            parts.insert(0 if kind == "start" else len(parts), _sheet_part(kind, sheet, options))
+    return parts
+
+
+def _sheet_details(job: Job, kind: str) -> JobSheetDetails:
+    assert job.printer is not None
+    return JobSheetDetails(
+        kind=kind,
+        job_id=job.pk,
+        title=job.title,
+        owner=job.owner.get_username(),
+        printer=job.printer.name,
+        pages=job.page_count,
+        copies=job.copies,
+        released_at=timezone.localtime(job.state_changed_at),
+    )
+
+
+def _sheet_part(kind: str, sheet: Path, options: JobOptions) -> Part:
+    attributes = [Attribute.keyword("sides", "one-sided")]
+    media = options.get(JOB_SHEETS_MEDIA)
+    if media:
+        first = media if isinstance(media, str) else media[0]
+        attributes.append(Attribute.keyword("media", first))
+    return Part(kind, sheet, attributes)
+
+
+# ------------------------------------------------------------------------- send
+
+
+def send(job_id: int) -> str:
+    """Send a released job to its printer; returns what happened, for the log.
+
+    Raises RetryLater for transient failures (the job is back in RELEASED and counts the
+    attempt); a final failure ends the job as FAILED with a refund.
+    """
+    job = Job.objects.select_related("printer", "printer__rule_file", "owner").get(pk=job_id)
+    if job.state in (JobState.PROCESSING, *_terminal()):
+        return f"nothing to send: job is {job.state}"
+    if job.state == JobState.HELD:
+        return "nothing to send: job is held"
+    recovering = job.state == JobState.SENDING or job.send_attempts > 0
+    if job.state == JobState.RELEASED:
+        claimed = job_transition(
+            job_id,
+            JobState.SENDING,
+            reason=f"attempt {job.send_attempts + 1}",
+            only_from=frozenset({JobState.RELEASED}),
+            send_attempts=job.send_attempts + 1,
+        )
+        if claimed is None:
+            return "another worker claimed the job"
+    elif not _take_over(job):
+        return "another worker is sending the job"
+    job.refresh_from_db()
+    try:
+        with tempfile.TemporaryDirectory(prefix=f"job{job_id}-") as workdir:
+            parts = build_parts(job, Path(workdir))
+            main = _send_parts(job, parts, recover=recovering)
+    except DocumentError as error:
+        fail(job_id, f"the document cannot be printed: {error}")
+        return "failed: document"
+    except IppError as error:
+        return _send_failed(job, error)
+    sent = job_transition(
+        job_id,
+        JobState.PROCESSING,
+        reason=f"accepted by {job.printer} as job {main.job_id}",
+        only_from=frozenset({JobState.SENDING}),
+        printer_job_id=main.job_id,
+        printer_job_uri=main.job_uri or "",
+        message=_ignored_message(main),
+    )
+    if sent is None:
+        # Canceled while we were sending: take it back from the printer too.
+        _cancel_at_printer(job, main.job_id)
+        return f"canceled during sending; printer job {main.job_id} canceled"
+    return f"sent as printer job {main.job_id}"
+
+
+def _cancel_at_printer(job: Job, printer_job_id: int) -> None:
+    assert job.printer is not None
+    try:
+        with client_for(job.printer) as client:
+            client.cancel_job(printer_job_id)
+    except IppError as error:
+        logger.warning("job %s: cancel at printer failed: %s", job.pk, error)
+
+
+def _terminal() -> tuple[JobState, ...]:
+    return (JobState.COMPLETED, JobState.FAILED, JobState.CANCELED, JobState.EXPIRED)
+
+
+def _take_over(job: Job) -> bool:
+    """Claim a job left in SENDING by a worker that died: one new attempt, one taker."""
+    updated = Job.objects.filter(
+        pk=job.pk, state=JobState.SENDING, send_attempts=job.send_attempts
+    ).update(send_attempts=F("send_attempts") + 1)
+    return updated == 1
+
+
+def _send_parts(job: Job, parts: list[Part], *, recover: bool) -> SubmittedJob:
+    assert job.printer is not None
+    main: SubmittedJob | None = None
+    with client_for(job.printer, timeout=settings.IPP_SEND_TIMEOUT_SECONDS) as client:
+        client.user_name = job.owner.get_username()
+        for part in parts:
+            name = part.job_name(job)
+            submitted = _find_sent(client, name) if recover else None
+            if submitted is None:
+                submitted = client.print_job(
+                    part.document,
+                    job_name=name,
+                    document_format=PDF,
+                    job_attributes=part.attributes,
+                )
+                logger.info("job %s: %s sent as printer job %s", job.pk, name, submitted.job_id)
+            else:
+                logger.info("job %s: %s found at the printer: not sent again", job.pk, name)
+            if not part.suffix:
+                main = submitted
+    assert main is not None
+    return main
+
+
+def _find_sent(client: IppClient, job_name: str) -> SubmittedJob | None:
+    """The printer's job carrying our marker, unless it was aborted or canceled there (an
+    upload cut short by a dying worker leaves such a job: it printed nothing)."""
+    for which in ("not-completed", "completed"):
+        for group in client.get_jobs(
+            which_jobs=which, requested=("job-id", "job-name", "job-uri", "job-state")
+        ):
+            job_id, state = group.get("job-id"), group.get("job-state")
+            if (
+                _text(group, "job-name") == job_name
+                and job_id is not None
+                and isinstance(job_id.value, int)
+                and (state is None or state.value not in UNPRINTED_IPP_STATES)
+            ):
+                return SubmittedJob(job_id.value, _text(group, "job-uri") or None, None, 0)
+    return None
+
+
+def _text(group: AttributeGroup, name: str) -> str:
+    attribute = group.get(name)
+    return str(attribute.value) if attribute is not None else ""
+
+
+def _ignored_message(submitted: SubmittedJob) -> str:
+    if not submitted.ignored_attributes:
+        return ""
+    return "the printer ignored: " + ", ".join(submitted.ignored_attributes)
+
+
+def _send_failed(job: Job, error: IppError) -> str:
+    if not error.retryable:
+        sentence = error.sentence if isinstance(error, IppStatusError) else str(error)
+        fail(job.pk, f"the printer refused the job: {sentence}")
+        return "failed: refused"
+    if job.send_attempts >= settings.PRINT_MAX_ATTEMPTS:
+        fail(
+            job.pk, f"the printer could not be reached after {job.send_attempts} attempts: {error}"
+        )
+        return "failed: gave up"
+    job_transition(
+        job.pk,
+        JobState.RELEASED,
+        reason=f"will retry: {error}",
+        only_from=frozenset({JobState.SENDING}),
+        message=f"waiting for the printer: {error}"[:500],
+    )
+    raise RetryLater(str(error))
+
+
+# ------------------------------------------------------------------------- follow
+
+TERMINAL_IPP_STATES = {
+    IppJobState.COMPLETED: JobState.COMPLETED,
+    IppJobState.CANCELED: JobState.CANCELED,
+    IppJobState.ABORTED: JobState.FAILED,
+}
+
+
+def follow(job_id: int) -> bool:
+    """Ask the printer how a sent job is doing; True when the job has ended here."""
+    job = Job.objects.select_related("printer").get(pk=job_id)
+    if job.state != JobState.PROCESSING:
+        return job.state in _terminal()
+    assert job.printer is not None
+    assert job.printer_job_id is not None
+    try:
+        with client_for(job.printer) as client:
+            group = client.get_job_attributes(
+                job.printer_job_id,
+                ("job-state", "job-state-reasons", "job-impressions-completed",
+                 "job-state-message"),
+            )  # fmt: skip
+    except IppStatusError as error:
+        if error.retryable:
+            raise RetryLater(str(error)) from None
+        # The printer forgot the job (restarted, purged its history): we cannot know more.
+        finish(job_id, JobState.COMPLETED, f"the printer no longer knows the job ({error})")
+        return True
+    except IppError as error:
+        raise RetryLater(str(error)) from None
+    state_attribute = group.get("job-state")
+    reasons_attribute = group.get("job-state-reasons")
+    reasons = [str(v) for v in reasons_attribute.values] if reasons_attribute else []
+    impressions = group.get("job-impressions-completed")
+    completed = impressions.value if impressions and isinstance(impressions.value, int) else None
+    Job.objects.filter(pk=job_id).update(
+        printer_job_state_reasons=reasons,
+        impressions_completed=completed,
+        checked_at=timezone.now(),
+    )
+    state = state_attribute.value if state_attribute is not None else None
+    if not isinstance(state, int) or state not in TERMINAL_IPP_STATES:
+        return False
+    message = _text(group, "job-state-message") or ", ".join(reasons)
+    final = TERMINAL_IPP_STATES[IppJobState(state)]
+    finish(job_id, final, f"printer says {IppJobState(state).keyword}: {message}")
+    return True
+
+
+def cancel(job_id: int, *, reason: str) -> Job | None:
+    """Cancel a job wherever it is; a job at the printer is canceled there too."""
+    job = Job.objects.select_related("printer").get(pk=job_id)
+    if job.state == JobState.PROCESSING and job.printer_job_id is not None:
+        _cancel_at_printer(job, job.printer_job_id)
+    return finish(job_id, JobState.CANCELED, reason)
+
+
+# ------------------------------------------------------------------------- endings
+
+
+def fail(job_id: int, message: str) -> None:
+    """End a job that cannot print: FAILED, the user told why, the money given back."""
+    finish(job_id, JobState.FAILED, message)
+
+
+def finish(job_id: int, state: JobState, message: str) -> Job | None:
+    """Move a job to a terminal state, refund what did not print, drop its document."""
+    job = job_transition(job_id, state, reason=message, message=message[:500])
+    if job is None:
+        return None
+    refund_unprinted(job)
+    delete_document(job.document_name)
+    return job
+
+
+def unprinted_share(job: Job) -> Decimal:
+    """The part of the price to give back for a job that ended.
+
+    A completed job printed. A job that ended otherwise gets everything back, unless the
+    printer counted impressions: then only what it did not print.
+    """
+    price = job.price or Decimal(0)
+    if job.state == JobState.COMPLETED or price <= 0:
+        return Decimal(0)
+    expected = job.expected_impressions or 0
+    done = job.impressions_completed or 0
+    if expected and done:
+        return _share(price, max(expected - done, 0), expected)
+    return price
+
+
+def _share(price: Decimal, part: int, whole: int) -> Decimal:
+    quantum = Decimal(1).scaleb(-settings.CURRENCY_DECIMALS)
+    # Rounded down: a partial refund never gives back more than the unprinted part.
+    return (price * part / whole).quantize(quantum, rounding=ROUND_DOWN)
+
+
+def refund_unprinted(job: Job) -> None:
+    amount = unprinted_share(job)
+    if amount <= 0:
+        return
+    try:
+        with transaction.atomic():
+            account_refund(job.pk, amount, reason=f"not printed: {job.message or job.state}")
+    except NoChargeForJob:
+        logger.info("job %s was never charged: nothing to refund", job.pk)

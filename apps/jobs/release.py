@@ -1,0 +1,251 @@
+"""The release service: the one function every entry point calls to print a held job.
+
+It checks the user may use the printer, the options are offered and allowed together, prices
+the job, charges the account and queues the job — the charge, the state change and the queueing
+commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+
+from apps.accounts.models import Account, User
+from apps.accounts.roles import MANAGE_PRINTERS, RELEASE_OWN_JOBS, permission_name
+from apps.accounts.selectors import personal_account_of
+from apps.accounts.services import account_charge, personal_account_ensure
+from apps.jobs.build import parse_page_ranges
+from apps.jobs.choices import JobState
+from apps.jobs.documents import DocumentError
+from apps.jobs.models import Job
+from apps.jobs.options import priced_options, sent_options
+from apps.jobs.services import job_transition
+from apps.printers.choices import PrinterKind, PrinterState
+from apps.printers.ipp_values import engine_view
+from apps.printers.models import Printer
+from apps.printers.selectors import side_price_table, user_may_use_printer
+from apps.rules.selectors import engine_for_rule_file
+from printmgmt.ppde import OfferedOption, Price, RuleEngine, Target, Translation
+
+logger = logging.getLogger(__name__)
+
+OptionValue = str | list[str]
+MAX_COPIES = 999
+
+
+class ReleaseRefused(Exception):
+    """The job cannot be released as asked; the message says why, for the user."""
+
+
+class PriceChanged(ReleaseRefused):
+    """The price is not the one the user saw: show the new one and ask again."""
+
+    def __init__(self, seen: Decimal, now: Decimal) -> None:
+        self.seen = seen
+        self.now = now
+        super().__init__(f"the price changed from {seen} to {now}: check it and release again")
+
+
+@dataclass(frozen=True)
+class Quote:
+    """What releasing a job with these options would do, and why it could not."""
+
+    printer: Printer
+    attributes: dict[str, str | tuple[str, ...]]
+    copies: int
+    pages: int
+    translation: Translation
+    price: Price
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> Decimal | None:
+        return self.price.total
+
+    @property
+    def expected_impressions(self) -> int:
+        return self.price.sides_per_copy * self.copies
+
+
+def engine_for_printer(printer: Printer) -> RuleEngine:
+    return engine_for_rule_file(printer.rule_file)
+
+
+def _job_attributes(options: Mapping[str, OptionValue]) -> dict[str, str | tuple[str, ...]]:
+    attributes: dict[str, str | tuple[str, ...]] = {}
+    for name, value in options.items():
+        if isinstance(value, str):
+            attributes[name] = value
+        else:
+            attributes[name] = tuple(str(v) for v in value)
+    return attributes
+
+
+def job_quote(
+    job: Job,
+    printer: Printer,
+    options: Mapping[str, OptionValue],
+    *,
+    copies: int = 1,
+    page_ranges: str = "",
+    operator: bool = False,
+) -> Quote:
+    """Check and price a job for a printer without changing anything (the live price)."""
+    problems: list[str] = []
+    if not 1 <= copies <= MAX_COPIES:
+        problems.append(f"copies must be between 1 and {MAX_COPIES}, not {copies}")
+        copies = max(1, min(copies, MAX_COPIES))
+    try:
+        pages = len(parse_page_ranges(page_ranges, job.page_count))
+    except DocumentError as error:
+        problems.append(str(error))
+        pages = job.page_count
+    engine = engine_for_printer(printer)
+    capabilities = engine_view(printer.capabilities)
+    target: Target = "ppd" if printer.kind == PrinterKind.CUPS_QUEUE else "ipp"
+    offered = engine.user_options(capabilities, target=target, operator=operator)
+    # What the user did not choose is the offered default, so that the price is the price
+    # of what will print (a printer's default media, colour mode, sides).
+    attributes: dict[str, str | tuple[str, ...]] = {
+        o.attribute: o.default for o in offered if o.default is not None
+    }
+    attributes.update(_job_attributes(options))
+    problems.extend(_not_offered(offered, attributes, operator))
+    attributes = priced_options(printer, engine, attributes)
+    problems.extend(violation.message for violation in engine.violations(attributes))
+    translation = engine.translate(
+        sent_options(printer, engine, attributes), target=target, printer=capabilities
+    )
+    if translation.refusal is not None:
+        problems.append(f"{translation.refusal.option}: {translation.refusal.message}")
+    price = engine.price(
+        attributes,
+        pages=pages,
+        copies=copies,
+        fallback=side_price_table(printer),
+        minor_unit_exponent=settings.CURRENCY_DECIMALS,
+    )
+    if price.refusal is not None:
+        problems.append(f"{price.refusal.option}: {price.refusal.message}")
+    return Quote(printer, attributes, copies, pages, translation, price, problems)
+
+
+def _not_offered(
+    offered: tuple[OfferedOption, ...],
+    attributes: Mapping[str, str | tuple[str, ...]],
+    operator: bool,
+) -> list[str]:
+    by_name = {option.attribute: option for option in offered}
+    problems = []
+    for name, value in attributes.items():
+        option = by_name.get(name)
+        if option is None or not option.choices:
+            continue
+        allowed = {c.value.lower() for c in option.choices if operator or not c.operator_only}
+        for item in (value,) if isinstance(value, str) else value:
+            if item.lower() not in allowed:
+                problems.append(
+                    f"{name}={item} is not offered by this printer "
+                    f"(choose one of: {', '.join(sorted(allowed))})"
+                )
+    return problems
+
+
+def _check_printer(user: User, printer: Printer) -> None:
+    if not printer.enabled:
+        raise ReleaseRefused(f"printer {printer.name} is disabled: choose another printer")
+    if not user_may_use_printer(user, printer):
+        raise ReleaseRefused(f"you may not use printer {printer.name}")
+    if printer.state == PrinterState.UNREACHABLE:
+        raise ReleaseRefused(
+            f"printer {printer.name} cannot be reached ({printer.state_message or 'no answer'}): "
+            "choose another printer or try again later"
+        )
+
+
+def _account_to_charge(user: User, account_id: int | None) -> Account:
+    if account_id is not None:
+        return Account.objects.get(pk=account_id)
+    return personal_account_of(user) or personal_account_ensure(user)
+
+
+def job_release(
+    job_id: int,
+    user: User,
+    printer_id: int,
+    options: Mapping[str, OptionValue],
+    *,
+    copies: int = 1,
+    page_ranges: str = "",
+    account_id: int | None = None,
+    expected_price: Decimal | None = None,
+) -> Job:
+    """Release a held job to a printer: check, price, charge once, and queue it for printing.
+
+    Raises ReleaseRefused (PriceChanged when `expected_price` no longer holds) or an
+    AccountError (not enough money, not a member of the account); nothing changes then.
+    """
+    from apps.jobs.tasks import print_job  # the tasks module imports this one
+
+    if not user.has_perm(permission_name(RELEASE_OWN_JOBS)):
+        raise ReleaseRefused("you do not have the right to print")
+    job = Job.objects.select_related("owner").get(pk=job_id)
+    operator = user.has_perm(permission_name(MANAGE_PRINTERS))
+    if job.owner_id != user.pk and not operator:
+        raise ReleaseRefused("this is not your job")
+    if job.state != JobState.HELD:
+        raise ReleaseRefused(f"the job is {job.get_state_display().lower()}, not held")
+    try:
+        printer = Printer.objects.select_related("rule_file").get(pk=printer_id)
+    except Printer.DoesNotExist:
+        raise ReleaseRefused(f"there is no printer with id {printer_id}") from None
+    _check_printer(user, printer)
+    quote = job_quote(
+        job, printer, options, copies=copies, page_ranges=page_ranges, operator=operator
+    )
+    if quote.problems or quote.total is None:
+        raise ReleaseRefused("; ".join(quote.problems))
+    total = quote.total
+    if expected_price is not None and expected_price != total:
+        raise PriceChanged(expected_price, total)
+    account = _account_to_charge(job.owner, account_id)
+
+    with transaction.atomic():
+        # The held state is checked again under the job's row lock: a double-clicked Release
+        # finds the job released by the first click and charges nothing.
+        locked = Job.objects.select_for_update().get(pk=job_id)
+        if locked.state != JobState.HELD:
+            raise ReleaseRefused("the job was released already")
+        if total > 0:
+            account_charge(
+                account.pk, total, job_id=job_id, user=job.owner, reason=f"print: {job.title}"
+            )
+        released = job_transition(
+            job_id,
+            JobState.RELEASED,
+            reason=f"released to {printer.name}",
+            actor=user,
+            printer=printer,
+            options=dict(quote.attributes),
+            copies=quote.copies,
+            page_ranges=page_ranges,
+            price=total,
+            account=account,
+            expected_impressions=quote.expected_impressions,
+        )
+        assert released is not None  # the row lock above guarantees the state
+        transaction.on_commit(lambda: print_job.delay(job_id))
+    logger.info(
+        "job %s released by %s to %s for %s %s",
+        job_id,
+        user,
+        printer.name,
+        total,
+        settings.CURRENCY,
+    )
+    return released

@@ -1,0 +1,90 @@
+"""Writes on jobs: creating held jobs and moving them through their states."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.jobs.choices import JobSource, JobState, states_leading_to
+from apps.jobs.documents import delete_document, store_pdf
+from apps.jobs.models import Job, JobTransition
+
+logger = logging.getLogger(__name__)
+
+
+def job_create_held(
+    owner: User,
+    pdf: Path,
+    *,
+    title: str,
+    source: JobSource,
+    options: dict[str, Any] | None = None,
+    copies: int = 1,
+    page_ranges: str = "",
+    move: bool = False,
+) -> Job:
+    """Store a PDF and hold it in its owner's inbox. Raises DocumentError for a bad PDF."""
+    stored = store_pdf(pdf, move=move)
+    try:
+        with transaction.atomic():
+            job = Job.objects.create(
+                owner=owner,
+                title=title[:255] or pdf.name,
+                source=source,
+                document_name=stored.name,
+                page_count=stored.page_count,
+                expires_at=timezone.now() + timedelta(hours=settings.HELD_JOB_EXPIRY_HOURS),
+                options=options or {},
+                copies=copies,
+                page_ranges=page_ranges,
+            )
+            JobTransition.objects.create(
+                job=job, from_state=JobState.HELD, to_state=JobState.HELD, reason="received"
+            )
+    except BaseException:
+        delete_document(stored.name)
+        raise
+    logger.info("job %s held for %s: %s pages", job.pk, owner, job.page_count)
+    return job
+
+
+def job_transition(
+    job_id: int,
+    to_state: JobState,
+    *,
+    reason: str,
+    actor: User | None = None,
+    only_from: frozenset[JobState] | None = None,
+    **fields: Any,
+) -> Job | None:
+    """Move a job to `to_state` if the table allows it from its current state.
+
+    This is also how tasks claim work: it returns None, changing nothing, when the job is not
+    in a state that may move (another worker got there first, or the job ended meanwhile).
+    `fields` are saved in the same transaction as the transition record.
+    """
+    allowed = states_leading_to(to_state)
+    if only_from is not None:
+        allowed = allowed & only_from
+    with transaction.atomic():
+        job = Job.objects.select_for_update().get(pk=job_id)
+        if job.state not in allowed:
+            return None
+        from_state = job.state
+        job.state = to_state
+        job.state_changed_at = timezone.now()
+        for name, value in fields.items():
+            setattr(job, name, value)
+        job.save(update_fields=["state", "state_changed_at", *fields])
+        JobTransition.objects.create(
+            job=job, from_state=from_state, to_state=to_state, reason=reason[:500], actor=actor
+        )
+    logger.info("job %s: %s → %s (%s)", job_id, from_state, to_state, reason)
+    return job

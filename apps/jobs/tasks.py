@@ -1,0 +1,109 @@
+"""Celery tasks of the print pipeline. Each takes a job id and may run any number of times."""
+
+from __future__ import annotations
+
+import logging
+import random
+from datetime import timedelta
+
+from celery import Task, shared_task
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+
+from apps.jobs import pipeline
+from apps.jobs.choices import JobState
+from apps.jobs.models import Job
+
+logger = logging.getLogger(__name__)
+
+STUCK_RELEASED = timedelta(minutes=2)
+STUCK_SENDING = timedelta(minutes=15)
+UNFOLLOWED = timedelta(minutes=5)
+
+
+def backoff(attempt: int, base: int, cap: int) -> float:
+    """Exponential backoff with jitter, so that many waiting jobs do not retry in step."""
+    ceiling: float = min(cap, base * 2 ** min(attempt, 20))
+    return ceiling * random.uniform(0.5, 1.0)  # noqa: S311 - spreading load, not security
+
+
+# Retries are unbounded here: the pipeline bounds them (PRINT_MAX_ATTEMPTS for sending; a
+# followed job ends when the printer says so, and the reconcile sweep watches the rest).
+@shared_task(bind=True, acks_late=True, max_retries=None, soft_time_limit=540, time_limit=600)
+def print_job(self: Task, job_id: int) -> str:  # type: ignore[type-arg]
+    """Build and send a released job; then follow it."""
+    try:
+        outcome = pipeline.send(job_id)
+    except pipeline.RetryLater as error:
+        delay = backoff(
+            self.request.retries,
+            settings.PRINT_RETRY_BASE_SECONDS,
+            settings.PRINT_RETRY_MAX_SECONDS,
+        )
+        logger.info("job %s: retry in %.0fs (%s)", job_id, delay, error)
+        raise self.retry(countdown=delay) from None
+    logger.info("job %s: %s", job_id, outcome)
+    if Job.objects.filter(pk=job_id, state=JobState.PROCESSING).exists():
+        follow_job.apply_async((job_id,), countdown=settings.FOLLOW_INTERVAL_SECONDS)
+    return outcome
+
+
+@shared_task(bind=True, acks_late=True, max_retries=None, soft_time_limit=60, time_limit=90)
+def follow_job(self: Task, job_id: int) -> bool:  # type: ignore[type-arg]
+    """Ask the printer about a sent job until it ends, polling less often as time goes by."""
+    try:
+        ended = pipeline.follow(job_id)
+    except pipeline.RetryLater as error:
+        logger.info("job %s: printer not answering (%s)", job_id, error)
+        ended = False
+    if not ended:
+        delay = backoff(
+            self.request.retries,
+            settings.FOLLOW_INTERVAL_SECONDS,
+            settings.FOLLOW_MAX_INTERVAL_SECONDS,
+        )
+        raise self.retry(countdown=delay)
+    return ended
+
+
+@shared_task(ignore_result=True, soft_time_limit=120, time_limit=150)
+def reconcile_jobs() -> int:
+    """Find jobs whose task was lost (a worker or the broker died) and queue them again.
+
+    Safe to run at any time: the tasks claim jobs by state, so a job already in hand is left
+    alone.
+    """
+    now = timezone.now()
+    stuck = list(
+        Job.objects.filter(
+            Q(state=JobState.RELEASED, state_changed_at__lt=now - STUCK_RELEASED)
+            | Q(state=JobState.SENDING, state_changed_at__lt=now - STUCK_SENDING)
+        ).values_list("pk", flat=True)
+    )
+    for job_id in stuck:
+        print_job.delay(job_id)
+    unfollowed = list(
+        Job.objects.filter(state=JobState.PROCESSING)
+        .filter(Q(checked_at__isnull=True) | Q(checked_at__lt=now - UNFOLLOWED))
+        .filter(state_changed_at__lt=now - UNFOLLOWED)
+        .values_list("pk", flat=True)
+    )
+    for job_id in unfollowed:
+        follow_job.delay(job_id)
+    if stuck or unfollowed:
+        logger.warning("reconcile: resent %s, following again %s", stuck, unfollowed)
+    return len(stuck) + len(unfollowed)
+
+
+@shared_task(ignore_result=True, soft_time_limit=120, time_limit=150)
+def expire_held_jobs() -> int:
+    """End held jobs past their expiry and delete their documents."""
+    expired = list(
+        Job.objects.filter(state=JobState.HELD, expires_at__lt=timezone.now()).values_list(
+            "pk", flat=True
+        )
+    )
+    for job_id in expired:
+        pipeline.finish(job_id, JobState.EXPIRED, "not released in time")
+    return len(expired)

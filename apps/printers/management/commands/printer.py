@@ -1,0 +1,111 @@
+"""`manage.py printer add|import-cups|list|refresh`: proxy printers from the command line."""
+
+from __future__ import annotations
+
+import json
+from argparse import ArgumentParser
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from apps.printers.choices import PrinterKind
+from apps.printers.models import Printer
+from apps.printers.services import (
+    PrinterError,
+    printer_add,
+    printer_import_cups,
+    printer_refresh,
+)
+from apps.rules.services import RuleFileError, rule_file_import
+
+
+class Command(BaseCommand):
+    help = "Manage proxy printers: add one by URI, import a CUPS server's queues, list them."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        actions = parser.add_subparsers(dest="action", required=True)
+        add = actions.add_parser("add", help="add a printer after asking it what it can do")
+        add.add_argument("name")
+        add.add_argument("--uri", required=True, help="ipp://HOST:PORT/PATH or ipps://…")
+        add.add_argument("--kind", choices=[k.value for k in PrinterKind], help="default: guess")
+        add.add_argument("--rules", type=Path, help="a .ppde rule file to import and use")
+        add.add_argument("--location", default="")
+        cups = actions.add_parser("import-cups", help="add and sync every queue of a CUPS server")
+        cups.add_argument("server_uri", metavar="CUPS-URI")
+        cups.add_argument("--rules", type=Path, help="a .ppde rule file for new queues")
+        listing = actions.add_parser("list", help="list printers with their state")
+        listing.add_argument("--json", action="store_true")
+        refresh = actions.add_parser("refresh", help="ask a printer again for state and options")
+        refresh.add_argument("name")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            getattr(self, "_" + options["action"].replace("-", "_"))(options)
+        except (PrinterError, RuleFileError) as error:
+            raise CommandError(str(error)) from None
+
+    def _add(self, options: dict[str, Any]) -> None:
+        rule_file = None
+        if options["rules"] is not None:
+            rule_file = rule_file_import(options["rules"]).rule_file
+        printer = printer_add(
+            options["name"],
+            options["uri"],
+            kind=PrinterKind(options["kind"]) if options["kind"] else None,
+            location=options["location"],
+            rule_file=rule_file,
+        )
+        self.stdout.write(
+            f"printer {printer.name} added: {printer.uri} ({printer.get_kind_display()}), "
+            f"{printer.get_state_display().lower()}"
+        )
+
+    def _import_cups(self, options: dict[str, Any]) -> None:
+        rule_file = None
+        if options["rules"] is not None:
+            rule_file = rule_file_import(options["rules"]).rule_file
+        report = printer_import_cups(options["server_uri"], rule_file=rule_file)
+        for label, names in (
+            ("added", report.added),
+            ("changed", report.changed),
+            ("gone (disabled)", report.gone),
+            ("unchanged", report.unchanged),
+        ):
+            if names:
+                self.stdout.write(f"{label}: {', '.join(names)}")
+        if not (report.added or report.changed or report.gone or report.unchanged):
+            self.stdout.write("the CUPS server has no queues")
+
+    def _list(self, options: dict[str, Any]) -> None:
+        printers = Printer.objects.select_related("rule_file").order_by("name")
+        rows = [
+            {
+                "name": p.name,
+                "uri": p.uri,
+                "kind": p.kind,
+                "enabled": p.enabled,
+                "state": p.state,
+                "state_reasons": p.state_reasons,
+                "location": p.location,
+                "rules": p.rule_file.name if p.rule_file else None,
+                "last_contact": p.last_contact.isoformat() if p.last_contact else None,
+            }
+            for p in printers
+        ]
+        if options["json"]:
+            self.stdout.write(json.dumps(rows, indent=2))
+            return
+        for row in rows:
+            enabled = "" if row["enabled"] else " (disabled)"
+            self.stdout.write(
+                f"{row['name']:<20} {row['state']:<12} {row['kind']:<5} {row['uri']}{enabled}"
+            )
+
+    def _refresh(self, options: dict[str, Any]) -> None:
+        try:
+            printer = Printer.objects.get(name=options["name"])
+        except Printer.DoesNotExist:
+            raise CommandError(f"there is no printer called {options['name']!r}") from None
+        printer = printer_refresh(printer.pk)
+        self.stdout.write(f"{printer.name}: {printer.get_state_display().lower()}")

@@ -1,0 +1,251 @@
+"""Writes on printers: add by URI (probed), import a CUPS server's queues, refresh state.
+
+Network I/O (IPP requests) always happens before or after a database transaction, never
+inside one.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit, urlunsplit
+
+from django.db import transaction
+from django.utils import timezone
+
+from apps.printers.choices import PrinterKind, PrinterState
+from apps.printers.ipp_client import client_for_uri
+from apps.printers.ipp_values import snapshot_of_group
+from apps.printers.models import Printer
+from apps.rules.models import RuleFile
+from printmgmt.ipp import AttributeGroup, IppError
+from printmgmt.ipp import PrinterState as IppPrinterState
+
+logger = logging.getLogger(__name__)
+
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+PRINTER_STATES = {
+    IppPrinterState.IDLE: PrinterState.IDLE,
+    IppPrinterState.PROCESSING: PrinterState.PROCESSING,
+    IppPrinterState.STOPPED: PrinterState.STOPPED,
+}
+
+
+class PrinterError(Exception):
+    """A printer action was refused or failed; the message says why and what to do."""
+
+
+def validate_printer_name(name: str) -> None:
+    if not NAME_PATTERN.match(name):
+        raise PrinterError(
+            f"{name!r} is not a usable printer name: use letters, digits, '-' and '_' "
+            "(at most 64, starting with a letter or digit)"
+        )
+
+
+def validate_printer_uri(uri: str) -> None:
+    parts = urlsplit(uri)
+    if parts.scheme not in {"ipp", "ipps"} or not parts.hostname:
+        raise PrinterError(f"{uri!r} is not a printer URI: use ipp://HOST[:PORT]/PATH or ipps://…")
+
+
+def guess_kind(uri: str) -> PrinterKind:
+    """A URI on a CUPS server (/printers/NAME or /classes/NAME) is a CUPS queue."""
+    path = urlsplit(uri).path
+    if path.startswith(("/printers/", "/classes/")):
+        return PrinterKind.CUPS_QUEUE
+    return PrinterKind.DRIVERLESS
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    state: PrinterState
+    state_reasons: list[str]
+    state_message: str
+    capabilities: dict[str, list[object]]
+
+
+def probe(uri: str, *, trusted_certificate: str = "") -> ProbeResult:
+    """Ask a printer what it is and can do. Raises PrinterError with the printer's answer."""
+    try:
+        with client_for_uri(uri, trusted_certificate=trusted_certificate) as client:
+            group = client.get_printer_attributes(("all", "media-col-database"))
+    except IppError as error:
+        raise PrinterError(f"{uri}: {error}") from None
+    return _probe_result(group)
+
+
+def _probe_result(group: AttributeGroup) -> ProbeResult:
+    capabilities = snapshot_of_group(group)
+    state_value = capabilities.get("printer-state", [None])[0]
+    state = PRINTER_STATES.get(state_value, PrinterState.UNKNOWN)
+    reasons = [str(r) for r in capabilities.get("printer-state-reasons", [])]
+    message = str(capabilities.get("printer-state-message", [""])[0])
+    return ProbeResult(state, reasons, message[:500], capabilities)
+
+
+def printer_add(
+    name: str,
+    uri: str,
+    *,
+    kind: PrinterKind | None = None,
+    location: str = "",
+    rule_file: RuleFile | None = None,
+    trusted_certificate: str = "",
+) -> Printer:
+    """Add a printer after probing it: what it supports is known from the first minute."""
+    validate_printer_name(name)
+    validate_printer_uri(uri)
+    if Printer.objects.filter(name=name).exists():
+        raise PrinterError(f"a printer called {name!r} exists already")
+    result = probe(uri, trusted_certificate=trusted_certificate)
+    printer = Printer.objects.create(
+        name=name,
+        uri=uri,
+        kind=kind or guess_kind(uri),
+        location=location or str(result.capabilities.get("printer-location", [""])[0])[:200],
+        rule_file=rule_file,
+        trusted_certificate=trusted_certificate,
+        capabilities=result.capabilities,
+        state=result.state,
+        state_reasons=result.state_reasons,
+        state_message=result.state_message,
+        last_contact=timezone.now(),
+    )
+    logger.info("printer %s added: %s (%s)", name, uri, printer.kind)
+    return printer
+
+
+def printer_refresh(printer_id: int) -> Printer:
+    """Read a printer's state and capabilities again; an unreachable one is marked so."""
+    printer = Printer.objects.get(pk=printer_id)
+    try:
+        result: ProbeResult | None = probe(
+            printer.uri, trusted_certificate=printer.trusted_certificate
+        )
+        failure = ""
+    except PrinterError as error:
+        result, failure = None, str(error)
+    with transaction.atomic():
+        printer = Printer.objects.select_for_update().get(pk=printer_id)
+        if result is None:
+            printer.state = PrinterState.UNREACHABLE
+            printer.state_message = failure[:500]
+            printer.save(update_fields=["state", "state_message"])
+        else:
+            printer.state = result.state
+            printer.state_reasons = result.state_reasons
+            printer.state_message = result.state_message
+            printer.capabilities = result.capabilities
+            printer.last_contact = timezone.now()
+            printer.save(
+                update_fields=[
+                    "state",
+                    "state_reasons",
+                    "state_message",
+                    "capabilities",
+                    "last_contact",
+                ]
+            )
+    return printer
+
+
+@dataclass
+class CupsSyncReport:
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    gone: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+
+def _queue_uri(server_uri: str, queue_uri: str) -> str:
+    """A queue's URI as reachable from here: CUPS reports its own host name, which may not
+    resolve for us, so keep the server's host and port and take the queue's path."""
+    server, queue = urlsplit(server_uri), urlsplit(queue_uri)
+    return urlunsplit((server.scheme, server.netloc, queue.path, "", ""))
+
+
+def printer_import_cups(server_uri: str, *, rule_file: RuleFile | None = None) -> CupsSyncReport:
+    """Make our CUPS-queue printers of `server_uri` match its queues: new, changed, gone.
+
+    Gone queues are disabled, not deleted: their job history stays.
+    """
+    validate_printer_uri(server_uri)
+    try:
+        with client_for_uri(server_uri) as client:
+            queues = client.cups_get_printers(
+                ("printer-name", "printer-uri-supported", "printer-location")
+            )
+    except IppError as error:
+        raise PrinterError(f"{server_uri}: {error}") from None
+    found: dict[str, tuple[str, str]] = {}
+    for queue in queues:
+        name_attribute, uri_attribute = (
+            queue.get("printer-name"),
+            queue.get("printer-uri-supported"),
+        )
+        if name_attribute is None or uri_attribute is None:
+            continue
+        location_attribute = queue.get("printer-location")
+        found[str(name_attribute.value)] = (
+            _queue_uri(server_uri, str(uri_attribute.value)),
+            str(location_attribute.value) if location_attribute is not None else "",
+        )
+    probes = {name: _probe_or_none(uri) for name, (uri, _) in found.items()}
+
+    report = CupsSyncReport()
+    with transaction.atomic():
+        existing = {
+            p.name: p for p in Printer.objects.select_for_update().filter(cups_server=server_uri)
+        }
+        for name, (uri, location) in sorted(found.items()):
+            result = probes[name]
+            printer = existing.get(name)
+            if printer is None:
+                validate_printer_name(name)
+                Printer.objects.create(
+                    name=name,
+                    uri=uri,
+                    kind=PrinterKind.CUPS_QUEUE,
+                    location=location[:200],
+                    cups_server=server_uri,
+                    rule_file=rule_file,
+                    **_probe_fields(result),
+                )
+                report.added.append(name)
+                continue
+            changed = printer.uri != uri or printer.location != location or not printer.enabled
+            printer.uri, printer.location, printer.enabled = uri, location[:200], True
+            for attribute, value in _probe_fields(result).items():
+                setattr(printer, attribute, value)
+            printer.save()
+            (report.changed if changed else report.unchanged).append(name)
+        for name, printer in existing.items():
+            if name not in found and printer.enabled:
+                printer.enabled = False
+                printer.state_message = "the queue no longer exists on its CUPS server"
+                printer.save(update_fields=["enabled", "state_message"])
+                report.gone.append(name)
+    logger.info("CUPS import from %s: %s", server_uri, report)
+    return report
+
+
+def _probe_or_none(uri: str) -> ProbeResult | None:
+    try:
+        return probe(uri)
+    except PrinterError as error:
+        logger.warning("probe failed: %s", error)
+        return None
+
+
+def _probe_fields(result: ProbeResult | None) -> dict[str, object]:
+    if result is None:
+        return {"state": PrinterState.UNREACHABLE}
+    return {
+        "state": result.state,
+        "state_reasons": result.state_reasons,
+        "state_message": result.state_message,
+        "capabilities": result.capabilities,
+        "last_contact": timezone.now(),
+    }

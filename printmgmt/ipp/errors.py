@@ -1,0 +1,79 @@
+"""Every error the IPP layer raises derives from IppError.
+
+``retryable`` tells the print pipeline whether sending the same request again later can
+succeed: transport trouble and a busy or temporarily failing printer can; a request the
+printer refused on its merits cannot.
+"""
+
+from __future__ import annotations
+
+from printmgmt.ipp.names import (
+    RETRYABLE_STATUSES,
+    StatusClass,
+    status_class,
+    status_name,
+    status_sentence,
+)
+
+
+class IppError(Exception):
+    """Base class of the errors of this package."""
+
+    retryable: bool = False
+
+
+class IppDecodeError(IppError):
+    """The bytes are not a well-formed IPP message (or exceed a decode limit)."""
+
+    def __init__(self, offset: int, reason: str) -> None:
+        super().__init__(f"offset {offset}: {reason}")
+        self.offset = offset
+        self.reason = reason
+
+
+class IppEncodeError(IppError):
+    """A message built in code cannot be put on the wire (value of the wrong type,
+    string too long for a 16-bit length, ...)."""
+
+
+class IppTransportError(IppError):
+    """The printer could not be reached or did not answer in time (connection refused,
+    timeout, TLS failure, HTTP error, an answer that is not IPP). Worth retrying."""
+
+    retryable = True
+
+    def __init__(self, message: str, *, retryable: bool = True) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class IppStatusError(IppError):
+    """The printer answered with an IPP status code that is not successful."""
+
+    def __init__(
+        self,
+        status_code: int,
+        *,
+        status_message: str | None = None,
+        unsupported_attributes: tuple[str, ...] = (),
+        operation: str = "",
+    ) -> None:
+        self.status_code = status_code
+        self.status_name = status_name(status_code)
+        self.status_class: StatusClass = status_class(status_code)
+        self.status_message = status_message
+        self.unsupported_attributes = unsupported_attributes
+        self.operation = operation
+        self.retryable = status_code in RETRYABLE_STATUSES
+        super().__init__(self.sentence)
+
+    @property
+    def sentence(self) -> str:
+        """A human sentence like cupsLastErrorString(): the printer's own message when it
+        sent one, else a description of the status, plus what it did not support."""
+        text = self.status_message or status_sentence(self.status_code)
+        prefix = f"{self.operation}: " if self.operation else ""
+        suffix = ""
+        if self.unsupported_attributes:
+            suffix = " (unsupported: " + ", ".join(self.unsupported_attributes) + ")"
+        return f"{prefix}{text} [{self.status_name}]{suffix}"

@@ -1,0 +1,79 @@
+"""The admin shows money but changes it only through services; settings and forms refuse
+amounts the currency cannot hold."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.test import Client
+from django.test.utils import override_settings
+
+from apps.accounts.checks import initial_credit_check
+from apps.accounts.models import Allowance, LedgerEntry, User
+from apps.accounts.services import account_deposit, personal_account_ensure
+from apps.accounts.tasks import allowances_apply_due
+
+MakeUser = Callable[..., User]
+
+
+@pytest.mark.django_db
+def test_ledger_admin_lists_but_cannot_add_change_or_delete(
+    client: Client, make_user: MakeUser
+) -> None:
+    account = personal_account_ensure(make_user("alice"))
+    entry = account_deposit(account.pk, Decimal("1.00"), actor=None, reason="cash")
+    client.force_login(User.objects.create_superuser("root", password="pw-not-used-1"))
+    assert client.get("/admin/accounts/ledgerentry/").status_code == 200
+    assert client.get("/admin/accounts/ledgerentry/add/").status_code == 403
+    response = client.post(
+        f"/admin/accounts/ledgerentry/{entry.pk}/change/", {"reason": "tampered"}
+    )
+    assert response.status_code == 403
+    assert client.post(f"/admin/accounts/ledgerentry/{entry.pk}/delete/").status_code == 403
+    assert client.get("/admin/accounts/account/add/").status_code == 403
+    assert LedgerEntry.objects.get(pk=entry.pk).reason == "cash"
+
+
+@override_settings(INITIAL_CREDIT=Decimal("1.005"))
+def test_initial_credit_with_too_many_places_fails_the_system_check() -> None:
+    (error,) = initial_credit_check()
+    assert error.id == "accounts.E001"
+    assert "INITIAL_CREDIT 1.005 has 3 decimals; EUR has at most 2" in error.msg
+
+
+def test_initial_credit_check_passes_by_default() -> None:
+    assert initial_credit_check() == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("amount", "cap", "field", "message"),
+    [
+        (Decimal("1.001"), None, "amount", "has 3 decimals"),
+        (Decimal("0"), None, "amount", "must be more than zero"),
+        (Decimal("1"), Decimal("-1"), "cap", "cap -1 is negative"),
+    ],
+)
+def test_allowance_form_values_are_checked(
+    amount: Decimal, cap: Decimal | None, field: str, message: str
+) -> None:
+    allowance = Allowance(
+        group=Group.objects.get(name="Staff"), amount=amount, period="daily", cap=cap
+    )
+    with pytest.raises(ValidationError) as error:
+        allowance.full_clean()
+    assert any(message in text for text in error.value.message_dict[field])
+
+
+@pytest.mark.django_db
+def test_allowance_task_reports_counts(make_user: MakeUser) -> None:
+    make_user("alice")
+    Allowance.objects.create(
+        group=Group.objects.get(name="Staff"), amount=Decimal("1"), period="daily"
+    )
+    assert allowances_apply_due() == {"granted": 1, "skipped": 0}
+    assert allowances_apply_due() == {"granted": 0, "skipped": 1}

@@ -1,0 +1,123 @@
+"""A user with money, a finishing printer with a rule file, and a way to wait for jobs."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from apps.accounts.models import User
+from apps.accounts.roles import STAFF
+from apps.accounts.services import account_deposit, personal_account_ensure, user_create
+from apps.jobs.choices import TERMINAL_STATES, JobSource
+from apps.jobs.models import Job
+from apps.jobs.services import job_create_held
+from apps.printers.models import Printer, SidePrice
+from apps.printers.services import printer_add
+from apps.rules.services import rule_file_activate, rule_file_save
+from tests.pdfs import make_pdf
+from tests.peers import FINISHER_ATTRIBUTES, IppEvePrinter, run_ippeveprinter
+
+# A finisher that also prints two-sided (booklets need two sides) and says what media, colour
+# modes and orientations it has, as office printers do.
+DUPLEX_FINISHER_ATTRIBUTES = (
+    FINISHER_ATTRIBUTES
+    + """\
+ATTR keyword sides-supported one-sided,two-sided-long-edge,two-sided-short-edge
+ATTR keyword sides-default one-sided
+ATTR keyword media-supported iso_a4_210x297mm,iso_a3_297x420mm,iso_a5_148x210mm
+ATTR keyword media-default iso_a4_210x297mm
+ATTR keyword print-color-mode-supported monochrome,color
+ATTR keyword print-color-mode-default monochrome
+ATTR enum orientation-requested-supported 3,4,5,6
+ATTR integer number-up-supported 1,2,4,6,9,16
+ATTR keyword number-up-layout-supported lrtb,lrbt,rltb,rlbt,tblr,tbrl,btlr,btrl
+ATTR rangeOfInteger copies-supported 1-999
+"""
+)
+
+FINISHER_RULES = """\
+# Rules for the test finisher: every extension finishing and a front cover, each priced.
+*Staple org.savapage-finishings-staple
+*Staple *None 3
+*Staple TopLeft 20
+*Punch org.savapage-finishings-punch
+*Punch *None 3
+*Punch DualLeft 74
+*Fold org.savapage-finishings-fold
+*Fold *None 3
+*Fold Half 93
+*Booklet org.savapage-finishings-booklet
+*Booklet *None none
+*Booklet Left toleft-totop
+*Jog org.savapage-finishings-jog-offset
+*Jog *Off 3
+*Jog On 14
+*SPJob/Copy: org.savapage-cover-front-type *no-cover print-front
+*SPJob/Copy: org.savapage-cover-front-media-source *by-pass-tray main
+*SPJob/Copy/Cost: 0.05 staple org.savapage-finishings-staple/20
+*SPJob/Copy/Cost: 0.04 punch org.savapage-finishings-punch/74
+*SPJob/Copy/Cost: 0.03 fold org.savapage-finishings-fold/93
+*SPJob/Copy/Cost: 0.25 booklet org.savapage-finishings-booklet/toleft-totop
+*SPJob/Copy/Cost: 0.01 jog org.savapage-finishings-jog-offset/14
+*SPJob/Copy/Cost: 0.20 cover org.savapage-cover-front-type/print-front
+"""
+
+GREY_SIDE = Decimal("0.10")
+GREY_DUPLEX_SIDE = Decimal("0.08")
+
+
+@pytest.fixture(scope="module")
+def finisher_peer() -> Iterator[IppEvePrinter]:
+    with run_ippeveprinter(name="Duplex Finisher", attributes=DUPLEX_FINISHER_ATTRIBUTES) as peer:
+        yield peer
+
+
+@pytest.fixture
+def staff_user(transactional_db: None) -> User:
+    user = user_create("sam", "a long enough password", role=STAFF)
+    account_deposit(personal_account_ensure(user).pk, Decimal("50.00"), actor=None, reason="test")
+    return user
+
+
+@pytest.fixture
+def finisher(transactional_db: None, finisher_peer: IppEvePrinter) -> Printer:
+    version = rule_file_save("test-finisher", FINISHER_RULES)
+    rule_file_activate(version.pk)
+    printer = printer_add("finisher", finisher_peer.uri, rule_file=version.rule_file)
+    media = printer.capabilities["media-default"][0]
+    for color, one, two in (
+        (False, GREY_SIDE, GREY_DUPLEX_SIDE),
+        (True, Decimal("0.5"), Decimal("0.4")),
+    ):
+        SidePrice.objects.create(
+            printer=printer, media=media, color=color, one_sided=one, two_sided=two
+        )
+    return printer
+
+
+@pytest.fixture
+def held_job(staff_user: User, tmp_path: Path) -> Callable[..., Job]:
+    def make(pages: int = 3, title: str = "report") -> Job:
+        return job_create_held(
+            staff_user,
+            make_pdf(tmp_path / f"{title}.pdf", pages),
+            title=title,
+            source=JobSource.WEB,
+        )
+
+    return make
+
+
+def wait_for_end(job_id: int, timeout: float = 60.0) -> Job:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = Job.objects.get(pk=job_id)
+        if job.state in TERMINAL_STATES:
+            return job
+        time.sleep(0.2)
+    job = Job.objects.get(pk=job_id)
+    raise AssertionError(f"job {job_id} still {job.state} after {timeout}s: {job.message}")

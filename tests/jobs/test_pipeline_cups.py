@@ -1,0 +1,88 @@
+"""Through a CUPS queue with a PPD: the rule file's PPD options arrive as job attributes."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from apps.accounts.models import User
+from apps.jobs.choices import JobState
+from apps.jobs.models import Job
+from apps.jobs.release import job_release
+from apps.printers.choices import PrinterKind
+from apps.printers.models import Printer
+from apps.printers.services import printer_import_cups
+from apps.rules.services import rule_file_import
+from printmgmt.ipp.client import IppClient
+from tests.jobs.conftest import wait_for_end
+from tests.peers import Cupsd, IppEvePrinter, run_cupsd
+from tests.workers import WorkerProcess
+
+pytestmark = [pytest.mark.worker, pytest.mark.peers]
+
+ROOT = Path(__file__).resolve().parents[2]
+PPD = ROOT / "ppdrules" / "office-mfp.ppd"
+RULES = ROOT / "ppdrules" / "office-mfp-ppd.ppde"
+
+
+@pytest.fixture(scope="module")
+def cups_with_mfp(finisher_peer: IppEvePrinter) -> Iterator[Cupsd]:
+    with run_cupsd(with_auth=False) as server:
+        server.add_queue("office-mfp", finisher_peer.uri, ppd=PPD)
+        yield server
+
+
+@pytest.fixture
+def office_mfp(transactional_db: None, cups_with_mfp: Cupsd) -> Printer:
+    rule_file = rule_file_import(RULES).rule_file
+    report = printer_import_cups(cups_with_mfp.uri, rule_file=rule_file)
+    assert report.added == ["office-mfp"]
+    return Printer.objects.get(name="office-mfp")
+
+
+def test_import_lists_the_queue_as_a_cups_printer(
+    office_mfp: Printer, cups_with_mfp: Cupsd
+) -> None:
+    assert office_mfp.kind == PrinterKind.CUPS_QUEUE
+    assert office_mfp.uri == cups_with_mfp.queue_uri("office-mfp")
+    assert office_mfp.capabilities["printer-make-and-model"] == ["Example Office MFP, PDF"]
+    again = printer_import_cups(cups_with_mfp.uri)
+    assert again.unchanged == ["office-mfp"]
+    assert not again.added
+
+
+def test_ppd_options_arrive_at_cups_as_job_attributes(
+    celery_worker: WorkerProcess,
+    office_mfp: Printer,
+    held_job: Callable[..., Job],
+    staff_user: User,
+) -> None:
+    job = held_job(pages=4)
+    options = {
+        "org.savapage-finishings-staple": "20",
+        "org.savapage-finishings-punch": "74",
+        "org.savapage-cover-front-type": "print-front",
+        "org.savapage-cover-front-media-source": "tray-3",
+        "media": "iso_a4_210x297mm",
+    }
+    released = job_release(job.pk, staff_user, office_mfp.pk, options)
+    assert released.price is not None
+    assert released.price > 0
+    deadline = time.monotonic() + 60
+    while Job.objects.get(pk=job.pk).printer_job_id is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    sent = Job.objects.get(pk=job.pk)
+    assert sent.printer_job_id is not None, sent.message
+    with IppClient(office_mfp.uri) as cups:
+        arrived = {a.name: a.display() for a in cups.get_job_attributes(sent.printer_job_id)}
+    assert arrived["StapleLocation"] == "TopLeft"
+    assert arrived["PunchHoles"] == "Left2"
+    assert arrived["CoverFront"] == "On"
+    assert arrived["CoverFrontTray"] == "Tray3"
+    assert arrived["CoverFrontPrint"] == "Front"
+    assert not any(name.startswith("org.savapage") for name in arrived)
+    done = wait_for_end(job.pk, timeout=90)
+    assert done.state == JobState.COMPLETED, done.message

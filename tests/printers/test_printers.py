@@ -1,0 +1,119 @@
+"""Printers added by URI (probed), refreshed, imported from CUPS; the `printer` command."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from apps.printers.choices import PrinterKind, PrinterState
+from apps.printers.models import Printer
+from apps.printers.services import (
+    PrinterError,
+    guess_kind,
+    printer_add,
+    printer_import_cups,
+    printer_refresh,
+)
+from tests.peers import Cupsd, IppEvePrinter, free_port
+
+pytestmark = [pytest.mark.django_db, pytest.mark.peers]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_a_printer_is_probed_when_added(ippeveprinter: IppEvePrinter) -> None:
+    printer = printer_add("hall", ippeveprinter.uri, location="Hall 1")
+    assert printer.kind == PrinterKind.DRIVERLESS
+    assert printer.state == PrinterState.IDLE
+    assert printer.last_contact is not None
+    assert 20 in printer.capabilities["finishings-supported"]
+    assert printer.capabilities["printer-make-and-model"] == ["Example Finisher 9000"]
+    assert printer.location == "Hall 1"
+
+
+@pytest.mark.parametrize(
+    ("name", "uri", "message"),
+    [
+        ("bad name!", "ipp://127.0.0.1/ipp/print", "is not a usable printer name"),
+        ("ok", "http://127.0.0.1/ipp/print", "is not a printer URI"),
+        ("ok", "ipp:///no-host", "is not a printer URI"),
+    ],
+)
+def test_bad_names_and_uris_are_refused(name: str, uri: str, message: str) -> None:
+    with pytest.raises(PrinterError, match=message):
+        printer_add(name, uri)
+    assert not Printer.objects.exists()
+
+
+def test_a_printer_that_is_down_is_not_added_and_says_why() -> None:
+    uri = f"ipp://127.0.0.1:{free_port()}/ipp/print"
+    with pytest.raises(PrinterError, match="cannot connect"):
+        printer_add("down", uri)
+    assert not Printer.objects.exists()
+
+
+def test_names_are_unique(ippeveprinter: IppEvePrinter) -> None:
+    printer_add("hall", ippeveprinter.uri)
+    with pytest.raises(PrinterError, match="exists already"):
+        printer_add("hall", ippeveprinter.uri)
+
+
+def test_refresh_marks_an_unreachable_printer(ippeveprinter: IppEvePrinter) -> None:
+    printer = printer_add("hall", ippeveprinter.uri)
+    Printer.objects.filter(pk=printer.pk).update(uri=f"ipp://127.0.0.1:{free_port()}/ipp/print")
+    refreshed = printer_refresh(printer.pk)
+    assert refreshed.state == PrinterState.UNREACHABLE
+    assert "cannot connect" in refreshed.state_message
+    Printer.objects.filter(pk=printer.pk).update(uri=ippeveprinter.uri)
+    assert printer_refresh(printer.pk).state == PrinterState.IDLE
+
+
+def test_cups_uris_are_queues() -> None:
+    assert guess_kind("ipp://cups:631/printers/hall") == PrinterKind.CUPS_QUEUE
+    assert guess_kind("ipp://cups:631/classes/all") == PrinterKind.CUPS_QUEUE
+    assert guess_kind("ipps://printer.example/ipp/print") == PrinterKind.DRIVERLESS
+
+
+def test_cups_import_keeps_the_list_in_sync(cupsd: Cupsd, ippeveprinter: IppEvePrinter) -> None:
+    cupsd.add_queue("sync-a", ippeveprinter.uri)
+    cupsd.add_queue("sync-b", ippeveprinter.uri)
+    first = printer_import_cups(cupsd.uri)
+    assert {"sync-a", "sync-b"} <= set(first.added)
+    subprocess.run(["lpadmin", "-h", cupsd.host_port, "-x", "sync-b"], check=True, timeout=30)
+    cupsd.queues.remove("sync-b")
+    second = printer_import_cups(cupsd.uri)
+    assert second.gone == ["sync-b"]
+    assert "sync-a" in second.unchanged
+    assert not Printer.objects.get(name="sync-b").enabled
+    assert Printer.objects.get(name="sync-a").kind == PrinterKind.CUPS_QUEUE
+
+
+def test_printer_command(ippeveprinter: IppEvePrinter, tmp_path: Path) -> None:
+    out = StringIO()
+    rules = ROOT / "ppdrules" / "driverless-ipp-everywhere.ppde"
+    call_command(
+        "printer", "add", "hall", "--uri", ippeveprinter.uri, "--rules", str(rules), stdout=out
+    )
+    assert out.getvalue().startswith("printer hall added: ipp://")
+    listing = StringIO()
+    call_command("printer", "list", "--json", stdout=listing)
+    (row,) = json.loads(listing.getvalue())
+    assert (row["name"], row["state"], row["rules"]) == (
+        "hall",
+        "idle",
+        "driverless-ipp-everywhere",
+    )
+    plain = StringIO()
+    call_command("printer", "list", stdout=plain)
+    assert plain.getvalue().split()[:3] == ["hall", "idle", "ipp"]
+    refreshed = StringIO()
+    call_command("printer", "refresh", "hall", stdout=refreshed)
+    assert refreshed.getvalue().strip() == "hall: idle"
+    with pytest.raises(CommandError, match="there is no printer called 'nope'"):
+        call_command("printer", "refresh", "nope")
+    with pytest.raises(CommandError, match="exists already"):
+        call_command("printer", "add", "hall", "--uri", ippeveprinter.uri)
