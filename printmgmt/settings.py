@@ -35,6 +35,9 @@ INSTALLED_APPS = [
     "apps.printers",
     "apps.rules",
     "apps.jobs",
+    "apps.ippserver",
+    "apps.reports",
+    "apps.portal",
 ]
 
 MIDDLEWARE = [

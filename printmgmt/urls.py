@@ -3,5 +3,7 @@ from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("reports/", include("apps.reports.urls")),
+    path("", include("apps.portal.urls")),
     path("", include("apps.core.urls")),
 ]

@@ -2,4 +2,4 @@
 
 from __future__ import annotations
 
-pytest_plugins = ["tests.workers", "tests.peers"]
+pytest_plugins = ["tests.workers", "tests.peers", "tests.servers"]
