@@ -29,7 +29,7 @@ sys.path.insert(0, str(REPO))
 
 from printmgmt.ipp import Attribute, Operation, decode, encode  # noqa: E402
 from printmgmt.ipp.client import IppClient  # noqa: E402
-from tests.peers import run_cupsd, run_ippeveprinter  # noqa: E402
+from apps.printers.peers import run_cupsd, run_ippeveprinter  # noqa: E402
 
 DECODE_TARGET = 5.0
 MEMORY_TARGET_MB = 50.0

@@ -9,6 +9,10 @@ source "$(dirname "$0")/lib.sh"
 HOST="${HOST:-127.0.0.1}"
 PORT="${PORT:-8000}"
 ensure_packages gs=ghostscript
+if [ "${DEMO_PRINTERS:-1}" = 1 ]; then
+  ensure_packages ippeveprinter=cups-ipp-utils cupsd=cups-daemon lpadmin=cups-client \
+    /usr/lib/cups/filter/pdftopdf=cups-filters dbus-daemon=dbus
+fi
 ensure_venv "$ROOT/requirements.txt"
 cd "$ROOT"
 
@@ -34,6 +38,10 @@ PIDS+=($!)
 "$VENV/bin/celery" -A printmgmt beat --loglevel=INFO \
   >>"$DATA_DIR/log/beat.log" 2>&1 &
 PIDS+=($!)
+if [ "${DEMO_PRINTERS:-1}" = 1 ]; then
+  "$PY" manage.py demo_printers >>"$DATA_DIR/log/demo-printers.log" 2>&1 &
+  PIDS+=($!)
+fi
 "$VENV/bin/uvicorn" printmgmt.asgi:application --host "$HOST" --port "$PORT" \
   --log-level warning &
 PIDS+=($!)

@@ -19,25 +19,7 @@ from apps.printers.models import Printer, SidePrice
 from apps.printers.services import printer_add
 from apps.rules.services import rule_file_activate, rule_file_save
 from tests.pdfs import make_pdf
-from tests.peers import FINISHER_ATTRIBUTES, IppEvePrinter, run_ippeveprinter
-
-# A finisher that also prints two-sided (booklets need two sides) and says what media, colour
-# modes and orientations it has, as office printers do.
-DUPLEX_FINISHER_ATTRIBUTES = (
-    FINISHER_ATTRIBUTES
-    + """\
-ATTR keyword sides-supported one-sided,two-sided-long-edge,two-sided-short-edge
-ATTR keyword sides-default one-sided
-ATTR keyword media-supported iso_a4_210x297mm,iso_a3_297x420mm,iso_a5_148x210mm
-ATTR keyword media-default iso_a4_210x297mm
-ATTR keyword print-color-mode-supported monochrome,color
-ATTR keyword print-color-mode-default monochrome
-ATTR enum orientation-requested-supported 3,4,5,6
-ATTR integer number-up-supported 1,2,4,6,9,16
-ATTR keyword number-up-layout-supported lrtb,lrbt,rltb,rlbt,tblr,tbrl,btlr,btrl
-ATTR rangeOfInteger copies-supported 1-999
-"""
-)
+from tests.peers import OFFICE_FINISHER_ATTRIBUTES, IppEvePrinter, run_ippeveprinter
 
 FINISHER_RULES = """\
 # Rules for the test finisher: every extension finishing and a front cover, each priced.
@@ -72,7 +54,7 @@ GREY_DUPLEX_SIDE = Decimal("0.08")
 
 @pytest.fixture(scope="module")
 def finisher_peer() -> Iterator[IppEvePrinter]:
-    with run_ippeveprinter(name="Duplex Finisher", attributes=DUPLEX_FINISHER_ATTRIBUTES) as peer:
+    with run_ippeveprinter(name="Duplex Finisher", attributes=OFFICE_FINISHER_ATTRIBUTES) as peer:
         yield peer
 
 

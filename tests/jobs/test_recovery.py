@@ -34,9 +34,9 @@ from apps.jobs.tasks import expire_held_jobs, print_job, reconcile_jobs
 from apps.printers.models import Printer, SidePrice
 from apps.printers.services import printer_add
 from printmgmt.ipp.client import IppClient
-from tests.jobs.conftest import DUPLEX_FINISHER_ATTRIBUTES, wait_for_end
+from tests.jobs.conftest import wait_for_end
 from tests.pdfs import make_pdf
-from tests.peers import IppEvePrinter
+from tests.peers import OFFICE_FINISHER_ATTRIBUTES, IppEvePrinter
 from tests.workers import WorkerProcess
 
 pytestmark = [pytest.mark.worker, pytest.mark.peers]
@@ -209,7 +209,7 @@ def test_booklet_is_imposed_locally_when_the_printer_has_no_booklet_maker(
     held_job: Callable[..., Job],
     staff_user: User,
 ) -> None:
-    attributes = DUPLEX_FINISHER_ATTRIBUTES.replace("3,4,13,14,", "3,4,14,")
+    attributes = OFFICE_FINISHER_ATTRIBUTES.replace("3,4,13,14,", "3,4,14,")
     peer = ippeveprinter_factory(name="No Booklet Maker", attributes=attributes)
     printer = printer_add("plain-duplex", peer.uri)
     SidePrice.objects.create(

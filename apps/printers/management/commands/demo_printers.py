@@ -1,0 +1,34 @@
+"""`manage.py demo_printers`: run the two demo printers until stopped (Ctrl-C or SIGTERM)."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from apps.printers.demo import demo_printers_running
+from apps.printers.peers import PeerError
+from apps.printers.services import PrinterError
+from apps.rules.services import RuleFileError
+
+
+class Command(BaseCommand):
+    help = (
+        "Start a demo finisher (ippeveprinter) and an office MFP queue on a private cupsd, "
+        "register them as printers, and keep them running until stopped."
+    )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        stop = threading.Event()
+        for signal_number in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signal_number, lambda *_: stop.set())
+        try:
+            with demo_printers_running() as printers:
+                for printer in printers:
+                    self.stdout.write(f"demo printer {printer.name}: {printer.uri}")
+                self.stdout.flush()
+                stop.wait()
+        except (PeerError, PrinterError, RuleFileError) as error:
+            raise CommandError(f"the demo printers could not start: {error}") from None
