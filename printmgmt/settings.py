@@ -153,6 +153,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "reconcile-jobs": {"task": "apps.jobs.tasks.reconcile_jobs", "schedule": 120.0},
     "expire-held-jobs": {"task": "apps.jobs.tasks.expire_held_jobs", "schedule": 600.0},
     "refresh-printers": {"task": "apps.printers.tasks.refresh_printers", "schedule": 300.0},
+    "accounts-allowances": {"task": "apps.accounts.tasks.allowances_apply_due", "schedule": 3600.0},
+    "accounts-ledger-audit": {"task": "apps.accounts.tasks.ledger_audit", "schedule": 3600.0},
 }
 
 # Sessions and cookies: secure cookies whenever the site is served over HTTPS.

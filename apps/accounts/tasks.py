@@ -1,7 +1,8 @@
 """Periodic money tasks: allowances and the ledger audit.
 
-Beat entries for settings.CELERY_BEAT_SCHEDULE are in BEAT_SCHEDULE below. Both tasks are
-idempotent: a duplicated beat tick or a retry adds no money and writes no second grant.
+Beat runs both hourly (settings.CELERY_BEAT_SCHEDULE), so a daily allowance arrives within
+the first hour of its day. Both tasks are idempotent: a duplicated beat tick or a retry adds
+no money and writes no second grant.
 """
 
 from __future__ import annotations
@@ -16,12 +17,6 @@ from apps.accounts.selectors import ledger_drifts
 from apps.accounts.services import account_refund, allowances_apply
 
 logger = logging.getLogger(__name__)
-
-BEAT_SCHEDULE: dict[str, dict[str, object]] = {
-    # Hourly, so a daily allowance arrives within the first hour of the day; repeats count once.
-    "accounts-allowances": {"task": "apps.accounts.tasks.allowances_apply_due", "schedule": 3600.0},
-    "accounts-ledger-audit": {"task": "apps.accounts.tasks.ledger_audit", "schedule": 3600.0},
-}
 
 
 @shared_task(ignore_result=True, soft_time_limit=540, time_limit=600)

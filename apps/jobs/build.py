@@ -16,7 +16,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
-from apps.jobs.documents import DocumentError
+from apps.jobs.documents import DocumentError, inspect_pdf
 from printmgmt.ppde import PageGeometry
 
 MAX_RANGE_TEXT = 200
@@ -72,12 +72,12 @@ def select_pages(source: Path, pages: list[int], destination: Path) -> int:
 
 def pdf_geometry(path: Path) -> PageGeometry:
     """How the first page lies: the n-up table needs it to pick orientation-requested."""
-    page = PdfReader(path).pages[0]
-    width, height = float(page.mediabox.width), float(page.mediabox.height)
-    rotation = int(page.get("/Rotate", 0) or 0) % 360
-    return PageGeometry(
-        orientation="landscape" if width > height else "portrait", rotation=rotation
-    )
+    facts = inspect_pdf(path)
+    return geometry_of(facts.landscape, facts.rotation)
+
+
+def geometry_of(landscape: bool, rotation: int) -> PageGeometry:
+    return PageGeometry(orientation="landscape" if landscape else "portrait", rotation=rotation)
 
 
 def booklet_order(page_count: int) -> list[tuple[int | None, int | None]]:

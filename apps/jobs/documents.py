@@ -18,9 +18,22 @@ class DocumentError(Exception):
 
 
 @dataclass(frozen=True)
+class PdfFacts:
+    """What the pipeline needs to know of a PDF, read once when it is stored."""
+
+    page_count: int
+    landscape: bool  # the first page's media box is wider than high
+    rotation: int  # the first page's /Rotate, 0/90/180/270
+
+
+@dataclass(frozen=True)
 class StoredDocument:
     name: str
-    page_count: int
+    facts: PdfFacts
+
+    @property
+    def page_count(self) -> int:
+        return self.facts.page_count
 
 
 def spool_path(document_name: str) -> Path:
@@ -29,20 +42,23 @@ def spool_path(document_name: str) -> Path:
     return Path(settings.SPOOL_DIR) / document_name
 
 
-def pdf_page_count(path: Path) -> int:
-    """Pages of a PDF, refusing what a printer could not print."""
+def inspect_pdf(path: Path) -> PdfFacts:
+    """Pages and first-page geometry of a PDF, refusing what a printer could not print."""
     try:
         reader = PdfReader(path)
         if reader.is_encrypted:
             raise DocumentError("the PDF is encrypted: remove its password and send it again")
         count = len(reader.pages)
+        if count == 0:
+            raise DocumentError("the PDF has no pages")
+        first = reader.pages[0]
+        landscape = float(first.mediabox.width) > float(first.mediabox.height)
+        rotation = int(first.get("/Rotate", 0) or 0) % 360
     except DocumentError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError, RecursionError) as error:
         raise DocumentError(f"the PDF cannot be read ({error})") from None
-    if count == 0:
-        raise DocumentError("the PDF has no pages")
-    return count
+    return PdfFacts(count, landscape, rotation)
 
 
 def store_pdf(source: Path, *, move: bool = False) -> StoredDocument:
@@ -51,7 +67,7 @@ def store_pdf(source: Path, *, move: bool = False) -> StoredDocument:
     The file is first written under a temporary name and renamed, so the spool never holds a
     half-written document.
     """
-    page_count = pdf_page_count(source)
+    facts = inspect_pdf(source)
     spool = Path(settings.SPOOL_DIR)
     spool.mkdir(parents=True, exist_ok=True)
     name = f"{secrets.token_hex(16)}.pdf"
@@ -64,7 +80,7 @@ def store_pdf(source: Path, *, move: bool = False) -> StoredDocument:
         os.replace(partial, spool / name)
     finally:
         partial.unlink(missing_ok=True)
-    return StoredDocument(name=name, page_count=page_count)
+    return StoredDocument(name=name, facts=facts)
 
 
 def delete_document(document_name: str) -> None:

@@ -26,6 +26,8 @@ class Job(models.Model):
         _("stored document"), max_length=100, help_text=_("Generated file name in SPOOL_DIR.")
     )
     page_count = models.PositiveIntegerField(_("pages"))
+    first_page_landscape = models.BooleanField(_("landscape"), default=False)
+    first_page_rotation = models.PositiveSmallIntegerField(_("page rotation"), default=0)
     state = models.CharField(
         _("state"), max_length=12, choices=JobState.choices, default=JobState.HELD, db_index=True
     )

@@ -26,6 +26,7 @@ from apps.accounts.errors import NoChargeForJob
 from apps.accounts.services import account_refund
 from apps.jobs.build import (
     JobSheetDetails,
+    geometry_of,
     impose_booklet,
     parse_page_ranges,
     pdf_geometry,
@@ -104,7 +105,11 @@ def build_parts(job: Job, workdir: Path) -> list[Part]:
         sent_options(job.printer, engine, options),
         target="ppd" if job.printer.kind == PrinterKind.CUPS_QUEUE else "ipp",
         printer=engine_view(job.printer.capabilities),
-        geometry=pdf_geometry(document),
+        geometry=(
+            geometry_of(job.first_page_landscape, job.first_page_rotation)
+            if document == source
+            else pdf_geometry(document)
+        ),
     )
     if translation.refusal is not None:
         raise DocumentError(f"{translation.refusal.option}: {translation.refusal.message}")

@@ -40,6 +40,8 @@ def job_create_held(
                 source=source,
                 document_name=stored.name,
                 page_count=stored.page_count,
+                first_page_landscape=stored.facts.landscape,
+                first_page_rotation=stored.facts.rotation,
                 expires_at=timezone.now() + timedelta(hours=settings.HELD_JOB_EXPIRY_HOURS),
                 options=options or {},
                 copies=copies,

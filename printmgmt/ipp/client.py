@@ -8,6 +8,7 @@ IppStatusError when it answers with an error status; both say whether a retry ma
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import ssl
@@ -51,6 +52,15 @@ def http_url(uri: str) -> str:
     if parts.port is None and parts.scheme.lower() in ("ipp", "ipps"):
         netloc = f"{netloc}:{IPP_PORT}"
     return urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
+
+
+@functools.lru_cache(maxsize=32)
+def tls_context(ca_file: str | None) -> ssl.SSLContext:
+    """A verifying TLS context (the system's CAs, or only `ca_file`), built once and shared.
+
+    Loading the CA store takes longer than a whole IPP request on a local network, so a
+    context is made once per trust setting rather than once per client."""
+    return ssl.create_default_context(cafile=ca_file)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,13 +124,10 @@ class IppClient:
         self.chunk_size = chunk_size
         self.limits = limits
         self._request_ids = itertools.count(1)
-        verify: ssl.SSLContext | bool = True
-        if ca_file is not None:
-            verify = ssl.create_default_context(cafile=str(ca_file))
         self._http = httpx.Client(
             auth=httpx.BasicAuth(*auth) if isinstance(auth, tuple) else auth,
             timeout=httpx.Timeout(timeout),
-            verify=verify,
+            verify=tls_context(None if ca_file is None else str(ca_file)),
             transport=transport,
             headers={"Content-Type": CONTENT_TYPE, "Accept": CONTENT_TYPE},
         )

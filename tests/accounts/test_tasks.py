@@ -17,7 +17,7 @@ from apps.accounts.services import (
     account_deposit,
     personal_account_ensure,
 )
-from apps.accounts.tasks import BEAT_SCHEDULE, allowances_apply_due, job_refund, ledger_audit
+from apps.accounts.tasks import allowances_apply_due, job_refund, ledger_audit
 from tests.accounts.conftest import fresh, ledger_sum
 from tests.workers import WorkerProcess
 
@@ -56,14 +56,6 @@ def test_audit_sees_an_account_without_entries_but_with_a_balance(make_user: Mak
     account = personal_account_ensure(make_user("alice"))
     Account.objects.filter(pk=account.pk).update(balance=Decimal("1.00"))
     assert [drift["ledger_sum"] for drift in ledger_audit()] == ["0.00"]
-
-
-def test_beat_entries_name_real_tasks() -> None:
-    from printmgmt.celery import app
-
-    for entry in BEAT_SCHEDULE.values():
-        assert entry["task"] in app.tasks
-        assert isinstance(entry["schedule"], float)
 
 
 @pytest.mark.django_db

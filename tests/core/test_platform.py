@@ -33,3 +33,14 @@ def test_a_real_worker_process_runs_a_task(celery_worker: WorkerProcess) -> None
     assert heartbeat.hostname.startswith("session@")
     assert celery_worker.process is not None
     assert celery_worker.process.poll() is None
+
+
+def test_every_beat_entry_names_a_registered_task() -> None:
+    from django.conf import settings
+
+    from printmgmt.celery import app
+
+    app.loader.import_default_modules()
+    for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
+        assert entry["task"] in app.tasks, name
+        assert isinstance(entry["schedule"], float), name
