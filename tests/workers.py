@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FAST_PIPELINE = {
     "PRINT_RETRY_BASE_SECONDS": "1",
     "PRINT_RETRY_MAX_SECONDS": "2",
+    "PRINT_MAX_ATTEMPTS": "5",
     "FOLLOW_INTERVAL_SECONDS": "1",
     "FOLLOW_MAX_INTERVAL_SECONDS": "1",
     "IPP_TIMEOUT_SECONDS": "3",

@@ -27,7 +27,7 @@ from apps.jobs.options import priced_options, sent_options
 from apps.jobs.services import job_transition
 from apps.printers.choices import PrinterKind, PrinterState
 from apps.printers.ipp_values import engine_view
-from apps.printers.models import Printer
+from apps.printers.models import Printer, PrinterGroup
 from apps.printers.selectors import side_price_table, user_may_use_printer
 from apps.rules.selectors import engine_for_rule_file
 from printmgmt.ppde import OfferedOption, Price, RuleEngine, Target, Translation
@@ -172,6 +172,39 @@ def _account_to_charge(user: User, account_id: int | None) -> Account:
     if account_id is not None:
         return Account.objects.get(pk=account_id)
     return personal_account_of(user) or personal_account_ensure(user)
+
+
+def printer_for_group(
+    job: Job,
+    user: User,
+    group: PrinterGroup,
+    options: Mapping[str, OptionValue],
+    *,
+    copies: int = 1,
+    page_ranges: str = "",
+) -> Printer:
+    """Follow-me: the first printer of the group the user may use that can print the job as
+    asked (idle printers before busy ones, then by name). Raises ReleaseRefused naming why
+    each printer could not."""
+    operator = user.has_perm(permission_name(MANAGE_PRINTERS))
+    reasons = []
+    members = group.printers.select_related("rule_file").order_by("name")
+    ranked = sorted(members, key=lambda p: p.state != PrinterState.IDLE)
+    for printer in ranked:
+        try:
+            _check_printer(user, printer)
+        except ReleaseRefused as refused:
+            reasons.append(str(refused))
+            continue
+        quote = job_quote(
+            job, printer, options, copies=copies, page_ranges=page_ranges, operator=operator
+        )
+        if not quote.problems and quote.total is not None:
+            return printer
+        reasons.append(f"{printer.name}: {'; '.join(quote.problems)}")
+    raise ReleaseRefused(
+        f"no printer of {group.name} can print this job: " + " | ".join(reasons or ["it is empty"])
+    )
 
 
 def job_release(

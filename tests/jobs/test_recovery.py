@@ -6,9 +6,11 @@ Failures are real: a worker killed with SIGKILL, a printer process stopped with 
 
 from __future__ import annotations
 
+import http.server
 import os
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,6 +26,7 @@ from pypdf import PdfReader
 
 from apps.accounts.models import User
 from apps.accounts.selectors import job_charge, job_refunded
+from apps.accounts.services import account_charge, personal_account_ensure
 from apps.jobs.choices import JobState
 from apps.jobs.documents import spool_path
 from apps.jobs.models import Job
@@ -133,7 +136,13 @@ def test_worker_killed_mid_send_then_the_job_prints_exactly_once(
 ) -> None:
     doomed = celery_worker_factory("doomed", queues="doomed")
     job = held_job(pages=2)
-    job_transition(job.pk, JobState.RELEASED, reason="test", printer=finisher, price=Decimal(0))
+    # Released and charged as job_release does, but queued for the worker we are going to kill.
+    price = Decimal("0.20")
+    account = personal_account_ensure(staff_user)
+    account_charge(account.pk, price, job_id=job.pk, user=staff_user)
+    job_transition(
+        job.pk, JobState.RELEASED, reason="test", printer=finisher, price=price, account=account
+    )
     with printer_stopped(finisher_peer):
         print_job.apply_async((job.pk,), queue="doomed")
         deadline = time.monotonic() + 20
@@ -150,6 +159,10 @@ def test_worker_killed_mid_send_then_the_job_prints_exactly_once(
     printed = [j for j in jobs_named(finisher_peer, job.marker.hex) if j[2] == 9]
     assert len(printed) == 1
     assert printed[0][0] == done.printer_job_id
+    charge = job_charge(job.pk)
+    assert charge is not None
+    assert charge.amount == -price
+    assert job_refunded(job.pk) == 0
 
 
 def test_a_printer_that_stops_answering_for_a_while_gets_the_job_once(
@@ -282,7 +295,7 @@ def test_lp_holds_by_default_and_explains_bad_input(
         (["lp", str(tmp_path / "missing.pdf"), "-U", "sam"], "no such file"),
         (["lp", str(not_pdf), "-U", "sam"], "the PDF cannot be read"),
         (["lp", str(document), "-U", "sam", "-H", "immediate"], "needs a printer"),
-        (["lp", str(document), "-U", "sam", "-d", "nope"], "there is no printer called 'nope'"),
+        (["lp", str(document), "-U", "sam", "-d", "nope"], "no printer or printer group called"),
         (["lp", str(document), "-U", "sam", "-o", "staple"], "write options as name=value"),
         (
             ["lp", str(document), "-U", "sam", "-d", "finisher", "-H", "immediate", "-o",
@@ -294,3 +307,44 @@ def test_lp_holds_by_default_and_explains_bad_input(
         with pytest.raises(CommandError, match=message):
             call_command(*arguments, stdout=StringIO())
     assert Job.objects.filter(state=JobState.HELD).count() == 2  # the first and the refused
+
+
+class GarbageHandler(http.server.BaseHTTPRequestHandler):
+    """A "printer" that answers every request with bytes that are not IPP."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
+        body = b"<html>not a printer</html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "application/ipp")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet: the test reads the job's message, not the server's log."""
+
+
+def test_a_printer_answering_garbage_fails_the_job_after_bounded_retries(
+    celery_worker: WorkerProcess,
+    finisher: Printer,
+    held_job: Callable[..., Job],
+    staff_user: User,
+) -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), GarbageHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        Printer.objects.filter(pk=finisher.pk).update(
+            uri=f"ipp://127.0.0.1:{server.server_address[1]}/ipp/print"
+        )
+        job = held_job(pages=1)
+        released = job_release(job.pk, staff_user, finisher.pk, {})
+        done = wait_for_end(job.pk, timeout=90)
+    finally:
+        server.shutdown()
+    assert done.state == JobState.FAILED
+    assert "not valid IPP" in done.message
+    assert done.send_attempts == 5  # PRINT_MAX_ATTEMPTS of the test workers
+    assert released.price is not None
+    assert job_refunded(job.pk) == released.price

@@ -15,14 +15,17 @@ from apps.accounts.selectors import account_resolve
 from apps.jobs.choices import TERMINAL_STATES, JobSource, JobState
 from apps.jobs.documents import DocumentError
 from apps.jobs.models import Job
-from apps.jobs.release import ReleaseRefused, job_release
+from apps.jobs.release import OptionValue, ReleaseRefused, job_release, printer_for_group
 from apps.jobs.services import job_create_held
-from apps.printers.models import Printer
+from apps.printers.models import Printer, PrinterGroup
 
 WAIT_POLL_SECONDS = 0.5
 
 
-def parse_option(text: str) -> tuple[str, str | list[str]]:
+JobOptions = dict[str, OptionValue]
+
+
+def parse_option(text: str) -> tuple[str, OptionValue]:
     name, equals, value = text.partition("=")
     if not equals or not name.strip() or not value.strip():
         raise CommandError(f"-o {text!r}: write options as name=value")
@@ -36,7 +39,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("file", type=Path)
         parser.add_argument("-U", dest="user", required=True, help="the user printing")
-        parser.add_argument("-d", dest="printer", help="the printer (needed with -H immediate)")
+        parser.add_argument(
+            "-d",
+            dest="printer",
+            help="the printer, or a printer group for follow-me (needed with -H immediate)",
+        )
         parser.add_argument("-n", dest="copies", type=int, default=1)
         parser.add_argument("-o", dest="options", action="append", default=[], metavar="NAME=VALUE")
         parser.add_argument("-P", dest="pages", default="", help="page ranges, e.g. 1-3,5")
@@ -52,9 +59,14 @@ class Command(BaseCommand):
         except User.DoesNotExist:
             raise CommandError(f"there is no user called {options['user']!r}") from None
         job_options = dict(parse_option(text) for text in options["options"])
-        printer = self._printer(options["printer"]) if options["printer"] else None
-        if options["hold"] == "immediate" and printer is None:
+        destination = options["printer"]
+        if options["hold"] == "immediate" and not destination:
             raise CommandError("-H immediate needs a printer: add -d PRINTER")
+        if destination and not (
+            Printer.objects.filter(name=destination).exists()
+            or PrinterGroup.objects.filter(name=destination).exists()
+        ):
+            raise CommandError(f"there is no printer or printer group called {destination!r}")
         path: Path = options["file"]
         if not path.is_file():
             raise CommandError(f"{path}: no such file")
@@ -70,9 +82,11 @@ class Command(BaseCommand):
             )
         except DocumentError as error:
             raise CommandError(f"{path}: {error}") from None
-        label = printer.name if printer else "inbox"
-        if options["hold"] == "immediate" and printer is not None:
+        label = "inbox"
+        if options["hold"] == "immediate":
             try:
+                printer = self._printer(destination, job, user, job_options, options)
+                label = printer.name
                 account_id = account_resolve(options["account"]).pk if options["account"] else None
                 job_release(
                     job.pk,
@@ -89,11 +103,17 @@ class Command(BaseCommand):
         if options["wait"]:
             self._wait(job.pk, options["timeout"])
 
-    def _printer(self, name: str) -> Printer:
-        try:
-            return Printer.objects.get(name=name)
-        except Printer.DoesNotExist:
-            raise CommandError(f"there is no printer called {name!r}") from None
+    def _printer(
+        self, name: str, job: Job, user: User, job_options: JobOptions, options: dict[str, Any]
+    ) -> Printer:
+        """The printer called `name`, or for a printer group the one follow-me picks."""
+        printer = Printer.objects.filter(name=name).first()
+        if printer is not None:
+            return printer
+        group = PrinterGroup.objects.get(name=name)
+        return printer_for_group(
+            job, user, group, job_options, copies=options["copies"], page_ranges=options["pages"]
+        )
 
     def _wait(self, job_id: int, timeout: float) -> None:
         deadline = time.monotonic() + timeout
