@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from io import StringIO
 from pathlib import Path
 
@@ -13,7 +14,9 @@ from django.test.utils import override_settings
 
 from apps.accounts.models import User
 from apps.accounts.roles import ROLES, permission_name
+from apps.accounts.selectors import personal_account_of
 from apps.accounts.services import DEMO_USERS
+from apps.jobs.models import Job
 
 pytestmark = pytest.mark.django_db
 
@@ -64,7 +67,9 @@ def test_demo_users_are_created_once_and_each_can_log_in(tmp_path: Path) -> None
     out = StringIO()
     with override_settings(DATA_DIR=tmp_path):
         call_command("demo", stdout=out)
-    lines = [line.split() for line in out.getvalue().splitlines()[2:]]
+    output = out.getvalue().splitlines()
+    assert output[0] == "Sample held jobs for alice, bob: 4"
+    lines = [line.split() for line in output[3:]]
     passwords = {words[0]: words[1] for words in lines}
     assert set(passwords) == {demo.username for demo in DEMO_USERS}
     assert (tmp_path / "demo-users.txt").read_text().count("\n") == len(DEMO_USERS)
@@ -74,6 +79,10 @@ def test_demo_users_are_created_once_and_each_can_log_in(tmp_path: Path) -> None
         call_command("demo", stdout=again)
     assert "exist already" in again.getvalue()
     assert User.objects.count() == len(DEMO_USERS)
+    assert Job.objects.filter(owner__username="alice", state="held").count() == 2
+    bob_account = personal_account_of(User.objects.get(username="bob"))
+    assert bob_account is not None
+    assert bob_account.balance == Decimal("10.00")
 
     for username, password in passwords.items():
         browser = Client()

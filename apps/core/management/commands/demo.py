@@ -7,16 +7,22 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from apps.accounts.services import demo_users_ensure
+from apps.jobs.demo import demo_jobs_ensure
 
 
 class Command(BaseCommand):
     help = (
-        "Create the demo users (one per role and a superuser) if they are missing. "
-        "Passwords are printed once and kept in DATA_DIR/demo-users.txt (owner-only)."
+        "Create the demo users (one per role and a superuser) if they are missing, and sample "
+        "held jobs with some credit for the staff users. Passwords are printed once and kept in "
+        "DATA_DIR/demo-users.txt (owner-only)."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
         created = demo_users_ensure()
+        jobs = demo_jobs_ensure()
+        if jobs:
+            owners = sorted({job.owner.username for job in jobs})
+            self.stdout.write(f"Sample held jobs for {', '.join(owners)}: {len(jobs)}")
         credentials_file = settings.DATA_DIR / "demo-users.txt"
         if not created:
             self.stdout.write(
