@@ -73,5 +73,5 @@ say "Django checks"
 "$PY" manage.py check --fail-level WARNING
 "$PY" manage.py makemigrations --check --dry-run
 say "pytest (PostgreSQL, Redis, a real Celery worker, ippeveprinter, cupsd)"
-"$PY" -m pytest --cov --cov-report=term "$@"
+"$PY" -m pytest -v --cov --cov-report=term "$@"
 say "test command finished in $((SECONDS - started))s"

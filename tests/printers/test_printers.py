@@ -19,6 +19,7 @@ from apps.printers.services import (
     printer_import_cups,
     printer_refresh,
 )
+from apps.printers.tasks import refresh_printers
 from tests.peers import Cupsd, IppEvePrinter, free_port
 
 pytestmark = [pytest.mark.django_db, pytest.mark.peers]
@@ -117,3 +118,17 @@ def test_printer_command(ippeveprinter: IppEvePrinter, tmp_path: Path) -> None:
         call_command("printer", "refresh", "nope")
     with pytest.raises(CommandError, match="exists already"):
         call_command("printer", "add", "hall", "--uri", ippeveprinter.uri)
+
+
+def test_the_periodic_refresh_syncs_cups_servers_and_reads_printers_again(
+    cupsd: Cupsd, ippeveprinter: IppEvePrinter
+) -> None:
+    cupsd.add_queue("periodic", ippeveprinter.uri)
+    printer_import_cups(cupsd.uri)
+    hall = printer_add("hall", ippeveprinter.uri)
+    Printer.objects.filter(pk=hall.pk).update(state=PrinterState.UNKNOWN)
+    subprocess.run(["lpadmin", "-h", cupsd.host_port, "-x", "periodic"], check=True, timeout=30)
+    cupsd.queues.remove("periodic")
+    assert refresh_printers() >= 1
+    assert not Printer.objects.get(name="periodic").enabled
+    assert Printer.objects.get(pk=hall.pk).state == PrinterState.IDLE
