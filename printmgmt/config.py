@@ -92,14 +92,15 @@ class Env:
             raise ConfigError(f"{name}={value!r} is not an ISO 4217 code such as EUR or USD.")
         return value
 
-    def money(self, name: str, default: str) -> Decimal:
+    def decimal(self, name: str, default: str) -> Decimal:
+        """A finite decimal number of zero or more (an amount, a factor)."""
         raw = self.text(name, default)
         try:
             value = Decimal(raw)
         except InvalidOperation:
-            raise ConfigError(f"{name}={raw!r} is not a decimal amount such as 10.00.") from None
+            raise ConfigError(f"{name}={raw!r} is not a decimal number such as 10.00.") from None
         if not value.is_finite() or value < 0:
-            raise ConfigError(f"{name}={raw!r} must be a finite amount of zero or more.")
+            raise ConfigError(f"{name}={raw!r} must be a finite number of zero or more.")
         return value
 
     def database_url(self, name: str, default: str) -> str:

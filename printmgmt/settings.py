@@ -107,12 +107,31 @@ WHITENOISE_USE_FINDERS = True
 # Money: one currency per site; amounts are Decimal with this many digits after the point.
 CURRENCY = ENV.currency("CURRENCY", "EUR")
 CURRENCY_DECIMALS = currency_decimals(ENV, CURRENCY)
-INITIAL_CREDIT = ENV.money("INITIAL_CREDIT", "0")
+INITIAL_CREDIT = ENV.decimal("INITIAL_CREDIT", "0")
 
 # Uploaded and IPP-received documents live here, outside any web root, under generated names.
 SPOOL_DIR = Path(ENV.text("SPOOL_DIR", str(DATA_DIR / "spool"))).resolve()
 HELD_JOB_EXPIRY_HOURS = ENV.integer("HELD_JOB_EXPIRY_HOURS", 72, minimum=1)
 MAX_DOCUMENT_MB = ENV.integer("MAX_DOCUMENT_MB", 100, minimum=1)
+
+# Finance reports: environmental factors per printed sheet, and where exports wait.
+REPORT_SHEET_GRAMS = ENV.decimal("REPORT_SHEET_GRAMS", "5")
+REPORT_SHEETS_PER_TREE = ENV.decimal("REPORT_SHEETS_PER_TREE", "8333")
+REPORT_CO2_GRAMS_PER_SHEET = ENV.decimal("REPORT_CO2_GRAMS_PER_SHEET", "4.6")
+REPORT_ENERGY_WH_PER_SHEET = ENV.decimal("REPORT_ENERGY_WH_PER_SHEET", "12.5")
+REPORT_EXPORT_DIR = Path(ENV.text("REPORT_EXPORT_DIR", str(DATA_DIR / "exports"))).resolve()
+REPORT_EXPORT_RETENTION_HOURS = ENV.integer("REPORT_EXPORT_RETENTION_HOURS", 72, minimum=1)
+
+# E-mail (scheduled reports) through Django's SMTP backend.
+EMAIL_HOST = ENV.text("EMAIL_HOST", "localhost")
+EMAIL_PORT = ENV.integer("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = ENV.text("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = ENV.text("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = ENV.flag("EMAIL_USE_TLS", default=False)
+EMAIL_USE_SSL = ENV.flag("EMAIL_USE_SSL", default=False)
+EMAIL_TIMEOUT = ENV.integer("EMAIL_TIMEOUT", 30, minimum=1)
+DEFAULT_FROM_EMAIL = ENV.text("DEFAULT_FROM_EMAIL", "printmgmt@localhost")
+REPORT_EMAIL_FROM = ENV.text("REPORT_EMAIL_FROM", DEFAULT_FROM_EMAIL)
 
 # The print pipeline: transient failures (printer busy or unreachable) are retried with
 # exponential backoff and jitter, at most this many send attempts, then the job fails.
@@ -155,6 +174,15 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "refresh-printers": {"task": "apps.printers.tasks.refresh_printers", "schedule": 300.0},
     "accounts-allowances": {"task": "apps.accounts.tasks.allowances_apply_due", "schedule": 3600.0},
     "accounts-ledger-audit": {"task": "apps.accounts.tasks.ledger_audit", "schedule": 3600.0},
+    "send-scheduled-reports": {
+        "task": "apps.reports.tasks.scheduled_reports_send",
+        "schedule": 3600.0,
+    },
+    "clean-report-exports": {"task": "apps.reports.tasks.report_exports_clean", "schedule": 3600.0},
+    "usage-records-catch-up": {
+        "task": "apps.reports.tasks.usage_records_catch_up",
+        "schedule": 3600.0,
+    },
 }
 
 # Sessions and cookies: secure cookies whenever the site is served over HTTPS.

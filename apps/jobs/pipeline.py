@@ -41,6 +41,7 @@ from apps.jobs.services import job_transition
 from apps.printers.choices import PrinterKind
 from apps.printers.ipp_client import client_for
 from apps.printers.ipp_values import engine_view, ipp_attributes
+from apps.reports.services import usage_record_after_finish
 from apps.rules.selectors import engine_for_rule_file
 from printmgmt.ipp import (
     Attribute,
@@ -369,6 +370,7 @@ def finish(job_id: int, state: JobState, message: str) -> Job | None:
     if job is None:
         return None
     refund_unprinted(job)
+    usage_record_after_finish(job)
     delete_document(job.document_name)
     return job
 

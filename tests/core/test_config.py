@@ -75,11 +75,14 @@ def test_currency_and_its_decimals() -> None:
         currency_decimals(env(CURRENCY_DECIMALS="5"), "EUR")
 
 
-def test_money_is_decimal_and_never_negative() -> None:
-    assert env(INITIAL_CREDIT="2.50").money("INITIAL_CREDIT", "0") == Decimal("2.50")
-    for bad in ("two", "-1", "NaN", "Infinity"):
-        with pytest.raises(ConfigError, match="INITIAL_CREDIT="):
-            env(INITIAL_CREDIT=bad).money("INITIAL_CREDIT", "0")
+def test_decimals_are_finite_and_never_negative() -> None:
+    assert env(INITIAL_CREDIT="2.50").decimal("INITIAL_CREDIT", "0") == Decimal("2.50")
+    assert env().decimal("REPORT_SHEET_GRAMS", "5") == Decimal(5)
+    with pytest.raises(ConfigError, match="INITIAL_CREDIT='two' is not a decimal number"):
+        env(INITIAL_CREDIT="two").decimal("INITIAL_CREDIT", "0")
+    for bad in ("-1", "NaN", "Infinity"):
+        with pytest.raises(ConfigError, match="must be a finite number of zero or more"):
+            env(INITIAL_CREDIT=bad).decimal("INITIAL_CREDIT", "0")
 
 
 def test_database_url_schemes() -> None:

@@ -1,0 +1,45 @@
+"""Admin: usage records and exports are read-only; scheduled reports are edited here too."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from apps.reports.models import ReportExport, ScheduledReport, ScheduledReportRun, UsageRecord
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(UsageRecord)
+class UsageRecordAdmin(ReadOnlyAdmin):
+    list_display = ("job_id", "ended_at", "username", "account_name", "printer_name", "sheets",
+                    "cost", "state", "is_demo")  # fmt: skip
+    list_filter = ("state", "is_demo", "color", "duplex")
+    search_fields = ("username", "account_name", "printer_name", "=job_id")
+    date_hierarchy = "ended_at"
+
+
+@admin.register(ReportExport)
+class ReportExportAdmin(ReadOnlyAdmin):
+    list_display = ("created_at", "requested_by", "kind", "format", "state", "expires_at")
+
+
+@admin.register(ScheduledReport)
+class ScheduledReportAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("name", "period", "grouping", "format", "is_active")
+
+
+@admin.register(ScheduledReportRun)
+class ScheduledReportRunAdmin(ReadOnlyAdmin):
+    list_display = ("report", "period_start", "period_end", "sent_at")

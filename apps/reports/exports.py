@@ -1,0 +1,346 @@
+"""Report files: CSV streamed row by row, XLSX in openpyxl's write-only mode, PDF with
+reportlab. Memory stays flat whatever the number of rows: rows come from a server-side cursor
+(PostgreSQL's COPY for the CSV of records) and go straight to the output."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
+from decimal import Decimal
+from typing import IO, Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+from openpyxl import Workbook
+from reportlab.graphics.charts.barcharts import HorizontalBarChart, VerticalBarChart
+from reportlab.graphics.shapes import Drawing, String
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.platypus import (
+    PageBreak,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+from reportlab.platypus.flowables import Flowable
+
+from apps.accounts.money import quantum
+from apps.reports.choices import ExportKind, ReportFormat
+from apps.reports.pdfstream import StreamingPdf
+from apps.reports.selectors import (
+    RECORD_COLUMNS,
+    USAGE_COLUMNS,
+    ReportRequest,
+    UsageReport,
+    UsageRow,
+    record_values,
+    usage_records,
+    usage_report,
+)
+
+Progress = Callable[[int], None]
+CHUNK_ROWS = 5000
+TABLE_CHUNK_ROWS = 400
+PDF_RECORD_ROWS_PER_PAGE = 38
+CONTENT_TYPES = {
+    ReportFormat.CSV: "text/csv; charset=utf-8",
+    ReportFormat.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ReportFormat.PDF: "application/pdf",
+}
+
+
+def _no_progress(_rows: int) -> None:
+    return None
+
+
+def file_name(kind: ExportKind, request: ReportRequest, report_format: ReportFormat) -> str:
+    what = f"usage-by-{request.grouping}" if kind == ExportKind.USAGE else "usage-records"
+    return f"{what}_{request.start}_{request.end}.{report_format}"
+
+
+def usage_header(report: UsageReport) -> list[str]:
+    return [str(report.request.grouping), *USAGE_COLUMNS]
+
+
+def usage_cells(row: UsageRow) -> list[Any]:
+    return [
+        row.label, row.jobs, row.pages, row.sides, row.sheets, row.charged, row.refunded, row.cost
+    ]  # fmt: skip
+
+
+def _local_text(value: datetime) -> str:
+    return timezone.localtime(value).isoformat(sep=" ", timespec="seconds")
+
+
+def _shown_money(value: Any) -> Any:
+    """Amounts with the currency's places (SQLite hands back more)."""
+    return value.quantize(quantum()) if isinstance(value, Decimal) else value
+
+
+def _record_cells(values: tuple[Any, ...]) -> list[Any]:
+    cells = [_shown_money(value) for value in values]
+    cells[1] = _local_text(cells[1])
+    return cells
+
+
+class _Echo:
+    """A file-like object whose write returns what it was given, for csv.writer."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+# ------------------------------------------------------------------------- CSV
+
+
+def usage_csv_lines(report: UsageReport) -> Iterator[str]:
+    """The usage report as CSV lines: a header, one line per group, the TOTAL line."""
+    writer = csv.writer(_Echo())
+    yield writer.writerow(usage_header(report))
+    for row in report.rows:
+        yield writer.writerow(usage_cells(row))
+    yield writer.writerow(usage_cells(report.total))
+
+
+def records_csv_chunks(
+    request: ReportRequest, progress: Progress = _no_progress
+) -> Iterator[bytes]:
+    """Every usage record as CSV, a header first. On PostgreSQL the database writes the rows
+    with COPY ... TO STDOUT and they are passed on as they come; elsewhere row by row."""
+    yield (",".join(RECORD_COLUMNS) + "\r\n").encode()
+    values = record_values(request)
+    if connection.vendor != "postgresql":
+        writer = csv.writer(_Echo())
+        for done, row in enumerate(values.iterator(chunk_size=CHUNK_ROWS), start=1):
+            yield writer.writerow(_record_cells(row)).encode()
+            if done % CHUNK_ROWS == 0:
+                progress(done)
+        return
+    sql, params = values.query.sql_with_params()
+    zone = timezone.get_current_timezone_name()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('TimeZone', %s, true)", [zone])
+        raw = cursor.cursor
+        with raw.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params) as copy:
+            written = 0
+            for data in copy:
+                chunk = bytes(data)
+                written += chunk.count(b"\n")
+                progress(written)
+                yield chunk
+
+
+def write_csv(lines: Iterable[str | bytes], out: IO[bytes]) -> None:
+    for line in lines:
+        out.write(line.encode() if isinstance(line, str) else line)
+
+
+# ------------------------------------------------------------------------- XLSX
+
+
+def _xlsx_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return timezone.localtime(value).replace(tzinfo=None)
+    return _shown_money(value)
+
+
+def usage_xlsx(report: UsageReport, out: IO[bytes]) -> None:
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(str(report.request.grouping))
+    sheet.append([report.title])
+    sheet.append([f"Filters: {report.request.filter_text}; currency {settings.CURRENCY}"])
+    sheet.append([])
+    sheet.append(usage_header(report))
+    for row in [*report.rows, report.total]:
+        sheet.append(usage_cells(row))
+    reconciled = workbook.create_sheet("reconciliation")
+    for line in report.reconciliation.statements:
+        reconciled.append([line])
+    environment = workbook.create_sheet("environment")
+    for name, value in report.environment.lines:
+        environment.append([name, Decimal(value)])
+    movements = workbook.create_sheet("refunds and adjustments")
+    movements.append(["date", "kind", "account", "amount", "by", "reason", "job"])
+    for movement in report.movements:
+        movements.append(
+            [
+                _xlsx_value(movement.created), movement.kind, movement.account, movement.amount,
+                movement.by, movement.reason, movement.job_id,
+            ]
+        )  # fmt: skip
+    workbook.save(out)
+
+
+def records_xlsx(request: ReportRequest, out: IO[bytes], progress: Progress = _no_progress) -> None:
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("usage records")
+    sheet.append(list(RECORD_COLUMNS))
+    for done, row in enumerate(record_values(request).iterator(chunk_size=CHUNK_ROWS), start=1):
+        sheet.append([_xlsx_value(value) for value in row])
+        if done % CHUNK_ROWS == 0:
+            progress(done)
+    workbook.save(out)
+
+
+# ------------------------------------------------------------------------- PDF
+
+STYLES = getSampleStyleSheet()
+TABLE_STYLE = TableStyle(
+    [
+        ("FONT", (0, 0), (-1, -1), "Helvetica", 8),
+        ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 8),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#dde4ee")),
+        ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
+        ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
+    ]
+)
+
+
+def _tables(header: list[str], rows: list[list[Any]]) -> list[Flowable]:
+    """Tables of at most TABLE_CHUNK_ROWS rows each, so long reports lay out in linear time."""
+    tables: list[Flowable] = []
+    for start in range(0, max(len(rows), 1), TABLE_CHUNK_ROWS):
+        part = rows[start : start + TABLE_CHUNK_ROWS]
+        table = Table([header, *[[str(cell) for cell in row] for row in part]], repeatRows=1)
+        table.setStyle(TABLE_STYLE)
+        tables.append(table)
+    return tables
+
+
+def _bar_chart(
+    title: str, rows: list[UsageRow], *, horizontal: bool, width: float = 170 * mm
+) -> Drawing:
+    height = 70 * mm
+    drawing = Drawing(width, height)
+    chart = HorizontalBarChart() if horizontal else VerticalBarChart()
+    chart.x, chart.y = int(45 * mm if horizontal else 15 * mm), int(12 * mm)
+    chart.width = int(width - chart.x - 5 * mm)
+    chart.height = int(height - 25 * mm)
+    # Charts draw with floats; the money figures themselves stay Decimal everywhere else.
+    chart.data = [[float(row.cost) for row in rows] or [0.0]]
+    chart.categoryAxis.categoryNames = [row.label[:28] for row in rows] or ["(none)"]
+    chart.categoryAxis.labels.fontSize = 6
+    chart.valueAxis.labels.fontSize = 7
+    chart.valueAxis.valueMin = 0
+    chart.bars[0].fillColor = colors.HexColor("#3b6ea5")
+    if not horizontal:
+        chart.categoryAxis.labels.angle = 45 if len(rows) > 8 else 0
+        chart.categoryAxis.labels.boxAnchor = "ne" if len(rows) > 8 else "n"
+    drawing.add(chart)
+    drawing.add(String(0, height - 8 * mm, title, fontName="Helvetica-Bold", fontSize=10))
+    return drawing
+
+
+def usage_pdf(report: UsageReport, out: IO[bytes]) -> None:
+    """A title page with the totals and the reconciliation, charts, then the tables."""
+    request = report.request
+    currency = settings.CURRENCY
+    story: list[Flowable] = [
+        Spacer(1, 40 * mm),
+        Paragraph(report.title, STYLES["Title"]),
+        Paragraph(f"Filters: {request.filter_text}", STYLES["Normal"]),
+        Paragraph(f"Generated {_local_text(report.generated_at)}", STYLES["Normal"]),
+        Spacer(1, 10 * mm),
+        Paragraph(
+            f"Total: {report.total.jobs} jobs, {report.total.pages} pages, "
+            f"{report.total.sheets} sheets, cost {report.total.cost} {currency}",
+            STYLES["Heading2"],
+        ),
+        Paragraph("Reconciliation with the ledger", STYLES["Heading3"]),
+        *[Paragraph(line, STYLES["Normal"]) for line in report.reconciliation.statements],
+        PageBreak(),
+        _bar_chart(
+            f"Cost over time ({currency}, by {report.over_time_grouping})",
+            report.over_time,
+            horizontal=False,
+        ),
+        Spacer(1, 4 * mm),
+        _bar_chart(f"Top 10 users by cost ({currency})", report.top_users, horizontal=True),
+        Spacer(1, 4 * mm),
+        _bar_chart(f"Cost by printer ({currency})", report.by_printer, horizontal=True),
+        PageBreak(),
+        Paragraph(f"Usage by {request.grouping.label}", STYLES["Heading2"]),
+        *_tables(usage_header(report), [usage_cells(row) for row in [*report.rows, report.total]]),
+        Paragraph("Environment", STYLES["Heading2"]),
+        *_tables(["figure", "value"], [list(line) for line in report.environment.lines]),
+        Paragraph("Refunds and adjustments", STYLES["Heading2"]),
+        *_tables(
+            ["date", "kind", "account", "amount", "by", "reason"],
+            [
+                [_local_text(m.created), m.kind, m.account, m.amount, m.by, m.reason[:60]]
+                for m in report.movements
+            ],
+        ),
+    ]
+    document = SimpleDocTemplate(
+        out, pagesize=A4, title=report.title, author="Print management", leftMargin=15 * mm
+    )
+    document.build(story)
+
+
+def records_pdf(request: ReportRequest, out: IO[bytes], progress: Progress = _no_progress) -> None:
+    """Every record on landscape pages, written page by page (see pdfstream): a title page,
+    then a table of the main columns."""
+    width, height = landscape(A4)
+    title = f"Usage records {request.start} to {request.end}"
+    pdf = StreamingPdf(out, width, height, title)
+    pdf.text(20 * mm, height - 50 * mm, title, "Helvetica-Bold", 20)
+    total = usage_records(request).count()
+    pdf.text(20 * mm, height - 62 * mm, f"Filters: {request.filter_text}", size=11)
+    pdf.text(20 * mm, height - 70 * mm, f"{total} records; currency {settings.CURRENCY}", size=11)
+    pdf.end_page()
+    shown = ("job_id", "ended_at", "user", "account", "printer", "state", "pages", "sheets",
+             "duplex", "color", "charged", "refunded", "cost")  # fmt: skip
+    positions = [RECORD_COLUMNS.index(name) for name in shown]
+    x_at = [10, 24, 60, 92, 146, 178, 198, 212, 226, 240, 252, 267, 282]
+    page_rows = 0
+    for done, row in enumerate(record_values(request).iterator(chunk_size=CHUNK_ROWS), start=1):
+        if page_rows == 0:
+            for name, x in zip(shown, x_at, strict=True):
+                pdf.text(x * mm, height - 12 * mm, name, "Helvetica-Bold")
+        cells = _record_cells(row)
+        y = height - (18 + page_rows * 4.8) * mm
+        for position, x in zip(positions, x_at, strict=True):
+            cell = cells[position]
+            pdf.text(x * mm, y, "" if cell is None else str(cell)[:34])
+        page_rows += 1
+        if page_rows == PDF_RECORD_ROWS_PER_PAGE:
+            pdf.end_page()
+            page_rows = 0
+        if done % CHUNK_ROWS == 0:
+            progress(done)
+    pdf.close()
+
+
+# ------------------------------------------------------------------------- any
+
+
+def write_export(
+    kind: ExportKind,
+    report_format: ReportFormat,
+    request: ReportRequest,
+    out: IO[bytes],
+    progress: Progress = _no_progress,
+) -> None:
+    """Write one report file; `progress` is told how many records are written so far."""
+    if kind == ExportKind.RECORDS:
+        if report_format == ReportFormat.CSV:
+            write_csv(records_csv_chunks(request, progress), out)
+        elif report_format == ReportFormat.XLSX:
+            records_xlsx(request, out, progress)
+        else:
+            records_pdf(request, out, progress)
+        return
+    report = usage_report(request)
+    if report_format == ReportFormat.CSV:
+        write_csv(usage_csv_lines(report), out)
+    elif report_format == ReportFormat.XLSX:
+        usage_xlsx(report, out)
+    else:
+        usage_pdf(report, out)

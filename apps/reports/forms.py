@@ -1,0 +1,96 @@
+"""The report form: period, grouping and filters; and the scheduled report form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.validators import validate_email
+from django.utils import timezone
+
+from apps.reports.choices import Grouping
+from apps.reports.models import ScheduledReport
+from apps.reports.selectors import ReportError, ReportRequest, report_request
+
+
+class ReportForm(forms.Form):
+    start = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    grouping = forms.ChoiceField(label="Group by", choices=Grouping.choices)
+    user = forms.CharField(label="User", required=False)
+    group = forms.CharField(label="Group", required=False)
+    account = forms.CharField(label="Account", required=False)
+    printer = forms.CharField(label="Printer", required=False)
+
+    @classmethod
+    def from_query(cls, query: Any) -> ReportForm:
+        """Bound to the query string, or to this month so far when it is empty."""
+        if not query.get("start"):
+            today = timezone.localdate()
+            query = {"start": today.replace(day=1), "end": today, "grouping": Grouping.USER}
+        return cls(query)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.errors:
+            return data
+        try:
+            data["request"] = report_request(
+                data["start"],
+                data["end"],
+                data["grouping"],
+                user=data["user"],
+                group=data["group"],
+                account=data["account"],
+                printer=data["printer"],
+            )
+        except ReportError as error:
+            raise forms.ValidationError(str(error)) from None
+        return data
+
+    @property
+    def request(self) -> ReportRequest:
+        request: ReportRequest = self.cleaned_data["request"]
+        return request
+
+
+FILTERS = ("user", "group", "account", "printer")
+
+
+class ScheduledReportForm(forms.ModelForm):  # type: ignore[type-arg]
+    """A scheduled report; the optional filters are checked as a report request would be."""
+
+    user = forms.CharField(label="Only user", required=False)
+    group = forms.CharField(label="Only group", required=False)
+    account = forms.CharField(label="Only account", required=False)
+    printer = forms.CharField(label="Only printer", required=False)
+
+    class Meta:
+        model = ScheduledReport
+        fields = ("name", "period", "grouping", "format", "recipients")
+        widgets = {"recipients": forms.Textarea(attrs={"rows": 3})}
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        filters = {name: data.get(name, "").strip() for name in FILTERS if data.get(name)}
+        if self.errors:
+            return data
+        today = timezone.localdate()
+        try:
+            report_request(today, today, data["grouping"], **filters)
+        except ReportError as error:
+            raise forms.ValidationError(str(error)) from None
+        self.instance.filters = filters
+        return data
+
+    def clean_recipients(self) -> str:
+        text: str = self.cleaned_data["recipients"]
+        addresses = [line.strip() for line in text.splitlines() if line.strip()]
+        if not addresses:
+            raise forms.ValidationError("give at least one e-mail address.")
+        for address in addresses:
+            try:
+                validate_email(address)
+            except forms.ValidationError:
+                raise forms.ValidationError(f"{address!r} is not an e-mail address.") from None
+        return "\n".join(addresses)

@@ -1,0 +1,157 @@
+"""Celery tasks: long exports with progress, their cleanup, scheduled e-mails, catch-up."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, timedelta
+from io import BytesIO
+
+from celery import shared_task
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.utils import timezone
+
+from apps.reports import conf
+from apps.reports.choices import ExportKind, ExportState, RelativePeriod, ReportFormat
+from apps.reports.exports import CONTENT_TYPES, file_name, write_export
+from apps.reports.models import ReportExport, ScheduledReport, ScheduledReportRun
+from apps.reports.selectors import ReportError, report_request, usage_records
+from apps.reports.services import usage_records_catch_up
+
+logger = logging.getLogger(__name__)
+
+PROGRESS_EVERY_ROWS = 20_000
+
+
+# A million records as XLSX or PDF take minutes: more than the default task time limit.
+@shared_task(name="apps.reports.tasks.report_export_run", soft_time_limit=3300, time_limit=3600)
+def report_export_run(export_id: int) -> str:
+    """Write an export file, telling its progress on the way; the file is kept until
+    REPORT_EXPORT_RETENTION_HOURS after it is done."""
+    claimed = ReportExport.objects.filter(pk=export_id, state=ExportState.QUEUED).update(
+        state=ExportState.RUNNING
+    )
+    if not claimed:
+        return "not queued"
+    export = ReportExport.objects.get(pk=export_id)
+    try:
+        request = report_request(**export.parameters)
+    except ReportError as error:
+        ReportExport.objects.filter(pk=export_id).update(
+            state=ExportState.FAILED, message=str(error)[:500]
+        )
+        return "failed"
+    kind, report_format = ExportKind(export.kind), ReportFormat(export.format)
+    rows_total = usage_records(request).count() if kind == ExportKind.RECORDS else 0
+    name = f"{export.pk}-{file_name(kind, request, report_format)}"
+    ReportExport.objects.filter(pk=export_id).update(rows_total=rows_total, file_name=name)
+    folder = conf.export_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    reported = [0]
+
+    def progress(rows: int) -> None:
+        if rows - reported[0] >= PROGRESS_EVERY_ROWS:
+            reported[0] = rows
+            ReportExport.objects.filter(pk=export_id).update(rows_done=rows)
+
+    try:
+        with open(folder / name, "wb") as out:
+            write_export(kind, report_format, request, out, progress)
+    except Exception as error:
+        logger.exception("export %s failed", export_id)
+        (folder / name).unlink(missing_ok=True)
+        ReportExport.objects.filter(pk=export_id).update(
+            state=ExportState.FAILED, message=f"the export failed: {error}"[:500]
+        )
+        return "failed"
+    ReportExport.objects.filter(pk=export_id).update(
+        state=ExportState.DONE,
+        rows_done=rows_total,
+        expires_at=timezone.now() + timedelta(hours=conf.export_retention_hours()),
+    )
+    return f"wrote {name}"
+
+
+@shared_task(name="apps.reports.tasks.report_exports_clean")
+def report_exports_clean() -> int:
+    """Delete exports (file and row) whose time is up; returns how many."""
+    expired = ReportExport.objects.filter(expires_at__lt=timezone.now())
+    count = 0
+    for export in expired:
+        if export.file_name:
+            (conf.export_dir() / export.file_name).unlink(missing_ok=True)
+        export.delete()
+        count += 1
+    return count
+
+
+def last_period(period: RelativePeriod, today: date) -> tuple[date, date]:
+    """The last whole period before `today`: (first day, last day)."""
+    if period == RelativePeriod.YESTERDAY:
+        day = today - timedelta(days=1)
+        return day, day
+    if period == RelativePeriod.LAST_WEEK:
+        monday = today - timedelta(days=today.weekday())
+        return monday - timedelta(days=7), monday - timedelta(days=1)
+    first_this_month = today.replace(day=1)
+    last_day = first_this_month - timedelta(days=1)
+    return last_day.replace(day=1), last_day
+
+
+def scheduled_report_send(report: ScheduledReport, start: date, end: date) -> bool:
+    """Send one scheduled report for one period, once: False when it was sent already (or is
+    being sent by another worker). A failed send rolls back and is tried again next time."""
+    with transaction.atomic():
+        run, _ = ScheduledReportRun.objects.get_or_create(
+            report=report, period_start=start, defaults={"period_end": end}
+        )
+        locked = (
+            ScheduledReportRun.objects.select_for_update(skip_locked=True)
+            .filter(pk=run.pk, sent_at__isnull=True)
+            .first()
+        )
+        if locked is None:
+            return False
+        request = report_request(start, end, report.grouping, **report.filters)
+        report_format = ReportFormat(report.format)
+        buffer = BytesIO()
+        write_export(ExportKind.USAGE, report_format, request, buffer)
+        message = EmailMessage(
+            subject=f"{report.name}: usage {start} to {end}",
+            body=(
+                f"The scheduled report {report.name!r} for {start} to {end} is attached "
+                f"({report_format.label}).\n"
+            ),
+            from_email=conf.email_from(),
+            to=report.recipient_list,
+        )
+        message.attach(
+            file_name(ExportKind.USAGE, request, report_format),
+            buffer.getvalue(),
+            CONTENT_TYPES[report_format],
+        )
+        message.send()
+        locked.sent_at = timezone.now()
+        locked.save(update_fields=["sent_at"])
+    logger.info("scheduled report %s sent for %s to %s", report.pk, start, end)
+    return True
+
+
+@shared_task(name="apps.reports.tasks.scheduled_reports_send")
+def scheduled_reports_send(now: datetime | None = None) -> int:
+    """Send every active scheduled report whose last period has not been sent; run hourly."""
+    today = timezone.localdate(now or timezone.now())
+    sent = 0
+    for report in ScheduledReport.objects.filter(is_active=True):
+        start, end = last_period(RelativePeriod(report.period), today)
+        try:
+            sent += scheduled_report_send(report, start, end)
+        except ReportError as error:
+            logger.warning("scheduled report %s cannot be made: %s", report.pk, error)
+    return sent
+
+
+@shared_task(name="apps.reports.tasks.usage_records_catch_up")
+def usage_records_catch_up_task() -> int:
+    """Write usage records the pipeline hook could not write (it logs why)."""
+    return usage_records_catch_up()

@@ -1,0 +1,214 @@
+"""The finance report pages: the report with charts, downloads, exports, scheduled reports."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from io import BytesIO
+from typing import Any, TypeVar
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    JsonResponse,
+    StreamingHttpResponse,
+)
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from apps.accounts.models import User
+from apps.accounts.roles import VIEW_REPORTS, permission_name
+from apps.reports import conf
+from apps.reports.charts import bar_chart
+from apps.reports.choices import ExportKind, ExportState, ReportFormat
+from apps.reports.exports import (
+    CONTENT_TYPES,
+    file_name,
+    records_csv_chunks,
+    usage_csv_lines,
+    write_export,
+)
+from apps.reports.forms import ReportForm, ScheduledReportForm
+from apps.reports.models import ReportExport, ScheduledReport
+from apps.reports.selectors import usage_report
+from apps.reports.tasks import report_export_run
+
+View = TypeVar("View", bound=Callable[..., HttpResponseBase])
+RECENT_EXPORTS = 10
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)  # finance_only let only logged-in users in
+    return user
+
+
+def finance_only(view: View) -> View:
+    """Log-in required; then the view_reports permission (the Finance role), else 403."""
+
+    @wraps(view)
+    def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        if not request.user.has_perm(permission_name(VIEW_REPORTS)):
+            raise PermissionDenied("reports need the Finance role")
+        return view(request, *args, **kwargs)
+
+    return login_required(checked)  # type: ignore[return-value]
+
+
+@require_GET
+@finance_only
+def index(request: HttpRequest) -> HttpResponse:
+    form = ReportForm.from_query(request.GET)
+    context: dict[str, Any] = {"form": form, "currency": settings.CURRENCY}
+    if form.is_valid():
+        report = usage_report(form.request)
+        query = urlencode(form.request.parameters())
+        context.update(
+            report=report,
+            query=query,
+            charts=[
+                bar_chart(f"Cost by {report.over_time_grouping}", report.over_time),
+                bar_chart("Top 10 users by cost", report.top_users),
+                bar_chart("Cost by printer", report.by_printer),
+            ],
+            formats=ReportFormat.choices,
+        )
+    exports = ReportExport.objects.filter(requested_by=_user(request))
+    context["exports"] = exports[:RECENT_EXPORTS]
+    return render(request, "reports/index.html", context, status=200 if form.is_valid() else 400)
+
+
+@require_GET
+@finance_only
+def download(request: HttpRequest, kind: str, report_format: str) -> HttpResponseBase:
+    """A report file at once: the usage summary in any format, or every record as streamed
+    CSV. Records as XLSX or PDF take long: they go through an export task instead."""
+    if kind not in ExportKind.values or report_format not in ReportFormat.values:
+        raise Http404("no such report format")
+    form = ReportForm(request.GET)
+    if not form.is_valid():
+        return HttpResponse(
+            " ".join(str(e) for errors in form.errors.values() for e in errors),
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    chosen_kind, chosen_format = ExportKind(kind), ReportFormat(report_format)
+    name = file_name(chosen_kind, form.request, chosen_format)
+    disposition = f'attachment; filename="{name}"'
+    if chosen_kind == ExportKind.RECORDS:
+        if chosen_format != ReportFormat.CSV:
+            return HttpResponse("records as XLSX or PDF: start an export", status=400)
+        response: HttpResponseBase = StreamingHttpResponse(
+            records_csv_chunks(form.request), content_type=CONTENT_TYPES[chosen_format]
+        )
+    elif chosen_format == ReportFormat.CSV:
+        response = StreamingHttpResponse(
+            usage_csv_lines(usage_report(form.request)), content_type=CONTENT_TYPES[chosen_format]
+        )
+    else:
+        buffer = BytesIO()
+        write_export(chosen_kind, chosen_format, form.request, buffer)
+        response = HttpResponse(buffer.getvalue(), content_type=CONTENT_TYPES[chosen_format])
+    response["Content-Disposition"] = disposition
+    return response
+
+
+@require_POST
+@finance_only
+def export_start(request: HttpRequest) -> HttpResponse:
+    form = ReportForm(request.POST)
+    kind, report_format = request.POST.get("kind", ""), request.POST.get("format", "")
+    if (
+        not form.is_valid()
+        or kind not in ExportKind.values
+        or report_format not in ReportFormat.values
+    ):
+        return HttpResponse("the export request is not valid", status=400)
+    export = ReportExport.objects.create(
+        requested_by=_user(request),
+        kind=kind,
+        format=report_format,
+        parameters=form.request.parameters(),
+    )
+    report_export_run.delay(export.pk)
+    return redirect("reports:export", export_id=export.pk)
+
+
+def _own_export(request: HttpRequest, export_id: int) -> ReportExport:
+    return get_object_or_404(ReportExport, pk=export_id, requested_by=_user(request))
+
+
+@require_GET
+@finance_only
+def export_detail(request: HttpRequest, export_id: int) -> HttpResponse:
+    export = _own_export(request, export_id)
+    return render(request, "reports/export.html", {"export": export})
+
+
+@require_GET
+@finance_only
+def export_status(request: HttpRequest, export_id: int) -> JsonResponse:
+    """What the progress bar polls."""
+    export = _own_export(request, export_id)
+    done = export.state == ExportState.DONE
+    return JsonResponse(
+        {
+            "state": export.state,
+            "percent": export.percent,
+            "rows_done": export.rows_done,
+            "rows_total": export.rows_total,
+            "message": export.message,
+            "download_url": reverse("reports:export_file", args=[export.pk]) if done else None,
+        }
+    )
+
+
+@require_GET
+@finance_only
+def export_file(request: HttpRequest, export_id: int) -> FileResponse:
+    export = _own_export(request, export_id)
+    path = conf.export_dir() / export.file_name
+    if export.state != ExportState.DONE or not export.file_name or not path.exists():
+        raise Http404("the export is not ready or has expired")
+    name = export.file_name.split("-", 1)[1]
+    return FileResponse(
+        path.open("rb"),
+        as_attachment=True,
+        filename=name,
+        content_type=CONTENT_TYPES[ReportFormat(export.format)],
+    )
+
+
+@finance_only
+def schedules(request: HttpRequest) -> HttpResponse:
+    form = ScheduledReportForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        scheduled = form.save(commit=False)
+        scheduled.created_by = _user(request)
+        scheduled.save()
+        messages.success(request, f"Scheduled report {scheduled.name!r} saved.")
+        return redirect("reports:schedules")
+    return render(
+        request,
+        "reports/schedules.html",
+        {"form": form, "schedules": ScheduledReport.objects.all()},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@require_POST
+@finance_only
+def schedule_toggle(request: HttpRequest, schedule_id: int) -> HttpResponse:
+    scheduled = get_object_or_404(ScheduledReport, pk=schedule_id)
+    scheduled.is_active = not scheduled.is_active
+    scheduled.save(update_fields=["is_active"])
+    return redirect("reports:schedules")

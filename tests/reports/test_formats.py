@@ -1,0 +1,117 @@
+"""XLSX opened with openpyxl, PDF read with pypdf and drawn to PNG with pypdfium2."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+from pathlib import Path
+
+import pypdfium2  # type: ignore[import-untyped]
+import pytest
+from django.conf import settings
+from django.utils import timezone
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from apps.reports.choices import ExportKind, ReportFormat
+from apps.reports.exports import write_export
+from apps.reports.pdfstream import StreamingPdf
+from apps.reports.selectors import report_request
+from tests.reports.conftest import History
+
+pytestmark = pytest.mark.django_db
+
+
+def _export(kind: ExportKind, report_format: ReportFormat, grouping: str = "user") -> bytes:
+    today = timezone.localdate()
+    out = io.BytesIO()
+    write_export(kind, report_format, report_request(today, today, grouping), out)
+    return out.getvalue()
+
+
+def test_usage_xlsx_has_the_figures_and_the_reconciliation(history: History) -> None:
+    workbook = load_workbook(io.BytesIO(_export(ExportKind.USAGE, ReportFormat.XLSX, "printer")))
+    rows = list(workbook["printer"].iter_rows(values_only=True))
+    header = rows.index(
+        ("printer", "jobs", "pages", "sides", "sheets", "charged", "refunded", "cost")
+    )
+    body = rows[header + 1 :]
+    assert [row[0] for row in body] == ["colour", "laser", "TOTAL"]
+    assert Decimal(str(body[-1][7])) == Decimal("4.50")
+    statements = [row[0] for row in workbook["reconciliation"].iter_rows(values_only=True)]
+    assert any("Reconciled" in str(line) for line in statements)
+    movements = list(workbook["refunds and adjustments"].iter_rows(values_only=True))
+    assert any(row[1] == "adjustment" and row[4] == "admin" for row in movements[1:])
+
+
+def test_records_xlsx_has_one_row_per_record(history: History) -> None:
+    workbook = load_workbook(io.BytesIO(_export(ExportKind.RECORDS, ReportFormat.XLSX)))
+    rows = list(workbook["usage records"].iter_rows(values_only=True))
+    assert rows[0][:3] == ("job_id", "ended_at", "user")
+    assert len(rows) == 6
+    assert sum(Decimal(str(row[18])) for row in rows[1:]) == Decimal("4.50")
+
+
+def _pdf_pages_drawn(data: bytes, folder: Path) -> list[Path]:
+    """Each page as a PNG; a page must not be blank."""
+    document = pypdfium2.PdfDocument(data)
+    paths = []
+    for index in range(len(document)):
+        image = document[index].render(scale=1).to_pil()
+        path = folder / f"page-{index + 1}.png"
+        image.save(path)
+        extrema = image.convert("L").getextrema()
+        assert extrema[0] < 128, f"page {index + 1} is blank"
+        paths.append(path)
+    return paths
+
+
+def test_usage_pdf_has_a_title_page_charts_and_tables(history: History, tmp_path: Path) -> None:
+    data = _export(ExportKind.USAGE, ReportFormat.PDF, "account")
+    reader = PdfReader(io.BytesIO(data))
+    assert len(reader.pages) >= 3
+    title_page = reader.pages[0].extract_text()
+    assert "Usage by account" in title_page
+    assert f"cost 4.50 {settings.CURRENCY}" in title_page
+    assert "Reconciled" in title_page
+    charts = reader.pages[1].extract_text()
+    assert "Top 10 users by cost" in charts
+    assert "Cost by printer" in charts
+    text = "".join(page.extract_text() for page in reader.pages[2:])
+    assert "shared account Project X" in text
+    assert "paper jam fee" in text
+    assert len(_pdf_pages_drawn(data, tmp_path)) == len(reader.pages)
+
+
+def test_records_pdf_lists_the_records(history: History, tmp_path: Path) -> None:
+    data = _export(ExportKind.RECORDS, ReportFormat.PDF)
+    reader = PdfReader(io.BytesIO(data))
+    assert "5 records" in reader.pages[0].extract_text()
+    listing = reader.pages[1].extract_text()
+    for job in history.jobs.values():
+        assert str(job.pk) in listing
+    _pdf_pages_drawn(data, tmp_path)
+
+
+def test_an_empty_period_still_makes_every_format() -> None:
+    long_ago = report_request("2001-01-01", "2001-01-02", "day")
+    for kind in ExportKind:
+        for report_format in ReportFormat:
+            out = io.BytesIO()
+            write_export(kind, report_format, long_ago, out)
+            assert out.getvalue(), (kind, report_format)
+
+
+def test_the_streaming_pdf_escapes_text(tmp_path: Path) -> None:
+    out = io.BytesIO()
+    pdf = StreamingPdf(out, 300, 200, "a (title) with \\ and ü")
+    pdf.text(10, 150, r"brackets (like this) and a back\slash", "Helvetica-Bold", 10)
+    pdf.text(10, 130, "Grüße, CO₂")  # ₂ is not in WinAnsi: it becomes "?"
+    pdf.close()
+    reader = PdfReader(io.BytesIO(out.getvalue()))
+    text = reader.pages[0].extract_text()
+    assert r"brackets (like this) and a back\slash" in text
+    assert "Grüße, CO?" in text
+    assert reader.metadata is not None
+    assert reader.metadata.title == "a (title) with \\ and ü"
+    _pdf_pages_drawn(out.getvalue(), tmp_path)

@@ -1,0 +1,131 @@
+"""Report figures: aggregated by the database, equal totals whatever the grouping, and money
+that reconciles with the ledger (charges minus refunds)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from apps.reports.choices import Grouping
+from apps.reports.selectors import (
+    ReportError,
+    environment,
+    ledger_movements,
+    reconciliation,
+    report_request,
+    usage_report,
+    usage_rows,
+    usage_total,
+)
+from tests.reports.conftest import History
+
+pytestmark = pytest.mark.django_db
+
+
+def _today() -> str:
+    return timezone.localdate().isoformat()
+
+
+def test_totals_agree_across_every_grouping(history: History) -> None:
+    totals = set()
+    for grouping in Grouping:
+        request = report_request(_today(), _today(), grouping)
+        rows = usage_rows(request)
+        total = usage_total(request)
+        assert sum(row.cost for row in rows) == total.cost, grouping
+        assert sum(row.jobs for row in rows) == total.jobs, grouping
+        assert sum(row.sheets for row in rows) == total.sheets, grouping
+        totals.add(
+            (total.jobs, total.pages, total.sheets, total.charged, total.refunded, total.cost)
+        )
+    assert totals == {(5, 28, 22, Decimal("5.40"), Decimal("0.90"), Decimal("4.50"))}
+
+
+def test_group_report_counts_each_job_once_in_its_primary_group(history: History) -> None:
+    rows = {row.label: row for row in usage_rows(report_request(_today(), _today(), "group"))}
+    assert set(rows) == {"Design", "Sales", "Staff"}
+    assert rows["Design"].jobs == 2
+    assert rows["Design"].cost == Decimal("1.60")
+    assert rows["Sales"].jobs == 2
+    assert rows["Sales"].cost == Decimal("0.40")
+    # The group filter takes every member: Alice is in Sales too.
+    sales = usage_total(report_request(_today(), _today(), "user", group="Sales"))
+    assert sales.jobs == 4
+
+
+def test_filters_by_user_account_and_printer(history: History) -> None:
+    day = _today()
+    assert usage_total(report_request(day, day, user="bob")).cost == Decimal("0.40")
+    project = usage_total(report_request(day, day, account="shared:Project X"))
+    assert (project.jobs, project.cost) == (1, Decimal("1.20"))
+    colour = usage_total(report_request(day, day, printer="colour"))
+    assert (colour.jobs, colour.cost) == (2, Decimal("2.90"))
+
+
+def test_report_total_reconciles_with_the_ledger(history: History) -> None:
+    check = reconciliation(report_request(_today(), _today()))
+    assert check.matches
+    assert check.report_total == check.ledger_total == Decimal("4.50")
+    # Every charge and refund of the period is one of these jobs' (released and ended today).
+    assert check.period_charges == Decimal("5.40")
+    assert check.period_refunds == Decimal("0.90")
+    assert "Reconciled" in " ".join(check.statements)
+
+
+def test_a_late_refund_is_shown_as_the_difference(history: History, late_refund: Decimal) -> None:
+    check = reconciliation(report_request(_today(), _today()))
+    assert not check.matches
+    assert check.ledger_total == Decimal("4.40")
+    assert check.late_refunds == late_refund
+    assert "refunded after the jobs ended" in " ".join(check.statements)
+
+
+def test_refunds_and_adjustments_say_who_made_them(history: History, late_refund: Decimal) -> None:
+    movements = ledger_movements(report_request(_today(), _today()))
+    seen = {(m.kind, m.amount, m.by) for m in movements}
+    assert ("adjustment", Decimal("-2.00"), "admin") in seen
+    assert ("refund", Decimal("0.10"), "admin") in seen
+    assert ("refund", Decimal("0.30"), "system") in seen
+    bob_only = ledger_movements(report_request(_today(), _today(), user="bob"))
+    assert {m.account for m in bob_only} == {"personal account of bob"}
+
+
+def test_environment_uses_the_factors(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.REPORT_SHEETS_PER_TREE = "1000"
+    settings.REPORT_CO2_GRAMS_PER_SHEET = "5"
+    figures = environment(2000)
+    assert figures.trees == Decimal("2.000")
+    assert figures.co2_kg == Decimal("10.000")
+    assert figures.paper_kg == Decimal("10.000")
+
+
+def test_a_period_without_data_is_an_empty_report(history: History) -> None:
+    long_ago = (timezone.localdate() - timedelta(days=400)).isoformat()
+    report = usage_report(report_request(long_ago, long_ago, "printer"))
+    assert report.rows == []
+    assert report.total.jobs == 0
+    assert report.total.cost == Decimal("0.00")
+    assert report.reconciliation.matches
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"start": "2026-02-01", "end": "2026-01-01"}, "ends (2026-01-01) before it starts"),
+        ({"start": "2026-13-01", "end": "2026-01-01"}, "is not a date"),
+        ({"user": "nobody"}, "no user is named 'nobody'"),
+        ({"group": "Nowhere"}, "no group is named 'Nowhere'"),
+        ({"printer": "ghost"}, "no printer is named 'ghost'"),
+        ({"account": "shared:none"}, "no shared account named 'none'"),
+        ({"grouping": "colour"}, "unknown grouping 'colour'"),
+    ],
+)
+def test_bad_requests_are_refused_with_a_message(
+    history: History, arguments: dict[str, str], message: str
+) -> None:
+    call = {"start": "2026-01-01", "end": "2026-01-31", "grouping": "user", **arguments}
+    with pytest.raises(ReportError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        report_request(call.pop("start"), call.pop("end"), call.pop("grouping"), **call)

@@ -1,0 +1,147 @@
+"""Usage records: written once by the pipeline's finish(), with the right figures, immutable."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.db import IntegrityError, connection, transaction
+
+from apps.jobs.choices import JobSource, JobState
+from apps.jobs.models import Job
+from apps.jobs.pipeline import finish
+from apps.jobs.services import job_create_held
+from apps.reports.models import ImmutableError, UsageRecord
+from apps.reports.services import primary_group, usage_record_write, usage_records_catch_up
+from tests.pdfs import make_pdf
+from tests.reports.conftest import History
+
+pytestmark = pytest.mark.django_db
+
+
+def test_every_ended_job_that_was_charged_has_one_record(history: History) -> None:
+    assert UsageRecord.objects.count() == len(history.jobs)
+    for job in history.jobs.values():
+        record = UsageRecord.objects.get(job_id=job.pk)
+        assert record.state == job.state
+        assert record.ended_at == job.state_changed_at
+        assert record.is_demo is False
+
+
+def test_record_figures_follow_the_job(history: History) -> None:
+    duplex = UsageRecord.objects.get(job_id=history.jobs["alice-duplex"].pk)
+    assert (duplex.document_pages, duplex.copies) == (5, 3)
+    assert (duplex.pages, duplex.sides, duplex.sheets) == (15, 15, 9)
+    assert duplex.duplex is True
+    assert duplex.color is False
+    assert duplex.media == "iso_a4_210x297mm"
+    assert duplex.account_name == "shared account Project X"
+    assert duplex.primary_group == "Design"
+    assert sorted(duplex.groups.values_list("name", flat=True)) == ["Design", "Sales", "Staff"]
+    assert (duplex.charged, duplex.refunded, duplex.cost) == (
+        Decimal("1.20"), Decimal("0.00"), Decimal("1.20"),
+    )  # fmt: skip
+
+    colour = UsageRecord.objects.get(job_id=history.jobs["carol-colour"].pk)
+    assert colour.color is True
+    assert colour.finishings == "staple=20"
+    assert colour.primary_group == "Staff"  # no department: the role group
+
+
+def test_unprinted_jobs_count_what_the_printer_counted(history: History) -> None:
+    failed = UsageRecord.objects.get(job_id=history.jobs["bob-failed"].pk)
+    assert (failed.pages, failed.sheets, failed.cost) == (0, 0, Decimal("0.00"))
+    assert failed.refunded == Decimal("0.30")
+    canceled = UsageRecord.objects.get(job_id=history.jobs["bob-canceled"].pk)
+    assert (canceled.pages, canceled.sides, canceled.sheets) == (4, 4, 4)
+    assert (canceled.charged, canceled.refunded, canceled.cost) == (
+        Decimal("1.00"), Decimal("0.60"), Decimal("0.40"),
+    )  # fmt: skip
+
+
+def test_writing_twice_returns_the_first_record(history: History) -> None:
+    job = history.jobs["alice-simplex"]
+    first = UsageRecord.objects.get(job_id=job.pk)
+    assert usage_record_write(job) == first
+    assert finish(job.pk, JobState.FAILED, "again") is None  # an ended job stays ended
+    assert UsageRecord.objects.filter(job_id=job.pk).count() == 1
+
+
+def test_records_are_immutable(history: History) -> None:
+    record = UsageRecord.objects.first()
+    assert record is not None
+    record.cost = Decimal("0")
+    with pytest.raises(ImmutableError):
+        record.save()
+    with pytest.raises(ImmutableError):
+        record.delete()
+    with pytest.raises(ImmutableError):
+        UsageRecord.objects.update(cost=Decimal("0"))
+    with pytest.raises(ImmutableError):
+        UsageRecord.objects.all().delete()
+
+
+def test_a_held_job_that_expires_uncharged_leaves_no_record(
+    history: History, tmp_path: Path
+) -> None:
+    job = job_create_held(
+        history.alice, make_pdf(tmp_path / "held.pdf", 1), title="held", source=JobSource.WEB
+    )
+    ended = finish(job.pk, JobState.EXPIRED, "expired")
+    assert ended is not None
+    assert not UsageRecord.objects.filter(job_id=job.pk).exists()
+    still_held = job_create_held(
+        history.alice, make_pdf(tmp_path / "held2.pdf", 1), title="held", source=JobSource.WEB
+    )
+    with pytest.raises(ValueError, match="only ended jobs"):
+        usage_record_write(still_held)
+
+
+def test_primary_group_prefers_departments_then_roles() -> None:
+    assert primary_group(["Staff", "Sales", "Design"]) == "Design"
+    assert primary_group(["Staff", "Finance"]) == "Finance"
+    assert primary_group([]) == ""
+
+
+def test_the_database_refuses_changes_to_real_records(history: History) -> None:
+    record = UsageRecord.objects.get(job_id=history.jobs["alice-simplex"].pk)
+    for statement in (
+        "UPDATE reports_usagerecord SET cost = 0 WHERE id = %s",
+        "DELETE FROM reports_usagerecord WHERE id = %s",
+    ):
+        with (
+            connection.cursor() as cursor,
+            pytest.raises(IntegrityError, match="immutable"),
+            transaction.atomic(),
+        ):
+            cursor.execute(statement, [record.pk])
+    assert UsageRecord.objects.get(pk=record.pk).cost == Decimal("0.40")
+
+
+def test_demo_records_can_be_removed_and_only_they(history: History) -> None:
+    call_command("seed_usage", "--jobs", "50", "--users", "3", "--days", "2", stdout=StringIO())
+    assert UsageRecord.objects.filter(is_demo=True).count() == 50
+    out = StringIO()
+    call_command("seed_usage", "--remove", stdout=out)
+    assert "removed 50 demo usage records" in out.getvalue()
+    assert UsageRecord.objects.count() == len(history.jobs)
+
+
+def test_a_failing_record_never_stops_a_job_ending_and_is_caught_up(
+    history: History, print_job: Callable[..., Job], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(job: Job) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("apps.reports.services.usage_record_write", broken)
+    job = print_job(history.carol, history.laser, price="0.20", pages=2)
+    assert job.state == JobState.COMPLETED
+    assert not UsageRecord.objects.filter(job_id=job.pk).exists()
+    monkeypatch.undo()
+    assert usage_records_catch_up() == 1
+    assert UsageRecord.objects.get(job_id=job.pk).cost == Decimal("0.20")
+    assert usage_records_catch_up() == 0

@@ -1,0 +1,192 @@
+"""Exports with progress and retention, and scheduled reports e-mailed to a real SMTP server."""
+
+from __future__ import annotations
+
+import email
+import socket
+import time
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from email.message import Message
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.test import Client
+from django.test.utils import override_settings
+from django.utils import timezone
+
+from apps.reports.choices import ExportState, RelativePeriod
+from apps.reports.models import ReportExport, ScheduledReport, ScheduledReportRun
+from apps.reports.tasks import (
+    last_period,
+    report_export_run,
+    report_exports_clean,
+    scheduled_reports_send,
+)
+from tests.reports.conftest import History
+from tests.workers import WorkerProcess
+
+
+@pytest.fixture
+def export_dir(tmp_path: Path) -> Iterator[Path]:
+    with override_settings(REPORT_EXPORT_DIR=str(tmp_path / "exports")):
+        yield tmp_path / "exports"
+
+
+def _status(client: Client, export_id: int) -> dict[str, Any]:
+    response = client.get(f"/reports/exports/{export_id}/status")
+    assert response.status_code == 200
+    body: dict[str, Any] = response.json()
+    return body
+
+
+@pytest.mark.django_db
+def test_an_export_reports_progress_and_expires(
+    history: History, finance_client: Client, export_dir: Path
+) -> None:
+    today = timezone.localdate().isoformat()
+    export = ReportExport.objects.create(
+        requested_by=history.finance,
+        kind="records",
+        format="xlsx",
+        parameters={"start": today, "end": today, "grouping": "user"},
+    )
+    assert _status(finance_client, export.pk) == {
+        "state": "queued", "percent": 0, "rows_done": 0, "rows_total": 0, "message": "",
+        "download_url": None,
+    }  # fmt: skip
+    assert report_export_run(export.pk).startswith("wrote ")
+    assert report_export_run(export.pk) == "not queued"  # a redelivered task does nothing
+    status = _status(finance_client, export.pk)
+    assert (status["state"], status["percent"], status["rows_total"]) == ("done", 100, 5)
+    download = finance_client.get(status["download_url"])
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content).startswith(b"PK")  # type: ignore[attr-defined]
+    other = Client()
+    other.force_login(history.admin)  # not the requester, and not in Finance anyway
+    assert other.get(status["download_url"]).status_code == 403
+
+    ReportExport.objects.filter(pk=export.pk).update(
+        expires_at=timezone.now() - timedelta(minutes=1)
+    )
+    assert report_exports_clean() == 1
+    assert not ReportExport.objects.filter(pk=export.pk).exists()
+    assert list(export_dir.iterdir()) == []
+
+
+@pytest.mark.worker
+def test_an_export_started_in_the_browser_runs_on_the_worker(
+    celery_worker: WorkerProcess, transactional_db: None, history: History, finance_client: Client
+) -> None:
+    today = timezone.localdate().isoformat()
+    response = finance_client.post(
+        "/reports/exports/",
+        {"start": today, "end": today, "grouping": "user", "kind": "records", "format": "pdf"},
+    )
+    assert response.status_code == 302
+    export = ReportExport.objects.get()
+    page = finance_client.get(response["Location"]).content.decode()
+    assert "<progress" in page
+    deadline = time.monotonic() + 60
+    while _status(finance_client, export.pk)["state"] != ExportState.DONE:
+        assert time.monotonic() < deadline, _status(finance_client, export.pk)
+        time.sleep(0.2)
+    download = finance_client.get(_status(finance_client, export.pk)["download_url"])
+    assert b"".join(download.streaming_content).startswith(b"%PDF")  # type: ignore[attr-defined]
+
+
+def test_last_period() -> None:
+    wednesday = date(2026, 3, 4)
+    assert last_period(RelativePeriod.YESTERDAY, wednesday) == (date(2026, 3, 3), date(2026, 3, 3))
+    assert last_period(RelativePeriod.LAST_WEEK, wednesday) == (
+        date(2026, 2, 23), date(2026, 3, 1),
+    )  # fmt: skip
+    assert last_period(RelativePeriod.LAST_MONTH, wednesday) == (
+        date(2026, 2, 1), date(2026, 2, 28),
+    )  # fmt: skip
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps every message it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = email.message_from_bytes(envelope.content)
+        message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
+        self.messages.append(message)
+        return "250 OK"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def smtp_inbox() -> Iterator[Inbox]:
+    inbox = Inbox()
+    port = _free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        with override_settings(
+            EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+            EMAIL_HOST="127.0.0.1",
+            EMAIL_PORT=port,
+            EMAIL_USE_TLS=False,
+            REPORT_EMAIL_FROM="reports@print.example.org",
+        ):
+            yield inbox
+    finally:
+        controller.stop()
+
+
+@pytest.mark.django_db
+def test_a_scheduled_report_is_mailed_once_per_period(history: History, smtp_inbox: Inbox) -> None:
+    ScheduledReport.objects.create(
+        name="Daily charge-back",
+        period=RelativePeriod.YESTERDAY,
+        grouping="account",
+        format="csv",
+        recipients="finance@example.org\nboss@example.org",
+    )
+    tomorrow = timezone.localtime() + timedelta(days=1)
+    assert scheduled_reports_send(tomorrow) == 1
+    assert scheduled_reports_send(tomorrow) == 0  # the next hourly run sends nothing again
+    assert len(smtp_inbox.messages) == 1
+    message = smtp_inbox.messages[0]
+    assert message["X-Envelope-To"] == "finance@example.org, boss@example.org"
+    assert message["From"] == "reports@print.example.org"
+    assert "Daily charge-back" in message["Subject"]
+    attachments = [part for part in message.walk() if part.get_filename()]
+    assert len(attachments) == 1
+    text = attachments[0].get_payload(decode=True).decode()  # type: ignore[union-attr]
+    assert text.splitlines()[0] == "account,jobs,pages,sides,sheets,charged,refunded,cost"
+    assert text.splitlines()[-1] == "TOTAL,5,28,28,22,5.40,0.90,4.50"
+    run = ScheduledReportRun.objects.get()
+    assert run.sent_at is not None
+    assert run.period_start == run.period_end == timezone.localdate()
+
+
+@pytest.mark.django_db
+def test_a_failed_send_is_tried_again_next_time(history: History) -> None:
+    ScheduledReport.objects.create(
+        name="Weekly", period=RelativePeriod.LAST_WEEK, grouping="user", format="pdf",
+        recipients="finance@example.org",
+    )  # fmt: skip
+    with (
+        override_settings(
+            EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+            EMAIL_HOST="127.0.0.1",
+            EMAIL_PORT=_free_port(),  # nobody listens there
+            EMAIL_TIMEOUT=2,
+        ),
+        pytest.raises(ConnectionRefusedError),
+    ):
+        scheduled_reports_send(datetime.now(tz=timezone.get_current_timezone()))
+    assert not ScheduledReportRun.objects.exists()

@@ -1,0 +1,143 @@
+"""The report pages: only for the Finance role, the same figures as the files."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from apps.accounts.services import user_create
+from apps.reports.models import ScheduledReport
+from tests.reports.conftest import History
+
+pytestmark = pytest.mark.django_db
+
+
+def _query(**extra: str) -> dict[str, str]:
+    today = timezone.localdate().isoformat()
+    return {"start": today, "end": today, "grouping": "user", **extra}
+
+
+def test_anonymous_users_are_sent_to_log_in(history: History) -> None:
+    response = Client().get("/reports/")
+    assert response.status_code == 302
+    assert "/login/" in response["Location"]
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/reports/", "/reports/download/usage.csv", "/reports/schedules/", "/reports/exports/1/"],
+)
+def test_users_without_the_finance_role_get_403(history: History, path: str) -> None:
+    client = Client()
+    client.force_login(history.staff_only)
+    assert client.get(path, _query()).status_code == 403
+
+
+def test_the_report_page_shows_figures_charts_and_reconciliation(
+    finance_client: Client,
+) -> None:
+    response = finance_client.get("/reports/", _query(grouping="printer"))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Usage by printer" in page
+    assert "<td>colour</td>" in page
+    assert "4.50" in page
+    assert "Reconciled: the report total equals the ledger." in page
+    assert page.count("<svg") == 3
+    assert "paper jam fee" in page
+    assert "/reports/download/usage.xlsx?" in page
+
+
+def test_the_page_opens_on_this_month(finance_client: Client) -> None:
+    response = finance_client.get("/reports/")
+    assert response.status_code == 200
+    assert f'value="{timezone.localdate().replace(day=1).isoformat()}"' in response.content.decode()
+
+
+def test_bad_input_is_a_message_not_a_traceback(finance_client: Client) -> None:
+    response = finance_client.get("/reports/", _query(start="2026-03-01", end="2026-02-01"))
+    assert response.status_code == 400
+    assert "before it starts" in response.content.decode()
+    response = finance_client.get("/reports/", _query(printer="ghost"))
+    assert "no printer is named" in response.content.decode()
+    response = finance_client.get("/reports/download/usage.csv", _query(user="nobody"))
+    assert response.status_code == 400
+    assert "no user is named" in response.content.decode()
+
+
+def test_csv_download_streams_the_same_figures(finance_client: Client) -> None:
+    response = finance_client.get("/reports/download/usage.csv", _query(grouping="group"))
+    assert response.status_code == 200
+    assert response.streaming
+    assert "attachment" in response["Content-Disposition"]
+    text = b"".join(response.streaming_content).decode()  # type: ignore[attr-defined]
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert rows[-1] == {
+        "group": "TOTAL", "jobs": "5", "pages": "28", "sides": "28", "sheets": "22",
+        "charged": "5.40", "refunded": "0.90", "cost": "4.50",
+    }  # fmt: skip
+
+
+def test_records_csv_download_streams(finance_client: Client) -> None:
+    response = finance_client.get("/reports/download/records.csv", _query())
+    text = b"".join(response.streaming_content).decode()  # type: ignore[attr-defined]
+    assert len(list(csv.DictReader(io.StringIO(text)))) == 5
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type", "magic"),
+    [
+        ("/reports/download/usage.xlsx", "spreadsheetml", b"PK"),
+        ("/reports/download/usage.pdf", "application/pdf", b"%PDF"),
+    ],
+)
+def test_xlsx_and_pdf_downloads(
+    finance_client: Client, path: str, content_type: str, magic: bytes
+) -> None:
+    response = finance_client.get(path, _query())
+    assert response.status_code == 200
+    assert content_type in response["Content-Type"]
+    assert response.content.startswith(magic)
+
+
+def test_finance_sets_up_a_scheduled_report(finance_client: Client) -> None:
+    response = finance_client.post(
+        "/reports/schedules/",
+        {"name": "Monthly", "period": "last_month", "grouping": "account", "format": "pdf",
+         "recipients": "a@example.org\nnot an address"},
+    )  # fmt: skip
+    assert response.status_code == 400
+    assert "is not an e-mail address" in response.content.decode()
+    response = finance_client.post(
+        "/reports/schedules/",
+        {"name": "Monthly", "period": "last_month", "grouping": "account", "format": "pdf",
+         "recipients": "a@example.org\nb@example.org"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    page = finance_client.get("/reports/schedules/").content.decode()
+    assert "a@example.org, b@example.org" in page
+
+
+def test_a_scheduled_report_keeps_its_checked_filters(finance_client: Client) -> None:
+    base = {"name": "Sales", "period": "last_week", "grouping": "user", "format": "csv",
+            "recipients": "a@example.org"}  # fmt: skip
+    response = finance_client.post("/reports/schedules/", {**base, "printer": "ghost"})
+    assert response.status_code == 400
+    assert "no printer is named" in response.content.decode()
+    response = finance_client.post("/reports/schedules/", {**base, "group": "Sales"})
+    assert response.status_code == 302
+    assert ScheduledReport.objects.get().filters == {"group": "Sales"}
+    assert "group Sales" in finance_client.get("/reports/schedules/").content.decode()
+
+
+def test_the_admin_shows_usage_records_read_only(history: History) -> None:
+    client = Client()
+    client.force_login(user_create("root", "a long enough password", superuser=True))
+    page = client.get("/admin/reports/usagerecord/")
+    assert page.status_code == 200
+    assert "laser" in page.content.decode()
+    assert client.get("/admin/reports/usagerecord/add/").status_code == 403
