@@ -27,9 +27,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from apps.printers.peers import run_cupsd, run_ippeveprinter  # noqa: E402
 from printmgmt.ipp import Attribute, Operation, decode, encode  # noqa: E402
 from printmgmt.ipp.client import IppClient  # noqa: E402
-from apps.printers.peers import run_cupsd, run_ippeveprinter  # noqa: E402
 
 DECODE_TARGET = 5.0
 MEMORY_TARGET_MB = 50.0

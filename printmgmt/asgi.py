@@ -1,4 +1,8 @@
-"""ASGI entry point: the product is served by uvicorn (IPP clients send chunked bodies)."""
+"""ASGI entry point: the product is served by uvicorn (IPP clients send chunked bodies).
+
+/ipp/... goes to our IPP printer (apps/ippserver/asgi.py), which streams documents to the
+spool instead of letting Django buffer them in memory; everything else goes to Django.
+"""
 
 import os
 import warnings
@@ -12,4 +16,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "printmgmt.settings")
 # production (see README).
 warnings.filterwarnings("ignore", message="StreamingHttpResponse must consume synchronous")
 
-application = get_asgi_application()
+django_application = get_asgi_application()
+
+# Imported after Django is set up: the IPP endpoint uses the ORM.
+from apps.ippserver.asgi import routed  # noqa: E402
+
+application = routed(django_application)

@@ -45,15 +45,17 @@ def spool_path(document_name: str) -> Path:
 def inspect_pdf(path: Path) -> PdfFacts:
     """Pages and first-page geometry of a PDF, refusing what a printer could not print."""
     try:
-        reader = PdfReader(path)
-        if reader.is_encrypted:
-            raise DocumentError("the PDF is encrypted: remove its password and send it again")
-        count = len(reader.pages)
-        if count == 0:
-            raise DocumentError("the PDF has no pages")
-        first = reader.pages[0]
-        landscape = float(first.mediabox.width) > float(first.mediabox.height)
-        rotation = int(first.get("/Rotate", 0) or 0) % 360
+        # A file object, not the path: given a path, pypdf reads the whole file into memory.
+        with path.open("rb") as document:
+            reader = PdfReader(document)
+            if reader.is_encrypted:
+                raise DocumentError("the PDF is encrypted: remove its password and send it again")
+            count = len(reader.pages)
+            if count == 0:
+                raise DocumentError("the PDF has no pages")
+            first = reader.pages[0]
+            landscape = float(first.mediabox.width) > float(first.mediabox.height)
+            rotation = int(first.get("/Rotate", 0) or 0) % 360
     except DocumentError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError, RecursionError) as error:

@@ -1,0 +1,385 @@
+"""What our printer says it can do, and what a job's template attributes become.
+
+The capabilities are the union of what the enabled printers can do (their
+Printer.capabilities snapshots), so a desktop offers every option that some printer can
+honour at release. Job template attributes become the held job's preset options, in the
+names the rest of the product uses (our org.savapage-* extension attributes for finishings
+and covers); whatever the product cannot honour is reported back as unsupported.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from apps.jobs.convert import ACCEPTED_FORMATS, OCTET_STREAM
+from printmgmt.ipp import (
+    Attribute,
+    Collection,
+    OutOfBand,
+    RangeOfInteger,
+    Resolution,
+    ValueTag,
+)
+from printmgmt.ppde.model import (
+    COVER_BACK_TYPE,
+    COVER_FRONT_TYPE,
+    COVER_TYPES,
+    FINISHING_ENUM_RANGES,
+    FINISHINGS_BOOKLET,
+)
+
+MAX_COPIES = 999
+FINISHINGS_NONE = 3
+BOOKLET_MAKER = 13
+#: The booklet value our rule files use (SavaPage's).
+BOOKLET_VALUE = "toleft-totop"
+DEFAULT_MEDIA = ("iso_a4_210x297mm", "na_letter_8.5x11in")
+NUMBER_UP = (1, 2, 4, 6, 9, 16)  # laid out by the n-up table at release when a printer cannot
+SAVAPAGE_PREFIX = "org.savapage-"
+
+#: Attributes a client may send that need nothing from us: the printer's defaults apply, which
+#: is what a held PDF prints with anyway. They are accepted and not stored.
+RENDERING_HINTS = frozenset(
+    {
+        "job-hold-until",
+        "job-priority",
+        "job-sheets",
+        "multiple-document-handling",
+        "orientation-requested",
+        "output-bin",
+        "print-quality",
+        "printer-resolution",
+        "print-scaling",
+        "print-content-optimize",
+        "print-rendering-intent",
+        "sheet-collate",
+    }
+)
+
+_PWG_SIZE = re.compile(r"_(\d+(?:\.\d+)?)x(\d+(?:\.\d+)?)(mm|in)$")
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What the product's printers can do, together."""
+
+    media: tuple[str, ...]
+    media_default: str
+    sides: tuple[str, ...]
+    color_modes: tuple[str, ...]
+    finishings: tuple[int, ...]
+    cover_types: tuple[str, ...]
+    output_bins: tuple[str, ...]
+    number_up: tuple[int, ...] = NUMBER_UP
+    document_formats: tuple[str, ...] = ACCEPTED_FORMATS
+
+    @property
+    def color(self) -> bool:
+        return any(mode != "monochrome" for mode in self.color_modes)
+
+
+def _strings(values: Iterable[Any]) -> list[str]:
+    return [value for value in values if isinstance(value, str)]
+
+
+def capabilities_of(snapshots: Sequence[Mapping[str, list[Any]]]) -> Capabilities:
+    """The union of printers' capability snapshots, with defaults when there are none."""
+
+    def union(name: str) -> list[Any]:
+        merged: dict[Any, None] = {}
+        for snapshot in snapshots:
+            for value in snapshot.get(name, []):
+                if isinstance(value, str | int):
+                    merged[value] = None
+        return list(merged)
+
+    media = [m for m in _strings(union("media-supported")) if media_size(m)] or list(DEFAULT_MEDIA)
+    defaults = [m for m in _strings(union("media-default")) if m in media]
+    sides = ["one-sided", *(s for s in _strings(union("sides-supported")) if s != "one-sided")]
+    modes = ["monochrome", *(m for m in _strings(union("print-color-mode-supported")) if m in (
+        "auto", "color"))]  # fmt: skip
+    mappable = {BOOKLET_MAKER}.union(*FINISHING_ENUM_RANGES.values())
+    finishings = sorted(
+        {FINISHINGS_NONE}
+        | {f for f in union("finishings-supported") if isinstance(f, int) and f in mappable}
+    )
+    covers = [c for c in _strings(union("cover-type-supported")) if c in COVER_TYPES]
+    return Capabilities(
+        media=tuple(media),
+        media_default=defaults[0] if defaults else media[0],
+        sides=tuple(sides),
+        color_modes=tuple(modes),
+        finishings=tuple(finishings),
+        cover_types=tuple(covers),
+        output_bins=tuple(_strings(union("output-bin-supported"))) or ("auto",),
+    )
+
+
+def media_size(name: str) -> tuple[int, int] | None:
+    """Width and height in hundredths of millimetres of a PWG self-describing media name."""
+    found = _PWG_SIZE.search(name)
+    if found is None:
+        return None
+    scale = 2540 if found.group(3) == "in" else 100
+    return round(float(found.group(1)) * scale), round(float(found.group(2)) * scale)
+
+
+def _media_size(name: str) -> Collection:
+    width, height = media_size(name) or (21000, 29700)
+    return Collection(
+        (Attribute.integer("x-dimension", width), Attribute.integer("y-dimension", height))
+    )
+
+
+def _media_col(name: str) -> Collection:
+    return Collection(
+        (
+            Attribute.keyword("media-key", name),
+            Attribute.collection("media-size", _media_size(name)),
+            Attribute.keyword("media-size-name", name),
+        )
+    )
+
+
+def printer_attributes(
+    capabilities: Capabilities,
+    *,
+    printer_uris: Sequence[str],
+    uri_security: str,
+    printer_uuid: str,
+    more_info: str,
+    icon: str,
+    up_time: int,
+    queued_job_count: int,
+    name: str,
+    location: str,
+) -> list[Attribute]:
+    """Every printer attribute we answer Get-Printer-Attributes with, in a stable order."""
+    c = capabilities
+    operations = sorted(SUPPORTED_OPERATIONS)
+    job_creation = [
+        "copies", "finishings", "media", "media-col", "page-ranges", "print-color-mode",
+        "sides", "number-up", "ipp-attribute-fidelity", "job-name", "job-hold-until",
+        "orientation-requested", "print-quality", "printer-resolution", "output-bin",
+    ]  # fmt: skip
+    if c.cover_types:
+        job_creation += ["cover-front", "cover-back"]
+    attributes = [
+        Attribute.uri("printer-uri-supported", *printer_uris),
+        Attribute.keyword("uri-security-supported", *([uri_security] * len(printer_uris))),
+        Attribute.keyword("uri-authentication-supported", *(["basic"] * len(printer_uris))),
+        Attribute.name_("printer-name", name),
+        Attribute.text("printer-info", "Hold queue: documents wait here until you release them"),
+        Attribute.text("printer-location", location[:127]),
+        Attribute.text("printer-make-and-model", "printmgmt hold queue"),
+        Attribute.uri("printer-more-info", more_info),
+        Attribute.uri("printer-icons", icon),
+        Attribute.uri("printer-supply-info-uri", more_info),
+        Attribute.of("printer-uuid", ValueTag.URI, f"urn:uuid:{printer_uuid}"),
+        Attribute.text("printer-device-id", "MFG:printmgmt;MDL:hold queue;CMD:PDF,PS,JPEG,PNG;"),
+        Attribute.enum("printer-state", 3),
+        Attribute.keyword("printer-state-reasons", "none"),
+        Attribute.text("printer-state-message", "ready"),
+        Attribute.boolean("printer-is-accepting-jobs", True),
+        Attribute.integer("printer-up-time", up_time),
+        Attribute.integer("queued-job-count", queued_job_count),
+        Attribute.keyword("ipp-versions-supported", "1.0", "1.1", "2.0"),
+        Attribute.keyword("ipp-features-supported", "ipp-everywhere"),
+        Attribute.enum("operations-supported", *operations),
+        Attribute.charset("charset-configured", "utf-8"),
+        Attribute.charset("charset-supported", "utf-8", "us-ascii"),
+        Attribute.natural_language("natural-language-configured", "en"),
+        Attribute.natural_language("generated-natural-language-supported", "en"),
+        # A request without document-format is detected by content, as octet-stream is.
+        Attribute.mime_media_type("document-format-default", OCTET_STREAM),
+        Attribute.mime_media_type("document-format-supported", *c.document_formats),
+        Attribute.keyword("compression-supported", "none"),
+        Attribute.keyword("pdl-override-supported", "attempted"),
+        Attribute.boolean("multiple-document-jobs-supported", False),
+        Attribute.integer("multiple-operation-time-out", 60),
+        Attribute.keyword(
+            "multiple-document-handling-supported", "separate-documents-collated-copies"
+        ),
+        Attribute.keyword("job-creation-attributes-supported", *job_creation),
+        Attribute.boolean("color-supported", c.color),
+        Attribute.integer("pages-per-minute", 60),
+        *([Attribute.integer("pages-per-minute-color", 60)] if c.color else []),
+        Attribute.integer("copies-default", 1),
+        Attribute.range_of_integer("copies-supported", RangeOfInteger(1, MAX_COPIES)),
+        Attribute.enum("finishings-default", FINISHINGS_NONE),
+        Attribute.enum("finishings-supported", *c.finishings),
+        Attribute.keyword("job-hold-until-default", "indefinite"),
+        Attribute.keyword("job-hold-until-supported", "no-hold", "indefinite"),
+        Attribute.integer("job-priority-default", 50),
+        Attribute.integer("job-priority-supported", 100),
+        Attribute.keyword("job-sheets-default", "none"),
+        Attribute.keyword("job-sheets-supported", "none"),
+        Attribute.keyword("media-default", c.media_default),
+        Attribute.keyword("media-ready", c.media_default),
+        Attribute.keyword("media-supported", *c.media),
+        Attribute.collection("media-col-default", _media_col(c.media_default)),
+        Attribute.collection("media-col-ready", _media_col(c.media_default)),
+        Attribute.collection("media-col-database", *(_media_col(m) for m in c.media)),
+        Attribute.keyword("media-col-supported", "media-key", "media-size", "media-size-name"),
+        Attribute.keyword("media-key-supported", *c.media),
+        Attribute.collection("media-size-supported", *(_media_size(m) for m in c.media)),
+        Attribute.integer("number-up-default", 1),
+        Attribute.integer("number-up-supported", *c.number_up),
+        Attribute.enum("orientation-requested-default", 3),
+        Attribute.enum("orientation-requested-supported", 3, 4, 5, 6),
+        Attribute.keyword("output-bin-default", c.output_bins[0]),
+        Attribute.keyword("output-bin-supported", *c.output_bins),
+        Attribute.boolean("page-ranges-supported", True),
+        Attribute.keyword("print-color-mode-default", "monochrome"),
+        Attribute.keyword("print-color-mode-supported", *c.color_modes),
+        Attribute.enum("print-quality-default", 4),
+        Attribute.enum("print-quality-supported", 3, 4, 5),
+        Attribute.resolution("printer-resolution-default", Resolution(600, 600, 3)),
+        Attribute.resolution("printer-resolution-supported", Resolution(600, 600, 3)),
+        Attribute.keyword("sides-default", "one-sided"),
+        Attribute.keyword("sides-supported", *c.sides),
+        Attribute.keyword("which-jobs-supported", "completed", "not-completed", "all"),
+    ]
+    if c.cover_types:
+        attributes += [
+            Attribute.keyword("cover-type-supported", *c.cover_types),
+            Attribute.keyword("cover-back-supported", "cover-type"),
+            Attribute.keyword("cover-front-supported", "cover-type"),
+        ]
+    return attributes
+
+
+SUPPORTED_OPERATIONS = frozenset(
+    {0x0002, 0x0004, 0x0005, 0x0006, 0x0008, 0x0009, 0x000A, 0x000B, 0x000C, 0x000D}
+)
+
+
+# ---------------------------------------------------------------------- job template
+
+
+@dataclass
+class JobTemplate:
+    """What a client asked for: the held job's preset options, and what we cannot honour."""
+
+    options: dict[str, str | list[str]] = field(default_factory=dict)
+    copies: int = 1
+    page_ranges: str = ""
+    unsupported: list[Attribute] = field(default_factory=list)
+
+
+def job_template(attributes: Iterable[Attribute], capabilities: Capabilities) -> JobTemplate:
+    """Map the job group of a Print-Job / Create-Job / Validate-Job onto our job options."""
+    template = JobTemplate()
+    for attribute in attributes:
+        if not _apply(template, attribute, capabilities):
+            template.unsupported.append(attribute)
+    return template
+
+
+def _apply(template: JobTemplate, attribute: Attribute, c: Capabilities) -> bool:
+    """Record one attribute; False when the product cannot honour it."""
+    name = attribute.name
+    values = attribute.python_values
+    if any(isinstance(value, OutOfBand) for value in values):
+        return False
+    first = values[0]
+    if name in RENDERING_HINTS:
+        return True
+    if name == "copies":
+        if not _is_int(first) or len(values) != 1:
+            return False
+        assert isinstance(first, int)
+        if not 1 <= first <= MAX_COPIES:
+            return False
+        template.copies = first
+        return True
+    if name == "sides" or name == "print-color-mode" or name == "media":
+        allowed = {"sides": c.sides, "print-color-mode": c.color_modes, "media": c.media}[name]
+        if len(values) != 1 or first not in allowed:
+            return False
+        template.options[name] = str(first)
+        return True
+    if name == "media-col":
+        media = _media_from_col(first, c) if isinstance(first, Collection) else None
+        if media is None:
+            return False
+        template.options["media"] = media
+        return True
+    if name == "number-up":
+        if len(values) != 1 or first not in c.number_up or not _is_int(first):
+            return False
+        template.options[name] = str(first)
+        return True
+    if name == "page-ranges":
+        ranges = [v for v in values if isinstance(v, RangeOfInteger)]
+        if len(ranges) != len(values) or any(r.lower < 1 or r.upper < r.lower for r in ranges):
+            return False
+        template.page_ranges = ",".join(
+            str(r.lower) if r.lower == r.upper else f"{r.lower}-{r.upper}" for r in ranges
+        )
+        return True
+    if name == "finishings":
+        return _apply_finishings(template, values, c)
+    if name in ("cover-front", "cover-back"):
+        cover_type = first.get("cover-type") if isinstance(first, Collection) else None
+        if cover_type is None or cover_type.value not in c.cover_types:
+            return False
+        template.options[COVER_FRONT_TYPE if name == "cover-front" else COVER_BACK_TYPE] = str(
+            cover_type.value
+        )
+        return True
+    if name.startswith(SAVAPAGE_PREFIX):
+        texts = [str(v) for v in values if isinstance(v, str | int) and not isinstance(v, bool)]
+        if len(texts) != len(values):
+            return False
+        template.options[name] = texts[0] if len(texts) == 1 else texts
+        return True
+    return False
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _apply_finishings(template: JobTemplate, values: Sequence[object], c: Capabilities) -> bool:
+    chosen: dict[str, str] = {}
+    for value in values:
+        if not _is_int(value) or value not in c.finishings:
+            return False
+        assert isinstance(value, int)
+        if value == FINISHINGS_NONE:
+            continue
+        if value == BOOKLET_MAKER:
+            target, shown = FINISHINGS_BOOKLET, BOOKLET_VALUE
+        else:
+            target = next(n for n, allowed in FINISHING_ENUM_RANGES.items() if value in allowed)
+            shown = str(value)
+        if target in chosen:
+            return False  # two staplings (or two punchings) at once cannot be honoured
+        chosen[target] = shown
+    template.options.update(chosen)
+    return True
+
+
+def _media_from_col(collection: Collection, c: Capabilities) -> str | None:
+    """The supported media a media-col names: by media-key / media-size-name, or by size."""
+    for key in ("media-key", "media-size-name"):
+        member = collection.get(key)
+        if member is not None and member.value in c.media:
+            return str(member.value)
+    size = collection.get("media-size")
+    if size is None or not isinstance(size.value, Collection):
+        return None
+    x, y = size.value.get("x-dimension"), size.value.get("y-dimension")
+    if x is None or y is None or not isinstance(x.value, int) or not isinstance(y.value, int):
+        return None
+    width, height = x.value, y.value
+    for media in c.media:
+        dimensions = media_size(media)
+        # Sizes sent in inches and stored in millimetres differ by rounding: allow 1 mm.
+        if dimensions and abs(dimensions[0] - width) <= 100 and abs(dimensions[1] - height) <= 100:
+            return media
+    return None

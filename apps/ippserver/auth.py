@@ -1,0 +1,75 @@
+"""Who is printing: HTTP Basic credentials checked against product users.
+
+The password may be the user's own (checked by Django's authenticate, so every configured
+backend applies) or their printing token. `requesting-user-name` in the request is never
+trusted. Password checks are deliberately slow (PBKDF2), and a desktop sends the same
+credentials with every request, so a successful password check is remembered for a short
+while, keyed by a digest of the credentials; tokens are looked up by digest and need no cache.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import threading
+import time
+
+from django.contrib.auth import authenticate
+
+from apps.accounts.models import User
+from apps.ippserver.services import token_digest
+
+#: Seconds a successful password check is trusted again without PBKDF2.
+PASSWORD_CHECK_REUSE_S = 120.0
+_MAX_REMEMBERED = 1024
+_remembered: dict[str, tuple[int, float]] = {}
+_remembered_lock = threading.Lock()
+
+
+def basic_credentials(header: str | None) -> tuple[str, str] | None:
+    """(user name, password) from an `Authorization: Basic ...` header, or None."""
+    if not header:
+        return None
+    scheme, _, encoded = header.strip().partition(" ")
+    if scheme.lower() != "basic" or not encoded:
+        return None
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    username, separator, password = decoded.partition(":")
+    if not separator or not username:
+        return None
+    return username, password
+
+
+def user_for_credentials(username: str, password: str) -> User | None:
+    """The active user these credentials belong to (password or printing token), or None."""
+    by_token = (
+        User.objects.filter(
+            username=username,
+            is_active=True,
+            printing_profile__token_digest=token_digest(password),
+        ).first()
+        if password
+        else None
+    )
+    if by_token is not None:
+        return by_token
+    key = hashlib.sha256(f"{username}\0{password}".encode()).hexdigest()
+    now = time.monotonic()
+    with _remembered_lock:
+        remembered = _remembered.get(key)
+    if remembered is not None and remembered[1] > now:
+        user = User.objects.filter(pk=remembered[0], username=username, is_active=True).first()
+        if user is not None:
+            return user
+    user = authenticate(username=username, password=password)
+    if not isinstance(user, User):
+        return None
+    with _remembered_lock:
+        if len(_remembered) >= _MAX_REMEMBERED:
+            _remembered.clear()
+        _remembered[key] = (user.pk, now + PASSWORD_CHECK_REUSE_S)
+    return user

@@ -1,0 +1,192 @@
+"""Document conversion: whatever a user sends becomes a PDF, or a DocumentError saying why not.
+
+Pure functions from a path to a PDF path (no database), used by the IPP printer and the web
+upload. Every format is checked by its content, not by what the sender claims, so a "PDF"
+that is really a JPEG is refused with a sentence the sender understands.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfgen.canvas import Canvas
+
+from apps.jobs.documents import DocumentError
+
+PDF = "application/pdf"
+POSTSCRIPT = "application/postscript"
+JPEG = "image/jpeg"
+PNG = "image/png"
+TEXT = "text/plain"
+OCTET_STREAM = "application/octet-stream"
+
+#: What we accept, in the order a printer lists them; octet-stream means "detect it".
+ACCEPTED_FORMATS = (PDF, POSTSCRIPT, JPEG, PNG, TEXT, OCTET_STREAM)
+
+_FORMAT_NAMES = {
+    PDF: "a PDF",
+    POSTSCRIPT: "PostScript",
+    JPEG: "a JPEG image",
+    PNG: "a PNG image",
+    TEXT: "plain text",
+}
+_MAGIC = (
+    (b"%PDF-", PDF),
+    (b"%!", POSTSCRIPT),
+    (b"\x04%!", POSTSCRIPT),  # PostScript from some Windows drivers starts with ^D
+    (b"\xff\xd8\xff", JPEG),
+    (b"\x89PNG\r\n\x1a\n", PNG),
+)
+# A PDF may carry up to 1 KiB of junk before its header (PDF 1.7, annex H); readers accept it.
+_PDF_HEADER_WINDOW = 1024
+_GHOSTSCRIPT_TIMEOUT_S = 300
+_TEXT_FONT = "Courier"
+_TEXT_SIZE = 10
+_TEXT_MARGIN = 48
+_IMAGE_MARGIN = 18
+# Images larger than this are a decompression bomb, not a photo.
+_MAX_IMAGE_PIXELS = 200_000_000
+
+
+def detect_format(path: Path) -> str:
+    """The format of a file by its first bytes; text when it is readable UTF-8 or Latin-1."""
+    with path.open("rb") as file:
+        head = file.read(_PDF_HEADER_WINDOW + 8)
+    if not head:
+        raise DocumentError("the document is empty")
+    for magic, document_format in _MAGIC:
+        if head.startswith(magic):
+            return document_format
+    if b"%PDF-" in head[:_PDF_HEADER_WINDOW]:
+        return PDF
+    if _looks_like_text(head):
+        return TEXT
+    raise DocumentError("the document is not PDF, PostScript, JPEG, PNG or plain text")
+
+
+def _looks_like_text(head: bytes) -> bool:
+    if b"\x00" in head:
+        return False
+    controls = sum(1 for byte in head if byte < 0x20 and byte not in b"\t\n\r\f\x1b")
+    return controls <= len(head) // 100
+
+
+def conversion_target(source: Path, workdir: Path | None = None) -> Path:
+    """Where to_pdf writes the PDF it makes of `source` (in `workdir`, or beside the source),
+    so that the caller knows what to clean up."""
+    return (workdir or source.parent) / f"{source.name}.converted.pdf"
+
+
+def to_pdf(source: Path, document_format: str, workdir: Path | None = None) -> Path:
+    """Convert `source` (sent as `document_format`) to a PDF and return its path: the source
+    itself for a PDF (the spool checks it when storing), else conversion_target(source, workdir).
+
+    The content must be what the format says, except for application/octet-stream, which is
+    detected.
+    """
+    claimed = document_format.split(";", 1)[0].strip().lower()
+    actual = detect_format(source)
+    if claimed == OCTET_STREAM:
+        claimed = actual
+    elif claimed not in ACCEPTED_FORMATS:
+        raise DocumentError(f"documents of type {claimed} are not accepted")
+    elif claimed != actual and not (claimed == TEXT and actual != TEXT and _is_text(source)):
+        raise DocumentError(
+            f"the document is not {_FORMAT_NAMES[claimed]} (it looks like {actual})"
+        )
+    if claimed == PDF:
+        return source
+    target = conversion_target(source, workdir)
+    if claimed == POSTSCRIPT:
+        postscript_to_pdf(source, target)
+    elif claimed in (JPEG, PNG):
+        image_to_pdf(source, target)
+    else:
+        text_to_pdf(source, target)
+    return target
+
+
+def _is_text(path: Path) -> bool:
+    with path.open("rb") as file:
+        return _looks_like_text(file.read(64 * 1024))
+
+
+def postscript_to_pdf(source: Path, target: Path) -> None:
+    """PostScript to PDF with Ghostscript, sandboxed (-dSAFER) so a file cannot read others."""
+    gs = shutil.which("gs")
+    if gs is None:
+        raise DocumentError("PostScript cannot be printed here: Ghostscript is not installed")
+    command = [
+        gs, "-q", "-dSAFER", "-dBATCH", "-dNOPAUSE", "-sDEVICE=pdfwrite",
+        f"-sOutputFile={target}", str(source),
+    ]  # fmt: skip
+    try:
+        result = subprocess.run(
+            command, capture_output=True, timeout=_GHOSTSCRIPT_TIMEOUT_S, check=False
+        )
+    except subprocess.TimeoutExpired:
+        target.unlink(missing_ok=True)
+        raise DocumentError("the PostScript took too long to convert") from None
+    if result.returncode != 0 or not target.exists() or target.stat().st_size == 0:
+        target.unlink(missing_ok=True)
+        detail = result.stderr.decode("utf-8", "replace").strip().splitlines()[:1]
+        raise DocumentError(
+            "the PostScript cannot be converted" + (f" ({detail[0]})" if detail else "")
+        )
+
+
+def image_to_pdf(source: Path, target: Path) -> None:
+    """One A4 page with the image scaled to fit, turned to landscape when it is wider."""
+    try:
+        with Image.open(source) as image:
+            width, height = image.size
+            if width * height > _MAX_IMAGE_PIXELS:
+                raise DocumentError(f"the image is too large ({width}×{height} pixels)")
+            image.load()  # decode now: a truncated file fails here, not inside reportlab
+            reader = ImageReader(image.convert("RGB") if image.mode not in ("RGB", "L") else image)
+            page = (A4[1], A4[0]) if width > height else A4
+            scale = min(
+                (page[0] - 2 * _IMAGE_MARGIN) / width, (page[1] - 2 * _IMAGE_MARGIN) / height
+            )
+            drawn = (width * scale, height * scale)
+            canvas = Canvas(str(target), pagesize=page, invariant=True)
+            canvas.drawImage(reader, (page[0] - drawn[0]) / 2, (page[1] - drawn[1]) / 2, *drawn)
+            canvas.showPage()
+            canvas.save()
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as error:
+        target.unlink(missing_ok=True)
+        raise DocumentError(f"the image cannot be read ({error})") from None
+
+
+def text_to_pdf(source: Path, target: Path) -> None:
+    """Plain text in a monospaced font on A4; long lines wrap, form feeds start a new page."""
+    raw = source.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")  # every byte is a Latin-1 character: never fails
+    width, height = A4
+    columns = max(1, int((width - 2 * _TEXT_MARGIN) // stringWidth("M", _TEXT_FONT, _TEXT_SIZE)))
+    leading = _TEXT_SIZE * 1.2
+    lines_per_page = int((height - 2 * _TEXT_MARGIN) // leading)
+    canvas = Canvas(str(target), pagesize=A4, invariant=True)
+    for page_text in text.replace("\r\n", "\n").split("\f"):
+        lines = [
+            line[start : start + columns]
+            for line in page_text.expandtabs(8).split("\n")
+            for start in range(0, max(len(line), 1), columns)
+        ]
+        for first in range(0, max(len(lines), 1), lines_per_page):
+            body = canvas.beginText(_TEXT_MARGIN, height - _TEXT_MARGIN - _TEXT_SIZE)
+            body.setFont(_TEXT_FONT, _TEXT_SIZE, leading)
+            for line in lines[first : first + lines_per_page]:
+                body.textLine(line)
+            canvas.drawText(body)
+            canvas.showPage()
+    canvas.save()

@@ -1,0 +1,184 @@
+"""What the printer advertises from the printers' snapshots, and how job template attributes
+map onto job options (pure functions, no server)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from apps.ippserver.attributes import Capabilities, capabilities_of, job_template, media_size
+from apps.ippserver.auth import basic_credentials
+from printmgmt.ipp import Attribute, Collection, RangeOfInteger, ValueTag
+
+OFFICE: dict[str, list[Any]] = {
+    "media-supported": ["iso_a4_210x297mm", "iso_a3_297x420mm", "roll_max_36x1000in"],
+    "media-default": ["iso_a4_210x297mm"],
+    "sides-supported": ["one-sided", "two-sided-long-edge"],
+    "print-color-mode-supported": ["monochrome", "color"],
+    "finishings-supported": [3, 4, 20, 74, 93, 13, 14, 50],
+    "cover-type-supported": ["no-cover", "print-front"],
+}
+SMALL: dict[str, list[Any]] = {
+    "media-supported": ["na_letter_8.5x11in"],
+    "finishings-supported": [3, 28],
+}
+
+
+@pytest.fixture
+def office() -> Capabilities:
+    return capabilities_of([OFFICE, SMALL])
+
+
+def test_capabilities_are_the_union_of_what_printers_can_do(office: Capabilities) -> None:
+    assert office.media == (
+        "iso_a4_210x297mm",
+        "iso_a3_297x420mm",
+        "roll_max_36x1000in",
+        "na_letter_8.5x11in",
+    )
+    assert office.media_default == "iso_a4_210x297mm"
+    assert office.sides == ("one-sided", "two-sided-long-edge")
+    assert office.color
+    # Only finishings our options can carry: generic staple (4) and bind (50) are left out.
+    assert office.finishings == (3, 13, 14, 20, 28, 74, 93)
+    assert office.cover_types == ("no-cover", "print-front")
+
+
+def test_without_printers_the_defaults_are_plain_and_sensible() -> None:
+    bare = capabilities_of([])
+    assert bare.media == ("iso_a4_210x297mm", "na_letter_8.5x11in")
+    assert (bare.sides, bare.color_modes, bare.finishings) == (
+        ("one-sided",),
+        ("monochrome",),
+        (3,),
+    )
+    assert not bare.color
+
+
+@pytest.mark.parametrize(
+    ("name", "size"),
+    [
+        ("iso_a4_210x297mm", (21000, 29700)),
+        ("na_letter_8.5x11in", (21590, 27940)),
+        ("a4", None),
+    ],
+)
+def test_media_sizes_come_from_pwg_names(name: str, size: tuple[int, int] | None) -> None:
+    assert media_size(name) == size
+
+
+@pytest.mark.parametrize(
+    ("finishing", "option", "value"),
+    [
+        (20, "org.savapage-finishings-staple", "20"),
+        (74, "org.savapage-finishings-punch", "74"),
+        (93, "org.savapage-finishings-fold", "93"),
+        (14, "org.savapage-finishings-jog-offset", "14"),
+        (13, "org.savapage-finishings-booklet", "toleft-totop"),
+    ],
+)
+def test_standard_finishings_map_onto_our_extension_options(
+    office: Capabilities, finishing: int, option: str, value: str
+) -> None:
+    template = job_template([Attribute.enum("finishings", finishing)], office)
+    assert template.options == {option: value}
+    assert template.unsupported == []
+
+
+def test_finishings_none_adds_nothing(office: Capabilities) -> None:
+    assert job_template([Attribute.enum("finishings", 3)], office).options == {}
+
+
+def test_two_staplings_at_once_are_unsupported(office: Capabilities) -> None:
+    template = job_template([Attribute.enum("finishings", 20, 28)], office)
+    assert template.options == {}
+    assert [a.name for a in template.unsupported] == ["finishings"]
+
+
+def test_job_template_attributes_become_options(office: Capabilities) -> None:
+    cover = Collection((Attribute.keyword("cover-type", "print-front"),))
+    template = job_template(
+        [
+            Attribute.integer("copies", 5),
+            Attribute.keyword("sides", "two-sided-long-edge"),
+            Attribute.keyword("media", "iso_a3_297x420mm"),
+            Attribute.keyword("print-color-mode", "color"),
+            Attribute.integer("number-up", 4),
+            Attribute.range_of_integer("page-ranges", RangeOfInteger(1, 3), RangeOfInteger(7, 7)),
+            Attribute.collection("cover-front", cover),
+            Attribute.keyword("org.savapage-finishings-punch", "74"),
+            Attribute.enum("print-quality", 5),  # printer's business: accepted, not kept
+        ],
+        office,
+    )
+    assert template.unsupported == []
+    assert template.copies == 5
+    assert template.page_ranges == "1-3,7"
+    assert template.options == {
+        "sides": "two-sided-long-edge",
+        "media": "iso_a3_297x420mm",
+        "print-color-mode": "color",
+        "number-up": "4",
+        "org.savapage-cover-front-type": "print-front",
+        "org.savapage-finishings-punch": "74",
+    }
+
+
+@pytest.mark.parametrize(
+    "attribute",
+    [
+        Attribute.integer("copies", 0),
+        Attribute.integer("copies", 1000),
+        Attribute.keyword("sides", "two-sided-short-edge"),
+        Attribute.keyword("media", "iso_a0_841x1189mm"),
+        Attribute.integer("number-up", 3),
+        Attribute.range_of_integer("page-ranges", RangeOfInteger(5, 2)),
+        Attribute.enum("finishings", 50),
+        Attribute.keyword("output-mode", "color"),
+        Attribute.out_of_band("media", ValueTag.NO_VALUE),
+    ],
+    ids=lambda attribute: f"{attribute.name}={attribute.display()}",
+)
+def test_what_the_product_cannot_honour_is_unsupported(
+    office: Capabilities, attribute: Attribute
+) -> None:
+    template = job_template([attribute], office)
+    assert template.unsupported == [attribute]
+    assert template.options == {}
+
+
+def test_media_col_is_matched_by_size_in_either_unit(office: Capabilities) -> None:
+    letter = Collection(
+        (
+            Attribute.collection(
+                "media-size",
+                Collection(
+                    (
+                        Attribute.integer("x-dimension", 21590),
+                        Attribute.integer("y-dimension", 27940),
+                    )
+                ),
+            ),
+        )
+    )
+    assert job_template([Attribute.collection("media-col", letter)], office).options == {
+        "media": "na_letter_8.5x11in"
+    }
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("Basic ZGFuYTpzM2NyZXQ6d2l0aDpjb2xvbnM=", ("dana", "s3cret:with:colons")),
+        ("basic ZGFuYTo=", ("dana", "")),
+        ("Bearer abc", None),
+        ("Basic !!!", None),
+        ("Basic bm9jb2xvbg==", None),
+        (None, None),
+    ],
+)
+def test_basic_credentials_are_parsed_strictly(
+    header: str | None, expected: tuple[str, str] | None
+) -> None:
+    assert basic_credentials(header) == expected

@@ -1,0 +1,322 @@
+"""Bad input gets the right IPP status or HTTP code, leaves no file and no job behind, and the
+next request is served normally."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from apps.jobs.models import Job
+from printmgmt.ipp import (
+    Attribute,
+    AttributeGroup,
+    GroupTag,
+    Message,
+    Operation,
+    Status,
+    decode,
+    encode,
+)
+from tests.ippserver.conftest import IppTester, Printing, basic_authorization, spool_entries
+from tests.ippserver.documents import make_image
+from tests.pdfs import make_pdf
+from tests.servers import AsgiServer, start_asgi_server, stop_asgi_server
+
+
+@pytest.fixture
+def pdf(tmp_path: Path) -> bytes:
+    return make_pdf(tmp_path / "doc.pdf", 2).read_bytes()
+
+
+def _auth(printing: Printing) -> tuple[str, str]:
+    return printing.username, printing.password
+
+
+def _answer(response: httpx.Response) -> Message:
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/ipp"
+    return decode(response.content)
+
+
+def _served_normally(ipp: IppTester, printing: Printing, pdf: bytes) -> None:
+    answer = ipp.print_job(_auth(printing), pdf)
+    assert answer.status_code == Status.SUCCESSFUL_OK
+
+
+def _print_job_bytes(ipp: IppTester, document_format: str = "application/pdf") -> bytes:
+    request = ipp.request(
+        Operation.PRINT_JOB,
+        operation_attributes=[Attribute.mime_media_type("document-format", document_format)],
+    )
+    return encode(request)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"\x00",
+        b"GET / HTTP/1.1\r\n\r\n",
+        bytes(range(256)) * 4,
+        b"\x02\x00\x00\x02\x00\x00\x00\x01\x01\x47\xff\xff",  # a value longer than the message
+    ],
+    ids=["empty", "one-byte", "http-in-ipp", "garbage", "length-past-end"],
+)
+def test_garbage_is_a_bad_request(
+    ipp: IppTester, printing: Printing, pdf: bytes, body: bytes
+) -> None:
+    before = spool_entries()
+    answer = _answer(ipp.post(body, auth=_auth(printing)))
+    assert answer.status_code == Status.CLIENT_ERROR_BAD_REQUEST
+    assert spool_entries() == before
+    assert not Job.objects.exists()
+    _served_normally(ipp, printing, pdf)
+
+
+def test_a_truncated_message_is_a_bad_request(
+    ipp: IppTester, printing: Printing, pdf: bytes
+) -> None:
+    whole = _print_job_bytes(ipp)
+    answer = _answer(ipp.post(whole[: len(whole) - 5], auth=_auth(printing)))
+    assert answer.status_code == Status.CLIENT_ERROR_BAD_REQUEST
+    assert (answer.version, answer.request_id) == ((2, 0), 1)
+    assert not Job.objects.exists()
+
+
+@pytest.mark.parametrize("version", [(0, 0), (3, 0), (1, 9)])
+def test_an_unsupported_version_is_refused_in_that_version(
+    ipp: IppTester, version: tuple[int, int]
+) -> None:
+    request = ipp.request(Operation.GET_PRINTER_ATTRIBUTES, version=version)
+    answer = _answer(ipp.post(encode(request)))
+    assert answer.status_code == Status.SERVER_ERROR_VERSION_NOT_SUPPORTED
+    assert answer.group(GroupTag.PRINTER) is None
+
+
+def _with_operation_group(ipp: IppTester, *attributes: Attribute) -> bytes:
+    return encode(
+        Message((2, 0), Operation.PRINT_JOB, 9, (AttributeGroup(GroupTag.OPERATION, attributes),))
+    )
+
+
+@pytest.mark.parametrize("missing", ["charset", "language", "uri", "all"])
+def test_missing_first_attributes_are_a_bad_request(
+    ipp: IppTester, printing: Printing, pdf: bytes, missing: str
+) -> None:
+    first = {
+        "charset": Attribute.charset("attributes-charset", "utf-8"),
+        "language": Attribute.natural_language("attributes-natural-language", "en"),
+        "uri": Attribute.uri("printer-uri", ipp.server.ipp_uri),
+    }
+    kept = [] if missing == "all" else [a for key, a in first.items() if key != missing]
+    before = spool_entries()
+    answer = _answer(ipp.post(_with_operation_group(ipp, *kept) + pdf, auth=_auth(printing)))
+    assert answer.status_code == Status.CLIENT_ERROR_BAD_REQUEST
+    assert spool_entries() == before
+    assert not Job.objects.exists()
+
+
+def test_attributes_in_the_wrong_order_are_a_bad_request(ipp: IppTester) -> None:
+    body = _with_operation_group(
+        ipp,
+        Attribute.natural_language("attributes-natural-language", "en"),
+        Attribute.charset("attributes-charset", "utf-8"),
+        Attribute.uri("printer-uri", ipp.server.ipp_uri),
+    )
+    assert _answer(ipp.post(body)).status_code == Status.CLIENT_ERROR_BAD_REQUEST
+
+
+def test_oversized_attributes_are_a_bad_request(
+    ipp: IppTester, printing: Printing, pdf: bytes
+) -> None:
+    huge_name = ipp.request(
+        Operation.PRINT_JOB, operation_attributes=[Attribute.text("x" * 5000, "value")]
+    )
+    many_values = ipp.request(
+        Operation.PRINT_JOB,
+        operation_attributes=[Attribute.keyword("requested-attributes", *["all"] * 20_000)],
+    )
+    for request in (huge_name, many_values):
+        answer = _answer(ipp.post(encode(request) + pdf, auth=_auth(printing)))
+        assert answer.status_code == Status.CLIENT_ERROR_BAD_REQUEST
+    assert not Job.objects.exists()
+    _served_normally(ipp, printing, pdf)
+
+
+def test_an_unknown_operation_is_not_supported(ipp: IppTester, printing: Printing) -> None:
+    request = ipp.request(0x3FFF)
+    answer = _answer(ipp.post(encode(request), auth=_auth(printing)))
+    assert answer.status_code == Status.SERVER_ERROR_OPERATION_NOT_SUPPORTED
+
+
+@pytest.mark.parametrize(
+    ("claimed", "actual"),
+    [("application/pdf", "jpeg"), ("image/jpeg", "pdf"), ("image/png", "text")],
+)
+def test_a_document_that_is_not_what_its_format_says_is_refused(
+    ipp: IppTester, printing: Printing, pdf: bytes, tmp_path: Path, claimed: str, actual: str
+) -> None:
+    documents = {
+        "jpeg": make_image(tmp_path / "photo.jpg").read_bytes(),
+        "pdf": pdf,
+        "text": b"just some words\n",
+    }
+    before = spool_entries()
+    answer = ipp.print_job(_auth(printing), documents[actual], document_format=claimed)
+    assert answer.status_code == Status.CLIENT_ERROR_DOCUMENT_FORMAT_ERROR
+    assert "not" in str(answer.get("status-message"))
+    assert spool_entries() == before
+    assert not Job.objects.exists()
+    _served_normally(ipp, printing, pdf)
+
+
+def test_a_broken_pdf_is_refused(ipp: IppTester, printing: Printing, pdf: bytes) -> None:
+    before = spool_entries()
+    answer = ipp.print_job(_auth(printing), pdf[: len(pdf) // 3])
+    assert answer.status_code == Status.CLIENT_ERROR_DOCUMENT_FORMAT_ERROR
+    assert spool_entries() == before
+    assert not Job.objects.exists()
+
+
+def test_an_unsupported_document_format_is_refused(
+    ipp: IppTester, printing: Printing, pdf: bytes
+) -> None:
+    answer = ipp.print_job(_auth(printing), pdf, document_format="application/vnd.hp-pcl")
+    assert answer.status_code == Status.CLIENT_ERROR_DOCUMENT_FORMAT_NOT_SUPPORTED
+    unsupported = answer.group(GroupTag.UNSUPPORTED)
+    assert unsupported is not None
+    assert "document-format" in unsupported
+
+
+def test_compression_is_refused(ipp: IppTester, printing: Printing, pdf: bytes) -> None:
+    request = ipp.request(
+        Operation.PRINT_JOB, operation_attributes=[Attribute.keyword("compression", "gzip")]
+    )
+    answer = _answer(ipp.post(encode(request) + pdf, auth=_auth(printing)))
+    assert answer.status_code == Status.CLIENT_ERROR_COMPRESSION_NOT_SUPPORTED
+
+
+def test_get_is_405_and_other_content_types_are_400(ipp: IppTester) -> None:
+    got = httpx.get(ipp.url)
+    assert got.status_code == 405
+    assert got.headers["allow"] == "POST"
+    assert (
+        httpx.post(ipp.url, content=b"x", headers={"content-type": "text/plain"}).status_code == 400
+    )
+
+
+def test_a_chunked_upload_with_expect_continue_is_streamed_in(
+    ipp: IppTester, printing: Printing, pdf: bytes
+) -> None:
+    head = _print_job_bytes(ipp)
+
+    def chunks() -> Iterator[bytes]:
+        yield head
+        for start in range(0, len(pdf), 1000):
+            yield pdf[start : start + 1000]
+
+    response = httpx.post(
+        ipp.url,
+        content=chunks(),
+        headers={"content-type": "application/ipp", "expect": "100-continue"},
+        auth=_auth(printing),
+        timeout=30,
+    )
+    assert _answer(response).status_code == Status.SUCCESSFUL_OK
+    assert Job.objects.get().page_count == 2
+
+
+def _wait_for_spool(expected: set[str], timeout: float = 10.0) -> set[str]:
+    deadline = time.monotonic() + timeout
+    while spool_entries() != expected and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return spool_entries()
+
+
+def test_a_client_that_disconnects_mid_upload_leaves_nothing(
+    ipp: IppTester, printing: Printing, pdf: bytes
+) -> None:
+    before = spool_entries()
+    head = _print_job_bytes(ipp)
+    credentials = basic_authorization(*_auth(printing))
+    with socket.create_connection(("127.0.0.1", ipp.server.port), timeout=10) as sock:
+        sock.sendall(
+            b"POST /ipp/print HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: application/ipp\r\nContent-Length: 10000000\r\n"
+            + f"Authorization: {credentials}\r\n\r\n".encode()
+            + head
+            + b"%PDF-1.4\n"
+            + b"x" * 200_000
+        )
+        # Wait until the server has started writing the document, then vanish.
+        deadline = time.monotonic() + 10
+        while spool_entries() == before and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert spool_entries() != before, "the upload never reached the spool"
+    assert _wait_for_spool(before) == before
+    assert not Job.objects.exists()
+    _served_normally(ipp, printing, pdf)
+
+
+@pytest.fixture(scope="module")
+def small_limit_server(
+    django_db_setup: None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[AsgiServer]:
+    """A second server whose documents are limited to 1 MB."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MAX_DOCUMENT_MB", "1")
+        server = start_asgi_server(tmp_path_factory.mktemp("small") / "uvicorn.log")
+    yield server
+    stop_asgi_server(server)
+
+
+def _exchange(server: AsgiServer, headers: str, body: Iterator[bytes]) -> bytes:
+    """Send a request over a raw socket (body pieces as given) and read the answer."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=20) as sock:
+        sock.sendall(f"POST /ipp/print HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}\r\n".encode())
+        for piece in body:
+            sock.sendall(piece)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer
+
+
+def test_an_upload_past_the_limit_is_413(
+    small_limit_server: AsgiServer, printing: Printing, pdf: bytes
+) -> None:
+    ipp = IppTester(small_limit_server)
+    before = spool_entries()
+    auth = f"Authorization: {basic_authorization(*_auth(printing))}\r\n"
+    # Declared too large: refused before the body is read (a client waiting for 100-continue
+    # sends nothing).
+    declared = _exchange(
+        small_limit_server,
+        f"Content-Type: application/ipp\r\n{auth}Content-Length: 2000000\r\n"
+        "Expect: 100-continue\r\n",
+        iter(()),
+    )
+    assert declared.startswith(b"HTTP/1.1 413 ")
+
+    def chunked(pieces: list[bytes]) -> Iterator[bytes]:
+        for piece in pieces:
+            yield f"{len(piece):x}\r\n".encode() + piece + b"\r\n"
+        yield b"0\r\n\r\n"
+
+    # Chunked, no length: found out while streaming, past 1 MB; the little that was sent past
+    # the limit is read and dropped, so the client reads the answer.
+    pieces = [_print_job_bytes(ipp) + pdf, *[b"%" * 65536] * 17]
+    streamed = _exchange(
+        small_limit_server,
+        f"Content-Type: application/ipp\r\n{auth}Transfer-Encoding: chunked\r\n",
+        chunked(pieces),
+    )
+    assert streamed.startswith(b"HTTP/1.1 413 ")
+    assert _wait_for_spool(before) == before
+    assert not Job.objects.exists()
+    _served_normally(ipp, printing, pdf)

@@ -1,0 +1,118 @@
+"""Document conversion: each format becomes a PDF with the right pages, or a clear refusal."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from apps.jobs.convert import detect_format, to_pdf
+from apps.jobs.documents import DocumentError
+from tests.ippserver.documents import make_image, make_postscript
+from tests.pdfs import make_pdf
+
+
+def _pages(path: Path) -> int:
+    return len(PdfReader(path).pages)
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "expected"),
+    [
+        ("d.pdf", lambda p: make_pdf(p, 2), "application/pdf"),
+        ("d.ps", lambda p: make_postscript(p, 1), "application/postscript"),
+        ("d.jpg", make_image, "image/jpeg"),
+        ("d.png", make_image, "image/png"),
+    ],
+)
+def test_formats_are_detected_by_content(
+    tmp_path: Path, name: str, make: Callable[[Path], object], expected: str
+) -> None:
+    path = tmp_path / name
+    make(path)
+    assert detect_format(path) == expected
+
+
+def test_text_is_detected_and_binary_junk_refused(tmp_path: Path) -> None:
+    text = tmp_path / "notes"
+    text.write_text("Dear all,\n\tthe meeting moves to Friday.\n")
+    assert detect_format(text) == "text/plain"
+    junk = tmp_path / "junk"
+    junk.write_bytes(bytes(range(256)))
+    with pytest.raises(DocumentError, match="not PDF, PostScript"):
+        detect_format(junk)
+    empty = tmp_path / "empty"
+    empty.write_bytes(b"")
+    with pytest.raises(DocumentError, match="empty"):
+        detect_format(empty)
+
+
+def test_a_pdf_is_returned_as_it_is(tmp_path: Path) -> None:
+    pdf = make_pdf(tmp_path / "d.pdf", 3)
+    assert to_pdf(pdf, "application/pdf") == pdf
+
+
+def test_postscript_becomes_a_pdf_with_its_pages(tmp_path: Path) -> None:
+    result = to_pdf(make_postscript(tmp_path / "d.ps", 3), "application/postscript")
+    assert _pages(result) == 3
+
+
+def test_broken_postscript_is_refused(tmp_path: Path) -> None:
+    broken = tmp_path / "d.ps"
+    broken.write_text("%!PS\n/undefinedthing 12 nonsense showpage\n")
+    with pytest.raises(DocumentError, match="PostScript cannot be converted"):
+        to_pdf(broken, "application/postscript")
+
+
+def test_a_wide_image_is_one_landscape_page(tmp_path: Path) -> None:
+    (tmp_path / "elsewhere").mkdir()
+    wide = make_image(tmp_path / "wide.png", size=(800, 300))
+    result = to_pdf(wide, "image/png", tmp_path / "elsewhere")
+    assert result == tmp_path / "elsewhere" / "wide.png.converted.pdf"
+    page = PdfReader(result).pages[0]
+    assert _pages(result) == 1
+    assert float(page.mediabox.width) > float(page.mediabox.height)
+
+
+def test_a_truncated_image_is_refused(tmp_path: Path) -> None:
+    image = make_image(tmp_path / "photo.jpg", size=(400, 400))
+    image.write_bytes(image.read_bytes()[:200])
+    with pytest.raises(DocumentError, match="image cannot be read"):
+        to_pdf(image, "image/jpeg")
+
+
+def test_long_text_flows_onto_more_pages_and_form_feeds_break_pages(tmp_path: Path) -> None:
+    text = tmp_path / "long.txt"
+    text.write_text("line\n" * 150 + "\fafter the form feed\n")
+    # 62 lines fit on a page: 150 lines take 3 pages, the form feed starts a 4th.
+    assert _pages(to_pdf(text, "text/plain")) == 4
+
+
+def test_latin1_text_is_accepted(tmp_path: Path) -> None:
+    text = tmp_path / "old.txt"
+    text.write_bytes("Grüße aus Köln\n".encode("latin-1"))
+    assert _pages(to_pdf(text, "text/plain")) == 1
+
+
+def test_octet_stream_is_converted_as_what_it_is(tmp_path: Path) -> None:
+    result = to_pdf(make_postscript(tmp_path / "d", 2), "application/octet-stream")
+    assert _pages(result) == 2
+
+
+@pytest.mark.parametrize(
+    ("claimed", "message"),
+    [("application/pdf", "not a PDF"), ("image/png", "not a PNG image")],
+)
+def test_a_document_that_is_not_its_format_is_refused(
+    tmp_path: Path, claimed: str, message: str
+) -> None:
+    jpeg = make_image(tmp_path / "photo.jpg")
+    with pytest.raises(DocumentError, match=message):
+        to_pdf(jpeg, claimed)
+
+
+def test_an_unknown_format_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(DocumentError, match="not accepted"):
+        to_pdf(make_pdf(tmp_path / "d.pdf", 1), "application/vnd.hp-pcl")

@@ -1,0 +1,404 @@
+"""The IPP operations against the real product under uvicorn, as devices use them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+from apps.ippserver.models import IppJob
+from apps.jobs.choices import JobSource, JobState
+from apps.jobs.documents import spool_path
+from apps.jobs.models import Job
+from printmgmt.ipp import (
+    Attribute,
+    AttributeGroup,
+    Collection,
+    GroupTag,
+    Message,
+    Operation,
+    PyValue,
+    RangeOfInteger,
+    Status,
+    ValueTag,
+    encode,
+)
+from tests.ippserver.conftest import IppTester, Printing, spool_entries
+from tests.ippserver.documents import make_image, make_postscript
+from tests.pdfs import make_pdf
+
+
+@pytest.fixture
+def pdf(tmp_path: Path) -> bytes:
+    return make_pdf(tmp_path / "doc.pdf", 3).read_bytes()
+
+
+def _job_id(answer: Message) -> int:
+    job_id = _value(answer, "job-id")
+    assert isinstance(job_id, int), answer
+    return job_id
+
+
+def _value(answer: Message | AttributeGroup, name: str) -> PyValue:
+    attribute = answer.get(name)
+    assert attribute is not None, f"{name} missing in {answer}"
+    return attribute.value
+
+
+def _values(answer: Message | AttributeGroup, name: str) -> tuple[PyValue, ...]:
+    attribute = answer.get(name)
+    assert attribute is not None, f"{name} missing in {answer}"
+    return attribute.python_values
+
+
+def _job_ids(answer: Message) -> list[int]:
+    return [int(str(_value(group, "job-id"))) for group in answer.groups_of(GroupTag.JOB)]
+
+
+def _credentials(printing: Printing) -> tuple[str, str]:
+    return printing.username, printing.password
+
+
+def test_get_printer_attributes_needs_no_login_and_answers_in_the_request_version(
+    ipp: IppTester,
+) -> None:
+    for version in ((1, 1), (2, 0)):
+        answer = ipp.send(ipp.request(Operation.GET_PRINTER_ATTRIBUTES, version=version))
+        assert answer.version == version
+        assert answer.status_code == Status.SUCCESSFUL_OK
+        printer = answer.group(GroupTag.PRINTER)
+        assert printer is not None
+        assert _value(printer, "printer-uri-supported") == ipp.server.ipp_uri
+        assert "application/pdf" in _values(printer, "document-format-supported")
+        assert str(_value(printer, "printer-uuid")).startswith("urn:uuid:")
+
+
+def test_printer_uuid_is_stable(ipp: IppTester) -> None:
+    first, second = (
+        ipp.send(ipp.request(Operation.GET_PRINTER_ATTRIBUTES)).get("printer-uuid")
+        for _ in range(2)
+    )
+    assert first == second
+
+
+def test_requested_attributes_select_what_comes_back(ipp: IppTester) -> None:
+    request = ipp.request(
+        Operation.GET_PRINTER_ATTRIBUTES,
+        operation_attributes=[Attribute.keyword("requested-attributes", "media-supported")],
+    )
+    printer = ipp.send(request).group(GroupTag.PRINTER)
+    assert printer is not None
+    assert [a.name for a in printer] == ["media-supported"]
+
+
+def test_capabilities_are_the_union_of_the_enabled_printers(
+    ipp: IppTester, release_printer: object
+) -> None:
+    printer = ipp.send(ipp.request(Operation.GET_PRINTER_ATTRIBUTES)).group(GroupTag.PRINTER)
+    assert printer is not None
+    assert "two-sided-long-edge" in _values(printer, "sides-supported")
+    assert 20 in _values(printer, "finishings-supported")
+
+
+def test_job_submission_without_credentials_gets_401_with_a_challenge(
+    ipp: IppTester, pdf: bytes, transactional_db: None
+) -> None:
+    request = ipp.request(
+        Operation.PRINT_JOB,
+        operation_attributes=[Attribute.name_("requesting-user-name", "dana")],
+    )
+    response = ipp.post(encode(request) + pdf)
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"].startswith("Basic realm=")
+    assert not Job.objects.exists()
+
+
+def test_wrong_password_gets_401(ipp: IppTester, printing: Printing, pdf: bytes) -> None:
+    request = ipp.request(Operation.GET_JOBS)
+    response = ipp.post(encode(request), auth=(printing.username, "not the password"))
+    assert response.status_code == 401
+
+
+def test_print_job_holds_the_pdf_in_the_users_inbox(
+    ipp: IppTester, printing: Printing, pdf: bytes
+) -> None:
+    before = spool_entries()
+    answer = ipp.print_job(_credentials(printing), pdf, name="Quarterly report")
+    assert answer.status_code == Status.SUCCESSFUL_OK
+    assert _value(answer, "job-state") == 4  # pending-held
+    ipp_job = IppJob.objects.select_related("job").get(pk=_job_id(answer))
+    job = ipp_job.job
+    assert job is not None
+    assert (job.owner, job.state, job.source) == (printing.user, JobState.HELD, JobSource.IPP)
+    assert (job.title, job.page_count) == ("Quarterly report", 3)
+    assert spool_path(job.document_name).read_bytes() == pdf
+    assert spool_entries() - before == {job.document_name}
+
+
+def test_the_printing_token_works_as_the_password(
+    ipp: IppTester, printing: Printing, pdf: bytes
+) -> None:
+    answer = ipp.print_job((printing.username, printing.token), pdf)
+    assert answer.status_code == Status.SUCCESSFUL_OK
+    assert Job.objects.get().owner == printing.user
+
+
+def test_requesting_user_name_is_not_trusted(
+    ipp: IppTester, printing: Printing, other_printing: Printing, pdf: bytes
+) -> None:
+    request = ipp.request(
+        Operation.PRINT_JOB,
+        operation_attributes=[Attribute.name_("requesting-user-name", other_printing.username)],
+    )
+    answer = ipp.send(request, pdf, auth=_credentials(printing))
+    assert answer.status_code == Status.SUCCESSFUL_OK
+    assert Job.objects.get().owner == printing.user
+
+
+def test_job_template_attributes_become_the_jobs_preset_options(
+    ipp: IppTester, printing: Printing, release_printer: object, pdf: bytes
+) -> None:
+    answer = ipp.print_job(
+        _credentials(printing),
+        pdf,
+        job_attributes=[
+            Attribute.integer("copies", 2),
+            Attribute.keyword("sides", "two-sided-long-edge"),
+            Attribute.enum("finishings", 20, 74),
+            Attribute.range_of_integer("page-ranges", RangeOfInteger(1, 2)),
+            Attribute.keyword("org.savapage-finishings-jog-offset", "14"),
+        ],
+    )
+    assert answer.status_code == Status.SUCCESSFUL_OK, answer
+    job = Job.objects.get()
+    assert job.options == {
+        "sides": "two-sided-long-edge",
+        "org.savapage-finishings-staple": "20",
+        "org.savapage-finishings-punch": "74",
+        "org.savapage-finishings-jog-offset": "14",
+    }
+    assert (job.copies, job.page_ranges) == (2, "1-2")
+
+
+def test_unsupported_attributes_with_fidelity_false_are_reported_and_the_job_held(
+    ipp: IppTester, printing: Printing, pdf: bytes
+) -> None:
+    answer = ipp.print_job(
+        _credentials(printing),
+        pdf,
+        fidelity=False,
+        job_attributes=[
+            Attribute.keyword("sides", "two-sided-long-edge"),  # no printer does duplex
+            Attribute.keyword("media", "iso_a4_210x297mm"),
+        ],
+    )
+    assert answer.status_code == Status.SUCCESSFUL_OK_IGNORED_OR_SUBSTITUTED_ATTRIBUTES
+    unsupported = answer.group(GroupTag.UNSUPPORTED)
+    assert unsupported is not None
+    assert [a.name for a in unsupported] == ["sides"]
+    assert Job.objects.get().options == {"media": "iso_a4_210x297mm"}
+
+
+def test_unsupported_attributes_with_fidelity_true_are_refused(
+    ipp: IppTester, printing: Printing, pdf: bytes
+) -> None:
+    before = spool_entries()
+    answer = ipp.print_job(
+        _credentials(printing),
+        pdf,
+        fidelity=True,
+        job_attributes=[Attribute.enum("finishings", 20)],  # no printer staples
+    )
+    assert answer.status_code == Status.CLIENT_ERROR_ATTRIBUTES_OR_VALUES_NOT_SUPPORTED
+    assert answer.group(GroupTag.UNSUPPORTED) is not None
+    assert not Job.objects.exists()
+    assert spool_entries() == before
+
+
+def test_media_col_from_cups_becomes_the_media_name(
+    ipp: IppTester, printing: Printing, pdf: bytes
+) -> None:
+    size = Collection(
+        (Attribute.integer("x-dimension", 21000), Attribute.integer("y-dimension", 29700))
+    )
+    col = Collection((Attribute.collection("media-size", size),))
+    answer = ipp.print_job(
+        _credentials(printing), pdf, job_attributes=[Attribute.collection("media-col", col)]
+    )
+    assert answer.status_code == Status.SUCCESSFUL_OK
+    assert Job.objects.get().options == {"media": "iso_a4_210x297mm"}
+
+
+@pytest.mark.parametrize(
+    ("document_format", "make"),
+    [
+        ("application/postscript", lambda p: make_postscript(p / "d.ps", 2)),
+        ("image/jpeg", lambda p: make_image(p / "d.jpg")),
+        ("image/png", lambda p: make_image(p / "d.png")),
+        ("application/octet-stream", lambda p: make_image(p / "d.png")),
+        ("text/plain", lambda p: _write(p / "d.txt", "hello\nworld\n" * 10)),
+    ],
+)
+def test_every_accepted_format_is_held_as_pdf(
+    ipp: IppTester,
+    printing: Printing,
+    tmp_path: Path,
+    document_format: str,
+    make: Callable[[Path], Path],
+) -> None:
+    document = make(tmp_path)
+    answer = ipp.print_job(
+        _credentials(printing), document.read_bytes(), document_format=document_format
+    )
+    assert answer.status_code == Status.SUCCESSFUL_OK, answer
+    job = Job.objects.get()
+    assert spool_path(job.document_name).read_bytes().startswith(b"%PDF-")
+    assert job.page_count == (2 if document_format == "application/postscript" else 1)
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+def test_create_job_then_send_document(ipp: IppTester, printing: Printing, pdf: bytes) -> None:
+    auth = _credentials(printing)
+    created = ipp.send(
+        ipp.request(
+            Operation.CREATE_JOB,
+            operation_attributes=[Attribute.name_("job-name", "two steps")],
+            job_attributes=[Attribute.integer("copies", 3)],
+        ),
+        auth=auth,
+    )
+    job_id = _job_id(created)
+    assert _value(created, "job-state-reasons") == "job-incoming"
+    assert not Job.objects.exists()
+    sent = ipp.send(
+        ipp.request(
+            Operation.SEND_DOCUMENT,
+            job_id=job_id,
+            operation_attributes=[Attribute.boolean("last-document", True)],
+        ),
+        pdf,
+        auth=auth,
+    )
+    assert sent.status_code == Status.SUCCESSFUL_OK
+    job = Job.objects.get()
+    assert (job.title, job.copies, job.ipp_job.pk) == ("two steps", 3, job_id)
+
+
+def test_users_see_and_cancel_only_their_own_jobs(
+    ipp: IppTester, printing: Printing, other_printing: Printing, pdf: bytes
+) -> None:
+    mine = _job_id(ipp.print_job(_credentials(printing), pdf))
+    theirs = _job_id(ipp.print_job(_credentials(other_printing), pdf))
+    listed = ipp.send(ipp.request(Operation.GET_JOBS), auth=_credentials(printing))
+    assert _job_ids(listed) == [mine]
+    for operation in (Operation.GET_JOB_ATTRIBUTES, Operation.CANCEL_JOB):
+        answer = ipp.send(ipp.request(operation, job_id=theirs), auth=_credentials(printing))
+        assert answer.status_code == Status.CLIENT_ERROR_NOT_FOUND
+    assert Job.objects.get(ipp_job__pk=theirs).state == JobState.HELD
+    canceled = ipp.send(ipp.request(Operation.CANCEL_JOB, job_id=mine), auth=_credentials(printing))
+    assert canceled.status_code == Status.SUCCESSFUL_OK
+    assert Job.objects.get(ipp_job__pk=mine).state == JobState.CANCELED
+    again = ipp.send(ipp.request(Operation.CANCEL_JOB, job_id=mine), auth=_credentials(printing))
+    assert again.status_code == Status.CLIENT_ERROR_NOT_POSSIBLE
+
+
+def test_printer_admins_see_every_job(
+    ipp: IppTester, printing: Printing, operator_printing: Printing, pdf: bytes
+) -> None:
+    ipp.print_job(_credentials(printing), pdf)
+    request = ipp.request(
+        Operation.GET_JOBS,
+        operation_attributes=[Attribute.keyword("requested-attributes", "all")],
+    )
+    listed = ipp.send(request, auth=_credentials(operator_printing))
+    owners = [
+        _value(group, "job-originating-user-name") for group in listed.groups_of(GroupTag.JOB)
+    ]
+    assert owners == [printing.username]
+
+
+def test_get_jobs_which_jobs_completed_lists_canceled_jobs(
+    ipp: IppTester, printing: Printing, pdf: bytes
+) -> None:
+    auth = _credentials(printing)
+    held = _job_id(ipp.print_job(auth, pdf))
+    canceled = _job_id(ipp.print_job(auth, pdf))
+    ipp.send(ipp.request(Operation.CANCEL_JOB, job_id=canceled), auth=auth)
+
+    def listed(which: str) -> list[int]:
+        request = ipp.request(
+            Operation.GET_JOBS, operation_attributes=[Attribute.keyword("which-jobs", which)]
+        )
+        return _job_ids(ipp.send(request, auth=auth))
+
+    assert listed("not-completed") == [held]
+    assert listed("completed") == [canceled]
+    assert listed("all") == [canceled, held]
+
+
+def test_release_job_sends_to_the_default_printer(
+    ipp: IppTester, printing_with_desk: Printing, pdf: bytes
+) -> None:
+    auth = _credentials(printing_with_desk)
+    job_id = _job_id(ipp.print_job(auth, pdf))
+    held = ipp.send(ipp.request(Operation.HOLD_JOB, job_id=job_id), auth=auth)
+    assert held.status_code == Status.SUCCESSFUL_OK
+    released = ipp.send(ipp.request(Operation.RELEASE_JOB, job_id=job_id), auth=auth)
+    assert released.status_code == Status.SUCCESSFUL_OK, released
+    job = Job.objects.get()
+    assert job.state != JobState.HELD
+    assert job.printer is not None
+    assert job.printer.name == "desk"
+
+
+def test_release_job_without_a_default_printer_says_so(
+    ipp: IppTester, printing: Printing, pdf: bytes
+) -> None:
+    auth = _credentials(printing)
+    job_id = _job_id(ipp.print_job(auth, pdf))
+    answer = ipp.send(ipp.request(Operation.RELEASE_JOB, job_id=job_id), auth=auth)
+    assert answer.status_code == Status.CLIENT_ERROR_NOT_POSSIBLE
+    assert "default printer" in str(_value(answer, "status-message"))
+    assert Job.objects.get().state == JobState.HELD
+
+
+def test_identify_printer_is_refused_as_not_supported(ipp: IppTester, printing: Printing) -> None:
+    answer = ipp.send(ipp.request(Operation.IDENTIFY_PRINTER), auth=_credentials(printing))
+    assert answer.status_code == Status.SERVER_ERROR_OPERATION_NOT_SUPPORTED
+
+
+def test_unknown_job_is_not_found(ipp: IppTester, printing: Printing) -> None:
+    answer = ipp.send(
+        ipp.request(Operation.GET_JOB_ATTRIBUTES, job_id=999_999), auth=_credentials(printing)
+    )
+    assert answer.status_code == Status.CLIENT_ERROR_NOT_FOUND
+
+
+def test_job_uri_addresses_a_job(ipp: IppTester, printing: Printing, pdf: bytes) -> None:
+    auth = _credentials(printing)
+    created = ipp.print_job(auth, pdf)
+    job_uri = str(_value(created, "job-uri"))
+    request = Message.request(
+        Operation.GET_JOB_ATTRIBUTES, 7, target_uri=job_uri, target_name="job-uri"
+    )
+    answer = ipp.send(request, auth=auth)
+    assert answer.status_code == Status.SUCCESSFUL_OK
+    assert answer.get("job-id") == created.get("job-id")
+    assert answer.get("time-at-completed") == Attribute.out_of_band(
+        "time-at-completed", ValueTag.NO_VALUE
+    )
+
+
+def test_printer_icon_and_more_info_are_served(ipp: IppTester) -> None:
+    printer = ipp.send(ipp.request(Operation.GET_PRINTER_ATTRIBUTES)).group(GroupTag.PRINTER)
+    assert printer is not None
+    icon = httpx.get(str(_value(printer, "printer-icons")))
+    assert icon.status_code == 200
+    assert icon.content.startswith(b"\x89PNG")
+    assert _value(printer, "printer-more-info") == f"{ipp.server.base_url}/"
