@@ -12,7 +12,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from printmgmt.config import Env, currency_decimals, data_dir, secret_key
+from printmgmt.config import ConfigError, Env, currency_decimals, data_dir, secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 ENV = Env(os.environ)
@@ -183,7 +183,23 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "apps.reports.tasks.usage_records_catch_up",
         "schedule": 3600.0,
     },
+    "prune-thumbnails": {"task": "apps.portal.tasks.prune_thumbnails", "schedule": 3600.0},
 }
+
+# The cache counts log-in failures: several web processes must share it (Redis in production).
+CACHE_URL = ENV.text("CACHE_URL", "")
+if CACHE_URL and not CACHE_URL.startswith(("redis://", "rediss://")):
+    raise ConfigError(f"CACHE_URL={CACHE_URL!r} is not a Redis URL: use redis://HOST:PORT/DB.")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+# Log-in is refused for a while after this many failures for one username from one address.
+LOGIN_FAILURES_ALLOWED = ENV.integer("LOGIN_FAILURES_ALLOWED", 5, minimum=1)
+LOGIN_FAILURE_WINDOW_SECONDS = ENV.integer("LOGIN_FAILURE_WINDOW_SECONDS", 900, minimum=60)
 
 # Sessions and cookies: secure cookies whenever the site is served over HTTPS.
 SECURE_COOKIES = ENV.flag("SECURE_COOKIES", default=False)

@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from urllib.parse import urlsplit, urlunsplit
 
+from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
 from apps.printers.choices import PrinterKind, PrinterState
 from apps.printers.ipp_client import client_for_uri
 from apps.printers.ipp_values import snapshot_of_group
-from apps.printers.models import Printer
+from apps.printers.models import Printer, SidePrice
 from apps.rules.models import RuleFile
 from printmgmt.ipp import AttributeGroup, IppError
 from printmgmt.ipp import PrinterState as IppPrinterState
@@ -249,3 +252,63 @@ def _probe_fields(result: ProbeResult | None) -> dict[str, object]:
         "capabilities": result.capabilities,
         "last_contact": timezone.now(),
     }
+
+
+def printer_update(
+    printer_id: int,
+    *,
+    location: str,
+    allowed_groups: Iterable[Group],
+    rule_file: RuleFile | None,
+    enabled: bool,
+) -> Printer:
+    """Change what an admin may change of a printer (its address is changed by removing it)."""
+    if len(location) > 200:
+        raise PrinterError("the location is longer than 200 characters")
+    with transaction.atomic():
+        printer = Printer.objects.select_for_update().get(pk=printer_id)
+        printer.location = location.strip()
+        printer.rule_file = rule_file
+        printer.enabled = enabled
+        printer.save(update_fields=["location", "rule_file", "enabled"])
+        printer.allowed_groups.set(list(allowed_groups))
+    logger.info("printer %s changed (enabled=%s, rule file=%s)", printer.name, enabled, rule_file)
+    return printer
+
+
+@dataclass(frozen=True)
+class SidePriceRow:
+    media: str
+    color: bool
+    media_source: str
+    one_sided: Decimal
+    two_sided: Decimal
+
+
+def printer_side_prices_set(printer_id: int, rows: Iterable[SidePriceRow]) -> list[SidePrice]:
+    """Replace a printer's price table (the per-side prices used without media cost rules)."""
+    rows = list(rows)
+    keys = [(row.media, row.color, row.media_source) for row in rows]
+    if len(set(keys)) != len(keys):
+        raise PrinterError("the price table names the same media, colour and tray twice")
+    for row in rows:
+        if not row.media.strip():
+            raise PrinterError("every price needs a media size, e.g. iso_a4_210x297mm")
+        if row.one_sided < 0 or row.two_sided < 0:
+            raise PrinterError(f"{row.media}: prices cannot be negative")
+    with transaction.atomic():
+        printer = Printer.objects.select_for_update().get(pk=printer_id)
+        printer.side_prices.all().delete()
+        created = SidePrice.objects.bulk_create(
+            SidePrice(
+                printer=printer,
+                media=row.media.strip(),
+                color=row.color,
+                media_source=row.media_source.strip(),
+                one_sided=row.one_sided,
+                two_sided=row.two_sided,
+            )
+            for row in rows
+        )
+    logger.info("printer %s: price table set (%d rows)", printer.name, len(created))
+    return created

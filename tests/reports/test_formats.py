@@ -6,7 +6,7 @@ import io
 from decimal import Decimal
 from pathlib import Path
 
-import pypdfium2  # type: ignore[import-untyped]
+import pypdfium2
 import pytest
 from django.conf import settings
 from django.utils import timezone

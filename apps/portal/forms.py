@@ -1,0 +1,318 @@
+"""Forms of the portal. They check input and name fields; the services decide."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext_lazy as _
+
+from apps.accounts.models import Account
+from apps.accounts.money import format_money
+from apps.accounts.roles import ROLES
+from apps.jobs.release import MAX_COPIES
+from apps.portal.option_labels import attribute_label, value_label
+from apps.portal.selectors import FollowMeGroup
+from apps.printers.models import Printer
+from apps.rules.models import RuleFile
+from printmgmt.ppde import OfferedOption
+
+OPTION_PREFIX = "opt."
+DOCUMENT_TYPES = (
+    ".pdf,.ps,.txt,.jpg,.jpeg,.png,"
+    "application/pdf,application/postscript,text/plain,image/jpeg,image/png"
+)
+
+
+class PortalForm(forms.Form):
+    """Labels read as the words alone ("Printer", not "Printer:")."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one field (Django's documented recipe)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": DOCUMENT_TYPES}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[UploadedFile]:
+        single = super().clean
+        if not data and self.required:
+            raise forms.ValidationError(_("Choose a document to upload."), code="required")
+        if isinstance(data, list | tuple):
+            return [single(item, initial) for item in data]
+        return [single(data, initial)]
+
+
+class UploadForm(PortalForm):
+    # An empty file is refused by the upload service, with its name.
+    document = MultipleFileField(
+        label=_("Document"),
+        allow_empty_file=True,
+        widget=MultipleFileInput(
+            attrs={"accept": DOCUMENT_TYPES, "aria-describedby": "id_document_helptext"}
+        ),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["document"].help_text = _(
+            "PDF, PostScript, JPEG, PNG or plain text, up to %(mb)s MB each; "
+            "choose or drop one or more files."
+        ) % {"mb": settings.MAX_DOCUMENT_MB}
+
+
+def printer_label(printer: Printer) -> str:
+    where = f" — {printer.location}" if printer.location else ""
+    return f"{printer.name}{where} ({printer.get_state_display()})"
+
+
+def printer_field_choices(
+    printers: Sequence[Printer], groups: Sequence[FollowMeGroup]
+) -> list[Any]:
+    """The printers, then the follow-me groups (the first of its printers that can print the
+    job as asked takes it)."""
+    choices: list[Any] = [(str(printer.pk), printer_label(printer)) for printer in printers]
+    if groups:
+        follow_me = [
+            (
+                group.choice,
+                _("%(group)s: any of %(printers)s")
+                % {
+                    "group": group.group.name,
+                    "printers": ", ".join(p.name for p in group.printers),
+                },
+            )
+            for group in groups
+        ]
+        choices.append((_("Follow-me"), follow_me))
+    return choices
+
+
+def account_label(account: Account) -> str:
+    name = _("Personal account") if account.owner_id else account.name
+    return f"{name} — {format_money(account.balance)} {account.currency}"
+
+
+class ReleaseForm(PortalForm):
+    """Printer, copies, pages, account, and one field per option the printer offers."""
+
+    printer = forms.ChoiceField(label=_("Printer"))
+    copies = forms.IntegerField(label=_("Copies"), min_value=1, max_value=MAX_COPIES, initial=1)
+    pages = forms.CharField(
+        label=_("Pages"),
+        required=False,
+        max_length=200,
+        help_text=_("Empty for all pages, or e.g. 1-3,5; or tick pages on the thumbnails."),
+    )
+    account = forms.ChoiceField(label=_("Account to charge"))
+    expected_price = forms.DecimalField(required=False, widget=forms.HiddenInput)
+
+    def __init__(
+        self,
+        *args: Any,
+        printers: Sequence[Printer],
+        groups: Sequence[FollowMeGroup],
+        accounts: Sequence[Account],
+        offered: Sequence[OfferedOption],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.offered = tuple(offered)
+        self.fields["printer"].choices = printer_field_choices(printers, groups)  # type: ignore[attr-defined]
+        self.fields["account"].choices = [  # type: ignore[attr-defined]
+            (str(account.pk), account_label(account)) for account in accounts
+        ]
+        for option in self.offered:
+            self.fields[OPTION_PREFIX + option.attribute] = forms.ChoiceField(
+                label=attribute_label(option.attribute),
+                choices=[(c.value, value_label(option.attribute, c.value)) for c in option.choices],
+                initial=option.default,
+                required=False,
+            )
+
+    def option_fields(self) -> list[forms.BoundField]:
+        return [self[OPTION_PREFIX + option.attribute] for option in self.offered]
+
+    def chosen_options(self) -> dict[str, str]:
+        """The options as the user chose them (after is_valid)."""
+        chosen = {}
+        for option in self.offered:
+            value = self.cleaned_data.get(OPTION_PREFIX + option.attribute)
+            if value:
+                chosen[option.attribute] = value
+        return chosen
+
+
+class ReleaseAllForm(PortalForm):
+    printer = forms.ChoiceField(label=_("Printer"))
+    account = forms.ChoiceField(label=_("Account to charge"))
+
+    def __init__(
+        self,
+        *args: Any,
+        printers: Sequence[Printer],
+        accounts: Sequence[Account],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["printer"].choices = printer_field_choices(printers, ())  # type: ignore[attr-defined]
+        self.fields["account"].choices = [  # type: ignore[attr-defined]
+            (str(account.pk), account_label(account)) for account in accounts
+        ]
+
+
+# ---------------------------------------------------------------- printers
+
+
+class PrinterAddForm(PortalForm):
+    name = forms.CharField(label=_("Name"), max_length=64, help_text=_("Letters, digits, - and _."))
+    uri = forms.CharField(
+        label=_("Printer URI"), max_length=500, help_text=_("ipp://host:631/ipp/print or ipps://…")
+    )
+    location = forms.CharField(label=_("Location"), max_length=200, required=False)
+    rule_file = forms.ModelChoiceField(
+        label=_("Rule file"), queryset=RuleFile.objects.order_by("name"), required=False
+    )
+
+
+class CupsImportForm(PortalForm):
+    server_uri = forms.CharField(
+        label=_("CUPS server URI"), max_length=500, help_text=_("e.g. ipp://cups.example.edu:631/")
+    )
+    rule_file = forms.ModelChoiceField(
+        label=_("Rule file"), queryset=RuleFile.objects.order_by("name"), required=False
+    )
+
+
+class PrinterEditForm(PortalForm):
+    location = forms.CharField(label=_("Location"), max_length=200, required=False)
+    allowed_groups = forms.ModelMultipleChoiceField(
+        label=_("Groups allowed"),
+        queryset=Group.objects.order_by("name"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None ticked: everyone with the Staff permission may use it."),
+    )
+    rule_file = forms.ModelChoiceField(
+        label=_("Rule file"), queryset=RuleFile.objects.order_by("name"), required=False
+    )
+    enabled = forms.BooleanField(label=_("Enabled"), required=False)
+
+
+class SidePriceForm(PortalForm):
+    media_size = forms.CharField(label=_("Media size"), max_length=100)
+    color = forms.BooleanField(label=_("Colour"), required=False)
+    media_source = forms.CharField(label=_("Tray"), max_length=100, required=False)
+    one_sided = forms.DecimalField(
+        label=_("One-sided side"), min_value=Decimal(0), max_digits=12, decimal_places=4
+    )
+    two_sided = forms.DecimalField(
+        label=_("Two-sided side"), min_value=Decimal(0), max_digits=12, decimal_places=4
+    )
+
+
+SidePriceFormSet = forms.formset_factory(SidePriceForm, extra=1, can_delete=True)
+
+
+# ---------------------------------------------------------------- rules
+
+
+class RuleFileNewForm(PortalForm):
+    name = forms.CharField(label=_("Name"), max_length=120)
+
+
+class RuleTextForm(PortalForm):
+    text = forms.CharField(
+        label=_("Rules"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 24, "spellcheck": "false", "class": "code"}),
+    )
+    comment = forms.CharField(label=_("Comment"), max_length=200, required=False)
+
+
+class ExplainForm(PortalForm):
+    printer = forms.ModelChoiceField(
+        label=_("Printer"),
+        queryset=Printer.objects.order_by("name"),
+        required=False,
+        help_text=_("Its capabilities and price table; none: a bare PPD printer."),
+    )
+    pages = forms.IntegerField(label=_("Pages"), min_value=1, max_value=100000, initial=10)
+    copies = forms.IntegerField(label=_("Copies"), min_value=1, max_value=MAX_COPIES, initial=1)
+    options = forms.CharField(
+        label=_("Job options"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false", "class": "code"}),
+        help_text=_("One attribute=value per line, e.g. sides=two-sided-long-edge."),
+    )
+
+    def clean_options(self) -> dict[str, str]:
+        options: dict[str, str] = {}
+        for number, line in enumerate(self.cleaned_data["options"].splitlines(), start=1):
+            if not line.strip():
+                continue
+            name, equals, value = line.partition("=")
+            if not equals or not name.strip() or not value.strip():
+                raise forms.ValidationError(
+                    _("line %(number)s is not attribute=value: %(line)s"),
+                    params={"number": number, "line": line},
+                )
+            options[name.strip()] = value.strip()
+        return options
+
+
+# ---------------------------------------------------------------- accounts and users
+
+
+class AmountForm(PortalForm):
+    amount = forms.CharField(label=_("Amount"), max_length=30)
+    reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
+
+
+class AdjustmentForm(PortalForm):
+    amount = forms.CharField(
+        label=_("Amount"), max_length=30, help_text=_("Negative to take money away, e.g. -2.50.")
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=200)
+
+
+class SharedAccountForm(PortalForm):
+    name = forms.CharField(label=_("Name"), max_length=150)
+    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea)
+    credit_limit = forms.CharField(label=_("Credit limit"), max_length=30, initial="0")
+
+
+class MembersForm(PortalForm):
+    usernames = forms.CharField(
+        label=_("Users"), required=False, help_text=_("Usernames separated by commas.")
+    )
+    groups = forms.ModelMultipleChoiceField(
+        label=_("Groups"),
+        queryset=Group.objects.order_by("name"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+
+class UserCreateForm(PortalForm):
+    username = forms.CharField(label=_("Username"), max_length=150)
+    password = forms.CharField(
+        label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    role = forms.ChoiceField(
+        label=_("Role"), choices=[(role.group_name, role.group_name) for role in ROLES]
+    )

@@ -1,0 +1,83 @@
+"""A rule file's text as numbered lines with each diagnostic marked at its line and column."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+
+from printmgmt.ppde import Diagnostic
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A diagnostic under its line, with a caret at its column."""
+
+    diagnostic: Diagnostic
+
+    @property
+    def caret(self) -> str:
+        return " " * max(self.diagnostic.column - 1, 0) + "^"
+
+
+@dataclass
+class ListingLine:
+    number: int
+    text: str
+    marks: list[Mark] = field(default_factory=list)
+    gap_before: bool = False  # lines were left out before this one
+
+    @property
+    def severity(self) -> str:
+        if any(m.diagnostic.severity.value == "error" for m in self.marks):
+            return "error"
+        return "warning" if self.marks else ""
+
+
+def listing(
+    text: str, diagnostics: tuple[Diagnostic, ...], *, context: int | None = None
+) -> list[ListingLine]:
+    """Numbered lines with their diagnostics; with `context`, only the lines that many around
+    each diagnostic (a long file with one error shows a few lines, not thousands)."""
+    lines = [ListingLine(number, line) for number, line in enumerate(text.splitlines(), start=1)]
+    if not lines:
+        lines.append(ListingLine(1, ""))
+    for diagnostic in diagnostics:
+        index = diagnostic.line - 1 if 1 <= diagnostic.line <= len(lines) else len(lines) - 1
+        lines[index].marks.append(Mark(diagnostic))
+    if context is None:
+        return lines
+    wanted = {
+        near
+        for line in lines
+        if line.marks
+        for near in range(line.number - context, line.number + context + 1)
+    }
+    shown = [line for line in lines if line.number in wanted]
+    for previous, line in zip([None, *shown], shown, strict=False):
+        line.gap_before = (previous.number if previous else 0) != line.number - 1
+    return shown
+
+
+@dataclass(frozen=True)
+class DiffLine:
+    kind: str  # "add", "remove", "context", "hunk"
+    text: str
+
+
+def diff_lines(old: str, new: str, *, old_name: str, new_name: str) -> list[DiffLine]:
+    lines = difflib.unified_diff(
+        old.splitlines(), new.splitlines(), fromfile=old_name, tofile=new_name, lineterm=""
+    )
+    result = []
+    for line in lines:
+        if line.startswith(("---", "+++")):
+            continue
+        if line.startswith("@@"):
+            result.append(DiffLine("hunk", line))
+        elif line.startswith("+"):
+            result.append(DiffLine("add", line))
+        elif line.startswith("-"):
+            result.append(DiffLine("remove", line))
+        else:
+            result.append(DiffLine("context", line))
+    return result

@@ -1,0 +1,128 @@
+"""Reads for the portal pages: a user's own jobs, the printers and options they may choose."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from django.db.models import OuterRef, QuerySet, Subquery, Sum
+from django.shortcuts import get_object_or_404
+
+from apps.accounts.choices import EntryKind
+from apps.accounts.models import LedgerEntry, User
+from apps.accounts.roles import MANAGE_PRINTERS, permission_name
+from apps.jobs.choices import TERMINAL_STATES, JobState
+from apps.jobs.models import Job
+from apps.jobs.release import engine_for_printer
+from apps.printers.choices import PrinterKind
+from apps.printers.ipp_values import engine_view
+from apps.printers.models import Printer, PrinterGroup
+from apps.printers.selectors import printers_usable_by
+from printmgmt.ppde import OfferedOption, Target
+
+HISTORY_LENGTH = 100
+
+
+def held_jobs_of(user: User) -> QuerySet[Job]:
+    """The user's inbox, newest first, with the columns the inbox shows."""
+    return (
+        Job.objects.filter(owner=user, state=JobState.HELD)
+        .only("pk", "title", "source", "page_count", "created_at", "expires_at")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def job_history_of(user: User) -> QuerySet[Job]:
+    """The user's released and ended jobs, newest first, with what the page shows of each."""
+    refunds = (
+        LedgerEntry.objects.filter(kind=EntryKind.REFUND, job_id=OuterRef("pk"))
+        .values("job_id")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    return (
+        Job.objects.filter(owner=user)
+        .exclude(state=JobState.HELD)
+        .select_related("printer", "account", "account__owner")
+        .annotate(refunded=Subquery(refunds))
+        .order_by("-state_changed_at", "-pk")[:HISTORY_LENGTH]
+    )
+
+
+def jobs_in_progress(jobs: list[Job]) -> bool:
+    return any(job.state not in TERMINAL_STATES for job in jobs)
+
+
+def own_job(user: User, job_id: int) -> Job:
+    """One of the user's own jobs; 404 for anybody else's (their existence is not revealed)."""
+    return get_object_or_404(Job, pk=job_id, owner=user)
+
+
+def own_held_job(user: User, job_id: int) -> Job:
+    return get_object_or_404(Job, pk=job_id, owner=user, state=JobState.HELD)
+
+
+def printers_for(user: User) -> list[Printer]:
+    """Printers the user may release to, by name."""
+    return list(printers_usable_by(user).select_related("rule_file"))
+
+
+@dataclass(frozen=True)
+class FollowMeGroup:
+    """A printer group and those of its printers the user may use, by name."""
+
+    group: PrinterGroup
+    printers: tuple[Printer, ...]
+
+    @property
+    def choice(self) -> str:
+        return f"group:{self.group.pk}"
+
+
+def follow_me_groups_for(printers: list[Printer]) -> list[FollowMeGroup]:
+    """Printer groups with at least one of `printers` (those a user may use), by name."""
+    usable = {printer.pk: printer for printer in printers}
+    members = (
+        PrinterGroup.printers.through.objects.filter(printer_id__in=list(usable))
+        .select_related("printergroup")
+        .order_by("printergroup__name")
+    )
+    by_group: dict[int, list[Printer]] = {}
+    groups: dict[int, PrinterGroup] = {}
+    for member in members:
+        groups[member.printergroup_id] = member.printergroup
+        by_group.setdefault(member.printergroup_id, []).append(usable[member.printer_id])
+    return [
+        FollowMeGroup(group, tuple(sorted(by_group[pk], key=lambda p: p.name)))
+        for pk, group in groups.items()
+    ]
+
+
+def is_operator(user: User) -> bool:
+    return user.has_perm(permission_name(MANAGE_PRINTERS))
+
+
+def offered_options(printer: Printer, *, operator: bool) -> tuple[OfferedOption, ...]:
+    """The options the printer offers through its rule file and its capabilities."""
+    target: Target = "ppd" if printer.kind == PrinterKind.CUPS_QUEUE else "ipp"
+    return engine_for_printer(printer).user_options(
+        engine_view(printer.capabilities), target=target, operator=operator
+    )
+
+
+def offered_options_of_any(
+    printers: tuple[Printer, ...], *, operator: bool
+) -> tuple[OfferedOption, ...]:
+    """What a follow-me group offers: every option and choice of any of its printers (the
+    default is the first printer's); follow-me then picks a printer that has what was chosen."""
+    merged: dict[str, OfferedOption] = {}
+    for printer in printers:
+        for option in offered_options(printer, operator=operator):
+            known = merged.get(option.attribute)
+            if known is None:
+                merged[option.attribute] = option
+                continue
+            values = {choice.value for choice in known.choices}
+            extra = tuple(choice for choice in option.choices if choice.value not in values)
+            if extra:
+                merged[option.attribute] = replace(known, choices=known.choices + extra)
+    return tuple(merged.values())

@@ -1,0 +1,110 @@
+"""Writes the portal makes on behalf of the person at the browser.
+
+Each function checks what the caller may do and then calls the domain services (jobs, printers,
+accounts); the views only translate forms into calls and outcomes into pages.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+
+from apps.accounts.errors import AccountError
+from apps.accounts.models import User
+from apps.jobs import pipeline
+from apps.jobs.choices import JobSource, JobState
+from apps.jobs.convert import OCTET_STREAM, to_pdf
+from apps.jobs.documents import DocumentError
+from apps.jobs.models import Job
+from apps.jobs.release import ReleaseRefused, job_release
+from apps.jobs.services import job_create_held
+
+logger = logging.getLogger(__name__)
+
+MAX_FILES_PER_UPLOAD = 20
+
+
+def max_document_bytes() -> int:
+    return int(settings.MAX_DOCUMENT_MB) * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class UploadOutcome:
+    """What became of one uploaded file: a held job, or the reason it was refused."""
+
+    name: str
+    job: Job | None = None
+    problem: str = ""
+
+
+def documents_upload(owner: User, uploads: Sequence[UploadedFile]) -> list[UploadOutcome]:
+    """Hold each uploaded document as a job in its owner's inbox; refuse bad ones by name."""
+    if len(uploads) > MAX_FILES_PER_UPLOAD:
+        raise DocumentError(f"at most {MAX_FILES_PER_UPLOAD} documents at a time")
+    return [_upload_one(owner, upload) for upload in uploads]
+
+
+def _upload_one(owner: User, upload: UploadedFile) -> UploadOutcome:
+    name = Path(upload.name or "document").name
+    size = upload.size or 0
+    if size == 0:
+        return UploadOutcome(name, problem=f"{name} is empty")
+    if size > max_document_bytes():
+        return UploadOutcome(
+            name, problem=f"{name} is larger than the {settings.MAX_DOCUMENT_MB} MB allowed"
+        )
+    with tempfile.TemporaryDirectory(prefix="upload-") as workdir:
+        received = Path(workdir) / "received"
+        with received.open("wb") as file:
+            for chunk in upload.chunks():
+                file.write(chunk)
+        try:
+            pdf = to_pdf(received, OCTET_STREAM, Path(workdir))
+            job = job_create_held(
+                owner, pdf, title=Path(name).stem or name, source=JobSource.WEB, move=True
+            )
+        except DocumentError as error:
+            return UploadOutcome(name, problem=f"{name}: {error}")
+    return UploadOutcome(name, job=job)
+
+
+def job_cancel_own(user: User, job_id: int) -> Job:
+    """Cancel one of the user's own jobs that has not ended. Raises ReleaseRefused otherwise."""
+    job = Job.objects.filter(pk=job_id, owner=user).first()
+    if job is None:
+        raise ReleaseRefused("this is not your job")
+    canceled = pipeline.cancel(job_id, reason=f"canceled by {user.username}")
+    if canceled is None:
+        raise ReleaseRefused(f"the job is {job.get_state_display().lower()} and cannot be canceled")
+    return canceled
+
+
+@dataclass(frozen=True)
+class ReleaseOutcome:
+    job: Job
+    problem: str = ""
+
+
+def jobs_release_all(
+    user: User, printer_id: int, *, account_id: int | None
+) -> list[ReleaseOutcome]:
+    """Release every held job of the user to one printer with the printer's default options.
+
+    Each job is released on its own: one that is refused (not enough money, a rule) stays held
+    and says why; the others print.
+    """
+    outcomes = []
+    for job in Job.objects.filter(owner=user, state=JobState.HELD).order_by("created_at", "pk"):
+        try:
+            job_release(job.pk, user, printer_id, {}, account_id=account_id)
+        except (ReleaseRefused, AccountError) as error:
+            outcomes.append(ReleaseOutcome(job, str(error)))
+        else:
+            outcomes.append(ReleaseOutcome(job))
+    return outcomes

@@ -1,0 +1,1 @@
+"""Portal views, one module per audience: staff, printer admins (printers, rules), accounts."""

@@ -1,0 +1,198 @@
+"""Money and people: balances, deposits, adjustments, credit limits, shared accounts, users."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.models import Group
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch, Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from apps.accounts.errors import AccountError
+from apps.accounts.models import Account, Allowance, User
+from apps.accounts.money import parse_amount
+from apps.accounts.roles import MANAGE_ACCOUNTS, MANAGE_USERS, ROLES, VIEW_MONEY
+from apps.accounts.selectors import account_get, account_transactions
+from apps.accounts.services import (
+    account_adjust,
+    account_deposit,
+    account_set_credit_limit,
+    shared_account_create,
+    shared_account_members_add,
+    user_create,
+)
+from apps.portal.access import current_user, may, requires
+from apps.portal.forms import (
+    AdjustmentForm,
+    AmountForm,
+    MembersForm,
+    SharedAccountForm,
+    UserCreateForm,
+)
+
+ACCOUNTS_SHOWN = 500
+ACCOUNT_CHANGES = ("deposit", "adjust", "limit", "members")
+
+
+@require_GET
+@requires(MANAGE_ACCOUNTS, VIEW_MONEY)
+def accounts(request: HttpRequest) -> HttpResponse:
+    query = request.GET.get("q", "").strip()
+    rows = Account.objects.select_related("owner").order_by("kind", "name", "owner__username")
+    if query:
+        rows = rows.filter(Q(name__icontains=query) | Q(owner__username__icontains=query))
+    return render(
+        request,
+        "portal/accounts.html",
+        {
+            "accounts": rows[:ACCOUNTS_SHOWN],
+            "query": query,
+            "allowances": Allowance.objects.select_related("group"),
+            "shared_form": SharedAccountForm(),
+            "may_manage": may(current_user(request), MANAGE_ACCOUNTS),
+        },
+    )
+
+
+@require_GET
+@requires(MANAGE_ACCOUNTS, VIEW_MONEY)
+def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
+    try:
+        account = account_get(account_id)
+    except AccountError:
+        raise Http404 from None
+    return render(
+        request,
+        "portal/account_detail.html",
+        {
+            "account": account,
+            "entries": account_transactions(account, limit=100),
+            "members": account.member_users.order_by("username"),
+            "member_groups": account.member_groups.order_by("name"),
+            "may_manage": may(current_user(request), MANAGE_ACCOUNTS),
+            "deposit_form": AmountForm(prefix="deposit"),
+            "adjust_form": AdjustmentForm(prefix="adjust"),
+            "limit_form": AmountForm(prefix="limit", initial={"amount": account.credit_limit}),
+            "members_form": MembersForm(prefix="members"),
+        },
+    )
+
+
+@require_POST
+@requires(MANAGE_ACCOUNTS)
+def account_change(request: HttpRequest, account_id: int, change: str) -> HttpResponse:
+    """One money change on an account: deposit, adjust, limit or members."""
+    actor = current_user(request)
+    form: forms.Form
+    try:
+        account_get(account_id)
+        if change == "deposit":
+            form = AmountForm(request.POST, prefix="deposit")
+            if form.is_valid():
+                account_deposit(
+                    account_id,
+                    parse_amount(form.cleaned_data["amount"]),
+                    actor=actor,
+                    reason=form.cleaned_data["reason"],
+                )
+        elif change == "adjust":
+            form = AdjustmentForm(request.POST, prefix="adjust")
+            if form.is_valid():
+                account_adjust(
+                    account_id,
+                    parse_amount(form.cleaned_data["amount"], negative=True),
+                    actor=actor,
+                    reason=form.cleaned_data["reason"],
+                )
+        elif change == "limit":
+            form = AmountForm(request.POST, prefix="limit")
+            if form.is_valid():
+                account_set_credit_limit(
+                    account_id,
+                    parse_amount(form.cleaned_data["amount"], label="credit limit"),
+                    actor=actor,
+                    reason=form.cleaned_data["reason"],
+                )
+        else:
+            form = MembersForm(request.POST, prefix="members")
+            if form.is_valid():
+                shared_account_members_add(
+                    account_id,
+                    actor=actor,
+                    users=_users_named(form.cleaned_data["usernames"]),
+                    groups=form.cleaned_data["groups"],
+                )
+    except AccountError as error:
+        messages.error(request, str(error))
+        return redirect("portal:account", account_id)
+    if form.is_valid():
+        messages.success(request, _("Saved."))
+    else:
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            for text in errors:
+                messages.error(request, f"{label}: {text}" if label else str(text))
+    return redirect("portal:account", account_id)
+
+
+def _users_named(text: str) -> list[User]:
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    found = list(User.objects.filter(username__in=names))
+    missing = sorted(set(names) - {user.username for user in found})
+    if missing:
+        raise AccountError(_("no user named %(names)s.") % {"names": ", ".join(missing)})
+    return found
+
+
+@require_POST
+@requires(MANAGE_ACCOUNTS)
+def shared_account_new(request: HttpRequest) -> HttpResponse:
+    form = SharedAccountForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("A shared account needs a name and a credit limit."))
+        return redirect("portal:accounts")
+    try:
+        account = shared_account_create(
+            form.cleaned_data["name"],
+            actor=current_user(request),
+            credit_limit=parse_amount(form.cleaned_data["credit_limit"], label="credit limit"),
+            description=form.cleaned_data["description"],
+        )
+    except AccountError as error:
+        messages.error(request, str(error))
+        return redirect("portal:accounts")
+    messages.success(request, _("Shared account %(name)s opened.") % {"name": account.name})
+    return redirect("portal:account", account.pk)
+
+
+@requires(MANAGE_USERS)
+def users(request: HttpRequest) -> HttpResponse:
+    form = UserCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        username = form.cleaned_data["username"].strip()
+        password = form.cleaned_data["password"]
+        try:
+            if User.objects.filter(username=username).exists():
+                raise ValidationError(
+                    _("A user named %(name)s exists already.") % {"name": username}
+                )
+            validate_password(password, User(username=username))
+        except ValidationError as error:
+            for message in error.messages:
+                form.add_error(None, message)
+        else:
+            role = next(r for r in ROLES if r.group_name == form.cleaned_data["role"])
+            user_create(username, password, role=role)
+            messages.success(request, _("User %(name)s created.") % {"name": username})
+            return redirect("portal:users")
+    rows = (
+        User.objects.order_by("username")
+        .prefetch_related(Prefetch("groups", queryset=Group.objects.order_by("name")))
+        .select_related("personal_account")
+    )
+    return render(request, "portal/users.html", {"users": rows, "form": form})

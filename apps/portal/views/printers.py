@@ -1,0 +1,197 @@
+"""Printer admin pages: the list with live state, add by URI (probed), CUPS import, edit."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from apps.accounts.roles import MANAGE_PRINTERS
+from apps.portal.access import requires
+from apps.portal.forms import CupsImportForm, PrinterAddForm, PrinterEditForm, SidePriceFormSet
+from apps.printers.models import Printer
+from apps.printers.services import (
+    PrinterError,
+    SidePriceRow,
+    printer_add,
+    printer_import_cups,
+    printer_refresh,
+    printer_side_prices_set,
+    printer_update,
+)
+from apps.printers.services import probe as printer_probe
+
+CAPABILITIES_SHOWN = (
+    "printer-make-and-model",
+    "printer-location",
+    "sides-supported",
+    "print-color-mode-supported",
+    "media-supported",
+    "media-source-supported",
+    "finishings-supported",
+    "number-up-supported",
+    "document-format-supported",
+)
+
+
+def capability_rows(capabilities: dict[str, list[object]]) -> list[tuple[str, str]]:
+    return [
+        (name, ", ".join(str(value) for value in capabilities[name]))
+        for name in CAPABILITIES_SHOWN
+        if capabilities.get(name)
+    ]
+
+
+@require_GET
+@requires(MANAGE_PRINTERS)
+def printers(request: HttpRequest) -> HttpResponse:
+    rows = Printer.objects.select_related("rule_file").order_by("name")
+    context = {"printers": rows}
+    if request.GET.get("fragment") == "rows":
+        return render(request, "portal/_printer_rows.html", context)
+    return render(request, "portal/printers.html", context)
+
+
+@requires(MANAGE_PRINTERS)
+def printer_new(request: HttpRequest) -> HttpResponse:
+    """Probe first (what can it do?), then add."""
+    form = PrinterAddForm(request.POST or None)
+    probed: list[tuple[str, str]] = []
+    problem = ""
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if request.POST.get("action") == "probe":
+                result = printer_probe(data["uri"])
+                probed = capability_rows(result.capabilities)
+                if not probed:
+                    problem = _("The printer answered but described no capabilities.")
+            else:
+                printer = printer_add(
+                    data["name"],
+                    data["uri"],
+                    location=data["location"],
+                    rule_file=data["rule_file"],
+                )
+                messages.success(request, _("Printer %(name)s added.") % {"name": printer.name})
+                return redirect("portal:printer", printer.pk)
+        except PrinterError as error:
+            problem = str(error)
+    return render(
+        request, "portal/printer_new.html", {"form": form, "probed": probed, "problem": problem}
+    )
+
+
+@requires(MANAGE_PRINTERS)
+def printer_import(request: HttpRequest) -> HttpResponse:
+    form = CupsImportForm(request.POST or None)
+    report = None
+    problem = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            report = printer_import_cups(
+                form.cleaned_data["server_uri"], rule_file=form.cleaned_data["rule_file"]
+            )
+        except PrinterError as error:
+            problem = str(error)
+    return render(
+        request, "portal/printer_import.html", {"form": form, "report": report, "problem": problem}
+    )
+
+
+@requires(MANAGE_PRINTERS)
+def printer_edit(request: HttpRequest, printer_id: int) -> HttpResponse:
+    printer = get_object_or_404(Printer.objects.select_related("rule_file"), pk=printer_id)
+    initial = {
+        "location": printer.location,
+        "allowed_groups": list(printer.allowed_groups.all()),
+        "rule_file": printer.rule_file,
+        "enabled": printer.enabled,
+    }
+    prices_initial = [
+        {
+            "media_size": row.media,
+            "color": row.color,
+            "media_source": row.media_source,
+            "one_sided": row.one_sided,
+            "two_sided": row.two_sided,
+        }
+        for row in printer.side_prices.all()
+    ]
+    posted = request.method == "POST"
+    form = PrinterEditForm(request.POST if posted else None, initial=initial)
+    prices = SidePriceFormSet(
+        request.POST if posted else None, initial=prices_initial, prefix="prices"
+    )
+    problem = ""
+    if posted and form.is_valid() and prices.is_valid():
+        rows = [
+            SidePriceRow(
+                media=row["media_size"],
+                color=row["color"],
+                media_source=row["media_source"],
+                one_sided=Decimal(row["one_sided"]),
+                two_sided=Decimal(row["two_sided"]),
+            )
+            for row in prices.cleaned_data
+            if row and not row.get("DELETE")
+        ]
+        try:
+            printer_update(
+                printer.pk,
+                location=form.cleaned_data["location"],
+                allowed_groups=form.cleaned_data["allowed_groups"],
+                rule_file=form.cleaned_data["rule_file"],
+                enabled=form.cleaned_data["enabled"],
+            )
+            printer_side_prices_set(printer.pk, rows)
+        except PrinterError as error:
+            problem = str(error)
+        else:
+            messages.success(request, _("Printer %(name)s saved.") % {"name": printer.name})
+            return redirect("portal:printer", printer.pk)
+    return render(
+        request,
+        "portal/printer_edit.html",
+        {
+            "printer": printer,
+            "form": form,
+            "prices": prices,
+            "problem": problem,
+            "capabilities": capability_rows(printer.capabilities),
+        },
+    )
+
+
+@require_POST
+@requires(MANAGE_PRINTERS)
+def printer_disable(request: HttpRequest, printer_id: int) -> HttpResponse:
+    printer = get_object_or_404(Printer, pk=printer_id)
+    printer_update(
+        printer.pk,
+        location=printer.location,
+        allowed_groups=printer.allowed_groups.all(),
+        rule_file=printer.rule_file,
+        enabled=False,
+    )
+    messages.success(
+        request,
+        _("Printer %(name)s is disabled: nobody can release to it.") % {"name": printer.name},
+    )
+    return redirect("portal:printers")
+
+
+@require_POST
+@requires(MANAGE_PRINTERS)
+def printer_check(request: HttpRequest, printer_id: int) -> HttpResponse:
+    printer = printer_refresh(get_object_or_404(Printer, pk=printer_id).pk)
+    messages.info(
+        request,
+        _("Printer %(name)s is %(state)s.")
+        % {"name": printer.name, "state": printer.get_state_display().lower()},
+    )
+    return redirect("portal:printer", printer.pk)

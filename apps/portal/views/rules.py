@@ -1,0 +1,203 @@
+"""Rule-file pages: editor with located diagnostics, drafts, activation, history, diff, explain."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from apps.accounts.roles import MANAGE_RULES
+from apps.portal.access import current_user, requires
+from apps.portal.forms import ExplainForm, RuleFileNewForm, RuleTextForm
+from apps.portal.rule_listing import diff_lines, listing
+from apps.printers.choices import PrinterKind
+from apps.printers.ipp_values import engine_view
+from apps.printers.selectors import side_price_table
+from apps.rules.models import RuleFile, RuleFileVersion
+from apps.rules.services import RuleFileError, check_rules, rule_file_activate, rule_file_save
+from printmgmt.ppde import RuleEngine, Target, parse
+from printmgmt.ppde.explain import explain
+
+LISTING_CONTEXT = 3
+
+
+@require_GET
+@requires(MANAGE_RULES)
+def rules(request: HttpRequest) -> HttpResponse:
+    files = RuleFile.objects.select_related("active_version").order_by("name")
+    return render(request, "portal/rules.html", {"rule_files": files, "form": RuleFileNewForm()})
+
+
+@require_POST
+@requires(MANAGE_RULES)
+def rule_new(request: HttpRequest) -> HttpResponse:
+    form = RuleFileNewForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the new rule file a name."))
+        return redirect("portal:rules")
+    name = form.cleaned_data["name"].strip()
+    if RuleFile.objects.filter(name=name).exists():
+        messages.error(request, _("A rule file named %(name)s exists already.") % {"name": name})
+        return redirect("portal:rules")
+    version = rule_file_save(name, "", author=current_user(request), comment=_("new file"))
+    return redirect("portal:rule", version.rule_file_id)
+
+
+def _versions(rule_file: RuleFile) -> list[RuleFileVersion]:
+    return list(rule_file.versions.select_related("author").order_by("-number"))
+
+
+@requires(MANAGE_RULES)
+def rule_edit(request: HttpRequest, rule_file_id: int) -> HttpResponse:
+    """The editor. Validate checks without saving; Save keeps a draft (errors and all)."""
+    rule_file = get_object_or_404(
+        RuleFile.objects.select_related("active_version"), pk=rule_file_id
+    )
+    versions = _versions(rule_file)
+    latest = versions[0] if versions else None
+    if request.method == "POST":
+        form = RuleTextForm(request.POST)
+        text = request.POST.get("text", "").replace("\r\n", "\n")
+        if form.is_valid() and request.POST.get("action") == "save":
+            version = rule_file_save(
+                rule_file.name,
+                text,
+                author=current_user(request),
+                comment=form.cleaned_data["comment"],
+            )
+            messages.success(
+                request,
+                _(
+                    "Saved as version %(number)s (%(errors)s errors). "
+                    "It is a draft until you activate it."
+                )
+                % {"number": version.number, "errors": version.error_count},
+            )
+            return redirect("portal:rule", rule_file.pk)
+    else:
+        text = latest.text if latest else ""
+        form = RuleTextForm(initial={"text": text})
+    diagnostics = check_rules(text, filename=f"{rule_file.name}.ppde")
+    return render(
+        request,
+        "portal/rule_edit.html",
+        {
+            "rule_file": rule_file,
+            "form": form,
+            "versions": versions,
+            "diagnostics": diagnostics,
+            "listing": listing(text, diagnostics, context=LISTING_CONTEXT),
+            "checked": request.method == "POST",
+        },
+    )
+
+
+@require_GET
+@requires(MANAGE_RULES)
+def rule_version(request: HttpRequest, version_id: int) -> HttpResponse:
+    version = get_object_or_404(
+        RuleFileVersion.objects.select_related("rule_file", "author"), pk=version_id
+    )
+    diagnostics = check_rules(version.text, filename=f"{version.rule_file.name}.ppde")
+    return render(
+        request,
+        "portal/rule_version.html",
+        {
+            "version": version,
+            "diagnostics": diagnostics,
+            "listing": listing(version.text, diagnostics),
+        },
+    )
+
+
+@require_POST
+@requires(MANAGE_RULES)
+def rule_activate(request: HttpRequest, version_id: int) -> HttpResponse:
+    """Activate a clean version (a newer one, or an older one: a rollback)."""
+    version = get_object_or_404(RuleFileVersion, pk=version_id)
+    try:
+        rule_file_activate(version.pk, by=current_user(request))
+    except RuleFileError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            _("Version %(number)s is active: every printer using %(name)s uses it now.")
+            % {"number": version.number, "name": version.rule_file.name},
+        )
+    return redirect("portal:rule", version.rule_file_id)
+
+
+@require_GET
+@requires(MANAGE_RULES)
+def rule_diff(request: HttpRequest, version_id: int) -> HttpResponse:
+    """A version against another of the same file (default: the one before it)."""
+    version = get_object_or_404(RuleFileVersion.objects.select_related("rule_file"), pk=version_id)
+    others = version.rule_file.versions.exclude(pk=version.pk)
+    against_id = request.GET.get("against", "")
+    against: RuleFileVersion | None
+    if against_id.isdigit():
+        against = get_object_or_404(others, pk=int(against_id))
+    else:
+        against = others.filter(number__lt=version.number).order_by("-number").first()
+    old_text = against.text if against else ""
+    old_name = f"v{against.number}" if against else _("(empty)")
+    return render(
+        request,
+        "portal/rule_diff.html",
+        {
+            "version": version,
+            "against": against,
+            "others": others.order_by("-number"),
+            "lines": diff_lines(
+                old_text, version.text, old_name=old_name, new_name=f"v{version.number}"
+            ),
+        },
+    )
+
+
+@requires(MANAGE_RULES)
+def rule_explain(request: HttpRequest, version_id: int) -> HttpResponse:
+    """A sample job against a version: outgoing options, constraints, price breakdown."""
+    version = get_object_or_404(RuleFileVersion.objects.select_related("rule_file"), pk=version_id)
+    form = ExplainForm(request.POST or None)
+    explanation = None
+    problem = ""
+    if request.method == "POST" and form.is_valid():
+        parsed = parse(version.text, filename=f"{version.rule_file.name}.ppde", strict=True)
+        if parsed.rules is None:
+            problem = _("Version %(number)s has errors: fix them before explaining a job.") % {
+                "number": version.number
+            }
+        else:
+            printer = form.cleaned_data["printer"]
+            engine = RuleEngine(parsed.rules)
+            target: Target = (
+                "ppd" if printer is None or printer.kind == PrinterKind.CUPS_QUEUE else "ipp"
+            )
+            capabilities = engine_view(printer.capabilities) if printer else {}
+            # As for a real job: what the sample does not set is the printer's default.
+            attributes: dict[str, str | tuple[str, ...]] = {
+                option.attribute: option.default
+                for option in engine.user_options(capabilities, target=target, operator=True)
+                if option.default is not None
+            }
+            attributes.update(form.cleaned_data["options"])
+            explanation = explain(
+                engine,
+                attributes,
+                pages=form.cleaned_data["pages"],
+                copies=form.cleaned_data["copies"],
+                target=target,
+                printer=capabilities,
+                fallback=side_price_table(printer) if printer else None,
+                minor_unit_exponent=settings.CURRENCY_DECIMALS,
+            ).as_dict()
+    return render(
+        request,
+        "portal/rule_explain.html",
+        {"version": version, "form": form, "explanation": explanation, "problem": problem},
+    )

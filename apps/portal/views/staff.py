@@ -1,0 +1,422 @@
+"""Staff pages: upload, the inbox of held jobs, release with a live price, history, money."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import messages
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from apps.accounts.errors import AccountError, InsufficientFunds
+from apps.accounts.models import Account, User
+from apps.accounts.money import format_money
+from apps.accounts.roles import RELEASE_OWN_JOBS
+from apps.accounts.selectors import (
+    account_transactions,
+    accounts_chargeable_by,
+    personal_account_of,
+)
+from apps.accounts.services import personal_account_ensure
+from apps.jobs.choices import JobState
+from apps.jobs.documents import DocumentError
+from apps.jobs.models import Job
+from apps.jobs.release import (
+    PriceChanged,
+    Quote,
+    ReleaseRefused,
+    job_quote,
+    job_release,
+    printer_for_group,
+)
+from apps.portal import selectors
+from apps.portal.access import current_user, requires
+from apps.portal.forms import ReleaseAllForm, ReleaseForm, UploadForm
+from apps.portal.inbox import inbox_rows
+from apps.portal.option_labels import attribute_label, value_label
+from apps.portal.selectors import FollowMeGroup
+from apps.portal.services import (
+    documents_upload,
+    job_cancel_own,
+    jobs_release_all,
+    max_document_bytes,
+)
+from apps.portal.thumbnails import MAX_THUMBNAILS, thumbnail_render
+from apps.printers.choices import PrinterState
+from apps.printers.models import Printer
+
+UNUSABLE_STATES = frozenset({PrinterState.UNREACHABLE, PrinterState.STOPPED})
+
+
+def _accounts_of(user: User) -> list[Account]:
+    accounts = list(accounts_chargeable_by(user).select_related("owner"))
+    return accounts or [personal_account_ensure(user)]
+
+
+# ---------------------------------------------------------------- inbox and upload
+
+
+@require_GET
+@requires(RELEASE_OWN_JOBS)
+def inbox(request: HttpRequest) -> HttpResponse:
+    jobs = inbox_rows(list(selectors.held_jobs_of(current_user(request))))
+    return render(request, "portal/inbox.html", {"jobs": jobs, "upload_form": UploadForm()})
+
+
+@require_POST
+@requires(RELEASE_OWN_JOBS)
+def upload(request: HttpRequest) -> HttpResponse:
+    user = current_user(request)
+    # Refuse a body far beyond the limit before reading it.
+    if int(request.META.get("CONTENT_LENGTH") or 0) > 20 * max_document_bytes():
+        messages.error(request, _("The upload is too large."))
+        return redirect("portal:inbox")
+    form = UploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
+        return redirect("portal:inbox")
+    try:
+        outcomes = documents_upload(user, form.cleaned_data["document"])
+    except DocumentError as error:
+        messages.error(request, str(error))
+        return redirect("portal:inbox")
+    for outcome in outcomes:
+        if outcome.job is None:
+            messages.error(request, _("Not uploaded: %(problem)s.") % {"problem": outcome.problem})
+        else:
+            messages.success(
+                request,
+                _("%(title)s is waiting in your inbox (%(pages)s pages).")
+                % {"title": outcome.job.title, "pages": outcome.job.page_count},
+            )
+    return redirect("portal:inbox")
+
+
+@requires(RELEASE_OWN_JOBS)
+def release_all(request: HttpRequest) -> HttpResponse:
+    """Every held job to one printer with its default options (a job refused stays held)."""
+    user = current_user(request)
+    printers = selectors.printers_for(user)
+    form = ReleaseAllForm(request.POST or None, printers=printers, accounts=_accounts_of(user))
+    held = selectors.held_jobs_of(user).count()
+    if request.method != "POST" or not form.is_valid():
+        return render(
+            request, "portal/release_all.html", {"form": form, "held": held, "printers": printers}
+        )
+    outcomes = jobs_release_all(
+        user, int(form.cleaned_data["printer"]), account_id=int(form.cleaned_data["account"])
+    )
+    for outcome in outcomes:
+        if outcome.problem:
+            messages.error(
+                request,
+                _("%(title)s stays held: %(problem)s")
+                % {"title": outcome.job.title, "problem": outcome.problem},
+            )
+    released = sum(1 for outcome in outcomes if not outcome.problem)
+    if released:
+        messages.success(request, _("%(count)s jobs released.") % {"count": released})
+        return redirect("portal:history")
+    return redirect("portal:inbox")
+
+
+@require_POST
+@requires(RELEASE_OWN_JOBS)
+def job_cancel(request: HttpRequest, job_id: int) -> HttpResponse:
+    user = current_user(request)
+    job = selectors.own_job(user, job_id)
+    try:
+        job_cancel_own(user, job.pk)
+    except ReleaseRefused as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _("%(title)s was canceled.") % {"title": job.title})
+    return redirect("portal:inbox" if job.state == JobState.HELD else "portal:history")
+
+
+@require_GET
+@requires(RELEASE_OWN_JOBS)
+def thumbnail(request: HttpRequest, job_id: int, page: int) -> HttpResponseBase:
+    job = selectors.own_held_job(current_user(request), job_id)
+    try:
+        path = thumbnail_render(job.document_name, page)
+    except DocumentError:
+        raise Http404 from None
+    response = FileResponse(path.open("rb"), content_type="image/png")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+# ---------------------------------------------------------------- release
+
+
+@dataclass(frozen=True)
+class QuoteView:
+    """A quote as the page shows it."""
+
+    quote: Quote | None
+    problems: list[str]
+    picked: str = ""  # the printer follow-me picked
+
+    @property
+    def total(self) -> str:
+        if self.quote is None or self.quote.total is None:
+            return ""
+        return format_money(self.quote.total)
+
+    @property
+    def expected_price(self) -> str:
+        return "" if self.quote is None or self.quote.total is None else str(self.quote.total)
+
+    @property
+    def parts(self) -> list[dict[str, Any]]:
+        if self.quote is None:
+            return []
+        return [
+            {
+                "what": part.mnemonic or part.scope,
+                "scope": part.scope,
+                "unit_price": part.unit_price,
+                "quantity": part.quantity,
+                "amount": format_money(part.amount),
+            }
+            for part in self.quote.price.parts
+        ]
+
+    @property
+    def chosen(self) -> list[tuple[str, str]]:
+        if self.quote is None:
+            return []
+        return [
+            (attribute_label(name), value_label(name, value))
+            for name, value in self.quote.attributes.items()
+            if isinstance(value, str)
+        ]
+
+
+def _pages_from_picks(picks: list[str]) -> str:
+    """Ticked thumbnails as a page selection, e.g. ["1", "2", "3", "5"] → "1-3,5"."""
+    numbers = sorted({int(p) for p in picks if p.isdigit() and int(p) > 0})
+    ranges: list[str] = []
+    start = previous = None
+    for number in [*numbers, None]:
+        if number is not None and previous is not None and number == previous + 1:
+            previous = number
+            continue
+        if start is not None:
+            ranges.append(str(start) if start == previous else f"{start}-{previous}")
+        start = previous = number
+    return ",".join(ranges)
+
+
+class ReleasePage:
+    """The release form of one job for one printer or follow-me group, and what the rules say
+    of it. A group's options are those of its first printer; follow-me then picks the first
+    printer of the group that can print the job as asked."""
+
+    def __init__(self, request: HttpRequest, job: Job, data: Any = None) -> None:
+        self.user = current_user(request)
+        self.job = job
+        self.printers = selectors.printers_for(self.user)
+        self.groups = selectors.follow_me_groups_for(self.printers)
+        self.accounts = _accounts_of(self.user)
+        self.operator = selectors.is_operator(self.user)
+        self.group: FollowMeGroup | None = None
+        self.printer = self._choose(str((data or request.GET).get("printer", "")))
+        if self.group is not None:
+            offered = selectors.offered_options_of_any(self.group.printers, operator=self.operator)
+        elif self.printer is not None:
+            offered = selectors.offered_options(self.printer, operator=self.operator)
+        else:
+            offered = ()
+        if data is not None and not data.get("pages") and data.getlist("pick"):
+            data = data.copy()
+            data["pages"] = _pages_from_picks(data.getlist("pick"))
+        self.form = ReleaseForm(
+            data,
+            initial={"printer": self.chosen, "copies": 1},
+            printers=self.printers,
+            groups=self.groups,
+            accounts=self.accounts,
+            offered=offered,
+        )
+
+    def _choose(self, wanted: str) -> Printer | None:
+        for group in self.groups:
+            if wanted == group.choice:
+                self.group = group
+                return group.printers[0]
+        by_id = {str(printer.pk): printer for printer in self.printers}
+        return by_id.get(wanted) or (self.printers[0] if self.printers else None)
+
+    @property
+    def chosen(self) -> str:
+        """The value of the printer field: a printer's id or a follow-me group."""
+        if self.group is not None:
+            return self.group.choice
+        return str(self.printer.pk) if self.printer else ""
+
+    def _request(self) -> tuple[dict[str, str], int, str] | None:
+        if not self.form.is_bound:
+            return {}, 1, ""
+        if not self.form.is_valid():
+            return None
+        cleaned = self.form.cleaned_data
+        return self.form.chosen_options(), cleaned["copies"], cleaned["pages"]
+
+    def target(self) -> Printer:
+        """The printer the job goes to (follow-me picks it; ReleaseRefused if none can)."""
+        assert self.printer is not None
+        if self.group is None:
+            return self.printer
+        asked = self._request()
+        options, copies, pages = asked if asked is not None else ({}, 1, "")
+        return printer_for_group(
+            self.job, self.user, self.group.group, options, copies=copies, page_ranges=pages
+        )
+
+    def quote(self) -> QuoteView:
+        if self.printer is None:
+            return QuoteView(None, [_("No printer is available to you: ask a printer admin.")])
+        asked = self._request()
+        if asked is None:
+            return QuoteView(None, [_("Correct the marked fields to see the price.")])
+        options, copies, pages = asked
+        try:
+            printer = self.target()
+        except ReleaseRefused as refused:
+            return QuoteView(None, [str(refused)])
+        quote = job_quote(
+            self.job, printer, options, copies=copies, page_ranges=pages, operator=self.operator
+        )
+        problems = list(quote.problems)
+        if printer.state in UNUSABLE_STATES:
+            problems.append(
+                _("Printer %(name)s is %(state)s: choose another printer or try again later.")
+                % {"name": printer.name, "state": printer.get_state_display().lower()}
+            )
+        return QuoteView(quote, problems, picked=printer.name if self.group else "")
+
+    def context(self, **extra: Any) -> dict[str, Any]:
+        pages_shown = min(self.job.page_count, MAX_THUMBNAILS)
+        return {
+            "job": self.job,
+            "form": self.form,
+            "printer": self.printer,
+            "chosen": self.chosen,
+            "quote": self.quote(),
+            "thumbnail_pages": range(1, pages_shown + 1),
+            "more_pages": self.job.page_count - pages_shown,
+            **extra,
+        }
+
+
+@requires(RELEASE_OWN_JOBS)
+def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
+    """A held job: its pages, and the release form with the live price."""
+    user = current_user(request)
+    job = selectors.own_job(user, job_id)
+    if job.state != JobState.HELD:
+        messages.info(
+            request,
+            _("%(title)s is %(state)s: it was released already and is not charged again.")
+            % {"title": job.title, "state": job.get_state_display().lower()},
+        )
+        return redirect("portal:history")
+    if request.method == "POST":
+        return _release(request, job)
+    page = ReleasePage(request, job)
+    template = (
+        "portal/_release_form.html"
+        if request.GET.get("fragment") == "release"
+        else "portal/job_detail.html"
+    )
+    return render(request, template, page.context())
+
+
+def _release(request: HttpRequest, job: Job) -> HttpResponse:
+    page = ReleasePage(request, job, request.POST)
+    if not page.form.is_valid() or page.printer is None:
+        return render(request, "portal/job_detail.html", page.context(), status=400)
+    cleaned = page.form.cleaned_data
+    try:
+        printer = page.target()
+        job_release(
+            job.pk,
+            page.user,
+            printer.pk,
+            page.form.chosen_options(),
+            copies=cleaned["copies"],
+            page_ranges=cleaned["pages"],
+            account_id=int(cleaned["account"]),
+            expected_price=cleaned["expected_price"],
+        )
+    except PriceChanged as changed:
+        problem = _(
+            "The price changed from %(seen)s to %(now)s. Check the new price and press "
+            "Release again."
+        ) % {"seen": format_money(changed.seen), "now": format_money(changed.now)}
+    except InsufficientFunds as error:
+        problem = _("Not enough money on the account: %(missing)s missing.") % {
+            "missing": format_money(error.missing)
+        }
+    except (ReleaseRefused, AccountError) as error:
+        if selectors.own_job(page.user, job.pk).state != JobState.HELD:
+            messages.info(request, _("%(title)s was released already.") % {"title": job.title})
+            return redirect("portal:history")
+        problem = str(error)
+    else:
+        messages.success(
+            request,
+            _("%(title)s was released to %(printer)s.")
+            % {"title": job.title, "printer": printer.name},
+        )
+        return redirect("portal:history")
+    # A fresh, unbound-price form: the page shows the current price to confirm.
+    fresh = request.POST.copy()
+    fresh["expected_price"] = ""
+    page = ReleasePage(request, job, fresh)
+    return render(request, "portal/job_detail.html", page.context(problem=problem), status=409)
+
+
+@require_POST
+@requires(RELEASE_OWN_JOBS)
+def job_quote_fragment(request: HttpRequest, job_id: int) -> HttpResponse:
+    """The live price and rule messages for the options in the release form (fetched by JS)."""
+    job = selectors.own_held_job(current_user(request), job_id)
+    page = ReleasePage(request, job, request.POST)
+    return render(request, "portal/_quote.html", {"quote": page.quote(), "job": job})
+
+
+# ---------------------------------------------------------------- history and money
+
+
+@require_GET
+@requires(RELEASE_OWN_JOBS)
+def history(request: HttpRequest) -> HttpResponse:
+    jobs = list(selectors.job_history_of(current_user(request)))
+    context = {"jobs": jobs, "live": selectors.jobs_in_progress(jobs)}
+    if request.GET.get("fragment") == "rows":
+        return render(request, "portal/_history_rows.html", context)
+    return render(request, "portal/history.html", context)
+
+
+@require_GET
+@requires(RELEASE_OWN_JOBS)
+def my_account(request: HttpRequest) -> HttpResponse:
+    user = current_user(request)
+    personal = personal_account_of(user) or personal_account_ensure(user)
+    return render(
+        request,
+        "portal/my_account.html",
+        {
+            "accounts": _accounts_of(user),
+            "personal": personal,
+            "entries": account_transactions(personal, limit=50),
+        },
+    )

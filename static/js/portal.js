@@ -1,0 +1,156 @@
+/* The portal's live parts, as progressive enhancement: every form also works without this.
+   - [data-dropzone]: drop files on the upload form to upload them.
+   - [data-release]: the price and rule messages follow the options as they change; picking
+     thumbnails fills in the page selection; a new printer brings its own options.
+   - [data-refresh]: an element re-fetches its server-rendered content every few seconds.
+   - [data-once] and Release: a form is sent once, however often its button is clicked.
+   - [data-editor]: line numbers beside the rule editor; diagnostics move the caret. */
+(function () {
+  "use strict";
+
+  function fetchFragment(url, options) {
+    return fetch(url, Object.assign({ credentials: "same-origin", headers: { "X-Requested-With": "fetch" } }, options))
+      .then(function (response) {
+        if (!response.ok) { throw new Error(String(response.status)); }
+        return response.text();
+      });
+  }
+
+  function sendOnce(form) {
+    form.addEventListener("submit", function (event) {
+      if (form.dataset.sent === "1") { event.preventDefault(); return; }
+      form.dataset.sent = "1";
+      form.setAttribute("aria-busy", "true");
+    });
+  }
+
+  function dropzone(form) {
+    var input = form.querySelector("input[type=file]");
+    var hint = form.querySelector("[data-drop-hint]");
+    if (!input) { return; }
+    if (hint) { hint.hidden = false; }
+    ["dragenter", "dragover"].forEach(function (name) {
+      form.addEventListener(name, function (event) { event.preventDefault(); form.classList.add("dragging"); });
+    });
+    ["dragleave", "drop"].forEach(function (name) {
+      form.addEventListener(name, function () { form.classList.remove("dragging"); });
+    });
+    form.addEventListener("drop", function (event) {
+      event.preventDefault();
+      if (!event.dataTransfer || !event.dataTransfer.files.length) { return; }
+      input.files = event.dataTransfer.files;
+      form.requestSubmit();
+    });
+    sendOnce(form);
+  }
+
+  function release(form) {
+    var timer = null;
+    var fields = form.querySelector("#release-fields");
+    var quote = function () { return form.querySelector("#quote"); };
+    var pages = function () { return form.querySelector("[name=pages]"); };
+
+    function updateQuote() {
+      var target = quote();
+      if (!target) { return; }
+      target.setAttribute("aria-busy", "true");
+      fetchFragment(form.dataset.quoteUrl, { method: "POST", body: new FormData(form) })
+        .then(function (html) { target.innerHTML = html; })
+        .catch(function () { /* the Release button still checks everything on the server */ })
+        .finally(function () { target.removeAttribute("aria-busy"); });
+    }
+
+    function later() { clearTimeout(timer); timer = setTimeout(updateQuote, 250); }
+
+    function changePrinter(select) {
+      var shown = fields.querySelector("[data-printer]");
+      if (shown && shown.dataset.printer === select.value) { later(); return; }
+      var url = form.dataset.formUrl + "?fragment=release&printer=" + encodeURIComponent(select.value);
+      fetchFragment(url).then(function (html) {
+        fields.innerHTML = html;
+        var again = fields.querySelector("[name=printer]");
+        if (again) { again.focus(); }
+        later();
+      });
+    }
+
+    function pickPages() {
+      var picked = Array.prototype.filter.call(form.querySelectorAll("[data-pick]"), function (box) { return box.checked; })
+        .map(function (box) { return parseInt(box.value, 10); });
+      var ranges = [];
+      picked.forEach(function (page) {
+        var last = ranges[ranges.length - 1];
+        if (last && last[1] === page - 1) { last[1] = page; } else { ranges.push([page, page]); }
+      });
+      var input = pages();
+      if (input) {
+        input.value = ranges.map(function (r) { return r[0] === r[1] ? String(r[0]) : r[0] + "-" + r[1]; }).join(",");
+      }
+    }
+
+    form.addEventListener("change", function (event) {
+      var target = event.target;
+      if (target.name === "printer") { changePrinter(target); return; }
+      if (target.hasAttribute("data-pick")) { pickPages(); }
+      later();
+    });
+    form.addEventListener("input", function (event) {
+      if (event.target.name === "copies" || event.target.name === "pages") { later(); }
+    });
+    sendOnce(form);
+  }
+
+  function refresh(element) {
+    var seconds = parseInt(element.dataset.refreshSeconds || "5", 10);
+    var busy = false;
+    var timer = setInterval(function () {
+      if (busy || document.hidden) { return; }
+      busy = true;
+      fetchFragment(element.dataset.refresh)
+        .then(function (html) {
+          if (element.innerHTML.trim() !== html.trim()) { element.innerHTML = html; }
+          // A list of jobs stops asking once every job has ended.
+          var settled = element.dataset.refreshUntil;
+          if (settled && !element.querySelector(settled)) { clearInterval(timer); }
+        })
+        .catch(function () {})
+        .finally(function () { busy = false; });
+    }, seconds * 1000);
+  }
+
+  function editor(form) {
+    var text = form.querySelector("textarea");
+    var gutter = form.querySelector("[data-gutter]");
+    if (!text || !gutter) { return; }
+    function number() {
+      var count = text.value.split("\n").length;
+      var lines = [];
+      for (var i = 1; i <= count; i += 1) { lines.push(i); }
+      gutter.textContent = lines.join("\n");
+      gutter.scrollTop = text.scrollTop;
+    }
+    text.addEventListener("input", number);
+    text.addEventListener("scroll", function () { gutter.scrollTop = text.scrollTop; });
+    number();
+    document.querySelectorAll("[data-goto-line]").forEach(function (link) {
+      link.addEventListener("click", function (event) {
+        event.preventDefault();
+        var line = parseInt(link.dataset.gotoLine, 10);
+        var column = parseInt(link.dataset.gotoColumn, 10);
+        var starts = text.value.split("\n").slice(0, line - 1).reduce(function (sum, l) { return sum + l.length + 1; }, 0);
+        text.focus();
+        text.setSelectionRange(starts + column - 1, starts + column);
+        var lineHeight = text.scrollHeight / Math.max(text.value.split("\n").length, 1);
+        text.scrollTop = Math.max(0, (line - 3) * lineHeight);
+      });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-dropzone]").forEach(dropzone);
+    document.querySelectorAll("[data-release]").forEach(release);
+    document.querySelectorAll("[data-refresh]").forEach(refresh);
+    document.querySelectorAll("[data-once]").forEach(sendOnce);
+    document.querySelectorAll("[data-editor]").forEach(editor);
+  });
+}());

@@ -1,0 +1,263 @@
+"""Printer admins' pages through the test client: printers, rule files, accounts and users."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+import pytest
+
+from apps.accounts.choices import AccountKind, EntryKind
+from apps.accounts.models import Account, LedgerEntry, User
+from apps.portal.rule_listing import listing
+from apps.printers.models import Printer
+from apps.rules.models import RuleFile, RuleFileVersion
+from printmgmt.ppde import Diagnostic, Severity
+from tests.peers import IppEvePrinter
+from tests.portal.conftest import PORTAL_RULES, People, logged_in, rule_file_of
+
+pytestmark = pytest.mark.django_db
+
+BROKEN_LINE = "*SPConstraint: broken org.savapage-finishings-staple/!3\n"
+
+
+# ---------------------------------------------------------------- printers
+
+
+def test_printer_list_shows_state_and_a_live_fragment(people: People, printer: Printer) -> None:
+    client = logged_in(people.printer_admin)
+    page = client.get("/manage/printers/").content.decode()
+    assert "finisher" in page
+    assert "Idle" in page
+    assert "office-finisher" in page
+    assert 'data-refresh="/manage/printers/?fragment=rows"' in page
+    rows = client.get("/manage/printers/?fragment=rows").content.decode()
+    assert "<html" not in rows
+    assert "finisher" in rows
+
+
+@pytest.mark.peers
+def test_probe_shows_what_a_printer_can_do_then_add_it(
+    people: People, ippeveprinter: IppEvePrinter
+) -> None:
+    client = logged_in(people.printer_admin)
+    data = {"name": "lobby", "uri": ippeveprinter.uri, "location": "Lobby", "rule_file": ""}
+    probed = client.post("/manage/printers/add/", {**data, "action": "probe"}).content.decode()
+    assert "finishings-supported" in probed
+    assert "Example Finisher 9000" in probed
+    assert not Printer.objects.filter(name="lobby").exists()
+    added = client.post("/manage/printers/add/", {**data, "action": "add"}, follow=True)
+    assert "Printer lobby added." in added.content.decode()
+    assert Printer.objects.get(name="lobby").location == "Lobby"
+
+
+def test_adding_a_printer_that_does_not_answer_says_so(people: People) -> None:
+    client = logged_in(people.printer_admin)
+    data = {"name": "ghost", "uri": "ipp://127.0.0.1:9/ipp/print", "action": "add"}
+    page = client.post("/manage/printers/add/", data).content.decode()
+    assert 'role="alert"' in page
+    assert "127.0.0.1:9" in page
+    bad = client.post("/manage/printers/add/", {**data, "uri": "http://x/"}).content.decode()
+    assert "is not a printer URI" in bad
+    assert not Printer.objects.filter(name="ghost").exists()
+
+
+def test_cups_import_from_an_unreachable_server_says_so(people: People) -> None:
+    page = logged_in(people.printer_admin).post(
+        "/manage/printers/import/", {"server_uri": "ipp://127.0.0.1:9/"}
+    )
+    assert 'role="alert"' in page.content.decode()
+
+
+def test_edit_location_groups_price_table_rule_file_and_disable(
+    people: People, printer: Printer
+) -> None:
+    client = logged_in(people.printer_admin)
+    page = client.get(f"/manage/printers/{printer.pk}/").content.decode()
+    assert "iso_a4_210x297mm" in page
+    assert "finishings-supported" in page
+    staff_group = people.staff.groups.get()
+    data = {
+        "location": "Room 14",
+        "allowed_groups": [staff_group.pk],
+        "rule_file": "",
+        "enabled": "on",
+        "prices-TOTAL_FORMS": "2",
+        "prices-INITIAL_FORMS": "0",
+        "prices-0-media_size": "iso_a4_210x297mm",
+        "prices-0-one_sided": "0.12",
+        "prices-0-two_sided": "0.09",
+        "prices-1-media_size": "iso_a3_297x420mm",
+        "prices-1-color": "on",
+        "prices-1-one_sided": "0.90",
+        "prices-1-two_sided": "0.80",
+    }
+    response = client.post(f"/manage/printers/{printer.pk}/", data, follow=True)
+    assert "Printer finisher saved." in response.content.decode()
+    printer.refresh_from_db()
+    assert printer.location == "Room 14"
+    assert printer.rule_file is None
+    assert list(printer.allowed_groups.all()) == [staff_group]
+    assert sorted((p.media, p.color, p.one_sided) for p in printer.side_prices.all()) == [
+        ("iso_a3_297x420mm", True, Decimal("0.9000")),
+        ("iso_a4_210x297mm", False, Decimal("0.1200")),
+    ]
+    negative = {**data, "prices-0-one_sided": "-1"}
+    assert client.post(f"/manage/printers/{printer.pk}/", negative).status_code == 200
+    printer.refresh_from_db()
+    assert printer.side_prices.get(media="iso_a4_210x297mm").one_sided == Decimal("0.12")
+    client.post(f"/manage/printers/{printer.pk}/disable/")
+    printer.refresh_from_db()
+    assert printer.enabled is False
+
+
+def test_check_now_marks_an_unreachable_printer(people: People, printer: Printer) -> None:
+    response = logged_in(people.printer_admin).post(
+        f"/manage/printers/{printer.pk}/check/", follow=True
+    )
+    assert "Printer finisher is unreachable." in response.content.decode()
+
+
+# ---------------------------------------------------------------- rule files
+
+
+def test_validate_marks_each_error_at_its_line_and_column_and_the_active_version_keeps_serving(
+    people: People, printer: Printer
+) -> None:
+    client = logged_in(people.printer_admin)
+    rule_file = rule_file_of(printer)
+    url = f"/manage/rules/{rule_file.pk}/"
+    editor = client.get(url).content.decode()
+    assert '<label for="id_text">Rules</label>' in editor
+    assert ">Validate</button>" in editor
+    broken = PORTAL_RULES + BROKEN_LINE
+    line = broken.count("\n")
+    checked = client.post(url, {"text": broken, "action": "check"}).content.decode()
+    assert re.search(rf"line {line}, column \d+: error", checked)
+    assert f'id="L{line}" value="{line}" class="error"' in checked
+    assert 'id="L1"' not in checked  # only the lines around the error are listed
+    saved = client.post(url, {"text": broken, "action": "save", "comment": "oops"}, follow=True)
+    assert "Saved as version 2 (1 errors)" in saved.content.decode()
+    draft = RuleFileVersion.objects.get(rule_file=rule_file, number=2)
+    refused = client.post(f"/manage/rules/versions/{draft.pk}/activate/", follow=True)
+    assert "cannot be activated; the active version keeps serving" in refused.content.decode()
+    rule_file.refresh_from_db()
+    assert rule_file.active_version is not None
+    assert rule_file.active_version.number == 1
+
+
+def test_save_activate_diff_rollback_and_history(people: People, printer: Printer) -> None:
+    client = logged_in(people.printer_admin)
+    rule_file = rule_file_of(printer)
+    cheaper = PORTAL_RULES.replace("0.05 staple", "0.02 staple")
+    client.post(f"/manage/rules/{rule_file.pk}/", {"text": cheaper, "action": "save"})
+    newer = RuleFileVersion.objects.get(rule_file=rule_file, number=2)
+    assert newer.author == people.printer_admin
+    client.post(f"/manage/rules/versions/{newer.pk}/activate/")
+    rule_file.refresh_from_db()
+    assert rule_file.active_version_id == newer.pk
+    diff = client.get(f"/manage/rules/versions/{newer.pk}/diff/").content.decode()
+    assert '<span class="remove">-*SPJob/Copy/Cost: 0.05 staple' in diff
+    assert '<span class="add">+*SPJob/Copy/Cost: 0.02 staple' in diff
+    history = client.get(f"/manage/rules/{rule_file.pk}/").content.decode()
+    assert "pat" in history
+    assert "Roll back to" in history
+    assert "(active)" in history
+    first = RuleFileVersion.objects.get(rule_file=rule_file, number=1)
+    client.post(f"/manage/rules/versions/{first.pk}/activate/")
+    rule_file.refresh_from_db()
+    assert rule_file.active_version_id == first.pk
+
+
+def test_explain_a_sample_job_against_a_version(people: People, printer: Printer) -> None:
+    client = logged_in(people.printer_admin)
+    rule_file = rule_file_of(printer)
+    url = f"/manage/rules/versions/{rule_file.active_version_id}/explain/"
+    options = "sides=two-sided-long-edge\norg.savapage-finishings-staple=20"
+    data = {"printer": printer.pk, "pages": 4, "copies": 1, "options": options}
+    page = client.post(url, data).content.decode()
+    assert "The rules allow this job." in page
+    assert "staple" in page
+    assert "0.37" in page
+    assert "finishings" in page
+    forbidden = {**data, "options": options + "\nmedia=iso_a5_148x210mm"}
+    assert "no-staple-a5" in client.post(url, forbidden).content.decode()
+    malformed = client.post(url, {**data, "options": "just words"}).content.decode()
+    assert "is not attribute=value" in malformed
+
+
+def test_new_rule_file_and_a_clashing_name(people: People, printer: Printer) -> None:
+    client = logged_in(people.printer_admin)
+    response = client.post("/manage/rules/new/", {"name": "copy-shop"}, follow=True)
+    assert response.status_code == 200
+    assert RuleFile.objects.filter(name="copy-shop").exists()
+    again = client.post("/manage/rules/new/", {"name": "copy-shop"}, follow=True)
+    assert "exists already" in again.content.decode()
+
+
+# ---------------------------------------------------------------- accounts and users
+
+
+def test_deposit_adjust_with_reason_and_credit_limit(people: People) -> None:
+    client = logged_in(people.printer_admin)
+    account = people.staff.personal_account
+    url = f"/manage/accounts/{account.pk}"
+    client.post(f"{url}/deposit/", {"deposit-amount": "5.50", "deposit-reason": "cash"})
+    no_reason = client.post(f"{url}/adjust/", {"adjust-amount": "-1"}, follow=True)
+    assert "Reason: This field is required." in no_reason.content.decode()
+    client.post(f"{url}/adjust/", {"adjust-amount": "-1.00", "adjust-reason": "misprint"})
+    bad = client.post(f"{url}/deposit/", {"deposit-amount": "1.234"}, follow=True)
+    assert "has 3 decimals" in bad.content.decode()
+    client.post(f"{url}/limit/", {"limit-amount": "10"})
+    account.refresh_from_db()
+    assert account.balance == Decimal("24.50")
+    assert account.credit_limit == Decimal("10.00")
+    kinds = list(LedgerEntry.objects.filter(account=account).values_list("kind", flat=True))
+    assert {EntryKind.DEPOSIT, EntryKind.ADJUSTMENT, EntryKind.LIMIT} <= set(kinds)
+    page = client.get(f"{url}/").content.decode()
+    assert "misprint" in page
+    assert "24.50 EUR" in page
+
+
+def test_shared_account_with_members(people: People) -> None:
+    client = logged_in(people.printer_admin)
+    response = client.post(
+        "/manage/accounts/shared/new/", {"name": "Physics", "credit_limit": "50"}, follow=True
+    )
+    assert "Shared account Physics opened." in response.content.decode()
+    shared = Account.objects.get(kind=AccountKind.SHARED, name="Physics")
+    client.post(f"/manage/accounts/{shared.pk}/members/", {"members-usernames": "sam"})
+    assert list(shared.member_users.all()) == [people.staff]
+    unknown = client.post(
+        f"/manage/accounts/{shared.pk}/members/", {"members-usernames": "nobody"}, follow=True
+    )
+    assert "no user named nobody" in unknown.content.decode()
+    listing = client.get("/manage/accounts/?q=phys").content.decode()
+    assert "Physics" in listing
+    assert "sam" not in listing
+
+
+def test_create_a_user_in_a_role(people: People) -> None:
+    client = logged_in(people.printer_admin)
+    weak = client.post("/manage/users/", {"username": "nia", "password": "123", "role": "Staff"})
+    assert "too short" in weak.content.decode()
+    client.post(
+        "/manage/users/", {"username": "nia", "password": "a long enough password", "role": "Staff"}
+    )
+    nia = User.objects.get(username="nia")
+    assert nia.role_names == ["Staff"]
+    page = client.get("/manage/users/").content.decode()
+    assert "nia" in page
+    assert "Printer admin" in page
+
+
+def test_listing_shows_context_around_diagnostics_with_gaps() -> None:
+    text = "\n".join(f"line {number}" for number in range(1, 21))
+    bad = Diagnostic("f.ppde", 10, 3, "ne", Severity.ERROR, "broken")
+    shown = listing(text, (bad,), context=2)
+    assert [line.number for line in shown] == [8, 9, 10, 11, 12]
+    assert shown[0].gap_before
+    assert not shown[1].gap_before
+    assert shown[2].severity == "error"
+    assert shown[2].marks[0].caret == "  ^"
+    assert len(listing(text, ())) == 20

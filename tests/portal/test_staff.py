@@ -1,0 +1,543 @@
+"""Staff pages through the test client: upload, inbox, release with the live price, bad input."""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext, override_settings
+from pypdf import PdfWriter
+
+from apps.accounts.choices import EntryKind
+from apps.accounts.models import LedgerEntry
+from apps.jobs.choices import JobState
+from apps.jobs.models import Job
+from apps.jobs.pipeline import finish
+from apps.portal.tasks import prune_thumbnails
+from apps.portal.thumbnails import thumbnail_path
+from apps.printers.choices import PrinterState
+from apps.printers.models import Printer, PrinterGroup
+from tests.pdfs import make_pdf
+from tests.portal.conftest import OFFICE_CAPABILITIES, PASSWORD, People, logged_in, office_printer
+
+pytestmark = pytest.mark.django_db
+
+STAPLE = "opt.org.savapage-finishings-staple"
+SIDES = "opt.sides"
+MEDIA = "opt.media"
+
+
+def pdf_bytes(tmp_path: Path, pages: int = 2) -> bytes:
+    return make_pdf(tmp_path / f"upload-{pages}.pdf", pages).read_bytes()
+
+
+def upload(client: Client, *files: tuple[str, bytes]) -> str:
+    documents = [io.BytesIO(content) for _, content in files]
+    for document, (name, _) in zip(documents, files, strict=True):
+        document.name = name
+    response = client.post("/inbox/upload/", {"document": documents}, follow=True)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def release_data(job: Job, target: Printer, client: Client, **changes: str) -> dict[str, str]:
+    """The release form as the page renders it (defaults chosen), with `changes` applied."""
+    page = client.get(f"/jobs/{job.pk}/").content.decode()
+    data = {"printer": str(target.pk), "copies": "1", "pages": ""}
+    for select_name, body in re.findall(r'<select name="([^"]+)"[^>]*>(.*?)</select>', page, re.S):
+        option = re.search(r'<option value="([^"]*)"[^>]*selected', body) or re.search(
+            r'<option value="([^"]*)"', body
+        )
+        data[select_name] = option.group(1) if option else ""
+    data.update(changes)
+    # As the page's script does: the price shown for these options is the one expected.
+    fragment = client.post(f"/jobs/{job.pk}/quote/", data).content.decode()
+    expected = re.search(r'name="expected_price" value="([^"]*)"', fragment)
+    data["expected_price"] = expected.group(1) if expected else ""
+    return data
+
+
+# ---------------------------------------------------------------- log-in
+
+
+def test_login_page_labels_its_fields_and_button(client: Client) -> None:
+    page = client.get("/login/").content.decode()
+    assert '<label for="id_username">Username</label>' in page
+    assert '<label for="id_password">Password</label>' in page
+    assert ">Log in</button>" in page
+    assert "csrfmiddlewaretoken" in page
+
+
+@override_settings(LOGIN_FAILURES_ALLOWED=3)
+def test_login_is_refused_after_repeated_failures_even_with_the_right_password(
+    people: People,
+) -> None:
+    client = Client(REMOTE_ADDR="10.0.0.1")
+    for _ in range(3):
+        response = client.post("/login/", {"username": "sam", "password": "wrong"})
+        assert "Too many" not in response.content.decode()
+    refused = client.post("/login/", {"username": "sam", "password": PASSWORD})
+    assert refused.status_code == 200
+    assert "Too many failed log-ins for sam from your address" in refused.content.decode()
+    # Another address, or another user from this address, is not blocked.
+    elsewhere = Client(REMOTE_ADDR="10.0.0.2")
+    assert elsewhere.post("/login/", {"username": "sam", "password": PASSWORD}).status_code == 302
+    assert client.post("/login/", {"username": "olga", "password": PASSWORD}).status_code == 302
+
+
+def test_a_successful_login_clears_earlier_failures(people: People) -> None:
+    client = Client(REMOTE_ADDR="10.0.0.3")
+    with override_settings(LOGIN_FAILURES_ALLOWED=2):
+        client.post("/login/", {"username": "sam", "password": "wrong"})
+        assert client.post("/login/", {"username": "sam", "password": PASSWORD}).status_code == 302
+        client.post("/logout/")
+        client.post("/login/", {"username": "sam", "password": "wrong"})
+        assert client.post("/login/", {"username": "sam", "password": PASSWORD}).status_code == 302
+
+
+# ---------------------------------------------------------------- upload and inbox
+
+
+def test_uploading_two_pdfs_holds_two_jobs_with_their_page_counts(
+    people: People, tmp_path: Path
+) -> None:
+    client = logged_in(people.staff)
+    page = upload(
+        client, ("minutes.pdf", pdf_bytes(tmp_path, 2)), ("plan.pdf", pdf_bytes(tmp_path, 5))
+    )
+    assert "minutes is waiting in your inbox (2 pages)" in page
+    assert "plan is waiting in your inbox (5 pages)" in page
+    jobs = Job.objects.filter(owner=people.staff, state=JobState.HELD).order_by("title")
+    assert [(job.title, job.page_count) for job in jobs] == [("minutes", 2), ("plan", 5)]
+    assert all(
+        job.document_name.endswith(".pdf") and "minutes" not in job.document_name for job in jobs
+    )
+
+
+def test_plain_text_is_converted_and_held(people: People) -> None:
+    page = upload(logged_in(people.staff), ("notes.txt", b"hello\nworld\n"))
+    assert "notes is waiting in your inbox (1 pages)" in page
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("empty.pdf", b"", "empty.pdf is empty"),
+        ("broken.pdf", b"%PDF-1.7\nthis is not a PDF at all", "broken.pdf: the PDF cannot be read"),
+        (
+            "program.exe",
+            b"MZ\x90\x00\x03\x00\x00\x00\x04\x00",
+            "program.exe: the document is not PDF",
+        ),
+    ],
+)
+def test_bad_uploads_are_refused_by_name_and_nothing_is_held(
+    people: People, name: str, content: bytes, message: str
+) -> None:
+    page = upload(logged_in(people.staff), (name, content))
+    assert message in page
+    assert not Job.objects.exists()
+
+
+def test_an_encrypted_pdf_is_refused_with_what_to_do(people: People, tmp_path: Path) -> None:
+    writer = PdfWriter(clone_from=make_pdf(tmp_path / "secret.pdf", 1))
+    writer.encrypt("secret")
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    page = upload(logged_in(people.staff), ("secret.pdf", buffer.getvalue()))
+    assert "secret.pdf: the PDF is encrypted: remove its password" in page
+    assert not Job.objects.exists()
+
+
+@override_settings(MAX_DOCUMENT_MB=1)
+def test_a_document_over_the_size_limit_is_refused(people: People) -> None:
+    big = b"%PDF-1.7\n" + b"0" * (1024 * 1024 + 10)
+    page = upload(logged_in(people.staff), ("huge.pdf", big))
+    assert "huge.pdf is larger than the 1 MB allowed" in page
+    assert not Job.objects.exists()
+
+
+def test_upload_without_a_file_says_so(people: People) -> None:
+    response = logged_in(people.staff).post("/inbox/upload/", {}, follow=True)
+    assert "Choose a document to upload." in response.content.decode()
+
+
+def test_inbox_shows_each_held_job_with_pages_age_expiry_and_a_thumbnail(
+    people: People, printer: Printer, held: Callable[..., Job]
+) -> None:
+    job = held(people.staff, pages=4, title="thesis")
+    client = logged_in(people.staff)
+    page = client.get("/inbox/").content.decode()
+    assert "thesis" in page
+    assert "4 pages" in page
+    assert "Web upload" in page
+    assert "received" in page
+    assert "expires in" in page
+    assert f"/jobs/{job.pk}/pages/1.png" in page
+    assert ">Release all…</a>" in page
+    thumbnail = client.get(f"/jobs/{job.pk}/pages/1.png")
+    assert thumbnail.status_code == 200
+    assert thumbnail["Content-Type"] == "image/png"
+    assert thumbnail.getvalue().startswith(b"\x89PNG")
+    assert client.get(f"/jobs/{job.pk}/pages/9.png").status_code == 404
+
+
+def test_inbox_query_count_does_not_grow_with_the_number_of_jobs(
+    people: People, printer: Printer, held: Callable[..., Job]
+) -> None:
+    client = logged_in(people.staff)
+
+    def queries_for_inbox() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/inbox/").status_code == 200
+        return len(queries)
+
+    for number in range(5):
+        held(people.staff, pages=1, title=f"few-{number}")
+    with_five = queries_for_inbox()
+    template = Job.objects.filter(owner=people.staff).first()
+    assert template is not None
+    Job.objects.bulk_create(
+        Job(
+            owner=people.staff,
+            title=f"many-{number}",
+            source=template.source,
+            document_name=template.document_name,
+            page_count=1,
+            expires_at=template.expires_at,
+        )
+        for number in range(45)
+    )
+    assert Job.objects.filter(owner=people.staff, state=JobState.HELD).count() == 50
+    assert queries_for_inbox() == with_five
+
+
+def test_history_query_count_does_not_grow_with_the_number_of_jobs(
+    people: People, printer: Printer, held: Callable[..., Job]
+) -> None:
+    client = logged_in(people.staff)
+    template = held(people.staff, pages=1)
+
+    def make(count: int) -> None:
+        Job.objects.bulk_create(
+            Job(
+                owner=people.staff,
+                title=f"done-{number}",
+                source=template.source,
+                document_name=template.document_name,
+                page_count=1,
+                expires_at=template.expires_at,
+                state=JobState.COMPLETED,
+                printer=printer,
+                price=Decimal("0.10"),
+            )
+            for number in range(count)
+        )
+
+    def queries_for_history() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/history/").status_code == 200
+        return len(queries)
+
+    make(5)
+    with_five = queries_for_history()
+    make(45)
+    assert queries_for_history() == with_five
+
+
+# ---------------------------------------------------------------- release
+
+
+def test_job_page_offers_the_printer_options_with_defaults_and_a_price(
+    people: People, printer: Printer, held: Callable[..., Job]
+) -> None:
+    job = held(people.staff, pages=3)
+    page = logged_in(people.staff).get(f"/jobs/{job.pk}/").content.decode()
+    for label in (
+        "Printer",
+        "Copies",
+        "Pages",
+        "Account to charge",
+        "Two-sided",
+        "Staple",
+        "Paper size",
+        "Colour",
+        "Punch",
+        "Fold",
+        "Booklet",
+        "Front cover",
+        "Rotate 180°",
+        "Pages per side",
+    ):
+        assert re.search(rf"<label for=\"[^\"]+\"[^>]*>{re.escape(label)}</label>", page), label
+    assert 'value="one-sided" selected' in page
+    assert "finisher — Room 12 (Idle)" in page
+    # 3 one-sided grey A4 sides at 0.10 (and each finishing's "none" costs nothing).
+    assert "0.30 EUR" in page
+    assert 'name="expected_price" value="0.3' in page
+    assert 'aria-live="polite"' in page
+    for number in (1, 2, 3):
+        assert f"/jobs/{job.pk}/pages/{number}.png" in page
+    assert ">Release</button>" in page
+    assert ">Cancel</button>" in page
+
+
+def test_quote_follows_duplex_and_staple_with_its_breakdown(
+    people: People, printer: Printer, held: Callable[..., Job]
+) -> None:
+    job = held(people.staff, pages=4)
+    client = logged_in(people.staff)
+    data = release_data(job, printer, client, **{SIDES: "two-sided-long-edge", STAPLE: "20"})
+    fragment = client.post(f"/jobs/{job.pk}/quote/", data).content.decode()
+    # 4 two-sided sides at 0.08 = 0.32, plus a staple at 0.05 per copy.
+    assert "0.37 EUR" in fragment
+    assert "staple" in fragment
+    assert 'name="expected_price" value="0.37' in fragment
+
+
+def test_a_forbidden_combination_is_named_and_not_released(
+    people: People, printer: Printer, held: Callable[..., Job]
+) -> None:
+    job = held(people.staff)
+    client = logged_in(people.staff)
+    data = release_data(job, printer, client, **{STAPLE: "20", MEDIA: "iso_a5_148x210mm"})
+    fragment = client.post(f"/jobs/{job.pk}/quote/", data).content.decode()
+    assert "cannot be combined" in fragment
+    assert "no-staple-a5" in fragment
+    response = client.post(f"/jobs/{job.pk}/", {**data, "action": "release"})
+    assert response.status_code == 409
+    assert "no-staple-a5" in response.content.decode()
+    assert Job.objects.get(pk=job.pk).state == JobState.HELD
+
+
+def test_release_charges_once_and_a_second_click_is_told_so(
+    people: People, printer: Printer, held: Callable[..., Job]
+) -> None:
+    job = held(people.staff, pages=2)
+    client = logged_in(people.staff)
+    data = release_data(job, printer, client, **{SIDES: "two-sided-long-edge", STAPLE: "20"})
+    data["action"] = "release"
+    first = client.post(f"/jobs/{job.pk}/", data, follow=True)
+    assert "report was released to finisher" in first.content.decode()
+    second = client.post(f"/jobs/{job.pk}/", data, follow=True)
+    assert second.redirect_chain[-1][0] == "/history/"
+    assert "released already" in second.content.decode()
+    charges = LedgerEntry.objects.filter(kind=EntryKind.CHARGE, job_id=job.pk)
+    assert [entry.amount for entry in charges] == [Decimal("-0.21")]
+    released = Job.objects.get(pk=job.pk)
+    assert released.state == JobState.RELEASED
+    assert released.options["org.savapage-finishings-staple"] == "20"
+
+
+def test_a_changed_price_is_shown_and_asked_again(
+    people: People, printer: Printer, held: Callable[..., Job]
+) -> None:
+    job = held(people.staff, pages=2)
+    client = logged_in(people.staff)
+    data = release_data(job, printer, client)
+    assert data["expected_price"].startswith("0.2")
+    printer.side_prices.filter(color=False).update(one_sided=Decimal("0.15"))
+    response = client.post(f"/jobs/{job.pk}/", {**data, "action": "release"})
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "The price changed from 0.20 to 0.30" in page
+    assert 'name="expected_price" value="0.3' in page
+    assert Job.objects.get(pk=job.pk).state == JobState.HELD
+    again = release_data(job, printer, client)
+    assert client.post(f"/jobs/{job.pk}/", {**again, "action": "release"}).status_code == 302
+    assert Job.objects.get(pk=job.pk).price == Decimal("0.30")
+
+
+def test_an_unreachable_printer_is_named_and_nothing_is_charged(
+    people: People, printer: Printer, held: Callable[..., Job]
+) -> None:
+    job = held(people.staff)
+    client = logged_in(people.staff)
+    data = release_data(job, printer, client)
+    Printer.objects.filter(pk=printer.pk).update(
+        state=PrinterState.UNREACHABLE, state_message="connection refused"
+    )
+    fragment = client.post(f"/jobs/{job.pk}/quote/", data).content.decode()
+    assert "Printer finisher is unreachable" in fragment
+    response = client.post(f"/jobs/{job.pk}/", {**data, "action": "release"})
+    assert response.status_code == 409
+    assert "cannot be reached (connection refused)" in response.content.decode()
+    assert not LedgerEntry.objects.filter(kind=EntryKind.CHARGE).exists()
+
+
+def test_not_enough_money_says_how_much_is_missing(
+    people: People, printer: Printer, held: Callable[..., Job]
+) -> None:
+    job = held(people.staff, pages=3)
+    client = logged_in(people.staff)
+    data = release_data(job, printer, client, copies="99")
+    response = client.post(f"/jobs/{job.pk}/", {**data, "action": "release"})
+    assert response.status_code == 409
+    assert "Not enough money on the account: 9.70 missing." in response.content.decode()
+
+
+def test_picked_thumbnails_become_the_page_selection_without_javascript(
+    people: People, printer: Printer, held: Callable[..., Job]
+) -> None:
+    job = held(people.staff, pages=5)
+    client = logged_in(people.staff)
+    data = release_data(job, printer, client)
+    data.pop("expected_price")
+    response = client.post(
+        f"/jobs/{job.pk}/", {**data, "pick": ["1", "2", "3", "5"], "action": "release"}
+    )
+    assert response.status_code == 302
+    released = Job.objects.get(pk=job.pk)
+    assert released.page_ranges == "1-3,5"
+    assert released.price == Decimal("0.40")
+
+
+def test_bad_copies_and_page_ranges_are_marked_on_the_form(
+    people: People, printer: Printer, held: Callable[..., Job]
+) -> None:
+    job = held(people.staff, pages=2)
+    client = logged_in(people.staff)
+    data = release_data(job, printer, client, copies="0")
+    response = client.post(f"/jobs/{job.pk}/", {**data, "action": "release"})
+    assert response.status_code == 400
+    assert 'aria-invalid="true"' in response.content.decode()
+    data = release_data(job, printer, client, pages="7-9")
+    fragment = client.post(f"/jobs/{job.pk}/quote/", data).content.decode()
+    assert 'role="alert"' in fragment
+    assert "7" in fragment
+
+
+def test_changing_printer_brings_that_printers_form(
+    people: People, printer: Printer, held: Callable[..., Job]
+) -> None:
+    plain = Printer.objects.create(name="plain", uri="ipp://127.0.0.1:9/ipp/plain", kind="ipp")
+    job = held(people.staff)
+    client = logged_in(people.staff)
+    fragment = client.get(f"/jobs/{job.pk}/?fragment=release&printer={plain.pk}").content.decode()
+    assert "<html" not in fragment
+    assert f'value="{plain.pk}" selected' in fragment
+    assert "Staple" not in fragment
+
+
+def test_release_all_releases_every_held_job_and_keeps_refused_ones(
+    people: People, printer: Printer, held: Callable[..., Job]
+) -> None:
+    first, second = (
+        held(people.staff, pages=1, title="one"),
+        held(people.staff, pages=1, title="two"),
+    )
+    client = logged_in(people.staff)
+    account = people.staff.personal_account.pk
+    form = client.get("/inbox/release-all/").content.decode()
+    assert "2 held jobs go to the printer" in form
+    assert ">Release all</button>" in form
+    response = client.post(
+        "/inbox/release-all/", {"printer": printer.pk, "account": account}, follow=True
+    )
+    assert "2 jobs released." in response.content.decode()
+    assert set(
+        Job.objects.filter(pk__in=[first.pk, second.pk]).values_list("state", flat=True)
+    ) == {JobState.RELEASED}
+
+
+def test_cancel_a_held_job_and_history_shows_failures_and_refunds(
+    people: People, printer: Printer, held: Callable[..., Job]
+) -> None:
+    kept, dropped = held(people.staff, title="kept"), held(people.staff, title="dropped")
+    client = logged_in(people.staff)
+    response = client.post(f"/jobs/{dropped.pk}/cancel/", follow=True)
+    assert "dropped was canceled." in response.content.decode()
+    assert Job.objects.get(pk=dropped.pk).state == JobState.CANCELED
+    data = release_data(kept, printer, client)
+    client.post(f"/jobs/{kept.pk}/", {**data, "action": "release"})
+    finish(kept.pk, JobState.FAILED, "printer says aborted: paper jam")
+    page = client.get("/history/").content.decode()
+    assert "Failed" in page
+    assert "paper jam" in page
+    assert "refunded 0.30 EUR" in page
+    assert "Canceled" in page
+    assert client.post(f"/jobs/{dropped.pk}/cancel/", follow=True).status_code == 200
+
+
+def test_my_account_shows_balances_and_transactions(
+    people: People, printer: Printer, held: Callable[..., Job]
+) -> None:
+    page = logged_in(people.staff).get("/account/").content.decode()
+    assert "20.00 EUR" in page
+    assert "deposit" in page
+
+
+def test_another_users_job_is_not_found_anywhere(
+    people: People, printer: Printer, held: Callable[..., Job]
+) -> None:
+    job = held(people.staff)
+    intruder = logged_in(people.other_staff)
+    for url in (f"/jobs/{job.pk}/", f"/jobs/{job.pk}/pages/1.png"):
+        assert intruder.get(url).status_code == 404
+    for url in (f"/jobs/{job.pk}/", f"/jobs/{job.pk}/quote/", f"/jobs/{job.pk}/cancel/"):
+        assert intruder.post(url, {"action": "release", "printer": printer.pk}).status_code == 404
+    assert "report" not in intruder.get("/inbox/").content.decode()
+    assert Job.objects.get(pk=job.pk).state == JobState.HELD
+
+
+def test_forms_carry_csrf_tokens_and_posts_without_them_are_refused(
+    people: People, printer: Printer, held: Callable[..., Job]
+) -> None:
+    job = held(people.staff)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(people.staff)
+    page = client.get(f"/jobs/{job.pk}/").content.decode()
+    assert page.count("csrfmiddlewaretoken") >= 2
+    response = client.post(f"/jobs/{job.pk}/cancel/")
+    assert response.status_code == 403
+    assert "The form expired" in response.content.decode()
+    assert Job.objects.get(pk=job.pk).state == JobState.HELD
+
+
+def test_thumbnails_of_documents_that_left_the_spool_are_pruned(
+    people: People, printer: Printer, held: Callable[..., Job]
+) -> None:
+    prune_thumbnails()  # what earlier tests left behind
+    kept, gone = held(people.staff, title="kept"), held(people.staff, title="gone")
+    client = logged_in(people.staff)
+    for job in (kept, gone):
+        assert client.get(f"/jobs/{job.pk}/pages/1.png").status_code == 200
+    finish(gone.pk, JobState.CANCELED, "canceled")
+    assert prune_thumbnails() == 1
+    assert thumbnail_path(kept.document_name, 1).exists()
+    assert not thumbnail_path(gone.document_name, 1).exists()
+    assert prune_thumbnails() == 0
+
+
+def test_follow_me_group_sends_the_job_to_a_printer_that_can_print_it(
+    people: People, printer: Printer, held: Callable[..., Job]
+) -> None:
+    plain = office_printer(
+        "ipp://127.0.0.1:9/ipp/plain", name="a-plain", rule_file=printer.rule_file
+    )
+    Printer.objects.filter(pk=plain.pk).update(
+        capabilities={**OFFICE_CAPABILITIES, "finishings-supported": [3]}
+    )
+    group = PrinterGroup.objects.create(name="floor-2")
+    group.printers.set([plain, printer])
+    job = held(people.staff, pages=2)
+    client = logged_in(people.staff)
+    page = client.get(f"/jobs/{job.pk}/").content.decode()
+    assert f'<option value="group:{group.pk}">floor-2: any of a-plain, finisher</option>' in page
+    data = release_data(job, printer, client, printer=f"group:{group.pk}")
+    assert (
+        "Follow-me sends it to a-plain."
+        in client.post(f"/jobs/{job.pk}/quote/", data).content.decode()
+    )
+    data = release_data(job, printer, client, printer=f"group:{group.pk}", **{STAPLE: "20"})
+    fragment = client.post(f"/jobs/{job.pk}/quote/", data).content.decode()
+    assert "Follow-me sends it to finisher." in fragment
+    response = client.post(f"/jobs/{job.pk}/", {**data, "action": "release"}, follow=True)
+    assert "report was released to finisher." in response.content.decode()
+    assert Job.objects.get(pk=job.pk).printer_id == printer.pk
