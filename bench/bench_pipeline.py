@@ -113,9 +113,10 @@ def wait_accepted(job_ids: list[int], timeout: float = 600) -> None:
 
 def latency(printer_uri: str, printer_id: int, document: Path, runs: int, workdir: Path) -> None:
     from apps.accounts.models import User
-    from apps.jobs.choices import JobSource
+    from apps.jobs import pipeline
+    from apps.jobs.choices import JobSource, JobState
     from apps.jobs.release import job_release
-    from apps.jobs.services import job_create_held
+    from apps.jobs.services import job_create_held, job_transition
 
     user = User.objects.get(username="bench")
     test_file = workdir / "print-job.test"
@@ -135,6 +136,16 @@ def latency(printer_uri: str, printer_id: int, document: Path, runs: int, workdi
             check=True,
         )  # fmt: skip
         direct.append(time.perf_counter() - started)
+    sending = []
+    for _ in range(runs):
+        # The worker's part alone, in this process: claim, build, Print-Job, record.
+        job = job_create_held(user, document, title="bench", source=JobSource.COMMAND)
+        job_transition(
+            job.pk, JobState.RELEASED, reason="bench", printer_id=printer_id, price=Decimal(0)
+        )
+        started = time.perf_counter()
+        pipeline.send(job.pk)
+        sending.append(time.perf_counter() - started)
     median_ours, median_direct = statistics.median(ours), statistics.median(direct)
     print(f"latency, 20-page PDF, {runs} runs (median):")
     print(f"  release → accepted at the printer: {median_ours * 1000:8.1f} ms")
@@ -144,6 +155,11 @@ def latency(printer_uri: str, printer_id: int, document: Path, runs: int, workdi
     )
     print(f"  ipptool Print-Job of the same file:  {median_direct * 1000:8.1f} ms")
     print(f"  ratio: {median_ours / median_direct:.2f} (target ≤ 1.2)")
+    median_sending = statistics.median(sending)
+    print(
+        f"  the send step alone (claim, build, Print-Job, record): {median_sending * 1000:.1f} ms"
+    )
+    print(f"  ratio of the send step to ipptool: {median_sending / median_direct:.2f}")
 
 
 def throughput(
@@ -198,8 +214,9 @@ def main() -> None:
         run_cupsd(with_auth=False) as cups,
     ):
         configure_django(workdir / "var", broker)
+        from apps.accounts.movements import account_deposit
         from apps.accounts.roles import STAFF
-        from apps.accounts.services import account_deposit, personal_account_ensure, user_create
+        from apps.accounts.services import personal_account_ensure, user_create
         from apps.printers.models import SidePrice
         from apps.printers.services import printer_add
         from tests.pdfs import make_pdf

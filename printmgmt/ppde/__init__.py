@@ -12,23 +12,15 @@ Typical use::
 """
 
 from printmgmt.ppde.diagnostics import Diagnostic, Severity
-from printmgmt.ppde.engine import (
-    Capabilities,
-    FiredRule,
-    OfferedChoice,
-    OfferedOption,
-    PrinterAttributes,
-    RuleEngine,
-    Target,
-    Translation,
-    Violation,
-    empty_rule_file,
-)
+from printmgmt.ppde.engine import RuleEngine, Violation, empty_rule_file
 from printmgmt.ppde.model import JobAttributes, Refusal, RuleFile
 from printmgmt.ppde.nup import NupDecision, PageGeometry
+from printmgmt.ppde.offers import Capabilities, OfferedChoice, OfferedOption
 from printmgmt.ppde.outgoing import OutCollection, OutValue, Syntax
 from printmgmt.ppde.parser import MAX_FILE_BYTES, ParseResult, parse, parse_bytes
 from printmgmt.ppde.pricing import Price, PricedPart, SidePrices, SidePriceTable
+from printmgmt.ppde.printer import PrinterAttributes, Target
+from printmgmt.ppde.translation import FiredRule, Translation
 
 __all__ = [
     "MAX_FILE_BYTES",

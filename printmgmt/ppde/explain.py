@@ -9,11 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TypeAlias
 
-from printmgmt.ppde.engine import PrinterAttributes, RuleEngine, Target, Translation, Violation
+from printmgmt.ppde.engine import RuleEngine, Violation
 from printmgmt.ppde.model import JobAttributes
 from printmgmt.ppde.nup import PageGeometry
 from printmgmt.ppde.outgoing import PlainValue
 from printmgmt.ppde.pricing import Price, SidePriceTable
+from printmgmt.ppde.printer import PrinterAttributes, Target
+from printmgmt.ppde.translation import Translation
 
 Json: TypeAlias = str | int | bool | list["Json"] | dict[str, "Json"] | None
 

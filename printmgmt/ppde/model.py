@@ -68,6 +68,12 @@ def job_values(attributes: JobAttributes, name: str) -> tuple[str, ...] | None:
     return (value,) if isinstance(value, str) else value
 
 
+def first_job_value(attributes: JobAttributes, name: str) -> str | None:
+    """The first value of `name` in a job, or None when the job does not have it."""
+    values = job_values(attributes, name)
+    return values[0] if values else None
+
+
 @dataclass(frozen=True, slots=True)
 class Refusal:
     """Why a job cannot be sent or priced; `option` names the attribute at fault."""

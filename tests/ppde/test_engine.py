@@ -574,3 +574,21 @@ def test_ipp_target_restricts_mapped_standard_choices_to_what_the_printer_lists(
     assert len(options["media-source"].choices) == 3
     options = {o.attribute: o for o in rules.user_options(PRINTER, target="ppd")}
     assert len(options["media-source"].choices) == 3
+
+
+def test_a_rule_file_may_declare_the_rotate_marker_itself() -> None:
+    declared = engine("*SPJob/Copy: org.savapage.int-page-rotate180 *0 1\n")
+    (rotate,) = [
+        o for o in declared.user_options({}, target="ipp") if o.attribute.endswith("rotate180")
+    ]
+    assert rotate.source == "*SPJob/Copy:"
+    assert rotate.line == 1
+
+
+def test_media_the_printer_uses_by_default_is_left_to_the_printer() -> None:
+    printer = {"media-default": "iso_a4_210x297mm"}
+    translation = RuleEngine().translate(
+        {"media": "iso_a4_210x297mm"}, target="ipp", printer=printer
+    )
+    assert translation.refusal is None
+    assert "media-col" not in translation.attributes
