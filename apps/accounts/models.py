@@ -86,7 +86,7 @@ class Account(models.Model):
     """Money that prints are charged to: one personal account per user, and shared accounts
     (departments, projects, cost centres) whose member users and groups may charge to them.
 
-    `balance` is stored and changed only by apps.accounts.services, in the same transaction as
+    `balance` is stored and changed only by apps.accounts.ledger, in the same transaction as
     the LedgerEntry that explains it; the database refuses a balance below minus the credit limit.
     """
 

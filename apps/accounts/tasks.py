@@ -11,10 +11,11 @@ import logging
 
 from celery import shared_task
 
+from apps.accounts.allowances import allowances_apply
 from apps.accounts.errors import AccountError, NoChargeForJob
 from apps.accounts.money import parse_amount
+from apps.accounts.movements import account_refund
 from apps.accounts.selectors import ledger_drifts
-from apps.accounts.services import account_refund, allowances_apply
 
 logger = logging.getLogger(__name__)
 

@@ -23,14 +23,8 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections
 
-from apps.ippserver.operations import (
-    DOCUMENT_OPERATIONS,
-    Admission,
-    Endpoint,
-    admit,
-    answer,
-    respond,
-)
+from apps.ippserver.operations import DOCUMENT_OPERATIONS, Admission, admit, answer
+from apps.ippserver.protocol import Endpoint, respond
 from apps.jobs.convert import conversion_target
 from printmgmt.ipp import DecodeLimits, IppDecodeError, Message, Status, decode, encode
 

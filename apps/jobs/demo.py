@@ -11,7 +11,8 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
 from apps.accounts.models import User
-from apps.accounts.services import account_deposit, personal_account_ensure
+from apps.accounts.movements import account_deposit
+from apps.accounts.services import personal_account_ensure
 from apps.jobs.choices import JobSource
 from apps.jobs.models import Job
 from apps.jobs.services import job_create_held

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import time
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
@@ -23,7 +24,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from apps.accounts.errors import NoChargeForJob
-from apps.accounts.services import account_refund
+from apps.accounts.movements import account_refund
 from apps.jobs.build import (
     JobSheetDetails,
     geometry_of,
@@ -60,6 +61,7 @@ JOB_SHEETS = "org.savapage-job-sheets"
 JOB_SHEETS_MEDIA = "org.savapage-job-sheets-media"
 PDF = "application/pdf"
 UNPRINTED_IPP_STATES = frozenset({IppJobState.CANCELED, IppJobState.ABORTED})
+RECOVERY_SETTLE_SECONDS = 1.0
 
 
 class RetryLater(Exception):
@@ -232,7 +234,7 @@ def _send_parts(job: Job, parts: list[Part], *, recover: bool) -> SubmittedJob:
         client.user_name = job.owner.get_username()
         for part in parts:
             name = part.job_name(job)
-            submitted = _find_sent(client, name) if recover else None
+            submitted = _find_earlier_send(client, name) if recover else None
             if submitted is None:
                 submitted = client.print_job(
                     part.document,
@@ -247,6 +249,20 @@ def _send_parts(job: Job, parts: list[Part], *, recover: bool) -> SubmittedJob:
                 main = submitted
     assert main is not None
     return main
+
+
+def _find_earlier_send(client: IppClient, job_name: str) -> SubmittedJob | None:
+    """Look for the part at the printer, twice.
+
+    A printer that stopped answering may still hold an earlier attempt's request in its
+    connection backlog and create the job only once it runs again, possibly while our search
+    is being answered; asking again a moment later closes that window.
+    """
+    found = _find_sent(client, job_name)
+    if found is None:
+        time.sleep(RECOVERY_SETTLE_SECONDS)
+        found = _find_sent(client, job_name)
+    return found
 
 
 def _find_sent(client: IppClient, job_name: str) -> SubmittedJob | None:

@@ -16,9 +16,10 @@ from django.conf import settings
 from django.db import transaction
 
 from apps.accounts.models import Account, User
+from apps.accounts.movements import account_charge
 from apps.accounts.roles import MANAGE_PRINTERS, RELEASE_OWN_JOBS, permission_name
 from apps.accounts.selectors import personal_account_of
-from apps.accounts.services import account_charge, personal_account_ensure
+from apps.accounts.services import personal_account_ensure
 from apps.jobs.build import parse_page_ranges
 from apps.jobs.choices import JobState
 from apps.jobs.documents import DocumentError

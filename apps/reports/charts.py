@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from apps.reports.selectors import UsageRow
+from apps.reports.figures import UsageRow
 
 WIDTH = 640
 BAR_AREA = 150

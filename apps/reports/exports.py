@@ -32,17 +32,10 @@ from reportlab.platypus.flowables import Flowable
 
 from apps.accounts.money import quantum
 from apps.reports.choices import ExportKind, ReportFormat
+from apps.reports.figures import USAGE_COLUMNS, UsageRow
 from apps.reports.pdfstream import StreamingPdf
-from apps.reports.selectors import (
-    RECORD_COLUMNS,
-    USAGE_COLUMNS,
-    ReportRequest,
-    UsageReport,
-    UsageRow,
-    record_values,
-    usage_records,
-    usage_report,
-)
+from apps.reports.report import UsageReport, usage_report
+from apps.reports.selectors import RECORD_COLUMNS, ReportRequest, record_values, usage_records
 
 Progress = Callable[[int], None]
 CHUNK_ROWS = 5000

@@ -39,7 +39,7 @@ from apps.reports.exports import (
 )
 from apps.reports.forms import ReportForm, ScheduledReportForm
 from apps.reports.models import ReportExport, ScheduledReport
-from apps.reports.selectors import usage_report
+from apps.reports.report import usage_report
 from apps.reports.tasks import report_export_run
 
 View = TypeVar("View", bound=Callable[..., HttpResponseBase])

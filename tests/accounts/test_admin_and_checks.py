@@ -14,7 +14,8 @@ from django.test.utils import override_settings
 
 from apps.accounts.checks import initial_credit_check
 from apps.accounts.models import Allowance, LedgerEntry, User
-from apps.accounts.services import account_deposit, personal_account_ensure
+from apps.accounts.movements import account_deposit
+from apps.accounts.services import personal_account_ensure
 from apps.accounts.tasks import allowances_apply_due
 
 MakeUser = Callable[..., User]

@@ -11,14 +11,11 @@ from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 from django.test.utils import override_settings
 
+from apps.accounts.allowances import allowance_period_key, allowances_apply
 from apps.accounts.choices import AllowancePeriod, EntryKind
 from apps.accounts.models import Allowance, AllowanceGrant, LedgerEntry, User
-from apps.accounts.services import (
-    account_deposit,
-    allowance_period_key,
-    allowances_apply,
-    personal_account_ensure,
-)
+from apps.accounts.movements import account_deposit
+from apps.accounts.services import personal_account_ensure
 from tests.accounts.conftest import fresh, ledger_sum
 
 pytestmark = pytest.mark.django_db

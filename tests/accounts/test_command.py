@@ -12,7 +12,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from apps.accounts.models import Account, LedgerEntry, User
-from apps.accounts.services import account_charge, personal_account_ensure
+from apps.accounts.movements import account_charge
+from apps.accounts.services import personal_account_ensure
 
 pytestmark = pytest.mark.django_db
 

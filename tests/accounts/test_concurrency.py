@@ -10,24 +10,23 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import Group
 
+from apps.accounts.allowances import allowances_apply
 from apps.accounts.choices import AllowancePeriod, EntryKind
 from apps.accounts.errors import InsufficientFunds
 from apps.accounts.models import Account, Allowance, AllowanceGrant, LedgerEntry, User
-from apps.accounts.selectors import ledger_drifts
-from apps.accounts.services import (
+from apps.accounts.movements import (
     account_charge,
     account_deposit,
     account_refund,
     account_set_credit_limit,
     account_transfer,
-    allowances_apply,
-    personal_account_ensure,
-    shared_account_create,
 )
+from apps.accounts.selectors import ledger_drifts
+from apps.accounts.services import personal_account_ensure, shared_account_create
 from tests.accounts.conftest import fresh, ledger_sum, run_at_once
 
-# serialized_rollback puts back what migrations created (the role groups) after the flush.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# The flush after each test is followed by post_migrate, which puts the role groups back.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 MakeUser = Callable[..., User]
 

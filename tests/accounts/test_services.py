@@ -24,6 +24,14 @@ from apps.accounts.errors import (
     RefundExceedsCharge,
 )
 from apps.accounts.models import Account, AppendOnlyError, LedgerEntry, User
+from apps.accounts.movements import (
+    account_adjust,
+    account_charge,
+    account_deposit,
+    account_refund,
+    account_set_credit_limit,
+    account_transfer,
+)
 from apps.accounts.selectors import (
     account_resolve,
     accounts_chargeable_by,
@@ -31,17 +39,7 @@ from apps.accounts.selectors import (
     ledger_drifts,
     user_may_charge,
 )
-from apps.accounts.services import (
-    account_adjust,
-    account_charge,
-    account_deposit,
-    account_refund,
-    account_set_credit_limit,
-    account_transfer,
-    personal_account_ensure,
-    shared_account_create,
-    user_create,
-)
+from apps.accounts.services import personal_account_ensure, shared_account_create, user_create
 from tests.accounts.conftest import fresh, ledger_sum
 
 pytestmark = pytest.mark.django_db

@@ -12,11 +12,8 @@ from django.contrib.auth.models import Group
 
 from apps.accounts.choices import EntryKind
 from apps.accounts.models import Account, Allowance, LedgerEntry, User
-from apps.accounts.services import (
-    account_charge,
-    account_deposit,
-    personal_account_ensure,
-)
+from apps.accounts.movements import account_charge, account_deposit
+from apps.accounts.services import personal_account_ensure
 from apps.accounts.tasks import allowances_apply_due, job_refund, ledger_audit
 from tests.accounts.conftest import fresh, ledger_sum
 from tests.workers import WorkerProcess
@@ -76,7 +73,7 @@ def test_refund_task_run_twice_refunds_once(
 
 
 @pytest.mark.worker
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_worker_runs_refund_and_allowance_tasks_twice_counting_once(
     celery_worker: WorkerProcess, make_user: MakeUser
 ) -> None:

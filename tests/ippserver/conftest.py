@@ -13,8 +13,9 @@ import pytest
 from django.conf import settings
 
 from apps.accounts.models import User
+from apps.accounts.movements import account_deposit
 from apps.accounts.roles import PRINTER_ADMIN, STAFF, Role
-from apps.accounts.services import account_deposit, personal_account_ensure, user_create
+from apps.accounts.services import personal_account_ensure, user_create
 from apps.ippserver.services import default_printer_set, printing_token_issue
 from apps.printers.models import Printer, SidePrice
 from apps.printers.services import printer_add

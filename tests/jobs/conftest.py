@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from apps.accounts.models import User
+from apps.accounts.movements import account_deposit
 from apps.accounts.roles import STAFF
-from apps.accounts.services import account_deposit, personal_account_ensure, user_create
+from apps.accounts.services import personal_account_ensure, user_create
 from apps.jobs.choices import TERMINAL_STATES, JobSource
 from apps.jobs.models import Job
 from apps.jobs.services import job_create_held

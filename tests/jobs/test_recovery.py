@@ -25,8 +25,9 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from apps.accounts.models import User
+from apps.accounts.movements import account_charge
 from apps.accounts.selectors import job_charge, job_refunded
-from apps.accounts.services import account_charge, personal_account_ensure
+from apps.accounts.services import personal_account_ensure
 from apps.jobs.choices import JobState
 from apps.jobs.documents import spool_path
 from apps.jobs.models import Job

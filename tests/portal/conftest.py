@@ -15,8 +15,9 @@ import pytest
 from django.test import Client
 
 from apps.accounts.models import User
+from apps.accounts.movements import account_deposit
 from apps.accounts.roles import FINANCE, PRINTER_ADMIN, STAFF
-from apps.accounts.services import account_deposit, personal_account_ensure, user_create
+from apps.accounts.services import personal_account_ensure, user_create
 from apps.jobs.choices import JobSource
 from apps.jobs.models import Job
 from apps.jobs.services import job_create_held

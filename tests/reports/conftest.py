@@ -15,16 +15,9 @@ from django.contrib.auth.models import Group
 from django.test import Client
 
 from apps.accounts.models import Account, User
+from apps.accounts.movements import account_adjust, account_charge, account_deposit, account_refund
 from apps.accounts.roles import FINANCE, PRINTER_ADMIN, STAFF
-from apps.accounts.services import (
-    account_adjust,
-    account_charge,
-    account_deposit,
-    account_refund,
-    personal_account_ensure,
-    shared_account_create,
-    user_create,
-)
+from apps.accounts.services import personal_account_ensure, shared_account_create, user_create
 from apps.jobs.choices import JobSource, JobState
 from apps.jobs.models import Job
 from apps.jobs.pipeline import finish

@@ -12,8 +12,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from apps.reports.figures import TOTAL_LABEL
 from apps.reports.models import UsageRecord
-from apps.reports.selectors import TOTAL_LABEL
 from tests.reports.conftest import History
 
 pytestmark = pytest.mark.django_db

@@ -15,8 +15,10 @@ from apps.jobs.choices import JobState
 from apps.jobs.models import Job
 from apps.jobs.release import job_release
 from apps.printers.models import Printer
+from apps.reports.figures import usage_total
 from apps.reports.models import UsageRecord
-from apps.reports.selectors import reconciliation, report_request, usage_total
+from apps.reports.reconciliation import reconciliation
+from apps.reports.selectors import report_request
 from tests.jobs.conftest import wait_for_end
 from tests.workers import WorkerProcess
 

@@ -10,16 +10,10 @@ import pytest
 from django.utils import timezone
 
 from apps.reports.choices import Grouping
-from apps.reports.selectors import (
-    ReportError,
-    environment,
-    ledger_movements,
-    reconciliation,
-    report_request,
-    usage_report,
-    usage_rows,
-    usage_total,
-)
+from apps.reports.figures import environment, usage_rows, usage_total
+from apps.reports.reconciliation import ledger_movements, reconciliation
+from apps.reports.report import usage_report
+from apps.reports.selectors import ReportError, report_request
 from tests.reports.conftest import History
 
 pytestmark = pytest.mark.django_db

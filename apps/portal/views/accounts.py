@@ -16,16 +16,10 @@ from django.views.decorators.http import require_GET, require_POST
 from apps.accounts.errors import AccountError
 from apps.accounts.models import Account, Allowance, User
 from apps.accounts.money import parse_amount
+from apps.accounts.movements import account_adjust, account_deposit, account_set_credit_limit
 from apps.accounts.roles import MANAGE_ACCOUNTS, MANAGE_USERS, ROLES, VIEW_MONEY
 from apps.accounts.selectors import account_get, account_transactions
-from apps.accounts.services import (
-    account_adjust,
-    account_deposit,
-    account_set_credit_limit,
-    shared_account_create,
-    shared_account_members_add,
-    user_create,
-)
+from apps.accounts.services import shared_account_create, shared_account_members_add, user_create
 from apps.portal.access import current_user, may, requires
 from apps.portal.forms import (
     AdjustmentForm,

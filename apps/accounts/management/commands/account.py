@@ -19,12 +19,14 @@ from django.utils import timezone
 from apps.accounts.errors import AccountError, AccountNotFound
 from apps.accounts.models import Account, LedgerEntry, User
 from apps.accounts.money import format_money, parse_amount
-from apps.accounts.selectors import account_resolve, account_transactions, ledger_drifts
-from apps.accounts.services import (
+from apps.accounts.movements import (
     account_adjust,
     account_deposit,
     account_set_credit_limit,
     account_transfer,
+)
+from apps.accounts.selectors import account_resolve, account_transactions, ledger_drifts
+from apps.accounts.services import (
     personal_account_ensure,
     shared_account_create,
     shared_account_members_add,

@@ -1,0 +1,79 @@
+"""The primitives every write to an account goes through; the services build on these.
+
+Money rules kept here (and backed by database constraints):
+
+- every change of an account's balance is a LedgerEntry written in the same transaction, and
+  the stored balance is the sum of the account's entries;
+- a movement out of an account locks the account row first (SELECT ... FOR UPDATE) and is
+  refused with InsufficientFunds when it would take the balance below minus the credit limit.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db import transaction
+
+from apps.accounts.choices import EntryKind
+from apps.accounts.errors import AccountNotFound, AccountPermissionDenied, InsufficientFunds
+from apps.accounts.models import Account, LedgerEntry, User
+from apps.accounts.roles import MANAGE_ACCOUNTS, permission_name
+
+
+def lock_account(account_id: int) -> Account:
+    """The account row, locked until the end of the transaction."""
+    try:
+        return Account.objects.select_for_update().get(pk=account_id)
+    except Account.DoesNotExist:
+        raise AccountNotFound(f"no account has id {account_id}.") from None
+
+
+def record_entry(
+    account: Account,
+    kind: EntryKind,
+    amount: Decimal,
+    *,
+    user: User | None,
+    reason: str,
+    job_id: int | None = None,
+    key: str = "",
+    counter: Account | None = None,
+) -> LedgerEntry:
+    """Append a ledger row and move the (locked) account's balance by its amount, atomically.
+
+    The row is inserted first: if a unique constraint refuses it, the balance is untouched.
+    """
+    new_balance = account.balance + amount
+    with transaction.atomic():
+        entry = LedgerEntry.objects.create(
+            account=account,
+            kind=kind,
+            amount=amount,
+            balance_after=new_balance,
+            user=user,
+            reason=reason,
+            job_id=job_id,
+            idempotency_key=key,
+            counter_account=counter,
+        )
+        account.balance = new_balance
+        account.save(update_fields=["balance"])
+    return entry
+
+
+def require_funds(account: Account, amount: Decimal) -> None:
+    if account.balance - amount < -account.credit_limit:
+        raise InsufficientFunds(account.label, amount, account.available)
+
+
+def require_manage(actor: User | None, what: str) -> None:
+    """None is the system (a task, or the command line run by the site's operator)."""
+    if actor is not None and not actor.has_perm(permission_name(MANAGE_ACCOUNTS)):
+        raise AccountPermissionDenied(
+            f"{actor.username} may not {what}: that needs the {MANAGE_ACCOUNTS} permission."
+        )
+
+
+def actor_name(actor: User | None) -> str:
+    """Who made a change, for the log: "system" when no user did."""
+    return actor.username if actor is not None else "system"

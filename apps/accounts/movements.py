@@ -1,0 +1,264 @@
+"""Money movements: charging and refunding print jobs, deposits, adjustments, credit limits and
+transfers. Views, commands, tasks and the job pipeline call these, never the ORM.
+
+Besides the ledger's own rules (apps.accounts.ledger):
+
+- when two accounts are involved, rows are locked in primary-key order (as Saleor does), so
+  concurrent transfers never deadlock;
+- a job is charged at most once and refunded at most its charge, whatever retries happen.
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+
+from apps.accounts.choices import EntryKind
+from apps.accounts.errors import (
+    AccountError,
+    AccountPermissionDenied,
+    AmountError,
+    InvalidLimit,
+    NoChargeForJob,
+    RefundExceedsCharge,
+)
+from apps.accounts.ledger import (
+    actor_name,
+    lock_account,
+    record_entry,
+    require_funds,
+    require_manage,
+)
+from apps.accounts.models import LedgerEntry, User
+from apps.accounts.money import format_money, money
+from apps.accounts.selectors import job_refunded, user_may_charge
+
+logger = logging.getLogger(__name__)
+
+
+def account_charge(
+    account_id: int, amount: Decimal, *, job_id: int, user: User, reason: str = ""
+) -> LedgerEntry:
+    """Charge a print job to an account, exactly once.
+
+    Returns the charge entry; a retry for a job that is already charged returns the existing
+    entry and changes nothing (also when it was charged to another account). Raises
+    AccountPermissionDenied when `user` may not charge the account, InsufficientFunds (with
+    `.missing`) when the account lacks the money, AmountError for a bad amount, AccountNotFound.
+    """
+    amount = money(amount)
+    with transaction.atomic():
+        account = lock_account(account_id)
+        # Checked under the account's lock: a concurrent charge of the same job to this account
+        # has committed by now and is seen here.
+        existing = _existing_charge(job_id)
+        if existing is not None:
+            _log_retry(existing, account_id, amount)
+            return existing
+        if not user_may_charge(user, account):
+            raise AccountPermissionDenied(
+                f"{user.username} may not charge {account.label}: it is neither their personal "
+                "account nor a shared account they or one of their groups is a member of."
+            )
+        require_funds(account, amount)
+        try:
+            entry = record_entry(
+                account, EntryKind.CHARGE, -amount, user=user, reason=reason, job_id=job_id
+            )
+        except IntegrityError:
+            # The same job was charged to another account at the same moment.
+            existing = _existing_charge(job_id)
+            if existing is None:
+                raise
+            _log_retry(existing, account_id, amount)
+            return existing
+    logger.info(
+        "charged job=%s account=%s amount=%s user=%s balance=%s",
+        job_id, account.pk, amount, user.username, entry.balance_after,
+    )  # fmt: skip
+    return entry
+
+
+def account_refund(
+    job_id: int,
+    amount: Decimal | None = None,
+    *,
+    reason: str,
+    user: User | None = None,
+    key: str = "",
+) -> LedgerEntry | None:
+    """Give back (part of) a job's charge to the account it was charged to, once.
+
+    `amount=None` refunds all that was charged and not yet refunded. A call with a `key` that
+    was used before for this job (the default key "" included) returns that earlier refund and
+    changes nothing, so running the same refund twice refunds once; partial refunds with
+    distinct keys add up to at most the charge (RefundExceedsCharge otherwise). Returns None
+    when nothing is left to refund. Raises NoChargeForJob if the job was never charged.
+    """
+    if amount is not None:
+        amount = money(amount)
+    if len(key) > 64:
+        raise AccountError(f"refund key {key!r} is too long: at most 64 characters.")
+    with transaction.atomic():
+        charge = _existing_charge(job_id)
+        if charge is None:
+            raise NoChargeForJob(f"job {job_id} was never charged: there is nothing to refund.")
+        account = lock_account(charge.account_id)
+        existing = _existing_refund(job_id, key)
+        if existing is not None:
+            logger.info("refund retry job=%s key=%r: refunded already", job_id, key)
+            return existing
+        remaining = -charge.amount - job_refunded(job_id)
+        if amount is None:
+            amount = remaining
+        elif amount > remaining:
+            raise RefundExceedsCharge(
+                f"refund {format_money(amount)} for job {job_id} is more than the "
+                f"{format_money(remaining)} of its charge not refunded yet."
+            )
+        if amount == 0:
+            return None
+        try:
+            entry = record_entry(
+                account,
+                EntryKind.REFUND,
+                amount,
+                user=user,
+                reason=reason,
+                job_id=job_id,
+                key=key,
+            )
+        except IntegrityError:
+            existing = _existing_refund(job_id, key)
+            if existing is None:
+                raise
+            return existing
+    logger.info(
+        "refunded job=%s account=%s amount=%s key=%r balance=%s",
+        job_id, account.pk, amount, key, entry.balance_after,
+    )  # fmt: skip
+    return entry
+
+
+def account_deposit(
+    account_id: int, amount: Decimal, *, actor: User | None, reason: str = ""
+) -> LedgerEntry:
+    """Put money into an account (cash at the desk, a top-up). Needs manage_accounts."""
+    require_manage(actor, "deposit money")
+    amount = money(amount)
+    if amount <= 0:
+        raise AmountError(f"deposit {amount} must be more than zero.")
+    with transaction.atomic():
+        account = lock_account(account_id)
+        entry = record_entry(account, EntryKind.DEPOSIT, amount, user=actor, reason=reason)
+    logger.info("deposit account=%s amount=%s by=%s", account.pk, amount, actor_name(actor))
+    return entry
+
+
+def account_adjust(
+    account_id: int, amount: Decimal, *, actor: User | None, reason: str
+) -> LedgerEntry:
+    """Correct a balance up (positive) or down (negative), with a reason. Needs
+    manage_accounts; never below minus the credit limit (InsufficientFunds)."""
+    require_manage(actor, "adjust balances")
+    amount = money(amount, negative=True)
+    if not reason.strip():
+        raise AccountError("an adjustment needs a reason.")
+    if amount == 0:
+        raise AmountError("adjustment 0 changes nothing: give a positive or negative amount.")
+    with transaction.atomic():
+        account = lock_account(account_id)
+        if amount < 0:
+            require_funds(account, -amount)
+        entry = record_entry(
+            account, EntryKind.ADJUSTMENT, amount, user=actor, reason=reason.strip()
+        )
+    logger.info("adjustment account=%s amount=%s by=%s", account.pk, amount, actor_name(actor))
+    return entry
+
+
+def account_set_credit_limit(
+    account_id: int, limit: Decimal, *, actor: User | None, reason: str = ""
+) -> LedgerEntry:
+    """Set how far below zero the balance may go; recorded as a zero-amount "limit" entry.
+    Needs manage_accounts; refused (InvalidLimit) below what the account already owes."""
+    require_manage(actor, "change credit limits")
+    limit = money(limit, label="credit limit")
+    with transaction.atomic():
+        account = lock_account(account_id)
+        if account.balance < -limit:
+            raise InvalidLimit(
+                f"credit limit {format_money(limit)} is less than the "
+                f"{format_money(-account.balance)} {account.label} owes already."
+            )
+        old = account.credit_limit
+        account.credit_limit = limit
+        account.save(update_fields=["credit_limit"])
+        text = f"credit limit {format_money(old)} → {format_money(limit)}"
+        entry = record_entry(
+            account,
+            EntryKind.LIMIT,
+            Decimal(0),
+            user=actor,
+            reason=f"{text}: {reason.strip()}" if reason.strip() else text,
+        )
+    logger.info("credit limit account=%s limit=%s by=%s", account.pk, limit, actor_name(actor))
+    return entry
+
+
+def account_transfer(
+    from_account_id: int,
+    to_account_id: int,
+    amount: Decimal,
+    *,
+    actor: User | None,
+    reason: str = "",
+) -> tuple[LedgerEntry, LedgerEntry]:
+    """Move money between two accounts: a "transfer_out" and a "transfer_in" entry. Needs
+    manage_accounts. Both rows are locked in primary-key order, so concurrent transfers in
+    opposite directions never deadlock."""
+    require_manage(actor, "transfer money")
+    amount = money(amount)
+    if amount <= 0:
+        raise AmountError(f"transfer {amount} must be more than zero.")
+    if from_account_id == to_account_id:
+        raise AccountError("a transfer needs two different accounts.")
+    with transaction.atomic():
+        locked = {pk: lock_account(pk) for pk in sorted((from_account_id, to_account_id))}
+        source, target = locked[from_account_id], locked[to_account_id]
+        require_funds(source, amount)
+        out = record_entry(
+            source, EntryKind.TRANSFER_OUT, -amount, user=actor, reason=reason, counter=target
+        )
+        into = record_entry(
+            target, EntryKind.TRANSFER_IN, amount, user=actor, reason=reason, counter=source
+        )
+    logger.info(
+        "transfer from=%s to=%s amount=%s by=%s", source.pk, target.pk, amount, actor_name(actor)
+    )
+    return out, into
+
+
+# ---------------------------------------------------------------- internals
+
+
+def _existing_charge(job_id: int) -> LedgerEntry | None:
+    return LedgerEntry.objects.filter(kind=EntryKind.CHARGE, job_id=job_id).first()
+
+
+def _existing_refund(job_id: int, key: str) -> LedgerEntry | None:
+    return LedgerEntry.objects.filter(
+        kind=EntryKind.REFUND, job_id=job_id, idempotency_key=key
+    ).first()
+
+
+def _log_retry(existing: LedgerEntry, account_id: int, amount: Decimal) -> None:
+    if existing.account_id != account_id or -existing.amount != amount:
+        logger.warning(
+            "charge retry job=%s differs: charged %s to account=%s, retry asked %s on account=%s",
+            existing.job_id, -existing.amount, existing.account_id, amount, account_id,
+        )  # fmt: skip
+    else:
+        logger.info("charge retry job=%s: charged already", existing.job_id)

@@ -1,0 +1,156 @@
+"""Our IPP jobs as clients see them: which jobs a user may see, the job a request names, and a
+job's attributes (its held job's state told in IPP terms).
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from django.db.models import QuerySet
+
+from apps.accounts.models import User
+from apps.accounts.roles import MANAGE_PRINTERS, permission_name
+from apps.ippserver.attributes import BOOKLET_MAKER
+from apps.ippserver.models import IppJob
+from apps.ippserver.protocol import Endpoint, IppRefusal, operation_value, select_attributes
+from apps.jobs.choices import TERMINAL_STATES, JobState
+from printmgmt.ipp import Attribute, AttributeGroup, DateTime, GroupTag, Message, Status, ValueTag
+from printmgmt.ppde.model import FINISHING_ENUM_RANGES, FINISHINGS_BOOKLET
+
+
+def _is_operator(user: User) -> bool:
+    return user.has_perm(permission_name(MANAGE_PRINTERS))
+
+
+def visible_jobs(user: User) -> QuerySet[IppJob]:
+    jobs = IppJob.objects.select_related("job", "owner")
+    return jobs if _is_operator(user) else jobs.filter(owner=user)
+
+
+def target_job(request: Message, user: User, *, lock: bool = False) -> IppJob:
+    """The job a job operation names (job-uri, or printer-uri with job-id). Other users' jobs
+    are not found, so that nobody learns which jobs exist."""
+    target = request.operation_attributes.attributes[2]
+    if target.name == "job-uri":
+        tail = urlsplit(str(target.value)).path.rstrip("/").rsplit("/", 1)[-1]
+        job_id = int(tail) if tail.isdigit() else None
+    else:
+        attribute = operation_value(request, "job-id")
+        if attribute is None or not isinstance(attribute.value, int):
+            raise IppRefusal(Status.CLIENT_ERROR_BAD_REQUEST, "job-id is missing")
+        job_id = attribute.value
+    jobs = visible_jobs(user)
+    if lock:
+        jobs = jobs.select_for_update(of=("self",))
+    ipp_job = jobs.filter(pk=job_id).first() if job_id is not None else None
+    if ipp_job is None:
+        raise IppRefusal(Status.CLIENT_ERROR_NOT_FOUND, f"there is no job {job_id}")
+    return ipp_job
+
+
+_IPP_STATES: dict[str, tuple[int, str]] = {
+    JobState.HELD: (4, "job-hold-until-specified"),
+    JobState.RELEASED: (3, "job-queued"),
+    JobState.SENDING: (5, "job-transforming"),
+    JobState.PROCESSING: (5, "job-printing"),
+    JobState.COMPLETED: (9, "job-completed-successfully"),
+    JobState.FAILED: (8, "aborted-by-system"),
+    JobState.CANCELED: (7, "job-canceled-by-user"),
+    JobState.EXPIRED: (7, "job-canceled-by-operator"),
+}
+
+
+def ipp_job_state(ipp_job: IppJob) -> tuple[int, str, str]:
+    """(job-state, job-state-reasons, job-state-message) of a job."""
+    if ipp_job.job is not None:
+        state, reason = _IPP_STATES[ipp_job.job.state]
+        message = ipp_job.job.message or ipp_job.job.get_state_display()
+        if ipp_job.job.state == JobState.HELD:
+            message = "held: release it at a printer or in the portal"
+        return state, reason, message
+    if ipp_job.canceled_at is not None:
+        return 7, "job-canceled-by-user", "canceled before its document came"
+    return 3, "job-incoming", "waiting for its document"
+
+
+def _epoch(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+def _finishings(options: dict[str, object]) -> list[int]:
+    enums = [
+        int(str(options[name]))
+        for name in FINISHING_ENUM_RANGES
+        if str(options.get(name, "3")).isdigit() and str(options.get(name, "3")) != "3"
+    ]
+    if options.get(FINISHINGS_BOOKLET, "none") != "none":
+        enums.append(BOOKLET_MAKER)
+    return enums or [3]
+
+
+def job_attributes(ipp_job: IppJob, endpoint: Endpoint) -> list[Attribute]:
+    state, reason, message = ipp_job_state(ipp_job)
+    job = ipp_job.job
+    no_value = Attribute.out_of_band
+    started = job.state_changed_at if job and job.state != JobState.HELD else None
+    ended = job.state_changed_at if job and job.state in TERMINAL_STATES else None
+    if ipp_job.canceled_at is not None:
+        ended = ipp_job.canceled_at
+    options: dict[str, object] = dict(job.options if job else ipp_job.options)
+    attributes = [
+        Attribute.integer("job-id", ipp_job.pk),
+        Attribute.uri("job-uri", endpoint.job_uri(ipp_job.pk)),
+        Attribute.uri("job-printer-uri", endpoint.printer_uri),
+        Attribute.name_("job-name", ipp_job.name),
+        Attribute.name_("job-originating-user-name", ipp_job.owner.username),
+        Attribute.enum("job-state", state),
+        Attribute.keyword("job-state-reasons", reason),
+        Attribute.text("job-state-message", message[:255]),
+        Attribute.uri("job-more-info", endpoint.portal_url),
+        Attribute.integer("time-at-creation", _epoch(ipp_job.created_at)),
+        Attribute.integer("time-at-processing", _epoch(started))
+        if started
+        else no_value("time-at-processing", ValueTag.NO_VALUE),
+        Attribute.integer("time-at-completed", _epoch(ended))
+        if ended
+        else no_value("time-at-completed", ValueTag.NO_VALUE),
+        Attribute.integer("job-printer-up-time", int(time.time())),
+        Attribute.date_time("date-time-at-creation", DateTime.from_datetime(ipp_job.created_at)),
+        Attribute.date_time("date-time-at-processing", DateTime.from_datetime(started))
+        if started
+        else no_value("date-time-at-processing", ValueTag.NO_VALUE),
+        Attribute.date_time("date-time-at-completed", DateTime.from_datetime(ended))
+        if ended
+        else no_value("date-time-at-completed", ValueTag.NO_VALUE),
+        Attribute.integer("number-of-documents", 1 if job else 0),
+        Attribute.integer("copies", job.copies if job else ipp_job.copies),
+        Attribute.enum("finishings", *_finishings(options)),
+        Attribute.keyword("job-hold-until", "indefinite" if state == 4 else "no-hold"),
+    ]
+    if job is not None:
+        attributes.append(Attribute.integer("job-impressions", job.page_count))
+    for name in ("sides", "media", "print-color-mode"):
+        if isinstance(options.get(name), str):
+            attributes.append(Attribute.keyword(name, str(options[name])))
+    if isinstance(options.get("number-up"), str) and str(options["number-up"]).isdigit():
+        attributes.append(Attribute.integer("number-up", int(str(options["number-up"]))))
+    return attributes
+
+
+_JOB_GROUPS = {
+    "job-template": {
+        "copies", "finishings", "job-hold-until", "media", "number-up", "print-color-mode",
+        "sides",
+    },
+}  # fmt: skip
+
+
+def job_attribute_group(
+    ipp_job: IppJob, endpoint: Endpoint, requested: set[str] | None
+) -> AttributeGroup:
+    attributes = job_attributes(ipp_job, endpoint)
+    groups = dict(_JOB_GROUPS)
+    groups["job-description"] = {a.name for a in attributes} - groups["job-template"]
+    return AttributeGroup(GroupTag.JOB, select_attributes(attributes, requested, groups))

@@ -1,0 +1,84 @@
+"""What every IPP operation of our printer shares: where the printer is, the versions we speak,
+refusals and responses, and reading a request's operation attributes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from printmgmt.ipp import Attribute, AttributeGroup, GroupTag, Message, Status
+
+PRINTER_PATH = "/ipp/print"
+SUPPORTED_VERSIONS = frozenset({(1, 0), (1, 1), (2, 0), (2, 1), (2, 2)})
+
+
+class IppRefusal(Exception):
+    """A request we answer with an IPP error status (and maybe unsupported attributes)."""
+
+    def __init__(self, status: Status, message: str, unsupported: Sequence[Attribute] = ()) -> None:
+        super().__init__(message)
+        self.status = status
+        self.unsupported = tuple(unsupported)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """How the client reached us: the URIs we tell it to use."""
+
+    host: str  # host[:port] from the request
+    secure: bool
+
+    @property
+    def printer_uri(self) -> str:
+        return f"{'ipps' if self.secure else 'ipp'}://{self.host}{PRINTER_PATH}"
+
+    @property
+    def portal_url(self) -> str:
+        return f"{'https' if self.secure else 'http'}://{self.host}/"
+
+    def job_uri(self, job_id: int) -> str:
+        return f"{self.printer_uri}/{job_id}"
+
+
+def respond(
+    request: Message,
+    status: int,
+    message: str | None = None,
+    groups: Sequence[AttributeGroup] = (),
+) -> Message:
+    version = request.version if request.version in SUPPORTED_VERSIONS else (1, 1)
+    return Message.response(
+        status, request.request_id, status_message=message, groups=groups, version=version
+    )
+
+
+def unsupported_group(attributes: Sequence[Attribute]) -> list[AttributeGroup]:
+    return [AttributeGroup(GroupTag.UNSUPPORTED, tuple(attributes))] if attributes else []
+
+
+def refusal_response(request: Message, refusal: IppRefusal) -> Message:
+    return respond(request, refusal.status, str(refusal), unsupported_group(refusal.unsupported))
+
+
+def operation_value(request: Message, name: str) -> Attribute | None:
+    return request.operation_attributes.get(name)
+
+
+def requested_attributes(request: Message) -> set[str] | None:
+    attribute = operation_value(request, "requested-attributes")
+    if attribute is None:
+        return None
+    return {str(value) for value in attribute.python_values}
+
+
+def select_attributes(
+    attributes: Iterable[Attribute], requested: set[str] | None, groups: dict[str, set[str]]
+) -> tuple[Attribute, ...]:
+    if requested is None or "all" in requested:
+        return tuple(attributes)
+    wanted = set(requested)
+    for group, members in groups.items():
+        if group in requested:
+            wanted |= members
+    return tuple(attribute for attribute in attributes if attribute.name in wanted)

@@ -1,0 +1,155 @@
+"""The ledger side of a usage report: the refunds and adjustments made in its period, and the
+check of the report's money against the ledger, which is authoritative.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Count, QuerySet, Sum
+from django.db.models.functions import Coalesce
+
+from apps.accounts.choices import EntryKind
+from apps.accounts.models import Account, LedgerEntry
+from apps.accounts.money import quantum
+from apps.reports.figures import ZERO_MONEY
+from apps.reports.selectors import ReportRequest, usage_records
+
+LEDGER_MOVEMENT_LIMIT = 500
+
+
+# ------------------------------------------------------------------------- ledger
+
+
+@dataclass(frozen=True)
+class Movement:
+    created: datetime
+    kind: str
+    account: str
+    amount: Decimal
+    by: str
+    reason: str
+    job_id: int | None
+
+
+def _accounts_in_scope(request: ReportRequest) -> QuerySet[Account] | None:
+    if request.account is not None:
+        return Account.objects.filter(pk=request.account.pk)
+    if request.user is not None:
+        return Account.objects.filter(owner=request.user)
+    return None
+
+
+def ledger_movements(request: ReportRequest) -> list[Movement]:
+    """Refunds and adjustments dated in the period, with who made them ("system" for tasks),
+    on the filtered account (or the filtered user's personal account), else on every account."""
+    first, after = request.bounds
+    entries = LedgerEntry.objects.filter(
+        kind__in=(EntryKind.REFUND, EntryKind.ADJUSTMENT), created__gte=first, created__lt=after
+    )
+    scope = _accounts_in_scope(request)
+    if scope is not None:
+        entries = entries.filter(account__in=scope)
+    entries = entries.select_related("account", "account__owner", "user").order_by("created", "id")
+    return [
+        Movement(
+            created=entry.created,
+            kind=entry.get_kind_display(),
+            account=entry.account.label,
+            amount=entry.amount,
+            by=entry.user.username if entry.user else "system",
+            reason=entry.reason,
+            job_id=entry.job_id,
+        )
+        for entry in entries[:LEDGER_MOVEMENT_LIMIT]
+    ]
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """How the report's money was checked against the ledger."""
+
+    jobs: int
+    report_total: Decimal
+    ledger_total: Decimal
+    demo_records: int
+    demo_total: Decimal
+    period_charges: Decimal | None
+    period_refunds: Decimal | None
+
+    @property
+    def matches(self) -> bool:
+        return self.report_total == self.ledger_total
+
+    @property
+    def late_refunds(self) -> Decimal:
+        return self.report_total - self.ledger_total
+
+    @property
+    def statements(self) -> list[str]:
+        """Sentences for the report, in order."""
+        currency = settings.CURRENCY
+        lines = [
+            f"Ledger charges minus refunds of the {self.jobs} jobs in this report: "
+            f"{self.ledger_total} {currency}; report total of their usage records: "
+            f"{self.report_total} {currency}."
+        ]
+        if self.matches:
+            lines.append("Reconciled: the report total equals the ledger.")
+        else:
+            lines.append(
+                f"Not equal: {self.late_refunds} {currency} was refunded after the jobs ended "
+                "(refunds made by hand later); the ledger figure is authoritative."
+            )
+        if self.period_charges is not None and self.period_refunds is not None:
+            lines.append(
+                f"All ledger charges dated in the period: {self.period_charges} {currency}, "
+                f"refunds: {self.period_refunds} {currency}, net "
+                f"{self.period_charges - self.period_refunds} {currency} (jobs are counted in "
+                "the report when they end, charges when they are released)."
+            )
+        if self.demo_records:
+            lines.append(
+                f"{self.demo_records} demo records ({self.demo_total} {currency}) are not in "
+                "the ledger and are left out of this check."
+            )
+        return lines
+
+
+def _money_sum(entries: QuerySet[LedgerEntry]) -> Decimal:
+    total = entries.aggregate(total=Coalesce(Sum("amount"), ZERO_MONEY))["total"]
+    return Decimal(total).quantize(quantum())
+
+
+def reconciliation(request: ReportRequest) -> Reconciliation:
+    records = usage_records(request)
+    real = records.filter(is_demo=False)
+    real_figures = real.aggregate(jobs=Count("id"), cost=Coalesce(Sum("cost"), ZERO_MONEY))
+    ledger_total = -_money_sum(
+        LedgerEntry.objects.filter(
+            kind__in=(EntryKind.CHARGE, EntryKind.REFUND), job_id__in=real.values("job_id")
+        )
+    )
+    demo = records.filter(is_demo=True).aggregate(
+        jobs=Count("id"), cost=Coalesce(Sum("cost"), ZERO_MONEY)
+    )
+    period_charges = period_refunds = None
+    if request.user is None and not request.group and request.printer is None:
+        first, after = request.bounds
+        dated = LedgerEntry.objects.filter(created__gte=first, created__lt=after)
+        if request.account is not None:
+            dated = dated.filter(account=request.account)
+        period_charges = -_money_sum(dated.filter(kind=EntryKind.CHARGE))
+        period_refunds = _money_sum(dated.filter(kind=EntryKind.REFUND))
+    return Reconciliation(
+        jobs=int(real_figures["jobs"]),
+        report_total=Decimal(real_figures["cost"]).quantize(quantum()),
+        ledger_total=ledger_total,
+        demo_records=int(demo["jobs"]),
+        demo_total=Decimal(demo["cost"]).quantize(quantum()),
+        period_charges=period_charges,
+        period_refunds=period_refunds,
+    )
