@@ -152,14 +152,22 @@ def test_ipptool_print_job_hold_passes(
     _wait_until_printed(printing_with_desk)
 
 
-def _wait_for_job(printing: Printing, timeout: float = 90.0) -> Job:
+def _wait_for_job(printing: Printing, cupsd: Cupsd, timeout: float = 90.0) -> Job:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         job = Job.objects.filter(owner=printing.user).first()
         if job is not None:
             return job
         time.sleep(0.25)
-    raise AssertionError(f"no job for {printing.username} after {timeout}s")
+    # What CUPS made of it, so that a failure here can be understood from the test output.
+    jobs = subprocess.run(
+        ["lpstat", "-W", "all", "-l", "-o"], env=cupsd.environment, capture_output=True,
+        text=True, check=False,
+    ).stdout  # fmt: skip
+    log = (cupsd.directory / "log" / "error_log").read_text(errors="replace")[-4000:]
+    raise AssertionError(
+        f"no job for {printing.username} after {timeout}s\nCUPS jobs:\n{jobs}\nlog:\n{log}"
+    )
 
 
 @pytest.fixture
@@ -177,7 +185,7 @@ def test_lp_through_cups_lands_held_in_the_users_inbox_with_its_options(
 ) -> None:
     document = make_pdf(tmp_path / "handout.pdf", 4)
     cupsd.lp(hold_queue, document, "sides=two-sided-long-edge", "finishings=20")
-    job = _wait_for_job(printing)
+    job = _wait_for_job(printing, cupsd)
     assert (job.state, job.source, job.page_count) == (JobState.HELD, JobSource.IPP, 4)
     assert job.options["sides"] == "two-sided-long-edge"
     assert job.options["org.savapage-finishings-staple"] == "20"
