@@ -120,3 +120,34 @@ def celery_worker_factory(
     yield make
     for worker in started:
         worker.stop()
+
+
+def _wait_until_workers_are_idle(timeout: float = 30.0) -> None:
+    """Drop queued and scheduled tasks and wait for running ones to finish.
+
+    A transactional test ends by emptying every table; a worker still writing then (a task of
+    the test, or a retry it scheduled) deadlocks with that TRUNCATE and the next test starts on
+    leftovers."""
+    celery_app.control.purge()
+    inspector = celery_app.control.inspect(timeout=1.0)
+    for tasks in (inspector.scheduled() or {}).values():
+        for task in tasks:
+            celery_app.control.revoke(task["request"]["id"])
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not any((inspector.active() or {}).values()):
+            return
+        time.sleep(0.2)
+
+
+@pytest.fixture(autouse=True)
+def _idle_workers_before_the_tables_are_emptied(request: pytest.FixtureRequest) -> Iterator[None]:
+    uses_workers = any(
+        name in request.fixturenames for name in ("celery_worker", "celery_worker_factory")
+    )
+    if uses_workers:
+        # Set up after the database fixture, so torn down (and waiting) before its flush.
+        request.getfixturevalue("transactional_db")
+    yield
+    if uses_workers:
+        _wait_until_workers_are_idle()
