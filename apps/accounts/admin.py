@@ -9,21 +9,9 @@ from django.contrib.auth.admin import UserAdmin
 from django.http import HttpRequest
 
 from apps.accounts.models import Account, Allowance, AllowanceGrant, LedgerEntry, User
+from apps.core.admin import ReadOnlyAdmin
 
 admin.site.register(User, UserAdmin)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    """Rows that are written only by services: shown, never added, changed or deleted here."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Account)

@@ -34,7 +34,7 @@ from apps.jobs.build import (
     select_pages,
     write_job_sheet,
 )
-from apps.jobs.choices import JobState
+from apps.jobs.choices import TERMINAL_STATES, JobState
 from apps.jobs.documents import DocumentError, delete_document, spool_path
 from apps.jobs.models import Job
 from apps.jobs.options import JobOptions, needs_local_booklet, sent_options
@@ -163,7 +163,7 @@ def send(job_id: int) -> str:
     attempt); a final failure ends the job as FAILED with a refund.
     """
     job = Job.objects.select_related("printer", "printer__rule_file", "owner").get(pk=job_id)
-    if job.state in (JobState.PROCESSING, *_terminal()):
+    if job.state == JobState.PROCESSING or job.state in TERMINAL_STATES:
         return f"nothing to send: job is {job.state}"
     if job.state == JobState.HELD:
         return "nothing to send: job is held"
@@ -213,10 +213,6 @@ def _cancel_at_printer(job: Job, printer_job_id: int) -> None:
             client.cancel_job(printer_job_id)
     except IppError as error:
         logger.warning("job %s: cancel at printer failed: %s", job.pk, error)
-
-
-def _terminal() -> tuple[JobState, ...]:
-    return (JobState.COMPLETED, JobState.FAILED, JobState.CANCELED, JobState.EXPIRED)
 
 
 def _take_over(job: Job) -> bool:
@@ -327,7 +323,7 @@ def follow(job_id: int) -> bool:
     """Ask the printer how a sent job is doing; True when the job has ended here."""
     job = Job.objects.select_related("printer").get(pk=job_id)
     if job.state != JobState.PROCESSING:
-        return job.state in _terminal()
+        return job.state in TERMINAL_STATES
     assert job.printer is not None
     assert job.printer_job_id is not None
     try:
