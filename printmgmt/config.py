@@ -7,6 +7,7 @@ start-up scripts both use this.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 import zoneinfo
@@ -148,6 +149,19 @@ def data_dir(env: Env, base_dir: Path) -> Path:
     return Path(env.text("PRINTMGMT_DATA_DIR", str(base_dir / "var"))).resolve()
 
 
+# More web processes than this only add memory and database connections.
+MAX_WEB_WORKERS = 64
+
+
+def web_workers(env: Env) -> int:
+    """WEB_WORKERS: how many uvicorn processes serve the web (default: one per CPU). One
+    process runs Python on one core at a time, so a busy site needs one per core."""
+    workers = env.integer("WEB_WORKERS", os.cpu_count() or 1, minimum=1)
+    if workers > MAX_WEB_WORKERS:
+        raise ConfigError(f"WEB_WORKERS={workers} is too large: at most {MAX_WEB_WORKERS}.")
+    return workers
+
+
 def secret_key(env: Env, data_directory: Path, debug: bool) -> str:
     """SECRET_KEY from the environment, or one generated once and kept under the data dir.
 
@@ -174,3 +188,51 @@ def secret_key(env: Env, data_directory: Path, debug: bool) -> str:
     with os.fdopen(fd, "w") as handle:
         handle.write(key)
     return key
+
+
+@dataclass(frozen=True)
+class DnsSdConfig:
+    """How our IPP printer is advertised over DNS-SD (Bonjour); see `manage.py dnssd`."""
+
+    enabled: bool
+    name: str
+    port: int
+    addresses: tuple[str, ...]
+    tls: bool
+
+
+# A DNS-SD instance name is one DNS label: at most 63 bytes of UTF-8.
+_DNSSD_NAME_BYTES = 63
+
+
+def dnssd_config(env: Env) -> DnsSdConfig:
+    """DNSSD_* settings: the advertised name, port (PORT by default), addresses and TLS."""
+    name = env.text("DNSSD_NAME", "printmgmt hold queue")
+    if len(name.encode()) > _DNSSD_NAME_BYTES:
+        raise ConfigError(
+            f"DNSSD_NAME={name!r} is too long: a DNS-SD name has at most 63 bytes (UTF-8)."
+        )
+    if any(ord(character) < 0x20 or character == "." for character in name):
+        raise ConfigError(
+            f"DNSSD_NAME={name!r} contains a dot or a control character: use plain words."
+        )
+    port = env.integer("DNSSD_PORT", env.integer("PORT", 8000, minimum=1), minimum=1)
+    if port > 65535:
+        raise ConfigError(f"DNSSD_PORT={port} is not a TCP port: use 1 to 65535.")
+    addresses = env.word_list("DNSSD_ADDRESSES", [])
+    for address in addresses:
+        try:
+            ipaddress.ip_address(address)
+        except ValueError:
+            raise ConfigError(
+                f"DNSSD_ADDRESSES has {address!r}, which is not an IP address: give the "
+                "comma-separated addresses phones reach the server on, or leave it unset for "
+                "every address of this host."
+            ) from None
+    return DnsSdConfig(
+        enabled=env.flag("DNSSD_ENABLED", default=False),
+        name=name,
+        port=port,
+        addresses=tuple(addresses),
+        tls=env.flag("DNSSD_TLS", default=False),
+    )

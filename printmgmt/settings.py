@@ -12,7 +12,15 @@ from pathlib import Path
 
 import dj_database_url
 
-from printmgmt.config import ConfigError, Env, currency_decimals, data_dir, secret_key
+from printmgmt.config import (
+    ConfigError,
+    Env,
+    currency_decimals,
+    data_dir,
+    dnssd_config,
+    secret_key,
+    web_workers,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 ENV = Env(os.environ)
@@ -72,8 +80,25 @@ TEMPLATES = [
 ]
 
 DATABASE_URL = ENV.database_url("DATABASE_URL", f"sqlite:///{DATA_DIR / 'printmgmt.sqlite3'}")
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+# Web requests and Celery tasks alike keep connections (SQLite's for a minute, PostgreSQL's in
+# the pool below); a kept one is checked before its first use, so a restarted database costs a
+# reconnect, not an error.
+DATABASES = {
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Under ASGI each request runs in a thread of its own and Django's connections belong to a
+    # thread, so without a pool every web request opened a new PostgreSQL connection. The pool
+    # (one per process) keeps them; CONN_MAX_AGE must then be 0 (a connection goes back to the
+    # pool at the end of each request or task) and, with CONN_HEALTH_CHECKS, Django has the pool
+    # check a kept connection before handing it out.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": ENV.integer("DATABASE_POOL_SIZE", 10, minimum=1),
+        "timeout": 20,
+    }
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web server read while the worker writes; the timeout rides out short locks.
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,
@@ -83,6 +108,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+# ModelBackend reading a user's permissions in one query (every portal request checks one).
+AUTHENTICATION_BACKENDS = ["apps.accounts.auth_backend.OneQueryModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -94,6 +121,10 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = ENV.text("LANGUAGE_CODE", "en-us")
+# The languages the portal has catalogs for (locale/); LocaleMiddleware picks one from the
+# browser's Accept-Language or the footer's language switch.
+LANGUAGES = [("en", "English"), ("de", "Deutsch")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = ENV.time_zone("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
@@ -113,6 +144,8 @@ INITIAL_CREDIT = ENV.decimal("INITIAL_CREDIT", "0")
 SPOOL_DIR = Path(ENV.text("SPOOL_DIR", str(DATA_DIR / "spool"))).resolve()
 HELD_JOB_EXPIRY_HOURS = ENV.integer("HELD_JOB_EXPIRY_HOURS", 72, minimum=1)
 MAX_DOCUMENT_MB = ENV.integer("MAX_DOCUMENT_MB", 100, minimum=1)
+# DNS-SD (Bonjour) advertising of our IPP printer, done by `manage.py dnssd`.
+DNSSD = dnssd_config(ENV)
 
 # Finance reports: environmental factors per printed sheet, and where exports wait.
 REPORT_SHEET_GRAMS = ENV.decimal("REPORT_SHEET_GRAMS", "5")
@@ -194,9 +227,18 @@ CACHES = {
     "default": (
         {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
         if CACHE_URL
-        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+        # Without Redis, a folder under the data dir: `make run` serves with several processes.
+        else {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache"),
+        }
     )
 }
+# Every logged-in request reads its session: from Redis when there is one (the database only
+# on a miss and on writes), which is cheaper than a database query; else from the database.
+SESSION_ENGINE = "django.contrib.sessions.backends." + ("cached_db" if CACHE_URL else "db")
+# uvicorn processes `make run` starts (scripts/run.sh); read here so a bad value stops start-up.
+WEB_WORKERS = web_workers(ENV)
 # Log-in is refused for a while after this many failures for one username from one address.
 LOGIN_FAILURES_ALLOWED = ENV.integer("LOGIN_FAILURES_ALLOWED", 5, minimum=1)
 LOGIN_FAILURE_WINDOW_SECONDS = ENV.integer("LOGIN_FAILURE_WINDOW_SECONDS", 900, minimum=60)
@@ -223,5 +265,9 @@ LOGGING = {
             "LOG_LEVEL", "INFO", frozenset({"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"})
         ),
     },
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # pikepdf announces its C++ log bridge at INFO on import: noise on every command.
+        "pikepdf": {"level": "WARNING"},
+    },
 }

@@ -8,7 +8,7 @@ source "$(dirname "$0")/lib.sh"
 
 HOST="${HOST:-127.0.0.1}"
 PORT="${PORT:-8000}"
-ensure_packages gs=ghostscript
+ensure_packages gs=ghostscript msgfmt=gettext
 if [ "${DEMO_PRINTERS:-1}" = 1 ]; then
   ensure_packages ippeveprinter=cups-ipp-utils cupsd=cups-daemon lpadmin=cups-client \
     /usr/lib/cups/filter/pdftopdf=cups-filters dbus-daemon=dbus
@@ -18,6 +18,7 @@ cd "$ROOT"
 
 "$PY" manage.py migrate --no-input -v 0
 "$PY" manage.py collectstatic --no-input -v 0
+"$PY" manage.py compilemessages -v 0 --ignore=.venv --ignore=var
 "$PY" manage.py demo
 "$PY" manage.py preflight
 
@@ -30,7 +31,8 @@ stop_all() {
 }
 trap stop_all INT TERM EXIT
 
-DATA_DIR="$("$PY" manage.py shell -v 0 -c 'from django.conf import settings; print(settings.DATA_DIR)')"
+{ read -r DATA_DIR; read -r WEB_WORKERS; } < <("$PY" manage.py shell -v 0 -c \
+  'from django.conf import settings; print(settings.DATA_DIR); print(settings.WEB_WORKERS)')
 mkdir -p "$DATA_DIR/log"
 "$VENV/bin/celery" -A printmgmt worker --loglevel=INFO --concurrency=2 \
   >>"$DATA_DIR/log/worker.log" 2>&1 &
@@ -42,11 +44,15 @@ if [ "${DEMO_PRINTERS:-1}" = 1 ]; then
   "$PY" manage.py demo_printers >>"$DATA_DIR/log/demo-printers.log" 2>&1 &
   PIDS+=($!)
 fi
+DNSSD_ENABLED="${DNSSD_ENABLED:-false}"
+case "${DNSSD_ENABLED,,}" in 1|true|yes|on)  # phones find the printer by name (README)
+  "$PY" manage.py dnssd >>"$DATA_DIR/log/dnssd.log" 2>&1 & PIDS+=($!) ;; esac
+# WEB_WORKERS processes (one per CPU unless set): one runs Python on one core at a time.
 "$VENV/bin/uvicorn" printmgmt.asgi:application --host "$HOST" --port "$PORT" \
-  --log-level warning &
+  --workers "$WEB_WORKERS" --log-level warning &
 PIDS+=($!)
 wait_for_port "$PORT" 30 "the web server"
 
-say "running: open http://$HOST:$PORT/ (logs in $DATA_DIR/log; Ctrl-C stops)"
+say "running: open http://$HOST:$PORT/ ($WEB_WORKERS web processes; logs in $DATA_DIR/log; Ctrl-C stops)"
 # Whichever process ends first ends the run, so a crash is never silently half-running.
 wait -n "${PIDS[@]}" || true

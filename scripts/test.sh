@@ -12,7 +12,7 @@ ensure_packages \
   "${PG_BIN:-/nonexistent}/initdb=postgresql" redis-server=redis-server \
   ippeveprinter=cups-ipp-utils ipptool=cups-ipp-utils cupsd=cups-daemon lp=cups-client \
   /usr/lib/cups/filter/pdftopdf=cups-filters /usr/sbin/lpadmin=cups \
-  dbus-daemon=dbus gs=ghostscript pdftoppm=poppler-utils chromium=chromium
+  dbus-daemon=dbus gs=ghostscript pdftoppm=poppler-utils chromium=chromium msgfmt=gettext
 PG_BIN="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
 ensure_venv "$ROOT/requirements-dev.txt"
 
@@ -70,6 +70,7 @@ say "ruff"
 say "mypy"
 "$VENV/bin/mypy" ${LINT_PATHS:-.}
 say "Django checks"
+"$PY" manage.py compilemessages -v 0 --ignore=.venv --ignore=var
 "$PY" manage.py check --fail-level WARNING
 "$PY" manage.py makemigrations --check --dry-run
 say "pytest (PostgreSQL, Redis, a real Celery worker, ippeveprinter, cupsd)"

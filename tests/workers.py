@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -42,6 +43,10 @@ def test_database_url() -> str:
     return f"postgresql://{db['USER']}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 
+#: Celery node names of the workers running now (asked directly, their replies end a query).
+RUNNING_NODES: set[str] = set()
+
+
 class WorkerProcess:
     """One `celery worker` subprocess with a single solo-pool slot."""
 
@@ -52,7 +57,13 @@ class WorkerProcess:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 60.0) -> None:
-        env = dict(os.environ, DATABASE_URL=test_database_url(), **FAST_PIPELINE)
+        # PGAPPNAME names the worker's PostgreSQL sessions, so a test can find them.
+        env = dict(
+            os.environ,
+            DATABASE_URL=test_database_url(),
+            PGAPPNAME=f"celery-{self.name}",
+            **FAST_PIPELINE,
+        )
         command = [
             sys.executable, "-m", "celery", "-A", "printmgmt", "worker",
             "--pool=solo", "--loglevel=INFO", "--without-gossip", "--without-mingle",
@@ -63,6 +74,11 @@ class WorkerProcess:
             command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
         )
         self._wait_until_ready(timeout)
+        RUNNING_NODES.add(self.node)
+
+    @property
+    def node(self) -> str:
+        return f"{self.name}@{socket.gethostname()}"
 
     def _wait_until_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
@@ -77,11 +93,13 @@ class WorkerProcess:
 
     def kill(self) -> None:
         """End it at once, as a crash or an OOM kill would."""
+        RUNNING_NODES.discard(self.node)
         if self.process and self.process.poll() is None:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait()
 
     def stop(self) -> None:
+        RUNNING_NODES.discard(self.node)
         if self.process and self.process.poll() is None:
             self.process.terminate()
             try:
@@ -123,21 +141,27 @@ def celery_worker_factory(
 
 
 def _wait_until_workers_are_idle(timeout: float = 30.0) -> None:
-    """Drop queued and scheduled tasks and wait for running ones to finish.
+    """Drop queued and scheduled tasks and wait for running and reserved ones to finish.
 
     A transactional test ends by emptying every table; a worker still writing then (a task of
-    the test, or a retry it scheduled) deadlocks with that TRUNCATE and the next test starts on
-    leftovers."""
-    celery_app.control.purge()
-    inspector = celery_app.control.inspect(timeout=1.0)
-    for tasks in (inspector.scheduled() or {}).values():
-        for task in tasks:
-            celery_app.control.revoke(task["request"]["id"])
+    the test, a retry it scheduled, or one our IPP server queued just before the test ended)
+    deadlocks with that TRUNCATE and the next test starts on leftovers. Idle must be seen twice
+    in a row, purging each time, so a task published late is caught too."""
+    if not RUNNING_NODES:
+        return
+    inspector = celery_app.control.inspect(timeout=1.0, destination=sorted(RUNNING_NODES))
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not any((inspector.active() or {}).values()):
-            return
-        time.sleep(0.2)
+    idle_checks = 0
+    while idle_checks < 2 and time.monotonic() < deadline:
+        celery_app.control.purge()
+        for tasks in (inspector.scheduled() or {}).values():
+            for task in tasks:
+                celery_app.control.revoke(task["request"]["id"])
+        busy = any((inspector.active() or {}).values()) or any(
+            (inspector.reserved() or {}).values()
+        )
+        idle_checks = 0 if busy else idle_checks + 1
+        time.sleep(0.1)
 
 
 @pytest.fixture(autouse=True)

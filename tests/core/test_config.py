@@ -10,7 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from printmgmt.config import ConfigError, Env, currency_decimals, data_dir, secret_key
+from printmgmt.config import (
+    ConfigError,
+    Env,
+    currency_decimals,
+    data_dir,
+    secret_key,
+    web_workers,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -173,3 +180,14 @@ def test_unreachable_database_at_start_is_one_line(tmp_path: Path) -> None:
     assert "the database cannot be reached" in result.stderr
     assert "check DATABASE_URL" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_web_workers_default_to_one_per_cpu_and_refuse_bad_counts() -> None:
+    assert web_workers(env()) == (os.cpu_count() or 1)
+    assert web_workers(env(WEB_WORKERS="3")) == 3
+    with pytest.raises(ConfigError, match="WEB_WORKERS='many' is not a whole number"):
+        web_workers(env(WEB_WORKERS="many"))
+    with pytest.raises(ConfigError, match="WEB_WORKERS=0 is too small: it must be at least 1"):
+        web_workers(env(WEB_WORKERS="0"))
+    with pytest.raises(ConfigError, match="WEB_WORKERS=65 is too large: at most 64"):
+        web_workers(env(WEB_WORKERS="65"))
