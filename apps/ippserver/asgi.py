@@ -176,6 +176,15 @@ async def discard_rest(body: BodyReader) -> None:
         pass
 
 
+def _create(path: Path) -> BinaryIO:
+    """A new file for writing, making its directory only when missing (rarely: once)."""
+    try:
+        return path.open("wb")
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path.open("wb")
+
+
 async def store_rest(body: BodyReader, first: bytes, file: BinaryIO) -> None:
     # Writes go to the page cache and return at once; a thread hop per chunk would cost more.
     if first:
@@ -272,11 +281,9 @@ async def _handle(scope: Scope, body: BodyReader) -> Reply:
     # A hidden name in the spool: the same file system as the stored documents, so that a PDF
     # is stored by a rename, and one file rather than a working directory (a mkdir and rmdir
     # per request cost more than the rest of the intake on some file systems).
-    spool = Path(settings.SPOOL_DIR)
-    spool.mkdir(parents=True, exist_ok=True)
-    document = spool / f".ipp-{secrets.token_hex(12)}.upload"
+    document = Path(settings.SPOOL_DIR) / f".ipp-{secrets.token_hex(12)}.upload"
     try:
-        with document.open("wb") as file:
+        with _create(document) as file:
             await store_rest(body, rest, file)
         return _ipp(await _answer(message, admission, scope, document))
     finally:

@@ -4,7 +4,9 @@ The password may be the user's own (checked by Django's authenticate, so every c
 backend applies) or their printing token. `requesting-user-name` in the request is never
 trusted. Password checks are deliberately slow (PBKDF2), and a desktop sends the same
 credentials with every request, so a successful password check is remembered for a short
-while, keyed by a digest of the credentials; tokens are looked up by digest and need no cache.
+while, keyed by a digest of the credentials, with the password hash it matched: a request
+that reuses it costs one query by primary key, which also finds the user deactivated or the
+password changed (in any process) at once. Tokens are looked up by digest and need no cache.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import binascii
 import hashlib
 import threading
 import time
+from dataclasses import dataclass
 
 from django.contrib.auth import authenticate
 
@@ -23,7 +26,16 @@ from apps.ippserver.services import token_digest
 #: Seconds a successful password check is trusted again without PBKDF2.
 PASSWORD_CHECK_REUSE_S = 120.0
 _MAX_REMEMBERED = 1024
-_remembered: dict[str, tuple[int, float]] = {}
+
+
+@dataclass(frozen=True)
+class _Remembered:
+    user_id: int
+    password_hash: str  # the stored hash the password matched
+    until: float  # time.monotonic()
+
+
+_remembered: dict[str, _Remembered] = {}
 _remembered_lock = threading.Lock()
 
 
@@ -46,30 +58,30 @@ def basic_credentials(header: str | None) -> tuple[str, str] | None:
 
 def user_for_credentials(username: str, password: str) -> User | None:
     """The active user these credentials belong to (password or printing token), or None."""
-    by_token = (
-        User.objects.filter(
-            username=username,
-            is_active=True,
-            printing_profile__token_digest=token_digest(password),
-        ).first()
-        if password
-        else None
-    )
-    if by_token is not None:
-        return by_token
     key = hashlib.sha256(f"{username}\0{password}".encode()).hexdigest()
     now = time.monotonic()
     with _remembered_lock:
         remembered = _remembered.get(key)
-    if remembered is not None and remembered[1] > now:
-        user = User.objects.filter(pk=remembered[0], username=username, is_active=True).first()
+    if remembered is not None and remembered.until > now:
+        user = User.objects.filter(
+            pk=remembered.user_id,
+            username=username,
+            is_active=True,
+            password=remembered.password_hash,
+        ).first()
         if user is not None:
             return user
+    if password:
+        by_token = User.objects.filter(
+            username=username, is_active=True, printing_profile__token_digest=token_digest(password)
+        ).first()
+        if by_token is not None:
+            return by_token
     user = authenticate(username=username, password=password)
     if not isinstance(user, User):
         return None
     with _remembered_lock:
         if len(_remembered) >= _MAX_REMEMBERED:
             _remembered.clear()
-        _remembered[key] = (user.pk, now + PASSWORD_CHECK_REUSE_S)
+        _remembered[key] = _Remembered(user.pk, user.password, now + PASSWORD_CHECK_REUSE_S)
     return user

@@ -90,6 +90,18 @@ def _finishings(options: dict[str, object]) -> list[int]:
     return enums or [3]
 
 
+def job_status_attributes(ipp_job: IppJob, endpoint: Endpoint) -> list[Attribute]:
+    """What a job creation answers (RFC 8011 section 4.2.1.2): the job's id, URI and state."""
+    state, reason, message = ipp_job_state(ipp_job)
+    return [
+        Attribute.integer("job-id", ipp_job.pk),
+        Attribute.uri("job-uri", endpoint.job_uri(ipp_job.pk)),
+        Attribute.enum("job-state", state),
+        Attribute.keyword("job-state-reasons", reason),
+        Attribute.text("job-state-message", message[:255]),
+    ]
+
+
 def job_attributes(ipp_job: IppJob, endpoint: Endpoint) -> list[Attribute]:
     state, reason, message = ipp_job_state(ipp_job)
     job = ipp_job.job

@@ -17,7 +17,7 @@ from apps.accounts.models import User
 from apps.ippserver.attributes import JobTemplate, job_template
 from apps.ippserver.ipp_jobs import (
     job_attribute_group,
-    job_attributes,
+    job_status_attributes,
     target_job,
     visible_jobs,
 )
@@ -63,11 +63,16 @@ def _job_request(request: Message, *, with_format: bool) -> tuple[JobTemplate, s
             raise IppRefusal(
                 Status.CLIENT_ERROR_DOCUMENT_FORMAT_NOT_SUPPORTED,
                 f"documents of type {document_format} are not accepted: send PDF, PostScript, "
-                "JPEG, PNG or plain text",
+                "Apple or PWG raster, JPEG, PNG or plain text",
                 [format_attribute],
             )
     job_group = request.group(GroupTag.JOB)
-    template = job_template(job_group.attributes if job_group else (), product_capabilities())
+    # What the printers can do is only asked (of the database) when there is something to check.
+    template = (
+        job_template(job_group.attributes, product_capabilities())
+        if job_group and job_group.attributes
+        else JobTemplate()
+    )
     fidelity = operation.get("ipp-attribute-fidelity")
     if template.unsupported and fidelity is not None and fidelity.value is True:
         raise IppRefusal(
@@ -95,8 +100,7 @@ def _created(
         if template.unsupported
         else Status.SUCCESSFUL_OK
     )
-    wanted = {"job-id", "job-uri", "job-state", "job-state-reasons", "job-state-message"}
-    attributes = tuple(a for a in job_attributes(ipp_job, endpoint) if a.name in wanted)
+    attributes = tuple(job_status_attributes(ipp_job, endpoint))
     return respond(
         request,
         status,

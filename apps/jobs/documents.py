@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+import pikepdf
 from django.conf import settings
-from pypdf import PdfReader
-from pypdf.errors import PdfReadError
 
 
 class DocumentError(Exception):
@@ -42,43 +42,81 @@ def spool_path(document_name: str) -> Path:
     return Path(settings.SPOOL_DIR) / document_name
 
 
+#: PDF readers look for the end-of-file marker in the last 1024 bytes (ISO 32000-1, annex H);
+#: a document cut short in transfer has none there, though qpdf could recover its objects.
+EOF_MARKER_WINDOW = 1024
+ENCRYPTED = "the PDF is encrypted: remove its password and send it again"
+
+
+def _ends_with_eof_marker(path: Path) -> bool:
+    with path.open("rb") as document:
+        size = document.seek(0, os.SEEK_END)
+        document.seek(max(0, size - EOF_MARKER_WINDOW))
+        return b"%%EOF" in document.read()
+
+
+def _reason(error: Exception, path: Path) -> str:
+    """qpdf's message without the file name it quotes (a spool path is nobody's business)."""
+    return str(error).replace(str(path), "").lstrip(": ")
+
+
 def inspect_pdf(path: Path) -> PdfFacts:
-    """Pages and first-page geometry of a PDF, refusing what a printer could not print."""
+    """Pages and first-page geometry of a PDF, refusing what a printer could not print.
+
+    qpdf counts the pages of the page tree itself (a document's /Count may be wrong) and reads
+    only the objects it needs, never the page contents.
+    """
     try:
-        # A file object, not the path: given a path, pypdf reads the whole file into memory.
-        with path.open("rb") as document:
-            reader = PdfReader(document)
-            if reader.is_encrypted:
-                raise DocumentError("the PDF is encrypted: remove its password and send it again")
-            count = len(reader.pages)
+        if not _ends_with_eof_marker(path):
+            raise DocumentError(
+                "the PDF cannot be read (no end-of-file marker: not a PDF, or cut short)"
+            )
+        with pikepdf.open(path) as document:
+            # Opened without a password but encrypted all the same (an owner password): our
+            # imposition could not change it.
+            if document.is_encrypted:
+                raise DocumentError(ENCRYPTED)
+            count = len(document.pages)
             if count == 0:
                 raise DocumentError("the PDF has no pages")
-            first = reader.pages[0]
-            landscape = float(first.mediabox.width) > float(first.mediabox.height)
-            rotation = int(first.get("/Rotate", 0) or 0) % 360
+            first = document.pages[0]
+            left, bottom, right, top = (float(corner) for corner in first.mediabox)
+            landscape = abs(right - left) > abs(top - bottom)
+            rotation = int(first.rotation) % 360
     except DocumentError:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError, RecursionError) as error:
-        raise DocumentError(f"the PDF cannot be read ({error})") from None
+    except pikepdf.PasswordError:
+        raise DocumentError(ENCRYPTED) from None
+    except (pikepdf.PdfError, ValueError, KeyError, TypeError, RecursionError) as error:
+        raise DocumentError(f"the PDF cannot be read ({_reason(error, path)})") from None
+    except OSError as error:
+        raise DocumentError(f"the PDF cannot be read ({error.strerror})") from None
     return PdfFacts(count, landscape, rotation)
 
 
 def store_pdf(source: Path, *, move: bool = False) -> StoredDocument:
     """Check a PDF and put it into the spool under a generated name.
 
-    The file is first written under a temporary name and renamed, so the spool never holds a
-    half-written document.
+    The spool never holds a half-written document: a file moved within its file system is
+    renamed into place; a copy is written under a temporary name first, then renamed.
     """
     facts = inspect_pdf(source)
     spool = Path(settings.SPOOL_DIR)
     spool.mkdir(parents=True, exist_ok=True)
     name = f"{secrets.token_hex(16)}.pdf"
+    if move:
+        try:
+            # On the spool's file system a rename is all it takes, and it is atomic.
+            os.rename(source, spool / name)
+            return StoredDocument(name=name, facts=facts)
+        except OSError as error:
+            if error.errno != errno.EXDEV:
+                raise
     partial = spool / f".{name}.part"
     try:
+        shutil.copyfile(source, partial)
         if move:
-            shutil.move(source, partial)
-        else:
-            shutil.copyfile(source, partial)
+            source.unlink()
         os.replace(partial, spool / name)
     finally:
         partial.unlink(missing_ok=True)

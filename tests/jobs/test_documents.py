@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
+import pikepdf
 import pytest
 from pypdf import PdfWriter
 from reportlab.lib.pagesizes import A4, landscape
@@ -49,6 +51,63 @@ def test_a_broken_pdf_is_refused_and_nothing_is_spooled(
         store_pdf(broken)
     after = set(spool.iterdir()) if spool.exists() else set()
     assert after == before
+
+
+def test_the_page_count_is_the_page_tree_s_not_its_count_entry(tmp_path: Path) -> None:
+    # A page tree that claims one page but has three: counting /Count would undercharge.
+    content = make_pdf(tmp_path / "three.pdf", 3).read_bytes()
+    assert content.count(b"/Count 3") == 1
+    lying = tmp_path / "lying.pdf"
+    lying.write_bytes(content.replace(b"/Count 3", b"/Count 1"))
+    assert inspect_pdf(lying).page_count == 3
+
+
+def test_size_and_rotation_inherited_from_the_page_tree(tmp_path: Path) -> None:
+    with pikepdf.open(make_pdf(tmp_path / "a.pdf", 2)) as document:
+        document.Root.Pages.Rotate = 270
+        document.Root.Pages.MediaBox = [0, 0, 842, 595]
+        for page in document.pages:
+            for inherited in ("/MediaBox", "/Rotate"):
+                if inherited in page.obj:
+                    del page.obj[inherited]
+        document.save(tmp_path / "inherited.pdf")
+    facts = inspect_pdf(tmp_path / "inherited.pdf")
+    assert (facts.page_count, facts.landscape, facts.rotation) == (2, True, 270)
+
+
+def test_a_pdf_cut_short_is_refused_without_naming_the_file(tmp_path: Path) -> None:
+    content = make_pdf(tmp_path / "whole.pdf", 3).read_bytes()
+    for cut in (len(content) - 20, len(content) // 3):
+        partial = tmp_path / "partial.pdf"
+        partial.write_bytes(content[:cut])
+        with pytest.raises(DocumentError, match="cut short") as refused:
+            inspect_pdf(partial)
+        assert str(tmp_path) not in str(refused.value)
+    damaged = tmp_path / "damaged.pdf"
+    damaged.write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n")
+    with pytest.raises(DocumentError, match="cannot be read") as refused:
+        inspect_pdf(damaged)
+    assert str(tmp_path) not in str(refused.value)
+
+
+@pytest.mark.parametrize("where", ["spool file system", "another file system"])
+def test_a_moved_document_is_stored_whole_and_its_source_is_gone(
+    where: str, tmp_path: Path, settings: object
+) -> None:
+    spool = Path(settings.SPOOL_DIR)  # type: ignore[attr-defined]
+    spool.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(
+        dir=spool if where == "spool file system" else "/dev/shm"
+    ) as d:
+        source = make_pdf(Path(d) / "upload.pdf", 2)
+        if where == "another file system" and source.stat().st_dev == spool.stat().st_dev:
+            pytest.skip("/dev/shm is on the spool's file system here")
+        content = source.read_bytes()
+        before = set(spool.iterdir())
+        stored = store_pdf(source, move=True)
+        assert not source.exists()
+        assert spool_path(stored.name).read_bytes() == content
+        assert set(spool.iterdir()) - before == {spool_path(stored.name)}
 
 
 def test_stored_documents_get_generated_names_inside_the_spool(tmp_path: Path) -> None:
