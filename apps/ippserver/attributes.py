@@ -18,6 +18,7 @@ from apps.jobs.convert import ACCEPTED_FORMATS, OCTET_STREAM
 from printmgmt.ipp import (
     Attribute,
     Collection,
+    DateTime,
     OutOfBand,
     RangeOfInteger,
     Resolution,
@@ -59,6 +60,15 @@ RENDERING_HINTS = frozenset(
     }
 )
 
+# Raster resolutions we ask phones for; the decoder takes any, these are what printers print.
+RASTER_RESOLUTIONS = (300, 600)
+# Margins phones leave when they render a page to raster, in hundredths of a millimetre
+# (1/6 inch): what the printers behind us can reach, not a borderless promise.
+MEDIA_MARGIN = 423
+MARGIN_EDGES = ("bottom", "left", "right", "top")
+#: Largest JPEG side we advertise (the JPEG format's own limit).
+JPEG_MAX_SIDE = 65535
+
 _PWG_SIZE = re.compile(r"_(\d+(?:\.\d+)?)x(\d+(?:\.\d+)?)(mm|in)$")
 
 
@@ -79,6 +89,10 @@ class Capabilities:
     @property
     def color(self) -> bool:
         return any(mode != "monochrome" for mode in self.color_modes)
+
+    @property
+    def duplex(self) -> bool:
+        return any(side != "one-sided" for side in self.sides)
 
 
 def _strings(values: Iterable[Any]) -> list[str]:
@@ -140,8 +154,24 @@ def _media_col(name: str) -> Collection:
             Attribute.keyword("media-key", name),
             Attribute.collection("media-size", _media_size(name)),
             Attribute.keyword("media-size-name", name),
+            *(Attribute.integer(f"media-{edge}-margin", MEDIA_MARGIN) for edge in MARGIN_EDGES),
         )
     )
+
+
+def urf_supported(c: Capabilities) -> list[str]:
+    """Apple raster capabilities (the URF TXT key and urf-supported): version, copies,
+    quality, resolutions, 8-bit grey, 24-bit sRGB when colour, duplex when two-sided."""
+    keywords = ["V1.4", "CP1", "PQ3-4-5", "RS" + "-".join(map(str, RASTER_RESOLUTIONS)), "W8"]
+    if c.color:
+        keywords.append("SRGB24")
+    if c.duplex:
+        keywords.append("DM1")
+    return keywords
+
+
+def pwg_raster_types(c: Capabilities) -> list[str]:
+    return ["black_1", "sgray_8", *(["srgb_8"] if c.color else [])]
 
 
 def printer_attributes(
@@ -156,6 +186,9 @@ def printer_attributes(
     queued_job_count: int,
     name: str,
     location: str,
+    max_document_kb: int,
+    now: DateTime,
+    dns_sd_name: str = "",
 ) -> list[Attribute]:
     """Every printer attribute we answer Get-Printer-Attributes with, in a stable order."""
     c = capabilities
@@ -179,7 +212,22 @@ def printer_attributes(
         Attribute.uri("printer-icons", icon),
         Attribute.uri("printer-supply-info-uri", more_info),
         Attribute.of("printer-uuid", ValueTag.URI, f"urn:uuid:{printer_uuid}"),
-        Attribute.text("printer-device-id", "MFG:printmgmt;MDL:hold queue;CMD:PDF,PS,JPEG,PNG;"),
+        Attribute.text(
+            "printer-device-id", "MFG:printmgmt;MDL:hold queue;CMD:PDF,PS,URF,PWGRaster,JPEG,PNG;"
+        ),
+        Attribute.text("printer-organization", ""),
+        Attribute.text("printer-organizational-unit", ""),
+        Attribute.out_of_band("printer-geo-location", ValueTag.UNKNOWN),
+        Attribute.date_time("printer-current-time", now),
+        # The configuration is the union of the printers, re-read on every request.
+        Attribute.integer("printer-config-change-time", up_time),
+        Attribute.date_time("printer-config-change-date-time", now),
+        Attribute.integer("printer-state-change-time", up_time),
+        Attribute.date_time("printer-state-change-date-time", now),
+        Attribute.boolean("preferred-attributes-supported", False),
+        Attribute.keyword("printer-get-attributes-supported", "document-format"),
+        Attribute.keyword("printer-kind", "document", "envelope", "photo"),
+        *([Attribute.name_("printer-dns-sd-name", dns_sd_name)] if dns_sd_name else []),
         Attribute.enum("printer-state", 3),
         Attribute.keyword("printer-state-reasons", "none"),
         Attribute.text("printer-state-message", "ready"),
@@ -197,6 +245,18 @@ def printer_attributes(
         Attribute.mime_media_type("document-format-default", OCTET_STREAM),
         Attribute.mime_media_type("document-format-supported", *c.document_formats),
         Attribute.keyword("compression-supported", "none"),
+        Attribute.keyword("urf-supported", *urf_supported(c)),
+        Attribute.resolution(
+            "pwg-raster-document-resolution-supported",
+            *(Resolution(dpi, dpi, 3) for dpi in RASTER_RESOLUTIONS),
+        ),
+        Attribute.keyword("pwg-raster-document-type-supported", *pwg_raster_types(c)),
+        # Back sides are printed as sent: we never turn a page.
+        Attribute.keyword("pwg-raster-document-sheet-back", "normal"),
+        Attribute.range_of_integer("jpeg-k-octets-supported", RangeOfInteger(0, max_document_kb)),
+        Attribute.range_of_integer("jpeg-x-dimension-supported", RangeOfInteger(1, JPEG_MAX_SIDE)),
+        Attribute.range_of_integer("jpeg-y-dimension-supported", RangeOfInteger(1, JPEG_MAX_SIDE)),
+        Attribute.boolean("job-ids-supported", False),
         Attribute.keyword("pdl-override-supported", "attempted"),
         Attribute.boolean("multiple-document-jobs-supported", False),
         Attribute.integer("multiple-operation-time-out", 60),
@@ -223,7 +283,19 @@ def printer_attributes(
         Attribute.collection("media-col-default", _media_col(c.media_default)),
         Attribute.collection("media-col-ready", _media_col(c.media_default)),
         Attribute.collection("media-col-database", *(_media_col(m) for m in c.media)),
-        Attribute.keyword("media-col-supported", "media-key", "media-size", "media-size-name"),
+        Attribute.keyword(
+            "media-col-supported",
+            "media-key",
+            "media-size",
+            "media-size-name",
+            *(f"media-{edge}-margin" for edge in MARGIN_EDGES),
+        ),
+        *(
+            Attribute.integer(f"media-{edge}-margin-supported", MEDIA_MARGIN)
+            for edge in MARGIN_EDGES
+        ),
+        Attribute.keyword("media-source-supported", "auto"),
+        Attribute.keyword("media-type-supported", "stationery"),
         Attribute.keyword("media-key-supported", *c.media),
         Attribute.collection("media-size-supported", *(_media_size(m) for m in c.media)),
         Attribute.integer("number-up-default", 1),
@@ -235,6 +307,12 @@ def printer_attributes(
         Attribute.boolean("page-ranges-supported", True),
         Attribute.keyword("print-color-mode-default", "monochrome"),
         Attribute.keyword("print-color-mode-supported", *c.color_modes),
+        Attribute.keyword("print-content-optimize-default", "auto"),
+        Attribute.keyword("print-content-optimize-supported", "auto"),
+        Attribute.keyword("print-rendering-intent-default", "auto"),
+        Attribute.keyword("print-rendering-intent-supported", "auto"),
+        Attribute.keyword("print-scaling-default", "auto"),
+        Attribute.keyword("print-scaling-supported", "auto", "fit", "fill", "none"),
         Attribute.enum("print-quality-default", 4),
         Attribute.enum("print-quality-supported", 3, 4, 5),
         Attribute.resolution("printer-resolution-default", Resolution(600, 600, 3)),

@@ -8,6 +8,7 @@ import time
 import uuid
 
 from django.conf import settings
+from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.ippserver.attributes import Capabilities, capabilities_of, printer_attributes
@@ -15,7 +16,7 @@ from apps.ippserver.models import IppJob
 from apps.ippserver.protocol import Endpoint, requested_attributes, respond, select_attributes
 from apps.jobs.choices import JobState
 from apps.printers.models import Printer
-from printmgmt.ipp import AttributeGroup, GroupTag, Message, Status
+from printmgmt.ipp import AttributeGroup, DateTime, GroupTag, Message, Status
 
 
 def product_capabilities() -> Capabilities:
@@ -53,6 +54,9 @@ def get_printer_attributes(request: Message, user: User | None, endpoint: Endpoi
         queued_job_count=held_job_count(),
         name="hold-queue",
         location="",
+        max_document_kb=settings.MAX_DOCUMENT_MB * 1024,
+        now=DateTime.from_datetime(timezone.now()),
+        dns_sd_name=settings.DNSSD.name if settings.DNSSD.enabled else "",
     )
     template_names = {
         a.name

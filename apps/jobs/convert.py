@@ -18,22 +18,27 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
 from apps.jobs.documents import DocumentError
+from printmgmt.raster import RasterError, raster_to_pdf
 
 PDF = "application/pdf"
 POSTSCRIPT = "application/postscript"
 JPEG = "image/jpeg"
 PNG = "image/png"
+URF = "image/urf"  # Apple raster, what iOS sends to an AirPrint printer
+PWG_RASTER = "image/pwg-raster"
 TEXT = "text/plain"
 OCTET_STREAM = "application/octet-stream"
 
 #: What we accept, in the order a printer lists them; octet-stream means "detect it".
-ACCEPTED_FORMATS = (PDF, POSTSCRIPT, JPEG, PNG, TEXT, OCTET_STREAM)
+ACCEPTED_FORMATS = (PDF, POSTSCRIPT, URF, PWG_RASTER, JPEG, PNG, TEXT, OCTET_STREAM)
 
 _FORMAT_NAMES = {
     PDF: "a PDF",
     POSTSCRIPT: "PostScript",
     JPEG: "a JPEG image",
     PNG: "a PNG image",
+    URF: "Apple raster (URF)",
+    PWG_RASTER: "PWG raster",
     TEXT: "plain text",
 }
 _MAGIC = (
@@ -42,6 +47,8 @@ _MAGIC = (
     (b"\x04%!", POSTSCRIPT),  # PostScript from some Windows drivers starts with ^D
     (b"\xff\xd8\xff", JPEG),
     (b"\x89PNG\r\n\x1a\n", PNG),
+    (b"UNIRAST\x00", URF),
+    (b"RaS2", PWG_RASTER),
 )
 # A PDF may carry up to 1 KiB of junk before its header (PDF 1.7, annex H); readers accept it.
 _PDF_HEADER_WINDOW = 1024
@@ -67,7 +74,9 @@ def detect_format(path: Path) -> str:
         return PDF
     if _looks_like_text(head):
         return TEXT
-    raise DocumentError("the document is not PDF, PostScript, JPEG, PNG or plain text")
+    raise DocumentError(
+        "the document is not PDF, PostScript, JPEG, PNG, Apple or PWG raster, or plain text"
+    )
 
 
 def _looks_like_text(head: bytes) -> bool:
@@ -107,6 +116,8 @@ def to_pdf(source: Path, document_format: str, workdir: Path | None = None) -> P
         postscript_to_pdf(source, target)
     elif claimed in (JPEG, PNG):
         image_to_pdf(source, target)
+    elif claimed in (URF, PWG_RASTER):
+        raster_document_to_pdf(source, target, claimed)
     else:
         text_to_pdf(source, target)
     return target
@@ -162,6 +173,14 @@ def image_to_pdf(source: Path, target: Path) -> None:
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as error:
         target.unlink(missing_ok=True)
         raise DocumentError(f"the image cannot be read ({error})") from None
+
+
+def raster_document_to_pdf(source: Path, target: Path, document_format: str) -> None:
+    """Apple or PWG raster to a PDF with a page per raster page, at the page's own size."""
+    try:
+        raster_to_pdf(source, target, "urf" if document_format == URF else "pwg")
+    except RasterError as error:
+        raise DocumentError(f"the raster cannot be printed: {error}") from None
 
 
 def text_to_pdf(source: Path, target: Path) -> None:

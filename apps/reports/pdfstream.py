@@ -2,7 +2,7 @@
 
 reportlab keeps every page of a document in memory until it saves, which a listing of a
 million records (tens of thousands of pages) cannot afford. This writer puts each page's
-objects in the file as soon as the page is done and keeps only their byte offsets. It draws
+objects in the file as soon as the page is done (printmgmt.pdfwrite). It draws
 text in the standard Helvetica fonts, which is all a listing needs; the usage report with its
 charts is made with reportlab.
 """
@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import zlib
 from typing import IO
+
+from printmgmt.pdfwrite import PdfObjectWriter
 
 # Object numbers fixed in advance; pages and their contents follow from FIRST_FREE on.
 PAGES, CATALOG, REGULAR, BOLD, INFO = 1, 2, 3, 4, 5
@@ -28,29 +30,12 @@ class StreamingPdf:
     """Pages of text; call `text` to place strings, `end_page` after each page, `close` once."""
 
     def __init__(self, out: IO[bytes], width: float, height: float, title: str) -> None:
-        self.out = out
         self.width = width
         self.height = height
         self.title = title
-        self.offsets: dict[int, int] = {}
         self.page_numbers: list[int] = []
-        self.next_number = FIRST_FREE
-        self.position = 0
         self.operations: list[bytes] = []
-        self._write(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-
-    def _write(self, data: bytes) -> None:
-        self.out.write(data)
-        self.position += len(data)
-
-    def _object(self, number: int, body: bytes) -> None:
-        self.offsets[number] = self.position
-        self._write(b"%d 0 obj\n" % number + body + b"\nendobj\n")
-
-    def _allocate(self) -> int:
-        number = self.next_number
-        self.next_number += 1
-        return number
+        self._pdf = PdfObjectWriter(out, FIRST_FREE)
 
     def text(
         self, x: float, y: float, value: str, font: str = "Helvetica", size: float = 7
@@ -63,14 +48,14 @@ class StreamingPdf:
     def end_page(self) -> None:
         content = zlib.compress(b"\n".join(self.operations))
         self.operations = []
-        content_number, page_number = self._allocate(), self._allocate()
-        self._object(
+        content_number, page_number = self._pdf.allocate(2)
+        self._pdf.object(
             content_number,
             b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(content)
             + content
             + b"\nendstream",
         )
-        self._object(
+        self._pdf.object(
             page_number,
             b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 %.2f %.2f] /Contents %d 0 R "
             b"/Resources << /Font << /F1 %d 0 R /F2 %d 0 R >> >> >>"
@@ -82,23 +67,15 @@ class StreamingPdf:
         if self.operations or not self.page_numbers:
             self.end_page()
         kids = b" ".join(b"%d 0 R" % number for number in self.page_numbers)
-        self._object(
+        self._pdf.object(
             PAGES, b"<< /Type /Pages /Kids [%s] /Count %d >>" % (kids, len(self.page_numbers))
         )
-        self._object(CATALOG, b"<< /Type /Catalog /Pages %d 0 R >>" % PAGES)
+        self._pdf.object(CATALOG, b"<< /Type /Catalog /Pages %d 0 R >>" % PAGES)
         for number, name in ((REGULAR, b"Helvetica"), (BOLD, b"Helvetica-Bold")):
-            self._object(
+            self._pdf.object(
                 number,
                 b"<< /Type /Font /Subtype /Type1 /BaseFont /%s /Encoding /WinAnsiEncoding >>"
                 % name,
             )
-        self._object(INFO, b"<< /Title %s /Producer (Print management) >>" % _text(self.title))
-        xref_at = self.position
-        count = self.next_number
-        lines = [b"xref", b"0 %d" % count, b"0000000000 65535 f "]
-        lines += [b"%010d 00000 n " % self.offsets[number] for number in range(1, count)]
-        self._write(b"\n".join(lines) + b"\n")
-        self._write(
-            b"trailer\n<< /Size %d /Root %d 0 R /Info %d 0 R >>\nstartxref\n%d\n%%%%EOF\n"
-            % (count, CATALOG, INFO, xref_at)
-        )
+        self._pdf.object(INFO, b"<< /Title %s /Producer (Print management) >>" % _text(self.title))
+        self._pdf.finish(b"/Root %d 0 R /Info %d 0 R" % (CATALOG, INFO))
