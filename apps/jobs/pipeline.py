@@ -12,6 +12,7 @@ of sent twice.
 from __future__ import annotations
 
 import logging
+import shutil
 import tempfile
 import time
 from dataclasses import dataclass
@@ -49,6 +50,7 @@ from printmgmt.ipp import (
     AttributeGroup,
     IppError,
     IppStatusError,
+    Status,
 )
 from printmgmt.ipp import (
     JobState as IppJobState,
@@ -62,6 +64,8 @@ JOB_SHEETS_MEDIA = "org.savapage-job-sheets-media"
 PDF = "application/pdf"
 UNPRINTED_IPP_STATES = frozenset({IppJobState.CANCELED, IppJobState.ABORTED})
 RECOVERY_SETTLE_SECONDS = 1.0
+#: Pauses before asking a busy printer again within one attempt (about 2 s in all).
+BUSY_PAUSES_SECONDS = (0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
 
 
 class RetryLater(Exception):
@@ -84,7 +88,28 @@ class Part:
 # ------------------------------------------------------------------------- build
 
 
-def build_parts(job: Job, workdir: Path) -> list[Part]:
+class WorkDir:
+    """A temporary directory for the files a build makes, created when the first one is.
+
+    Most jobs are sent as stored and need none; making and removing a directory costs a
+    millisecond or more on some file systems, on the way from release to the printer."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.path: Path | None = None
+
+    def file(self, name: str) -> Path:
+        if self.path is None:
+            self.path = Path(tempfile.mkdtemp(prefix=self.prefix))
+        return self.path / name
+
+    def remove(self) -> None:
+        if self.path is not None:
+            shutil.rmtree(self.path, ignore_errors=True)
+            self.path = None
+
+
+def build_parts(job: Job, workdir: WorkDir) -> list[Part]:
     """The documents and attributes to send, in order; raises DocumentError."""
     assert job.printer is not None
     source = spool_path(job.document_name)
@@ -93,7 +118,7 @@ def build_parts(job: Job, workdir: Path) -> list[Part]:
     pages = parse_page_ranges(job.page_ranges, job.page_count)
     document = source
     if len(pages) != job.page_count:
-        document = workdir / "selected.pdf"
+        document = workdir.file("selected.pdf")
         select_pages(source, pages, document)
     options: JobOptions = {
         name: value if isinstance(value, str) else tuple(value)
@@ -101,7 +126,7 @@ def build_parts(job: Job, workdir: Path) -> list[Part]:
     }
     engine = engine_for_rule_file(job.printer.rule_file)
     if needs_local_booklet(job.printer, engine, options):
-        booklet = workdir / "booklet.pdf"
+        booklet = workdir.file("booklet.pdf")
         impose_booklet(document, booklet)
         document = booklet
     translation = engine.translate(
@@ -124,7 +149,7 @@ def build_parts(job: Job, workdir: Path) -> list[Part]:
     wanted = {sheets} if isinstance(sheets, str) else set(sheets)
     for kind, keyword in (("start", "job-start-sheet"), ("end", "job-end-sheet")):
         if keyword in wanted:
-            sheet = workdir / f"{kind}-sheet.pdf"
+            sheet = workdir.file(f"{kind}-sheet.pdf")
             write_job_sheet(_sheet_details(job, kind), sheet)
             parts.insert(0 if kind == "start" else len(parts), _sheet_part(kind, sheet, options))
     return parts
@@ -178,13 +203,27 @@ def send(job_id: int) -> str:
         )
         if claimed is None:
             return "another worker claimed the job"
-    elif not _take_over(job):
+        # The claim read the row under its lock: fresh. Printer and owner, read a moment ago,
+        # are the ones a released job keeps, so they are not read a third time.
+        claimed.printer, claimed.owner = job.printer, job.owner
+        job = claimed
+    elif _take_over(job):
+        job.refresh_from_db()
+    else:
         return "another worker is sending the job"
-    job.refresh_from_db()
+    workdir = WorkDir(f"job{job_id}-")
     try:
-        with tempfile.TemporaryDirectory(prefix=f"job{job_id}-") as workdir:
-            parts = build_parts(job, Path(workdir))
-            main = _send_parts(job, parts, recover=recovering)
+        # The files are removed after the job is recorded as accepted, not on the way there.
+        return _build_and_send(job, workdir, recover=recovering)
+    finally:
+        workdir.remove()
+
+
+def _build_and_send(job: Job, workdir: WorkDir, *, recover: bool) -> str:
+    job_id = job.pk
+    try:
+        parts = build_parts(job, workdir)
+        main = _send_parts(job, parts, recover=recover)
     except DocumentError as error:
         fail(job_id, f"the document cannot be printed: {error}")
         return "failed: document"
@@ -232,12 +271,7 @@ def _send_parts(job: Job, parts: list[Part], *, recover: bool) -> SubmittedJob:
             name = part.job_name(job)
             submitted = _find_earlier_send(client, name) if recover else None
             if submitted is None:
-                submitted = client.print_job(
-                    part.document,
-                    job_name=name,
-                    document_format=PDF,
-                    job_attributes=part.attributes,
-                )
+                submitted = _print_job(client, part, name)
                 logger.info("job %s: %s sent as printer job %s", job.pk, name, submitted.job_id)
             else:
                 logger.info("job %s: %s found at the printer: not sent again", job.pk, name)
@@ -245,6 +279,29 @@ def _send_parts(job: Job, parts: list[Part], *, recover: bool) -> SubmittedJob:
                 main = submitted
     assert main is not None
     return main
+
+
+def _print_job(client: IppClient, part: Part, job_name: str) -> SubmittedJob:
+    """Print-Job, asked again after a short pause while the printer answers it is busy.
+
+    A printer that takes one job at a time answers server-error-busy until it has finished
+    the one before, usually within moments, while the task's retry would wait seconds and then
+    search the printer for an earlier send. The answer refused the request, so no job was made
+    and asking again cannot print twice."""
+    pauses = iter(BUSY_PAUSES_SECONDS)
+    while True:
+        try:
+            return client.print_job(
+                part.document,
+                job_name=job_name,
+                document_format=PDF,
+                job_attributes=part.attributes,
+            )
+        except IppStatusError as error:
+            pause = next(pauses, None)
+            if error.status_code != Status.SERVER_ERROR_BUSY or pause is None:
+                raise
+        time.sleep(pause)
 
 
 def _find_earlier_send(client: IppClient, job_name: str) -> SubmittedJob | None:

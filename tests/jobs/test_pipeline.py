@@ -10,6 +10,7 @@ from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Group
 
 from apps.accounts.models import User
 from apps.accounts.selectors import job_charge, job_refunded
@@ -141,6 +142,25 @@ def test_release_charges_once_and_the_price_is_the_rule_files(
     assert charge.amount == -expected
     assert job_refunded(job.pk) == 0
     assert done.transitions.count() == 5  # received, released, sending, sent, completed
+
+
+def test_a_printer_kept_for_a_group_prints_only_for_its_members(
+    celery_worker: WorkerProcess,
+    finisher: Printer,
+    held_job: Callable[..., Job],
+    staff_user: User,
+) -> None:
+    physics = Group.objects.create(name="Physics")
+    finisher.allowed_groups.add(physics)
+    job = held_job()
+    with pytest.raises(ReleaseRefused, match="you may not use printer finisher"):
+        job_release(job.pk, staff_user, finisher.pk, {})
+    job.refresh_from_db()
+    assert job.state == JobState.HELD
+    assert job_charge(job.pk) is None
+    staff_user.groups.add(physics)
+    job_release(job.pk, staff_user, finisher.pk, {})
+    assert wait_for_end(job.pk).state == JobState.COMPLETED
 
 
 def test_options_the_printer_lacks_are_refused_before_anything_is_charged(

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.utils import timezone
 from pypdf import PdfReader
 
@@ -37,6 +38,7 @@ from apps.jobs.services import job_transition
 from apps.jobs.tasks import expire_held_jobs, print_job, reconcile_jobs
 from apps.printers.models import Printer, SidePrice
 from apps.printers.services import printer_add
+from printmgmt.celery import app as celery_app
 from printmgmt.ipp.client import IppClient
 from tests.jobs.conftest import wait_for_end
 from tests.pdfs import make_pdf
@@ -127,6 +129,46 @@ def test_a_job_the_printer_accepted_before_a_crash_is_adopted_not_sent_again(
     assert len(jobs_named(finisher_peer, job.marker.hex)) == 1
 
 
+def worker_database_sessions(worker: WorkerProcess) -> list[int]:
+    """Backend pids of a worker's idle sessions (named by its PGAPPNAME)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND application_name = %s AND state = 'idle'",
+            [f"celery-{worker.name}"],
+        )
+        return [pid for (pid,) in cursor.fetchall()]
+
+
+def test_the_worker_keeps_its_database_connection_and_survives_losing_it(
+    celery_worker: WorkerProcess,
+    finisher: Printer,
+    held_job: Callable[..., Job],
+    staff_user: User,
+) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("cuts a PostgreSQL session")
+    first = held_job(pages=1, title="first")
+    job_release(first.pk, staff_user, finisher.pk, {})
+    assert wait_for_end(first.pk).state == JobState.COMPLETED
+    inspector = celery_app.control.inspect(timeout=1.0)
+    deadline = time.monotonic() + 10
+    while any((inspector.active() or {}).values()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    # Between tasks the worker holds its connection open (no login per task) ...
+    sessions = worker_database_sessions(celery_worker)
+    assert sessions, "the worker closed its database connection after its tasks"
+    # ... and a connection the database dropped meanwhile costs a reconnect, not the job.
+    with connection.cursor() as cursor:
+        for pid in sessions:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+    second = held_job(pages=1, title="second")
+    job_release(second.pk, staff_user, finisher.pk, {})
+    done = wait_for_end(second.pk, timeout=30)
+    assert done.state == JobState.COMPLETED, done.message
+    assert done.send_attempts == 1
+
+
 def test_worker_killed_mid_send_then_the_job_prints_exactly_once(
     celery_worker: WorkerProcess,
     celery_worker_factory: Callable[..., WorkerProcess],
@@ -215,6 +257,40 @@ def test_a_refused_job_fails_with_the_reason_and_is_refunded_in_full(
     assert "document-format" in done.message
     assert job_refunded(job.pk) == Decimal("0.40")
     assert not spool_path(done.document_name).exists()
+
+
+def test_a_printer_busy_with_another_job_takes_ours_in_the_same_attempt(
+    celery_worker: WorkerProcess,
+    ippeveprinter_factory: Callable[..., IppEvePrinter],
+    held_job: Callable[..., Job],
+    staff_user: User,
+    tmp_path: Path,
+) -> None:
+    # ippeveprinter takes one job at a time and answers server-error-busy until it has
+    # processed the one before; this one takes half a second per job.
+    slow_command = tmp_path / "slow-print"
+    slow_command.write_text("#!/bin/sh\nsleep 0.5\n")
+    slow_command.chmod(0o755)
+    peer = ippeveprinter_factory(
+        name="Slow", attributes=OFFICE_FINISHER_ATTRIBUTES, extra_args=["-c", str(slow_command)]
+    )
+    printer = printer_add("slow", peer.uri)
+    SidePrice.objects.create(
+        printer=printer, media="iso_a4_210x297mm", color=False, one_sided=Decimal("0.1"),
+        two_sided=Decimal("0.1"),
+    )  # fmt: skip
+    with IppClient(peer.uri) as client:
+        client.print_job(
+            make_pdf(tmp_path / "other.pdf", 1),
+            job_name="someone else's",
+            document_format="application/pdf",
+        )
+    job = held_job(pages=1)
+    job_release(job.pk, staff_user, printer.pk, {})
+    done = wait_for_end(job.pk)
+    assert done.state == JobState.COMPLETED, done.message
+    assert done.send_attempts == 1
+    assert not done.transitions.filter(reason__startswith="will retry").exists()
 
 
 def test_booklet_is_imposed_locally_when_the_printer_has_no_booklet_maker(
