@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -12,6 +13,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
+from django.utils import timezone
 from pypdf import PdfWriter
 
 from apps.accounts.choices import EntryKind
@@ -186,6 +188,24 @@ def test_inbox_shows_each_held_job_with_pages_age_expiry_and_a_thumbnail(
     assert thumbnail["Content-Type"] == "image/png"
     assert thumbnail.getvalue().startswith(b"\x89PNG")
     assert client.get(f"/jobs/{job.pk}/pages/9.png").status_code == 404
+
+
+def test_inbox_lists_newest_first_escapes_titles_and_rounds_times_down(
+    people: People, printer: Printer, held: Callable[..., Job]
+) -> None:
+    older = held(people.staff, title='<em>memo & "draft"')
+    held(people.staff, title="newer")
+    now = timezone.now()
+    Job.objects.filter(pk=older.pk).update(
+        created_at=now - timedelta(minutes=7, seconds=50),
+        expires_at=now + timedelta(hours=49, minutes=59),
+    )
+    page = logged_in(people.staff).get("/inbox/").content.decode()
+    assert page.count('<li class="card job">') == 2
+    assert page.index("newer") < page.index("&lt;em&gt;memo &amp; &quot;draft&quot;")
+    assert "<em>memo" not in page
+    assert "received 7 minutes ago · expires in 2 days" in page
+    assert f'action="/jobs/{older.pk}/cancel/"' in page
 
 
 def test_inbox_query_count_does_not_grow_with_the_number_of_jobs(

@@ -35,7 +35,6 @@ from apps.jobs.release import (
 from apps.portal import selectors
 from apps.portal.access import current_user, requires
 from apps.portal.forms import ReleaseAllForm, ReleaseForm, UploadForm
-from apps.portal.inbox import inbox_rows
 from apps.portal.option_labels import attribute_label, value_label
 from apps.portal.selectors import FollowMeGroup
 from apps.portal.services import (
@@ -62,7 +61,7 @@ def _accounts_of(user: User) -> list[Account]:
 @require_GET
 @requires(RELEASE_OWN_JOBS)
 def inbox(request: HttpRequest) -> HttpResponse:
-    jobs = inbox_rows(list(selectors.held_jobs_of(current_user(request))))
+    jobs = selectors.inbox_lines(selectors.held_jobs_of(current_user(request)))
     return render(request, "portal/inbox.html", {"jobs": jobs, "upload_form": UploadForm()})
 
 
