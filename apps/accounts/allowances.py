@@ -1,5 +1,6 @@
 """Allowances: money granted to the members of a group every day, week or month, once per
-period. A periodic task applies them; the command line can too.
+period. A periodic task applies them; the command line can too. Admins create, change and end
+them through the services at the end of this module.
 """
 
 from __future__ import annotations
@@ -9,13 +10,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from django.contrib.admin.models import ADDITION, CHANGE
+from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.accounts.choices import AllowancePeriod, EntryKind
-from apps.accounts.ledger import lock_account, record_entry
-from apps.accounts.models import Allowance, AllowanceGrant
-from apps.accounts.services import personal_account_ensure
+from apps.accounts.errors import AccountError, AmountError
+from apps.accounts.ledger import lock_account, record_entry, require_manage
+from apps.accounts.models import Allowance, AllowanceGrant, User
+from apps.accounts.money import format_money, money
+from apps.accounts.services import change_record, personal_account_ensure
 
 logger = logging.getLogger(__name__)
 
@@ -97,3 +102,91 @@ def allowance_apply(allowance_id: int, account_id: int, period_key: str) -> Allo
         "allowance=%s account=%s period=%s amount=%s", allowance.pk, account.pk, period_key, amount
     )
     return grant
+
+
+# ---------------------------------------------------------------- managing allowances
+
+
+@dataclass(frozen=True)
+class AllowanceTerms:
+    """What an allowance grants: to whom, how much, how often, up to what balance."""
+
+    group: Group
+    amount: Decimal
+    period: str
+    cap: Decimal | None = None
+
+
+def _checked_terms(terms: AllowanceTerms) -> AllowanceTerms:
+    amount = money(terms.amount, label="amount")
+    if amount <= 0:
+        raise AmountError(f"amount {format_money(amount)} must be more than zero.")
+    cap = None if terms.cap is None else money(terms.cap, label="cap")
+    if terms.period not in AllowancePeriod.values:
+        raise AccountError(
+            f"period {terms.period!r} is not one of {', '.join(AllowancePeriod.values)}."
+        )
+    if not Group.objects.filter(pk=terms.group.pk).exists():
+        raise AccountError(f"there is no group {terms.group.name!r}.")
+    return AllowanceTerms(group=terms.group, amount=amount, period=terms.period, cap=cap)
+
+
+def _described(allowance: Allowance) -> str:
+    cap = "no cap" if allowance.cap is None else f"cap {format_money(allowance.cap)}"
+    state = "active" if allowance.is_active else "ended"
+    return (
+        f"{format_money(allowance.amount)} {allowance.period} for {allowance.group.name}, "
+        f"{cap}, {state}"
+    )
+
+
+def allowance_create(terms: AllowanceTerms, *, actor: User | None) -> Allowance:
+    """A new, active allowance; the next beat tick grants it for the current period."""
+    require_manage(actor, "create allowances")
+    clean = _checked_terms(terms)
+    allowance = Allowance.objects.create(
+        group=clean.group, amount=clean.amount, period=clean.period, cap=clean.cap
+    )
+    change_record(actor, allowance, ADDITION, f"created: {_described(allowance)}")
+    return allowance
+
+
+def allowance_change(
+    allowance_id: int, terms: AllowanceTerms, *, actor: User | None, is_active: bool
+) -> Allowance:
+    """New terms for an allowance. Grants already made stay as they were; a changed period
+    starts counting from the period the next tick falls in."""
+    require_manage(actor, "change allowances")
+    clean = _checked_terms(terms)
+    with transaction.atomic():
+        allowance = _locked_allowance(allowance_id)
+        before = _described(allowance)
+        allowance.group = clean.group
+        allowance.amount = clean.amount
+        allowance.period = clean.period
+        allowance.cap = clean.cap
+        allowance.is_active = is_active
+        allowance.save(update_fields=["group", "amount", "period", "cap", "is_active"])
+        after = _described(allowance)
+        if after != before:
+            change_record(actor, allowance, CHANGE, f"{before} → {after}")
+    return allowance
+
+
+def allowance_end(allowance_id: int, *, actor: User | None) -> Allowance:
+    """Stop granting an allowance. The row and its grants stay: they are the ledger's history."""
+    require_manage(actor, "end allowances")
+    with transaction.atomic():
+        allowance = _locked_allowance(allowance_id)
+        if allowance.is_active:
+            allowance.is_active = False
+            allowance.save(update_fields=["is_active"])
+            change_record(actor, allowance, CHANGE, f"ended: {_described(allowance)}")
+    return allowance
+
+
+def _locked_allowance(allowance_id: int) -> Allowance:
+    try:
+        return Allowance.objects.select_for_update().get(pk=allowance_id)
+    except Allowance.DoesNotExist:
+        raise AccountError(f"no allowance has id {allowance_id}.") from None

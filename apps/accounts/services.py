@@ -14,15 +14,25 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.contrib.auth.models import Group
-from django.db import IntegrityError, transaction
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.auth.models import Group, Permission
+from django.db import IntegrityError, models, transaction
+from django.db.models import Q
 
 from apps.accounts.choices import AccountKind, EntryKind
-from apps.accounts.errors import AccountError
+from apps.accounts.errors import AccountError, AccountPermissionDenied
 from apps.accounts.ledger import actor_name, lock_account, record_entry, require_manage
 from apps.accounts.models import Account, User
 from apps.accounts.money import format_money, money
-from apps.accounts.roles import FINANCE, PRINTER_ADMIN, STAFF, Role
+from apps.accounts.roles import (
+    FINANCE,
+    MANAGE_USERS,
+    PRINTER_ADMIN,
+    ROLES,
+    STAFF,
+    Role,
+    permission_name,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +94,91 @@ def demo_users_ensure() -> list[CreatedUser]:
         role_name = demo.role.group_name if demo.role else "Superuser"
         created.append(CreatedUser(demo.username, password, role_name))
     return created
+
+
+def change_record(actor: User | None, instance: models.Model, action: int, message: str) -> None:
+    """Who changed what and when, in the history the Django admin keeps and shows for the
+    object (the same place as changes made in the admin); the system (None) is only logged."""
+    logger.info(
+        "%s %s changed by %s: %s",
+        instance._meta.model_name,
+        instance.pk,
+        actor_name(actor),
+        message,
+    )
+    if actor is not None:
+        LogEntry.objects.log_actions(
+            actor.pk,
+            type(instance)._default_manager.filter(pk=instance.pk),
+            action,
+            message,
+            single_object=True,
+        )
+
+
+def user_managers() -> models.QuerySet[User]:
+    """Active users who hold the manage_users permission (superusers hold every one)."""
+    app_label, codename = permission_name(MANAGE_USERS).split(".")
+    permission = Permission.objects.filter(content_type__app_label=app_label, codename=codename)
+    return (
+        User.objects.filter(is_active=True)
+        .filter(
+            Q(is_superuser=True)
+            | Q(user_permissions__in=permission)
+            | Q(groups__permissions__in=permission)
+        )
+        .distinct()
+    )
+
+
+def user_roles_set(
+    user_id: int, *, actor: User | None, roles: Iterable[Role], is_active: bool
+) -> User:
+    """Put a user in exactly `roles` (other groups stay) and set whether they may log in.
+
+    Refused, with nothing changed, when it takes the last active user who could manage users
+    out of that: the site would be locked out of its own user management.
+    """
+    if actor is not None and not actor.has_perm(permission_name(MANAGE_USERS)):
+        raise AccountPermissionDenied(
+            f"{actor.username} may not change users: that needs the {MANAGE_USERS} permission."
+        )
+    wanted = {role.group_name for role in roles}
+    with transaction.atomic():
+        # Every role change locks the role groups first, so two admins demoting each other at
+        # the same moment cannot both pass the check below.
+        role_groups = list(
+            Group.objects.select_for_update()
+            .filter(name__in=[role.group_name for role in ROLES])
+            .order_by("pk")
+        )
+        try:
+            user = User.objects.select_for_update().get(pk=user_id)
+        except User.DoesNotExist:
+            raise AccountError(f"no user has id {user_id}.") from None
+        was_manager = user_managers().filter(pk=user.pk).exists()
+        before_roles = sorted(g.name for g in user.groups.all() if g in role_groups)
+        before_active = user.is_active
+        user.groups.remove(*[g for g in role_groups if g.name not in wanted])
+        user.groups.add(*[g for g in role_groups if g.name in wanted])
+        user.is_active = is_active
+        user.save(update_fields=["is_active"])
+        if was_manager and not user_managers().exists():
+            raise AccountError(
+                f"{user.username} is the last active user who may manage users: "
+                "give another user that role first."
+            )
+        after_roles = sorted(wanted)
+        changes = []
+        if before_roles != after_roles:
+            changes.append(
+                f"roles {', '.join(before_roles) or 'none'} → {', '.join(after_roles) or 'none'}"
+            )
+        if before_active != is_active:
+            changes.append("activated" if is_active else "deactivated")
+        if changes:
+            change_record(actor, user, CHANGE, "; ".join(changes))
+    return user
 
 
 # ---------------------------------------------------------------- accounts

@@ -10,10 +10,13 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.files.uploadedfile import UploadedFile
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from apps.accounts.choices import AllowancePeriod
+from apps.accounts.errors import AmountError
 from apps.accounts.models import Account
-from apps.accounts.money import format_money
+from apps.accounts.money import format_money, parse_amount
 from apps.accounts.roles import ROLES
 from apps.jobs.release import MAX_COPIES
 from apps.portal.option_labels import attribute_label, value_label
@@ -316,3 +319,70 @@ class UserCreateForm(PortalForm):
     role = forms.ChoiceField(
         label=_("Role"), choices=[(role.group_name, role.group_name) for role in ROLES]
     )
+
+
+class UserEditForm(PortalForm):
+    roles = forms.MultipleChoiceField(
+        label=_("Roles"),
+        choices=[(role.group_name, role.group_name) for role in ROLES],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Other groups the user is in stay as they are."),
+    )
+    is_active = forms.BooleanField(
+        label=_("Active"), required=False, help_text=_("Inactive users cannot log in or print.")
+    )
+
+
+class AllowanceForm(PortalForm):
+    group = forms.ModelChoiceField(
+        label=_("Group"),
+        queryset=Group.objects.order_by("name"),
+        help_text=_("Every active member gets it on their personal account."),
+    )
+    amount = forms.CharField(label=_("Amount"), max_length=30, help_text=_("e.g. 5.00"))
+    period = forms.ChoiceField(label=_("Period"), choices=AllowancePeriod.choices)
+    cap = forms.CharField(
+        label=_("Cap"),
+        max_length=30,
+        required=False,
+        help_text=_("The balance an allowance never takes an account beyond; empty for none."),
+    )
+
+    def clean_amount(self) -> Decimal:
+        amount = self._amount("amount")
+        if amount is None or amount <= 0:
+            raise forms.ValidationError(_("Enter an amount more than zero."), code="not_positive")
+        return amount
+
+    def clean_cap(self) -> Decimal | None:
+        return self._amount("cap")
+
+    def _amount(self, field: str) -> Decimal | None:
+        text = self.cleaned_data[field].strip()
+        if not text:
+            return None
+        try:
+            return parse_amount(text, label=str(self.fields[field].label))
+        except AmountError as error:
+            raise forms.ValidationError(str(error), code="amount") from None
+
+
+class AllowanceEditForm(AllowanceForm):
+    is_active = forms.BooleanField(
+        label=_("Active"), required=False, help_text=_("Untick to stop granting it.")
+    )
+
+
+class DefaultPrinterForm(PortalForm):
+    printer = forms.ModelChoiceField(
+        label=_("Default printer"),
+        queryset=Printer.objects.none(),
+        required=False,
+        empty_label=_("None"),
+        help_text=_("Where a job released from your device (Release-Job) is printed."),
+    )
+
+    def __init__(self, *args: Any, printers: QuerySet[Printer], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["printer"].queryset = printers  # type: ignore[attr-defined]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from apps.portal.views import accounts, printers, rules, staff
+from apps.portal.views import accounts, devices, printers, rules, staff
 
 app_name = "portal"
 
@@ -15,6 +15,10 @@ urlpatterns = [
     path("jobs/<int:job_id>/pages/<int:page>.png", staff.thumbnail, name="thumbnail"),
     path("history/", staff.history, name="history"),
     path("account/", staff.my_account, name="my_account"),
+    path("devices/", devices.devices, name="devices"),
+    path("devices/token/", devices.printing_token_new, name="printing_token_new"),
+    path("devices/token/revoke/", devices.printing_token_end, name="printing_token_revoke"),
+    path("devices/default-printer/", devices.default_printer, name="default_printer"),
     # printer admins
     path("manage/printers/", printers.printers, name="printers"),
     path("manage/printers/add/", printers.printer_new, name="printer_new"),
@@ -52,5 +56,14 @@ urlpatterns = [
         )
         for change in accounts.ACCOUNT_CHANGES
     ),
+    path("manage/allowances/", accounts.allowances, name="allowances"),
+    path("manage/allowances/new/", accounts.allowance_new, name="allowance_new"),
+    path("manage/allowances/<int:allowance_id>/", accounts.allowance_edit, name="allowance"),
+    path(
+        "manage/allowances/<int:allowance_id>/end/",
+        accounts.allowance_stop,
+        name="allowance_end",
+    ),
     path("manage/users/", accounts.users, name="users"),
+    path("manage/users/<int:user_id>/", accounts.user_edit, name="user"),
 ]

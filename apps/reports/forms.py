@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.core.validators import validate_email
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from apps.reports.choices import Grouping
 from apps.reports.models import ScheduledReport
@@ -14,13 +15,13 @@ from apps.reports.selectors import ReportError, ReportRequest, report_request
 
 
 class ReportForm(forms.Form):
-    start = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label="To", widget=forms.DateInput(attrs={"type": "date"}))
-    grouping = forms.ChoiceField(label="Group by", choices=Grouping.choices)
-    user = forms.CharField(label="User", required=False)
-    group = forms.CharField(label="Group", required=False)
-    account = forms.CharField(label="Account", required=False)
-    printer = forms.CharField(label="Printer", required=False)
+    start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
+    grouping = forms.ChoiceField(label=_("Group by"), choices=Grouping.choices)
+    user = forms.CharField(label=_("User"), required=False)
+    group = forms.CharField(label=_("Group"), required=False)
+    account = forms.CharField(label=_("Account"), required=False)
+    printer = forms.CharField(label=_("Printer"), required=False)
 
     @classmethod
     def from_query(cls, query: Any) -> ReportForm:
@@ -60,10 +61,10 @@ FILTERS = ("user", "group", "account", "printer")
 class ScheduledReportForm(forms.ModelForm):  # type: ignore[type-arg]
     """A scheduled report; the optional filters are checked as a report request would be."""
 
-    user = forms.CharField(label="Only user", required=False)
-    group = forms.CharField(label="Only group", required=False)
-    account = forms.CharField(label="Only account", required=False)
-    printer = forms.CharField(label="Only printer", required=False)
+    user = forms.CharField(label=_("Only user"), required=False)
+    group = forms.CharField(label=_("Only group"), required=False)
+    account = forms.CharField(label=_("Only account"), required=False)
+    printer = forms.CharField(label=_("Only printer"), required=False)
 
     class Meta:
         model = ScheduledReport

@@ -23,6 +23,7 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts.models import User
@@ -195,7 +196,9 @@ def schedules(request: HttpRequest) -> HttpResponse:
         scheduled = form.save(commit=False)
         scheduled.created_by = _user(request)
         scheduled.save()
-        messages.success(request, f"Scheduled report {scheduled.name!r} saved.")
+        messages.success(
+            request, _("Scheduled report '%(name)s' saved.") % {"name": scheduled.name}
+        )
         return redirect("reports:schedules")
     return render(
         request,

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import URLPattern, reverse
 
-from apps.accounts.models import User
+from apps.accounts.choices import AllowancePeriod
+from apps.accounts.models import Allowance, User
+from apps.accounts.roles import STAFF
 from apps.jobs.models import Job
 from apps.portal import urls as portal_urls
 from apps.printers.models import Printer
@@ -42,6 +46,10 @@ EXPECTED: dict[str, Expectation] = {
     "thumbnail": Expectation("get", OWN_JOB),
     "history": Expectation("get", EVERY_STAFF),
     "my_account": Expectation("get", EVERY_STAFF),
+    "devices": Expectation("get", EVERY_STAFF),
+    "printing_token_new": Expectation("post", EVERY_STAFF),
+    "printing_token_revoke": Expectation("post", EVERY_STAFF),
+    "default_printer": Expectation("post", EVERY_STAFF),
     "printers": Expectation("get", PRINTER_ADMINS),
     "printer_new": Expectation("get", PRINTER_ADMINS),
     "printer_import": Expectation("get", PRINTER_ADMINS),
@@ -62,7 +70,12 @@ EXPECTED: dict[str, Expectation] = {
     "account_adjust": Expectation("post", PRINTER_ADMINS),
     "account_limit": Expectation("post", PRINTER_ADMINS),
     "account_members": Expectation("post", PRINTER_ADMINS),
+    "allowances": Expectation("get", MONEY_READERS),
+    "allowance_new": Expectation("post", PRINTER_ADMINS),
+    "allowance": Expectation("get", PRINTER_ADMINS),
+    "allowance_end": Expectation("post", PRINTER_ADMINS),
     "users": Expectation("get", PRINTER_ADMINS),
+    "user": Expectation("get", PRINTER_ADMINS),
 }
 
 
@@ -85,7 +98,14 @@ def url_for(name: str, job: Job, printer: Printer, people: People) -> str:
         "rule_file_id": rule_file.pk,
         "version_id": rule_file.active_version_id,
         "account_id": people.staff.personal_account.pk,
+        "user_id": people.staff.pk,
     }
+    if "allowance_id" in pattern.pattern.converters:
+        values["allowance_id"] = Allowance.objects.get_or_create(
+            group=Group.objects.get(name=STAFF.group_name),
+            amount=Decimal("1.00"),
+            period=AllowancePeriod.WEEKLY,
+        )[0].pk
     kwargs = {key: values[key] for key in pattern.pattern.converters}
     return reverse(f"portal:{name}", kwargs=kwargs)
 

@@ -7,26 +7,40 @@ from django.contrib import messages
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from apps.accounts.allowances import (
+    AllowanceTerms,
+    allowance_change,
+    allowance_create,
+    allowance_end,
+)
 from apps.accounts.errors import AccountError
 from apps.accounts.models import Account, Allowance, User
-from apps.accounts.money import parse_amount
+from apps.accounts.money import format_money, parse_amount
 from apps.accounts.movements import account_adjust, account_deposit, account_set_credit_limit
 from apps.accounts.roles import MANAGE_ACCOUNTS, MANAGE_USERS, ROLES, VIEW_MONEY
 from apps.accounts.selectors import account_get, account_transactions
-from apps.accounts.services import shared_account_create, shared_account_members_add, user_create
+from apps.accounts.services import (
+    shared_account_create,
+    shared_account_members_add,
+    user_create,
+    user_roles_set,
+)
 from apps.portal.access import current_user, may, requires
 from apps.portal.forms import (
     AdjustmentForm,
+    AllowanceEditForm,
+    AllowanceForm,
     AmountForm,
     MembersForm,
     SharedAccountForm,
     UserCreateForm,
+    UserEditForm,
 )
 
 ACCOUNTS_SHOWN = 500
@@ -46,7 +60,7 @@ def accounts(request: HttpRequest) -> HttpResponse:
         {
             "accounts": rows[:ACCOUNTS_SHOWN],
             "query": query,
-            "allowances": Allowance.objects.select_related("group"),
+            "allowances": _allowance_rows(),
             "shared_form": SharedAccountForm(),
             "may_manage": may(current_user(request), MANAGE_ACCOUNTS),
         },
@@ -190,3 +204,130 @@ def users(request: HttpRequest) -> HttpResponse:
         .select_related("personal_account")
     )
     return render(request, "portal/users.html", {"users": rows, "form": form})
+
+
+@requires(MANAGE_USERS)
+def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
+    """A user's roles and whether they may log in."""
+    person = get_object_or_404(User, pk=user_id)
+    if request.method == "POST":
+        form = UserEditForm(request.POST)
+        if form.is_valid():
+            roles = [role for role in ROLES if role.group_name in form.cleaned_data["roles"]]
+            try:
+                user_roles_set(
+                    person.pk,
+                    actor=current_user(request),
+                    roles=roles,
+                    is_active=form.cleaned_data["is_active"],
+                )
+            except AccountError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, _("User %(name)s saved.") % {"name": person.username})
+                return redirect("portal:users")
+    else:
+        role_names = {role.group_name for role in ROLES}
+        form = UserEditForm(
+            initial={
+                "roles": [g.name for g in person.groups.all() if g.name in role_names],
+                "is_active": person.is_active,
+            }
+        )
+    return render(request, "portal/user_edit.html", {"person": person, "form": form})
+
+
+# ---------------------------------------------------------------- allowances
+
+
+@require_GET
+@requires(MANAGE_ACCOUNTS, VIEW_MONEY)
+def allowances(request: HttpRequest) -> HttpResponse:
+    return _allowances_page(request, AllowanceForm())
+
+
+@require_POST
+@requires(MANAGE_ACCOUNTS)
+def allowance_new(request: HttpRequest) -> HttpResponse:
+    form = AllowanceForm(request.POST)
+    if form.is_valid():
+        try:
+            allowance_create(_terms(form), actor=current_user(request))
+        except AccountError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Allowance created."))
+            return redirect("portal:allowances")
+    return _allowances_page(request, form)
+
+
+def _allowance_rows() -> QuerySet[Allowance]:
+    """Running allowances first."""
+    return Allowance.objects.select_related("group").order_by("-is_active", "group__name", "period")
+
+
+def _allowances_page(request: HttpRequest, form: AllowanceForm) -> HttpResponse:
+    return render(
+        request,
+        "portal/allowances.html",
+        {
+            "allowances": _allowance_rows(),
+            "form": form,
+            "may_manage": may(current_user(request), MANAGE_ACCOUNTS),
+        },
+    )
+
+
+@requires(MANAGE_ACCOUNTS)
+def allowance_edit(request: HttpRequest, allowance_id: int) -> HttpResponse:
+    allowance = get_object_or_404(Allowance.objects.select_related("group"), pk=allowance_id)
+    if request.method == "POST":
+        form = AllowanceEditForm(request.POST)
+        if form.is_valid():
+            try:
+                allowance_change(
+                    allowance.pk,
+                    _terms(form),
+                    actor=current_user(request),
+                    is_active=form.cleaned_data["is_active"],
+                )
+            except AccountError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, _("Allowance saved."))
+                return redirect("portal:allowances")
+    else:
+        form = AllowanceEditForm(
+            initial={
+                "group": allowance.group,
+                "amount": format_money(allowance.amount),
+                "period": allowance.period,
+                "cap": "" if allowance.cap is None else format_money(allowance.cap),
+                "is_active": allowance.is_active,
+            }
+        )
+    return render(
+        request,
+        "portal/allowance_edit.html",
+        {"allowance": allowance, "form": form},
+    )
+
+
+@require_POST
+@requires(MANAGE_ACCOUNTS)
+def allowance_stop(request: HttpRequest, allowance_id: int) -> HttpResponse:
+    try:
+        allowance_end(allowance_id, actor=current_user(request))
+    except AccountError:
+        raise Http404 from None
+    messages.success(request, _("Allowance ended."))
+    return redirect("portal:allowances")
+
+
+def _terms(form: AllowanceForm) -> AllowanceTerms:
+    return AllowanceTerms(
+        group=form.cleaned_data["group"],
+        amount=form.cleaned_data["amount"],
+        period=form.cleaned_data["period"],
+        cap=form.cleaned_data["cap"],
+    )

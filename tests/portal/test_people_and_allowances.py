@@ -1,0 +1,267 @@
+"""Allowances and users' roles in the portal: what admins change, what bad input gets, and the
+history that records who changed what."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+from django.contrib.auth.models import Group
+
+from apps.accounts.allowances import AllowanceTerms, allowance_create, allowances_apply
+from apps.accounts.errors import AccountError, AccountPermissionDenied
+from apps.accounts.models import Allowance, User
+from apps.accounts.roles import FINANCE, PRINTER_ADMIN, STAFF
+from apps.accounts.services import user_create, user_managers, user_roles_set
+from tests.accounts.conftest import run_at_once
+from tests.portal.conftest import People, logged_in
+
+pytestmark = pytest.mark.django_db
+
+
+def staff_group() -> Group:
+    return Group.objects.get(name=STAFF.group_name)
+
+
+def history_of(instance: Allowance | User) -> list[LogEntry]:
+    return list(
+        LogEntry.objects.filter(
+            content_type__model=instance._meta.model_name, object_id=str(instance.pk)
+        ).order_by("pk")
+    )
+
+
+# ---------------------------------------------------------------- allowances
+
+
+def test_create_edit_and_end_an_allowance_with_its_history(people: People) -> None:
+    client = logged_in(people.printer_admin)
+    created = client.post(
+        "/manage/allowances/new/",
+        {"group": staff_group().pk, "amount": "2.50", "period": "weekly", "cap": "10"},
+    )
+    assert created.status_code == 302
+    allowance = Allowance.objects.get()
+    assert (allowance.amount, allowance.period, allowance.cap) == (
+        Decimal("2.50"),
+        "weekly",
+        Decimal("10"),
+    )
+    assert allowance.is_active
+
+    edit_page = client.get(f"/manage/allowances/{allowance.pk}/").content.decode()
+    assert 'value="2.50"' in edit_page
+    assert 'value="10.00"' in edit_page
+    changed = client.post(
+        f"/manage/allowances/{allowance.pk}/",
+        {
+            "group": staff_group().pk,
+            "amount": "3",
+            "period": "monthly",
+            "cap": "",
+            "is_active": "on",
+        },
+    )
+    assert changed.status_code == 302
+    allowance.refresh_from_db()
+    assert (allowance.amount, allowance.period, allowance.cap) == (Decimal("3"), "monthly", None)
+
+    ended = client.post(f"/manage/allowances/{allowance.pk}/end/")
+    assert ended.status_code == 302
+    allowance.refresh_from_db()
+    assert not allowance.is_active
+    listing = client.get("/manage/allowances/").content.decode()
+    assert "ended" in listing
+
+    history = history_of(allowance)
+    assert [entry.action_flag for entry in history] == [ADDITION, CHANGE, CHANGE]
+    assert {entry.user_id for entry in history} == {people.printer_admin.pk}
+    assert "2.50 weekly for Staff, cap 10.00" in history[0].change_message
+    assert "→ 3.00 monthly for Staff, no cap, active" in history[1].change_message
+    assert history[2].change_message.startswith("ended:")
+
+
+def test_an_ended_allowance_grants_nothing_more(people: People) -> None:
+    allowance = allowance_create(
+        AllowanceTerms(group=staff_group(), amount=Decimal("1.00"), period="daily"),
+        actor=people.printer_admin,
+    )
+    logged_in(people.printer_admin).post(f"/manage/allowances/{allowance.pk}/end/")
+    run = allowances_apply(datetime(2026, 11, 21, 12, tzinfo=UTC))
+    assert (run.granted, run.skipped) == (0, 0)
+
+
+@pytest.mark.parametrize(
+    ("amount", "period", "cap", "message"),
+    [
+        ("", "weekly", "", "This field is required."),
+        ("0", "weekly", "", "Enter an amount more than zero."),
+        ("-1", "weekly", "", "Amount &#x27;-1&#x27; is negative"),
+        ("1.234", "weekly", "", "has 3 decimals; EUR has at most 2."),
+        ("ten", "weekly", "", "is not an amount"),
+        ("NaN", "weekly", "", "is not a finite amount"),
+        ("1", "yearly", "", "Select a valid choice. yearly is not one of the available choices."),
+        ("1", "weekly", "-5", "Cap &#x27;-5&#x27; is negative"),
+    ],
+)
+def test_bad_allowance_input_is_named_and_nothing_is_written(
+    people: People, amount: str, period: str, cap: str, message: str
+) -> None:
+    response = logged_in(people.printer_admin).post(
+        "/manage/allowances/new/",
+        {"group": staff_group().pk, "amount": amount, "period": period, "cap": cap},
+    )
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not Allowance.objects.exists()
+    assert not LogEntry.objects.exists()
+
+
+def test_an_unknown_group_is_refused(people: People) -> None:
+    response = logged_in(people.printer_admin).post(
+        "/manage/allowances/new/", {"group": "999999", "amount": "1", "period": "daily"}
+    )
+    assert "Select a valid choice." in response.content.decode()
+    assert not Allowance.objects.exists()
+
+
+def test_every_allowance_field_is_labelled(people: People) -> None:
+    page = logged_in(people.printer_admin).get("/manage/allowances/").content.decode()
+    for field in ("group", "amount", "period", "cap"):
+        assert f'<label for="id_{field}"' in page
+    assert "csrfmiddlewaretoken" in page
+
+
+def test_finance_reads_allowances_and_cannot_change_them(people: People) -> None:
+    allowance = allowance_create(
+        AllowanceTerms(group=staff_group(), amount=Decimal("1.00"), period="daily"), actor=None
+    )
+    client = logged_in(people.finance)
+    page = client.get("/manage/allowances/").content.decode()
+    assert "1.00" in page
+    assert "Create allowance" not in page
+    assert client.post(f"/manage/allowances/{allowance.pk}/end/").status_code == 403
+    allowance.refresh_from_db()
+    assert allowance.is_active
+
+
+def test_the_allowance_services_check_their_input_and_the_actor(people: People) -> None:
+    terms = AllowanceTerms(group=staff_group(), amount=Decimal("1.00"), period="daily")
+    with pytest.raises(AccountPermissionDenied):
+        allowance_create(terms, actor=people.finance)
+    with pytest.raises(AccountError, match="period 'hourly' is not one of daily, weekly, monthly"):
+        allowance_create(
+            AllowanceTerms(group=staff_group(), amount=Decimal(1), period="hourly"), actor=None
+        )
+    with pytest.raises(AccountError, match="must be more than zero"):
+        allowance_create(
+            AllowanceTerms(group=staff_group(), amount=Decimal(0), period="daily"), actor=None
+        )
+    assert not Allowance.objects.exists()
+
+
+# ---------------------------------------------------------------- users
+
+
+def role_names(user: User) -> list[str]:
+    return sorted(user.groups.values_list("name", flat=True))
+
+
+def test_change_a_users_roles_and_active_flag_with_history(people: People) -> None:
+    client = logged_in(people.printer_admin)
+    page = client.get(f"/manage/users/{people.staff.pk}/").content.decode()
+    assert re.search(r'value="Staff"[^>]*checked', page)
+    assert not re.search(r'value="Finance"[^>]*checked', page)
+    response = client.post(
+        f"/manage/users/{people.staff.pk}/", {"roles": ["Staff", "Finance"], "is_active": ""}
+    )
+    assert response.status_code == 302
+    people.staff.refresh_from_db()
+    assert role_names(people.staff) == ["Finance", "Staff"]
+    assert not people.staff.is_active
+    (entry,) = history_of(people.staff)
+    assert entry.user_id == people.printer_admin.pk
+    assert entry.change_message == "roles Staff → Finance, Staff; deactivated"
+
+
+def test_other_groups_stay_when_roles_change(people: People) -> None:
+    physics = Group.objects.create(name="Physics")
+    people.staff.groups.add(physics)
+    logged_in(people.printer_admin).post(
+        f"/manage/users/{people.staff.pk}/", {"roles": ["Finance"], "is_active": "on"}
+    )
+    assert role_names(people.staff) == ["Finance", "Physics"]
+
+
+def test_the_last_user_manager_cannot_remove_their_own_role(people: People) -> None:
+    client = logged_in(people.printer_admin)
+    response = client.post(
+        f"/manage/users/{people.printer_admin.pk}/", {"roles": ["Staff"], "is_active": "on"}
+    )
+    assert response.status_code == 200
+    assert "pat is the last active user who may manage users" in response.content.decode()
+    assert role_names(people.printer_admin) == ["Printer admin"]
+    deactivated = client.post(
+        f"/manage/users/{people.printer_admin.pk}/", {"roles": ["Printer admin"]}
+    )
+    assert "the last active user who may manage users" in deactivated.content.decode()
+    people.printer_admin.refresh_from_db()
+    assert people.printer_admin.is_active
+    assert not LogEntry.objects.exists()
+
+
+def test_with_a_second_manager_an_admin_may_step_down(people: People) -> None:
+    user_roles_set(people.finance.pk, actor=None, roles=[FINANCE, PRINTER_ADMIN], is_active=True)
+    response = logged_in(people.printer_admin).post(
+        f"/manage/users/{people.printer_admin.pk}/", {"roles": ["Staff"], "is_active": "on"}
+    )
+    assert response.status_code == 302
+    assert list(user_managers()) == [people.finance]
+
+
+def test_a_superuser_counts_as_a_user_manager(people: People) -> None:
+    User.objects.create_superuser("root", password="x")
+    user_roles_set(people.printer_admin.pk, actor=None, roles=[STAFF], is_active=True)
+    assert [u.username for u in user_managers()] == ["root"]
+
+
+def test_only_user_managers_change_roles(people: People) -> None:
+    with pytest.raises(AccountPermissionDenied):
+        user_roles_set(people.staff.pk, actor=people.finance, roles=[FINANCE], is_active=True)
+    response = logged_in(people.finance).post(
+        f"/manage/users/{people.staff.pk}/", {"roles": ["Finance"], "is_active": "on"}
+    )
+    assert response.status_code == 403
+    assert role_names(people.staff) == ["Staff"]
+
+
+def test_an_unknown_role_or_user_is_refused(people: People) -> None:
+    client = logged_in(people.printer_admin)
+    response = client.post(f"/manage/users/{people.staff.pk}/", {"roles": ["Emperor"]})
+    assert "Select a valid choice. Emperor is not one of the available choices." in (
+        response.content.decode()
+    )
+    assert role_names(people.staff) == ["Staff"]
+    assert client.get("/manage/users/999999/").status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_admins_demoting_each_other_at_once_leave_one_admin() -> None:
+    first = user_create("ada", "a long enough password", role=PRINTER_ADMIN)
+    second = user_create("ben", "a long enough password", role=PRINTER_ADMIN)
+    pairs = ((first, second), (second, first))
+
+    results = run_at_once(
+        2,
+        lambda index: user_roles_set(
+            pairs[index][1].pk, actor=pairs[index][0], roles=[STAFF], is_active=True
+        ),
+    )
+
+    refused = [result for result in results if isinstance(result, AccountError)]
+    assert len(refused) == 1, results
+    assert "is the last active user who may manage users" in str(refused[0])
+    assert user_managers().count() == 1
