@@ -156,7 +156,9 @@ MAX_WEB_WORKERS = 64
 def web_workers(env: Env) -> int:
     """WEB_WORKERS: how many uvicorn processes serve the web (default: one per CPU). One
     process runs Python on one core at a time, so a busy site needs one per core."""
-    workers = env.integer("WEB_WORKERS", os.cpu_count() or 1, minimum=1)
+    if "WEB_WORKERS" not in env.values:
+        return min(os.cpu_count() or 1, MAX_WEB_WORKERS)
+    workers = env.integer("WEB_WORKERS", 1, minimum=1)
     if workers > MAX_WEB_WORKERS:
         raise ConfigError(f"WEB_WORKERS={workers} is too large: at most {MAX_WEB_WORKERS}.")
     return workers

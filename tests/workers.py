@@ -147,6 +147,7 @@ def _wait_until_workers_are_idle(timeout: float = 30.0) -> None:
     the test, a retry it scheduled, or one our IPP server queued just before the test ended)
     deadlocks with that TRUNCATE and the next test starts on leftovers. Idle must be seen twice
     in a row, purging each time, so a task published late is caught too."""
+    celery_app.control.purge()
     if not RUNNING_NODES:
         return
     inspector = celery_app.control.inspect(timeout=1.0, destination=sorted(RUNNING_NODES))

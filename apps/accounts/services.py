@@ -156,6 +156,10 @@ def user_roles_set(
             user = User.objects.select_for_update().get(pk=user_id)
         except User.DoesNotExist:
             raise AccountError(f"no user has id {user_id}.") from None
+        if user.is_superuser and actor is not None and not actor.is_superuser:
+            raise AccountPermissionDenied(
+                f"{user.username} is a superuser: only a superuser may change them."
+            )
         was_manager = user_managers().filter(pk=user.pk).exists()
         before_roles = sorted(g.name for g in user.groups.all() if g in role_groups)
         before_active = user.is_active

@@ -294,6 +294,9 @@ async def _handle(scope: Scope, body: BodyReader) -> Reply:
 async def _answer(
     message: Message, admission: Admission, scope: Scope, document: Path | None
 ) -> Message:
-    return await sync_to_async(_run_answer, thread_sensitive=True)(
+    # Not on the thread Django's sync views share: converting a document (Ghostscript, a long
+    # raster) would hold up every portal request of this process meanwhile. _run_answer
+    # handles its database connection as a request does (close_old_connections around it).
+    return await sync_to_async(_run_answer, thread_sensitive=False)(
         message, admission, _endpoint(scope), document
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fcntl
 import ipaddress
+import logging
 import os
 import re
 import socket
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import ifaddr
 from django.conf import settings
+from django.db import DatabaseError, close_old_connections
 from zeroconf import IPVersion, ServiceInfo, Zeroconf
 
 from apps.ippserver.attributes import (
@@ -30,6 +32,8 @@ from apps.ippserver.attributes import (
 from apps.ippserver.printer_operations import printer_uuid, product_capabilities
 from apps.jobs.convert import OCTET_STREAM
 from printmgmt.config import DnsSdConfig
+
+logger = logging.getLogger(__name__)
 
 IPP_TYPE = "_ipp._tcp.local."
 IPPS_TYPE = "_ipps._tcp.local."
@@ -222,11 +226,23 @@ def advertise_until(
         raise AdvertiseError("DNS-SD advertising is off: set DNSSD_ENABLED=true to turn it on")
     with advertiser_lock(settings.DATA_DIR):
         advertiser = Advertiser(config)
-        advertiser.start()
         try:
+            advertiser.start()
             if on_start is not None:
                 on_start(advertiser)
             while not stop.wait(REFRESH_SECONDS):
-                advertiser.refresh()
+                refresh_keeping_on(advertiser)
         finally:
             advertiser.stop()
+
+
+def refresh_keeping_on(advertiser: Advertiser) -> bool:
+    """Republish what changed (True if something did). A dropped database session costs a
+    reconnect; a database that is away costs one refresh, not the advertiser: what was
+    published stays, and the next refresh tries again."""
+    close_old_connections()
+    try:
+        return advertiser.refresh()
+    except DatabaseError as error:
+        logger.warning("DNS-SD refresh skipped, the database is not available: %s", error)
+        return False

@@ -34,6 +34,10 @@ def login_failed(username: str, address: str) -> None:
         cache.incr(key)
     except ValueError:  # expired between add and incr
         cache.add(key, 1, timeout=window_seconds())
+        return
+    # The window runs from the latest failure; also, some backends' incr (the file cache's) is
+    # a read and a set with the default timeout, which would shorten it.
+    cache.touch(key, window_seconds())
 
 
 def login_succeeded(username: str, address: str) -> None:

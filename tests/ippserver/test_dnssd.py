@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.db import DatabaseError, connection
 from zeroconf import IPVersion, ServiceBrowser, ServiceListener, Zeroconf
 
 from apps.ippserver.attributes import capabilities_of
@@ -29,6 +30,7 @@ from apps.ippserver.dnssd import (
     host_addresses,
     paper_max,
     printer_type,
+    refresh_keeping_on,
     txt_record,
 )
 from apps.ippserver.printer_operations import printer_uuid
@@ -271,6 +273,27 @@ def test_refresh_republishes_the_txt_record_when_the_printers_change(
         advertiser.stop()
     advertiser.stop()  # stopping twice is harmless
     found.wait_for(lambda: ("_ipp._tcp.local.", name) in found.removed)
+
+
+def test_a_refresh_after_the_database_dropped_the_session_reconnects(
+    transactional_db: None,
+) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("drops a PostgreSQL session")
+    config = DnsSdConfig(enabled=True, name=f"Reconnect {secrets.token_hex(3)}",
+                         port=free_port(), addresses=(LOOPBACK,), tls=False)  # fmt: skip
+    advertiser = Advertiser(config)
+    advertiser.start()
+    try:
+        # A database restart, as this process sees it: its session is gone.
+        with pytest.raises(DatabaseError), connection.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+        assert refresh_keeping_on(advertiser) is False  # reconnected; nothing changed
+        Printer.objects.create(name="colour", uri="ipp://192.0.2.9/ipp/print", kind="ipp",
+                               capabilities=COLOUR_DUPLEX_A3)  # fmt: skip
+        assert refresh_keeping_on(advertiser) is True
+    finally:
+        advertiser.stop()
 
 
 def test_advertise_until_stops_when_told_and_holds_the_lock_meanwhile(

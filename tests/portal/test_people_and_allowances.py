@@ -228,6 +228,20 @@ def test_a_superuser_counts_as_a_user_manager(people: People) -> None:
     assert [u.username for u in user_managers()] == ["root"]
 
 
+def test_only_a_superuser_changes_a_superuser(people: People) -> None:
+    root = User.objects.create_superuser("root", password="x")
+    response = logged_in(people.printer_admin).post(
+        f"/manage/users/{root.pk}/", {"roles": ["Staff"]}
+    )
+    assert "root is a superuser: only a superuser may change them." in response.content.decode()
+    root.refresh_from_db()
+    assert root.is_active
+    assert role_names(root) == []
+    other_root = User.objects.create_superuser("admin2", password="x")
+    user_roles_set(root.pk, actor=other_root, roles=[STAFF], is_active=True)
+    assert role_names(root) == ["Staff"]
+
+
 def test_only_user_managers_change_roles(people: People) -> None:
     with pytest.raises(AccountPermissionDenied):
         user_roles_set(people.staff.pk, actor=people.finance, roles=[FINANCE], is_active=True)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import pickle
 import re
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
@@ -91,6 +93,24 @@ def test_login_is_refused_after_repeated_failures_even_with_the_right_password(
     elsewhere = Client(REMOTE_ADDR="10.0.0.2")
     assert elsewhere.post("/login/", {"username": "sam", "password": PASSWORD}).status_code == 302
     assert client.post("/login/", {"username": "olga", "password": PASSWORD}).status_code == 302
+
+
+def test_the_failure_window_outlasts_the_cache_default_timeout(
+    people: People, tmp_path: Path
+) -> None:
+    file_cache = {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache"}
+    with override_settings(
+        CACHES={"default": {**file_cache, "LOCATION": str(tmp_path)}},
+        LOGIN_FAILURE_WINDOW_SECONDS=900,
+    ):
+        client = Client(REMOTE_ADDR="10.0.0.4")
+        for _ in range(2):
+            client.post("/login/", {"username": "sam", "password": "wrong"})
+        (entry,) = tmp_path.glob("*.djcache")
+        with entry.open("rb") as stored:
+            expires_at = pickle.load(stored)  # noqa: S301 - our own cache file, expiry first
+    # The file cache's incr is a set with its default 300 s: the window must be set again.
+    assert expires_at - time.time() > 800
 
 
 def test_a_successful_login_clears_earlier_failures(people: People) -> None:
