@@ -167,12 +167,14 @@ def _wait_until_workers_are_idle(timeout: float = 30.0) -> None:
 
 @pytest.fixture(autouse=True)
 def _idle_workers_before_the_tables_are_emptied(request: pytest.FixtureRequest) -> Iterator[None]:
-    uses_workers = any(
+    # Also a transactional test that does not ask for a worker: what it queues (a Release-Job
+    # through our IPP printer) reaches the session's worker all the same.
+    empties_tables = "transactional_db" in request.fixturenames or any(
         name in request.fixturenames for name in ("celery_worker", "celery_worker_factory")
     )
-    if uses_workers:
+    if empties_tables:
         # Set up after the database fixture, so torn down (and waiting) before its flush.
         request.getfixturevalue("transactional_db")
     yield
-    if uses_workers:
+    if empties_tables:
         _wait_until_workers_are_idle()
