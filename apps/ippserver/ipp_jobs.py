@@ -92,7 +92,12 @@ def _finishings(options: dict[str, object]) -> list[int]:
 
 def job_status_attributes(ipp_job: IppJob, endpoint: Endpoint) -> list[Attribute]:
     """What a job creation answers (RFC 8011 section 4.2.1.2): the job's id, URI and state."""
-    state, reason, message = ipp_job_state(ipp_job)
+    return _status_attributes(ipp_job, endpoint, *ipp_job_state(ipp_job))
+
+
+def _status_attributes(
+    ipp_job: IppJob, endpoint: Endpoint, state: int, reason: str, message: str
+) -> list[Attribute]:
     return [
         Attribute.integer("job-id", ipp_job.pk),
         Attribute.uri("job-uri", endpoint.job_uri(ipp_job.pk)),
@@ -112,14 +117,10 @@ def job_attributes(ipp_job: IppJob, endpoint: Endpoint) -> list[Attribute]:
         ended = ipp_job.canceled_at
     options: dict[str, object] = dict(job.options if job else ipp_job.options)
     attributes = [
-        Attribute.integer("job-id", ipp_job.pk),
-        Attribute.uri("job-uri", endpoint.job_uri(ipp_job.pk)),
+        *_status_attributes(ipp_job, endpoint, state, reason, message),
         Attribute.uri("job-printer-uri", endpoint.printer_uri),
         Attribute.name_("job-name", ipp_job.name),
         Attribute.name_("job-originating-user-name", ipp_job.owner.username),
-        Attribute.enum("job-state", state),
-        Attribute.keyword("job-state-reasons", reason),
-        Attribute.text("job-state-message", message[:255]),
         Attribute.uri("job-more-info", endpoint.portal_url),
         Attribute.integer("time-at-creation", _epoch(ipp_job.created_at)),
         Attribute.integer("time-at-processing", _epoch(started))
