@@ -1,24 +1,29 @@
 """ASGI entry point: the product is served by uvicorn (IPP clients send chunked bodies).
 
 /ipp/... goes to our IPP printer (apps/ippserver/asgi.py), which streams documents to the
-spool instead of letting Django buffer them in memory; everything else goes to Django.
+spool instead of letting Django buffer them in memory. Everything else is Django's portal,
+which is synchronous code: it is served as WSGI on a fixed pool of `WEB_THREADS` threads per
+process (a2wsgi). Django's own ASGI handler started a new thread for every request and passed
+each request between the event loop and that thread at every synchronous middleware, which
+cost more CPU than a simple page itself (bench/bench_portal.py).
 """
 
 import os
-import warnings
 
-from django.core.asgi import get_asgi_application
+from a2wsgi import WSGIMiddleware
+from django.conf import settings
+from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "printmgmt.settings")
 
-# WhiteNoise hands static files to Django as synchronous iterators; under ASGI Django copies
-# them with a warning per file. Harmless for our small CSS; a front proxy serves static in
-# production (see README).
-warnings.filterwarnings("ignore", message="StreamingHttpResponse must consume synchronous")
-
-django_application = get_asgi_application()
+# django-stubs types the handler as taking Django requests, not the WSGI environ it takes.
+portal_application = WSGIMiddleware(
+    get_wsgi_application(),  # type: ignore[arg-type]
+    workers=settings.WEB_THREADS,
+)
 
 # Imported after Django is set up: the IPP endpoint uses the ORM.
 from apps.ippserver.asgi import routed  # noqa: E402
 
-application = routed(django_application)
+# a2wsgi declares its own (narrower) ASGI message types.
+application = routed(portal_application)  # type: ignore[arg-type]

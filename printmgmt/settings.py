@@ -225,7 +225,7 @@ if CACHE_URL and not CACHE_URL.startswith(("redis://", "rediss://")):
     raise ConfigError(f"CACHE_URL={CACHE_URL!r} is not a Redis URL: use redis://HOST:PORT/DB.")
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        {"BACKEND": "apps.core.cache.ProcessPoolRedisCache", "LOCATION": CACHE_URL}
         if CACHE_URL
         # Without Redis, a folder under the data dir: `make run` serves with several processes.
         else {
@@ -239,6 +239,9 @@ CACHES = {
 SESSION_ENGINE = "django.contrib.sessions.backends." + ("cached_db" if CACHE_URL else "db")
 # uvicorn processes `make run` starts (scripts/run.sh); read here so a bad value stops start-up.
 WEB_WORKERS = web_workers(ENV)
+# Threads per web process that run the portal's (synchronous) Django requests; more let slow
+# requests (a printer probe, a large export) wait without holding up the rest, at some CPU.
+WEB_THREADS = ENV.integer("WEB_THREADS", 8, minimum=1)
 # Log-in is refused for a while after this many failures for one username from one address.
 LOGIN_FAILURES_ALLOWED = ENV.integer("LOGIN_FAILURES_ALLOWED", 5, minimum=1)
 LOGIN_FAILURE_WINDOW_SECONDS = ENV.integer("LOGIN_FAILURE_WINDOW_SECONDS", 900, minimum=60)

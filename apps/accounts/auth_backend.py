@@ -14,7 +14,8 @@ from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import connections, router
-from django.db.models import ManyToManyField, Model
+from django.db.models import JSONField, ManyToManyField, Model
+from django.db.models.expressions import RawSQL
 
 from apps.accounts.models import User
 
@@ -23,9 +24,10 @@ if TYPE_CHECKING:
 
 
 @cache
-def _permissions_sql() -> str:
-    """SELECT app label, codename of the permissions a user holds directly or by group, with
-    the table and column names Django gives them (so a custom user model's names fit)."""
+def _granted_permissions_from_where() -> str:
+    """FROM and WHERE of the permissions a user holds directly or by group (the user's id is
+    the two query parameters), with the table and column names Django gives them (so a custom
+    user model's names fit)."""
     own = User.user_permissions.through._meta
     own_field = cast("ManyToManyField[Any, Any]", User._meta.get_field("user_permissions"))
     member = User.groups.through._meta
@@ -34,7 +36,7 @@ def _permissions_sql() -> str:
     granted_field = cast("ManyToManyField[Any, Any]", Group._meta.get_field("permissions"))
     # Only names from the models are formatted in; the user's id is a query parameter.
     return (
-        f"SELECT ct.app_label, p.codename FROM {Permission._meta.db_table} p "  # noqa: S608
+        f"FROM {Permission._meta.db_table} p "  # noqa: S608
         f"JOIN {ContentType._meta.db_table} ct ON ct.id = p.content_type_id "
         f"WHERE p.id IN ("
         f"SELECT {own_field.m2m_reverse_name()} FROM {own.db_table} "
@@ -46,9 +48,46 @@ def _permissions_sql() -> str:
     )
 
 
+def _permissions_sql() -> str:
+    """SELECT app label, codename of the permissions a user holds."""
+    return f"SELECT ct.app_label, p.codename {_granted_permissions_from_where()}"
+
+
+# A JSON array of "app_label.codename" of the permissions a user holds, per database; the
+# array is text on both (Django reads jsonb as text), which JSONField decodes.
+_PERMISSIONS_ARRAY = {
+    "postgresql": "coalesce(jsonb_agg(ct.app_label || '.' || p.codename), '[]'::jsonb)",
+    "sqlite": "json_group_array(ct.app_label || '.' || p.codename)",
+}
+
+
 class OneQueryModelBackend(ModelBackend):
-    """ModelBackend whose get_all_permissions() costs one query; the cache on the user object
-    (`_perm_cache`, for the request) is ModelBackend's own."""
+    """ModelBackend whose get_all_permissions() costs one query, and none when the user was
+    read by get_user(), which reads the permissions with the user row. The cache on the user
+    object (`_perm_cache`, for the request) is ModelBackend's own."""
+
+    def get_user(self, user_id: int) -> User | None:
+        """The session's user and their permissions in one statement (every portal page checks
+        a permission), where the database can aggregate them into an array."""
+        database = router.db_for_read(User)
+        aggregate = _PERMISSIONS_ARRAY.get(connections[database].vendor)
+        if aggregate is None:
+            return super().get_user(user_id)
+        # Only names from the models are formatted in; the user's id is a query parameter.
+        granted = RawSQL(  # noqa: S611
+            f"SELECT {aggregate} {_granted_permissions_from_where()}",
+            [user_id, user_id],
+            output_field=JSONField(),
+        )
+        try:
+            user = User._default_manager.using(database).annotate(granted=granted).get(pk=user_id)
+        except User.DoesNotExist:
+            return None
+        if not self.user_can_authenticate(user):
+            return None
+        if not user.is_superuser:
+            user._perm_cache = set(user.granted)  # type: ignore[attr-defined]
+        return user
 
     def get_all_permissions(self, user_obj: _AnyUser, obj: Model | None = None) -> set[str]:
         # Superusers, inactive users and object permissions keep ModelBackend's rules.

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group, Permission
@@ -13,6 +17,8 @@ from apps.accounts.auth_backend import OneQueryModelBackend
 from apps.accounts.models import User
 from apps.accounts.roles import MANAGE_PRINTERS, RELEASE_OWN_JOBS, permission_name
 from apps.accounts.services import user_create
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def fresh(user: User) -> User:
@@ -58,3 +64,90 @@ def test_a_user_without_grants_holds_nothing(make_user: Callable[..., User]) -> 
     user = make_user("perm-none")
     user.groups.clear()
     assert OneQueryModelBackend().get_all_permissions(fresh(user)) == set()
+
+
+def test_get_user_reads_the_user_and_all_their_permissions_in_one_query(
+    make_user: Callable[..., User],
+) -> None:
+    user = make_user("perm-session")
+    extra_group = Group.objects.create(name="session extra")
+    extra_group.permissions.add(Permission.objects.get(codename="view_money"))
+    user.groups.add(extra_group)
+    user.user_permissions.add(Permission.objects.get(codename="manage_rules"))
+    expected = ModelBackend().get_all_permissions(fresh(user))
+
+    with CaptureQueriesContext(connection) as queries:
+        session_user = OneQueryModelBackend().get_user(user.pk)
+        assert session_user is not None
+        assert session_user.pk == user.pk
+        assert OneQueryModelBackend().get_all_permissions(session_user) == expected
+        assert session_user.has_perm("accounts.view_money")
+        assert not session_user.has_perm(permission_name(MANAGE_PRINTERS))
+    assert len(queries) == 1
+
+
+def test_get_user_of_a_user_without_grants_holds_nothing_without_another_query(
+    make_user: Callable[..., User],
+) -> None:
+    user = make_user("perm-session-none")
+    user.groups.clear()
+    with CaptureQueriesContext(connection) as queries:
+        session_user = OneQueryModelBackend().get_user(user.pk)
+        assert session_user is not None
+        assert OneQueryModelBackend().get_all_permissions(session_user) == set()
+    assert len(queries) == 1
+
+
+def test_get_user_refuses_unknown_and_inactive_users_and_keeps_superusers_rules(
+    make_user: Callable[..., User],
+) -> None:
+    assert OneQueryModelBackend().get_user(987654321) is None
+    inactive = make_user("perm-session-inactive")
+    User.objects.filter(pk=inactive.pk).update(is_active=False)
+    assert OneQueryModelBackend().get_user(inactive.pk) is None
+    root = user_create("perm-session-root", "pw-not-used-1", superuser=True)
+    session_root = OneQueryModelBackend().get_user(root.pk)
+    assert session_root is not None
+    assert OneQueryModelBackend().get_all_permissions(
+        session_root
+    ) == ModelBackend().get_all_permissions(fresh(root))
+    assert session_root.has_perm(permission_name(MANAGE_PRINTERS))
+
+
+SQLITE_CHECK = """
+from django.contrib.auth.backends import ModelBackend
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from apps.accounts.auth_backend import OneQueryModelBackend
+from apps.accounts.roles import STAFF
+from apps.accounts.services import user_create
+user = user_create("sqlite-perm", "pw-not-used-1", role=STAFF)
+with CaptureQueriesContext(connection) as queries:
+    session_user = OneQueryModelBackend().get_user(user.pk)
+    granted = OneQueryModelBackend().get_all_permissions(session_user)
+assert connection.vendor == "sqlite", connection.vendor
+assert granted == ModelBackend().get_all_permissions(type(user).objects.get(pk=user.pk)), granted
+assert granted and len(queries) == 1, (granted, len(queries))
+print("same permissions in one query")
+"""
+
+
+def test_get_user_reads_permissions_in_one_query_on_the_embedded_sqlite_too(
+    tmp_path: Path,
+) -> None:
+    environment = dict(
+        os.environ,
+        PRINTMGMT_DATA_DIR=str(tmp_path),
+        DATABASE_URL=f"sqlite:///{tmp_path / 'check.sqlite3'}",
+    )
+    for command in (["migrate", "-v", "0"], ["shell", "-v", "0", "-c", SQLITE_CHECK]):
+        result = subprocess.run(
+            [sys.executable, "manage.py", *command],
+            cwd=ROOT,
+            env=environment,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "same permissions in one query"

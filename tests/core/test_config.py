@@ -142,6 +142,7 @@ def test_secret_key_rules_for_production(tmp_path: Path) -> None:
         ("DATABASE_URL", "oracle://db/x", "DATABASE_URL='oracle://db/x' is not a supported"),
         ("DEBUG", "perhaps", "DEBUG='perhaps' is not a boolean"),
         ("CELERY_BROKER_URL", "amqp://mq", "CELERY_BROKER_URL='amqp://mq' is not a supported"),
+        ("WEB_THREADS", "0", "WEB_THREADS=0 is too small: it must be at least 1"),
     ],
 )
 def test_start_up_with_a_bad_setting_prints_one_line_and_exits(
