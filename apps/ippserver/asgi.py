@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import sys
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ from django.db import close_old_connections
 from apps.ippserver.operations import DOCUMENT_OPERATIONS, Admission, admit, answer
 from apps.ippserver.protocol import Endpoint, respond
 from apps.jobs.convert import conversion_target
+from printmgmt.digits import whole_number
 from printmgmt.ipp import DecodeLimits, IppDecodeError, Message, Status, decode, encode
 
 logger = logging.getLogger(__name__)
@@ -241,8 +243,8 @@ async def ipp_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
         await _plain(400, "the body must be application/ipp\n").send_to(send)
         return
     limit = max_body_bytes()
-    declared = _header(scope, b"content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    declared = whole_number(_header(scope, b"content-length") or "", maximum=sys.maxsize)
+    if declared is not None and declared > limit:
         await _too_large().send_to(send)
         return
     body = BodyReader(receive, limit)

@@ -16,6 +16,7 @@ from apps.ippserver.attributes import BOOKLET_MAKER
 from apps.ippserver.models import IppJob
 from apps.ippserver.protocol import Endpoint, IppRefusal, operation_value, select_attributes
 from apps.jobs.choices import TERMINAL_STATES, JobState
+from printmgmt.digits import whole_number
 from printmgmt.ipp import Attribute, AttributeGroup, DateTime, GroupTag, Message, Status, ValueTag
 from printmgmt.ppde.model import FINISHING_ENUM_RANGES, FINISHINGS_BOOKLET
 
@@ -35,7 +36,7 @@ def target_job(request: Message, user: User, *, lock: bool = False) -> IppJob:
     target = request.operation_attributes.attributes[2]
     if target.name == "job-uri":
         tail = urlsplit(str(target.value)).path.rstrip("/").rsplit("/", 1)[-1]
-        job_id = int(tail) if tail.isdigit() else None
+        job_id = whole_number(tail)
     else:
         attribute = operation_value(request, "job-id")
         if attribute is None or not isinstance(attribute.value, int):
@@ -81,9 +82,9 @@ def _epoch(moment: datetime) -> int:
 
 def _finishings(options: dict[str, object]) -> list[int]:
     enums = [
-        int(str(options[name]))
+        enum
         for name in FINISHING_ENUM_RANGES
-        if str(options.get(name, "3")).isdigit() and str(options.get(name, "3")) != "3"
+        if (enum := whole_number(str(options.get(name, "3")))) is not None and enum != 3
     ]
     if options.get(FINISHINGS_BOOKLET, "none") != "none":
         enums.append(BOOKLET_MAKER)
@@ -147,8 +148,9 @@ def job_attributes(ipp_job: IppJob, endpoint: Endpoint) -> list[Attribute]:
     for name in ("sides", "media", "print-color-mode"):
         if isinstance(options.get(name), str):
             attributes.append(Attribute.keyword(name, str(options[name])))
-    if isinstance(options.get("number-up"), str) and str(options["number-up"]).isdigit():
-        attributes.append(Attribute.integer("number-up", int(str(options["number-up"]))))
+    number_up = whole_number(str(options.get("number-up", "")))
+    if isinstance(options.get("number-up"), str) and number_up is not None:
+        attributes.append(Attribute.integer("number-up", number_up))
     return attributes
 
 

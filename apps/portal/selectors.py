@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import FloatField, Func, OuterRef, QuerySet, Subquery, Sum
+from django.db.models import Count, FloatField, Func, OuterRef, QuerySet, Subquery, Sum, Window
 from django.db.models.sql.compiler import SQLCompiler
 from django.shortcuts import get_object_or_404
 
@@ -26,6 +26,11 @@ if TYPE_CHECKING:
     from django.db.models.sql.compiler import _AsSqlType
 
 HISTORY_LENGTH = 100
+#: Held jobs per inbox page: a list of hundreds, each with a thumbnail, is slow to send and
+#: to scroll through; newer ones come first and "Release all" still takes every one.
+INBOX_PAGE_SIZE = 50
+#: Page numbers are capped here before they reach the database (past the end means the last).
+MAX_INBOX_PAGE = 1_000_000
 
 
 def held_jobs_of(user: User) -> QuerySet[Job]:
@@ -58,18 +63,62 @@ class EpochSeconds(Func):
 InboxLine = tuple[int, str, str, int, float, float]
 
 
-def inbox_lines(held: QuerySet[Job]) -> list[InboxLine]:
-    """What the inbox shows of each held job, as plain values (no model instances)."""
+@dataclass(frozen=True)
+class InboxPage:
+    """One page of a user's held jobs, and how many they hold in all."""
+
+    lines: list[InboxLine]
+    number: int
+    total: int
+    size: int = INBOX_PAGE_SIZE
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+    @property
+    def first(self) -> int:
+        return (self.number - 1) * self.size + 1
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.lines) - 1
+
+    @property
+    def newer(self) -> int | None:
+        return self.number - 1 if self.number > 1 else None
+
+    @property
+    def older(self) -> int | None:
+        return self.number + 1 if self.number < self.pages else None
+
+
+def _inbox_rows(user: User, number: int) -> list[tuple[Any, ...]]:
+    """Page `number` of the inbox as plain values (no model instances), each row ending with
+    the number of held jobs in all (a window count: one query for both)."""
+    start = (number - 1) * INBOX_PAGE_SIZE
     return list(
-        held.values_list(
+        held_jobs_of(user).values_list(
             "pk",
             "title",
             "source",
             "page_count",
             EpochSeconds("created_at"),
             EpochSeconds("expires_at"),
-        )
+            Window(Count("pk")),
+        )[start : start + INBOX_PAGE_SIZE]
     )
+
+
+def inbox_page(user: User, number: int) -> InboxPage:
+    """Page `number` (from 1) of the user's inbox; a number past the end gives the last page."""
+    number = min(max(number, 1), MAX_INBOX_PAGE)
+    rows = _inbox_rows(user, number)
+    if not rows and number > 1:
+        number = max(1, -(-held_jobs_of(user).count() // INBOX_PAGE_SIZE))
+        rows = _inbox_rows(user, number)
+    lines = [cast("InboxLine", row[:-1]) for row in rows]
+    return InboxPage(lines, number, rows[0][-1] if rows else 0)
 
 
 def job_history_of(user: User) -> QuerySet[Job]:

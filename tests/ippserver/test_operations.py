@@ -394,6 +394,15 @@ def test_job_uri_addresses_a_job(ipp: IppTester, printing: Printing, pdf: bytes)
         "time-at-completed", ValueTag.NO_VALUE
     )
 
+    # A job-uri whose last part is no job number (str.isdigit() takes "²", int() does not),
+    # or one too large for any id: not found, not a server error.
+    base = job_uri.rsplit("/", 1)[0]
+    for tail in ("²", "9" * 30, "x"):
+        request = Message.request(
+            Operation.GET_JOB_ATTRIBUTES, 8, target_uri=f"{base}/{tail}", target_name="job-uri"
+        )
+        assert ipp.send(request, auth=auth).status_code == Status.CLIENT_ERROR_NOT_FOUND
+
 
 def test_printer_icon_and_more_info_are_served(ipp: IppTester) -> None:
     printer = ipp.send(ipp.request(Operation.GET_PRINTER_ATTRIBUTES)).group(GroupTag.PRINTER)

@@ -190,6 +190,21 @@ def test_upload_without_a_file_says_so(people: People) -> None:
     assert "Choose a document to upload." in response.content.decode()
 
 
+def held_copies(template: Job, title: str, numbers: range) -> None:
+    """More held one-page jobs of the template's owner and document, written in one insert."""
+    Job.objects.bulk_create(
+        Job(
+            owner=template.owner,
+            title=title.format(number),
+            source=template.source,
+            document_name=template.document_name,
+            page_count=1,
+            expires_at=template.expires_at,
+        )
+        for number in numbers
+    )
+
+
 def test_inbox_shows_each_held_job_with_pages_age_expiry_and_a_thumbnail(
     people: People, printer: Printer, held: Callable[..., Job]
 ) -> None:
@@ -226,6 +241,43 @@ def test_inbox_lists_newest_first_escapes_titles_and_rounds_times_down(
     assert "<em>memo" not in page
     assert "received 7 minutes ago · expires in 2 days" in page
     assert f'action="/jobs/{older.pk}/cancel/"' in page
+    assert 'class="pager"' not in page
+
+
+def test_inbox_shows_fifty_jobs_a_page_newest_first_with_links_between_pages(
+    people: People, printer: Printer, held: Callable[..., Job]
+) -> None:
+    held_copies(held(people.staff, pages=1, title="job 000."), "job {:03d}.", range(1, 60))
+    client = logged_in(people.staff)
+
+    def inbox(query: str = "") -> tuple[str, int]:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(f"/inbox/{query}")
+        assert response.status_code == 200
+        return response.content.decode(), len(queries)
+
+    first, first_queries = inbox()
+    assert first.count('<li class="card job">') == 50
+    assert "Jobs 1–50 of 60, newest first." in first
+    assert "Page 1 of 2" in first
+    assert 'href="?page=2" rel="next"' in first
+    assert 'rel="prev"' not in first
+    assert first.index("job 059.") < first.index("job 010.")
+    assert "job 009." not in first
+
+    second, second_queries = inbox("?page=2")
+    assert second.count('<li class="card job">') == 10
+    assert "Jobs 51–60 of 60, newest first." in second
+    assert 'href="?page=1" rel="prev"' in second
+    assert 'rel="next"' not in second
+    assert "job 000." in second
+    assert "job 010." not in second
+    assert second_queries == first_queries
+
+    # Past the end: the last page. Not a page number: the first. Never an error.
+    assert "Page 2 of 2" in inbox("?page=7")[0]
+    for nonsense in ("0", "-1", "abc", "²", "9" * 40):
+        assert "Page 1 of 2" in inbox(f"?page={nonsense}")[0]
 
 
 def test_inbox_query_count_does_not_grow_with_the_number_of_jobs(
@@ -243,17 +295,7 @@ def test_inbox_query_count_does_not_grow_with_the_number_of_jobs(
     with_five = queries_for_inbox()
     template = Job.objects.filter(owner=people.staff).first()
     assert template is not None
-    Job.objects.bulk_create(
-        Job(
-            owner=people.staff,
-            title=f"many-{number}",
-            source=template.source,
-            document_name=template.document_name,
-            page_count=1,
-            expires_at=template.expires_at,
-        )
-        for number in range(45)
-    )
+    held_copies(template, "many-{}", range(45))
     assert Job.objects.filter(owner=people.staff, state=JobState.HELD).count() == 50
     assert queries_for_inbox() == with_five
 
@@ -430,7 +472,9 @@ def test_picked_thumbnails_become_the_page_selection_without_javascript(
     data = release_data(job, printer, client)
     data.pop("expected_price")
     response = client.post(
-        f"/jobs/{job.pk}/", {**data, "pick": ["1", "2", "3", "5"], "action": "release"}
+        # Ticks that are no page number ("²" passes str.isdigit()) are left out.
+        f"/jobs/{job.pk}/",
+        {**data, "pick": ["1", "2", "3", "5", "²", "0", "x"], "action": "release"},
     )
     assert response.status_code == 302
     released = Job.objects.get(pk=job.pk)

@@ -237,6 +237,7 @@ def test_explain_file_with_errors_prints_diagnostics() -> None:
         (["--pages", "-1"], "--pages and --copies cannot be negative"),
         (["--pages", "1", "-o", "media"], "-o media: write ATTR=VALUE"),
         (["--pages", "1", "-o", "copies=x"], "-o copies=x: not a number"),
+        (["--pages", "1", "-o", "copies=²"], "-o copies=²: not a number"),
         (
             ["--pages", "1", "--copies", "2", "-o", "copies=3"],
             "--copies 2 and -o copies=3 disagree",

@@ -18,6 +18,7 @@ from apps.printers.ipp_values import engine_view
 from apps.printers.selectors import side_price_table
 from apps.rules.models import RuleFile, RuleFileVersion
 from apps.rules.services import RuleFileError, check_rules, rule_file_activate, rule_file_save
+from printmgmt.digits import whole_number
 from printmgmt.ppde import RuleEngine, Target, parse
 from printmgmt.ppde.explain import explain
 
@@ -137,10 +138,10 @@ def rule_diff(request: HttpRequest, version_id: int) -> HttpResponse:
     """A version against another of the same file (default: the one before it)."""
     version = get_object_or_404(RuleFileVersion.objects.select_related("rule_file"), pk=version_id)
     others = version.rule_file.versions.exclude(pk=version.pk)
-    against_id = request.GET.get("against", "")
+    against_id = whole_number(request.GET.get("against", ""))
     against: RuleFileVersion | None
-    if against_id.isdigit():
-        against = get_object_or_404(others, pk=int(against_id))
+    if against_id is not None:
+        against = get_object_or_404(others, pk=against_id)
     else:
         against = others.filter(number__lt=version.number).order_by("-number").first()
     old_text = against.text if against else ""

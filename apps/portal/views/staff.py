@@ -46,6 +46,7 @@ from apps.portal.services import (
 from apps.portal.thumbnails import MAX_THUMBNAILS, thumbnail_render
 from apps.printers.choices import PrinterState
 from apps.printers.models import Printer
+from printmgmt.digits import whole_number
 
 UNUSABLE_STATES = frozenset({PrinterState.UNREACHABLE, PrinterState.STOPPED})
 
@@ -61,8 +62,13 @@ def _accounts_of(user: User) -> list[Account]:
 @require_GET
 @requires(RELEASE_OWN_JOBS)
 def inbox(request: HttpRequest) -> HttpResponse:
-    jobs = selectors.inbox_lines(selectors.held_jobs_of(current_user(request)))
-    return render(request, "portal/inbox.html", {"jobs": jobs, "upload_form": UploadForm()})
+    number = whole_number(request.GET.get("page", "")) or 1
+    page = selectors.inbox_page(current_user(request), number)
+    return render(
+        request,
+        "portal/inbox.html",
+        {"page": page, "jobs": page.lines, "upload_form": UploadForm()},
+    )
 
 
 @require_POST
@@ -200,7 +206,7 @@ class QuoteView:
 
 def _pages_from_picks(picks: list[str]) -> str:
     """Ticked thumbnails as a page selection, e.g. ["1", "2", "3", "5"] → "1-3,5"."""
-    numbers = sorted({int(p) for p in picks if p.isdigit() and int(p) > 0})
+    numbers = sorted({number for pick in picks if (number := whole_number(pick))})
     ranges: list[str] = []
     start = previous = None
     for number in [*numbers, None]:

@@ -17,6 +17,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from printmgmt.digits import whole_number
 from printmgmt.ppde import PageGeometry, ParseResult, RuleEngine, Severity, parse_bytes
 from printmgmt.ppde.explain import Explanation, Json, explain
 from printmgmt.ppde.parser import MAX_FILE_BYTES
@@ -181,11 +182,12 @@ def _copies(given: int | None, attribute: str | tuple[str, ...] | None) -> int:
     """Copies to price: --copies, or the job's own `copies` attribute; they must agree."""
     if attribute is None:
         return 1 if given is None else given
-    if not isinstance(attribute, str) or not attribute.isdigit():
+    copies = whole_number(attribute) if isinstance(attribute, str) else None
+    if copies is None:
         raise CommandError(f"-o copies={attribute}: not a number")
-    if given is not None and given != int(attribute):
+    if given is not None and given != copies:
         raise CommandError(f"--copies {given} and -o copies={attribute} disagree")
-    return int(attribute)
+    return copies
 
 
 def _printer(name: str | None) -> dict[str, Any]:
