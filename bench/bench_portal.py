@@ -4,16 +4,17 @@
                                            [--workers N]
 
 Starts its own throwaway PostgreSQL and Redis (as scripts/test.sh does) and serves the product
-the way the README's Production section says: PostgreSQL, CACHE_URL on Redis, uvicorn with one
-process per CPU (`--workers N` overrides, e.g. 1 for the one-process figures). It fills the
-database with many users and jobs (1,000,000 jobs of 10,000 users by default), gives one user
-200 held jobs, then lets C concurrent clients (default 50) load that user's inbox for S
-seconds, and then the log-in page (a template render without a database query) for as long.
-Prints both throughputs, their ratio (target ≥ 0.5) and the inbox's p99 latency (target
-< 300 ms), for reference the inbox's latency with one client alone (its own cost, without
-waiting behind the other clients), and the CPU the load client itself used per request (it
-shares the machine with the server). All figures come from the same run on the same machine,
-so the ratio stays meaningful on other hardware.
+the way the README's Production section says: PostgreSQL, CACHE_URL on Redis, `manage.py serve`
+with one process per CPU (`--workers N` overrides, e.g. 1 for the one-process figures) and
+WEB_THREADS threads each (the environment's, else the default). It fills the database with many
+users and jobs (1,000,000 jobs of 10,000 users by default), gives one user 200 held jobs, then
+lets C concurrent clients (default 50) load that user's inbox (its first page: 50 jobs and the
+count of all 200) for S seconds, and then the log-in page (a template render without a database
+query) for as long. Prints both throughputs, their ratio (target ≥ 0.5) and the inbox's p99
+latency (target < 300 ms), for reference the inbox's latency with one client alone (its own
+cost, without waiting behind the other clients), and the CPU the load client itself used per
+request (it shares the machine with the server). All figures come from the same run on the same
+machine, so the ratio stays meaningful on other hardware.
 """
 
 from __future__ import annotations
@@ -307,7 +308,7 @@ def main() -> None:
         "--workers",
         type=int,
         default=web_workers(Env(os.environ)),
-        help="uvicorn processes (default: WEB_WORKERS, else one per CPU, as make run serves)",
+        help="web processes (default: WEB_WORKERS, else one per CPU, as make run serves)",
     )
     parser.add_argument("--generate", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -340,8 +341,8 @@ def main() -> None:
         port = free_port()
         base_url = f"http://127.0.0.1:{port}"
         server = subprocess.Popen(
-            [python, "-m", "uvicorn", "printmgmt.asgi:application", "--host", "127.0.0.1",
-             "--port", str(port), "--workers", str(args.workers), "--log-level", "warning"],
+            [python, "manage.py", "serve", "--host", "127.0.0.1", "--port", str(port),
+             "--workers", str(args.workers)],
             cwd=ROOT, env=env,
         )  # fmt: skip
         wait_for(f"{base_url}/login/", 30)
@@ -362,7 +363,7 @@ def main() -> None:
         postgres.stop()
         redis.stop()
         shutil.rmtree(workdir, ignore_errors=True)
-    processes = "one uvicorn process" if args.workers == 1 else f"{args.workers} uvicorn processes"
+    processes = "one web process" if args.workers == 1 else f"{args.workers} web processes"
     print(f"{args.clients} concurrent clients, {args.seconds:.0f} s each, {processes}")
     print(trivial.line())
     print(inbox.line())

@@ -5,7 +5,9 @@ spool instead of letting Django buffer them in memory. Everything else is Django
 which is synchronous code: it is served as WSGI on a fixed pool of `WEB_THREADS` threads per
 process (a2wsgi). Django's own ASGI handler started a new thread for every request and passed
 each request between the event loop and that thread at every synchronous middleware, which
-cost more CPU than a simple page itself (bench/bench_portal.py).
+cost more CPU than a simple page itself (bench/bench_portal.py). Request bodies are read on
+the event loop before a thread takes the request (apps/core/buffered_body.py), so a slow
+upload does not hold a thread.
 """
 
 import os
@@ -22,8 +24,10 @@ portal_application = WSGIMiddleware(
     workers=settings.WEB_THREADS,
 )
 
-# Imported after Django is set up: the IPP endpoint uses the ORM.
+# Imported after Django is set up: the IPP endpoint and the portal's services use the ORM.
+from apps.core.buffered_body import buffered_bodies  # noqa: E402
 from apps.ippserver.asgi import routed  # noqa: E402
+from apps.portal.services import max_upload_request_bytes  # noqa: E402
 
 # a2wsgi declares its own (narrower) ASGI message types.
-application = routed(portal_application)  # type: ignore[arg-type]
+application = routed(buffered_bodies(portal_application, max_upload_request_bytes))  # type: ignore[arg-type]

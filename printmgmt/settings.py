@@ -241,7 +241,7 @@ SESSION_ENGINE = "django.contrib.sessions.backends." + ("cached_db" if CACHE_URL
 WEB_WORKERS = web_workers(ENV)
 # Threads per web process that run the portal's (synchronous) Django requests; more let slow
 # requests (a printer probe, a large export) wait without holding up the rest, at some CPU.
-WEB_THREADS = ENV.integer("WEB_THREADS", 8, minimum=1)
+WEB_THREADS = ENV.integer("WEB_THREADS", 6, minimum=1)
 # Log-in is refused for a while after this many failures for one username from one address.
 LOGIN_FAILURES_ALLOWED = ENV.integer("LOGIN_FAILURES_ALLOWED", 5, minimum=1)
 LOGIN_FAILURE_WINDOW_SECONDS = ENV.integer("LOGIN_FAILURE_WINDOW_SECONDS", 900, minimum=60)

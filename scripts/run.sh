@@ -48,8 +48,7 @@ DNSSD_ENABLED="${DNSSD_ENABLED:-false}"
 case "${DNSSD_ENABLED,,}" in 1|true|yes|on)  # phones find the printer by name (README)
   "$PY" manage.py dnssd >>"$DATA_DIR/log/dnssd.log" 2>&1 & PIDS+=($!) ;; esac
 # WEB_WORKERS processes (one per CPU unless set): one runs Python on one core at a time.
-"$VENV/bin/uvicorn" printmgmt.asgi:application --host "$HOST" --port "$PORT" \
-  --workers "$WEB_WORKERS" --log-level warning &
+"$PY" manage.py serve --host "$HOST" --port "$PORT" --workers "$WEB_WORKERS" &
 PIDS+=($!)
 wait_for_port "$PORT" 30 "the web server"
 

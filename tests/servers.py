@@ -33,9 +33,11 @@ class AsgiServer:
         return f"ipp://127.0.0.1:{self.port}/ipp/print"
 
 
-def start_asgi_server(log_path: Path, timeout: float = 30.0) -> AsgiServer:
+def start_asgi_server(
+    log_path: Path, timeout: float = 30.0, extra_env: dict[str, str] | None = None
+) -> AsgiServer:
     port = free_port()
-    env = dict(os.environ, DATABASE_URL=test_database_url(), **FAST_PIPELINE)
+    env = dict(os.environ, DATABASE_URL=test_database_url(), **FAST_PIPELINE, **(extra_env or {}))
     command = [
         sys.executable, "-m", "uvicorn", "printmgmt.asgi:application",
         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",

@@ -34,6 +34,11 @@ def max_document_bytes() -> int:
     return int(settings.MAX_DOCUMENT_MB) * 1024 * 1024
 
 
+def max_upload_request_bytes() -> int:
+    """An upload request carries several documents; a body declared larger is refused unread."""
+    return 20 * max_document_bytes()
+
+
 @dataclass(frozen=True)
 class UploadOutcome:
     """What became of one uploaded file: a held job, or the reason it was refused."""

@@ -41,7 +41,7 @@ from apps.portal.services import (
     documents_upload,
     job_cancel_own,
     jobs_release_all,
-    max_document_bytes,
+    max_upload_request_bytes,
 )
 from apps.portal.thumbnails import MAX_THUMBNAILS, thumbnail_render
 from apps.printers.choices import PrinterState
@@ -76,7 +76,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
 def upload(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     # Refuse a body far beyond the limit before reading it.
-    if int(request.META.get("CONTENT_LENGTH") or 0) > 20 * max_document_bytes():
+    declared = whole_number(request.META.get("CONTENT_LENGTH") or "", maximum=2**62) or 0
+    if declared > max_upload_request_bytes():
         messages.error(request, _("The upload is too large."))
         return redirect("portal:inbox")
     form = UploadForm(request.POST, request.FILES)

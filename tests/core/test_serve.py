@@ -1,0 +1,159 @@
+"""`manage.py serve`: web processes with a listening socket each, restarted, stopped together."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from apps.core.serve import ServeError, listening_sockets
+from tests.peers import free_port
+from tests.workers import ROOT
+from tests.workers import test_database_url as database_url_of_tests
+
+
+def children(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found |= {int(child) for child in (task / "children").read_text().split()}
+    return found
+
+
+def web_processes(pid: int) -> set[int]:
+    """The parent's web processes (multiprocessing also starts a resource tracker)."""
+    return {
+        child
+        for child in children(pid)
+        if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()
+    }
+
+
+def wait_until(condition: Callable[[], bool], seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("the condition did not come true in time")
+        time.sleep(0.1)
+
+
+def answers(port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/login/", timeout=2).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def serve_command(port: int, *extra: str) -> list[str]:
+    return [sys.executable, "manage.py", "serve", "--port", str(port), *extra]
+
+
+@pytest.fixture
+def environment(transactional_db: None) -> dict[str, str]:
+    return dict(os.environ, DATABASE_URL=database_url_of_tests())
+
+
+@pytest.fixture
+def two_process_server(
+    environment: dict[str, str],
+) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    port = free_port()
+    server = subprocess.Popen(serve_command(port, "--workers", "2"), cwd=ROOT, env=environment)
+    try:
+        wait_until(lambda: answers(port) and len(web_processes(server.pid)) == 2)
+        yield server, port
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+
+
+def test_two_processes_serve_one_port_and_a_dead_one_is_started_again(
+    two_process_server: tuple[subprocess.Popen[bytes], int],
+) -> None:
+    server, port = two_process_server
+    first = web_processes(server.pid)
+    victim = min(first)
+    os.kill(victim, signal.SIGKILL)
+    wait_until(lambda: len(web_processes(server.pid) - {victim}) == 2)
+    assert victim not in web_processes(server.pid)
+    wait_until(lambda: all(answers(port) for _ in range(10)))
+
+
+def test_sigterm_stops_every_process_and_exits_cleanly(
+    two_process_server: tuple[subprocess.Popen[bytes], int],
+) -> None:
+    server, port = two_process_server
+    processes = web_processes(server.pid)
+    server.send_signal(signal.SIGTERM)
+    assert server.wait(timeout=40) == 0
+    assert not any(Path(f"/proc/{pid}").exists() for pid in processes)
+    assert not answers(port)
+
+
+def test_a_port_in_use_is_one_clear_error(environment: dict[str, str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            serve_command(port), cwd=ROOT, env=environment, capture_output=True, text=True,
+            timeout=60, check=False,
+        )  # fmt: skip
+    assert result.returncode == 1
+    assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_process_that_cannot_start_stops_the_server_with_the_reason(
+    environment: dict[str, str], tmp_path: Path
+) -> None:
+    missing = tmp_path / "missing.pem"
+    result = subprocess.run(
+        serve_command(free_port(), "--ssl-keyfile", str(missing), "--ssl-certfile", str(missing)),
+        cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "ended 3 times within 5 s of its start" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--workers", "0"], "--workers 0: at least 1"),
+        (["--port", "70000"], "--port 70000: not a TCP port"),
+        (["--ssl-keyfile", "key.pem"], "--ssl-keyfile and --ssl-certfile go together"),
+    ],
+)
+def test_bad_arguments_are_refused_in_one_line(
+    environment: dict[str, str], arguments: list[str], message: str
+) -> None:
+    result = subprocess.run(
+        [sys.executable, "manage.py", "serve", *arguments], cwd=ROOT, env=environment,
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_sockets_share_a_port_only_with_each_other() -> None:
+    port = free_port()
+    sockets = listening_sockets("127.0.0.1", port, 3)
+    try:
+        assert {sock.getsockname()[1] for sock in sockets} == {port}
+        # A second server on the same port is refused, even though these use SO_REUSEPORT.
+        with pytest.raises(ServeError, match=f"cannot listen on 127.0.0.1:{port}"):
+            listening_sockets("127.0.0.1", port, 1)
+    finally:
+        for sock in sockets:
+            sock.close()
+    with pytest.raises(ServeError, match=r"cannot listen on no-such-host\.invalid:80"):
+        listening_sockets("no-such-host.invalid", 80, 1)
