@@ -4,8 +4,8 @@
         [--rounds R] [--workers W]
 
 1. Makes a PDF of about M MB (default 1) that does not compress (a noise image).
-2. Starts the product under uvicorn (one process, as `make run` serves it; W worker processes
-   with --workers) on a throwaway SQLite database in a temporary data directory, migrated,
+2. Starts the product with `manage.py serve` (W web processes, default 1; `make run` starts
+   one per CPU) on a throwaway SQLite database in a temporary data directory, migrated,
    with one user and a printing token; and a private cupsd with a driverless queue (pointing
    at our printer, never reached: every job is held there with job-hold-until=indefinite).
 3. The same client code (httpx, C connections, keep-alive) sends N Print-Jobs (default 200)
@@ -117,7 +117,7 @@ def print_job_body(uri: str, pdf: bytes) -> bytes:
 
 
 class Product:
-    """The product under uvicorn on a throwaway data directory."""
+    """The product served by `manage.py serve` on a throwaway data directory."""
 
     def __init__(self, data_dir: Path, workers: int) -> None:
         self.data_dir = data_dir
@@ -155,10 +155,9 @@ class Product:
         return self._manage("shell", "-c", script).strip().splitlines()[-1]
 
     def start(self) -> None:
-        log = (self.data_dir / "uvicorn.log").open("wb")
-        command = [sys.executable, "-m", "uvicorn", "printmgmt.asgi:application"]
-        command += ["--host", "127.0.0.1", "--port", str(self.port), "--log-level", "warning"]
-        command += ["--workers", str(self.workers)]
+        log = (self.data_dir / "server.log").open("wb")
+        command = [sys.executable, "manage.py", "serve", "--host", "127.0.0.1"]
+        command += ["--port", str(self.port), "--workers", str(self.workers)]
         self.process = subprocess.Popen(
             command,
             cwd=REPO,
@@ -173,24 +172,23 @@ class Product:
                 return
             except httpx.TransportError:
                 time.sleep(0.2)
-        raise RuntimeError("uvicorn did not start")
+        raise RuntimeError("the server did not start")
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/ipp/print"
 
     def processes(self) -> list[int]:
-        """The serving processes: uvicorn itself, or its workers when there are several."""
+        """The serving processes: the web processes `serve` started (not its resource tracker)."""
         assert self.process is not None
-        if self.workers == 1:
-            return [self.process.pid]
         workers = []
         for stat in Path("/proc").glob("[0-9]*/stat"):
             try:
                 fields = stat.read_text().rsplit(")", 1)[1].split()
+                command_line = (stat.parent / "cmdline").read_bytes()
             except OSError:
                 continue  # a process that just ended
-            if int(fields[1]) == self.process.pid:
+            if int(fields[1]) == self.process.pid and b"spawn_main" in command_line:
                 workers.append(int(stat.parent.name))
         return workers
 
@@ -274,7 +272,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--pdf-mb", type=float, default=1.0)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument("--workers", type=int, default=1, help="web processes")
     args = parser.parse_args()
     if args.jobs + WARM_UP_JOBS > 500:
         parser.error("cupsd keeps at most 500 jobs: --jobs must be at most 484")
@@ -287,7 +285,7 @@ def main() -> None:
         pdf = make_pdf(work / "bench.pdf", args.pdf_mb).read_bytes()
         print(
             f"document: {len(pdf) / 1024 / 1024:.2f} MB PDF, {args.jobs} jobs, "
-            f"{args.clients} clients, {args.workers} uvicorn worker process(es)"
+            f"{args.clients} clients, {args.workers} web process(es)"
         )
         product = Product(work / "var", args.workers)
         token = product.prepare()
