@@ -63,7 +63,11 @@ def test_an_export_reports_progress_and_expires(
     assert (status["state"], status["percent"], status["rows_total"]) == ("done", 100, 5)
     download = finance_client.get(status["download_url"])
     assert download.status_code == 200
-    assert b"".join(download.streaming_content).startswith(b"PK")  # type: ignore[attr-defined]
+    blocks = list(download.streaming_content)  # type: ignore[attr-defined]
+    assert b"".join(blocks).startswith(b"PK")
+    # Handed to the server in large blocks, not Django's 4 KiB ones.
+    assert len(b"".join(blocks)) > 4096
+    assert len(blocks) == 1
     other = Client()
     other.force_login(history.admin)  # not the requester, and not in Finance anyway
     assert other.get(status["download_url"]).status_code == 403
