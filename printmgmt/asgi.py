@@ -25,9 +25,16 @@ portal_application = WSGIMiddleware(
 )
 
 # Imported after Django is set up: the IPP endpoint and the portal's services use the ORM.
-from apps.core.buffered_body import buffered_bodies  # noqa: E402
+from django.urls import reverse  # noqa: E402
+
+from apps.core.buffered_body import BodyLimits, buffered_bodies  # noqa: E402
 from apps.ippserver.asgi import routed  # noqa: E402
 from apps.portal.services import max_upload_request_bytes  # noqa: E402
 
+body_limits = BodyLimits(
+    upload_path=reverse("portal:upload"),
+    upload_limit=max_upload_request_bytes,
+    spool_dir=settings.FILE_UPLOAD_TEMP_DIR,
+)
 # a2wsgi declares its own (narrower) ASGI message types.
-application = routed(buffered_bodies(portal_application, max_upload_request_bytes))  # type: ignore[arg-type]
+application = routed(buffered_bodies(portal_application, body_limits))  # type: ignore[arg-type]

@@ -3,11 +3,12 @@
 The portal runs on a few threads per process (WEB_THREADS, printmgmt/asgi.py). A WSGI
 application reads the request body itself, so a client uploading slowly would hold a thread
 for as long as its upload takes, and a few of them would stall the portal of that process.
-This reads a body whose declared length is within `limit` first, without a thread, into a
-temporary file spooled to disk past 1 MB, then hands the request over with the body at hand.
+This reads every body first, without a thread, into a temporary file spooled to disk past
+1 MB, then hands the request over with the body at hand and its length declared (a chunked
+body included, which WSGI would otherwise see as empty).
 
-Anything else passes through as it came: requests without a body, and bodies declared larger
-than the limit, which the view refuses from the declared length without reading them.
+A body larger than the limit for its path is refused with 413 before any thread sees it:
+document uploads may be large, every other form is small.
 """
 
 from __future__ import annotations
@@ -26,13 +27,42 @@ AsgiApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 SPOOL_IN_MEMORY_BYTES = 1024 * 1024
 REPLAY_CHUNK_BYTES = 64 * 1024
+#: Any request body but a document upload: forms, a rule file's text (at most 2 MB).
+FORM_BODY_LIMIT_BYTES = 10 * 1024 * 1024
+#: A larger declared length is not a number we read.
+MAX_DECLARED_LENGTH = 2**62
 
 
-def declared_length(scope: Scope) -> int | None:
+class BodyLimits:
+    """The largest body accepted on each path: `upload_path` takes `upload_limit()` bytes,
+    every other path FORM_BODY_LIMIT_BYTES."""
+
+    def __init__(
+        self, upload_path: str, upload_limit: Callable[[], int], spool_dir: str | None = None
+    ) -> None:
+        self.upload_path = upload_path
+        self.upload_limit = upload_limit
+        self.spool_dir = spool_dir
+
+    def for_path(self, path: str) -> int:
+        return self.upload_limit() if path == self.upload_path else FORM_BODY_LIMIT_BYTES
+
+
+def _header(scope: Scope, wanted: bytes) -> str | None:
     for name, value in scope.get("headers", ()):
-        if name.lower() == b"content-length":
-            return whole_number(value.decode("latin-1"), maximum=2**62)
+        if name.lower() == wanted:
+            return str(value.decode("latin-1"))
     return None
+
+
+def _with_length(scope: Scope, size: int) -> Scope:
+    """The scope with the body's real length declared, instead of any chunked encoding."""
+    headers = [
+        (name, value)
+        for name, value in scope.get("headers", ())
+        if name.lower() not in (b"content-length", b"transfer-encoding")
+    ]
+    return {**scope, "headers": [*headers, (b"content-length", str(size).encode())]}
 
 
 def _replay(body: IO[bytes], size: int, receive: Receive) -> Receive:
@@ -51,15 +81,42 @@ def _replay(body: IO[bytes], size: int, receive: Receive) -> Receive:
     return replayed
 
 
-def buffered_bodies(app: AsgiApp, limit: Callable[[], int]) -> AsgiApp:
-    """`app`, given HTTP requests whose body (declared at most `limit()` bytes) is read."""
+async def _too_large(send: Send, limit: int) -> None:
+    text = f"The request is too large: at most {limit // (1024 * 1024)} MB.\n".encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(text)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": text})
+
+
+def buffered_bodies(app: AsgiApp, limits: BodyLimits) -> AsgiApp:
+    """`app`, given HTTP requests whose body has been read in full."""
 
     async def application(scope: Scope, receive: Receive, send: Send) -> None:
-        size = declared_length(scope) if scope["type"] == "http" else None
-        if not size or size > limit():
+        if scope["type"] != "http":
             await app(scope, receive, send)
             return
-        with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY_BYTES) as body:
+        declared_text = _header(scope, b"content-length")
+        chunked = _header(scope, b"transfer-encoding") is not None
+        if declared_text is None and not chunked:
+            await app(scope, receive, send)  # No body.
+            return
+        limit = limits.for_path(scope.get("path", ""))
+        declared = whole_number(declared_text or "0", maximum=MAX_DECLARED_LENGTH)
+        if declared is None or declared > limit:
+            await _too_large(send, limit)
+            return
+        with tempfile.SpooledTemporaryFile(
+            max_size=SPOOL_IN_MEMORY_BYTES, dir=limits.spool_dir
+        ) as body:
             received, more = 0, True
             while more:
                 message = await receive()
@@ -67,9 +124,12 @@ def buffered_bodies(app: AsgiApp, limit: Callable[[], int]) -> AsgiApp:
                     return  # The client left before sending its request: nobody to answer.
                 chunk = message.get("body", b"")
                 received += len(chunk)
+                if received > limit:
+                    await _too_large(send, limit)
+                    return
                 body.write(chunk)
                 more = bool(message.get("more_body", False))
             body.seek(0)
-            await app(scope, _replay(body, received, receive), send)
+            await app(_with_length(scope, received), _replay(body, received, receive), send)
 
     return application

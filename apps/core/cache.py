@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 
-_pools: dict[tuple[str, str], Any] = {}
+_pools: dict[tuple[str, str, str], Any] = {}
 _pools_lock = threading.Lock()
 
 
@@ -23,20 +23,27 @@ class ProcessPoolRedisCacheClient(RedisCacheClient):
     _servers: list[str]
     _pool_class: Any
     _pool_options: dict[str, Any]
+    _pools: dict[int, Any]
 
     if TYPE_CHECKING:
 
         def _get_connection_pool_index(self, write: bool) -> int: ...
 
     def _get_connection_pool(self, write: bool) -> Any:
-        url = self._servers[self._get_connection_pool_index(write)]
-        key = (url, repr(sorted(self._pool_options.items(), key=lambda item: item[0])))
-        pool = _pools.get(key)
+        index = self._get_connection_pool_index(write)
+        # Django's own per-client dict remembers the shared pool, so the key is made once.
+        pool = self._pools.get(index)
         if pool is None:
-            with _pools_lock:
-                pool = _pools.get(key)
-                if pool is None:
-                    pool = _pools[key] = self._pool_class.from_url(url, **self._pool_options)
+            pool = self._pools[index] = self._shared_pool(self._servers[index])
+        return pool
+
+    def _shared_pool(self, url: str) -> Any:
+        options = repr(sorted(self._pool_options.items(), key=lambda item: item[0]))
+        key = (url, repr(self._pool_class), options)
+        with _pools_lock:
+            pool = _pools.get(key)
+            if pool is None:
+                pool = _pools[key] = self._pool_class.from_url(url, **self._pool_options)
         return pool
 
 

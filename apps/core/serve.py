@@ -8,19 +8,23 @@ process listens on a socket of its own on the same address (SO_REUSEPORT), and t
 spreads new connections evenly between them.
 
 The parent binds every socket before it starts anything, so a busy port is one clear error;
-it starts a process again when one dies, and stops them all on SIGTERM or SIGINT.
+it starts a process again when one dies, and stops them all on SIGTERM, SIGINT or SIGHUP. The
+processes end with the parent, also when it is killed.
 """
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import multiprocessing
+import os
 import signal
 import socket
 import threading
 import time
 from dataclasses import dataclass
 from types import FrameType
+from typing import Any
 
 import uvicorn
 
@@ -34,6 +38,8 @@ EARLY_ENDS_ALLOWED = 3
 #: How long a process gets to finish its requests after SIGTERM before it is killed.
 STOP_TIMEOUT_SECONDS = 30.0
 LISTEN_BACKLOG = 2048
+#: prctl(2): the signal a process gets when its parent ends.
+PR_SET_PDEATHSIG = 1
 
 
 class ServeError(Exception):
@@ -51,13 +57,15 @@ class ServeOptions:
     forwarded_allow_ips: str | None = None
 
 
-def _address(host: str, port: int) -> tuple[socket.AddressFamily, tuple[str, int]]:
+def _address(host: str, port: int) -> tuple[socket.AddressFamily, tuple[Any, ...]]:
+    """Where to listen: IPv4 when a name has both (as uvicorn does: "localhost" must not end
+    up on ::1 only), the address as resolved (an IPv6 scope id included)."""
     try:
         found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except socket.gaierror as error:
         raise ServeError(f"cannot listen on {host}:{port}: {error.strerror}") from None
-    family, _, _, _, address = found[0]
-    return family, (str(address[0]), int(address[1]))
+    family, _, _, _, address = min(found, key=lambda info: info[0] != socket.AF_INET)
+    return family, address
 
 
 def listening_sockets(host: str, port: int, count: int) -> list[socket.socket]:
@@ -87,8 +95,21 @@ def listening_sockets(host: str, port: int, count: int) -> list[socket.socket]:
     return sockets
 
 
-def run_web_process(sock: socket.socket, options: ServeOptions) -> None:
+def _end_with_parent(parent_pid: int) -> None:
+    """Have the kernel send SIGTERM when the parent ends, even by SIGKILL (Linux): a web
+    process must not live on without the parent that restarts and stops it."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        return  # Not Linux: the parent's SIGTERM handling is all there is.
+    if os.getppid() != parent_pid:
+        raise SystemExit(0)  # The parent ended before the request above was made.
+
+
+def run_web_process(sock: socket.socket, options: ServeOptions, parent_pid: int) -> None:
     """One web process: uvicorn serving the product on its own socket (runs in the child)."""
+    _end_with_parent(parent_pid)
     config = uvicorn.Config(
         APPLICATION,
         log_level=options.log_level,
@@ -113,7 +134,7 @@ class WebProcesses:
     def _start(self, index: int) -> None:
         process = self._context.Process(
             target=run_web_process,
-            args=(self._sockets[index], self._options),
+            args=(self._sockets[index], self._options, os.getpid()),
             name=f"web-{index + 1}",
         )
         process.start()
@@ -127,11 +148,12 @@ class WebProcesses:
         for index in range(len(self._sockets)):
             self._start(index)
 
-    def replace_dead(self) -> None:
+    def replace_dead(self, stopping: threading.Event) -> None:
         """Start a process again in place of one that ended; ServeError when one keeps ending
-        right after its start."""
+        right after its start. Nothing is started once the server is stopping (on Ctrl-C the
+        processes get SIGINT together with the parent)."""
         for index, process in enumerate(self._processes):
-            if process.is_alive():
+            if process.is_alive() or stopping.is_set():
                 continue
             lived = time.monotonic() - self._started[index]
             self._early_ends[index] = (
@@ -155,6 +177,10 @@ class WebProcesses:
         for process in self._processes:
             if process.is_alive():
                 process.terminate()
+        # New connections are refused at once instead of queueing where nobody accepts them
+        # while the processes finish their requests.
+        for sock in self._sockets:
+            sock.close()
         deadline = time.monotonic() + STOP_TIMEOUT_SECONDS
         for process in self._processes:
             process.join(max(0.0, deadline - time.monotonic()))
@@ -172,16 +198,15 @@ def serve(options: ServeOptions) -> None:
         stop_requested.set()
 
     previous = {
-        number: signal.signal(number, request_stop) for number in (signal.SIGTERM, signal.SIGINT)
+        number: signal.signal(number, request_stop)
+        for number in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
     }
     processes = WebProcesses(sockets, options)
     try:
         processes.start()
         while not stop_requested.wait(0.5):
-            processes.replace_dead()
+            processes.replace_dead(stop_requested)
     finally:
         processes.stop()
-        for sock in sockets:
-            sock.close()
         for number, handler in previous.items():
             signal.signal(number, handler)

@@ -98,6 +98,23 @@ def test_sigterm_stops_every_process_and_exits_cleanly(
     assert not answers(port)
 
 
+def test_the_web_processes_end_with_a_killed_parent_and_the_port_is_free_again(
+    two_process_server: tuple[subprocess.Popen[bytes], int], environment: dict[str, str]
+) -> None:
+    server, port = two_process_server
+    processes = web_processes(server.pid)
+    server.kill()
+    server.wait()
+    wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in processes))
+    assert not answers(port)
+    again = subprocess.Popen(serve_command(port, "--workers", "1"), cwd=ROOT, env=environment)
+    try:
+        wait_until(lambda: answers(port))
+    finally:
+        again.send_signal(signal.SIGTERM)
+        assert again.wait(timeout=40) == 0
+
+
 def test_a_port_in_use_is_one_clear_error(environment: dict[str, str]) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
