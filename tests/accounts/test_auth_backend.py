@@ -26,14 +26,19 @@ def fresh(user: User) -> User:
     return User.objects.get(pk=user.pk)
 
 
-def test_permissions_from_groups_and_direct_grants_match_model_backend_in_one_query(
-    make_user: Callable[..., User],
-) -> None:
-    user = make_user("perm-mix")
-    extra_group = Group.objects.create(name="extra")
+def with_group_and_direct_grants(user: User) -> User:
+    """The user, also in a group that grants view_money, and granted manage_rules directly."""
+    extra_group = Group.objects.create(name=f"extra for {user.username}")
     extra_group.permissions.add(Permission.objects.get(codename="view_money"))
     user.groups.add(extra_group)
     user.user_permissions.add(Permission.objects.get(codename="manage_rules"))
+    return user
+
+
+def test_permissions_from_groups_and_direct_grants_match_model_backend_in_one_query(
+    make_user: Callable[..., User],
+) -> None:
+    user = with_group_and_direct_grants(make_user("perm-mix"))
     expected = ModelBackend().get_all_permissions(fresh(user))
     assert {"accounts.view_money", "accounts.manage_rules"} <= expected
     assert permission_name(RELEASE_OWN_JOBS) in expected
@@ -69,11 +74,7 @@ def test_a_user_without_grants_holds_nothing(make_user: Callable[..., User]) -> 
 def test_get_user_reads_the_user_and_all_their_permissions_in_one_query(
     make_user: Callable[..., User],
 ) -> None:
-    user = make_user("perm-session")
-    extra_group = Group.objects.create(name="session extra")
-    extra_group.permissions.add(Permission.objects.get(codename="view_money"))
-    user.groups.add(extra_group)
-    user.user_permissions.add(Permission.objects.get(codename="manage_rules"))
+    user = with_group_and_direct_grants(make_user("perm-session"))
     expected = ModelBackend().get_all_permissions(fresh(user))
 
     with CaptureQueriesContext(connection) as queries:
