@@ -55,9 +55,10 @@ def _memoised(make: Callable[[int], str]) -> Callable[[int], str]:
     return text
 
 
-def inbox_items_html(lines: list[InboxLine], csrf_token: str) -> SafeString:
+def inbox_items_html(lines: list[InboxLine], csrf_token: str, page_number: int) -> SafeString:
     """The inbox's <li> items: thumbnail, title, pages, source, age, time to expiry, and the
-    release link and cancel form of each held job. Every value is escaped here, once."""
+    release link and cancel form of each held job (which brings the user back to this page).
+    Every value is escaped here, once."""
     now = time.time()
     job, cancel, thumbnail = (
         UrlOf("portal:job"),
@@ -66,6 +67,8 @@ def inbox_items_html(lines: list[InboxLine], csrf_token: str) -> SafeString:
     )
     job_prefix, job_suffix = escape(job.prefix), escape(job.suffix)
     cancel_prefix, cancel_suffix = escape(cancel.prefix), escape(cancel.suffix)
+    if page_number > 1:
+        cancel_suffix += f"?page={page_number}"
     thumbnail_prefix, thumbnail_suffix = escape(thumbnail.prefix), escape(thumbnail.suffix)
     sources = {value: escape(str(label)) for value, label in JobSource.choices}
     release, cancel_label, token = escape(_("Release")), escape(_("Cancel")), escape(csrf_token)

@@ -247,7 +247,8 @@ def test_inbox_lists_newest_first_escapes_titles_and_rounds_times_down(
 def test_inbox_shows_fifty_jobs_a_page_newest_first_with_links_between_pages(
     people: People, printer: Printer, held: Callable[..., Job]
 ) -> None:
-    held_copies(held(people.staff, pages=1, title="job 000."), "job {:03d}.", range(1, 60))
+    oldest = held(people.staff, pages=1, title="job 000.")
+    held_copies(oldest, "job {:03d}.", range(1, 60))
     client = logged_in(people.staff)
 
     def inbox(query: str = "") -> tuple[str, int]:
@@ -273,6 +274,13 @@ def test_inbox_shows_fifty_jobs_a_page_newest_first_with_links_between_pages(
     assert "job 000." in second
     assert "job 010." not in second
     assert second_queries == first_queries
+    # Canceling a job brings the user back to the page it was on.
+    assert f'action="/jobs/{oldest.pk}/cancel/?page=2"' in second
+    assert 'cancel/?page=1"' not in first
+    canceled = client.post(f"/jobs/{oldest.pk}/cancel/?page=2")
+    assert canceled.status_code == 302
+    assert canceled["Location"] == "/inbox/?page=2"
+    assert Job.objects.get(pk=oldest.pk).state == JobState.CANCELED
 
     # Past the end: the last page. Not a page number: the first. Never an error.
     assert "Page 2 of 2" in inbox("?page=7")[0]

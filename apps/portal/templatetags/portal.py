@@ -34,6 +34,6 @@ def money(amount: Decimal | None) -> str:
 
 
 @register.simple_tag(takes_context=True)
-def inbox_items(context: template.Context, lines: list[InboxLine]) -> SafeString:
+def inbox_items(context: template.Context, lines: list[InboxLine], page_number: int) -> SafeString:
     """The inbox's list items (apps/portal/inbox.py formats them in one pass)."""
-    return inbox_items_html(lines, str(context.get("csrf_token", "")))
+    return inbox_items_html(lines, str(context.get("csrf_token", "")), page_number)

@@ -8,6 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -142,7 +143,12 @@ def job_cancel(request: HttpRequest, job_id: int) -> HttpResponse:
         messages.error(request, str(error))
     else:
         messages.success(request, _("%(title)s was canceled.") % {"title": job.title})
-    return redirect("portal:inbox" if job.state == JobState.HELD else "portal:history")
+    if job.state != JobState.HELD:
+        return redirect("portal:history")
+    # Back to the inbox page the job was canceled from.
+    page = whole_number(request.GET.get("page", ""))
+    inbox_url = reverse("portal:inbox")
+    return redirect(f"{inbox_url}?page={page}" if page and page > 1 else inbox_url)
 
 
 @require_GET
