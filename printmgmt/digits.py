@@ -8,6 +8,8 @@ from __future__ import annotations
 
 #: The largest IPP integer (RFC 8011 5.1.3), which every id and count we read fits in.
 MAX_WHOLE_NUMBER = 2**31 - 1
+#: The largest length in bytes we read (a declared Content-Length): beyond any disk.
+MAX_BYTE_COUNT = 2**62
 
 
 def whole_number(text: str, maximum: int = MAX_WHOLE_NUMBER) -> int | None:

@@ -14,23 +14,16 @@ document uploads may be large, every other form is small.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Awaitable, Callable, Mapping
-from typing import IO, Any
+from collections.abc import Callable
+from typing import IO
 
-from printmgmt.digits import whole_number
-
-Scope = dict[str, Any]
-Message = Mapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-AsgiApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+from apps.core.asgi import AsgiApp, Message, Receive, Scope, Send, header
+from printmgmt.digits import MAX_BYTE_COUNT, whole_number
 
 SPOOL_IN_MEMORY_BYTES = 1024 * 1024
 REPLAY_CHUNK_BYTES = 64 * 1024
 #: Any request body but a document upload: forms, a rule file's text (at most 2 MB).
 FORM_BODY_LIMIT_BYTES = 10 * 1024 * 1024
-#: A larger declared length is not a number we read.
-MAX_DECLARED_LENGTH = 2**62
 
 
 class BodyLimits:
@@ -46,13 +39,6 @@ class BodyLimits:
 
     def for_path(self, path: str) -> int:
         return self.upload_limit() if path == self.upload_path else FORM_BODY_LIMIT_BYTES
-
-
-def _header(scope: Scope, wanted: bytes) -> str | None:
-    for name, value in scope.get("headers", ()):
-        if name.lower() == wanted:
-            return str(value.decode("latin-1"))
-    return None
 
 
 def _with_length(scope: Scope, size: int) -> Scope:
@@ -104,13 +90,13 @@ def buffered_bodies(app: AsgiApp, limits: BodyLimits) -> AsgiApp:
         if scope["type"] != "http":
             await app(scope, receive, send)
             return
-        declared_text = _header(scope, b"content-length")
-        chunked = _header(scope, b"transfer-encoding") is not None
+        declared_text = header(scope, b"content-length")
+        chunked = header(scope, b"transfer-encoding") is not None
         if declared_text is None and not chunked:
             await app(scope, receive, send)  # No body.
             return
         limit = limits.for_path(scope.get("path", ""))
-        declared = whole_number(declared_text or "0", maximum=MAX_DECLARED_LENGTH)
+        declared = whole_number(declared_text or "0", maximum=MAX_BYTE_COUNT)
         if declared is None or declared > limit:
             await _too_large(send, limit)
             return

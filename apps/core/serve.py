@@ -128,25 +128,22 @@ class WebProcesses:
         self._options = options
         self._context = multiprocessing.get_context("spawn")
         self._processes: list[multiprocessing.process.BaseProcess] = []
-        self._started: list[float] = []
+        self._started = [0.0] * len(sockets)
         self._early_ends = [0] * len(sockets)
 
-    def _start(self, index: int) -> None:
+    def _launch(self, index: int) -> multiprocessing.process.BaseProcess:
+        """A started process for socket `index`."""
         process = self._context.Process(
             target=run_web_process,
             args=(self._sockets[index], self._options, os.getpid()),
             name=f"web-{index + 1}",
         )
         process.start()
-        if index < len(self._processes):
-            self._processes[index], self._started[index] = process, time.monotonic()
-        else:
-            self._processes.append(process)
-            self._started.append(time.monotonic())
+        self._started[index] = time.monotonic()
+        return process
 
     def start(self) -> None:
-        for index in range(len(self._sockets)):
-            self._start(index)
+        self._processes = [self._launch(index) for index in range(len(self._sockets))]
 
     def replace_dead(self, stopping: threading.Event) -> None:
         """Start a process again in place of one that ended; ServeError when one keeps ending
@@ -171,7 +168,7 @@ class WebProcesses:
                 process.pid,
                 process.exitcode,
             )
-            self._start(index)
+            self._processes[index] = self._launch(index)
 
     def stop(self) -> None:
         for process in self._processes:

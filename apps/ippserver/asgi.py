@@ -14,28 +14,22 @@ from __future__ import annotations
 
 import logging
 import secrets
-import sys
-from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections
 
+from apps.core.asgi import AsgiApp, Receive, Scope, Send, header
 from apps.ippserver.operations import DOCUMENT_OPERATIONS, Admission, admit, answer
 from apps.ippserver.protocol import Endpoint, respond
 from apps.jobs.convert import conversion_target
-from printmgmt.digits import whole_number
+from printmgmt.digits import MAX_BYTE_COUNT, whole_number
 from printmgmt.ipp import DecodeLimits, IppDecodeError, Message, Status, decode, encode
 
 logger = logging.getLogger(__name__)
-
-Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[Mapping[str, Any]]]
-Send = Callable[[Mapping[str, Any]], Awaitable[None]]
-AsgiApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 IPP_PREFIX = "/ipp"
 IPP_CONTENT_TYPE = b"application/ipp"
@@ -105,13 +99,6 @@ def _too_large() -> Reply:
     return _plain(
         413, f"requests are limited to {settings.MAX_DOCUMENT_MB} MB\n", (b"connection", b"close")
     )
-
-
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope.get("headers", []):
-        if key.lower() == name:
-            return bytes(value).decode("latin-1")
-    return None
 
 
 class BodyReader:
@@ -230,7 +217,7 @@ def _run_answer(
 
 
 def _endpoint(scope: Scope) -> Endpoint:
-    host = _header(scope, b"host") or "localhost"
+    host = header(scope, b"host") or "localhost"
     return Endpoint(host=host, secure=scope.get("scheme") == "https")
 
 
@@ -238,12 +225,12 @@ async def ipp_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
     if scope.get("method") != "POST":
         await _plain(405, "IPP requests are POSTed\n", (b"allow", b"POST")).send_to(send)
         return
-    content_type = (_header(scope, b"content-type") or "").split(";", 1)[0].strip().lower()
+    content_type = (header(scope, b"content-type") or "").split(";", 1)[0].strip().lower()
     if content_type != IPP_CONTENT_TYPE.decode():
         await _plain(400, "the body must be application/ipp\n").send_to(send)
         return
     limit = max_body_bytes()
-    declared = whole_number(_header(scope, b"content-length") or "", maximum=sys.maxsize)
+    declared = whole_number(header(scope, b"content-length") or "", maximum=MAX_BYTE_COUNT)
     if declared is not None and declared > limit:
         await _too_large().send_to(send)
         return
@@ -269,7 +256,7 @@ async def _handle(scope: Scope, body: BodyReader) -> Reply:
         await discard_rest(body)
         return _ipp(_bad_request_response(head))
     admission = await sync_to_async(_run_admit, thread_sensitive=True)(
-        message, _header(scope, b"authorization")
+        message, header(scope, b"authorization")
     )
     if admission.refusal is not None:
         await discard_rest(body)

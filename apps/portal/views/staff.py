@@ -47,7 +47,7 @@ from apps.portal.services import (
 from apps.portal.thumbnails import MAX_THUMBNAILS, thumbnail_render
 from apps.printers.choices import PrinterState
 from apps.printers.models import Printer
-from printmgmt.digits import whole_number
+from printmgmt.digits import MAX_BYTE_COUNT, whole_number
 
 UNUSABLE_STATES = frozenset({PrinterState.UNREACHABLE, PrinterState.STOPPED})
 
@@ -77,7 +77,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 def upload(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     # Refuse a body far beyond the limit before reading it.
-    declared = whole_number(request.META.get("CONTENT_LENGTH") or "", maximum=2**62) or 0
+    declared = whole_number(request.META.get("CONTENT_LENGTH") or "", maximum=MAX_BYTE_COUNT) or 0
     if declared > max_upload_request_bytes():
         messages.error(request, _("The upload is too large."))
         return redirect("portal:inbox")
