@@ -7,6 +7,7 @@ them. This reads both with one plain SQL statement; everything else is ModelBack
 
 from __future__ import annotations
 
+import json
 from functools import cache
 from typing import TYPE_CHECKING, Any, cast
 
@@ -14,8 +15,8 @@ from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import connections, router
-from django.db.models import JSONField, ManyToManyField, Model
-from django.db.models.expressions import RawSQL
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import ManyToManyField, Model
 
 from apps.accounts.models import User
 
@@ -54,11 +55,55 @@ def _permissions_sql() -> str:
 
 
 # A JSON array of "app_label.codename" of the permissions a user holds, per database; the
-# array is text on both (Django reads jsonb as text), which JSONField decodes.
+# array is text on both (Django's connections read jsonb as text).
 _PERMISSIONS_ARRAY = {
     "postgresql": "coalesce(jsonb_agg(ct.app_label || '.' || p.codename), '[]'::jsonb)",
     "sqlite": "json_group_array(ct.app_label || '.' || p.codename)",
 }
+
+
+class _UserReader:
+    """A user row and their permissions as one plain SQL statement, and the User made from it
+    as Django's ORM makes it (the database's values converted by the fields' converters); the
+    ORM's query building cost about 0.3 ms of the 0.4 ms this read took on every page."""
+
+    def __init__(self, connection: BaseDatabaseWrapper) -> None:
+        fields = User._meta.concrete_fields
+        table = User._meta.db_table
+        quote = connection.ops.quote_name
+        columns = ", ".join(f"u.{quote(field.column)}" for field in fields)
+        aggregate = _PERMISSIONS_ARRAY[connection.vendor]
+        # Only names from the models are formatted in; the user's id is a query parameter.
+        self.sql = (
+            f"SELECT {columns}, (SELECT {aggregate} {_granted_permissions_from_where()}) "  # noqa: S608
+            f"FROM {table} u WHERE u.{quote(User._meta.pk.column)} = %s"
+        )
+        self.names = [field.attname for field in fields]
+        self.converters: list[tuple[int, list[Any], Any]] = []
+        for index, field in enumerate(fields):
+            column = field.get_col(table)
+            # The order of SQLCompiler.get_converters(); django-stubs omits Field's method.
+            own: list[Any] = cast(Any, field).get_db_converters(connection)
+            found = connection.ops.get_db_converters(column) + own
+            if found:
+                self.converters.append((index, found, column))
+
+    def user(self, database: str, connection: BaseDatabaseWrapper, row: tuple[Any, ...]) -> User:
+        values = list(row[: len(self.names)])
+        for index, converters, column in self.converters:
+            for convert in converters:
+                values[index] = convert(values[index], column, connection)
+        return User.from_db(database, self.names, values)
+
+
+_readers: dict[str, _UserReader] = {}
+
+
+def _user_reader(connection: BaseDatabaseWrapper) -> _UserReader:
+    reader = _readers.get(connection.alias)
+    if reader is None:
+        reader = _readers[connection.alias] = _UserReader(connection)
+    return reader
 
 
 class OneQueryModelBackend(ModelBackend):
@@ -70,23 +115,20 @@ class OneQueryModelBackend(ModelBackend):
         """The session's user and their permissions in one statement (every portal page checks
         a permission), where the database can aggregate them into an array."""
         database = router.db_for_read(User)
-        aggregate = _PERMISSIONS_ARRAY.get(connections[database].vendor)
-        if aggregate is None:
+        connection = connections[database]
+        if connection.vendor not in _PERMISSIONS_ARRAY:
             return super().get_user(user_id)
-        # Only names from the models are formatted in; the user's id is a query parameter.
-        granted = RawSQL(  # noqa: S611
-            f"SELECT {aggregate} {_granted_permissions_from_where()}",
-            [user_id, user_id],
-            output_field=JSONField(),
-        )
-        try:
-            user = User._default_manager.using(database).annotate(granted=granted).get(pk=user_id)
-        except User.DoesNotExist:
+        reader = _user_reader(connection)
+        with connection.cursor() as cursor:
+            cursor.execute(reader.sql, [user_id, user_id, user_id])
+            row = cursor.fetchone()
+        if row is None:
             return None
+        user = reader.user(database, connection, row)
         if not self.user_can_authenticate(user):
             return None
         if not user.is_superuser:
-            user._perm_cache = set(user.granted)  # type: ignore[attr-defined]
+            user._perm_cache = set(json.loads(row[-1]))  # type: ignore[attr-defined]
         return user
 
     def get_all_permissions(self, user_obj: _AnyUser, obj: Model | None = None) -> set[str]:

@@ -12,6 +12,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group, Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from apps.accounts.auth_backend import OneQueryModelBackend
 from apps.accounts.models import User
@@ -71,10 +72,15 @@ def test_a_user_without_grants_holds_nothing(make_user: Callable[..., User]) -> 
     assert OneQueryModelBackend().get_all_permissions(fresh(user)) == set()
 
 
+def field_values(user: User) -> dict[str, object]:
+    return {field.attname: getattr(user, field.attname) for field in User._meta.concrete_fields}
+
+
 def test_get_user_reads_the_user_and_all_their_permissions_in_one_query(
     make_user: Callable[..., User],
 ) -> None:
     user = with_group_and_direct_grants(make_user("perm-session"))
+    User.objects.filter(pk=user.pk).update(last_login=timezone.now(), first_name="Zoë")
     expected = ModelBackend().get_all_permissions(fresh(user))
 
     with CaptureQueriesContext(connection) as queries:
@@ -85,6 +91,10 @@ def test_get_user_reads_the_user_and_all_their_permissions_in_one_query(
         assert session_user.has_perm("accounts.view_money")
         assert not session_user.has_perm(permission_name(MANAGE_PRINTERS))
     assert len(queries) == 1
+    # Every field as the ORM reads it: aware times, the language, the flags.
+    assert field_values(session_user) == field_values(fresh(user))
+    assert session_user._state.db == "default"
+    assert not session_user._state.adding
 
 
 def test_get_user_of_a_user_without_grants_holds_nothing_without_another_query(
@@ -122,13 +132,20 @@ from django.test.utils import CaptureQueriesContext
 from apps.accounts.auth_backend import OneQueryModelBackend
 from apps.accounts.roles import STAFF
 from apps.accounts.services import user_create
+from django.utils import timezone
 user = user_create("sqlite-perm", "pw-not-used-1", role=STAFF)
+type(user).objects.filter(pk=user.pk).update(last_login=timezone.now())
 with CaptureQueriesContext(connection) as queries:
     session_user = OneQueryModelBackend().get_user(user.pk)
     granted = OneQueryModelBackend().get_all_permissions(session_user)
 assert connection.vendor == "sqlite", connection.vendor
 assert granted == ModelBackend().get_all_permissions(type(user).objects.get(pk=user.pk)), granted
 assert granted and len(queries) == 1, (granted, len(queries))
+fields = type(user)._meta.concrete_fields
+read = {field.attname: getattr(session_user, field.attname) for field in fields}
+stored = type(user).objects.get(pk=user.pk)
+assert read == {field.attname: getattr(stored, field.attname) for field in fields}, read
+assert timezone.is_aware(session_user.last_login), session_user.last_login
 print("same permissions in one query")
 """
 

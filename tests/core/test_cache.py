@@ -48,6 +48,15 @@ def test_cache_objects_of_different_requests_share_one_pool_and_connection(
     assert len(pool._available_connections) + len(pool._in_use_connections) == 1
 
 
+def test_operations_of_different_requests_use_one_client(redis_url: str) -> None:
+    first = cast(Any, ProcessPoolRedisCache(redis_url, {}))._cache
+    second = cast(Any, ProcessPoolRedisCache(redis_url, {}))._cache
+    client = first.get_client(write=True)
+    assert first.get_client("a key") is client
+    assert second.get_client("another key", write=True) is client
+    assert client.connection_pool is pool_of(ProcessPoolRedisCache(redis_url, {}))
+
+
 def test_keys_memcached_would_refuse_are_stored_without_a_warning(redis_url: str) -> None:
     backend = ProcessPoolRedisCache(redis_url, {})
     key = "a key with spaces " + "x" * 300
