@@ -14,6 +14,7 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.jobs.choices import JobSource, JobState, states_leading_to
 from apps.jobs.documents import delete_document, store_pdf
+from apps.jobs.held_stamp import held_jobs_changed
 from apps.jobs.models import Job, JobTransition
 
 logger = logging.getLogger(__name__)
@@ -88,5 +89,7 @@ def job_transition(
         JobTransition.objects.create(
             job=job, from_state=from_state, to_state=to_state, reason=reason[:500], actor=actor
         )
+        if from_state == JobState.HELD and to_state != JobState.HELD:
+            held_jobs_changed(job.owner_id)
     logger.info("job %s: %s → %s (%s)", job_id, from_state, to_state, reason)
     return job

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -37,6 +39,12 @@ from apps.portal import selectors
 from apps.portal.access import current_user, requires
 from apps.portal.forms import ReleaseAllForm, ReleaseForm, UploadForm
 from apps.portal.option_labels import attribute_label, value_label
+from apps.portal.page_cache import (
+    INBOX_PAGES,
+    TOKEN_MARKER,
+    inbox_page_key,
+    with_request_token,
+)
 from apps.portal.selectors import FollowMeGroup
 from apps.portal.services import (
     documents_upload,
@@ -63,13 +71,21 @@ def _accounts_of(user: User) -> list[Account]:
 @require_GET
 @requires(RELEASE_OWN_JOBS)
 def inbox(request: HttpRequest) -> HttpResponse:
+    user = current_user(request)
+    # The key (with the held-jobs stamp) is read before the jobs: see apps/jobs/held_stamp.py.
+    key = inbox_page_key(request, user) if settings.INBOX_PAGE_CACHE_MB else None
+    if key is not None and (kept := INBOX_PAGES.get(key)) is not None:
+        return HttpResponse(with_request_token(kept, request))
     number = whole_number(request.GET.get("page", "")) or 1
-    page = selectors.inbox_page(current_user(request), number)
-    return render(
-        request,
-        "portal/inbox.html",
-        {"page": page, "jobs": page.lines, "upload_form": UploadForm()},
+    page = selectors.inbox_page(user, number)
+    context = {"page": page, "jobs": page.lines, "upload_form": UploadForm()}
+    if key is None:
+        return render(request, "portal/inbox.html", context)
+    built = render_to_string(
+        "portal/inbox.html", {**context, "csrf_token": TOKEN_MARKER}, request=request
     )
+    INBOX_PAGES.put(key, built)
+    return HttpResponse(with_request_token(built, request))
 
 
 @require_POST
