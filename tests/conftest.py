@@ -22,7 +22,7 @@ def _default_language() -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def _inbox_pages_built_afresh() -> Iterator[None]:
     """Tests in this process build every inbox page: a test's transaction never commits, so
-    the held-jobs stamp (replaced on commit) would not change within it. The page cache has
+    the held-jobs stamp (dropped on commit) would not change within it. The page cache has
     its own tests (tests/portal/test_page_cache.py), and the servers tests start (another
     process, committing) keep pages as production does."""
     from apps.portal.page_cache import INBOX_PAGES

@@ -259,7 +259,7 @@ def job_release(
             account_charge(
                 account.pk, total, job_id=job_id, user=job.owner, reason=f"print: {job.title}"
             )
-        # Registered first, so the worker hears of the job before the inbox's stamp is replaced
+        # Registered first, so the worker hears of the job before the inbox's stamp is dropped
         # (callbacks run in order after the commit, and not at all if it rolls back).
         transaction.on_commit(lambda: print_job.delay(job_id))
         released = job_transition(

@@ -5,7 +5,7 @@ reloads their inbox, or a page that refreshes itself, mostly asks for a page tha
 changed. A page is kept under a key holding everything it is built from:
 
 - the user, their name, superuser flag and permissions (the navigation),
-- the held-jobs stamp read before the jobs (apps/jobs/held_stamp.py: replaced on every change),
+- the held-jobs stamp read before the jobs (apps/jobs/held_stamp.py: renewed on every change),
 - the language, the full path with its query (page number, the language form's return path),
 - the current minute (ages and times to expiry are shown in minutes).
 

@@ -123,9 +123,9 @@ def test_a_change_that_never_commits_leaves_the_page_as_it_was(
         held(people.staff, title="stays")
     client = logged_in(people.staff)
     load(client)
-    # The stamp is replaced after a commit, never before: a page built meanwhile from the
+    # The stamp is dropped after a commit, never before: a page built meanwhile from the
     # data before the change cannot be kept under a stamp that claims to be newer. (This
-    # test's connection sees its own uncommitted job; a replaced stamp would show it.)
+    # test's connection sees its own uncommitted job; a dropped stamp would show it.)
     held(people.staff, title="uncommitted")
     page, statements = load(client)
     assert "uncommitted" not in page
