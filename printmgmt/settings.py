@@ -21,6 +21,7 @@ from printmgmt.config import (
     secret_key,
     web_workers,
 )
+from printmgmt.postgres import RePreparingCursor
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 ENV = Env(os.environ)
@@ -103,8 +104,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # fifth run), so PostgreSQL stops parsing and planning them each time: about 0.25 ms of
     # database CPU per logged-in page. Django leaves this off for connection poolers that
     # cannot keep prepared statements (PgBouncer in transaction mode before 1.21).
+    # A migration that changes a prepared statement's result type costs at most the transaction
+    # running it then (printmgmt/postgres.py).
     if ENV.flag("DATABASE_PREPARED_STATEMENTS", default=True):
         DATABASES["default"]["OPTIONS"]["server_side_binding"] = True
+        DATABASES["default"]["OPTIONS"]["cursor_factory"] = RePreparingCursor
         DATABASES["default"]["OPTIONS"]["prepare_threshold"] = 5
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web server read while the worker writes; the timeout rides out short locks.

@@ -259,9 +259,6 @@ def job_release(
             account_charge(
                 account.pk, total, job_id=job_id, user=job.owner, reason=f"print: {job.title}"
             )
-        # Registered first, so the worker hears of the job before the inbox's stamp is dropped
-        # (callbacks run in order after the commit, and not at all if it rolls back).
-        transaction.on_commit(lambda: print_job.delay(job_id))
         released = job_transition(
             job_id,
             JobState.RELEASED,
@@ -276,6 +273,7 @@ def job_release(
             expected_impressions=quote.expected_impressions,
         )
         assert released is not None  # the row lock above guarantees the state
+        transaction.on_commit(lambda: print_job.delay(job_id))
     logger.info(
         "job %s released by %s to %s for %s %s",
         job_id,

@@ -17,6 +17,7 @@ pages live in the process, bounded in size, least recently used first out.
 
 from __future__ import annotations
 
+import logging
 import secrets
 import threading
 import time
@@ -32,29 +33,32 @@ from django.utils.translation import get_language
 from apps.accounts.models import User
 from apps.jobs.held_stamp import held_jobs_stamp
 
+logger = logging.getLogger(__name__)
+
 #: Stands for the CSRF token in a kept page: random per process, so no job title can forge it.
 TOKEN_MARKER = f"csrf-{secrets.token_hex(16)}"
+_TOKEN_MARKER_BYTES = TOKEN_MARKER.encode()
 
 
 class KeptPages:
-    """Pages by key, at most `max_chars` characters in all (a byte each in the ASCII pages the
-    portal mostly sends), least recently used first out. Safe for the threads of one process."""
+    """Encoded pages by key, at most `max_bytes` of them in all, least recently used first out.
+    Safe for the threads of one process."""
 
-    def __init__(self, max_chars: int) -> None:
-        self.max_chars = max_chars
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
         self.size = 0
-        self._pages: OrderedDict[Hashable, str] = OrderedDict()
+        self._pages: OrderedDict[Hashable, bytes] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable) -> str | None:
+    def get(self, key: Hashable) -> bytes | None:
         with self._lock:
             page = self._pages.get(key)
             if page is not None:
                 self._pages.move_to_end(key)
             return page
 
-    def put(self, key: Hashable, page: str) -> None:
-        if len(page) > self.max_chars:
+    def put(self, key: Hashable, page: bytes) -> None:
+        if len(page) > self.max_bytes:
             return
         with self._lock:
             old = self._pages.pop(key, None)
@@ -62,7 +66,7 @@ class KeptPages:
                 self.size -= len(old)
             self._pages[key] = page
             self.size += len(page)
-            while self.size > self.max_chars:
+            while self.size > self.max_bytes:
                 _, dropped = self._pages.popitem(last=False)
                 self.size -= len(dropped)
 
@@ -80,12 +84,19 @@ INBOX_PAGES = KeptPages(settings.INBOX_PAGE_CACHE_MB * 2**20)
 
 
 def inbox_page_key(request: HttpRequest, user: User) -> Hashable | None:
-    """The key of this request's inbox page, or None when it must be built afresh."""
-    if len(messages.get_messages(request)):
+    """The key of this request's inbox page, or None when it must be built afresh: with
+    messages to show, with a query other than the page number (anything else would only make
+    more keys), or when the cache holding the stamps cannot be read (the page still works)."""
+    if len(messages.get_messages(request)) or not request.GET.keys() <= {"page"}:
+        return None
+    try:
+        stamp = held_jobs_stamp(user.pk)
+    except Exception:  # any cache failure: build the page, as without kept pages
+        logger.warning("inbox pages are built afresh: the held-jobs stamp cannot be read")
         return None
     return (
         user.pk,
-        held_jobs_stamp(user.pk),
+        stamp,
         user.get_username(),
         # A superuser may do anything; ModelBackend would list every permission with a query.
         user.is_superuser or frozenset(user.get_all_permissions()),
@@ -99,6 +110,6 @@ def current_minute() -> int:
     return int(time.time() // 60)
 
 
-def with_request_token(page: str, request: HttpRequest) -> str:
+def with_request_token(page: bytes, request: HttpRequest) -> bytes:
     """A kept page with this request's CSRF token in place of the marker."""
-    return page.replace(TOKEN_MARKER, get_token(request))
+    return page.replace(_TOKEN_MARKER_BYTES, get_token(request).encode())

@@ -83,7 +83,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         return render(request, "portal/inbox.html", context)
     built = render_to_string(
         "portal/inbox.html", {**context, "csrf_token": TOKEN_MARKER}, request=request
-    )
+    ).encode()
     INBOX_PAGES.put(key, built)
     return HttpResponse(with_request_token(built, request))
 
