@@ -251,6 +251,7 @@ async def ipp_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
 
 async def _handle(scope: Scope, body: BodyReader) -> Reply:
     """Read and carry out one request; its working files are gone when this returns."""
+    endpoint = _endpoint(scope)
     message, head, rest = await read_attributes(body)
     if message is None:
         await discard_rest(body)
@@ -266,7 +267,7 @@ async def _handle(scope: Scope, body: BodyReader) -> Reply:
         return _plain(401, "log in to print\n", (b"www-authenticate", REALM.encode()))
     if message.operation_id not in DOCUMENT_OPERATIONS:
         await discard_rest(body)
-        return _ipp(await _answer(message, admission, scope, None))
+        return _ipp(await _answer(message, admission, endpoint, None))
     # A hidden name in the spool: the same file system as the stored documents, so that a PDF
     # is stored by a rename, and one file rather than a working directory (a mkdir and rmdir
     # per request cost more than the rest of the intake on some file systems).
@@ -274,18 +275,18 @@ async def _handle(scope: Scope, body: BodyReader) -> Reply:
     try:
         with _create(document) as file:
             await store_rest(body, rest, file)
-        return _ipp(await _answer(message, admission, scope, document))
+        return _ipp(await _answer(message, admission, endpoint, document))
     finally:
         for leftover in (document, conversion_target(document)):
             leftover.unlink(missing_ok=True)
 
 
 async def _answer(
-    message: Message, admission: Admission, scope: Scope, document: Path | None
+    message: Message, admission: Admission, endpoint: Endpoint, document: Path | None
 ) -> Message:
     # Not on the thread Django's sync views share: converting a document (Ghostscript, a long
     # raster) would hold up every portal request of this process meanwhile. _run_answer
     # handles its database connection as a request does (close_old_connections around it).
     return await sync_to_async(_run_answer, thread_sensitive=False)(
-        message, admission, _endpoint(scope), document
+        message, admission, endpoint, document
     )

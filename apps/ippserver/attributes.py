@@ -19,6 +19,7 @@ from printmgmt.ipp import (
     Attribute,
     Collection,
     DateTime,
+    Operation,
     OutOfBand,
     RangeOfInteger,
     Resolution,
@@ -40,6 +41,8 @@ BOOKLET_VALUE = "toleft-totop"
 DEFAULT_MEDIA = ("iso_a4_210x297mm", "na_letter_8.5x11in")
 NUMBER_UP = (1, 2, 4, 6, 9, 16)  # laid out by the n-up table at release when a printer cannot
 SAVAPAGE_PREFIX = "org.savapage-"
+#: How long a job made by Create-Job waits for its document before it is aborted.
+DOCUMENT_TIME_OUT_SECONDS = 60
 
 #: Attributes a client may send that need nothing from us: the printer's defaults apply, which
 #: is what a held PDF prints with anyway. They are accepted and not stored.
@@ -192,7 +195,7 @@ def printer_attributes(
 ) -> list[Attribute]:
     """Every printer attribute we answer Get-Printer-Attributes with, in a stable order."""
     c = capabilities
-    operations = sorted(SUPPORTED_OPERATIONS)
+    operations = sorted(int(operation) for operation in SUPPORTED_OPERATIONS)
     job_creation = [
         "copies", "finishings", "media", "media-col", "page-ranges", "print-color-mode",
         "sides", "number-up", "ipp-attribute-fidelity", "job-name", "job-hold-until",
@@ -256,10 +259,11 @@ def printer_attributes(
         Attribute.range_of_integer("jpeg-k-octets-supported", RangeOfInteger(0, max_document_kb)),
         Attribute.range_of_integer("jpeg-x-dimension-supported", RangeOfInteger(1, JPEG_MAX_SIDE)),
         Attribute.range_of_integer("jpeg-y-dimension-supported", RangeOfInteger(1, JPEG_MAX_SIDE)),
-        Attribute.boolean("job-ids-supported", False),
+        Attribute.boolean("job-ids-supported", True),
         Attribute.keyword("pdl-override-supported", "attempted"),
         Attribute.boolean("multiple-document-jobs-supported", False),
-        Attribute.integer("multiple-operation-time-out", 60),
+        Attribute.integer("multiple-operation-time-out", DOCUMENT_TIME_OUT_SECONDS),
+        Attribute.keyword("multiple-operation-time-out-action", "abort-job"),
         Attribute.keyword(
             "multiple-document-handling-supported", "separate-documents-collated-copies"
         ),
@@ -331,7 +335,20 @@ def printer_attributes(
 
 
 SUPPORTED_OPERATIONS = frozenset(
-    {0x0002, 0x0004, 0x0005, 0x0006, 0x0008, 0x0009, 0x000A, 0x000B, 0x000C, 0x000D}
+    {
+        Operation.PRINT_JOB,
+        Operation.VALIDATE_JOB,
+        Operation.CREATE_JOB,
+        Operation.SEND_DOCUMENT,
+        Operation.CANCEL_JOB,
+        Operation.GET_JOB_ATTRIBUTES,
+        Operation.GET_JOBS,
+        Operation.GET_PRINTER_ATTRIBUTES,
+        Operation.HOLD_JOB,
+        Operation.RELEASE_JOB,
+        Operation.CANCEL_MY_JOBS,
+        Operation.CLOSE_JOB,
+    }
 )
 
 

@@ -5,14 +5,15 @@ job's attributes (its held job's state told in IPP terms).
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.accounts.roles import MANAGE_PRINTERS, permission_name
-from apps.ippserver.attributes import BOOKLET_MAKER
+from apps.ippserver.attributes import BOOKLET_MAKER, DOCUMENT_TIME_OUT_SECONDS
 from apps.ippserver.models import IppJob
 from apps.ippserver.protocol import Endpoint, IppRefusal, operation_value, select_attributes
 from apps.jobs.choices import TERMINAL_STATES, JobState
@@ -28,6 +29,42 @@ def _is_operator(user: User) -> bool:
 def visible_jobs(user: User) -> QuerySet[IppJob]:
     jobs = IppJob.objects.select_related("job", "owner")
     return jobs if _is_operator(user) else jobs.filter(owner=user)
+
+
+def document_deadline(ipp_job: IppJob) -> datetime:
+    """When a job made by Create-Job is aborted if its document has not come."""
+    return ipp_job.created_at + timedelta(seconds=DOCUMENT_TIME_OUT_SECONDS)
+
+
+def waited_in_vain(ipp_job: IppJob, at: datetime) -> bool:
+    """Whether a job made by Create-Job was aborted, at `at`, for want of its document."""
+    return ipp_job.job is None and ipp_job.canceled_at is None and document_deadline(ipp_job) < at
+
+
+def not_completed(at: datetime) -> Q:
+    """Jobs that have not ended at `at`: waiting for their document, or a held job not ended."""
+    waiting = Q(
+        job__isnull=True,
+        canceled_at__isnull=True,
+        created_at__gte=at - timedelta(seconds=DOCUMENT_TIME_OUT_SECONDS),
+    )
+    return waiting | Q(job__state__in=[s for s in JobState if s not in TERMINAL_STATES])
+
+
+def requested_job_ids(request: Message) -> list[int] | None:
+    """The operation's `job-ids` (PWG 5100.11), in the order given, or None when not sent."""
+    attribute = operation_value(request, "job-ids")
+    if attribute is None:
+        return None
+    values = attribute.python_values
+    ids = [v for v in values if isinstance(v, int) and not isinstance(v, bool) and v > 0]
+    if attribute.tag != ValueTag.INTEGER or len(ids) != len(values):
+        raise IppRefusal(
+            Status.CLIENT_ERROR_BAD_REQUEST,
+            "job-ids must be job numbers (integers from 1)",
+            [attribute],
+        )
+    return list(dict.fromkeys(ids))
 
 
 def target_job(request: Message, user: User, *, lock: bool = False) -> IppJob:
@@ -73,6 +110,12 @@ def ipp_job_state(ipp_job: IppJob) -> tuple[int, str, str]:
         return state, reason, message
     if ipp_job.canceled_at is not None:
         return 7, "job-canceled-by-user", "canceled before its document came"
+    if waited_in_vain(ipp_job, timezone.now()):
+        return (
+            8,
+            "aborted-by-system",
+            f"aborted: no document came within {DOCUMENT_TIME_OUT_SECONDS} seconds",
+        )
     return 3, "job-incoming", "waiting for its document"
 
 
@@ -116,6 +159,8 @@ def job_attributes(ipp_job: IppJob, endpoint: Endpoint) -> list[Attribute]:
     ended = job.state_changed_at if job and job.state in TERMINAL_STATES else None
     if ipp_job.canceled_at is not None:
         ended = ipp_job.canceled_at
+    elif state == 8 and job is None:
+        ended = document_deadline(ipp_job)
     options: dict[str, object] = dict(job.options if job else ipp_job.options)
     attributes = [
         *_status_attributes(ipp_job, endpoint, state, reason, message),

@@ -1,6 +1,7 @@
 """The job operations of our printer: creating jobs (Print-Job, Validate-Job, Create-Job,
-Send-Document), asking about them (Get-Job-Attributes, Get-Jobs) and changing them (Cancel-Job,
-Hold-Job, Release-Job). A job's document becomes a held job in the hold queue.
+Send-Document, Close-Job), asking about them (Get-Job-Attributes, Get-Jobs) and changing them
+(Cancel-Job, Cancel-My-Jobs, Hold-Job, Release-Job). A job's document becomes a held job in the
+hold queue.
 """
 
 from __future__ import annotations
@@ -9,17 +10,19 @@ import logging
 from pathlib import Path
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from apps.accounts.errors import AccountError
 from apps.accounts.models import User
-from apps.ippserver.attributes import JobTemplate, job_template
+from apps.ippserver.attributes import DOCUMENT_TIME_OUT_SECONDS, JobTemplate, job_template
 from apps.ippserver.ipp_jobs import (
     job_attribute_group,
     job_status_attributes,
+    not_completed,
+    requested_job_ids,
     target_job,
     visible_jobs,
+    waited_in_vain,
 )
 from apps.ippserver.models import IppJob, PrintingProfile
 from apps.ippserver.printer_operations import product_capabilities
@@ -37,7 +40,7 @@ from apps.jobs.convert import ACCEPTED_FORMATS, OCTET_STREAM, to_pdf
 from apps.jobs.documents import DocumentError, delete_document
 from apps.jobs.release import ReleaseRefused, job_release
 from apps.jobs.services import job_create_held
-from printmgmt.ipp import AttributeGroup, GroupTag, Message, Status, ValueTag
+from printmgmt.ipp import Attribute, AttributeGroup, GroupTag, Message, Status, ValueTag
 
 logger = logging.getLogger(__name__)
 
@@ -189,6 +192,8 @@ def send_document(
     with transaction.atomic():
         ipp_job = target_job(request, user, lock=True)
         has_data = document is not None and document.stat().st_size > 0
+        if waited_in_vain(ipp_job, endpoint.received_at):
+            raise IppRefusal(Status.CLIENT_ERROR_NOT_POSSIBLE, _TIMED_OUT)
         if ipp_job.canceled_at is not None or (ipp_job.job is not None and has_data):
             raise IppRefusal(
                 Status.CLIENT_ERROR_NOT_POSSIBLE,
@@ -200,6 +205,29 @@ def send_document(
             # One document per job: the first one, even with last-document false, is the job's.
             _hold_document(ipp_job, document, document_format)
     return _created(request, ipp_job, endpoint, JobTemplate())
+
+
+_TIMED_OUT = f"the job was aborted: its document did not come within {DOCUMENT_TIME_OUT_SECONDS} s"
+
+
+def close_job(request: Message, user: User, endpoint: Endpoint, document: Path | None) -> Message:
+    """No more documents for this job (PWG 5100.11). A job holds one document, so a job with
+    it is closed already; one still without it ends, as there is nothing to print."""
+    with transaction.atomic():
+        ipp_job = target_job(request, user, lock=True)
+        if ipp_job.canceled_at is not None:
+            raise IppRefusal(Status.CLIENT_ERROR_NOT_POSSIBLE, "the job is canceled")
+        if waited_in_vain(ipp_job, endpoint.received_at):
+            raise IppRefusal(Status.CLIENT_ERROR_NOT_POSSIBLE, _TIMED_OUT)
+        if ipp_job.job is None:
+            ipp_job.canceled_at = timezone.now()
+            ipp_job.save(update_fields=["canceled_at"])
+        elif ipp_job.job.state in TERMINAL_STATES:
+            raise IppRefusal(
+                Status.CLIENT_ERROR_NOT_POSSIBLE,
+                f"the job is {ipp_job.job.get_state_display().lower()}",
+            )
+    return respond(request, Status.SUCCESSFUL_OK)
 
 
 # --------------------------------------------------------------------------- job queries
@@ -216,19 +244,18 @@ def get_job_attributes(
     )
 
 
-_NOT_COMPLETED = Q(job__isnull=True, canceled_at__isnull=True) | Q(
-    job__state__in=[s for s in JobState if s not in TERMINAL_STATES]
-)
-
-
 def get_jobs(request: Message, user: User, endpoint: Endpoint, document: Path | None) -> Message:
     which = operation_value(request, "which-jobs")
     which_jobs = str(which.value) if which is not None else "not-completed"
+    job_ids = requested_job_ids(request)
     jobs = visible_jobs(user)
-    if which_jobs == "not-completed":
-        jobs = jobs.filter(_NOT_COMPLETED)
+    if job_ids is not None:
+        # The jobs asked for by number, whatever their state (which-jobs does not apply).
+        jobs = jobs.filter(pk__in=job_ids)
+    elif which_jobs == "not-completed":
+        jobs = jobs.filter(not_completed(endpoint.received_at))
     elif which_jobs == "completed":
-        jobs = jobs.exclude(_NOT_COMPLETED)
+        jobs = jobs.exclude(not_completed(endpoint.received_at))
     elif which_jobs != "all":
         assert which is not None
         raise IppRefusal(
@@ -254,22 +281,74 @@ def get_jobs(request: Message, user: User, endpoint: Endpoint, document: Path | 
 # --------------------------------------------------------------------------- job changes
 
 
-def cancel_job(request: Message, user: User, endpoint: Endpoint, document: Path | None) -> Message:
+def _cancel(ipp_job_id: int, user: User, endpoint: Endpoint) -> str | None:
+    """Cancel one job; why it cannot be, or None when it was canceled."""
     with transaction.atomic():
-        ipp_job = target_job(request, user, lock=True)
+        ipp_job = (
+            IppJob.objects.select_for_update(of=("self",)).select_related("job").get(pk=ipp_job_id)
+        )
         if ipp_job.job is None:
             if ipp_job.canceled_at is not None:
-                raise IppRefusal(Status.CLIENT_ERROR_NOT_POSSIBLE, "the job is canceled already")
+                return "the job is canceled already"
+            if waited_in_vain(ipp_job, endpoint.received_at):
+                return _TIMED_OUT
             ipp_job.canceled_at = timezone.now()
             ipp_job.save(update_fields=["canceled_at"])
-            return respond(request, Status.SUCCESSFUL_OK)
-        job_id = ipp_job.job.pk
-    if ipp_job.job.state in TERMINAL_STATES or (
-        pipeline.cancel(job_id, reason=f"canceled from a device by {user.username}") is None
-    ):
+            return None
+        job = ipp_job.job
+    # Outside the transaction: a job at a printer is canceled there too, over the network.
+    reason = f"canceled from a device by {user.username}"
+    if job.state in TERMINAL_STATES or pipeline.cancel(job.pk, reason=reason) is None:
+        job.refresh_from_db(fields=["state"])
+        return f"the job is {job.get_state_display().lower()} and cannot be canceled"
+    return None
+
+
+def cancel_job(request: Message, user: User, endpoint: Endpoint, document: Path | None) -> Message:
+    refused = _cancel(target_job(request, user).pk, user, endpoint)
+    if refused is not None:
+        raise IppRefusal(Status.CLIENT_ERROR_NOT_POSSIBLE, refused)
+    return respond(request, Status.SUCCESSFUL_OK)
+
+
+def cancel_my_jobs(
+    request: Message, user: User, endpoint: Endpoint, document: Path | None
+) -> Message:
+    """Cancel the user's own jobs that have not ended, or those `job-ids` names (PWG 5100.11):
+    all of them or, when one cannot be, none."""
+    job_ids = requested_job_ids(request)
+    mine = IppJob.objects.filter(owner=user)
+    if job_ids is None:
+        for ipp_job_id in mine.filter(not_completed(endpoint.received_at)).values_list(
+            "pk", flat=True
+        ):
+            _cancel(ipp_job_id, user, endpoint)  # one that ended meanwhile stays as it ended
+        return respond(request, Status.SUCCESSFUL_OK)
+    found = set(mine.filter(pk__in=job_ids).values_list("pk", flat=True))
+    unknown = [i for i in job_ids if i not in found]
+    if unknown:
+        raise IppRefusal(
+            Status.CLIENT_ERROR_NOT_FOUND,
+            "you have no job " + ", ".join(map(str, unknown)),
+            [Attribute.integer("job-ids", *unknown)],
+        )
+    ended = list(
+        mine.filter(pk__in=job_ids)
+        .exclude(not_completed(endpoint.received_at))
+        .values_list("pk", flat=True)
+    )
+    if ended:
         raise IppRefusal(
             Status.CLIENT_ERROR_NOT_POSSIBLE,
-            f"the job is {ipp_job.job.get_state_display().lower()} and cannot be canceled",
+            "these jobs have ended and cannot be canceled: " + ", ".join(map(str, ended)),
+            [Attribute.integer("job-ids", *ended)],
+        )
+    refused = [i for i in job_ids if _cancel(i, user, endpoint) is not None]
+    if refused:  # they ended while the others were canceled
+        raise IppRefusal(
+            Status.CLIENT_ERROR_NOT_POSSIBLE,
+            "these jobs ended before they could be canceled: " + ", ".join(map(str, refused)),
+            [Attribute.integer("job-ids", *refused)],
         )
     return respond(request, Status.SUCCESSFUL_OK)
 

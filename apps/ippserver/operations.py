@@ -19,6 +19,8 @@ from apps.ippserver.attributes import SUPPORTED_OPERATIONS
 from apps.ippserver.auth import basic_credentials, user_for_credentials
 from apps.ippserver.job_operations import (
     cancel_job,
+    cancel_my_jobs,
+    close_job,
     create_job,
     get_job_attributes,
     get_jobs,
@@ -145,4 +147,6 @@ _HANDLERS = {
     Operation.GET_JOBS: get_jobs,
     Operation.HOLD_JOB: hold_job,
     Operation.RELEASE_JOB: release_job,
+    Operation.CANCEL_MY_JOBS: cancel_my_jobs,
+    Operation.CLOSE_JOB: close_job,
 }

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
+from django.utils import timezone
 
+from apps.ippserver.attributes import DOCUMENT_TIME_OUT_SECONDS
 from apps.ippserver.models import IppJob
+from apps.ippserver.operations import answer
+from apps.ippserver.protocol import Endpoint
 from apps.jobs.choices import JobSource, JobState
 from apps.jobs.documents import spool_path
 from apps.jobs.models import Job
@@ -81,6 +86,17 @@ def test_printer_uuid_is_stable(ipp: IppTester) -> None:
         for _ in range(2)
     )
     assert first == second
+
+
+def test_the_job_operations_of_pwg_5100_11_are_advertised(ipp: IppTester) -> None:
+    printer = ipp.send(ipp.request(Operation.GET_PRINTER_ATTRIBUTES)).group(GroupTag.PRINTER)
+    assert printer is not None
+    operations = _values(printer, "operations-supported")
+    assert {Operation.CANCEL_MY_JOBS, Operation.CLOSE_JOB} <= set(operations)
+    assert Operation.IDENTIFY_PRINTER not in operations
+    assert _value(printer, "job-ids-supported") is True
+    assert _value(printer, "multiple-operation-time-out") == DOCUMENT_TIME_OUT_SECONDS
+    assert _value(printer, "multiple-operation-time-out-action") == "abort-job"
 
 
 def test_requested_attributes_select_what_comes_back(ipp: IppTester) -> None:
@@ -340,6 +356,184 @@ def test_get_jobs_which_jobs_completed_lists_canceled_jobs(
     assert listed("not-completed") == [held]
     assert listed("completed") == [canceled]
     assert listed("all") == [canceled, held]
+
+
+def _get_jobs(ipp: IppTester, auth: tuple[str, str], *attributes: Attribute) -> list[int]:
+    return _job_ids(
+        ipp.send(ipp.request(Operation.GET_JOBS, operation_attributes=list(attributes)), auth=auth)
+    )
+
+
+def _create_job(ipp: IppTester, auth: tuple[str, str]) -> int:
+    return _job_id(ipp.send(ipp.request(Operation.CREATE_JOB), auth=auth))
+
+
+def _job_state(ipp: IppTester, auth: tuple[str, str], job_id: int) -> tuple[PyValue, PyValue]:
+    answer = ipp.send(ipp.request(Operation.GET_JOB_ATTRIBUTES, job_id=job_id), auth=auth)
+    return _value(answer, "job-state"), _value(answer, "job-state-reasons")
+
+
+def test_get_jobs_with_job_ids_lists_those_jobs_whatever_their_state(
+    ipp: IppTester, printing: Printing, other_printing: Printing, pdf: bytes
+) -> None:
+    auth = _credentials(printing)
+    held, canceled, other = (_job_id(ipp.print_job(auth, pdf)) for _ in range(3))
+    ipp.send(ipp.request(Operation.CANCEL_JOB, job_id=canceled), auth=auth)
+    theirs = _job_id(ipp.print_job(_credentials(other_printing), pdf))
+    job_ids = Attribute.integer("job-ids", held, canceled, theirs)
+    assert _get_jobs(ipp, auth, job_ids) == [canceled, held]
+    not_completed = Attribute.keyword("which-jobs", "not-completed")
+    assert _get_jobs(ipp, auth, job_ids, not_completed) == [canceled, held]
+    assert _get_jobs(ipp, auth) == [other, held]
+
+    for bad in (Attribute.integer("job-ids", 0), Attribute.keyword("job-ids", "1")):
+        answer = ipp.send(ipp.request(Operation.GET_JOBS, operation_attributes=[bad]), auth=auth)
+        assert answer.status_code == Status.CLIENT_ERROR_BAD_REQUEST
+        assert "job-ids" in str(_value(answer, "status-message"))
+
+
+def test_cancel_my_jobs_cancels_every_open_job_of_the_user_only(
+    ipp: IppTester, printing: Printing, operator_printing: Printing, pdf: bytes
+) -> None:
+    auth = _credentials(printing)
+    held = _job_id(ipp.print_job(auth, pdf))
+    waiting = _create_job(ipp, auth)
+    operator_auth = _credentials(operator_printing)
+    operators = _job_id(ipp.print_job(operator_auth, pdf))
+
+    # A printer admin sees every job, but "my jobs" are their own.
+    answer = ipp.send(ipp.request(Operation.CANCEL_MY_JOBS), auth=operator_auth)
+    assert answer.status_code == Status.SUCCESSFUL_OK
+    assert Job.objects.get(ipp_job__pk=operators).state == JobState.CANCELED
+    assert Job.objects.get(ipp_job__pk=held).state == JobState.HELD
+
+    answer = ipp.send(ipp.request(Operation.CANCEL_MY_JOBS), auth=auth)
+    assert answer.status_code == Status.SUCCESSFUL_OK
+    assert Job.objects.get(ipp_job__pk=held).state == JobState.CANCELED
+    assert _job_state(ipp, auth, waiting) == (7, "job-canceled-by-user")
+    assert _get_jobs(ipp, auth) == []
+    # Nothing left to cancel is no error.
+    again = ipp.send(ipp.request(Operation.CANCEL_MY_JOBS), auth=auth)
+    assert again.status_code == Status.SUCCESSFUL_OK
+
+
+def test_cancel_my_jobs_with_job_ids_cancels_all_of_them_or_none(
+    ipp: IppTester, printing: Printing, other_printing: Printing, pdf: bytes
+) -> None:
+    auth = _credentials(printing)
+    first, second, ended = (_job_id(ipp.print_job(auth, pdf)) for _ in range(3))
+    ipp.send(ipp.request(Operation.CANCEL_JOB, job_id=ended), auth=auth)
+    theirs = _job_id(ipp.print_job(_credentials(other_printing), pdf))
+
+    def cancel(*job_ids: int) -> Message:
+        request = ipp.request(
+            Operation.CANCEL_MY_JOBS, operation_attributes=[Attribute.integer("job-ids", *job_ids)]
+        )
+        return ipp.send(request, auth=auth)
+
+    answer = cancel(first, theirs)
+    assert answer.status_code == Status.CLIENT_ERROR_NOT_FOUND
+    unsupported = answer.group(GroupTag.UNSUPPORTED)
+    assert unsupported is not None
+    assert _values(unsupported, "job-ids") == (theirs,)
+    answer = cancel(first, ended)
+    assert answer.status_code == Status.CLIENT_ERROR_NOT_POSSIBLE
+    unsupported = answer.group(GroupTag.UNSUPPORTED)
+    assert unsupported is not None
+    assert _values(unsupported, "job-ids") == (ended,)
+    assert Job.objects.get(ipp_job__pk=first).state == JobState.HELD
+    assert Job.objects.get(ipp_job__pk=theirs).state == JobState.HELD
+
+    assert cancel(first).status_code == Status.SUCCESSFUL_OK
+    assert Job.objects.get(ipp_job__pk=first).state == JobState.CANCELED
+    assert Job.objects.get(ipp_job__pk=second).state == JobState.HELD
+
+
+def test_close_job_ends_a_job_without_its_document_and_keeps_one_with_it(
+    ipp: IppTester, printing: Printing, pdf: bytes
+) -> None:
+    auth = _credentials(printing)
+    with_document = _create_job(ipp, auth)
+    sent = ipp.send(
+        ipp.request(
+            Operation.SEND_DOCUMENT,
+            job_id=with_document,
+            operation_attributes=[Attribute.boolean("last-document", False)],
+        ),
+        pdf,
+        auth=auth,
+    )
+    assert sent.status_code == Status.SUCCESSFUL_OK
+    closed = ipp.send(ipp.request(Operation.CLOSE_JOB, job_id=with_document), auth=auth)
+    assert closed.status_code == Status.SUCCESSFUL_OK
+    assert Job.objects.get(ipp_job__pk=with_document).state == JobState.HELD
+
+    empty = _create_job(ipp, auth)
+    closed = ipp.send(ipp.request(Operation.CLOSE_JOB, job_id=empty), auth=auth)
+    assert closed.status_code == Status.SUCCESSFUL_OK
+    assert _job_state(ipp, auth, empty) == (7, "job-canceled-by-user")
+    again = ipp.send(ipp.request(Operation.CLOSE_JOB, job_id=empty), auth=auth)
+    assert again.status_code == Status.CLIENT_ERROR_NOT_POSSIBLE
+
+    ipp.send(ipp.request(Operation.CANCEL_JOB, job_id=with_document), auth=auth)
+    ended = ipp.send(ipp.request(Operation.CLOSE_JOB, job_id=with_document), auth=auth)
+    assert ended.status_code == Status.CLIENT_ERROR_NOT_POSSIBLE
+    assert "canceled" in str(_value(ended, "status-message"))
+
+
+def test_a_created_job_whose_document_never_comes_is_aborted(
+    ipp: IppTester, printing: Printing, pdf: bytes
+) -> None:
+    auth = _credentials(printing)
+    waiting = _create_job(ipp, auth)
+    assert _job_state(ipp, auth, waiting) == (3, "job-incoming")
+    created = timezone.now() - timedelta(seconds=DOCUMENT_TIME_OUT_SECONDS + 1)
+    IppJob.objects.filter(pk=waiting).update(created_at=created)
+
+    assert _job_state(ipp, auth, waiting) == (8, "aborted-by-system")
+    assert _get_jobs(ipp, auth) == []
+    assert _get_jobs(ipp, auth, Attribute.keyword("which-jobs", "completed")) == [waiting]
+    late = ipp.send(
+        ipp.request(
+            Operation.SEND_DOCUMENT,
+            job_id=waiting,
+            operation_attributes=[Attribute.boolean("last-document", True)],
+        ),
+        pdf,
+        auth=auth,
+    )
+    assert late.status_code == Status.CLIENT_ERROR_NOT_POSSIBLE
+    assert "did not come within" in str(_value(late, "status-message"))
+    assert not Job.objects.exists()
+    for operation in (Operation.CANCEL_JOB, Operation.CLOSE_JOB):
+        answer = ipp.send(ipp.request(operation, job_id=waiting), auth=auth)
+        assert answer.status_code == Status.CLIENT_ERROR_NOT_POSSIBLE
+
+
+def test_the_time_out_counts_until_the_document_starts_coming(
+    printing: Printing, tmp_path: Path
+) -> None:
+    """A slow upload that began in time is not refused because it ended late."""
+    created = timezone.now() - timedelta(seconds=DOCUMENT_TIME_OUT_SECONDS + 30)
+    ipp_job = IppJob.objects.create(owner=printing.user, name="slow upload")
+    IppJob.objects.filter(pk=ipp_job.pk).update(created_at=created)
+    request = Message.request(
+        Operation.SEND_DOCUMENT,
+        1,
+        target_uri="ipp://localhost/ipp/print",
+        operation_attributes=[
+            Attribute.integer("job-id", ipp_job.pk),
+            Attribute.boolean("last-document", True),
+        ],
+    )
+    late = Endpoint("localhost", secure=False)
+    assert answer(request, printing.user, late, make_pdf(tmp_path / "a.pdf", 1)).status_code == (
+        Status.CLIENT_ERROR_NOT_POSSIBLE
+    )
+    in_time = Endpoint("localhost", secure=False, received_at=created + timedelta(seconds=59))
+    answered = answer(request, printing.user, in_time, make_pdf(tmp_path / "b.pdf", 1))
+    assert answered.status_code == Status.SUCCESSFUL_OK
+    assert Job.objects.get().ipp_job.pk == ipp_job.pk
 
 
 def test_release_job_sends_to_the_default_printer(
