@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from apps.jobs.choices import TERMINAL_STATES
 from apps.jobs.models import Job
 from printmgmt.ipp import (
     Attribute,
@@ -66,6 +67,17 @@ def _seeds(ipp: IppTester, pdf: bytes) -> list[bytes]:
         ),
         encode(ipp.request(Operation.CREATE_JOB)),
         encode(ipp.request(Operation.GET_JOB_ATTRIBUTES, job_id=1)),
+        encode(ipp.request(Operation.CLOSE_JOB, job_id=2)),
+        encode(
+            ipp.request(
+                Operation.GET_JOBS, operation_attributes=[Attribute.integer("job-ids", 1, 3)]
+            )
+        ),
+        encode(
+            ipp.request(
+                Operation.CANCEL_MY_JOBS, operation_attributes=[Attribute.integer("job-ids", 4, 5)]
+            )
+        ),
     ]
 
 
@@ -125,5 +137,6 @@ def test_mutated_requests_get_answers_and_the_server_keeps_serving(
     assert statuses.get(Status.CLIENT_ERROR_BAD_REQUEST, 0) > 0
     assert statuses.get(Status.SUCCESSFUL_OK, 0) > 0
     assert ipp.print_job(auth, pdf).status_code == Status.SUCCESSFUL_OK
-    held = {job.document_name for job in Job.objects.all()}
-    assert spool_entries() - before == held
+    # Every document in the spool is a job's that has not ended (an ended job's is deleted).
+    kept = {job.document_name for job in Job.objects.exclude(state__in=TERMINAL_STATES)}
+    assert spool_entries() - before == kept
