@@ -22,12 +22,22 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import close_old_connections
 
+from apps.accounts.models import User
 from apps.core.asgi import AsgiApp, Receive, Scope, Send, header
-from apps.ippserver.operations import DOCUMENT_OPERATIONS, Admission, admit, answer
+from apps.ippserver.job_operations import Arrival, document_arrived
+from apps.ippserver.operations import DOCUMENT_OPERATIONS, Admission, admit, answer, begin_document
 from apps.ippserver.protocol import Endpoint, respond
 from apps.jobs.convert import conversion_target
 from printmgmt.digits import MAX_BYTE_COUNT, whole_number
-from printmgmt.ipp import DecodeLimits, IppDecodeError, Message, Status, decode, encode
+from printmgmt.ipp import (
+    DecodeLimits,
+    IppDecodeError,
+    Message,
+    Operation,
+    Status,
+    decode,
+    encode,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -203,6 +213,22 @@ def _run_admit(message: Message, authorization: str | None) -> Admission:
         close_old_connections()
 
 
+def _run_begin_document(message: Message, user: User) -> Message | Arrival | None:
+    close_old_connections()
+    try:
+        return begin_document(message, user)
+    finally:
+        close_old_connections()
+
+
+def _run_end_document(arrival: Arrival) -> None:
+    close_old_connections()
+    try:
+        document_arrived(arrival)
+    finally:
+        close_old_connections()
+
+
 def _run_answer(
     message: Message, admission: Admission, endpoint: Endpoint, document: Path | None
 ) -> Message:
@@ -251,7 +277,6 @@ async def ipp_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
 
 async def _handle(scope: Scope, body: BodyReader) -> Reply:
     """Read and carry out one request; its working files are gone when this returns."""
-    endpoint = _endpoint(scope)
     message, head, rest = await read_attributes(body)
     if message is None:
         await discard_rest(body)
@@ -267,7 +292,17 @@ async def _handle(scope: Scope, body: BodyReader) -> Reply:
         return _plain(401, "log in to print\n", (b"www-authenticate", REALM.encode()))
     if message.operation_id not in DOCUMENT_OPERATIONS:
         await discard_rest(body)
-        return _ipp(await _answer(message, admission, endpoint, None))
+        return _ipp(await _answer(message, admission, scope, None))
+    arrival = None
+    if message.operation_id == Operation.SEND_DOCUMENT:
+        assert admission.user is not None  # admit() asked for credentials otherwise
+        begun = await sync_to_async(_run_begin_document, thread_sensitive=True)(
+            message, admission.user
+        )
+        if isinstance(begun, Message):
+            await discard_rest(body)
+            return _ipp(begun)
+        arrival = begun
     # A hidden name in the spool: the same file system as the stored documents, so that a PDF
     # is stored by a rename, and one file rather than a working directory (a mkdir and rmdir
     # per request cost more than the rest of the intake on some file systems).
@@ -275,18 +310,20 @@ async def _handle(scope: Scope, body: BodyReader) -> Reply:
     try:
         with _create(document) as file:
             await store_rest(body, rest, file)
-        return _ipp(await _answer(message, admission, endpoint, document))
+        return _ipp(await _answer(message, admission, scope, document))
     finally:
         for leftover in (document, conversion_target(document)):
             leftover.unlink(missing_ok=True)
+        if arrival is not None:
+            await sync_to_async(_run_end_document, thread_sensitive=True)(arrival)
 
 
 async def _answer(
-    message: Message, admission: Admission, endpoint: Endpoint, document: Path | None
+    message: Message, admission: Admission, scope: Scope, document: Path | None
 ) -> Message:
     # Not on the thread Django's sync views share: converting a document (Ghostscript, a long
     # raster) would hold up every portal request of this process meanwhile. _run_answer
     # handles its database connection as a request does (close_old_connections around it).
     return await sync_to_async(_run_answer, thread_sensitive=False)(
-        message, admission, endpoint, document
+        message, admission, _endpoint(scope), document
     )

@@ -31,22 +31,35 @@ def visible_jobs(user: User) -> QuerySet[IppJob]:
     return jobs if _is_operator(user) else jobs.filter(owner=user)
 
 
-def document_deadline(ipp_job: IppJob) -> datetime:
-    """When a job made by Create-Job is aborted if its document has not come."""
+#: A document still arriving after this long is refused, and its job aborted (the time-out
+#: waits while a document arrives, but not for ever: a server restart mid-upload ends none).
+DOCUMENT_ARRIVAL_LIMIT = timedelta(hours=1)
+#: The most job numbers one request may name.
+MAX_JOB_IDS = 1000
+
+
+def aborted_at(ipp_job: IppJob) -> datetime:
+    """When a job made by Create-Job is aborted unless its document has come by then: the
+    time-out after Create-Job, or the arrival limit once a document began to arrive."""
+    if ipp_job.document_arriving_since is not None:
+        return ipp_job.document_arriving_since + DOCUMENT_ARRIVAL_LIMIT
     return ipp_job.created_at + timedelta(seconds=DOCUMENT_TIME_OUT_SECONDS)
 
 
 def waited_in_vain(ipp_job: IppJob, at: datetime) -> bool:
     """Whether a job made by Create-Job was aborted, at `at`, for want of its document."""
-    return ipp_job.job is None and ipp_job.canceled_at is None and document_deadline(ipp_job) < at
+    return ipp_job.job is None and ipp_job.canceled_at is None and aborted_at(ipp_job) < at
 
 
 def not_completed(at: datetime) -> Q:
-    """Jobs that have not ended at `at`: waiting for their document, or a held job not ended."""
-    waiting = Q(
-        job__isnull=True,
-        canceled_at__isnull=True,
-        created_at__gte=at - timedelta(seconds=DOCUMENT_TIME_OUT_SECONDS),
+    """Jobs that have not ended at `at`: waiting for their document, or a held job not ended
+    (the query form of waited_in_vain and the held job's state)."""
+    waiting = Q(job__isnull=True, canceled_at__isnull=True) & (
+        Q(
+            document_arriving_since__isnull=True,
+            created_at__gte=at - timedelta(seconds=DOCUMENT_TIME_OUT_SECONDS),
+        )
+        | Q(document_arriving_since__gte=at - DOCUMENT_ARRIVAL_LIMIT)
     )
     return waiting | Q(job__state__in=[s for s in JobState if s not in TERMINAL_STATES])
 
@@ -56,15 +69,23 @@ def requested_job_ids(request: Message) -> list[int] | None:
     attribute = operation_value(request, "job-ids")
     if attribute is None:
         return None
-    values = attribute.python_values
-    ids = [v for v in values if isinstance(v, int) and not isinstance(v, bool) and v > 0]
-    if attribute.tag != ValueTag.INTEGER or len(ids) != len(values):
+    ids = [
+        v.value
+        for v in attribute.values
+        if v.tag == ValueTag.INTEGER and isinstance(v.value, int) and v.value > 0
+    ]
+    if len(ids) != len(attribute.values):
         raise IppRefusal(
             Status.CLIENT_ERROR_BAD_REQUEST,
             "job-ids must be job numbers (integers from 1)",
             [attribute],
         )
-    return list(dict.fromkeys(ids))
+    unique = list(dict.fromkeys(ids))
+    if len(unique) > MAX_JOB_IDS:
+        raise IppRefusal(
+            Status.CLIENT_ERROR_BAD_REQUEST, f"job-ids may name at most {MAX_JOB_IDS} jobs"
+        )
+    return unique
 
 
 def target_job(request: Message, user: User, *, lock: bool = False) -> IppJob:
@@ -100,8 +121,8 @@ _IPP_STATES: dict[str, tuple[int, str]] = {
 }
 
 
-def ipp_job_state(ipp_job: IppJob) -> tuple[int, str, str]:
-    """(job-state, job-state-reasons, job-state-message) of a job."""
+def ipp_job_state(ipp_job: IppJob, at: datetime) -> tuple[int, str, str]:
+    """(job-state, job-state-reasons, job-state-message) of a job at `at`."""
     if ipp_job.job is not None:
         state, reason = _IPP_STATES[ipp_job.job.state]
         message = ipp_job.job.message or ipp_job.job.get_state_display()
@@ -110,13 +131,15 @@ def ipp_job_state(ipp_job: IppJob) -> tuple[int, str, str]:
         return state, reason, message
     if ipp_job.canceled_at is not None:
         return 7, "job-canceled-by-user", "canceled before its document came"
-    if waited_in_vain(ipp_job, timezone.now()):
-        return (
-            8,
-            "aborted-by-system",
-            f"aborted: no document came within {DOCUMENT_TIME_OUT_SECONDS} seconds",
-        )
+    if waited_in_vain(ipp_job, at):
+        return 8, "aborted-by-system", aborted_message(ipp_job)
     return 3, "job-incoming", "waiting for its document"
+
+
+def aborted_message(ipp_job: IppJob) -> str:
+    if ipp_job.document_arriving_since is not None:
+        return "aborted: its document took more than an hour to arrive"
+    return f"aborted: its document did not start to arrive within {DOCUMENT_TIME_OUT_SECONDS} s"
 
 
 def _epoch(moment: datetime) -> int:
@@ -136,7 +159,7 @@ def _finishings(options: dict[str, object]) -> list[int]:
 
 def job_status_attributes(ipp_job: IppJob, endpoint: Endpoint) -> list[Attribute]:
     """What a job creation answers (RFC 8011 section 4.2.1.2): the job's id, URI and state."""
-    return _status_attributes(ipp_job, endpoint, *ipp_job_state(ipp_job))
+    return _status_attributes(ipp_job, endpoint, *ipp_job_state(ipp_job, timezone.now()))
 
 
 def _status_attributes(
@@ -151,8 +174,8 @@ def _status_attributes(
     ]
 
 
-def job_attributes(ipp_job: IppJob, endpoint: Endpoint) -> list[Attribute]:
-    state, reason, message = ipp_job_state(ipp_job)
+def job_attributes(ipp_job: IppJob, endpoint: Endpoint, at: datetime) -> list[Attribute]:
+    state, reason, message = ipp_job_state(ipp_job, at)
     job = ipp_job.job
     no_value = Attribute.out_of_band
     started = job.state_changed_at if job and job.state != JobState.HELD else None
@@ -160,7 +183,7 @@ def job_attributes(ipp_job: IppJob, endpoint: Endpoint) -> list[Attribute]:
     if ipp_job.canceled_at is not None:
         ended = ipp_job.canceled_at
     elif state == 8 and job is None:
-        ended = document_deadline(ipp_job)
+        ended = aborted_at(ipp_job)
     options: dict[str, object] = dict(job.options if job else ipp_job.options)
     attributes = [
         *_status_attributes(ipp_job, endpoint, state, reason, message),
@@ -208,9 +231,9 @@ _JOB_GROUPS = {
 
 
 def job_attribute_group(
-    ipp_job: IppJob, endpoint: Endpoint, requested: set[str] | None
+    ipp_job: IppJob, endpoint: Endpoint, requested: set[str] | None, at: datetime
 ) -> AttributeGroup:
-    attributes = job_attributes(ipp_job, endpoint)
+    attributes = job_attributes(ipp_job, endpoint, at)
     groups = dict(_JOB_GROUPS)
     groups["job-description"] = {a.name for a in attributes} - groups["job-template"]
     return AttributeGroup(GroupTag.JOB, select_attributes(attributes, requested, groups))

@@ -6,7 +6,10 @@ hold queue.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from django.db import transaction
@@ -14,8 +17,9 @@ from django.utils import timezone
 
 from apps.accounts.errors import AccountError
 from apps.accounts.models import User
-from apps.ippserver.attributes import DOCUMENT_TIME_OUT_SECONDS, JobTemplate, job_template
+from apps.ippserver.attributes import JobTemplate, job_template
 from apps.ippserver.ipp_jobs import (
+    aborted_message,
     job_attribute_group,
     job_status_attributes,
     not_completed,
@@ -125,6 +129,12 @@ def _hold_document(ipp_job: IppJob, document: Path | None, document_format: str)
     try:
         pdf = to_pdf(document, document_format)
         with transaction.atomic():
+            if ipp_job.pk is not None:
+                # Send-Document: checked again under the job's lock, after the conversion.
+                locked = _locked(ipp_job.pk)
+                _check_open(locked, timezone.now())
+                if locked.job is not None:
+                    raise IppRefusal(Status.CLIENT_ERROR_NOT_POSSIBLE, "the job has its document")
             job = job_create_held(
                 ipp_job.owner,
                 pdf,
@@ -137,7 +147,10 @@ def _hold_document(ipp_job: IppJob, document: Path | None, document_format: str)
             )
             try:
                 ipp_job.job = job
-                ipp_job.save()
+                if ipp_job.pk is None:
+                    ipp_job.save()
+                else:
+                    ipp_job.save(update_fields=["job"])
             except BaseException:
                 delete_document(job.document_name)
                 raise
@@ -182,6 +195,61 @@ def create_job(request: Message, user: User, endpoint: Endpoint, document: Path 
     return _created(request, ipp_job, endpoint, template)
 
 
+def _locked(ipp_job_id: int) -> IppJob:
+    ipp_job = (
+        IppJob.objects.select_for_update(of=("self",))
+        .select_related("job")
+        .filter(pk=ipp_job_id)
+        .first()
+    )
+    if ipp_job is None:
+        raise IppRefusal(Status.CLIENT_ERROR_NOT_FOUND, f"there is no job {ipp_job_id}")
+    return ipp_job
+
+
+def _check_open(ipp_job: IppJob, at: datetime) -> None:
+    """Refuse a job that ended before its document came: canceled, or aborted at `at`."""
+    if ipp_job.canceled_at is not None:
+        raise IppRefusal(Status.CLIENT_ERROR_NOT_POSSIBLE, "the job is canceled")
+    if waited_in_vain(ipp_job, at):
+        raise IppRefusal(
+            Status.CLIENT_ERROR_NOT_POSSIBLE, f"the job was {aborted_message(ipp_job)}"
+        )
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """A Send-Document bringing a job's document: the job, and when its data began to come."""
+
+    ipp_job_id: int
+    since: datetime
+
+
+def document_arriving(request: Message, user: User) -> Arrival | None:
+    """Before a Send-Document's data is read: refuse it (IppRefusal) when its job can take no
+    document, and mark a job still without one as receiving it. The time-out then waits for
+    the upload: it counts until the next Send-Document arrives, not until it has been read,
+    and every answer about the job (its state, Cancel-My-Jobs) sees the mark. The returned
+    mark is cleared by document_arrived once the request is over."""
+    now = timezone.now()
+    with transaction.atomic():
+        ipp_job = target_job(request, user, lock=True)
+        _check_open(ipp_job, now)
+        if ipp_job.job is not None:
+            return None
+        ipp_job.document_arriving_since = now
+        ipp_job.save(update_fields=["document_arriving_since"])
+    return Arrival(ipp_job.pk, now)
+
+
+def document_arrived(arrival: Arrival) -> None:
+    """After a Send-Document: a job it did not give its document waits (and times out) as
+    before. Only this request's mark is cleared, not a later Send-Document's."""
+    IppJob.objects.filter(
+        pk=arrival.ipp_job_id, job__isnull=True, document_arriving_since=arrival.since
+    ).update(document_arriving_since=None)
+
+
 def send_document(
     request: Message, user: User, endpoint: Endpoint, document: Path | None
 ) -> Message:
@@ -189,38 +257,29 @@ def send_document(
     if last is None or last.tag != ValueTag.BOOLEAN:
         raise IppRefusal(Status.CLIENT_ERROR_BAD_REQUEST, "last-document is missing")
     _template, document_format = _job_request(request, with_format=True)
-    with transaction.atomic():
-        ipp_job = target_job(request, user, lock=True)
-        has_data = document is not None and document.stat().st_size > 0
-        if waited_in_vain(ipp_job, endpoint.received_at):
-            raise IppRefusal(Status.CLIENT_ERROR_NOT_POSSIBLE, _TIMED_OUT)
-        if ipp_job.canceled_at is not None or (ipp_job.job is not None and has_data):
-            raise IppRefusal(
-                Status.CLIENT_ERROR_NOT_POSSIBLE,
-                "the job is canceled" if ipp_job.canceled_at else "the job has its document",
-            )
-        if ipp_job.job is None:
-            if not has_data:
-                raise IppRefusal(Status.CLIENT_ERROR_BAD_REQUEST, "the request carries no document")
-            # One document per job: the first one, even with last-document false, is the job's.
-            _hold_document(ipp_job, document, document_format)
+    ipp_job = target_job(request, user)
+    _check_open(ipp_job, timezone.now())
+    has_data = document is not None and document.stat().st_size > 0
+    if ipp_job.job is not None:
+        if has_data:
+            raise IppRefusal(Status.CLIENT_ERROR_NOT_POSSIBLE, "the job has its document")
+    elif not has_data:
+        raise IppRefusal(Status.CLIENT_ERROR_BAD_REQUEST, "the request carries no document")
+    else:
+        # One document per job: the first one, even with last-document false, is the job's.
+        _hold_document(ipp_job, document, document_format)
     return _created(request, ipp_job, endpoint, JobTemplate())
-
-
-_TIMED_OUT = f"the job was aborted: its document did not come within {DOCUMENT_TIME_OUT_SECONDS} s"
 
 
 def close_job(request: Message, user: User, endpoint: Endpoint, document: Path | None) -> Message:
     """No more documents for this job (PWG 5100.11). A job holds one document, so a job with
     it is closed already; one still without it ends, as there is nothing to print."""
+    now = timezone.now()
     with transaction.atomic():
         ipp_job = target_job(request, user, lock=True)
-        if ipp_job.canceled_at is not None:
-            raise IppRefusal(Status.CLIENT_ERROR_NOT_POSSIBLE, "the job is canceled")
-        if waited_in_vain(ipp_job, endpoint.received_at):
-            raise IppRefusal(Status.CLIENT_ERROR_NOT_POSSIBLE, _TIMED_OUT)
+        _check_open(ipp_job, now)
         if ipp_job.job is None:
-            ipp_job.canceled_at = timezone.now()
+            ipp_job.canceled_at = now
             ipp_job.save(update_fields=["canceled_at"])
         elif ipp_job.job.state in TERMINAL_STATES:
             raise IppRefusal(
@@ -237,32 +296,33 @@ def get_job_attributes(
     request: Message, user: User, endpoint: Endpoint, document: Path | None
 ) -> Message:
     ipp_job = target_job(request, user)
+    requested = requested_attributes(request)
     return respond(
         request,
         Status.SUCCESSFUL_OK,
-        groups=[job_attribute_group(ipp_job, endpoint, requested_attributes(request))],
+        groups=[job_attribute_group(ipp_job, endpoint, requested, timezone.now())],
     )
 
 
 def get_jobs(request: Message, user: User, endpoint: Endpoint, document: Path | None) -> Message:
     which = operation_value(request, "which-jobs")
     which_jobs = str(which.value) if which is not None else "not-completed"
-    job_ids = requested_job_ids(request)
-    jobs = visible_jobs(user)
-    if job_ids is not None:
-        # The jobs asked for by number, whatever their state (which-jobs does not apply).
-        jobs = jobs.filter(pk__in=job_ids)
-    elif which_jobs == "not-completed":
-        jobs = jobs.filter(not_completed(endpoint.received_at))
-    elif which_jobs == "completed":
-        jobs = jobs.exclude(not_completed(endpoint.received_at))
-    elif which_jobs != "all":
-        assert which is not None
+    if which is not None and which_jobs not in ("not-completed", "completed", "all"):
         raise IppRefusal(
             Status.CLIENT_ERROR_ATTRIBUTES_OR_VALUES_NOT_SUPPORTED,
             f"which-jobs {which_jobs} is not supported",
             [which],
         )
+    job_ids = requested_job_ids(request)
+    now = timezone.now()
+    jobs = visible_jobs(user)
+    if job_ids is not None:
+        # The jobs asked for by number, whatever their state (which-jobs does not apply).
+        jobs = jobs.filter(pk__in=job_ids)
+    elif which_jobs == "not-completed":
+        jobs = jobs.filter(not_completed(now))
+    elif which_jobs == "completed":
+        jobs = jobs.exclude(not_completed(now))
     my_jobs = operation_value(request, "my-jobs")
     if my_jobs is not None and my_jobs.value is True:
         jobs = jobs.filter(owner=user)
@@ -272,7 +332,7 @@ def get_jobs(request: Message, user: User, endpoint: Endpoint, document: Path | 
         count = min(count, limit.value)
     requested = requested_attributes(request) or {"job-id", "job-uri"}
     groups = [
-        job_attribute_group(ipp_job, endpoint, requested)
+        job_attribute_group(ipp_job, endpoint, requested, now)
         for ipp_job in jobs.order_by("-id")[:count]
     ]
     return respond(request, Status.SUCCESSFUL_OK, groups=groups)
@@ -281,48 +341,46 @@ def get_jobs(request: Message, user: User, endpoint: Endpoint, document: Path | 
 # --------------------------------------------------------------------------- job changes
 
 
-def _cancel(ipp_job_id: int, user: User, endpoint: Endpoint) -> str | None:
-    """Cancel one job; why it cannot be, or None when it was canceled."""
+def _cancel(ipp_job_id: int, user: User, now: datetime) -> None:
+    """Cancel one job, or raise IppRefusal saying why it cannot be."""
     with transaction.atomic():
-        ipp_job = (
-            IppJob.objects.select_for_update(of=("self",)).select_related("job").get(pk=ipp_job_id)
-        )
+        ipp_job = _locked(ipp_job_id)
         if ipp_job.job is None:
             if ipp_job.canceled_at is not None:
-                return "the job is canceled already"
-            if waited_in_vain(ipp_job, endpoint.received_at):
-                return _TIMED_OUT
+                raise IppRefusal(Status.CLIENT_ERROR_NOT_POSSIBLE, "the job is canceled already")
+            _check_open(ipp_job, now)
             ipp_job.canceled_at = timezone.now()
             ipp_job.save(update_fields=["canceled_at"])
-            return None
+            return
         job = ipp_job.job
     # Outside the transaction: a job at a printer is canceled there too, over the network.
     reason = f"canceled from a device by {user.username}"
     if job.state in TERMINAL_STATES or pipeline.cancel(job.pk, reason=reason) is None:
         job.refresh_from_db(fields=["state"])
-        return f"the job is {job.get_state_display().lower()} and cannot be canceled"
-    return None
+        raise IppRefusal(
+            Status.CLIENT_ERROR_NOT_POSSIBLE,
+            f"the job is {job.get_state_display().lower()} and cannot be canceled",
+        )
 
 
 def cancel_job(request: Message, user: User, endpoint: Endpoint, document: Path | None) -> Message:
-    refused = _cancel(target_job(request, user).pk, user, endpoint)
-    if refused is not None:
-        raise IppRefusal(Status.CLIENT_ERROR_NOT_POSSIBLE, refused)
+    _cancel(target_job(request, user).pk, user, timezone.now())
     return respond(request, Status.SUCCESSFUL_OK)
 
 
 def cancel_my_jobs(
     request: Message, user: User, endpoint: Endpoint, document: Path | None
 ) -> Message:
-    """Cancel the user's own jobs that have not ended, or those `job-ids` names (PWG 5100.11):
-    all of them or, when one cannot be, none."""
+    """Cancel the user's own jobs that have not ended, or the ones `job-ids` names (PWG
+    5100.11). Named jobs are all checked first: when one is not the user's or has ended,
+    nothing is canceled."""
     job_ids = requested_job_ids(request)
+    now = timezone.now()
     mine = IppJob.objects.filter(owner=user)
     if job_ids is None:
-        for ipp_job_id in mine.filter(not_completed(endpoint.received_at)).values_list(
-            "pk", flat=True
-        ):
-            _cancel(ipp_job_id, user, endpoint)  # one that ended meanwhile stays as it ended
+        for ipp_job_id in mine.filter(not_completed(now)).values_list("pk", flat=True):
+            with contextlib.suppress(IppRefusal):  # it ended meanwhile: it stays as it ended
+                _cancel(ipp_job_id, user, now)
         return respond(request, Status.SUCCESSFUL_OK)
     found = set(mine.filter(pk__in=job_ids).values_list("pk", flat=True))
     unknown = [i for i in job_ids if i not in found]
@@ -332,32 +390,34 @@ def cancel_my_jobs(
             "you have no job " + ", ".join(map(str, unknown)),
             [Attribute.integer("job-ids", *unknown)],
         )
-    ended = list(
-        mine.filter(pk__in=job_ids)
-        .exclude(not_completed(endpoint.received_at))
-        .values_list("pk", flat=True)
-    )
+    open_ids = set(mine.filter(not_completed(now), pk__in=job_ids).values_list("pk", flat=True))
+    ended = [i for i in job_ids if i not in open_ids]
     if ended:
         raise IppRefusal(
             Status.CLIENT_ERROR_NOT_POSSIBLE,
             "these jobs have ended and cannot be canceled: " + ", ".join(map(str, ended)),
             [Attribute.integer("job-ids", *ended)],
         )
-    refused = [i for i in job_ids if _cancel(i, user, endpoint) is not None]
-    if refused:  # they ended while the others were canceled
-        raise IppRefusal(
-            Status.CLIENT_ERROR_NOT_POSSIBLE,
-            "these jobs ended before they could be canceled: " + ", ".join(map(str, refused)),
-            [Attribute.integer("job-ids", *refused)],
+    ended_meanwhile = []
+    for ipp_job_id in job_ids:
+        try:
+            _cancel(ipp_job_id, user, now)
+        except IppRefusal:
+            ended_meanwhile.append(ipp_job_id)
+    if ended_meanwhile:
+        return respond(
+            request,
+            Status.SUCCESSFUL_OK,
+            "canceled; these jobs ended on their own meanwhile: "
+            + ", ".join(map(str, ended_meanwhile)),
         )
     return respond(request, Status.SUCCESSFUL_OK)
 
 
 def hold_job(request: Message, user: User, endpoint: Endpoint, document: Path | None) -> Message:
     ipp_job = target_job(request, user)
-    if ipp_job.canceled_at is not None or (
-        ipp_job.job is not None and ipp_job.job.state != JobState.HELD
-    ):
+    _check_open(ipp_job, timezone.now())
+    if ipp_job.job is not None and ipp_job.job.state != JobState.HELD:
         raise IppRefusal(Status.CLIENT_ERROR_NOT_POSSIBLE, "the job is no longer held")
     return respond(request, Status.SUCCESSFUL_OK, "held jobs stay held until released")
 

@@ -71,6 +71,12 @@ class IppJob(models.Model):
     canceled_at = models.DateTimeField(
         _("canceled"), null=True, blank=True, help_text=_("Canceled before its document came.")
     )
+    document_arriving_since = models.DateTimeField(
+        _("document arriving since"),
+        null=True,
+        blank=True,
+        help_text=_("When a Send-Document began to bring the document; the time-out waits."),
+    )
 
     class Meta:
         ordering = ("-id",)

@@ -18,10 +18,12 @@ from apps.accounts.models import User
 from apps.ippserver.attributes import SUPPORTED_OPERATIONS
 from apps.ippserver.auth import basic_credentials, user_for_credentials
 from apps.ippserver.job_operations import (
+    Arrival,
     cancel_job,
     cancel_my_jobs,
     close_job,
     create_job,
+    document_arriving,
     get_job_attributes,
     get_jobs,
     hold_job,
@@ -41,6 +43,18 @@ from apps.ippserver.protocol import (
 from printmgmt.ipp import GroupTag, Message, Operation, Status, ValueTag, operation_name
 
 DOCUMENT_OPERATIONS = frozenset({Operation.PRINT_JOB, Operation.SEND_DOCUMENT})
+#: Operations on the printer itself, which a job-uri cannot address (RFC 8011, PWG 5100.11):
+#: Cancel-My-Jobs sent to one job's URI must not cancel all the user's jobs.
+PRINTER_OPERATIONS = frozenset(
+    {
+        Operation.PRINT_JOB,
+        Operation.VALIDATE_JOB,
+        Operation.CREATE_JOB,
+        Operation.GET_JOBS,
+        Operation.GET_PRINTER_ATTRIBUTES,
+        Operation.CANCEL_MY_JOBS,
+    }
+)
 ANONYMOUS_OPERATIONS = frozenset({Operation.GET_PRINTER_ATTRIBUTES})
 
 
@@ -104,6 +118,12 @@ def check_message(request: Message) -> None:
             else "this printer does not support it"
         )
         raise IppRefusal(Status.SERVER_ERROR_OPERATION_NOT_SUPPORTED, f"{name}: {why}")
+    if first[2].name == "job-uri" and request.operation_id in PRINTER_OPERATIONS:
+        raise IppRefusal(
+            Status.CLIENT_ERROR_BAD_REQUEST,
+            f"{operation_name(request.operation_id)} is addressed to the printer: "
+            "send printer-uri, not job-uri",
+        )
 
 
 def admit(request: Message, authorization: str | None) -> Admission:
@@ -117,6 +137,15 @@ def admit(request: Message, authorization: str | None) -> Admission:
     if user is None and request.operation_id not in ANONYMOUS_OPERATIONS:
         return Admission(None, needs_credentials=True)
     return Admission(user)
+
+
+def begin_document(request: Message, user: User) -> Message | Arrival | None:
+    """Before a Send-Document's data is read: a refusal to answer at once (the job can take no
+    document), or the mark that its document is arriving, to end with end_document."""
+    try:
+        return document_arriving(request, user)
+    except IppRefusal as refusal:
+        return refusal_response(request, refusal)
 
 
 # --------------------------------------------------------------------------- answers

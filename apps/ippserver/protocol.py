@@ -5,8 +5,7 @@ refusals and responses, and reading a request's operation attributes.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass
 
 from printmgmt.ipp import Attribute, AttributeGroup, GroupTag, Message, Status
 
@@ -25,12 +24,10 @@ class IppRefusal(Exception):
 
 @dataclass(frozen=True)
 class Endpoint:
-    """How the client reached us (the URIs we tell it to use), and when its request began."""
+    """How the client reached us: the URIs we tell it to use."""
 
     host: str  # host[:port] from the request
     secure: bool
-    # Before the document was read: a slow upload is not held against the client.
-    received_at: datetime = field(default_factory=lambda: datetime.now(tz=UTC))
 
     @property
     def printer_uri(self) -> str:

@@ -150,6 +150,14 @@ class IppTester:
             sent["authorization"] = basic_authorization(*auth)
         return httpx.post(self.url, content=body, headers=sent, timeout=60)
 
+    def post_stream(self, body: Iterator[bytes], *, auth: tuple[str, str]) -> httpx.Response:
+        """POST a body sent as it is produced (chunked), as a slow client sends it."""
+        headers = {
+            "content-type": "application/ipp",
+            "authorization": basic_authorization(*auth),
+        }
+        return httpx.post(self.url, content=body, headers=headers, timeout=60)
+
     def send(
         self, message: Message, document: bytes = b"", *, auth: tuple[str, str] | None = None
     ) -> Message:

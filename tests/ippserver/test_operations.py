@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -11,9 +13,8 @@ import pytest
 from django.utils import timezone
 
 from apps.ippserver.attributes import DOCUMENT_TIME_OUT_SECONDS
+from apps.ippserver.ipp_jobs import MAX_JOB_IDS
 from apps.ippserver.models import IppJob
-from apps.ippserver.operations import answer
-from apps.ippserver.protocol import Endpoint
 from apps.jobs.choices import JobSource, JobState
 from apps.jobs.documents import spool_path
 from apps.jobs.models import Job
@@ -27,7 +28,9 @@ from printmgmt.ipp import (
     PyValue,
     RangeOfInteger,
     Status,
+    Value,
     ValueTag,
+    decode,
     encode,
 )
 from tests.ippserver.conftest import IppTester, Printing, spool_entries
@@ -386,10 +389,25 @@ def test_get_jobs_with_job_ids_lists_those_jobs_whatever_their_state(
     assert _get_jobs(ipp, auth, job_ids, not_completed) == [canceled, held]
     assert _get_jobs(ipp, auth) == [other, held]
 
-    for bad in (Attribute.integer("job-ids", 0), Attribute.keyword("job-ids", "1")):
+    mixed = Attribute("job-ids", (Value(ValueTag.INTEGER, held), Value(ValueTag.ENUM, canceled)))
+    too_many = Attribute.integer("job-ids", *range(1, MAX_JOB_IDS + 2))
+    bad_values = (
+        Attribute.integer("job-ids", 0),
+        Attribute.integer("job-ids", held, -3),
+        Attribute.keyword("job-ids", "1"),
+        mixed,
+        too_many,
+    )
+    for bad in bad_values:
         answer = ipp.send(ipp.request(Operation.GET_JOBS, operation_attributes=[bad]), auth=auth)
-        assert answer.status_code == Status.CLIENT_ERROR_BAD_REQUEST
+        assert answer.status_code == Status.CLIENT_ERROR_BAD_REQUEST, bad.display()[:40]
         assert "job-ids" in str(_value(answer, "status-message"))
+    # which-jobs is still checked when job-ids names the jobs.
+    bogus = Attribute.keyword("which-jobs", "bogus")
+    answer = ipp.send(
+        ipp.request(Operation.GET_JOBS, operation_attributes=[job_ids, bogus]), auth=auth
+    )
+    assert answer.status_code == Status.CLIENT_ERROR_ATTRIBUTES_OR_VALUES_NOT_SUPPORTED
 
 
 def test_cancel_my_jobs_cancels_every_open_job_of_the_user_only(
@@ -415,6 +433,22 @@ def test_cancel_my_jobs_cancels_every_open_job_of_the_user_only(
     # Nothing left to cancel is no error.
     again = ipp.send(ipp.request(Operation.CANCEL_MY_JOBS), auth=auth)
     assert again.status_code == Status.SUCCESSFUL_OK
+
+
+def test_cancel_my_jobs_sent_to_a_job_uri_is_refused_and_cancels_nothing(
+    ipp: IppTester, printing: Printing, pdf: bytes
+) -> None:
+    auth = _credentials(printing)
+    created = ipp.print_job(auth, pdf)
+    ipp.print_job(auth, pdf)
+    for operation in (Operation.CANCEL_MY_JOBS, Operation.GET_JOBS):
+        request = Message.request(
+            operation, 9, target_uri=str(_value(created, "job-uri")), target_name="job-uri"
+        )
+        answer = ipp.send(request, auth=auth)
+        assert answer.status_code == Status.CLIENT_ERROR_BAD_REQUEST
+        assert "printer-uri" in str(_value(answer, "status-message"))
+    assert set(Job.objects.values_list("state", flat=True)) == {JobState.HELD}
 
 
 def test_cancel_my_jobs_with_job_ids_cancels_all_of_them_or_none(
@@ -503,37 +537,109 @@ def test_a_created_job_whose_document_never_comes_is_aborted(
         auth=auth,
     )
     assert late.status_code == Status.CLIENT_ERROR_NOT_POSSIBLE
-    assert "did not come within" in str(_value(late, "status-message"))
+    assert "did not start to arrive within" in str(_value(late, "status-message"))
     assert not Job.objects.exists()
-    for operation in (Operation.CANCEL_JOB, Operation.CLOSE_JOB):
+    for operation in (Operation.CANCEL_JOB, Operation.CLOSE_JOB, Operation.HOLD_JOB):
         answer = ipp.send(ipp.request(operation, job_id=waiting), auth=auth)
         assert answer.status_code == Status.CLIENT_ERROR_NOT_POSSIBLE
+        assert "aborted" in str(_value(answer, "status-message"))
+    by_number = ipp.request(
+        Operation.CANCEL_MY_JOBS, operation_attributes=[Attribute.integer("job-ids", waiting)]
+    )
+    assert ipp.send(by_number, auth=auth).status_code == Status.CLIENT_ERROR_NOT_POSSIBLE
+    assert ipp.send(ipp.request(Operation.CANCEL_MY_JOBS), auth=auth).status_code == (
+        Status.SUCCESSFUL_OK
+    )
+    assert _job_state(ipp, auth, waiting) == (8, "aborted-by-system")
 
 
-def test_the_time_out_counts_until_the_document_starts_coming(
-    printing: Printing, tmp_path: Path
-) -> None:
-    """A slow upload that began in time is not refused because it ended late."""
-    created = timezone.now() - timedelta(seconds=DOCUMENT_TIME_OUT_SECONDS + 30)
-    ipp_job = IppJob.objects.create(owner=printing.user, name="slow upload")
-    IppJob.objects.filter(pk=ipp_job.pk).update(created_at=created)
-    request = Message.request(
+def _slow_send_document(
+    ipp: IppTester, auth: tuple[str, str], job_id: int, pdf: bytes, go_on: threading.Event
+) -> tuple[threading.Thread, list[httpx.Response | Exception]]:
+    """A Send-Document whose data stops after its first kilobyte until `go_on` is set (a
+    document that fails to arrive when the event is never set: the client then gives up)."""
+    request = ipp.request(
         Operation.SEND_DOCUMENT,
-        1,
-        target_uri="ipp://localhost/ipp/print",
-        operation_attributes=[
-            Attribute.integer("job-id", ipp_job.pk),
-            Attribute.boolean("last-document", True),
-        ],
+        job_id=job_id,
+        operation_attributes=[Attribute.boolean("last-document", True)],
     )
-    late = Endpoint("localhost", secure=False)
-    assert answer(request, printing.user, late, make_pdf(tmp_path / "a.pdf", 1)).status_code == (
-        Status.CLIENT_ERROR_NOT_POSSIBLE
+
+    def body() -> Iterator[bytes]:
+        yield encode(request) + pdf[:1024]
+        if not go_on.wait(5):
+            raise ConnectionAbortedError("the client gave up")
+        yield pdf[1024:]
+
+    outcome: list[httpx.Response | Exception] = []
+
+    def send() -> None:
+        try:
+            outcome.append(ipp.post_stream(body(), auth=auth))
+        except Exception as error:
+            outcome.append(error)
+
+    thread = threading.Thread(target=send)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while IppJob.objects.get(pk=job_id).document_arriving_since is None:
+        assert time.monotonic() < deadline, "the document was never marked as arriving"
+        time.sleep(0.02)
+    return thread, outcome
+
+
+def _created_almost_a_time_out_ago(job_id: int) -> None:
+    almost = timezone.now() - timedelta(seconds=DOCUMENT_TIME_OUT_SECONDS - 1)
+    IppJob.objects.filter(pk=job_id).update(created_at=almost)
+
+
+def test_the_time_out_waits_for_a_document_that_has_begun_to_arrive(
+    ipp: IppTester, printing: Printing, pdf: bytes
+) -> None:
+    auth = _credentials(printing)
+    waiting = _create_job(ipp, auth)
+    _created_almost_a_time_out_ago(waiting)
+    go_on = threading.Event()
+    thread, outcome = _slow_send_document(ipp, auth, waiting, pdf, go_on)
+    time.sleep(1.5)  # the time-out passes while the document arrives
+    assert _job_state(ipp, auth, waiting) == (3, "job-incoming")
+    assert _get_jobs(ipp, auth) == [waiting]
+    go_on.set()
+    thread.join(30)
+    answer = outcome[0]
+    assert isinstance(answer, httpx.Response)
+    assert decode(answer.content).status_code == Status.SUCCESSFUL_OK
+    assert Job.objects.get().ipp_job.pk == waiting
+    assert _job_state(ipp, auth, waiting) == (4, "job-hold-until-specified")
+
+
+def test_a_document_that_fails_to_arrive_leaves_the_time_out_running(
+    ipp: IppTester, printing: Printing, pdf: bytes
+) -> None:
+    auth = _credentials(printing)
+    waiting = _create_job(ipp, auth)
+    _created_almost_a_time_out_ago(waiting)
+    thread, outcome = _slow_send_document(ipp, auth, waiting, pdf, threading.Event())
+    thread.join(30)
+    assert isinstance(outcome[0], Exception)
+    deadline = time.monotonic() + 10
+    while IppJob.objects.get(pk=waiting).document_arriving_since is not None:
+        assert time.monotonic() < deadline, "the arrival mark was not cleared"
+        time.sleep(0.02)
+    assert _job_state(ipp, auth, waiting) == (8, "aborted-by-system")
+    assert not Job.objects.exists()
+
+
+def test_a_document_arriving_for_more_than_an_hour_aborts_its_job(
+    ipp: IppTester, printing: Printing
+) -> None:
+    auth = _credentials(printing)
+    waiting = _create_job(ipp, auth)
+    IppJob.objects.filter(pk=waiting).update(
+        document_arriving_since=timezone.now() - timedelta(hours=1, seconds=1)
     )
-    in_time = Endpoint("localhost", secure=False, received_at=created + timedelta(seconds=59))
-    answered = answer(request, printing.user, in_time, make_pdf(tmp_path / "b.pdf", 1))
-    assert answered.status_code == Status.SUCCESSFUL_OK
-    assert Job.objects.get().ipp_job.pk == ipp_job.pk
+    assert _job_state(ipp, auth, waiting) == (8, "aborted-by-system")
+    answer = ipp.send(ipp.request(Operation.GET_JOB_ATTRIBUTES, job_id=waiting), auth=auth)
+    assert "more than an hour" in str(_value(answer, "job-state-message"))
 
 
 def test_release_job_sends_to_the_default_printer(
