@@ -355,7 +355,11 @@ def _cancel(ipp_job_id: int, user: User, now: datetime) -> None:
         job = ipp_job.job
     # Outside the transaction: a job at a printer is canceled there too, over the network.
     reason = f"canceled from a device by {user.username}"
-    if job.state in TERMINAL_STATES or pipeline.cancel(job.pk, reason=reason) is None:
+    try:
+        canceled = job.state not in TERMINAL_STATES and pipeline.cancel(job.pk, reason=reason)
+    except pipeline.CancelRefused as refused:
+        raise IppRefusal(Status.CLIENT_ERROR_NOT_POSSIBLE, str(refused)) from None
+    if not canceled:
         job.refresh_from_db(fields=["state"])
         raise IppRefusal(
             Status.CLIENT_ERROR_NOT_POSSIBLE,

@@ -82,7 +82,20 @@ class Job(models.Model):
         _("impressions completed"), null=True, blank=True
     )
     send_attempts = models.PositiveIntegerField(_("send attempts"), default=0)
+    claimed_by = models.CharField(
+        _("claimed by"),
+        max_length=100,
+        blank=True,
+        help_text=_("The send task that holds the job while it is being sent."),
+    )
+    claimed_at = models.DateTimeField(
+        _("claimed"),
+        null=True,
+        blank=True,
+        help_text=_("When that task claimed it: no other task takes it over before it is stale."),
+    )
     checked_at = models.DateTimeField(_("last asked the printer"), null=True, blank=True)
+    printer_answered_at = models.DateTimeField(_("printer last answered"), null=True, blank=True)
     message = models.CharField(
         _("message"), max_length=500, blank=True, help_text=_("What the user is told.")
     )

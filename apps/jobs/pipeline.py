@@ -16,12 +16,13 @@ import shutil
 import tempfile
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from apps.accounts.errors import NoChargeForJob
@@ -56,6 +57,7 @@ from printmgmt.ipp import (
     JobState as IppJobState,
 )
 from printmgmt.ipp.client import IppClient, SubmittedJob
+from printmgmt.ipp.errors import IppTransportError
 
 logger = logging.getLogger(__name__)
 
@@ -66,10 +68,33 @@ UNPRINTED_IPP_STATES = frozenset({IppJobState.CANCELED, IppJobState.ABORTED})
 RECOVERY_SETTLE_SECONDS = 1.0
 #: Pauses before asking a busy printer again within one attempt (about 2 s in all).
 BUSY_PAUSES_SECONDS = (0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
+#: How long a send task may run (its hard time limit): a job it claimed is its own until then.
+#: Another task takes the job over sooner only when it is the same task delivered again (its
+#: worker died before acknowledging it).
+SEND_CLAIM_SECONDS = 600
+#: A printer that has not answered about a sent job for this long is asked no more; the job
+#: counts as printed (the printer accepted it), and an admin can refund it.
+FOLLOW_GIVE_UP = timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What a send step did, for the log; `at_printer` when it recorded the job as accepted
+    by the printer (its follow-up is then this task's to start)."""
+
+    message: str
+    at_printer: bool = False
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class RetryLater(Exception):
     """A transient failure (printer busy or unreachable): try the same step again later."""
+
+
+class CancelRefused(Exception):
+    """A job at a printer could not be canceled there; the message says why, for the user."""
 
 
 @dataclass(frozen=True)
@@ -181,17 +206,18 @@ def _sheet_part(kind: str, sheet: Path, options: JobOptions) -> Part:
 # ------------------------------------------------------------------------- send
 
 
-def send(job_id: int) -> str:
+def send(job_id: int, task_id: str = "") -> Sent:
     """Send a released job to its printer; returns what happened, for the log.
 
-    Raises RetryLater for transient failures (the job is back in RELEASED and counts the
-    attempt); a final failure ends the job as FAILED with a refund.
+    `task_id` names the task sending it (Celery's id, the same for its retries), which holds
+    the job while it is SENDING. Raises RetryLater for transient failures (the job is back in
+    RELEASED and counts the attempt); a final failure ends the job as FAILED with a refund.
     """
     job = Job.objects.select_related("printer", "printer__rule_file", "owner").get(pk=job_id)
     if job.state == JobState.PROCESSING or job.state in TERMINAL_STATES:
-        return f"nothing to send: job is {job.state}"
+        return Sent(f"nothing to send: job is {job.state}")
     if job.state == JobState.HELD:
-        return "nothing to send: job is held"
+        return Sent("nothing to send: job is held")
     recovering = job.state == JobState.SENDING or job.send_attempts > 0
     if job.state == JobState.RELEASED:
         claimed = job_transition(
@@ -200,17 +226,21 @@ def send(job_id: int) -> str:
             reason=f"attempt {job.send_attempts + 1}",
             only_from=frozenset({JobState.RELEASED}),
             send_attempts=job.send_attempts + 1,
+            claimed_by=task_id,
+            claimed_at=timezone.now(),
         )
         if claimed is None:
-            return "another worker claimed the job"
+            return Sent("another worker claimed the job")
         # The claim read the row under its lock: fresh. Printer and owner, read a moment ago,
         # are the ones a released job keeps, so they are not read a third time.
         claimed.printer, claimed.owner = job.printer, job.owner
         job = claimed
-    elif _take_over(job):
+    elif _take_over(job, task_id):
         job.refresh_from_db()
+        if job.send_attempts > settings.PRINT_MAX_ATTEMPTS:
+            return _give_up(job)
     else:
-        return "another worker is sending the job"
+        return Sent("another worker is sending the job")
     workdir = WorkDir(f"job{job_id}-")
     try:
         # The files are removed after the job is recorded as accepted, not on the way there.
@@ -219,16 +249,22 @@ def send(job_id: int) -> str:
         workdir.remove()
 
 
-def _build_and_send(job: Job, workdir: WorkDir, *, recover: bool) -> str:
+def _build_and_send(job: Job, workdir: WorkDir, *, recover: bool) -> Sent:
     job_id = job.pk
     try:
         parts = build_parts(job, workdir)
         main = _send_parts(job, parts, recover=recover)
     except DocumentError as error:
         fail(job_id, f"the document cannot be printed: {error}")
-        return "failed: document"
+        return Sent("failed: document")
     except IppError as error:
         return _send_failed(job, error)
+    except Exception as error:
+        # Anything else (a full disk, a TLS setup the printer refuses, the task's soft time
+        # limit) is an attempt that failed: tried again within PRINT_MAX_ATTEMPTS, not a job
+        # left in SENDING.
+        logger.exception("job %s: sending failed", job_id)
+        return _send_failed(job, IppTransportError(f"{type(error).__name__}: {error}"))
     sent = job_transition(
         job_id,
         JobState.PROCESSING,
@@ -239,27 +275,70 @@ def _build_and_send(job: Job, workdir: WorkDir, *, recover: bool) -> str:
         message=_ignored_message(main),
     )
     if sent is None:
-        # Canceled while we were sending: take it back from the printer too.
+        current = Job.objects.get(pk=job_id)
+        if current.state == JobState.PROCESSING and current.printer_job_id == main.job_id:
+            return Sent(f"printer job {main.job_id} was recorded by another attempt")
+        # Canceled while we were sending (or another attempt recorded a job of its own): the
+        # printer job this attempt made is taken back.
         _cancel_at_printer(job, main.job_id)
-        return f"canceled during sending; printer job {main.job_id} canceled"
-    return f"sent as printer job {main.job_id}"
+        return Sent(f"{current.state} meanwhile; printer job {main.job_id} canceled")
+    return Sent(f"sent as printer job {main.job_id}", at_printer=True)
 
 
-def _cancel_at_printer(job: Job, printer_job_id: int) -> None:
+def _cancel_at_printer(job: Job, printer_job_id: int) -> IppError | None:
+    """Cancel-Job at the printer; the error when it did not take it (logged)."""
     assert job.printer is not None
     try:
         with client_for(job.printer) as client:
             client.cancel_job(printer_job_id)
     except IppError as error:
         logger.warning("job %s: cancel at printer failed: %s", job.pk, error)
+        return error
+    return None
 
 
-def _take_over(job: Job) -> bool:
-    """Claim a job left in SENDING by a worker that died: one new attempt, one taker."""
-    updated = Job.objects.filter(
-        pk=job.pk, state=JobState.SENDING, send_attempts=job.send_attempts
-    ).update(send_attempts=F("send_attempts") + 1)
+def _take_over(job: Job, task_id: str) -> bool:
+    """Claim a job another task left in SENDING: one new attempt, one taker.
+
+    Only the same task delivered again (its worker died before acknowledging it) or any task
+    once the claim is older than a send task may run: a second message for the job (a retry
+    and a reconcile sweep's) must not send it while the first is still sending."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=SEND_CLAIM_SECONDS)
+    free = Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale)
+    if task_id:
+        free |= Q(claimed_by=task_id)
+    updated = (
+        Job.objects.filter(pk=job.pk, state=JobState.SENDING, send_attempts=job.send_attempts)
+        .filter(free)
+        .update(send_attempts=F("send_attempts") + 1, claimed_by=task_id, claimed_at=now)
+    )
     return updated == 1
+
+
+def _give_up(job: Job) -> Sent:
+    """A job whose attempts keep ending without an answer (each killed its worker or ran out
+    of time): the printer's copy is adopted when it has one, otherwise the job fails."""
+    assert job.printer is not None
+    name = Part("", spool_path(job.document_name), []).job_name(job)
+    try:
+        with client_for(job.printer) as client:
+            found = _find_earlier_send(client, name)
+    except IppError as error:
+        found = None
+        logger.warning("job %s: the printer could not be searched: %s", job.pk, error)
+    if found is None:
+        fail(job.pk, f"sending failed {job.send_attempts - 1} times: the job was given up")
+        return Sent("failed: gave up")
+    job_transition(
+        job.pk,
+        JobState.PROCESSING,
+        reason=f"found at {job.printer} as job {found.job_id}",
+        only_from=frozenset({JobState.SENDING}),
+        printer_job_id=found.job_id,
+        printer_job_uri=found.job_uri or "",
+    )
+    return Sent(f"found as printer job {found.job_id}", at_printer=True)
 
 
 def _send_parts(job: Job, parts: list[Part], *, recover: bool) -> SubmittedJob:
@@ -347,16 +426,16 @@ def _ignored_message(submitted: SubmittedJob) -> str:
     return "the printer ignored: " + ", ".join(submitted.ignored_attributes)
 
 
-def _send_failed(job: Job, error: IppError) -> str:
+def _send_failed(job: Job, error: IppError) -> Sent:
     if not error.retryable:
         sentence = error.sentence if isinstance(error, IppStatusError) else str(error)
         fail(job.pk, f"the printer refused the job: {sentence}")
-        return "failed: refused"
+        return Sent("failed: refused")
     if job.send_attempts >= settings.PRINT_MAX_ATTEMPTS:
         fail(
             job.pk, f"the printer could not be reached after {job.send_attempts} attempts: {error}"
         )
-        return "failed: gave up"
+        return Sent("failed: gave up")
     job_transition(
         job.pk,
         JobState.RELEASED,
@@ -383,6 +462,10 @@ def follow(job_id: int) -> bool:
         return job.state in TERMINAL_STATES
     assert job.printer is not None
     assert job.printer_job_id is not None
+    # Asked, answered or not: the reconcile sweep starts following again only a job nobody
+    # has asked about for a while (a lost task), not one whose printer is silent.
+    asked_at = timezone.now()
+    Job.objects.filter(pk=job_id).update(checked_at=asked_at)
     try:
         with client_for(job.printer) as client:
             group = client.get_job_attributes(
@@ -391,13 +474,13 @@ def follow(job_id: int) -> bool:
                  "job-state-message"),
             )  # fmt: skip
     except IppStatusError as error:
-        if error.retryable:
-            raise RetryLater(str(error)) from None
-        # The printer forgot the job (restarted, purged its history): we cannot know more.
-        finish(job_id, JobState.COMPLETED, f"the printer no longer knows the job ({error})")
-        return True
+        if error.status_code == Status.CLIENT_ERROR_NOT_FOUND:
+            # The printer forgot the job (restarted, purged its history): we cannot know more.
+            finish(job_id, JobState.COMPLETED, f"the printer no longer knows the job ({error})")
+            return True
+        return _unanswered(job, str(error))
     except IppError as error:
-        raise RetryLater(str(error)) from None
+        return _unanswered(job, str(error))
     state_attribute = group.get("job-state")
     reasons_attribute = group.get("job-state-reasons")
     reasons = [str(v) for v in reasons_attribute.values] if reasons_attribute else []
@@ -406,7 +489,7 @@ def follow(job_id: int) -> bool:
     Job.objects.filter(pk=job_id).update(
         printer_job_state_reasons=reasons,
         impressions_completed=completed,
-        checked_at=timezone.now(),
+        printer_answered_at=asked_at,
     )
     state = state_attribute.value if state_attribute is not None else None
     if not isinstance(state, int) or state not in TERMINAL_IPP_STATES:
@@ -417,11 +500,41 @@ def follow(job_id: int) -> bool:
     return True
 
 
+def _unanswered(job: Job, error: str) -> bool:
+    """The printer gave no usable answer about a sent job: ask again later, for a while."""
+    last_heard = job.printer_answered_at or job.state_changed_at
+    if timezone.now() - last_heard < FOLLOW_GIVE_UP:
+        raise RetryLater(error)
+    hours = int(FOLLOW_GIVE_UP.total_seconds() // 3600)
+    finish(
+        job.pk,
+        JobState.COMPLETED,
+        f"the printer accepted the job but has not answered about it for {hours} hours: "
+        f"it counts as printed ({error})",
+    )
+    return True
+
+
 def cancel(job_id: int, *, reason: str) -> Job | None:
-    """Cancel a job wherever it is; a job at the printer is canceled there too."""
+    """Cancel a job wherever it is; a job at the printer is canceled there too.
+
+    None when the job had ended already. Raises CancelRefused when the printer did not take
+    the cancel: the job may print, so it is neither canceled nor refunded here; when the
+    printer says the job has ended, it ends here as the printer says.
+    """
     job = Job.objects.select_related("printer").get(pk=job_id)
     if job.state == JobState.PROCESSING and job.printer_job_id is not None:
-        _cancel_at_printer(job, job.printer_job_id)
+        refused = _cancel_at_printer(job, job.printer_job_id)
+        if refused is not None:
+            try:
+                if follow(job_id):
+                    return None
+            except RetryLater:
+                raise CancelRefused(
+                    f"the printer cannot be reached to cancel the job ({refused}): "
+                    "it may still print; try again later"
+                ) from None
+            raise CancelRefused(f"the printer would not cancel the job: {refused}")
     return finish(job_id, JobState.CANCELED, reason)
 
 
@@ -434,11 +547,14 @@ def fail(job_id: int, message: str) -> None:
 
 
 def finish(job_id: int, state: JobState, message: str) -> Job | None:
-    """Move a job to a terminal state, refund what did not print, drop its document."""
-    job = job_transition(job_id, state, reason=message, message=message[:500])
-    if job is None:
-        return None
-    refund_unprinted(job)
+    """Move a job to a terminal state, refund what did not print, drop its document.
+
+    The end and its refund commit together: a job never ends without the money it is owed."""
+    with transaction.atomic():
+        job = job_transition(job_id, state, reason=message, message=message[:500])
+        if job is None:
+            return None
+        refund_unprinted(job)
     usage_record_after_finish(job)
     delete_document(job.document_name)
     return job

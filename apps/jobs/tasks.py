@@ -17,7 +17,9 @@ from apps.jobs.models import Job
 
 logger = logging.getLogger(__name__)
 
-STUCK_RELEASED = timedelta(minutes=2)
+# A released job waits for its next attempt at most PRINT_RETRY_MAX_SECONDS; one waiting this
+# much longer has lost its task. A sending job is held by its task at most SEND_CLAIM_SECONDS.
+STUCK_RELEASED_MARGIN = timedelta(minutes=2)
 STUCK_SENDING = timedelta(minutes=15)
 UNFOLLOWED = timedelta(minutes=5)
 
@@ -30,11 +32,17 @@ def backoff(attempt: int, base: int, cap: int) -> float:
 
 # Retries are unbounded here: the pipeline bounds them (PRINT_MAX_ATTEMPTS for sending; a
 # followed job ends when the printer says so, and the reconcile sweep watches the rest).
-@shared_task(bind=True, acks_late=True, max_retries=None, soft_time_limit=540, time_limit=600)
+@shared_task(
+    bind=True,
+    acks_late=True,
+    max_retries=None,
+    soft_time_limit=pipeline.SEND_CLAIM_SECONDS - 60,
+    time_limit=pipeline.SEND_CLAIM_SECONDS,
+)
 def print_job(self: Task, job_id: int) -> str:  # type: ignore[type-arg]
     """Build and send a released job; then follow it."""
     try:
-        outcome = pipeline.send(job_id)
+        outcome = pipeline.send(job_id, task_id=self.request.id or "")
     except pipeline.RetryLater as error:
         delay = backoff(
             self.request.retries,
@@ -44,9 +52,11 @@ def print_job(self: Task, job_id: int) -> str:  # type: ignore[type-arg]
         logger.info("job %s: retry in %.0fs (%s)", job_id, delay, error)
         raise self.retry(countdown=delay) from None
     logger.info("job %s: %s", job_id, outcome)
-    if Job.objects.filter(pk=job_id, state=JobState.PROCESSING).exists():
+    # Followed by the task that put it at the printer: a second message for a job already
+    # there starts no second chain.
+    if outcome.at_printer:
         follow_job.apply_async((job_id,), countdown=settings.FOLLOW_INTERVAL_SECONDS)
-    return outcome
+    return str(outcome)
 
 
 @shared_task(bind=True, acks_late=True, max_retries=None, soft_time_limit=60, time_limit=90)
@@ -75,10 +85,15 @@ def reconcile_jobs() -> int:
     alone.
     """
     now = timezone.now()
+    stuck_released = timedelta(seconds=settings.PRINT_RETRY_MAX_SECONDS) + STUCK_RELEASED_MARGIN
+    # A sending job's claim is renewed when another task takes it over.
+    claim_stale = Q(claimed_at__lt=now - STUCK_SENDING) | Q(
+        claimed_at__isnull=True, state_changed_at__lt=now - STUCK_SENDING
+    )
     stuck = list(
         Job.objects.filter(
-            Q(state=JobState.RELEASED, state_changed_at__lt=now - STUCK_RELEASED)
-            | Q(state=JobState.SENDING, state_changed_at__lt=now - STUCK_SENDING)
+            Q(state=JobState.RELEASED, state_changed_at__lt=now - stuck_released)
+            | (Q(state=JobState.SENDING) & claim_stale)
         ).values_list("pk", flat=True)
     )
     for job_id in stuck:

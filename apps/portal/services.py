@@ -84,7 +84,10 @@ def job_cancel_own(user: User, job_id: int) -> Job:
     job = Job.objects.filter(pk=job_id, owner=user).first()
     if job is None:
         raise ReleaseRefused("this is not your job")
-    canceled = pipeline.cancel(job_id, reason=f"canceled by {user.username}")
+    try:
+        canceled = pipeline.cancel(job_id, reason=f"canceled by {user.username}")
+    except pipeline.CancelRefused as refused:
+        raise ReleaseRefused(str(refused)) from None
     if canceled is None:
         raise ReleaseRefused(f"the job is {job.get_state_display().lower()} and cannot be canceled")
     return canceled

@@ -195,7 +195,8 @@ def test_worker_killed_mid_send_then_the_job_prints_exactly_once(
         doomed.kill()
     # The broker would hand the unacknowledged task to another worker after its visibility
     # timeout; the reconcile sweep does the same for a job stuck in SENDING. Both end here:
-    Job.objects.filter(pk=job.pk).update(state_changed_at=timezone.now() - timedelta(hours=1))
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    Job.objects.filter(pk=job.pk).update(state_changed_at=an_hour_ago, claimed_at=an_hour_ago)
     assert reconcile_jobs() == 1
     done = wait_for_end(job.pk)
     assert done.state == JobState.COMPLETED, done.message

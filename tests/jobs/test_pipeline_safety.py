@@ -1,0 +1,333 @@
+"""The pipeline's promises at their edges, step by step in this process against a real
+ippeveprinter: one sender per job, every attempt counted, money back exactly when nothing
+printed, and a printer that stops answering neither followed for ever nor refunded for free.
+"""
+
+from __future__ import annotations
+
+import http.server
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.accounts.movements import account_charge
+from apps.accounts.selectors import job_refunded
+from apps.accounts.services import personal_account_ensure
+from apps.jobs import pipeline
+from apps.jobs.choices import JobState
+from apps.jobs.documents import spool_path
+from apps.jobs.models import Job, JobTransition
+from apps.jobs.pipeline import Part
+from apps.jobs.services import job_transition
+from apps.jobs.tasks import reconcile_jobs
+from apps.printers.models import Printer
+from apps.printers.peers import free_port
+from printmgmt.ipp import Message, Status, encode
+from printmgmt.ipp.client import IppClient
+from tests.jobs.test_recovery import jobs_named
+from tests.peers import IppEvePrinter
+
+pytestmark = [pytest.mark.peers]
+
+PRICE = Decimal("0.20")
+
+
+@pytest.fixture
+def released(
+    held_job: Callable[..., Job], staff_user: User, finisher: Printer
+) -> Callable[[], Job]:
+    """A job released and charged as job_release leaves it, but queued for no worker: each
+    test drives the pipeline's steps itself."""
+
+    def make() -> Job:
+        job = held_job(pages=1)
+        account = personal_account_ensure(staff_user)
+        account_charge(account.pk, PRICE, job_id=job.pk, user=staff_user)
+        job_transition(
+            job.pk,
+            JobState.RELEASED,
+            reason="test",
+            printer=finisher,
+            price=PRICE,
+            account=account,
+            expected_impressions=1,
+        )
+        return Job.objects.get(pk=job.pk)
+
+    return make
+
+
+def _sending(job: Job, *, claimed_by: str, claimed_ago: timedelta, attempts: int = 1) -> None:
+    """The state a send task leaves while it sends (or when it died sending)."""
+    job_transition(
+        job.pk,
+        JobState.SENDING,
+        reason="test",
+        send_attempts=attempts,
+        claimed_by=claimed_by,
+        claimed_at=timezone.now() - claimed_ago,
+    )
+
+
+def _at_printer(job: Job, printer_job_id: int = 1) -> None:
+    _sending(job, claimed_by="test", claimed_ago=timedelta(0))
+    job_transition(job.pk, JobState.PROCESSING, reason="test", printer_job_id=printer_job_id)
+
+
+def _unreachable(printer: Printer) -> None:
+    Printer.objects.filter(pk=printer.pk).update(uri=f"ipp://127.0.0.1:{free_port()}/ipp/print")
+
+
+def _wait_printed(peer: IppEvePrinter, printer_job_id: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    with IppClient(peer.uri) as client:
+        while True:
+            state = client.get_job_attributes(printer_job_id, ("job-state",)).get("job-state")
+            if state is not None and state.value == 9:
+                return
+            assert time.monotonic() < deadline, "the printer never finished the job"
+            time.sleep(0.2)
+
+
+# ------------------------------------------------------------------------- one sender
+
+
+def test_a_job_being_sent_is_not_taken_over_by_another_task(
+    released: Callable[[], Job], finisher_peer: IppEvePrinter
+) -> None:
+    job = released()
+    _sending(job, claimed_by="first", claimed_ago=timedelta(seconds=30))
+    # A second message for the job (a reconcile sweep's, while the first task still sends).
+    outcome = pipeline.send(job.pk, task_id="second")
+    assert not outcome.at_printer
+    assert str(outcome) == "another worker is sending the job"
+    assert jobs_named(finisher_peer, job.marker.hex) == []
+    assert Job.objects.get(pk=job.pk).send_attempts == 1
+    # The same task delivered again (its worker died before acknowledging it) takes it over.
+    outcome = pipeline.send(job.pk, task_id="first")
+    assert outcome.at_printer, outcome
+    done = Job.objects.get(pk=job.pk)
+    assert (done.state, done.send_attempts) == (JobState.PROCESSING, 2)
+    assert len(jobs_named(finisher_peer, job.marker.hex)) == 1
+    # A job already at the printer: nothing sent, and no second follow-up to start.
+    again = pipeline.send(job.pk, task_id="third")
+    assert not again.at_printer
+
+
+def test_a_claim_older_than_a_send_task_may_run_is_taken_over(
+    released: Callable[[], Job], finisher_peer: IppEvePrinter
+) -> None:
+    job = released()
+    stale = timedelta(seconds=pipeline.SEND_CLAIM_SECONDS + 1)
+    _sending(job, claimed_by="dead", claimed_ago=stale)
+    outcome = pipeline.send(job.pk, task_id="sweep")
+    assert outcome.at_printer, outcome
+    assert Job.objects.get(pk=job.pk).claimed_by == "sweep"
+    assert len(jobs_named(finisher_peer, job.marker.hex)) == 1
+
+
+def test_a_job_whose_attempts_keep_dying_is_given_up_unless_the_printer_has_it(
+    released: Callable[[], Job],
+    finisher_peer: IppEvePrinter,
+    settings: Any,
+) -> None:
+    settings.PRINT_MAX_ATTEMPTS = 2
+    stale = timedelta(seconds=pipeline.SEND_CLAIM_SECONDS + 1)
+    lost = released()
+    _sending(lost, claimed_by="dead", claimed_ago=stale, attempts=2)
+    assert str(pipeline.send(lost.pk, task_id="sweep")) == "failed: gave up"
+    failed = Job.objects.get(pk=lost.pk)
+    assert failed.state == JobState.FAILED
+    assert "given up" in failed.message
+    assert job_refunded(lost.pk) == PRICE
+    assert jobs_named(finisher_peer, lost.marker.hex) == []
+
+    # The last attempt reached the printer before its worker died: that job is adopted.
+    reached = released()
+    _sending(reached, claimed_by="dead", claimed_ago=stale, attempts=2)
+    name = Part("", spool_path(reached.document_name), []).job_name(reached)
+    with IppClient(finisher_peer.uri) as client:
+        accepted = client.print_job(
+            spool_path(reached.document_name), job_name=name, document_format="application/pdf"
+        )
+    assert pipeline.send(reached.pk, task_id="sweep").at_printer
+    adopted = Job.objects.get(pk=reached.pk)
+    assert (adopted.state, adopted.printer_job_id) == (JobState.PROCESSING, accepted.job_id)
+    assert job_refunded(reached.pk) == 0
+
+
+# ------------------------------------------------------------------------- every attempt counts
+
+
+def test_an_unexpected_error_while_sending_is_a_counted_attempt(
+    released: Callable[[], Job],
+    settings: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def disk_full(*args: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    # The one failure injected rather than real: a full disk cannot be made here safely.
+    monkeypatch.setattr(pipeline, "build_parts", disk_full)
+    settings.PRINT_MAX_ATTEMPTS = 2
+    job = released()
+    with pytest.raises(pipeline.RetryLater):
+        pipeline.send(job.pk, task_id="t")
+    waiting = Job.objects.get(pk=job.pk)
+    assert waiting.state == JobState.RELEASED
+    assert "No space left on device" in waiting.message
+    assert str(pipeline.send(job.pk, task_id="t")) == "failed: gave up"
+    assert Job.objects.get(pk=job.pk).state == JobState.FAILED
+    assert job_refunded(job.pk) == PRICE
+
+
+# ------------------------------------------------------------------------- money
+
+
+def test_a_job_ends_together_with_its_refund_or_not_at_all(
+    released: Callable[[], Job], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    job = released()
+
+    def refund_fails(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the database went away")
+
+    # Injected: the refund failing after the job's end was written is what is tested.
+    monkeypatch.setattr(pipeline, "account_refund", refund_fails)
+    with pytest.raises(RuntimeError):
+        pipeline.fail(job.pk, "the printer refused the job")
+    assert Job.objects.get(pk=job.pk).state == JobState.RELEASED
+    assert not JobTransition.objects.filter(job=job, to_state=JobState.FAILED).exists()
+    monkeypatch.undo()
+    pipeline.fail(job.pk, "the printer refused the job")
+    assert Job.objects.get(pk=job.pk).state == JobState.FAILED
+    assert job_refunded(job.pk) == PRICE
+
+
+def test_canceling_a_job_the_printer_has_printed_keeps_the_charge(
+    released: Callable[[], Job], finisher_peer: IppEvePrinter
+) -> None:
+    job = released()
+    assert pipeline.send(job.pk, task_id="t").at_printer
+    sent = Job.objects.get(pk=job.pk)
+    assert sent.printer_job_id is not None
+    _wait_printed(finisher_peer, sent.printer_job_id)
+    # The user cancels before the next follow-up saw the end: too late, it printed.
+    assert pipeline.cancel(job.pk, reason="canceled by sam") is None
+    done = Job.objects.get(pk=job.pk)
+    assert done.state == JobState.COMPLETED, done.message
+    assert job_refunded(job.pk) == 0
+
+
+def test_a_job_at_a_printer_that_cannot_be_reached_is_not_canceled_nor_refunded(
+    released: Callable[[], Job], finisher: Printer
+) -> None:
+    job = released()
+    _at_printer(job)
+    _unreachable(finisher)
+    with pytest.raises(pipeline.CancelRefused, match="cannot be reached"):
+        pipeline.cancel(job.pk, reason="canceled by sam")
+    assert Job.objects.get(pk=job.pk).state == JobState.PROCESSING
+    assert job_refunded(job.pk) == 0
+
+
+# ------------------------------------------------------------------------- following
+
+
+class _StatusHandler(http.server.BaseHTTPRequestHandler):
+    """A printer that answers every request with one IPP status."""
+
+    status = Status.SERVER_ERROR_INTERNAL_ERROR
+
+    def do_POST(self) -> None:
+        request = self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
+        body = encode(Message.response(self.status, int.from_bytes(request[4:8], "big")))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/ipp")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet."""
+
+
+@contextmanager
+def _printer_answering(printer: Printer, status: Status) -> Iterator[None]:
+    handler = type("Handler", (_StatusHandler,), {"status": status})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    port = server.server_address[1]
+    Printer.objects.filter(pk=printer.pk).update(uri=f"ipp://127.0.0.1:{port}/ipp/print")
+    try:
+        yield
+    finally:
+        server.shutdown()
+
+
+def test_only_a_printer_that_no_longer_knows_the_job_ends_it_unasked(
+    released: Callable[[], Job], finisher: Printer
+) -> None:
+    job = released()
+    _at_printer(job)
+    with (
+        _printer_answering(finisher, Status.SERVER_ERROR_INTERNAL_ERROR),
+        pytest.raises(pipeline.RetryLater),
+    ):
+        pipeline.follow(job.pk)
+    assert Job.objects.get(pk=job.pk).state == JobState.PROCESSING
+    with _printer_answering(finisher, Status.CLIENT_ERROR_NOT_FOUND):
+        assert pipeline.follow(job.pk) is True
+    done = Job.objects.get(pk=job.pk)
+    assert done.state == JobState.COMPLETED
+    assert "no longer knows" in done.message
+
+
+def test_a_printer_silent_about_a_job_for_a_day_ends_the_job_as_printed(
+    released: Callable[[], Job], finisher: Printer
+) -> None:
+    job = released()
+    _at_printer(job)
+    _unreachable(finisher)
+    Job.objects.filter(pk=job.pk).update(printer_answered_at=timezone.now() - timedelta(hours=1))
+    with pytest.raises(pipeline.RetryLater):
+        pipeline.follow(job.pk)
+    asked = Job.objects.get(pk=job.pk)
+    assert asked.state == JobState.PROCESSING
+    assert asked.checked_at is not None
+    assert timezone.now() - asked.checked_at < timedelta(minutes=1)
+
+    silent_since = timezone.now() - pipeline.FOLLOW_GIVE_UP - timedelta(minutes=1)
+    Job.objects.filter(pk=job.pk).update(printer_answered_at=silent_since)
+    assert pipeline.follow(job.pk) is True
+    done = Job.objects.get(pk=job.pk)
+    assert done.state == JobState.COMPLETED
+    assert "has not answered about it for 24 hours" in done.message
+    assert job_refunded(job.pk) == 0
+
+
+def test_the_reconcile_sweep_leaves_waiting_and_followed_jobs_alone(
+    released: Callable[[], Job], settings: Any
+) -> None:
+    settings.PRINT_RETRY_MAX_SECONDS = 300
+    # Waiting for its next attempt (a retry may wait up to PRINT_RETRY_MAX_SECONDS).
+    waiting = released()
+    Job.objects.filter(pk=waiting.pk).update(state_changed_at=timezone.now() - timedelta(minutes=6))
+    # At a silent printer, but asked about a moment ago by its follow-up task.
+    followed = released()
+    _at_printer(followed)
+    Job.objects.filter(pk=followed.pk).update(
+        state_changed_at=timezone.now() - timedelta(hours=2),
+        checked_at=timezone.now() - timedelta(minutes=1),
+        printer_answered_at=timezone.now() - timedelta(hours=2),
+    )
+    assert reconcile_jobs() == 0
