@@ -205,10 +205,10 @@ def _bad_request_response(head: bytes) -> Message:
 # sleeping in SQLite's busy handler (measured: about 40% more jobs per second).
 
 
-def _run_admit(message: Message, authorization: str | None) -> Admission:
+def _run_admit(message: Message, authorization: str | None, address: str) -> Admission:
     close_old_connections()
     try:
-        return admit(message, authorization)
+        return admit(message, authorization, address)
     finally:
         close_old_connections()
 
@@ -281,8 +281,9 @@ async def _handle(scope: Scope, body: BodyReader) -> Reply:
     if message is None:
         await discard_rest(body)
         return _ipp(_bad_request_response(head))
+    client = scope.get("client") or ("", 0)
     admission = await sync_to_async(_run_admit, thread_sensitive=True)(
-        message, header(scope, b"authorization")
+        message, header(scope, b"authorization"), str(client[0])
     )
     if admission.refusal is not None:
         await discard_rest(body)

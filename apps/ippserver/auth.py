@@ -7,6 +7,10 @@ credentials with every request, so a successful password check is remembered for
 while, keyed by a digest of the credentials, with the password hash it matched: a request
 that reuses it costs one query by primary key, which also finds the user deactivated or the
 password changed (in any process) at once. Tokens are looked up by digest and need no cache.
+
+Password checks share the portal's log-in rate limit (per username and address): after too
+many failures, a password is not even checked for a while, so that it cannot be guessed over
+IPP either. A remembered check and a printing token (256 random bits) are not limited.
 """
 
 from __future__ import annotations
@@ -20,6 +24,12 @@ from dataclasses import dataclass
 
 from django.contrib.auth import authenticate
 
+from apps.accounts.login_throttle import (
+    login_blocked,
+    login_failed,
+    login_succeeded,
+    window_seconds,
+)
 from apps.accounts.models import User
 from apps.ippserver.services import token_digest
 
@@ -39,6 +49,17 @@ _remembered: dict[str, _Remembered] = {}
 _remembered_lock = threading.Lock()
 
 
+class LoginBlocked(Exception):
+    """Too many failed password checks for this user from this address: none for a while."""
+
+    def __init__(self, username: str) -> None:
+        minutes = max(1, window_seconds() // 60)
+        super().__init__(
+            f"too many failed log-ins for {username} from this address: "
+            f"wait {minutes} minutes and try again"
+        )
+
+
 def basic_credentials(header: str | None) -> tuple[str, str] | None:
     """(user name, password) from an `Authorization: Basic ...` header, or None."""
     if not header:
@@ -56,8 +77,10 @@ def basic_credentials(header: str | None) -> tuple[str, str] | None:
     return username, password
 
 
-def user_for_credentials(username: str, password: str) -> User | None:
-    """The active user these credentials belong to (password or printing token), or None."""
+def user_for_credentials(username: str, password: str, address: str) -> User | None:
+    """The active user these credentials belong to (password or printing token), or None.
+
+    Raises LoginBlocked when the password would need checking while `address` is blocked."""
     key = hashlib.sha256(f"{username}\0{password}".encode()).hexdigest()
     now = time.monotonic()
     with _remembered_lock:
@@ -77,9 +100,13 @@ def user_for_credentials(username: str, password: str) -> User | None:
         ).first()
         if by_token is not None:
             return by_token
+    if login_blocked(username, address):
+        raise LoginBlocked(username)
     user = authenticate(username=username, password=password)
     if not isinstance(user, User):
+        login_failed(username, address)
         return None
+    login_succeeded(username, address)
     with _remembered_lock:
         if len(_remembered) >= _MAX_REMEMBERED:
             _remembered.clear()

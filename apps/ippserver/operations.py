@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from apps.accounts.models import User
 from apps.ippserver.attributes import SUPPORTED_OPERATIONS
-from apps.ippserver.auth import basic_credentials, user_for_credentials
+from apps.ippserver.auth import LoginBlocked, basic_credentials, user_for_credentials
 from apps.ippserver.job_operations import (
     Arrival,
     cancel_job,
@@ -126,14 +126,22 @@ def check_message(request: Message) -> None:
         )
 
 
-def admit(request: Message, authorization: str | None) -> Admission:
-    """Check a request before its document is read: well-formed, supported, and whose."""
+def admit(request: Message, authorization: str | None, address: str) -> Admission:
+    """Check a request before its document is read: well-formed, supported, and whose.
+    `address` is the client's, for the log-in rate limit."""
     try:
         check_message(request)
     except IppRefusal as refusal:
         return Admission(None, refusal_response(request, refusal))
     credentials = basic_credentials(authorization)
-    user = user_for_credentials(*credentials) if credentials else None
+    try:
+        user = user_for_credentials(*credentials, address) if credentials else None
+    except LoginBlocked as blocked:
+        if request.operation_id in ANONYMOUS_OPERATIONS:
+            user = None
+        else:
+            too_many = IppRefusal(Status.CLIENT_ERROR_NOT_AUTHORIZED, str(blocked))
+            return Admission(None, refusal_response(request, too_many))
     if user is None and request.operation_id not in ANONYMOUS_OPERATIONS:
         return Admission(None, needs_credentials=True)
     return Admission(user)

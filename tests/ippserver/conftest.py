@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 
 from apps.accounts.models import User
 from apps.accounts.movements import account_deposit
@@ -22,6 +23,7 @@ from apps.printers.services import printer_add
 from apps.rules.services import rule_file_activate, rule_file_save
 from printmgmt.ipp import Attribute, AttributeGroup, GroupTag, Message, Operation, decode, encode
 from tests.jobs.conftest import FINISHER_RULES
+from tests.pdfs import make_pdf
 from tests.peers import OFFICE_FINISHER_ATTRIBUTES, IppEvePrinter, run_ippeveprinter
 from tests.servers import AsgiServer
 
@@ -191,3 +193,16 @@ class IppTester:
 @pytest.fixture
 def ipp(asgi_server: AsgiServer) -> IppTester:
     return IppTester(asgi_server)
+
+
+@pytest.fixture
+def pdf_bytes(tmp_path: Path) -> bytes:
+    return make_pdf(tmp_path / "document.pdf", 1).read_bytes()
+
+
+@pytest.fixture(autouse=True)
+def _no_failed_log_ins_left() -> Iterator[None]:
+    """Failed password checks are counted in the cache, for a quarter of an hour: each test
+    starts with none (the users of every test have the same names)."""
+    yield
+    cache.clear()

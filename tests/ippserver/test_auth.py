@@ -1,43 +1,86 @@
-"""Who is printing: a password check is remembered, but never past a change of the user."""
+"""Who is printing: a password check is remembered, but never past a change of the user, and
+passwords cannot be guessed: the portal's log-in rate limit applies to them."""
 
 from __future__ import annotations
 
+import pytest
+from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from apps.accounts.login_throttle import login_failed
 from apps.accounts.models import User
-from apps.ippserver.auth import user_for_credentials
-from tests.ippserver.conftest import PASSWORD, Printing
+from apps.ippserver.auth import LoginBlocked, user_for_credentials
+from printmgmt.ipp import GroupTag, Operation, Status, encode
+from tests.ippserver.conftest import PASSWORD, IppTester, Printing
+
+HERE = "192.0.2.1"
 
 
 def test_a_remembered_password_costs_one_query_and_no_hashing(printing: Printing) -> None:
-    assert user_for_credentials(printing.username, PASSWORD) == printing.user
+    assert user_for_credentials(printing.username, PASSWORD, HERE) == printing.user
     with CaptureQueriesContext(connection) as queries:
-        assert user_for_credentials(printing.username, PASSWORD) == printing.user
+        assert user_for_credentials(printing.username, PASSWORD, HERE) == printing.user
     assert len(queries) == 1
 
 
 def test_a_changed_password_stops_the_remembered_one_at_once(printing: Printing) -> None:
-    assert user_for_credentials(printing.username, PASSWORD) == printing.user
+    assert user_for_credentials(printing.username, PASSWORD, HERE) == printing.user
     # Changed as another process would: no signal reaches this one.
     user = User.objects.get(pk=printing.user.pk)
     user.set_password("a different long password")
     User.objects.filter(pk=user.pk).update(password=user.password)
-    assert user_for_credentials(printing.username, PASSWORD) is None
-    assert user_for_credentials(printing.username, "a different long password") == printing.user
+    assert user_for_credentials(printing.username, PASSWORD, HERE) is None
+    changed = user_for_credentials(printing.username, "a different long password", HERE)
+    assert changed == printing.user
 
 
 def test_a_deactivated_user_is_refused_at_once(printing: Printing) -> None:
-    assert user_for_credentials(printing.username, PASSWORD) == printing.user
-    assert user_for_credentials(printing.username, printing.token) == printing.user
+    assert user_for_credentials(printing.username, PASSWORD, HERE) == printing.user
+    assert user_for_credentials(printing.username, printing.token, HERE) == printing.user
     User.objects.filter(pk=printing.user.pk).update(is_active=False)
-    assert user_for_credentials(printing.username, PASSWORD) is None
-    assert user_for_credentials(printing.username, printing.token) is None
+    assert user_for_credentials(printing.username, PASSWORD, HERE) is None
+    assert user_for_credentials(printing.username, printing.token, HERE) is None
 
 
 def test_remembered_credentials_belong_to_their_user_name_only(
     printing: Printing, other_printing: Printing
 ) -> None:
-    assert user_for_credentials(printing.username, PASSWORD) == printing.user
-    assert user_for_credentials(other_printing.username, PASSWORD) == other_printing.user
-    assert user_for_credentials(printing.username, other_printing.token) is None
+    assert user_for_credentials(printing.username, PASSWORD, HERE) == printing.user
+    assert user_for_credentials(other_printing.username, PASSWORD, HERE) == other_printing.user
+    assert user_for_credentials(printing.username, other_printing.token, HERE) is None
+
+
+def test_password_checks_stop_after_too_many_failures_from_one_address(
+    printing: Printing,
+) -> None:
+    for _ in range(settings.LOGIN_FAILURES_ALLOWED):
+        assert user_for_credentials(printing.username, "a wrong guess", HERE) is None
+    with pytest.raises(LoginBlocked, match="too many failed log-ins"):
+        user_for_credentials(printing.username, PASSWORD, HERE)
+    # Another address, and the printing token (not guessable), are not blocked.
+    assert user_for_credentials(printing.username, PASSWORD, "192.0.2.2") == printing.user
+    assert user_for_credentials(printing.username, printing.token, HERE) == printing.user
+
+
+def test_a_blocked_device_is_told_why_and_can_still_ask_about_the_printer(
+    ipp: IppTester, printing: Printing, pdf_bytes: bytes
+) -> None:
+    # Failures at the portal's log-in count too (the same limit, the same address).
+    for _ in range(settings.LOGIN_FAILURES_ALLOWED - 1):
+        login_failed(printing.username, "127.0.0.1")
+    request = ipp.request(Operation.GET_JOBS)
+    wrong = ipp.post(encode(request), auth=(printing.username, "a wrong guess"))
+    assert wrong.status_code == 401
+    answer = ipp.print_job((printing.username, PASSWORD), pdf_bytes)
+    assert answer.status_code == Status.CLIENT_ERROR_NOT_AUTHORIZED
+    message = answer.get("status-message")
+    assert message is not None
+    assert "too many failed log-ins" in str(message.value)
+    attributes = ipp.send(
+        ipp.request(Operation.GET_PRINTER_ATTRIBUTES), auth=(printing.username, PASSWORD)
+    )
+    assert attributes.group(GroupTag.PRINTER) is not None
+    assert ipp.print_job((printing.username, printing.token), pdf_bytes).status_code == (
+        Status.SUCCESSFUL_OK
+    )

@@ -21,10 +21,10 @@ def _printing(*args: str) -> str:
 def test_a_new_token_replaces_the_old_one(printing: Printing) -> None:
     output = _printing(printing.username, "--token")
     token = output.split("(shown once): ")[1].split()[0]
-    assert user_for_credentials(printing.username, token) == printing.user
-    assert user_for_credentials(printing.username, printing.token) is None
+    assert user_for_credentials(printing.username, token, "192.0.2.1") == printing.user
+    assert user_for_credentials(printing.username, printing.token, "192.0.2.1") is None
     _printing(printing.username, "--revoke-token")
-    assert user_for_credentials(printing.username, token) is None
+    assert user_for_credentials(printing.username, token, "192.0.2.1") is None
 
 
 def test_default_printer_is_set_and_cleared(printing: Printing, release_printer: Printer) -> None:

@@ -70,7 +70,7 @@ def test_a_token_is_shown_once_and_stored_only_as_its_digest(people: People) -> 
     profile = PrintingProfile.objects.get(user=people.staff)
     assert profile.token_digest == token_digest(token)
     assert token not in profile.token_digest
-    assert user_for_credentials("sam", token) == people.staff
+    assert user_for_credentials("sam", token, "192.0.2.1") == people.staff
 
     again = client.get("/devices/").content.decode()
     assert token not in again
@@ -78,7 +78,7 @@ def test_a_token_is_shown_once_and_stored_only_as_its_digest(people: People) -> 
 
     regenerated = client.post("/devices/token/").content.decode()
     assert token not in regenerated
-    assert user_for_credentials("sam", token) is None
+    assert user_for_credentials("sam", token, "192.0.2.1") is None
 
 
 def test_revoking_the_token_stops_it_at_once(people: People) -> None:
@@ -87,7 +87,7 @@ def test_revoking_the_token_stops_it_at_once(people: People) -> None:
     match = re.search(r'<code id="printing-token">([^<]+)</code>', page)
     assert match is not None
     assert client.post("/devices/token/revoke/").status_code == 302
-    assert user_for_credentials("sam", match.group(1)) is None
+    assert user_for_credentials("sam", match.group(1), "192.0.2.1") is None
     assert "You have no printing token." in client.get("/devices/").content.decode()
 
 

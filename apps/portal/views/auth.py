@@ -9,7 +9,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from apps.portal.login_throttle import (
+from apps.accounts.login_throttle import (
     login_blocked,
     login_failed,
     login_succeeded,
@@ -27,7 +27,7 @@ class ThrottledAuthenticationForm(AuthenticationForm):
             raise ValidationError(
                 _(
                     "Too many failed log-ins for %(username)s from your address. "
-                    "Wait %(minutes)s minutes and try again, or ask a printer admin."
+                    "Wait %(minutes)s minutes and try again."
                 ),
                 code="throttled",
                 params={"username": username, "minutes": max(1, window_seconds() // 60)},

@@ -1,5 +1,6 @@
 """Log-in rate limit: after too many failures for one username from one address, refuse for a
-while, with a message saying so. Counts live in Django's cache (shared when the cache is)."""
+while, with a message saying so. The portal's log-in and the IPP printer's password checks
+count together. Counts live in Django's cache (shared when the cache is)."""
 
 from __future__ import annotations
 
