@@ -64,6 +64,7 @@ logger = logging.getLogger(__name__)
 JOB_SHEETS = "org.savapage-job-sheets"
 JOB_SHEETS_MEDIA = "org.savapage-job-sheets-media"
 PDF = "application/pdf"
+JOB_NAME_OCTETS = 255
 UNPRINTED_IPP_STATES = frozenset({IppJobState.CANCELED, IppJobState.ABORTED})
 RECOVERY_SETTLE_SECONDS = 1.0
 #: Pauses before asking a busy printer again within one attempt (about 2 s in all).
@@ -106,8 +107,12 @@ class Part:
     attributes: list[Attribute]
 
     def job_name(self, job: Job) -> str:
-        marker = f"pm-{job.marker.hex}{'-' + self.suffix if self.suffix else ''}"
-        return f"{job.title[:100]} [{marker}]"
+        """The title and the marker, at most 255 octets (IPP's limit for a name): a printer
+        that cut a longer name could cut the marker, and a resend would not find the job."""
+        marker = f" [pm-{job.marker.hex}{'-' + self.suffix if self.suffix else ''}]"
+        room = JOB_NAME_OCTETS - len(marker)
+        title = job.title[:100].encode()[:room].decode(errors="ignore")
+        return title + marker
 
 
 # ------------------------------------------------------------------------- build

@@ -54,7 +54,7 @@ def job_create_held(
     except BaseException:
         delete_document(stored.name)
         raise
-    logger.info("job %s held for %s: %s pages", job.pk, owner, job.page_count)
+    logger.info("job %s held for %s (pages: %s)", job.pk, owner, job.page_count)
     return job
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -331,3 +332,14 @@ def test_the_reconcile_sweep_leaves_waiting_and_followed_jobs_alone(
         printer_answered_at=timezone.now() - timedelta(hours=2),
     )
     assert reconcile_jobs() == 0
+
+
+def test_a_job_name_keeps_its_marker_within_255_octets() -> None:
+    job = Job(title="Überweisungsträger " * 10)
+    for suffix in ("", "start", "end"):
+        name = Part(suffix, Path("unused.pdf"), []).job_name(job)
+        assert len(name.encode()) <= 255
+        assert name.endswith(f"pm-{job.marker.hex}{'-' + suffix if suffix else ''}]")
+        assert name.startswith("Überweisungsträger")
+    short = Job(title="memo")
+    assert Part("", Path("unused.pdf"), []).job_name(short) == f"memo [pm-{short.marker.hex}]"

@@ -144,7 +144,7 @@ def test_uploading_two_pdfs_holds_two_jobs_with_their_page_counts(
 
 def test_plain_text_is_converted_and_held(people: People) -> None:
     page = upload(logged_in(people.staff), ("notes.txt", b"hello\nworld\n"))
-    assert "notes is waiting in your inbox (1 pages)" in page
+    assert "notes is waiting in your inbox (1 page)." in page
 
 
 @pytest.mark.parametrize(

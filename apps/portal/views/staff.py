@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts.errors import AccountError, InsufficientFunds
@@ -114,7 +115,11 @@ def upload(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                _("%(title)s is waiting in your inbox (%(pages)s pages).")
+                ngettext(
+                    "%(title)s is waiting in your inbox (%(pages)d page).",
+                    "%(title)s is waiting in your inbox (%(pages)d pages).",
+                    outcome.job.page_count,
+                )
                 % {"title": outcome.job.title, "pages": outcome.job.page_count},
             )
     return redirect("portal:inbox")
