@@ -31,7 +31,7 @@ from apps.printers.ipp_values import engine_view
 from apps.printers.models import Printer, PrinterGroup
 from apps.printers.selectors import side_price_table, user_may_use_printer
 from apps.rules.selectors import engine_for_rule_file
-from printmgmt.ppde import OfferedOption, Price, RuleEngine, Target, Translation
+from printmgmt.ppde import OfferedOption, Price, RuleEngine, Target, Translation, Violation
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +63,9 @@ class Quote:
     translation: Translation
     price: Price
     problems: list[str] = field(default_factory=list)
+    #: The constraints the options break (their messages are among the problems), for pages
+    #: that name the options in their own words.
+    violations: tuple[Violation, ...] = ()
 
     @property
     def total(self) -> Decimal | None:
@@ -118,7 +121,8 @@ def job_quote(
     attributes.update(_job_attributes(options))
     problems.extend(_not_offered(offered, attributes, operator))
     attributes = priced_options(printer, engine, attributes)
-    problems.extend(violation.message for violation in engine.violations(attributes))
+    violations = tuple(engine.violations(attributes))
+    problems.extend(violation.message for violation in violations)
     translation = engine.translate(
         sent_options(printer, engine, attributes), target=target, printer=capabilities
     )
@@ -133,7 +137,7 @@ def job_quote(
     )
     if price.refusal is not None:
         problems.append(f"{price.refusal.option}: {price.refusal.message}")
-    return Quote(printer, attributes, copies, pages, translation, price, problems)
+    return Quote(printer, attributes, copies, pages, translation, price, problems, violations)
 
 
 def _not_offered(

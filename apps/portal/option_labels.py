@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from printmgmt.ppde import Violation
+
 ATTRIBUTE_LABELS: dict[str, Promise] = {
     "sides": _("Two-sided"),
     "print-color-mode": _("Colour"),
@@ -69,6 +71,20 @@ ORIENTATION_LABELS: dict[str, Promise] = {
     "5": _("Reverse landscape"),
     "6": _("Reverse portrait"),
 }
+
+
+def violation_text(violation: Violation) -> str:
+    """A broken constraint in the words of the print dialog."""
+    first, second = violation.constraint.first.attribute, violation.constraint.second.attribute
+    return _(
+        "%(first)s “%(first_value)s” cannot be combined with %(second)s “%(second_value)s” "
+        "on this printer."
+    ) % {
+        "first": attribute_label(first),
+        "first_value": value_label(first, violation.first_value),
+        "second": attribute_label(second),
+        "second_value": value_label(second, violation.second_value),
+    }
 
 
 def attribute_label(attribute: str) -> str:

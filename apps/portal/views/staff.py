@@ -39,7 +39,7 @@ from apps.jobs.release import (
 from apps.portal import selectors
 from apps.portal.access import current_user, requires
 from apps.portal.forms import ReleaseAllForm, ReleaseForm, UploadForm
-from apps.portal.option_labels import attribute_label, value_label
+from apps.portal.option_labels import attribute_label, value_label, violation_text
 from apps.portal.page_cache import (
     INBOX_PAGES,
     TOKEN_MARKER,
@@ -327,7 +327,8 @@ class ReleasePage:
         quote = job_quote(
             self.job, printer, options, copies=copies, page_ranges=pages, operator=self.operator
         )
-        problems = list(quote.problems)
+        in_words = {v.message: violation_text(v) for v in quote.violations}
+        problems = [in_words.get(problem, problem) for problem in quote.problems]
         if printer.state in UNUSABLE_STATES:
             problems.append(
                 _("Printer %(name)s is %(state)s: choose another printer or try again later.")
@@ -414,7 +415,12 @@ def _release(request: HttpRequest, job: Job) -> HttpResponse:
     fresh = request.POST.copy()
     fresh["expected_price"] = ""
     page = ReleasePage(request, job, fresh)
-    return render(request, "portal/job_detail.html", page.context(problem=problem), status=409)
+    context = page.context(problem=problem)
+    shown = context["quote"].quote
+    if shown is not None and shown.violations:
+        # The price box names the options that cannot go together, in the dialog's words.
+        context["problem"] = _("Not released: correct what the price box names.")
+    return render(request, "portal/job_detail.html", context, status=409)
 
 
 @require_POST
