@@ -67,6 +67,8 @@ def inspect_pdf(path: Path) -> PdfFacts:
     only the objects it needs, never the page contents.
     """
     try:
+        if path.stat().st_size == 0:
+            raise DocumentError("the document is empty")
         if not _ends_with_eof_marker(path):
             raise DocumentError(
                 "the PDF cannot be read (no end-of-file marker: not a PDF, or cut short)"

@@ -38,16 +38,22 @@ def test_an_empty_pdf_is_refused(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "content", [b"", b"%PDF-1.4\n garbage", b"\x00\xff" * 100, b"hello, world"]
+    ("content", "reason"),
+    [
+        (b"", "the document is empty"),
+        (b"%PDF-1.4\n garbage", "cannot be read"),
+        (b"\x00\xff" * 100, "cannot be read"),
+        (b"hello, world", "cannot be read"),
+    ],
 )
 def test_a_broken_pdf_is_refused_and_nothing_is_spooled(
-    content: bytes, tmp_path: Path, settings: object
+    content: bytes, reason: str, tmp_path: Path, settings: object
 ) -> None:
     broken = tmp_path / "broken.pdf"
     broken.write_bytes(content)
     spool = Path(settings.SPOOL_DIR)  # type: ignore[attr-defined]
     before = set(spool.iterdir()) if spool.exists() else set()
-    with pytest.raises(DocumentError, match="cannot be read"):
+    with pytest.raises(DocumentError, match=reason):
         store_pdf(broken)
     after = set(spool.iterdir()) if spool.exists() else set()
     assert after == before
