@@ -392,7 +392,9 @@ def _submitted(response: Message) -> SubmittedJob:
     job = response.group(GroupTag.JOB)
     job_id = job.get("job-id") if job is not None else None
     if job is None or job_id is None or not isinstance(job_id.value, int):
-        raise IppTransportError("the printer accepted the job but sent no job-id", retryable=False)
+        # The job may well print: asking later (a caller that marks its jobs can then find it
+        # with Get-Jobs) is better than calling it refused and giving the money back.
+        raise IppTransportError("the printer accepted the job but sent no job-id", retryable=True)
     job_uri = job.get("job-uri")
     job_state = job.get("job-state")
     return SubmittedJob(

@@ -295,7 +295,7 @@ def test_basic_auth_from_a_pair() -> None:
         assert client.get_printer_attributes().tag == GroupTag.PRINTER
 
 
-def test_accepted_job_without_job_id_is_a_final_error(tmp_path: Path) -> None:
+def test_accepted_job_without_job_id_is_a_retryable_error(tmp_path: Path) -> None:
     document = tmp_path / "doc.pdf"
     document.write_bytes(b"x")
     with (
@@ -303,7 +303,7 @@ def test_accepted_job_without_job_id_is_a_final_error(tmp_path: Path) -> None:
         pytest.raises(IppTransportError, match="no job-id") as caught,
     ):
         client.print_job(document)
-    assert not caught.value.retryable
+    assert caught.value.retryable
 
 
 def test_ignored_attributes_are_reported(tmp_path: Path) -> None:
