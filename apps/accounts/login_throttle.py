@@ -8,6 +8,7 @@ import hashlib
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.crypto import salted_hmac
 
 
 def failures_allowed() -> int:
@@ -27,7 +28,17 @@ def login_blocked(username: str, address: str) -> bool:
     return int(cache.get(_key(username, address), 0)) >= failures_allowed()
 
 
-def login_failed(username: str, address: str) -> None:
+def _attempt_key(username: str, address: str, password: str) -> str:
+    # Keyed with the site's secret: the cache never holds a plain digest of a near-password.
+    digest = salted_hmac("login-attempt", f"{username.casefold()}\0{address}\0{password}")
+    return f"login-attempt:{digest.hexdigest()}"
+
+
+def login_failed(username: str, address: str, password: str) -> None:
+    """Count a failed log-in. The same wrong password again (a device retrying a password
+    changed since, or a revoked token) counts once: what is limited is guessing."""
+    if not cache.add(_attempt_key(username, address, password), 1, timeout=window_seconds()):
+        return
     key = _key(username, address)
     if cache.add(key, 1, timeout=window_seconds()):
         return

@@ -9,8 +9,9 @@ that reuses it costs one query by primary key, which also finds the user deactiv
 password changed (in any process) at once. Tokens are looked up by digest and need no cache.
 
 Password checks share the portal's log-in rate limit (per username and address): after too
-many failures, a password is not even checked for a while, so that it cannot be guessed over
-IPP either. A remembered check and a printing token (256 random bits) are not limited.
+many different wrong passwords, a password is not even checked for a while, so that it cannot
+be guessed over IPP either. A remembered check and a printing token (256 random bits) are not
+limited.
 """
 
 from __future__ import annotations
@@ -104,7 +105,7 @@ def user_for_credentials(username: str, password: str, address: str) -> User | N
         raise LoginBlocked(username)
     user = authenticate(username=username, password=password)
     if not isinstance(user, User):
-        login_failed(username, address)
+        login_failed(username, address, password)
         return None
     login_succeeded(username, address)
     with _remembered_lock:

@@ -6,7 +6,6 @@ hold queue.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -341,6 +340,10 @@ def get_jobs(request: Message, user: User, endpoint: Endpoint, document: Path | 
 # --------------------------------------------------------------------------- job changes
 
 
+class StillAtPrinter(IppRefusal):
+    """The job's printer did not take the cancel (unreachable, or refusing): it may print."""
+
+
 def _cancel(ipp_job_id: int, user: User, now: datetime) -> None:
     """Cancel one job, or raise IppRefusal saying why it cannot be."""
     with transaction.atomic():
@@ -358,7 +361,7 @@ def _cancel(ipp_job_id: int, user: User, now: datetime) -> None:
     try:
         canceled = job.state not in TERMINAL_STATES and pipeline.cancel(job.pk, reason=reason)
     except pipeline.CancelRefused as refused:
-        raise IppRefusal(Status.CLIENT_ERROR_NOT_POSSIBLE, str(refused)) from None
+        raise StillAtPrinter(Status.CLIENT_ERROR_NOT_POSSIBLE, str(refused)) from None
     if not canceled:
         job.refresh_from_db(fields=["state"])
         raise IppRefusal(
@@ -382,9 +385,15 @@ def cancel_my_jobs(
     now = timezone.now()
     mine = IppJob.objects.filter(owner=user)
     if job_ids is None:
+        at_printer: list[int] = []
         for ipp_job_id in mine.filter(not_completed(now)).values_list("pk", flat=True):
-            with contextlib.suppress(IppRefusal):  # it ended meanwhile: it stays as it ended
+            try:
                 _cancel(ipp_job_id, user, now)
+            except StillAtPrinter:
+                at_printer.append(ipp_job_id)
+            except IppRefusal:
+                continue  # it ended meanwhile: it stays as it ended
+        _refuse_if_still_at_printer(at_printer)
         return respond(request, Status.SUCCESSFUL_OK)
     found = set(mine.filter(pk__in=job_ids).values_list("pk", flat=True))
     unknown = [i for i in job_ids if i not in found]
@@ -403,11 +412,15 @@ def cancel_my_jobs(
             [Attribute.integer("job-ids", *ended)],
         )
     ended_meanwhile = []
+    at_printer = []
     for ipp_job_id in job_ids:
         try:
             _cancel(ipp_job_id, user, now)
+        except StillAtPrinter:
+            at_printer.append(ipp_job_id)
         except IppRefusal:
             ended_meanwhile.append(ipp_job_id)
+    _refuse_if_still_at_printer(at_printer)
     if ended_meanwhile:
         return respond(
             request,
@@ -416,6 +429,16 @@ def cancel_my_jobs(
             + ", ".join(map(str, ended_meanwhile)),
         )
     return respond(request, Status.SUCCESSFUL_OK)
+
+
+def _refuse_if_still_at_printer(job_ids: list[int]) -> None:
+    if job_ids:
+        raise IppRefusal(
+            Status.CLIENT_ERROR_NOT_POSSIBLE,
+            "the printer of jobs " + ", ".join(map(str, job_ids)) + " could not cancel them: "
+            "they may still print; any others were canceled",
+            [Attribute.integer("job-ids", *job_ids)],
+        )
 
 
 def hold_job(request: Message, user: User, endpoint: Endpoint, document: Path | None) -> Message:

@@ -133,16 +133,17 @@ def admit(request: Message, authorization: str | None, address: str) -> Admissio
         check_message(request)
     except IppRefusal as refusal:
         return Admission(None, refusal_response(request, refusal))
+    if request.operation_id in ANONYMOUS_OPERATIONS:
+        # Answered the same to anyone: credentials sent along are not checked (no password
+        # check to pay for, and no way to test passwords).
+        return Admission(None)
     credentials = basic_credentials(authorization)
     try:
         user = user_for_credentials(*credentials, address) if credentials else None
     except LoginBlocked as blocked:
-        if request.operation_id in ANONYMOUS_OPERATIONS:
-            user = None
-        else:
-            too_many = IppRefusal(Status.CLIENT_ERROR_NOT_AUTHORIZED, str(blocked))
-            return Admission(None, refusal_response(request, too_many))
-    if user is None and request.operation_id not in ANONYMOUS_OPERATIONS:
+        too_many = IppRefusal(Status.CLIENT_ERROR_NOT_AUTHORIZED, str(blocked))
+        return Admission(None, refusal_response(request, too_many))
+    if user is None:
         return Admission(None, needs_credentials=True)
     return Admission(user)
 

@@ -25,8 +25,8 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from apps.accounts.errors import NoChargeForJob
 from apps.accounts.movements import account_refund
+from apps.accounts.selectors import job_charge, job_refunded
 from apps.jobs.build import (
     JobSheetDetails,
     geometry_of,
@@ -69,9 +69,9 @@ UNPRINTED_IPP_STATES = frozenset({IppJobState.CANCELED, IppJobState.ABORTED})
 RECOVERY_SETTLE_SECONDS = 1.0
 #: Pauses before asking a busy printer again within one attempt (about 2 s in all).
 BUSY_PAUSES_SECONDS = (0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
-#: How long a send task may run (its hard time limit): a job it claimed is its own until then.
-#: Another task takes the job over sooner only when it is the same task delivered again (its
-#: worker died before acknowledging it).
+#: How long a send task may run (its hard time limit): a job it claimed is its own until then,
+#: whoever else is handed a message for it (the same task delivered twice included: a broker
+#: connection lost mid-send puts the running task's message back in the queue).
 SEND_CLAIM_SECONDS = 600
 #: A printer that has not answered about a sent job for this long is asked no more; the job
 #: counts as printed (the printer accepted it), and an admin can refund it.
@@ -106,10 +106,14 @@ class Part:
     document: Path
     attributes: list[Attribute]
 
+    def marker(self, job: Job) -> str:
+        """What identifies this part at the printer (a job's marker is a random UUID)."""
+        return f"[pm-{job.marker.hex}{'-' + self.suffix if self.suffix else ''}]"
+
     def job_name(self, job: Job) -> str:
         """The title and the marker, at most 255 octets (IPP's limit for a name): a printer
         that cut a longer name could cut the marker, and a resend would not find the job."""
-        marker = f" [pm-{job.marker.hex}{'-' + self.suffix if self.suffix else ''}]"
+        marker = " " + self.marker(job)
         room = JOB_NAME_OCTETS - len(marker)
         title = job.title[:100].encode()[:room].decode(errors="ignore")
         return title + marker
@@ -214,9 +218,9 @@ def _sheet_part(kind: str, sheet: Path, options: JobOptions) -> Part:
 def send(job_id: int, task_id: str = "") -> Sent:
     """Send a released job to its printer; returns what happened, for the log.
 
-    `task_id` names the task sending it (Celery's id, the same for its retries), which holds
-    the job while it is SENDING. Raises RetryLater for transient failures (the job is back in
-    RELEASED and counts the attempt); a final failure ends the job as FAILED with a refund.
+    `task_id` names the task sending it (Celery's id), recorded with its claim on the job.
+    Raises RetryLater for transient failures (the job is back in RELEASED and counts the
+    attempt); a final failure ends the job as FAILED with a refund.
     """
     job = Job.objects.select_related("printer", "printer__rule_file", "owner").get(pk=job_id)
     if job.state == JobState.PROCESSING or job.state in TERMINAL_STATES:
@@ -305,17 +309,15 @@ def _cancel_at_printer(job: Job, printer_job_id: int) -> IppError | None:
 def _take_over(job: Job, task_id: str) -> bool:
     """Claim a job another task left in SENDING: one new attempt, one taker.
 
-    Only the same task delivered again (its worker died before acknowledging it) or any task
-    once the claim is older than a send task may run: a second message for the job (a retry
-    and a reconcile sweep's) must not send it while the first is still sending."""
+    Only once the claim is older than a send task may run: a second message for the job (a
+    retry's, a sweep's, the same one delivered again) must not send it while the first task
+    may still be sending. A task whose worker died is redelivered by the broker after its
+    visibility timeout, or found by the reconcile sweep, both later than that."""
     now = timezone.now()
     stale = now - timedelta(seconds=SEND_CLAIM_SECONDS)
-    free = Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale)
-    if task_id:
-        free |= Q(claimed_by=task_id)
     updated = (
         Job.objects.filter(pk=job.pk, state=JobState.SENDING, send_attempts=job.send_attempts)
-        .filter(free)
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale))
         .update(send_attempts=F("send_attempts") + 1, claimed_by=task_id, claimed_at=now)
     )
     return updated == 1
@@ -325,17 +327,17 @@ def _give_up(job: Job) -> Sent:
     """A job whose attempts keep ending without an answer (each killed its worker or ran out
     of time): the printer's copy is adopted when it has one, otherwise the job fails."""
     assert job.printer is not None
-    name = Part("", spool_path(job.document_name), []).job_name(job)
+    marker = Part("", spool_path(job.document_name), []).marker(job)
     try:
         with client_for(job.printer) as client:
-            found = _find_earlier_send(client, name)
+            found = _find_earlier_send(client, marker)
     except IppError as error:
         found = None
         logger.warning("job %s: the printer could not be searched: %s", job.pk, error)
     if found is None:
         fail(job.pk, f"sending failed {job.send_attempts - 1} times: the job was given up")
         return Sent("failed: gave up")
-    job_transition(
+    adopted = job_transition(
         job.pk,
         JobState.PROCESSING,
         reason=f"found at {job.printer} as job {found.job_id}",
@@ -343,6 +345,9 @@ def _give_up(job: Job) -> Sent:
         printer_job_id=found.job_id,
         printer_job_uri=found.job_uri or "",
     )
+    if adopted is None:  # canceled meanwhile: the copy at the printer goes too
+        _cancel_at_printer(job, found.job_id)
+        return Sent(f"ended meanwhile; printer job {found.job_id} canceled")
     return Sent(f"found as printer job {found.job_id}", at_printer=True)
 
 
@@ -353,7 +358,7 @@ def _send_parts(job: Job, parts: list[Part], *, recover: bool) -> SubmittedJob:
         client.user_name = job.owner.get_username()
         for part in parts:
             name = part.job_name(job)
-            submitted = _find_earlier_send(client, name) if recover else None
+            submitted = _find_earlier_send(client, part.marker(job)) if recover else None
             if submitted is None:
                 submitted = _print_job(client, part, name)
                 logger.info("job %s: %s sent as printer job %s", job.pk, name, submitted.job_id)
@@ -388,30 +393,31 @@ def _print_job(client: IppClient, part: Part, job_name: str) -> SubmittedJob:
         time.sleep(pause)
 
 
-def _find_earlier_send(client: IppClient, job_name: str) -> SubmittedJob | None:
+def _find_earlier_send(client: IppClient, marker: str) -> SubmittedJob | None:
     """Look for the part at the printer, twice.
 
     A printer that stopped answering may still hold an earlier attempt's request in its
     connection backlog and create the job only once it runs again, possibly while our search
     is being answered; asking again a moment later closes that window.
     """
-    found = _find_sent(client, job_name)
+    found = _find_sent(client, marker)
     if found is None:
         time.sleep(RECOVERY_SETTLE_SECONDS)
-        found = _find_sent(client, job_name)
+        found = _find_sent(client, marker)
     return found
 
 
-def _find_sent(client: IppClient, job_name: str) -> SubmittedJob | None:
-    """The printer's job carrying our marker, unless it was aborted or canceled there (an
-    upload cut short by a dying worker leaves such a job: it printed nothing)."""
+def _find_sent(client: IppClient, marker: str) -> SubmittedJob | None:
+    """The printer's job whose name carries the marker, unless it was aborted or canceled
+    there (an upload cut short by a dying worker leaves such a job: it printed nothing). The
+    marker, not the whole name: how the title part is cut has changed before."""
     for which in ("not-completed", "completed"):
         for group in client.get_jobs(
             which_jobs=which, requested=("job-id", "job-name", "job-uri", "job-state")
         ):
             job_id, state = group.get("job-id"), group.get("job-state")
             if (
-                _text(group, "job-name") == job_name
+                marker in _text(group, "job-name")
                 and job_id is not None
                 and isinstance(job_id.value, int)
                 and (state is None or state.value not in UNPRINTED_IPP_STATES)
@@ -591,8 +597,14 @@ def refund_unprinted(job: Job) -> None:
     amount = unprinted_share(job)
     if amount <= 0:
         return
-    try:
-        with transaction.atomic():
-            account_refund(job.pk, amount, reason=f"not printed: {job.message or job.state}")
-    except NoChargeForJob:
+    charge = job_charge(job.pk)
+    if charge is None:
         logger.info("job %s was never charged: nothing to refund", job.pk)
+        return
+    # What was refunded already (an admin's refund by hand) counts towards what is owed: a
+    # job is never refunded more than it was charged.
+    amount = min(amount, -charge.amount - job_refunded(job.pk))
+    if amount <= 0:
+        return
+    with transaction.atomic():
+        account_refund(job.pk, amount, reason=f"not printed: {job.message or job.state}")

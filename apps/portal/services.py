@@ -89,6 +89,7 @@ def job_cancel_own(user: User, job_id: int) -> Job:
     except pipeline.CancelRefused as refused:
         raise ReleaseRefused(str(refused)) from None
     if canceled is None:
+        job.refresh_from_db(fields=["state"])
         raise ReleaseRefused(f"the job is {job.get_state_display().lower()} and cannot be canceled")
     return canceled
 

@@ -54,21 +54,34 @@ def test_remembered_credentials_belong_to_their_user_name_only(
 def test_password_checks_stop_after_too_many_failures_from_one_address(
     printing: Printing,
 ) -> None:
-    for _ in range(settings.LOGIN_FAILURES_ALLOWED):
-        assert user_for_credentials(printing.username, "a wrong guess", HERE) is None
+    # A device retrying an old password again and again is not guessing.
+    for _ in range(settings.LOGIN_FAILURES_ALLOWED + 1):
+        assert user_for_credentials(printing.username, "my old password", HERE) is None
+    assert user_for_credentials(printing.username, PASSWORD, HERE) == printing.user
+    for guess in range(settings.LOGIN_FAILURES_ALLOWED):
+        assert user_for_credentials(printing.username, f"guess {guess}", HERE) is None
     with pytest.raises(LoginBlocked, match="too many failed log-ins"):
-        user_for_credentials(printing.username, PASSWORD, HERE)
-    # Another address, and the printing token (not guessable), are not blocked.
-    assert user_for_credentials(printing.username, PASSWORD, "192.0.2.2") == printing.user
+        user_for_credentials(printing.username, "another guess", HERE)
+    # The password the device used a moment ago, another address, and the printing token
+    # (not guessable) are not blocked.
+    assert user_for_credentials(printing.username, PASSWORD, HERE) == printing.user
+    assert user_for_credentials(printing.username, "x", "192.0.2.2") is None
     assert user_for_credentials(printing.username, printing.token, HERE) == printing.user
+
+
+def test_a_password_is_not_checked_while_blocked(other_printing: Printing) -> None:
+    for guess in range(settings.LOGIN_FAILURES_ALLOWED):
+        user_for_credentials(other_printing.username, f"guess {guess}", HERE)
+    with pytest.raises(LoginBlocked):
+        user_for_credentials(other_printing.username, PASSWORD, HERE)
 
 
 def test_a_blocked_device_is_told_why_and_can_still_ask_about_the_printer(
     ipp: IppTester, printing: Printing, pdf_bytes: bytes
 ) -> None:
     # Failures at the portal's log-in count too (the same limit, the same address).
-    for _ in range(settings.LOGIN_FAILURES_ALLOWED - 1):
-        login_failed(printing.username, "127.0.0.1")
+    for guess in range(settings.LOGIN_FAILURES_ALLOWED - 1):
+        login_failed(printing.username, "127.0.0.1", f"guess {guess}")
     request = ipp.request(Operation.GET_JOBS)
     wrong = ipp.post(encode(request), auth=(printing.username, "a wrong guess"))
     assert wrong.status_code == 401
@@ -77,8 +90,9 @@ def test_a_blocked_device_is_told_why_and_can_still_ask_about_the_printer(
     message = answer.get("status-message")
     assert message is not None
     assert "too many failed log-ins" in str(message.value)
+    # The printer's attributes need no log-in: credentials sent with them are not checked.
     attributes = ipp.send(
-        ipp.request(Operation.GET_PRINTER_ATTRIBUTES), auth=(printing.username, PASSWORD)
+        ipp.request(Operation.GET_PRINTER_ATTRIBUTES), auth=(printing.username, "a guess")
     )
     assert attributes.group(GroupTag.PRINTER) is not None
     assert ipp.print_job((printing.username, printing.token), pdf_bytes).status_code == (

@@ -19,9 +19,12 @@ import pytest
 from django.utils import timezone
 
 from apps.accounts.models import User
-from apps.accounts.movements import account_charge
+from apps.accounts.movements import account_charge, account_refund
 from apps.accounts.selectors import job_refunded
 from apps.accounts.services import personal_account_ensure
+from apps.ippserver.models import IppJob
+from apps.ippserver.operations import answer as ipp_answer
+from apps.ippserver.protocol import Endpoint
 from apps.jobs import pipeline
 from apps.jobs.choices import JobState
 from apps.jobs.documents import spool_path
@@ -31,7 +34,8 @@ from apps.jobs.services import job_transition
 from apps.jobs.tasks import reconcile_jobs
 from apps.printers.models import Printer
 from apps.printers.peers import free_port
-from printmgmt.ipp import Message, Status, encode
+from printmgmt.celery import app as celery_app
+from printmgmt.ipp import Message, Operation, Status, encode
 from printmgmt.ipp.client import IppClient
 from tests.jobs.test_recovery import jobs_named
 from tests.peers import IppEvePrinter
@@ -101,38 +105,34 @@ def _wait_printed(peer: IppEvePrinter, printer_job_id: int, timeout: float = 60)
 # ------------------------------------------------------------------------- one sender
 
 
-def test_a_job_being_sent_is_not_taken_over_by_another_task(
+def test_a_job_being_sent_is_taken_over_only_once_its_claim_is_stale(
     released: Callable[[], Job], finisher_peer: IppEvePrinter
 ) -> None:
     job = released()
     _sending(job, claimed_by="first", claimed_ago=timedelta(seconds=30))
-    # A second message for the job (a reconcile sweep's, while the first task still sends).
-    outcome = pipeline.send(job.pk, task_id="second")
-    assert not outcome.at_printer
-    assert str(outcome) == "another worker is sending the job"
+    # A second message for the job while the first task may still be sending: a reconcile
+    # sweep's, or the same task's put back in the queue when its worker lost the broker.
+    for task_id in ("second", "first"):
+        outcome = pipeline.send(job.pk, task_id=task_id)
+        assert not outcome.at_printer
+        assert str(outcome) == "another worker is sending the job"
     assert jobs_named(finisher_peer, job.marker.hex) == []
     assert Job.objects.get(pk=job.pk).send_attempts == 1
-    # The same task delivered again (its worker died before acknowledging it) takes it over.
-    outcome = pipeline.send(job.pk, task_id="first")
+    # Older than a send task may run: its worker is gone.
+    stale = timezone.now() - timedelta(seconds=pipeline.SEND_CLAIM_SECONDS + 1)
+    Job.objects.filter(pk=job.pk).update(claimed_at=stale)
+    outcome = pipeline.send(job.pk, task_id="sweep")
     assert outcome.at_printer, outcome
     done = Job.objects.get(pk=job.pk)
-    assert (done.state, done.send_attempts) == (JobState.PROCESSING, 2)
+    assert (done.state, done.send_attempts, done.claimed_by) == (
+        JobState.PROCESSING,
+        2,
+        "sweep",
+    )
     assert len(jobs_named(finisher_peer, job.marker.hex)) == 1
     # A job already at the printer: nothing sent, and no second follow-up to start.
     again = pipeline.send(job.pk, task_id="third")
     assert not again.at_printer
-
-
-def test_a_claim_older_than_a_send_task_may_run_is_taken_over(
-    released: Callable[[], Job], finisher_peer: IppEvePrinter
-) -> None:
-    job = released()
-    stale = timedelta(seconds=pipeline.SEND_CLAIM_SECONDS + 1)
-    _sending(job, claimed_by="dead", claimed_ago=stale)
-    outcome = pipeline.send(job.pk, task_id="sweep")
-    assert outcome.at_printer, outcome
-    assert Job.objects.get(pk=job.pk).claimed_by == "sweep"
-    assert len(jobs_named(finisher_peer, job.marker.hex)) == 1
 
 
 def test_a_job_whose_attempts_keep_dying_is_given_up_unless_the_printer_has_it(
@@ -151,10 +151,11 @@ def test_a_job_whose_attempts_keep_dying_is_given_up_unless_the_printer_has_it(
     assert job_refunded(lost.pk) == PRICE
     assert jobs_named(finisher_peer, lost.marker.hex) == []
 
-    # The last attempt reached the printer before its worker died: that job is adopted.
+    # The last attempt reached the printer before its worker died: that job is adopted. It is
+    # found by its marker, whatever the title before it (names were cut differently once).
     reached = released()
     _sending(reached, claimed_by="dead", claimed_ago=stale, attempts=2)
-    name = Part("", spool_path(reached.document_name), []).job_name(reached)
+    name = "an older title " + Part("", spool_path(reached.document_name), []).marker(reached)
     with IppClient(finisher_peer.uri) as client:
         accepted = client.print_job(
             spool_path(reached.document_name), job_name=name, document_format="application/pdf"
@@ -213,6 +214,16 @@ def test_a_job_ends_together_with_its_refund_or_not_at_all(
     assert job_refunded(job.pk) == PRICE
 
 
+def test_a_refund_made_by_hand_counts_towards_what_a_failed_job_gets_back(
+    released: Callable[[], Job],
+) -> None:
+    job = released()
+    account_refund(job.pk, Decimal("0.05"), reason="a jam, refunded at the desk", key="desk")
+    pipeline.fail(job.pk, "the printer refused the job")
+    assert Job.objects.get(pk=job.pk).state == JobState.FAILED
+    assert job_refunded(job.pk) == PRICE
+
+
 def test_canceling_a_job_the_printer_has_printed_keeps_the_charge(
     released: Callable[[], Job], finisher_peer: IppEvePrinter
 ) -> None:
@@ -238,6 +249,15 @@ def test_a_job_at_a_printer_that_cannot_be_reached_is_not_canceled_nor_refunded(
         pipeline.cancel(job.pk, reason="canceled by sam")
     assert Job.objects.get(pk=job.pk).state == JobState.PROCESSING
     assert job_refunded(job.pk) == 0
+    # From a device: Cancel-My-Jobs says so, and does not claim the job was canceled.
+    IppJob.objects.create(owner=job.owner, name=job.title, job=job)
+    request = Message.request(Operation.CANCEL_MY_JOBS, 1, target_uri="ipp://localhost/ipp/print")
+    answer = ipp_answer(request, job.owner, Endpoint("localhost", secure=False), None)
+    assert answer.status_code == Status.CLIENT_ERROR_NOT_POSSIBLE
+    message = answer.get("status-message")
+    assert message is not None
+    assert "may still print" in str(message.value)
+    assert Job.objects.get(pk=job.pk).state == JobState.PROCESSING
 
 
 # ------------------------------------------------------------------------- following
@@ -320,26 +340,39 @@ def test_the_reconcile_sweep_leaves_waiting_and_followed_jobs_alone(
     released: Callable[[], Job], settings: Any
 ) -> None:
     settings.PRINT_RETRY_MAX_SECONDS = 300
+    now = timezone.now()
     # Waiting for its next attempt (a retry may wait up to PRINT_RETRY_MAX_SECONDS).
     waiting = released()
-    Job.objects.filter(pk=waiting.pk).update(state_changed_at=timezone.now() - timedelta(minutes=6))
+    Job.objects.filter(pk=waiting.pk).update(state_changed_at=now - timedelta(minutes=6))
+    # Sending for long, but claimed again a moment ago by the task that took it over.
+    taken_over = released()
+    _sending(taken_over, claimed_by="sweep", claimed_ago=timedelta(minutes=1))
+    Job.objects.filter(pk=taken_over.pk).update(state_changed_at=now - timedelta(hours=1))
     # At a silent printer, but asked about a moment ago by its follow-up task.
     followed = released()
     _at_printer(followed)
     Job.objects.filter(pk=followed.pk).update(
-        state_changed_at=timezone.now() - timedelta(hours=2),
-        checked_at=timezone.now() - timedelta(minutes=1),
-        printer_answered_at=timezone.now() - timedelta(hours=2),
+        state_changed_at=now - timedelta(hours=2),
+        checked_at=now - timedelta(minutes=1),
+        printer_answered_at=now - timedelta(hours=2),
     )
     assert reconcile_jobs() == 0
+    # The same jobs once their tasks are lost: all three are queued again.
+    Job.objects.filter(pk=waiting.pk).update(state_changed_at=now - timedelta(minutes=8))
+    Job.objects.filter(pk=taken_over.pk).update(claimed_at=now - timedelta(minutes=16))
+    Job.objects.filter(pk=followed.pk).update(checked_at=now - timedelta(minutes=6))
+    try:
+        assert reconcile_jobs() == 3
+    finally:
+        celery_app.control.purge()  # no worker here: the messages must not reach a later test
 
 
 def test_a_job_name_keeps_its_marker_within_255_octets() -> None:
-    job = Job(title="Überweisungsträger " * 10)
+    job = Job(title="漢" * 100)  # 300 octets
     for suffix in ("", "start", "end"):
         name = Part(suffix, Path("unused.pdf"), []).job_name(job)
         assert len(name.encode()) <= 255
         assert name.endswith(f"pm-{job.marker.hex}{'-' + suffix if suffix else ''}]")
-        assert name.startswith("Überweisungsträger")
+        assert name.startswith("漢漢漢")
     short = Job(title="memo")
     assert Part("", Path("unused.pdf"), []).job_name(short) == f"memo [pm-{short.marker.hex}]"

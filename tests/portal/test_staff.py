@@ -84,8 +84,8 @@ def test_login_is_refused_after_repeated_failures_even_with_the_right_password(
     people: People,
 ) -> None:
     client = Client(REMOTE_ADDR="10.0.0.1")
-    for _ in range(3):
-        response = client.post("/login/", {"username": "sam", "password": "wrong"})
+    for guess in range(3):
+        response = client.post("/login/", {"username": "sam", "password": f"wrong {guess}"})
         assert "Too many" not in response.content.decode()
     refused = client.post("/login/", {"username": "sam", "password": PASSWORD})
     assert refused.status_code == 200
@@ -94,6 +94,14 @@ def test_login_is_refused_after_repeated_failures_even_with_the_right_password(
     elsewhere = Client(REMOTE_ADDR="10.0.0.2")
     assert elsewhere.post("/login/", {"username": "sam", "password": PASSWORD}).status_code == 302
     assert client.post("/login/", {"username": "olga", "password": PASSWORD}).status_code == 302
+
+
+@override_settings(LOGIN_FAILURES_ALLOWED=3)
+def test_the_same_wrong_password_again_counts_once(people: People) -> None:
+    client = Client(REMOTE_ADDR="10.0.0.5")
+    for _ in range(5):
+        client.post("/login/", {"username": "sam", "password": "my old password"})
+    assert client.post("/login/", {"username": "sam", "password": PASSWORD}).status_code == 302
 
 
 def test_the_failure_window_outlasts_the_cache_default_timeout(
@@ -105,22 +113,24 @@ def test_the_failure_window_outlasts_the_cache_default_timeout(
         LOGIN_FAILURE_WINDOW_SECONDS=900,
     ):
         client = Client(REMOTE_ADDR="10.0.0.4")
-        for _ in range(2):
-            client.post("/login/", {"username": "sam", "password": "wrong"})
-        (entry,) = tmp_path.glob("*.djcache")
-        with entry.open("rb") as stored:
-            expires_at = pickle.load(stored)  # noqa: S301 - our own cache file, expiry first
+        for guess in range(2):
+            client.post("/login/", {"username": "sam", "password": f"wrong {guess}"})
+        expiries = []
+        for entry in tmp_path.glob("*.djcache"):  # the count and a mark per wrong password
+            with entry.open("rb") as stored:
+                expiries.append(pickle.load(stored))  # noqa: S301 - our own file, expiry first
     # The file cache's incr is a set with its default 300 s: the window must be set again.
-    assert expires_at - time.time() > 800
+    assert len(expiries) == 3
+    assert min(expiries) - time.time() > 800
 
 
 def test_a_successful_login_clears_earlier_failures(people: People) -> None:
     client = Client(REMOTE_ADDR="10.0.0.3")
     with override_settings(LOGIN_FAILURES_ALLOWED=2):
-        client.post("/login/", {"username": "sam", "password": "wrong"})
+        client.post("/login/", {"username": "sam", "password": "wrong 1"})
         assert client.post("/login/", {"username": "sam", "password": PASSWORD}).status_code == 302
         client.post("/logout/")
-        client.post("/login/", {"username": "sam", "password": "wrong"})
+        client.post("/login/", {"username": "sam", "password": "wrong 2"})
         assert client.post("/login/", {"username": "sam", "password": PASSWORD}).status_code == 302
 
 

@@ -36,7 +36,7 @@ class ThrottledAuthenticationForm(AuthenticationForm):
             cleaned = super().clean()
         except ValidationError:
             if username:
-                login_failed(username, address)
+                login_failed(username, address, self.cleaned_data.get("password") or "")
             raise
         login_succeeded(username, address)
         return cleaned
