@@ -2,12 +2,18 @@
 
 A thumbnail is named after the stored document (a generated name) and the page, so it is
 rendered once and never served for another document.
+
+PDFium may not be called from two threads at once, not even for different documents: it
+crashes the process. A web process answers from several threads, so every call into it holds
+one lock, and nothing of it (document, page, bitmap) outlives the lock to be freed by the
+garbage collector in another thread.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+import threading
 from pathlib import Path
 
 import pypdfium2 as pdfium
@@ -17,6 +23,8 @@ from apps.jobs.documents import DocumentError, spool_path
 
 THUMBNAIL_WIDTH_PX = 180
 MAX_THUMBNAILS = 60
+
+_PDFIUM = threading.Lock()
 
 
 def thumbnail_dir() -> Path:
@@ -36,15 +44,19 @@ def thumbnail_render(document_name: str, page: int) -> Path:
     source = spool_path(document_name)
     if not source.exists():
         raise DocumentError("the document is no longer stored")
-    document = pdfium.PdfDocument(source)
-    try:
-        if not 1 <= page <= len(document):
-            raise DocumentError(f"the document has no page {page}")
-        pdf_page = document[page - 1]
-        bitmap = pdf_page.render(scale=THUMBNAIL_WIDTH_PX / pdf_page.get_width())
-        image = bitmap.to_pil()
-    finally:
-        document.close()
+    with _PDFIUM:
+        document = pdfium.PdfDocument(source)
+        try:
+            if not 1 <= page <= len(document):
+                raise DocumentError(f"the document has no page {page}")
+            pdf_page = document[page - 1]
+            bitmap = pdf_page.render(scale=THUMBNAIL_WIDTH_PX / pdf_page.get_width())
+            # A copy: the image may share the bitmap's memory, which pdfium frees.
+            image = bitmap.to_pil().copy()
+            bitmap.close()
+            pdf_page.close()
+        finally:
+            document.close()
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
     image.save(partial, format="PNG", optimize=True)
