@@ -193,7 +193,7 @@ IPP_SEND_TIMEOUT_SECONDS = ENV.integer("IPP_SEND_TIMEOUT_SECONDS", 120, minimum=
 
 # Celery: the embedded default is a file-system broker that needs no server; a real worker
 # process still runs every task (never eager mode). Production uses Redis.
-CELERY_BROKER_URL = ENV.broker_url("CELERY_BROKER_URL", "filesystem://")
+CELERY_BROKER_URL = ENV.broker_url("CELERY_BROKER_URL", "filesystem://localhost/")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     BROKER_DIR = DATA_DIR / "broker"
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {

@@ -1,0 +1,53 @@
+"""The embedded default's broker (folders, no server) is quiet: commands that queue a task
+(`lp -H immediate`) printed a kombu warning about a missing host name, which reads like an
+error to an admin."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from django.conf import settings
+
+OPEN_THE_BROKER = """
+import logging
+import sys
+
+import django
+
+logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
+django.setup()
+from django.conf import settings
+
+from printmgmt.celery import app
+
+assert settings.CELERY_BROKER_URL.startswith("filesystem://"), settings.CELERY_BROKER_URL
+with app.connection_for_write() as connection:
+    connection.ensure_connection(max_retries=1)
+    print(connection.as_uri())
+"""
+
+
+def test_the_embedded_broker_connects_without_a_warning(tmp_path: Path) -> None:
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in ("CELERY_BROKER_URL", "DATABASE_URL", "CACHE_URL")
+    }
+    environment.update(
+        PRINTMGMT_DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="printmgmt.settings"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", OPEN_THE_BROKER],
+        env=environment,
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.startswith("filesystem://")
+    assert "WARNING" not in result.stderr, result.stderr[-2000:]
