@@ -275,6 +275,11 @@ LOGGING = {
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
+    "filters": {
+        "client_errors_without_traceback": {
+            "()": "printmgmt.logfilters.ClientErrorsWithoutTraceback"
+        },
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {
         "handlers": ["console"],
@@ -284,6 +289,7 @@ LOGGING = {
     },
     "loggers": {
         "django.db.backends": {"level": "INFO"},
+        "django.request": {"filters": ["client_errors_without_traceback"]},
         # pikepdf announces its C++ log bridge at INFO on import: noise on every command.
         "pikepdf": {"level": "WARNING"},
     },
