@@ -31,6 +31,11 @@ class AccountAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def save_model(self, request: HttpRequest, obj: Account, form: Any, change: bool) -> None:
+        # Only what the form edits: a full save would write back the balance and credit limit
+        # read when the form opened, undoing any charge or deposit made meanwhile.
+        obj.save(update_fields=["name", "description"])
+
 
 @admin.register(LedgerEntry)
 class LedgerEntryAdmin(ReadOnlyAdmin):

@@ -21,7 +21,8 @@ MAX_DIGITS = 18
 STORED_DECIMALS = 4
 MAX_WHOLE_DIGITS = MAX_DIGITS - STORED_DECIMALS
 
-_AMOUNT = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+# ASCII digits only: \d would take "١٢" or "１２" for 12.
+_AMOUNT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 _NON_FINITE = re.compile(r"[+-]?(?:nan|snan|inf|infinity)", re.IGNORECASE)
 
 

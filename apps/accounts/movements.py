@@ -88,14 +88,17 @@ def account_refund(
     reason: str,
     user: User | None = None,
     key: str = "",
+    up_to_remaining: bool = False,
 ) -> LedgerEntry | None:
     """Give back (part of) a job's charge to the account it was charged to, once.
 
     `amount=None` refunds all that was charged and not yet refunded. A call with a `key` that
     was used before for this job (the default key "" included) returns that earlier refund and
     changes nothing, so running the same refund twice refunds once; partial refunds with
-    distinct keys add up to at most the charge (RefundExceedsCharge otherwise). Returns None
-    when nothing is left to refund. Raises NoChargeForJob if the job was never charged.
+    distinct keys add up to at most the charge (RefundExceedsCharge otherwise, or, with
+    `up_to_remaining`, the refund is cut to what remains: refunds made meanwhile count).
+    Returns None when nothing is left to refund. Raises NoChargeForJob if the job was never
+    charged.
     """
     if amount is not None:
         amount = money(amount)
@@ -111,7 +114,7 @@ def account_refund(
             logger.info("refund retry job=%s key=%r: refunded already", job_id, key)
             return existing
         remaining = -charge.amount - job_refunded(job_id)
-        if amount is None:
+        if amount is None or (up_to_remaining and amount > remaining):
             amount = remaining
         elif amount > remaining:
             raise RefundExceedsCharge(

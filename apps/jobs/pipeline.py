@@ -25,8 +25,8 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from apps.accounts.errors import NoChargeForJob
 from apps.accounts.movements import account_refund
-from apps.accounts.selectors import job_charge, job_refunded
 from apps.jobs.build import (
     JobSheetDetails,
     geometry_of,
@@ -536,7 +536,17 @@ def cancel(job_id: int, *, reason: str) -> Job | None:
     job = Job.objects.select_related("printer").get(pk=job_id)
     if job.state == JobState.PROCESSING and job.printer_job_id is not None:
         refused = _cancel_at_printer(job, job.printer_job_id)
-        if refused is not None:
+        if refused is None:
+            # Canceled there: how much printed first decides the refund. The printer's own end
+            # (canceled, or completed after all) is the job's when it has one already;
+            # otherwise the job is canceled here with the pages counted just now.
+            try:
+                if follow(job_id):
+                    ended = Job.objects.get(pk=job_id)
+                    return ended if ended.state == JobState.CANCELED else None
+            except RetryLater:
+                pass
+        else:
             try:
                 if follow(job_id):
                     return None
@@ -593,18 +603,25 @@ def _share(price: Decimal, part: int, whole: int) -> Decimal:
     return (price * part / whole).quantize(quantum, rounding=ROUND_DOWN)
 
 
+#: The key of the refund a job gets when it ends: its own, so that a refund made by hand with
+#: another key is neither mistaken for it nor hidden by it.
+UNPRINTED_REFUND_KEY = "unprinted"
+
+
 def refund_unprinted(job: Job) -> None:
     amount = unprinted_share(job)
     if amount <= 0:
         return
-    charge = job_charge(job.pk)
-    if charge is None:
+    try:
+        with transaction.atomic():
+            # What was refunded already (by hand) counts towards what is owed, under the
+            # account's lock: a job is never refunded more than it was charged.
+            account_refund(
+                job.pk,
+                amount,
+                reason=f"not printed: {job.message or job.state}",
+                key=UNPRINTED_REFUND_KEY,
+                up_to_remaining=True,
+            )
+    except NoChargeForJob:
         logger.info("job %s was never charged: nothing to refund", job.pk)
-        return
-    # What was refunded already (an admin's refund by hand) counts towards what is owed: a
-    # job is never refunded more than it was charged.
-    amount = min(amount, -charge.amount - job_refunded(job.pk))
-    if amount <= 0:
-        return
-    with transaction.atomic():
-        account_refund(job.pk, amount, reason=f"not printed: {job.message or job.state}")

@@ -7,14 +7,17 @@ from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
+from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.test.utils import override_settings
 
+from apps.accounts.admin import AccountAdmin
 from apps.accounts.checks import initial_credit_check
-from apps.accounts.models import Allowance, LedgerEntry, User
+from apps.accounts.models import Account, Allowance, LedgerEntry, User
 from apps.accounts.movements import account_deposit
+from apps.accounts.selectors import ledger_drifts
 from apps.accounts.services import personal_account_ensure
 from apps.accounts.tasks import allowances_apply_due
 
@@ -78,3 +81,19 @@ def test_allowance_task_reports_counts(make_user: MakeUser) -> None:
     )
     assert allowances_apply_due() == {"granted": 1, "skipped": 0}
     assert allowances_apply_due() == {"granted": 0, "skipped": 1}
+
+
+@pytest.mark.django_db
+def test_saving_an_account_in_the_admin_keeps_money_moved_meanwhile(
+    rf: RequestFactory, make_user: MakeUser
+) -> None:
+    account = personal_account_ensure(make_user("alice"))
+    opened = Account.objects.get(pk=account.pk)  # as the change form read it
+    account_deposit(account.pk, Decimal("5.00"), actor=None, reason="cash at the desk")
+    opened.description = "Alice's own account"
+    model_admin = AccountAdmin(Account, admin.site)
+    model_admin.save_model(rf.post("/"), opened, form=None, change=True)
+    saved = Account.objects.get(pk=account.pk)
+    assert saved.description == "Alice's own account"
+    assert saved.balance == account.balance + Decimal("5.00")
+    assert ledger_drifts() == []

@@ -48,6 +48,8 @@ def test_parse_amount_gives_decimal_with_currency_places(text: str, expected: st
         ("--1", r"is not an amount"),
         ("1 000", r"is not an amount"),
         ("0x10", r"is not an amount"),
+        ("١٢", r"is not an amount"),  # Arabic-Indic digits
+        ("１２", r"is not an amount"),  # full-width digits
         ("123456789012345", r"is too large: at most 14 digits before the point"),
         ("1" + "0" * 40, r"is too large"),
     ],
