@@ -153,3 +153,19 @@ def test_a_user_made_without_the_service_gets_an_account_on_first_use() -> None:
     run("deposit", "admin", "2", "--reason", "cash")
     assert json.loads(run("show", "admin", "--json"))["balance"] == "2.00"
     assert "no shared account named 'admin'" in refused("show", "shared:admin")
+
+
+def test_refund_a_job_once_per_key_and_never_more_than_its_charge(make_user: MakeUser) -> None:
+    alice = make_user("alice")
+    account = personal_account_ensure(alice)
+    run("deposit", "alice", "5", "--reason", "cash")
+    account_charge(account.pk, Decimal("2.00"), job_id=4711, user=alice)
+    assert "refund +0.50, balance 3.50 EUR" in run("refund", "4711", "0.50", "--reason", "jam")
+    again = run("refund", "4711", "0.50", "--reason", "jam")
+    assert "refunded already with key 'by hand'" in again
+    run("refund", "4711", "--reason", "the rest", "--key", "rest")
+    assert json.loads(run("show", "alice", "--json"))["balance"] == "5.00"
+    nothing = run("refund", "4711", "--reason", "more", "--key", "more")
+    assert nothing.strip() == "job 4711: nothing left to refund"
+    assert "never charged" in refused("refund", "999", "--reason", "x")
+    assert "more than" in refused("refund", "4711", "1", "--reason", "x", "--key", "x")

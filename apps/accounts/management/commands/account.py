@@ -22,6 +22,7 @@ from apps.accounts.money import format_money, parse_amount
 from apps.accounts.movements import (
     account_adjust,
     account_deposit,
+    account_refund,
     account_set_credit_limit,
     account_transfer,
 )
@@ -71,6 +72,23 @@ class Command(BaseCommand):
         transfer.add_argument("amount", metavar="AMOUNT")
         transfer.add_argument("--reason", required=True)
         self._by(transfer)
+
+        refund = actions.add_parser(
+            "refund", help="Give back (part of) a print job's charge to the account charged."
+        )
+        refund.add_argument("job", metavar="JOB-ID", type=int)
+        refund.add_argument(
+            "amount", metavar="AMOUNT", nargs="?", help="Default: all of it not refunded yet."
+        )
+        refund.add_argument("--reason", required=True)
+        refund.add_argument(
+            "--key",
+            default="by hand",
+            help="The refund's name for this job: running the command again with the same key "
+            "refunds nothing more (default: 'by hand'); another key refunds again, never more "
+            "than the charge.",
+        )
+        self._by(refund)
 
         shared = actions.add_parser("shared", help="Shared accounts.")
         shared_actions = shared.add_subparsers(dest="shared_action", required=True)
@@ -177,6 +195,27 @@ class Command(BaseCommand):
         )
         self._done(source, out)
         self._done(target, into)
+
+    def _refund(self, options: dict[str, Any]) -> None:
+        amount = None if options["amount"] is None else parse_amount(options["amount"])
+        started = timezone.now()
+        entry = account_refund(
+            options["job"],
+            amount,
+            reason=options["reason"],
+            user=_actor(options["by"]),
+            key=options["key"],
+        )
+        if entry is None:
+            self.stdout.write(f"job {options['job']}: nothing left to refund")
+        elif entry.created < started:
+            self.stdout.write(
+                f"job {options['job']}: refunded already with key {options['key']!r} "
+                f"({format_money(entry.amount)} on {timezone.localtime(entry.created):%Y-%m-%d}); "
+                "use another --key to refund it again"
+            )
+        else:
+            self._done(entry.account, entry)
 
     def _shared_create(self, options: dict[str, Any]) -> None:
         actor = _actor(options["by"])
