@@ -15,10 +15,11 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import transaction
 
+from apps.accounts.errors import AccountPermissionDenied
 from apps.accounts.models import Account, User
 from apps.accounts.movements import account_charge
 from apps.accounts.roles import MANAGE_PRINTERS, RELEASE_OWN_JOBS, permission_name
-from apps.accounts.selectors import personal_account_of
+from apps.accounts.selectors import personal_account_of, user_may_charge
 from apps.accounts.services import personal_account_ensure
 from apps.jobs.build import parse_page_ranges
 from apps.jobs.choices import JobState
@@ -262,6 +263,13 @@ def job_release(
         if total > 0:
             account_charge(
                 account.pk, total, job_id=job_id, user=job.owner, reason=f"print: {job.title}"
+            )
+        elif not user_may_charge(job.owner, account):
+            # Nothing to charge, but the job and its usage record name the account.
+            raise AccountPermissionDenied(
+                f"{job.owner.username} may not use {account.label}: it is neither their "
+                "personal account nor a shared account they or one of their groups is a "
+                "member of."
             )
         released = job_transition(
             job_id,

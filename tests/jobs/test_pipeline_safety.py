@@ -18,10 +18,11 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from apps.accounts.errors import AccountPermissionDenied
 from apps.accounts.models import User
 from apps.accounts.movements import account_charge, account_refund
 from apps.accounts.selectors import job_refunded
-from apps.accounts.services import personal_account_ensure
+from apps.accounts.services import personal_account_ensure, shared_account_create
 from apps.ippserver.models import IppJob
 from apps.ippserver.operations import answer as ipp_answer
 from apps.ippserver.protocol import Endpoint
@@ -30,9 +31,10 @@ from apps.jobs.choices import JobState
 from apps.jobs.documents import spool_path
 from apps.jobs.models import Job, JobTransition
 from apps.jobs.pipeline import Part
+from apps.jobs.release import job_quote, job_release
 from apps.jobs.services import job_transition
 from apps.jobs.tasks import reconcile_jobs
-from apps.printers.models import Printer
+from apps.printers.models import Printer, SidePrice
 from apps.printers.peers import free_port
 from printmgmt.celery import app as celery_app
 from printmgmt.ipp import (
@@ -442,3 +444,15 @@ def test_a_job_name_keeps_its_marker_within_255_octets() -> None:
         assert name.startswith("漢漢漢")
     short = Job(title="memo")
     assert Part("", Path("unused.pdf"), []).job_name(short) == f"memo [pm-{short.marker.hex}]"
+
+
+def test_a_free_job_cannot_name_a_shared_account_its_owner_may_not_use(
+    held_job: Callable[..., Job], staff_user: User, finisher: Printer
+) -> None:
+    SidePrice.objects.filter(printer=finisher).update(one_sided=0, two_sided=0)
+    physics = shared_account_create("Physics", actor=None)
+    job = held_job(pages=1)
+    assert job_quote(job, finisher, {}).total == 0
+    with pytest.raises(AccountPermissionDenied, match="may not use shared account Physics"):
+        job_release(job.pk, staff_user, finisher.pk, {}, account_id=physics.pk)
+    assert Job.objects.get(pk=job.pk).state == JobState.HELD
