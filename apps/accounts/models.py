@@ -221,7 +221,8 @@ class LedgerEntry(models.Model):
         max_length=64,
         blank=True,
         help_text=_(
-            "Tells partial refunds of one job apart; a retry with the same key is a no-op."
+            "Tells partial refunds of one job apart, and names the form submission of a "
+            "deposit or adjustment; a retry with the same key is a no-op."
         ),
     )
     counter_account = models.ForeignKey(
@@ -251,6 +252,12 @@ class LedgerEntry(models.Model):
                 fields=("job_id", "idempotency_key"),
                 condition=Q(kind=EntryKind.REFUND),
                 name="ledger_refund_once_per_job_and_key",
+            ),
+            models.UniqueConstraint(
+                fields=("account", "kind", "idempotency_key"),
+                condition=Q(kind__in=(EntryKind.DEPOSIT, EntryKind.ADJUSTMENT))
+                & ~Q(idempotency_key=""),
+                name="ledger_deposit_or_adjustment_once_per_submission",
             ),
             models.CheckConstraint(
                 condition=(

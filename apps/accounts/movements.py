@@ -31,7 +31,7 @@ from apps.accounts.ledger import (
     require_funds,
     require_manage,
 )
-from apps.accounts.models import LedgerEntry, User
+from apps.accounts.models import Account, LedgerEntry, User
 from apps.accounts.money import format_money, money
 from apps.accounts.selectors import job_refunded, user_may_charge
 
@@ -145,26 +145,41 @@ def account_refund(
     return entry
 
 
+def _earlier_submission(account: Account, kind: EntryKind, key: str) -> LedgerEntry | None:
+    """The entry an earlier submission of the same form made (a double click, a resent
+    request); asked under the account's lock."""
+    if not key:
+        return None
+    return LedgerEntry.objects.filter(account=account, kind=kind, idempotency_key=key).first()
+
+
 def account_deposit(
-    account_id: int, amount: Decimal, *, actor: User | None, reason: str = ""
+    account_id: int, amount: Decimal, *, actor: User | None, reason: str = "", key: str = ""
 ) -> LedgerEntry:
-    """Put money into an account (cash at the desk, a top-up). Needs manage_accounts."""
+    """Put money into an account (cash at the desk, a top-up). Needs manage_accounts.
+
+    A `key` names one submission: the same key again returns the first deposit and adds
+    nothing."""
     require_manage(actor, "deposit money")
     amount = money(amount)
     if amount <= 0:
         raise AmountError(f"deposit {amount} must be more than zero.")
     with transaction.atomic():
         account = lock_account(account_id)
-        entry = record_entry(account, EntryKind.DEPOSIT, amount, user=actor, reason=reason)
+        earlier = _earlier_submission(account, EntryKind.DEPOSIT, key)
+        if earlier is not None:
+            return earlier
+        entry = record_entry(account, EntryKind.DEPOSIT, amount, user=actor, reason=reason, key=key)
     logger.info("deposit account=%s amount=%s by=%s", account.pk, amount, actor_name(actor))
     return entry
 
 
 def account_adjust(
-    account_id: int, amount: Decimal, *, actor: User | None, reason: str
+    account_id: int, amount: Decimal, *, actor: User | None, reason: str, key: str = ""
 ) -> LedgerEntry:
     """Correct a balance up (positive) or down (negative), with a reason. Needs
-    manage_accounts; never below minus the credit limit (InsufficientFunds)."""
+    manage_accounts; never below minus the credit limit (InsufficientFunds). A `key` names
+    one submission, as for deposits."""
     require_manage(actor, "adjust balances")
     amount = money(amount, negative=True)
     if not reason.strip():
@@ -173,10 +188,13 @@ def account_adjust(
         raise AmountError("adjustment 0 changes nothing: give a positive or negative amount.")
     with transaction.atomic():
         account = lock_account(account_id)
+        earlier = _earlier_submission(account, EntryKind.ADJUSTMENT, key)
+        if earlier is not None:
+            return earlier
         if amount < 0:
             require_funds(account, -amount)
         entry = record_entry(
-            account, EntryKind.ADJUSTMENT, amount, user=actor, reason=reason.strip()
+            account, EntryKind.ADJUSTMENT, amount, user=actor, reason=reason.strip(), key=key
         )
     logger.info("adjustment account=%s amount=%s by=%s", account.pk, amount, actor_name(actor))
     return entry

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
@@ -281,12 +282,24 @@ class ExplainForm(PortalForm):
 # ---------------------------------------------------------------- accounts and users
 
 
-class AmountForm(PortalForm):
+class OnceForm(PortalForm):
+    """A form whose submission moves money: it carries a random key made when it is shown,
+    so that submitting it twice (a double click) moves the money once."""
+
+    submission = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial["submission"] = secrets.token_hex(16)
+
+
+class AmountForm(OnceForm):
     amount = forms.CharField(label=_("Amount"), max_length=30)
     reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
 
 
-class AdjustmentForm(PortalForm):
+class AdjustmentForm(OnceForm):
     amount = forms.CharField(
         label=_("Amount"), max_length=30, help_text=_("Negative to take money away, e.g. -2.50.")
     )

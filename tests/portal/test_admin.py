@@ -219,6 +219,38 @@ def test_deposit_adjust_with_reason_and_credit_limit(people: People) -> None:
     assert "24.50 EUR" in page
 
 
+def test_a_deposit_or_adjustment_submitted_twice_moves_money_once(people: People) -> None:
+    client = logged_in(people.printer_admin)
+    account = people.staff.personal_account
+    url = f"/manage/accounts/{account.pk}"
+    page = client.get(f"{url}/").content.decode()
+    shown = re.findall(r'name="(deposit|adjust)-submission" value="([0-9a-f]{32})"', page)
+    keys = dict(shown)
+    assert set(keys) == {"deposit", "adjust"}
+    deposit = {
+        "deposit-amount": "5",
+        "deposit-reason": "cash",
+        "deposit-submission": keys["deposit"],
+    }
+    adjust = {"adjust-amount": "-1", "adjust-reason": "jam", "adjust-submission": keys["adjust"]}
+    for _ in range(2):  # a double click
+        client.post(f"{url}/deposit/", deposit)
+        client.post(f"{url}/adjust/", adjust)
+    account.refresh_from_db()
+    assert account.balance == Decimal("24.00")  # 20 + 5 - 1
+    # The next time the page is shown, its forms carry new keys: another deposit counts.
+    again = dict(
+        re.findall(
+            r'name="(deposit)-submission" value="([0-9a-f]{32})"',
+            client.get(f"{url}/").content.decode(),
+        )
+    )
+    assert again["deposit"] != keys["deposit"]
+    client.post(f"{url}/deposit/", {**deposit, "deposit-submission": again["deposit"]})
+    account.refresh_from_db()
+    assert account.balance == Decimal("29.00")
+
+
 def test_shared_account_with_members(people: People) -> None:
     client = logged_in(people.printer_admin)
     response = client.post(

@@ -107,6 +107,7 @@ def account_change(request: HttpRequest, account_id: int, change: str) -> HttpRe
                     parse_amount(form.cleaned_data["amount"]),
                     actor=actor,
                     reason=form.cleaned_data["reason"],
+                    key=form.cleaned_data["submission"],
                 )
         elif change == "adjust":
             form = AdjustmentForm(request.POST, prefix="adjust")
@@ -116,6 +117,7 @@ def account_change(request: HttpRequest, account_id: int, change: str) -> HttpRe
                     parse_amount(form.cleaned_data["amount"], negative=True),
                     actor=actor,
                     reason=form.cleaned_data["reason"],
+                    key=form.cleaned_data["submission"],
                 )
         elif change == "limit":
             form = AmountForm(request.POST, prefix="limit")
