@@ -156,6 +156,8 @@ INITIAL_CREDIT = ENV.decimal("INITIAL_CREDIT", "0")
 SPOOL_DIR = Path(ENV.text("SPOOL_DIR", str(DATA_DIR / "spool"))).resolve()
 HELD_JOB_EXPIRY_HOURS = ENV.integer("HELD_JOB_EXPIRY_HOURS", 72, minimum=1)
 MAX_DOCUMENT_MB = ENV.integer("MAX_DOCUMENT_MB", 100, minimum=1)
+# A document with more pages is refused (a few kilobytes can describe a million pages).
+MAX_DOCUMENT_PAGES = ENV.integer("MAX_DOCUMENT_PAGES", 2000, minimum=1)
 # Inbox pages each web process keeps for reloads (apps/portal/page_cache.py); 0 turns it off.
 INBOX_PAGE_CACHE_MB = ENV.integer("INBOX_PAGE_CACHE_MB", 16, minimum=0)
 # DNS-SD (Bonjour) advertising of our IPP printer, done by `manage.py dnssd`.

@@ -7,10 +7,13 @@ that is really a JPEG is refused with a sentence the sender understands.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
+from django.conf import settings
 from PIL import Image, UnidentifiedImageError
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.utils import ImageReader
@@ -18,7 +21,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
 from apps.jobs.documents import DocumentError
-from printmgmt.raster import RasterError, raster_to_pdf
+from printmgmt.raster import Limits, RasterError, raster_to_pdf
 
 PDF = "application/pdf"
 POSTSCRIPT = "application/postscript"
@@ -52,13 +55,18 @@ _MAGIC = (
 )
 # A PDF may carry up to 1 KiB of junk before its header (PDF 1.7, annex H); readers accept it.
 _PDF_HEADER_WINDOW = 1024
-_GHOSTSCRIPT_TIMEOUT_S = 300
+_GHOSTSCRIPT_TIMEOUT_S = 120
+#: What one Ghostscript run may use: a PostScript file is a program, and a loop of a few bytes
+#: can take all the memory, CPU or disk there is.
+_GHOSTSCRIPT_MEMORY_BYTES = 2 * 1024**3
+_GHOSTSCRIPT_OUTPUT_BYTES = 1024**3
 _TEXT_FONT = "Courier"
 _TEXT_SIZE = 10
 _TEXT_MARGIN = 48
 _IMAGE_MARGIN = 18
-# Images larger than this are a decompression bomb, not a photo.
-_MAX_IMAGE_PIXELS = 200_000_000
+# Images larger than this are a decompression bomb, not a photo (a 48-megapixel phone photo is
+# well below; decoded as RGB this is 300 MB).
+_MAX_IMAGE_PIXELS = 100_000_000
 
 
 def detect_format(path: Path) -> str:
@@ -128,22 +136,42 @@ def _is_text(path: Path) -> bool:
         return _looks_like_text(file.read(64 * 1024))
 
 
+def _limited(command: list[str]) -> list[str]:
+    """`command` with limits on memory, CPU time and file size, ended with its parent (a web
+    process that dies leaves no Ghostscript running), using util-linux's prlimit and setpriv
+    (part of every Debian system)."""
+    prlimit, setpriv = shutil.which("prlimit"), shutil.which("setpriv")
+    if prlimit is None or setpriv is None:
+        return command
+    return [
+        setpriv, "--pdeathsig", "KILL",
+        prlimit, f"--as={_GHOSTSCRIPT_MEMORY_BYTES}", f"--cpu={_GHOSTSCRIPT_TIMEOUT_S}",
+        f"--fsize={_GHOSTSCRIPT_OUTPUT_BYTES}", *command,
+    ]  # fmt: skip
+
+
 def postscript_to_pdf(source: Path, target: Path) -> None:
-    """PostScript to PDF with Ghostscript, sandboxed (-dSAFER) so a file cannot read others."""
+    """PostScript to PDF with Ghostscript, sandboxed (-dSAFER) so a file cannot read others,
+    limited in memory, time, output and pages, with its own temporary folder."""
     gs = shutil.which("gs")
     if gs is None:
         raise DocumentError("PostScript cannot be printed here: Ghostscript is not installed")
     command = [
         gs, "-q", "-dSAFER", "-dBATCH", "-dNOPAUSE", "-sDEVICE=pdfwrite",
-        f"-sOutputFile={target}", str(source),
+        f"-dLastPage={settings.MAX_DOCUMENT_PAGES + 1}", f"-sOutputFile={target}", str(source),
     ]  # fmt: skip
-    try:
-        result = subprocess.run(
-            command, capture_output=True, timeout=_GHOSTSCRIPT_TIMEOUT_S, check=False
-        )
-    except subprocess.TimeoutExpired:
-        target.unlink(missing_ok=True)
-        raise DocumentError("the PostScript took too long to convert") from None
+    with tempfile.TemporaryDirectory(prefix="gs-") as scratch:
+        try:
+            result = subprocess.run(
+                _limited(command),
+                capture_output=True,
+                timeout=_GHOSTSCRIPT_TIMEOUT_S,
+                check=False,
+                env={**os.environ, "TMPDIR": scratch},
+            )
+        except subprocess.TimeoutExpired:
+            target.unlink(missing_ok=True)
+            raise DocumentError("the PostScript took too long to convert") from None
     if result.returncode != 0 or not target.exists() or target.stat().st_size == 0:
         target.unlink(missing_ok=True)
         detail = result.stderr.decode("utf-8", "replace").strip().splitlines()[:1]
@@ -177,8 +205,9 @@ def image_to_pdf(source: Path, target: Path) -> None:
 
 def raster_document_to_pdf(source: Path, target: Path, document_format: str) -> None:
     """Apple or PWG raster to a PDF with a page per raster page, at the page's own size."""
+    limits = Limits(max_pages=settings.MAX_DOCUMENT_PAGES)
     try:
-        raster_to_pdf(source, target, "urf" if document_format == URF else "pwg")
+        raster_to_pdf(source, target, "urf" if document_format == URF else "pwg", limits)
     except RasterError as error:
         raise DocumentError(f"the raster cannot be printed: {error}") from None
 
@@ -194,6 +223,12 @@ def text_to_pdf(source: Path, target: Path) -> None:
     columns = max(1, int((width - 2 * _TEXT_MARGIN) // stringWidth("M", _TEXT_FONT, _TEXT_SIZE)))
     leading = _TEXT_SIZE * 1.2
     lines_per_page = int((height - 2 * _TEXT_MARGIN) // leading)
+    # Counted before anything is drawn: reportlab keeps every page in memory until it saves.
+    pages = _text_pages(text, columns, lines_per_page)
+    if pages > settings.MAX_DOCUMENT_PAGES:
+        raise DocumentError(
+            f"the text makes more than {settings.MAX_DOCUMENT_PAGES} pages: it is refused"
+        )
     canvas = Canvas(str(target), pagesize=A4, invariant=True)
     for page_text in text.replace("\r\n", "\n").split("\f"):
         lines = [
@@ -209,3 +244,14 @@ def text_to_pdf(source: Path, target: Path) -> None:
             canvas.drawText(body)
             canvas.showPage()
     canvas.save()
+
+
+def _text_pages(text: str, columns: int, lines_per_page: int) -> int:
+    """How many pages text_to_pdf lays the text out on (a form feed starts a page)."""
+    pages = 0
+    for page_text in text.replace("\r\n", "\n").split("\f"):
+        lines = sum(
+            max(1, -(-len(line) // columns)) for line in page_text.expandtabs(8).split("\n")
+        )
+        pages += max(1, -(-lines // lines_per_page))
+    return pages

@@ -60,6 +60,37 @@ def _reason(error: Exception, path: Path) -> str:
     return str(error).replace(str(path), "").lstrip(": ")
 
 
+#: Deeper page trees are not walked: real ones are a few levels deep.
+_PAGE_TREE_DEPTH = 64
+
+
+def _refuse_too_many_pages(document: pikepdf.Pdf) -> None:
+    """Refuse a page tree with more than MAX_DOCUMENT_PAGES pages, walked only as far as the
+    limit: qpdf's own count first builds a list of every page, and a few megabytes of PDF can
+    name one page a million times (gigabytes of memory)."""
+    limit = settings.MAX_DOCUMENT_PAGES
+    too_many = DocumentError(f"the PDF has more than {limit} pages: it is refused")
+    budget = 4 * limit + 1000  # tree nodes looked at, pages and the nodes above them
+    pages = 0
+    waiting: list[tuple[pikepdf.Object, int]] = [(document.Root.Pages, 0)]
+    while waiting:
+        node, depth = waiting.pop()
+        budget -= 1
+        if budget < 0:
+            raise too_many
+        kids = node.get("/Kids")
+        if not isinstance(kids, pikepdf.Array):
+            pages += 1
+            if pages > limit:
+                raise too_many
+            continue
+        if depth >= _PAGE_TREE_DEPTH:
+            raise DocumentError("the PDF's page tree is too deep to be a real document")
+        if len(kids) > budget:
+            raise too_many
+        waiting.extend((kid, depth + 1) for kid in kids)
+
+
 def inspect_pdf(path: Path) -> PdfFacts:
     """Pages and first-page geometry of a PDF, refusing what a printer could not print.
 
@@ -73,11 +104,14 @@ def inspect_pdf(path: Path) -> PdfFacts:
             raise DocumentError(
                 "the PDF cannot be read (no end-of-file marker: not a PDF, or cut short)"
             )
-        with pikepdf.open(path) as document:
+        # Not pushing inherited attributes down to every page: that walks every page at open
+        # (page properties resolve inheritance themselves).
+        with pikepdf.open(path, inherit_page_attributes=False) as document:
             # Opened without a password but encrypted all the same (an owner password): our
             # imposition could not change it.
             if document.is_encrypted:
                 raise DocumentError(ENCRYPTED)
+            _refuse_too_many_pages(document)
             count = len(document.pages)
             if count == 0:
                 raise DocumentError("the PDF has no pages")

@@ -22,7 +22,8 @@ URF_PAGE_HEADER_SIZE = 32
 
 # PDF viewers refuse pages larger than 14400 points (200 inches) on a side.
 MAX_PAGE_INCHES = 200
-DEFAULT_MAX_PAGE_PIXELS = 200_000_000
+# A3 at 600 dpi is 70 million pixels; a bigger page is not a document for an office printer.
+DEFAULT_MAX_PAGE_PIXELS = 72_000_000
 # About 570 A4 pages at 300 dpi: past it a tiny file that repeats white lines is a CPU bomb.
 DEFAULT_MAX_DOCUMENT_PIXELS = 5_000_000_000
 # 200 inches at 1200 dpi in 16-bit CMYK is under 4 MiB: one line never needs more memory.
@@ -92,6 +93,7 @@ class PageHeader:
 class Limits:
     max_page_pixels: int = DEFAULT_MAX_PAGE_PIXELS
     max_document_pixels: int = DEFAULT_MAX_DOCUMENT_PIXELS
+    max_pages: int | None = None
 
 
 DEFAULT_LIMITS = Limits()
@@ -148,6 +150,8 @@ def read_pages(
             header = _read_urf_page_header(source, number)
         else:
             header = _read_pwg_page_header(source, number)
+        if limits.max_pages is not None and number > limits.max_pages:
+            raise RasterError(f"the document has more than {limits.max_pages} pages")
         _check_page(header, number, limits)
         pixels += header.width * header.height
         if pixels > limits.max_document_pixels:

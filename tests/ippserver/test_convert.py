@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import resource
+import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import pikepdf
 import pytest
 from pypdf import PdfReader
 
+from apps.jobs import convert
 from apps.jobs.convert import detect_format, to_pdf
-from apps.jobs.documents import DocumentError
+from apps.jobs.documents import DocumentError, inspect_pdf
 from tests.ippserver.documents import make_image, make_postscript
 from tests.pdfs import make_pdf
 
@@ -116,3 +122,74 @@ def test_a_document_that_is_not_its_format_is_refused(
 def test_an_unknown_format_is_refused(tmp_path: Path) -> None:
     with pytest.raises(DocumentError, match="not accepted"):
         to_pdf(make_pdf(tmp_path / "d.pdf", 1), "application/vnd.hp-pcl")
+
+
+# ---------------------------------------------------------------- documents that are bombs
+
+
+def test_text_of_more_pages_than_allowed_is_refused_before_it_is_laid_out(
+    tmp_path: Path, settings: Any
+) -> None:
+    settings.MAX_DOCUMENT_PAGES = 50
+    text = tmp_path / "feeds.txt"
+    text.write_text("a\f" * 400_000)  # 800 kB, 400,001 pages
+    with pytest.raises(DocumentError, match="more than 50 pages"):
+        to_pdf(text, "text/plain")
+    assert not (tmp_path / "feeds.txt.converted.pdf").exists()
+    text.write_text("a\f" * 49)
+    assert _pages(to_pdf(text, "text/plain")) == 50
+
+
+def test_a_pdf_naming_one_page_a_million_times_is_refused_without_counting_them_all(
+    tmp_path: Path, settings: Any
+) -> None:
+    settings.MAX_DOCUMENT_PAGES = 2000
+    bomb = tmp_path / "bomb.pdf"
+    with pikepdf.new() as document:
+        document.add_blank_page()
+        page = document.Root.Pages.Kids[0]
+        document.Root.Pages.Kids = pikepdf.Array([page] * 1_000_000)
+        document.Root.Pages.Count = 1  # the count lies
+        document.save(bomb)
+    peak_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(DocumentError, match="more than 2000 pages"):
+        inspect_pdf(bomb)
+    # qpdf's own page list would have taken gigabytes (kilobytes here).
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before < 500_000
+
+
+def test_a_pdf_with_a_cycle_in_its_page_tree_is_refused(tmp_path: Path) -> None:
+    looping = tmp_path / "loop.pdf"
+    with pikepdf.new() as document:
+        document.add_blank_page()
+        pages = document.Root.Pages
+        inner = document.make_indirect(pikepdf.Dictionary(Type=pikepdf.Name.Pages, Count=1))
+        inner.Kids = pikepdf.Array([pages])
+        pages.Kids = pikepdf.Array([inner])
+        document.save(looping, fix_metadata_version=False)
+    with pytest.raises(DocumentError):
+        inspect_pdf(looping)
+
+
+def test_postscript_that_never_ends_is_stopped_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(convert, "_GHOSTSCRIPT_TIMEOUT_S", 3)
+    endless = tmp_path / "loop.ps"
+    endless.write_text("%!PS\n{} loop\n")
+    with pytest.raises(DocumentError, match=r"took too long|cannot be converted"):
+        to_pdf(endless, "application/postscript")
+    assert not (tmp_path / "loop.ps.converted.pdf").exists()
+    assert not list(Path(tempfile.gettempdir()).glob("gs-*/gs_*"))
+
+
+def test_postscript_that_eats_memory_is_stopped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(convert, "_GHOSTSCRIPT_MEMORY_BYTES", 256 * 1024**2)
+    hungry = tmp_path / "hungry.ps"
+    hungry.write_text("%!PS\n/a 0 array def {/a [a 1000000 string] def} loop\n")
+    started = time.monotonic()
+    with pytest.raises(DocumentError, match=r"cannot be converted"):
+        to_pdf(hungry, "application/postscript")
+    assert time.monotonic() - started < 60  # stopped by the memory limit, not the time-out

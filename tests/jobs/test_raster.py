@@ -243,6 +243,12 @@ def test_a_document_past_the_pixel_limit_is_refused_at_the_page_that_passes_it(
     assert message.startswith("page 3: the document is too large (more than 250 pixels")
 
 
+def test_a_document_with_more_pages_than_allowed_is_refused(tmp_path: Path) -> None:
+    page = urf_page_header(10, 10, **GRAY) + bytes([9, 128])
+    message = _refusal(tmp_path, urf_file([page] * 3), "urf", Limits(max_pages=2))
+    assert message == "the document has more than 2 pages"
+
+
 def test_conversion_names_the_raster_problem_and_checks_the_claimed_format(
     tmp_path: Path,
 ) -> None:
