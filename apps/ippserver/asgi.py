@@ -12,6 +12,7 @@ and the spool keeps nothing of a request that did not become a held job.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from dataclasses import dataclass
@@ -58,6 +59,15 @@ class ClientGone(Exception):
 
 class TooLarge(Exception):
     """The request body is larger than the configured limit."""
+
+
+class ClientStalled(Exception):
+    """The request body stopped arriving: nothing came for BODY_IDLE_SECONDS."""
+
+
+#: How long a request's body may pause: a client that stops sending must not hold a
+#: connection, a file and a worker for ever (thousands of them would starve the server).
+BODY_IDLE_SECONDS = 60.0
 
 
 def max_body_bytes() -> int:
@@ -114,15 +124,19 @@ def _too_large() -> Reply:
 class BodyReader:
     """Reads a request body from ASGI `receive`, counting bytes against the limit."""
 
-    def __init__(self, receive: Receive, limit: int) -> None:
+    def __init__(self, receive: Receive, limit: int, idle_seconds: float) -> None:
         self._receive = receive
         self._limit = limit
+        self._idle_seconds = idle_seconds
         self.received = 0
         self.more = True
 
     async def chunk(self) -> bytes:
         while self.more:
-            event = await self._receive()
+            try:
+                event = await asyncio.wait_for(self._receive(), self._idle_seconds)
+            except TimeoutError:
+                raise ClientStalled from None
             if event["type"] == "http.disconnect":
                 raise ClientGone
             data = bytes(event.get("body", b""))
@@ -263,12 +277,15 @@ async def ipp_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
     if declared is not None and declared > limit:
         await _too_large().send_to(send)
         return
-    body = BodyReader(receive, limit)
+    body = BodyReader(receive, limit, BODY_IDLE_SECONDS)
     try:
         reply = await _handle(scope, body)
     except ClientGone:
         logger.info("IPP client left before its request was complete")
         return
+    except ClientStalled:
+        logger.info("IPP client stopped sending its request")
+        reply = _plain(408, "the request stopped arriving\n", (b"connection", b"close"))
     except TooLarge:
         await body.drain(DRAIN_AFTER_LIMIT_BYTES)
         reply = _too_large()

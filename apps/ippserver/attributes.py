@@ -41,6 +41,8 @@ BOOKLET_VALUE = "toleft-totop"
 DEFAULT_MEDIA = ("iso_a4_210x297mm", "na_letter_8.5x11in")
 NUMBER_UP = (1, 2, 4, 6, 9, 16)  # laid out by the n-up table at release when a printer cannot
 SAVAPAGE_PREFIX = "org.savapage-"
+#: The longest page selection a held job keeps (its column's length).
+PAGE_RANGES_LENGTH = 200
 #: How long a job made by Create-Job waits for its document before it is aborted.
 DOCUMENT_TIME_OUT_SECONDS = 60
 
@@ -412,9 +414,12 @@ def _apply(template: JobTemplate, attribute: Attribute, c: Capabilities) -> bool
         ranges = [v for v in values if isinstance(v, RangeOfInteger)]
         if len(ranges) != len(values) or any(r.lower < 1 or r.upper < r.lower for r in ranges):
             return False
-        template.page_ranges = ",".join(
+        written = ",".join(
             str(r.lower) if r.lower == r.upper else f"{r.lower}-{r.upper}" for r in ranges
         )
+        if len(written) > PAGE_RANGES_LENGTH:
+            return False  # more than a held job keeps (and than anyone types)
+        template.page_ranges = written
         return True
     if name == "finishings":
         return _apply_finishings(template, values, c)

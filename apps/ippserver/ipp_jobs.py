@@ -88,9 +88,10 @@ def requested_job_ids(request: Message) -> list[int] | None:
     return unique
 
 
-def target_job(request: Message, user: User, *, lock: bool = False) -> IppJob:
+def target_job(request: Message, user: User, *, lock: bool = False, own: bool = False) -> IppJob:
     """The job a job operation names (job-uri, or printer-uri with job-id). Other users' jobs
-    are not found, so that nobody learns which jobs exist."""
+    are not found, so that nobody learns which jobs exist; a printer admin finds every job,
+    except with `own` (operations that give a job its document or send it to a printer)."""
     target = request.operation_attributes.attributes[2]
     if target.name == "job-uri":
         tail = urlsplit(str(target.value)).path.rstrip("/").rsplit("/", 1)[-1]
@@ -100,7 +101,11 @@ def target_job(request: Message, user: User, *, lock: bool = False) -> IppJob:
         if attribute is None or not isinstance(attribute.value, int):
             raise IppRefusal(Status.CLIENT_ERROR_BAD_REQUEST, "job-id is missing")
         job_id = attribute.value
-    jobs = visible_jobs(user)
+    jobs = (
+        IppJob.objects.select_related("job", "owner").filter(owner=user)
+        if own
+        else (visible_jobs(user))
+    )
     if lock:
         jobs = jobs.select_for_update(of=("self",))
     ipp_job = jobs.filter(pk=job_id).first() if job_id is not None else None

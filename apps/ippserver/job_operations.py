@@ -232,7 +232,7 @@ def document_arriving(request: Message, user: User) -> Arrival | None:
     mark is cleared by document_arrived once the request is over."""
     now = timezone.now()
     with transaction.atomic():
-        ipp_job = target_job(request, user, lock=True)
+        ipp_job = target_job(request, user, lock=True, own=True)
         _check_open(ipp_job, now)
         if ipp_job.job is not None:
             return None
@@ -256,7 +256,7 @@ def send_document(
     if last is None or last.tag != ValueTag.BOOLEAN:
         raise IppRefusal(Status.CLIENT_ERROR_BAD_REQUEST, "last-document is missing")
     _template, document_format = _job_request(request, with_format=True)
-    ipp_job = target_job(request, user)
+    ipp_job = target_job(request, user, own=True)
     _check_open(ipp_job, timezone.now())
     has_data = document is not None and document.stat().st_size > 0
     if ipp_job.job is not None:
@@ -275,7 +275,7 @@ def close_job(request: Message, user: User, endpoint: Endpoint, document: Path |
     it is closed already; one still without it ends, as there is nothing to print."""
     now = timezone.now()
     with transaction.atomic():
-        ipp_job = target_job(request, user, lock=True)
+        ipp_job = target_job(request, user, lock=True, own=True)
         _check_open(ipp_job, now)
         if ipp_job.job is None:
             ipp_job.canceled_at = now
@@ -450,7 +450,7 @@ def hold_job(request: Message, user: User, endpoint: Endpoint, document: Path | 
 
 
 def release_job(request: Message, user: User, endpoint: Endpoint, document: Path | None) -> Message:
-    ipp_job = target_job(request, user)
+    ipp_job = target_job(request, user, own=True)
     if ipp_job.job is None or ipp_job.job.state != JobState.HELD:
         raise IppRefusal(Status.CLIENT_ERROR_NOT_POSSIBLE, "the job is not held")
     profile = PrintingProfile.objects.filter(user=user).select_related("default_printer").first()

@@ -3,14 +3,17 @@ next request is served normally."""
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
+from apps.ippserver import asgi as ipp_asgi
 from apps.jobs.models import Job
 from printmgmt.ipp import (
     Attribute,
@@ -320,3 +323,34 @@ def test_an_upload_past_the_limit_is_413(
     assert _wait_for_spool(before) == before
     assert not Job.objects.exists()
     _served_normally(ipp, printing, pdf)
+
+
+def test_a_request_that_stops_arriving_is_answered_408_and_closed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A client that sends part of a request and then nothing holds no connection for ever."""
+    monkeypatch.setattr(ipp_asgi, "BODY_IDLE_SECONDS", 0.2)
+    head = b"\x02\x00\x00\x0b\x00\x00\x00\x01"  # the first bytes of a Get-Printer-Attributes
+    events = [{"type": "http.request", "body": head, "more_body": True}]
+    sent: list[Mapping[str, Any]] = []
+
+    async def receive() -> dict[str, object]:
+        if events:
+            return events.pop(0)
+        await asyncio.sleep(3600)  # the client says nothing more
+        raise AssertionError("not reached")
+
+    async def send(message: Mapping[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/ipp/print",
+        "headers": [(b"content-type", b"application/ipp"), (b"host", b"localhost")],
+    }
+    started = time.monotonic()
+    asyncio.run(ipp_asgi.ipp_endpoint(scope, receive, send))
+    assert time.monotonic() - started < 5
+    assert sent[0]["status"] == 408
+    assert (b"connection", b"close") in sent[0]["headers"]

@@ -342,6 +342,40 @@ def test_printer_admins_see_every_job(
     assert owners == [printing.username]
 
 
+def test_a_printer_admin_cannot_put_a_document_into_another_users_job(
+    ipp: IppTester, printing: Printing, operator_printing: Printing, pdf: bytes
+) -> None:
+    created = _create_job(ipp, _credentials(printing))
+    operator = _credentials(operator_printing)
+    for operation, document in ((Operation.SEND_DOCUMENT, pdf), (Operation.CLOSE_JOB, b"")):
+        request = ipp.request(
+            operation,
+            job_id=created,
+            operation_attributes=[Attribute.boolean("last-document", True)],
+        )
+        assert ipp.send(request, document, auth=operator).status_code == (
+            Status.CLIENT_ERROR_NOT_FOUND
+        )
+    assert not Job.objects.exists()
+    # Seeing it, and canceling it, stay a printer admin's right.
+    seen = ipp.send(ipp.request(Operation.GET_JOB_ATTRIBUTES, job_id=created), auth=operator)
+    assert seen.status_code == Status.SUCCESSFUL_OK
+
+
+def test_page_ranges_longer_than_a_job_keeps_are_reported_unsupported(
+    ipp: IppTester, printing: Printing, pdf: bytes
+) -> None:
+    many = Attribute.range_of_integer(
+        "page-ranges", *(RangeOfInteger(page, page) for page in range(1, 201, 2))
+    )
+    answer = ipp.print_job(_credentials(printing), pdf, job_attributes=[many])
+    assert answer.status_code == Status.SUCCESSFUL_OK_IGNORED_OR_SUBSTITUTED_ATTRIBUTES
+    unsupported = answer.group(GroupTag.UNSUPPORTED)
+    assert unsupported is not None
+    assert unsupported.get("page-ranges") is not None
+    assert Job.objects.get().page_ranges == ""
+
+
 def test_get_jobs_which_jobs_completed_lists_canceled_jobs(
     ipp: IppTester, printing: Printing, pdf: bytes
 ) -> None:
