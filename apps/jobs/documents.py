@@ -6,6 +6,7 @@ import errno
 import os
 import secrets
 import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -128,6 +129,32 @@ def inspect_pdf(path: Path) -> PdfFacts:
     except OSError as error:
         raise DocumentError(f"the PDF cannot be read ({error.strerror})") from None
     return PdfFacts(count, landscape, rotation)
+
+
+#: Working files older than this in the spool belong to no request any more (the longest a
+#: document may take to arrive is an hour).
+LEFTOVER_AGE_SECONDS = 2 * 3600
+
+
+def spool_leftovers_remove(now: float | None = None) -> int:
+    """Delete working files a process left in the spool when it died mid-request (uploads and
+    conversions of the IPP printer, half-copied documents: hidden names, never a stored
+    document). Returns how many were deleted."""
+    spool = Path(settings.SPOOL_DIR)
+    if not spool.is_dir():
+        return 0
+    cutoff = (time.time() if now is None else now) - LEFTOVER_AGE_SECONDS
+    removed = 0
+    for entry in spool.iterdir():
+        if not entry.name.startswith("."):
+            continue
+        try:
+            if entry.is_file() and entry.stat().st_mtime < cutoff:
+                entry.unlink()
+                removed += 1
+        except FileNotFoundError:
+            continue  # its request finished meanwhile
+    return removed
 
 
 def store_pdf(source: Path, *, move: bool = False) -> StoredDocument:

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from apps.jobs import pipeline
 from apps.jobs.choices import JobState
+from apps.jobs.documents import spool_leftovers_remove
 from apps.jobs.models import Job
 
 logger = logging.getLogger(__name__)
@@ -113,7 +114,11 @@ def reconcile_jobs() -> int:
 
 @shared_task(ignore_result=True, soft_time_limit=120, time_limit=150)
 def expire_held_jobs() -> int:
-    """End held jobs past their expiry and delete their documents."""
+    """End held jobs past their expiry and delete their documents; and delete working files a
+    dead process left in the spool."""
+    leftovers = spool_leftovers_remove()
+    if leftovers:
+        logger.warning("spool: removed %s working files left by ended requests", leftovers)
     expired = list(
         Job.objects.filter(state=JobState.HELD, expires_at__lt=timezone.now()).values_list(
             "pk", flat=True

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
+import time
 from pathlib import Path
 
 import pikepdf
@@ -10,7 +12,14 @@ import pytest
 from pypdf import PdfWriter
 from reportlab.lib.pagesizes import A4, landscape
 
-from apps.jobs.documents import DocumentError, inspect_pdf, spool_path, store_pdf
+from apps.jobs.documents import (
+    LEFTOVER_AGE_SECONDS,
+    DocumentError,
+    inspect_pdf,
+    spool_leftovers_remove,
+    spool_path,
+    store_pdf,
+)
 from tests.pdfs import make_pdf
 
 
@@ -124,3 +133,20 @@ def test_stored_documents_get_generated_names_inside_the_spool(tmp_path: Path) -
     for bad in ("../x.pdf", ".hidden", ""):
         with pytest.raises(DocumentError, match="not a spool document name"):
             spool_path(bad)
+
+
+def test_working_files_a_dead_process_left_in_the_spool_are_removed(settings: object) -> None:
+    spool = Path(settings.SPOOL_DIR)  # type: ignore[attr-defined]
+    spool.mkdir(parents=True, exist_ok=True)
+    old = time.time() - LEFTOVER_AGE_SECONDS - 60
+    left = [spool / ".ipp-0123.upload", spool / ".ipp-0123.upload.converted.pdf"]
+    in_use = spool / ".ipp-4567.upload"
+    stored = spool / "0123456789abcdef0123456789abcdef.pdf"
+    for path in (*left, in_use, stored):
+        path.write_bytes(b"x")
+    for path in (*left, stored):
+        os.utime(path, (old, old))
+    assert spool_leftovers_remove() == 2
+    assert not any(path.exists() for path in left)
+    assert in_use.exists()  # a request may still be writing it
+    assert stored.exists()  # a held job's document, however old
