@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -339,12 +340,19 @@ async def _handle(scope: Scope, body: BodyReader) -> Reply:
             await sync_to_async(_run_end_document, thread_sensitive=True)(arrival)
 
 
+#: Requests that bring a document are answered on threads of their own: converting one can
+#: take minutes (Ghostscript, a long raster), and a few of them at once must leave threads
+#: for everything else (Get-Jobs, Cancel-Job, the printer's attributes).
+_DOCUMENT_THREADS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="ipp-document")
+
+
 async def _answer(
     message: Message, admission: Admission, scope: Scope, document: Path | None
 ) -> Message:
     # Not on the thread Django's sync views share: converting a document (Ghostscript, a long
     # raster) would hold up every portal request of this process meanwhile. _run_answer
     # handles its database connection as a request does (close_old_connections around it).
-    return await sync_to_async(_run_answer, thread_sensitive=False)(
+    executor = _DOCUMENT_THREADS if document is not None else None
+    return await sync_to_async(_run_answer, thread_sensitive=False, executor=executor)(
         message, admission, _endpoint(scope), document
     )

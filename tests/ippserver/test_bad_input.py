@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -14,6 +15,7 @@ import httpx
 import pytest
 
 from apps.ippserver import asgi as ipp_asgi
+from apps.ippserver.operations import Admission
 from apps.jobs.models import Job
 from printmgmt.ipp import (
     Attribute,
@@ -354,3 +356,21 @@ def test_a_request_that_stops_arriving_is_answered_408_and_closed(
     assert time.monotonic() - started < 5
     assert sent[0]["status"] == 408
     assert (b"connection", b"close") in sent[0]["headers"]
+
+
+def test_documents_are_converted_on_threads_of_their_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Slow conversions (a PostScript loop runs until Ghostscript's time limit) take at most
+    the document threads; every other request is answered on the others."""
+    threads: list[str] = []
+
+    def answer_on(*args: object) -> None:
+        threads.append(threading.current_thread().name)
+
+    monkeypatch.setattr(ipp_asgi, "_run_answer", answer_on)
+    scope = {"headers": [(b"host", b"localhost")], "scheme": "http"}
+    request = Message.request(Operation.PRINT_JOB, 1, target_uri="ipp://localhost/ipp/print")
+    admission = Admission(None)
+    asyncio.run(ipp_asgi._answer(request, admission, scope, Path("document")))
+    asyncio.run(ipp_asgi._answer(request, admission, scope, None))
+    assert threads[0].startswith("ipp-document")
+    assert not threads[1].startswith("ipp-document")
