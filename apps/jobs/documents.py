@@ -79,6 +79,8 @@ def _refuse_too_many_pages(document: pikepdf.Pdf) -> None:
         budget -= 1
         if budget < 0:
             raise too_many
+        if not isinstance(node, pikepdf.Dictionary):
+            raise DocumentError("the PDF cannot be read (its page tree is broken)")
         kids = node.get("/Kids")
         if not isinstance(kids, pikepdf.Array):
             pages += 1

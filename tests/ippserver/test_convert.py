@@ -171,6 +171,16 @@ def test_a_pdf_with_a_cycle_in_its_page_tree_is_refused(tmp_path: Path) -> None:
         inspect_pdf(looping)
 
 
+def test_a_pdf_whose_page_tree_holds_no_pages_is_refused(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.pdf"
+    with pikepdf.new() as document:
+        document.add_blank_page()
+        document.Root.Pages.Kids = pikepdf.Array([5, pikepdf.Name.Foo])
+        document.save(broken)
+    with pytest.raises(DocumentError, match="page tree is broken"):
+        inspect_pdf(broken)
+
+
 def test_postscript_that_never_ends_is_stopped_and_leaves_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
