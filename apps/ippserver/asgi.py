@@ -154,7 +154,10 @@ class BodyReader:
         refused request can read the answer instead of having its connection reset."""
         dropped = 0
         while self.more and dropped <= most:
-            event = await self._receive()
+            try:
+                event = await asyncio.wait_for(self._receive(), self._idle_seconds)
+            except TimeoutError:
+                return  # it stopped sending: the answer goes out, and the connection closes
             if event["type"] == "http.disconnect":
                 return
             dropped += len(event.get("body", b""))

@@ -161,22 +161,29 @@ def postscript_to_pdf(source: Path, target: Path) -> None:
         f"-dLastPage={settings.MAX_DOCUMENT_PAGES + 1}", f"-sOutputFile={target}", str(source),
     ]  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="gs-") as scratch:
-        try:
-            result = subprocess.run(
-                _limited(command),
-                capture_output=True,
-                timeout=_GHOSTSCRIPT_TIMEOUT_S,
-                check=False,
-                env={**os.environ, "TMPDIR": scratch},
-            )
-        except subprocess.TimeoutExpired:
-            target.unlink(missing_ok=True)
-            raise DocumentError("the PostScript took too long to convert") from None
+        # What it prints goes nowhere, its messages to a file (limited like any it writes): a
+        # PostScript program that prints in a loop must not fill this process's memory.
+        messages = Path(scratch) / "messages"
+        with messages.open("wb") as stderr:
+            try:
+                result = subprocess.run(
+                    _limited(command),
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=stderr,
+                    timeout=_GHOSTSCRIPT_TIMEOUT_S,
+                    check=False,
+                    env={**os.environ, "TMPDIR": scratch},
+                )
+            except subprocess.TimeoutExpired:
+                target.unlink(missing_ok=True)
+                raise DocumentError("the PostScript took too long to convert") from None
+        with messages.open("rb") as stderr:
+            first = stderr.read(4096).decode("utf-8", "replace").strip().splitlines()[:1]
     if result.returncode != 0 or not target.exists() or target.stat().st_size == 0:
         target.unlink(missing_ok=True)
-        detail = result.stderr.decode("utf-8", "replace").strip().splitlines()[:1]
         raise DocumentError(
-            "the PostScript cannot be converted" + (f" ({detail[0]})" if detail else "")
+            "the PostScript cannot be converted" + (f" ({first[0]})" if first else "")
         )
 
 
@@ -214,21 +221,27 @@ def raster_document_to_pdf(source: Path, target: Path, document_format: str) -> 
 
 def text_to_pdf(source: Path, target: Path) -> None:
     """Plain text in a monospaced font on A4; long lines wrap, form feeds start a new page."""
+    width, height = A4
+    leading = _TEXT_SIZE * 1.2
+    lines_per_page = int((height - 2 * _TEXT_MARGIN) // leading)
+    too_many = DocumentError(
+        f"the text makes more than {settings.MAX_DOCUMENT_PAGES} pages: it is refused"
+    )
     raw = source.read_bytes()
+    # Too many form feeds or lines are refused before the text is split (which costs time and
+    # memory in proportion to them); the exact count follows.
+    if raw.count(b"\f") >= settings.MAX_DOCUMENT_PAGES or raw.count(b"\n") >= (
+        settings.MAX_DOCUMENT_PAGES * lines_per_page
+    ):
+        raise too_many
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         text = raw.decode("latin-1")  # every byte is a Latin-1 character: never fails
-    width, height = A4
     columns = max(1, int((width - 2 * _TEXT_MARGIN) // stringWidth("M", _TEXT_FONT, _TEXT_SIZE)))
-    leading = _TEXT_SIZE * 1.2
-    lines_per_page = int((height - 2 * _TEXT_MARGIN) // leading)
     # Counted before anything is drawn: reportlab keeps every page in memory until it saves.
-    pages = _text_pages(text, columns, lines_per_page)
-    if pages > settings.MAX_DOCUMENT_PAGES:
-        raise DocumentError(
-            f"the text makes more than {settings.MAX_DOCUMENT_PAGES} pages: it is refused"
-        )
+    if _text_pages(text, columns, lines_per_page) > settings.MAX_DOCUMENT_PAGES:
+        raise too_many
     canvas = Canvas(str(target), pagesize=A4, invariant=True)
     for page_text in text.replace("\r\n", "\n").split("\f"):
         lines = [

@@ -80,7 +80,7 @@ def _refuse_too_many_pages(document: pikepdf.Pdf) -> None:
         if budget < 0:
             raise too_many
         if not isinstance(node, pikepdf.Dictionary):
-            raise DocumentError("the PDF cannot be read (its page tree is broken)")
+            continue  # a null or broken kid: qpdf and printers skip it, and so does the count
         kids = node.get("/Kids")
         if not isinstance(kids, pikepdf.Array):
             pages += 1

@@ -22,8 +22,9 @@ URF_PAGE_HEADER_SIZE = 32
 
 # PDF viewers refuse pages larger than 14400 points (200 inches) on a side.
 MAX_PAGE_INCHES = 200
-# A3 at 600 dpi is 70 million pixels; a bigger page is not a document for an office printer.
-DEFAULT_MAX_PAGE_PIXELS = 72_000_000
+# A3+ (SRA3) at 600 dpi is 89 million pixels; a bigger page is not a document for an office
+# printer.
+DEFAULT_MAX_PAGE_PIXELS = 100_000_000
 # About 570 A4 pages at 300 dpi: past it a tiny file that repeats white lines is a CPU bomb.
 DEFAULT_MAX_DOCUMENT_PIXELS = 5_000_000_000
 # 200 inches at 1200 dpi in 16-bit CMYK is under 4 MiB: one line never needs more memory.

@@ -374,3 +374,33 @@ def test_documents_are_converted_on_threads_of_their_own(monkeypatch: pytest.Mon
     asyncio.run(ipp_asgi._answer(request, admission, scope, None))
     assert threads[0].startswith("ipp-document")
     assert not threads[1].startswith("ipp-document")
+
+
+def test_a_client_that_stops_after_sending_too_much_still_gets_its_413(
+    monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
+    settings.MAX_DOCUMENT_MB = 1
+    monkeypatch.setattr(ipp_asgi, "BODY_IDLE_SECONDS", 0.2)
+    over = b"\x02\x00" + bytes(1024 * 1024)
+    events = [{"type": "http.request", "body": over, "more_body": True}]
+    sent: list[Mapping[str, Any]] = []
+
+    async def receive() -> dict[str, object]:
+        if events:
+            return events.pop(0)
+        await asyncio.sleep(3600)  # nothing more, and no goodbye
+        raise AssertionError("not reached")
+
+    async def send(message: Mapping[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/ipp/print",
+        "headers": [(b"content-type", b"application/ipp"), (b"host", b"localhost")],
+    }
+    started = time.monotonic()
+    asyncio.run(ipp_asgi.ipp_endpoint(scope, receive, send))
+    assert time.monotonic() - started < 5
+    assert sent[0]["status"] == 413

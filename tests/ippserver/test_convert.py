@@ -138,6 +138,9 @@ def test_text_of_more_pages_than_allowed_is_refused_before_it_is_laid_out(
     assert not (tmp_path / "feeds.txt.converted.pdf").exists()
     text.write_text("a\f" * 49)
     assert _pages(to_pdf(text, "text/plain")) == 50
+    text.write_text("line\n" * 50 * 62)  # 62 lines a page: 3,100 lines need 51 pages
+    with pytest.raises(DocumentError, match="more than 50 pages"):
+        to_pdf(text, "text/plain")
 
 
 def test_a_pdf_naming_one_page_a_million_times_is_refused_without_counting_them_all(
@@ -171,14 +174,21 @@ def test_a_pdf_with_a_cycle_in_its_page_tree_is_refused(tmp_path: Path) -> None:
         inspect_pdf(looping)
 
 
-def test_a_pdf_whose_page_tree_holds_no_pages_is_refused(tmp_path: Path) -> None:
-    broken = tmp_path / "broken.pdf"
+def test_kids_of_a_page_tree_that_are_no_pages_are_skipped_as_printers_skip_them(
+    tmp_path: Path,
+) -> None:
+    damaged = tmp_path / "damaged.pdf"
     with pikepdf.new() as document:
         document.add_blank_page()
+        page = document.Root.Pages.Kids[0]
+        document.Root.Pages.Kids = pikepdf.Array([5, page, pikepdf.Name.Foo])
+        document.save(damaged)
+    assert inspect_pdf(damaged).page_count == 1
+    with pikepdf.open(damaged, allow_overwriting_input=True) as document:
         document.Root.Pages.Kids = pikepdf.Array([5, pikepdf.Name.Foo])
-        document.save(broken)
-    with pytest.raises(DocumentError, match="page tree is broken"):
-        inspect_pdf(broken)
+        document.save(damaged)
+    with pytest.raises(DocumentError, match="no pages"):
+        inspect_pdf(damaged)
 
 
 def test_postscript_that_never_ends_is_stopped_and_leaves_nothing(
@@ -191,6 +201,19 @@ def test_postscript_that_never_ends_is_stopped_and_leaves_nothing(
         to_pdf(endless, "application/postscript")
     assert not (tmp_path / "loop.ps.converted.pdf").exists()
     assert not list(Path(tempfile.gettempdir()).glob("gs-*/gs_*"))
+
+
+def test_postscript_that_prints_in_a_loop_does_not_fill_our_memory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(convert, "_GHOSTSCRIPT_TIMEOUT_S", 3)
+    chatty = tmp_path / "chatty.ps"
+    chatty.write_text("%!PS\n/s 65536 string def { s print } loop\n")
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(DocumentError, match=r"took too long|cannot be converted"):
+        to_pdf(chatty, "application/postscript")
+    # Its output was kept in memory before: gigabytes in three seconds.
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200_000
 
 
 def test_postscript_that_eats_memory_is_stopped(
