@@ -327,13 +327,10 @@ def test_an_upload_past_the_limit_is_413(
     _served_normally(ipp, printing, pdf)
 
 
-def test_a_request_that_stops_arriving_is_answered_408_and_closed(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """A client that sends part of a request and then nothing holds no connection for ever."""
-    monkeypatch.setattr(ipp_asgi, "BODY_IDLE_SECONDS", 0.2)
-    head = b"\x02\x00\x00\x0b\x00\x00\x00\x01"  # the first bytes of a Get-Printer-Attributes
-    events = [{"type": "http.request", "body": head, "more_body": True}]
+def _stalling_client(first: bytes) -> list[Mapping[str, Any]]:
+    """Drive the endpoint in this process with a client that sends `first` and then nothing,
+    without closing; what the endpoint sent, and within seconds (BODY_IDLE_SECONDS is cut)."""
+    events = [{"type": "http.request", "body": first, "more_body": True}]
     sent: list[Mapping[str, Any]] = []
 
     async def receive() -> dict[str, object]:
@@ -354,6 +351,16 @@ def test_a_request_that_stops_arriving_is_answered_408_and_closed(
     started = time.monotonic()
     asyncio.run(ipp_asgi.ipp_endpoint(scope, receive, send))
     assert time.monotonic() - started < 5
+    return sent
+
+
+def test_a_request_that_stops_arriving_is_answered_408_and_closed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A client that sends part of a request and then nothing holds no connection for ever."""
+    monkeypatch.setattr(ipp_asgi, "BODY_IDLE_SECONDS", 0.2)
+    # The first bytes of a Get-Printer-Attributes.
+    sent = _stalling_client(b"\x02\x00\x00\x0b\x00\x00\x00\x01")
     assert sent[0]["status"] == 408
     assert (b"connection", b"close") in sent[0]["headers"]
 
@@ -381,26 +388,5 @@ def test_a_client_that_stops_after_sending_too_much_still_gets_its_413(
 ) -> None:
     settings.MAX_DOCUMENT_MB = 1
     monkeypatch.setattr(ipp_asgi, "BODY_IDLE_SECONDS", 0.2)
-    over = b"\x02\x00" + bytes(1024 * 1024)
-    events = [{"type": "http.request", "body": over, "more_body": True}]
-    sent: list[Mapping[str, Any]] = []
-
-    async def receive() -> dict[str, object]:
-        if events:
-            return events.pop(0)
-        await asyncio.sleep(3600)  # nothing more, and no goodbye
-        raise AssertionError("not reached")
-
-    async def send(message: Mapping[str, Any]) -> None:
-        sent.append(message)
-
-    scope = {
-        "type": "http",
-        "method": "POST",
-        "path": "/ipp/print",
-        "headers": [(b"content-type", b"application/ipp"), (b"host", b"localhost")],
-    }
-    started = time.monotonic()
-    asyncio.run(ipp_asgi.ipp_endpoint(scope, receive, send))
-    assert time.monotonic() - started < 5
+    sent = _stalling_client(b"\x02\x00" + bytes(1024 * 1024))
     assert sent[0]["status"] == 413
