@@ -17,16 +17,12 @@ import tempfile
 import time
 from dataclasses import dataclass
 from datetime import timedelta
-from decimal import ROUND_DOWN, Decimal
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from apps.accounts.errors import NoChargeForJob
-from apps.accounts.movements import account_refund
 from apps.jobs.build import (
     JobSheetDetails,
     geometry_of,
@@ -37,14 +33,14 @@ from apps.jobs.build import (
     write_job_sheet,
 )
 from apps.jobs.choices import TERMINAL_STATES, JobState
-from apps.jobs.documents import DocumentError, delete_document, spool_path
+from apps.jobs.documents import DocumentError, spool_path
+from apps.jobs.endings import fail, finish
 from apps.jobs.models import Job
 from apps.jobs.options import JobOptions, needs_local_booklet, sent_options
 from apps.jobs.services import job_transition
 from apps.printers.choices import PrinterKind
 from apps.printers.ipp_client import client_for
 from apps.printers.ipp_values import engine_view, ipp_attributes
-from apps.reports.services import usage_record_after_finish
 from apps.rules.selectors import engine_for_rule_file
 from printmgmt.ipp import (
     Attribute,
@@ -557,71 +553,3 @@ def cancel(job_id: int, *, reason: str) -> Job | None:
                 ) from None
             raise CancelRefused(f"the printer would not cancel the job: {refused}")
     return finish(job_id, JobState.CANCELED, reason)
-
-
-# ------------------------------------------------------------------------- endings
-
-
-def fail(job_id: int, message: str) -> None:
-    """End a job that cannot print: FAILED, the user told why, the money given back."""
-    finish(job_id, JobState.FAILED, message)
-
-
-def finish(job_id: int, state: JobState, message: str) -> Job | None:
-    """Move a job to a terminal state, refund what did not print, drop its document.
-
-    The end and its refund commit together: a job never ends without the money it is owed."""
-    with transaction.atomic():
-        job = job_transition(job_id, state, reason=message, message=message[:500])
-        if job is None:
-            return None
-        refund_unprinted(job)
-    usage_record_after_finish(job)
-    delete_document(job.document_name)
-    return job
-
-
-def unprinted_share(job: Job) -> Decimal:
-    """The part of the price to give back for a job that ended.
-
-    A completed job printed. A job that ended otherwise gets everything back, unless the
-    printer counted impressions: then only what it did not print.
-    """
-    price = job.price or Decimal(0)
-    if job.state == JobState.COMPLETED or price <= 0:
-        return Decimal(0)
-    expected = job.expected_impressions or 0
-    done = job.impressions_completed or 0
-    if expected and done:
-        return _share(price, max(expected - done, 0), expected)
-    return price
-
-
-def _share(price: Decimal, part: int, whole: int) -> Decimal:
-    quantum = Decimal(1).scaleb(-settings.CURRENCY_DECIMALS)
-    # Rounded down: a partial refund never gives back more than the unprinted part.
-    return (price * part / whole).quantize(quantum, rounding=ROUND_DOWN)
-
-
-#: The key of the refund a job gets when it ends: its own, so that a refund made by hand with
-#: another key is neither mistaken for it nor hidden by it.
-UNPRINTED_REFUND_KEY = "unprinted"
-
-
-def refund_unprinted(job: Job) -> None:
-    amount = unprinted_share(job)
-    if amount <= 0:
-        return
-    try:
-        with transaction.atomic():
-            # What was refunded already (by hand) counts towards what is owed, under the
-            # account's lock: a job is never refunded more than it was charged.
-            account_refund(
-                job.pk,
-                amount,
-                reason=f"not printed: {job.message or job.state}",
-                key=UNPRINTED_REFUND_KEY,
-                up_to_remaining=True,
-            )
-    except NoChargeForJob:
-        logger.info("job %s was never charged: nothing to refund", job.pk)

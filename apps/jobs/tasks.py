@@ -14,6 +14,7 @@ from django.utils import timezone
 from apps.jobs import pipeline
 from apps.jobs.choices import JobState
 from apps.jobs.documents import spool_leftovers_remove
+from apps.jobs.endings import finish
 from apps.jobs.models import Job
 
 logger = logging.getLogger(__name__)
@@ -125,5 +126,5 @@ def expire_held_jobs() -> int:
         )
     )
     for job_id in expired:
-        pipeline.finish(job_id, JobState.EXPIRED, "not released in time")
+        finish(job_id, JobState.EXPIRED, "not released in time")
     return len(expired)

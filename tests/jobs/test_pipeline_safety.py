@@ -26,7 +26,7 @@ from apps.accounts.services import personal_account_ensure, shared_account_creat
 from apps.ippserver.models import IppJob
 from apps.ippserver.operations import answer as ipp_answer
 from apps.ippserver.protocol import Endpoint
-from apps.jobs import pipeline
+from apps.jobs import endings, pipeline
 from apps.jobs.choices import JobState
 from apps.jobs.documents import spool_path
 from apps.jobs.models import Job, JobTransition
@@ -213,13 +213,13 @@ def test_a_job_ends_together_with_its_refund_or_not_at_all(
         raise RuntimeError("the database went away")
 
     # Injected: the refund failing after the job's end was written is what is tested.
-    monkeypatch.setattr(pipeline, "account_refund", refund_fails)
+    monkeypatch.setattr(endings, "account_refund", refund_fails)
     with pytest.raises(RuntimeError):
-        pipeline.fail(job.pk, "the printer refused the job")
+        endings.fail(job.pk, "the printer refused the job")
     assert Job.objects.get(pk=job.pk).state == JobState.RELEASED
     assert not JobTransition.objects.filter(job=job, to_state=JobState.FAILED).exists()
     monkeypatch.undo()
-    pipeline.fail(job.pk, "the printer refused the job")
+    endings.fail(job.pk, "the printer refused the job")
     assert Job.objects.get(pk=job.pk).state == JobState.FAILED
     assert job_refunded(job.pk) == PRICE
 
@@ -231,7 +231,7 @@ def test_a_refund_made_by_hand_counts_towards_what_a_failed_job_gets_back(
     # With the default key, as the refund task leaves it: the pipeline's own refund must be
     # neither taken for this one nor refused for exceeding what is left.
     account_refund(job.pk, Decimal("0.05"), reason="a jam, refunded at the desk")
-    pipeline.fail(job.pk, "the printer refused the job")
+    endings.fail(job.pk, "the printer refused the job")
     assert Job.objects.get(pk=job.pk).state == JobState.FAILED
     assert job_refunded(job.pk) == PRICE
 

@@ -22,8 +22,8 @@ from pypdf import PdfWriter
 from apps.accounts.choices import EntryKind
 from apps.accounts.models import LedgerEntry
 from apps.jobs.choices import JobState
+from apps.jobs.endings import finish
 from apps.jobs.models import Job
-from apps.jobs.pipeline import finish
 from apps.portal.tasks import prune_thumbnails
 from apps.portal.thumbnails import thumbnail_path
 from apps.printers.choices import PrinterState

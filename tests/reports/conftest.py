@@ -19,8 +19,8 @@ from apps.accounts.movements import account_adjust, account_charge, account_depo
 from apps.accounts.roles import FINANCE, PRINTER_ADMIN, STAFF
 from apps.accounts.services import personal_account_ensure, shared_account_create, user_create
 from apps.jobs.choices import JobSource, JobState
+from apps.jobs.endings import finish
 from apps.jobs.models import Job
-from apps.jobs.pipeline import finish
 from apps.jobs.services import job_create_held, job_transition
 from apps.printers.choices import PrinterKind
 from apps.printers.models import Printer

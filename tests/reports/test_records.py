@@ -12,8 +12,8 @@ from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 
 from apps.jobs.choices import JobSource, JobState
+from apps.jobs.endings import finish
 from apps.jobs.models import Job
-from apps.jobs.pipeline import finish
 from apps.jobs.services import job_create_held
 from apps.reports.models import ImmutableError, UsageRecord
 from apps.reports.services import primary_group, usage_record_write, usage_records_catch_up
