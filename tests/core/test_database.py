@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,8 +17,7 @@ from psycopg import errors, sql
 
 from apps.accounts.models import User
 from printmgmt.postgres import RePreparingCursor
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.children import run_django
 
 
 def prepared_statements_with(fragment: str) -> list[str]:
@@ -53,13 +50,12 @@ def options_with(tmp_path: Path, **variables: str) -> dict[str, object]:
         DATABASE_URL="postgresql://nobody@127.0.0.1:9/printmgmt",
         **variables,
     )
-    result = subprocess.run(
-        [sys.executable, "-c",
-         "import json, django; django.setup(); from django.conf import settings; "
-         "options = dict(settings.DATABASES['default']['OPTIONS']); options.pop('pool'); "
-         "print(json.dumps(options, default=lambda value: value.__name__))"],
-        cwd=ROOT, env=environment, capture_output=True, text=True, check=False,
-    )  # fmt: skip
+    result = run_django(
+        "import json, django; django.setup(); from django.conf import settings; "
+        "options = dict(settings.DATABASES['default']['OPTIONS']); options.pop('pool'); "
+        "print(json.dumps(options, default=lambda value: value.__name__))",
+        environment=environment,
+    )
     assert result.returncode == 0, result.stderr
     options: dict[str, object] = json.loads(result.stdout)
     return options

@@ -5,11 +5,9 @@ error to an admin."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
-from django.conf import settings
+from tests.children import run_django
 
 OPEN_THE_BROKER = """
 import logging
@@ -36,18 +34,8 @@ def test_the_embedded_broker_connects_without_a_warning(tmp_path: Path) -> None:
         for name, value in os.environ.items()
         if name not in ("CELERY_BROKER_URL", "DATABASE_URL", "CACHE_URL")
     }
-    environment.update(
-        PRINTMGMT_DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="printmgmt.settings"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", OPEN_THE_BROKER],
-        env=environment,
-        cwd=settings.BASE_DIR,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    environment["PRINTMGMT_DATA_DIR"] = str(tmp_path)
+    result = run_django(OPEN_THE_BROKER, environment=environment, timeout=60)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.startswith("filesystem://")
     assert "WARNING" not in result.stderr, result.stderr[-2000:]

@@ -65,6 +65,17 @@ def _job_ids(answer: Message) -> list[int]:
     return [int(str(_value(group, "job-id"))) for group in answer.groups_of(GroupTag.JOB)]
 
 
+def _send_document(
+    ipp: IppTester, auth: tuple[str, str], job_id: int, document: bytes, *, last: bool = True
+) -> Message:
+    request = ipp.request(
+        Operation.SEND_DOCUMENT,
+        job_id=job_id,
+        operation_attributes=[Attribute.boolean("last-document", last)],
+    )
+    return ipp.send(request, document, auth=auth)
+
+
 def _credentials(printing: Printing) -> tuple[str, str]:
     return printing.username, printing.password
 
@@ -295,15 +306,7 @@ def test_create_job_then_send_document(ipp: IppTester, printing: Printing, pdf: 
     job_id = _job_id(created)
     assert _value(created, "job-state-reasons") == "job-incoming"
     assert not Job.objects.exists()
-    sent = ipp.send(
-        ipp.request(
-            Operation.SEND_DOCUMENT,
-            job_id=job_id,
-            operation_attributes=[Attribute.boolean("last-document", True)],
-        ),
-        pdf,
-        auth=auth,
-    )
+    sent = _send_document(ipp, auth, job_id, pdf)
     assert sent.status_code == Status.SUCCESSFUL_OK
     job = Job.objects.get()
     assert (job.title, job.copies, job.ipp_job.pk) == ("two steps", 3, job_id)
@@ -522,15 +525,7 @@ def test_close_job_ends_a_job_without_its_document_and_keeps_one_with_it(
 ) -> None:
     auth = _credentials(printing)
     with_document = _create_job(ipp, auth)
-    sent = ipp.send(
-        ipp.request(
-            Operation.SEND_DOCUMENT,
-            job_id=with_document,
-            operation_attributes=[Attribute.boolean("last-document", False)],
-        ),
-        pdf,
-        auth=auth,
-    )
+    sent = _send_document(ipp, auth, with_document, pdf, last=False)
     assert sent.status_code == Status.SUCCESSFUL_OK
     closed = ipp.send(ipp.request(Operation.CLOSE_JOB, job_id=with_document), auth=auth)
     assert closed.status_code == Status.SUCCESSFUL_OK
@@ -561,15 +556,7 @@ def test_a_created_job_whose_document_never_comes_is_aborted(
     assert _job_state(ipp, auth, waiting) == (8, "aborted-by-system")
     assert _get_jobs(ipp, auth) == []
     assert _get_jobs(ipp, auth, Attribute.keyword("which-jobs", "completed")) == [waiting]
-    late = ipp.send(
-        ipp.request(
-            Operation.SEND_DOCUMENT,
-            job_id=waiting,
-            operation_attributes=[Attribute.boolean("last-document", True)],
-        ),
-        pdf,
-        auth=auth,
-    )
+    late = _send_document(ipp, auth, waiting, pdf)
     assert late.status_code == Status.CLIENT_ERROR_NOT_POSSIBLE
     assert "did not start to arrive within" in str(_value(late, "status-message"))
     assert not Job.objects.exists()

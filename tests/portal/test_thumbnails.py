@@ -4,12 +4,9 @@ at once; a web process renders them from several threads."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
-from django.conf import settings
-
+from tests.children import run_django
 from tests.pdfs import make_pdf
 
 DOCUMENTS = 120
@@ -44,17 +41,8 @@ def test_thumbnails_rendered_from_many_threads_at_once_do_not_crash(tmp_path: Pa
         **os.environ,
         "PRINTMGMT_DATA_DIR": str(tmp_path / "data"),
         "SPOOL_DIR": str(spool),
-        "DJANGO_SETTINGS_MODULE": "printmgmt.settings",
     }
-    result = subprocess.run(
-        [sys.executable, "-c", RENDER_FROM_THREADS, *names],
-        env=environment,
-        cwd=settings.BASE_DIR,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_django(RENDER_FROM_THREADS, *names, environment=environment)
     # A crash inside PDFium ends the process with a signal (a negative return code).
     assert result.returncode == 0, result.stderr[-3000:]
     assert len(list((tmp_path / "data" / "thumbnails").glob("*.png"))) == DOCUMENTS * 5

@@ -1,0 +1,27 @@
+"""Python with the product's settings in a child process: for what must not happen inside the
+test process (a crash, a setting read at start-up, the embedded default's own broker)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_django(
+    code: str, *arguments: str, environment: Mapping[str, str], timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run `code` (which calls django.setup() itself) from the checkout, with `environment`
+    plus the product's settings module; its output is captured as text."""
+    return subprocess.run(
+        [sys.executable, "-c", code, *arguments],
+        env={**environment, "DJANGO_SETTINGS_MODULE": "printmgmt.settings"},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
