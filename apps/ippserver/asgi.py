@@ -13,12 +13,14 @@ and the spool keeps nothing of a request that did not become a held job.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import secrets
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, ParamSpec, TypeVar
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
@@ -42,6 +44,8 @@ from printmgmt.ipp import (
 )
 
 logger = logging.getLogger(__name__)
+P = ParamSpec("P")
+R = TypeVar("R")
 
 IPP_PREFIX = "/ipp"
 IPP_CONTENT_TYPE = b"application/ipp"
@@ -223,44 +227,49 @@ def _bad_request_response(head: bytes) -> Message:
 # sleeping in SQLite's busy handler (measured: about 40% more jobs per second).
 
 
+def _as_a_request(function: Callable[P, R]) -> Callable[P, R]:
+    """Database work on a worker thread, with its connection handled as Django handles a
+    request's (close_old_connections before and after: a dropped connection costs a new one)."""
+
+    @functools.wraps(function)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        close_old_connections()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            close_old_connections()
+
+    return run
+
+
+@_as_a_request
 def _run_admit(message: Message, authorization: str | None, address: str) -> Admission:
-    close_old_connections()
-    try:
-        return admit(message, authorization, address)
-    finally:
-        close_old_connections()
+    return admit(message, authorization, address)
 
 
+@_as_a_request
 def _run_begin_document(message: Message, user: User) -> Message | Arrival | None:
-    close_old_connections()
-    try:
-        return begin_document(message, user)
-    finally:
-        close_old_connections()
+    return begin_document(message, user)
 
 
+@_as_a_request
 def _run_end_document(arrival: Arrival) -> None:
-    close_old_connections()
     try:
         document_arrived(arrival)
     except DatabaseError:
         # The answer stands; the mark lapses on its own (DOCUMENT_ARRIVAL_LIMIT).
         logger.exception("IPP job %s: its arrival mark could not be cleared", arrival.ipp_job_id)
-    finally:
-        close_old_connections()
 
 
+@_as_a_request
 def _run_answer(
     message: Message, admission: Admission, endpoint: Endpoint, document: Path | None
 ) -> Message:
-    close_old_connections()
     try:
         return answer(message, admission.user, endpoint, document)
     except Exception:
         logger.exception("IPP %s request %s failed", message.operation_id, message.request_id)
         return respond(message, Status.SERVER_ERROR_INTERNAL_ERROR, "internal error: try again")
-    finally:
-        close_old_connections()
 
 
 def _endpoint(scope: Scope) -> Endpoint:

@@ -26,9 +26,10 @@ def _is_operator(user: User) -> bool:
     return user.has_perm(permission_name(MANAGE_PRINTERS))
 
 
-def visible_jobs(user: User) -> QuerySet[IppJob]:
+def visible_jobs(user: User, *, own: bool = False) -> QuerySet[IppJob]:
+    """The jobs a user sees: their own, or every job for a printer admin unless `own`."""
     jobs = IppJob.objects.select_related("job", "owner")
-    return jobs if _is_operator(user) else jobs.filter(owner=user)
+    return jobs if not own and _is_operator(user) else jobs.filter(owner=user)
 
 
 #: A document still arriving after this long is refused, and its job aborted (the time-out
@@ -101,11 +102,7 @@ def target_job(request: Message, user: User, *, lock: bool = False, own: bool = 
         if attribute is None or not isinstance(attribute.value, int):
             raise IppRefusal(Status.CLIENT_ERROR_BAD_REQUEST, "job-id is missing")
         job_id = attribute.value
-    jobs = (
-        IppJob.objects.select_related("job", "owner").filter(owner=user)
-        if own
-        else (visible_jobs(user))
-    )
+    jobs = visible_jobs(user, own=own)
     if lock:
         jobs = jobs.select_for_update(of=("self",))
     ipp_job = jobs.filter(pk=job_id).first() if job_id is not None else None
