@@ -30,7 +30,7 @@ from apps.jobs import endings, pipeline
 from apps.jobs.choices import JobState
 from apps.jobs.documents import spool_path
 from apps.jobs.models import Job, JobTransition
-from apps.jobs.pipeline import Part
+from apps.jobs.parts import Part
 from apps.jobs.release import job_quote, job_release
 from apps.jobs.services import job_transition
 from apps.jobs.tasks import reconcile_jobs

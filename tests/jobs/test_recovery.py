@@ -32,7 +32,7 @@ from apps.accounts.services import personal_account_ensure
 from apps.jobs.choices import JobState
 from apps.jobs.documents import spool_path
 from apps.jobs.models import Job
-from apps.jobs.pipeline import Part
+from apps.jobs.parts import Part
 from apps.jobs.release import job_release
 from apps.jobs.services import job_transition
 from apps.jobs.tasks import expire_held_jobs, print_job, reconcile_jobs
