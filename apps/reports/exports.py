@@ -14,6 +14,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from reportlab.graphics.charts.barcharts import HorizontalBarChart, VerticalBarChart
 from reportlab.graphics.shapes import Drawing, String
 from reportlab.lib import colors
@@ -35,7 +37,13 @@ from apps.reports.choices import ExportKind, ReportFormat
 from apps.reports.figures import USAGE_COLUMNS, UsageRow
 from apps.reports.pdfstream import StreamingPdf
 from apps.reports.report import UsageReport, usage_report
-from apps.reports.selectors import RECORD_COLUMNS, ReportRequest, record_values, usage_records
+from apps.reports.selectors import (
+    FORMULA_STARTS,
+    RECORD_COLUMNS,
+    ReportRequest,
+    record_values,
+    usage_records,
+)
 
 Progress = Callable[[int], None]
 CHUNK_ROWS = 5000
@@ -82,6 +90,13 @@ def _record_cells(values: tuple[Any, ...]) -> list[Any]:
     return cells
 
 
+def _csv_cell(value: Any) -> Any:
+    """Text a spreadsheet would run as a formula, quoted (see FORMULA_STARTS)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 class _Echo:
     """A file-like object whose write returns what it was given, for csv.writer."""
 
@@ -96,9 +111,8 @@ def usage_csv_lines(report: UsageReport) -> Iterator[str]:
     """The usage report as CSV lines: a header, one line per group, the TOTAL line."""
     writer = csv.writer(_Echo())
     yield writer.writerow(usage_header(report))
-    for row in report.rows:
-        yield writer.writerow(usage_cells(row))
-    yield writer.writerow(usage_cells(report.total))
+    for row in [*report.rows, report.total]:
+        yield writer.writerow([_csv_cell(cell) for cell in usage_cells(row)])
 
 
 def records_csv_chunks(
@@ -107,7 +121,7 @@ def records_csv_chunks(
     """Every usage record as CSV, a header first. On PostgreSQL the database writes the rows
     with COPY ... TO STDOUT and they are passed on as they come; elsewhere row by row."""
     yield (",".join(RECORD_COLUMNS) + "\r\n").encode()
-    values = record_values(request)
+    values = record_values(request, quote_formulas=True)
     if connection.vendor != "postgresql":
         writer = csv.writer(_Echo())
         for done, row in enumerate(values.iterator(chunk_size=CHUNK_ROWS), start=1):
@@ -143,29 +157,49 @@ def _xlsx_value(value: Any) -> Any:
     return _shown_money(value)
 
 
+def _xlsx_row(sheet: WriteOnlyWorksheet, values: Iterable[Any]) -> list[Any]:
+    """Cells for a row, text kept as text: openpyxl writes a string that starts with "=" as
+    a formula, and a name or reason someone typed must never run when the file is opened."""
+    cells: list[Any] = []
+    for value in values:
+        if isinstance(value, str) and value.startswith("="):
+            cell = WriteOnlyCell(sheet, value)
+            cell.data_type = "s"
+            cells.append(cell)
+        else:
+            cells.append(_xlsx_value(value))
+    return cells
+
+
 def usage_xlsx(report: UsageReport, out: IO[bytes]) -> None:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(str(report.request.grouping))
-    sheet.append([report.title])
-    sheet.append([f"Filters: {report.request.filter_text}; currency {settings.CURRENCY}"])
-    sheet.append([])
-    sheet.append(usage_header(report))
-    for row in [*report.rows, report.total]:
-        sheet.append(usage_cells(row))
+    rows: list[list[Any]] = [
+        [report.title],
+        [f"Filters: {report.request.filter_text}; currency {settings.CURRENCY}"],
+        [],
+        usage_header(report),
+        *(usage_cells(row) for row in [*report.rows, report.total]),
+    ]
+    for row in rows:
+        sheet.append(_xlsx_row(sheet, row))
     reconciled = workbook.create_sheet("reconciliation")
     for line in report.reconciliation.statements:
-        reconciled.append([line])
+        reconciled.append(_xlsx_row(reconciled, [line]))
     environment = workbook.create_sheet("environment")
     for name, value in report.environment.lines:
-        environment.append([name, Decimal(value)])
+        environment.append(_xlsx_row(environment, [name, Decimal(value)]))
     movements = workbook.create_sheet("refunds and adjustments")
     movements.append(["date", "kind", "account", "amount", "by", "reason", "job"])
     for movement in report.movements:
         movements.append(
-            [
-                _xlsx_value(movement.created), movement.kind, movement.account, movement.amount,
-                movement.by, movement.reason, movement.job_id,
-            ]
+            _xlsx_row(
+                movements,
+                [
+                    movement.created, movement.kind, movement.account, movement.amount,
+                    movement.by, movement.reason, movement.job_id,
+                ],
+            )
         )  # fmt: skip
     workbook.save(out)
 
@@ -175,7 +209,7 @@ def records_xlsx(request: ReportRequest, out: IO[bytes], progress: Progress = _n
     sheet = workbook.create_sheet("usage records")
     sheet.append(list(RECORD_COLUMNS))
     for done, row in enumerate(record_values(request).iterator(chunk_size=CHUNK_ROWS), start=1):
-        sheet.append([_xlsx_value(value) for value in row])
+        sheet.append(_xlsx_row(sheet, row))
         if done % CHUNK_ROWS == 0:
             progress(done)
     workbook.save(out)

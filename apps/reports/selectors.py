@@ -14,8 +14,19 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import Group
-from django.db.models import Case, CharField, DecimalField, Exists, OuterRef, QuerySet, Value, When
-from django.db.models.functions import Cast
+from django.db.models import (
+    Case,
+    CharField,
+    DecimalField,
+    Exists,
+    F,
+    OuterRef,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Concat, Left
+from django.db.models.lookups import In
 from django.utils import timezone
 
 from apps.accounts.choices import AccountKind
@@ -166,17 +177,41 @@ _RECORD_FIELDS = (
 )  # fmt: skip
 
 
+#: A spreadsheet opening a CSV file takes a cell that starts with one of these for a formula
+#: (OWASP's "CSV injection"): user, group, account and printer names must stay text there.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: The record columns that hold text someone typed (names, option values).
+_TEXT_FIELDS = frozenset(
+    ("username", "primary_group", "account_name", "printer_name", "media", "finishings")
+)
+
+
+def _formula_quoted(field: str) -> Case:
+    """The field, with a quote in front when a spreadsheet would read it as a formula (what
+    spreadsheets themselves do to keep a typed value text)."""
+    quoted = When(In(Left(F(field), 1), list(FORMULA_STARTS)), then=Concat(Value("'"), F(field)))
+    return Case(quoted, default=F(field), output_field=CharField())
+
+
 def _yes_no(name: str) -> Case:
     yes = When(**{name: True}, then=Value("yes"))
     return Case(yes, default=Value("no"), output_field=CharField())
 
 
-def record_values(request: ReportRequest) -> QuerySet[UsageRecord, tuple[Any, ...]]:
+def record_values(
+    request: ReportRequest, *, quote_formulas: bool = False
+) -> QuerySet[UsageRecord, tuple[Any, ...]]:
     """Every record of the report as tuples in RECORD_COLUMNS order, money with the currency's
-    places (rounded by the database), oldest first."""
+    places (rounded by the database), oldest first. With `quote_formulas`, text that a
+    spreadsheet would take for a formula starts with a quote (for CSV files)."""
     shown: DecimalField[Decimal, Decimal] = DecimalField(
         max_digits=MAX_DIGITS, decimal_places=settings.CURRENCY_DECIMALS
     )
+    quoted = {f"{field}_cell": _formula_quoted(field) for field in _TEXT_FIELDS}
+    fields = [
+        f"{field}_cell" if quote_formulas and field in _TEXT_FIELDS else field
+        for field in _RECORD_FIELDS
+    ]
     return (
         usage_records(request)
         .annotate(
@@ -186,7 +221,8 @@ def record_values(request: ReportRequest) -> QuerySet[UsageRecord, tuple[Any, ..
             charged_shown=Cast("charged", shown),
             refunded_shown=Cast("refunded", shown),
             cost_shown=Cast("cost", shown),
+            **(quoted if quote_formulas else {}),
         )
         .order_by("ended_at", "id")
-        .values_list(*_RECORD_FIELDS)
+        .values_list(*fields)
     )

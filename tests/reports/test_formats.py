@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import csv
 import io
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
 import pypdfium2
 import pytest
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.utils import timezone
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from apps.accounts.movements import account_deposit
+from apps.accounts.roles import STAFF
+from apps.accounts.services import personal_account_ensure, user_create
+from apps.jobs.models import Job
 from apps.reports.choices import ExportKind, ReportFormat
 from apps.reports.exports import write_export
 from apps.reports.pdfstream import StreamingPdf
@@ -115,3 +122,52 @@ def test_the_streaming_pdf_escapes_text(tmp_path: Path) -> None:
     assert reader.metadata is not None
     assert reader.metadata.title == "a (title) with \\ and ü"
     _pdf_pages_drawn(out.getvalue(), tmp_path)
+
+
+@pytest.fixture
+def formula_names(history: History, print_job: Callable[..., Job]) -> dict[str, str]:
+    """A job whose user, group and media are text a spreadsheet would run."""
+    names = {
+        "user": "@home-2+3",
+        "group": '=HYPERLINK("http://attacker.example/","click")',
+        "media": "+media",
+    }
+    person = user_create(names["user"], "a long enough password", role=STAFF)
+    person.groups.add(Group.objects.create(name=names["group"]))
+    account_deposit(personal_account_ensure(person).pk, Decimal("10"), actor=history.admin)
+    print_job(person, history.laser, price="0.10", options={"media": names["media"]})
+    return names
+
+
+def _csv_rows(data: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(data.decode())))
+
+
+def test_csv_files_quote_text_a_spreadsheet_would_run(formula_names: dict[str, str]) -> None:
+    by_group = _csv_rows(_export(ExportKind.USAGE, ReportFormat.CSV, "group"))
+    assert ["'" + formula_names["group"]] == [
+        row[0] for row in by_group if formula_names["group"] in row[0]
+    ]
+    records = _csv_rows(_export(ExportKind.RECORDS, ReportFormat.CSV))
+    header, body = records[0], records[1:]
+    (record,) = [row for row in body if row[header.index("user")].endswith("@home-2+3")]
+    for column, name in formula_names.items():
+        assert record[header.index(column)] == "'" + name, column
+    # Only text is quoted: amounts and the other users' names are as they were.
+    alice = next(row for row in body if row[header.index("user")] == "alice")
+    assert alice[header.index("charged")] == "0.40"
+
+
+def test_xlsx_files_keep_formula_like_text_as_text(formula_names: dict[str, str]) -> None:
+    usage = load_workbook(io.BytesIO(_export(ExportKind.USAGE, ReportFormat.XLSX, "group")))
+    cells = [row[0] for row in usage["group"].iter_rows() if row[0].value == formula_names["group"]]
+    assert [cell.data_type for cell in cells] == ["s"]
+    records = load_workbook(io.BytesIO(_export(ExportKind.RECORDS, ReportFormat.XLSX)))
+    rows = list(records["usage records"].iter_rows())
+    header = [cell.value for cell in rows[0]]
+    (record,) = [row for row in rows[1:] if row[header.index("user")].value == "@home-2+3"]
+    for column, name in formula_names.items():
+        assert (record[header.index(column)].value, record[header.index(column)].data_type) == (
+            name,
+            "s",
+        ), column
