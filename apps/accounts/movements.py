@@ -14,6 +14,7 @@ import logging
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from apps.accounts.choices import EntryKind
 from apps.accounts.errors import (
@@ -145,12 +146,24 @@ def account_refund(
     return entry
 
 
-def _earlier_submission(account: Account, kind: EntryKind, key: str) -> LedgerEntry | None:
+def _earlier_submission(
+    account: Account, kind: EntryKind, key: str, amount: Decimal, reason: str
+) -> LedgerEntry | None:
     """The entry an earlier submission of the same form made (a double click, a resent
-    request); asked under the account's lock."""
+    request); asked under the account's lock. The same form sent again with another amount or
+    reason (changed after going back in the browser) is refused: it would otherwise say it was
+    saved and change nothing."""
     if not key:
         return None
-    return LedgerEntry.objects.filter(account=account, kind=kind, idempotency_key=key).first()
+    earlier = LedgerEntry.objects.filter(account=account, kind=kind, idempotency_key=key).first()
+    if earlier is not None and (earlier.amount, earlier.reason) != (amount, reason):
+        when = timezone.localtime(earlier.created).strftime("%Y-%m-%d %H:%M")
+        raise AccountError(
+            f"this form was sent already: it recorded {format_money(earlier.amount)} on "
+            f"{account.label} at {when}, and nothing more was changed. Open the page again "
+            "to make another one."
+        )
+    return earlier
 
 
 def account_deposit(
@@ -166,7 +179,7 @@ def account_deposit(
         raise AmountError(f"deposit {amount} must be more than zero.")
     with transaction.atomic():
         account = lock_account(account_id)
-        earlier = _earlier_submission(account, EntryKind.DEPOSIT, key)
+        earlier = _earlier_submission(account, EntryKind.DEPOSIT, key, amount, reason)
         if earlier is not None:
             return earlier
         entry = record_entry(account, EntryKind.DEPOSIT, amount, user=actor, reason=reason, key=key)
@@ -182,19 +195,20 @@ def account_adjust(
     one submission, as for deposits."""
     require_manage(actor, "adjust balances")
     amount = money(amount, negative=True)
-    if not reason.strip():
+    reason = reason.strip()
+    if not reason:
         raise AccountError("an adjustment needs a reason.")
     if amount == 0:
         raise AmountError("adjustment 0 changes nothing: give a positive or negative amount.")
     with transaction.atomic():
         account = lock_account(account_id)
-        earlier = _earlier_submission(account, EntryKind.ADJUSTMENT, key)
+        earlier = _earlier_submission(account, EntryKind.ADJUSTMENT, key, amount, reason)
         if earlier is not None:
             return earlier
         if amount < 0:
             require_funds(account, -amount)
         entry = record_entry(
-            account, EntryKind.ADJUSTMENT, amount, user=actor, reason=reason.strip(), key=key
+            account, EntryKind.ADJUSTMENT, amount, user=actor, reason=reason, key=key
         )
     logger.info("adjustment account=%s amount=%s by=%s", account.pk, amount, actor_name(actor))
     return entry

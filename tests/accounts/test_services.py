@@ -331,6 +331,21 @@ def test_adjustment_needs_reason_and_respects_the_limit(make_user: MakeUser) -> 
     assert fresh(account).balance == 0
 
 
+def test_one_form_sent_again_moves_money_once_and_refuses_a_changed_one(
+    make_user: MakeUser,
+) -> None:
+    account = funded(make_user("alice"), "3.00")
+    first = account_adjust(account.pk, Decimal("-1"), actor=None, reason=" jam ", key="form-1")
+    again = account_adjust(account.pk, Decimal("-1"), actor=None, reason="jam", key="form-1")
+    assert again.pk == first.pk
+    with pytest.raises(AccountError, match=r"this form was sent already: it recorded -1\.00"):
+        account_adjust(account.pk, Decimal("-1"), actor=None, reason="paper jam", key="form-1")
+    account_deposit(account.pk, Decimal("2"), actor=None, key="form-2")
+    with pytest.raises(AccountError, match="sent already"):
+        account_deposit(account.pk, Decimal("3"), actor=None, key="form-2")
+    assert fresh(account).balance == Decimal("4.00")
+
+
 def test_credit_limit_change_is_recorded_and_cannot_go_below_debt(make_user: MakeUser) -> None:
     alice = make_user("alice")
     account = personal_account_ensure(alice)

@@ -238,6 +238,13 @@ def test_a_deposit_or_adjustment_submitted_twice_moves_money_once(people: People
         client.post(f"{url}/adjust/", adjust)
     account.refresh_from_db()
     assert account.balance == Decimal("24.00")  # 20 + 5 - 1
+    # The same form sent with another amount (changed after going back) says so.
+    changed = client.post(f"{url}/deposit/", {**deposit, "deposit-amount": "7"}, follow=True)
+    assert "this form was sent already: it recorded 5.00 on personal account of" in (
+        changed.content.decode()
+    )
+    account.refresh_from_db()
+    assert account.balance == Decimal("24.00")
     # The next time the page is shown, its forms carry new keys: another deposit counts.
     again = dict(
         re.findall(
