@@ -34,7 +34,7 @@ from apps.accounts.ledger import (
 )
 from apps.accounts.models import Account, LedgerEntry, User
 from apps.accounts.money import format_money, money
-from apps.accounts.selectors import job_refunded, user_may_charge
+from apps.accounts.selectors import charge_refusal, job_refunded
 
 logger = logging.getLogger(__name__)
 
@@ -58,11 +58,9 @@ def account_charge(
         if existing is not None:
             _log_retry(existing, account_id, amount)
             return existing
-        if not user_may_charge(user, account):
-            raise AccountPermissionDenied(
-                f"{user.username} may not charge {account.label}: it is neither their personal "
-                "account nor a shared account they or one of their groups is a member of."
-            )
+        refusal = charge_refusal(user, account)
+        if refusal is not None:
+            raise AccountPermissionDenied(refusal)
         require_funds(account, amount)
         try:
             entry = record_entry(

@@ -72,17 +72,29 @@ def _shared_named(name: str) -> Account | None:
     return Account.objects.filter(kind=AccountKind.SHARED, name__iexact=name).first()
 
 
-def user_may_charge(user: User, account: Account) -> bool:
-    """A user may charge their own personal account, and shared accounts that list them or
-    one of their groups as a member. Inactive users charge nothing."""
+def charge_refusal(user: User, account: Account) -> str | None:
+    """Why `user` may not charge `account`, or None when they may: their own personal account,
+    and shared accounts that list them or one of their groups as a member. Inactive users
+    charge nothing."""
     if not user.is_active:
-        return False
+        return f"{user.username} is deactivated: nothing can be charged to their name."
     if account.kind == AccountKind.PERSONAL:
-        return account.owner_id == user.pk
+        member = account.owner_id == user.pk
+    else:
+        member = (
+            account.member_users.filter(pk=user.pk).exists()
+            or account.member_groups.filter(user=user).exists()
+        )
+    if member:
+        return None
     return (
-        account.member_users.filter(pk=user.pk).exists()
-        or account.member_groups.filter(user=user).exists()
+        f"{user.username} may not charge {account.label}: it is neither their personal account "
+        "nor a shared account they or one of their groups is a member of."
     )
+
+
+def user_may_charge(user: User, account: Account) -> bool:
+    return charge_refusal(user, account) is None
 
 
 def accounts_chargeable_by(user: User) -> QuerySet[Account]:

@@ -19,7 +19,7 @@ from apps.accounts.errors import AccountPermissionDenied
 from apps.accounts.models import Account, User
 from apps.accounts.movements import account_charge
 from apps.accounts.roles import MANAGE_PRINTERS, RELEASE_OWN_JOBS, permission_name
-from apps.accounts.selectors import personal_account_of, user_may_charge
+from apps.accounts.selectors import charge_refusal, personal_account_of
 from apps.accounts.services import personal_account_ensure
 from apps.jobs.build import parse_page_ranges
 from apps.jobs.choices import JobState
@@ -264,13 +264,9 @@ def job_release(
             account_charge(
                 account.pk, total, job_id=job_id, user=job.owner, reason=f"print: {job.title}"
             )
-        elif not user_may_charge(job.owner, account):
+        elif (refusal := charge_refusal(job.owner, account)) is not None:
             # Nothing to charge, but the job and its usage record name the account.
-            raise AccountPermissionDenied(
-                f"{job.owner.username} may not use {account.label}: it is neither their "
-                "personal account nor a shared account they or one of their groups is a "
-                "member of."
-            )
+            raise AccountPermissionDenied(refusal)
         released = job_transition(
             job_id,
             JobState.RELEASED,

@@ -21,8 +21,9 @@ from django.utils import timezone
 from apps.accounts.errors import AccountPermissionDenied
 from apps.accounts.models import User
 from apps.accounts.movements import account_charge, account_refund
+from apps.accounts.roles import PRINTER_ADMIN
 from apps.accounts.selectors import job_refunded
-from apps.accounts.services import personal_account_ensure, shared_account_create
+from apps.accounts.services import personal_account_ensure, shared_account_create, user_create
 from apps.ippserver.models import IppJob
 from apps.ippserver.operations import answer as ipp_answer
 from apps.ippserver.protocol import Endpoint
@@ -453,6 +454,21 @@ def test_a_free_job_cannot_name_a_shared_account_its_owner_may_not_use(
     physics = shared_account_create("Physics", actor=None)
     job = held_job(pages=1)
     assert job_quote(job, finisher, {}).total == 0
-    with pytest.raises(AccountPermissionDenied, match="may not use shared account Physics"):
+    with pytest.raises(AccountPermissionDenied, match="may not charge shared account Physics"):
         job_release(job.pk, staff_user, finisher.pk, {}, account_id=physics.pk)
+    assert Job.objects.get(pk=job.pk).state == JobState.HELD
+
+
+def test_an_operator_releasing_a_deactivated_users_job_is_told_so(
+    held_job: Callable[..., Job], staff_user: User, finisher: Printer
+) -> None:
+    operator = user_create("olga", "a long enough password", role=PRINTER_ADMIN)
+    job = held_job(pages=1)
+    User.objects.filter(pk=staff_user.pk).update(is_active=False)
+    for side_price in ("0.10", "0"):  # charged, then free: both name the account
+        SidePrice.objects.filter(printer=finisher).update(
+            one_sided=Decimal(side_price), two_sided=Decimal(side_price)
+        )
+        with pytest.raises(AccountPermissionDenied, match=f"{staff_user.username} is deactivated"):
+            job_release(job.pk, operator, finisher.pk, {})
     assert Job.objects.get(pk=job.pk).state == JobState.HELD
