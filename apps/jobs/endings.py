@@ -79,7 +79,9 @@ def refund_unprinted(job: Job) -> None:
             # account's lock: a job is never refunded more than it was charged.
             account_refund(
                 job.pk,
-                amount,
+                # All of it: what the ledger holds, also when the charge has more places than
+                # CURRENCY_DECIMALS now allows (the site lowered it since).
+                None if amount == job.price else amount,
                 reason=f"not printed: {job.message or job.state}",
                 key=UNPRINTED_REFUND_KEY,
                 up_to_remaining=True,

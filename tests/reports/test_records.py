@@ -10,11 +10,15 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
+from django.test.utils import override_settings
 
+from apps.accounts.movements import account_charge
+from apps.accounts.selectors import job_refunded
+from apps.accounts.services import personal_account_ensure
 from apps.jobs.choices import JobSource, JobState
 from apps.jobs.endings import finish
 from apps.jobs.models import Job
-from apps.jobs.services import job_create_held
+from apps.jobs.services import job_create_held, job_transition
 from apps.reports.models import ImmutableError, UsageRecord
 from apps.reports.services import primary_group, usage_record_write, usage_records_catch_up
 from tests.pdfs import make_pdf
@@ -145,3 +149,24 @@ def test_a_failing_record_never_stops_a_job_ending_and_is_caught_up(
     assert usage_records_catch_up() == 1
     assert UsageRecord.objects.get(job_id=job.pk).cost == Decimal("0.20")
     assert usage_records_catch_up() == 0
+
+
+def test_a_job_charged_with_more_places_than_the_currency_now_has_is_refunded_in_full(
+    history: History, tmp_path: Path
+) -> None:
+    with override_settings(CURRENCY_DECIMALS=3):
+        job = job_create_held(
+            history.bob, make_pdf(tmp_path / "old.pdf", 1), title="old", source=JobSource.WEB
+        )
+        account = personal_account_ensure(history.bob)
+        account_charge(account.pk, Decimal("0.125"), job_id=job.pk, user=history.bob)
+        job_transition(
+            job.pk, JobState.RELEASED, reason="released", printer=history.laser,
+            price=Decimal("0.125"), account=account, expected_impressions=1,
+        )  # fmt: skip
+        job_transition(job.pk, JobState.SENDING, reason="sending")
+    # The site lowers CURRENCY_DECIMALS to 2 before the job ends.
+    ended = finish(job.pk, JobState.FAILED, "the printer refused it")
+    assert ended is not None
+    assert ended.state == JobState.FAILED
+    assert job_refunded(job.pk) == Decimal("0.125")
