@@ -7,6 +7,7 @@ that is really a JPEG is refused with a sentence the sender understands.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
@@ -22,6 +23,8 @@ from reportlab.pdfgen.canvas import Canvas
 
 from apps.jobs.documents import DocumentError
 from printmgmt.raster import Limits, RasterError, raster_to_pdf
+
+logger = logging.getLogger(__name__)
 
 PDF = "application/pdf"
 POSTSCRIPT = "application/postscript"
@@ -179,12 +182,12 @@ def postscript_to_pdf(source: Path, target: Path) -> None:
                 target.unlink(missing_ok=True)
                 raise DocumentError("the PostScript took too long to convert") from None
         with messages.open("rb") as stderr:
-            first = stderr.read(4096).decode("utf-8", "replace").strip().splitlines()[:1]
+            said = stderr.read(4096).decode("utf-8", "replace").strip().splitlines()
     if result.returncode != 0 or not target.exists() or target.stat().st_size == 0:
         target.unlink(missing_ok=True)
-        raise DocumentError(
-            "the PostScript cannot be converted" + (f" ({first[0]})" if first else "")
-        )
+        # What Ghostscript said (its version, paths on this server) is for the log only.
+        logger.info("Ghostscript refused %s: %s", source.name, " | ".join(said[:5]))
+        raise DocumentError("the PostScript cannot be converted: it has errors or is incomplete")
 
 
 def image_to_pdf(source: Path, target: Path) -> None:
@@ -205,9 +208,14 @@ def image_to_pdf(source: Path, target: Path) -> None:
             canvas.drawImage(reader, (page[0] - drawn[0]) / 2, (page[1] - drawn[1]) / 2, *drawn)
             canvas.showPage()
             canvas.save()
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as error:
+    except Image.DecompressionBombError:
         target.unlink(missing_ok=True)
-        raise DocumentError(f"the image cannot be read ({error})") from None
+        raise DocumentError("the image is too large") from None
+    except (UnidentifiedImageError, OSError, ValueError) as error:
+        target.unlink(missing_ok=True)
+        # The reason goes to the log: Pillow's messages name the file's path on this server.
+        logger.info("image %s cannot be read: %s", source.name, error)
+        raise DocumentError("the image cannot be read: the file is damaged or incomplete") from None
 
 
 def raster_document_to_pdf(source: Path, target: Path, document_format: str) -> None:
