@@ -12,6 +12,14 @@ MAX_WHOLE_NUMBER = 2**31 - 1
 MAX_BYTE_COUNT = 2**62
 
 
+def integer(text: str, maximum: int = MAX_WHOLE_NUMBER) -> int | None:
+    """`text` as a number when it is ASCII digits with an optional minus sign, at most
+    `maximum` either way; else None."""
+    negative = text.startswith("-")
+    number = whole_number(text[1:] if negative else text, maximum)
+    return -number if negative and number is not None else number
+
+
 def whole_number(text: str, maximum: int = MAX_WHOLE_NUMBER) -> int | None:
     """`text` as a number when it is one or more ASCII digits, at most `maximum`; else None."""
     if not text or not text.isascii() or not text.isdigit() or len(text) > len(str(maximum)):

@@ -10,6 +10,7 @@ their numbers or keywords; ``{...}`` is a collection of space-separated members.
 
 from __future__ import annotations
 
+from printmgmt.digits import integer
 from printmgmt.ipp.model import Attribute, Collection, Value
 from printmgmt.ipp.names import Finishing
 from printmgmt.ipp.tags import ValueTag
@@ -58,18 +59,30 @@ def _value(name: str, text: str) -> Value:
         return Value(ValueTag.BEG_COLLECTION, Collection(tuple(members)))
     if not text:
         raise OptionError(f"{name}: empty value")
+    number = _number(name, text)
     enum_keywords = _ENUMS.get(name)
     if enum_keywords is not None:
-        if text.lstrip("-").isdigit():
-            return Value(ValueTag.ENUM, int(text))
+        if number is not None:
+            return Value(ValueTag.ENUM, number)
         if text not in enum_keywords:
             raise OptionError(f"{name}: unknown value {text!r}")
         return Value(ValueTag.ENUM, enum_keywords[text])
-    if text.lstrip("-").isdigit():
-        return Value(ValueTag.INTEGER, int(text))
+    if number is not None:
+        return Value(ValueTag.INTEGER, number)
     if text in ("true", "false"):
         return Value(ValueTag.BOOLEAN, text == "true")
     return Value(ValueTag.KEYWORD, text)
+
+
+def _number(name: str, text: str) -> int | None:
+    """The IPP integer `text` writes, None for a word; a number IPP cannot hold is an error."""
+    digits = text.removeprefix("-")
+    if not (digits.isascii() and digits.isdigit()):
+        return None
+    number = integer(text)
+    if number is None:
+        raise OptionError(f"{name}: {text} is out of range (IPP integers are 32-bit)")
+    return number
 
 
 def _split(text: str, separator: str) -> list[str]:

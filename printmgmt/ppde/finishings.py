@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Literal
 
+from printmgmt.digits import whole_number
 from printmgmt.ppde.model import FINISHING_ENUM_RANGES, FINISHINGS_BOOKLET
 from printmgmt.ppde.printer import PrinterAttributes, supported
 
@@ -69,8 +70,8 @@ def finishing_number(attribute: str, value: str) -> int | None:
     """The PWG 5100.1 number of an extension finishing choice; None for other attributes."""
     if attribute == FINISHINGS_BOOKLET:
         return 3 if value == "none" else BOOKLET_MAKER
-    if attribute in FINISHING_ENUM_RANGES and value.isdigit():
-        return int(value)
+    if attribute in FINISHING_ENUM_RANGES:
+        return whole_number(value)
     return None
 
 

@@ -30,6 +30,10 @@ from typing import Literal
 
 from printmgmt.ppde.model import LandscapeOrientation, NupRule
 
+#: The most pages a sheet side takes: far beyond any printer's number-up-supported (16, 32), and
+#: small enough that no layout work grows with it.
+MAX_NUMBER_UP = 100
+
 PageOrientation = Literal["portrait", "landscape"]
 
 #: orientation-requested value → the turn it asks for, in degrees anticlockwise, per driver.

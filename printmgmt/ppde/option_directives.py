@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from printmgmt.digits import whole_number
 from printmgmt.ppde.lexer import Word
 from printmgmt.ppde.model import (
     COVER_BACK_TYPE,
@@ -23,6 +24,7 @@ from printmgmt.ppde.model import (
     OptionMapping,
     OptionScope,
 )
+from printmgmt.ppde.nup import MAX_NUMBER_UP
 from printmgmt.ppde.parse_state import LineError, ParseState, PendingChoice, expect_count
 
 _MIME_TYPE = re.compile(r"[A-Za-z0-9][\w.+-]*/[A-Za-z0-9][\w.+-]*")
@@ -198,8 +200,14 @@ def _check_choice(
             hint = f"is '*{name}' a misspelt directive? Otherwise {hint}"
         raise LineError(pending.option, f"choice for *{name}, which is not mapped", hint)
     attribute = state.mappings[name][0]
+    if attribute == "number-up" and not whole_number(choice.value, MAX_NUMBER_UP):
+        raise LineError(
+            pending.value_word,
+            f"'{choice.value}' is not a number-up",
+            f"a whole number from 1 to {MAX_NUMBER_UP}",
+        )
     enum_range = FINISHING_ENUM_RANGES.get(attribute)
-    if enum_range is not None and not (choice.value.isdigit() and int(choice.value) in enum_range):
+    if enum_range is not None and whole_number(choice.value) not in enum_range:
         raise LineError(
             pending.value_word,
             f"'{choice.value}' is not a value of {attribute}",

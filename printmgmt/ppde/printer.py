@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Literal
 
+from printmgmt.digits import integer
+
 Target = Literal["ppd", "ipp"]
 CapabilityScalar = str | int | bool | range
 CapabilityValue = CapabilityScalar | tuple[CapabilityScalar, ...]
@@ -24,7 +26,8 @@ def supported(printer: PrinterAttributes, name: str, value: str) -> bool | None:
         return None
     for item in listed if isinstance(listed, tuple) else (listed,):
         if isinstance(item, range):
-            if value.lstrip("-").isdigit() and int(value) in item:
+            number = integer(value)
+            if number is not None and number in item:
                 return True
         elif str(item).lower() == value.lower():
             return True

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 from decimal import Decimal
 
+from printmgmt.digits import whole_number
 from printmgmt.ppde.lexer import Word
 from printmgmt.ppde.model import (
     FINISHING_ENUM_RANGES,
@@ -28,6 +29,7 @@ from printmgmt.ppde.model import (
     OptionMapping,
     SubstRule,
 )
+from printmgmt.ppde.nup import MAX_NUMBER_UP
 from printmgmt.ppde.parse_state import LineError, ParseState, expect_count
 
 _DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
@@ -38,7 +40,7 @@ _NUP_HINTS = {
     "pdf-rotation": "0, 90, 180, 270 or -",
     "pdf-content-rotation": "0, 90, 180, 270 or -",
     "user-rotate": "0, 90, 180, 270 or -",
-    "number-up": "a positive number or -",
+    "number-up": f"a whole number from 1 to {MAX_NUMBER_UP}, or -",
     "orientation-requested": "3, 4, 5, 6 or -",
     "number-up-layout": ", ".join(sorted(_NUP_LAYOUTS)) + " or -",
 }
@@ -131,7 +133,7 @@ def _check_nup_value(term: Word, key: str, value: str) -> None:
         return
     valid = {
         "pdf-orientation": value in {"portrait", "landscape"},
-        "number-up": value.isdigit() and int(value) > 0,
+        "number-up": bool(whole_number(value, MAX_NUMBER_UP)),
         "orientation-requested": value in {"3", "4", "5", "6"},
         "number-up-layout": value in _NUP_LAYOUTS,
     }.get(key, value in _ROTATIONS)
@@ -259,4 +261,5 @@ def check_defined_values(state: ParseState, mappings: tuple[OptionMapping, ...])
 
 def _natural(value: str) -> tuple[int, str]:
     """Numbers in numeric order (3 before 20), words after them."""
-    return (int(value), "") if value.isdigit() else (1 << 62, value)
+    number = whole_number(value)
+    return (number, "") if number is not None else (1 << 62, value)

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from printmgmt.digits import integer, whole_number
 from printmgmt.ppde.finishings import FINISHING_NAMES, finishing_form, finishing_number
 from printmgmt.ppde.model import (
     COVER_BACK_SOURCE,
@@ -28,7 +29,7 @@ from printmgmt.ppde.model import (
     RuleFile,
     first_job_value,
 )
-from printmgmt.ppde.nup import NupDecision, PageGeometry, nup_decision
+from printmgmt.ppde.nup import MAX_NUMBER_UP, NupDecision, PageGeometry, nup_decision
 from printmgmt.ppde.outgoing import (
     OutCollection,
     OutValue,
@@ -257,9 +258,13 @@ class Translator:
         printer: PrinterAttributes,
         geometry: PageGeometry,
     ) -> NupDecision:
-        number_up = first_job_value(job, "number-up") or "1"
-        if not number_up.isdigit() or int(number_up) < 1:
-            raise _Refused("number-up", f"number-up {number_up} is not a positive number")
+        number_up_text = first_job_value(job, "number-up") or "1"
+        number_up = whole_number(number_up_text, MAX_NUMBER_UP)
+        if not number_up:
+            raise _Refused(
+                "number-up",
+                f"number-up {number_up_text} is not a whole number from 1 to {MAX_NUMBER_UP}",
+            )
         # A driverless printer follows RFC 8011, where landscape is +90°: a Plus90 device.
         driver = (
             self.rules.landscape_orientation if out.target == "ppd" else LandscapeOrientation.PLUS90
@@ -267,7 +272,7 @@ class Translator:
         decision = nup_decision(
             driver,
             geometry,
-            number_up=int(number_up),
+            number_up=number_up,
             rotate180=first_job_value(job, ROTATE180) == "1",
             custom_rules=self.rules.nup_rules,
         )
@@ -357,7 +362,8 @@ def _require_supported(printer: PrinterAttributes, name: str, value: str) -> boo
 def _typed(name: str, values: tuple[str, ...], syntax: Syntax | None = None) -> OutValue:
     syntax = syntax or _SYNTAX.get(name, Syntax.KEYWORD)
     if syntax in (Syntax.INTEGER, Syntax.ENUM):
-        if not all(v.lstrip("-").isdigit() for v in values):
+        numbers = [integer(v) for v in values]
+        if None in numbers:
             raise _Refused(name, f"{name} needs a number, not {' '.join(values)}")
-        return OutValue(syntax, tuple(int(v) for v in values))
+        return OutValue(syntax, tuple(n for n in numbers if n is not None))
     return OutValue(syntax, values)

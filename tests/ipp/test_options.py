@@ -62,6 +62,10 @@ def test_a_set_of_collections() -> None:
         ("cover-front={cover-type=x}}", "unbalanced braces"),
         ("cover-front={cover-type}", "member 'cover-type' is not name=value"),
         ("cover-front={a=b}x", "does not end with }"),
+        ("copies=99999999999", "copies: 99999999999 is out of range"),
+        ("finishings=-99999999999", "finishings: -99999999999 is out of range"),
+        # "²" passes str.isdigit(), which int() refuses: a word, and the finishings know none.
+        ("finishings=²", "unknown value '²'"),
     ],
 )
 def test_bad_options(option: str, reason: str) -> None:

@@ -14,6 +14,7 @@ from printmgmt.ppde import (
     Target,
 )
 from printmgmt.ppde.engine import booklet_constraints, effective_attributes
+from printmgmt.ppde.finishings import finishing_number
 
 from .helpers import engine
 
@@ -544,13 +545,25 @@ def test_ipp_copies_outside_the_supported_range_are_refused() -> None:
     assert translation.refusal.message == "the printer does not list copies 15 as supported"
 
 
-def test_zero_number_up_is_refused_on_both_targets() -> None:
+@pytest.mark.parametrize("number_up", ["0", "²", "101", "99999999999999999999", "-1", "two"])
+def test_a_number_up_that_is_no_usable_number_is_refused_on_both_targets(number_up: str) -> None:
     for target in ("ppd", "ipp"):
         translation = engine("").translate(
-            {"number-up": "0"}, target=target, printer={"number-up-supported": range(0, 5)}
+            {"number-up": number_up}, target=target, printer={"number-up-supported": range(0, 5)}
         )
         assert translation.refusal is not None
-        assert translation.refusal.message == "number-up 0 is not a positive number"
+        assert translation.refusal.option == "number-up"
+
+
+def test_integers_with_digits_int_refuses_are_refused_not_a_crash() -> None:
+    # "²" passes str.isdigit(); int() refuses it.
+    translation = engine("").translate({"copies": "²"}, target="ipp", printer={})
+    assert translation.refusal is not None
+    assert translation.refusal.option == "copies"
+    printer: PrinterAttributes = {"copies-supported": (range(1, 10),)}
+    refused = engine("").translate({"copies": "²"}, target="ipp", printer=printer)
+    assert refused.refusal is not None
+    assert finishing_number("org.savapage-finishings-staple", "²") is None
 
 
 def test_ipp_nup_layout_sent_when_supported() -> None:

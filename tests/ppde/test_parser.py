@@ -141,6 +141,17 @@ def test_single_word_lines_are_constants_and_ignored() -> None:
             "*Jog org.savapage-finishings-jog-offset\n*Jog A 15",
             (2, 8, "15", "'15' is not a value of org.savapage-finishings-jog-offset"),
         ),
+        # "²" passes str.isdigit(), which int() refuses; a huge number-up stalls layout work.
+        (
+            "*St org.savapage-finishings-staple\n*St A ²",
+            (2, 7, "²", "'²' is not a value of org.savapage-finishings-staple"),
+        ),
+        ("*NUp number-up\n*NUp Sup ²", (2, 10, "²", "'²' is not a number-up")),
+        (
+            "*NUp number-up\n*NUp Big 999999999999",
+            (2, 10, "999999999999", "'999999999999' is not a number-up"),
+        ),
+        ("*NUp number-up\n*NUp Two two", (2, 10, "two", "'two' is not a number-up")),
         ("*SPFoo a/b c", (1, 1, "*SPFoo", "choice for *SPFoo, which is not mapped")),
         ("*SP/Foo: a b", (1, 1, "*SP/Foo:", "unknown directive '*SP/Foo:'")),
         ("*SPFoo: a", (1, 1, "*SPFoo:", "unknown directive '*SPFoo:'")),
@@ -353,6 +364,8 @@ def test_nup_rule_dash_outputs_mean_send_nothing() -> None:
     [
         ("pdf-rotation/45", "'45' is not a valid pdf-rotation"),
         ("number-up/0", "'0' is not a valid number-up"),
+        ("number-up/²", "'²' is not a valid number-up"),
+        ("number-up/101", "'101' is not a valid number-up"),
         ("*orientation-requested/7", "'7' is not a valid orientation-requested"),
         ("*number-up-layout/lrlr", "'lrlr' is not a valid number-up-layout"),
         ("user-rotate/", "n-up term 'user-rotate/' has no value"),
