@@ -18,7 +18,13 @@ from printmgmt.ppde.nup import NupDecision, PageGeometry
 from printmgmt.ppde.offers import Capabilities, OfferedChoice, OfferedOption
 from printmgmt.ppde.outgoing import OutCollection, OutValue, Syntax
 from printmgmt.ppde.parser import MAX_FILE_BYTES, ParseResult, parse, parse_bytes
-from printmgmt.ppde.pricing import Price, PricedPart, SidePrices, SidePriceTable
+from printmgmt.ppde.pricing import (
+    Price,
+    PricedPart,
+    SidePrices,
+    SidePriceTable,
+    is_chosen_finishing,
+)
 from printmgmt.ppde.printer import PrinterAttributes, Target
 from printmgmt.ppde.translation import FiredRule, Translation
 
@@ -49,6 +55,7 @@ __all__ = [
     "Translation",
     "Violation",
     "empty_rule_file",
+    "is_chosen_finishing",
     "parse",
     "parse_bytes",
 ]

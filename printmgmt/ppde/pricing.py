@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from printmgmt.digits import whole_number
 from printmgmt.ppde.index import RuleIndex
 from printmgmt.ppde.model import (
     COVER_BACK_TYPE,
@@ -22,6 +23,7 @@ from printmgmt.ppde.model import (
     Refusal,
     job_values,
 )
+from printmgmt.ppde.nup import MAX_NUMBER_UP
 
 #: Pages of the document that a cover takes, by cover type (PWG 5100.3 cover-type).
 _PAGES_ON_COVER = {"print-front": 1, "print-back": 1, "print-both": 2}
@@ -107,7 +109,7 @@ def compute_price(
     if pages < 0 or copies < 0:
         raise ValueError("pages and copies cannot be negative")
     number_up_text = _first(attributes, "number-up") or "1"
-    number_up = int(number_up_text) if number_up_text.isdigit() else 0
+    number_up = whole_number(number_up_text, MAX_NUMBER_UP) or 0
     cover_pages = sum(
         _PAGES_ON_COVER.get(_first(attributes, name) or "", 0)
         for name in (COVER_FRONT_TYPE, COVER_BACK_TYPE)
@@ -231,8 +233,9 @@ def _copy_rules(
 ) -> None:
     """Sum every matching copy rule; refuse a chosen cover or finishing the rules cannot price.
 
-    Only options that some copy rule names are checked: an option the file never prices is
-    free, as it is on a printer without rules.
+    A file with copy rules must price every cover and finishing a job asks for (a fold the
+    file never names would otherwise be done for free); a file without any prices none, as
+    a printer without rules does.
     """
     priced: set[str] = set()
     named: set[str] = set()
@@ -243,11 +246,17 @@ def _copy_rules(
             if rule.matches(attributes):
                 parts.append(_part("copy", rule, copies))
                 priced.update(c.attribute for c in rule.conditions)
-    for name in sorted(named - priced):
+    if not named:
+        return
+    for name in sorted(set(attributes) - priced):
         value = _first(attributes, name)
-        if value is not None and value not in _NOT_CHOSEN and _is_cover_or_finishing(name):
+        if value is not None and is_chosen_finishing(name, value):
             raise _Refused(name, f"no copy cost rule prices {name}={value} for this job")
 
 
-def _is_cover_or_finishing(name: str) -> bool:
-    return "finishings" in name or (name.startswith("org.savapage-cover") and name.endswith("type"))
+def is_chosen_finishing(name: str, value: str) -> bool:
+    """Whether attribute `name` = `value` asks for a finishing or a cover (not "none")."""
+    is_finishing = "finishings" in name or (
+        name.startswith("org.savapage-cover") and name.endswith("type")
+    )
+    return is_finishing and value not in _NOT_CHOSEN

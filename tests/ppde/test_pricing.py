@@ -178,14 +178,30 @@ def test_copy_rules_sum_all_matches_from_both_directives() -> None:
     assert price.total == Decimal("2.24")
 
 
-def test_unpriced_finishing_is_refused_but_an_unnamed_one_is_free() -> None:
+def test_a_file_with_copy_rules_refuses_every_finishing_or_cover_it_does_not_price() -> None:
     rules = engine("*SPJob/Copy/Cost: 0.05 staple org.savapage-finishings-staple/20")
     refused = rules.price({"org.savapage-finishings-staple": "28"}, pages=1)
     assert refused.refusal is not None
     assert refused.refusal.option == "org.savapage-finishings-staple"
     assert rules.price({"org.savapage-finishings-staple": "3"}, pages=1).refusal is None
-    # Punch is named by no copy rule: this file does not price it.
-    assert rules.price({"org.savapage-finishings-punch": "74"}, pages=1).total == Decimal("0.00")
+    # Named by no copy rule, still chosen: refused too (spec section 4), never done for free.
+    for name, value in (
+        ("org.savapage-finishings-punch", "74"),
+        ("org.savapage-finishings-fold", "93"),
+        ("org.savapage-cover-front-type", "print-none"),
+    ):
+        unnamed = rules.price({name: value}, pages=1)
+        assert unnamed.refusal is not None, name
+        assert unnamed.refusal.message == f"no copy cost rule prices {name}={value} for this job"
+        assert (
+            rules.price({name: "none" if "cover" not in name else "no-cover"}, pages=1).refusal
+            is None
+        )
+    # A file without copy rules prices no finishing: none is refused.
+    free = engine("*SPJobTicket/Media/Cost: 0.10 any media/a4")
+    assert (
+        free.price({"org.savapage-finishings-fold": "93", "media": "a4"}, pages=1).refusal is None
+    )
 
 
 def test_cover_pages_are_not_media_sides() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from printmgmt.ppde import RuleEngine, SidePrices, SidePriceTable, parse_bytes
+from printmgmt.ppde import PrinterAttributes, RuleEngine, SidePrices, SidePriceTable, parse_bytes
 
 RULES = Path(__file__).parents[2] / "ppdrules"
 FILES = sorted(RULES.glob("*.ppde"))
@@ -122,3 +122,41 @@ def test_office_rule_file_sends_only_options_and_choices_its_ppd_has() -> None:
     missing = [(option, choice) for option, choice in sent if choice not in choices.get(option, ())]
     assert missing == []
     assert len(sent) > 30
+
+
+DEMO_SIZES = (A4, "iso_a3_297x420mm", "iso_a5_148x210mm")
+#: What the demo finisher (an ippeveprinter) says it supports, as the engine reads it.
+DEMO_FINISHER: PrinterAttributes = {
+    "finishings-supported": (3, 4, 13, 14, 20, 21, 22, 23, 28, 74, 75, 93),
+    "media-supported": DEMO_SIZES,
+    "media-source-supported": ("auto", "main", "alternate", "envelope"),
+    "cover-front-supported": ("cover-type", "media", "media-col"),
+    "cover-back-supported": ("cover-type", "media", "media-col"),
+    "cover-type-supported": ("no-cover", "print-none", "print-front", "print-back", "print-both"),
+}
+
+
+def test_every_finishing_and_cover_the_demo_finisher_offers_has_a_price_on_every_size() -> None:
+    # A file with copy rules refuses a chosen finishing or cover it does not price (spec §4):
+    # everything the demo offers must be priced, on each paper size the printer has.
+    rules = load("driverless-ipp-everywhere.ppde")
+    table = SidePriceTable(
+        {(size, False, None): SidePrices(Decimal("0.05"), Decimal("0.04")) for size in DEMO_SIZES}
+    )
+    offered = rules.user_options(DEMO_FINISHER, target="ipp", operator=True)
+    finishing_options = [
+        o for o in offered if "finishings" in o.attribute or "cover" in o.attribute
+    ]
+    assert {"org.savapage-finishings-fold", "org.savapage-finishings-booklet"} <= {
+        o.attribute for o in finishing_options
+    }
+    for size in DEMO_SIZES:
+        for option in finishing_options:
+            for choice in option.choices:
+                job = {
+                    "media": size,
+                    "print-color-mode": "monochrome",
+                    option.attribute: choice.value,
+                }
+                price = rules.price(job, pages=4, fallback=table)
+                assert price.refusal is None, (size, option.attribute, choice.value, price.refusal)
