@@ -32,7 +32,15 @@ from apps.printers.ipp_values import engine_view
 from apps.printers.models import Printer, PrinterGroup
 from apps.printers.selectors import side_price_table, user_may_use_printer
 from apps.rules.selectors import engine_for_rule_file
-from printmgmt.ppde import OfferedOption, Price, RuleEngine, Target, Translation, Violation
+from printmgmt.ppde import (
+    OfferedOption,
+    Price,
+    RuleEngine,
+    Target,
+    Translation,
+    Violation,
+    is_chosen_finishing,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -150,16 +158,28 @@ def _not_offered(
     problems = []
     for name, value in attributes.items():
         option = by_name.get(name)
-        if option is None or not option.choices:
+        if option is None:
+            # A finishing or cover the printer does not offer at all would be dropped on the
+            # way and the job printed without it: refused, so that follow-me picks a printer
+            # that has it and a user is never told it was done.
+            asked = [item for item in _values(value) if is_chosen_finishing(name, item)]
+            if asked:
+                problems.append(f"{name}={asked[0]} is not offered by this printer")
+            continue
+        if not option.choices:
             continue
         allowed = {c.value.lower() for c in option.choices if operator or not c.operator_only}
-        for item in (value,) if isinstance(value, str) else value:
+        for item in _values(value):
             if item.lower() not in allowed:
                 problems.append(
                     f"{name}={item} is not offered by this printer "
                     f"(choose one of: {', '.join(sorted(allowed))})"
                 )
     return problems
+
+
+def _values(value: str | tuple[str, ...]) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else value
 
 
 def _check_printer(user: User, printer: Printer) -> None:
@@ -171,6 +191,12 @@ def _check_printer(user: User, printer: Printer) -> None:
         raise ReleaseRefused(
             f"printer {printer.name} cannot be reached ({printer.state_message or 'no answer'}): "
             "choose another printer or try again later"
+        )
+    if printer.state == PrinterState.STOPPED:
+        raise ReleaseRefused(
+            f"printer {printer.name} is stopped"
+            + (f" ({printer.state_message})" if printer.state_message else "")
+            + ": choose another printer or try again later"
         )
 
 

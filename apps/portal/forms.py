@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.accounts.choices import AllowancePeriod
 from apps.accounts.errors import AmountError
 from apps.accounts.models import Account
-from apps.accounts.money import format_money, parse_amount
+from apps.accounts.money import MAX_DIGITS, format_money, parse_amount
 from apps.accounts.roles import ROLES
 from apps.jobs.release import MAX_COPIES
 from apps.portal.option_labels import attribute_label, value_label
@@ -123,7 +123,9 @@ class ReleaseForm(PortalForm):
         help_text=_("Empty for all pages, or e.g. 1-3,5; or tick pages on the thumbnails."),
     )
     account = forms.ChoiceField(label=_("Account to charge"))
-    expected_price = forms.DecimalField(required=False, widget=forms.HiddenInput)
+    expected_price = forms.DecimalField(
+        required=False, widget=forms.HiddenInput, max_digits=MAX_DIGITS
+    )
 
     def __init__(
         self,
@@ -140,10 +142,14 @@ class ReleaseForm(PortalForm):
         self.fields["account"].choices = [  # type: ignore[attr-defined]
             (str(account.pk), account_label(account)) for account in accounts
         ]
+        either = _("The printer's default")  # follow-me: each printer's own
         for option in self.offered:
             self.fields[OPTION_PREFIX + option.attribute] = forms.ChoiceField(
                 label=attribute_label(option.attribute),
-                choices=[(c.value, value_label(option.attribute, c.value)) for c in option.choices],
+                choices=[
+                    (c.value, value_label(option.attribute, c.value) if c.value else either)
+                    for c in option.choices
+                ],
                 initial=option.default,
                 required=False,
             )

@@ -20,7 +20,7 @@ from apps.printers.choices import PrinterKind
 from apps.printers.ipp_values import engine_view
 from apps.printers.models import Printer, PrinterGroup
 from apps.printers.selectors import printers_usable_by
-from printmgmt.ppde import OfferedOption, Target
+from printmgmt.ppde import OfferedChoice, OfferedOption, Target
 
 if TYPE_CHECKING:
     from django.db.models.sql.compiler import _AsSqlType
@@ -199,14 +199,24 @@ def offered_options(printer: Printer, *, operator: bool) -> tuple[OfferedOption,
     )
 
 
+#: The choice that leaves an option to the printer follow-me picks (its own default).
+PRINTER_DEFAULT = ""
+
+
 def offered_options_of_any(
     printers: tuple[Printer, ...], *, operator: bool
 ) -> tuple[OfferedOption, ...]:
-    """What a follow-me group offers: every option and choice of any of its printers (the
-    default is the first printer's); follow-me then picks a printer that has what was chosen."""
+    """What a follow-me group offers: every option and choice of any of its printers.
+
+    An option its printers do not all offer with the same default starts at PRINTER_DEFAULT:
+    left so, each printer uses its own default (one printer's default may be a value another
+    refuses); chosen, follow-me picks a printer that has it."""
+    offers = [offered_options(printer, operator=operator) for printer in printers]
     merged: dict[str, OfferedOption] = {}
-    for printer in printers:
-        for option in offered_options(printer, operator=operator):
+    defaults: dict[str, set[str | None]] = {}
+    for offer in offers:
+        for option in offer:
+            defaults.setdefault(option.attribute, set()).add(option.default)
             known = merged.get(option.attribute)
             if known is None:
                 merged[option.attribute] = option
@@ -215,4 +225,15 @@ def offered_options_of_any(
             extra = tuple(choice for choice in option.choices if choice.value not in values)
             if extra:
                 merged[option.attribute] = replace(known, choices=known.choices + extra)
+    shared = {
+        name
+        for name, seen in defaults.items()
+        if len(seen) == 1 and all(any(o.attribute == name for o in offer) for offer in offers)
+    }
+    for name, option in merged.items():
+        if name not in shared:
+            either = OfferedChoice(PRINTER_DEFAULT, operator_only=False)
+            merged[name] = replace(
+                option, choices=(either, *option.choices), default=PRINTER_DEFAULT
+            )
     return tuple(merged.values())

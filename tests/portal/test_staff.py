@@ -24,6 +24,7 @@ from apps.accounts.models import LedgerEntry
 from apps.jobs.choices import JobState
 from apps.jobs.endings import finish
 from apps.jobs.models import Job
+from apps.jobs.release import ReleaseRefused, job_release
 from apps.portal.tasks import prune_thumbnails
 from apps.portal.thumbnails import thumbnail_path
 from apps.printers.choices import PrinterState
@@ -494,15 +495,82 @@ def test_picked_thumbnails_become_the_page_selection_without_javascript(
     client = logged_in(people.staff)
     data = release_data(job, printer, client)
     data.pop("expected_price")
+    # Ticks that are no page number ("²" passes str.isdigit()) are left out.
+    picks = {**data, "pick": ["1", "2", "3", "5", "²", "0", "x"]}
+    checked = client.post(f"/jobs/{job.pk}/?check=1", {**picks, "action": "quote"})
+    assert checked.status_code == 200  # "Check price": the price of the ticked pages
+    price = re.search(r'name="expected_price" value="([^"]*)"', checked.content.decode())
+    assert price is not None
+    assert price.group(1) == "0.40"
+    assert Job.objects.get(pk=job.pk).state == JobState.HELD
     response = client.post(
-        # Ticks that are no page number ("²" passes str.isdigit()) are left out.
-        f"/jobs/{job.pk}/",
-        {**data, "pick": ["1", "2", "3", "5", "²", "0", "x"], "action": "release"},
+        f"/jobs/{job.pk}/", {**picks, "expected_price": price.group(1), "action": "release"}
     )
     assert response.status_code == 302
     released = Job.objects.get(pk=job.pk)
     assert released.page_ranges == "1-3,5"
     assert released.price == Decimal("0.40")
+
+
+def test_a_release_without_the_price_shown_charges_nothing_and_shows_it(
+    people: People, printer: Printer, held: Callable[..., Job]
+) -> None:
+    job = held(people.staff, pages=2)
+    client = logged_in(people.staff)
+    data = release_data(job, printer, client, copies="0")
+    refused = client.post(f"/jobs/{job.pk}/", {**data, "action": "release"})
+    assert refused.status_code == 400
+    # The corrected form as that page rendered it: no price was shown, so none is expected.
+    corrected = {**data, "copies": "50", "expected_price": ""}
+    response = client.post(f"/jobs/{job.pk}/", {**corrected, "action": "release"})
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "Check the price, then press Release to print." in page
+    assert 'name="expected_price" value="10.00"' in page
+    assert Job.objects.get(pk=job.pk).state == JobState.HELD
+    assert not LedgerEntry.objects.filter(kind=EntryKind.CHARGE).exists()
+
+
+def test_check_price_without_javascript_releases_nothing(
+    people: People, printer: Printer, held: Callable[..., Job]
+) -> None:
+    job = held(people.staff, pages=2)
+    client = logged_in(people.staff)
+    data = release_data(job, printer, client)
+    response = client.post(f"/jobs/{job.pk}/?check=1", {**data, "action": "quote"})
+    assert response.status_code == 200
+    assert f'name="expected_price" value="{data["expected_price"]}"' in response.content.decode()
+    assert Job.objects.get(pk=job.pk).state == JobState.HELD
+    assert not LedgerEntry.objects.filter(kind=EntryKind.CHARGE).exists()
+
+
+def test_a_stopped_printer_is_refused_at_release_as_in_the_price_box(
+    people: People, printer: Printer, held: Callable[..., Job]
+) -> None:
+    job = held(people.staff)
+    client = logged_in(people.staff)
+    data = release_data(job, printer, client)
+    Printer.objects.filter(pk=printer.pk).update(
+        state=PrinterState.STOPPED, state_message="paper jam"
+    )
+    response = client.post(f"/jobs/{job.pk}/", {**data, "action": "release"})
+    assert response.status_code == 409
+    assert "printer finisher is stopped (paper jam)" in response.content.decode()
+    assert not LedgerEntry.objects.filter(kind=EntryKind.CHARGE).exists()
+
+
+@pytest.mark.parametrize("tampered", ["1e999", "99999999999999999999999999999.99", "Infinity"])
+def test_a_tampered_expected_price_is_a_form_error(
+    people: People, printer: Printer, held: Callable[..., Job], tampered: str
+) -> None:
+    job = held(people.staff)
+    client = logged_in(people.staff)
+    data = release_data(job, printer, client)
+    response = client.post(
+        f"/jobs/{job.pk}/", {**data, "expected_price": tampered, "action": "release"}
+    )
+    assert response.status_code == 400
+    assert Job.objects.get(pk=job.pk).state == JobState.HELD
 
 
 def test_bad_copies_and_page_ranges_are_marked_on_the_form(
@@ -548,6 +616,12 @@ def test_release_all_releases_every_held_job_and_keeps_refused_ones(
         "/inbox/release-all/", {"printer": printer.pk, "account": account}, follow=True
     )
     assert "2 jobs released." in response.content.decode()
+    third = held(people.staff, pages=1, title="three")
+    response = client.post(
+        "/inbox/release-all/", {"printer": printer.pk, "account": account}, follow=True
+    )
+    assert "1 job released." in response.content.decode()
+    assert Job.objects.get(pk=third.pk).state == JobState.RELEASED
     assert set(
         Job.objects.filter(pk__in=[first.pk, second.pk]).values_list("state", flat=True)
     ) == {JobState.RELEASED}
@@ -629,7 +703,11 @@ def test_follow_me_group_sends_the_job_to_a_printer_that_can_print_it(
         "ipp://127.0.0.1:9/ipp/plain", name="a-plain", rule_file=printer.rule_file
     )
     Printer.objects.filter(pk=plain.pk).update(
-        capabilities={**OFFICE_CAPABILITIES, "finishings-supported": [3]}
+        capabilities={
+            **OFFICE_CAPABILITIES,
+            "finishings-supported": [3],
+            "print-color-mode-default": ["color"],
+        }
     )
     group = PrinterGroup.objects.create(name="floor-2")
     group.printers.set([plain, printer])
@@ -637,6 +715,12 @@ def test_follow_me_group_sends_the_job_to_a_printer_that_can_print_it(
     client = logged_in(people.staff)
     page = client.get(f"/jobs/{job.pk}/").content.decode()
     assert f'<option value="group:{group.pk}">floor-2: any of a-plain, finisher</option>' in page
+    # An option whose default differs between the group's printers starts at "the printer's
+    # default": one printer's default may be a value another refuses.
+    group_form = client.get(f"/jobs/{job.pk}/?printer=group:{group.pk}").content.decode()
+    mode = re.search(r'<select name="opt.print-color-mode"[^>]*>(.*?)</select>', group_form, re.S)
+    assert mode is not None
+    assert '<option value="" selected>The printer&#x27;s default</option>' in mode.group(1)
     data = release_data(job, printer, client, printer=f"group:{group.pk}")
     assert (
         "Follow-me sends it to a-plain."
@@ -648,3 +732,20 @@ def test_follow_me_group_sends_the_job_to_a_printer_that_can_print_it(
     response = client.post(f"/jobs/{job.pk}/", {**data, "action": "release"}, follow=True)
     assert "report was released to finisher." in response.content.decode()
     assert Job.objects.get(pk=job.pk).printer_id == printer.pk
+
+
+def test_a_finishing_the_printer_does_not_offer_is_refused_not_dropped(
+    people: People, printer: Printer, held: Callable[..., Job]
+) -> None:
+    plain = office_printer(
+        "ipp://127.0.0.1:9/ipp/plain", name="a-plain", rule_file=printer.rule_file
+    )
+    Printer.objects.filter(pk=plain.pk).update(
+        capabilities={**OFFICE_CAPABILITIES, "finishings-supported": [3]}
+    )
+    job = held(people.staff, pages=2)
+    with pytest.raises(ReleaseRefused, match="finishings-staple=20 is not offered"):
+        job_release(job.pk, people.staff, plain.pk, {"org.savapage-finishings-staple": "20"})
+    # "none" (3) asks for nothing: released.
+    job_release(job.pk, people.staff, plain.pk, {"org.savapage-finishings-staple": "3"})
+    assert Job.objects.get(pk=job.pk).state == JobState.RELEASED

@@ -148,7 +148,11 @@ def release_all(request: HttpRequest) -> HttpResponse:
             )
     released = sum(1 for outcome in outcomes if not outcome.problem)
     if released:
-        messages.success(request, _("%(count)s jobs released.") % {"count": released})
+        messages.success(
+            request,
+            ngettext("%(count)d job released.", "%(count)d jobs released.", released)
+            % {"count": released},
+        )
         return redirect("portal:history")
     return redirect("portal:inbox")
 
@@ -363,6 +367,9 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
         )
         return redirect("portal:history")
     if request.method == "POST":
+        if request.POST.get("action") == "quote":
+            # "Check price" without JavaScript: the page with the price, nothing released.
+            return render(request, "portal/job_detail.html", _quote_only(request, job))
         return _release(request, job)
     page = ReleasePage(request, job)
     template = (
@@ -373,11 +380,22 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     return render(request, template, page.context())
 
 
+def _quote_only(request: HttpRequest, job: Job, **extra: Any) -> dict[str, Any]:
+    """The page for the posted options with their current price, to confirm: the price field
+    is left for the page to fill with the price shown."""
+    posted = request.POST.copy()
+    posted["expected_price"] = ""
+    return ReleasePage(request, job, posted).context(**extra)
+
+
 def _release(request: HttpRequest, job: Job) -> HttpResponse:
     page = ReleasePage(request, job, request.POST)
     if not page.form.is_valid() or page.printer is None:
         return render(request, "portal/job_detail.html", page.context(), status=400)
     cleaned = page.form.cleaned_data
+    if cleaned["expected_price"] is None:
+        # Never charge a price the user was not shown (after a form error, the page had none).
+        return _to_confirm(request, job, _("Check the price, then press Release to print."))
     try:
         printer = page.target()
         job_release(
@@ -411,11 +429,12 @@ def _release(request: HttpRequest, job: Job) -> HttpResponse:
             % {"title": job.title, "printer": printer.name},
         )
         return redirect("portal:history")
-    # A fresh, unbound-price form: the page shows the current price to confirm.
-    fresh = request.POST.copy()
-    fresh["expected_price"] = ""
-    page = ReleasePage(request, job, fresh)
-    context = page.context(problem=problem)
+    return _to_confirm(request, job, problem)
+
+
+def _to_confirm(request: HttpRequest, job: Job, problem: str) -> HttpResponse:
+    """Not released: the page with the current price to confirm, and why."""
+    context = _quote_only(request, job, problem=problem)
     shown = context["quote"].quote
     if shown is not None and shown.violations:
         # The price box names the options that cannot go together, in the dialog's words.
