@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from django.utils.translation import gettext as _
 from pypdf import PageObject, PdfReader, PdfWriter, Transformation
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
@@ -31,7 +32,9 @@ def parse_page_ranges(text: str, page_count: int) -> list[int]:
     if not text:
         return list(range(1, page_count + 1))
     if len(text) > MAX_RANGE_TEXT:
-        raise DocumentError(f"the page selection is longer than {MAX_RANGE_TEXT} characters")
+        raise DocumentError(
+            _("the page selection is longer than %(most)d characters") % {"most": MAX_RANGE_TEXT}
+        )
     pages: list[int] = []
     seen: set[int] = set()
     for part in text.split(","):
@@ -50,12 +53,16 @@ def _range_bounds(part: str, page_count: int) -> tuple[int, int]:
         last = int(end_text) if end_text.strip() else page_count if dash else first
     except ValueError:
         raise DocumentError(
-            f"{part!r} is not a page or a range of pages (write e.g. 1-3,5)"
+            _("“%(part)s” is not a page or a range of pages (write e.g. 1-3,5)") % {"part": part}
         ) from None
     if first < 1 or last < first:
-        raise DocumentError(f"{part!r} is not a valid range: pages count from 1, low to high")
+        raise DocumentError(
+            _("“%(part)s” is not a valid range: pages count from 1, low to high") % {"part": part}
+        )
     if last > page_count:
-        raise DocumentError(f"{part!r} goes past the last page ({page_count})")
+        raise DocumentError(
+            _("“%(part)s” goes past the last page (%(last)d)") % {"part": part, "last": page_count}
+        )
     return first, last
 
 

@@ -15,6 +15,8 @@ import tempfile
 from pathlib import Path
 
 from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from PIL import Image, UnidentifiedImageError
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.utils import ImageReader
@@ -39,13 +41,13 @@ OCTET_STREAM = "application/octet-stream"
 ACCEPTED_FORMATS = (PDF, POSTSCRIPT, URF, PWG_RASTER, JPEG, PNG, TEXT, OCTET_STREAM)
 
 _FORMAT_NAMES = {
-    PDF: "a PDF",
-    POSTSCRIPT: "PostScript",
-    JPEG: "a JPEG image",
-    PNG: "a PNG image",
-    URF: "Apple raster (URF)",
-    PWG_RASTER: "PWG raster",
-    TEXT: "plain text",
+    PDF: gettext_lazy("a PDF"),
+    POSTSCRIPT: gettext_lazy("PostScript"),
+    JPEG: gettext_lazy("a JPEG image"),
+    PNG: gettext_lazy("a PNG image"),
+    URF: gettext_lazy("Apple raster (URF)"),
+    PWG_RASTER: gettext_lazy("PWG raster"),
+    TEXT: gettext_lazy("plain text"),
 }
 _MAGIC = (
     (b"%PDF-", PDF),
@@ -77,7 +79,7 @@ def detect_format(path: Path) -> str:
     with path.open("rb") as file:
         head = file.read(_PDF_HEADER_WINDOW + 8)
     if not head:
-        raise DocumentError("the document is empty")
+        raise DocumentError(_("the document is empty"))
     for magic, document_format in _MAGIC:
         if head.startswith(magic):
             return document_format
@@ -86,7 +88,7 @@ def detect_format(path: Path) -> str:
     if _looks_like_text(head):
         return TEXT
     raise DocumentError(
-        "the document is not PDF, PostScript, JPEG, PNG, Apple or PWG raster, or plain text"
+        _("the document is not PDF, PostScript, JPEG, PNG, Apple or PWG raster, or plain text")
     )
 
 
@@ -115,10 +117,13 @@ def to_pdf(source: Path, document_format: str, workdir: Path | None = None) -> P
     if claimed == OCTET_STREAM:
         claimed = actual
     elif claimed not in ACCEPTED_FORMATS:
-        raise DocumentError(f"documents of type {claimed} are not accepted")
+        raise DocumentError(
+            _("documents of type %(format)s are not accepted") % {"format": claimed}
+        )
     elif claimed != actual and not (claimed == TEXT and actual != TEXT and _is_text(source)):
         raise DocumentError(
-            f"the document is not {_FORMAT_NAMES[claimed]} (it looks like {actual})"
+            _("the document is not %(format)s (it looks like %(actual)s)")
+            % {"format": _FORMAT_NAMES[claimed], "actual": actual}
         )
     if claimed == PDF:
         return source
@@ -158,7 +163,7 @@ def postscript_to_pdf(source: Path, target: Path) -> None:
     limited in memory, time, output and pages, with its own temporary folder."""
     gs = shutil.which("gs")
     if gs is None:
-        raise DocumentError("PostScript cannot be printed here: Ghostscript is not installed")
+        raise DocumentError(_("PostScript cannot be printed here: Ghostscript is not installed"))
     command = [
         gs, "-q", "-dSAFER", "-dBATCH", "-dNOPAUSE", "-sDEVICE=pdfwrite",
         f"-dLastPage={settings.MAX_DOCUMENT_PAGES + 1}", f"-sOutputFile={target}", str(source),
@@ -180,14 +185,14 @@ def postscript_to_pdf(source: Path, target: Path) -> None:
                 )
             except subprocess.TimeoutExpired:
                 target.unlink(missing_ok=True)
-                raise DocumentError("the PostScript took too long to convert") from None
+                raise DocumentError(_("the PostScript took too long to convert")) from None
         with messages.open("rb") as stderr:
             said = stderr.read(4096).decode("utf-8", "replace").strip().splitlines()
     if result.returncode != 0 or not target.exists() or target.stat().st_size == 0:
         target.unlink(missing_ok=True)
         # What Ghostscript said (its version, paths on this server) is for the log only.
         logger.info("Ghostscript refused %s: %s", source.name, " | ".join(said[:5]))
-        raise DocumentError("the PostScript cannot be converted: it has errors or is incomplete")
+        raise DocumentError(_("the PostScript cannot be converted: it has errors or is incomplete"))
 
 
 def image_to_pdf(source: Path, target: Path) -> None:
@@ -196,7 +201,10 @@ def image_to_pdf(source: Path, target: Path) -> None:
         with Image.open(source) as image:
             width, height = image.size
             if width * height > _MAX_IMAGE_PIXELS:
-                raise DocumentError(f"the image is too large ({width}×{height} pixels)")
+                raise DocumentError(
+                    _("the image is too large (%(width)d×%(height)d pixels)")
+                    % {"width": width, "height": height}
+                )
             image.load()  # decode now: a truncated file fails here, not inside reportlab
             reader = ImageReader(image.convert("RGB") if image.mode not in ("RGB", "L") else image)
             page = (A4[1], A4[0]) if width > height else A4
@@ -210,12 +218,14 @@ def image_to_pdf(source: Path, target: Path) -> None:
             canvas.save()
     except Image.DecompressionBombError:
         target.unlink(missing_ok=True)
-        raise DocumentError("the image is too large") from None
+        raise DocumentError(_("the image is too large")) from None
     except (UnidentifiedImageError, OSError, ValueError) as error:
         target.unlink(missing_ok=True)
         # The reason goes to the log: Pillow's messages name the file's path on this server.
         logger.info("image %s cannot be read: %s", source.name, error)
-        raise DocumentError("the image cannot be read: the file is damaged or incomplete") from None
+        raise DocumentError(
+            _("the image cannot be read: the file is damaged or incomplete")
+        ) from None
 
 
 def raster_document_to_pdf(source: Path, target: Path, document_format: str) -> None:
@@ -224,7 +234,9 @@ def raster_document_to_pdf(source: Path, target: Path, document_format: str) -> 
     try:
         raster_to_pdf(source, target, "urf" if document_format == URF else "pwg", limits)
     except RasterError as error:
-        raise DocumentError(f"the raster cannot be printed: {error}") from None
+        raise DocumentError(
+            _("the raster cannot be printed: %(reason)s") % {"reason": error}
+        ) from None
 
 
 def text_to_pdf(source: Path, target: Path) -> None:
@@ -233,7 +245,8 @@ def text_to_pdf(source: Path, target: Path) -> None:
     leading = _TEXT_SIZE * 1.2
     lines_per_page = int((height - 2 * _TEXT_MARGIN) // leading)
     too_many = DocumentError(
-        f"the text makes more than {settings.MAX_DOCUMENT_PAGES} pages: it is refused"
+        _("the text makes more than %(limit)d pages: it is refused")
+        % {"limit": settings.MAX_DOCUMENT_PAGES}
     )
     raw = source.read_bytes()
     # Too many form feeds or lines are refused before the text is split (which costs time and

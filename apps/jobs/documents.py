@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pikepdf
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 
 class DocumentError(Exception):
@@ -46,7 +47,10 @@ def spool_path(document_name: str) -> Path:
 #: PDF readers look for the end-of-file marker in the last 1024 bytes (ISO 32000-1, annex H);
 #: a document cut short in transfer has none there, though qpdf could recover its objects.
 EOF_MARKER_WINDOW = 1024
-ENCRYPTED = "the PDF is encrypted: remove its password and send it again"
+
+
+def _encrypted() -> DocumentError:
+    return DocumentError(_("the PDF is encrypted: remove its password and send it again"))
 
 
 def _ends_with_eof_marker(path: Path) -> bool:
@@ -70,7 +74,9 @@ def _refuse_too_many_pages(document: pikepdf.Pdf) -> None:
     limit: qpdf's own count first builds a list of every page, and a few megabytes of PDF can
     name one page a million times (gigabytes of memory)."""
     limit = settings.MAX_DOCUMENT_PAGES
-    too_many = DocumentError(f"the PDF has more than {limit} pages: it is refused")
+    too_many = DocumentError(
+        _("the PDF has more than %(limit)d pages: it is refused") % {"limit": limit}
+    )
     budget = 4 * limit + 1000  # tree nodes looked at, pages and the nodes above them
     pages = 0
     waiting: list[tuple[pikepdf.Object, int]] = [(document.Root.Pages, 0)]
@@ -88,7 +94,7 @@ def _refuse_too_many_pages(document: pikepdf.Pdf) -> None:
                 raise too_many
             continue
         if depth >= _PAGE_TREE_DEPTH:
-            raise DocumentError("the PDF's page tree is too deep to be a real document")
+            raise DocumentError(_("the PDF's page tree is too deep to be a real document"))
         if len(kids) > budget:
             raise too_many
         waiting.extend((kid, depth + 1) for kid in kids)
@@ -102,10 +108,10 @@ def inspect_pdf(path: Path) -> PdfFacts:
     """
     try:
         if path.stat().st_size == 0:
-            raise DocumentError("the document is empty")
+            raise DocumentError(_("the document is empty"))
         if not _ends_with_eof_marker(path):
             raise DocumentError(
-                "the PDF cannot be read (no end-of-file marker: not a PDF, or cut short)"
+                _("the PDF cannot be read (no end-of-file marker: not a PDF, or cut short)")
             )
         # Not pushing inherited attributes down to every page: that walks every page at open
         # (page properties resolve inheritance themselves).
@@ -113,11 +119,11 @@ def inspect_pdf(path: Path) -> PdfFacts:
             # Opened without a password but encrypted all the same (an owner password): our
             # imposition could not change it.
             if document.is_encrypted:
-                raise DocumentError(ENCRYPTED)
+                raise _encrypted()
             _refuse_too_many_pages(document)
             count = len(document.pages)
             if count == 0:
-                raise DocumentError("the PDF has no pages")
+                raise DocumentError(_("the PDF has no pages"))
             first = document.pages[0]
             left, bottom, right, top = (float(corner) for corner in first.mediabox)
             landscape = abs(right - left) > abs(top - bottom)
@@ -125,11 +131,15 @@ def inspect_pdf(path: Path) -> PdfFacts:
     except DocumentError:
         raise
     except pikepdf.PasswordError:
-        raise DocumentError(ENCRYPTED) from None
+        raise _encrypted() from None
     except (pikepdf.PdfError, ValueError, KeyError, TypeError, RecursionError) as error:
-        raise DocumentError(f"the PDF cannot be read ({_reason(error, path)})") from None
+        raise DocumentError(
+            _("the PDF cannot be read (%(reason)s)") % {"reason": _reason(error, path)}
+        ) from None
     except OSError as error:
-        raise DocumentError(f"the PDF cannot be read ({error.strerror})") from None
+        raise DocumentError(
+            _("the PDF cannot be read (%(reason)s)") % {"reason": error.strerror}
+        ) from None
     return PdfFacts(count, landscape, rotation)
 
 

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from apps.accounts.errors import AccountPermissionDenied
 from apps.accounts.models import Account, User
@@ -41,6 +42,7 @@ from printmgmt.ppde import (
     Violation,
     is_chosen_finishing,
 )
+from printmgmt.ppde.model import FINISHINGS_BOOKLET
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +113,10 @@ def job_quote(
     """Check and price a job for a printer without changing anything (the live price)."""
     problems: list[str] = []
     if not 1 <= copies <= MAX_COPIES:
-        problems.append(f"copies must be between 1 and {MAX_COPIES}, not {copies}")
+        problems.append(
+            _("copies must be between 1 and %(most)d, not %(copies)d")
+            % {"most": MAX_COPIES, "copies": copies}
+        )
         copies = max(1, min(copies, MAX_COPIES))
     try:
         pages = len(parse_page_ranges(page_ranges, job.page_count))
@@ -161,10 +166,18 @@ def _not_offered(
         if option is None:
             # A finishing or cover the printer does not offer at all would be dropped on the
             # way and the job printed without it: refused, so that follow-me picks a printer
-            # that has it and a user is never told it was done.
-            asked = [item for item in _values(value) if is_chosen_finishing(name, item)]
+            # that has it and a user is never told it was done. A booklet is the exception:
+            # without a booklet maker, the pages are imposed here.
+            asked = [
+                item
+                for item in _values(value)
+                if is_chosen_finishing(name, item) and name != FINISHINGS_BOOKLET
+            ]
             if asked:
-                problems.append(f"{name}={asked[0]} is not offered by this printer")
+                problems.append(
+                    _("%(option)s=%(value)s is not offered by this printer")
+                    % {"option": name, "value": asked[0]}
+                )
             continue
         if not option.choices:
             continue
@@ -172,8 +185,11 @@ def _not_offered(
         for item in _values(value):
             if item.lower() not in allowed:
                 problems.append(
-                    f"{name}={item} is not offered by this printer "
-                    f"(choose one of: {', '.join(sorted(allowed))})"
+                    _(
+                        "%(option)s=%(value)s is not offered by this printer "
+                        "(choose one of: %(choices)s)"
+                    )
+                    % {"option": name, "value": item, "choices": ", ".join(sorted(allowed))}
                 )
     return problems
 
@@ -184,19 +200,25 @@ def _values(value: str | tuple[str, ...]) -> tuple[str, ...]:
 
 def _check_printer(user: User, printer: Printer) -> None:
     if not printer.enabled:
-        raise ReleaseRefused(f"printer {printer.name} is disabled: choose another printer")
+        raise ReleaseRefused(
+            _("printer %(name)s is disabled: choose another printer") % {"name": printer.name}
+        )
     if not user_may_use_printer(user, printer):
-        raise ReleaseRefused(f"you may not use printer {printer.name}")
+        raise ReleaseRefused(_("you may not use printer %(name)s") % {"name": printer.name})
     if printer.state == PrinterState.UNREACHABLE:
         raise ReleaseRefused(
-            f"printer {printer.name} cannot be reached ({printer.state_message or 'no answer'}): "
-            "choose another printer or try again later"
+            _(
+                "printer %(name)s cannot be reached (%(reason)s): choose another printer or try "
+                "again later"
+            )
+            % {"name": printer.name, "reason": printer.state_message or _("no answer")}
         )
     if printer.state == PrinterState.STOPPED:
+        stopped = _("printer %(name)s is stopped") % {"name": printer.name}
+        if printer.state_message:
+            stopped += f" ({printer.state_message})"
         raise ReleaseRefused(
-            f"printer {printer.name} is stopped"
-            + (f" ({printer.state_message})" if printer.state_message else "")
-            + ": choose another printer or try again later"
+            _("%(stopped)s: choose another printer or try again later") % {"stopped": stopped}
         )
 
 
@@ -235,7 +257,8 @@ def printer_for_group(
             return printer
         reasons.append(f"{printer.name}: {'; '.join(quote.problems)}")
     raise ReleaseRefused(
-        f"no printer of {group.name} can print this job: " + " | ".join(reasons or ["it is empty"])
+        _("no printer of %(group)s can print this job: %(reasons)s")
+        % {"group": group.name, "reasons": " | ".join(reasons or [_("it is empty")])}
     )
 
 
@@ -258,17 +281,19 @@ def job_release(
     from apps.jobs.tasks import print_job  # the tasks module imports this one
 
     if not user.has_perm(permission_name(RELEASE_OWN_JOBS)):
-        raise ReleaseRefused("you do not have the right to print")
+        raise ReleaseRefused(_("you do not have the right to print"))
     job = Job.objects.select_related("owner").get(pk=job_id)
     operator = user.has_perm(permission_name(MANAGE_PRINTERS))
     if job.owner_id != user.pk and not operator:
-        raise ReleaseRefused("this is not your job")
+        raise ReleaseRefused(_("this is not your job"))
     if job.state != JobState.HELD:
-        raise ReleaseRefused(f"the job is {job.get_state_display().lower()}, not held")
+        raise ReleaseRefused(
+            _("the job is %(state)s, not held") % {"state": job.get_state_display().lower()}
+        )
     try:
         printer = Printer.objects.select_related("rule_file").get(pk=printer_id)
     except Printer.DoesNotExist:
-        raise ReleaseRefused(f"there is no printer with id {printer_id}") from None
+        raise ReleaseRefused(_("there is no printer with id %(id)s") % {"id": printer_id}) from None
     _check_printer(user, printer)
     quote = job_quote(
         job, printer, options, copies=copies, page_ranges=page_ranges, operator=operator
@@ -285,7 +310,7 @@ def job_release(
         # finds the job released by the first click and charges nothing.
         locked = Job.objects.select_for_update().get(pk=job_id)
         if locked.state != JobState.HELD:
-            raise ReleaseRefused("the job was released already")
+            raise ReleaseRefused(_("the job was released already"))
         if total > 0:
             account_charge(
                 account.pk, total, job_id=job_id, user=job.owner, reason=f"print: {job.title}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -17,6 +19,9 @@ ATTRIBUTE_LABELS: dict[str, Promise] = {
     "orientation-requested": _("Orientation"),
     "print-quality": _("Quality"),
     "output-bin": _("Output tray"),
+    "printer-resolution": _("Resolution"),
+    "print-scaling": _("Scaling"),
+    "finishings": _("Finishing"),
     "org.savapage-finishings-staple": _("Staple"),
     "org.savapage-finishings-punch": _("Punch"),
     "org.savapage-finishings-fold": _("Fold"),
@@ -46,23 +51,86 @@ VALUE_LABELS: dict[str, Promise] = {
     "iso_a5_148x210mm": _("A5"),
     "na_letter_8.5x11in": _("US Letter"),
     "na_legal_8.5x14in": _("US Legal"),
-    # finishings enum values of PWG 5100.1
+    "toleft-totop": _("Booklet, left binding"),
+    # trays (media-source) and output bins
+    "main": _("Main tray"),
+    "alternate": _("Alternate tray"),
+    "manual": _("Manual feed"),
+    "by-pass-tray": _("Bypass tray"),
+    "envelope": _("Envelope"),
+    "large-capacity": _("Large-capacity tray"),
+    "face-down": _("Face down"),
+    "face-up": _("Face up"),
+    # paper types (media-type)
+    "stationery": _("Plain paper"),
+    "cardstock": _("Card"),
+    "labels": _("Labels"),
+    "transparency": _("Transparency"),
+    "photographic": _("Photo paper"),
+}
+
+#: PWG 5100.1 finishings, by number: the values of `finishings` and of our extension
+#: finishing attributes.
+FINISHING_LABELS: dict[str, Promise] = {
     "3": _("None"),
     "4": _("Staple"),
-    "20": _("Staple top left"),
-    "21": _("Staple bottom left"),
-    "22": _("Staple top right"),
-    "28": _("Two staples left"),
     "5": _("Punch"),
-    "74": _("Punch two holes left"),
-    "75": _("Punch two holes top"),
-    "78": _("Punch three holes left"),
-    "93": _("Fold in half"),
     "10": _("Fold"),
     "13": _("Booklet maker"),
     "14": _("Jog offset"),
-    "toleft-totop": _("Booklet, left binding"),
+    "20": _("Staple top left"),
+    "21": _("Staple bottom left"),
+    "22": _("Staple top right"),
+    "23": _("Staple bottom right"),
+    "24": _("Stitch left edge"),
+    "25": _("Stitch top edge"),
+    "26": _("Stitch right edge"),
+    "27": _("Stitch bottom edge"),
+    "28": _("Two staples left"),
+    "29": _("Two staples top"),
+    "30": _("Two staples right"),
+    "31": _("Two staples bottom"),
+    "32": _("Three staples left"),
+    "33": _("Three staples top"),
+    "34": _("Three staples right"),
+    "35": _("Three staples bottom"),
+    "70": _("Punch one hole top left"),
+    "71": _("Punch one hole bottom left"),
+    "72": _("Punch one hole top right"),
+    "73": _("Punch one hole bottom right"),
+    "74": _("Punch two holes left"),
+    "75": _("Punch two holes top"),
+    "76": _("Punch two holes right"),
+    "77": _("Punch two holes bottom"),
+    "78": _("Punch three holes left"),
+    "79": _("Punch three holes top"),
+    "80": _("Punch three holes right"),
+    "81": _("Punch three holes bottom"),
+    "82": _("Punch four holes left"),
+    "83": _("Punch four holes top"),
+    "84": _("Punch four holes right"),
+    "85": _("Punch four holes bottom"),
+    "90": _("Accordion fold"),
+    "91": _("Double gate fold"),
+    "92": _("Gate fold"),
+    "93": _("Fold in half"),
+    "94": _("Half Z-fold"),
+    "95": _("Left gate fold"),
+    "96": _("Letter fold"),
+    "97": _("Parallel fold"),
+    "98": _("Poster fold"),
+    "99": _("Right gate fold"),
+    "100": _("Z-fold"),
 }
+
+SCALING_LABELS: dict[str, Promise] = {
+    "auto": _("Automatic"),
+    "auto-fit": _("Shrink to fit when too large"),
+    "fill": _("Fill the page (may crop)"),
+    "fit": _("Fit to the page"),
+    "none": _("Actual size"),
+}
+QUALITY_LABELS: dict[str, Promise] = {"3": _("Draft"), "4": _("Normal"), "5": _("Best")}
 
 ROTATE_LABELS: dict[str, Promise] = {"0": _("No"), "1": _("Yes")}
 ORIENTATION_LABELS: dict[str, Promise] = {
@@ -92,14 +160,23 @@ def attribute_label(attribute: str) -> str:
     return str(label) if label is not None else attribute
 
 
+#: Tables of values that mean something else for other attributes ("3" is no finishing, the
+#: draft quality and portrait).
+_TABLES: dict[str, dict[str, Promise]] = {
+    "org.savapage.int-page-rotate180": ROTATE_LABELS,
+    "orientation-requested": ORIENTATION_LABELS,
+    "print-scaling": SCALING_LABELS,
+    "print-quality": QUALITY_LABELS,
+}
+_RESOLUTION = re.compile(r"(\d+)(?:x(\d+))?dpi")
+
+
 def value_label(attribute: str, value: str) -> str:
-    if attribute == "org.savapage.int-page-rotate180":
-        table = ROTATE_LABELS
-    elif attribute == "orientation-requested":
-        table = ORIENTATION_LABELS
-    elif attribute == "number-up" or attribute == "copies":
+    if attribute in ("number-up", "copies"):
         return value
-    else:
-        table = VALUE_LABELS
-    label = table.get(value)
+    if attribute == "printer-resolution" and (match := _RESOLUTION.fullmatch(value)):
+        across, down = match.groups()
+        return f"{across} dpi" if down in (None, across) else f"{across} × {down} dpi"
+    table = FINISHING_LABELS if "finishings" in attribute else _TABLES.get(attribute, {})
+    label = table.get(value) or VALUE_LABELS.get(value)
     return str(label) if label is not None else value

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext as _
 
 from apps.accounts.errors import AccountError
 from apps.accounts.models import User
@@ -51,7 +52,9 @@ class UploadOutcome:
 def documents_upload(owner: User, uploads: Sequence[UploadedFile]) -> list[UploadOutcome]:
     """Hold each uploaded document as a job in its owner's inbox; refuse bad ones by name."""
     if len(uploads) > MAX_FILES_PER_UPLOAD:
-        raise DocumentError(f"at most {MAX_FILES_PER_UPLOAD} documents at a time")
+        raise DocumentError(
+            _("at most %(most)d documents at a time") % {"most": MAX_FILES_PER_UPLOAD}
+        )
     return [_upload_one(owner, upload) for upload in uploads]
 
 
@@ -59,10 +62,12 @@ def _upload_one(owner: User, upload: UploadedFile) -> UploadOutcome:
     name = Path(upload.name or "document").name
     size = upload.size or 0
     if size == 0:
-        return UploadOutcome(name, problem=f"{name} is empty")
+        return UploadOutcome(name, problem=_("%(name)s is empty") % {"name": name})
     if size > max_document_bytes():
         return UploadOutcome(
-            name, problem=f"{name} is larger than the {settings.MAX_DOCUMENT_MB} MB allowed"
+            name,
+            problem=_("%(name)s is larger than the %(most)s MB allowed")
+            % {"name": name, "most": settings.MAX_DOCUMENT_MB},
         )
     with tempfile.TemporaryDirectory(prefix="upload-") as workdir:
         received = Path(workdir) / "received"
@@ -83,14 +88,17 @@ def job_cancel_own(user: User, job_id: int) -> Job:
     """Cancel one of the user's own jobs that has not ended. Raises ReleaseRefused otherwise."""
     job = Job.objects.filter(pk=job_id, owner=user).first()
     if job is None:
-        raise ReleaseRefused("this is not your job")
+        raise ReleaseRefused(_("this is not your job"))
     try:
         canceled = pipeline.cancel(job_id, reason=f"canceled by {user.username}")
     except pipeline.CancelRefused as refused:
         raise ReleaseRefused(str(refused)) from None
     if canceled is None:
         job.refresh_from_db(fields=["state"])
-        raise ReleaseRefused(f"the job is {job.get_state_display().lower()} and cannot be canceled")
+        raise ReleaseRefused(
+            _("the job is %(state)s and cannot be canceled")
+            % {"state": job.get_state_display().lower()}
+        )
     return canceled
 
 

@@ -40,10 +40,10 @@ def test_page_ranges(text: str, expected: list[int]) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("a-b", "'a-b' is not a page or a range"),
-        ("0", "'0' is not a valid range"),
-        ("4-2", "'4-2' is not a valid range"),
-        ("5-9", "'5-9' goes past the last page (6)"),
+        ("a-b", "“a-b” is not a page or a range"),
+        ("0", "“0” is not a valid range"),
+        ("4-2", "“4-2” is not a valid range"),
+        ("5-9", "“5-9” goes past the last page (6)"),
         ("1," * 150, "longer than 200 characters"),
     ],
 )

@@ -30,7 +30,15 @@ from apps.portal.thumbnails import thumbnail_path
 from apps.printers.choices import PrinterState
 from apps.printers.models import Printer, PrinterGroup
 from tests.pdfs import make_pdf
-from tests.portal.conftest import OFFICE_CAPABILITIES, PASSWORD, People, logged_in, office_printer
+from tests.portal.conftest import (
+    OFFICE_CAPABILITIES,
+    PASSWORD,
+    PORTAL_RULES,
+    People,
+    finisher_rule_file,
+    logged_in,
+    office_printer,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -749,3 +757,19 @@ def test_a_finishing_the_printer_does_not_offer_is_refused_not_dropped(
     # "none" (3) asks for nothing: released.
     job_release(job.pk, people.staff, plain.pk, {"org.savapage-finishings-staple": "3"})
     assert Job.objects.get(pk=job.pk).state == JobState.RELEASED
+
+
+def test_a_choice_the_rule_file_does_not_price_is_named_in_the_dialogs_words(
+    people: People, printer: Printer, held: Callable[..., Job]
+) -> None:
+    unpriced_fold = PORTAL_RULES.replace(
+        "*SPJob/Copy/Cost: 0.03 fold org.savapage-finishings-fold/93\n", ""
+    )
+    assert unpriced_fold != PORTAL_RULES
+    Printer.objects.filter(pk=printer.pk).update(rule_file=finisher_rule_file(unpriced_fold))
+    job = held(people.staff)
+    client = logged_in(people.staff)
+    data = release_data(job, printer, client, **{"opt.org.savapage-finishings-fold": "93"})
+    fragment = html.unescape(client.post(f"/jobs/{job.pk}/quote/", data).content.decode())
+    assert "Fold “Fold in half” has no price on this printer: choose another." in fragment
+    assert "no copy cost rule" not in fragment

@@ -3,6 +3,8 @@ language the browser asks for or the footer's switch chose."""
 
 from __future__ import annotations
 
+import html
+import io
 import shutil
 import subprocess
 from contextlib import chdir
@@ -83,3 +85,20 @@ def test_the_footer_switch_changes_the_language_for_the_session(people: People) 
     assert ">Anmelden</" in client.get("/login/").content.decode()
     client.force_login(people.staff)
     assert ">Geräte</a>" in client.get("/devices/").content.decode()
+
+
+@pytest.mark.django_db
+def test_what_the_services_say_speaks_the_users_language(people: People) -> None:
+    client = logged_in(people.staff)
+    empty = io.BytesIO(b"")
+    empty.name = "zero.pdf"
+    page = client.post(
+        "/inbox/upload/", {"document": [empty]}, follow=True, HTTP_ACCEPT_LANGUAGE="de"
+    ).content.decode()
+    assert "zero.pdf ist leer" in page
+    not_a_document = io.BytesIO(b"\x00\x01\x02 binary")
+    not_a_document.name = "blob.bin"
+    page = client.post(
+        "/inbox/upload/", {"document": [not_a_document]}, follow=True, HTTP_ACCEPT_LANGUAGE="de"
+    ).content.decode()
+    assert "das Dokument ist weder PDF" in html.unescape(page)

@@ -332,6 +332,16 @@ class ReleasePage:
             self.job, printer, options, copies=copies, page_ranges=pages, operator=self.operator
         )
         in_words = {v.message: violation_text(v) for v in quote.violations}
+        refusal = quote.price.refusal
+        if refusal is not None and (value := quote.attributes.get(refusal.option)):
+            # The rule file prices no such choice: said in the dialog's words, not the file's.
+            shown = value if isinstance(value, str) else ", ".join(value)
+            in_words[f"{refusal.option}: {refusal.message}"] = _(
+                "%(option)s “%(value)s” has no price on this printer: choose another."
+            ) % {
+                "option": attribute_label(refusal.option),
+                "value": value_label(refusal.option, shown),
+            }
         problems = [in_words.get(problem, problem) for problem in quote.problems]
         if printer.state in UNUSABLE_STATES:
             problems.append(
