@@ -150,6 +150,8 @@ def _limited(command: list[str]) -> list[str]:
     (part of every Debian system)."""
     prlimit, setpriv = shutil.which("prlimit"), shutil.which("setpriv")
     if prlimit is None or setpriv is None:
+        # Said every time: a site that removed util-linux must hear that its limits are gone.
+        logger.warning("prlimit or setpriv is missing (util-linux): Ghostscript runs unlimited")
         return command
     return [
         setpriv, "--pdeathsig", "KILL",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import resource
+import shutil
 import tempfile
 import time
 from collections.abc import Callable
@@ -237,3 +238,17 @@ def test_postscript_that_eats_memory_is_stopped(
     with pytest.raises(DocumentError, match=r"cannot be converted"):
         to_pdf(hungry, "application/postscript")
     assert time.monotonic() - started < 60  # stopped by the memory limit, not the time-out
+
+
+def test_ghostscript_without_util_linux_limits_is_said_in_the_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    only_gs = tmp_path / "bin"
+    only_gs.mkdir()
+    gs = shutil.which("gs")
+    assert gs is not None
+    (only_gs / "gs").symlink_to(gs)
+    monkeypatch.setenv("PATH", str(only_gs))
+    result = to_pdf(make_postscript(tmp_path / "d.ps", 1), "application/postscript")
+    assert _pages(result) == 1
+    assert "Ghostscript runs unlimited" in caplog.text
