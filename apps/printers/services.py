@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from urllib.parse import urlsplit, urlunsplit
 
+import httpx
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
@@ -24,6 +25,7 @@ from apps.printers.models import Printer, SidePrice
 from apps.rules.models import RuleFile
 from printmgmt.ipp import AttributeGroup, IppError
 from printmgmt.ipp import PrinterState as IppPrinterState
+from printmgmt.ipp.client import http_url
 
 logger = logging.getLogger(__name__)
 
@@ -48,9 +50,32 @@ def validate_printer_name(name: str) -> None:
 
 
 def validate_printer_uri(uri: str) -> None:
-    parts = urlsplit(uri)
+    """Refuse what the IPP client could not connect to, naming what is wrong with it."""
+    usage = "use ipp://HOST[:PORT]/PATH or ipps://…"
+    if any(character.isspace() or not character.isprintable() for character in uri):
+        raise PrinterError(
+            f"{uri!r} is not a printer URI: it contains a space or a control character; {usage}"
+        )
+    try:
+        parts = urlsplit(uri)
+    except ValueError as error:  # an IPv6 host without its closing bracket, …
+        raise PrinterError(
+            f"{uri!r} is not a printer URI: its host is not valid ({error})"
+        ) from None
     if parts.scheme not in {"ipp", "ipps"} or not parts.hostname:
-        raise PrinterError(f"{uri!r} is not a printer URI: use ipp://HOST[:PORT]/PATH or ipps://…")
+        raise PrinterError(f"{uri!r} is not a printer URI: {usage}")
+    try:
+        port = parts.port
+    except ValueError:  # not a number, or past 65535
+        port = 0
+    if port == 0:
+        raise PrinterError(
+            f"{uri!r} is not a printer URI: the port must be a number from 1 to 65535"
+        )
+    try:
+        httpx.URL(http_url(uri)).host  # noqa: B018 - the host is checked (IDNA) when read
+    except (ValueError, httpx.InvalidURL) as error:
+        raise PrinterError(f"{uri!r} is not a printer URI ({error}): {usage}") from None
 
 
 def guess_kind(uri: str) -> PrinterKind:
@@ -70,7 +95,9 @@ class ProbeResult:
 
 
 def probe(uri: str, *, trusted_certificate: str = "") -> ProbeResult:
-    """Ask a printer what it is and can do. Raises PrinterError with the printer's answer."""
+    """Ask a printer what it is and can do. Raises PrinterError with the printer's answer,
+    or naming what is wrong with the URI."""
+    validate_printer_uri(uri)
     try:
         with client_for_uri(uri, trusted_certificate=trusted_certificate) as client:
             group = client.get_printer_attributes(("all", "media-col-database"))

@@ -18,6 +18,7 @@ from apps.printers.services import (
     printer_add,
     printer_import_cups,
     printer_refresh,
+    probe,
 )
 from apps.printers.tasks import refresh_printers
 from tests.peers import Cupsd, IppEvePrinter, free_port
@@ -36,17 +37,41 @@ def test_a_printer_is_probed_when_added(ippeveprinter: IppEvePrinter) -> None:
     assert printer.location == "Hall 1"
 
 
+def test_a_bad_name_is_refused() -> None:
+    with pytest.raises(PrinterError, match="is not a usable printer name"):
+        printer_add("bad name!", "ipp://127.0.0.1/ipp/print")
+    assert not Printer.objects.exists()
+
+
 @pytest.mark.parametrize(
-    ("name", "uri", "message"),
+    ("uri", "message"),
     [
-        ("bad name!", "ipp://127.0.0.1/ipp/print", "is not a usable printer name"),
-        ("ok", "http://127.0.0.1/ipp/print", "is not a printer URI"),
-        ("ok", "ipp:///no-host", "is not a printer URI"),
+        ("http://127.0.0.1/ipp/print", "is not a printer URI"),
+        ("ipp:///no-host", "is not a printer URI"),
+        ("ipp://127.0.0.1:99999/ipp/print", "the port must be a number from 1 to 65535"),
+        ("ipp://127.0.0.1:abc/x", "the port must be a number from 1 to 65535"),
+        ("ipp://127.0.0.1:0/x", "the port must be a number from 1 to 65535"),
+        ("ipp://[bad/ipp/print", r"its host is not valid \(Invalid IPv6 URL\)"),
+        ("ipp://printer example/x", "contains a space or a control character"),
+        ("ipp://xn--zz/ipp/print", "is not a printer URI"),
     ],
 )
-def test_bad_names_and_uris_are_refused(name: str, uri: str, message: str) -> None:
+def test_bad_uris_are_refused_when_adding_and_probing(uri: str, message: str) -> None:
     with pytest.raises(PrinterError, match=message):
-        printer_add(name, uri)
+        printer_add("ok", uri)
+    with pytest.raises(PrinterError, match=message):
+        probe(uri)
+    assert not Printer.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "uri", ["ipp://127.0.0.1:99999/ipp/print", "ipp://127.0.0.1:abc/x", "ipp://[bad/ipp/print"]
+)
+def test_malformed_uris_are_one_line_errors_of_the_command_and_the_cups_import(uri: str) -> None:
+    with pytest.raises(CommandError, match="is not a printer URI"):
+        call_command("printer", "add", "hall", "--uri", uri)
+    with pytest.raises(CommandError, match="is not a printer URI"):
+        call_command("printer", "import-cups", uri)
     assert not Printer.objects.exists()
 
 
