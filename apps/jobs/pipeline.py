@@ -113,6 +113,9 @@ def send(job_id: int, task_id: str = "") -> Sent:
             return _give_up(job)
     else:
         return Sent("another worker is sending the job")
+    assert job.printer is not None
+    if not job.printer.enabled:
+        return _not_sent_to_disabled_printer(job, recover=recovering)
     workdir = WorkDir(f"job{job_id}-")
     try:
         # The files are removed after the job is recorded as accepted, not on the way there.
@@ -189,17 +192,38 @@ def _take_over(job: Job, task_id: str) -> bool:
 def _give_up(job: Job) -> Sent:
     """A job whose attempts keep ending without an answer (each killed its worker or ran out
     of time): the printer's copy is adopted when it has one, otherwise the job fails."""
+    adopted = _adopt_earlier_send(job)
+    if adopted is not None:
+        return adopted
+    fail(job.pk, f"sending failed {job.send_attempts - 1} times: the job was given up")
+    return Sent("failed: gave up")
+
+
+def _not_sent_to_disabled_printer(job: Job, *, recover: bool) -> Sent:
+    """A job claimed for a printer an administrator disabled after its release is not sent:
+    it fails and is refunded. One an earlier attempt may have delivered is looked for at the
+    printer first: found there, it is at the printer and followed like any other."""
+    if recover:
+        adopted = _adopt_earlier_send(job)
+        if adopted is not None:
+            return adopted
+    fail(job.pk, f"printer {job.printer} was disabled by an administrator")
+    return Sent("failed: printer disabled")
+
+
+def _adopt_earlier_send(job: Job) -> Sent | None:
+    """Record the printer's copy of a claimed job that an earlier attempt sent; None when the
+    printer has none or cannot be searched (logged)."""
     assert job.printer is not None
     marker = Part("", spool_path(job.document_name), []).marker(job)
     try:
         with client_for(job.printer) as client:
             found = _find_earlier_send(client, marker)
     except IppError as error:
-        found = None
         logger.warning("job %s: the printer could not be searched: %s", job.pk, error)
+        return None
     if found is None:
-        fail(job.pk, f"sending failed {job.send_attempts - 1} times: the job was given up")
-        return Sent("failed: gave up")
+        return None
     adopted = job_transition(
         job.pk,
         JobState.PROCESSING,

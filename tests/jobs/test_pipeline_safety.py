@@ -177,6 +177,65 @@ def test_a_job_whose_attempts_keep_dying_is_given_up_unless_the_printer_has_it(
     assert job_refunded(reached.pk) == 0
 
 
+# ------------------------------------------------------------------------- disabled printers
+
+
+def _disable(printer: Printer) -> None:
+    Printer.objects.filter(pk=printer.pk).update(enabled=False)
+
+
+def test_a_job_released_to_a_printer_disabled_since_fails_with_its_refund_unsent(
+    released: Callable[[], Job], finisher: Printer, finisher_peer: IppEvePrinter
+) -> None:
+    fresh = released()
+    # Released while the printer could not be reached: the first attempt waits for it.
+    retried = released()
+    _unreachable(finisher)
+    with pytest.raises(pipeline.RetryLater):
+        pipeline.send(retried.pk, task_id="first")
+    # An administrator disables the printer; then it answers again.
+    Printer.objects.filter(pk=finisher.pk).update(uri=finisher_peer.uri)
+    _disable(finisher)
+    for job in (fresh, retried):
+        assert str(pipeline.send(job.pk, task_id="next")) == "failed: printer disabled"
+        failed = Job.objects.get(pk=job.pk)
+        assert failed.state == JobState.FAILED
+        assert failed.message == "printer finisher was disabled by an administrator"
+        assert job_refunded(job.pk) == PRICE
+        assert jobs_named(finisher_peer, job.marker.hex) == []
+        assert JobTransition.objects.filter(job=job, to_state=JobState.FAILED).count() == 1
+
+
+def test_a_job_at_a_printer_disabled_since_is_followed_to_its_end(
+    released: Callable[[], Job], finisher: Printer, finisher_peer: IppEvePrinter
+) -> None:
+    at_printer = released()
+    assert pipeline.send(at_printer.pk, task_id="t").at_printer
+    # An earlier attempt reached the printer, but its answer was lost: the job is found there.
+    reached = released()
+    job_transition(reached.pk, JobState.SENDING, reason="test", send_attempts=1)
+    job_transition(reached.pk, JobState.RELEASED, reason="test: will retry")
+    name = Part("", spool_path(reached.document_name), []).marker(reached)
+    with IppClient(finisher_peer.uri) as client:
+        accepted = client.print_job(
+            spool_path(reached.document_name), job_name=name, document_format="application/pdf"
+        )
+    _disable(finisher)
+    assert (
+        str(pipeline.send(at_printer.pk, task_id="again")) == "nothing to send: job is processing"
+    )
+    assert pipeline.send(reached.pk, task_id="t").at_printer
+    assert Job.objects.get(pk=reached.pk).printer_job_id == accepted.job_id
+    for job in (at_printer, reached):
+        deadline = time.monotonic() + 60
+        while not pipeline.follow(job.pk):
+            assert time.monotonic() < deadline, "the job never ended"
+            time.sleep(0.2)
+        assert Job.objects.get(pk=job.pk).state == JobState.COMPLETED
+        assert job_refunded(job.pk) == 0
+        assert len(jobs_named(finisher_peer, job.marker.hex)) == 1
+
+
 # ------------------------------------------------------------------------- every attempt counts
 
 
