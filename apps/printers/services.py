@@ -11,11 +11,12 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from django.contrib.auth.models import Group
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.printers.choices import PrinterKind, PrinterState
@@ -23,6 +24,7 @@ from apps.printers.ipp_client import client_for_uri
 from apps.printers.ipp_values import snapshot_of_group
 from apps.printers.models import Printer, SidePrice
 from apps.rules.models import RuleFile
+from apps.rules.services import rule_file_import
 from printmgmt.ipp import AttributeGroup, IppError
 from printmgmt.ipp import PrinterState as IppPrinterState
 from printmgmt.ipp.client import http_url
@@ -115,34 +117,50 @@ def _probe_result(group: AttributeGroup) -> ProbeResult:
     return ProbeResult(state, reasons, message[:500], capabilities)
 
 
+def _rule_file_of(rule_file: RuleFile | Path | None) -> RuleFile | None:
+    """The rule file to use; a path is a .ppde file, imported and activated here (within the
+    caller's transaction, so that nothing is activated when the caller is refused)."""
+    if isinstance(rule_file, Path):
+        return rule_file_import(rule_file).rule_file
+    return rule_file
+
+
 def printer_add(
     name: str,
     uri: str,
     *,
     kind: PrinterKind | None = None,
     location: str = "",
-    rule_file: RuleFile | None = None,
+    rule_file: RuleFile | Path | None = None,
     trusted_certificate: str = "",
 ) -> Printer:
-    """Add a printer after probing it: what it supports is known from the first minute."""
+    """Add a printer after probing it: what it supports is known from the first minute.
+
+    `rule_file` may be the path of a .ppde file to import: it is activated together with the
+    printer, and not at all when the name, URI, probe or file is refused."""
     validate_printer_name(name)
     validate_printer_uri(uri)
     if Printer.objects.filter(name=name).exists():
         raise PrinterError(f"a printer called {name!r} exists already")
     result = probe(uri, trusted_certificate=trusted_certificate)
-    printer = Printer.objects.create(
-        name=name,
-        uri=uri,
-        kind=kind or guess_kind(uri),
-        location=location or str(result.capabilities.get("printer-location", [""])[0])[:200],
-        rule_file=rule_file,
-        trusted_certificate=trusted_certificate,
-        capabilities=result.capabilities,
-        state=result.state,
-        state_reasons=result.state_reasons,
-        state_message=result.state_message,
-        last_contact=timezone.now(),
-    )
+    try:
+        with transaction.atomic():
+            printer = Printer.objects.create(
+                name=name,
+                uri=uri,
+                kind=kind or guess_kind(uri),
+                location=location
+                or str(result.capabilities.get("printer-location", [""])[0])[:200],
+                rule_file=_rule_file_of(rule_file),
+                trusted_certificate=trusted_certificate,
+                capabilities=result.capabilities,
+                state=result.state,
+                state_reasons=result.state_reasons,
+                state_message=result.state_message,
+                last_contact=timezone.now(),
+            )
+    except IntegrityError:  # added by someone else while this one was probed
+        raise PrinterError(f"a printer called {name!r} exists already") from None
     logger.info("printer %s added: %s (%s)", name, uri, printer.kind)
     return printer
 
@@ -196,10 +214,14 @@ def _queue_uri(server_uri: str, queue_uri: str) -> str:
     return urlunsplit((server.scheme, server.netloc, queue.path, "", ""))
 
 
-def printer_import_cups(server_uri: str, *, rule_file: RuleFile | None = None) -> CupsSyncReport:
+def printer_import_cups(
+    server_uri: str, *, rule_file: RuleFile | Path | None = None
+) -> CupsSyncReport:
     """Make our CUPS-queue printers of `server_uri` match its queues: new, changed, gone.
 
-    Gone queues are disabled, not deleted: their job history stays.
+    Gone queues are disabled, not deleted: their job history stays. New queues get
+    `rule_file`; a path is a .ppde file imported together with the sync (not at all when the
+    server cannot be asked or the file is refused).
     """
     validate_printer_uri(server_uri)
     try:
@@ -226,6 +248,7 @@ def printer_import_cups(server_uri: str, *, rule_file: RuleFile | None = None) -
 
     report = CupsSyncReport()
     with transaction.atomic():
+        new_queues_rule_file = _rule_file_of(rule_file)
         existing = {
             p.name: p for p in Printer.objects.select_for_update().filter(cups_server=server_uri)
         }
@@ -240,7 +263,7 @@ def printer_import_cups(server_uri: str, *, rule_file: RuleFile | None = None) -
                     kind=PrinterKind.CUPS_QUEUE,
                     location=location[:200],
                     cups_server=server_uri,
-                    rule_file=rule_file,
+                    rule_file=new_queues_rule_file,
                     **_probe_fields(result),
                 )
                 report.added.append(name)

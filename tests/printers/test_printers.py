@@ -21,6 +21,7 @@ from apps.printers.services import (
     probe,
 )
 from apps.printers.tasks import refresh_printers
+from apps.rules.models import RuleFile
 from tests.peers import Cupsd, IppEvePrinter, free_port
 
 pytestmark = [pytest.mark.django_db, pytest.mark.peers]
@@ -157,3 +158,33 @@ def test_the_periodic_refresh_syncs_cups_servers_and_reads_printers_again(
     assert refresh_printers() >= 1
     assert not Printer.objects.get(name="periodic").enabled
     assert Printer.objects.get(pk=hall.pk).state == PrinterState.IDLE
+
+
+def test_a_refused_printer_add_or_cups_import_activates_no_rule_file_version(
+    ippeveprinter: IppEvePrinter, tmp_path: Path
+) -> None:
+    rules = ROOT / "ppdrules" / "driverless-ipp-everywhere.ppde"
+    call_command("printer", "add", "hall", "--uri", ippeveprinter.uri, "--rules", str(rules))
+    rule_file = RuleFile.objects.get(name="driverless-ipp-everywhere")
+    active = rule_file.active_version_id
+    down = f"ipp://127.0.0.1:{free_port()}/ipp/print"
+    for arguments, refusal in (
+        (["add", "bad name", "--uri", ippeveprinter.uri], "is not a usable printer name"),
+        (["add", "lobby", "--uri", "ipp://127.0.0.1:99999/x"], "is not a printer URI"),
+        (["add", "lobby", "--uri", down], "cannot connect"),
+        (["add", "hall", "--uri", ippeveprinter.uri], "exists already"),
+        (["import-cups", f"ipp://127.0.0.1:{free_port()}/"], "cannot connect"),
+    ):
+        with pytest.raises(CommandError, match=refusal):
+            call_command("printer", *arguments, "--rules", str(rules))
+    rule_file.refresh_from_db()
+    assert rule_file.active_version_id == active
+    assert rule_file.versions.count() == 1
+    assert list(Printer.objects.values_list("name", flat=True)) == ["hall"]
+    # A broken rule file is refused after the printer answered: neither is kept.
+    broken = tmp_path / "broken.ppde"
+    broken.write_text("*SPConstraint: broken org.savapage-finishings-staple/!3\n")
+    with pytest.raises(CommandError, match="fix the file"):
+        call_command("printer", "add", "lobby", "--uri", ippeveprinter.uri, "--rules", str(broken))
+    assert not RuleFile.objects.filter(name="broken").exists()
+    assert list(Printer.objects.values_list("name", flat=True)) == ["hall"]

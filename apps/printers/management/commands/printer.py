@@ -17,7 +17,7 @@ from apps.printers.services import (
     printer_import_cups,
     printer_refresh,
 )
-from apps.rules.services import RuleFileError, rule_file_import
+from apps.rules.services import RuleFileError
 
 
 class Command(BaseCommand):
@@ -46,15 +46,12 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from None
 
     def _add(self, options: dict[str, Any]) -> None:
-        rule_file = None
-        if options["rules"] is not None:
-            rule_file = rule_file_import(options["rules"]).rule_file
         printer = printer_add(
             options["name"],
             options["uri"],
             kind=PrinterKind(options["kind"]) if options["kind"] else None,
             location=options["location"],
-            rule_file=rule_file,
+            rule_file=options["rules"],
         )
         self.stdout.write(
             f"printer {printer.name} added: {printer.uri} ({printer.get_kind_display()}), "
@@ -62,10 +59,7 @@ class Command(BaseCommand):
         )
 
     def _import_cups(self, options: dict[str, Any]) -> None:
-        rule_file = None
-        if options["rules"] is not None:
-            rule_file = rule_file_import(options["rules"]).rule_file
-        report = printer_import_cups(options["server_uri"], rule_file=rule_file)
+        report = printer_import_cups(options["server_uri"], rule_file=options["rules"])
         for label, names in (
             ("added", report.added),
             ("changed", report.changed),
