@@ -59,7 +59,8 @@ def _register_finisher(uri: str) -> Printer:
             rule_file=_rule_file("driverless-ipp-everywhere.ppde"),
         )
     else:
-        Printer.objects.filter(pk=printer.pk).update(uri=uri, enabled=True)
+        # Only its address changes: an administrator who disabled it keeps it disabled.
+        Printer.objects.filter(pk=printer.pk).update(uri=uri)
         printer = printer_refresh(printer.pk)
     for media, color, one_sided, two_sided in DEMO_SIDE_PRICES:
         SidePrice.objects.get_or_create(

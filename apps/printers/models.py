@@ -52,6 +52,14 @@ class Printer(models.Model):
         blank=True,
         help_text=_("The CUPS server this queue was imported from; empty when added by hand."),
     )
+    gone_from_cups_server = models.BooleanField(
+        _("gone from its CUPS server"),
+        default=False,
+        help_text=_(
+            "Disabled by a CUPS sync because the queue was gone; a later sync that finds it "
+            "again enables it. A printer an administrator disabled stays disabled."
+        ),
+    )
 
     class Meta:
         ordering = ("name",)

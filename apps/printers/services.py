@@ -268,17 +268,22 @@ def printer_import_cups(
                 )
                 report.added.append(name)
                 continue
-            changed = printer.uri != uri or printer.location != location or not printer.enabled
-            printer.uri, printer.location, printer.enabled = uri, location[:200], True
+            # Only a queue this sync disabled as gone is enabled again: an administrator's
+            # disabling stays.
+            back = not printer.enabled and printer.gone_from_cups_server
+            changed = printer.uri != uri or printer.location != location[:200] or back
+            printer.uri, printer.location = uri, location[:200]
+            if back:
+                printer.enabled, printer.gone_from_cups_server = True, False
             for attribute, value in _probe_fields(result).items():
                 setattr(printer, attribute, value)
             printer.save()
             (report.changed if changed else report.unchanged).append(name)
         for name, printer in existing.items():
             if name not in found and printer.enabled:
-                printer.enabled = False
+                printer.enabled, printer.gone_from_cups_server = False, True
                 printer.state_message = "the queue no longer exists on its CUPS server"
-                printer.save(update_fields=["enabled", "state_message"])
+                printer.save(update_fields=["enabled", "gone_from_cups_server", "state_message"])
                 report.gone.append(name)
     logger.info("CUPS import from %s: %s", server_uri, report)
     return report
@@ -319,10 +324,24 @@ def printer_update(
         printer = Printer.objects.select_for_update().get(pk=printer_id)
         printer.location = location.strip()
         printer.rule_file = rule_file
-        printer.enabled = enabled
-        printer.save(update_fields=["location", "rule_file", "enabled"])
+        if enabled != printer.enabled:
+            # The administrator decided: a later CUPS sync leaves it as it is now.
+            printer.enabled, printer.gone_from_cups_server = enabled, False
+        printer.save(update_fields=["location", "rule_file", "enabled", "gone_from_cups_server"])
         printer.allowed_groups.set(list(allowed_groups))
     logger.info("printer %s changed (enabled=%s, rule file=%s)", printer.name, enabled, rule_file)
+    return printer
+
+
+def printer_disable(printer_id: int) -> Printer:
+    """An administrator takes a printer out of use: nobody can release to it, jobs released
+    to it and not yet sent are not sent (they fail with a refund), and a CUPS sync does not
+    enable it again."""
+    with transaction.atomic():
+        printer = Printer.objects.select_for_update().get(pk=printer_id)
+        printer.enabled, printer.gone_from_cups_server = False, False
+        printer.save(update_fields=["enabled", "gone_from_cups_server"])
+    logger.info("printer %s disabled", printer.name)
     return printer
 
 

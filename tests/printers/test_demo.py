@@ -7,6 +7,7 @@ import pytest
 from apps.printers.choices import PrinterKind, PrinterState
 from apps.printers.demo import demo_printers_running
 from apps.printers.models import Printer
+from apps.printers.services import printer_disable
 
 pytestmark = [pytest.mark.django_db, pytest.mark.peers]
 
@@ -27,3 +28,11 @@ def test_demo_printers_start_register_and_keep_their_records() -> None:
         assert {finisher_again.uri, office_again.uri} != first_uris
     assert Printer.objects.count() == 2
     assert Printer.objects.get(name="demo-finisher").rule_file.versions.count() == 1  # type: ignore[union-attr]
+
+
+def test_demo_printers_an_administrator_disabled_stay_disabled() -> None:
+    with demo_printers_running() as printers:
+        for printer in printers:
+            printer_disable(printer.pk)
+    with demo_printers_running() as printers_again:
+        assert [printer.enabled for printer in printers_again] == [False, False]

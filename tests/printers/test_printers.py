@@ -16,8 +16,10 @@ from apps.printers.services import (
     PrinterError,
     guess_kind,
     printer_add,
+    printer_disable,
     printer_import_cups,
     printer_refresh,
+    printer_update,
     probe,
 )
 from apps.printers.tasks import refresh_printers
@@ -117,6 +119,42 @@ def test_cups_import_keeps_the_list_in_sync(cupsd: Cupsd, ippeveprinter: IppEveP
     assert "sync-a" in second.unchanged
     assert not Printer.objects.get(name="sync-b").enabled
     assert Printer.objects.get(name="sync-a").kind == PrinterKind.CUPS_QUEUE
+
+
+def test_a_cups_sync_enables_again_only_the_queues_it_disabled_as_gone(
+    cupsd: Cupsd, ippeveprinter: IppEvePrinter
+) -> None:
+    cupsd.add_queue("kept-off", ippeveprinter.uri)
+    cupsd.add_queue("comes-back", ippeveprinter.uri)
+    printer_import_cups(cupsd.uri)
+    printer_disable(Printer.objects.get(name="kept-off").pk)
+    subprocess.run(["lpadmin", "-h", cupsd.host_port, "-x", "comes-back"], check=True, timeout=30)
+    cupsd.queues.remove("comes-back")
+    assert printer_import_cups(cupsd.uri).gone == ["comes-back"]
+    cupsd.add_queue("comes-back", ippeveprinter.uri)
+    again = printer_import_cups(cupsd.uri)
+    assert "comes-back" in again.changed
+    assert "kept-off" in again.unchanged
+    assert Printer.objects.get(name="comes-back").enabled
+    assert not Printer.objects.get(name="kept-off").enabled
+    # Gone and disabled by the administrator meanwhile: theirs to enable again.
+    subprocess.run(["lpadmin", "-h", cupsd.host_port, "-x", "comes-back"], check=True, timeout=30)
+    cupsd.queues.remove("comes-back")
+    printer_import_cups(cupsd.uri)
+    comes_back = Printer.objects.get(name="comes-back")
+    printer_update(
+        comes_back.pk,
+        location="moved",
+        allowed_groups=[],
+        rule_file=None,
+        enabled=False,
+    )
+    assert Printer.objects.get(name="comes-back").gone_from_cups_server  # location only
+    printer_update(comes_back.pk, location="", allowed_groups=[], rule_file=None, enabled=True)
+    printer_disable(comes_back.pk)
+    cupsd.add_queue("comes-back", ippeveprinter.uri)
+    printer_import_cups(cupsd.uri)
+    assert not Printer.objects.get(name="comes-back").enabled
 
 
 def test_printer_command(ippeveprinter: IppEvePrinter, tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from apps.printers.services import (
     printer_side_prices_set,
     printer_update,
 )
+from apps.printers.services import printer_disable as disable_printer
 from apps.printers.services import probe as printer_probe
 
 CAPABILITIES_SHOWN = (
@@ -170,14 +171,7 @@ def printer_edit(request: HttpRequest, printer_id: int) -> HttpResponse:
 @require_POST
 @requires(MANAGE_PRINTERS)
 def printer_disable(request: HttpRequest, printer_id: int) -> HttpResponse:
-    printer = get_object_or_404(Printer, pk=printer_id)
-    printer_update(
-        printer.pk,
-        location=printer.location,
-        allowed_groups=printer.allowed_groups.all(),
-        rule_file=printer.rule_file,
-        enabled=False,
-    )
+    printer = disable_printer(get_object_or_404(Printer, pk=printer_id).pk)
     messages.success(
         request,
         _("Printer %(name)s is disabled: nobody can release to it.") % {"name": printer.name},
