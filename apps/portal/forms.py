@@ -189,7 +189,11 @@ class ReleaseAllForm(PortalForm):
 
 
 class PrinterAddForm(PortalForm):
-    name = forms.CharField(label=_("Name"), max_length=64, help_text=_("Letters, digits, - and _."))
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=64,
+        help_text=_("As in CUPS: no spaces and none of / \\ ? ' \" # @, not starting with -."),
+    )
     uri = forms.CharField(
         label=_("Printer URI"), max_length=500, help_text=_("ipp://host:631/ipp/print or ipps://…")
     )

@@ -15,7 +15,8 @@ PRICE_DECIMALS = 4
 class Printer(models.Model):
     """A proxy printer: a real printer or CUPS queue that released jobs are sent to."""
 
-    name = models.SlugField(_("name"), max_length=64, unique=True)
+    # Any name CUPS gives a queue (services.validate_printer_name), not only a slug.
+    name = models.CharField(_("name"), max_length=64, unique=True)
     uri = models.CharField(_("URI"), max_length=500)
     kind = models.CharField(_("kind"), max_length=8, choices=PrinterKind.choices)
     location = models.CharField(_("location"), max_length=200, blank=True)

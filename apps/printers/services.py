@@ -6,8 +6,8 @@ inside one.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -31,7 +31,12 @@ from printmgmt.ipp.client import http_url
 
 logger = logging.getLogger(__name__)
 
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+NAME_MAX_LENGTH = 64
+#: What CUPS refuses in a queue name besides spaces and control characters; we take every
+#: name CUPS takes (up to our 64 characters), so that any queue can be imported as it is.
+NAME_REFUSED_CHARACTERS = "/\\?'\"#@"
+CUPS_PORT = 631
+LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
 PRINTER_STATES = {
     IppPrinterState.IDLE: PrinterState.IDLE,
     IppPrinterState.PROCESSING: PrinterState.PROCESSING,
@@ -44,10 +49,18 @@ class PrinterError(Exception):
 
 
 def validate_printer_name(name: str) -> None:
-    if not NAME_PATTERN.match(name):
+    """CUPS's rule for queue names, within our column, and no leading '-' (our commands take
+    the name as an argument, where it would read as an option)."""
+    if (
+        not name
+        or len(name) > NAME_MAX_LENGTH
+        or name.startswith("-")
+        or any(c.isspace() or not c.isprintable() or c in NAME_REFUSED_CHARACTERS for c in name)
+    ):
         raise PrinterError(
-            f"{name!r} is not a usable printer name: use letters, digits, '-' and '_' "
-            "(at most 64, starting with a letter or digit)"
+            f"{name!r} is not a usable printer name: at most {NAME_MAX_LENGTH} characters, "
+            f"no spaces, control characters or any of {NAME_REFUSED_CHARACTERS}, "
+            "and not starting with '-'"
         )
 
 
@@ -205,6 +218,43 @@ class CupsSyncReport:
     changed: list[str] = field(default_factory=list)
     gone: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
+    skipped: list[SkippedQueue] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SkippedQueue:
+    """A queue of the CUPS server that was not imported, and why."""
+
+    name: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.reason})"
+
+
+def cups_server_key(uri: str) -> tuple[str, int] | None:
+    """Which CUPS server a URI names, however it is written: scheme, path and a trailing '/'
+    do not matter, the port is 631 unless given, and every loopback name and address is this
+    host. None for a URI that names none."""
+    try:
+        parts = urlsplit(uri)
+        port = parts.port or CUPS_PORT
+    except ValueError:
+        return None
+    host = (parts.hostname or "").rstrip(".")
+    if not host:
+        return None
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host in LOOPBACK_NAMES or host.endswith(".localhost")
+    return ("localhost" if loopback else host, port)
+
+
+def _cups_server_uri(uri: str) -> str:
+    """The server's URI as kept with its queues: its root, whatever path was given."""
+    parts = urlsplit(uri)
+    return urlunsplit((parts.scheme, parts.netloc, "/", "", ""))
 
 
 def _queue_uri(server_uri: str, queue_uri: str) -> str:
@@ -244,38 +294,50 @@ def printer_import_cups(
             _queue_uri(server_uri, str(uri_attribute.value)),
             str(location_attribute.value) if location_attribute is not None else "",
         )
-    probes = {name: _probe_or_none(uri) for name, (uri, _) in found.items()}
+    unusable = {name: _name_refusal(name) for name in found}
+    probes = {name: _probe_or_none(uri) for name, (uri, _) in found.items() if not unusable[name]}
 
+    server, server_key = _cups_server_uri(server_uri), cups_server_key(server_uri)
     report = CupsSyncReport()
     with transaction.atomic():
         new_queues_rule_file = _rule_file_of(rule_file)
         existing = {
-            p.name: p for p in Printer.objects.select_for_update().filter(cups_server=server_uri)
+            printer.name: printer
+            for printer in Printer.objects.select_for_update().exclude(cups_server="")
+            if cups_server_key(printer.cups_server) == server_key
         }
         for name, (uri, location) in sorted(found.items()):
-            result = probes[name]
             printer = existing.get(name)
             if printer is None:
-                validate_printer_name(name)
-                Printer.objects.create(
-                    name=name,
-                    uri=uri,
-                    kind=PrinterKind.CUPS_QUEUE,
-                    location=location[:200],
-                    cups_server=server_uri,
-                    rule_file=new_queues_rule_file,
-                    **_probe_fields(result),
-                )
+                refusal = unusable[name] or _name_taken(name)
+                if refusal:
+                    report.skipped.append(SkippedQueue(name, refusal))
+                    continue
+                try:
+                    with transaction.atomic():
+                        Printer.objects.create(
+                            name=name,
+                            uri=uri,
+                            kind=PrinterKind.CUPS_QUEUE,
+                            location=location[:200],
+                            cups_server=server,
+                            rule_file=new_queues_rule_file,
+                            **_probe_fields(probes[name]),
+                        )
+                except IntegrityError:  # another import of the server (a double click)
+                    report.skipped.append(SkippedQueue(name, "it was added meanwhile"))
+                    continue
                 report.added.append(name)
                 continue
             # Only a queue this sync disabled as gone is enabled again: an administrator's
             # disabling stays.
             back = not printer.enabled and printer.gone_from_cups_server
             changed = printer.uri != uri or printer.location != location[:200] or back
-            printer.uri, printer.location = uri, location[:200]
+            # Kept as written this time: the periodic sync asks the server at this address.
+            printer.uri, printer.location, printer.cups_server = uri, location[:200], server
             if back:
                 printer.enabled, printer.gone_from_cups_server = True, False
-            for attribute, value in _probe_fields(result).items():
+            for attribute, value in _probe_fields(probes.get(name)).items():
                 setattr(printer, attribute, value)
             printer.save()
             (report.changed if changed else report.unchanged).append(name)
@@ -287,6 +349,24 @@ def printer_import_cups(
                 report.gone.append(name)
     logger.info("CUPS import from %s: %s", server_uri, report)
     return report
+
+
+def _name_refusal(name: str) -> str:
+    """Why a queue's name cannot be a printer's name here; empty when it can."""
+    try:
+        validate_printer_name(name)
+    except PrinterError as error:
+        return str(error)
+    return ""
+
+
+def _name_taken(name: str) -> str:
+    """Why a new queue's name is taken by a printer not of its server; empty when free."""
+    other = Printer.objects.filter(name=name).first()
+    if other is None:
+        return ""
+    where = f"a queue of {other.cups_server}" if other.cups_server else "added by hand"
+    return f"a printer called {name!r} exists already ({where}): rename one of them"
 
 
 def _probe_or_none(uri: str) -> ProbeResult | None:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 
 from apps.printers.models import Printer
+from apps.printers.services import printer_add
+from tests.peers import Cupsd, IppEvePrinter
 from tests.portal.conftest import People, logged_in
 
 pytestmark = pytest.mark.django_db
@@ -40,3 +42,20 @@ def test_a_malformed_cups_server_uri_is_named(people: People, uri: str) -> None:
     assert response.status_code == 200
     assert "is not a printer URI" in response.content.decode()
     assert not Printer.objects.exists()
+
+
+@pytest.mark.peers
+def test_cups_import_of_a_server_written_differently_with_a_clashing_queue_says_what_it_skipped(
+    people: People, cupsd: Cupsd, ippeveprinter: IppEvePrinter
+) -> None:
+    printer_add("reception", ippeveprinter.uri)
+    for name in ("reception", "floor.2"):
+        cupsd.add_queue(name, ippeveprinter.uri)
+    client = logged_in(people.printer_admin)
+    for spelling in (cupsd.uri, f"ipp://localhost:{cupsd.port}"):
+        response = client.post("/manage/printers/import/", {"server_uri": spelling})
+        assert response.status_code == 200
+        page = response.content.decode()
+        assert "<strong>reception</strong>: a printer called &#x27;reception&#x27; exists" in page
+    assert Printer.objects.get(name="floor.2").cups_server == f"ipp://localhost:{cupsd.port}/"
+    assert Printer.objects.get(name="reception").cups_server == ""

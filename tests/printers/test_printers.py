@@ -14,6 +14,7 @@ from apps.printers.choices import PrinterKind, PrinterState
 from apps.printers.models import Printer
 from apps.printers.services import (
     PrinterError,
+    cups_server_key,
     guess_kind,
     printer_add,
     printer_disable,
@@ -155,6 +156,66 @@ def test_a_cups_sync_enables_again_only_the_queues_it_disabled_as_gone(
     cupsd.add_queue("comes-back", ippeveprinter.uri)
     printer_import_cups(cupsd.uri)
     assert not Printer.objects.get(name="comes-back").enabled
+
+
+def _remove_queue(cupsd: Cupsd, name: str) -> None:
+    subprocess.run(["lpadmin", "-h", cupsd.host_port, "-x", name], check=True, timeout=30)
+    cupsd.queues.remove(name)
+
+
+def test_a_cups_server_written_differently_is_the_same_server(
+    cupsd: Cupsd, ippeveprinter: IppEvePrinter
+) -> None:
+    cupsd.add_queue("spelled", ippeveprinter.uri)
+    assert "spelled" in printer_import_cups(cupsd.uri).added
+    count = Printer.objects.count()
+    for spelling in (
+        f"ipp://127.0.0.1:{cupsd.port}",
+        f"ipp://localhost:{cupsd.port}/",
+        f"IPP://LOCALHOST:{cupsd.port}/printers/",
+    ):
+        report = printer_import_cups(spelling)
+        assert "spelled" in report.changed + report.unchanged, spelling
+        assert (report.added, report.skipped) == ([], [])
+    assert Printer.objects.count() == count
+    # The periodic sync asks the server as it was written last.
+    assert Printer.objects.get(name="spelled").cups_server == f"ipp://LOCALHOST:{cupsd.port}/"
+    _remove_queue(cupsd, "spelled")
+
+
+def test_cups_server_keys() -> None:
+    loopback = ("localhost", 631)
+    assert cups_server_key("ipp://[::1]/") == cups_server_key("ipps://127.0.0.2:631") == loopback
+    assert cups_server_key("ipp://Cups.Example.:8631/x") == ("cups.example", 8631)
+    assert cups_server_key("ipp://cups.example/") != cups_server_key("ipp://cups.example:632/")
+
+
+def test_a_cups_import_skips_the_queues_it_cannot_take_and_says_why(
+    cupsd: Cupsd, ippeveprinter: IppEvePrinter
+) -> None:
+    by_hand = printer_add("lab-7", ippeveprinter.uri)
+    too_long = "q" * 70
+    for name in ("lab-7", "floor.2", too_long, "plain"):
+        cupsd.add_queue(name, ippeveprinter.uri)
+    out = StringIO()
+    call_command("printer", "import-cups", cupsd.uri, stdout=out)
+    lines = out.getvalue().splitlines()
+    assert (
+        "skipped lab-7: a printer called 'lab-7' exists already (added by hand): "
+        "rename one of them" in lines
+    )
+    assert (
+        f"skipped {too_long}: {too_long!r} is not a usable printer name: at most 64 "
+        "characters, no spaces, control characters or any of /\\?'\"#@, and not starting "
+        "with '-'" in lines
+    )
+    assert Printer.objects.get(name="floor.2").kind == PrinterKind.CUPS_QUEUE
+    assert Printer.objects.get(name="plain").enabled
+    assert not Printer.objects.filter(name=too_long[:64]).exists()
+    kept = Printer.objects.get(name="lab-7")
+    assert (kept.uri, kept.cups_server) == (by_hand.uri, "")
+    for name in ("lab-7", "floor.2", too_long, "plain"):
+        _remove_queue(cupsd, name)
 
 
 def test_printer_command(ippeveprinter: IppEvePrinter, tmp_path: Path) -> None:

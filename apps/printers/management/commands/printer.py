@@ -68,7 +68,11 @@ class Command(BaseCommand):
         ):
             if names:
                 self.stdout.write(f"{label}: {', '.join(names)}")
-        if not (report.added or report.changed or report.gone or report.unchanged):
+        for skipped in report.skipped:
+            self.stdout.write(f"skipped {skipped.name}: {skipped.reason}")
+        if not (
+            report.added or report.changed or report.gone or report.unchanged or report.skipped
+        ):
             self.stdout.write("the CUPS server has no queues")
 
     def _list(self, options: dict[str, Any]) -> None:
