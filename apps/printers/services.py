@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -389,6 +389,15 @@ def _probe_fields(result: ProbeResult | None) -> dict[str, object]:
     }
 
 
+@dataclass(frozen=True)
+class SidePriceRow:
+    media: str
+    color: bool
+    media_source: str
+    one_sided: Decimal
+    two_sided: Decimal
+
+
 def printer_update(
     printer_id: int,
     *,
@@ -396,21 +405,57 @@ def printer_update(
     allowed_groups: Iterable[Group],
     rule_file: RuleFile | None,
     enabled: bool,
+    side_prices: Iterable[SidePriceRow],
 ) -> Printer:
-    """Change what an admin may change of a printer (its address is changed by removing it)."""
+    """Change what an admin may change of a printer (its address is changed by removing it),
+    with its price table (the per-side prices used without media cost rules).
+
+    All or nothing: everything is checked before anything is written, in one transaction."""
+    location = location.strip()
     if len(location) > 200:
         raise PrinterError("the location is longer than 200 characters")
+    rows = _checked_side_prices(side_prices)
     with transaction.atomic():
         printer = Printer.objects.select_for_update().get(pk=printer_id)
-        printer.location = location.strip()
+        printer.location = location
         printer.rule_file = rule_file
         if enabled != printer.enabled:
             # The administrator decided: a later CUPS sync leaves it as it is now.
             printer.enabled, printer.gone_from_cups_server = enabled, False
         printer.save(update_fields=["location", "rule_file", "enabled", "gone_from_cups_server"])
         printer.allowed_groups.set(list(allowed_groups))
-    logger.info("printer %s changed (enabled=%s, rule file=%s)", printer.name, enabled, rule_file)
+        printer.side_prices.all().delete()
+        SidePrice.objects.bulk_create(SidePrice(printer=printer, **asdict(row)) for row in rows)
+    logger.info(
+        "printer %s changed (enabled=%s, rule file=%s, %d prices)",
+        printer.name,
+        enabled,
+        rule_file,
+        len(rows),
+    )
     return printer
+
+
+def _checked_side_prices(rows: Iterable[SidePriceRow]) -> list[SidePriceRow]:
+    """The rows as they will be stored (trimmed); PrinterError naming the first bad one."""
+    checked: list[SidePriceRow] = []
+    seen: set[tuple[str, bool, str]] = set()
+    for row in rows:
+        media, media_source = row.media.strip(), row.media_source.strip()
+        if not media:
+            raise PrinterError("every price needs a media size, e.g. iso_a4_210x297mm")
+        if row.one_sided < 0 or row.two_sided < 0:
+            raise PrinterError(f"{media}: prices cannot be negative")
+        key = (media, row.color, media_source)
+        if key in seen:
+            colour = "colour" if row.color else "grey"
+            tray = f"tray {media_source}" if media_source else "every tray"
+            raise PrinterError(
+                f"the price table names {media}, {colour}, {tray} twice: keep one of the rows"
+            )
+        seen.add(key)
+        checked.append(SidePriceRow(media, row.color, media_source, row.one_sided, row.two_sided))
+    return checked
 
 
 def printer_disable(printer_id: int) -> Printer:
@@ -423,41 +468,3 @@ def printer_disable(printer_id: int) -> Printer:
         printer.save(update_fields=["enabled", "gone_from_cups_server"])
     logger.info("printer %s disabled", printer.name)
     return printer
-
-
-@dataclass(frozen=True)
-class SidePriceRow:
-    media: str
-    color: bool
-    media_source: str
-    one_sided: Decimal
-    two_sided: Decimal
-
-
-def printer_side_prices_set(printer_id: int, rows: Iterable[SidePriceRow]) -> list[SidePrice]:
-    """Replace a printer's price table (the per-side prices used without media cost rules)."""
-    rows = list(rows)
-    keys = [(row.media, row.color, row.media_source) for row in rows]
-    if len(set(keys)) != len(keys):
-        raise PrinterError("the price table names the same media, colour and tray twice")
-    for row in rows:
-        if not row.media.strip():
-            raise PrinterError("every price needs a media size, e.g. iso_a4_210x297mm")
-        if row.one_sided < 0 or row.two_sided < 0:
-            raise PrinterError(f"{row.media}: prices cannot be negative")
-    with transaction.atomic():
-        printer = Printer.objects.select_for_update().get(pk=printer_id)
-        printer.side_prices.all().delete()
-        created = SidePrice.objects.bulk_create(
-            SidePrice(
-                printer=printer,
-                media=row.media.strip(),
-                color=row.color,
-                media_source=row.media_source.strip(),
-                one_sided=row.one_sided,
-                two_sided=row.two_sided,
-            )
-            for row in rows
-        )
-    logger.info("printer %s: price table set (%d rows)", printer.name, len(created))
-    return created

@@ -59,3 +59,58 @@ def test_cups_import_of_a_server_written_differently_with_a_clashing_queue_says_
         assert "<strong>reception</strong>: a printer called &#x27;reception&#x27; exists" in page
     assert Printer.objects.get(name="floor.2").cups_server == f"ipp://localhost:{cupsd.port}/"
     assert Printer.objects.get(name="reception").cups_server == ""
+
+
+def _edit_form(printer: Printer, **changes: object) -> dict[str, object]:
+    """What the edit page posts for the printer as it is, with `changes`."""
+    prices = list(printer.side_prices.order_by("color"))
+    data: dict[str, object] = {
+        "location": printer.location,
+        "allowed_groups": [group.pk for group in printer.allowed_groups.all()],
+        "rule_file": printer.rule_file_id or "",
+        "enabled": "on" if printer.enabled else "",
+        "prices-TOTAL_FORMS": str(len(prices)),
+        "prices-INITIAL_FORMS": str(len(prices)),
+    }
+    for number, price in enumerate(prices):
+        data |= {
+            f"prices-{number}-media_size": price.media,
+            f"prices-{number}-color": "on" if price.color else "",
+            f"prices-{number}-media_source": price.media_source,
+            f"prices-{number}-one_sided": str(price.one_sided),
+            f"prices-{number}-two_sided": str(price.two_sided),
+        }
+    return data | changes
+
+
+def _settings(printer: Printer) -> tuple[object, ...]:
+    printer.refresh_from_db()
+    prices = sorted(
+        (p.media, p.color, p.media_source, p.one_sided, p.two_sided)
+        for p in printer.side_prices.all()
+    )
+    groups = sorted(printer.allowed_groups.values_list("name", flat=True))
+    return (printer.location, printer.enabled, printer.rule_file_id, groups, prices)
+
+
+@pytest.mark.parametrize("media", ["iso_a4_210x297mm", " iso_a4_210x297mm "])
+def test_a_printer_edit_with_a_duplicate_price_row_saves_nothing_and_names_the_row(
+    people: People, printer: Printer, media: str
+) -> None:
+    before = _settings(printer)
+    staff_group = people.staff.groups.get()
+    # Every setting changed, and the grey A4 row twice (the second time with spaces around).
+    duplicate = _edit_form(
+        printer,
+        location="Room 99",
+        allowed_groups=[staff_group.pk],
+        rule_file="",
+        enabled="",
+        **{"prices-1-media_size": media, "prices-1-color": ""},
+    )
+    response = logged_in(people.printer_admin).post(f"/manage/printers/{printer.pk}/", duplicate)
+    assert response.status_code == 200
+    assert _settings(printer) == before
+    page = response.content.decode()
+    assert 'role="alert"' in page
+    assert "the price table names iso_a4_210x297mm, grey, every tray twice" in page

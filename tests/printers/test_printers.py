@@ -149,9 +149,17 @@ def test_a_cups_sync_enables_again_only_the_queues_it_disabled_as_gone(
         allowed_groups=[],
         rule_file=None,
         enabled=False,
+        side_prices=[],
     )
     assert Printer.objects.get(name="comes-back").gone_from_cups_server  # location only
-    printer_update(comes_back.pk, location="", allowed_groups=[], rule_file=None, enabled=True)
+    printer_update(
+        comes_back.pk,
+        location="",
+        allowed_groups=[],
+        rule_file=None,
+        enabled=True,
+        side_prices=[],
+    )
     printer_disable(comes_back.pk)
     cupsd.add_queue("comes-back", ippeveprinter.uri)
     printer_import_cups(cupsd.uri)

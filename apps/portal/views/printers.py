@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,7 +18,6 @@ from apps.printers.services import (
     printer_add,
     printer_import_cups,
     printer_refresh,
-    printer_side_prices_set,
     printer_update,
 )
 from apps.printers.services import printer_disable as disable_printer
@@ -135,8 +132,8 @@ def printer_edit(request: HttpRequest, printer_id: int) -> HttpResponse:
                 media=row["media_size"],
                 color=row["color"],
                 media_source=row["media_source"],
-                one_sided=Decimal(row["one_sided"]),
-                two_sided=Decimal(row["two_sided"]),
+                one_sided=row["one_sided"],
+                two_sided=row["two_sided"],
             )
             for row in prices.cleaned_data
             if row and not row.get("DELETE")
@@ -148,8 +145,8 @@ def printer_edit(request: HttpRequest, printer_id: int) -> HttpResponse:
                 allowed_groups=form.cleaned_data["allowed_groups"],
                 rule_file=form.cleaned_data["rule_file"],
                 enabled=form.cleaned_data["enabled"],
+                side_prices=rows,
             )
-            printer_side_prices_set(printer.pk, rows)
         except PrinterError as error:
             problem = str(error)
         else:
