@@ -213,18 +213,46 @@ class CupsImportForm(PortalForm):
 
 
 class PrinterEditForm(PortalForm):
+    EVERYONE, GROUPS = "everyone", "groups"
+
     location = forms.CharField(label=_("Location"), max_length=200, required=False)
+    used_by = forms.ChoiceField(
+        label=_("Who may use it"),
+        choices=[
+            (EVERYONE, _("Everyone with the Staff permission")),
+            (GROUPS, _("Only the groups ticked (none ticked: nobody but superusers)")),
+        ],
+        widget=forms.RadioSelect,
+    )
     allowed_groups = forms.ModelMultipleChoiceField(
         label=_("Groups allowed"),
         queryset=Group.objects.order_by("name"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text=_("None ticked: everyone with the Staff permission may use it."),
+        help_text=_("A group deleted later leaves the printer to the others, never to everyone."),
     )
     rule_file = forms.ModelChoiceField(
         label=_("Rule file"), queryset=RuleFile.objects.order_by("name"), required=False
     )
     enabled = forms.BooleanField(label=_("Enabled"), required=False)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("used_by") == self.EVERYONE and cleaned.get("allowed_groups"):
+            self.add_error(
+                "allowed_groups",
+                _(
+                    "Everyone may use it as chosen: untick the groups, or choose “Only the "
+                    "groups ticked”."
+                ),
+            )
+        return cleaned
+
+    def groups_allowed(self) -> list[Group] | None:
+        """The groups the printer is kept for; None when everyone may use it."""
+        if self.cleaned_data["used_by"] == self.EVERYONE:
+            return None
+        return list(self.cleaned_data["allowed_groups"])
 
 
 class SidePriceForm(PortalForm):

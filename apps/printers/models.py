@@ -21,11 +21,19 @@ class Printer(models.Model):
     kind = models.CharField(_("kind"), max_length=8, choices=PrinterKind.choices)
     location = models.CharField(_("location"), max_length=200, blank=True)
     enabled = models.BooleanField(_("enabled"), default=True)
+    restricted_to_groups = models.BooleanField(
+        _("only the groups allowed"),
+        default=False,
+        help_text=_(
+            "Only members of the groups allowed may use it; with none left (deleted), nobody "
+            "but superusers. Off: everyone with the Staff permission."
+        ),
+    )
     allowed_groups = models.ManyToManyField(
         Group,
         verbose_name=_("groups allowed"),
         blank=True,
-        help_text=_("Empty: everyone with the Staff permission may use it."),
+        help_text=_("The groups that may use it when it is only for the groups allowed."),
     )
     rule_file = models.ForeignKey(
         "rules.RuleFile",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from apps.accounts.models import User
 from apps.printers.models import Printer
@@ -10,26 +10,25 @@ from printmgmt.ppde import SidePrices, SidePriceTable
 
 
 def printers_usable_by(user: User) -> QuerySet[Printer]:
-    """Enabled printers open to everyone, or to one of the user's groups."""
-    printers = Printer.objects.filter(enabled=True).annotate(group_count=Count("allowed_groups"))
+    """Enabled printers open to everyone, or kept for one of the user's groups."""
+    printers = Printer.objects.filter(enabled=True)
     if user.is_superuser:
         return printers.order_by("name")
     return (
-        printers.filter(Q(group_count=0) | Q(allowed_groups__in=user.groups.all()))
+        printers.filter(Q(restricted_to_groups=False) | Q(allowed_groups__in=user.groups.all()))
         .distinct()
         .order_by("name")
     )
 
 
 def user_may_use_printer(user: User, printer: Printer) -> bool:
-    """printers_usable_by's rule for one printer, in one small query when the printer is open
-    to everyone (every release asks)."""
+    """printers_usable_by's rule for one printer, without a query when the printer is open to
+    everyone (every release asks)."""
     if not printer.enabled:
         return False
-    if user.is_superuser:
+    if user.is_superuser or not printer.restricted_to_groups:
         return True
-    allowed_groups = printer.allowed_groups.all()
-    return not allowed_groups.exists() or allowed_groups.filter(user=user).exists()
+    return printer.allowed_groups.filter(user=user).exists()
 
 
 def side_price_table(printer: Printer) -> SidePriceTable:

@@ -402,13 +402,16 @@ def printer_update(
     printer_id: int,
     *,
     location: str,
-    allowed_groups: Iterable[Group],
+    allowed_groups: Iterable[Group] | None,
     rule_file: RuleFile | None,
     enabled: bool,
     side_prices: Iterable[SidePriceRow],
 ) -> Printer:
     """Change what an admin may change of a printer (its address is changed by removing it),
     with its price table (the per-side prices used without media cost rules).
+
+    `allowed_groups` None opens the printer to everyone with the Staff permission; a list
+    keeps it for those groups (an empty one: for nobody but superusers).
 
     All or nothing: everything is checked before anything is written, in one transaction."""
     location = location.strip()
@@ -422,8 +425,17 @@ def printer_update(
         if enabled != printer.enabled:
             # The administrator decided: a later CUPS sync leaves it as it is now.
             printer.enabled, printer.gone_from_cups_server = enabled, False
-        printer.save(update_fields=["location", "rule_file", "enabled", "gone_from_cups_server"])
-        printer.allowed_groups.set(list(allowed_groups))
+        printer.restricted_to_groups = allowed_groups is not None
+        printer.save(
+            update_fields=[
+                "location",
+                "rule_file",
+                "enabled",
+                "gone_from_cups_server",
+                "restricted_to_groups",
+            ]
+        )
+        printer.allowed_groups.set(list(allowed_groups or ()))
         printer.side_prices.all().delete()
         SidePrice.objects.bulk_create(SidePrice(printer=printer, **asdict(row)) for row in rows)
     logger.info(

@@ -79,6 +79,7 @@ def test_edit_location_groups_price_table_rule_file_and_disable(
     staff_group = people.staff.groups.get()
     data = {
         "location": "Room 14",
+        "used_by": "groups",
         "allowed_groups": [staff_group.pk],
         "rule_file": "",
         "enabled": "on",

@@ -4,11 +4,13 @@ never a server error, and nothing is half-written."""
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import Group
 
 from apps.printers.models import Printer
+from apps.printers.selectors import printers_usable_by, user_may_use_printer
 from apps.printers.services import printer_add
 from tests.peers import Cupsd, IppEvePrinter
-from tests.portal.conftest import People, logged_in
+from tests.portal.conftest import People, logged_in, office_printer
 
 pytestmark = pytest.mark.django_db
 
@@ -66,6 +68,7 @@ def _edit_form(printer: Printer, **changes: object) -> dict[str, object]:
     prices = list(printer.side_prices.order_by("color"))
     data: dict[str, object] = {
         "location": printer.location,
+        "used_by": "groups" if printer.restricted_to_groups else "everyone",
         "allowed_groups": [group.pk for group in printer.allowed_groups.all()],
         "rule_file": printer.rule_file_id or "",
         "enabled": "on" if printer.enabled else "",
@@ -103,6 +106,7 @@ def test_a_printer_edit_with_a_duplicate_price_row_saves_nothing_and_names_the_r
     duplicate = _edit_form(
         printer,
         location="Room 99",
+        used_by="groups",
         allowed_groups=[staff_group.pk],
         rule_file="",
         enabled="",
@@ -114,3 +118,35 @@ def test_a_printer_edit_with_a_duplicate_price_row_saves_nothing_and_names_the_r
     page = response.content.decode()
     assert 'role="alert"' in page
     assert "the price table names iso_a4_210x297mm, grey, every tray twice" in page
+
+
+def test_a_printer_kept_for_groups_stays_kept_when_they_are_deleted(
+    people: People, printer: Printer
+) -> None:
+    physics = Group.objects.create(name="Physics")
+    people.staff.groups.add(physics)
+    client = logged_in(people.printer_admin)
+    kept = _edit_form(printer, used_by="groups", allowed_groups=[physics.pk])
+    assert client.post(f"/manage/printers/{printer.pk}/", kept).status_code == 302
+    printer.refresh_from_db()
+    assert user_may_use_printer(people.staff, printer)
+    assert not user_may_use_printer(people.other_staff, printer)
+    # Given a group elsewhere (a shell, the Django admin): kept for its groups all the same.
+    other = office_printer("ipp://127.0.0.1:9/ipp/other", name="other", rule_file=None)
+    physics.printer_set.add(other)
+    physics.delete()
+    for user in (people.staff, people.other_staff):
+        assert not user_may_use_printer(user, Printer.objects.get(pk=printer.pk))
+        assert list(printers_usable_by(user)) == []
+    assert "nobody (no group left)" in client.get("/manage/printers/").content.decode()
+    page = client.get(f"/manage/printers/{printer.pk}/").content.decode()
+    assert "No group may use this printer" in page
+    # Opening it to everyone is the administrator's own choice, and says so.
+    chem = Group.objects.create(name="Chemistry")
+    both = _edit_form(printer, used_by="everyone", allowed_groups=[chem.pk])
+    refused = client.post(f"/manage/printers/{printer.pk}/", both).content.decode()
+    assert "untick the groups, or choose “Only the groups ticked”" in refused
+    assert not printers_usable_by(people.other_staff).exists()
+    opened = _edit_form(printer, used_by="everyone", allowed_groups=[])
+    assert client.post(f"/manage/printers/{printer.pk}/", opened).status_code == 302
+    assert list(printers_usable_by(people.other_staff)) == [printer]

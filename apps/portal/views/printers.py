@@ -47,7 +47,11 @@ def capability_rows(capabilities: dict[str, list[object]]) -> list[tuple[str, st
 @require_GET
 @requires(MANAGE_PRINTERS)
 def printers(request: HttpRequest) -> HttpResponse:
-    rows = Printer.objects.select_related("rule_file").order_by("name")
+    rows = (
+        Printer.objects.select_related("rule_file")
+        .prefetch_related("allowed_groups")
+        .order_by("name")
+    )
     context = {"printers": rows}
     if request.GET.get("fragment") == "rows":
         return render(request, "portal/_printer_rows.html", context)
@@ -106,6 +110,9 @@ def printer_edit(request: HttpRequest, printer_id: int) -> HttpResponse:
     printer = get_object_or_404(Printer.objects.select_related("rule_file"), pk=printer_id)
     initial = {
         "location": printer.location,
+        "used_by": (
+            PrinterEditForm.GROUPS if printer.restricted_to_groups else PrinterEditForm.EVERYONE
+        ),
         "allowed_groups": list(printer.allowed_groups.all()),
         "rule_file": printer.rule_file,
         "enabled": printer.enabled,
@@ -142,7 +149,7 @@ def printer_edit(request: HttpRequest, printer_id: int) -> HttpResponse:
             printer_update(
                 printer.pk,
                 location=form.cleaned_data["location"],
-                allowed_groups=form.cleaned_data["allowed_groups"],
+                allowed_groups=form.groups_allowed(),
                 rule_file=form.cleaned_data["rule_file"],
                 enabled=form.cleaned_data["enabled"],
                 side_prices=rows,
