@@ -188,6 +188,19 @@ class ReleaseAllForm(PortalForm):
 # ---------------------------------------------------------------- printers
 
 
+def trusted_certificate_field() -> forms.CharField:
+    return forms.CharField(
+        label=_("Trusted certificate (PEM)"),
+        required=False,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
+        help_text=_(
+            "For an ipps:// printer with a self-signed certificate: paste that certificate "
+            "(-----BEGIN CERTIFICATE----- …). Empty: the system's certificate authorities."
+        ),
+    )
+
+
 class PrinterAddForm(PortalForm):
     name = forms.CharField(
         label=_("Name"),
@@ -201,6 +214,7 @@ class PrinterAddForm(PortalForm):
     rule_file = forms.ModelChoiceField(
         label=_("Rule file"), queryset=RuleFile.objects.order_by("name"), required=False
     )
+    trusted_certificate = trusted_certificate_field()
 
 
 class CupsImportForm(PortalForm):
@@ -235,6 +249,7 @@ class PrinterEditForm(PortalForm):
         label=_("Rule file"), queryset=RuleFile.objects.order_by("name"), required=False
     )
     enabled = forms.BooleanField(label=_("Enabled"), required=False)
+    trusted_certificate = trusted_certificate_field()
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import re
+import ssl
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
@@ -37,6 +39,9 @@ NAME_MAX_LENGTH = 64
 NAME_REFUSED_CHARACTERS = "/\\?'\"#@"
 CUPS_PORT = 631
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
+PEM_CERTIFICATE = re.compile(
+    r"-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]*?-----END CERTIFICATE-----"
+)
 PRINTER_STATES = {
     IppPrinterState.IDLE: PrinterState.IDLE,
     IppPrinterState.PROCESSING: PrinterState.PROCESSING,
@@ -93,6 +98,34 @@ def validate_printer_uri(uri: str) -> None:
         raise PrinterError(f"{uri!r} is not a printer URI ({error}): {usage}") from None
 
 
+def checked_trusted_certificate(text: str) -> str:
+    """The certificates of a PEM text, as kept with a printer ("" for none); PrinterError when
+    there is none, one is not a certificate OpenSSL can read, or the text holds a private key
+    (it is never wanted here, and it would be kept in the database)."""
+    if not text.strip():
+        return ""
+    if "PRIVATE KEY-----" in text:
+        raise PrinterError(
+            "the trusted certificate holds a private key: give only the printer's certificate "
+            "(-----BEGIN CERTIFICATE----- …), never its key"
+        )
+    blocks = PEM_CERTIFICATE.findall(text)
+    if not blocks:
+        raise PrinterError(
+            "the trusted certificate is not a PEM certificate: it must hold "
+            "-----BEGIN CERTIFICATE----- … -----END CERTIFICATE-----"
+        )
+    pem = "\n".join(blocks) + "\n"
+    try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cadata=pem)
+    except ssl.SSLError as error:
+        raise PrinterError(
+            "the trusted certificate is not a certificate OpenSSL can read "
+            f"({error.reason or error})"
+        ) from None
+    return pem
+
+
 def guess_kind(uri: str) -> PrinterKind:
     """A URI on a CUPS server (/printers/NAME or /classes/NAME) is a CUPS queue."""
     path = urlsplit(uri).path
@@ -111,8 +144,9 @@ class ProbeResult:
 
 def probe(uri: str, *, trusted_certificate: str = "") -> ProbeResult:
     """Ask a printer what it is and can do. Raises PrinterError with the printer's answer,
-    or naming what is wrong with the URI."""
+    or naming what is wrong with the URI or the certificate."""
     validate_printer_uri(uri)
+    trusted_certificate = checked_trusted_certificate(trusted_certificate)
     try:
         with client_for_uri(uri, trusted_certificate=trusted_certificate) as client:
             group = client.get_printer_attributes(("all", "media-col-database"))
@@ -150,9 +184,11 @@ def printer_add(
     """Add a printer after probing it: what it supports is known from the first minute.
 
     `rule_file` may be the path of a .ppde file to import: it is activated together with the
-    printer, and not at all when the name, URI, probe or file is refused."""
+    printer, and not at all when the name, URI, probe or file is refused. `trusted_certificate`
+    is the PEM certificate an ipps:// printer's own certificate is checked against."""
     validate_printer_name(name)
     validate_printer_uri(uri)
+    trusted_certificate = checked_trusted_certificate(trusted_certificate)
     if Printer.objects.filter(name=name).exists():
         raise PrinterError(f"a printer called {name!r} exists already")
     result = probe(uri, trusted_certificate=trusted_certificate)
@@ -406,6 +442,7 @@ def printer_update(
     rule_file: RuleFile | None,
     enabled: bool,
     side_prices: Iterable[SidePriceRow],
+    trusted_certificate: str,
 ) -> Printer:
     """Change what an admin may change of a printer (its address is changed by removing it),
     with its price table (the per-side prices used without media cost rules).
@@ -418,10 +455,12 @@ def printer_update(
     if len(location) > 200:
         raise PrinterError("the location is longer than 200 characters")
     rows = _checked_side_prices(side_prices)
+    trusted_certificate = checked_trusted_certificate(trusted_certificate)
     with transaction.atomic():
         printer = Printer.objects.select_for_update().get(pk=printer_id)
         printer.location = location
         printer.rule_file = rule_file
+        printer.trusted_certificate = trusted_certificate
         if enabled != printer.enabled:
             # The administrator decided: a later CUPS sync leaves it as it is now.
             printer.enabled, printer.gone_from_cups_server = enabled, False
@@ -433,6 +472,7 @@ def printer_update(
                 "enabled",
                 "gone_from_cups_server",
                 "restricted_to_groups",
+                "trusted_certificate",
             ]
         )
         printer.allowed_groups.set(list(allowed_groups or ()))

@@ -3,13 +3,15 @@ never a server error, and nothing is half-written."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from django.contrib.auth.models import Group
 
 from apps.printers.models import Printer
 from apps.printers.selectors import printers_usable_by, user_may_use_printer
 from apps.printers.services import printer_add
-from tests.peers import Cupsd, IppEvePrinter
+from tests.peers import Cupsd, IppEvePrinter, IppEvePrinterFactory
 from tests.portal.conftest import People, logged_in, office_printer
 
 pytestmark = pytest.mark.django_db
@@ -72,6 +74,7 @@ def _edit_form(printer: Printer, **changes: object) -> dict[str, object]:
         "allowed_groups": [group.pk for group in printer.allowed_groups.all()],
         "rule_file": printer.rule_file_id or "",
         "enabled": "on" if printer.enabled else "",
+        "trusted_certificate": printer.trusted_certificate,
         "prices-TOTAL_FORMS": str(len(prices)),
         "prices-INITIAL_FORMS": str(len(prices)),
     }
@@ -150,3 +153,43 @@ def test_a_printer_kept_for_groups_stays_kept_when_they_are_deleted(
     opened = _edit_form(printer, used_by="everyone", allowed_groups=[])
     assert client.post(f"/manage/printers/{printer.pk}/", opened).status_code == 302
     assert list(printers_usable_by(people.other_staff)) == [printer]
+
+
+@pytest.mark.peers
+def test_an_ipps_printer_is_probed_added_and_edited_with_its_trusted_certificate(
+    people: People, ippeveprinter_factory: IppEvePrinterFactory, tmp_path: Path
+) -> None:
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    secure = ippeveprinter_factory(extra_args=["-K", str(keys)])
+    uri = f"ipps://localhost:{secure.port}/ipp/print"
+    client = logged_in(people.printer_admin)
+    data = {"name": "secure", "uri": uri, "location": "", "rule_file": ""}
+    untrusted = client.post("/manage/printers/add/", {**data, "action": "probe"})
+    assert "CERTIFICATE_VERIFY_FAILED" in untrusted.content.decode()
+    pem = (keys / "localhost.crt").read_text()
+    data["trusted_certificate"] = pem
+    probed = client.post("/manage/printers/add/", {**data, "action": "probe"}).content.decode()
+    assert "finishings-supported" in probed
+    client.post("/manage/printers/add/", {**data, "action": "add"})
+    printer = Printer.objects.get(name="secure")
+    assert printer.trusted_certificate == pem.strip() + "\n"
+
+    # The edit page shows it, refuses what is not a certificate, and can take it away.
+    assert (
+        "-----BEGIN CERTIFICATE-----"
+        in client.get(f"/manage/printers/{printer.pk}/").content.decode()
+    )
+    for text, refusal in (
+        ("not a certificate", "the trusted certificate is not a PEM certificate"),
+        (pem.replace("CERTIFICATE-----\n", "CERTIFICATE-----\nAAAA", 1), "OpenSSL can read"),
+    ):
+        edit = _edit_form(printer, location="moved", trusted_certificate=text)
+        page = client.post(f"/manage/printers/{printer.pk}/", edit).content.decode()
+        assert refusal in page
+        printer.refresh_from_db()
+        assert (printer.location, printer.trusted_certificate) == ("", pem.strip() + "\n")
+    cleared = _edit_form(printer, trusted_certificate="")
+    assert client.post(f"/manage/printers/{printer.pk}/", cleared).status_code == 302
+    printer.refresh_from_db()
+    assert printer.trusted_certificate == ""

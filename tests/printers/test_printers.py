@@ -25,7 +25,7 @@ from apps.printers.services import (
 )
 from apps.printers.tasks import refresh_printers
 from apps.rules.models import RuleFile
-from tests.peers import Cupsd, IppEvePrinter, free_port
+from tests.peers import Cupsd, IppEvePrinter, IppEvePrinterFactory, free_port
 
 pytestmark = [pytest.mark.django_db, pytest.mark.peers]
 ROOT = Path(__file__).resolve().parents[2]
@@ -150,6 +150,7 @@ def test_a_cups_sync_enables_again_only_the_queues_it_disabled_as_gone(
         rule_file=None,
         enabled=False,
         side_prices=[],
+        trusted_certificate="",
     )
     assert Printer.objects.get(name="comes-back").gone_from_cups_server  # location only
     printer_update(
@@ -159,6 +160,7 @@ def test_a_cups_sync_enables_again_only_the_queues_it_disabled_as_gone(
         rule_file=None,
         enabled=True,
         side_prices=[],
+        trusted_certificate="",
     )
     printer_disable(comes_back.pk)
     cupsd.add_queue("comes-back", ippeveprinter.uri)
@@ -295,3 +297,41 @@ def test_a_refused_printer_add_or_cups_import_activates_no_rule_file_version(
         call_command("printer", "add", "lobby", "--uri", ippeveprinter.uri, "--rules", str(broken))
     assert not RuleFile.objects.filter(name="broken").exists()
     assert list(Printer.objects.values_list("name", flat=True)) == ["hall"]
+
+
+def test_an_ipps_printer_with_a_self_signed_certificate_is_added_trusting_it(
+    ippeveprinter_factory: IppEvePrinterFactory, tmp_path: Path
+) -> None:
+    keys = tmp_path / "keys"
+    keys.mkdir()
+    secure = ippeveprinter_factory(extra_args=["-K", str(keys)])
+    uri = f"ipps://localhost:{secure.port}/ipp/print"
+    with pytest.raises(CommandError, match="CERTIFICATE_VERIFY_FAILED"):
+        call_command("printer", "add", "secure", "--uri", uri)
+    # ippeveprinter made its self-signed certificate on that first TLS connection.
+    certificate = keys / "localhost.crt"
+    pem = certificate.read_text()
+    notes = tmp_path / "notes.txt"
+    notes.write_text("the printer's certificate is on the printer's web page\n")
+    damaged = tmp_path / "damaged.pem"
+    body = pem.splitlines()
+    damaged.write_text("\n".join([body[0], body[1][::-1], *body[2:]]) + "\n")
+    with_key = tmp_path / "with-key.pem"
+    with_key.write_text(pem + "-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----\n")
+    for file, refusal in (
+        (notes, "the trusted certificate is not a PEM certificate"),
+        (damaged, "is not a certificate OpenSSL can read"),
+        (with_key, "holds a private key: give only the printer's certificate"),
+        (tmp_path / "missing.pem", "missing.pem: cannot be read as a PEM certificate"),
+    ):
+        with pytest.raises(CommandError, match=refusal):
+            call_command("printer", "add", "secure", "--uri", uri, "--trust-certificate", file)
+    assert not Printer.objects.exists()
+    out = StringIO()
+    call_command(
+        "printer", "add", "secure", "--uri", uri, "--trust-certificate", certificate, stdout=out
+    )
+    assert out.getvalue().startswith("printer secure added: ipps://")
+    printer = Printer.objects.get(name="secure")
+    assert printer.trusted_certificate == pem.strip() + "\n"
+    assert printer_refresh(printer.pk).state == PrinterState.IDLE

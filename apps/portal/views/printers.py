@@ -68,7 +68,7 @@ def printer_new(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             if request.POST.get("action") == "probe":
-                result = printer_probe(data["uri"])
+                result = printer_probe(data["uri"], trusted_certificate=data["trusted_certificate"])
                 probed = capability_rows(result.capabilities)
                 if not probed:
                     problem = _("The printer answered but described no capabilities.")
@@ -78,6 +78,7 @@ def printer_new(request: HttpRequest) -> HttpResponse:
                     data["uri"],
                     location=data["location"],
                     rule_file=data["rule_file"],
+                    trusted_certificate=data["trusted_certificate"],
                 )
                 messages.success(request, _("Printer %(name)s added.") % {"name": printer.name})
                 return redirect("portal:printer", printer.pk)
@@ -116,6 +117,7 @@ def printer_edit(request: HttpRequest, printer_id: int) -> HttpResponse:
         "allowed_groups": list(printer.allowed_groups.all()),
         "rule_file": printer.rule_file,
         "enabled": printer.enabled,
+        "trusted_certificate": printer.trusted_certificate,
     }
     prices_initial = [
         {
@@ -153,6 +155,7 @@ def printer_edit(request: HttpRequest, printer_id: int) -> HttpResponse:
                 rule_file=form.cleaned_data["rule_file"],
                 enabled=form.cleaned_data["enabled"],
                 side_prices=rows,
+                trusted_certificate=form.cleaned_data["trusted_certificate"],
             )
         except PrinterError as error:
             problem = str(error)

@@ -31,6 +31,12 @@ class Command(BaseCommand):
         add.add_argument("--kind", choices=[k.value for k in PrinterKind], help="default: guess")
         add.add_argument("--rules", type=Path, help="a .ppde rule file to import and use")
         add.add_argument("--location", default="")
+        add.add_argument(
+            "--trust-certificate",
+            type=Path,
+            metavar="FILE",
+            help="the PEM certificate of an ipps:// printer with a self-signed certificate",
+        )
         cups = actions.add_parser("import-cups", help="add and sync every queue of a CUPS server")
         cups.add_argument("server_uri", metavar="CUPS-URI")
         cups.add_argument("--rules", type=Path, help="a .ppde rule file for new queues")
@@ -46,12 +52,22 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from None
 
     def _add(self, options: dict[str, Any]) -> None:
+        certificate_file: Path | None = options["trust_certificate"]
+        trusted_certificate = ""
+        if certificate_file is not None:
+            try:
+                trusted_certificate = certificate_file.read_text(encoding="ascii")
+            except (OSError, UnicodeDecodeError) as error:
+                raise CommandError(
+                    f"{certificate_file}: cannot be read as a PEM certificate ({error})"
+                ) from None
         printer = printer_add(
             options["name"],
             options["uri"],
             kind=PrinterKind(options["kind"]) if options["kind"] else None,
             location=options["location"],
             rule_file=options["rules"],
+            trusted_certificate=trusted_certificate,
         )
         self.stdout.write(
             f"printer {printer.name} added: {printer.uri} ({printer.get_kind_display()}), "
