@@ -285,6 +285,33 @@ class SidePriceForm(PortalForm):
 SidePriceFormSet = forms.formset_factory(SidePriceForm, extra=1, can_delete=True)
 
 
+def printers_field() -> forms.ModelMultipleChoiceField[Printer]:
+    # Not required here: the service says a group needs a printer, in its own words.
+    return forms.ModelMultipleChoiceField(
+        label=_("Printers"),
+        queryset=Printer.objects.order_by("name"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "A job released to the group prints on the first of them the user may use that can "
+            "print it (idle ones first)."
+        ),
+    )
+
+
+class PrinterGroupForm(PortalForm):
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=64,
+        help_text=_("Letters, digits, - and _: what lp -d and the release page call it."),
+    )
+    printers = printers_field()
+
+
+class PrinterGroupPrintersForm(PortalForm):
+    printers = printers_field()
+
+
 # ---------------------------------------------------------------- rules
 
 

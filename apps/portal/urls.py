@@ -30,6 +30,13 @@ urlpatterns = [
         name="printer_disable",
     ),
     path("manage/printers/<int:printer_id>/check/", printers.printer_check, name="printer_check"),
+    path("manage/printer-groups/", printers.printer_groups, name="printer_groups"),
+    path("manage/printer-groups/<int:group_id>/", printers.printer_group, name="printer_group"),
+    path(
+        "manage/printer-groups/<int:group_id>/delete/",
+        printers.printer_group_remove,
+        name="printer_group_delete",
+    ),
     path("manage/rules/", rules.rules, name="rules"),
     path("manage/rules/new/", rules.rule_new, name="rule_new"),
     path("manage/rules/<int:rule_file_id>/", rules.rule_edit, name="rule"),

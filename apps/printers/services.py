@@ -1,4 +1,5 @@
-"""Writes on printers: add by URI (probed), import a CUPS server's queues, refresh state.
+"""Writes on printers: add by URI (probed), import a CUPS server's queues, refresh state;
+follow-me printer groups.
 
 Network I/O (IPP requests) always happens before or after a database transaction, never
 inside one.
@@ -24,7 +25,7 @@ from django.utils import timezone
 from apps.printers.choices import PrinterKind, PrinterState
 from apps.printers.ipp_client import client_for_uri
 from apps.printers.ipp_values import snapshot_of_group
-from apps.printers.models import Printer, SidePrice
+from apps.printers.models import Printer, PrinterGroup, SidePrice
 from apps.rules.models import RuleFile
 from apps.rules.services import rule_file_import
 from printmgmt.ipp import AttributeGroup, IppError
@@ -47,6 +48,12 @@ PRINTER_STATES = {
     IppPrinterState.PROCESSING: PrinterState.PROCESSING,
     IppPrinterState.STOPPED: PrinterState.STOPPED,
 }
+
+
+#: Printers and printer groups share one namespace: `lp -d NAME` and the portal name either.
+_GROUP_HAS_NAME = "a printer group is called {name!r}: a printer needs another name"
+_PRINTER_HAS_NAME = "a printer is called {name!r}: a printer group needs another name"
+GROUP_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
 
 class PrinterError(Exception):
@@ -191,6 +198,8 @@ def printer_add(
     trusted_certificate = checked_trusted_certificate(trusted_certificate)
     if Printer.objects.filter(name=name).exists():
         raise PrinterError(f"a printer called {name!r} exists already")
+    if PrinterGroup.objects.filter(name=name).exists():
+        raise PrinterError(_GROUP_HAS_NAME.format(name=name))
     result = probe(uri, trusted_certificate=trusted_certificate)
     try:
         with transaction.atomic():
@@ -397,7 +406,10 @@ def _name_refusal(name: str) -> str:
 
 
 def _name_taken(name: str) -> str:
-    """Why a new queue's name is taken by a printer not of its server; empty when free."""
+    """Why a new queue's name is taken by a printer not of its server, or by a printer group;
+    empty when free."""
+    if PrinterGroup.objects.filter(name=name).exists():
+        return _GROUP_HAS_NAME.format(name=name)
     other = Printer.objects.filter(name=name).first()
     if other is None:
         return ""
@@ -520,3 +532,64 @@ def printer_disable(printer_id: int) -> Printer:
         printer.save(update_fields=["enabled", "gone_from_cups_server"])
     logger.info("printer %s disabled", printer.name)
     return printer
+
+
+# ------------------------------------------------------------------------- printer groups
+
+
+def printer_group_create(name: str, printers: Iterable[Printer]) -> PrinterGroup:
+    """A follow-me group: a job released to it prints on the first of its printers that the
+    user may use and that can print it."""
+    name = name.strip()
+    if not GROUP_NAME_PATTERN.match(name):
+        raise PrinterError(
+            f"{name!r} is not a usable printer group name: letters, digits, '-' and '_' "
+            "(at most 64, starting with a letter or digit)"
+        )
+    members = _group_members(printers)
+    if Printer.objects.filter(name=name).exists():
+        raise PrinterError(_PRINTER_HAS_NAME.format(name=name))
+    try:
+        with transaction.atomic():
+            group = PrinterGroup.objects.create(name=name)
+            group.printers.set(members)
+    except IntegrityError:
+        raise PrinterError(f"a printer group called {name!r} exists already") from None
+    logger.info("printer group %s made: %s", name, ", ".join(p.name for p in members))
+    return group
+
+
+def printer_group_add(name: str, printers: Iterable[Printer]) -> PrinterGroup:
+    """Add printers to the group called `name`, making the group when there is none."""
+    group = PrinterGroup.objects.filter(name=name.strip()).first()
+    if group is None:
+        return printer_group_create(name, printers)
+    members = _group_members(printers)
+    group.printers.add(*members)
+    logger.info("printer group %s: added %s", group.name, ", ".join(p.name for p in members))
+    return group
+
+
+def printer_group_printers_set(group_id: int, printers: Iterable[Printer]) -> PrinterGroup:
+    """Make a group's printers exactly `printers`."""
+    members = _group_members(printers)
+    with transaction.atomic():
+        group = PrinterGroup.objects.select_for_update().get(pk=group_id)
+        group.printers.set(members)
+    logger.info("printer group %s: %s", group.name, ", ".join(p.name for p in members))
+    return group
+
+
+def printer_group_delete(group_id: int) -> PrinterGroup:
+    """Remove a group; its printers, and the jobs printed through it, stay."""
+    group = PrinterGroup.objects.get(pk=group_id)
+    group.delete()
+    logger.info("printer group %s removed", group.name)
+    return group
+
+
+def _group_members(printers: Iterable[Printer]) -> list[Printer]:
+    members = list(printers)
+    if not members:
+        raise PrinterError("a printer group needs at least one printer")
+    return members

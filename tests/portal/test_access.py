@@ -16,7 +16,7 @@ from apps.accounts.models import Allowance, User
 from apps.accounts.roles import STAFF
 from apps.jobs.models import Job
 from apps.portal import urls as portal_urls
-from apps.printers.models import Printer
+from apps.printers.models import Printer, PrinterGroup
 from tests.portal.conftest import People, logged_in, rule_file_of
 
 pytestmark = pytest.mark.django_db
@@ -56,6 +56,9 @@ EXPECTED: dict[str, Expectation] = {
     "printer": Expectation("get", PRINTER_ADMINS),
     "printer_disable": Expectation("post", PRINTER_ADMINS),
     "printer_check": Expectation("post", PRINTER_ADMINS),
+    "printer_groups": Expectation("get", PRINTER_ADMINS),
+    "printer_group": Expectation("get", PRINTER_ADMINS),
+    "printer_group_delete": Expectation("post", PRINTER_ADMINS),
     "rules": Expectation("get", PRINTER_ADMINS),
     "rule_new": Expectation("post", PRINTER_ADMINS),
     "rule": Expectation("get", PRINTER_ADMINS),
@@ -106,6 +109,10 @@ def url_for(name: str, job: Job, printer: Printer, people: People) -> str:
             amount=Decimal("1.00"),
             period=AllowancePeriod.WEEKLY,
         )[0].pk
+    if "group_id" in pattern.pattern.converters:
+        group, _ = PrinterGroup.objects.get_or_create(name="floor-2")
+        group.printers.add(printer)
+        values["group_id"] = group.pk
     kwargs = {key: values[key] for key in pattern.pattern.converters}
     return reverse(f"portal:{name}", kwargs=kwargs)
 

@@ -3,12 +3,14 @@ never a server error, and nothing is half-written."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group
 
-from apps.printers.models import Printer
+from apps.jobs.models import Job
+from apps.printers.models import Printer, PrinterGroup
 from apps.printers.selectors import printers_usable_by, user_may_use_printer
 from apps.printers.services import printer_add
 from tests.peers import Cupsd, IppEvePrinter, IppEvePrinterFactory
@@ -193,3 +195,44 @@ def test_an_ipps_printer_is_probed_added_and_edited_with_its_trusted_certificate
     assert client.post(f"/manage/printers/{printer.pk}/", cleared).status_code == 302
     printer.refresh_from_db()
     assert printer.trusted_certificate == ""
+
+
+def test_printer_groups_are_made_changed_and_removed_in_the_portal(
+    people: People, printer: Printer, held: Callable[..., Job]
+) -> None:
+    lobby = office_printer("ipp://127.0.0.1:9/ipp/lobby", name="lobby", rule_file=None)
+    client = logged_in(people.printer_admin)
+    assert "/manage/printer-groups/" in client.get("/manage/printers/").content.decode()
+    assert "No printer groups yet." in client.get("/manage/printer-groups/").content.decode()
+    for data, refusal in (
+        ({"name": "floor-2"}, "a printer group needs at least one printer"),
+        ({"name": "floor 2", "printers": [printer.pk]}, "is not a usable printer group name"),
+        ({"name": "lobby", "printers": [printer.pk]}, "a printer is called &#x27;lobby&#x27;"),
+    ):
+        response = client.post("/manage/printer-groups/", data)
+        assert response.status_code == 200
+        assert refusal in response.content.decode()
+    assert not PrinterGroup.objects.exists()
+    made = client.post(
+        "/manage/printer-groups/", {"name": "floor-2", "printers": [printer.pk]}, follow=True
+    )
+    assert "Printer group floor-2 made." in made.content.decode()
+    group = PrinterGroup.objects.get(name="floor-2")
+    again = client.post("/manage/printer-groups/", {"name": "floor-2", "printers": [lobby.pk]})
+    assert "a printer group called &#x27;floor-2&#x27; exists already" in again.content.decode()
+    # Staff release to it from a job's page.
+    job_page = logged_in(people.staff).get(f"/jobs/{held(people.staff).pk}/").content.decode()
+    assert f'value="group:{group.pk}"' in job_page
+
+    edit = f"/manage/printer-groups/{group.pk}/"
+    assert "a printer group needs at least one printer" in client.post(edit, {}).content.decode()
+    assert list(group.printers.all()) == [printer]
+    client.post(edit, {"printers": [printer.pk, lobby.pk]})
+    assert sorted(group.printers.values_list("name", flat=True)) == ["finisher", "lobby"]
+    page = client.get(edit).content.decode()
+    assert f'value="{lobby.pk}" id="id_printers_1" checked' in page
+
+    removed = client.post(f"{edit}delete/", follow=True).content.decode()
+    assert "Printer group floor-2 removed; its printers stay." in removed
+    assert not PrinterGroup.objects.exists()
+    assert Printer.objects.count() == 2

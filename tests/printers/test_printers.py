@@ -11,7 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from apps.printers.choices import PrinterKind, PrinterState
-from apps.printers.models import Printer
+from apps.printers.models import Printer, PrinterGroup
 from apps.printers.services import (
     PrinterError,
     cups_server_key,
@@ -335,3 +335,32 @@ def test_an_ipps_printer_with_a_self_signed_certificate_is_added_trusting_it(
     printer = Printer.objects.get(name="secure")
     assert printer.trusted_certificate == pem.strip() + "\n"
     assert printer_refresh(printer.pk).state == PrinterState.IDLE
+
+
+def test_printer_group_command(ippeveprinter: IppEvePrinter) -> None:
+    hall = printer_add("hall", ippeveprinter.uri)
+    printer_add("lobby", ippeveprinter.uri)
+    printer_disable(hall.pk)
+
+    def run(*arguments: str) -> str:
+        out = StringIO()
+        call_command("printer", "group", *arguments, stdout=out)
+        return out.getvalue()
+
+    assert run("list") == "there are no printer groups\n"
+    assert run("add", "floor-2", "lobby") == "printer group floor-2: lobby\n"
+    assert run("add", "floor-2", "hall") == "printer group floor-2: hall (disabled), lobby\n"
+    for arguments, refusal in (
+        (["add", "floor-3", "lobby", "nope", "gone"], "there is no printer called 'gone', 'nope'"),
+        (["add", "floor 3", "lobby"], "'floor 3' is not a usable printer group name"),
+        (["add", "hall", "lobby"], "a printer is called 'hall': a printer group needs another"),
+        (["remove", "floor-3"], "there is no printer group called 'floor-3'"),
+    ):
+        with pytest.raises(CommandError, match=refusal):
+            run(*arguments)
+    with pytest.raises(CommandError, match="a printer group is called 'floor-2'"):
+        call_command("printer", "add", "floor-2", "--uri", ippeveprinter.uri)
+    assert run("list") == "floor-2: hall (disabled), lobby\n"
+    assert run("remove", "floor-2") == "printer group floor-2 removed\n"
+    assert not PrinterGroup.objects.exists()
+    assert Printer.objects.count() == 2

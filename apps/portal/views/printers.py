@@ -1,4 +1,5 @@
-"""Printer admin pages: the list with live state, add by URI (probed), CUPS import, edit."""
+"""Printer admin pages: the list with live state, add by URI (probed), CUPS import, edit;
+follow-me printer groups."""
 
 from __future__ import annotations
 
@@ -10,12 +11,22 @@ from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts.roles import MANAGE_PRINTERS
 from apps.portal.access import requires
-from apps.portal.forms import CupsImportForm, PrinterAddForm, PrinterEditForm, SidePriceFormSet
-from apps.printers.models import Printer
+from apps.portal.forms import (
+    CupsImportForm,
+    PrinterAddForm,
+    PrinterEditForm,
+    PrinterGroupForm,
+    PrinterGroupPrintersForm,
+    SidePriceFormSet,
+)
+from apps.printers.models import Printer, PrinterGroup
 from apps.printers.services import (
     PrinterError,
     SidePriceRow,
     printer_add,
+    printer_group_create,
+    printer_group_delete,
+    printer_group_printers_set,
     printer_import_cups,
     printer_refresh,
     printer_update,
@@ -196,3 +207,60 @@ def printer_check(request: HttpRequest, printer_id: int) -> HttpResponse:
         % {"name": printer.name, "state": printer.get_state_display().lower()},
     )
     return redirect("portal:printer", printer.pk)
+
+
+# ------------------------------------------------------------------------- printer groups
+
+
+@requires(MANAGE_PRINTERS)
+def printer_groups(request: HttpRequest) -> HttpResponse:
+    """The follow-me groups with their printers, and a form to make one."""
+    form = PrinterGroupForm(request.POST if request.method == "POST" else None)
+    problem = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            group = printer_group_create(form.cleaned_data["name"], form.cleaned_data["printers"])
+        except PrinterError as error:
+            problem = str(error)
+        else:
+            messages.success(request, _("Printer group %(name)s made.") % {"name": group.name})
+            return redirect("portal:printer_groups")
+    groups = PrinterGroup.objects.prefetch_related("printers").order_by("name")
+    return render(
+        request,
+        "portal/printer_groups.html",
+        {"groups": groups, "form": form, "problem": problem},
+    )
+
+
+@requires(MANAGE_PRINTERS)
+def printer_group(request: HttpRequest, group_id: int) -> HttpResponse:
+    """Change which printers a group has."""
+    group = get_object_or_404(PrinterGroup, pk=group_id)
+    form = PrinterGroupPrintersForm(
+        request.POST if request.method == "POST" else None,
+        initial={"printers": list(group.printers.all())},
+    )
+    problem = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            printer_group_printers_set(group.pk, form.cleaned_data["printers"])
+        except PrinterError as error:
+            problem = str(error)
+        else:
+            messages.success(request, _("Printer group %(name)s saved.") % {"name": group.name})
+            return redirect("portal:printer_groups")
+    return render(
+        request, "portal/printer_group.html", {"group": group, "form": form, "problem": problem}
+    )
+
+
+@require_POST
+@requires(MANAGE_PRINTERS)
+def printer_group_remove(request: HttpRequest, group_id: int) -> HttpResponse:
+    group = printer_group_delete(get_object_or_404(PrinterGroup, pk=group_id).pk)
+    messages.success(
+        request,
+        _("Printer group %(name)s removed; its printers stay.") % {"name": group.name},
+    )
+    return redirect("portal:printer_groups")

@@ -1,4 +1,5 @@
-"""`manage.py printer add|import-cups|list|refresh`: proxy printers from the command line."""
+"""`manage.py printer add|import-cups|list|refresh|group`: proxy printers and follow-me printer
+groups from the command line."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.printers.choices import PrinterKind
-from apps.printers.models import Printer
+from apps.printers.models import Printer, PrinterGroup
 from apps.printers.services import (
     PrinterError,
     printer_add,
+    printer_group_add,
+    printer_group_delete,
     printer_import_cups,
     printer_refresh,
 )
@@ -21,7 +24,10 @@ from apps.rules.services import RuleFileError
 
 
 class Command(BaseCommand):
-    help = "Manage proxy printers: add one by URI, import a CUPS server's queues, list them."
+    help = (
+        "Manage proxy printers: add one by URI, import a CUPS server's queues, list them; "
+        "and follow-me printer groups."
+    )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         actions = parser.add_subparsers(dest="action", required=True)
@@ -44,6 +50,16 @@ class Command(BaseCommand):
         listing.add_argument("--json", action="store_true")
         refresh = actions.add_parser("refresh", help="ask a printer again for state and options")
         refresh.add_argument("name")
+        group = actions.add_parser("group", help="follow-me printer groups")
+        group_actions = group.add_subparsers(dest="group_action", required=True)
+        group_add = group_actions.add_parser(
+            "add", help="add printers to a group, making the group when it is new"
+        )
+        group_add.add_argument("group_name", metavar="NAME")
+        group_add.add_argument("printers", metavar="PRINTER", nargs="+")
+        group_actions.add_parser("list", help="list the groups with their printers")
+        group_remove = group_actions.add_parser("remove", help="remove a group (not its printers)")
+        group_remove.add_argument("group_name", metavar="NAME")
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -123,3 +139,37 @@ class Command(BaseCommand):
             raise CommandError(f"there is no printer called {options['name']!r}") from None
         printer = printer_refresh(printer.pk)
         self.stdout.write(f"{printer.name}: {printer.get_state_display().lower()}")
+
+    def _group(self, options: dict[str, Any]) -> None:
+        getattr(self, "_group_" + options["group_action"])(options)
+
+    def _group_add(self, options: dict[str, Any]) -> None:
+        wanted: list[str] = options["printers"]
+        printers = list(Printer.objects.filter(name__in=wanted))
+        unknown = sorted(set(wanted) - {printer.name for printer in printers})
+        if unknown:
+            raise CommandError(f"there is no printer called {', '.join(map(repr, unknown))}")
+        group = printer_group_add(options["group_name"], printers)
+        self.stdout.write(f"printer group {self._group_line(group)}")
+
+    def _group_list(self, options: dict[str, Any]) -> None:
+        groups = PrinterGroup.objects.prefetch_related("printers").order_by("name")
+        for group in groups:
+            self.stdout.write(self._group_line(group))
+        if not groups:
+            self.stdout.write("there are no printer groups")
+
+    def _group_remove(self, options: dict[str, Any]) -> None:
+        group = PrinterGroup.objects.filter(name=options["group_name"]).first()
+        if group is None:
+            raise CommandError(f"there is no printer group called {options['group_name']!r}")
+        printer_group_delete(group.pk)
+        self.stdout.write(f"printer group {group.name} removed")
+
+    @staticmethod
+    def _group_line(group: PrinterGroup) -> str:
+        printers = [
+            printer.name if printer.enabled else f"{printer.name} (disabled)"
+            for printer in sorted(group.printers.all(), key=lambda printer: printer.name)
+        ]
+        return f"{group.name}: {', '.join(printers)}"
