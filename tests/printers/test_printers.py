@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import json
 import subprocess
+import threading
+from collections.abc import Callable
 from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from apps.printers.choices import PrinterKind, PrinterState
 from apps.printers.models import Printer, PrinterGroup
 from apps.printers.services import (
+    CupsSyncReport,
     PrinterError,
     cups_server_key,
     guess_kind,
@@ -364,3 +368,43 @@ def test_printer_group_command(ippeveprinter: IppEvePrinter) -> None:
     assert run("remove", "floor-2") == "printer group floor-2 removed\n"
     assert not PrinterGroup.objects.exists()
     assert Printer.objects.count() == 2
+
+
+def _at_once(count: int, work: Callable[[], object]) -> list[object]:
+    """Run `work` in `count` threads started together (a double click, two admins); what each
+    returned or raised."""
+    start = threading.Barrier(count)
+    outcomes: list[object] = []
+
+    def run() -> None:
+        start.wait()
+        try:
+            outcomes.append(work())
+        except Exception as error:  # what each raised is what the test looks at
+            outcomes.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return outcomes
+
+
+@pytest.mark.django_db(transaction=True)
+def test_adding_or_importing_the_same_printers_twice_at_once_adds_them_once(
+    cupsd: Cupsd, ippeveprinter: IppEvePrinter
+) -> None:
+    added = _at_once(2, lambda: printer_add("twin", ippeveprinter.uri))
+    assert sum(isinstance(outcome, Printer) for outcome in added) == 1
+    (refused,) = [outcome for outcome in added if not isinstance(outcome, Printer)]
+    assert isinstance(refused, PrinterError)
+    assert str(refused) == "a printer called 'twin' exists already"
+
+    cupsd.add_queue("twin-queue", ippeveprinter.uri)
+    imports = _at_once(3, lambda: printer_import_cups(cupsd.uri))
+    assert all(isinstance(report, CupsSyncReport) for report in imports), imports
+    assert Printer.objects.filter(name="twin-queue").count() == 1
+    _remove_queue(cupsd, "twin-queue")
