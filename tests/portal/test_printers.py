@@ -236,3 +236,17 @@ def test_printer_groups_are_made_changed_and_removed_in_the_portal(
     assert "Printer group floor-2 removed; its printers stay." in removed
     assert not PrinterGroup.objects.exists()
     assert Printer.objects.count() == 2
+
+
+def test_disabling_a_printer_says_what_becomes_of_jobs_released_to_it(
+    people: People, printer: Printer
+) -> None:
+    response = logged_in(people.printer_admin).post(
+        f"/manage/printers/{printer.pk}/disable/", follow=True
+    )
+    assert (
+        "Printer finisher is disabled: nobody can release to it, and jobs released to it that "
+        "it has not accepted yet are not sent (they fail and are refunded)."
+    ) in response.content.decode()
+    printer.refresh_from_db()
+    assert not printer.enabled

@@ -192,7 +192,11 @@ def printer_disable(request: HttpRequest, printer_id: int) -> HttpResponse:
     printer = disable_printer(get_object_or_404(Printer, pk=printer_id).pk)
     messages.success(
         request,
-        _("Printer %(name)s is disabled: nobody can release to it.") % {"name": printer.name},
+        _(
+            "Printer %(name)s is disabled: nobody can release to it, and jobs released to it "
+            "that it has not accepted yet are not sent (they fail and are refunded)."
+        )
+        % {"name": printer.name},
     )
     return redirect("portal:printers")
 
