@@ -382,7 +382,7 @@ def printer_import_cups(
             printer.uri, printer.location, printer.cups_server = uri, location[:200], server
             if back:
                 printer.enabled, printer.gone_from_cups_server = True, False
-            for attribute, value in _probe_fields(probes.get(name)).items():
+            for attribute, value in _probe_fields(probes[name]).items():
                 setattr(printer, attribute, value)
             printer.save()
             (report.changed if changed else report.unchanged).append(name)

@@ -150,7 +150,7 @@ def test_a_cups_sync_enables_again_only_the_queues_it_disabled_as_gone(
     printer_update(
         comes_back.pk,
         location="moved",
-        allowed_groups=[],
+        allowed_groups=None,
         rule_file=None,
         enabled=False,
         side_prices=[],
@@ -160,7 +160,7 @@ def test_a_cups_sync_enables_again_only_the_queues_it_disabled_as_gone(
     printer_update(
         comes_back.pk,
         location="",
-        allowed_groups=[],
+        allowed_groups=None,
         rule_file=None,
         enabled=True,
         side_prices=[],
