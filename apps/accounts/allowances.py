@@ -18,7 +18,7 @@ from django.utils import timezone
 from apps.accounts.choices import AllowancePeriod, EntryKind
 from apps.accounts.errors import AccountError, AmountError
 from apps.accounts.ledger import lock_account, record_entry, require_manage
-from apps.accounts.models import Allowance, AllowanceGrant, User
+from apps.accounts.models import ALLOWANCE_WHOLE_DIGITS, Allowance, AllowanceGrant, User
 from apps.accounts.money import format_money, money
 from apps.accounts.services import change_record, personal_account_ensure
 
@@ -42,22 +42,31 @@ def allowance_period_key(period: str, now: datetime) -> str:
 class AllowanceRun:
     granted: int  # grants written in this run
     skipped: int  # accounts that had this period's allowance already
+    refused: int  # accounts the grant was refused for (logged); tried again next run
 
 
 def allowances_apply(now: datetime | None = None) -> AllowanceRun:
     """Apply every active allowance to the personal account of each active member of its
-    group, once for the current period. Running it again in the same period adds nothing."""
+    group, once for the current period. Running it again in the same period adds nothing.
+    A grant refused for one account (its balance would not fit) is logged and the others
+    are still granted."""
     moment = now or timezone.now()
-    granted = skipped = 0
+    granted = skipped = refused = 0
     for allowance in Allowance.objects.filter(is_active=True).select_related("group"):
         key = allowance_period_key(allowance.period, moment)
         for user in allowance.group.user_set.filter(is_active=True).order_by("pk"):
             account = personal_account_ensure(user)
-            if allowance_apply(allowance.pk, account.pk, key) is None:
+            try:
+                grant = allowance_apply(allowance.pk, account.pk, key)
+            except AccountError as error:
+                logger.error("allowance=%s period=%s refused: %s", allowance.pk, key, error)
+                refused += 1
+                continue
+            if grant is None:
                 skipped += 1
             else:
                 granted += 1
-    return AllowanceRun(granted=granted, skipped=skipped)
+    return AllowanceRun(granted=granted, skipped=skipped, refused=refused)
 
 
 def allowance_apply(allowance_id: int, account_id: int, period_key: str) -> AllowanceGrant | None:
@@ -118,7 +127,7 @@ class AllowanceTerms:
 
 
 def _checked_terms(terms: AllowanceTerms) -> AllowanceTerms:
-    amount = money(terms.amount, label="amount")
+    amount = money(terms.amount, label="amount", whole_digits=ALLOWANCE_WHOLE_DIGITS)
     if amount <= 0:
         raise AmountError(f"amount {format_money(amount)} must be more than zero.")
     cap = None if terms.cap is None else money(terms.cap, label="cap")

@@ -46,6 +46,10 @@ class InsufficientFunds(AccountError):
         )
 
 
+class BalanceOutOfRange(AccountError):
+    """The movement would leave a balance with more digits than the database column holds."""
+
+
 class NoChargeForJob(AccountError, LookupError):
     """A refund was asked for a job that was never charged."""
 

@@ -5,7 +5,9 @@ Money rules kept here (and backed by database constraints):
 - every change of an account's balance is a LedgerEntry written in the same transaction, and
   the stored balance is the sum of the account's entries;
 - a movement out of an account locks the account row first (SELECT ... FOR UPDATE) and is
-  refused with InsufficientFunds when it would take the balance below minus the credit limit.
+  refused with InsufficientFunds when it would take the balance below minus the credit limit;
+- no movement leaves a balance the column cannot hold (BalanceOutOfRange): each amount fits,
+  but their sum need not.
 """
 
 from __future__ import annotations
@@ -15,8 +17,14 @@ from decimal import Decimal
 from django.db import transaction
 
 from apps.accounts.choices import EntryKind
-from apps.accounts.errors import AccountNotFound, AccountPermissionDenied, InsufficientFunds
+from apps.accounts.errors import (
+    AccountNotFound,
+    AccountPermissionDenied,
+    BalanceOutOfRange,
+    InsufficientFunds,
+)
 from apps.accounts.models import Account, LedgerEntry, User
+from apps.accounts.money import format_money, largest_amount, too_large
 from apps.accounts.roles import MANAGE_ACCOUNTS, permission_name
 
 
@@ -42,8 +50,16 @@ def record_entry(
     """Append a ledger row and move the (locked) account's balance by its amount, atomically.
 
     The row is inserted first: if a unique constraint refuses it, the balance is untouched.
+    Raises BalanceOutOfRange, before writing anything, when the new balance would not fit.
     """
     new_balance = account.balance + amount
+    if too_large(new_balance):
+        raise BalanceOutOfRange(
+            f"{account.label}: {kind.replace('_', ' ')} {format_money(amount)} would take the "
+            f"balance from {format_money(account.balance)} to {format_money(new_balance)}, "
+            f"beyond the ±{format_money(largest_amount())} an account can hold; "
+            "nothing was recorded."
+        )
     with transaction.atomic():
         entry = LedgerEntry.objects.create(
             account=account,

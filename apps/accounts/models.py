@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.choices import AccountKind, AllowancePeriod, EntryKind
 from apps.accounts.errors import AmountError
-from apps.accounts.money import MAX_DIGITS, STORED_DECIMALS, money, quantum
+from apps.accounts.money import MAX_DIGITS, MAX_WHOLE_DIGITS, STORED_DECIMALS, money, quantum
 
 
 class User(AbstractUser):
@@ -294,6 +294,11 @@ class LedgerEntry(models.Model):
         raise AppendOnlyError("ledger entries are never deleted; record a new entry instead")
 
 
+# An allowance grants at most 10 digits before the point a period, so that an account takes
+# at least 10,000 grants (27 years of a daily one) before its balance reaches the column's limit.
+ALLOWANCE_WHOLE_DIGITS = MAX_WHOLE_DIGITS - 4
+
+
 class Allowance(models.Model):
     """Money added to the personal account of every member of a group, once per period.
 
@@ -334,12 +339,15 @@ class Allowance(models.Model):
     def clean(self) -> None:
         """Amounts of the site's currency, as the admin form and services need them."""
         errors = {}
-        for field, negative_ok in (("amount", False), ("cap", False)):
+        for field, whole_digits in (
+            ("amount", ALLOWANCE_WHOLE_DIGITS),
+            ("cap", MAX_WHOLE_DIGITS),
+        ):
             value = getattr(self, field)
             if value is None:
                 continue
             try:
-                money(value, negative=negative_ok, label=field)
+                money(value, label=field, whole_digits=whole_digits)
             except AmountError as error:
                 errors[field] = str(error)
         if self.amount is not None and self.amount <= 0 and "amount" not in errors:

@@ -35,7 +35,20 @@ def quantum() -> Decimal:
     return Decimal(1).scaleb(-decimals())
 
 
-def _checked(value: Decimal, shown: str, *, negative: bool, label: str) -> Decimal:
+def largest_amount() -> Decimal:
+    """The largest amount, and balance, a column holds at the currency's places:
+    99999999999999.99 for EUR."""
+    return Decimal(10) ** MAX_WHOLE_DIGITS - quantum()
+
+
+def too_large(value: Decimal, whole_digits: int = MAX_WHOLE_DIGITS) -> bool:
+    """Whether `value` has more than `whole_digits` digits before the point."""
+    return value != 0 and value.adjusted() >= whole_digits
+
+
+def _checked(
+    value: Decimal, shown: str, *, negative: bool, label: str, whole_digits: int
+) -> Decimal:
     if not value.is_finite():
         raise AmountError(f"{label} {shown} is not a finite amount.")
     if value < 0 and not negative:
@@ -46,16 +59,22 @@ def _checked(value: Decimal, shown: str, *, negative: bool, label: str) -> Decim
         raise AmountError(
             f"{label} {shown} has {places} decimals; {settings.CURRENCY} has at most {decimals()}."
         )
-    if value != 0 and value.adjusted() >= MAX_WHOLE_DIGITS:
+    if too_large(value, whole_digits):
         raise AmountError(
-            f"{label} {shown} is too large: at most {MAX_WHOLE_DIGITS} digits before the point."
+            f"{label} {shown} is too large: at most {whole_digits} digits before the point."
         )
     quantized = value.quantize(quantum())
     # Normalise -0 to 0 so that stored amounts and their text compare as people expect.
     return quantized if quantized != 0 else abs(quantized)
 
 
-def parse_amount(text: str, *, negative: bool = False, label: str = "amount") -> Decimal:
+def parse_amount(
+    text: str,
+    *,
+    negative: bool = False,
+    label: str = "amount",
+    whole_digits: int = MAX_WHOLE_DIGITS,
+) -> Decimal:
     """The amount written in `text` (e.g. "12.50"), with exactly CURRENCY_DECIMALS places.
 
     Only plain decimal notation is accepted: no exponent, no thousands separator, no currency
@@ -73,17 +92,25 @@ def parse_amount(text: str, *, negative: bool = False, label: str = "amount") ->
         value = Decimal(stripped)
     except InvalidOperation:  # pragma: no cover - the pattern admits only valid literals
         raise AmountError(f"{label} {shown} is not an amount.") from None
-    return _checked(value, shown, negative=negative, label=label)
+    return _checked(value, shown, negative=negative, label=label, whole_digits=whole_digits)
 
 
-def money(value: object, *, negative: bool = False, label: str = "amount") -> Decimal:
+def money(
+    value: object,
+    *,
+    negative: bool = False,
+    label: str = "amount",
+    whole_digits: int = MAX_WHOLE_DIGITS,
+) -> Decimal:
     """Check an amount handed to a service by code: a Decimal (or int), never a float or text."""
     if isinstance(value, bool) or not isinstance(value, Decimal | int):
         raise AmountError(
             f"{label} {value!r} must be a Decimal, not {type(value).__name__}: "
             "money is never a float."
         )
-    return _checked(Decimal(value), str(value), negative=negative, label=label)
+    return _checked(
+        Decimal(value), str(value), negative=negative, label=label, whole_digits=whole_digits
+    )
 
 
 def format_money(amount: Decimal) -> str:

@@ -24,8 +24,10 @@ logger = logging.getLogger(__name__)
 def allowances_apply_due() -> dict[str, int]:
     """Apply every allowance that is due for the current period, once."""
     run = allowances_apply()
-    logger.info("allowances granted=%s already=%s", run.granted, run.skipped)
-    return {"granted": run.granted, "skipped": run.skipped}
+    logger.info(
+        "allowances granted=%s already=%s refused=%s", run.granted, run.skipped, run.refused
+    )
+    return {"granted": run.granted, "skipped": run.skipped, "refused": run.refused}
 
 
 @shared_task(ignore_result=True, soft_time_limit=540, time_limit=600)

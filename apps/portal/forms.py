@@ -16,8 +16,8 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.choices import AllowancePeriod
 from apps.accounts.errors import AmountError
-from apps.accounts.models import Account
-from apps.accounts.money import MAX_DIGITS, format_money, parse_amount
+from apps.accounts.models import ALLOWANCE_WHOLE_DIGITS, Account
+from apps.accounts.money import MAX_DIGITS, MAX_WHOLE_DIGITS, format_money, parse_amount
 from apps.accounts.roles import ROLES
 from apps.jobs.release import MAX_COPIES
 from apps.portal.option_labels import attribute_label, value_label
@@ -443,20 +443,22 @@ class AllowanceForm(PortalForm):
     )
 
     def clean_amount(self) -> Decimal:
-        amount = self._amount("amount")
+        amount = self._amount("amount", ALLOWANCE_WHOLE_DIGITS)
         if amount is None or amount <= 0:
             raise forms.ValidationError(_("Enter an amount more than zero."), code="not_positive")
         return amount
 
     def clean_cap(self) -> Decimal | None:
-        return self._amount("cap")
+        return self._amount("cap", MAX_WHOLE_DIGITS)
 
-    def _amount(self, field: str) -> Decimal | None:
+    def _amount(self, field: str, whole_digits: int) -> Decimal | None:
         text = self.cleaned_data[field].strip()
         if not text:
             return None
         try:
-            return parse_amount(text, label=str(self.fields[field].label))
+            return parse_amount(
+                text, label=str(self.fields[field].label), whole_digits=whole_digits
+            )
         except AmountError as error:
             raise forms.ValidationError(str(error), code="amount") from None
 

@@ -60,6 +60,7 @@ def test_initial_credit_check_passes_by_default() -> None:
         (Decimal("1.001"), None, "amount", "has 3 decimals"),
         (Decimal("0"), None, "amount", "must be more than zero"),
         (Decimal("1"), Decimal("-1"), "cap", "cap -1 is negative"),
+        (Decimal("1E10"), None, "amount", "too large: at most 10 digits before the point"),
     ],
 )
 def test_allowance_form_values_are_checked(
@@ -79,8 +80,8 @@ def test_allowance_task_reports_counts(make_user: MakeUser) -> None:
     Allowance.objects.create(
         group=Group.objects.get(name="Staff"), amount=Decimal("1"), period="daily"
     )
-    assert allowances_apply_due() == {"granted": 1, "skipped": 0}
-    assert allowances_apply_due() == {"granted": 0, "skipped": 1}
+    assert allowances_apply_due() == {"granted": 1, "skipped": 0, "refused": 0}
+    assert allowances_apply_due() == {"granted": 0, "skipped": 1, "refused": 0}
 
 
 @pytest.mark.django_db

@@ -18,6 +18,7 @@ from apps.accounts.errors import (
     AccountPermissionDenied,
     AmbiguousAccount,
     AmountError,
+    BalanceOutOfRange,
     InsufficientFunds,
     InvalidLimit,
     NoChargeForJob,
@@ -373,6 +374,31 @@ def test_transfer_writes_two_rows_and_checks_funds(make_user: MakeUser) -> None:
         account_transfer(source.pk, target.pk, Decimal("5"), actor=None)
     with pytest.raises(AccountError, match="two different accounts"):
         account_transfer(source.pk, source.pk, Decimal("1"), actor=None)
+    assert snapshot() == before
+    assert ledger_drifts() == []
+
+
+def test_no_movement_takes_a_balance_beyond_what_the_column_holds(make_user: MakeUser) -> None:
+    alice, bob = make_user("alice"), make_user("bob")
+    full = funded(alice, "99999999999998.99")
+    account_charge(full.pk, Decimal("1.00"), job_id=8, user=alice)
+    account_deposit(full.pk, Decimal("2.00"), actor=None, reason="to the brim")
+    other = funded(bob, "5.00")
+    before = snapshot()
+    with pytest.raises(
+        BalanceOutOfRange,
+        match=r"^personal account of alice: deposit 0\.01 would take the balance from "
+        r"99999999999999\.99 to 100000000000000\.00, beyond the ±99999999999999\.99 an "
+        r"account can hold; nothing was recorded\.$",
+    ):
+        account_deposit(full.pk, Decimal("0.01"), actor=None, reason="one cent more")
+    with pytest.raises(BalanceOutOfRange, match=r"adjustment 1\.00 would take"):
+        account_adjust(full.pk, Decimal("1"), actor=None, reason="correction")
+    with pytest.raises(BalanceOutOfRange, match=r"refund 1\.00 would take"):
+        account_refund(8, reason="jammed")
+    # The other account's transfer out, written first, goes back with the refused one.
+    with pytest.raises(BalanceOutOfRange, match=r"transfer in 5\.00 would take"):
+        account_transfer(other.pk, full.pk, Decimal("5"), actor=None, reason="move")
     assert snapshot() == before
     assert ledger_drifts() == []
 

@@ -259,6 +259,21 @@ def test_a_deposit_or_adjustment_submitted_twice_moves_money_once(people: People
     assert account.balance == Decimal("29.00")
 
 
+def test_a_deposit_beyond_what_a_balance_holds_is_refused_with_a_message(
+    people: People,
+) -> None:
+    client = logged_in(people.printer_admin)
+    account = people.staff.personal_account
+    url = f"/manage/accounts/{account.pk}"
+    deposit = {"deposit-amount": "99999999999999.99", "deposit-reason": "cash"}
+    refused = client.post(f"{url}/deposit/", deposit, follow=True)
+    assert refused.status_code == 200
+    assert "beyond the ±99999999999999.99 an account can hold" in refused.content.decode()
+    account.refresh_from_db()
+    assert account.balance == Decimal("20.00")
+    assert client.get("/manage/accounts/").status_code == 200
+
+
 def test_shared_account_with_members(people: People) -> None:
     client = logged_in(people.printer_admin)
     response = client.post(
