@@ -97,8 +97,10 @@ def account_refund(
     distinct keys add up to at most the charge (RefundExceedsCharge otherwise, or, with
     `up_to_remaining`, the refund is cut to what remains: refunds made meanwhile count).
     Returns None when nothing is left to refund. Raises NoChargeForJob if the job was never
-    charged.
+    charged. A `user` (a person refunding by hand) needs manage_accounts; the job pipeline's
+    own refunds have none.
     """
+    require_manage(user, "refund print jobs")
     if amount is not None:
         amount = money(amount)
     if len(key) > 64:

@@ -13,7 +13,8 @@ from django.core.management.base import CommandError
 
 from apps.accounts.models import Account, LedgerEntry, User
 from apps.accounts.movements import account_charge
-from apps.accounts.services import personal_account_ensure
+from apps.accounts.roles import FINANCE
+from apps.accounts.services import personal_account_ensure, user_create
 
 pytestmark = pytest.mark.django_db
 
@@ -177,3 +178,21 @@ def test_refund_a_job_once_per_key_and_never_more_than_its_charge(make_user: Mak
     assert nothing.strip() == "job 4711: nothing left to refund"
     assert "never charged" in refused("refund", "999", "--reason", "x")
     assert "more than" in refused("refund", "4711", "1", "--reason", "x", "--key", "x")
+
+
+def test_refund_by_a_user_needs_manage_accounts(make_user: MakeUser) -> None:
+    alice = make_user("alice")
+    make_user("pat", admin=True)
+    account = personal_account_ensure(alice)
+    run("deposit", "alice", "5", "--reason", "cash")
+    account_charge(account.pk, Decimal("2.00"), job_id=4711, user=alice)
+    user_create("fin", "pw-not-used-1", role=FINANCE)  # reads money, moves none
+    message = refused("refund", "4711", "--reason", "mine", "--by", "alice")
+    assert message == "alice may not refund print jobs: that needs the manage_accounts permission."
+    assert "fin may not refund print jobs" in refused(
+        "refund", "4711", "--reason", "x", "--by", "fin"
+    )
+    assert "refund +2.00, balance 5.00 EUR" in run(
+        "refund", "4711", "--reason", "jam", "--by", "pat"
+    )
+    assert LedgerEntry.objects.get(kind="refund").user == User.objects.get(username="pat")
