@@ -4,14 +4,35 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.http import HttpRequest
 
+from apps.accounts.choices import AccountKind
+from apps.accounts.errors import AccountError
 from apps.accounts.models import Account, Allowance, AllowanceGrant, LedgerEntry, User
+from apps.accounts.services import shared_account_name_checked
 from apps.core.admin import ReadOnlyAdmin
 
 admin.site.register(User, UserAdmin)
+
+
+class AccountAdminForm(forms.ModelForm):  # type: ignore[type-arg]
+    """A shared account's name obeys the rule the services apply (the database's constraints
+    would otherwise refuse it with a server error, or not at all for a ':')."""
+
+    class Meta:
+        model = Account
+        fields = ("name", "description", "member_users", "member_groups")
+
+    def clean_name(self) -> str:
+        try:
+            return shared_account_name_checked(
+                self.cleaned_data["name"], account_id=self.instance.pk
+            )
+        except AccountError as error:
+            raise forms.ValidationError(str(error)) from None
 
 
 @admin.register(Account)
@@ -19,11 +40,18 @@ class AccountAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     """Names, descriptions and members are edited here; balances and credit limits change only
     through the `account` command and services, so that every change is a ledger row."""
 
+    form = AccountAdminForm
     list_display = ("__str__", "kind", "balance", "credit_limit", "currency")
     list_filter = ("kind",)
     search_fields = ("name", "owner__username")
     readonly_fields = ("kind", "owner", "balance", "credit_limit", "currency", "created")
     filter_horizontal = ("member_users", "member_groups")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # A personal account is named by its owner's username; it has no name of its own.
+        if obj is not None and obj.kind == AccountKind.PERSONAL:
+            return (*self.readonly_fields, "name")
+        return self.readonly_fields
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

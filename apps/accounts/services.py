@@ -207,6 +207,27 @@ def personal_account_ensure(user: User) -> Account:
     return account
 
 
+def shared_account_name_checked(name: str, *, account_id: int | None = None) -> str:
+    """`name` without surrounding spaces, as a shared account (the one with `account_id`, if
+    renamed) may be called; AccountError says which rule it breaks otherwise."""
+    clean = name.strip()
+    if not clean:
+        raise AccountError("a shared account needs a name.")
+    if ":" in clean or clean.startswith("@"):
+        raise AccountError(
+            f"shared account name {name!r} may not contain ':' or start with '@' "
+            "(the command line uses them to tell users, groups and accounts apart)."
+        )
+    if len(clean) > Account._meta.get_field("name").max_length:  # type: ignore[operator]
+        raise AccountError(f"shared account name {name!r} is too long: at most 150 characters.")
+    namesakes = Account.objects.filter(kind=AccountKind.SHARED, name__iexact=clean)
+    if account_id is not None:
+        namesakes = namesakes.exclude(pk=account_id)
+    if namesakes.exists():
+        raise AccountError(f"a shared account named {clean!r} exists already.")
+    return clean
+
+
 def shared_account_create(
     name: str,
     *,
@@ -218,19 +239,8 @@ def shared_account_create(
 ) -> Account:
     """Open a shared account (department, project, cost centre) with its members."""
     require_manage(actor, "open shared accounts")
-    clean = name.strip()
-    if not clean:
-        raise AccountError("a shared account needs a name.")
-    if ":" in clean or clean.startswith("@"):
-        raise AccountError(
-            f"shared account name {name!r} may not contain ':' or start with '@' "
-            "(the command line uses them to tell users, groups and accounts apart)."
-        )
-    if len(clean) > Account._meta.get_field("name").max_length:  # type: ignore[operator]
-        raise AccountError(f"shared account name {name!r} is too long: at most 150 characters.")
+    clean = shared_account_name_checked(name)
     limit = money(credit_limit, label="credit limit")
-    if Account.objects.filter(kind=AccountKind.SHARED, name__iexact=clean).exists():
-        raise AccountError(f"a shared account named {clean!r} exists already.")
     try:
         with transaction.atomic():
             account = Account.objects.create(

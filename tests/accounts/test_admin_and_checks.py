@@ -18,7 +18,7 @@ from apps.accounts.checks import initial_credit_check
 from apps.accounts.models import Account, Allowance, LedgerEntry, User
 from apps.accounts.movements import account_deposit
 from apps.accounts.selectors import ledger_drifts
-from apps.accounts.services import personal_account_ensure
+from apps.accounts.services import personal_account_ensure, shared_account_create
 from apps.accounts.tasks import allowances_apply_due
 
 MakeUser = Callable[..., User]
@@ -98,3 +98,43 @@ def test_saving_an_account_in_the_admin_keeps_money_moved_meanwhile(
     assert saved.description == "Alice's own account"
     assert saved.balance == account.balance + Decimal("5.00")
     assert ledger_drifts() == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("", "a shared account needs a name."),
+        ("  ", "a shared account needs a name."),
+        ("dept", "a shared account named &#x27;dept&#x27; exists already."),
+        ("a:b", "may not contain &#x27;:&#x27; or start with &#x27;@&#x27;"),
+        ("@b", "may not contain &#x27;:&#x27; or start with &#x27;@&#x27;"),
+    ],
+)
+def test_the_admin_refuses_a_shared_account_name_the_services_refuse(
+    client: Client, name: str, message: str
+) -> None:
+    shared_account_create("Dept", actor=None)
+    physics = shared_account_create("Physics", actor=None)
+    client.force_login(User.objects.create_superuser("root", password="pw-not-used-1"))
+    url = f"/admin/accounts/account/{physics.pk}/change/"
+    response = client.post(url, {"name": name, "description": "x"})
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert Account.objects.get(pk=physics.pk).name == "Physics"
+    renamed = client.post(url, {"name": " Physics Dept ", "description": "x"})
+    assert renamed.status_code == 302
+    assert Account.objects.get(pk=physics.pk).name == "Physics Dept"
+
+
+@pytest.mark.django_db
+def test_a_personal_accounts_description_is_edited_in_the_admin_its_name_is_not(
+    client: Client, make_user: MakeUser
+) -> None:
+    account = personal_account_ensure(make_user("alice"))
+    client.force_login(User.objects.create_superuser("root", password="pw-not-used-1"))
+    url = f"/admin/accounts/account/{account.pk}/change/"
+    response = client.post(url, {"name": "alice2", "description": "Alice's own"})
+    assert response.status_code == 302
+    saved = Account.objects.get(pk=account.pk)
+    assert (saved.name, saved.description) == ("", "Alice's own")
