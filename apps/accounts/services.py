@@ -16,6 +16,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 
@@ -60,10 +61,32 @@ class CreatedUser:
     role_name: str
 
 
+def username_check(username: str) -> None:
+    """Raise AccountError, saying what is wrong, when `username` is not one a user may have:
+    Django's rule (letters, digits and @ . + - _; what the Django admin also demands) and
+    ours (no leading '@' and no ':', which the command line reads as a group or an account
+    kind)."""
+    if not username:
+        raise AccountError("a user needs a username.")
+    if username.startswith("@") or ":" in username:
+        raise AccountError(
+            f"username {username!r} may not start with '@' or contain ':' "
+            "(the command line uses them to tell users, groups and accounts apart)."
+        )
+    if len(username) > User._meta.get_field("username").max_length:  # type: ignore[operator]
+        raise AccountError(f"username {username!r} is too long: at most 150 characters.")
+    try:
+        User.username_validator(username)
+    except ValidationError as error:
+        raise AccountError(f"username {username!r}: {' '.join(error.messages)}") from None
+
+
 def user_create(
     username: str, password: str, *, role: Role | None = None, superuser: bool = False
 ) -> User:
-    """Create a user with a password, in a role group (or as superuser)."""
+    """Create a user with a password, in a role group (or as superuser). Raises AccountError
+    for a username that username_check refuses."""
+    username_check(username)
     with transaction.atomic():
         if superuser:
             user = User.objects.create_superuser(username=username, password=password)

@@ -15,10 +15,11 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.choices import AllowancePeriod
-from apps.accounts.errors import AmountError
+from apps.accounts.errors import AccountError, AmountError
 from apps.accounts.models import ALLOWANCE_WHOLE_DIGITS, Account
 from apps.accounts.money import MAX_DIGITS, MAX_WHOLE_DIGITS, format_money, parse_amount
 from apps.accounts.roles import ROLES
+from apps.accounts.services import username_check
 from apps.jobs.release import MAX_COPIES
 from apps.portal.option_labels import attribute_label, value_label
 from apps.portal.selectors import FollowMeGroup
@@ -412,6 +413,14 @@ class UserCreateForm(PortalForm):
     role = forms.ChoiceField(
         label=_("Role"), choices=[(role.group_name, role.group_name) for role in ROLES]
     )
+
+    def clean_username(self) -> str:
+        username: str = self.cleaned_data["username"]
+        try:
+            username_check(username)
+        except AccountError as error:
+            raise forms.ValidationError(str(error), code="username") from None
+        return username
 
 
 class UserEditForm(PortalForm):

@@ -101,6 +101,27 @@ def test_user_create_rolls_back_the_account_with_the_user() -> None:
     assert Account.objects.filter(owner__username="erin").count() == 1
 
 
+@pytest.mark.parametrize(
+    ("username", "message"),
+    [
+        ("bad name!", "username 'bad name!': Enter a valid username."),
+        ("a/b", "username 'a/b': Enter a valid username."),
+        ("@Staff", "username '@Staff' may not start with '@' or contain ':'"),
+        ("shared:x", "username 'shared:x' may not start with '@' or contain ':'"),
+        ("", "a user needs a username."),
+        ("x" * 151, "is too long: at most 150 characters."),
+    ],
+)
+def test_user_create_refuses_usernames_django_or_the_command_line_cannot_use(
+    username: str, message: str
+) -> None:
+    with pytest.raises(AccountError) as error:
+        user_create(username, "pw-not-used-1")
+    assert message in str(error.value)
+    assert not User.objects.exists()
+    assert user_create("anna.b+2@home-x_y", "pw-not-used-1").username == "anna.b+2@home-x_y"
+
+
 def test_shared_account_members_by_user_and_by_group(
     make_user: MakeUser, staff_group: Group
 ) -> None:

@@ -306,6 +306,27 @@ def test_create_a_user_in_a_role(people: People) -> None:
     assert "Printer admin" in page
 
 
+@pytest.mark.parametrize(
+    ("username", "message"),
+    [
+        ("bad name!", "This value may contain only letters, numbers, and @/./+/-/_ characters."),
+        ("a/b", "This value may contain only letters, numbers, and @/./+/-/_ characters."),
+        ("@Staff", "may not start with &#x27;@&#x27; or contain &#x27;:&#x27;"),
+        ("shared:x", "may not start with &#x27;@&#x27; or contain &#x27;:&#x27;"),
+    ],
+)
+def test_a_username_the_command_line_or_django_cannot_use_is_refused(
+    people: People, username: str, message: str
+) -> None:
+    response = logged_in(people.printer_admin).post(
+        "/manage/users/",
+        {"username": username, "password": "a long enough password", "role": "Staff"},
+    )
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not User.objects.filter(username=username).exists()
+
+
 def test_listing_shows_context_around_diagnostics_with_gaps() -> None:
     text = "\n".join(f"line {number}" for number in range(1, 21))
     bad = Diagnostic("f.ppde", 10, 3, "ne", Severity.ERROR, "broken")
