@@ -8,14 +8,19 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.translation import gettext_lazy as _
 
-from apps.accounts.choices import AccountKind
+from apps.accounts.choices import AccountKind, EntryKind
 from apps.accounts.errors import AccountError
 from apps.accounts.models import Account, Allowance, AllowanceGrant, LedgerEntry, User
 from apps.accounts.services import shared_account_name_checked
 from apps.core.admin import ReadOnlyAdmin
 
 admin.site.register(User, UserAdmin)
+
+MEMBERSHIP_CHANGES_SHOWN = 50
 
 
 class AccountAdminForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -24,7 +29,7 @@ class AccountAdminForm(forms.ModelForm):  # type: ignore[type-arg]
 
     class Meta:
         model = Account
-        fields = ("name", "description", "member_users", "member_groups")
+        fields = ("name", "description")
 
     def clean_name(self) -> str:
         try:
@@ -37,15 +42,44 @@ class AccountAdminForm(forms.ModelForm):  # type: ignore[type-arg]
 
 @admin.register(Account)
 class AccountAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    """Names, descriptions and members are edited here; balances and credit limits change only
-    through the `account` command and services, so that every change is a ledger row."""
+    """Names and descriptions are edited here; balances, credit limits and members change only
+    through the portal, the `account` command and services, so that every change is a ledger
+    row. The latest membership changes are shown with who made them."""
 
     form = AccountAdminForm
     list_display = ("__str__", "kind", "balance", "credit_limit", "currency")
     list_filter = ("kind",)
     search_fields = ("name", "owner__username")
-    readonly_fields = ("kind", "owner", "balance", "credit_limit", "currency", "created")
-    filter_horizontal = ("member_users", "member_groups")
+    readonly_fields = (
+        "kind",
+        "owner",
+        "balance",
+        "credit_limit",
+        "currency",
+        "created",
+        "member_users",
+        "member_groups",
+        "membership_changes",
+    )
+
+    @admin.display(description=_("membership changes"))
+    def membership_changes(self, account: Account) -> str:
+        entries = account.entries.filter(kind=EntryKind.MEMBERS).select_related("user")
+        return (
+            format_html_join(
+                "\n",
+                "<div>{} {}: {}</div>",
+                (
+                    (
+                        timezone.localtime(entry.created).strftime("%Y-%m-%d %H:%M"),
+                        entry.user.username if entry.user else "system",
+                        entry.reason,
+                    )
+                    for entry in entries[:MEMBERSHIP_CHANGES_SHOWN]
+                ),
+            )
+            or "—"
+        )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         # A personal account is named by its owner's username; it has no name of its own.

@@ -22,8 +22,10 @@ class EntryKind(models.TextChoices):
     TRANSFER_OUT = "transfer_out", _("transfer out")
     TRANSFER_IN = "transfer_in", _("transfer in")
     ALLOWANCE = "allowance", _("allowance")
-    # A credit-limit change moves no money (amount 0) but is an account change, so it is recorded.
+    # Credit-limit and membership changes move no money (amount 0) but are account changes,
+    # so they are recorded: who made them, when, and what changed (in the reason).
     LIMIT = "limit", _("credit limit change")
+    MEMBERS = "members", _("members change")
 
 
 class AllowancePeriod(models.TextChoices):

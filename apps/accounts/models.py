@@ -277,7 +277,7 @@ class LedgerEntry(models.Model):
                     ~Q(kind__in=(EntryKind.REFUND, EntryKind.TRANSFER_IN, EntryKind.INITIAL))
                     | Q(amount__gte=0)
                 )
-                & (~Q(kind=EntryKind.LIMIT) | Q(amount=0)),
+                & (~Q(kind__in=(EntryKind.LIMIT, EntryKind.MEMBERS)) | Q(amount=0)),
                 name="ledger_amount_sign_matches_kind",
             ),
         )

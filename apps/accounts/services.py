@@ -12,6 +12,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TypeVar
 
 from django.conf import settings
 from django.contrib.admin.models import CHANGE, LogEntry
@@ -23,7 +24,7 @@ from django.db.models import Q
 from apps.accounts.choices import AccountKind, EntryKind
 from apps.accounts.errors import AccountError, AccountPermissionDenied
 from apps.accounts.ledger import actor_name, lock_account, record_entry, require_manage
-from apps.accounts.models import Account, User
+from apps.accounts.models import Account, LedgerEntry, User
 from apps.accounts.money import format_money, money
 from apps.accounts.roles import (
     FINANCE,
@@ -36,6 +37,8 @@ from apps.accounts.roles import (
 )
 
 logger = logging.getLogger(__name__)
+
+Member = TypeVar("Member", User, Group)
 
 
 @dataclass(frozen=True)
@@ -264,13 +267,22 @@ def shared_account_create(
     require_manage(actor, "open shared accounts")
     clean = shared_account_name_checked(name)
     limit = money(credit_limit, label="credit limit")
+    users, groups = _distinct(users), _distinct(groups)
     try:
         with transaction.atomic():
             account = Account.objects.create(
                 kind=AccountKind.SHARED, name=clean, credit_limit=limit, description=description
             )
-            account.member_users.set(list(users))
-            account.member_groups.set(list(groups))
+            account.member_users.set(users)
+            account.member_groups.set(groups)
+            if users or groups:
+                record_entry(
+                    account,
+                    EntryKind.MEMBERS,
+                    Decimal(0),
+                    user=actor,
+                    reason=f"members when opened: {_member_names(users, groups)}",
+                )
             if limit:
                 record_entry(
                     account,
@@ -287,13 +299,77 @@ def shared_account_create(
 
 def shared_account_members_add(
     account_id: int, *, actor: User | None, users: Iterable[User] = (), groups: Iterable[Group] = ()
-) -> Account:
-    """Let more users or groups charge a shared account."""
+) -> LedgerEntry:
+    """Let more users or groups charge a shared account. Recorded as a zero-amount "members"
+    entry naming them; refused, with nothing changed, when one of them is a member already."""
+    return _members_change(account_id, actor=actor, users=users, groups=groups, adding=True)
+
+
+def shared_account_members_remove(
+    account_id: int, *, actor: User | None, users: Iterable[User] = (), groups: Iterable[Group] = ()
+) -> LedgerEntry:
+    """Stop users or groups from charging a shared account (what was charged stays charged).
+    Recorded as a zero-amount "members" entry naming them; refused, with nothing changed, when
+    one of them is not a member."""
+    return _members_change(account_id, actor=actor, users=users, groups=groups, adding=False)
+
+
+def _members_change(
+    account_id: int,
+    *,
+    actor: User | None,
+    users: Iterable[User],
+    groups: Iterable[Group],
+    adding: bool,
+) -> LedgerEntry:
     require_manage(actor, "change shared account members")
+    users, groups = _distinct(users), _distinct(groups)
+    if not users and not groups:
+        raise AccountError("name at least one user or group.")
     with transaction.atomic():
         account = lock_account(account_id)
         if account.kind != AccountKind.SHARED:
             raise AccountError(f"{account.label} is personal: it has no members.")
-        account.member_users.add(*users)
-        account.member_groups.add(*groups)
-    return account
+        member_users = set(account.member_users.values_list("pk", flat=True))
+        member_groups = set(account.member_groups.values_list("pk", flat=True))
+        # Adding a member or removing a non-member is a mistake (a typo, a stale page): say so.
+        wrong_users = [user for user in users if (user.pk in member_users) == adding]
+        wrong_groups = [group for group in groups if (group.pk in member_groups) == adding]
+        if wrong_users or wrong_groups:
+            one = len(wrong_users) + len(wrong_groups) == 1
+            state = {
+                (True, True): "is a member already",
+                (True, False): "are members already",
+                (False, True): "is not a member",
+                (False, False): "are not members",
+            }[(adding, one)]
+            raise AccountError(
+                f"{account.label}: {_member_names(wrong_users, wrong_groups)} {state}; "
+                "nothing was changed."
+            )
+        if adding:
+            account.member_users.add(*users)
+            account.member_groups.add(*groups)
+        else:
+            account.member_users.remove(*users)
+            account.member_groups.remove(*groups)
+        names = _member_names(users, groups)
+        entry = record_entry(
+            account,
+            EntryKind.MEMBERS,
+            Decimal(0),
+            user=actor,
+            reason=f"members {'added' if adding else 'removed'}: {names}",
+        )
+    logger.info("account=%s %s by=%s", account.pk, entry.reason, actor_name(actor))
+    return entry
+
+
+def _distinct(items: Iterable[Member]) -> list[Member]:
+    """The items in their order, each once (a name given twice is one member)."""
+    return list(dict.fromkeys(items))
+
+
+def _member_names(users: Iterable[User], groups: Iterable[Group]) -> str:
+    """Members as the command line names them: usernames, and groups as @NAME."""
+    return ", ".join([user.username for user in users] + [f"@{group.name}" for group in groups])

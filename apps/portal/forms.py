@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.choices import AllowancePeriod
 from apps.accounts.errors import AccountError, AmountError
-from apps.accounts.models import ALLOWANCE_WHOLE_DIGITS, Account
+from apps.accounts.models import ALLOWANCE_WHOLE_DIGITS, Account, User
 from apps.accounts.money import MAX_DIGITS, MAX_WHOLE_DIGITS, format_money, parse_amount
 from apps.accounts.roles import ROLES
 from apps.accounts.services import username_check
@@ -403,6 +403,28 @@ class MembersForm(PortalForm):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+
+
+class MembersRemoveForm(PortalForm):
+    """Ticks among the account's current members: who may no longer charge it."""
+
+    users = forms.ModelMultipleChoiceField(
+        label=_("Users"),
+        queryset=User.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    groups = forms.ModelMultipleChoiceField(
+        label=_("Groups"),
+        queryset=Group.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["users"].queryset = account.member_users.order_by("username")  # type: ignore[attr-defined]
+        self.fields["groups"].queryset = account.member_groups.order_by("name")  # type: ignore[attr-defined]
 
 
 class UserCreateForm(PortalForm):

@@ -292,6 +292,39 @@ def test_shared_account_with_members(people: People) -> None:
     assert "sam" not in listing
 
 
+def test_remove_members_in_the_portal_with_who_did_it_on_the_account_page(
+    people: People,
+) -> None:
+    client = logged_in(people.printer_admin)
+    client.post("/manage/accounts/shared/new/", {"name": "Physics", "credit_limit": "0"})
+    shared = Account.objects.get(kind=AccountKind.SHARED, name="Physics")
+    url = f"/manage/accounts/{shared.pk}"
+    client.post(f"{url}/members/", {"members-usernames": "sam, olga"})
+    page = client.get(f"{url}/").content.decode()
+    assert 'name="action" value="remove"' in page
+    assert f'name="remove-users" value="{people.staff.pk}"' in page
+    removed = client.post(
+        f"{url}/members/", {"action": "remove", "remove-users": [people.staff.pk]}, follow=True
+    )
+    assert "Saved." in removed.content.decode()
+    assert list(shared.member_users.all()) == [people.other_staff]
+    stale = client.post(
+        f"{url}/members/", {"action": "remove", "remove-users": [people.staff.pk]}, follow=True
+    )
+    assert "Select a valid choice." in stale.content.decode()
+    nothing = client.post(f"{url}/members/", {"action": "remove"}, follow=True)
+    assert "name at least one user or group." in nothing.content.decode()
+    rows = re.findall(
+        r"<tr><td>[^<]*</td><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td>",
+        (client.get(f"{url}/").content.decode()),
+    )
+    assert rows[:2] == [
+        ("members change", "pat", "members removed: sam"),
+        ("members change", "pat", "members added: olga, sam"),
+    ]
+    assert list(shared.member_users.all()) == [people.other_staff]
+
+
 def test_create_a_user_in_a_role(people: People) -> None:
     client = logged_in(people.printer_admin)
     weak = client.post("/manage/users/", {"username": "nia", "password": "123", "role": "Staff"})

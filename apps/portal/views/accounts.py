@@ -28,6 +28,7 @@ from apps.accounts.selectors import account_get, account_transactions
 from apps.accounts.services import (
     shared_account_create,
     shared_account_members_add,
+    shared_account_members_remove,
     user_create,
     user_roles_set,
 )
@@ -38,6 +39,7 @@ from apps.portal.forms import (
     AllowanceForm,
     AmountForm,
     MembersForm,
+    MembersRemoveForm,
     SharedAccountForm,
     UserCreateForm,
     UserEditForm,
@@ -45,6 +47,9 @@ from apps.portal.forms import (
 
 ACCOUNTS_SHOWN = 500
 ACCOUNT_CHANGES = ("deposit", "adjust", "limit", "members")
+# The members change adds the members named, or removes those ticked when the form sends this
+# as its action.
+MEMBERS_REMOVE = "remove"
 
 
 @require_GET
@@ -87,6 +92,8 @@ def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
             "adjust_form": AdjustmentForm(prefix="adjust"),
             "limit_form": AmountForm(prefix="limit", initial={"amount": account.credit_limit}),
             "members_form": MembersForm(prefix="members"),
+            "remove_members_form": MembersRemoveForm(prefix="remove", account=account),
+            "members_remove": MEMBERS_REMOVE,
         },
     )
 
@@ -94,11 +101,11 @@ def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
 @require_POST
 @requires(MANAGE_ACCOUNTS)
 def account_change(request: HttpRequest, account_id: int, change: str) -> HttpResponse:
-    """One money change on an account: deposit, adjust, limit or members."""
+    """One change of an account: deposit, adjust, limit or members (added or removed)."""
     actor = current_user(request)
     form: forms.Form
     try:
-        account_get(account_id)
+        account = account_get(account_id)
         if change == "deposit":
             form = AmountForm(request.POST, prefix="deposit")
             if form.is_valid():
@@ -128,13 +135,22 @@ def account_change(request: HttpRequest, account_id: int, change: str) -> HttpRe
                     actor=actor,
                     reason=form.cleaned_data["reason"],
                 )
-        else:
+        elif request.POST.get("action") != MEMBERS_REMOVE:
             form = MembersForm(request.POST, prefix="members")
             if form.is_valid():
                 shared_account_members_add(
                     account_id,
                     actor=actor,
                     users=_users_named(form.cleaned_data["usernames"]),
+                    groups=form.cleaned_data["groups"],
+                )
+        else:
+            form = MembersRemoveForm(request.POST, prefix="remove", account=account)
+            if form.is_valid():
+                shared_account_members_remove(
+                    account_id,
+                    actor=actor,
+                    users=form.cleaned_data["users"],
                     groups=form.cleaned_data["groups"],
                 )
     except AccountError as error:

@@ -31,13 +31,15 @@ from apps.accounts.services import (
     personal_account_ensure,
     shared_account_create,
     shared_account_members_add,
+    shared_account_members_remove,
 )
 
 
 class Command(BaseCommand):
     help = (
-        "Show accounts and move money: show, deposit, adjust, limit, transfer, shared create, "
-        "shared add-members, audit. NAME is a username or a shared account's name."
+        "Show accounts and move money: show, deposit, adjust, limit, transfer, refund, shared "
+        "create, shared add-members, shared remove-members, audit. NAME is a username or a "
+        "shared account's name."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -102,6 +104,12 @@ class Command(BaseCommand):
         add.add_argument("name", metavar="NAME")
         self._members(add)
         self._by(add)
+        remove = shared_actions.add_parser(
+            "remove-members", help="Stop users or groups from charging."
+        )
+        remove.add_argument("name", metavar="NAME")
+        self._members(remove)
+        self._by(remove)
 
         audit = actions.add_parser("audit", help="Check every balance against its ledger.")
         audit.add_argument("--json", action="store_true")
@@ -235,13 +243,19 @@ class Command(BaseCommand):
         )
 
     def _shared_add_members(self, options: dict[str, Any]) -> None:
+        self._members_change(options, shared_account_members_add)
+
+    def _shared_remove_members(self, options: dict[str, Any]) -> None:
+        self._members_change(options, shared_account_members_remove)
+
+    def _members_change(self, options: dict[str, Any], change: Callable[..., LedgerEntry]) -> None:
         actor = _actor(options["by"])
         account = _resolve(options["name"])
         users, groups = _members(options["member"])
         if not users and not groups:
             raise CommandError("give at least one --member USER or --member @GROUP.")
-        shared_account_members_add(account.pk, actor=actor, users=users, groups=groups)
-        self.stdout.write(f"{account.label}: members added")
+        entry = change(account.pk, actor=actor, users=users, groups=groups)
+        self.stdout.write(f"{account.label}: {entry.reason}")
 
     def _audit(self, options: dict[str, Any]) -> None:
         drifts = ledger_drifts()
