@@ -124,6 +124,12 @@ def test_ambiguous_names_are_refused_and_can_be_qualified(make_user: MakeUser) -
         (("adjust", "alice", "1", "--reason", " "), "an adjustment needs a reason"),
         (("limit", "alice", "-1"), "credit limit '-1' is negative"),
         (("show", "nobody"), "no account named 'nobody'"),
+        (("show", "alice", "--limit", "-1"), "argument --limit: -1 is not from 0 to 100000"),
+        (
+            ("show", "alice", "--limit", "99999999999999999999"),
+            "argument --limit: 99999999999999999999 is not from 0 to 100000",
+        ),
+        (("show", "alice", "--limit", "ten"), "argument --limit: 'ten' is not a whole number"),
         (("shared", "create", "X", "--member", "ghost"), "--member 'ghost': no user"),
         (("shared", "create", "X", "--member", "@Ghosts"), "no group named 'Ghosts'"),
         (("shared", "create", "X", "--credit-limit", "1.111"), "credit limit '1.111' has 3"),

@@ -8,6 +8,7 @@ non-zero exit status, and nothing written.
 from __future__ import annotations
 
 import json
+from argparse import ArgumentTypeError
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -34,6 +35,20 @@ from apps.accounts.services import (
     shared_account_members_remove,
 )
 
+# More than a terminal shows; the database could not take a number of any size.
+MAX_TRANSACTIONS_SHOWN = 100_000
+
+
+def _transactions_shown(text: str) -> int:
+    """`show --limit`: a whole number from 0 to MAX_TRANSACTIONS_SHOWN."""
+    try:
+        count = int(text)
+    except ValueError:
+        raise ArgumentTypeError(f"{text!r} is not a whole number.") from None
+    if not 0 <= count <= MAX_TRANSACTIONS_SHOWN:
+        raise ArgumentTypeError(f"{count} is not from 0 to {MAX_TRANSACTIONS_SHOWN}.")
+    return count
+
 
 class Command(BaseCommand):
     help = (
@@ -48,7 +63,12 @@ class Command(BaseCommand):
         show = actions.add_parser("show", help="Balance, credit limit and last transactions.")
         show.add_argument("name", metavar="USER-OR-ACCOUNT")
         show.add_argument("--json", action="store_true", help="Print one JSON object.")
-        show.add_argument("--limit", type=int, default=20, help="How many transactions.")
+        show.add_argument(
+            "--limit",
+            type=_transactions_shown,
+            default=20,
+            help=f"How many transactions (0 to {MAX_TRANSACTIONS_SHOWN}).",
+        )
 
         deposit = actions.add_parser("deposit", help="Put money into an account.")
         deposit.add_argument("name", metavar="NAME")
@@ -147,8 +167,6 @@ class Command(BaseCommand):
 
     def _show(self, options: dict[str, Any]) -> None:
         account = _resolve(options["name"])
-        if options["limit"] < 0:
-            raise CommandError(f"--limit {options['limit']} must be zero or more.")
         entries = account_transactions(account, options["limit"])
         if options["json"]:
             self.stdout.write(json.dumps(_account_json(account, entries), indent=2))

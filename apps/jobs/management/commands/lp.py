@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from argparse import ArgumentParser
+from argparse import ArgumentParser, ArgumentTypeError
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,13 @@ from apps.accounts.selectors import account_resolve
 from apps.jobs.choices import TERMINAL_STATES, JobSource, JobState
 from apps.jobs.documents import DocumentError
 from apps.jobs.models import Job
-from apps.jobs.release import OptionValue, ReleaseRefused, job_release, printer_for_group
+from apps.jobs.release import (
+    MAX_COPIES,
+    OptionValue,
+    ReleaseRefused,
+    job_release,
+    printer_for_group,
+)
 from apps.jobs.services import job_create_held
 from apps.printers.models import Printer, PrinterGroup
 
@@ -33,6 +39,17 @@ def parse_option(text: str) -> tuple[str, OptionValue]:
     return name.strip(), values[0] if len(values) == 1 else values
 
 
+def copies(text: str) -> int:
+    """`-n`: a whole number from 1 to MAX_COPIES, as a release allows."""
+    try:
+        count = int(text)
+    except ValueError:
+        raise ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= count <= MAX_COPIES:
+        raise ArgumentTypeError(f"{count} copies: give 1 to {MAX_COPIES}")
+    return count
+
+
 class Command(BaseCommand):
     help = "Send a PDF to a printer for a user: held in their inbox, or released at once."
 
@@ -44,7 +61,9 @@ class Command(BaseCommand):
             dest="printer",
             help="the printer, or a printer group for follow-me (needed with -H immediate)",
         )
-        parser.add_argument("-n", dest="copies", type=int, default=1)
+        parser.add_argument(
+            "-n", dest="copies", type=copies, default=1, help=f"copies, 1 to {MAX_COPIES}"
+        )
         parser.add_argument("-o", dest="options", action="append", default=[], metavar="NAME=VALUE")
         parser.add_argument("-P", dest="pages", default="", help="page ranges, e.g. 1-3,5")
         parser.add_argument("-t", dest="title", default="")

@@ -1,0 +1,36 @@
+"""`manage.py lp` refuses a number of copies a job cannot have, in one line, before anything
+is stored."""
+
+from __future__ import annotations
+
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from apps.accounts.roles import STAFF
+from apps.accounts.services import user_create
+from apps.jobs.models import Job
+from tests.pdfs import make_pdf
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("copies", "message"),
+    [
+        ("-1", "argument -n: -1 copies: give 1 to 999"),
+        ("0", "argument -n: 0 copies: give 1 to 999"),
+        ("1000", "argument -n: 1000 copies: give 1 to 999"),
+        ("99999999999999999999", "argument -n: 99999999999999999999 copies: give 1 to 999"),
+        ("two", "argument -n: 'two' is not a whole number"),
+    ],
+)
+def test_lp_refuses_copies_out_of_range(tmp_path: Path, copies: str, message: str) -> None:
+    user_create("sam", "pw-not-used-1", role=STAFF)
+    document = make_pdf(tmp_path / "memo.pdf", 1)
+    with pytest.raises(CommandError) as error:
+        call_command("lp", str(document), "-U", "sam", "-n", copies, stdout=StringIO())
+    assert message in str(error.value)
+    assert "\n" not in str(error.value)
+    assert not Job.objects.exists()
