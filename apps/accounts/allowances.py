@@ -18,7 +18,7 @@ from django.utils import timezone
 from apps.accounts.choices import AllowancePeriod, EntryKind
 from apps.accounts.errors import AccountError, AmountError
 from apps.accounts.ledger import lock_account, record_entry, require_manage
-from apps.accounts.models import ALLOWANCE_WHOLE_DIGITS, Allowance, AllowanceGrant, User
+from apps.accounts.models import Allowance, AllowanceGrant, User, allowance_whole_digits
 from apps.accounts.money import format_money, money
 from apps.accounts.services import change_record, personal_account_ensure
 
@@ -127,7 +127,7 @@ class AllowanceTerms:
 
 
 def _checked_terms(terms: AllowanceTerms) -> AllowanceTerms:
-    amount = money(terms.amount, label="amount", whole_digits=ALLOWANCE_WHOLE_DIGITS)
+    amount = money(terms.amount, label="amount", whole_digits=allowance_whole_digits())
     if amount <= 0:
         raise AmountError(f"amount {format_money(amount)} must be more than zero.")
     cap = None if terms.cap is None else money(terms.cap, label="cap")

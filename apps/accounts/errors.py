@@ -47,7 +47,7 @@ class InsufficientFunds(AccountError):
 
 
 class BalanceOutOfRange(AccountError):
-    """The movement would leave a balance with more digits than the database column holds."""
+    """The movement would leave a balance with more digits than the database keeps exactly."""
 
 
 class NoChargeForJob(AccountError, LookupError):

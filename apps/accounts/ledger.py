@@ -6,8 +6,8 @@ Money rules kept here (and backed by database constraints):
   the stored balance is the sum of the account's entries;
 - a movement out of an account locks the account row first (SELECT ... FOR UPDATE) and is
   refused with InsufficientFunds when it would take the balance below minus the credit limit;
-- no movement leaves a balance the column cannot hold (BalanceOutOfRange): each amount fits,
-  but their sum need not.
+- no movement leaves a balance the database cannot keep exactly (BalanceOutOfRange): each
+  amount fits, but their sum need not.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.choices import AccountKind, AllowancePeriod, EntryKind
 from apps.accounts.errors import AmountError
-from apps.accounts.money import MAX_DIGITS, MAX_WHOLE_DIGITS, STORED_DECIMALS, money, quantum
+from apps.accounts.money import MAX_DIGITS, STORED_DECIMALS, max_whole_digits, money, quantum
 
 
 class User(AbstractUser):
@@ -294,9 +294,11 @@ class LedgerEntry(models.Model):
         raise AppendOnlyError("ledger entries are never deleted; record a new entry instead")
 
 
-# An allowance grants at most 10 digits before the point a period, so that an account takes
-# at least 10,000 grants (27 years of a daily one) before its balance reaches the column's limit.
-ALLOWANCE_WHOLE_DIGITS = MAX_WHOLE_DIGITS - 4
+def allowance_whole_digits() -> int:
+    """An allowance grants 4 digits fewer before the point than a balance may have (9 for EUR),
+    so an account takes at least 10,000 grants (27 years of a daily one) before its balance
+    reaches the limit."""
+    return max_whole_digits() - 4
 
 
 class Allowance(models.Model):
@@ -340,8 +342,8 @@ class Allowance(models.Model):
         """Amounts of the site's currency, as the admin form and services need them."""
         errors = {}
         for field, whole_digits in (
-            ("amount", ALLOWANCE_WHOLE_DIGITS),
-            ("cap", MAX_WHOLE_DIGITS),
+            ("amount", allowance_whole_digits()),
+            ("cap", max_whole_digits()),
         ):
             value = getattr(self, field)
             if value is None:

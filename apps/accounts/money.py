@@ -3,7 +3,7 @@
 `parse_amount` is the single door for text (command line, forms, API); `money` checks a value
 that code hands to a service. Both refuse, with a message naming the value and the rule:
 malformed text, NaN and infinities, negative amounts where they are not allowed, more decimals
-than the currency has, and amounts too large for the database column.
+than the currency has, and amounts too large for the database to keep exactly.
 """
 
 from __future__ import annotations
@@ -20,6 +20,9 @@ from apps.accounts.errors import AmountError
 MAX_DIGITS = 18
 STORED_DECIMALS = 4
 MAX_WHOLE_DIGITS = MAX_DIGITS - STORED_DECIMALS
+# SQLite keeps a decimal as a double, which gives back 15 significant digits exactly; with more,
+# Django reads a rounded value or, near the column's limit, none at all (InvalidOperation).
+EXACT_DIGITS = 15
 
 # ASCII digits only: \d would take "١٢" or "１２" for 12.
 _AMOUNT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
@@ -35,19 +38,26 @@ def quantum() -> Decimal:
     return Decimal(1).scaleb(-decimals())
 
 
+def max_whole_digits() -> int:
+    """How many digits an amount or a balance may have before the point, so that every
+    database keeps it exactly at the currency's places: 13 for EUR, 14 for JPY."""
+    return min(MAX_WHOLE_DIGITS, EXACT_DIGITS - decimals())
+
+
 def largest_amount() -> Decimal:
-    """The largest amount, and balance, a column holds at the currency's places:
-    99999999999999.99 for EUR."""
-    return Decimal(10) ** MAX_WHOLE_DIGITS - quantum()
+    """The largest amount, and balance, the database keeps exactly: 9999999999999.99 for EUR."""
+    return Decimal(10) ** max_whole_digits() - quantum()
 
 
-def too_large(value: Decimal, whole_digits: int = MAX_WHOLE_DIGITS) -> bool:
-    """Whether `value` has more than `whole_digits` digits before the point."""
-    return value != 0 and value.adjusted() >= whole_digits
+def too_large(value: Decimal, whole_digits: int | None = None) -> bool:
+    """Whether `value` has more digits before the point than `whole_digits` (by default
+    max_whole_digits())."""
+    limit = max_whole_digits() if whole_digits is None else whole_digits
+    return value != 0 and value.adjusted() >= limit
 
 
 def _checked(
-    value: Decimal, shown: str, *, negative: bool, label: str, whole_digits: int
+    value: Decimal, shown: str, *, negative: bool, label: str, whole_digits: int | None
 ) -> Decimal:
     if not value.is_finite():
         raise AmountError(f"{label} {shown} is not a finite amount.")
@@ -59,10 +69,9 @@ def _checked(
         raise AmountError(
             f"{label} {shown} has {places} decimals; {settings.CURRENCY} has at most {decimals()}."
         )
-    if too_large(value, whole_digits):
-        raise AmountError(
-            f"{label} {shown} is too large: at most {whole_digits} digits before the point."
-        )
+    limit = max_whole_digits() if whole_digits is None else whole_digits
+    if too_large(value, limit):
+        raise AmountError(f"{label} {shown} is too large: at most {limit} digits before the point.")
     quantized = value.quantize(quantum())
     # Normalise -0 to 0 so that stored amounts and their text compare as people expect.
     return quantized if quantized != 0 else abs(quantized)
@@ -73,7 +82,7 @@ def parse_amount(
     *,
     negative: bool = False,
     label: str = "amount",
-    whole_digits: int = MAX_WHOLE_DIGITS,
+    whole_digits: int | None = None,
 ) -> Decimal:
     """The amount written in `text` (e.g. "12.50"), with exactly CURRENCY_DECIMALS places.
 
@@ -100,7 +109,7 @@ def money(
     *,
     negative: bool = False,
     label: str = "amount",
-    whole_digits: int = MAX_WHOLE_DIGITS,
+    whole_digits: int | None = None,
 ) -> Decimal:
     """Check an amount handed to a service by code: a Decimal (or int), never a float or text."""
     if isinstance(value, bool) or not isinstance(value, Decimal | int):

@@ -16,8 +16,8 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.choices import AllowancePeriod
 from apps.accounts.errors import AccountError, AmountError
-from apps.accounts.models import ALLOWANCE_WHOLE_DIGITS, Account, User
-from apps.accounts.money import MAX_DIGITS, MAX_WHOLE_DIGITS, format_money, parse_amount
+from apps.accounts.models import Account, User, allowance_whole_digits
+from apps.accounts.money import MAX_DIGITS, format_money, parse_amount
 from apps.accounts.roles import ROLES
 from apps.accounts.services import username_check
 from apps.jobs.release import MAX_COPIES
@@ -474,15 +474,15 @@ class AllowanceForm(PortalForm):
     )
 
     def clean_amount(self) -> Decimal:
-        amount = self._amount("amount", ALLOWANCE_WHOLE_DIGITS)
+        amount = self._amount("amount", allowance_whole_digits())
         if amount is None or amount <= 0:
             raise forms.ValidationError(_("Enter an amount more than zero."), code="not_positive")
         return amount
 
     def clean_cap(self) -> Decimal | None:
-        return self._amount("cap", MAX_WHOLE_DIGITS)
+        return self._amount("cap", None)
 
-    def _amount(self, field: str, whole_digits: int) -> Decimal | None:
+    def _amount(self, field: str, whole_digits: int | None) -> Decimal | None:
         text = self.cleaned_data[field].strip()
         if not text:
             return None

@@ -3,12 +3,17 @@ account), shared accounts, and a helper that runs code in threads with their own
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import connection
 
@@ -60,3 +65,24 @@ def run_at_once(count: int, work: Callable[[int], Any], timeout: float = 60) -> 
         thread.join(timeout)
     assert not any(thread.is_alive() for thread in threads), "threads still running: a deadlock?"
     return results
+
+
+def on_embedded_sqlite(folder: Path, script: str) -> str:
+    """What `script` prints, run by `manage.py shell` on a fresh SQLite database in `folder`
+    (the embedded database small sites run on; the tests' own database is PostgreSQL)."""
+    environment = dict(
+        os.environ,
+        PRINTMGMT_DATA_DIR=str(folder),
+        DATABASE_URL=f"sqlite:///{folder / 'embedded.sqlite3'}",
+    )
+    for command in (["migrate", "-v", "0"], ["shell", "-v", "0", "-c", script]):
+        result = subprocess.run(
+            [sys.executable, "manage.py", *command],
+            cwd=settings.BASE_DIR,
+            env=environment,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+    return result.stdout.strip()

@@ -60,7 +60,7 @@ def test_initial_credit_check_passes_by_default() -> None:
         (Decimal("1.001"), None, "amount", "has 3 decimals"),
         (Decimal("0"), None, "amount", "must be more than zero"),
         (Decimal("1"), Decimal("-1"), "cap", "cap -1 is negative"),
-        (Decimal("1E10"), None, "amount", "too large: at most 10 digits before the point"),
+        (Decimal("1E9"), None, "amount", "too large: at most 9 digits before the point"),
     ],
 )
 def test_allowance_form_values_are_checked(

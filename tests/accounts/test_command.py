@@ -148,10 +148,10 @@ def test_bad_input_is_refused_in_one_line_and_writes_nothing(
 
 def test_a_deposit_that_would_overflow_the_balance_is_refused(make_user: MakeUser) -> None:
     make_user("alice")
-    run("deposit", "alice", "99999999999999.99", "--reason", "cash")
-    message = refused("deposit", "alice", "99999999999999.99", "--reason", "cash")
-    assert "would take the balance from 99999999999999.99 to 199999999999999.98" in message
-    assert json.loads(run("show", "alice", "--json"))["balance"] == "99999999999999.99"
+    run("deposit", "alice", "9999999999999.99", "--reason", "cash")
+    message = refused("deposit", "alice", "9999999999999.99", "--reason", "cash")
+    assert "would take the balance from 9999999999999.99 to 19999999999999.98" in message
+    assert json.loads(run("show", "alice", "--json"))["balance"] == "9999999999999.99"
 
 
 def test_audit_reports_drift(make_user: MakeUser) -> None:

@@ -3,16 +3,12 @@ the portal, every change a zero-amount "members" ledger row saying who changed w
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Callable
 from decimal import Decimal
 from io import StringIO
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -28,6 +24,7 @@ from apps.accounts.services import (
     shared_account_members_add,
     shared_account_members_remove,
 )
+from tests.accounts.conftest import on_embedded_sqlite
 
 pytestmark = pytest.mark.django_db
 
@@ -167,19 +164,5 @@ except Exception as error:
 def test_on_the_embedded_sqlite_the_ledger_stays_append_only_after_the_migrations(
     tmp_path: Path,
 ) -> None:
-    environment = dict(
-        os.environ,
-        PRINTMGMT_DATA_DIR=str(tmp_path),
-        DATABASE_URL=f"sqlite:///{tmp_path / 'check.sqlite3'}",
-    )
-    for command in (["migrate", "-v", "0"], ["shell", "-v", "0", "-c", SQLITE_CHECK]):
-        result = subprocess.run(
-            [sys.executable, "manage.py", *command],
-            cwd=settings.BASE_DIR,
-            env=environment,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "ledger entries are append-only: UPDATE refused"
+    output = on_embedded_sqlite(tmp_path, SQLITE_CHECK)
+    assert output == "ledger entries are append-only: UPDATE refused"

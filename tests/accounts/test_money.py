@@ -8,7 +8,7 @@ import pytest
 from django.test.utils import override_settings
 
 from apps.accounts.errors import AmountError
-from apps.accounts.money import format_money, money, parse_amount, quantum
+from apps.accounts.money import format_money, largest_amount, money, parse_amount, quantum
 
 
 @pytest.mark.parametrize(
@@ -22,7 +22,7 @@ from apps.accounts.money import format_money, money, parse_amount, quantum
         ("7.", "7.00"),
         ("+1.25", "1.25"),
         ("1.500", "1.50"),  # trailing zeros lose nothing: the value has two places
-        ("99999999999999.99", "99999999999999.99"),
+        ("9999999999999.99", "9999999999999.99"),
     ],
 )
 def test_parse_amount_gives_decimal_with_currency_places(text: str, expected: str) -> None:
@@ -50,7 +50,7 @@ def test_parse_amount_gives_decimal_with_currency_places(text: str, expected: st
         ("0x10", r"is not an amount"),
         ("١٢", r"is not an amount"),  # Arabic-Indic digits
         ("１２", r"is not an amount"),  # full-width digits
-        ("123456789012345", r"is too large: at most 14 digits before the point"),
+        ("12345678901234", r"is too large: at most 13 digits before the point"),
         ("1" + "0" * 40, r"is too large"),
     ],
 )
@@ -78,6 +78,20 @@ def test_currency_without_minor_unit_refuses_any_fraction() -> None:
 def test_three_place_currency() -> None:
     assert str(parse_amount("1.234")) == "1.234"
     assert format_money(Decimal("2")) == "2.000"
+
+
+@pytest.mark.parametrize(
+    ("currency", "places", "largest"),
+    [("JPY", 0, "99999999999999"), ("EUR", 2, "9999999999999.99"), ("KWD", 3, "999999999999.999")],
+)
+def test_the_largest_amount_has_15_digits_at_most_14_before_the_point(
+    currency: str, places: int, largest: str
+) -> None:
+    with override_settings(CURRENCY=currency, CURRENCY_DECIMALS=places):
+        assert str(largest_amount()) == largest
+        assert str(parse_amount(largest)) == largest
+        with pytest.raises(AmountError, match="is too large"):
+            parse_amount(str(Decimal(largest) + 1))
 
 
 def test_money_refuses_floats_and_text_from_code() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group
@@ -41,7 +42,7 @@ from apps.accounts.selectors import (
     user_may_charge,
 )
 from apps.accounts.services import personal_account_ensure, shared_account_create, user_create
-from tests.accounts.conftest import fresh, ledger_sum
+from tests.accounts.conftest import fresh, ledger_sum, on_embedded_sqlite
 
 pytestmark = pytest.mark.django_db
 
@@ -401,7 +402,7 @@ def test_transfer_writes_two_rows_and_checks_funds(make_user: MakeUser) -> None:
 
 def test_no_movement_takes_a_balance_beyond_what_the_column_holds(make_user: MakeUser) -> None:
     alice, bob = make_user("alice"), make_user("bob")
-    full = funded(alice, "99999999999998.99")
+    full = funded(alice, "9999999999998.99")
     account_charge(full.pk, Decimal("1.00"), job_id=8, user=alice)
     account_deposit(full.pk, Decimal("2.00"), actor=None, reason="to the brim")
     other = funded(bob, "5.00")
@@ -409,7 +410,7 @@ def test_no_movement_takes_a_balance_beyond_what_the_column_holds(make_user: Mak
     with pytest.raises(
         BalanceOutOfRange,
         match=r"^personal account of alice: deposit 0\.01 would take the balance from "
-        r"99999999999999\.99 to 100000000000000\.00, beyond the ±99999999999999\.99 an "
+        r"9999999999999\.99 to 10000000000000\.00, beyond the ±9999999999999\.99 an "
         r"account can hold; nothing was recorded\.$",
     ):
         account_deposit(full.pk, Decimal("0.01"), actor=None, reason="one cent more")
@@ -422,6 +423,29 @@ def test_no_movement_takes_a_balance_beyond_what_the_column_holds(make_user: Mak
         account_transfer(other.pk, full.pk, Decimal("5"), actor=None, reason="move")
     assert snapshot() == before
     assert ledger_drifts() == []
+
+
+SQLITE_LARGEST_BALANCE = """
+from decimal import Decimal
+from apps.accounts.errors import BalanceOutOfRange
+from apps.accounts.models import Account, LedgerEntry
+from apps.accounts.movements import account_deposit
+from apps.accounts.services import user_create
+account = user_create("alice", "pw-not-used-1").personal_account
+account_deposit(account.pk, Decimal("9999999999999.98"), actor=None)
+account_deposit(account.pk, Decimal("0.01"), actor=None)
+try:
+    account_deposit(account.pk, Decimal("0.01"), actor=None)
+except BalanceOutOfRange:
+    pass
+amounts = LedgerEntry.objects.values_list("amount", flat=True)
+print(Account.objects.get(pk=account.pk).balance, *amounts)
+"""
+
+
+def test_on_the_embedded_sqlite_the_largest_balance_reads_back_exactly(tmp_path: Path) -> None:
+    output = on_embedded_sqlite(tmp_path, SQLITE_LARGEST_BALANCE)
+    assert output == "9999999999999.99 0.01 9999999999999.98"
 
 
 # ---------------------------------------------------------------- append-only ledger

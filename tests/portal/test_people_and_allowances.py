@@ -105,7 +105,7 @@ def test_an_ended_allowance_grants_nothing_more(people: People) -> None:
         ("NaN", "weekly", "", "is not a finite amount"),
         ("1", "yearly", "", "Select a valid choice. yearly is not one of the available choices."),
         ("1", "weekly", "-5", "Cap &#x27;-5&#x27; is negative"),
-        ("99999999999999", "daily", "", "is too large: at most 10 digits before the point"),
+        ("1000000000", "daily", "", "is too large: at most 9 digits before the point"),
     ],
 )
 def test_bad_allowance_input_is_named_and_nothing_is_written(
