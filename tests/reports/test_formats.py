@@ -128,7 +128,7 @@ def test_the_streaming_pdf_escapes_text(tmp_path: Path) -> None:
 def formula_names(history: History, print_job: Callable[..., Job]) -> dict[str, str]:
     """A job whose user, group and media are text a spreadsheet would run."""
     names = {
-        "user": "@home-2+3",
+        "user": "+home-2@3",
         "group": '=HYPERLINK("http://attacker.example/","click")',
         "media": "+media",
     }
@@ -150,7 +150,7 @@ def test_csv_files_quote_text_a_spreadsheet_would_run(formula_names: dict[str, s
     ]
     records = _csv_rows(_export(ExportKind.RECORDS, ReportFormat.CSV))
     header, body = records[0], records[1:]
-    (record,) = [row for row in body if row[header.index("user")].endswith("@home-2+3")]
+    (record,) = [row for row in body if row[header.index("user")].endswith("+home-2@3")]
     for column, name in formula_names.items():
         assert record[header.index(column)] == "'" + name, column
     # Only text is quoted: amounts and the other users' names are as they were.
@@ -165,7 +165,7 @@ def test_xlsx_files_keep_formula_like_text_as_text(formula_names: dict[str, str]
     records = load_workbook(io.BytesIO(_export(ExportKind.RECORDS, ReportFormat.XLSX)))
     rows = list(records["usage records"].iter_rows())
     header = [cell.value for cell in rows[0]]
-    (record,) = [row for row in rows[1:] if row[header.index("user")].value == "@home-2+3"]
+    (record,) = [row for row in rows[1:] if row[header.index("user")].value == "+home-2@3"]
     for column, name in formula_names.items():
         assert (record[header.index(column)].value, record[header.index(column)].data_type) == (
             name,
