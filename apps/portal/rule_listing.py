@@ -33,12 +33,21 @@ class ListingLine:
         return "warning" if self.marks else ""
 
 
+def physical_lines(text: str) -> list[str]:
+    """The lines of a rule file as the lexer numbers them: split at "\n" only.
+
+    str.splitlines() also splits at form feed, \x1c-\x1e, NEL and U+2028/U+2029, which the
+    lexer keeps inside a line: every diagnostic after one would land under the wrong line.
+    """
+    return text.removesuffix("\n").split("\n") if text else []
+
+
 def listing(
     text: str, diagnostics: tuple[Diagnostic, ...], *, context: int | None = None
 ) -> list[ListingLine]:
     """Numbered lines with their diagnostics; with `context`, only the lines that many around
     each diagnostic (a long file with one error shows a few lines, not thousands)."""
-    lines = [ListingLine(number, line) for number, line in enumerate(text.splitlines(), start=1)]
+    lines = [ListingLine(number, line) for number, line in enumerate(physical_lines(text), 1)]
     if not lines:
         lines.append(ListingLine(1, ""))
     for diagnostic in diagnostics:
@@ -66,7 +75,7 @@ class DiffLine:
 
 def diff_lines(old: str, new: str, *, old_name: str, new_name: str) -> list[DiffLine]:
     lines = difflib.unified_diff(
-        old.splitlines(), new.splitlines(), fromfile=old_name, tofile=new_name, lineterm=""
+        physical_lines(old), physical_lines(new), fromfile=old_name, tofile=new_name, lineterm=""
     )
     result = []
     for line in lines:
