@@ -171,11 +171,12 @@ def _probe_result(group: AttributeGroup) -> ProbeResult:
     return ProbeResult(state, reasons, message[:500], capabilities)
 
 
-def _rule_file_of(rule_file: RuleFile | Path | None) -> RuleFile | None:
+def _rule_file_of(rule_file: RuleFile | Path | None, *, relaxed: bool) -> RuleFile | None:
     """The rule file to use; a path is a .ppde file, imported and activated here (within the
-    caller's transaction, so that nothing is activated when the caller is refused)."""
+    caller's transaction, so that nothing is activated when the caller is refused), `relaxed`
+    as SavaPage reads it (bad lines kept as comments)."""
     if isinstance(rule_file, Path):
-        return rule_file_import(rule_file).rule_file
+        return rule_file_import(rule_file, relaxed=relaxed).rule_file
     return rule_file
 
 
@@ -186,6 +187,7 @@ def printer_add(
     kind: PrinterKind | None = None,
     location: str = "",
     rule_file: RuleFile | Path | None = None,
+    relaxed_rules: bool = False,
     trusted_certificate: str = "",
 ) -> Printer:
     """Add a printer after probing it: what it supports is known from the first minute.
@@ -209,7 +211,7 @@ def printer_add(
                 kind=kind or guess_kind(uri),
                 location=location
                 or str(result.capabilities.get("printer-location", [""])[0])[:200],
-                rule_file=_rule_file_of(rule_file),
+                rule_file=_rule_file_of(rule_file, relaxed=relaxed_rules),
                 trusted_certificate=trusted_certificate,
                 capabilities=result.capabilities,
                 state=result.state,
@@ -310,7 +312,7 @@ def _queue_uri(server_uri: str, queue_uri: str) -> str:
 
 
 def printer_import_cups(
-    server_uri: str, *, rule_file: RuleFile | Path | None = None
+    server_uri: str, *, rule_file: RuleFile | Path | None = None, relaxed_rules: bool = False
 ) -> CupsSyncReport:
     """Make our CUPS-queue printers of `server_uri` match its queues: new, changed, gone.
 
@@ -345,7 +347,7 @@ def printer_import_cups(
     server, server_key = _cups_server_uri(server_uri), cups_server_key(server_uri)
     report = CupsSyncReport()
     with transaction.atomic():
-        new_queues_rule_file = _rule_file_of(rule_file)
+        new_queues_rule_file = _rule_file_of(rule_file, relaxed=relaxed_rules)
         existing = {
             printer.name: printer
             for printer in Printer.objects.select_for_update().exclude(cups_server="")

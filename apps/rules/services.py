@@ -1,8 +1,9 @@
-"""Writes on rule files: save a version (checked), activate a clean one, roll back."""
+"""Writes on rule files: save a version (checked), activate a clean one, roll back, import."""
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.db import transaction
@@ -11,7 +12,8 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.rules.models import RuleFile, RuleFileVersion
-from printmgmt.ppde import Diagnostic, parse
+from apps.rules.relaxed import CannotSkip, comment_out_errors
+from printmgmt.ppde import MAX_FILE_BYTES, Diagnostic, parse, parse_bytes
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +34,7 @@ def rule_file_save(
 
     A version with errors is kept (so work is never lost) but cannot be activated.
     """
+    _refuse_nul(text)
     diagnostics = check_rules(text, filename=f"{name}.ppde")
     errors = sum(1 for d in diagnostics if d.severity.value == "error")
     with transaction.atomic():
@@ -47,6 +50,17 @@ def rule_file_save(
             comment=comment[:200],
         )
     return version
+
+
+def _refuse_nul(text: str) -> None:
+    """The database cannot store NUL, which the parser lets through only in comments."""
+    at = text.find("\x00")
+    if at >= 0:
+        line = text.count("\n", 0, at) + 1
+        column = at - (text.rfind("\n", 0, at) + 1) + 1
+        raise RuleFileError(
+            f"line {line}, column {column}: a NUL character; rule files are plain UTF-8 text"
+        )
 
 
 def rule_file_activate(version_id: int, *, by: User | None = None) -> RuleFileVersion:
@@ -67,20 +81,73 @@ def rule_file_activate(version_id: int, *, by: User | None = None) -> RuleFileVe
     return version
 
 
+@dataclass(frozen=True)
+class RuleFileImport:
+    """An imported, active version and, for a relaxed import, the lines it kept as comments."""
+
+    version: RuleFileVersion
+    skipped: tuple[Diagnostic, ...]
+
+    @property
+    def rule_file(self) -> RuleFile:
+        return self.version.rule_file
+
+
 def rule_file_import(
-    path: Path, *, name: str | None = None, author: User | None = None
-) -> RuleFileVersion:
-    """Save a file from disk as a new version and activate it; refuse a file with errors."""
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise RuleFileError(f"{path}: cannot be read as UTF-8 text ({error})") from None
-    version = rule_file_save(
-        name or path.stem, text, author=author, comment=f"imported from {path.name}"
-    )
-    if not version.is_clean:
-        first = check_rules(text, filename=str(path))[0]
+    path: Path, *, name: str | None = None, author: User | None = None, relaxed: bool = False
+) -> RuleFileImport:
+    """Save a file from disk as a new version and activate it; all or nothing.
+
+    The file is read as `ppde check` reads it (UTF-8, an optional byte-order mark). Strict
+    imports refuse a file with errors. Relaxed ones (SavaPage-compatible) keep each line with
+    an error as a comment that names the problem, so the version is clean, and say which.
+    """
+    data = _read(path)
+    filename = str(path)
+    checked = parse_bytes(data, filename=filename, strict=not relaxed)
+    if checked.errors:
         raise RuleFileError(
-            f"{first.format()} — fix the file (`manage.py ppde check {path}`) and import again"
+            f"{checked.errors[0].format()} — fix the file (`manage.py ppde check {path}`) "
+            "and import again"
         )
-    return rule_file_activate(version.pk, by=author)
+    skipped: tuple[Diagnostic, ...] = ()
+    try:
+        text = data.decode("utf-8-sig")  # as parse_bytes: UTF-8 after an optional BOM
+    except UnicodeDecodeError:
+        # Only a relaxed import gets here; its reading put the warning first.
+        text = data.decode("utf-8-sig", errors="replace")
+        skipped = checked.diagnostics[:1]
+    comment = f"imported from {path.name}"
+    if relaxed:
+        try:
+            text, commented = comment_out_errors(text, filename=filename)
+        except CannotSkip as error:
+            raise RuleFileError(f"{error} — this cannot be skipped") from None
+        skipped += commented
+        if commented:
+            comment += f" (relaxed: {len(commented)} line(s) kept as comments)"
+    try:
+        with transaction.atomic():
+            version = rule_file_save(name or path.stem, text, author=author, comment=comment)
+            active = rule_file_activate(version.pk, by=author)
+    except RuleFileError as error:
+        raise RuleFileError(f"{path}: {error}") from None
+    return RuleFileImport(active, skipped)
+
+
+def rule_file_skips(path: Path) -> tuple[Diagnostic, ...]:
+    """The lines a relaxed import of `path` keeps as comments, with why (to say so)."""
+    text = _read(path).decode("utf-8-sig", errors="replace")
+    try:
+        return comment_out_errors(text, filename=str(path))[1]
+    except CannotSkip:
+        return ()  # the import itself says why
+
+
+def _read(path: Path) -> bytes:
+    """The file's bytes; of a file over the size limit, just enough for the parser to say so."""
+    try:
+        with path.open("rb") as handle:
+            return handle.read(MAX_FILE_BYTES + 1)
+    except OSError as error:
+        raise RuleFileError(f"{path}: cannot be read ({error.strerror or error})") from None

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from io import StringIO
 from pathlib import Path
 
 import pytest
+from django.core.management import CommandError, call_command
 
-from apps.rules.models import RuleFile
+from apps.printers.models import Printer
+from apps.rules.models import RuleFile, RuleFileVersion
 from apps.rules.selectors import engine_for_rule_file
 from apps.rules.services import (
     RuleFileError,
@@ -14,6 +17,8 @@ from apps.rules.services import (
     rule_file_import,
     rule_file_save,
 )
+from printmgmt.ppde import MAX_FILE_BYTES, Severity, parse_bytes
+from tests.peers import IppEvePrinter
 
 pytestmark = pytest.mark.django_db
 
@@ -60,21 +65,155 @@ def test_without_rules_the_engine_offers_printer_defaults_only() -> None:
     assert engine_for_rule_file(None).rules.mappings == ()
 
 
-def test_import_refuses_a_file_with_errors_with_its_location(tmp_path: Path) -> None:
+def test_import_refuses_a_file_with_errors_with_its_location_and_writes_nothing(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "bad.ppde"
     path.write_text(BROKEN)
     with pytest.raises(RuleFileError, match=r"bad\.ppde:5:\d+: error: .*ppde check"):
         rule_file_import(path)
     binary = tmp_path / "binary.ppde"
-    binary.write_bytes(b"\xff\xfe\x00garbage")
-    with pytest.raises(RuleFileError, match="cannot be read as UTF-8"):
+    binary.write_bytes(b"*Staple org.savapage-finishings-staple\n\xff\xfe\x00garbage")
+    with pytest.raises(RuleFileError, match=r"binary\.ppde:2:1: error: byte 0xff is not UTF-8"):
         rule_file_import(binary)
-    assert RuleFile.objects.get(name="bad").active_version is None
+    missing = tmp_path / "missing.ppde"
+    with pytest.raises(RuleFileError, match=r"missing\.ppde: cannot be read \(No such file"):
+        rule_file_import(missing)
+    assert not RuleFile.objects.exists()
+    assert not RuleFileVersion.objects.exists()
 
 
 def test_import_of_a_good_file_activates_it(tmp_path: Path) -> None:
     path = tmp_path / "office.ppde"
     path.write_text(GOOD)
-    version = rule_file_import(path)
-    assert version.rule_file.active_version == version
-    assert version.comment == "imported from office.ppde"
+    imported = rule_file_import(path)
+    assert imported.rule_file.active_version == imported.version
+    assert imported.version.comment == "imported from office.ppde"
+    assert imported.skipped == ()
+
+
+def test_import_reads_a_byte_order_mark_as_ppde_check_does(tmp_path: Path) -> None:
+    path = tmp_path / "office.ppde"
+    path.write_bytes(b"\xef\xbb\xbf# office\n" + GOOD.encode())
+    assert parse_bytes(path.read_bytes(), filename=str(path)).diagnostics == ()
+    imported = rule_file_import(path)
+    assert imported.version.text == "# office\n" + GOOD
+    assert imported.rule_file.active_version == imported.version
+    assert str(staple_price(imported.rule_file)) == "0.05"
+
+
+def test_import_refuses_a_comment_holding_nul_and_writes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "nul.ppde"
+    path.write_bytes(GOOD.encode() + b"# a\x00b\n")
+    with pytest.raises(RuleFileError, match=r"nul\.ppde: line 5, column 4: a NUL character"):
+        rule_file_import(path)
+    assert not RuleFileVersion.objects.exists()
+
+
+def test_a_failed_activation_keeps_no_imported_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "office.ppde"
+    path.write_text(GOOD)
+
+    def refuse(version_id: int, *, by: object = None) -> None:
+        raise RuleFileError("refused for the test")
+
+    monkeypatch.setattr("apps.rules.services.rule_file_activate", refuse)
+    with pytest.raises(RuleFileError, match=r"office\.ppde: refused for the test"):
+        rule_file_import(path)
+    assert not RuleFile.objects.exists()
+
+
+# ---------------------------------------------------------------- relaxed import
+
+RELAXED = GOOD + (
+    "*SPJob/Copy/Cost: cheap staple org.savapage-finishings-staple/20\n"
+    "*SPConstraint: split \\\n"
+    "    # a comment inside the continuation\n"
+    "    org.savapage-finishings-staple/20 bogus\n"
+)
+
+
+def test_a_relaxed_import_keeps_bad_lines_as_comments_and_activates(tmp_path: Path) -> None:
+    path = tmp_path / "old.ppde"
+    path.write_text(RELAXED)
+    imported = rule_file_import(path, relaxed=True)
+    assert [(d.line, d.severity, d.hint) for d in imported.skipped] == [
+        (5, Severity.WARNING, "kept as a comment"),
+        (6, Severity.WARNING, "kept as a comment"),
+    ]
+    lines = imported.version.text.split("\n")
+    assert lines[:4] == GOOD.split("\n")[:4]
+    assert lines[4] == (
+        f"# skipped on import: line 5: {imported.skipped[0].message}: "
+        "*SPJob/Copy/Cost: cheap staple org.savapage-finishings-staple/20"
+    )
+    assert lines[5].startswith(f"# skipped on import: line 6: {imported.skipped[1].message}: ")
+    assert lines[6] == "    # a comment inside the continuation"
+    assert lines[7] == (
+        "# skipped on import: line 8: continues line 6:     org.savapage-finishings-staple/20 bogus"
+    )
+    assert imported.version.is_clean
+    assert imported.rule_file.active_version == imported.version
+    assert (
+        imported.version.comment == "imported from old.ppde (relaxed: 2 line(s) kept as comments)"
+    )
+    assert str(staple_price(imported.rule_file)) == "0.05"
+
+
+def test_a_relaxed_import_reads_bytes_that_are_not_utf8_with_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.ppde"
+    path.write_bytes(b"# B\xfcro\n" + GOOD.encode())
+    imported = rule_file_import(path, relaxed=True)
+    assert [d.message for d in imported.skipped] == ["byte 0xfc is not UTF-8"]
+    assert imported.version.text.startswith("# B\ufffdro\n")
+    assert imported.rule_file.active_version == imported.version
+
+
+def test_a_relaxed_import_keeps_a_binary_line_readable(tmp_path: Path) -> None:
+    path = tmp_path / "binary.ppde"
+    path.write_bytes(GOOD.encode() + b"*Staple Dual\x00 28\n")
+    imported = rule_file_import(path, relaxed=True)
+    assert imported.version.text.endswith(
+        "# skipped on import: line 5: control character U+0000: this looks like binary data: "
+        "*Staple Dual\ufffd 28\n"
+    )
+
+
+def test_a_relaxed_import_of_a_file_too_large_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "huge.ppde"
+    path.write_bytes(b"#" * (MAX_FILE_BYTES + 10))
+    with pytest.raises(RuleFileError, match="more than the 2,097,152 a rule file may have"):
+        rule_file_import(path, relaxed=True)
+    # Near the limit, the comments that name the problems would take it over: refused too.
+    bad_lines = "*Bogus/x: y\n" * 3
+    padding = "#" * 99 + "\n"
+    near = tmp_path / "near.ppde"
+    near.write_text(padding * ((MAX_FILE_BYTES - len(bad_lines)) // len(padding)) + bad_lines)
+    with pytest.raises(RuleFileError, match=r"more than .* this cannot be skipped"):
+        rule_file_import(near, relaxed=True)
+    assert not RuleFile.objects.exists()
+
+
+def test_printer_add_imports_rules_relaxed_and_lists_what_it_skipped(
+    ippeveprinter: IppEvePrinter, tmp_path: Path
+) -> None:
+    path = tmp_path / "old.ppde"
+    path.write_text(RELAXED)
+    out, err = StringIO(), StringIO()
+    call_command(
+        "printer", "add", "hall", "--uri", ippeveprinter.uri, "--rules", str(path), "--relaxed",
+        stdout=out, stderr=err,
+    )  # fmt: skip
+    assert out.getvalue().startswith("printer hall added")
+    assert err.getvalue().splitlines() == [
+        f"{path}:5:19: warning: 'cheap' is not a decimal number (hint: kept as a comment)",
+        f"{path}:6:56: warning: condition 'bogus' has no '/' (hint: kept as a comment)",
+    ]
+    printer = Printer.objects.get(name="hall")
+    assert printer.rule_file is not None
+    assert printer.rule_file.active_version is not None
+    assert printer.rule_file.active_version.is_clean
+    with pytest.raises(CommandError, match="--relaxed applies to --rules FILE"):
+        call_command("printer", "add", "desk", "--uri", ippeveprinter.uri, "--relaxed")

@@ -20,7 +20,12 @@ from apps.printers.services import (
     printer_import_cups,
     printer_refresh,
 )
-from apps.rules.services import RuleFileError
+from apps.rules.services import RuleFileError, rule_file_skips
+
+RELAXED_HELP = (
+    "import the rule file as SavaPage does: a line with an error is kept as a comment "
+    "naming the problem (listed as a warning), not refused"
+)
 
 
 class Command(BaseCommand):
@@ -36,6 +41,7 @@ class Command(BaseCommand):
         add.add_argument("--uri", required=True, help="ipp://HOST:PORT/PATH or ipps://…")
         add.add_argument("--kind", choices=[k.value for k in PrinterKind], help="default: guess")
         add.add_argument("--rules", type=Path, help="a .ppde rule file to import and use")
+        add.add_argument("--relaxed", action="store_true", help=RELAXED_HELP)
         add.add_argument("--location", default="")
         add.add_argument(
             "--trust-certificate",
@@ -46,6 +52,7 @@ class Command(BaseCommand):
         cups = actions.add_parser("import-cups", help="add and sync every queue of a CUPS server")
         cups.add_argument("server_uri", metavar="CUPS-URI")
         cups.add_argument("--rules", type=Path, help="a .ppde rule file for new queues")
+        cups.add_argument("--relaxed", action="store_true", help=RELAXED_HELP)
         listing = actions.add_parser("list", help="list printers with their state")
         listing.add_argument("--json", action="store_true")
         refresh = actions.add_parser("refresh", help="ask a printer again for state and options")
@@ -67,6 +74,16 @@ class Command(BaseCommand):
         except (PrinterError, RuleFileError) as error:
             raise CommandError(str(error)) from None
 
+    def _check_relaxed(self, options: dict[str, Any]) -> None:
+        if options["relaxed"] and options["rules"] is None:
+            raise CommandError("--relaxed applies to --rules FILE, and none was given")
+
+    def _say_skipped(self, options: dict[str, Any]) -> None:
+        """The lines a relaxed import kept as comments, as warnings."""
+        if options["relaxed"]:
+            for diagnostic in rule_file_skips(options["rules"]):
+                self.stderr.write(diagnostic.format())
+
     def _add(self, options: dict[str, Any]) -> None:
         certificate_file: Path | None = options["trust_certificate"]
         trusted_certificate = ""
@@ -77,21 +94,28 @@ class Command(BaseCommand):
                 raise CommandError(
                     f"{certificate_file}: cannot be read as a PEM certificate ({error})"
                 ) from None
+        self._check_relaxed(options)
         printer = printer_add(
             options["name"],
             options["uri"],
             kind=PrinterKind(options["kind"]) if options["kind"] else None,
             location=options["location"],
             rule_file=options["rules"],
+            relaxed_rules=options["relaxed"],
             trusted_certificate=trusted_certificate,
         )
+        self._say_skipped(options)
         self.stdout.write(
             f"printer {printer.name} added: {printer.uri} ({printer.get_kind_display()}), "
             f"{printer.get_state_display().lower()}"
         )
 
     def _import_cups(self, options: dict[str, Any]) -> None:
-        report = printer_import_cups(options["server_uri"], rule_file=options["rules"])
+        self._check_relaxed(options)
+        report = printer_import_cups(
+            options["server_uri"], rule_file=options["rules"], relaxed_rules=options["relaxed"]
+        )
+        self._say_skipped(options)
         for label, names in (
             ("added", report.added),
             ("changed", report.changed),
