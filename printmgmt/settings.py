@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dj_database_url
 
+from apps.core.buffered_body import FORM_BODY_LIMIT_BYTES
 from printmgmt.config import (
     ConfigError,
     Env,
@@ -156,6 +157,10 @@ INITIAL_CREDIT = ENV.decimal("INITIAL_CREDIT", "0")
 SPOOL_DIR = Path(ENV.text("SPOOL_DIR", str(DATA_DIR / "spool"))).resolve()
 HELD_JOB_EXPIRY_HOURS = ENV.integer("HELD_JOB_EXPIRY_HOURS", 72, minimum=1)
 MAX_DOCUMENT_MB = ENV.integer("MAX_DOCUMENT_MB", 100, minimum=1)
+# Form fields may fill the body the server takes for a form (10 MB, FORM_BODY_LIMIT_BYTES in
+# apps/core/buffered_body.py): Django's 2.5 MB default turned a large paste into the rule
+# editor into a bare "400 Bad Request" and lost the text, instead of the parser's size message.
+DATA_UPLOAD_MAX_MEMORY_SIZE = FORM_BODY_LIMIT_BYTES
 # A document with more pages is refused (a few kilobytes can describe a million pages).
 MAX_DOCUMENT_PAGES = ENV.integer("MAX_DOCUMENT_PAGES", 2000, minimum=1)
 # Inbox pages each web process keeps for reloads (apps/portal/page_cache.py); 0 turns it off.

@@ -5,7 +5,10 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 
-from printmgmt.ppde import Diagnostic
+from printmgmt.ppde import Diagnostic, Severity
+
+#: A file can have tens of thousands of problems; listing them all makes a page of many MB.
+MAX_SHOWN_DIAGNOSTICS = 200
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,36 @@ class ListingLine:
         if any(m.diagnostic.severity.value == "error" for m in self.marks):
             return "error"
         return "warning" if self.marks else ""
+
+
+@dataclass(frozen=True)
+class DiagnosticSummary:
+    """The first diagnostics of a text, to list, and how many of each severity there are."""
+
+    shown: tuple[Diagnostic, ...]
+    errors: int
+    warnings: int
+    hidden_errors: int
+    hidden_warnings: int
+
+    @property
+    def hidden(self) -> int:
+        return self.hidden_errors + self.hidden_warnings
+
+
+def summarize(
+    diagnostics: tuple[Diagnostic, ...], *, limit: int = MAX_SHOWN_DIAGNOSTICS
+) -> DiagnosticSummary:
+    shown, hidden = diagnostics[:limit], diagnostics[limit:]
+    hidden_errors = sum(1 for d in hidden if d.severity is Severity.ERROR)
+    errors = hidden_errors + sum(1 for d in shown if d.severity is Severity.ERROR)
+    return DiagnosticSummary(
+        shown=shown,
+        errors=errors,
+        warnings=len(diagnostics) - errors,
+        hidden_errors=hidden_errors,
+        hidden_warnings=len(hidden) - hidden_errors,
+    )
 
 
 def physical_lines(text: str) -> list[str]:

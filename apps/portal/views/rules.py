@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from apps.accounts.roles import MANAGE_RULES
 from apps.portal.access import current_user, requires
 from apps.portal.forms import ExplainForm, RuleFileNewForm, RuleTextForm
-from apps.portal.rule_listing import diff_lines, listing
+from apps.portal.rule_listing import diff_lines, listing, summarize
 from apps.printers.choices import PrinterKind
 from apps.printers.ipp_values import engine_view
 from apps.printers.selectors import side_price_table
@@ -81,7 +81,7 @@ def rule_edit(request: HttpRequest, rule_file_id: int) -> HttpResponse:
     else:
         text = latest.text if latest else ""
         form = RuleTextForm(initial={"text": text})
-    diagnostics = check_rules(text, filename=f"{rule_file.name}.ppde")
+    summary = summarize(check_rules(text, filename=f"{rule_file.name}.ppde"))
     return render(
         request,
         "portal/rule_edit.html",
@@ -89,8 +89,8 @@ def rule_edit(request: HttpRequest, rule_file_id: int) -> HttpResponse:
             "rule_file": rule_file,
             "form": form,
             "versions": versions,
-            "diagnostics": diagnostics,
-            "listing": listing(text, diagnostics, context=LISTING_CONTEXT),
+            "summary": summary,
+            "listing": listing(text, summary.shown, context=LISTING_CONTEXT),
             "checked": request.method == "POST",
         },
     )
@@ -102,14 +102,14 @@ def rule_version(request: HttpRequest, version_id: int) -> HttpResponse:
     version = get_object_or_404(
         RuleFileVersion.objects.select_related("rule_file", "author"), pk=version_id
     )
-    diagnostics = check_rules(version.text, filename=f"{version.rule_file.name}.ppde")
+    summary = summarize(check_rules(version.text, filename=f"{version.rule_file.name}.ppde"))
     return render(
         request,
         "portal/rule_version.html",
         {
             "version": version,
-            "diagnostics": diagnostics,
-            "listing": listing(version.text, diagnostics),
+            "summary": summary,
+            "listing": listing(version.text, summary.shown),
         },
     )
 
