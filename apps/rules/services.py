@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from django.db import transaction
@@ -11,7 +12,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from apps.accounts.models import User
-from apps.rules.models import RuleFile, RuleFileVersion
+from apps.rules.models import RuleFile, RuleFileActivation, RuleFileVersion
 from apps.rules.relaxed import CannotSkip, comment_out_errors
 from printmgmt.ppde import MAX_FILE_BYTES, Diagnostic, parse, parse_bytes
 
@@ -22,23 +23,63 @@ class RuleFileError(Exception):
     """A rule-file action was refused; the message says why."""
 
 
+class RuleFileConflict(RuleFileError):
+    """A save refused because versions were saved after the newest one its author had seen."""
+
+    def __init__(self, newest_seen: int, newer: list[RuleFileVersion]) -> None:
+        self.newest_seen = newest_seen
+        self.newer = newer  # oldest first
+        saved = ", ".join(
+            f"version {v.number} by {_saved_by(v)} on {_minute(v.created_at)}" for v in newer
+        )
+        super().__init__(
+            f"not saved: {saved} came after version {newest_seen}, the newest you had seen; "
+            "merge those changes into your text and save again"
+        )
+
+
+def _minute(moment: datetime) -> str:
+    return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}"
+
+
+def _saved_by(version: RuleFileVersion) -> str:
+    """Who saved a version, for messages: a user, or a command (no user)."""
+    return version.author.username if version.author else "a command"
+
+
 def check_rules(text: str, *, filename: str) -> tuple[Diagnostic, ...]:
     """Every diagnostic of a text, read strictly, as activation will read it."""
     return parse(text, filename=filename, strict=True).diagnostics
 
 
 def rule_file_save(
-    name: str, text: str, *, author: User | None = None, comment: str = ""
+    name: str,
+    text: str,
+    *,
+    author: User | None = None,
+    comment: str = "",
+    newest_seen: int | None = None,
 ) -> RuleFileVersion:
     """Save `text` as the next version of rule file `name` (created if new): a draft.
 
-    A version with errors is kept (so work is never lost) but cannot be activated.
+    A version with errors is kept (so work is never lost) but cannot be activated. With
+    `newest_seen` (the newest version number the editor knew when it was opened), a save is
+    refused with RuleFileConflict when someone saved a newer version meanwhile: it would
+    silently undo their change.
     """
     _refuse_nul(text)
     diagnostics = check_rules(text, filename=f"{name}.ppde")
     errors = sum(1 for d in diagnostics if d.severity.value == "error")
     with transaction.atomic():
         rule_file, _ = RuleFile.objects.select_for_update().get_or_create(name=name)
+        if newest_seen is not None:
+            newer = list(
+                rule_file.versions.filter(number__gt=newest_seen)
+                .select_related("author")
+                .order_by("number")
+            )
+            if newer:
+                raise RuleFileConflict(newest_seen, newer)
         last = rule_file.versions.aggregate(last=Max("number"))["last"] or 0
         version = RuleFileVersion.objects.create(
             rule_file=rule_file,
@@ -64,7 +105,11 @@ def _refuse_nul(text: str) -> None:
 
 
 def rule_file_activate(version_id: int, *, by: User | None = None) -> RuleFileVersion:
-    """Make a clean version the one every printer of the rule file uses, at once."""
+    """Make a clean version the one every printer of the rule file uses, at once.
+
+    Every activation is recorded (who, when, which version it replaced); activating an older
+    version is a rollback.
+    """
     with transaction.atomic():
         version = RuleFileVersion.objects.select_for_update().get(pk=version_id)
         if not version.is_clean:
@@ -73,9 +118,13 @@ def rule_file_activate(version_id: int, *, by: User | None = None) -> RuleFileVe
                 "the active version keeps serving"
             )
         rule_file = RuleFile.objects.select_for_update().get(pk=version.rule_file_id)
+        replaced_id = rule_file.active_version_id
         rule_file.active_version = version
         rule_file.save(update_fields=["active_version"])
-        version.activated_at = timezone.now()
+        activation = RuleFileActivation.objects.create(
+            rule_file=rule_file, version=version, replaced_id=replaced_id, activated_by=by
+        )
+        version.activated_at = activation.activated_at
         version.save(update_fields=["activated_at"])
     logger.info("rule file %s: version %s activated by %s", rule_file.name, version.number, by)
     return version

@@ -137,7 +137,9 @@ def test_validate_marks_each_error_at_its_line_and_column_and_the_active_version
     assert re.search(rf"line {line}, column \d+: error", checked)
     assert f'id="L{line}" value="{line}" class="error"' in checked
     assert 'id="L1"' not in checked  # only the lines around the error are listed
-    saved = client.post(url, {"text": broken, "action": "save", "comment": "oops"}, follow=True)
+    saved = client.post(
+        url, {"text": broken, "action": "save", "comment": "oops", "newest_seen": "1"}, follow=True
+    )
     assert "Saved as version 2 (1 errors)" in saved.content.decode()
     draft = RuleFileVersion.objects.get(rule_file=rule_file, number=2)
     refused = client.post(f"/manage/rules/versions/{draft.pk}/activate/", follow=True)
@@ -151,7 +153,9 @@ def test_save_activate_diff_rollback_and_history(people: People, printer: Printe
     client = logged_in(people.printer_admin)
     rule_file = rule_file_of(printer)
     cheaper = PORTAL_RULES.replace("0.05 staple", "0.02 staple")
-    client.post(f"/manage/rules/{rule_file.pk}/", {"text": cheaper, "action": "save"})
+    client.post(
+        f"/manage/rules/{rule_file.pk}/", {"text": cheaper, "action": "save", "newest_seen": "1"}
+    )
     newer = RuleFileVersion.objects.get(rule_file=rule_file, number=2)
     assert newer.author == people.printer_admin
     client.post(f"/manage/rules/versions/{newer.pk}/activate/")

@@ -6,11 +6,15 @@ import html
 import re
 
 import pytest
+from django.utils import timezone
+from django.utils.formats import date_format
 
+from apps.accounts.roles import PRINTER_ADMIN
 from apps.portal.rule_listing import diff_lines, listing
 from apps.printers.models import Printer
+from apps.rules.models import RuleFileVersion
 from printmgmt.ppde import parse
-from tests.portal.conftest import People, logged_in, rule_file_of
+from tests.portal.conftest import PORTAL_RULES, People, logged_in, person, rule_file_of
 
 
 @pytest.mark.parametrize("separator", ["\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"])
@@ -39,10 +43,83 @@ def test_diff_keeps_a_line_with_a_form_feed_whole() -> None:
 # ---------------------------------------------------------------- the editor in use
 
 
+def newest_seen(page: str) -> str:
+    found = re.search(r'name="newest_seen" value="(\d+)"', page)
+    assert found is not None
+    return found.group(1)
+
+
 def textarea(page: str) -> str:
     found = re.search(r"<textarea[^>]*>\n?(.*?)</textarea>", page, re.DOTALL)
     assert found is not None
     return html.unescape(found.group(1))
+
+
+@pytest.mark.django_db
+def test_a_save_from_an_older_version_is_refused_and_keeps_the_text_with_a_diff(
+    people: People, printer: Printer
+) -> None:
+    rule_file = rule_file_of(printer)
+    url = f"/manage/rules/{rule_file.pk}/"
+    pat = logged_in(people.printer_admin)
+    root = logged_in(person("root", PRINTER_ADMIN))
+    opened_by_pat, opened_by_root = pat.get(url).content.decode(), root.get(url).content.decode()
+    assert newest_seen(opened_by_pat) == newest_seen(opened_by_root) == "1"
+    pats = PORTAL_RULES.replace("0.05 staple", "0.02 staple")
+    pat.post(url, {"text": pats, "action": "save", "newest_seen": "1"})
+    roots = PORTAL_RULES + "# root's note\n"
+    refused = root.post(url, {"text": roots, "action": "save", "newest_seen": "1"})
+    page = refused.content.decode()
+    saved = RuleFileVersion.objects.get(rule_file=rule_file, number=2)
+    when = date_format(timezone.localtime(saved.created_at), "SHORT_DATETIME_FORMAT")
+    assert (
+        html.unescape(page).count(
+            f"Not saved: version 2 by pat on {when} came after version 1, the newest you had seen. "
+            "Your text is still in the editor"
+        )
+        == 1
+    )
+    assert textarea(page) == roots
+    assert '<span class="remove">-*SPJob/Copy/Cost: 0.05 staple' in page
+    assert '<span class="add">+*SPJob/Copy/Cost: 0.02 staple' in page
+    assert RuleFileVersion.objects.filter(rule_file=rule_file).count() == 2
+    # root has now seen version 2: merged, the save goes through.
+    assert newest_seen(page) == "2"
+    merged = pats + "# root's note\n"
+    root.post(url, {"text": merged, "action": "save", "newest_seen": newest_seen(page)})
+    assert RuleFileVersion.objects.get(rule_file=rule_file, number=3).text == merged
+
+
+@pytest.mark.django_db
+def test_after_a_rollback_the_editor_opens_on_the_active_version_and_names_newer_drafts(
+    people: People, printer: Printer
+) -> None:
+    client = logged_in(people.printer_admin)
+    rule_file = rule_file_of(printer)
+    url = f"/manage/rules/{rule_file.pk}/"
+    cheaper = PORTAL_RULES.replace("0.05 staple", "0.02 staple")
+    saved = client.post(url, {"text": cheaper, "action": "save", "newest_seen": "1"})
+    # The editor goes on with the draft just saved.
+    assert saved["Location"] == f"{url}?version=2"
+    assert textarea(client.get(saved["Location"]).content.decode()) == cheaper
+    second = RuleFileVersion.objects.get(rule_file=rule_file, number=2)
+    first = RuleFileVersion.objects.get(rule_file=rule_file, number=1)
+    client.post(f"/manage/rules/versions/{second.pk}/activate/")
+    client.post(f"/manage/rules/versions/{first.pk}/activate/")
+    page = client.get(url).content.decode()
+    assert textarea(page) == PORTAL_RULES
+    assert "The editor holds version 1, the active one." in page
+    notice = page[page.index('id="newer-drafts"') :]
+    assert "A version newer than the active version 1 exists" in notice
+    assert f'href="{url}?version=2"' in notice
+    assert f'href="/manage/rules/versions/{second.pk}/diff/?against={first.pk}"' in notice
+    assert re.search(r"activated [^<]* by pat, rolling back v2</small>", page)
+    assert len(re.findall(r"activated [^<]* by pat</small>", page)) == 1  # v2's activation
+    assert re.search(r"activated [^<]* by a command</small>", page)  # the fixture's import
+    draft = client.get(f"{url}?version=2").content.decode()
+    assert textarea(draft) == cheaper
+    assert "The editor holds version 2, which is not active." in draft
+    assert client.get(f"{url}?version=9").status_code == 404
 
 
 @pytest.mark.django_db

@@ -7,11 +7,14 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
+from apps.accounts.models import User
 from apps.printers.models import Printer
-from apps.rules.models import RuleFile, RuleFileVersion
+from apps.rules.models import RuleFile, RuleFileActivation, RuleFileVersion
 from apps.rules.selectors import engine_for_rule_file
 from apps.rules.services import (
+    RuleFileConflict,
     RuleFileError,
     rule_file_activate,
     rule_file_import,
@@ -217,3 +220,46 @@ def test_printer_add_imports_rules_relaxed_and_lists_what_it_skipped(
     assert printer.rule_file.active_version.is_clean
     with pytest.raises(CommandError, match="--relaxed applies to --rules FILE"):
         call_command("printer", "add", "desk", "--uri", ippeveprinter.uri, "--relaxed")
+
+
+# ---------------------------------------------------------------- concurrent saves, activations
+
+
+def test_a_save_from_an_older_version_is_refused_naming_who_saved_the_newer_one() -> None:
+    pat = User.objects.create(username="pat")
+    root = User.objects.create(username="root")
+    first = rule_file_save("office", GOOD)
+    # pat and root both open the editor on v1; pat saves first.
+    rule_file_save("office", DEARER, author=pat, newest_seen=first.number)
+    with pytest.raises(RuleFileConflict) as refused:
+        rule_file_save("office", BROKEN, author=root, newest_seen=first.number)
+    saved_at = timezone.localtime(RuleFileVersion.objects.get(number=2).created_at)
+    assert str(refused.value) == (
+        f"not saved: version 2 by pat on {saved_at:%Y-%m-%d %H:%M} came after version 1, the "
+        "newest you had seen; merge those changes into your text and save again"
+    )
+    assert [v.number for v in refused.value.newer] == [2]
+    assert RuleFileVersion.objects.count() == 2
+    # Having seen v2, root's save goes through; commands pass no version and always save.
+    assert rule_file_save("office", BROKEN, author=root, newest_seen=2).number == 3
+    assert rule_file_save("office", GOOD).number == 4
+
+
+def test_every_activation_is_kept_with_who_when_and_what_it_replaced() -> None:
+    pat = User.objects.create(username="pat")
+    root = User.objects.create(username="root")
+    first = rule_file_save("office", GOOD)
+    rule_file_activate(first.pk, by=pat)
+    second = rule_file_save("office", DEARER)
+    rule_file_activate(second.pk, by=root)
+    rule_file_activate(first.pk, by=pat)  # the rollback
+    activations = list(RuleFileActivation.objects.order_by("pk"))
+    assert [(a.version.number, a.replaced, a.activated_by) for a in activations] == [
+        (1, None, pat),
+        (2, first, root),
+        (1, second, pat),
+    ]
+    assert [a.is_rollback for a in activations] == [False, False, True]
+    first.refresh_from_db()
+    assert first.activated_at == activations[2].activated_at
+    assert activations[0].activated_at < activations[2].activated_at

@@ -4,20 +4,29 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts.roles import MANAGE_RULES
 from apps.portal.access import current_user, requires
 from apps.portal.forms import ExplainForm, RuleFileNewForm, RuleTextForm
-from apps.portal.rule_listing import diff_lines, listing, summarize
+from apps.portal.rule_listing import DiffLine, diff_lines, listing, summarize
 from apps.printers.choices import PrinterKind
 from apps.printers.ipp_values import engine_view
 from apps.printers.selectors import side_price_table
 from apps.rules.models import RuleFile, RuleFileVersion
-from apps.rules.services import RuleFileError, check_rules, rule_file_activate, rule_file_save
+from apps.rules.services import (
+    RuleFileConflict,
+    RuleFileError,
+    check_rules,
+    rule_file_activate,
+    rule_file_save,
+)
 from printmgmt.digits import whole_number
 from printmgmt.ppde import RuleEngine, Target, parse
 from printmgmt.ppde.explain import explain
@@ -48,39 +57,86 @@ def rule_new(request: HttpRequest) -> HttpResponse:
 
 
 def _versions(rule_file: RuleFile) -> list[RuleFileVersion]:
-    return list(rule_file.versions.select_related("author").order_by("-number"))
+    return list(
+        rule_file.versions.select_related("author")
+        .prefetch_related("activations__activated_by", "activations__replaced")
+        .order_by("-number")
+    )
+
+
+def _when(version: RuleFileVersion) -> str:
+    return date_format(timezone.localtime(version.created_at), "SHORT_DATETIME_FORMAT")
+
+
+def _conflict_message(conflict: RuleFileConflict) -> str:
+    saved = ", ".join(
+        _("version %(number)s by %(who)s on %(when)s")
+        % {
+            "number": v.number,
+            "who": v.author.username if v.author else _("a command"),
+            "when": _when(v),
+        }
+        for v in conflict.newer
+    )
+    return _(
+        "Not saved: %(saved)s came after version %(seen)s, the newest you had seen. "
+        "Your text is still in the editor: merge the changes shown below and save again."
+    ) % {"saved": saved, "seen": conflict.newest_seen}
 
 
 @requires(MANAGE_RULES)
 def rule_edit(request: HttpRequest, rule_file_id: int) -> HttpResponse:
-    """The editor. Validate checks without saving; Save keeps a draft (errors and all)."""
+    """The editor. Validate checks without saving; Save keeps a draft (errors and all).
+
+    It opens on the active version (or `?version=N`), and the form carries the newest
+    version number it knew, so a save cannot silently undo someone else's newer save.
+    """
     rule_file = get_object_or_404(
         RuleFile.objects.select_related("active_version"), pk=rule_file_id
     )
     versions = _versions(rule_file)
-    latest = versions[0] if versions else None
+    newest_seen = versions[0].number if versions else 0
+    opened: RuleFileVersion | None = None
+    conflict: RuleFileConflict | None = None
     if request.method == "POST":
         form = RuleTextForm(request.POST)
         text = request.POST.get("text", "").replace("\r\n", "\n")
+        # A form without it (a page from before it was carried) is taken as having seen none.
+        seen = whole_number(request.POST.get("newest_seen", "")) or 0
         if form.is_valid() and request.POST.get("action") == "save":
-            version = rule_file_save(
-                rule_file.name,
-                text,
-                author=current_user(request),
-                comment=form.cleaned_data["comment"],
-            )
-            messages.success(
-                request,
-                _(
-                    "Saved as version %(number)s (%(errors)s errors). "
-                    "It is a draft until you activate it."
+            try:
+                version = rule_file_save(
+                    rule_file.name,
+                    text,
+                    author=current_user(request),
+                    comment=form.cleaned_data["comment"],
+                    newest_seen=seen,
                 )
-                % {"number": version.number, "errors": version.error_count},
-            )
-            return redirect("portal:rule", rule_file.pk)
+            except RuleFileConflict as refused:
+                conflict = refused
+                messages.error(request, _conflict_message(refused))
+                # The user has now been shown what changed; a second save takes their text.
+                versions = _versions(rule_file)
+                newest_seen = versions[0].number
+            else:
+                messages.success(
+                    request,
+                    _(
+                        "Saved as version %(number)s (%(errors)s errors). "
+                        "It is a draft until you activate it."
+                    )
+                    % {"number": version.number, "errors": version.error_count},
+                )
+                return redirect(
+                    f"{reverse('portal:rule', args=[rule_file.pk])}?version={version.number}"
+                )
+        else:
+            newest_seen = seen
     else:
-        text = latest.text if latest else ""
+        opened = _version_to_open(request, rule_file, versions)
+        text = opened.text if opened else ""
         form = RuleTextForm(initial={"text": text})
+    active = rule_file.active_version
     summary = summarize(check_rules(text, filename=f"{rule_file.name}.ppde"))
     return render(
         request,
@@ -88,11 +144,42 @@ def rule_edit(request: HttpRequest, rule_file_id: int) -> HttpResponse:
         {
             "rule_file": rule_file,
             "form": form,
+            "newest_seen": newest_seen,
+            "opened": opened,
             "versions": versions,
+            "newer_drafts": [v for v in versions if active and v.number > active.number],
             "summary": summary,
             "listing": listing(text, summary.shown, context=LISTING_CONTEXT),
             "checked": request.method == "POST",
+            "conflict_diff": _conflict_diff(rule_file, conflict) if conflict else None,
+            "conflict": conflict,
         },
+    )
+
+
+def _version_to_open(
+    request: HttpRequest, rule_file: RuleFile, versions: list[RuleFileVersion]
+) -> RuleFileVersion | None:
+    """`?version=N`, else the active version (what printers use), else the newest draft."""
+    wanted = request.GET.get("version")
+    if wanted is not None:
+        number = whole_number(wanted)
+        for version in versions:
+            if version.number == number:
+                return version
+        raise Http404(_("This rule file has no version %(number)s.") % {"number": wanted})
+    return rule_file.active_version or (versions[0] if versions else None)
+
+
+def _conflict_diff(rule_file: RuleFile, conflict: RuleFileConflict) -> list[DiffLine]:
+    """What the newer versions changed since the newest one the user had seen."""
+    seen = rule_file.versions.filter(number=conflict.newest_seen).first()
+    newest = conflict.newer[-1]
+    return diff_lines(
+        seen.text if seen else "",
+        newest.text,
+        old_name=f"v{conflict.newest_seen}",
+        new_name=f"v{newest.number}",
     )
 
 
