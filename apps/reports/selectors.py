@@ -43,6 +43,13 @@ class ReportError(Exception):
     """A report cannot be made as asked; the message says why, for a person."""
 
 
+#: The days a report may cover. A period's bounds are instants in the site's time zone (the
+#: day after its end included), which the database compares in UTC: near year 1 or 9999 they
+#: fall outside what a datetime can hold. No print history is that old or that far ahead.
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(9998, 12, 31)
+
+
 @dataclass(frozen=True)
 class ReportRequest:
     """What a report covers: a period of whole days (both ends included, in the site's time
@@ -112,6 +119,15 @@ def report_request(
     last = parse_date(end, "--to") if isinstance(end, str) else end
     if last < first:
         raise ReportError(f"the period ends ({last}) before it starts ({first}).")
+    if first < FIRST_DAY:
+        raise ReportError(
+            f"the period starts on {first}, before {FIRST_DAY}: "
+            f"reports cover {FIRST_DAY} to {LAST_DAY}."
+        )
+    if last > LAST_DAY:
+        raise ReportError(
+            f"the period ends on {last}, after {LAST_DAY}: reports cover {FIRST_DAY} to {LAST_DAY}."
+        )
     if grouping not in Grouping.values:
         raise ReportError(
             f"unknown grouping {grouping!r}: choose one of {', '.join(Grouping.values)}."

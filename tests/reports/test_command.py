@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.test.utils import override_settings
 from django.utils import timezone
 
 from apps.reports.figures import TOTAL_LABEL
@@ -91,6 +92,7 @@ def test_an_empty_period_has_the_header_and_a_zero_total(history: History, tmp_p
     ("arguments", "message"),
     [
         (["--from", "2026-02-01", "--to", "2026-01-01"], "before it starts"),
+        (["--from", "2026-11-01", "--to", "9999-12-31"], "ends on 9999-12-31, after 9998-12-31"),
         (["--from", "2026-01-01", "--to", "2026-01-31", "--user", "nobody"], "no user is named"),
         (["--from", "2026-01-01", "--to", "2026-01-31", "--group", "ghosts"], "no group"),
         (["--from", "2026-01-01", "--to", "2026-01-31", "--printer", "ghost"], "no printer"),
@@ -104,6 +106,12 @@ def test_bad_input_gives_a_clear_message(
 ) -> None:
     with pytest.raises(CommandError, match=message):
         call_command("report", "usage", *arguments)
+
+
+@override_settings(TIME_ZONE="Europe/Berlin")
+def test_a_period_from_the_first_day_of_the_calendar_is_refused(history: History) -> None:
+    with pytest.raises(CommandError, match="starts on 0001-01-01, before 1900-01-01"):
+        call_command("report", "usage", "--from", "0001-01-01", "--to", "2026-01-31")
 
 
 def test_a_finance_user_may_ask_on_the_command_line(

@@ -7,6 +7,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.test.utils import override_settings
 from django.utils import timezone
 
 from apps.reports.choices import Grouping
@@ -115,6 +116,8 @@ def test_a_period_without_data_is_an_empty_report(history: History) -> None:
         ({"printer": "ghost"}, "no printer is named 'ghost'"),
         ({"account": "shared:none"}, "no shared account named 'none'"),
         ({"grouping": "colour"}, "unknown grouping 'colour'"),
+        ({"start": "0001-01-01"}, "starts on 0001-01-01, before 1900-01-01"),
+        ({"end": "9999-12-31"}, "ends on 9999-12-31, after 9998-12-31"),
     ],
 )
 def test_bad_requests_are_refused_with_a_message(
@@ -123,3 +126,14 @@ def test_bad_requests_are_refused_with_a_message(
     call = {"start": "2026-01-01", "end": "2026-01-31", "grouping": "user", **arguments}
     with pytest.raises(ReportError, match=message.replace("(", r"\(").replace(")", r"\)")):
         report_request(call.pop("start"), call.pop("end"), call.pop("grouping"), **call)
+
+
+@pytest.mark.parametrize("zone", ["Pacific/Kiritimati", "Etc/GMT+12", "Europe/Berlin"])
+def test_the_first_and_last_days_a_report_covers_work_in_every_time_zone(
+    history: History, zone: str
+) -> None:
+    with override_settings(TIME_ZONE=zone):
+        for day in ("1900-01-01", "9998-12-31"):
+            report = usage_report(report_request(day, day, "day"))
+            assert report.total.jobs == 0
+            assert report.movements == []

@@ -69,6 +69,17 @@ def test_bad_input_is_a_message_not_a_traceback(finance_client: Client) -> None:
     assert "no user is named" in response.content.decode()
 
 
+@pytest.mark.parametrize(
+    "path", ["/reports/", "/reports/download/usage.pdf", "/reports/download/records.csv"]
+)
+def test_a_period_at_the_end_of_the_calendar_is_a_message(
+    finance_client: Client, path: str
+) -> None:
+    response = finance_client.get(path, _query(start="2026-11-01", end="9999-12-31"))
+    assert response.status_code == 400
+    assert "ends on 9999-12-31, after 9998-12-31" in response.content.decode()
+
+
 def test_csv_download_streams_the_same_figures(finance_client: Client) -> None:
     response = finance_client.get("/reports/download/usage.csv", _query(grouping="group"))
     assert response.status_code == 200
