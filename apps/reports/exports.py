@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from decimal import Decimal
 from typing import IO, Any
+from xml.sax.saxutils import escape
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -229,6 +230,12 @@ TABLE_STYLE = TableStyle(
 )
 
 
+def _paragraph(text: str, style: str) -> Paragraph:
+    """A paragraph of plain text. reportlab reads a paragraph's text as markup, so names and
+    reasons are escaped: a group named "Lab </b>" broke the PDF and "R&D" came out "R&D;"."""
+    return Paragraph(escape(text), STYLES[style])
+
+
 def _tables(header: list[str], rows: list[list[Any]]) -> list[Flowable]:
     """Tables of at most TABLE_CHUNK_ROWS rows each, so long reports lay out in linear time."""
     tables: list[Flowable] = []
@@ -270,17 +277,17 @@ def usage_pdf(report: UsageReport, out: IO[bytes]) -> None:
     currency = settings.CURRENCY
     story: list[Flowable] = [
         Spacer(1, 40 * mm),
-        Paragraph(report.title, STYLES["Title"]),
-        Paragraph(f"Filters: {request.filter_text}", STYLES["Normal"]),
-        Paragraph(f"Generated {_local_text(report.generated_at)}", STYLES["Normal"]),
+        _paragraph(report.title, "Title"),
+        _paragraph(f"Filters: {request.filter_text}", "Normal"),
+        _paragraph(f"Generated {_local_text(report.generated_at)}", "Normal"),
         Spacer(1, 10 * mm),
-        Paragraph(
+        _paragraph(
             f"Total: {report.total.jobs} jobs, {report.total.pages} pages, "
             f"{report.total.sheets} sheets, cost {report.total.cost} {currency}",
-            STYLES["Heading2"],
+            "Heading2",
         ),
-        Paragraph("Reconciliation with the ledger", STYLES["Heading3"]),
-        *[Paragraph(line, STYLES["Normal"]) for line in report.reconciliation.statements],
+        _paragraph("Reconciliation with the ledger", "Heading3"),
+        *[_paragraph(line, "Normal") for line in report.reconciliation.statements],
         PageBreak(),
         _bar_chart(
             f"Cost over time ({currency}, by {report.over_time_grouping})",
@@ -292,11 +299,11 @@ def usage_pdf(report: UsageReport, out: IO[bytes]) -> None:
         Spacer(1, 4 * mm),
         _bar_chart(f"Cost by printer ({currency})", report.by_printer, horizontal=True),
         PageBreak(),
-        Paragraph(f"Usage by {request.grouping.label}", STYLES["Heading2"]),
+        _paragraph(f"Usage by {request.grouping.label}", "Heading2"),
         *_tables(usage_header(report), [usage_cells(row) for row in [*report.rows, report.total]]),
-        Paragraph("Environment", STYLES["Heading2"]),
+        _paragraph("Environment", "Heading2"),
         *_tables(["figure", "value"], [list(line) for line in report.environment.lines]),
-        Paragraph("Refunds and adjustments", STYLES["Heading2"]),
+        _paragraph("Refunds and adjustments", "Heading2"),
         *_tables(
             ["date", "kind", "account", "amount", "by", "reason"],
             [

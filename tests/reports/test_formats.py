@@ -171,3 +171,13 @@ def test_xlsx_files_keep_formula_like_text_as_text(formula_names: dict[str, str]
             name,
             "s",
         ), column
+
+
+@pytest.mark.parametrize("group", ["Lab </b>", "R&D", "R&D <Lab>"])
+def test_usage_pdf_prints_names_as_they_are(history: History, group: str) -> None:
+    history.alice.groups.add(Group.objects.create(name=group))
+    today = timezone.localdate()
+    out = io.BytesIO()
+    write_export(ExportKind.USAGE, ReportFormat.PDF, report_request(today, today, group=group), out)
+    title_page = PdfReader(io.BytesIO(out.getvalue())).pages[0].extract_text()
+    assert f"Filters: group {group}\n" in title_page
