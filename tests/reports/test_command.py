@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import errno
 import io
 from datetime import timedelta
 from decimal import Decimal
@@ -145,3 +146,37 @@ def test_seed_usage_makes_demo_records_that_reports_keep_apart(tmp_path: Path) -
     assert next(iter(totals))[0] == "3000"
     with pytest.raises(CommandError, match="--jobs 0 must be 1 or more"):
         call_command("seed_usage", "--jobs", "0")
+
+
+@pytest.mark.parametrize(
+    ("failure", "raised", "message"),
+    [
+        (OSError(errno.ENOSPC, "No space left on device"), CommandError, "No space left"),
+        (RuntimeError("the report broke"), RuntimeError, "the report broke"),
+    ],
+)
+def test_a_failed_write_leaves_no_partial_file(
+    history: History,
+    tmp_path: Path,
+    today: str,
+    monkeypatch: pytest.MonkeyPatch,
+    failure: Exception,
+    raised: type[Exception],
+    message: str,
+) -> None:
+    def write_then_fail(*args: object) -> None:
+        out = args[3]
+        assert isinstance(out, io.BufferedWriter)
+        out.write(b"jobs,pages\r\n")
+        raise failure
+
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    earlier = folder / "earlier.csv"
+    earlier.write_text("an earlier report\n")
+    monkeypatch.setattr("apps.reports.management.commands.report.write_export", write_then_fail)
+    for output in (folder / "report.csv", earlier):
+        with pytest.raises(raised, match=message):
+            call_command("report", "usage", "--from", today, "--to", today, "--output", str(output))
+    assert [path.name for path in folder.iterdir()] == ["earlier.csv"]
+    assert earlier.read_text() == "an earlier report\n"

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import os
+import secrets
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import IO, Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -13,6 +17,26 @@ from apps.accounts.roles import VIEW_REPORTS, permission_name
 from apps.reports.choices import ExportKind, Grouping, ReportFormat
 from apps.reports.exports import write_export
 from apps.reports.selectors import ReportError, report_request
+
+
+@contextmanager
+def _output_file(output: str) -> Iterator[IO[bytes]]:
+    """The file to write the report to. A regular file is written beside it under a hidden name
+    and renamed to it once complete, so a failed write leaves no empty or cut-off report (and
+    an earlier one stays); a device or pipe (/dev/stdout) is written directly."""
+    if os.path.exists(output) and not os.path.isfile(output):
+        with open(output, "wb") as out:
+            yield out
+        return
+    target = Path(os.path.realpath(output))
+    partial = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
+    try:
+        with open(partial, "xb") as out:
+            yield out
+        os.replace(partial, target)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
 
 
 class Command(BaseCommand):
@@ -67,7 +91,7 @@ class Command(BaseCommand):
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
             return
         try:
-            with open(output, "wb") as out:
+            with _output_file(output) as out:
                 self._write(kind, report_format, request, out)
         except OSError as error:
             raise CommandError(f"cannot write {output}: {error.strerror}") from None
