@@ -5,6 +5,7 @@ reportlab. Memory stays flat whatever the number of rows: rows come from a serve
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from decimal import Decimal
@@ -158,17 +159,29 @@ def _xlsx_value(value: Any) -> Any:
     return _shown_money(value)
 
 
+#: Characters XML 1.0, and so an XLSX file, cannot hold: control characters other than tab
+#: and line breaks (a printer's message copied into a refund reason may carry an escape),
+#: surrogates, and the two non-characters U+FFFE and U+FFFF.
+XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+REPLACEMENT_CHARACTER = "\ufffd"
+
+
 def _xlsx_row(sheet: WriteOnlyWorksheet, values: Iterable[Any]) -> list[Any]:
     """Cells for a row, text kept as text: openpyxl writes a string that starts with "=" as
-    a formula, and a name or reason someone typed must never run when the file is opened."""
+    a formula, and a name or reason someone typed must never run when the file is opened.
+    Characters XML forbids become U+FFFD (openpyxl refuses the whole file for one)."""
     cells: list[Any] = []
     for value in values:
-        if isinstance(value, str) and value.startswith("="):
-            cell = WriteOnlyCell(sheet, value)
+        if not isinstance(value, str):
+            cells.append(_xlsx_value(value))
+            continue
+        text = XML_FORBIDDEN.sub(REPLACEMENT_CHARACTER, value)
+        if text.startswith("="):
+            cell = WriteOnlyCell(sheet, text)
             cell.data_type = "s"
             cells.append(cell)
         else:
-            cells.append(_xlsx_value(value))
+            cells.append(text)
     return cells
 
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from apps.accounts.movements import account_deposit
+from apps.accounts.movements import account_deposit, account_refund
 from apps.accounts.roles import STAFF
 from apps.accounts.services import personal_account_ensure, user_create
 from apps.jobs.models import Job
@@ -181,3 +181,23 @@ def test_usage_pdf_prints_names_as_they_are(history: History, group: str) -> Non
     write_export(ExportKind.USAGE, ReportFormat.PDF, report_request(today, today, group=group), out)
     title_page = PdfReader(io.BytesIO(out.getvalue())).pages[0].extract_text()
     assert f"Filters: group {group}\n" in title_page
+
+
+def test_xlsx_files_replace_characters_xml_cannot_hold(
+    history: History, print_job: Callable[..., Job]
+) -> None:
+    account_refund(
+        history.jobs["alice-simplex"].pk,
+        Decimal("0.10"),
+        reason="printer said \x1b[1mjam\x1b[0m\x01",
+        user=history.admin,
+        key="desk-1",
+    )
+    print_job(history.carol, history.laser, price="0.10", options={"media": "a4\x07\ufffe"})
+    usage = load_workbook(io.BytesIO(_export(ExportKind.USAGE, ReportFormat.XLSX)))
+    reasons = [row[5] for row in usage["refunds and adjustments"].iter_rows(values_only=True)]
+    assert "printer said \ufffd[1mjam\ufffd[0m\ufffd" in reasons
+    records = load_workbook(io.BytesIO(_export(ExportKind.RECORDS, ReportFormat.XLSX)))
+    rows = list(records["usage records"].iter_rows(values_only=True))
+    media = rows[0].index("media")
+    assert "a4\ufffd\ufffd" in [row[media] for row in rows[1:]]
