@@ -180,6 +180,16 @@ class ReportExport(models.Model):
             return 100
         return min(99, self.rows_done * 100 // self.rows_total) if self.rows_total else 0
 
+    @property
+    def expired(self) -> bool:
+        """Past `expires_at`: no longer downloadable, though the cleanup task may not have
+        deleted it yet."""
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
+    def downloadable(self) -> bool:
+        return self.state == ExportState.DONE and not self.expired
+
 
 class ScheduledReport(models.Model):
     """A usage report e-mailed to recipients once for every period that ended."""

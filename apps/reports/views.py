@@ -161,15 +161,19 @@ def export_detail(request: HttpRequest, export_id: int) -> HttpResponse:
 def export_status(request: HttpRequest, export_id: int) -> JsonResponse:
     """What the progress bar polls."""
     export = _own_export(request, export_id)
-    done = export.state == ExportState.DONE
+    message = export.message
+    if export.state == ExportState.DONE and export.expired:
+        message = "the file has expired: start the export again"
     return JsonResponse(
         {
             "state": export.state,
             "percent": export.percent,
             "rows_done": export.rows_done,
             "rows_total": export.rows_total,
-            "message": export.message,
-            "download_url": reverse("reports:export_file", args=[export.pk]) if done else None,
+            "message": message,
+            "download_url": reverse("reports:export_file", args=[export.pk])
+            if export.downloadable
+            else None,
         }
     )
 
@@ -179,7 +183,7 @@ def export_status(request: HttpRequest, export_id: int) -> JsonResponse:
 def export_file(request: HttpRequest, export_id: int) -> FileResponse:
     export = _own_export(request, export_id)
     path = conf.export_dir() / export.file_name
-    if export.state != ExportState.DONE or not export.file_name or not path.exists():
+    if not export.downloadable or not export.file_name or not path.exists():
         raise Http404("the export is not ready or has expired")
     name = export.file_name.split("-", 1)[1]
     response = FileResponse(

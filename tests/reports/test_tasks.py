@@ -75,6 +75,12 @@ def test_an_export_reports_progress_and_expires(
     ReportExport.objects.filter(pk=export.pk).update(
         expires_at=timezone.now() - timedelta(minutes=1)
     )
+    # Expired, though not yet cleaned up: no longer offered, nor handed out.
+    status = _status(finance_client, export.pk)
+    assert (status["download_url"], status["message"]) == (
+        None, "the file has expired: start the export again",
+    )  # fmt: skip
+    assert finance_client.get(f"/reports/exports/{export.pk}/file").status_code == 404
     assert report_exports_clean() == 1
     assert not ReportExport.objects.filter(pk=export.pk).exists()
     assert list(export_dir.iterdir()) == []
