@@ -166,6 +166,11 @@ class ReportExport(models.Model):
     message = models.CharField(_("message"), max_length=500, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     expires_at = models.DateTimeField(_("expires"), null=True, blank=True, db_index=True)
+    # The run writing the file (random, one per run: a message handed out twice has one task
+    # id) and when it started; only that run may report progress or finish the export.
+    claimed_by = models.CharField(_("claimed by"), max_length=32, blank=True)
+    claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
 
     class Meta:
         verbose_name = _("report export")

@@ -1,12 +1,16 @@
-"""Writes of the reports app: usage records when jobs end."""
+"""Writes of the reports app: usage records when jobs end, and export files."""
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+import os
+import uuid
+from datetime import datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from apps.accounts.roles import ROLES
@@ -15,7 +19,11 @@ from apps.jobs.build import parse_page_ranges
 from apps.jobs.choices import TERMINAL_STATES, JobState
 from apps.jobs.documents import DocumentError
 from apps.jobs.models import Job
-from apps.reports.models import UsageRecord, UsageRecordGroup
+from apps.reports import conf
+from apps.reports.choices import ExportKind, ExportState, ReportFormat
+from apps.reports.exports import file_name, write_export
+from apps.reports.models import ReportExport, UsageRecord, UsageRecordGroup
+from apps.reports.selectors import ReportError, report_request, usage_records
 
 logger = logging.getLogger(__name__)
 
@@ -151,3 +159,162 @@ def usage_records_catch_up(days: int = 7) -> int:
         if usage_record_write(job) is not None:
             written += 1
     return written
+
+
+# ------------------------------------------------------------------------- exports
+
+#: How long an export run may take: its task's hard time limit, after which Celery's prefork
+#: pool has killed it. An export claimed longer ago has no run writing it any more.
+EXPORT_RUN_SECONDS = 3600
+#: Runs an export may start. Each one past the first means the one before was killed (its
+#: worker ran out of memory or time, or was stopped), so the export is given up after these.
+EXPORT_MAX_ATTEMPTS = 3
+#: A running export whose claim is this old is given up by the cleanup: a run the broker
+#: hands out again after its visibility timeout (an hour) takes it over before that.
+EXPORT_ABANDONED_AFTER = timedelta(seconds=2 * EXPORT_RUN_SECONDS)
+PROGRESS_EVERY_ROWS = 20_000
+
+
+class _TakenOver(Exception):
+    """Another run claimed the export while this one was writing it."""
+
+
+def _export_files_remove(export_id: int) -> None:
+    """Remove the export's file and what runs of it left half-written."""
+    for path in conf.export_dir().glob(f"{export_id}-*"):
+        path.unlink(missing_ok=True)
+
+
+def _export_claim(export_id: int, run: str, *, redelivered: bool) -> ReportExport | None:
+    """Claim an export for this run; None when it is not this run's to write.
+
+    A queued export is claimed. A running one is taken over, and written again from the
+    start, when this run's message was handed out again (the broker does so when a worker
+    dies holding it: tasks are acknowledged late) or when its claim is older than a run may
+    take. A run it is taken from that still lives (a message is also handed out again after
+    the broker connection was lost) notices at its next progress report or at its end, and
+    removes its own file: one run finishes the export."""
+    now = timezone.now()
+    running = Q(state=ExportState.RUNNING)
+    if not redelivered:
+        running &= Q(claimed_at__lt=now - timedelta(seconds=EXPORT_RUN_SECONDS))
+    claimed = ReportExport.objects.filter(
+        Q(state=ExportState.QUEUED) | running, pk=export_id
+    ).update(
+        state=ExportState.RUNNING,
+        claimed_by=run,
+        claimed_at=now,
+        attempts=F("attempts") + 1,
+        rows_done=0,
+        rows_total=0,
+    )
+    return ReportExport.objects.get(pk=export_id) if claimed else None
+
+
+def _claimed(export_id: int, run: str) -> QuerySet[ReportExport]:
+    return ReportExport.objects.filter(pk=export_id, state=ExportState.RUNNING, claimed_by=run)
+
+
+def _export_fail(export_id: int, run: str, message: str) -> None:
+    """Record why the export failed; the row (and nothing else) stays until the cleanup."""
+    _claimed(export_id, run).update(
+        state=ExportState.FAILED,
+        message=message[:500],
+        expires_at=timezone.now() + timedelta(hours=conf.export_retention_hours()),
+    )
+
+
+def export_write(export_id: int, *, redelivered: bool = False) -> str:
+    """Write an export's file, telling its progress on the way; returns what happened, for
+    the log. The file is written under a name of this run's and renamed when done, so a file
+    under the export's name is always complete; it is kept until
+    REPORT_EXPORT_RETENTION_HOURS after it is done."""
+    run = uuid.uuid4().hex
+    export = _export_claim(export_id, run, redelivered=redelivered)
+    if export is None:
+        return "not this run's: the export is done, failed, gone or written by another run"
+    _export_files_remove(export_id)  # an earlier run's half-written file
+    if export.attempts > EXPORT_MAX_ATTEMPTS:
+        _export_fail(
+            export_id,
+            run,
+            f"the export was started {EXPORT_MAX_ATTEMPTS} times and stopped each time before "
+            "it was done (its worker was killed, perhaps for lack of memory or time): ask for "
+            "a shorter period or fewer records",
+        )
+        return "failed: too many attempts"
+    try:
+        request = report_request(**export.parameters)
+    except ReportError as error:
+        _export_fail(export_id, run, str(error))
+        return "failed"
+    kind, report_format = ExportKind(export.kind), ReportFormat(export.format)
+    rows_total = usage_records(request).count() if kind == ExportKind.RECORDS else 0
+    name = f"{export.pk}-{file_name(kind, request, report_format)}"
+    if not _claimed(export_id, run).update(rows_total=rows_total, file_name=name):
+        return "taken over by another run"
+    folder = conf.export_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = folder / f"{name}.{run}.part"
+    reported = [0]
+
+    def progress(rows: int) -> None:
+        if rows - reported[0] >= PROGRESS_EVERY_ROWS:
+            reported[0] = rows
+            if not _claimed(export_id, run).update(rows_done=rows):
+                raise _TakenOver
+
+    try:
+        with open(partial, "xb") as out:
+            write_export(kind, report_format, request, out, progress)
+    except _TakenOver:
+        partial.unlink(missing_ok=True)
+        return "taken over by another run"
+    except Exception as error:
+        logger.exception("export %s failed", export_id)
+        partial.unlink(missing_ok=True)
+        _export_fail(export_id, run, f"the export failed: {error}")
+        return "failed"
+    return _export_finish(export_id, run, partial, folder / name, rows_total)
+
+
+def _export_finish(export_id: int, run: str, partial: Path, path: Path, rows: int) -> str:
+    # Under the row's lock: a run taking the export over waits until it is done, then finds
+    # nothing to take.
+    with transaction.atomic():
+        if _claimed(export_id, run).select_for_update().first() is None:
+            partial.unlink(missing_ok=True)
+            return "taken over by another run"
+        os.replace(partial, path)
+        _claimed(export_id, run).update(
+            state=ExportState.DONE,
+            rows_done=rows,
+            expires_at=timezone.now() + timedelta(hours=conf.export_retention_hours()),
+        )
+    return f"wrote {path.name}"
+
+
+def exports_clean(now: datetime | None = None) -> int:
+    """Give up running exports whose run is gone (removing what it wrote), then delete the
+    exports whose time is up, done or failed, with their files; returns how many were deleted."""
+    now = now or timezone.now()
+    abandoned = ReportExport.objects.filter(
+        state=ExportState.RUNNING, claimed_at__lt=now - EXPORT_ABANDONED_AFTER
+    )
+    for export in abandoned:
+        gave_up = ReportExport.objects.filter(
+            pk=export.pk, state=ExportState.RUNNING, claimed_by=export.claimed_by
+        ).update(
+            state=ExportState.FAILED,
+            message="the export stopped before it was done (its worker was stopped): "
+            "start it again",
+            expires_at=now + timedelta(hours=conf.export_retention_hours()),
+        )
+        if gave_up:
+            _export_files_remove(export.pk)
+    deleted = 0
+    for export in ReportExport.objects.filter(expires_at__lt=now):
+        _export_files_remove(export.pk)
+        export.delete()
+        deleted += 1
+    return deleted

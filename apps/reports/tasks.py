@@ -6,83 +6,43 @@ import logging
 from datetime import date, datetime, timedelta
 from io import BytesIO
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
 
 from apps.reports import conf
-from apps.reports.choices import ExportKind, ExportState, RelativePeriod, ReportFormat
+from apps.reports.choices import ExportKind, RelativePeriod, ReportFormat
 from apps.reports.exports import CONTENT_TYPES, file_name, write_export
-from apps.reports.models import ReportExport, ScheduledReport, ScheduledReportRun
-from apps.reports.selectors import ReportError, report_request, usage_records
-from apps.reports.services import usage_records_catch_up
+from apps.reports.models import ScheduledReport, ScheduledReportRun
+from apps.reports.selectors import ReportError, report_request
+from apps.reports.services import (
+    EXPORT_RUN_SECONDS,
+    export_write,
+    exports_clean,
+    usage_records_catch_up,
+)
 
 logger = logging.getLogger(__name__)
 
-PROGRESS_EVERY_ROWS = 20_000
 
-
-# A million records as XLSX or PDF take minutes: more than the default task time limit.
-@shared_task(name="apps.reports.tasks.report_export_run", soft_time_limit=3300, time_limit=3600)
-def report_export_run(export_id: int) -> str:
-    """Write an export file, telling its progress on the way; the file is kept until
-    REPORT_EXPORT_RETENTION_HOURS after it is done."""
-    claimed = ReportExport.objects.filter(pk=export_id, state=ExportState.QUEUED).update(
-        state=ExportState.RUNNING
-    )
-    if not claimed:
-        return "not queued"
-    export = ReportExport.objects.get(pk=export_id)
-    try:
-        request = report_request(**export.parameters)
-    except ReportError as error:
-        ReportExport.objects.filter(pk=export_id).update(
-            state=ExportState.FAILED, message=str(error)[:500]
-        )
-        return "failed"
-    kind, report_format = ExportKind(export.kind), ReportFormat(export.format)
-    rows_total = usage_records(request).count() if kind == ExportKind.RECORDS else 0
-    name = f"{export.pk}-{file_name(kind, request, report_format)}"
-    ReportExport.objects.filter(pk=export_id).update(rows_total=rows_total, file_name=name)
-    folder = conf.export_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    reported = [0]
-
-    def progress(rows: int) -> None:
-        if rows - reported[0] >= PROGRESS_EVERY_ROWS:
-            reported[0] = rows
-            ReportExport.objects.filter(pk=export_id).update(rows_done=rows)
-
-    try:
-        with open(folder / name, "wb") as out:
-            write_export(kind, report_format, request, out, progress)
-    except Exception as error:
-        logger.exception("export %s failed", export_id)
-        (folder / name).unlink(missing_ok=True)
-        ReportExport.objects.filter(pk=export_id).update(
-            state=ExportState.FAILED, message=f"the export failed: {error}"[:500]
-        )
-        return "failed"
-    ReportExport.objects.filter(pk=export_id).update(
-        state=ExportState.DONE,
-        rows_done=rows_total,
-        expires_at=timezone.now() + timedelta(hours=conf.export_retention_hours()),
-    )
-    return f"wrote {name}"
+@shared_task(
+    bind=True,
+    name="apps.reports.tasks.report_export_run",
+    # A million records as XLSX or PDF take minutes: more than the default task time limit.
+    soft_time_limit=EXPORT_RUN_SECONDS - 300,
+    time_limit=EXPORT_RUN_SECONDS,
+)
+def report_export_run(self: Task, export_id: int) -> str:  # type: ignore[type-arg]
+    """Write an export file (see export_write); a message handed out again takes it over."""
+    delivery = self.request.delivery_info or {}
+    return export_write(export_id, redelivered=bool(delivery.get("redelivered")))
 
 
 @shared_task(name="apps.reports.tasks.report_exports_clean")
 def report_exports_clean() -> int:
-    """Delete exports (file and row) whose time is up; returns how many."""
-    expired = ReportExport.objects.filter(expires_at__lt=timezone.now())
-    count = 0
-    for export in expired:
-        if export.file_name:
-            (conf.export_dir() / export.file_name).unlink(missing_ok=True)
-        export.delete()
-        count += 1
-    return count
+    """Give up exports whose run is gone; delete those whose time is up; returns how many."""
+    return exports_clean()
 
 
 def last_period(period: RelativePeriod, today: date) -> tuple[date, date]:

@@ -13,12 +13,21 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from django.conf import settings
 from django.test import Client
 from django.test.utils import override_settings
 from django.utils import timezone
 
 from apps.reports.choices import ExportState, RelativePeriod
+from apps.reports.exports import write_export
 from apps.reports.models import ReportExport, ScheduledReport, ScheduledReportRun
+from apps.reports.services import (
+    EXPORT_MAX_ATTEMPTS,
+    EXPORT_RUN_SECONDS,
+    PROGRESS_EVERY_ROWS,
+    export_write,
+    exports_clean,
+)
 from apps.reports.tasks import (
     last_period,
     report_export_run,
@@ -58,7 +67,7 @@ def test_an_export_reports_progress_and_expires(
         "download_url": None,
     }  # fmt: skip
     assert report_export_run(export.pk).startswith("wrote ")
-    assert report_export_run(export.pk) == "not queued"  # a redelivered task does nothing
+    assert report_export_run(export.pk).startswith("not this run's")  # a second message
     status = _status(finance_client, export.pk)
     assert (status["state"], status["percent"], status["rows_total"]) == ("done", 100, 5)
     download = finance_client.get(status["download_url"])
@@ -105,6 +114,131 @@ def test_an_export_started_in_the_browser_runs_on_the_worker(
         time.sleep(0.2)
     download = finance_client.get(_status(finance_client, export.pk)["download_url"])
     assert b"".join(download.streaming_content).startswith(b"%PDF")  # type: ignore[attr-defined]
+
+
+def _records_export(history: History, **fields: Any) -> ReportExport:
+    today = timezone.localdate().isoformat()
+    return ReportExport.objects.create(
+        requested_by=history.finance,
+        kind="records",
+        format="xlsx",
+        parameters={"start": today, "end": today, "grouping": "user"},
+        **fields,
+    )
+
+
+def _left_by_a_killed_run(history: History, export_dir: Path, **fields: Any) -> ReportExport:
+    """An export whose run was killed while writing: running, with a half-written file."""
+    export = _records_export(
+        history, state=ExportState.RUNNING, claimed_by="killed", attempts=1, **fields
+    )
+    export_dir.mkdir(parents=True, exist_ok=True)
+    (export_dir / f"{export.pk}-usage-records.xlsx.killed.part").write_bytes(b"PK half")
+    return export
+
+
+@pytest.mark.django_db
+def test_a_redelivered_export_is_written_again_from_the_start(
+    history: History, export_dir: Path
+) -> None:
+    export = _left_by_a_killed_run(history, export_dir, claimed_at=timezone.now())
+    # A second message that is no redelivery leaves a run that may be alive alone ...
+    assert report_export_run(export.pk).startswith("not this run's")
+    # ... the broker handing the killed run's message out again takes the export over.
+    # (celery-types gives push_request the task's own parameters; it takes a request's.)
+    report_export_run.push_request(delivery_info={"redelivered": True})  # type: ignore[call-arg]
+    try:
+        assert report_export_run.run(export.pk).startswith("wrote ")
+    finally:
+        report_export_run.pop_request()
+    export.refresh_from_db()
+    assert (export.state, export.attempts, export.rows_done) == (ExportState.DONE, 2, 5)
+    assert [path.name for path in export_dir.iterdir()] == [export.file_name]
+    assert (export_dir / export.file_name).read_bytes().startswith(b"PK")
+
+
+@pytest.mark.django_db
+def test_an_export_whose_claim_is_stale_is_taken_over(history: History, export_dir: Path) -> None:
+    long_ago = timezone.now() - timedelta(seconds=EXPORT_RUN_SECONDS + 1)
+    export = _left_by_a_killed_run(history, export_dir, claimed_at=long_ago)
+    assert export_write(export.pk).startswith("wrote ")
+    assert [path.name for path in export_dir.iterdir()] == [
+        ReportExport.objects.get(pk=export.pk).file_name
+    ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("noticed_at", ["progress", "end"])
+def test_of_two_runs_at_once_one_finishes_the_export(
+    history: History, export_dir: Path, monkeypatch: pytest.MonkeyPatch, noticed_at: str
+) -> None:
+    """The broker hands a message out again while its first run still writes (after a lost
+    broker connection): the second run takes over, the first notices and removes its file."""
+    export = _records_export(history)
+    outcomes = []
+
+    def first_run_writes(*args: Any) -> None:
+        out, progress = args[3], args[4]
+        out.write(b"the first run's rows")
+        monkeypatch.setattr("apps.reports.services.write_export", write_export)
+        outcomes.append(export_write(export.pk, redelivered=True))
+        out.write(b"more of the first run's rows")
+        if noticed_at == "progress":
+            progress(PROGRESS_EVERY_ROWS)
+
+    monkeypatch.setattr("apps.reports.services.write_export", first_run_writes)
+    outcomes.insert(0, export_write(export.pk))
+    assert outcomes[0] == "taken over by another run"
+    assert outcomes[1].startswith("wrote ")
+    export.refresh_from_db()
+    assert (export.state, export.attempts, export.rows_done) == (ExportState.DONE, 2, 5)
+    assert [path.name for path in export_dir.iterdir()] == [export.file_name]
+    assert (export_dir / export.file_name).read_bytes().startswith(b"PK")
+
+
+@pytest.mark.django_db
+def test_an_export_that_keeps_killing_its_worker_is_given_up(
+    history: History, export_dir: Path
+) -> None:
+    export = _left_by_a_killed_run(history, export_dir, claimed_at=timezone.now())
+    ReportExport.objects.filter(pk=export.pk).update(attempts=EXPORT_MAX_ATTEMPTS)
+    assert export_write(export.pk, redelivered=True) == "failed: too many attempts"
+    export.refresh_from_db()
+    assert export.state == ExportState.FAILED
+    assert f"started {EXPORT_MAX_ATTEMPTS} times and stopped each time" in export.message
+    assert export.expires_at is not None
+    assert list(export_dir.iterdir()) == []
+
+
+@pytest.mark.django_db
+def test_the_cleanup_gives_up_abandoned_exports_and_removes_failed_ones(
+    history: History, finance_client: Client, export_dir: Path
+) -> None:
+    abandoned = _left_by_a_killed_run(
+        history, export_dir, claimed_at=timezone.now() - timedelta(hours=2, minutes=1)
+    )
+    alive = _left_by_a_killed_run(history, export_dir, claimed_at=timezone.now())
+    failed = _records_export(history)
+    ReportExport.objects.filter(pk=failed.pk).update(
+        parameters={**failed.parameters, "user": "nobody"}
+    )
+    assert export_write(failed.pk) == "failed"
+    assert report_exports_clean() == 0
+    abandoned.refresh_from_db()
+    assert abandoned.state == ExportState.FAILED
+    assert "stopped before it was done" in _status(finance_client, abandoned.pk)["message"]
+    assert [path.name for path in export_dir.iterdir()] == [
+        f"{alive.pk}-usage-records.xlsx.killed.part"
+    ]
+    # Failed exports expire like done ones, and go with whatever they left.
+    (export_dir / f"{failed.pk}-usage-records.xlsx.gone.part").write_bytes(b"PK")
+    later = timezone.now() + timedelta(hours=settings.REPORT_EXPORT_RETENTION_HOURS, minutes=1)
+    ReportExport.objects.filter(pk=alive.pk).update(claimed_at=later)
+    assert exports_clean(later) == 2
+    assert set(ReportExport.objects.values_list("pk", flat=True)) == {alive.pk}
+    assert [path.name for path in export_dir.iterdir()] == [
+        f"{alive.pk}-usage-records.xlsx.killed.part"
+    ]
 
 
 def test_last_period() -> None:
