@@ -29,4 +29,4 @@ class ScheduledReportAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 @admin.register(ScheduledReportRun)
 class ScheduledReportRunAdmin(ReadOnlyAdmin):
-    list_display = ("report", "period_start", "period_end", "sent_at")
+    list_display = ("report", "period_start", "period_end", "sent_at", "failed_at", "message")

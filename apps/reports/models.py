@@ -227,7 +227,8 @@ class ScheduledReport(models.Model):
 
 
 class ScheduledReportRun(models.Model):
-    """That a scheduled report was sent for one period: the unique key makes it once."""
+    """That a scheduled report was sent for one period (the unique key makes it once), or why
+    it could not be when it was last tried."""
 
     report = models.ForeignKey(
         ScheduledReport, verbose_name=_("report"), on_delete=models.CASCADE, related_name="runs"
@@ -235,6 +236,8 @@ class ScheduledReportRun(models.Model):
     period_start = models.DateField(_("period start"))
     period_end = models.DateField(_("period end"))
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    failed_at = models.DateTimeField(_("failed"), null=True, blank=True)
+    message = models.CharField(_("message"), max_length=500, blank=True)
 
     class Meta:
         verbose_name = _("scheduled report run")

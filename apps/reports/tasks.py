@@ -106,9 +106,30 @@ def scheduled_reports_send(now: datetime | None = None) -> int:
         start, end = last_period(RelativePeriod(report.period), today)
         try:
             sent += scheduled_report_send(report, start, end)
-        except ReportError as error:
-            logger.warning("scheduled report %s cannot be made: %s", report.pk, error)
+        except Exception as error:
+            # One report that cannot be made or sent (a deleted user in its filters, an address
+            # the mail server refuses) must not keep the others from being sent.
+            scheduled_report_failed(report, start, end, error)
     return sent
+
+
+def scheduled_report_failed(
+    report: ScheduledReport, start: date, end: date, error: Exception
+) -> None:
+    """Log why a scheduled report was not sent for a period and record it with the period,
+    which is tried again at the next run."""
+    if isinstance(error, ReportError):
+        logger.warning("scheduled report %s cannot be made: %s", report.pk, error)
+        message = f"the report cannot be made: {error}"
+    else:
+        logger.exception("scheduled report %s for %s to %s not sent", report.pk, start, end)
+        message = f"not sent: {type(error).__name__}: {error}"
+    run, _ = ScheduledReportRun.objects.get_or_create(
+        report=report, period_start=start, defaults={"period_end": end}
+    )
+    ScheduledReportRun.objects.filter(pk=run.pk, sent_at__isnull=True).update(
+        failed_at=timezone.now(), message=message[:500]
+    )
 
 
 @shared_task(name="apps.reports.tasks.usage_records_catch_up")

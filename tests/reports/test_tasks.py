@@ -6,7 +6,7 @@ import email
 import socket
 import time
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from email.message import Message
 from pathlib import Path
 from typing import Any
@@ -258,6 +258,14 @@ class Inbox:
     def __init__(self) -> None:
         self.messages: list[Message] = []
 
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if address.startswith("refused@"):
+            return "550 5.1.1 no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = email.message_from_bytes(envelope.content)
         message["X-Envelope-To"] = ", ".join(envelope.rcpt_tos)
@@ -318,19 +326,47 @@ def test_a_scheduled_report_is_mailed_once_per_period(history: History, smtp_inb
 
 
 @pytest.mark.django_db
-def test_a_failed_send_is_tried_again_next_time(history: History) -> None:
+def test_a_failed_send_is_recorded_and_tried_again_next_time(
+    history: History, smtp_inbox: Inbox
+) -> None:
     ScheduledReport.objects.create(
         name="Weekly", period=RelativePeriod.LAST_WEEK, grouping="user", format="pdf",
         recipients="finance@example.org",
     )  # fmt: skip
-    with (
-        override_settings(
-            EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
-            EMAIL_HOST="127.0.0.1",
-            EMAIL_PORT=_free_port(),  # nobody listens there
-            EMAIL_TIMEOUT=2,
-        ),
-        pytest.raises(ConnectionRefusedError),
-    ):
-        scheduled_reports_send(datetime.now(tz=timezone.get_current_timezone()))
-    assert not ScheduledReportRun.objects.exists()
+    now = timezone.localtime()
+    with override_settings(EMAIL_PORT=_free_port(), EMAIL_TIMEOUT=2):  # nobody listens there
+        assert scheduled_reports_send(now) == 0
+    run = ScheduledReportRun.objects.get()
+    assert run.sent_at is None
+    assert run.failed_at is not None
+    assert run.message.startswith("not sent: ConnectionRefusedError")
+    assert scheduled_reports_send(now) == 1
+    assert len(smtp_inbox.messages) == 1
+
+
+@pytest.mark.django_db
+def test_one_failing_scheduled_report_does_not_keep_the_others_from_being_sent(
+    history: History, smtp_inbox: Inbox
+) -> None:
+    base = {"period": RelativePeriod.YESTERDAY, "grouping": "user", "format": "csv"}
+    refused = ScheduledReport.objects.create(
+        name="A refused address", recipients="refused@example.org", **base
+    )
+    unmakeable = ScheduledReport.objects.create(
+        name="B deleted user", recipients="finance@example.org", filters={"user": "ghost"}, **base
+    )
+    ScheduledReport.objects.create(name="C daily", recipients="finance@example.org", **base)
+    tomorrow = timezone.localtime() + timedelta(days=1)
+    assert scheduled_reports_send(tomorrow) == 1
+    assert [message["Subject"].split(":")[0] for message in smtp_inbox.messages] == ["C daily"]
+    failures = {
+        run.report_id: run.message for run in ScheduledReportRun.objects.filter(sent_at=None)
+    }
+    assert failures.keys() == {refused.pk, unmakeable.pk}
+    assert failures[refused.pk].startswith("not sent: SMTPRecipientsRefused")
+    assert "refused@example.org" in failures[refused.pk]
+    assert failures[unmakeable.pk] == "the report cannot be made: no user is named 'ghost'."
+    # Tried again at the next run; what was sent is not sent again.
+    assert scheduled_reports_send(tomorrow) == 0
+    assert len(smtp_inbox.messages) == 1
+    assert ScheduledReportRun.objects.filter(sent_at=None).count() == 2
