@@ -206,6 +206,9 @@ class ScheduledReport(models.Model):
     recipients = models.TextField(_("recipients"), help_text=_("E-mail addresses, one a line."))
     filters = models.JSONField(_("filters"), default=dict, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    # Periods that ended before the report was created or last resumed are not sent (the one
+    # that had just ended then is).
+    active_since = models.DateTimeField(_("active since"), default=timezone.now)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("created by"),

@@ -9,6 +9,7 @@ from io import BytesIO
 from celery import Task, shared_task
 from django.core.mail import EmailMessage
 from django.db import transaction
+from django.db.models import Max, Min, Q
 from django.utils import timezone
 
 from apps.reports import conf
@@ -45,17 +46,62 @@ def report_exports_clean() -> int:
     return exports_clean()
 
 
+def period_start(period: RelativePeriod, day: date) -> date:
+    """The first day of the period that `day` is in."""
+    if period == RelativePeriod.YESTERDAY:
+        return day
+    if period == RelativePeriod.LAST_WEEK:
+        return day - timedelta(days=day.weekday())
+    return day.replace(day=1)
+
+
+def period_end(period: RelativePeriod, first: date) -> date:
+    """The last day of the period that starts on `first`."""
+    if period == RelativePeriod.YESTERDAY:
+        return first
+    if period == RelativePeriod.LAST_WEEK:
+        return first + timedelta(days=6)
+    next_month = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return next_month - timedelta(days=1)
+
+
 def last_period(period: RelativePeriod, today: date) -> tuple[date, date]:
     """The last whole period before `today`: (first day, last day)."""
-    if period == RelativePeriod.YESTERDAY:
-        day = today - timedelta(days=1)
-        return day, day
-    if period == RelativePeriod.LAST_WEEK:
-        monday = today - timedelta(days=today.weekday())
-        return monday - timedelta(days=7), monday - timedelta(days=1)
-    first_this_month = today.replace(day=1)
-    last_day = first_this_month - timedelta(days=1)
-    return last_day.replace(day=1), last_day
+    first = period_start(period, period_start(period, today) - timedelta(days=1))
+    return first, period_end(period, first)
+
+
+def periods_due(report: ScheduledReport, today: date) -> list[tuple[date, date]]:
+    """The periods of a scheduled report to send, oldest first: every one that ended before
+    `today` and since the report became active (the one that had just ended then included),
+    and has not been sent. Those before the last one sent are not looked at again, except
+    those whose send failed."""
+    period = RelativePeriod(report.period)
+    start, _ = last_period(period, timezone.localdate(report.active_since))
+    latest, _ = last_period(period, today)
+    runs = ScheduledReportRun.objects.filter(report=report, period_start__gte=start)
+    marks = runs.aggregate(
+        last_sent=Max("period_start", filter=Q(sent_at__isnull=False)),
+        first_unsent=Min("period_start", filter=Q(sent_at__isnull=True)),
+    )
+    if marks["last_sent"] is not None:
+        # Aligned, should the report's period have been changed since.
+        start = period_start(
+            period, min(marks["last_sent"], marks["first_unsent"] or marks["last_sent"])
+        )
+    sent = set(
+        runs.filter(period_start__gte=start, sent_at__isnull=False).values_list(
+            "period_start", flat=True
+        )
+    )
+    due = []
+    first = start
+    while first <= latest:
+        last = period_end(period, first)
+        if first not in sent:
+            due.append((first, last))
+        first = last + timedelta(days=1)
+    return due
 
 
 def scheduled_report_send(report: ScheduledReport, start: date, end: date) -> bool:
@@ -99,17 +145,19 @@ def scheduled_report_send(report: ScheduledReport, start: date, end: date) -> bo
 
 @shared_task(name="apps.reports.tasks.scheduled_reports_send")
 def scheduled_reports_send(now: datetime | None = None) -> int:
-    """Send every active scheduled report whose last period has not been sent; run hourly."""
+    """Send every active scheduled report for each period due (see periods_due); run hourly."""
     today = timezone.localdate(now or timezone.now())
     sent = 0
     for report in ScheduledReport.objects.filter(is_active=True):
-        start, end = last_period(RelativePeriod(report.period), today)
-        try:
-            sent += scheduled_report_send(report, start, end)
-        except Exception as error:
-            # One report that cannot be made or sent (a deleted user in its filters, an address
-            # the mail server refuses) must not keep the others from being sent.
-            scheduled_report_failed(report, start, end, error)
+        for start, end in periods_due(report, today):
+            try:
+                sent += scheduled_report_send(report, start, end)
+            except Exception as error:
+                # One report that cannot be made or sent (a deleted user in its filters, an
+                # address the mail server refuses) must not keep the others from being sent.
+                # Its later periods wait for this one: they go out in order.
+                scheduled_report_failed(report, start, end, error)
+                break
     return sent
 
 

@@ -23,6 +23,7 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -222,5 +223,8 @@ def schedules(request: HttpRequest) -> HttpResponse:
 def schedule_toggle(request: HttpRequest, schedule_id: int) -> HttpResponse:
     scheduled = get_object_or_404(ScheduledReport, pk=schedule_id)
     scheduled.is_active = not scheduled.is_active
-    scheduled.save(update_fields=["is_active"])
+    if scheduled.is_active:
+        # Resumed: the periods that ended while it was paused are not sent.
+        scheduled.active_since = timezone.now()
+    scheduled.save(update_fields=["is_active", "active_since"])
     return redirect("reports:schedules")

@@ -6,7 +6,7 @@ import email
 import socket
 import time
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from email.message import Message
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from apps.reports.services import (
 )
 from apps.reports.tasks import (
     last_period,
+    periods_due,
     report_export_run,
     report_exports_clean,
     scheduled_reports_send,
@@ -307,11 +308,12 @@ def test_a_scheduled_report_is_mailed_once_per_period(history: History, smtp_inb
         format="csv",
         recipients="finance@example.org\nboss@example.org",
     )
+    assert scheduled_reports_send(timezone.localtime()) == 1  # yesterday, just ended
     tomorrow = timezone.localtime() + timedelta(days=1)
     assert scheduled_reports_send(tomorrow) == 1
     assert scheduled_reports_send(tomorrow) == 0  # the next hourly run sends nothing again
-    assert len(smtp_inbox.messages) == 1
-    message = smtp_inbox.messages[0]
+    assert len(smtp_inbox.messages) == 2
+    message = smtp_inbox.messages[1]
     assert message["X-Envelope-To"] == "finance@example.org, boss@example.org"
     assert message["From"] == "reports@print.example.org"
     assert "Daily charge-back" in message["Subject"]
@@ -320,9 +322,9 @@ def test_a_scheduled_report_is_mailed_once_per_period(history: History, smtp_inb
     text = attachments[0].get_payload(decode=True).decode()  # type: ignore[union-attr]
     assert text.splitlines()[0] == "account,jobs,pages,sides,sheets,charged,refunded,cost"
     assert text.splitlines()[-1] == "TOTAL,5,28,28,22,5.40,0.90,4.50"
-    run = ScheduledReportRun.objects.get()
+    run = ScheduledReportRun.objects.get(period_start=timezone.localdate())
     assert run.sent_at is not None
-    assert run.period_start == run.period_end == timezone.localdate()
+    assert run.period_end == timezone.localdate()
 
 
 @pytest.mark.django_db
@@ -357,8 +359,10 @@ def test_one_failing_scheduled_report_does_not_keep_the_others_from_being_sent(
     )
     ScheduledReport.objects.create(name="C daily", recipients="finance@example.org", **base)
     tomorrow = timezone.localtime() + timedelta(days=1)
-    assert scheduled_reports_send(tomorrow) == 1
-    assert [message["Subject"].split(":")[0] for message in smtp_inbox.messages] == ["C daily"]
+    assert scheduled_reports_send(tomorrow) == 2  # yesterday's and today's
+    assert [message["Subject"].split(":")[0] for message in smtp_inbox.messages] == [
+        "C daily", "C daily",
+    ]  # fmt: skip
     failures = {
         run.report_id: run.message for run in ScheduledReportRun.objects.filter(sent_at=None)
     }
@@ -366,7 +370,82 @@ def test_one_failing_scheduled_report_does_not_keep_the_others_from_being_sent(
     assert failures[refused.pk].startswith("not sent: SMTPRecipientsRefused")
     assert "refused@example.org" in failures[refused.pk]
     assert failures[unmakeable.pk] == "the report cannot be made: no user is named 'ghost'."
-    # Tried again at the next run; what was sent is not sent again.
+    # Tried again at the next run, oldest period first; what was sent is not sent again.
     assert scheduled_reports_send(tomorrow) == 0
-    assert len(smtp_inbox.messages) == 1
+    assert len(smtp_inbox.messages) == 2
     assert ScheduledReportRun.objects.filter(sent_at=None).count() == 2
+
+
+def _subjects(inbox: Inbox) -> list[str]:
+    return [message["Subject"] for message in inbox.messages]
+
+
+@pytest.mark.django_db
+def test_every_period_that_ended_while_nothing_was_sent_is_sent(
+    history: History, smtp_inbox: Inbox
+) -> None:
+    now = timezone.localtime()
+    today = now.date()
+    report = ScheduledReport.objects.create(
+        name="Daily", period=RelativePeriod.YESTERDAY, grouping="user", format="csv",
+        recipients="finance@example.org", active_since=now - timedelta(days=5),
+    )  # fmt: skip
+    assert scheduled_reports_send(now - timedelta(days=5)) == 1
+    # The beat stopped for four days: each day that ended meanwhile is sent, in order.
+    assert scheduled_reports_send(now) == 5
+    assert scheduled_reports_send(now) == 0
+    assert _subjects(smtp_inbox) == [
+        f"Daily: usage {day} to {day}"
+        for day in (today - timedelta(days=n) for n in range(6, 0, -1))
+    ]
+    assert report.runs.filter(sent_at__isnull=False).count() == 6
+
+
+def _monthly(active_since: date) -> ScheduledReport:
+    zone = timezone.get_current_timezone()
+    return ScheduledReport.objects.create(
+        name="Monthly", period=RelativePeriod.LAST_MONTH, grouping="user", format="csv",
+        recipients="finance@example.org",
+        active_since=datetime.combine(active_since, datetime.min.time(), tzinfo=zone),
+    )  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_the_periods_due_start_when_the_report_became_active() -> None:
+    report = _monthly(date(2026, 1, 15))
+    assert periods_due(report, date(2026, 1, 20)) == [(date(2025, 12, 1), date(2025, 12, 31))]
+    assert periods_due(report, date(2026, 4, 1)) == [
+        (date(2025, 12, 1), date(2025, 12, 31)),
+        (date(2026, 1, 1), date(2026, 1, 31)),
+        (date(2026, 2, 1), date(2026, 2, 28)),
+        (date(2026, 3, 1), date(2026, 3, 31)),
+    ]
+    sent = timezone.now()
+    report.runs.create(period_start=date(2025, 12, 1), period_end=date(2025, 12, 31), sent_at=sent)
+    report.runs.create(period_start=date(2026, 1, 1), period_end=date(2026, 1, 31))  # failed
+    report.runs.create(period_start=date(2026, 2, 1), period_end=date(2026, 2, 28), sent_at=sent)
+    assert periods_due(report, date(2026, 4, 1)) == [
+        (date(2026, 1, 1), date(2026, 1, 31)),
+        (date(2026, 3, 1), date(2026, 3, 31)),
+    ]
+    # A year's periods over the turn of the year, none sent yet.
+    year = periods_due(_monthly(date(2026, 11, 3)), date(2027, 11, 3))
+    assert [first.month for first, _ in year] == [10, 11, 12, *range(1, 11)]
+    assert [last for _, last in year][2:4] == [date(2026, 12, 31), date(2027, 1, 31)]
+
+
+@pytest.mark.django_db
+def test_periods_that_ended_while_a_report_was_paused_are_not_sent(
+    history: History, finance_client: Client, smtp_inbox: Inbox
+) -> None:
+    report = ScheduledReport.objects.create(
+        name="Daily", period=RelativePeriod.YESTERDAY, grouping="user", format="csv",
+        recipients="finance@example.org",
+        active_since=timezone.now() - timedelta(days=10),
+    )  # fmt: skip
+    for _pause_then_resume in range(2):
+        response = finance_client.post(f"/reports/schedules/{report.pk}/toggle")
+        assert response.status_code == 302
+    assert scheduled_reports_send(timezone.localtime()) == 1
+    yesterday = timezone.localdate() - timedelta(days=1)
+    assert _subjects(smtp_inbox) == [f"Daily: usage {yesterday} to {yesterday}"]
