@@ -5,18 +5,32 @@ aggregated by the database (GROUP BY).
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, DecimalField, Expression, F, IntegerField, Sum, Value
+from django.db.models import (
+    Count,
+    DecimalField,
+    Expression,
+    F,
+    IntegerField,
+    Max,
+    QuerySet,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce, Trunc
 from django.utils import timezone
 
+from apps.accounts.models import Account, User
 from apps.accounts.money import MAX_DIGITS, STORED_DECIMALS, quantum
+from apps.printers.models import Printer
 from apps.reports import conf
 from apps.reports.choices import TIME_GROUPINGS, Grouping
+from apps.reports.models import UsageRecord
 from apps.reports.selectors import ReportRequest, usage_records
 
 NO_GROUP = "(no group)"
@@ -56,16 +70,28 @@ FIGURES: dict[str, Any] = {
 }
 
 
-def _group_key(grouping: Grouping) -> Expression | F:
+#: Groupings by someone or something on file: the foreign key they are grouped by, and the
+#: name copied into each record, which labels the group.
+NAMED_GROUPINGS = {
+    Grouping.USER: ("user", "username"),
+    Grouping.ACCOUNT: ("account", "account_name"),
+    Grouping.PRINTER: ("printer", "printer_name"),
+}
+
+
+def _grouped(request: ReportRequest, grouping: Grouping) -> QuerySet[UsageRecord, dict[str, Any]]:
+    """The report's figures per group, keyed by `key`. Users, accounts and printers are
+    grouped by who or what they are, not by name: a user renamed and a new user given the old
+    name are two rows, while a printer's records under its old and new name are one."""
     if grouping in TIME_GROUPINGS:
-        return Trunc("ended_at", str(grouping), tzinfo=timezone.get_current_timezone())
-    column = {
-        Grouping.USER: "username",
-        Grouping.GROUP: "primary_group",
-        Grouping.ACCOUNT: "account_name",
-        Grouping.PRINTER: "printer_name",
-    }[grouping]
-    return F(column)
+        key: Expression | F = Trunc(
+            "ended_at", str(grouping), tzinfo=timezone.get_current_timezone()
+        )
+    elif grouping == Grouping.GROUP:
+        key = F("primary_group")
+    else:
+        key = F(f"{NAMED_GROUPINGS[grouping][0]}_id")
+    return usage_records(request).annotate(key=key).values("key").annotate(**FIGURES)
 
 
 def period_label(grouping: Grouping, value: datetime | date) -> str:
@@ -78,13 +104,56 @@ def period_label(grouping: Grouping, value: datetime | date) -> str:
     return day.isoformat()
 
 
-def _label(grouping: Grouping, value: object) -> str:
-    if isinstance(value, datetime | date):
-        return period_label(grouping, value)
-    text = str(value or "")
-    if not text:
-        return NO_GROUP if grouping == Grouping.GROUP else NO_ACCOUNT
-    return text
+def _labelled(
+    request: ReportRequest, grouping: Grouping, groups: list[dict[str, Any]]
+) -> list[UsageRow]:
+    """The groups as rows, each with what it is called in the report."""
+    if grouping in TIME_GROUPINGS:
+        return [_row(period_label(grouping, group["key"]), group) for group in groups]
+    if grouping == Grouping.GROUP:
+        return [_row(group["key"] or NO_GROUP, group) for group in groups]
+    labels = _named_labels(request, grouping)
+    return [_row(labels[group["key"]], group) for group in groups]
+
+
+def _named_labels(request: ReportRequest, grouping: Grouping) -> dict[int | None, str]:
+    """The label of every user, account or printer in the report (the same in each of its
+    tables): the name of their latest record in the period, told apart by _distinct."""
+    foreign_key, name = NAMED_GROUPINGS[grouping]
+    names = (
+        usage_records(request)
+        .values(f"{foreign_key}_id", name)
+        .annotate(last=Max("ended_at"))
+        .order_by("last")
+    )
+    # A later name of the same group overwrites an earlier one.
+    labels = {row[f"{foreign_key}_id"]: row[name] or NO_ACCOUNT for row in names}
+    return _distinct(grouping, labels)
+
+
+def _current_names(grouping: Grouping, keys: list[int]) -> dict[int, str]:
+    if grouping == Grouping.USER:
+        return dict(User.objects.filter(pk__in=keys).values_list("pk", "username"))
+    if grouping == Grouping.PRINTER:
+        return dict(Printer.objects.filter(pk__in=keys).values_list("pk", "name"))
+    accounts = Account.objects.filter(pk__in=keys).select_related("owner")
+    return {account.pk: account.label for account in accounts}
+
+
+def _distinct(grouping: Grouping, labels: dict[int | None, str]) -> dict[int | None, str]:
+    """Labels that tell groups of one name apart: the name a user, account or printer has now
+    is added when it was renamed since, else its id."""
+    counts = Counter(labels.values())
+    shared = [key for key, label in labels.items() if counts[label] > 1 and key is not None]
+    current = _current_names(grouping, shared)
+    for key in shared:
+        if current.get(key, labels[key]) != labels[key]:
+            labels[key] = f"{labels[key]} (now {current[key]})"
+    counts = Counter(labels.values())
+    for key in shared:
+        if counts[labels[key]] > 1:
+            labels[key] = f"{labels[key]} (id {key})"
+    return labels
 
 
 def _row(label: str, values: dict[str, Any]) -> UsageRow:
@@ -102,16 +171,13 @@ def _row(label: str, values: dict[str, Any]) -> UsageRow:
 
 
 def usage_rows(request: ReportRequest, grouping: Grouping | None = None) -> list[UsageRow]:
-    """One row per user, group, account, printer or period, in order of the grouping."""
+    """One row per user, group, account, printer or period, in order of the grouping (periods
+    in time, the others by label)."""
     chosen = grouping or request.grouping
-    rows = (
-        usage_records(request)
-        .annotate(key=_group_key(chosen))
-        .values("key")
-        .annotate(**FIGURES)
-        .order_by("key")
-    )
-    return [_row(_label(chosen, row["key"]), row) for row in rows]
+    rows = _labelled(request, chosen, list(_grouped(request, chosen).order_by("key")))
+    if chosen in NAMED_GROUPINGS:
+        rows.sort(key=lambda row: (row.label.casefold(), row.label))
+    return rows
 
 
 def usage_total(request: ReportRequest) -> UsageRow:
@@ -120,14 +186,8 @@ def usage_total(request: ReportRequest) -> UsageRow:
 
 def top_rows(request: ReportRequest, grouping: Grouping, limit: int = 10) -> list[UsageRow]:
     """The `limit` users or printers that cost most (then printed most sheets)."""
-    rows = (
-        usage_records(request)
-        .annotate(key=_group_key(grouping))
-        .values("key")
-        .annotate(**FIGURES)
-        .order_by("-cost", "-sheets", "key")[:limit]
-    )
-    return [_row(_label(grouping, row["key"]), row) for row in rows]
+    groups = _grouped(request, grouping).order_by("-cost", "-sheets", "key")[:limit]
+    return _labelled(request, grouping, list(groups))
 
 
 def over_time_grouping(request: ReportRequest) -> Grouping:

@@ -3,6 +3,7 @@ that reconciles with the ledger (charges minus refunds)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 
@@ -10,8 +11,15 @@ import pytest
 from django.test.utils import override_settings
 from django.utils import timezone
 
+from apps.accounts.models import User
+from apps.accounts.movements import account_deposit
+from apps.accounts.roles import STAFF
+from apps.accounts.services import personal_account_ensure, user_create
+from apps.jobs.models import Job
+from apps.printers.choices import PrinterKind
+from apps.printers.models import Printer
 from apps.reports.choices import Grouping
-from apps.reports.figures import environment, usage_rows, usage_total
+from apps.reports.figures import environment, top_rows, usage_rows, usage_total
 from apps.reports.reconciliation import ledger_movements, reconciliation
 from apps.reports.report import usage_report
 from apps.reports.selectors import ReportError, report_request
@@ -137,3 +145,42 @@ def test_the_first_and_last_days_a_report_covers_work_in_every_time_zone(
             report = usage_report(report_request(day, day, "day"))
             assert report.total.jobs == 0
             assert report.movements == []
+
+
+def test_renamed_users_accounts_and_printers_are_told_apart(
+    history: History, print_job: Callable[..., Job]
+) -> None:
+    """Bob leaves and is renamed, a new Bob arrives; the laser is renamed and a new one is
+    called laser; the colour printer is renamed and prints on: one row each, not by name."""
+    User.objects.filter(pk=history.bob.pk).update(username="bob.left")
+    Printer.objects.filter(pk=history.laser.pk).update(name="laser-old")
+    Printer.objects.filter(pk=history.colour.pk).update(name="colour-2")
+    new_bob = user_create("bob", "a long enough password", role=STAFF)
+    account_deposit(personal_account_ensure(new_bob).pk, Decimal("10"), actor=history.admin)
+    new_laser = Printer.objects.create(
+        name="laser", uri="ipp://127.0.0.1:9/ipp/new", kind=PrinterKind.DRIVERLESS
+    )
+    print_job(new_bob, new_laser, price="0.50")
+    print_job(history.carol, Printer.objects.get(pk=history.colour.pk), price="0.70")
+    day = _today()
+
+    def costs(grouping: str) -> dict[str, Decimal]:
+        rows = usage_rows(report_request(day, day, grouping))
+        assert len({row.label for row in rows}) == len(rows), rows
+        return {row.label: row.cost for row in rows}
+
+    by_user = costs("user")
+    assert (by_user["bob (now bob.left)"], by_user["bob"]) == (Decimal("0.40"), Decimal("0.50"))
+    by_account = costs("account")
+    assert by_account["personal account of bob (now personal account of bob.left)"] == Decimal(
+        "0.40"
+    )
+    assert by_account["personal account of bob"] == Decimal("0.50")
+    by_printer = costs("printer")
+    assert by_printer == {
+        "colour-2": Decimal("3.60"),  # 2.90 as "colour", 0.70 as "colour-2"
+        "laser": Decimal("0.50"),
+        "laser (now laser-old)": Decimal("1.60"),
+    }
+    top = {row.label for row in top_rows(report_request(day, day), Grouping.USER)}
+    assert {"bob", "bob (now bob.left)"} <= top
