@@ -38,6 +38,7 @@ from apps.accounts.money import quantum
 from apps.reports.choices import ExportKind, ReportFormat
 from apps.reports.figures import USAGE_COLUMNS, UsageRow
 from apps.reports.pdfstream import StreamingPdf
+from apps.reports.reconciliation import all_ledger_movements
 from apps.reports.report import UsageReport, usage_report
 from apps.reports.selectors import (
     FORMULA_STARTS,
@@ -205,7 +206,7 @@ def usage_xlsx(report: UsageReport, out: IO[bytes]) -> None:
         environment.append(_xlsx_row(environment, [name, Decimal(value)]))
     movements = workbook.create_sheet("refunds and adjustments")
     movements.append(["date", "kind", "account", "amount", "by", "reason", "job"])
-    for movement in report.movements:
+    for movement in all_ledger_movements(report.request):
         movements.append(
             _xlsx_row(
                 movements,
@@ -317,6 +318,7 @@ def usage_pdf(report: UsageReport, out: IO[bytes]) -> None:
         _paragraph("Environment", "Heading2"),
         *_tables(["figure", "value"], [list(line) for line in report.environment.lines]),
         _paragraph("Refunds and adjustments", "Heading2"),
+        *([_paragraph(report.movements.note, "Normal")] if report.movements.note else []),
         *_tables(
             ["date", "kind", "account", "amount", "by", "reason"],
             [

@@ -4,21 +4,24 @@ check of the report's money against the ledger, which is authoritative.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
-from apps.accounts.choices import EntryKind
+from apps.accounts.choices import AccountKind, EntryKind
 from apps.accounts.models import Account, LedgerEntry
 from apps.accounts.money import quantum
 from apps.reports.figures import ZERO_MONEY
-from apps.reports.selectors import ReportRequest, usage_records
+from apps.reports.selectors import ReportRequest, filtered_records, usage_records
 
+#: Refunds and adjustments shown on the report page and in the PDF; the XLSX lists them all.
 LEDGER_MOVEMENT_LIMIT = 500
+MOVEMENT_CHUNK_ROWS = 2000
 
 
 # ------------------------------------------------------------------------- ledger
@@ -35,37 +38,93 @@ class Movement:
     job_id: int | None
 
 
-def _accounts_in_scope(request: ReportRequest) -> QuerySet[Account] | None:
-    if request.account is not None:
-        return Account.objects.filter(pk=request.account.pk)
-    if request.user is not None:
-        return Account.objects.filter(owner=request.user)
-    return None
+@dataclass(frozen=True)
+class Movements:
+    """The first refunds and adjustments of a report, and how many there are in all."""
 
+    shown: list[Movement]
+    total: int
 
-def ledger_movements(request: ReportRequest) -> list[Movement]:
-    """Refunds and adjustments dated in the period, with who made them ("system" for tasks),
-    on the filtered account (or the filtered user's personal account), else on every account."""
-    first, after = request.bounds
-    entries = LedgerEntry.objects.filter(
-        kind__in=(EntryKind.REFUND, EntryKind.ADJUSTMENT), created__gte=first, created__lt=after
-    )
-    scope = _accounts_in_scope(request)
-    if scope is not None:
-        entries = entries.filter(account__in=scope)
-    entries = entries.select_related("account", "account__owner", "user").order_by("created", "id")
-    return [
-        Movement(
-            created=entry.created,
-            kind=entry.get_kind_display(),
-            account=entry.account.label,
-            amount=entry.amount,
-            by=entry.user.username if entry.user else "system",
-            reason=entry.reason,
-            job_id=entry.job_id,
+    def __iter__(self) -> Iterator[Movement]:
+        return iter(self.shown)
+
+    def __len__(self) -> int:
+        return len(self.shown)
+
+    @property
+    def note(self) -> str:
+        """Says that not all are shown, when they are not."""
+        if self.total <= len(self.shown):
+            return ""
+        return (
+            f"Showing the first {len(self.shown)} of {self.total} refunds and adjustments; "
+            "the XLSX file lists them all."
         )
-        for entry in entries[:LEDGER_MOVEMENT_LIMIT]
-    ]
+
+
+def _adjusted_accounts(request: ReportRequest) -> QuerySet[Account] | None:
+    """The accounts whose adjustments the report shows; None for every account. An adjustment
+    belongs to an account, not to a job: the account filter keeps that account's, the user
+    filter the user's personal account's, the group filter its members' personal accounts',
+    and the printer filter none."""
+    if not request.is_filtered:
+        return None
+    if request.printer is not None:
+        return Account.objects.none()
+    accounts = Account.objects.all()
+    if request.account is not None:
+        accounts = accounts.filter(pk=request.account.pk)
+    if request.user is not None:
+        accounts = accounts.filter(kind=AccountKind.PERSONAL, owner=request.user)
+    if request.group:
+        accounts = accounts.filter(kind=AccountKind.PERSONAL, owner__groups__name=request.group)
+    return accounts
+
+
+def _movement_entries(request: ReportRequest) -> QuerySet[LedgerEntry]:
+    """The refunds and adjustments dated in the period that the report's filters take: a
+    refund belongs to a job, so it is shown when its job matches the filters (whenever the job
+    ended, on whichever account it was charged to); adjustments as _adjusted_accounts says."""
+    first, after = request.bounds
+    refunds = Q(kind=EntryKind.REFUND)
+    adjustments = Q(kind=EntryKind.ADJUSTMENT)
+    if request.is_filtered:
+        refunds &= Q(job_id__in=filtered_records(request).values("job_id"))
+    accounts = _adjusted_accounts(request)
+    if accounts is not None:
+        adjustments &= Q(account__in=accounts)
+    return (
+        LedgerEntry.objects.filter(refunds | adjustments, created__gte=first, created__lt=after)
+        .select_related("account", "account__owner", "user")
+        .order_by("created", "id")
+    )
+
+
+def _movement(entry: LedgerEntry) -> Movement:
+    return Movement(
+        created=entry.created,
+        kind=entry.get_kind_display(),
+        account=entry.account.label,
+        amount=entry.amount,
+        by=entry.user.username if entry.user else "system",
+        reason=entry.reason,
+        job_id=entry.job_id,
+    )
+
+
+def ledger_movements(request: ReportRequest) -> Movements:
+    """The first LEDGER_MOVEMENT_LIMIT refunds and adjustments of the report (see
+    _movement_entries), oldest first, with who made them ("system" for tasks)."""
+    entries = _movement_entries(request)
+    shown = [_movement(entry) for entry in entries[:LEDGER_MOVEMENT_LIMIT]]
+    total = len(shown) if len(shown) < LEDGER_MOVEMENT_LIMIT else entries.count()
+    return Movements(shown, total)
+
+
+def all_ledger_movements(request: ReportRequest) -> Iterator[Movement]:
+    """Every refund and adjustment of the report, read in chunks."""
+    for entry in _movement_entries(request).iterator(chunk_size=MOVEMENT_CHUNK_ROWS):
+        yield _movement(entry)
 
 
 @dataclass(frozen=True)

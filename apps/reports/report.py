@@ -19,7 +19,7 @@ from apps.reports.figures import (
     usage_rows,
     usage_total,
 )
-from apps.reports.reconciliation import Movement, Reconciliation, ledger_movements, reconciliation
+from apps.reports.reconciliation import Movements, Reconciliation, ledger_movements, reconciliation
 from apps.reports.selectors import ReportRequest
 
 
@@ -35,7 +35,7 @@ class UsageReport:
     top_users: list[UsageRow]
     top_printers: list[UsageRow]
     by_printer: list[UsageRow]
-    movements: list[Movement]
+    movements: Movements
     reconciliation: Reconciliation
     environment: Environment
     generated_at: datetime = field(default_factory=timezone.now)

@@ -72,6 +72,10 @@ class ReportRequest:
         return first, after
 
     @property
+    def is_filtered(self) -> bool:
+        return bool(self.user or self.group or self.account or self.printer)
+
+    @property
     def filter_text(self) -> str:
         parts = [
             f"user {self.user.username}" if self.user else "",
@@ -163,7 +167,12 @@ def report_request(
 def usage_records(request: ReportRequest) -> QuerySet[UsageRecord]:
     """The records of jobs that ended in the period and match the filters."""
     first, after = request.bounds
-    records = UsageRecord.objects.filter(ended_at__gte=first, ended_at__lt=after)
+    return filtered_records(request).filter(ended_at__gte=first, ended_at__lt=after)
+
+
+def filtered_records(request: ReportRequest) -> QuerySet[UsageRecord]:
+    """The records that match the report's filters, whenever their jobs ended."""
+    records = UsageRecord.objects.all()
     if request.user is not None:
         records = records.filter(user=request.user)
     if request.group:

@@ -74,6 +74,8 @@ def index(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"form": form, "currency": settings.CURRENCY}
     if form.is_valid():
         report = usage_report(form.request)
+        if report.movements.note:
+            messages.info(request, report.movements.note)
         query = urlencode(form.request.parameters())
         context.update(
             report=report,

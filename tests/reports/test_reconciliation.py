@@ -3,6 +3,7 @@ that reconciles with the ledger (charges minus refunds)."""
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
@@ -10,15 +11,18 @@ from decimal import Decimal
 import pytest
 from django.test.utils import override_settings
 from django.utils import timezone
+from openpyxl import load_workbook
+from pypdf import PdfReader
 
 from apps.accounts.models import User
-from apps.accounts.movements import account_deposit
+from apps.accounts.movements import account_adjust, account_deposit, account_refund
 from apps.accounts.roles import STAFF
 from apps.accounts.services import personal_account_ensure, user_create
 from apps.jobs.models import Job
 from apps.printers.choices import PrinterKind
 from apps.printers.models import Printer
-from apps.reports.choices import Grouping
+from apps.reports.choices import ExportKind, Grouping, ReportFormat
+from apps.reports.exports import write_export
 from apps.reports.figures import environment, top_rows, usage_rows, usage_total
 from apps.reports.reconciliation import ledger_movements, reconciliation
 from apps.reports.report import usage_report
@@ -96,6 +100,63 @@ def test_refunds_and_adjustments_say_who_made_them(history: History, late_refund
     assert {m.account for m in bob_only} == {"personal account of bob"}
 
 
+def _movements(**filters: str) -> set[tuple[str, int | str, Decimal]]:
+    """Refunds by their job, adjustments by their reason."""
+    movements = ledger_movements(report_request(_today(), _today(), **filters))
+    assert movements.total == len(movements.shown)
+    return {(m.kind, m.job_id or m.reason, m.amount) for m in movements}
+
+
+def test_refunds_and_adjustments_follow_every_filter(
+    history: History, late_refund: Decimal
+) -> None:
+    """A refund belongs to its job, wherever it was charged; an adjustment to its account."""
+    account_refund(
+        history.jobs["alice-duplex"].pk, Decimal("0.20"), reason="wrong paper",
+        user=history.admin, key="desk-2",
+    )  # fmt: skip
+    alice_account = personal_account_ensure(history.alice)
+    account_adjust(alice_account.pk, Decimal("1.00"), actor=history.admin, reason="goodwill")
+    jobs = {name: job.pk for name, job in history.jobs.items()}
+    refunds = {
+        "smudged": ("refund", jobs["alice-simplex"], Decimal("0.10")),
+        "paper": ("refund", jobs["alice-duplex"], Decimal("0.20")),
+        "failed": ("refund", jobs["bob-failed"], Decimal("0.30")),
+        "canceled": ("refund", jobs["bob-canceled"], Decimal("0.60")),
+    }
+    jam = ("adjustment", "paper jam fee", Decimal("-2.00"))
+    goodwill = ("adjustment", "goodwill", Decimal("1.00"))
+    assert _movements(printer="colour") == {refunds["canceled"]}
+    assert _movements(printer="laser") == {refunds["smudged"], refunds["paper"], refunds["failed"]}
+    # Alice's refund of a job charged to the shared account is hers too.
+    assert _movements(user="alice") == {refunds["smudged"], refunds["paper"], goodwill}
+    assert _movements(group="Design") == {refunds["smudged"], refunds["paper"], goodwill}
+    assert _movements(group="Sales") == {*refunds.values(), jam, goodwill}
+    assert _movements(account="shared:Project X") == {refunds["paper"]}
+    assert _movements(user="bob", printer="laser") == {refunds["failed"]}
+    assert _movements() == {*refunds.values(), jam, goodwill}
+
+
+def test_when_not_all_movements_are_shown_the_report_says_so(
+    history: History, late_refund: Decimal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("apps.reports.reconciliation.LEDGER_MOVEMENT_LIMIT", 2)
+    request = report_request(_today(), _today())
+    movements = ledger_movements(request)
+    assert (len(movements.shown), movements.total) == (2, 4)
+    note = "Showing the first 2 of 4 refunds and adjustments; the XLSX file lists them all."
+    assert movements.note == note
+    pdf = io.BytesIO()
+    write_export(ExportKind.USAGE, ReportFormat.PDF, request, pdf)
+    text = " ".join(page.extract_text() for page in PdfReader(pdf).pages)
+    assert note in text.replace("\n", " ")
+    xlsx = io.BytesIO()
+    write_export(ExportKind.USAGE, ReportFormat.XLSX, request, xlsx)
+    sheet = load_workbook(xlsx)["refunds and adjustments"]
+    assert len(list(sheet.iter_rows(values_only=True))) == 1 + 4
+    assert ledger_movements(report_request(_today(), _today(), printer="colour")).note == ""
+
+
 def test_environment_uses_the_factors(settings) -> None:  # type: ignore[no-untyped-def]
     settings.REPORT_SHEETS_PER_TREE = "1000"
     settings.REPORT_CO2_GRAMS_PER_SHEET = "5"
@@ -144,7 +205,7 @@ def test_the_first_and_last_days_a_report_covers_work_in_every_time_zone(
         for day in ("1900-01-01", "9998-12-31"):
             report = usage_report(report_request(day, day, "day"))
             assert report.total.jobs == 0
-            assert report.movements == []
+            assert report.movements.total == 0
 
 
 def test_renamed_users_accounts_and_printers_are_told_apart(

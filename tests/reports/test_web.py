@@ -52,6 +52,17 @@ def test_the_report_page_shows_figures_charts_and_reconciliation(
     assert "/reports/download/usage.xlsx?" in page
 
 
+def test_the_page_says_when_not_all_refunds_and_adjustments_are_shown(
+    finance_client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("apps.reports.reconciliation.LEDGER_MOVEMENT_LIMIT", 2)
+    page = finance_client.get("/reports/", _query()).content.decode()
+    assert "Showing the first 2 of 3 refunds and adjustments" in page
+    assert page.count("paper jam fee") == 0  # the third, by date
+    monkeypatch.setattr("apps.reports.reconciliation.LEDGER_MOVEMENT_LIMIT", 3)
+    assert "Showing the first" not in finance_client.get("/reports/", _query()).content.decode()
+
+
 def test_the_page_opens_on_this_month(finance_client: Client) -> None:
     response = finance_client.get("/reports/")
     assert response.status_code == 200
