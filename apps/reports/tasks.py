@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from io import BytesIO
 
 from celery import Task, shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import Max, Min, Q
@@ -152,6 +153,9 @@ def scheduled_reports_send(now: datetime | None = None) -> int:
         for start, end in periods_due(report, today):
             try:
                 sent += scheduled_report_send(report, start, end)
+            except SoftTimeLimitExceeded:
+                # Out of time (many periods to catch up): the next run goes on from here.
+                raise
             except Exception as error:
                 # One report that cannot be made or sent (a deleted user in its filters, an
                 # address the mail server refuses) must not keep the others from being sent.

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.test import Client
 from django.test.utils import override_settings
@@ -33,6 +34,7 @@ from apps.reports.tasks import (
     periods_due,
     report_export_run,
     report_exports_clean,
+    scheduled_report_send,
     scheduled_reports_send,
 )
 from tests.reports.conftest import History
@@ -449,3 +451,30 @@ def test_periods_that_ended_while_a_report_was_paused_are_not_sent(
     assert scheduled_reports_send(timezone.localtime()) == 1
     yesterday = timezone.localdate() - timedelta(days=1)
     assert _subjects(smtp_inbox) == [f"Daily: usage {yesterday} to {yesterday}"]
+
+
+@pytest.mark.django_db
+def test_a_run_out_of_time_stops_and_the_next_goes_on(
+    history: History, smtp_inbox: Inbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = timezone.localtime()
+    ScheduledReport.objects.create(
+        name="Daily", period=RelativePeriod.YESTERDAY, grouping="user", format="csv",
+        recipients="finance@example.org", active_since=now - timedelta(days=3),
+    )  # fmt: skip
+    sends = [0]
+
+    def send_until_the_time_limit(*args: Any) -> bool:
+        sends[0] += 1
+        if sends[0] == 3:
+            raise SoftTimeLimitExceeded
+        return scheduled_report_send(*args)
+
+    monkeypatch.setattr("apps.reports.tasks.scheduled_report_send", send_until_the_time_limit)
+    with pytest.raises(SoftTimeLimitExceeded):
+        scheduled_reports_send(now)
+    assert sends[0] == 3
+    assert not ScheduledReportRun.objects.exclude(message="").exists()
+    monkeypatch.undo()
+    assert scheduled_reports_send(now) == 2
+    assert len(smtp_inbox.messages) == 4
