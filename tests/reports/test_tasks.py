@@ -93,6 +93,8 @@ def test_an_export_reports_progress_and_expires(
         None, "the file has expired: start the export again",
     )  # fmt: skip
     assert finance_client.get(f"/reports/exports/{export.pk}/file").status_code == 404
+    page = finance_client.get(f"/reports/exports/{export.pk}/").content.decode()
+    assert f"/reports/exports/{export.pk}/file" not in page  # no link that would be a 404
     assert report_exports_clean() == 1
     assert not ReportExport.objects.filter(pk=export.pk).exists()
     assert list(export_dir.iterdir()) == []
