@@ -15,9 +15,10 @@ from pathlib import Path
 
 from django.conf import settings
 
+from apps.printers.cups_sync import printer_import_cups
 from apps.printers.models import Printer, SidePrice
 from apps.printers.peers import OFFICE_FINISHER_ATTRIBUTES, run_cupsd, run_ippeveprinter
-from apps.printers.services import printer_add, printer_import_cups, printer_refresh
+from apps.printers.services import printer_add, printer_refresh
 from apps.rules.models import RuleFile
 from apps.rules.services import rule_file_import
 

@@ -1,5 +1,5 @@
-"""Writes on printers: add by URI (probed), import a CUPS server's queues, refresh state;
-follow-me printer groups.
+"""Writes on printers: add by URI (probed), refresh state, edit and disable. Importing a CUPS
+server's queues is in cups_sync, follow-me printer groups in groups.
 
 Network I/O (IPP requests) always happens before or after a database transaction, never
 inside one.
@@ -7,15 +7,14 @@ inside one.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import re
 import ssl
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import httpx
 from django.contrib.auth.models import Group
@@ -38,8 +37,6 @@ NAME_MAX_LENGTH = 64
 #: What CUPS refuses in a queue name besides spaces and control characters; we take every
 #: name CUPS takes (up to our 64 characters), so that any queue can be imported as it is.
 NAME_REFUSED_CHARACTERS = "/\\?'\"#@"
-CUPS_PORT = 631
-LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
 PEM_CERTIFICATE = re.compile(
     r"-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]*?-----END CERTIFICATE-----"
 )
@@ -51,9 +48,7 @@ PRINTER_STATES = {
 
 
 #: Printers and printer groups share one namespace: `lp -d NAME` and the portal name either.
-_GROUP_HAS_NAME = "a printer group is called {name!r}: a printer needs another name"
-_PRINTER_HAS_NAME = "a printer is called {name!r}: a printer group needs another name"
-GROUP_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+GROUP_HAS_NAME = "a printer group is called {name!r}: a printer needs another name"
 
 
 class PrinterError(Exception):
@@ -171,7 +166,7 @@ def _probe_result(group: AttributeGroup) -> ProbeResult:
     return ProbeResult(state, reasons, message[:500], capabilities)
 
 
-def _rule_file_of(rule_file: RuleFile | Path | None, *, relaxed: bool) -> RuleFile | None:
+def rule_file_of(rule_file: RuleFile | Path | None, *, relaxed: bool) -> RuleFile | None:
     """The rule file to use; a path is a .ppde file, imported and activated here (within the
     caller's transaction, so that nothing is activated when the caller is refused), `relaxed`
     as SavaPage reads it (bad lines kept as comments)."""
@@ -201,7 +196,7 @@ def printer_add(
     if Printer.objects.filter(name=name).exists():
         raise PrinterError(f"a printer called {name!r} exists already")
     if PrinterGroup.objects.filter(name=name).exists():
-        raise PrinterError(_GROUP_HAS_NAME.format(name=name))
+        raise PrinterError(GROUP_HAS_NAME.format(name=name))
     result = probe(uri, trusted_certificate=trusted_certificate)
     try:
         with transaction.atomic():
@@ -211,7 +206,7 @@ def printer_add(
                 kind=kind or guess_kind(uri),
                 location=location
                 or str(result.capabilities.get("printer-location", [""])[0])[:200],
-                rule_file=_rule_file_of(rule_file, relaxed=relaxed_rules),
+                rule_file=rule_file_of(rule_file, relaxed=relaxed_rules),
                 trusted_certificate=trusted_certificate,
                 capabilities=result.capabilities,
                 state=result.state,
@@ -257,186 +252,6 @@ def printer_refresh(printer_id: int) -> Printer:
                 ]
             )
     return printer
-
-
-@dataclass
-class CupsSyncReport:
-    added: list[str] = field(default_factory=list)
-    changed: list[str] = field(default_factory=list)
-    gone: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    skipped: list[SkippedQueue] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class SkippedQueue:
-    """A queue of the CUPS server that was not imported, and why."""
-
-    name: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.name} ({self.reason})"
-
-
-def cups_server_key(uri: str) -> tuple[str, int] | None:
-    """Which CUPS server a URI names, however it is written: scheme, path and a trailing '/'
-    do not matter, the port is 631 unless given, and every loopback name and address is this
-    host. None for a URI that names none."""
-    try:
-        parts = urlsplit(uri)
-        port = parts.port or CUPS_PORT
-    except ValueError:
-        return None
-    host = (parts.hostname or "").rstrip(".")
-    if not host:
-        return None
-    try:
-        loopback = ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = host in LOOPBACK_NAMES or host.endswith(".localhost")
-    return ("localhost" if loopback else host, port)
-
-
-def _cups_server_uri(uri: str) -> str:
-    """The server's URI as kept with its queues: its root, whatever path was given."""
-    parts = urlsplit(uri)
-    return urlunsplit((parts.scheme, parts.netloc, "/", "", ""))
-
-
-def _queue_uri(server_uri: str, queue_uri: str) -> str:
-    """A queue's URI as reachable from here: CUPS reports its own host name, which may not
-    resolve for us, so keep the server's host and port and take the queue's path."""
-    server, queue = urlsplit(server_uri), urlsplit(queue_uri)
-    return urlunsplit((server.scheme, server.netloc, queue.path, "", ""))
-
-
-def printer_import_cups(
-    server_uri: str, *, rule_file: RuleFile | Path | None = None, relaxed_rules: bool = False
-) -> CupsSyncReport:
-    """Make our CUPS-queue printers of `server_uri` match its queues: new, changed, gone.
-
-    Gone queues are disabled, not deleted: their job history stays. New queues get
-    `rule_file`; a path is a .ppde file imported together with the sync (not at all when the
-    server cannot be asked or the file is refused).
-    """
-    validate_printer_uri(server_uri)
-    try:
-        with client_for_uri(server_uri) as client:
-            queues = client.cups_get_printers(
-                ("printer-name", "printer-uri-supported", "printer-location")
-            )
-    except IppError as error:
-        raise PrinterError(f"{server_uri}: {error}") from None
-    found: dict[str, tuple[str, str]] = {}
-    for queue in queues:
-        name_attribute, uri_attribute = (
-            queue.get("printer-name"),
-            queue.get("printer-uri-supported"),
-        )
-        if name_attribute is None or uri_attribute is None:
-            continue
-        location_attribute = queue.get("printer-location")
-        found[str(name_attribute.value)] = (
-            _queue_uri(server_uri, str(uri_attribute.value)),
-            str(location_attribute.value) if location_attribute is not None else "",
-        )
-    unusable = {name: _name_refusal(name) for name in found}
-    probes = {name: _probe_or_none(uri) for name, (uri, _) in found.items() if not unusable[name]}
-
-    server, server_key = _cups_server_uri(server_uri), cups_server_key(server_uri)
-    report = CupsSyncReport()
-    with transaction.atomic():
-        new_queues_rule_file = _rule_file_of(rule_file, relaxed=relaxed_rules)
-        existing = {
-            printer.name: printer
-            for printer in Printer.objects.select_for_update().exclude(cups_server="")
-            if cups_server_key(printer.cups_server) == server_key
-        }
-        for name, (uri, location) in sorted(found.items()):
-            printer = existing.get(name)
-            if printer is None:
-                refusal = unusable[name] or _name_taken(name)
-                if refusal:
-                    report.skipped.append(SkippedQueue(name, refusal))
-                    continue
-                try:
-                    with transaction.atomic():
-                        Printer.objects.create(
-                            name=name,
-                            uri=uri,
-                            kind=PrinterKind.CUPS_QUEUE,
-                            location=location[:200],
-                            cups_server=server,
-                            rule_file=new_queues_rule_file,
-                            **_probe_fields(probes[name]),
-                        )
-                except IntegrityError:  # another import of the server (a double click)
-                    report.skipped.append(SkippedQueue(name, "it was added meanwhile"))
-                    continue
-                report.added.append(name)
-                continue
-            # Only a queue this sync disabled as gone is enabled again: an administrator's
-            # disabling stays.
-            back = not printer.enabled and printer.gone_from_cups_server
-            changed = printer.uri != uri or printer.location != location[:200] or back
-            # Kept as written this time: the periodic sync asks the server at this address.
-            printer.uri, printer.location, printer.cups_server = uri, location[:200], server
-            if back:
-                printer.enabled, printer.gone_from_cups_server = True, False
-            for attribute, value in _probe_fields(probes[name]).items():
-                setattr(printer, attribute, value)
-            printer.save()
-            (report.changed if changed else report.unchanged).append(name)
-        for name, printer in existing.items():
-            if name not in found and printer.enabled:
-                printer.enabled, printer.gone_from_cups_server = False, True
-                printer.state_message = "the queue no longer exists on its CUPS server"
-                printer.save(update_fields=["enabled", "gone_from_cups_server", "state_message"])
-                report.gone.append(name)
-    logger.info("CUPS import from %s: %s", server_uri, report)
-    return report
-
-
-def _name_refusal(name: str) -> str:
-    """Why a queue's name cannot be a printer's name here; empty when it can."""
-    try:
-        validate_printer_name(name)
-    except PrinterError as error:
-        return str(error)
-    return ""
-
-
-def _name_taken(name: str) -> str:
-    """Why a new queue's name is taken by a printer not of its server, or by a printer group;
-    empty when free."""
-    if PrinterGroup.objects.filter(name=name).exists():
-        return _GROUP_HAS_NAME.format(name=name)
-    other = Printer.objects.filter(name=name).first()
-    if other is None:
-        return ""
-    where = f"a queue of {other.cups_server}" if other.cups_server else "added by hand"
-    return f"a printer called {name!r} exists already ({where}): rename one of them"
-
-
-def _probe_or_none(uri: str) -> ProbeResult | None:
-    try:
-        return probe(uri)
-    except PrinterError as error:
-        logger.warning("probe failed: %s", error)
-        return None
-
-
-def _probe_fields(result: ProbeResult | None) -> dict[str, object]:
-    if result is None:
-        return {"state": PrinterState.UNREACHABLE}
-    return {
-        "state": result.state,
-        "state_reasons": result.state_reasons,
-        "state_message": result.state_message,
-        "capabilities": result.capabilities,
-        "last_contact": timezone.now(),
-    }
 
 
 @dataclass(frozen=True)
@@ -534,64 +349,3 @@ def printer_disable(printer_id: int) -> Printer:
         printer.save(update_fields=["enabled", "gone_from_cups_server"])
     logger.info("printer %s disabled", printer.name)
     return printer
-
-
-# ------------------------------------------------------------------------- printer groups
-
-
-def printer_group_create(name: str, printers: Iterable[Printer]) -> PrinterGroup:
-    """A follow-me group: a job released to it prints on the first of its printers that the
-    user may use and that can print it."""
-    name = name.strip()
-    if not GROUP_NAME_PATTERN.match(name):
-        raise PrinterError(
-            f"{name!r} is not a usable printer group name: letters, digits, '-' and '_' "
-            "(at most 64, starting with a letter or digit)"
-        )
-    members = _group_members(printers)
-    if Printer.objects.filter(name=name).exists():
-        raise PrinterError(_PRINTER_HAS_NAME.format(name=name))
-    try:
-        with transaction.atomic():
-            group = PrinterGroup.objects.create(name=name)
-            group.printers.set(members)
-    except IntegrityError:
-        raise PrinterError(f"a printer group called {name!r} exists already") from None
-    logger.info("printer group %s made: %s", name, ", ".join(p.name for p in members))
-    return group
-
-
-def printer_group_add(name: str, printers: Iterable[Printer]) -> PrinterGroup:
-    """Add printers to the group called `name`, making the group when there is none."""
-    group = PrinterGroup.objects.filter(name=name.strip()).first()
-    if group is None:
-        return printer_group_create(name, printers)
-    members = _group_members(printers)
-    group.printers.add(*members)
-    logger.info("printer group %s: added %s", group.name, ", ".join(p.name for p in members))
-    return group
-
-
-def printer_group_printers_set(group_id: int, printers: Iterable[Printer]) -> PrinterGroup:
-    """Make a group's printers exactly `printers`."""
-    members = _group_members(printers)
-    with transaction.atomic():
-        group = PrinterGroup.objects.select_for_update().get(pk=group_id)
-        group.printers.set(members)
-    logger.info("printer group %s: %s", group.name, ", ".join(p.name for p in members))
-    return group
-
-
-def printer_group_delete(group_id: int) -> PrinterGroup:
-    """Remove a group; its printers, and the jobs printed through it, stay."""
-    group = PrinterGroup.objects.get(pk=group_id)
-    group.delete()
-    logger.info("printer group %s removed", group.name)
-    return group
-
-
-def _group_members(printers: Iterable[Printer]) -> list[Printer]:
-    members = list(printers)
-    if not members:
-        raise PrinterError("a printer group needs at least one printer")
-    return members

@@ -4,8 +4,9 @@ import logging
 
 from celery import shared_task
 
+from apps.printers.cups_sync import printer_import_cups
 from apps.printers.models import Printer
-from apps.printers.services import PrinterError, printer_import_cups, printer_refresh
+from apps.printers.services import PrinterError, printer_refresh
 
 logger = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from apps.jobs.choices import JobState
 from apps.jobs.models import Job
 from apps.jobs.release import job_release
 from apps.printers.choices import PrinterKind
+from apps.printers.cups_sync import printer_import_cups
 from apps.printers.models import Printer
-from apps.printers.services import printer_import_cups
 from apps.rules.services import rule_file_import
 from printmgmt.ipp.client import IppClient
 from tests.jobs.conftest import wait_for_end

@@ -14,15 +14,13 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from apps.printers.choices import PrinterKind, PrinterState
+from apps.printers.cups_sync import CupsSyncReport, cups_server_key, printer_import_cups
 from apps.printers.models import Printer, PrinterGroup
 from apps.printers.services import (
-    CupsSyncReport,
     PrinterError,
-    cups_server_key,
     guess_kind,
     printer_add,
     printer_disable,
-    printer_import_cups,
     printer_refresh,
     printer_update,
     probe,

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts.roles import MANAGE_PRINTERS
 from apps.portal.access import requires
-from apps.portal.forms import (
+from apps.portal.printer_forms import (
     CupsImportForm,
     PrinterAddForm,
     PrinterEditForm,
@@ -19,15 +19,17 @@ from apps.portal.forms import (
     PrinterGroupPrintersForm,
     SidePriceFormSet,
 )
+from apps.printers.cups_sync import printer_import_cups
+from apps.printers.groups import (
+    printer_group_create,
+    printer_group_delete,
+    printer_group_printers_set,
+)
 from apps.printers.models import Printer, PrinterGroup
 from apps.printers.services import (
     PrinterError,
     SidePriceRow,
     printer_add,
-    printer_group_create,
-    printer_group_delete,
-    printer_group_printers_set,
-    printer_import_cups,
     printer_refresh,
     printer_update,
 )

@@ -11,15 +11,10 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.printers.choices import PrinterKind
+from apps.printers.cups_sync import printer_import_cups
+from apps.printers.groups import printer_group_add, printer_group_delete
 from apps.printers.models import Printer, PrinterGroup
-from apps.printers.services import (
-    PrinterError,
-    printer_add,
-    printer_group_add,
-    printer_group_delete,
-    printer_import_cups,
-    printer_refresh,
-)
+from apps.printers.services import PrinterError, printer_add, printer_refresh
 from apps.rules.services import RuleFileError, rule_file_skips
 
 RELAXED_HELP = (

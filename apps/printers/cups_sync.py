@@ -1,0 +1,215 @@
+"""Importing a CUPS server's queues as printers, and keeping them in sync (new, changed, gone).
+
+Every queue is probed before the database transaction that records them, never inside it.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from apps.printers.choices import PrinterKind, PrinterState
+from apps.printers.ipp_client import client_for_uri
+from apps.printers.models import Printer, PrinterGroup
+from apps.printers.services import (
+    GROUP_HAS_NAME,
+    PrinterError,
+    ProbeResult,
+    probe,
+    rule_file_of,
+    validate_printer_name,
+    validate_printer_uri,
+)
+from apps.rules.models import RuleFile
+from printmgmt.ipp import IppError
+
+logger = logging.getLogger(__name__)
+
+CUPS_PORT = 631
+LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost"})
+
+
+@dataclass
+class CupsSyncReport:
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    gone: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[SkippedQueue] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SkippedQueue:
+    """A queue of the CUPS server that was not imported, and why."""
+
+    name: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.reason})"
+
+
+def cups_server_key(uri: str) -> tuple[str, int] | None:
+    """Which CUPS server a URI names, however it is written: scheme, path and a trailing '/'
+    do not matter, the port is 631 unless given, and every loopback name and address is this
+    host. None for a URI that names none."""
+    try:
+        parts = urlsplit(uri)
+        port = parts.port or CUPS_PORT
+    except ValueError:
+        return None
+    host = (parts.hostname or "").rstrip(".")
+    if not host:
+        return None
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host in LOOPBACK_NAMES or host.endswith(".localhost")
+    return ("localhost" if loopback else host, port)
+
+
+def _cups_server_uri(uri: str) -> str:
+    """The server's URI as kept with its queues: its root, whatever path was given."""
+    parts = urlsplit(uri)
+    return urlunsplit((parts.scheme, parts.netloc, "/", "", ""))
+
+
+def _queue_uri(server_uri: str, queue_uri: str) -> str:
+    """A queue's URI as reachable from here: CUPS reports its own host name, which may not
+    resolve for us, so keep the server's host and port and take the queue's path."""
+    server, queue = urlsplit(server_uri), urlsplit(queue_uri)
+    return urlunsplit((server.scheme, server.netloc, queue.path, "", ""))
+
+
+def printer_import_cups(
+    server_uri: str, *, rule_file: RuleFile | Path | None = None, relaxed_rules: bool = False
+) -> CupsSyncReport:
+    """Make our CUPS-queue printers of `server_uri` match its queues: new, changed, gone.
+
+    Gone queues are disabled, not deleted: their job history stays. New queues get
+    `rule_file`; a path is a .ppde file imported together with the sync (not at all when the
+    server cannot be asked or the file is refused).
+    """
+    validate_printer_uri(server_uri)
+    try:
+        with client_for_uri(server_uri) as client:
+            queues = client.cups_get_printers(
+                ("printer-name", "printer-uri-supported", "printer-location")
+            )
+    except IppError as error:
+        raise PrinterError(f"{server_uri}: {error}") from None
+    found: dict[str, tuple[str, str]] = {}
+    for queue in queues:
+        name_attribute, uri_attribute = (
+            queue.get("printer-name"),
+            queue.get("printer-uri-supported"),
+        )
+        if name_attribute is None or uri_attribute is None:
+            continue
+        location_attribute = queue.get("printer-location")
+        found[str(name_attribute.value)] = (
+            _queue_uri(server_uri, str(uri_attribute.value)),
+            str(location_attribute.value) if location_attribute is not None else "",
+        )
+    unusable = {name: _name_refusal(name) for name in found}
+    probes = {name: _probe_or_none(uri) for name, (uri, _) in found.items() if not unusable[name]}
+
+    server, server_key = _cups_server_uri(server_uri), cups_server_key(server_uri)
+    report = CupsSyncReport()
+    with transaction.atomic():
+        new_queues_rule_file = rule_file_of(rule_file, relaxed=relaxed_rules)
+        existing = {
+            printer.name: printer
+            for printer in Printer.objects.select_for_update().exclude(cups_server="")
+            if cups_server_key(printer.cups_server) == server_key
+        }
+        for name, (uri, location) in sorted(found.items()):
+            printer = existing.get(name)
+            if printer is None:
+                refusal = unusable[name] or _name_taken(name)
+                if refusal:
+                    report.skipped.append(SkippedQueue(name, refusal))
+                    continue
+                try:
+                    with transaction.atomic():
+                        Printer.objects.create(
+                            name=name,
+                            uri=uri,
+                            kind=PrinterKind.CUPS_QUEUE,
+                            location=location[:200],
+                            cups_server=server,
+                            rule_file=new_queues_rule_file,
+                            **_probe_fields(probes[name]),
+                        )
+                except IntegrityError:  # another import of the server (a double click)
+                    report.skipped.append(SkippedQueue(name, "it was added meanwhile"))
+                    continue
+                report.added.append(name)
+                continue
+            # Only a queue this sync disabled as gone is enabled again: an administrator's
+            # disabling stays.
+            back = not printer.enabled and printer.gone_from_cups_server
+            changed = printer.uri != uri or printer.location != location[:200] or back
+            # Kept as written this time: the periodic sync asks the server at this address.
+            printer.uri, printer.location, printer.cups_server = uri, location[:200], server
+            if back:
+                printer.enabled, printer.gone_from_cups_server = True, False
+            for attribute, value in _probe_fields(probes[name]).items():
+                setattr(printer, attribute, value)
+            printer.save()
+            (report.changed if changed else report.unchanged).append(name)
+        for name, printer in existing.items():
+            if name not in found and printer.enabled:
+                printer.enabled, printer.gone_from_cups_server = False, True
+                printer.state_message = "the queue no longer exists on its CUPS server"
+                printer.save(update_fields=["enabled", "gone_from_cups_server", "state_message"])
+                report.gone.append(name)
+    logger.info("CUPS import from %s: %s", server_uri, report)
+    return report
+
+
+def _name_refusal(name: str) -> str:
+    """Why a queue's name cannot be a printer's name here; empty when it can."""
+    try:
+        validate_printer_name(name)
+    except PrinterError as error:
+        return str(error)
+    return ""
+
+
+def _name_taken(name: str) -> str:
+    """Why a new queue's name is taken by a printer not of its server, or by a printer group;
+    empty when free."""
+    if PrinterGroup.objects.filter(name=name).exists():
+        return GROUP_HAS_NAME.format(name=name)
+    other = Printer.objects.filter(name=name).first()
+    if other is None:
+        return ""
+    where = f"a queue of {other.cups_server}" if other.cups_server else "added by hand"
+    return f"a printer called {name!r} exists already ({where}): rename one of them"
+
+
+def _probe_or_none(uri: str) -> ProbeResult | None:
+    try:
+        return probe(uri)
+    except PrinterError as error:
+        logger.warning("probe failed: %s", error)
+        return None
+
+
+def _probe_fields(result: ProbeResult | None) -> dict[str, object]:
+    if result is None:
+        return {"state": PrinterState.UNREACHABLE}
+    return {
+        "state": result.state,
+        "state_reasons": result.state_reasons,
+        "state_message": result.state_message,
+        "capabilities": result.capabilities,
+        "last_contact": timezone.now(),
+    }

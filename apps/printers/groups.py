@@ -1,0 +1,77 @@
+"""Follow-me printer groups: a job released to a group prints on the first of its printers
+that the user may use and that can print it."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+
+from django.db import IntegrityError, transaction
+
+from apps.printers.models import Printer, PrinterGroup
+from apps.printers.services import PrinterError
+
+logger = logging.getLogger(__name__)
+
+#: Printers and printer groups share one namespace (see services.GROUP_HAS_NAME).
+_PRINTER_HAS_NAME = "a printer is called {name!r}: a printer group needs another name"
+GROUP_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+
+
+def printer_group_create(name: str, printers: Iterable[Printer]) -> PrinterGroup:
+    """A follow-me group: a job released to it prints on the first of its printers that the
+    user may use and that can print it."""
+    name = name.strip()
+    if not GROUP_NAME_PATTERN.match(name):
+        raise PrinterError(
+            f"{name!r} is not a usable printer group name: letters, digits, '-' and '_' "
+            "(at most 64, starting with a letter or digit)"
+        )
+    members = _group_members(printers)
+    if Printer.objects.filter(name=name).exists():
+        raise PrinterError(_PRINTER_HAS_NAME.format(name=name))
+    try:
+        with transaction.atomic():
+            group = PrinterGroup.objects.create(name=name)
+            group.printers.set(members)
+    except IntegrityError:
+        raise PrinterError(f"a printer group called {name!r} exists already") from None
+    logger.info("printer group %s made: %s", name, ", ".join(p.name for p in members))
+    return group
+
+
+def printer_group_add(name: str, printers: Iterable[Printer]) -> PrinterGroup:
+    """Add printers to the group called `name`, making the group when there is none."""
+    group = PrinterGroup.objects.filter(name=name.strip()).first()
+    if group is None:
+        return printer_group_create(name, printers)
+    members = _group_members(printers)
+    group.printers.add(*members)
+    logger.info("printer group %s: added %s", group.name, ", ".join(p.name for p in members))
+    return group
+
+
+def printer_group_printers_set(group_id: int, printers: Iterable[Printer]) -> PrinterGroup:
+    """Make a group's printers exactly `printers`."""
+    members = _group_members(printers)
+    with transaction.atomic():
+        group = PrinterGroup.objects.select_for_update().get(pk=group_id)
+        group.printers.set(members)
+    logger.info("printer group %s: %s", group.name, ", ".join(p.name for p in members))
+    return group
+
+
+def printer_group_delete(group_id: int) -> PrinterGroup:
+    """Remove a group; its printers, and the jobs printed through it, stay."""
+    group = PrinterGroup.objects.get(pk=group_id)
+    group.delete()
+    logger.info("printer group %s removed", group.name)
+    return group
+
+
+def _group_members(printers: Iterable[Printer]) -> list[Printer]:
+    members = list(printers)
+    if not members:
+        raise PrinterError("a printer group needs at least one printer")
+    return members
