@@ -211,12 +211,11 @@ def offered_options_of_any(
     An option its printers do not all offer with the same default starts at PRINTER_DEFAULT:
     left so, each printer uses its own default (one printer's default may be a value another
     refuses); chosen, follow-me picks a printer that has it."""
-    offers = [offered_options(printer, operator=operator) for printer in printers]
     merged: dict[str, OfferedOption] = {}
-    defaults: dict[str, set[str | None]] = {}
-    for offer in offers:
-        for option in offer:
-            defaults.setdefault(option.attribute, set()).add(option.default)
+    defaults: dict[str, list[str | None]] = {}  # one per printer that offers the option
+    for printer in printers:
+        for option in offered_options(printer, operator=operator):
+            defaults.setdefault(option.attribute, []).append(option.default)
             known = merged.get(option.attribute)
             if known is None:
                 merged[option.attribute] = option
@@ -225,13 +224,9 @@ def offered_options_of_any(
             extra = tuple(choice for choice in option.choices if choice.value not in values)
             if extra:
                 merged[option.attribute] = replace(known, choices=known.choices + extra)
-    shared = {
-        name
-        for name, seen in defaults.items()
-        if len(seen) == 1 and all(any(o.attribute == name for o in offer) for offer in offers)
-    }
     for name, option in merged.items():
-        if name not in shared:
+        seen = defaults[name]
+        if len(seen) < len(printers) or len(set(seen)) > 1:
             either = OfferedChoice(PRINTER_DEFAULT, operator_only=False)
             merged[name] = replace(
                 option, choices=(either, *option.choices), default=PRINTER_DEFAULT
