@@ -1,12 +1,15 @@
 """Typed errors of the money layer. Each message names the value and the rule it broke.
 
 Views, commands and tasks catch `AccountError` (or a subclass) and show `str(error)`; nothing
-has been written when one of these is raised.
+has been written when one of these is raised. The refusals staff meet when they print (not
+enough money, an account they may not charge) are in the request's language.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
+
+from django.utils.translation import gettext
 
 
 class AccountError(Exception):
@@ -41,8 +44,16 @@ class InsufficientFunds(AccountError):
         self.available = available
         self.missing = amount - available
         super().__init__(
-            f"{account_label}: {amount} is more than the {available} available "
-            f"(balance plus credit limit); {self.missing} missing."
+            gettext(
+                "%(account)s: %(amount)s is more than the %(available)s available "
+                "(balance plus credit limit); %(missing)s missing."
+            )
+            % {
+                "account": account_label,
+                "amount": amount,
+                "available": available,
+                "missing": self.missing,
+            }
         )
 
 

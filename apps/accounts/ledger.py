@@ -79,7 +79,7 @@ def record_entry(
 
 def require_funds(account: Account, amount: Decimal) -> None:
     if account.balance - amount < -account.credit_limit:
-        raise InsufficientFunds(account.label, amount, account.available)
+        raise InsufficientFunds(account.label_for_people, amount, account.available)
 
 
 def require_manage(actor: User | None, what: str) -> None:

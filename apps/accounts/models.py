@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.choices import AccountKind, AllowancePeriod, EntryKind
@@ -161,6 +162,16 @@ class Account(models.Model):
         if self.kind == AccountKind.PERSONAL and self.owner_id is not None:
             return f"personal account of {self.owner.username}"  # type: ignore[union-attr]
         return f"shared account {self.name}"
+
+    @property
+    def label_for_people(self) -> str:
+        """The label in the language of the request, for messages shown to a user. `label`
+        stays English: it is stored with usage records and written to logs."""
+        if self.kind == AccountKind.PERSONAL and self.owner_id is not None:
+            return gettext("personal account of %(user)s") % {
+                "user": self.owner.username  # type: ignore[union-attr]
+            }
+        return gettext("shared account %(name)s") % {"name": self.name}
 
     @property
     def available(self) -> Decimal:

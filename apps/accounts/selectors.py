@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.contrib.auth.models import Group
 from django.db.models import DecimalField, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext
 
 from apps.accounts.choices import AccountKind, EntryKind
 from apps.accounts.errors import AccountNotFound, AmbiguousAccount
@@ -77,7 +78,9 @@ def charge_refusal(user: User, account: Account) -> str | None:
     and shared accounts that list them or one of their groups as a member. Inactive users
     charge nothing."""
     if not user.is_active:
-        return f"{user.username} is deactivated: nothing can be charged to their name."
+        return gettext("%(user)s is deactivated: nothing can be charged to their name.") % {
+            "user": user.username
+        }
     if account.kind == AccountKind.PERSONAL:
         member = account.owner_id == user.pk
     else:
@@ -87,10 +90,10 @@ def charge_refusal(user: User, account: Account) -> str | None:
         )
     if member:
         return None
-    return (
-        f"{user.username} may not charge {account.label}: it is neither their personal account "
-        "nor a shared account they or one of their groups is a member of."
-    )
+    return gettext(
+        "%(user)s may not charge %(account)s: it is neither their personal account nor a shared "
+        "account they or one of their groups is a member of."
+    ) % {"user": user.username, "account": account.label_for_people}
 
 
 def user_may_charge(user: User, account: Account) -> bool:

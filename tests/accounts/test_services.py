@@ -11,6 +11,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import override_settings
+from django.utils import translation
 
 from apps.accounts.choices import AccountKind, EntryKind
 from apps.accounts.errors import (
@@ -256,6 +257,23 @@ def test_charging_an_account_one_may_not_is_refused(
     # A group membership is enough.
     physics.member_groups.add(staff_group)
     assert account_charge(physics.pk, Decimal("1"), job_id=1, user=alice).account_id == physics.pk
+
+
+def test_refusals_met_when_printing_speak_the_users_language(make_user: MakeUser) -> None:
+    alice, bob = make_user("alice"), make_user("bob")
+    alices = funded(alice, "1.00")
+    with translation.override("de"):
+        with pytest.raises(InsufficientFunds) as poor:
+            account_charge(alices.pk, Decimal("2.50"), job_id=1, user=alice)
+        with pytest.raises(AccountPermissionDenied) as not_hers:
+            account_charge(alices.pk, Decimal("1"), job_id=2, user=bob)
+    assert str(poor.value) == (
+        "persönliches Konto von alice: 2.50 ist mehr als die verfügbaren 1.00 "
+        "(Kontostand plus Kreditrahmen); es fehlen 1.50."
+    )
+    assert str(not_hers.value).startswith("bob darf persönliches Konto von alice nicht belasten")
+    # What is stored and logged stays in one language.
+    assert alices.label == "personal account of alice"
 
 
 @pytest.mark.parametrize("bad", [Decimal("-1"), Decimal("0.001"), Decimal("NaN"), 1.5])
