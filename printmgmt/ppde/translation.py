@@ -168,9 +168,9 @@ class Translator:
         for name, value in job.items():
             values = (value,) if isinstance(value, str) else value
             mapping = self._mapping_by_attribute.get(name)
-            if name in _MEDIA_COL_MEMBERS:
-                out.media_col[_MEDIA_COL_MEMBERS[name]] = keyword(values[0])
-            elif mapping is not None:
+            # A mapped attribute goes out only as its PPD option: media-col as well would
+            # ask the driver for two trays (or sizes) at once.
+            if mapping is not None:
                 ppd_choice = mapping.ppd_choice_for(values[0])
                 if ppd_choice is None:
                     raise _Refused(
@@ -187,6 +187,8 @@ class Translator:
                         f"{mapping.ppd_option}={ppd_choice}",
                     )
                 )
+            elif name in _MEDIA_COL_MEMBERS:
+                out.media_col[_MEDIA_COL_MEMBERS[name]] = keyword(values[0])
             elif self._is_withheld(name):
                 out.withheld.append(name)
             else:
@@ -208,7 +210,20 @@ class Translator:
                 continue
             for dependent in rule.dependents:
                 name, value = dependent.name, dependent.value
-                if name in _MEDIA_COL_MEMBERS:
+                mapping = self._mapping_by_attribute.get(name) if ppd else None
+                if mapping is not None:
+                    # As for the job's own value: a mapped attribute goes out as its PPD option.
+                    ppd_choice = mapping.ppd_choice_for(value)
+                    if ppd_choice is None:
+                        raise _Refused(
+                            name,
+                            f"SPExtra {rule.mnemonic} (line {rule.line}) sets {name}={value}, "
+                            f"which is not one of the choices of *{mapping.ppd_option} "
+                            f"(line {mapping.line})",
+                        )
+                    out.attributes[mapping.ppd_option] = text(ppd_choice)
+                    effect = f"{mapping.ppd_option}={ppd_choice} ({name}={value})"
+                elif name in _MEDIA_COL_MEMBERS:
                     out.media_col[_MEDIA_COL_MEMBERS[name]] = keyword(value)
                     effect = f"media-col {_MEDIA_COL_MEMBERS[name]}={value}"
                 elif name in out.attributes:

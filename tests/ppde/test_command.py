@@ -120,7 +120,7 @@ def test_explain_json() -> None:
         "CoverFront": "On",
         "CoverFrontTray": "Tray3",
         "CoverFrontPrint": "Front",
-        "media-col": {"media-size-name": "iso_a4_210x297mm"},
+        "PageSize": "A4",
     }
     assert "refused" not in data
 
@@ -185,11 +185,24 @@ def test_explain_ipp_refusal_names_the_missing_option() -> None:
 
 
 def test_explain_price_refusal() -> None:
-    code, out, _ = run("explain", str(OFFICE), "--pages", "1", "--json", "-o", "media=na_letter")
+    code, out, _ = run(
+        "explain", str(OFFICE), "--pages", "1", "--json", "-o", "media=iso_a4_210x297mm"
+    )
     assert code == 1
     data = json.loads(out)
     assert data["total"] is None
     assert data["refused"].startswith("no media cost rule prices one-sided sides of")
+
+
+def test_explain_sends_a_mapped_tray_to_a_ppd_printer_as_its_ppd_option() -> None:
+    code, out, _ = run(
+        "explain", str(OFFICE), "--target", "ppd", "--pages", "2", "--json",
+        "-o", "media-source=tray-3", *OFFICE_JOB[:6],
+    )  # fmt: skip
+    assert code == 0
+    outgoing = json.loads(out)["outgoing"]
+    assert outgoing["InputSlot"] == "Tray3"
+    assert "media-col" not in outgoing
 
 
 def test_explain_text_output() -> None:

@@ -258,7 +258,7 @@ def test_cover_media_source_is_dropped_without_a_cover() -> None:
 # ---------------------------------------------------------------------- PPD target
 
 
-def test_ppd_target_maps_options_and_puts_media_in_media_col() -> None:
+def test_ppd_target_maps_options_and_sends_mapped_media_as_ppd_options() -> None:
     job = {
         "media": A4,
         "media-source": "auto",
@@ -271,20 +271,53 @@ def test_ppd_target_maps_options_and_puts_media_in_media_col() -> None:
     }
     translation = engine(OFFICE).translate(job, target="ppd")
     assert {n: v.plain() for n, v in translation.attributes.items()} == {
+        "PageSize": "A4",
+        "InputSlot": "Auto",
         "Duplex": "DuplexNoTumble",
         "Staple": "TopLeft",
         "copies": 3,
         "job-name": "report.pdf",
-        "media-col": {"media-size-name": A4, "media-source": "auto"},
     }
     assert translation.attributes["Staple"] == OutValue(Syntax.TEXT, ("TopLeft",))
     assert translation.attributes["copies"].syntax is Syntax.INTEGER
     assert translation.attributes["job-name"].syntax is Syntax.NAME
     assert set(translation.withheld) == {"media-color", "org.savapage.int-page-rotate180"}
     assert [(f.kind, f.name, f.line) for f in translation.fired] == [
+        ("mapping", "*PageSize", 2),
+        ("mapping", "*InputSlot", 5),
         ("mapping", "*Duplex", 8),
         ("mapping", "*Staple", 14),
     ]
+
+
+def test_ppd_target_sends_a_mapped_tray_as_its_ppd_option_not_in_media_col() -> None:
+    rules = engine("*InputSlot media-source\n*InputSlot *Auto auto\n*InputSlot Tray3 tray-3")
+    assert plain(rules, {"media-source": "tray-3"}, target="ppd") == {"InputSlot": "Tray3"}
+
+
+def test_ppd_target_sends_only_the_substituted_choice_of_a_mapped_tray() -> None:
+    rules = engine(
+        "*InputSlot media-source\n*InputSlot *Auto auto\n*InputSlot Tray3 tray-3\n"
+        "*SPSubst/media-source/tray-3: heavy-tray *Tray3Heavy"
+    )
+    assert plain(rules, {"media-source": "tray-3"}, target="ppd") == {"InputSlot": "Tray3Heavy"}
+
+
+def test_ppd_target_keeps_unmapped_media_in_media_col() -> None:
+    rules = engine("*InputSlot media-source\n*InputSlot *Auto auto")
+    job = {"media-source": "auto", "media-type": "stationery", "media": A4}
+    assert plain(rules, job, target="ppd") == {
+        "InputSlot": "Auto",
+        "media-col": {"media-type": "stationery", "media-size-name": A4},
+    }
+
+
+def test_ppd_target_refuses_a_media_size_the_mapping_does_not_have() -> None:
+    translation = engine(OFFICE).translate({"media": "na_letter_8.5x11in"}, target="ppd")
+    assert translation.refusal is not None
+    assert translation.refusal.message == (
+        "media=na_letter_8.5x11in is not one of the choices of *PageSize (line 2)"
+    )
 
 
 def test_ppd_target_refuses_a_value_the_mapping_does_not_have() -> None:
@@ -301,24 +334,43 @@ def test_spextra_with_negation_fires_when_the_attribute_is_absent() -> None:
     assert plain(engine(OFFICE), job, target="ppd") == {
         "Staple": "Dual",
         "Jog": "On",
-        "media-col": {"media-size-name": "iso_a5_148x210mm"},
+        "PageSize": "A5",
     }
     with_white = {**job, "media-color": "white"}
     assert plain(engine(OFFICE), with_white, target="ppd") == {"Staple": "Dual", "Jog": "On"}
 
 
-def test_spextra_replaces_an_outgoing_option_or_media_source() -> None:
+def test_spextra_replaces_a_mapped_media_source_with_its_ppd_choice() -> None:
     job = {"media": "iso_a5_148x210mm", "media-source": "auto"}
+    assert plain(engine(OFFICE), job, target="ppd") == {"PageSize": "A5", "InputSlot": "Manual"}
     translation = engine(OFFICE).translate(job, target="ppd")
+    assert [f.effect for f in translation.fired if f.kind == "SPExtra"] == [
+        "InputSlot=Manual (media-source=manual)",
+        "InputSlot=Manual (replaced)",
+    ]
+
+
+def test_spextra_replaces_an_unmapped_media_source_inside_media_col() -> None:
+    rules = engine("*SPExtra/media/x: from-manual *media-source/manual")
+    translation = rules.translate({"media": "x"}, target="ppd")
     assert translation.attributes["media-col"].plain() == {
-        "media-size-name": "iso_a5_148x210mm",
+        "media-size-name": "x",
         "media-source": "manual",
     }
-    assert translation.attributes["InputSlot"].plain() == "Manual"
-    assert [f.effect for f in translation.fired if f.kind == "SPExtra"] == [
-        "media-col media-source=manual",
-        "InputSlot=Manual",
-    ]
+    assert translation.fired[0].effect == "media-col media-source=manual"
+
+
+def test_spextra_setting_a_mapped_attribute_to_an_unmapped_value_refuses() -> None:
+    rules = engine(
+        "*InputSlot media-source\n*InputSlot *Auto auto\n"
+        "*SPExtra/media/x: from-tray-9 *media-source/tray-9"
+    )
+    translation = rules.translate({"media": "x"}, target="ppd")
+    assert translation.refusal is not None
+    assert translation.refusal.message == (
+        "SPExtra from-tray-9 (line 3) sets media-source=tray-9, "
+        "which is not one of the choices of *InputSlot (line 1)"
+    )
 
 
 def test_spextra_replacing_an_existing_attribute_keeps_its_syntax() -> None:
