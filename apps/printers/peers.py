@@ -25,6 +25,8 @@ STARTUP_TIMEOUT = 15.0
 #: A printer with finishings (staple, punch, fold, booklet-maker, jog-offset), covers and
 #: PDF support. Declaring document-format-supported makes ippeveprinter send that
 #: attribute twice (its own list follows ours), which is a real-world quirk worth keeping.
+#: Its media sizes and margins are listed as IPP Everywhere requires: a CUPS queue in front
+#: of it sends the PPD's page size as a media-col, which the printer checks against them.
 FINISHER_ATTRIBUTES = """\
 ATTR mimeMediaType document-format-supported application/pdf,image/pwg-raster,image/urf
 ATTR text printer-make-and-model "Example Finisher 9000"
@@ -35,6 +37,21 @@ ATTR keyword cover-front-supported cover-type,media,media-col
 ATTR keyword cover-back-supported cover-type,media,media-col
 ATTR keyword media-source-supported auto,main,manual,by-pass-tray
 ATTR keyword media-type-supported stationery,cardstock,labels
+ATTR keyword media-supported iso_a4_210x297mm,iso_a3_297x420mm,iso_a5_148x210mm
+ATTR collection media-size-supported {
+  MEMBER integer x-dimension 21000
+  MEMBER integer y-dimension 29700
+},{
+  MEMBER integer x-dimension 29700
+  MEMBER integer y-dimension 42000
+},{
+  MEMBER integer x-dimension 14800
+  MEMBER integer y-dimension 21000
+}
+ATTR integer media-bottom-margin-supported 635
+ATTR integer media-left-margin-supported 635
+ATTR integer media-right-margin-supported 635
+ATTR integer media-top-margin-supported 635
 ATTR collection media-col-default {
   MEMBER collection media-size {
     MEMBER integer x-dimension 21000
@@ -52,7 +69,6 @@ OFFICE_FINISHER_ATTRIBUTES = (
     + """\
 ATTR keyword sides-supported one-sided,two-sided-long-edge,two-sided-short-edge
 ATTR keyword sides-default one-sided
-ATTR keyword media-supported iso_a4_210x297mm,iso_a3_297x420mm,iso_a5_148x210mm
 ATTR keyword media-default iso_a4_210x297mm
 ATTR keyword print-color-mode-supported monochrome,color
 ATTR keyword print-color-mode-default monochrome

@@ -67,6 +67,7 @@ def test_ppd_options_arrive_at_cups_as_job_attributes(
         "org.savapage-cover-front-type": "print-front",
         "org.savapage-cover-front-media-source": "tray-3",
         "media": "iso_a4_210x297mm",
+        "media-source": "tray-1",
     }
     released = job_release(job.pk, staff_user, office_mfp.pk, options)
     assert released.price is not None
@@ -83,6 +84,9 @@ def test_ppd_options_arrive_at_cups_as_job_attributes(
     assert arrived["CoverFront"] == "On"
     assert arrived["CoverFrontTray"] == "Tray3"
     assert arrived["CoverFrontPrint"] == "Front"
+    # Mapped media go out as their PPD options, which the queue's driver reads.
+    assert arrived["PageSize"] == "A4"
+    assert arrived["InputSlot"] == "Tray1"
     assert not any(name.startswith("org.savapage") for name in arrived)
     done = wait_for_end(job.pk, timeout=90)
     assert done.state == JobState.COMPLETED, done.message
