@@ -128,7 +128,7 @@ def _build_and_send(job: Job, workdir: WorkDir, *, recover: bool) -> Sent:
     job_id = job.pk
     try:
         parts = build_parts(job, workdir)
-        main = _send_parts(job, parts, recover=recover)
+        main, unsent_sheets = _send_parts(job, parts, recover=recover)
     except DocumentError as error:
         fail(job_id, f"the document cannot be printed: {error}")
         return Sent("failed: document")
@@ -147,7 +147,7 @@ def _build_and_send(job: Job, workdir: WorkDir, *, recover: bool) -> Sent:
         only_from=frozenset({JobState.SENDING}),
         printer_job_id=main.job_id,
         printer_job_uri=main.job_uri or "",
-        message=_ignored_message(main),
+        message="; ".join(filter(None, [_ignored_message(main), *unsent_sheets]))[:500],
     )
     if sent is None:
         current = Job.objects.get(pk=job_id)
@@ -238,23 +238,37 @@ def _adopt_earlier_send(job: Job) -> Sent | None:
     return Sent(f"found as printer job {found.job_id}", at_printer=True)
 
 
-def _send_parts(job: Job, parts: list[Part], *, recover: bool) -> SubmittedJob:
+def _send_parts(job: Job, parts: list[Part], *, recover: bool) -> tuple[SubmittedJob, list[str]]:
+    """The printer's job for the job itself, and why any end sheet after it was not sent."""
     assert job.printer is not None
     main: SubmittedJob | None = None
+    unsent_sheets: list[str] = []
     with client_for(job.printer, timeout=settings.IPP_SEND_TIMEOUT_SECONDS) as client:
         client.user_name = job.owner.get_username()
         for part in parts:
             name = part.job_name(job)
             submitted = _find_earlier_send(client, part.marker(job)) if recover else None
             if submitted is None:
-                submitted = _print_job(client, part, name)
+                try:
+                    submitted = _print_job(client, part, name)
+                except IppError as error:
+                    if main is None or (
+                        error.retryable and job.send_attempts < settings.PRINT_MAX_ATTEMPTS
+                    ):
+                        raise
+                    # The job itself is at the printer and prints: a sheet after it that the
+                    # printer refuses (or that this last attempt cannot send) must not fail the
+                    # job and give its money back.
+                    logger.warning("job %s: %s not sent: %s", job.pk, name, error)
+                    unsent_sheets.append(f"the {part.suffix} sheet was not printed: {error}")
+                    continue
                 logger.info("job %s: %s sent as printer job %s", job.pk, name, submitted.job_id)
             else:
                 logger.info("job %s: %s found at the printer: not sent again", job.pk, name)
             if not part.suffix:
                 main = submitted
     assert main is not None
-    return main
+    return main, unsent_sheets
 
 
 def _print_job(client: IppClient, part: Part, job_name: str) -> SubmittedJob:

@@ -15,6 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from django.utils import timezone
 
@@ -407,6 +408,59 @@ def _printer_answering(
         yield
     finally:
         server.shutdown()
+
+
+class _EndSheetRefusingPrinter(http.server.BaseHTTPRequestHandler):
+    """The test printer behind a front that answers every end sheet's Print-Job with one
+    error status (a sheet's media not loaded, or still busy with the job before it) and
+    passes everything else on."""
+
+    target = ""
+    status = Status.CLIENT_ERROR_DOCUMENT_FORMAT_NOT_SUPPORTED
+
+    def do_POST(self) -> None:
+        request = _request_body(self)
+        if int.from_bytes(request[2:4], "big") == Operation.PRINT_JOB and b"-end]" in request:
+            body = encode(Message.response(self.status, int.from_bytes(request[4:8], "big")))
+        else:
+            body = httpx.post(
+                self.target, content=request, headers={"Content-Type": "application/ipp"}
+            ).content
+        self.send_response(200)
+        self.send_header("Content-Type", "application/ipp")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet."""
+
+
+@pytest.mark.parametrize(
+    "status", [Status.CLIENT_ERROR_DOCUMENT_FORMAT_NOT_SUPPORTED, Status.SERVER_ERROR_BUSY]
+)
+def test_an_end_sheet_that_cannot_be_printed_does_not_fail_the_job_that_printed(
+    released: Callable[[], Job],
+    finisher: Printer,
+    finisher_peer: IppEvePrinter,
+    settings: Any,
+    status: Status,
+) -> None:
+    settings.PRINT_MAX_ATTEMPTS = 1  # a busy printer: this is the last attempt
+    job = released()
+    Job.objects.filter(pk=job.pk).update(options={"org.savapage-job-sheets": "job-end-sheet"})
+    target = finisher_peer.uri.replace("ipp://", "http://", 1)
+    handler = type("Handler", (_EndSheetRefusingPrinter,), {"target": target, "status": status})
+    with _printer_answering(finisher, handler=handler):
+        assert pipeline.send(job.pk, task_id="t").at_printer
+    sent = Job.objects.get(pk=job.pk)
+    assert sent.state == JobState.PROCESSING
+    assert "the end sheet was not printed" in sent.message
+    assert job_refunded(job.pk) == 0
+    printed = jobs_named(finisher_peer, job.marker.hex)
+    assert [(job_id, name) for job_id, name, _ in printed] == [
+        (sent.printer_job_id, Part("", spool_path(job.document_name), []).job_name(job))
+    ]
 
 
 def test_a_job_canceled_while_printing_is_refunded_for_the_sides_not_printed(
