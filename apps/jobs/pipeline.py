@@ -164,7 +164,7 @@ def _cancel_at_printer(job: Job, printer_job_id: int) -> IppError | None:
     """Cancel-Job at the printer; the error when it did not take it (logged)."""
     assert job.printer is not None
     try:
-        with client_for(job.printer) as client:
+        with _client_as_owner(job) as client:
             client.cancel_job(printer_job_id)
     except IppError as error:
         logger.warning("job %s: cancel at printer failed: %s", job.pk, error)
@@ -217,7 +217,7 @@ def _adopt_earlier_send(job: Job) -> Sent | None:
     assert job.printer is not None
     marker = Part("", spool_path(job.document_name), []).marker(job)
     try:
-        with client_for(job.printer) as client:
+        with _client_as_owner(job) as client:
             found = _find_earlier_send(client, marker)
     except IppError as error:
         logger.warning("job %s: the printer could not be searched: %s", job.pk, error)
@@ -243,8 +243,7 @@ def _send_parts(job: Job, parts: list[Part], *, recover: bool) -> tuple[Submitte
     assert job.printer is not None
     main: SubmittedJob | None = None
     unsent_sheets: list[str] = []
-    with client_for(job.printer, timeout=settings.IPP_SEND_TIMEOUT_SECONDS) as client:
-        client.user_name = job.owner.get_username()
+    with _client_as_owner(job, timeout=settings.IPP_SEND_TIMEOUT_SECONDS) as client:
         for part in parts:
             name = part.job_name(job)
             submitted = _find_earlier_send(client, part.marker(job)) if recover else None
@@ -269,6 +268,16 @@ def _send_parts(job: Job, parts: list[Part], *, recover: bool) -> tuple[Submitte
                 main = submitted
     assert main is not None
     return main, unsent_sheets
+
+
+def _client_as_owner(job: Job, *, timeout: float | None = None) -> IppClient:
+    """A client for the job's printer that asks as the job's owner, as its parts were sent:
+    a CUPS server shows a job's name (where our marker is) only to its owner, and by default
+    lets nobody else cancel it."""
+    assert job.printer is not None
+    client = client_for(job.printer, timeout=timeout)
+    client.user_name = job.owner.get_username()
+    return client
 
 
 def _print_job(client: IppClient, part: Part, job_name: str) -> SubmittedJob:
@@ -369,7 +378,7 @@ TERMINAL_IPP_STATES = {
 
 def follow(job_id: int) -> bool:
     """Ask the printer how a sent job is doing; True when the job has ended here."""
-    job = Job.objects.select_related("printer").get(pk=job_id)
+    job = Job.objects.select_related("printer", "owner").get(pk=job_id)
     if job.state != JobState.PROCESSING:
         return job.state in TERMINAL_STATES
     assert job.printer is not None
@@ -379,7 +388,7 @@ def follow(job_id: int) -> bool:
     asked_at = timezone.now()
     Job.objects.filter(pk=job_id).update(checked_at=asked_at)
     try:
-        with client_for(job.printer) as client:
+        with _client_as_owner(job) as client:
             group = client.get_job_attributes(
                 job.printer_job_id,
                 ("job-state", "job-state-reasons", "job-impressions-completed",
@@ -434,7 +443,7 @@ def cancel(job_id: int, *, reason: str) -> Job | None:
     the cancel: the job may print, so it is neither canceled nor refunded here; when the
     printer says the job has ended, it ends here as the printer says.
     """
-    job = Job.objects.select_related("printer").get(pk=job_id)
+    job = Job.objects.select_related("printer", "owner").get(pk=job_id)
     if job.state == JobState.PROCESSING and job.printer_job_id is not None:
         refused = _cancel_at_printer(job, job.printer_job_id)
         if refused is None:

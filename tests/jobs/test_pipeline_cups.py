@@ -4,14 +4,25 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.accounts.movements import account_charge
+from apps.accounts.selectors import job_refunded
+from apps.accounts.services import personal_account_ensure
+from apps.jobs import pipeline
 from apps.jobs.choices import JobState
+from apps.jobs.documents import spool_path
 from apps.jobs.models import Job
+from apps.jobs.parts import Part
 from apps.jobs.release import job_release
+from apps.jobs.services import job_transition
 from apps.printers.choices import PrinterKind
 from apps.printers.cups_sync import printer_import_cups
 from apps.printers.models import Printer
@@ -26,6 +37,7 @@ pytestmark = [pytest.mark.worker, pytest.mark.peers]
 ROOT = Path(__file__).resolve().parents[2]
 PPD = ROOT / "ppdrules" / "office-mfp.ppd"
 RULES = ROOT / "ppdrules" / "office-mfp-ppd.ppde"
+PRICE = Decimal("0.20")
 
 
 @pytest.fixture(scope="module")
@@ -90,3 +102,37 @@ def test_ppd_options_arrive_at_cups_as_job_attributes(
     assert not any(name.startswith("org.savapage") for name in arrived)
     done = wait_for_end(job.pk, timeout=90)
     assert done.state == JobState.COMPLETED, done.message
+
+
+def test_a_job_given_up_is_found_at_cups_which_shows_its_name_only_to_its_owner(
+    office_mfp: Printer, held_job: Callable[..., Job], staff_user: User, settings: Any
+) -> None:
+    settings.PRINT_MAX_ATTEMPTS = 1
+    job = held_job(pages=1)
+    account = personal_account_ensure(staff_user)
+    account_charge(account.pk, PRICE, job_id=job.pk, user=staff_user)
+    job_transition(
+        job.pk, JobState.RELEASED, reason="test", printer=office_mfp, price=PRICE, account=account
+    )
+    # The last attempt reached CUPS (as the owner, as every send does) before its worker died.
+    stale = timezone.now() - timedelta(seconds=pipeline.SEND_CLAIM_SECONDS + 1)
+    job_transition(
+        job.pk,
+        JobState.SENDING,
+        reason="test",
+        send_attempts=2,
+        claimed_by="dead",
+        claimed_at=stale,
+    )
+    document = spool_path(job.document_name)
+    with IppClient(office_mfp.uri, user_name=staff_user.username) as cups:
+        accepted = cups.print_job(
+            document,
+            job_name=Part("", document, []).job_name(job),
+            document_format="application/pdf",
+        )
+    outcome = pipeline.send(job.pk, task_id="sweep")
+    assert outcome.at_printer, outcome
+    adopted = Job.objects.get(pk=job.pk)
+    assert (adopted.state, adopted.printer_job_id) == (JobState.PROCESSING, accepted.job_id)
+    assert job_refunded(job.pk) == 0
