@@ -47,6 +47,11 @@ def parse_page_ranges(text: str, page_count: int) -> list[int]:
 
 
 def _range_bounds(part: str, page_count: int) -> tuple[int, int]:
+    if not part:
+        # Not page 1, which an empty start would otherwise stand for ("3," is no "3,1").
+        raise DocumentError(
+            _("the page selection has an empty part: remove the extra comma (write e.g. 1-3,5)")
+        )
     start_text, dash, end_text = part.partition("-")
     try:
         first = int(start_text) if start_text.strip() else 1

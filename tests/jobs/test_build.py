@@ -44,6 +44,9 @@ def test_page_ranges(text: str, expected: list[int]) -> None:
         ("0", "“0” is not a valid range"),
         ("4-2", "“4-2” is not a valid range"),
         ("5-9", "“5-9” goes past the last page (6)"),
+        ("3,", "has an empty part"),
+        ("2,,4", "has an empty part"),
+        (",", "has an empty part"),
         ("1," * 150, "longer than 200 characters"),
     ],
 )
