@@ -28,12 +28,17 @@ def fail(job_id: int, message: str) -> None:
     finish(job_id, JobState.FAILED, message)
 
 
-def finish(job_id: int, state: JobState, message: str) -> Job | None:
+def finish(
+    job_id: int, state: JobState, message: str, *, only_from: frozenset[JobState] | None = None
+) -> Job | None:
     """Move a job to a terminal state, refund what did not print, drop its document.
 
-    The end and its refund commit together: a job never ends without the money it is owed."""
+    The end and its refund commit together: a job never ends without the money it is owed.
+    None, changing nothing, when the job is in no state (of `only_from`) that may end so."""
     with transaction.atomic():
-        job = job_transition(job_id, state, reason=message, message=message[:500])
+        job = job_transition(
+            job_id, state, reason=message, only_from=only_from, message=message[:500]
+        )
         if job is None:
             return None
         refund_unprinted(job)

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
 
-from apps.jobs.choices import TERMINAL_STATES, JobState
+from apps.jobs.choices import TERMINAL_STATES, JobState, states_leading_to
 from apps.jobs.documents import DocumentError, spool_path
 from apps.jobs.endings import fail, finish
 from apps.jobs.models import Job
@@ -436,12 +436,17 @@ def _unanswered(job: Job, error: str) -> bool:
     return True
 
 
+#: The states a cancel ends here without asking a printer: not SENDING, which its task ends.
+CANCELED_HERE = states_leading_to(JobState.CANCELED) - {JobState.SENDING}
+
+
 def cancel(job_id: int, *, reason: str) -> Job | None:
     """Cancel a job wherever it is; a job at the printer is canceled there too.
 
     None when the job had ended already. Raises CancelRefused when the printer did not take
-    the cancel: the job may print, so it is neither canceled nor refunded here; when the
-    printer says the job has ended, it ends here as the printer says.
+    the cancel, or while a task is sending the job: the job may print, so it is neither
+    canceled nor refunded here; when the printer says the job has ended, it ends here as the
+    printer says.
     """
     job = Job.objects.select_related("printer", "owner").get(pk=job_id)
     if job.state == JobState.PROCESSING and job.printer_job_id is not None:
@@ -466,4 +471,9 @@ def cancel(job_id: int, *, reason: str) -> Job | None:
                     "it may still print; try again later"
                 ) from None
             raise CancelRefused(f"the printer would not cancel the job: {refused}")
-    return finish(job_id, JobState.CANCELED, reason)
+    canceled = finish(job_id, JobState.CANCELED, reason, only_from=CANCELED_HERE)
+    if canceled is None and Job.objects.filter(pk=job_id, state=JobState.SENDING).exists():
+        # Its task may be putting it at the printer, where it would print whatever is decided
+        # here: it is canceled once it is there (through the printer) or waiting again.
+        raise CancelRefused("the job is being sent to the printer right now: try again shortly")
+    return canceled

@@ -312,6 +312,27 @@ def test_canceling_a_job_the_printer_has_printed_keeps_the_charge(
     assert job_refunded(job.pk) == 0
 
 
+def test_a_job_being_sent_is_not_canceled_behind_its_tasks_back(
+    released: Callable[[], Job], finisher_peer: IppEvePrinter
+) -> None:
+    job = released()
+    # Its task is sending it to a printer slow to answer, which then prints it at once.
+    _sending(job, claimed_by="t", claimed_ago=timedelta(seconds=5))
+    with pytest.raises(pipeline.CancelRefused, match="being sent to the printer"):
+        pipeline.cancel(job.pk, reason="canceled by sam")
+    assert Job.objects.get(pk=job.pk).state == JobState.SENDING
+    assert job_refunded(job.pk) == 0
+    # At the printer, the cancel goes through it: printed, the job keeps its charge.
+    Job.objects.filter(pk=job.pk).update(claimed_at=None)
+    assert pipeline.send(job.pk, task_id="t").at_printer
+    sent = Job.objects.get(pk=job.pk)
+    assert sent.printer_job_id is not None
+    _wait_printed(finisher_peer, sent.printer_job_id)
+    assert pipeline.cancel(job.pk, reason="canceled by sam") is None
+    assert Job.objects.get(pk=job.pk).state == JobState.COMPLETED
+    assert job_refunded(job.pk) == 0
+
+
 def test_a_job_at_a_printer_that_cannot_be_reached_is_not_canceled_nor_refunded(
     released: Callable[[], Job], finisher: Printer
 ) -> None:
