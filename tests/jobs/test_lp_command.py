@@ -3,6 +3,7 @@ is stored."""
 
 from __future__ import annotations
 
+import time
 from io import StringIO
 from pathlib import Path
 
@@ -11,7 +12,10 @@ from django.core.management import CommandError, call_command
 
 from apps.accounts.roles import STAFF
 from apps.accounts.services import user_create
+from apps.jobs.choices import JobSource, JobState
+from apps.jobs.management.commands import lp
 from apps.jobs.models import Job
+from apps.jobs.services import job_create_held, job_transition
 from tests.pdfs import make_pdf
 
 
@@ -34,3 +38,24 @@ def test_lp_refuses_copies_out_of_range(tmp_path: Path, copies: str, message: st
     assert message in str(error.value)
     assert "\n" not in str(error.value)
     assert not Job.objects.exists()
+
+
+@pytest.mark.django_db
+def test_ctrl_c_while_lp_waits_says_the_job_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = user_create("sam", "pw-not-used-1", role=STAFF)
+    job = job_create_held(
+        user, make_pdf(tmp_path / "memo.pdf", 1), title="memo", source=JobSource.COMMAND
+    )
+    job_transition(job.pk, JobState.RELEASED, reason="test")
+
+    def interrupted(seconds: float) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(time, "sleep", interrupted)
+    with pytest.raises(CommandError) as error:
+        lp.Command()._wait(job.pk, 60)
+    assert str(error.value) == f"stopped waiting: job {job.pk} is released and goes on"
+    assert error.value.returncode == 130
+    assert Job.objects.get(pk=job.pk).state == JobState.RELEASED

@@ -137,11 +137,17 @@ class Command(BaseCommand):
     def _wait(self, job_id: int, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         job = Job.objects.get(pk=job_id)
-        while job.state not in TERMINAL_STATES and job.state != JobState.HELD:
-            if time.monotonic() > deadline:
-                raise CommandError(f"job {job_id} is still {job.state} after {timeout:.0f}s")
-            time.sleep(WAIT_POLL_SECONDS)
-            job.refresh_from_db()
+        try:
+            while job.state not in TERMINAL_STATES and job.state != JobState.HELD:
+                if time.monotonic() > deadline:
+                    raise CommandError(f"job {job_id} is still {job.state} after {timeout:.0f}s")
+                time.sleep(WAIT_POLL_SECONDS)
+                job.refresh_from_db()
+        except KeyboardInterrupt:
+            # Ctrl-C stops the waiting, not the job: said in one line, not with a traceback.
+            raise CommandError(
+                f"stopped waiting: job {job_id} is {job.state} and goes on", returncode=130
+            ) from None
         if job.state != JobState.COMPLETED:
             detail = f": {job.message}" if job.message else ""
             raise CommandError(f"job {job_id} ended {job.state}{detail}", returncode=1)
