@@ -59,3 +59,12 @@ def test_ctrl_c_while_lp_waits_says_the_job_goes_on(
     assert str(error.value) == f"stopped waiting: job {job.pk} is released and goes on"
     assert error.value.returncode == 130
     assert Job.objects.get(pk=job.pk).state == JobState.RELEASED
+
+
+@pytest.mark.django_db
+def test_lp_refuses_to_wait_for_a_held_job(tmp_path: Path) -> None:
+    user_create("sam", "pw-not-used-1", role=STAFF)
+    document = make_pdf(tmp_path / "memo.pdf", 1)
+    with pytest.raises(CommandError, match="--wait needs -H immediate"):
+        call_command("lp", str(document), "-U", "sam", "--wait", stdout=StringIO())
+    assert not Job.objects.exists()

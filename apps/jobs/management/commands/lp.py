@@ -81,6 +81,11 @@ class Command(BaseCommand):
         destination = options["printer"]
         if options["hold"] == "immediate" and not destination:
             raise CommandError("-H immediate needs a printer: add -d PRINTER")
+        if options["wait"] and options["hold"] != "immediate":
+            # A held job ends only once released in the portal, or when it expires.
+            raise CommandError(
+                "--wait needs -H immediate: a held job is not printed until released"
+            )
         if destination and not (
             Printer.objects.filter(name=destination).exists()
             or PrinterGroup.objects.filter(name=destination).exists()
@@ -138,7 +143,7 @@ class Command(BaseCommand):
         deadline = time.monotonic() + timeout
         job = Job.objects.get(pk=job_id)
         try:
-            while job.state not in TERMINAL_STATES and job.state != JobState.HELD:
+            while job.state not in TERMINAL_STATES:
                 if time.monotonic() > deadline:
                     raise CommandError(f"job {job_id} is still {job.state} after {timeout:.0f}s")
                 time.sleep(WAIT_POLL_SECONDS)
