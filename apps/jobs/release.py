@@ -118,6 +118,12 @@ def job_quote(
             % {"most": MAX_COPIES, "copies": copies}
         )
         copies = max(1, min(copies, MAX_COPIES))
+    # The job's copies and pages are priced from its own fields: chosen among the options,
+    # they would reach the printer as chosen but unpriced (five copies for the price of one).
+    if "copies" in options:
+        problems.append(_("copies is not an option: give it as the number of copies"))
+    if "page-ranges" in options:
+        problems.append(_("page-ranges is not an option: give it as the pages to print"))
     try:
         pages = len(parse_page_ranges(page_ranges, job.page_count))
     except DocumentError as error:

@@ -581,6 +581,14 @@ def test_a_job_name_keeps_its_marker_within_255_octets() -> None:
     assert Part("", Path("unused.pdf"), []).job_name(short) == f"memo [pm-{short.marker.hex}]"
 
 
+@pytest.mark.parametrize(("option", "value"), [("copies", "5"), ("page-ranges", "1")])
+def test_copies_and_pages_chosen_as_options_are_refused_not_sent_unpriced(
+    held_job: Callable[..., Job], finisher: Printer, option: str, value: str
+) -> None:
+    quote = job_quote(held_job(pages=2), finisher, {option: value})
+    assert f"{option} is not an option" in "; ".join(quote.problems)
+
+
 def test_a_free_job_cannot_name_a_shared_account_its_owner_may_not_use(
     held_job: Callable[..., Job], staff_user: User, finisher: Printer
 ) -> None:
