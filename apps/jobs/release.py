@@ -140,6 +140,7 @@ def job_quote(
     }
     attributes.update(_job_attributes(options))
     problems.extend(_not_offered(offered, attributes, operator))
+    problems.extend(_printer_side_names(engine, offered, options))
     attributes = priced_options(printer, engine, attributes)
     violations = tuple(engine.violations(attributes))
     problems.extend(violation.message for violation in violations)
@@ -198,6 +199,22 @@ def _not_offered(
                     % {"option": name, "value": item, "choices": ", ".join(sorted(allowed))}
                 )
     return problems
+
+
+def _printer_side_names(
+    engine: RuleEngine, offered: tuple[OfferedOption, ...], options: Mapping[str, OptionValue]
+) -> list[str]:
+    """Options named as the rule file sends them to the printer (a PPD option, which CUPS
+    matches whatever the case): they would reach it as chosen, past the prices and constraints
+    of the attribute they stand for (ColorModel=CMYK priced as grey)."""
+    offered_names = {option.attribute for option in offered}
+    chosen = {name.lower() for name in options if name not in offered_names}
+    return [
+        _("%(option)s is the printer's own name for %(attribute)s: choose %(attribute)s instead")
+        % {"option": mapping.ppd_option, "attribute": mapping.attribute}
+        for mapping in engine.rules.mappings
+        if mapping.ppd_option.lower() in chosen
+    ]
 
 
 def _values(value: str | tuple[str, ...]) -> tuple[str, ...]:

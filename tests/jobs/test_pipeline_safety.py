@@ -589,6 +589,19 @@ def test_copies_and_pages_chosen_as_options_are_refused_not_sent_unpriced(
     assert f"{option} is not an option" in "; ".join(quote.problems)
 
 
+def test_an_option_named_as_the_rule_file_sends_it_is_refused_not_sent_unpriced(
+    held_job: Callable[..., Job], finisher: Printer
+) -> None:
+    # The rule file sends a staple as *Staple: chosen under that name, it would go unpriced.
+    printer = Printer.objects.select_related("rule_file").get(pk=finisher.pk)
+    for name in ("Staple", "staple"):
+        quote = job_quote(held_job(), printer, {name: "TopLeft"})
+        assert (
+            "Staple is the printer's own name for org.savapage-finishings-staple: choose "
+            "org.savapage-finishings-staple instead"
+        ) in quote.problems
+
+
 def test_a_free_job_cannot_name_a_shared_account_its_owner_may_not_use(
     held_job: Callable[..., Job], staff_user: User, finisher: Printer
 ) -> None:
