@@ -440,6 +440,30 @@ def _unanswered(job: Job, error: str) -> bool:
 CANCELED_HERE = states_leading_to(JobState.CANCELED) - {JobState.SENDING}
 
 
+def _cancel_earlier_send(job: Job) -> None:
+    """Cancel at the printer what an earlier attempt of a job waiting for its next one may
+    have left there: an attempt that got no answer in time may have reached it (a printer that
+    hung takes the request when it runs again), and the job, canceled here only, would print
+    for free. Raises CancelRefused when the printer cannot be asked or would not cancel it."""
+    marker = Part("", spool_path(job.document_name), []).marker(job)
+    try:
+        with _client_as_owner(job) as client:
+            found = _find_earlier_send(client, marker)
+    except IppError as error:
+        raise CancelRefused(
+            f"the printer cannot be reached to see whether an earlier attempt reached it "
+            f"({error}): it may still print; try again later"
+        ) from None
+    if found is None:
+        return
+    refused = _cancel_at_printer(job, found.job_id)
+    if refused is not None:
+        # Printed already, most likely: the next attempt finds it there and records it.
+        raise CancelRefused(
+            f"an earlier attempt reached the printer, which would not cancel the job: {refused}"
+        )
+
+
 def cancel(job_id: int, *, reason: str) -> Job | None:
     """Cancel a job wherever it is; a job at the printer is canceled there too.
 
@@ -449,6 +473,8 @@ def cancel(job_id: int, *, reason: str) -> Job | None:
     printer says.
     """
     job = Job.objects.select_related("printer", "owner").get(pk=job_id)
+    if job.state == JobState.RELEASED and job.send_attempts:
+        _cancel_earlier_send(job)
     if job.state == JobState.PROCESSING and job.printer_job_id is not None:
         refused = _cancel_at_printer(job, job.printer_job_id)
         if refused is None:

@@ -333,6 +333,50 @@ def test_a_job_being_sent_is_not_canceled_behind_its_tasks_back(
     assert job_refunded(job.pk) == 0
 
 
+def _waiting_after_an_attempt(job: Job) -> None:
+    """An attempt that got no answer in time: the job waits for its next one."""
+    job_transition(job.pk, JobState.SENDING, reason="test", send_attempts=1)
+    job_transition(job.pk, JobState.RELEASED, reason="test: will retry")
+
+
+def test_a_job_an_earlier_attempt_may_have_delivered_is_canceled_at_the_printer_first(
+    released: Callable[[], Job], finisher: Printer, finisher_peer: IppEvePrinter
+) -> None:
+    # The printer hung while the attempt waited; running again, it took the request and
+    # printed the job.
+    printed = released()
+    _waiting_after_an_attempt(printed)
+    document = spool_path(printed.document_name)
+    with IppClient(finisher_peer.uri, user_name=printed.owner.get_username()) as client:
+        accepted = client.print_job(
+            document,
+            job_name=Part("", document, []).job_name(printed),
+            document_format="application/pdf",
+        )
+    _wait_printed(finisher_peer, accepted.job_id)
+    with pytest.raises(pipeline.CancelRefused, match="would not cancel"):
+        pipeline.cancel(printed.pk, reason="canceled by sam")
+    assert Job.objects.get(pk=printed.pk).state == JobState.RELEASED
+    assert job_refunded(printed.pk) == 0
+    # Its next attempt records it at the printer, where it printed: it keeps its charge.
+    assert pipeline.send(printed.pk, task_id="t").at_printer
+    assert Job.objects.get(pk=printed.pk).printer_job_id == accepted.job_id
+
+    # The printer cannot be asked: the job may still print.
+    waiting = released()
+    _waiting_after_an_attempt(waiting)
+    _unreachable(finisher)
+    with pytest.raises(pipeline.CancelRefused, match="cannot be reached"):
+        pipeline.cancel(waiting.pk, reason="canceled by sam")
+    assert job_refunded(waiting.pk) == 0
+    # It answers, without the job: canceled here, all of it refunded.
+    Printer.objects.filter(pk=finisher.pk).update(uri=finisher_peer.uri)
+    canceled = pipeline.cancel(waiting.pk, reason="canceled by sam")
+    assert canceled is not None
+    assert canceled.state == JobState.CANCELED
+    assert job_refunded(waiting.pk) == PRICE
+
+
 def test_a_job_at_a_printer_that_cannot_be_reached_is_not_canceled_nor_refunded(
     released: Callable[[], Job], finisher: Printer
 ) -> None:
