@@ -199,6 +199,23 @@ def offered_options(printer: Printer, *, operator: bool) -> tuple[OfferedOption,
     )
 
 
+def preset_options(job: Job, offered: tuple[OfferedOption, ...]) -> dict[str, str]:
+    """The options the job came with (a desktop's print dialog through the IPP printer,
+    `lp -o`) as choices the printer offers: a release starts from them. A preset the printer
+    does not offer starts at its default instead."""
+    by_name = {option.attribute: option for option in offered}
+    presets = {}
+    for name, value in job.options.items():
+        option = by_name.get(name)
+        if option is None or not isinstance(value, str):
+            continue
+        for choice in option.choices:
+            if choice.value and choice.value.lower() == value.lower():
+                presets[name] = choice.value
+                break
+    return presets
+
+
 #: The choice that leaves an option to the printer follow-me picks (its own default).
 PRINTER_DEFAULT = ""
 

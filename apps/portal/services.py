@@ -25,6 +25,8 @@ from apps.jobs.documents import DocumentError
 from apps.jobs.models import Job
 from apps.jobs.release import ReleaseRefused, job_release
 from apps.jobs.services import job_create_held
+from apps.portal import selectors
+from apps.printers.models import Printer
 
 logger = logging.getLogger(__name__)
 
@@ -111,15 +113,30 @@ class ReleaseOutcome:
 def jobs_release_all(
     user: User, printer_id: int, *, account_id: int | None
 ) -> list[ReleaseOutcome]:
-    """Release every held job of the user to one printer with the printer's default options.
+    """Release every held job of the user to one printer, each with what it came with
+    (copies, pages, the options the printer offers; its defaults for the rest).
 
     Each job is released on its own: one that is refused (not enough money, a rule) stays held
     and says why; the others print.
     """
+    printer = Printer.objects.select_related("rule_file").filter(pk=printer_id).first()
+    offered = (
+        selectors.offered_options(printer, operator=selectors.is_operator(user))
+        if printer is not None
+        else ()
+    )
     outcomes = []
     for job in Job.objects.filter(owner=user, state=JobState.HELD).order_by("created_at", "pk"):
         try:
-            job_release(job.pk, user, printer_id, {}, account_id=account_id)
+            job_release(
+                job.pk,
+                user,
+                printer_id,
+                selectors.preset_options(job, offered),
+                copies=job.copies,
+                page_ranges=job.page_ranges,
+                account_id=account_id,
+            )
         except (ReleaseRefused, AccountError) as error:
             outcomes.append(ReleaseOutcome(job, str(error)))
         else:

@@ -398,6 +398,50 @@ def test_job_page_offers_the_printer_options_with_defaults_and_a_price(
     assert ">Cancel</button>" in page
 
 
+def came_from_a_print_dialog(job: Job) -> Job:
+    """The job as the IPP printer holds one: two copies of pages 1-2, two-sided, stapled, on
+    US Letter (which the test printer does not have)."""
+    Job.objects.filter(pk=job.pk).update(
+        copies=2,
+        page_ranges="1-2",
+        options={
+            "sides": "Two-Sided-Long-Edge",
+            "org.savapage-finishings-staple": "20",
+            "media": "na_letter_8.5x11in",
+        },
+    )
+    return Job.objects.get(pk=job.pk)
+
+
+def test_the_release_dialog_starts_from_what_the_job_came_with(
+    people: People, printer: Printer, held: Callable[..., Job]
+) -> None:
+    job = came_from_a_print_dialog(held(people.staff, pages=4))
+    page = logged_in(people.staff).get(f"/jobs/{job.pk}/").content.decode()
+    assert re.search(r'name="copies" value="2"', page)
+    assert re.search(r'name="pages" value="1-2"', page)
+    assert 'value="two-sided-long-edge" selected' in page
+    assert 'value="20" selected' in page
+    assert 'value="iso_a4_210x297mm" selected' in page  # Letter is not offered: the default
+    # 2 copies of 2 two-sided sides at 0.08, and a staple at 0.05 per copy.
+    assert "0.42 EUR" in page
+
+
+def test_release_all_sends_each_job_as_it_came(
+    people: People, printer: Printer, held: Callable[..., Job]
+) -> None:
+    job = came_from_a_print_dialog(held(people.staff, pages=4))
+    client = logged_in(people.staff)
+    account = people.staff.personal_account.pk
+    client.post("/inbox/release-all/", {"printer": printer.pk, "account": account})
+    released = Job.objects.get(pk=job.pk)
+    assert released.state == JobState.RELEASED
+    assert (released.copies, released.page_ranges, released.price) == (2, "1-2", Decimal("0.42"))
+    assert released.options["sides"] == "two-sided-long-edge"
+    assert released.options["org.savapage-finishings-staple"] == "20"
+    assert released.options["media"] == "iso_a4_210x297mm"
+
+
 def test_quote_follows_duplex_and_staple_with_its_breakdown(
     people: People, printer: Printer, held: Callable[..., Job]
 ) -> None:

@@ -38,7 +38,7 @@ from apps.jobs.release import (
 )
 from apps.portal import selectors
 from apps.portal.access import current_user, requires
-from apps.portal.forms import ReleaseAllForm, ReleaseForm, UploadForm
+from apps.portal.forms import OPTION_PREFIX, ReleaseAllForm, ReleaseForm, UploadForm
 from apps.portal.option_labels import attribute_label, value_label, violation_text
 from apps.portal.page_cache import (
     INBOX_PAGES,
@@ -127,7 +127,7 @@ def upload(request: HttpRequest) -> HttpResponse:
 
 @requires(RELEASE_OWN_JOBS)
 def release_all(request: HttpRequest) -> HttpResponse:
-    """Every held job to one printer with its default options (a job refused stays held)."""
+    """Every held job to one printer, each as it came (a job refused stays held)."""
     user = current_user(request)
     printers = selectors.printers_for(user)
     form = ReleaseAllForm(request.POST or None, printers=printers, accounts=_accounts_of(user))
@@ -274,9 +274,14 @@ class ReleasePage:
         if data is not None and not data.get("pages") and data.getlist("pick"):
             data = data.copy()
             data["pages"] = _pages_from_picks(data.getlist("pick"))
+        # What the job came with (copies, pages, options from a print dialog) is where the
+        # release starts.
+        self.presets = selectors.preset_options(job, offered)
+        initial = {"printer": self.chosen, "copies": job.copies, "pages": job.page_ranges}
+        initial.update({OPTION_PREFIX + name: value for name, value in self.presets.items()})
         self.form = ReleaseForm(
             data,
-            initial={"printer": self.chosen, "copies": 1},
+            initial=initial,
             printers=self.printers,
             groups=self.groups,
             accounts=self.accounts,
@@ -300,7 +305,7 @@ class ReleasePage:
 
     def _request(self) -> tuple[dict[str, str], int, str] | None:
         if not self.form.is_bound:
-            return {}, 1, ""
+            return dict(self.presets), self.job.copies, self.job.page_ranges
         if not self.form.is_valid():
             return None
         cleaned = self.form.cleaned_data
@@ -312,7 +317,9 @@ class ReleasePage:
         if self.group is None:
             return self.printer
         asked = self._request()
-        options, copies, pages = asked if asked is not None else ({}, 1, "")
+        options, copies, pages = (
+            asked if asked is not None else (self.presets, self.job.copies, self.job.page_ranges)
+        )
         return printer_for_group(
             self.job, self.user, self.group.group, options, copies=copies, page_ranges=pages
         )
