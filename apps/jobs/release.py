@@ -101,6 +101,22 @@ def _job_attributes(options: Mapping[str, OptionValue]) -> dict[str, str | tuple
     return attributes
 
 
+def _not_options() -> dict[str, str]:
+    """Job attributes the product sets itself, each with what to do instead. Chosen among the
+    options they would reach the printer as chosen but unpriced, or against the job's own
+    handling: five copies for the price of one, banner pages nobody pays for, a job charged
+    here and left held at the printer."""
+    return {
+        "copies": _("give it as the number of copies"),
+        "page-ranges": _("give it as the pages to print"),
+        "job-sheets": _("choose org.savapage-job-sheets"),
+        "job-hold-until": _("jobs are held here, in the inbox, until released"),
+        "job-hold-until-time": _("jobs are held here, in the inbox, until released"),
+        # The name carries the marker that finds the job at the printer again.
+        "job-name": _("give it as the title"),
+    }
+
+
 def job_quote(
     job: Job,
     printer: Printer,
@@ -118,12 +134,11 @@ def job_quote(
             % {"most": MAX_COPIES, "copies": copies}
         )
         copies = max(1, min(copies, MAX_COPIES))
-    # The job's copies and pages are priced from its own fields: chosen among the options,
-    # they would reach the printer as chosen but unpriced (five copies for the price of one).
-    if "copies" in options:
-        problems.append(_("copies is not an option: give it as the number of copies"))
-    if "page-ranges" in options:
-        problems.append(_("page-ranges is not an option: give it as the pages to print"))
+    problems.extend(
+        _("%(name)s is not an option: %(instead)s") % {"name": name, "instead": instead}
+        for name, instead in _not_options().items()
+        if name in options
+    )
     try:
         pages = len(parse_page_ranges(page_ranges, job.page_count))
     except DocumentError as error:

@@ -625,8 +625,17 @@ def test_a_job_name_keeps_its_marker_within_255_octets() -> None:
     assert Part("", Path("unused.pdf"), []).job_name(short) == f"memo [pm-{short.marker.hex}]"
 
 
-@pytest.mark.parametrize(("option", "value"), [("copies", "5"), ("page-ranges", "1")])
-def test_copies_and_pages_chosen_as_options_are_refused_not_sent_unpriced(
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [
+        ("copies", "5"),
+        ("page-ranges", "1"),
+        ("job-sheets", "standard"),  # banner pages nobody pays for
+        ("job-hold-until", "indefinite"),  # charged here, left held at the printer
+        ("job-name", "other"),  # the name carries the marker that finds the job again
+    ],
+)
+def test_what_the_product_sets_itself_is_refused_as_an_option_not_sent_unpriced(
     held_job: Callable[..., Job], finisher: Printer, option: str, value: str
 ) -> None:
     quote = job_quote(held_job(pages=2), finisher, {option: value})
