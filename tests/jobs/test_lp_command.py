@@ -16,6 +16,7 @@ from apps.jobs.choices import JobSource, JobState
 from apps.jobs.management.commands import lp
 from apps.jobs.models import Job
 from apps.jobs.services import job_create_held, job_transition
+from apps.printers.models import Printer
 from tests.pdfs import make_pdf
 
 
@@ -68,3 +69,18 @@ def test_lp_refuses_to_wait_for_a_held_job(tmp_path: Path) -> None:
     with pytest.raises(CommandError, match="--wait needs -H immediate"):
         call_command("lp", str(document), "-U", "sam", "--wait", stdout=StringIO())
     assert not Job.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_held_job_is_named_after_the_printer_asked_for(tmp_path: Path) -> None:
+    user_create("sam", "pw-not-used-1", role=STAFF)
+    Printer.objects.create(name="hall", uri="ipp://127.0.0.1:9/ipp/print")
+    document = make_pdf(tmp_path / "memo.pdf", 1)
+    out = StringIO()
+    call_command("lp", str(document), "-U", "sam", "-d", "hall", stdout=out)
+    job = Job.objects.get()
+    assert out.getvalue() == f"request id is hall-{job.pk}\n"
+    assert job.state == JobState.HELD
+    out = StringIO()
+    call_command("lp", str(document), "-U", "sam", stdout=out)
+    assert out.getvalue() == f"request id is inbox-{Job.objects.latest('pk').pk}\n"

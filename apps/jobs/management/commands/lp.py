@@ -106,7 +106,8 @@ class Command(BaseCommand):
             )
         except DocumentError as error:
             raise CommandError(f"{path}: {error}") from None
-        label = "inbox"
+        # Held, the job waits in the inbox; its request id still names the destination asked.
+        label = destination or "inbox"
         if options["hold"] == "immediate":
             try:
                 printer = self._printer(destination, job, user, job_options, options)
