@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from apps.accounts.errors import AccountError
 from apps.accounts.models import User
-from apps.ippserver.attributes import JobTemplate, job_template
+from apps.ippserver.attributes import JobTemplate, job_template, page_ranges_within
 from apps.ippserver.ipp_jobs import (
     aborted_message,
     job_attribute_group,
@@ -41,6 +41,7 @@ from apps.jobs import pipeline
 from apps.jobs.choices import TERMINAL_STATES, JobSource, JobState
 from apps.jobs.convert import ACCEPTED_FORMATS, OCTET_STREAM, to_pdf
 from apps.jobs.documents import DocumentError, delete_document
+from apps.jobs.models import Job
 from apps.jobs.release import ReleaseRefused, job_release
 from apps.jobs.services import job_create_held
 from printmgmt.ipp import Attribute, AttributeGroup, GroupTag, Message, Status, ValueTag
@@ -145,6 +146,7 @@ def _hold_document(ipp_job: IppJob, document: Path | None, document_format: str)
                 move=True,
             )
             try:
+                _keep_existing_pages(job)
                 ipp_job.job = job
                 if ipp_job.pk is None:
                     ipp_job.save()
@@ -156,6 +158,20 @@ def _hold_document(ipp_job: IppJob, document: Path | None, document_format: str)
     except DocumentError as error:
         raise IppRefusal(Status.CLIENT_ERROR_DOCUMENT_FORMAT_ERROR, str(error)) from None
     logger.info("IPP job %s held as job %s for %s", ipp_job.pk, job.pk, ipp_job.owner)
+
+
+def _keep_existing_pages(job: Job) -> None:
+    """Cut the job's page ranges at its document's end (a phone's "pages 1-5" of a 3-page
+    document); raises IppRefusal when they name no page of it."""
+    page_ranges = page_ranges_within(job.page_ranges, job.page_count)
+    if page_ranges is None:
+        raise IppRefusal(
+            Status.CLIENT_ERROR_ATTRIBUTES_OR_VALUES_NOT_SUPPORTED,
+            f"page-ranges {job.page_ranges} name no page of this {job.page_count}-page document",
+        )
+    if page_ranges != job.page_ranges:
+        job.page_ranges = page_ranges
+        job.save(update_fields=["page_ranges"])
 
 
 def _new_ipp_job(request: Message, user: User, template: JobTemplate) -> IppJob:

@@ -379,6 +379,36 @@ def test_page_ranges_longer_than_a_job_keeps_are_reported_unsupported(
     assert Job.objects.get().page_ranges == ""
 
 
+def test_page_ranges_past_the_documents_end_are_cut_there_and_the_job_releases(
+    ipp: IppTester, printing_with_desk: Printing, pdf: bytes
+) -> None:
+    # "Pages 2-5" of the 3-page document: pages 2 and 3 (RFC 8011 prints nothing for pages
+    # that do not exist). The job was held with 2-5, which no printer would then take.
+    auth = _credentials(printing_with_desk)
+    beyond = Attribute.range_of_integer("page-ranges", RangeOfInteger(2, 5), RangeOfInteger(7, 9))
+    answer = ipp.print_job(auth, pdf, job_attributes=[beyond])
+    assert answer.status_code == Status.SUCCESSFUL_OK, answer
+    assert Job.objects.get().page_ranges == "2-3"
+    released = ipp.send(ipp.request(Operation.RELEASE_JOB, job_id=_job_id(answer)), auth=auth)
+    assert released.status_code == Status.SUCCESSFUL_OK, released
+
+
+def test_page_ranges_with_no_page_of_the_document_are_refused(
+    ipp: IppTester, printing: Printing, pdf: bytes
+) -> None:
+    auth = _credentials(printing)
+    before = spool_entries()
+    past = Attribute.range_of_integer("page-ranges", RangeOfInteger(4, 9))
+    answer = ipp.print_job(auth, pdf, job_attributes=[past])
+    assert answer.status_code == Status.CLIENT_ERROR_ATTRIBUTES_OR_VALUES_NOT_SUPPORTED
+    assert "no page of this 3-page document" in str(_value(answer, "status-message"))
+    created = ipp.send(ipp.request(Operation.CREATE_JOB, job_attributes=[past]), auth=auth)
+    refused = _send_document(ipp, auth, _job_id(created), pdf)
+    assert refused.status_code == Status.CLIENT_ERROR_ATTRIBUTES_OR_VALUES_NOT_SUPPORTED
+    assert not Job.objects.exists()
+    assert spool_entries() == before
+
+
 def test_get_jobs_which_jobs_completed_lists_canceled_jobs(
     ipp: IppTester, printing: Printing, pdf: bytes
 ) -> None:
