@@ -97,15 +97,22 @@ def target_job(request: Message, user: User, *, lock: bool = False, own: bool = 
     if target.name == "job-uri":
         tail = urlsplit(str(target.value)).path.rstrip("/").rsplit("/", 1)[-1]
         job_id = whole_number(tail)
+        if job_id is None:
+            raise IppRefusal(Status.CLIENT_ERROR_NOT_FOUND, f"there is no job {tail}")
     else:
         attribute = operation_value(request, "job-id")
-        if attribute is None or not isinstance(attribute.value, int):
-            raise IppRefusal(Status.CLIENT_ERROR_BAD_REQUEST, "job-id is missing")
+        # An integer: neither a boolean true nor an enum 1 is job 1.
+        if (
+            attribute is None
+            or attribute.tag != ValueTag.INTEGER
+            or not isinstance(attribute.value, int)
+        ):
+            raise IppRefusal(Status.CLIENT_ERROR_BAD_REQUEST, "job-id must be a job number")
         job_id = attribute.value
     jobs = visible_jobs(user, own=own)
     if lock:
         jobs = jobs.select_for_update(of=("self",))
-    ipp_job = jobs.filter(pk=job_id).first() if job_id is not None else None
+    ipp_job = jobs.filter(pk=job_id).first()
     if ipp_job is None:
         raise IppRefusal(Status.CLIENT_ERROR_NOT_FOUND, f"there is no job {job_id}")
     return ipp_job

@@ -108,8 +108,12 @@ def check_message(request: Message) -> None:
             Status.CLIENT_ERROR_BAD_REQUEST, "printer-uri or job-uri must be operation attribute 3"
         )
     path = urlsplit(str(first[2].value)).path.rstrip("/")
-    if not path.startswith(PRINTER_PATH):
+    # The printer's own path, or a job's just below it: /ipp/printer and /ipp/print/x/1 are
+    # not ours.
+    if first[2].name == "printer-uri" and path != PRINTER_PATH:
         raise IppRefusal(Status.CLIENT_ERROR_NOT_FOUND, f"there is no printer at {path}")
+    if first[2].name == "job-uri" and path.rpartition("/")[0] != PRINTER_PATH:
+        raise IppRefusal(Status.CLIENT_ERROR_NOT_FOUND, f"there is no job at {path}")
     if request.operation_id not in SUPPORTED_OPERATIONS:
         name = operation_name(request.operation_id)
         why = (

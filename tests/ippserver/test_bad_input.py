@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from apps.ippserver import asgi as ipp_asgi
+from apps.ippserver.models import IppJob
 from apps.ippserver.operations import Admission
 from apps.jobs.models import Job
 from printmgmt.ipp import (
@@ -151,6 +152,40 @@ def test_oversized_attributes_are_a_bad_request(
         assert answer.status_code == Status.CLIENT_ERROR_BAD_REQUEST
     assert not Job.objects.exists()
     _served_normally(ipp, printing, pdf)
+
+
+def test_uris_that_are_not_the_printers_or_its_jobs_are_not_found(
+    ipp: IppTester, printing: Printing, pdf: bytes
+) -> None:
+    auth = _auth(printing)
+    assert ipp.print_job(auth, pdf).status_code == Status.SUCCESSFUL_OK
+    job_id = IppJob.objects.get().pk
+    base = ipp.server.ipp_uri.removesuffix("/ipp/print")
+    for name, uri in [
+        ("printer-uri", f"{base}/ipp/printer"),
+        ("printer-uri", f"{base}/ipp/print/other"),
+        ("job-uri", f"{base}/ipp/printer/{job_id}"),
+        ("job-uri", f"{base}/ipp/print/other/{job_id}"),
+        ("job-uri", f"{base}/ipp/print"),
+    ]:
+        operation = Operation.PRINT_JOB if name == "printer-uri" else Operation.CANCEL_JOB
+        request = Message.request(operation, 3, target_uri=uri, target_name=name)
+        answer = _answer(ipp.post(encode(request) + pdf, auth=auth))
+        assert answer.status_code == Status.CLIENT_ERROR_NOT_FOUND, uri
+        assert f"at {uri.removeprefix(base)}" in str(answer.get("status-message")), answer
+    assert Job.objects.get().state == "held"  # one job: the first, not canceled
+
+
+def test_a_job_id_that_is_no_integer_is_a_bad_request(
+    ipp: IppTester, printing: Printing, pdf: bytes
+) -> None:
+    auth = _auth(printing)
+    assert ipp.print_job(auth, pdf).status_code == Status.SUCCESSFUL_OK
+    for job_id in (Attribute.boolean("job-id", True), Attribute.enum("job-id", 1)):
+        request = ipp.request(Operation.CANCEL_JOB, operation_attributes=[job_id])
+        answer = _answer(ipp.post(encode(request), auth=auth))
+        assert answer.status_code == Status.CLIENT_ERROR_BAD_REQUEST, job_id
+    assert Job.objects.get().state == "held"
 
 
 def test_an_unknown_operation_is_not_supported(ipp: IppTester, printing: Printing) -> None:
