@@ -208,7 +208,7 @@ def image_to_pdf(source: Path, target: Path) -> None:
                     % {"width": width, "height": height}
                 )
             image.load()  # decode now: a truncated file fails here, not inside reportlab
-            reader = ImageReader(image.convert("RGB") if image.mode not in ("RGB", "L") else image)
+            reader = ImageReader(_on_paper(image))
             page = (A4[1], A4[0]) if width > height else A4
             scale = min(
                 (page[0] - 2 * _IMAGE_MARGIN) / width, (page[1] - 2 * _IMAGE_MARGIN) / height
@@ -228,6 +228,17 @@ def image_to_pdf(source: Path, target: Path) -> None:
         raise DocumentError(
             _("the image cannot be read: the file is damaged or incomplete")
         ) from None
+
+
+def _on_paper(image: Image.Image) -> Image.Image:
+    """The image in RGB or grey, as printed on white paper: what is transparent shows the paper
+    (converted on its own, a transparent background comes out black)."""
+    if image.has_transparency_data:
+        rgba = image.convert("RGBA")
+        paper = Image.new("RGB", rgba.size, "white")
+        paper.paste(rgba, mask=rgba.getchannel("A"))
+        return paper
+    return image if image.mode in ("RGB", "L") else image.convert("RGB")
 
 
 def raster_document_to_pdf(source: Path, target: Path, document_format: str) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 import pikepdf
 import pytest
+from PIL import Image
 from pypdf import PdfReader
 
 from apps.jobs import convert
@@ -87,6 +88,27 @@ def test_a_wide_image_is_one_landscape_page(tmp_path: Path) -> None:
     page = PdfReader(result).pages[0]
     assert _pages(result) == 1
     assert float(page.mediabox.width) > float(page.mediabox.height)
+
+
+@pytest.mark.parametrize(
+    ("mode", "background", "colour"),
+    [("RGBA", (0, 0, 0, 0), (200, 30, 30, 255)), ("LA", (0, 0), (80, 255)), ("P", 0, 1)],
+)
+def test_what_is_transparent_in_an_image_prints_as_the_white_paper(
+    tmp_path: Path, mode: str, background: Any, colour: Any
+) -> None:
+    # A logo on a transparent background: the background was printed black.
+    image = Image.new(mode, (60, 40), background)
+    image.paste(colour, (20, 10, 40, 30))
+    if mode == "P":
+        image.putpalette([0, 0, 0, 200, 30, 30])
+        image.info["transparency"] = 0
+    image.save(tmp_path / "logo.png")
+    page = PdfReader(to_pdf(tmp_path / "logo.png", "image/png")).pages[0]
+    printed = page.images[0].image
+    assert printed is not None
+    assert printed.convert("RGB").getpixel((2, 2)) == (255, 255, 255)
+    assert printed.convert("RGB").getpixel((30, 20)) != (255, 255, 255)
 
 
 def test_a_truncated_image_is_refused(tmp_path: Path) -> None:
