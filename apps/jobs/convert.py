@@ -7,6 +7,7 @@ that is really a JPEG is refused with a sentence the sender understands.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import shutil
@@ -20,7 +21,8 @@ from django.utils.translation import gettext_lazy
 from PIL import Image, UnidentifiedImageError
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.utils import ImageReader
-from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfbase.pdfmetrics import registerFont, stringWidth
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from apps.jobs.documents import DocumentError
@@ -65,7 +67,10 @@ _GHOSTSCRIPT_TIMEOUT_S = 120
 #: can take all the memory, CPU or disk there is.
 _GHOSTSCRIPT_MEMORY_BYTES = 2 * 1024**3
 _GHOSTSCRIPT_OUTPUT_BYTES = 1024**3
-_TEXT_FONT = "Courier"
+#: Text is set in DejaVu Sans Mono (Debian's fonts-dejavu-core, which fontconfig installs), with
+#: the letters of most alphabets. Courier, built into every PDF reader, is used where it is
+#: missing: it has Western European letters only (ł, č or Cyrillic print as black boxes).
+_TEXT_FONT_FILE = Path("/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf")
 _TEXT_SIZE = 10
 _TEXT_MARGIN = 48
 _IMAGE_MARGIN = 18
@@ -252,6 +257,14 @@ def raster_document_to_pdf(source: Path, target: Path, document_format: str) -> 
         ) from None
 
 
+@functools.cache
+def _text_font() -> str:
+    if not _TEXT_FONT_FILE.exists():
+        return "Courier"
+    registerFont(TTFont("DejaVuSansMono", _TEXT_FONT_FILE))
+    return "DejaVuSansMono"
+
+
 def text_to_pdf(source: Path, target: Path) -> None:
     """Plain text in a monospaced font on A4; long lines wrap, form feeds start a new page."""
     width, height = A4
@@ -269,10 +282,12 @@ def text_to_pdf(source: Path, target: Path) -> None:
     ):
         raise too_many
     try:
-        text = raw.decode("utf-8")
+        # utf-8-sig: the byte order mark Windows' Notepad writes first is no character to print.
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = raw.decode("latin-1")  # every byte is a Latin-1 character: never fails
-    columns = max(1, int((width - 2 * _TEXT_MARGIN) // stringWidth("M", _TEXT_FONT, _TEXT_SIZE)))
+    font = _text_font()
+    columns = max(1, int((width - 2 * _TEXT_MARGIN) // stringWidth("M", font, _TEXT_SIZE)))
     # Counted before anything is drawn: reportlab keeps every page in memory until it saves.
     if _text_pages(text, columns, lines_per_page) > settings.MAX_DOCUMENT_PAGES:
         raise too_many
@@ -285,7 +300,7 @@ def text_to_pdf(source: Path, target: Path) -> None:
         ]
         for first in range(0, max(len(lines), 1), lines_per_page):
             body = canvas.beginText(_TEXT_MARGIN, height - _TEXT_MARGIN - _TEXT_SIZE)
-            body.setFont(_TEXT_FONT, _TEXT_SIZE, leading)
+            body.setFont(font, _TEXT_SIZE, leading)
             for line in lines[first : first + lines_per_page]:
                 body.textLine(line)
             canvas.drawText(body)

@@ -136,6 +136,16 @@ def test_latin1_text_is_accepted(tmp_path: Path) -> None:
     assert _pages(to_pdf(text, "text/plain")) == 1
 
 
+def test_text_in_any_european_alphabet_prints_its_letters(tmp_path: Path) -> None:
+    # Courier has Western European letters only: the others, and the byte order mark Notepad
+    # writes first, were printed as black boxes.
+    text = tmp_path / "notes.txt"
+    words = "Zażółć gęślą jaźń, Příliš žluťoučký kůň, Привет, Γειά σου, Grüße €5"
+    text.write_bytes(b"\xef\xbb\xbf" + words.encode())
+    printed = PdfReader(to_pdf(text, "text/plain")).pages[0].extract_text()
+    assert printed.strip() == words
+
+
 def test_octet_stream_is_converted_as_what_it_is(tmp_path: Path) -> None:
     result = to_pdf(make_postscript(tmp_path / "d", 2), "application/octet-stream")
     assert _pages(result) == 2
