@@ -18,7 +18,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase.pdfmetrics import registerFont, stringWidth
@@ -203,7 +203,7 @@ def postscript_to_pdf(source: Path, target: Path) -> None:
 
 
 def image_to_pdf(source: Path, target: Path) -> None:
-    """One A4 page with the image scaled to fit, turned to landscape when it is wider."""
+    """One A4 page with the upright image scaled to fit, landscape when it is wider."""
     try:
         with Image.open(source) as image:
             width, height = image.size
@@ -213,6 +213,9 @@ def image_to_pdf(source: Path, target: Path) -> None:
                     % {"width": width, "height": height}
                 )
             image.load()  # decode now: a truncated file fails here, not inside reportlab
+            # Upright as its orientation tag says: phones store a portrait photo on its side.
+            ImageOps.exif_transpose(image, in_place=True)
+            width, height = image.size
             reader = ImageReader(_on_paper(image))
             page = (A4[1], A4[0]) if width > height else A4
             scale = min(

@@ -111,6 +111,19 @@ def test_what_is_transparent_in_an_image_prints_as_the_white_paper(
     assert printed.convert("RGB").getpixel((30, 20)) != (255, 255, 255)
 
 
+def test_a_photo_is_turned_upright_as_its_orientation_tag_says(tmp_path: Path) -> None:
+    # A phone's portrait photo: 300x200 pixels on its side, and a tag to turn them 90° to the
+    # right. It was printed on its side, on a landscape page.
+    tags = Image.Exif()
+    tags[0x0112] = 6  # Orientation
+    Image.new("RGB", (300, 200), (200, 30, 30)).save(tmp_path / "photo.jpg", exif=tags)
+    page = PdfReader(to_pdf(tmp_path / "photo.jpg", "image/jpeg")).pages[0]
+    assert float(page.mediabox.width) < float(page.mediabox.height)
+    printed = page.images[0].image
+    assert printed is not None
+    assert printed.size == (200, 300)
+
+
 def test_a_truncated_image_is_refused(tmp_path: Path) -> None:
     image = make_image(tmp_path / "photo.jpg", size=(400, 400))
     image.write_bytes(image.read_bytes()[:200])
