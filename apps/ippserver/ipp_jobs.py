@@ -151,6 +151,12 @@ def aborted_message(ipp_job: IppJob) -> str:
     return f"aborted: its document did not start to arrive within {DOCUMENT_TIME_OUT_SECONDS} s"
 
 
+def _name_value(text: str) -> str:
+    """`text` cut to what a name value holds: 255 octets (RFC 8011 5.1.3), not characters. A
+    longer one makes clients (libcups) refuse the whole answer as a bad request."""
+    return text.encode()[:255].decode("utf-8", "ignore")
+
+
 def _epoch(moment: datetime) -> int:
     return int(moment.timestamp())
 
@@ -197,8 +203,8 @@ def job_attributes(ipp_job: IppJob, endpoint: Endpoint, at: datetime) -> list[At
     attributes = [
         *_status_attributes(ipp_job, endpoint, state, reason, message),
         Attribute.uri("job-printer-uri", endpoint.printer_uri),
-        Attribute.name_("job-name", ipp_job.name),
-        Attribute.name_("job-originating-user-name", ipp_job.owner.username),
+        Attribute.name_("job-name", _name_value(ipp_job.name)),
+        Attribute.name_("job-originating-user-name", _name_value(ipp_job.owner.username)),
         Attribute.uri("job-more-info", endpoint.portal_url),
         Attribute.integer("time-at-creation", _epoch(ipp_job.created_at)),
         Attribute.integer("time-at-processing", _epoch(started))

@@ -755,6 +755,16 @@ def test_job_uri_addresses_a_job(ipp: IppTester, printing: Printing, pdf: bytes)
         assert ipp.send(request, auth=auth).status_code == Status.CLIENT_ERROR_NOT_FOUND
 
 
+def test_a_job_name_is_answered_in_at_most_255_octets(
+    ipp: IppTester, printing: Printing, pdf: bytes
+) -> None:
+    # 255 characters of "ü" are 510 octets: libcups refused the answer as a bad request.
+    auth = _credentials(printing)
+    job_id = _job_id(ipp.print_job(auth, pdf, name="ü" * 300))
+    answer = ipp.send(ipp.request(Operation.GET_JOB_ATTRIBUTES, job_id=job_id), auth=auth)
+    assert _value(answer, "job-name") == "ü" * 127
+
+
 def test_printer_icon_and_more_info_are_served(ipp: IppTester) -> None:
     printer = ipp.send(ipp.request(Operation.GET_PRINTER_ATTRIBUTES)).group(GroupTag.PRINTER)
     assert printer is not None
