@@ -15,7 +15,13 @@ from apps.accounts.models import User
 from apps.accounts.roles import MANAGE_PRINTERS, permission_name
 from apps.ippserver.attributes import BOOKLET_MAKER, DOCUMENT_TIME_OUT_SECONDS
 from apps.ippserver.models import IppJob
-from apps.ippserver.protocol import Endpoint, IppRefusal, operation_value, select_attributes
+from apps.ippserver.protocol import (
+    Endpoint,
+    IppRefusal,
+    operation_value,
+    select_attributes,
+    within_255_octets,
+)
 from apps.jobs.choices import TERMINAL_STATES, JobState
 from printmgmt.digits import whole_number
 from printmgmt.ipp import Attribute, AttributeGroup, DateTime, GroupTag, Message, Status, ValueTag
@@ -151,12 +157,6 @@ def aborted_message(ipp_job: IppJob) -> str:
     return f"aborted: its document did not start to arrive within {DOCUMENT_TIME_OUT_SECONDS} s"
 
 
-def _name_value(text: str) -> str:
-    """`text` cut to what a name value holds: 255 octets (RFC 8011 5.1.3), not characters. A
-    longer one makes clients (libcups) refuse the whole answer as a bad request."""
-    return text.encode()[:255].decode("utf-8", "ignore")
-
-
 def _epoch(moment: datetime) -> int:
     return int(moment.timestamp())
 
@@ -203,8 +203,8 @@ def job_attributes(ipp_job: IppJob, endpoint: Endpoint, at: datetime) -> list[At
     attributes = [
         *_status_attributes(ipp_job, endpoint, state, reason, message),
         Attribute.uri("job-printer-uri", endpoint.printer_uri),
-        Attribute.name_("job-name", _name_value(ipp_job.name)),
-        Attribute.name_("job-originating-user-name", _name_value(ipp_job.owner.username)),
+        Attribute.name_("job-name", within_255_octets(ipp_job.name)),
+        Attribute.name_("job-originating-user-name", within_255_octets(ipp_job.owner.username)),
         Attribute.uri("job-more-info", endpoint.portal_url),
         Attribute.integer("time-at-creation", _epoch(ipp_job.created_at)),
         Attribute.integer("time-at-processing", _epoch(started))

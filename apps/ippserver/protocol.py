@@ -41,6 +41,12 @@ class Endpoint:
         return f"{self.printer_uri}/{job_id}"
 
 
+def within_255_octets(text: str) -> str:
+    """`text` cut to what a name value or a status-message holds: 255 octets (RFC 8011 5.1.3,
+    4.1.6.2), not characters. A longer one makes libcups refuse the whole answer."""
+    return text.encode()[:255].decode("utf-8", "ignore")
+
+
 def respond(
     request: Message,
     status: int,
@@ -48,6 +54,8 @@ def respond(
     groups: Sequence[AttributeGroup] = (),
 ) -> Message:
     version = request.version if request.version in SUPPORTED_VERSIONS else (1, 1)
+    if message is not None:
+        message = within_255_octets(message)
     return Message.response(
         status, request.request_id, status_message=message, groups=groups, version=version
     )

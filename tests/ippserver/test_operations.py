@@ -550,6 +550,24 @@ def test_cancel_my_jobs_with_job_ids_cancels_all_of_them_or_none(
     assert Job.objects.get(ipp_job__pk=second).state == JobState.HELD
 
 
+def test_a_status_message_naming_many_jobs_is_cut_at_255_octets(
+    ipp: IppTester, printing: Printing
+) -> None:
+    # "you have no job 100001, 100002, ..." ran to 800 octets: libcups refused the answer.
+    unknown = range(100_001, 100_101)
+    request = ipp.request(
+        Operation.CANCEL_MY_JOBS, operation_attributes=[Attribute.integer("job-ids", *unknown)]
+    )
+    answer = ipp.send(request, auth=_credentials(printing))
+    assert answer.status_code == Status.CLIENT_ERROR_NOT_FOUND
+    message = str(_value(answer, "status-message"))
+    assert message.startswith("you have no job 100001, 100002")
+    assert len(message.encode()) == 255
+    unsupported = answer.group(GroupTag.UNSUPPORTED)
+    assert unsupported is not None
+    assert _values(unsupported, "job-ids") == tuple(unknown)
+
+
 def test_close_job_ends_a_job_without_its_document_and_keeps_one_with_it(
     ipp: IppTester, printing: Printing, pdf: bytes
 ) -> None:
