@@ -7,6 +7,7 @@ hold queue.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -91,11 +92,19 @@ def _job_request(request: Message, *, with_format: bool) -> tuple[JobTemplate, s
     return template, document_format
 
 
+#: Control characters (a file name's line break): a name value must not contain them, and
+#: libcups refuses an answer whose job-name does.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
+
+
 def _job_title(request: Message) -> str:
     for name in ("job-name", "document-name"):
         attribute = operation_value(request, name)
-        if attribute is not None and str(attribute.value).strip():
-            return str(attribute.value).strip()[:255]
+        if attribute is None:
+            continue
+        title = _CONTROL_CHARACTERS.sub(" ", str(attribute.value)).strip()
+        if title:
+            return title[:255]
     return "Untitled"
 
 

@@ -783,6 +783,17 @@ def test_a_job_name_is_answered_in_at_most_255_octets(
     assert _value(answer, "job-name") == "ü" * 127
 
 
+def test_control_characters_in_a_job_name_become_spaces(
+    ipp: IppTester, printing: Printing, pdf: bytes
+) -> None:
+    # libcups refused every answer naming the job: "bad control character".
+    auth = _credentials(printing)
+    job_id = _job_id(ipp.print_job(auth, pdf, name="minutes\r\nof\x00the\x7fmeeting\n"))
+    answer = ipp.send(ipp.request(Operation.GET_JOB_ATTRIBUTES, job_id=job_id), auth=auth)
+    assert _value(answer, "job-name") == "minutes of the meeting"
+    assert Job.objects.get().title == "minutes of the meeting"
+
+
 def test_printer_icon_and_more_info_are_served(ipp: IppTester) -> None:
     printer = ipp.send(ipp.request(Operation.GET_PRINTER_ATTRIBUTES)).group(GroupTag.PRINTER)
     assert printer is not None
