@@ -73,7 +73,8 @@ def basic_credentials(header: str | None) -> tuple[str, str] | None:
     except (binascii.Error, UnicodeDecodeError):
         return None
     username, separator, password = decoded.partition(":")
-    if not separator or not username:
+    # No user name holds a NUL, and PostgreSQL refuses one in a query (a server error).
+    if not separator or not username or "\x00" in username:
         return None
     return username, password
 

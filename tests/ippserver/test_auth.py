@@ -98,3 +98,11 @@ def test_a_blocked_device_is_told_why_and_can_still_ask_about_the_printer(
     assert ipp.print_job((printing.username, printing.token), pdf_bytes).status_code == (
         Status.SUCCESSFUL_OK
     )
+
+
+def test_a_user_name_with_a_nul_gets_401(ipp: IppTester, printing: Printing) -> None:
+    # PostgreSQL refuses a NUL in a query: the request ended in HTTP 500.
+    request = encode(ipp.request(Operation.GET_JOBS))
+    for username in (f"{printing.username}\x00", "\x00"):
+        assert ipp.post(request, auth=(username, PASSWORD)).status_code == 401
+    assert ipp.post(request, auth=(printing.username, PASSWORD)).status_code == 200
