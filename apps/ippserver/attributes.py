@@ -433,7 +433,8 @@ def _apply(template: JobTemplate, attribute: Attribute, c: Capabilities) -> bool
         return True
     if name.startswith(SAVAPAGE_PREFIX):
         texts = [str(v) for v in values if isinstance(v, str | int) and not isinstance(v, bool)]
-        if len(texts) != len(values):
+        # Control characters are in no option's values (and PostgreSQL stores no NUL).
+        if len(texts) != len(values) or not all(text.isprintable() for text in texts):
             return False
         template.options[name] = texts[0] if len(texts) == 1 else texts
         return True

@@ -231,6 +231,20 @@ def test_unsupported_attributes_with_fidelity_false_are_reported_and_the_job_hel
     assert Job.objects.get().options == {"media": "iso_a4_210x297mm"}
 
 
+def test_an_option_value_with_control_characters_is_reported_unsupported(
+    ipp: IppTester, printing: Printing, pdf: bytes
+) -> None:
+    # On PostgreSQL a NUL in it made Print-Job fail with server-error-internal-error.
+    for value in ("1\x004", "14\n"):
+        offset = Attribute.keyword("org.savapage-finishings-jog-offset", value)
+        answer = ipp.print_job(_credentials(printing), pdf, job_attributes=[offset])
+        assert answer.status_code == Status.SUCCESSFUL_OK_IGNORED_OR_SUBSTITUTED_ATTRIBUTES
+        unsupported = answer.group(GroupTag.UNSUPPORTED)
+        assert unsupported is not None
+        assert _value(unsupported, "org.savapage-finishings-jog-offset") == value
+    assert [job.options for job in Job.objects.all()] == [{}, {}]
+
+
 def test_unsupported_attributes_with_fidelity_true_are_refused(
     ipp: IppTester, printing: Printing, pdf: bytes
 ) -> None:
