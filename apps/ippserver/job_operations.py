@@ -143,7 +143,7 @@ def _hold_document(ipp_job: IppJob, document: Path | None, document_format: str)
                 locked = _locked(ipp_job.pk)
                 _check_open(locked, timezone.now())
                 if locked.job is not None:
-                    raise IppRefusal(Status.CLIENT_ERROR_NOT_POSSIBLE, "the job has its document")
+                    raise _second_document()
             job = job_create_held(
                 ipp_job.owner,
                 pdf,
@@ -167,6 +167,14 @@ def _hold_document(ipp_job: IppJob, document: Path | None, document_format: str)
     except DocumentError as error:
         raise IppRefusal(Status.CLIENT_ERROR_DOCUMENT_FORMAT_ERROR, str(error)) from None
     logger.info("IPP job %s held as job %s for %s", ipp_job.pk, job.pk, ipp_job.owner)
+
+
+def _second_document() -> IppRefusal:
+    # The status RFC 8011 (13.1.5.10) has for it, as multiple-document-jobs-supported is false.
+    return IppRefusal(
+        Status.SERVER_ERROR_MULTIPLE_DOCUMENT_JOBS_NOT_SUPPORTED,
+        "the job has its document: send each document as a job of its own",
+    )
 
 
 def _keep_existing_pages(job: Job) -> None:
@@ -286,7 +294,7 @@ def send_document(
     has_data = document is not None and document.stat().st_size > 0
     if ipp_job.job is not None:
         if has_data:
-            raise IppRefusal(Status.CLIENT_ERROR_NOT_POSSIBLE, "the job has its document")
+            raise _second_document()
     elif not has_data:
         raise IppRefusal(Status.CLIENT_ERROR_BAD_REQUEST, "the request carries no document")
     else:

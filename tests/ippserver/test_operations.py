@@ -324,6 +324,12 @@ def test_create_job_then_send_document(ipp: IppTester, printing: Printing, pdf: 
     assert sent.status_code == Status.SUCCESSFUL_OK
     job = Job.objects.get()
     assert (job.title, job.copies, job.ipp_job.pk) == ("two steps", 3, job_id)
+    # A job holds one document (multiple-document-jobs-supported is false): a second one is
+    # refused with the status for that, not as client-error-not-possible.
+    second = _send_document(ipp, auth, job_id, pdf)
+    assert second.status_code == Status.SERVER_ERROR_MULTIPLE_DOCUMENT_JOBS_NOT_SUPPORTED
+    assert _send_document(ipp, auth, job_id, b"").status_code == Status.SUCCESSFUL_OK
+    assert Job.objects.count() == 1
 
 
 def test_users_see_and_cancel_only_their_own_jobs(
