@@ -280,7 +280,7 @@ def text_to_pdf(source: Path, target: Path) -> None:
     raw = source.read_bytes()
     # Too many form feeds or lines are refused before the text is split (which costs time and
     # memory in proportion to them); the exact count follows.
-    if raw.count(b"\f") >= settings.MAX_DOCUMENT_PAGES or raw.count(b"\n") >= (
+    if raw.count(b"\f") > settings.MAX_DOCUMENT_PAGES or raw.count(b"\n") > (
         settings.MAX_DOCUMENT_PAGES * lines_per_page
     ):
         raise too_many
@@ -295,7 +295,7 @@ def text_to_pdf(source: Path, target: Path) -> None:
     if _text_pages(text, columns, lines_per_page) > settings.MAX_DOCUMENT_PAGES:
         raise too_many
     canvas = Canvas(str(target), pagesize=A4, invariant=True)
-    for page_text in text.replace("\r\n", "\n").split("\f"):
+    for page_text in _page_texts(text):
         lines = [
             line[start : start + columns]
             for line in page_text.expandtabs(8).split("\n")
@@ -311,10 +311,20 @@ def text_to_pdf(source: Path, target: Path) -> None:
     canvas.save()
 
 
+def _page_texts(text: str) -> list[str]:
+    """The text of each page, without its last line break: a form feed starts a page, except
+    one that ends the text (as report writers and `pr` end every page), and a line break ends
+    a line (the last one starts no new line, nor a page after 62 lines)."""
+    pages = text.replace("\r\n", "\n").split("\f")
+    if len(pages) > 1 and not pages[-1].strip():
+        pages.pop()
+    return [page.removesuffix("\n") for page in pages]
+
+
 def _text_pages(text: str, columns: int, lines_per_page: int) -> int:
     """How many pages text_to_pdf lays the text out on (a form feed starts a page)."""
     pages = 0
-    for page_text in text.replace("\r\n", "\n").split("\f"):
+    for page_text in _page_texts(text):
         lines = sum(
             max(1, -(-len(line) // columns)) for line in page_text.expandtabs(8).split("\n")
         )

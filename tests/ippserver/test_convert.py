@@ -143,6 +143,27 @@ def test_long_text_flows_onto_more_pages_and_form_feeds_break_pages(tmp_path: Pa
     assert _pages(to_pdf(text, "text/plain")) == 4
 
 
+@pytest.mark.parametrize(
+    ("content", "pages"),
+    [
+        ("one\ftwo\f", 2),
+        ("one\r\n\ftwo\r\n\f\r\n", 2),
+        ("line\n" * 62, 1),
+        ("line\n" * 63, 2),
+        ("one\f\ftwo", 3),
+        ("\n", 1),
+    ],
+)
+def test_the_last_form_feed_and_line_break_start_no_blank_page(
+    tmp_path: Path, content: str, pages: int
+) -> None:
+    # A form feed that ends the text (report writers end every page with one), or the line
+    # break of a 62nd line, added a blank page to print and pay for.
+    text = tmp_path / "report.txt"
+    text.write_bytes(content.encode())
+    assert _pages(to_pdf(text, "text/plain")) == pages
+
+
 def test_latin1_text_is_accepted(tmp_path: Path) -> None:
     text = tmp_path / "old.txt"
     text.write_bytes("Grüße aus Köln\n".encode("latin-1"))
@@ -193,9 +214,11 @@ def test_text_of_more_pages_than_allowed_is_refused_before_it_is_laid_out(
     with pytest.raises(DocumentError, match="more than 50 pages"):
         to_pdf(text, "text/plain")
     assert not (tmp_path / "feeds.txt.converted.pdf").exists()
-    text.write_text("a\f" * 49)
+    text.write_text("a\f" * 50)  # the last form feed starts no page
     assert _pages(to_pdf(text, "text/plain")) == 50
-    text.write_text("line\n" * 50 * 62)  # 62 lines a page: 3,100 lines need 51 pages
+    text.write_text("line\n" * 50 * 62)  # 62 lines a page
+    assert _pages(to_pdf(text, "text/plain")) == 50
+    text.write_text("line\n" * (50 * 62 + 1))
     with pytest.raises(DocumentError, match="more than 50 pages"):
         to_pdf(text, "text/plain")
 
