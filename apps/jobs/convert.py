@@ -241,6 +241,10 @@ def image_to_pdf(source: Path, target: Path) -> None:
 def _on_paper(image: Image.Image) -> Image.Image:
     """The image in RGB or grey, as printed on white paper: what is transparent shows the paper
     (converted on its own, a transparent background comes out black)."""
+    if image.mode.startswith("I"):
+        # 16-bit grey: scaled to 8 bits (converted on its own, every grey from 1/256 up is
+        # clipped to white).
+        return image.convert("I").point(lambda value: value / 256).convert("L")
     if image.has_transparency_data:
         rgba = image.convert("RGBA")
         paper = Image.new("RGB", rgba.size, "white")

@@ -111,6 +111,18 @@ def test_what_is_transparent_in_an_image_prints_as_the_white_paper(
     assert printed.convert("RGB").getpixel((30, 20)) != (255, 255, 255)
 
 
+def test_a_16_bit_grey_image_keeps_its_greys(tmp_path: Path) -> None:
+    # A scanner's 16-bit grey PNG, black to white: all of it but the first 1/256 printed white.
+    gradient = Image.new("I;16", (256, 10))
+    gradient.putdata([x * 257 for _y in range(10) for x in range(256)])
+    gradient.save(tmp_path / "scan.png")
+    page = PdfReader(to_pdf(tmp_path / "scan.png", "image/png")).pages[0]
+    printed = page.images[0].image
+    assert printed is not None
+    greys = [printed.convert("L").getpixel((x, 5)) for x in (0, 64, 128, 255)]
+    assert greys == [0, 64, 128, 255]
+
+
 def test_a_photo_is_turned_upright_as_its_orientation_tag_says(tmp_path: Path) -> None:
     # A phone's portrait photo: 300x200 pixels on its side, and a tag to turn them 90° to the
     # right. It was printed on its side, on a landscape page.
