@@ -13,7 +13,7 @@ ensure_packages() {
   local missing=() pair command package
   for pair in "$@"; do
     command="${pair%%=*}"; package="${pair#*=}"
-    if ! command -v "$command" >/dev/null 2>&1 && [ ! -x "$command" ]; then
+    if ! command -v "$command" >/dev/null 2>&1 && [ ! -e "$command" ]; then
       missing+=("$package")
     fi
   done

@@ -12,7 +12,8 @@ ensure_packages \
   "${PG_BIN:-/nonexistent}/initdb=postgresql" redis-server=redis-server \
   ippeveprinter=cups-ipp-utils ipptool=cups-ipp-utils cupsd=cups-daemon lp=cups-client \
   /usr/lib/cups/filter/pdftopdf=cups-filters /usr/sbin/lpadmin=cups \
-  dbus-daemon=dbus gs=ghostscript pdftoppm=poppler-utils chromium=chromium msgfmt=gettext
+  dbus-daemon=dbus gs=ghostscript pdftoppm=poppler-utils chromium=chromium msgfmt=gettext \
+  /usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf=fonts-dejavu-core
 PG_BIN="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
 ensure_venv "$ROOT/requirements-dev.txt"
 
