@@ -9,11 +9,13 @@ and covers); whatever the product cannot honour is reported back as unsupported.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from apps.ippserver.protocol import IppRefusal
 from apps.jobs.convert import ACCEPTED_FORMATS, OCTET_STREAM
 from printmgmt.ipp import (
     Attribute,
@@ -23,6 +25,7 @@ from printmgmt.ipp import (
     OutOfBand,
     RangeOfInteger,
     Resolution,
+    Status,
     ValueTag,
 )
 from printmgmt.ppde.model import (
@@ -47,23 +50,23 @@ PAGE_RANGES_LENGTH = 200
 DOCUMENT_TIME_OUT_SECONDS = 60
 
 #: Attributes a client may send that need nothing from us: the printer's defaults apply, which
-#: is what a held PDF prints with anyway. They are accepted and not stored.
-RENDERING_HINTS = frozenset(
-    {
-        "job-hold-until",
-        "job-priority",
-        "job-sheets",
-        "multiple-document-handling",
-        "orientation-requested",
-        "output-bin",
-        "print-quality",
-        "printer-resolution",
-        "print-scaling",
-        "print-content-optimize",
-        "print-rendering-intent",
-        "sheet-collate",
-    }
-)
+#: is what a held PDF prints with anyway. They are accepted with a value the printer's
+#: attributes advertise (any other is reported unsupported) and not stored.
+RENDERING_HINTS: dict[str, frozenset[object]] = {
+    "job-hold-until": frozenset({"no-hold", "indefinite"}),
+    "job-sheets": frozenset({"none"}),
+    "multiple-document-handling": frozenset({"separate-documents-collated-copies"}),
+    "orientation-requested": frozenset({3, 4, 5, 6}),
+    "print-quality": frozenset({3, 4, 5}),
+    "print-content-optimize": frozenset({"auto"}),
+    "print-rendering-intent": frozenset({"auto"}),
+    "sheet-collate": frozenset({"collated"}),
+}
+#: The highest job-priority (job-priority-supported): 1 to it is accepted.
+MAX_JOB_PRIORITY = 100
+#: Options kept as the job's presets, with the values we advertise (output-bin's come from the
+#: printers): the release dialog starts from them where the printer offers them.
+PRINT_SCALING = ("auto", "fit", "fill", "none")
 
 # Raster resolutions we ask phones for; the decoder takes any, these are what printers print.
 RASTER_RESOLUTIONS = (300, 600)
@@ -280,7 +283,7 @@ def printer_attributes(
         Attribute.keyword("job-hold-until-default", "indefinite"),
         Attribute.keyword("job-hold-until-supported", "no-hold", "indefinite"),
         Attribute.integer("job-priority-default", 50),
-        Attribute.integer("job-priority-supported", 100),
+        Attribute.integer("job-priority-supported", MAX_JOB_PRIORITY),
         Attribute.keyword("job-sheets-default", "none"),
         Attribute.keyword("job-sheets-supported", "none"),
         Attribute.keyword("media-default", c.media_default),
@@ -318,11 +321,13 @@ def printer_attributes(
         Attribute.keyword("print-rendering-intent-default", "auto"),
         Attribute.keyword("print-rendering-intent-supported", "auto"),
         Attribute.keyword("print-scaling-default", "auto"),
-        Attribute.keyword("print-scaling-supported", "auto", "fit", "fill", "none"),
+        Attribute.keyword("print-scaling-supported", *PRINT_SCALING),
         Attribute.enum("print-quality-default", 4),
         Attribute.enum("print-quality-supported", 3, 4, 5),
         Attribute.resolution("printer-resolution-default", Resolution(600, 600, 3)),
-        Attribute.resolution("printer-resolution-supported", Resolution(600, 600, 3)),
+        Attribute.resolution(
+            "printer-resolution-supported", *(Resolution(dpi, dpi, 3) for dpi in RASTER_RESOLUTIONS)
+        ),
         Attribute.keyword("sides-default", "one-sided"),
         Attribute.keyword("sides-supported", *c.sides),
         Attribute.keyword("which-jobs-supported", "completed", "not-completed", "all"),
@@ -384,6 +389,18 @@ def _apply(template: JobTemplate, attribute: Attribute, c: Capabilities) -> bool
         return False
     first = values[0]
     if name in RENDERING_HINTS:
+        return all(_is_one_of(value, RENDERING_HINTS[name]) for value in values)
+    if name == "job-priority":
+        priority = first if _is_int(first) and len(values) == 1 else None
+        return isinstance(priority, int) and 1 <= priority <= MAX_JOB_PRIORITY
+    if name == "printer-resolution":
+        # What phones send with a raster they rendered at one of the resolutions asked for.
+        return len(values) == 1 and first in {Resolution(dpi, dpi, 3) for dpi in RASTER_RESOLUTIONS}
+    if name == "output-bin" or name == "print-scaling":
+        allowed = c.output_bins if name == "output-bin" else PRINT_SCALING
+        if len(values) != 1 or first not in allowed:
+            return False
+        template.options[name] = str(first)
         return True
     if name == "copies":
         if not _is_int(first) or len(values) != 1:
@@ -414,6 +431,13 @@ def _apply(template: JobTemplate, attribute: Attribute, c: Capabilities) -> bool
         ranges = [v for v in values if isinstance(v, RangeOfInteger)]
         if len(ranges) != len(values) or any(r.lower < 1 or r.upper < r.lower for r in ranges):
             return False
+        if any(later.lower <= earlier.upper for earlier, later in itertools.pairwise(ranges)):
+            # RFC 8011 (5.2.7): so that a printer can print them in one pass.
+            raise IppRefusal(
+                Status.CLIENT_ERROR_BAD_REQUEST,
+                "page-ranges must be in ascending order and must not overlap",
+                [attribute],
+            )
         written = ",".join(
             str(r.lower) if r.lower == r.upper else f"{r.lower}-{r.upper}" for r in ranges
         )
@@ -458,6 +482,11 @@ def page_ranges_within(page_ranges: str, page_count: int) -> str | None:
 
 def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_one_of(value: object, allowed: frozenset[object]) -> bool:
+    # An integer hint is never a boolean (True == 1 in Python); a keyword is a plain string.
+    return (_is_int(value) or isinstance(value, str)) and value in allowed
 
 
 def _apply_finishings(template: JobTemplate, values: Sequence[object], c: Capabilities) -> bool:

@@ -27,6 +27,7 @@ from printmgmt.ipp import (
     Operation,
     PyValue,
     RangeOfInteger,
+    Resolution,
     Status,
     Value,
     ValueTag,
@@ -231,6 +232,36 @@ def test_unsupported_attributes_with_fidelity_false_are_reported_and_the_job_hel
     assert Job.objects.get().options == {"media": "iso_a4_210x297mm"}
 
 
+def test_hints_are_accepted_only_with_the_values_the_printer_advertises(
+    ipp: IppTester, printing: Printing, pdf: bytes
+) -> None:
+    answer = ipp.print_job(
+        _credentials(printing),
+        pdf,
+        job_attributes=[
+            Attribute.enum("print-quality", 4),
+            Attribute.enum("orientation-requested", 7),  # "none": not advertised
+            Attribute.keyword("job-hold-until", "bogus"),
+            Attribute.integer("job-priority", 101),
+            Attribute.keyword("output-bin", "no-such-bin"),
+            Attribute.resolution("printer-resolution", Resolution(1200, 1200, 3)),
+            Attribute.keyword("print-scaling", "fit"),
+        ],
+    )
+    assert answer.status_code == Status.SUCCESSFUL_OK_IGNORED_OR_SUBSTITUTED_ATTRIBUTES
+    unsupported = answer.group(GroupTag.UNSUPPORTED)
+    assert unsupported is not None
+    assert {a.name for a in unsupported} == {
+        "orientation-requested",
+        "job-hold-until",
+        "job-priority",
+        "output-bin",
+        "printer-resolution",
+    }
+    # print-scaling is an option a release offers: kept, as output-bin is with a printer's bin.
+    assert Job.objects.get().options == {"print-scaling": "fit"}
+
+
 def test_an_option_value_with_control_characters_is_reported_unsupported(
     ipp: IppTester, printing: Printing, pdf: bytes
 ) -> None:
@@ -425,6 +456,19 @@ def test_page_ranges_with_no_page_of_the_document_are_refused(
     created = ipp.send(ipp.request(Operation.CREATE_JOB, job_attributes=[past]), auth=auth)
     refused = _send_document(ipp, auth, _job_id(created), pdf)
     assert refused.status_code == Status.CLIENT_ERROR_ATTRIBUTES_OR_VALUES_NOT_SUPPORTED
+    assert not Job.objects.exists()
+    assert spool_entries() == before
+
+
+@pytest.mark.parametrize("ranges", [((5, 7), (1, 2)), ((1, 5), (3, 7))])
+def test_page_ranges_out_of_order_or_overlapping_are_a_bad_request(
+    ipp: IppTester, printing: Printing, pdf: bytes, ranges: tuple[tuple[int, int], ...]
+) -> None:
+    before = spool_entries()
+    asked = Attribute.range_of_integer("page-ranges", *(RangeOfInteger(*r) for r in ranges))
+    answer = ipp.print_job(_credentials(printing), pdf, job_attributes=[asked])
+    assert answer.status_code == Status.CLIENT_ERROR_BAD_REQUEST
+    assert "ascending order" in str(_value(answer, "status-message"))
     assert not Job.objects.exists()
     assert spool_entries() == before
 
