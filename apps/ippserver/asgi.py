@@ -56,6 +56,7 @@ REALM = 'Basic realm="printmgmt", charset="UTF-8"'
 #: After the limit, this much more is read and dropped before answering 413 (then the
 #: connection is closed): a client that sent a little too much gets the answer.
 DRAIN_AFTER_LIMIT_BYTES = 4 * 1024 * 1024
+CLOSE_CONNECTION = (b"connection", b"close")
 
 
 class ClientGone(Exception):
@@ -121,9 +122,7 @@ def _ipp(message: Message) -> Reply:
 
 def _too_large() -> Reply:
     # Connection: close, so that the client stops sending the rest of its body to us.
-    return _plain(
-        413, f"requests are limited to {settings.MAX_DOCUMENT_MB} MB\n", (b"connection", b"close")
-    )
+    return _plain(413, f"requests are limited to {settings.MAX_DOCUMENT_MB} MB\n", CLOSE_CONNECTION)
 
 
 class BodyReader:
@@ -195,6 +194,20 @@ async def read_attributes(body: BodyReader) -> tuple[Message | None, bytes, byte
 async def discard_rest(body: BodyReader) -> None:
     while await body.chunk():
         pass
+
+
+async def refused(body: BodyReader, reply: Reply) -> Reply:
+    """The answer to a request refused before its document is read: at most
+    DRAIN_AFTER_LIMIT_BYTES more of the body are read and dropped (so that the client reads the
+    answer), and a connection whose body goes on is closed. A client that sent a large document
+    without credentials (having been told 100-continue) is answered at once, not after all of it.
+    """
+    await body.drain(DRAIN_AFTER_LIMIT_BYTES)
+    if body.more:
+        return Reply(
+            reply.status, reply.content_type, reply.body, (*reply.headers, CLOSE_CONNECTION)
+        )
+    return reply
 
 
 def _create(path: Path) -> BinaryIO:
@@ -298,7 +311,7 @@ async def ipp_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
         return
     except ClientStalled:
         logger.info("IPP client stopped sending its request")
-        reply = _plain(408, "the request stopped arriving\n", (b"connection", b"close"))
+        reply = _plain(408, "the request stopped arriving\n", CLOSE_CONNECTION)
     except TooLarge:
         await body.drain(DRAIN_AFTER_LIMIT_BYTES)
         reply = _too_large()
@@ -312,18 +325,17 @@ async def _handle(scope: Scope, body: BodyReader) -> Reply:
     """Read and carry out one request; its working files are gone when this returns."""
     message, head, rest = await read_attributes(body)
     if message is None:
-        await discard_rest(body)
-        return _ipp(_bad_request_response(head))
+        return await refused(body, _ipp(_bad_request_response(head)))
     client = scope.get("client") or ("", 0)
     admission = await sync_to_async(_run_admit, thread_sensitive=True)(
         message, header(scope, b"authorization"), str(client[0])
     )
     if admission.refusal is not None:
-        await discard_rest(body)
-        return _ipp(admission.refusal)
+        return await refused(body, _ipp(admission.refusal))
     if admission.needs_credentials:
-        await discard_rest(body)
-        return _plain(401, "log in to print\n", (b"www-authenticate", REALM.encode()))
+        return await refused(
+            body, _plain(401, "log in to print\n", (b"www-authenticate", REALM.encode()))
+        )
     if message.operation_id not in DOCUMENT_OPERATIONS:
         await discard_rest(body)
         return _ipp(await _answer(message, admission, scope, None))
@@ -334,8 +346,7 @@ async def _handle(scope: Scope, body: BodyReader) -> Reply:
             message, admission.user
         )
         if isinstance(begun, Message):
-            await discard_rest(body)
-            return _ipp(begun)
+            return await refused(body, _ipp(begun))
         arrival = begun
     # A hidden name in the spool: the same file system as the stored documents, so that a PDF
     # is stored by a rename, and one file rather than a working directory (a mkdir and rmdir

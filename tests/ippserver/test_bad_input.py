@@ -362,10 +362,11 @@ def test_an_upload_past_the_limit_is_413(
     _served_normally(ipp, printing, pdf)
 
 
-def _stalling_client(first: bytes) -> list[Mapping[str, Any]]:
-    """Drive the endpoint in this process with a client that sends `first` and then nothing,
-    without closing; what the endpoint sent, and within seconds (BODY_IDLE_SECONDS is cut)."""
-    events = [{"type": "http.request", "body": first, "more_body": True}]
+def _stalling_client(*pieces: bytes) -> list[Mapping[str, Any]]:
+    """Drive the endpoint in this process with a client that sends `pieces` and then nothing,
+    without closing; what the endpoint sent, and within seconds (BODY_IDLE_SECONDS is cut
+    where a test needs it)."""
+    events = [{"type": "http.request", "body": piece, "more_body": True} for piece in pieces]
     sent: list[Mapping[str, Any]] = []
 
     async def receive() -> dict[str, object]:
@@ -425,3 +426,14 @@ def test_a_client_that_stops_after_sending_too_much_still_gets_its_413(
     monkeypatch.setattr(ipp_asgi, "BODY_IDLE_SECONDS", 0.2)
     sent = _stalling_client(b"\x02\x00" + bytes(1024 * 1024))
     assert sent[0]["status"] == 413
+
+
+def test_a_document_sent_without_credentials_is_answered_401_without_reading_all_of_it() -> None:
+    # Told 100-continue, a client sends its whole document before it can read the 401: the
+    # rest past a few megabytes is not read (the connection is closed instead), so a client
+    # that sends more, or stops sending, gets its answer at once.
+    request = Message.request(Operation.PRINT_JOB, 1, target_uri="ipp://localhost/ipp/print")
+    megabyte = b"%" * (1024 * 1024)
+    sent = _stalling_client(encode(request) + megabyte, *[megabyte] * 5)
+    assert sent[0]["status"] == 401
+    assert (b"connection", b"close") in sent[0]["headers"]
