@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from decimal import ROUND_DOWN, Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -29,15 +30,21 @@ def fail(job_id: int, message: str) -> None:
 
 
 def finish(
-    job_id: int, state: JobState, message: str, *, only_from: frozenset[JobState] | None = None
+    job_id: int,
+    state: JobState,
+    message: str,
+    *,
+    only_from: frozenset[JobState] | None = None,
+    **fields: Any,
 ) -> Job | None:
     """Move a job to a terminal state, refund what did not print, drop its document.
 
     The end and its refund commit together: a job never ends without the money it is owed.
-    None, changing nothing, when the job is in no state (of `only_from`) that may end so."""
+    None, changing nothing, when the job is in no state (of `only_from`) that may end so.
+    `fields` are saved with the end (what the printer printed of it, which the refund uses)."""
     with transaction.atomic():
         job = job_transition(
-            job_id, state, reason=message, only_from=only_from, message=message[:500]
+            job_id, state, reason=message, only_from=only_from, message=message[:500], **fields
         )
         if job is None:
             return None

@@ -17,8 +17,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.jobs.choices import TERMINAL_STATES, JobState, states_leading_to
 from apps.jobs.documents import DocumentError, spool_path
@@ -440,28 +442,50 @@ def _unanswered(job: Job, error: str) -> bool:
 CANCELED_HERE = states_leading_to(JobState.CANCELED) - {JobState.SENDING}
 
 
-def _cancel_earlier_send(job: Job) -> None:
+def _impressions_at_printer(job: Job, printer_job_id: int) -> int | None:
+    """What the printer counts as printed of one of its jobs; None when it does not say."""
+    try:
+        with _client_as_owner(job) as client:
+            group = client.get_job_attributes(printer_job_id, ("job-impressions-completed",))
+    except IppError as error:
+        logger.warning("job %s: the printer did not say what it printed: %s", job.pk, error)
+        return None
+    impressions = group.get("job-impressions-completed")
+    return impressions.value if impressions and isinstance(impressions.value, int) else None
+
+
+def _cancel_earlier_send(job: Job) -> dict[str, int | None]:
     """Cancel at the printer what an earlier attempt of a job waiting for its next one may
     have left there: an attempt that got no answer in time may have reached it (a printer that
     hung takes the request when it runs again), and the job, canceled here only, would print
-    for free. Raises CancelRefused when the printer cannot be asked or would not cancel it."""
+    for free. The fields to end the job with: the printer's job and what it printed of it, on
+    which the refund depends. Raises CancelRefused when the printer cannot be asked or would
+    not cancel it."""
     marker = Part("", spool_path(job.document_name), []).marker(job)
     try:
         with _client_as_owner(job) as client:
             found = _find_earlier_send(client, marker)
     except IppError as error:
         raise CancelRefused(
-            f"the printer cannot be reached to see whether an earlier attempt reached it "
-            f"({error}): it may still print; try again later"
+            _(
+                "the printer cannot be reached to see whether an earlier attempt reached it "
+                "(%(error)s): it may still print; try again later"
+            )
+            % {"error": error}
         ) from None
     if found is None:
-        return
+        return {}
     refused = _cancel_at_printer(job, found.job_id)
     if refused is not None:
         # Printed already, most likely: the next attempt finds it there and records it.
         raise CancelRefused(
-            f"an earlier attempt reached the printer, which would not cancel the job: {refused}"
+            _("an earlier attempt reached the printer, which would not cancel the job: %(error)s")
+            % {"error": refused}
         )
+    return {
+        "printer_job_id": found.job_id,
+        "impressions_completed": _impressions_at_printer(job, found.job_id),
+    }
 
 
 def cancel(job_id: int, *, reason: str) -> Job | None:
@@ -474,7 +498,24 @@ def cancel(job_id: int, *, reason: str) -> Job | None:
     """
     job = Job.objects.select_related("printer", "owner").get(pk=job_id)
     if job.state == JobState.RELEASED and job.send_attempts:
-        _cancel_earlier_send(job)
+        at_printer = _cancel_earlier_send(job)
+        with transaction.atomic():
+            # Ended only as it was seen: a retry that claimed it during the search (seconds)
+            # may have put it at the printer, where this cancel did not reach it.
+            seen = Job.objects.select_for_update().get(pk=job_id)
+            if seen.state == JobState.RELEASED and seen.send_attempts == job.send_attempts:
+                return finish(
+                    job_id,
+                    JobState.CANCELED,
+                    reason,
+                    only_from=frozenset({JobState.RELEASED}),
+                    **at_printer,
+                )
+        job = Job.objects.select_related("printer", "owner").get(pk=job_id)
+        if job.state in TERMINAL_STATES:
+            return None
+        if job.state != JobState.PROCESSING:
+            raise CancelRefused(_being_sent())
     if job.state == JobState.PROCESSING and job.printer_job_id is not None:
         refused = _cancel_at_printer(job, job.printer_job_id)
         if refused is None:
@@ -493,13 +534,28 @@ def cancel(job_id: int, *, reason: str) -> Job | None:
                     return None
             except RetryLater:
                 raise CancelRefused(
-                    f"the printer cannot be reached to cancel the job ({refused}): "
-                    "it may still print; try again later"
+                    _(
+                        "the printer cannot be reached to cancel the job (%(error)s): it may "
+                        "still print; try again later"
+                    )
+                    % {"error": refused}
                 ) from None
-            raise CancelRefused(f"the printer would not cancel the job: {refused}")
-    canceled = finish(job_id, JobState.CANCELED, reason, only_from=CANCELED_HERE)
-    if canceled is None and Job.objects.filter(pk=job_id, state=JobState.SENDING).exists():
-        # Its task may be putting it at the printer, where it would print whatever is decided
-        # here: it is canceled once it is there (through the printer) or waiting again.
-        raise CancelRefused("the job is being sent to the printer right now: try again shortly")
+            raise CancelRefused(
+                _("the printer would not cancel the job: %(error)s") % {"error": refused}
+            )
+    # Ended here only from the state acted on: a task that moved the job meanwhile (claimed
+    # it, or put it at the printer) is where it is canceled next time.
+    canceled = finish(
+        job_id,
+        JobState.CANCELED,
+        reason,
+        only_from=frozenset({JobState(job.state)}) & CANCELED_HERE,
+    )
+    if canceled is None and not Job.objects.filter(pk=job_id, state__in=TERMINAL_STATES).exists():
+        raise CancelRefused(_being_sent())
     return canceled
+
+
+def _being_sent() -> str:
+    """Why a job a task is moving cannot be canceled this moment."""
+    return _("the job is being sent to the printer right now: try again shortly")

@@ -377,6 +377,74 @@ def test_a_job_an_earlier_attempt_may_have_delivered_is_canceled_at_the_printer_
     assert job_refunded(waiting.pk) == PRICE
 
 
+def test_a_job_an_earlier_attempt_left_waiting_at_the_printer_is_canceled_there_with_its_count(
+    released: Callable[[], Job], finisher_peer: IppEvePrinter
+) -> None:
+    # The earlier attempt reached the printer, which has not printed it: canceled there, the
+    # printer's job and what it printed of it (nothing) are the job's; all of it is refunded.
+    waiting = released()
+    _waiting_after_an_attempt(waiting)
+    document = spool_path(waiting.document_name)
+    with IppClient(finisher_peer.uri, user_name=waiting.owner.get_username()) as client:
+        # Created, its document still to come: the printer keeps it waiting.
+        accepted = client.create_job(job_name=Part("", document, []).job_name(waiting))
+    canceled = pipeline.cancel(waiting.pk, reason="canceled by sam")
+    assert canceled is not None
+    assert (canceled.state, canceled.printer_job_id) == (JobState.CANCELED, accepted.job_id)
+    assert canceled.impressions_completed == 0
+    assert job_refunded(waiting.pk) == PRICE
+
+
+def test_a_retry_that_sends_the_job_during_the_cancels_search_is_canceled_at_the_printer(
+    released: Callable[[], Job], finisher_peer: IppEvePrinter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The search takes seconds; a retry that claims the job meanwhile and puts it at the
+    # printer is where this cancel must reach it: through the printer, not here only (which
+    # refunded a job the printer went on to print).
+    job = released()
+    _waiting_after_an_attempt(job)
+    searched = pipeline._find_earlier_send
+    at_printer: list[int] = []
+
+    def search_while_a_retry_sends(client: IppClient, marker: str) -> object:
+        found = searched(client, marker)
+        job_transition(job.pk, JobState.SENDING, reason="test: retry", send_attempts=2)
+        with IppClient(finisher_peer.uri, user_name=job.owner.get_username()) as printer:
+            sent = printer.create_job(job_name=f"retry {marker}")
+        at_printer.append(sent.job_id)
+        job_transition(job.pk, JobState.PROCESSING, reason="test", printer_job_id=sent.job_id)
+        return found
+
+    monkeypatch.setattr(pipeline, "_find_earlier_send", search_while_a_retry_sends)
+    canceled = pipeline.cancel(job.pk, reason="canceled by sam")
+    assert canceled is not None
+    assert canceled.state == JobState.CANCELED
+    with IppClient(finisher_peer.uri) as printer:
+        group = printer.get_job_attributes(at_printer[0], ("job-state",))
+    state = group.get("job-state")
+    assert state is not None
+    assert state.value == 7  # canceled there too
+
+
+def test_a_retry_that_claims_the_job_during_the_cancels_search_keeps_it(
+    released: Callable[[], Job], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    job = released()
+    _waiting_after_an_attempt(job)
+    searched = pipeline._find_earlier_send
+
+    def search_while_a_retry_claims(client: IppClient, marker: str) -> object:
+        found = searched(client, marker)
+        job_transition(job.pk, JobState.SENDING, reason="test: retry", send_attempts=2)
+        return found
+
+    monkeypatch.setattr(pipeline, "_find_earlier_send", search_while_a_retry_claims)
+    with pytest.raises(pipeline.CancelRefused, match="being sent to the printer right now"):
+        pipeline.cancel(job.pk, reason="canceled by sam")
+    assert Job.objects.get(pk=job.pk).state == JobState.SENDING
+    assert job_refunded(job.pk) == 0
+
+
 def test_a_job_at_a_printer_that_cannot_be_reached_is_not_canceled_nor_refunded(
     released: Callable[[], Job], finisher: Printer
 ) -> None:
@@ -629,6 +697,7 @@ def test_a_job_name_keeps_its_marker_within_255_octets() -> None:
     ("option", "value"),
     [
         ("copies", "5"),
+        ("COPIES", "5"),
         ("page-ranges", "1"),
         ("job-sheets", "standard"),  # banner pages nobody pays for
         ("job-hold-until", "indefinite"),  # charged here, left held at the printer
@@ -639,7 +708,7 @@ def test_what_the_product_sets_itself_is_refused_as_an_option_not_sent_unpriced(
     held_job: Callable[..., Job], finisher: Printer, option: str, value: str
 ) -> None:
     quote = job_quote(held_job(pages=2), finisher, {option: value})
-    assert f"{option} is not an option" in "; ".join(quote.problems)
+    assert f"{option.lower()} is not an option" in "; ".join(quote.problems)
 
 
 def test_an_option_named_as_the_rule_file_sends_it_is_refused_not_sent_unpriced(
