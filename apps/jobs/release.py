@@ -134,10 +134,12 @@ def job_quote(
             % {"most": MAX_COPIES, "copies": copies}
         )
         copies = max(1, min(copies, MAX_COPIES))
+    # Whatever the case: CUPS reads the options it passes on to filters and backends so.
+    asked = {name.lower() for name in options}
     problems.extend(
         _("%(name)s is not an option: %(instead)s") % {"name": name, "instead": instead}
         for name, instead in _not_options().items()
-        if name in options
+        if name in asked
     )
     try:
         pages = len(parse_page_ranges(page_ranges, job.page_count))
