@@ -248,24 +248,26 @@ def _send_parts(job: Job, parts: list[Part], *, recover: bool) -> tuple[Submitte
     with _client_as_owner(job, timeout=settings.IPP_SEND_TIMEOUT_SECONDS) as client:
         for part in parts:
             name = part.job_name(job)
-            submitted = _find_earlier_send(client, part.marker(job)) if recover else None
-            if submitted is None:
-                try:
+            try:
+                submitted = _find_earlier_send(client, part.marker(job)) if recover else None
+                found = submitted is not None
+                if submitted is None:
                     submitted = _print_job(client, part, name)
-                except IppError as error:
-                    if main is None or (
-                        error.retryable and job.send_attempts < settings.PRINT_MAX_ATTEMPTS
-                    ):
-                        raise
-                    # The job itself is at the printer and prints: a sheet after it that the
-                    # printer refuses (or that this last attempt cannot send) must not fail the
-                    # job and give its money back.
-                    logger.warning("job %s: %s not sent: %s", job.pk, name, error)
-                    unsent_sheets.append(f"the {part.suffix} sheet was not printed: {error}")
-                    continue
-                logger.info("job %s: %s sent as printer job %s", job.pk, name, submitted.job_id)
-            else:
+            except IppError as error:
+                if main is None or (
+                    error.retryable and job.send_attempts < settings.PRINT_MAX_ATTEMPTS
+                ):
+                    raise
+                # The job itself is at the printer and prints: a sheet after it that the
+                # printer refuses (or that this last attempt cannot look for or send) must not
+                # fail the job and give its money back.
+                logger.warning("job %s: %s not sent: %s", job.pk, name, error)
+                unsent_sheets.append(f"the {part.suffix} sheet was not printed: {error}")
+                continue
+            if found:
                 logger.info("job %s: %s found at the printer: not sent again", job.pk, name)
+            else:
+                logger.info("job %s: %s sent as printer job %s", job.pk, name, submitted.job_id)
             if not part.suffix:
                 main = submitted
     assert main is not None

@@ -596,6 +596,61 @@ def test_an_end_sheet_that_cannot_be_printed_does_not_fail_the_job_that_printed(
     ]
 
 
+class _SearchFailingPrinter(_EndSheetRefusingPrinter):
+    """The test printer behind a front that answers Get-Jobs only twice (the search for the
+    job itself), then server-error-busy (the search for its end sheet)."""
+
+    searches = 0
+
+    def do_POST(self) -> None:
+        request = _request_body(self)
+        if int.from_bytes(request[2:4], "big") == Operation.GET_JOBS:
+            type(self).searches += 1
+            if type(self).searches > 2:
+                body = encode(Message.response(Status.SERVER_ERROR_BUSY, 1))
+                self.send_response(200)
+                self.send_header("Content-Type", "application/ipp")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return
+        body = httpx.post(
+            self.target, content=request, headers={"Content-Type": "application/ipp"}
+        ).content
+        self.send_response(200)
+        self.send_header("Content-Type", "application/ipp")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def test_an_end_sheet_the_last_attempt_cannot_look_for_does_not_fail_the_job_that_printed(
+    released: Callable[[], Job], finisher: Printer, finisher_peer: IppEvePrinter, settings: Any
+) -> None:
+    settings.PRINT_MAX_ATTEMPTS = 2
+    job = released()
+    Job.objects.filter(pk=job.pk).update(options={"org.savapage-job-sheets": "job-end-sheet"})
+    # The first attempt put the job itself at the printer, which printed it; its answer was
+    # lost, and the job waits for its second and last attempt.
+    document = spool_path(job.document_name)
+    with IppClient(finisher_peer.uri, user_name=job.owner.get_username()) as client:
+        accepted = client.print_job(
+            document,
+            job_name=Part("", document, []).job_name(job),
+            document_format="application/pdf",
+        )
+    _wait_printed(finisher_peer, accepted.job_id)
+    _waiting_after_an_attempt(job)
+    target = finisher_peer.uri.replace("ipp://", "http://", 1)
+    handler = type("Handler", (_SearchFailingPrinter,), {"target": target, "searches": 0})
+    with _printer_answering(finisher, handler=handler):
+        assert pipeline.send(job.pk, task_id="t").at_printer
+    found = Job.objects.get(pk=job.pk)
+    assert (found.state, found.printer_job_id) == (JobState.PROCESSING, accepted.job_id)
+    assert "the end sheet was not printed" in found.message
+    assert job_refunded(job.pk) == 0
+
+
 def test_a_job_canceled_while_printing_is_refunded_for_the_sides_not_printed(
     released: Callable[[], Job], finisher: Printer
 ) -> None:
