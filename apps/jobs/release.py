@@ -27,6 +27,7 @@ from apps.jobs.choices import JobState
 from apps.jobs.documents import DocumentError
 from apps.jobs.models import Job
 from apps.jobs.options import priced_options, sent_options
+from apps.jobs.parts import JOB_SHEETS
 from apps.jobs.services import job_transition
 from apps.printers.choices import PrinterKind, PrinterState
 from apps.printers.ipp_values import engine_view
@@ -191,11 +192,14 @@ def _not_offered(
             # A finishing or cover the printer does not offer at all would be dropped on the
             # way and the job printed without it: refused, so that follow-me picks a printer
             # that has it and a user is never told it was done. A booklet is the exception:
-            # without a booklet maker, the pages are imposed here.
+            # without a booklet maker, the pages are imposed here. Job sheets are made here
+            # and always print: where the rule file does not offer (and price) them, they
+            # would be sheets nobody pays for.
             asked = [
                 item
                 for item in _values(value)
-                if is_chosen_finishing(name, item) and name != FINISHINGS_BOOKLET
+                if (is_chosen_finishing(name, item) and name != FINISHINGS_BOOKLET)
+                or (name == JOB_SHEETS and item.lower() != "none")
             ]
             if asked:
                 problems.append(

@@ -38,9 +38,10 @@ from apps.jobs.services import job_transition
 from apps.jobs.tasks import expire_held_jobs, print_job, reconcile_jobs
 from apps.printers.models import Printer, SidePrice
 from apps.printers.services import printer_add
+from apps.rules.services import rule_file_activate, rule_file_save
 from printmgmt.celery import app as celery_app
 from printmgmt.ipp.client import IppClient
-from tests.jobs.conftest import wait_for_end
+from tests.jobs.conftest import FINISHER_RULES, wait_for_end
 from tests.pdfs import make_pdf
 from tests.peers import OFFICE_FINISHER_ATTRIBUTES, IppEvePrinter
 from tests.workers import WorkerProcess
@@ -93,6 +94,13 @@ def test_job_sheets_arrive_as_separate_jobs_before_and_after(
     held_job: Callable[..., Job],
     staff_user: User,
 ) -> None:
+    # Sheets are released only to a printer whose rule file offers them.
+    version = rule_file_save(
+        "test-finisher",
+        FINISHER_RULES + "*SPJobTicket/Set: org.savapage-job-sheets *none job-start-sheet "
+        "job-end-sheet\n",
+    )
+    rule_file_activate(version.pk)
     job = held_job(pages=2)
     sheets = ["job-start-sheet", "job-end-sheet"]
     job_release(job.pk, staff_user, finisher.pk, {"org.savapage-job-sheets": sheets})

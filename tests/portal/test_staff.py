@@ -803,6 +803,20 @@ def test_a_finishing_the_printer_does_not_offer_is_refused_not_dropped(
     assert Job.objects.get(pk=job.pk).state == JobState.RELEASED
 
 
+def test_job_sheets_the_rule_file_does_not_offer_are_refused_not_printed_for_free(
+    people: People, printer: Printer, held: Callable[..., Job]
+) -> None:
+    # `lp -o` and a desktop's presets (Release-Job) reach job_release unfiltered: sheets the
+    # rule file neither offers nor prices were printed, as separate jobs, for nothing.
+    job = held(people.staff, pages=2)
+    sheets = {"org.savapage-job-sheets": ["job-start-sheet", "job-end-sheet"]}
+    with pytest.raises(ReleaseRefused, match="job-sheets=job-start-sheet is not offered"):
+        job_release(job.pk, people.staff, printer.pk, sheets)
+    assert Job.objects.get(pk=job.pk).state == JobState.HELD
+    job_release(job.pk, people.staff, printer.pk, {"org.savapage-job-sheets": "none"})
+    assert Job.objects.get(pk=job.pk).state == JobState.RELEASED
+
+
 def test_a_choice_the_rule_file_does_not_price_is_named_in_the_dialogs_words(
     people: People, printer: Printer, held: Callable[..., Job]
 ) -> None:
