@@ -156,7 +156,7 @@ def job_quote(
     attributes: dict[str, str | tuple[str, ...]] = {
         o.attribute: o.default for o in offered if o.default is not None
     }
-    attributes.update(_job_attributes(options))
+    attributes.update(_as_offered(offered, _job_attributes(options)))
     problems.extend(_not_offered(offered, attributes, operator))
     problems.extend(_printer_side_names(engine, offered, options))
     attributes = priced_options(printer, engine, attributes)
@@ -177,6 +177,26 @@ def job_quote(
     if price.refusal is not None:
         problems.append(f"{price.refusal.option}: {price.refusal.message}")
     return Quote(printer, attributes, copies, pages, translation, price, problems, violations)
+
+
+def _as_offered(
+    offered: tuple[OfferedOption, ...], attributes: dict[str, str | tuple[str, ...]]
+) -> dict[str, str | tuple[str, ...]]:
+    """Chosen values in the spelling the printer offers them. A choice is accepted whatever its
+    case (`-o sides=Two-Sided-Long-Edge`), but the prices and the printer match it exactly: as
+    typed, it was priced one-sided and sent as a keyword no printer knows."""
+    spelling = {
+        option.attribute: {choice.value.lower(): choice.value for choice in option.choices}
+        for option in offered
+    }
+    written: dict[str, str | tuple[str, ...]] = {}
+    for name, value in attributes.items():
+        known = spelling.get(name, {})
+        if isinstance(value, str):
+            written[name] = known.get(value.lower(), value)
+        else:
+            written[name] = tuple(known.get(item.lower(), item) for item in value)
+    return written
 
 
 def _not_offered(

@@ -24,7 +24,7 @@ from apps.accounts.models import LedgerEntry
 from apps.jobs.choices import JobState
 from apps.jobs.endings import finish
 from apps.jobs.models import Job
-from apps.jobs.release import ReleaseRefused, job_release
+from apps.jobs.release import ReleaseRefused, job_quote, job_release
 from apps.portal.tasks import prune_thumbnails
 from apps.portal.thumbnails import thumbnail_path
 from apps.printers.choices import PrinterState
@@ -815,6 +815,22 @@ def test_job_sheets_the_rule_file_does_not_offer_are_refused_not_printed_for_fre
     assert Job.objects.get(pk=job.pk).state == JobState.HELD
     job_release(job.pk, people.staff, printer.pk, {"org.savapage-job-sheets": "none"})
     assert Job.objects.get(pk=job.pk).state == JobState.RELEASED
+
+
+def test_a_choice_typed_in_another_case_is_priced_and_sent_as_the_printer_offers_it(
+    people: People, printer: Printer, held: Callable[..., Job]
+) -> None:
+    # `lp -o sides=Two-Sided-Long-Edge -o print-color-mode=Color`: accepted whatever the case,
+    # it was priced one-sided (the rules match "two-sided" exactly) and sent as typed.
+    job = held(people.staff, pages=4)
+    typed = {"sides": "Two-Sided-Long-Edge", "print-color-mode": "Color"}
+    quote = job_quote(job, printer, typed)
+    assert quote.total == job_quote(job, printer, {k: v.lower() for k, v in typed.items()}).total
+    assert quote.total == 4 * Decimal("0.40")
+    released = job_release(job.pk, people.staff, printer.pk, typed)
+    assert released.options["sides"] == "two-sided-long-edge"
+    assert released.options["print-color-mode"] == "color"
+    assert released.price == 4 * Decimal("0.40")
 
 
 def test_a_choice_the_rule_file_does_not_price_is_named_in_the_dialogs_words(
