@@ -40,7 +40,9 @@ from printmgmt.ppde.translation import Translation, Translator
 def booklet_constraints() -> tuple[Constraint, ...]:
     """The optional built-in set: a booklet cannot be combined with these (line 0)."""
     booklet = Condition(FINISHINGS_BOOKLET, "none", True, 0)
-    others = [Condition("number-up", n, False, 0) for n in ("1", "4", "6", "9")]
+    # Every number-up the product offers but 2: a booklet prints two pages a side whatever
+    # number-up says, and the price counts sides by number-up (16-up was charged 1 side of 4).
+    others = [Condition("number-up", n, False, 0) for n in ("1", "4", "6", "9", "16")]
     others.append(Condition("sides", "one-sided", False, 0))
     others.append(Condition(ROTATE180, "1", False, 0))
     return tuple(

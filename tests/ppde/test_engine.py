@@ -217,6 +217,8 @@ def test_constraint_with_two_negations_is_always_checked() -> None:
         ({"number-up": "4"}, "booklet-number-up-4"),
         ({"number-up": "6"}, "booklet-number-up-6"),
         ({"number-up": "9"}, "booklet-number-up-9"),
+        # Was missing: a 16-up booklet was charged one side and printed two pages a side.
+        ({"number-up": "16"}, "booklet-number-up-16"),
         ({"sides": "one-sided"}, "booklet-sides-one-sided"),
         ({"org.savapage.int-page-rotate180": "1"}, "booklet-org.savapage.int-page-rotate180-1"),
     ],
@@ -237,7 +239,7 @@ def test_booklet_with_two_up_duplex_is_allowed() -> None:
         "sides": "two-sided-long-edge",
     }
     assert engine(OFFICE).violations(job) == ()
-    assert len(booklet_constraints()) == 6
+    assert len(booklet_constraints()) == 7
 
 
 # ---------------------------------------------------------------------- covers
