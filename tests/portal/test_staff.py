@@ -31,6 +31,7 @@ from apps.printers.choices import PrinterState
 from apps.printers.models import Printer, PrinterGroup
 from tests.pdfs import make_pdf
 from tests.portal.conftest import (
+    GREY_DUPLEX_SIDE,
     OFFICE_CAPABILITIES,
     PASSWORD,
     PORTAL_RULES,
@@ -831,6 +832,25 @@ def test_a_choice_typed_in_another_case_is_priced_and_sent_as_the_printer_offers
     assert released.options["sides"] == "two-sided-long-edge"
     assert released.options["print-color-mode"] == "color"
     assert released.price == 4 * Decimal("0.40")
+
+
+def test_a_booklet_is_charged_for_the_sides_it_prints_padded_to_whole_sheets(
+    people: People, printer: Printer, held: Callable[..., Job]
+) -> None:
+    # Six pages make a booklet of two sheets folded in two: four sides go through the printer
+    # (its booklet maker, or our imposition, pads with blanks). Three were charged and expected.
+    job = held(people.staff, pages=6)
+    booklet = {
+        "org.savapage-finishings-booklet": "toleft-totop",
+        "number-up": "2",
+        "sides": "two-sided-short-edge",
+    }
+    released = job_release(job.pk, people.staff, printer.pk, booklet)
+    assert released.price == 4 * GREY_DUPLEX_SIDE + Decimal("0.25")
+    assert released.expected_impressions == 4
+    # Eight pages fill the two sheets: the same price.
+    eight = held(people.staff, pages=8, title="eight")
+    assert job_quote(eight, printer, booklet).total == released.price
 
 
 def test_a_choice_the_rule_file_does_not_price_is_named_in_the_dialogs_words(
