@@ -24,6 +24,7 @@ from apps.jobs.release import MAX_COPIES
 from apps.portal.option_labels import attribute_label, value_label
 from apps.portal.selectors import FollowMeGroup
 from apps.printers.models import Printer
+from printmgmt.digits import whole_number
 from printmgmt.ppde import OfferedOption
 
 OPTION_PREFIX = "opt."
@@ -170,6 +171,15 @@ class ReleaseForm(PortalForm):
 class ReleaseAllForm(PortalForm):
     printer = forms.ChoiceField(label=_("Printer"))
     account = forms.ChoiceField(label=_("Account to charge"))
+    # The held jobs the page counted: one that arrives before the click was not among them.
+    jobs = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def job_ids(self) -> list[int] | None:
+        """The jobs the page showed (after is_valid); None from a form that named none."""
+        text = self.cleaned_data["jobs"]
+        if not text:
+            return None
+        return [number for part in text.split(",") if (number := whole_number(part)) is not None]
 
     def __init__(
         self,

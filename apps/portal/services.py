@@ -111,10 +111,15 @@ class ReleaseOutcome:
 
 
 def jobs_release_all(
-    user: User, printer_id: int, *, account_id: int | None
+    user: User,
+    printer_id: int,
+    *,
+    account_id: int | None,
+    job_ids: Sequence[int] | None = None,
 ) -> list[ReleaseOutcome]:
-    """Release every held job of the user to one printer, each with what it came with
-    (copies, pages, the options the printer offers; its defaults for the rest).
+    """Release every held job of the user to one printer (of `job_ids`, when given: those the
+    page showed), each with what it came with (copies, pages, the options the printer offers;
+    its defaults for the rest).
 
     Each job is released on its own: one that is refused (not enough money, a rule) stays held
     and says why; the others print.
@@ -125,8 +130,11 @@ def jobs_release_all(
         if printer is not None
         else ()
     )
+    held = Job.objects.filter(owner=user, state=JobState.HELD)
+    if job_ids is not None:
+        held = held.filter(pk__in=job_ids)
     outcomes = []
-    for job in Job.objects.filter(owner=user, state=JobState.HELD).order_by("created_at", "pk"):
+    for job in held.order_by("created_at", "pk"):
         try:
             job_release(
                 job.pk,

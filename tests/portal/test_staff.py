@@ -680,6 +680,32 @@ def test_release_all_releases_every_held_job_and_keeps_refused_ones(
     ) == {JobState.RELEASED}
 
 
+def test_release_all_releases_the_jobs_the_page_showed_not_one_that_arrived_since(
+    people: People, printer: Printer, held: Callable[..., Job]
+) -> None:
+    shown = held(people.staff, pages=1, title="shown")
+    client = logged_in(people.staff)
+    form = client.get("/inbox/release-all/").content.decode()
+    assert "1 held job goes to the printer" in form
+    jobs = re.search(r'name="jobs" value="([^"]*)"', form)
+    assert jobs is not None
+    # A phone sends 50 copies while the page is open: it was released and charged unseen.
+    arrived = held(people.staff, pages=1, title="arrived")
+    Job.objects.filter(pk=arrived.pk).update(copies=50)
+    account = people.staff.personal_account.pk
+    response = client.post(
+        "/inbox/release-all/",
+        {"printer": printer.pk, "account": account, "jobs": jobs.group(1)},
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "1 job released." in page
+    assert "1 job arrived after the page was shown: it stays held." in page
+    assert Job.objects.get(pk=shown.pk).state == JobState.RELEASED
+    assert Job.objects.get(pk=arrived.pk).state == JobState.HELD
+    assert not LedgerEntry.objects.filter(job_id=arrived.pk).exists()
+
+
 def test_cancel_a_held_job_and_history_shows_failures_and_refunds(
     people: People, printer: Printer, held: Callable[..., Job]
 ) -> None:

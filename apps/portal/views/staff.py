@@ -130,15 +130,37 @@ def release_all(request: HttpRequest) -> HttpResponse:
     """Every held job to one printer, each as it came (a job refused stays held)."""
     user = current_user(request)
     printers = selectors.printers_for(user)
-    form = ReleaseAllForm(request.POST or None, printers=printers, accounts=_accounts_of(user))
-    held = selectors.held_jobs_of(user).count()
+    held = list(selectors.held_jobs_of(user).values_list("pk", flat=True))
+    form = ReleaseAllForm(
+        request.POST or None,
+        printers=printers,
+        accounts=_accounts_of(user),
+        initial={"jobs": ",".join(map(str, held))},
+    )
     if request.method != "POST" or not form.is_valid():
         return render(
-            request, "portal/release_all.html", {"form": form, "held": held, "printers": printers}
+            request,
+            "portal/release_all.html",
+            {"form": form, "held": len(held), "printers": printers},
         )
+    job_ids = form.job_ids()
     outcomes = jobs_release_all(
-        user, int(form.cleaned_data["printer"]), account_id=int(form.cleaned_data["account"])
+        user,
+        int(form.cleaned_data["printer"]),
+        account_id=int(form.cleaned_data["account"]),
+        job_ids=job_ids,
     )
+    if job_ids is not None and (newer := len(set(held) - set(job_ids))):
+        # Never printed (and charged) unseen: a phone's job sent while the page was open.
+        messages.info(
+            request,
+            ngettext(
+                "%(count)d job arrived after the page was shown: it stays held.",
+                "%(count)d jobs arrived after the page was shown: they stay held.",
+                newer,
+            )
+            % {"count": newer},
+        )
     for outcome in outcomes:
         if outcome.problem:
             messages.error(
