@@ -443,6 +443,23 @@ def test_release_all_sends_each_job_as_it_came(
     assert released.options["media"] == "iso_a4_210x297mm"
 
 
+def test_release_all_keeps_a_job_whose_finishing_the_printer_cannot_do(
+    people: People, printer: Printer, held: Callable[..., Job]
+) -> None:
+    # Stapled in two places on the desktop; this printer staples one corner only. Released
+    # with the printer's default, it printed unstapled, unseen.
+    job = held(people.staff, pages=2)
+    Job.objects.filter(pk=job.pk).update(options={"org.savapage-finishings-staple": "28"})
+    client = logged_in(people.staff)
+    account = people.staff.personal_account.pk
+    page = client.post(
+        "/inbox/release-all/", {"printer": printer.pk, "account": account}, follow=True
+    ).content.decode()
+    assert Job.objects.get(pk=job.pk).state == JobState.HELD
+    assert "org.savapage-finishings-staple=28 is not offered by this printer" in page
+    assert not LedgerEntry.objects.filter(job_id=job.pk).exists()
+
+
 def test_quote_follows_duplex_and_staple_with_its_breakdown(
     people: People, printer: Printer, held: Callable[..., Job]
 ) -> None:
