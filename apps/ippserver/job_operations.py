@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from apps.accounts.errors import AccountError
 from apps.accounts.models import User
+from apps.accounts.roles import MANAGE_PRINTERS, permission_name
 from apps.ippserver.attributes import JobTemplate, job_template, page_ranges_within
 from apps.ippserver.ipp_jobs import (
     aborted_message,
@@ -43,7 +44,7 @@ from apps.jobs.choices import TERMINAL_STATES, JobSource, JobState
 from apps.jobs.convert import ACCEPTED_FORMATS, OCTET_STREAM, to_pdf
 from apps.jobs.documents import DocumentError, delete_document
 from apps.jobs.models import Job
-from apps.jobs.release import ReleaseRefused, job_release
+from apps.jobs.release import ReleaseRefused, job_release, offered_options, options_as_it_came
 from apps.jobs.services import job_create_held
 from printmgmt.ipp import Attribute, AttributeGroup, GroupTag, Message, Status, ValueTag
 
@@ -493,12 +494,16 @@ def release_job(request: Message, user: User, endpoint: Endpoint, document: Path
             "you have no default printer: choose one in the portal, or release the job there",
         )
     job = ipp_job.job
+    printer = profile.default_printer
+    # As Release all does: its presets as the printer offers them (a scaling or output bin it
+    # does not have is its default), a finishing it cannot do refused.
+    offered = offered_options(printer, operator=user.has_perm(permission_name(MANAGE_PRINTERS)))
     try:
         job_release(
             job.pk,
             user,
-            profile.default_printer.pk,
-            job.options,
+            printer.pk,
+            options_as_it_came(job, offered),
             copies=job.copies,
             page_ranges=job.page_ranges,
         )

@@ -27,7 +27,7 @@ from apps.jobs.choices import JobState
 from apps.jobs.documents import DocumentError
 from apps.jobs.models import Job
 from apps.jobs.options import booklet_chosen, priced_options, sent_options
-from apps.jobs.parts import JOB_SHEETS
+from apps.jobs.parts import JOB_SHEETS, JOB_SHEETS_MEDIA
 from apps.jobs.services import job_transition
 from apps.printers.choices import PrinterKind, PrinterState
 from apps.printers.ipp_values import engine_view
@@ -42,6 +42,7 @@ from printmgmt.ppde import (
     Translation,
     Violation,
     is_chosen_finishing,
+    is_finishing_name,
 )
 from printmgmt.ppde.model import FINISHINGS_BOOKLET
 
@@ -49,6 +50,8 @@ logger = logging.getLogger(__name__)
 
 OptionValue = str | list[str]
 MAX_COPIES = 999
+#: Options the product carries out itself, offered or not.
+_MADE_HERE = frozenset({JOB_SHEETS, JOB_SHEETS_MEDIA})
 #: The pages of one booklet sheet, folded in two and printed on both sides.
 BOOKLET_SHEET_PAGES = 4
 
@@ -210,6 +213,43 @@ def _as_offered(
     return written
 
 
+def offered_options(printer: Printer, *, operator: bool) -> tuple[OfferedOption, ...]:
+    """The options the printer offers through its rule file and its capabilities."""
+    target: Target = "ppd" if printer.kind == PrinterKind.CUPS_QUEUE else "ipp"
+    return engine_for_printer(printer).user_options(
+        engine_view(printer.capabilities), target=target, operator=operator
+    )
+
+
+def preset_options(job: Job, offered: tuple[OfferedOption, ...]) -> dict[str, str]:
+    """The options the job came with (a desktop's print dialog through the IPP printer,
+    `lp -o`) as choices the printer offers: a release starts from them. A preset the printer
+    does not offer starts at its default instead."""
+    by_name = {option.attribute: option for option in offered}
+    presets = {}
+    for name, value in job.options.items():
+        option = by_name.get(name)
+        if option is None or not isinstance(value, str):
+            continue
+        for choice in option.choices:
+            if choice.value and choice.value.lower() == value.lower():
+                presets[name] = choice.value
+                break
+    return presets
+
+
+def options_as_it_came(job: Job, offered: tuple[OfferedOption, ...]) -> dict[str, str]:
+    """What a job is released with when nobody chose (Release all, IPP Release-Job): its
+    presets as the printer offers them,
+    and a finishing or cover it came with that the printer cannot do, as it is: the release
+    refuses that, and the job stays held saying why, rather than print unstapled unseen."""
+    options = preset_options(job, offered)
+    for name, value in job.options.items():
+        if name not in options and isinstance(value, str) and is_chosen_finishing(name, value):
+            options[name] = value
+    return options
+
+
 def _not_offered(
     offered: tuple[OfferedOption, ...],
     attributes: Mapping[str, str | tuple[str, ...]],
@@ -226,11 +266,14 @@ def _not_offered(
             # without a booklet maker, the pages are imposed here. Job sheets are made here
             # and always print: where the rule file does not offer (and price) them, they
             # would be sheets nobody pays for.
+            # Any other option the printer does not offer would reach it unchecked and
+            # unpriced (card stock charged as plain paper).
             asked = [
                 item
                 for item in _values(value)
                 if (is_chosen_finishing(name, item) and name != FINISHINGS_BOOKLET)
                 or (name == JOB_SHEETS and item.lower() != "none")
+                or not (name in _MADE_HERE or is_finishing_name(name))
             ]
             if asked:
                 problems.append(

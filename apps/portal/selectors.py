@@ -15,12 +15,10 @@ from apps.accounts.models import LedgerEntry, User
 from apps.accounts.roles import MANAGE_PRINTERS, permission_name
 from apps.jobs.choices import TERMINAL_STATES, JobState
 from apps.jobs.models import Job
-from apps.jobs.release import engine_for_printer
-from apps.printers.choices import PrinterKind
-from apps.printers.ipp_values import engine_view
+from apps.jobs.release import offered_options
 from apps.printers.models import Printer, PrinterGroup
 from apps.printers.selectors import printers_usable_by
-from printmgmt.ppde import OfferedChoice, OfferedOption, Target
+from printmgmt.ppde import OfferedChoice, OfferedOption
 
 if TYPE_CHECKING:
     from django.db.models.sql.compiler import _AsSqlType
@@ -189,31 +187,6 @@ def follow_me_groups_for(printers: list[Printer]) -> list[FollowMeGroup]:
 
 def is_operator(user: User) -> bool:
     return user.has_perm(permission_name(MANAGE_PRINTERS))
-
-
-def offered_options(printer: Printer, *, operator: bool) -> tuple[OfferedOption, ...]:
-    """The options the printer offers through its rule file and its capabilities."""
-    target: Target = "ppd" if printer.kind == PrinterKind.CUPS_QUEUE else "ipp"
-    return engine_for_printer(printer).user_options(
-        engine_view(printer.capabilities), target=target, operator=operator
-    )
-
-
-def preset_options(job: Job, offered: tuple[OfferedOption, ...]) -> dict[str, str]:
-    """The options the job came with (a desktop's print dialog through the IPP printer,
-    `lp -o`) as choices the printer offers: a release starts from them. A preset the printer
-    does not offer starts at its default instead."""
-    by_name = {option.attribute: option for option in offered}
-    presets = {}
-    for name, value in job.options.items():
-        option = by_name.get(name)
-        if option is None or not isinstance(value, str):
-            continue
-        for choice in option.choices:
-            if choice.value and choice.value.lower() == value.lower():
-                presets[name] = choice.value
-                break
-    return presets
 
 
 #: The choice that leaves an option to the printer follow-me picks (its own default).

@@ -23,11 +23,10 @@ from apps.jobs.choices import JobSource, JobState
 from apps.jobs.convert import OCTET_STREAM, to_pdf
 from apps.jobs.documents import DocumentError
 from apps.jobs.models import Job
-from apps.jobs.release import ReleaseRefused, job_release
+from apps.jobs.release import ReleaseRefused, job_release, offered_options, options_as_it_came
 from apps.jobs.services import job_create_held
 from apps.portal import selectors
 from apps.printers.models import Printer
-from printmgmt.ppde import OfferedOption, is_chosen_finishing
 
 logger = logging.getLogger(__name__)
 
@@ -111,17 +110,6 @@ class ReleaseOutcome:
     problem: str = ""
 
 
-def _release_all_options(job: Job, offered: tuple[OfferedOption, ...]) -> dict[str, str]:
-    """What a job is released with by Release all: its presets as the printer offers them,
-    and a finishing or cover it came with that the printer cannot do, as it is: the release
-    refuses that, and the job stays held saying why, rather than print unstapled unseen."""
-    options = selectors.preset_options(job, offered)
-    for name, value in job.options.items():
-        if name not in options and isinstance(value, str) and is_chosen_finishing(name, value):
-            options[name] = value
-    return options
-
-
 def jobs_release_all(
     user: User,
     printer_id: int,
@@ -138,7 +126,7 @@ def jobs_release_all(
     """
     printer = Printer.objects.select_related("rule_file").filter(pk=printer_id).first()
     offered = (
-        selectors.offered_options(printer, operator=selectors.is_operator(user))
+        offered_options(printer, operator=selectors.is_operator(user))
         if printer is not None
         else ()
     )
@@ -152,7 +140,7 @@ def jobs_release_all(
                 job.pk,
                 user,
                 printer_id,
-                _release_all_options(job, offered),
+                options_as_it_came(job, offered),
                 copies=job.copies,
                 page_ranges=job.page_ranges,
                 account_id=account_id,

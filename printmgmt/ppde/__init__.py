@@ -24,6 +24,7 @@ from printmgmt.ppde.pricing import (
     SidePrices,
     SidePriceTable,
     is_chosen_finishing,
+    is_finishing_name,
 )
 from printmgmt.ppde.printer import PrinterAttributes, Target
 from printmgmt.ppde.translation import FiredRule, Translation
@@ -56,6 +57,7 @@ __all__ = [
     "Violation",
     "empty_rule_file",
     "is_chosen_finishing",
+    "is_finishing_name",
     "parse",
     "parse_bytes",
 ]

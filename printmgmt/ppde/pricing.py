@@ -254,9 +254,11 @@ def _copy_rules(
             raise _Refused(name, f"no copy cost rule prices {name}={value} for this job")
 
 
+def is_finishing_name(name: str) -> bool:
+    """Whether attribute `name` carries a finishing or a cover."""
+    return "finishings" in name or (name.startswith("org.savapage-cover") and name.endswith("type"))
+
+
 def is_chosen_finishing(name: str, value: str) -> bool:
     """Whether attribute `name` = `value` asks for a finishing or a cover (not "none")."""
-    is_finishing = "finishings" in name or (
-        name.startswith("org.savapage-cover") and name.endswith("type")
-    )
-    return is_finishing and value not in _NOT_CHOSEN
+    return is_finishing_name(name) and value not in _NOT_CHOSEN

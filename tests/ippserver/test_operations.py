@@ -790,6 +790,21 @@ def test_release_job_sends_to_the_default_printer(
     assert job.printer.name == "desk"
 
 
+def test_release_job_starts_from_the_presets_the_printer_offers(
+    ipp: IppTester, printing_with_desk: Printing, pdf: bytes
+) -> None:
+    auth = _credentials(printing_with_desk)
+    job_id = _job_id(ipp.print_job(auth, pdf))
+    # An output bin the default printer does not have is its default, not a refusal (nor
+    # sent as asked, unchecked and unpriced).
+    Job.objects.update(options={"output-bin": "nowhere", "sides": "two-sided-long-edge"})
+    released = ipp.send(ipp.request(Operation.RELEASE_JOB, job_id=job_id), auth=auth)
+    assert released.status_code == Status.SUCCESSFUL_OK, released
+    job = Job.objects.get()
+    assert job.options["sides"] == "two-sided-long-edge"
+    assert job.options.get("output-bin") != "nowhere"
+
+
 def test_release_job_without_a_default_printer_says_so(
     ipp: IppTester, printing: Printing, pdf: bytes
 ) -> None:

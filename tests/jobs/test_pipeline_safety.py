@@ -766,6 +766,18 @@ def test_what_the_product_sets_itself_is_refused_as_an_option_not_sent_unpriced(
     assert f"{option.lower()} is not an option" in "; ".join(quote.problems)
 
 
+def test_an_option_the_printer_does_not_offer_is_refused_not_sent_unpriced(
+    held_job: Callable[..., Job], finisher: Printer
+) -> None:
+    # lp -o media-type=cardstock on a printer that offers no paper types: it went out as
+    # asked and was priced as plain paper.
+    quote = job_quote(held_job(pages=2), finisher, {"org.example-paper": "cardstock"})
+    assert "org.example-paper=cardstock is not offered by this printer" in quote.problems
+    # A finishing the printer offers, chosen as "none", and job sheets made here, are fine.
+    fine = job_quote(held_job(pages=2), finisher, {"org.savapage-finishings-fold": "3"})
+    assert fine.problems == []
+
+
 def test_an_option_named_as_the_rule_file_sends_it_is_refused_not_sent_unpriced(
     held_job: Callable[..., Job], finisher: Printer
 ) -> None:

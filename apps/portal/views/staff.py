@@ -34,6 +34,8 @@ from apps.jobs.release import (
     ReleaseRefused,
     job_quote,
     job_release,
+    offered_options,
+    preset_options,
     printer_for_group,
 )
 from apps.portal import selectors
@@ -290,7 +292,7 @@ class ReleasePage:
         if self.group is not None:
             offered = selectors.offered_options_of_any(self.group.printers, operator=self.operator)
         elif self.printer is not None:
-            offered = selectors.offered_options(self.printer, operator=self.operator)
+            offered = offered_options(self.printer, operator=self.operator)
         else:
             offered = ()
         if data is not None and not data.get("pages") and data.getlist("pick"):
@@ -298,7 +300,7 @@ class ReleasePage:
             data["pages"] = _pages_from_picks(data.getlist("pick"))
         # What the job came with (copies, pages, options from a print dialog) is where the
         # release starts.
-        self.presets = selectors.preset_options(job, offered)
+        self.presets = preset_options(job, offered)
         initial = {"printer": self.chosen, "copies": job.copies, "pages": job.page_ranges}
         initial.update({OPTION_PREFIX + name: value for name, value in self.presets.items()})
         self.form = ReleaseForm(
