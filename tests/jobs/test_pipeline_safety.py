@@ -48,7 +48,7 @@ from printmgmt.ipp import (
     Status,
     encode,
 )
-from printmgmt.ipp.client import IppClient
+from printmgmt.ipp.client import IppClient, SubmittedJob
 from tests.jobs.test_recovery import jobs_named
 from tests.peers import IppEvePrinter
 
@@ -333,6 +333,19 @@ def test_a_job_being_sent_is_not_canceled_behind_its_tasks_back(
     assert job_refunded(job.pk) == 0
 
 
+def _printed_by_an_earlier_attempt(job: Job, peer: IppEvePrinter) -> SubmittedJob:
+    """The job itself at the printer, printed, as an attempt whose answer was lost left it."""
+    document = spool_path(job.document_name)
+    with IppClient(peer.uri, user_name=job.owner.get_username()) as client:
+        accepted = client.print_job(
+            document,
+            job_name=Part("", document, []).job_name(job),
+            document_format="application/pdf",
+        )
+    _wait_printed(peer, accepted.job_id)
+    return accepted
+
+
 def _waiting_after_an_attempt(job: Job) -> None:
     """An attempt that got no answer in time: the job waits for its next one."""
     job_transition(job.pk, JobState.SENDING, reason="test", send_attempts=1)
@@ -346,14 +359,7 @@ def test_a_job_an_earlier_attempt_may_have_delivered_is_canceled_at_the_printer_
     # printed the job.
     printed = released()
     _waiting_after_an_attempt(printed)
-    document = spool_path(printed.document_name)
-    with IppClient(finisher_peer.uri, user_name=printed.owner.get_username()) as client:
-        accepted = client.print_job(
-            document,
-            job_name=Part("", document, []).job_name(printed),
-            document_format="application/pdf",
-        )
-    _wait_printed(finisher_peer, accepted.job_id)
+    accepted = _printed_by_an_earlier_attempt(printed, finisher_peer)
     with pytest.raises(pipeline.CancelRefused, match="would not cancel"):
         pipeline.cancel(printed.pk, reason="canceled by sam")
     assert Job.objects.get(pk=printed.pk).state == JobState.RELEASED
@@ -554,11 +560,18 @@ class _EndSheetRefusingPrinter(http.server.BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         request = _request_body(self)
         if int.from_bytes(request[2:4], "big") == Operation.PRINT_JOB and b"-end]" in request:
-            body = encode(Message.response(self.status, int.from_bytes(request[4:8], "big")))
+            self._answer(encode(Message.response(self.status, int.from_bytes(request[4:8], "big"))))
         else:
-            body = httpx.post(
+            self._pass_on(request)
+
+    def _pass_on(self, request: bytes) -> None:
+        self._answer(
+            httpx.post(
                 self.target, content=request, headers={"Content-Type": "application/ipp"}
             ).content
+        )
+
+    def _answer(self, body: bytes) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "application/ipp")
         self.send_header("Content-Length", str(len(body)))
@@ -607,21 +620,9 @@ class _SearchFailingPrinter(_EndSheetRefusingPrinter):
         if int.from_bytes(request[2:4], "big") == Operation.GET_JOBS:
             type(self).searches += 1
             if type(self).searches > 2:
-                body = encode(Message.response(Status.SERVER_ERROR_BUSY, 1))
-                self.send_response(200)
-                self.send_header("Content-Type", "application/ipp")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                self._answer(encode(Message.response(Status.SERVER_ERROR_BUSY, 1)))
                 return
-        body = httpx.post(
-            self.target, content=request, headers={"Content-Type": "application/ipp"}
-        ).content
-        self.send_response(200)
-        self.send_header("Content-Type", "application/ipp")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        self._pass_on(request)
 
 
 def test_an_end_sheet_the_last_attempt_cannot_look_for_does_not_fail_the_job_that_printed(
@@ -632,14 +633,7 @@ def test_an_end_sheet_the_last_attempt_cannot_look_for_does_not_fail_the_job_tha
     Job.objects.filter(pk=job.pk).update(options={"org.savapage-job-sheets": "job-end-sheet"})
     # The first attempt put the job itself at the printer, which printed it; its answer was
     # lost, and the job waits for its second and last attempt.
-    document = spool_path(job.document_name)
-    with IppClient(finisher_peer.uri, user_name=job.owner.get_username()) as client:
-        accepted = client.print_job(
-            document,
-            job_name=Part("", document, []).job_name(job),
-            document_format="application/pdf",
-        )
-    _wait_printed(finisher_peer, accepted.job_id)
+    accepted = _printed_by_an_earlier_attempt(job, finisher_peer)
     _waiting_after_an_attempt(job)
     target = finisher_peer.uri.replace("ipp://", "http://", 1)
     handler = type("Handler", (_SearchFailingPrinter,), {"target": target, "searches": 0})
