@@ -39,7 +39,7 @@ from apps.ippserver.protocol import (
     respond,
     unsupported_group,
 )
-from apps.jobs import pipeline
+from apps.jobs import cancel
 from apps.jobs.choices import TERMINAL_STATES, JobSource, JobState
 from apps.jobs.convert import ACCEPTED_FORMATS, OCTET_STREAM, to_pdf
 from apps.jobs.documents import DocumentError, delete_document
@@ -393,8 +393,8 @@ def _cancel(ipp_job_id: int, user: User, now: datetime) -> None:
     # Outside the transaction: a job at a printer is canceled there too, over the network.
     reason = f"canceled from a device by {user.username}"
     try:
-        canceled = job.state not in TERMINAL_STATES and pipeline.cancel(job.pk, reason=reason)
-    except pipeline.CancelRefused as refused:
+        canceled = job.state not in TERMINAL_STATES and cancel.cancel(job.pk, reason=reason)
+    except cancel.CancelRefused as refused:
         raise StillAtPrinter(Status.CLIENT_ERROR_NOT_POSSIBLE, str(refused)) from None
     if not canceled:
         job.refresh_from_db(fields=["state"])

@@ -17,12 +17,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
-from apps.jobs.choices import TERMINAL_STATES, JobState, states_leading_to
+from apps.jobs.choices import TERMINAL_STATES, JobState
 from apps.jobs.documents import DocumentError, spool_path
 from apps.jobs.endings import fail, finish
 from apps.jobs.models import Job
@@ -71,10 +69,6 @@ class Sent:
 
 class RetryLater(Exception):
     """A transient failure (printer busy or unreachable): try the same step again later."""
-
-
-class CancelRefused(Exception):
-    """A job at a printer could not be canceled there; the message says why, for the user."""
 
 
 # ------------------------------------------------------------------------- send
@@ -157,16 +151,16 @@ def _build_and_send(job: Job, workdir: WorkDir, *, recover: bool) -> Sent:
             return Sent(f"printer job {main.job_id} was recorded by another attempt")
         # Canceled while we were sending (or another attempt recorded a job of its own): the
         # printer job this attempt made is taken back.
-        _cancel_at_printer(job, main.job_id)
+        cancel_at_printer(job, main.job_id)
         return Sent(f"{current.state} meanwhile; printer job {main.job_id} canceled")
     return Sent(f"sent as printer job {main.job_id}", at_printer=True)
 
 
-def _cancel_at_printer(job: Job, printer_job_id: int) -> IppError | None:
+def cancel_at_printer(job: Job, printer_job_id: int) -> IppError | None:
     """Cancel-Job at the printer; the error when it did not take it (logged)."""
     assert job.printer is not None
     try:
-        with _client_as_owner(job) as client:
+        with client_as_owner(job) as client:
             client.cancel_job(printer_job_id)
     except IppError as error:
         logger.warning("job %s: cancel at printer failed: %s", job.pk, error)
@@ -219,8 +213,8 @@ def _adopt_earlier_send(job: Job) -> Sent | None:
     assert job.printer is not None
     marker = Part("", spool_path(job.document_name), []).marker(job)
     try:
-        with _client_as_owner(job) as client:
-            found = _find_earlier_send(client, marker)
+        with client_as_owner(job) as client:
+            found = find_earlier_send(client, marker)
     except IppError as error:
         logger.warning("job %s: the printer could not be searched: %s", job.pk, error)
         return None
@@ -235,7 +229,7 @@ def _adopt_earlier_send(job: Job) -> Sent | None:
         printer_job_uri=found.job_uri or "",
     )
     if adopted is None:  # canceled meanwhile: the copy at the printer goes too
-        _cancel_at_printer(job, found.job_id)
+        cancel_at_printer(job, found.job_id)
         return Sent(f"ended meanwhile; printer job {found.job_id} canceled")
     return Sent(f"found as printer job {found.job_id}", at_printer=True)
 
@@ -245,11 +239,11 @@ def _send_parts(job: Job, parts: list[Part], *, recover: bool) -> tuple[Submitte
     assert job.printer is not None
     main: SubmittedJob | None = None
     unsent_sheets: list[str] = []
-    with _client_as_owner(job, timeout=settings.IPP_SEND_TIMEOUT_SECONDS) as client:
+    with client_as_owner(job, timeout=settings.IPP_SEND_TIMEOUT_SECONDS) as client:
         for part in parts:
             name = part.job_name(job)
             try:
-                submitted = _find_earlier_send(client, part.marker(job)) if recover else None
+                submitted = find_earlier_send(client, part.marker(job)) if recover else None
                 found = submitted is not None
                 if submitted is None:
                     submitted = _print_job(client, part, name)
@@ -274,7 +268,7 @@ def _send_parts(job: Job, parts: list[Part], *, recover: bool) -> tuple[Submitte
     return main, unsent_sheets
 
 
-def _client_as_owner(job: Job, *, timeout: float | None = None) -> IppClient:
+def client_as_owner(job: Job, *, timeout: float | None = None) -> IppClient:
     """A client for the job's printer that asks as the job's owner, as its parts were sent:
     a CUPS server shows a job's name (where our marker is) only to its owner, and by default
     lets nobody else cancel it."""
@@ -307,7 +301,7 @@ def _print_job(client: IppClient, part: Part, job_name: str) -> SubmittedJob:
         time.sleep(pause)
 
 
-def _find_earlier_send(client: IppClient, marker: str) -> SubmittedJob | None:
+def find_earlier_send(client: IppClient, marker: str) -> SubmittedJob | None:
     """Look for the part at the printer, twice.
 
     A printer that stopped answering may still hold an earlier attempt's request in its
@@ -392,7 +386,7 @@ def follow(job_id: int) -> bool:
     asked_at = timezone.now()
     Job.objects.filter(pk=job_id).update(checked_at=asked_at)
     try:
-        with _client_as_owner(job) as client:
+        with client_as_owner(job) as client:
             group = client.get_job_attributes(
                 job.printer_job_id,
                 ("job-state", "job-state-reasons", "job-impressions-completed",
@@ -438,126 +432,3 @@ def _unanswered(job: Job, error: str) -> bool:
         f"it counts as printed ({error})",
     )
     return True
-
-
-#: The states a cancel ends here without asking a printer: not SENDING, which its task ends.
-CANCELED_HERE = states_leading_to(JobState.CANCELED) - {JobState.SENDING}
-
-
-def _impressions_at_printer(job: Job, printer_job_id: int) -> int | None:
-    """What the printer counts as printed of one of its jobs; None when it does not say."""
-    try:
-        with _client_as_owner(job) as client:
-            group = client.get_job_attributes(printer_job_id, ("job-impressions-completed",))
-    except IppError as error:
-        logger.warning("job %s: the printer did not say what it printed: %s", job.pk, error)
-        return None
-    impressions = group.get("job-impressions-completed")
-    return impressions.value if impressions and isinstance(impressions.value, int) else None
-
-
-def _cancel_earlier_send(job: Job) -> dict[str, int | None]:
-    """Cancel at the printer what an earlier attempt of a job waiting for its next one may
-    have left there: an attempt that got no answer in time may have reached it (a printer that
-    hung takes the request when it runs again), and the job, canceled here only, would print
-    for free. The fields to end the job with: the printer's job and what it printed of it, on
-    which the refund depends. Raises CancelRefused when the printer cannot be asked or would
-    not cancel it."""
-    marker = Part("", spool_path(job.document_name), []).marker(job)
-    try:
-        with _client_as_owner(job) as client:
-            found = _find_earlier_send(client, marker)
-    except IppError as error:
-        raise CancelRefused(
-            _(
-                "the printer cannot be reached to see whether an earlier attempt reached it "
-                "(%(error)s): it may still print; try again later"
-            )
-            % {"error": error}
-        ) from None
-    if found is None:
-        return {}
-    refused = _cancel_at_printer(job, found.job_id)
-    if refused is not None:
-        # Printed already, most likely: the next attempt finds it there and records it.
-        raise CancelRefused(
-            _("an earlier attempt reached the printer, which would not cancel the job: %(error)s")
-            % {"error": refused}
-        )
-    return {
-        "printer_job_id": found.job_id,
-        "impressions_completed": _impressions_at_printer(job, found.job_id),
-    }
-
-
-def cancel(job_id: int, *, reason: str) -> Job | None:
-    """Cancel a job wherever it is; a job at the printer is canceled there too.
-
-    None when the job had ended already. Raises CancelRefused when the printer did not take
-    the cancel, or while a task is sending the job: the job may print, so it is neither
-    canceled nor refunded here; when the printer says the job has ended, it ends here as the
-    printer says.
-    """
-    job = Job.objects.select_related("printer", "owner").get(pk=job_id)
-    if job.state == JobState.RELEASED and job.send_attempts:
-        at_printer = _cancel_earlier_send(job)
-        with transaction.atomic():
-            # Ended only as it was seen: a retry that claimed it during the search (seconds)
-            # may have put it at the printer, where this cancel did not reach it.
-            seen = Job.objects.select_for_update().get(pk=job_id)
-            if seen.state == JobState.RELEASED and seen.send_attempts == job.send_attempts:
-                return finish(
-                    job_id,
-                    JobState.CANCELED,
-                    reason,
-                    only_from=frozenset({JobState.RELEASED}),
-                    **at_printer,
-                )
-        job = Job.objects.select_related("printer", "owner").get(pk=job_id)
-        if job.state in TERMINAL_STATES:
-            return None
-        if job.state != JobState.PROCESSING:
-            raise CancelRefused(_being_sent())
-    if job.state == JobState.PROCESSING and job.printer_job_id is not None:
-        refused = _cancel_at_printer(job, job.printer_job_id)
-        if refused is None:
-            # Canceled there: how much printed first decides the refund. The printer's own end
-            # (canceled, or completed after all) is the job's when it has one already;
-            # otherwise the job is canceled here with the pages counted just now.
-            try:
-                if follow(job_id):
-                    ended = Job.objects.get(pk=job_id)
-                    return ended if ended.state == JobState.CANCELED else None
-            except RetryLater:
-                pass
-        else:
-            try:
-                if follow(job_id):
-                    return None
-            except RetryLater:
-                raise CancelRefused(
-                    _(
-                        "the printer cannot be reached to cancel the job (%(error)s): it may "
-                        "still print; try again later"
-                    )
-                    % {"error": refused}
-                ) from None
-            raise CancelRefused(
-                _("the printer would not cancel the job: %(error)s") % {"error": refused}
-            )
-    # Ended here only from the state acted on: a task that moved the job meanwhile (claimed
-    # it, or put it at the printer) is where it is canceled next time.
-    canceled = finish(
-        job_id,
-        JobState.CANCELED,
-        reason,
-        only_from=frozenset({JobState(job.state)}) & CANCELED_HERE,
-    )
-    if canceled is None and not Job.objects.filter(pk=job_id, state__in=TERMINAL_STATES).exists():
-        raise CancelRefused(_being_sent())
-    return canceled
-
-
-def _being_sent() -> str:
-    """Why a job a task is moving cannot be canceled this moment."""
-    return _("the job is being sent to the printer right now: try again shortly")

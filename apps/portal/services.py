@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from apps.accounts.errors import AccountError
 from apps.accounts.models import User
-from apps.jobs import pipeline
+from apps.jobs import cancel
 from apps.jobs.choices import JobSource, JobState
 from apps.jobs.convert import OCTET_STREAM, to_pdf
 from apps.jobs.documents import DocumentError
@@ -92,8 +92,8 @@ def job_cancel_own(user: User, job_id: int) -> Job:
     if job is None:
         raise ReleaseRefused(_("this is not your job"))
     try:
-        canceled = pipeline.cancel(job_id, reason=f"canceled by {user.username}")
-    except pipeline.CancelRefused as refused:
+        canceled = cancel.cancel(job_id, reason=f"canceled by {user.username}")
+    except cancel.CancelRefused as refused:
         raise ReleaseRefused(str(refused)) from None
     if canceled is None:
         job.refresh_from_db(fields=["state"])

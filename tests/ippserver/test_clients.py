@@ -14,9 +14,9 @@ from urllib.parse import quote
 import pytest
 from django.db import connection
 
+from apps.jobs.cancel import cancel
 from apps.jobs.choices import JobSource, JobState
 from apps.jobs.models import Job
-from apps.jobs.pipeline import cancel
 from apps.jobs.release import ReleaseRefused, job_release
 from apps.printers.models import Printer
 from tests.ippserver.conftest import Printing

@@ -28,7 +28,7 @@ from apps.accounts.services import personal_account_ensure, shared_account_creat
 from apps.ippserver.models import IppJob
 from apps.ippserver.operations import answer as ipp_answer
 from apps.ippserver.protocol import Endpoint
-from apps.jobs import endings, pipeline
+from apps.jobs import cancel, endings, pipeline
 from apps.jobs.choices import JobState
 from apps.jobs.documents import spool_path
 from apps.jobs.models import Job, JobTransition
@@ -306,7 +306,7 @@ def test_canceling_a_job_the_printer_has_printed_keeps_the_charge(
     assert sent.printer_job_id is not None
     _wait_printed(finisher_peer, sent.printer_job_id)
     # The user cancels before the next follow-up saw the end: too late, it printed.
-    assert pipeline.cancel(job.pk, reason="canceled by sam") is None
+    assert cancel.cancel(job.pk, reason="canceled by sam") is None
     done = Job.objects.get(pk=job.pk)
     assert done.state == JobState.COMPLETED, done.message
     assert job_refunded(job.pk) == 0
@@ -318,8 +318,8 @@ def test_a_job_being_sent_is_not_canceled_behind_its_tasks_back(
     job = released()
     # Its task is sending it to a printer slow to answer, which then prints it at once.
     _sending(job, claimed_by="t", claimed_ago=timedelta(seconds=5))
-    with pytest.raises(pipeline.CancelRefused, match="being sent to the printer"):
-        pipeline.cancel(job.pk, reason="canceled by sam")
+    with pytest.raises(cancel.CancelRefused, match="being sent to the printer"):
+        cancel.cancel(job.pk, reason="canceled by sam")
     assert Job.objects.get(pk=job.pk).state == JobState.SENDING
     assert job_refunded(job.pk) == 0
     # At the printer, the cancel goes through it: printed, the job keeps its charge.
@@ -328,7 +328,7 @@ def test_a_job_being_sent_is_not_canceled_behind_its_tasks_back(
     sent = Job.objects.get(pk=job.pk)
     assert sent.printer_job_id is not None
     _wait_printed(finisher_peer, sent.printer_job_id)
-    assert pipeline.cancel(job.pk, reason="canceled by sam") is None
+    assert cancel.cancel(job.pk, reason="canceled by sam") is None
     assert Job.objects.get(pk=job.pk).state == JobState.COMPLETED
     assert job_refunded(job.pk) == 0
 
@@ -360,8 +360,8 @@ def test_a_job_an_earlier_attempt_may_have_delivered_is_canceled_at_the_printer_
     printed = released()
     _waiting_after_an_attempt(printed)
     accepted = _printed_by_an_earlier_attempt(printed, finisher_peer)
-    with pytest.raises(pipeline.CancelRefused, match="would not cancel"):
-        pipeline.cancel(printed.pk, reason="canceled by sam")
+    with pytest.raises(cancel.CancelRefused, match="would not cancel"):
+        cancel.cancel(printed.pk, reason="canceled by sam")
     assert Job.objects.get(pk=printed.pk).state == JobState.RELEASED
     assert job_refunded(printed.pk) == 0
     # Its next attempt records it at the printer, where it printed: it keeps its charge.
@@ -372,12 +372,12 @@ def test_a_job_an_earlier_attempt_may_have_delivered_is_canceled_at_the_printer_
     waiting = released()
     _waiting_after_an_attempt(waiting)
     _unreachable(finisher)
-    with pytest.raises(pipeline.CancelRefused, match="cannot be reached"):
-        pipeline.cancel(waiting.pk, reason="canceled by sam")
+    with pytest.raises(cancel.CancelRefused, match="cannot be reached"):
+        cancel.cancel(waiting.pk, reason="canceled by sam")
     assert job_refunded(waiting.pk) == 0
     # It answers, without the job: canceled here, all of it refunded.
     Printer.objects.filter(pk=finisher.pk).update(uri=finisher_peer.uri)
-    canceled = pipeline.cancel(waiting.pk, reason="canceled by sam")
+    canceled = cancel.cancel(waiting.pk, reason="canceled by sam")
     assert canceled is not None
     assert canceled.state == JobState.CANCELED
     assert job_refunded(waiting.pk) == PRICE
@@ -394,7 +394,7 @@ def test_a_job_an_earlier_attempt_left_waiting_at_the_printer_is_canceled_there_
     with IppClient(finisher_peer.uri, user_name=waiting.owner.get_username()) as client:
         # Created, its document still to come: the printer keeps it waiting.
         accepted = client.create_job(job_name=Part("", document, []).job_name(waiting))
-    canceled = pipeline.cancel(waiting.pk, reason="canceled by sam")
+    canceled = cancel.cancel(waiting.pk, reason="canceled by sam")
     assert canceled is not None
     assert (canceled.state, canceled.printer_job_id) == (JobState.CANCELED, accepted.job_id)
     assert canceled.impressions_completed == 0
@@ -409,7 +409,7 @@ def test_a_retry_that_sends_the_job_during_the_cancels_search_is_canceled_at_the
     # refunded a job the printer went on to print).
     job = released()
     _waiting_after_an_attempt(job)
-    searched = pipeline._find_earlier_send
+    searched = pipeline.find_earlier_send
     at_printer: list[int] = []
 
     def search_while_a_retry_sends(client: IppClient, marker: str) -> object:
@@ -421,8 +421,8 @@ def test_a_retry_that_sends_the_job_during_the_cancels_search_is_canceled_at_the
         job_transition(job.pk, JobState.PROCESSING, reason="test", printer_job_id=sent.job_id)
         return found
 
-    monkeypatch.setattr(pipeline, "_find_earlier_send", search_while_a_retry_sends)
-    canceled = pipeline.cancel(job.pk, reason="canceled by sam")
+    monkeypatch.setattr(pipeline, "find_earlier_send", search_while_a_retry_sends)
+    canceled = cancel.cancel(job.pk, reason="canceled by sam")
     assert canceled is not None
     assert canceled.state == JobState.CANCELED
     with IppClient(finisher_peer.uri) as printer:
@@ -437,16 +437,16 @@ def test_a_retry_that_claims_the_job_during_the_cancels_search_keeps_it(
 ) -> None:
     job = released()
     _waiting_after_an_attempt(job)
-    searched = pipeline._find_earlier_send
+    searched = pipeline.find_earlier_send
 
     def search_while_a_retry_claims(client: IppClient, marker: str) -> object:
         found = searched(client, marker)
         job_transition(job.pk, JobState.SENDING, reason="test: retry", send_attempts=2)
         return found
 
-    monkeypatch.setattr(pipeline, "_find_earlier_send", search_while_a_retry_claims)
-    with pytest.raises(pipeline.CancelRefused, match="being sent to the printer right now"):
-        pipeline.cancel(job.pk, reason="canceled by sam")
+    monkeypatch.setattr(pipeline, "find_earlier_send", search_while_a_retry_claims)
+    with pytest.raises(cancel.CancelRefused, match="being sent to the printer right now"):
+        cancel.cancel(job.pk, reason="canceled by sam")
     assert Job.objects.get(pk=job.pk).state == JobState.SENDING
     assert job_refunded(job.pk) == 0
 
@@ -457,8 +457,8 @@ def test_a_job_at_a_printer_that_cannot_be_reached_is_not_canceled_nor_refunded(
     job = released()
     _at_printer(job)
     _unreachable(finisher)
-    with pytest.raises(pipeline.CancelRefused, match="cannot be reached"):
-        pipeline.cancel(job.pk, reason="canceled by sam")
+    with pytest.raises(cancel.CancelRefused, match="cannot be reached"):
+        cancel.cancel(job.pk, reason="canceled by sam")
     assert Job.objects.get(pk=job.pk).state == JobState.PROCESSING
     assert job_refunded(job.pk) == 0
     # From a device: Cancel-My-Jobs says so, and does not claim the job was canceled.
@@ -652,7 +652,7 @@ def test_a_job_canceled_while_printing_is_refunded_for_the_sides_not_printed(
     Job.objects.filter(pk=job.pk).update(expected_impressions=4)
     _at_printer(job)
     with _printer_answering(finisher, handler=_CancelingPrinter):
-        canceled = pipeline.cancel(job.pk, reason="canceled by sam")
+        canceled = cancel.cancel(job.pk, reason="canceled by sam")
     assert canceled is not None
     assert canceled.state == JobState.CANCELED
     assert canceled.impressions_completed == 3
