@@ -18,7 +18,6 @@ from django.utils import timezone
 from apps.accounts.errors import AccountError
 from apps.accounts.models import User
 from apps.accounts.roles import MANAGE_PRINTERS, permission_name
-from apps.ippserver.attributes import JobTemplate, job_template, page_ranges_within
 from apps.ippserver.ipp_jobs import (
     aborted_message,
     job_attribute_group,
@@ -29,6 +28,7 @@ from apps.ippserver.ipp_jobs import (
     visible_jobs,
     waited_in_vain,
 )
+from apps.ippserver.job_template import JobTemplate, job_template, page_ranges_within
 from apps.ippserver.models import IppJob, PrintingProfile
 from apps.ippserver.printer_operations import product_capabilities
 from apps.ippserver.protocol import (

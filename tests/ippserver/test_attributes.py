@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from apps.ippserver.attributes import Capabilities, capabilities_of, job_template, media_size
+from apps.ippserver.attributes import Capabilities, capabilities_of, media_size
 from apps.ippserver.auth import basic_credentials
+from apps.ippserver.job_template import job_template
 from printmgmt.ipp import Attribute, Collection, RangeOfInteger, ValueTag
 
 OFFICE: dict[str, list[Any]] = {
