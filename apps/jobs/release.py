@@ -238,6 +238,21 @@ def preset_options(job: Job, offered: tuple[OfferedOption, ...]) -> dict[str, st
     return presets
 
 
+def presets_not_offered(job: Job, offered: tuple[OfferedOption, ...]) -> list[tuple[str, str]]:
+    """The options the job came with that the printer cannot do, as (name, value): a finishing
+    or cover it asked for, or a value the printer does not offer for an option it has (US
+    Letter where it has A4). The release dialog says so; its defaults are used instead."""
+    presets = preset_options(job, offered)
+    by_name = {option.attribute: option for option in offered}
+    return [
+        (name, value)
+        for name, value in job.options.items()
+        if isinstance(value, str)
+        and name not in presets
+        and (is_chosen_finishing(name, value) or (name in by_name and by_name[name].choices))
+    ]
+
+
 def options_as_it_came(job: Job, offered: tuple[OfferedOption, ...]) -> dict[str, str]:
     """What a job is released with when nobody chose (Release all, IPP Release-Job): its
     presets as the printer offers them,

@@ -388,6 +388,7 @@ def test_job_page_offers_the_printer_options_with_defaults_and_a_price(
     ):
         assert re.search(rf"<label for=\"[^\"]+\"[^>]*>{re.escape(label)}</label>", page), label
     assert 'value="one-sided" selected' in page
+    assert "This job came with options" not in page  # it came with none
     assert "finisher — Room 12 (Idle)" in page
     # 3 one-sided grey A4 sides at 0.10 (and each finishing's "none" costs nothing).
     assert "0.30 EUR" in page
@@ -424,6 +425,8 @@ def test_the_release_dialog_starts_from_what_the_job_came_with(
     assert 'value="two-sided-long-edge" selected' in page
     assert 'value="20" selected' in page
     assert 'value="iso_a4_210x297mm" selected' in page  # Letter is not offered: the default
+    assert "This job came with options this printer cannot do" in page
+    assert "US Letter" in page
     # 2 copies of 2 two-sided sides at 0.08, and a staple at 0.05 per copy.
     assert "0.42 EUR" in page
 

@@ -36,6 +36,7 @@ from apps.jobs.release import (
     job_release,
     offered_options,
     preset_options,
+    presets_not_offered,
     printer_for_group,
 )
 from apps.portal import selectors
@@ -301,6 +302,10 @@ class ReleasePage:
         # What the job came with (copies, pages, options from a print dialog) is where the
         # release starts.
         self.presets = preset_options(job, offered)
+        self.presets_not_offered = [
+            f"{attribute_label(name)}: {value_label(name, value)}"
+            for name, value in presets_not_offered(job, offered)
+        ]
         initial = {"printer": self.chosen, "copies": job.copies, "pages": job.page_ranges}
         initial.update({OPTION_PREFIX + name: value for name, value in self.presets.items()})
         self.form = ReleaseForm(
@@ -388,6 +393,7 @@ class ReleasePage:
             "form": self.form,
             "printer": self.printer,
             "chosen": self.chosen,
+            "presets_not_offered": self.presets_not_offered,
             "quote": self.quote(),
             "thumbnail_pages": range(1, pages_shown + 1),
             "more_pages": self.job.page_count - pages_shown,
