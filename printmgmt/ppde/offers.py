@@ -16,6 +16,7 @@ from printmgmt.ppde.model import (
     COVER_BACK_TYPE,
     COVER_FRONT_SOURCE,
     COVER_FRONT_TYPE,
+    FINISHINGS_BOOKLET,
     ROTATE180,
     Choice,
     OptionMapping,
@@ -87,7 +88,12 @@ def offered_options(
     for mapping in rules.mappings:
         choices = mapping.choices
         if target == "ipp":
-            choices = tuple(c for c in choices if _ipp_offers(mapping.attribute, c.value, printer))
+            choices = tuple(
+                c
+                for c in choices
+                if _ipp_offers(mapping.attribute, c.value, printer)
+                or _imposed_here(mapping.attribute, c.value, printer)
+            )
         option = _offer(
             mapping.attribute, choices, f"*{mapping.ppd_option}", mapping.line, operator
         )
@@ -142,6 +148,16 @@ def _ipp_offers(attribute: str, value: str, printer: PrinterAttributes) -> bool:
     if number is None:
         return supported(printer, attribute, value) is not False
     return number == 3 or finishing_form(printer, number) is not None
+
+
+def _imposed_here(attribute: str, value: str, printer: PrinterAttributes) -> bool:
+    """A booklet a driverless printer without a booklet maker gets as pages imposed here and
+    printed two-sided, flipped on the short edge: offered when it can print so."""
+    return (
+        attribute == FINISHINGS_BOOKLET
+        and value != "none"
+        and supported(printer, "sides", "two-sided-short-edge") is not False
+    )
 
 
 def _offer(

@@ -156,6 +156,21 @@ def test_ipp_target_offers_only_supported_finishings_and_covers() -> None:
     assert "org.savapage-cover-back-type" not in options  # no cover-back-supported
 
 
+def test_ipp_target_offers_a_booklet_imposed_here_when_the_printer_prints_short_edge() -> None:
+    # No booklet maker (no 13 in finishings-supported): the pages are imposed here and printed
+    # two-sided on the short edge, which this printer can do; PRINTER above cannot.
+    short_edge = {**PRINTER, "sides-supported": ("one-sided", "two-sided-short-edge")}
+    options = {o.attribute: o for o in engine(OFFICE).user_options(short_edge, target="ipp")}
+    assert [c.value for c in options["org.savapage-finishings-booklet"].choices] == [
+        "none",
+        "toleft-totop",
+    ]
+    # A printer that does not say which sides it prints is not refused the booklet either.
+    silent = {k: v for k, v in PRINTER.items() if k != "sides-supported"}
+    options = {o.attribute: o for o in engine(OFFICE).user_options(silent, target="ipp")}
+    assert "toleft-totop" in [c.value for c in options["org.savapage-finishings-booklet"].choices]
+
+
 def test_capabilities_from_mappings_and_printer() -> None:
     caps = engine(OFFICE).capabilities({})
     assert (caps.duplex, caps.color, caps.manual_tray) == (True, True, True)
