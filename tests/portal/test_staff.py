@@ -833,18 +833,24 @@ def test_follow_me_group_sends_the_job_to_a_printer_that_can_print_it(
     assert Job.objects.get(pk=job.pk).printer_id == printer.pk
 
 
-def test_a_printer_without_a_booklet_maker_gets_a_booklet_imposed_here(
-    people: People, printer: Printer, held: Callable[..., Job]
-) -> None:
-    # Its rule file maps the booklet; the printer has no booklet maker but prints two-sided on
-    # the short edge: the booklet is offered, imposed here and printed so (it was refused:
-    # "choose one of: none").
+def _without_finishers(printer: Printer) -> Printer:
+    """A printer with the same rule file that offers no finishing at all (only "none")."""
     plain = office_printer(
         "ipp://127.0.0.1:9/ipp/plain", name="a-plain", rule_file=printer.rule_file
     )
     Printer.objects.filter(pk=plain.pk).update(
         capabilities={**OFFICE_CAPABILITIES, "finishings-supported": [3]}
     )
+    return plain
+
+
+def test_a_printer_without_a_booklet_maker_gets_a_booklet_imposed_here(
+    people: People, printer: Printer, held: Callable[..., Job]
+) -> None:
+    # Its rule file maps the booklet; the printer has no booklet maker but prints two-sided on
+    # the short edge: the booklet is offered, imposed here and printed so (it was refused:
+    # "choose one of: none").
+    plain = _without_finishers(printer)
     job = held(people.staff, pages=8)
     booklet = {"org.savapage-finishings-booklet": "toleft-totop", "number-up": "2"}
     released = job_release(job.pk, people.staff, plain.pk, booklet)
@@ -855,12 +861,7 @@ def test_a_printer_without_a_booklet_maker_gets_a_booklet_imposed_here(
 def test_a_finishing_the_printer_does_not_offer_is_refused_not_dropped(
     people: People, printer: Printer, held: Callable[..., Job]
 ) -> None:
-    plain = office_printer(
-        "ipp://127.0.0.1:9/ipp/plain", name="a-plain", rule_file=printer.rule_file
-    )
-    Printer.objects.filter(pk=plain.pk).update(
-        capabilities={**OFFICE_CAPABILITIES, "finishings-supported": [3]}
-    )
+    plain = _without_finishers(printer)
     job = held(people.staff, pages=2)
     with pytest.raises(ReleaseRefused, match="finishings-staple=20 is not offered"):
         job_release(job.pk, people.staff, plain.pk, {"org.savapage-finishings-staple": "20"})
