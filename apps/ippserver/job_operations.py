@@ -15,9 +15,7 @@ from pathlib import Path
 from django.db import transaction
 from django.utils import timezone
 
-from apps.accounts.errors import AccountError
 from apps.accounts.models import User
-from apps.accounts.roles import MANAGE_PRINTERS, permission_name
 from apps.ippserver.ipp_jobs import (
     aborted_message,
     job_attribute_group,
@@ -29,7 +27,7 @@ from apps.ippserver.ipp_jobs import (
     waited_in_vain,
 )
 from apps.ippserver.job_template import JobTemplate, job_template, page_ranges_within
-from apps.ippserver.models import IppJob, PrintingProfile
+from apps.ippserver.models import IppJob
 from apps.ippserver.printer_operations import product_capabilities
 from apps.ippserver.protocol import (
     Endpoint,
@@ -39,14 +37,12 @@ from apps.ippserver.protocol import (
     respond,
     unsupported_group,
 )
-from apps.jobs import cancel
-from apps.jobs.choices import TERMINAL_STATES, JobSource, JobState
+from apps.jobs.choices import TERMINAL_STATES, JobSource
 from apps.jobs.convert import ACCEPTED_FORMATS, OCTET_STREAM, to_pdf
 from apps.jobs.documents import DocumentError, delete_document
 from apps.jobs.models import Job
-from apps.jobs.release import ReleaseRefused, job_release, offered_options, options_as_it_came
 from apps.jobs.services import job_create_held
-from printmgmt.ipp import Attribute, AttributeGroup, GroupTag, Message, Status, ValueTag
+from printmgmt.ipp import AttributeGroup, GroupTag, Message, Status, ValueTag
 
 logger = logging.getLogger(__name__)
 
@@ -141,8 +137,8 @@ def _hold_document(ipp_job: IppJob, document: Path | None, document_format: str)
         with transaction.atomic():
             if ipp_job.pk is not None:
                 # Send-Document: checked again under the job's lock, after the conversion.
-                locked = _locked(ipp_job.pk)
-                _check_open(locked, timezone.now())
+                locked = locked_ipp_job(ipp_job.pk)
+                check_open(locked, timezone.now())
                 if locked.job is not None:
                     raise _second_document()
             job = job_create_held(
@@ -228,7 +224,7 @@ def create_job(request: Message, user: User, endpoint: Endpoint, document: Path 
     return _created(request, ipp_job, endpoint, template)
 
 
-def _locked(ipp_job_id: int) -> IppJob:
+def locked_ipp_job(ipp_job_id: int) -> IppJob:
     ipp_job = (
         IppJob.objects.select_for_update(of=("self",))
         .select_related("job")
@@ -240,7 +236,7 @@ def _locked(ipp_job_id: int) -> IppJob:
     return ipp_job
 
 
-def _check_open(ipp_job: IppJob, at: datetime) -> None:
+def check_open(ipp_job: IppJob, at: datetime) -> None:
     """Refuse a job that ended before its document came: canceled, or aborted at `at`."""
     if ipp_job.canceled_at is not None:
         raise IppRefusal(Status.CLIENT_ERROR_NOT_POSSIBLE, "the job is canceled")
@@ -267,7 +263,7 @@ def document_arriving(request: Message, user: User) -> Arrival | None:
     now = timezone.now()
     with transaction.atomic():
         ipp_job = target_job(request, user, lock=True, own=True)
-        _check_open(ipp_job, now)
+        check_open(ipp_job, now)
         if ipp_job.job is not None:
             return None
         ipp_job.document_arriving_since = now
@@ -291,7 +287,7 @@ def send_document(
         raise IppRefusal(Status.CLIENT_ERROR_BAD_REQUEST, "last-document is missing")
     _template, document_format = _job_request(request, with_format=True)
     ipp_job = target_job(request, user, own=True)
-    _check_open(ipp_job, timezone.now())
+    check_open(ipp_job, timezone.now())
     has_data = document is not None and document.stat().st_size > 0
     if ipp_job.job is not None:
         if has_data:
@@ -310,7 +306,7 @@ def close_job(request: Message, user: User, endpoint: Endpoint, document: Path |
     now = timezone.now()
     with transaction.atomic():
         ipp_job = target_job(request, user, lock=True, own=True)
-        _check_open(ipp_job, now)
+        check_open(ipp_job, now)
         if ipp_job.job is None:
             ipp_job.canceled_at = now
             ipp_job.save(update_fields=["canceled_at"])
@@ -369,144 +365,3 @@ def get_jobs(request: Message, user: User, endpoint: Endpoint, document: Path | 
         for ipp_job in jobs.order_by("-id")[:count]
     ]
     return respond(request, Status.SUCCESSFUL_OK, groups=groups)
-
-
-# --------------------------------------------------------------------------- job changes
-
-
-class StillAtPrinter(IppRefusal):
-    """The job's printer did not take the cancel (unreachable, or refusing): it may print."""
-
-
-def _cancel(ipp_job_id: int, user: User, now: datetime) -> None:
-    """Cancel one job, or raise IppRefusal saying why it cannot be."""
-    with transaction.atomic():
-        ipp_job = _locked(ipp_job_id)
-        if ipp_job.job is None:
-            if ipp_job.canceled_at is not None:
-                raise IppRefusal(Status.CLIENT_ERROR_NOT_POSSIBLE, "the job is canceled already")
-            _check_open(ipp_job, now)
-            ipp_job.canceled_at = timezone.now()
-            ipp_job.save(update_fields=["canceled_at"])
-            return
-        job = ipp_job.job
-    # Outside the transaction: a job at a printer is canceled there too, over the network.
-    reason = f"canceled from a device by {user.username}"
-    try:
-        canceled = job.state not in TERMINAL_STATES and cancel.cancel(job.pk, reason=reason)
-    except cancel.CancelRefused as refused:
-        raise StillAtPrinter(Status.CLIENT_ERROR_NOT_POSSIBLE, str(refused)) from None
-    if not canceled:
-        job.refresh_from_db(fields=["state"])
-        raise IppRefusal(
-            Status.CLIENT_ERROR_NOT_POSSIBLE,
-            f"the job is {job.get_state_display().lower()} and cannot be canceled",
-        )
-
-
-def cancel_job(request: Message, user: User, endpoint: Endpoint, document: Path | None) -> Message:
-    _cancel(target_job(request, user).pk, user, timezone.now())
-    return respond(request, Status.SUCCESSFUL_OK)
-
-
-def cancel_my_jobs(
-    request: Message, user: User, endpoint: Endpoint, document: Path | None
-) -> Message:
-    """Cancel the user's own jobs that have not ended, or the ones `job-ids` names (PWG
-    5100.11). Named jobs are all checked first: when one is not the user's or has ended,
-    nothing is canceled."""
-    job_ids = requested_job_ids(request)
-    now = timezone.now()
-    mine = IppJob.objects.filter(owner=user)
-    if job_ids is None:
-        at_printer: list[int] = []
-        for ipp_job_id in mine.filter(not_completed(now)).values_list("pk", flat=True):
-            try:
-                _cancel(ipp_job_id, user, now)
-            except StillAtPrinter:
-                at_printer.append(ipp_job_id)
-            except IppRefusal:
-                continue  # it ended meanwhile: it stays as it ended
-        _refuse_if_still_at_printer(at_printer)
-        return respond(request, Status.SUCCESSFUL_OK)
-    found = set(mine.filter(pk__in=job_ids).values_list("pk", flat=True))
-    unknown = [i for i in job_ids if i not in found]
-    if unknown:
-        raise IppRefusal(
-            Status.CLIENT_ERROR_NOT_FOUND,
-            "you have no job " + ", ".join(map(str, unknown)),
-            [Attribute.integer("job-ids", *unknown)],
-        )
-    open_ids = set(mine.filter(not_completed(now), pk__in=job_ids).values_list("pk", flat=True))
-    ended = [i for i in job_ids if i not in open_ids]
-    if ended:
-        raise IppRefusal(
-            Status.CLIENT_ERROR_NOT_POSSIBLE,
-            "these jobs have ended and cannot be canceled: " + ", ".join(map(str, ended)),
-            [Attribute.integer("job-ids", *ended)],
-        )
-    ended_meanwhile = []
-    at_printer = []
-    for ipp_job_id in job_ids:
-        try:
-            _cancel(ipp_job_id, user, now)
-        except StillAtPrinter:
-            at_printer.append(ipp_job_id)
-        except IppRefusal:
-            ended_meanwhile.append(ipp_job_id)
-    _refuse_if_still_at_printer(at_printer)
-    if ended_meanwhile:
-        return respond(
-            request,
-            Status.SUCCESSFUL_OK,
-            "canceled; these jobs ended on their own meanwhile: "
-            + ", ".join(map(str, ended_meanwhile)),
-        )
-    return respond(request, Status.SUCCESSFUL_OK)
-
-
-def _refuse_if_still_at_printer(job_ids: list[int]) -> None:
-    if job_ids:
-        raise IppRefusal(
-            Status.CLIENT_ERROR_NOT_POSSIBLE,
-            "the printer of jobs " + ", ".join(map(str, job_ids)) + " could not cancel them: "
-            "they may still print; any others were canceled",
-            [Attribute.integer("job-ids", *job_ids)],
-        )
-
-
-def hold_job(request: Message, user: User, endpoint: Endpoint, document: Path | None) -> Message:
-    ipp_job = target_job(request, user)
-    _check_open(ipp_job, timezone.now())
-    if ipp_job.job is not None and ipp_job.job.state != JobState.HELD:
-        raise IppRefusal(Status.CLIENT_ERROR_NOT_POSSIBLE, "the job is no longer held")
-    return respond(request, Status.SUCCESSFUL_OK, "held jobs stay held until released")
-
-
-def release_job(request: Message, user: User, endpoint: Endpoint, document: Path | None) -> Message:
-    ipp_job = target_job(request, user, own=True)
-    if ipp_job.job is None or ipp_job.job.state != JobState.HELD:
-        raise IppRefusal(Status.CLIENT_ERROR_NOT_POSSIBLE, "the job is not held")
-    profile = PrintingProfile.objects.filter(user=user).select_related("default_printer").first()
-    if profile is None or profile.default_printer is None:
-        raise IppRefusal(
-            Status.CLIENT_ERROR_NOT_POSSIBLE,
-            "you have no default printer: choose one in the portal, or release the job there",
-        )
-    job = ipp_job.job
-    printer = profile.default_printer
-    # As Release all does: its presets as the printer offers them (a scaling or output bin it
-    # does not have is its default), a finishing it cannot do refused.
-    offered = offered_options(printer, operator=user.has_perm(permission_name(MANAGE_PRINTERS)))
-    try:
-        job_release(
-            job.pk,
-            user,
-            printer.pk,
-            options_as_it_came(job, offered),
-            copies=job.copies,
-            page_ranges=job.page_ranges,
-        )
-    except (ReleaseRefused, AccountError) as error:
-        raise IppRefusal(Status.CLIENT_ERROR_NOT_POSSIBLE, str(error)) from None
-    return respond(request, Status.SUCCESSFUL_OK)

@@ -17,18 +17,15 @@ from urllib.parse import urlsplit
 from apps.accounts.models import User
 from apps.ippserver.attributes import SUPPORTED_OPERATIONS
 from apps.ippserver.auth import LoginBlocked, basic_credentials, user_for_credentials
+from apps.ippserver.job_changes import cancel_job, cancel_my_jobs, hold_job, release_job
 from apps.ippserver.job_operations import (
     Arrival,
-    cancel_job,
-    cancel_my_jobs,
     close_job,
     create_job,
     document_arriving,
     get_job_attributes,
     get_jobs,
-    hold_job,
     print_job,
-    release_job,
     send_document,
     validate_job,
 )
