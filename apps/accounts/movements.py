@@ -88,6 +88,7 @@ def account_refund(
     user: User | None = None,
     key: str = "",
     up_to_remaining: bool = False,
+    owed_in_all: bool = False,
 ) -> LedgerEntry | None:
     """Give back (part of) a job's charge to the account it was charged to, once.
 
@@ -96,6 +97,8 @@ def account_refund(
     changes nothing, so running the same refund twice refunds once; partial refunds with
     distinct keys add up to at most the charge (RefundExceedsCharge otherwise, or, with
     `up_to_remaining`, the refund is cut to what remains: refunds made meanwhile count).
+    With `owed_in_all`, `amount` is what the job is owed in all: the refunds made before (by
+    hand, while it printed) are part of it, and only the rest is refunded.
     Returns None when nothing is left to refund. Raises NoChargeForJob if the job was never
     charged. A `user` (a person refunding by hand) needs manage_accounts; the job pipeline's
     own refunds have none.
@@ -114,7 +117,10 @@ def account_refund(
         if existing is not None:
             logger.info("refund retry job=%s key=%r: refunded already", job_id, key)
             return existing
-        remaining = -charge.amount - job_refunded(job_id)
+        refunded = job_refunded(job_id)
+        remaining = -charge.amount - refunded
+        if owed_in_all and amount is not None:
+            amount = max(amount - refunded, Decimal(0))
         if amount is None or (up_to_remaining and amount > remaining):
             amount = remaining
         elif amount > remaining:

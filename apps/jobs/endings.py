@@ -87,8 +87,8 @@ def refund_unprinted(job: Job) -> None:
         return
     try:
         with transaction.atomic():
-            # What was refunded already (by hand) counts towards what is owed, under the
-            # account's lock: a job is never refunded more than it was charged.
+            # What was refunded already (by hand, while it printed) counts towards what is
+            # owed, under the account's lock: a job half printed is refunded half, in all.
             account_refund(
                 job.pk,
                 # All of it: what the ledger holds, also when the charge has more places than
@@ -97,6 +97,7 @@ def refund_unprinted(job: Job) -> None:
                 reason=f"not printed: {job.message or job.state}",
                 key=UNPRINTED_REFUND_KEY,
                 up_to_remaining=True,
+                owed_in_all=True,
             )
     except NoChargeForJob:
         logger.info("job %s was never charged: nothing to refund", job.pk)

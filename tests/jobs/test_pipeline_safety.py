@@ -659,6 +659,21 @@ def test_a_job_canceled_while_printing_is_refunded_for_the_sides_not_printed(
     assert job_refunded(job.pk) == PRICE / 4
 
 
+def test_a_refund_by_hand_while_printing_is_part_of_what_the_unprinted_sides_get_back(
+    released: Callable[[], Job], finisher: Printer
+) -> None:
+    job = released()
+    Job.objects.filter(pk=job.pk).update(expected_impressions=4)
+    _at_printer(job)
+    # The desk gives back the side a jam spoiled; the printer then stops after three sides.
+    account_refund(job.pk, PRICE / 4, reason="a jam, refunded at the desk", key="desk")
+    with _printer_answering(finisher, handler=_CancelingPrinter):
+        canceled = cancel.cancel(job.pk, reason="canceled by sam")
+    assert canceled is not None
+    assert canceled.impressions_completed == 3
+    assert job_refunded(job.pk) == PRICE / 4
+
+
 def test_only_a_printer_that_no_longer_knows_the_job_ends_it_unasked(
     released: Callable[[], Job], finisher: Printer
 ) -> None:
