@@ -86,7 +86,7 @@ def cancel(job_id: int, *, reason: str) -> Job | None:
     printer says.
     """
     job = Job.objects.select_related("printer", "owner").get(pk=job_id)
-    if job.state == JobState.RELEASED and job.send_attempts:
+    if job.state == JobState.RELEASED and job.send_attempts > job.attempts_that_reached_no_printer:
         at_printer = _cancel_earlier_send(job)
         with transaction.atomic():
             # Ended only as it was seen: a retry that claimed it during the search (seconds)

@@ -82,6 +82,14 @@ class Job(models.Model):
         _("impressions completed"), null=True, blank=True
     )
     send_attempts = models.PositiveIntegerField(_("send attempts"), default=0)
+    attempts_that_reached_no_printer = models.PositiveIntegerField(
+        _("attempts that reached no printer"),
+        default=0,
+        help_text=_(
+            "Send attempts that could not even connect to the printer: they cannot have "
+            "left a job there."
+        ),
+    )
     claimed_by = models.CharField(
         _("claimed by"),
         max_length=100,

@@ -238,6 +238,7 @@ def _send_parts(job: Job, parts: list[Part], *, recover: bool) -> tuple[Submitte
     """The printer's job for the job itself, and why any end sheet after it was not sent."""
     assert job.printer is not None
     main: SubmittedJob | None = None
+    a_part_is_at_the_printer = False
     unsent_sheets: list[str] = []
     with client_as_owner(job, timeout=settings.IPP_SEND_TIMEOUT_SECONDS) as client:
         for part in parts:
@@ -251,6 +252,8 @@ def _send_parts(job: Job, parts: list[Part], *, recover: bool) -> tuple[Submitte
                 if main is None or (
                     error.retryable and job.send_attempts < settings.PRINT_MAX_ATTEMPTS
                 ):
+                    # A start sheet of this attempt is at the printer already.
+                    error.may_have_made_job = error.may_have_made_job or a_part_is_at_the_printer
                     raise
                 # The job itself is at the printer and prints: a sheet after it that the
                 # printer refuses (or that this last attempt cannot look for or send) must not
@@ -258,6 +261,7 @@ def _send_parts(job: Job, parts: list[Part], *, recover: bool) -> tuple[Submitte
                 logger.warning("job %s: %s not sent: %s", job.pk, name, error)
                 unsent_sheets.append(f"the {part.suffix} sheet was not printed: {error}")
                 continue
+            a_part_is_at_the_printer = True
             if found:
                 logger.info("job %s: %s found at the printer: not sent again", job.pk, name)
             else:
@@ -361,6 +365,9 @@ def _send_failed(job: Job, error: IppError) -> Sent:
         reason=f"will retry: {error}",
         only_from=frozenset({JobState.SENDING}),
         message=f"waiting for the printer: {error}"[:500],
+        # Counted so that a cancel while the job waits need not ask the printer first.
+        attempts_that_reached_no_printer=job.attempts_that_reached_no_printer
+        + (0 if error.may_have_made_job else 1),
     )
     raise RetryLater(str(error))
 

@@ -185,10 +185,13 @@ class IppClient:
                         retryable=response.status_code >= 500,
                     )
                 return self._read_capped(response)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as error:
+            # Nothing of the request left: the printer cannot have acted on it.
+            raise IppTransportError(
+                f"{self.uri}: cannot connect: {error}", may_have_made_job=False
+            ) from error
         except httpx.TimeoutException as error:
             raise IppTransportError(f"{self.uri}: no answer in time ({error!r})") from error
-        except httpx.ConnectError as error:
-            raise IppTransportError(f"{self.uri}: cannot connect: {error}") from error
         except httpx.HTTPError as error:
             raise IppTransportError(f"{self.uri}: HTTP failed: {error}") from error
 

@@ -17,9 +17,15 @@ from printmgmt.ipp.names import (
 
 
 class IppError(Exception):
-    """Base class of the errors of this package."""
+    """Base class of the errors of this package.
+
+    ``may_have_made_job`` says whether the printer may have acted on the request (made the
+    job) despite the error: a request cut off mid-way, or unanswered in time, may have;
+    one that never connected, or that the printer answered with an error status, has not.
+    """
 
     retryable: bool = False
+    may_have_made_job: bool = True
 
 
 class IppDecodeError(IppError):
@@ -42,13 +48,19 @@ class IppTransportError(IppError):
 
     retryable = True
 
-    def __init__(self, message: str, *, retryable: bool = True) -> None:
+    def __init__(
+        self, message: str, *, retryable: bool = True, may_have_made_job: bool = True
+    ) -> None:
         super().__init__(message)
         self.retryable = retryable
+        self.may_have_made_job = may_have_made_job
 
 
 class IppStatusError(IppError):
-    """The printer answered with an IPP status code that is not successful."""
+    """The printer answered with an IPP status code that is not successful: it did not act
+    on the request (RFC 8011 §4.1.6)."""
+
+    may_have_made_job = False
 
     def __init__(
         self,

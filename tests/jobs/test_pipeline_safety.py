@@ -43,6 +43,7 @@ from printmgmt.ipp import (
     Attribute,
     AttributeGroup,
     GroupTag,
+    IppTransportError,
     Message,
     Operation,
     Status,
@@ -399,6 +400,46 @@ def test_a_job_an_earlier_attempt_left_waiting_at_the_printer_is_canceled_there_
     assert (canceled.state, canceled.printer_job_id) == (JobState.CANCELED, accepted.job_id)
     assert canceled.impressions_completed == 0
     assert job_refunded(waiting.pk) == PRICE
+
+
+def test_a_job_whose_attempts_never_reached_its_printer_is_canceled_while_it_is_down(
+    released: Callable[[], Job], finisher: Printer
+) -> None:
+    # The printer is off: the attempt could not even connect, so nothing of the job can be
+    # there, and the user need not wait for the printer to cancel it.
+    job = released()
+    _unreachable(finisher)
+    with pytest.raises(pipeline.RetryLater):
+        pipeline.send(job.pk, task_id="t")
+    waiting = Job.objects.get(pk=job.pk)
+    assert (waiting.state, waiting.send_attempts) == (JobState.RELEASED, 1)
+    canceled = cancel.cancel(job.pk, reason="canceled by sam")
+    assert canceled is not None
+    assert canceled.state == JobState.CANCELED
+    assert job_refunded(job.pk) == PRICE
+
+
+def test_an_attempt_that_sent_its_start_sheet_before_the_printer_went_down_is_searched_for(
+    released: Callable[[], Job], finisher: Printer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    job = released()
+    Job.objects.filter(pk=job.pk).update(options={"org.savapage-job-sheets": "job-start-sheet"})
+    print_job = pipeline._print_job
+
+    def down_after_the_start_sheet(client: IppClient, part: Part, job_name: str) -> object:
+        if part.suffix != "start":
+            # Injected: the printer going off between two requests of one attempt.
+            raise IppTransportError("cannot connect: refused", may_have_made_job=False)
+        return print_job(client, part, job_name)
+
+    monkeypatch.setattr(pipeline, "_print_job", down_after_the_start_sheet)
+    with pytest.raises(pipeline.RetryLater):
+        pipeline.send(job.pk, task_id="t")
+    monkeypatch.undo()
+    _unreachable(finisher)
+    with pytest.raises(cancel.CancelRefused, match="cannot be reached"):
+        cancel.cancel(job.pk, reason="canceled by sam")
+    assert job_refunded(job.pk) == 0
 
 
 def test_a_retry_that_sends_the_job_during_the_cancels_search_is_canceled_at_the_printer(
