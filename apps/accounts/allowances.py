@@ -14,6 +14,7 @@ from django.contrib.admin.models import ADDITION, CHANGE
 from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.accounts.choices import AllowancePeriod, EntryKind
 from apps.accounts.errors import AccountError, AmountError
@@ -129,7 +130,9 @@ class AllowanceTerms:
 def _checked_terms(terms: AllowanceTerms) -> AllowanceTerms:
     amount = money(terms.amount, label="amount", whole_digits=allowance_whole_digits())
     if amount <= 0:
-        raise AmountError(f"amount {format_money(amount)} must be more than zero.")
+        raise AmountError(
+            _("amount %(amount)s must be more than zero.") % {"amount": format_money(amount)}
+        )
     cap = None if terms.cap is None else money(terms.cap, label="cap")
     if terms.period not in AllowancePeriod.values:
         raise AccountError(

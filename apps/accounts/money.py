@@ -4,6 +4,10 @@
 that code hands to a service. Both refuse, with a message naming the value and the rule:
 malformed text, NaN and infinities, negative amounts where they are not allowed, more decimals
 than the currency has, and amounts too large for the database to keep exactly.
+
+Pages show and take amounts as people of the active language write them (`format_money_for_people`,
+`parse_amount(..., localized=True)`): 1,234.50 in English, 1.234,50 in German. Commands, logs,
+exports and stored text keep the plain notation of `format_money` ("1234.50").
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
+from django.utils.formats import get_format, number_format
+from django.utils.translation import gettext as _
 
 from apps.accounts.errors import AmountError
 
@@ -59,19 +65,24 @@ def too_large(value: Decimal, whole_digits: int | None = None) -> bool:
 def _checked(
     value: Decimal, shown: str, *, negative: bool, label: str, whole_digits: int | None
 ) -> Decimal:
+    named = {"label": label, "value": shown}
     if not value.is_finite():
-        raise AmountError(f"{label} {shown} is not a finite amount.")
+        raise AmountError(_("%(label)s %(value)s is not a finite amount.") % named)
     if value < 0 and not negative:
-        raise AmountError(f"{label} {shown} is negative; it must be zero or more.")
+        raise AmountError(_("%(label)s %(value)s is negative; it must be zero or more.") % named)
     exponent = value.normalize().as_tuple().exponent
     places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
     if places > decimals():
         raise AmountError(
-            f"{label} {shown} has {places} decimals; {settings.CURRENCY} has at most {decimals()}."
+            _("%(label)s %(value)s has %(places)d decimals; %(currency)s has at most %(most)d.")
+            % {**named, "places": places, "currency": settings.CURRENCY, "most": decimals()}
         )
     limit = max_whole_digits() if whole_digits is None else whole_digits
     if too_large(value, limit):
-        raise AmountError(f"{label} {shown} is too large: at most {limit} digits before the point.")
+        raise AmountError(
+            _("%(label)s %(value)s is too large: at most %(digits)d digits before the point.")
+            % {**named, "digits": limit}
+        )
     quantized = value.quantize(quantum())
     # Normalise -0 to 0 so that stored amounts and their text compare as people expect.
     return quantized if quantized != 0 else abs(quantized)
@@ -83,25 +94,39 @@ def parse_amount(
     negative: bool = False,
     label: str = "amount",
     whole_digits: int | None = None,
+    localized: bool = False,
 ) -> Decimal:
     """The amount written in `text` (e.g. "12.50"), with exactly CURRENCY_DECIMALS places.
 
     Only plain decimal notation is accepted: no exponent, no thousands separator, no currency
-    sign, so what a person typed is what is stored.
+    sign, so what a person typed is what is stored. `localized` (the portal's forms) takes the
+    decimal mark of the active language instead of the point: "12,50" in German, where a point
+    is refused rather than guessed at ("1.500" is 1500 to a German reader).
     """
     stripped = text.strip()
     shown = repr(text)
+    named = {"label": label, "value": shown}
     if _NON_FINITE.fullmatch(stripped):
-        raise AmountError(f"{label} {shown} is not a finite amount.")
-    if not _AMOUNT.fullmatch(stripped):
+        raise AmountError(_("%(label)s %(value)s is not a finite amount.") % named)
+    mark = decimal_mark() if localized else "."
+    # A point where the language writes another mark is refused, not guessed at.
+    typed_point = mark != "." and "." in stripped
+    stripped = stripped.replace(mark, ".")
+    if typed_point or not _AMOUNT.fullmatch(stripped):
         raise AmountError(
-            f"{label} {shown} is not an amount: write digits with an optional point, such as 12.50."
+            _("%(label)s %(value)s is not an amount: write digits like %(example)s.")
+            % {**named, "example": f"12{mark}50"}
         )
     try:
         value = Decimal(stripped)
     except InvalidOperation:  # pragma: no cover - the pattern admits only valid literals
-        raise AmountError(f"{label} {shown} is not an amount.") from None
+        raise AmountError(_("%(label)s %(value)s is not an amount.") % named) from None
     return _checked(value, shown, negative=negative, label=label, whole_digits=whole_digits)
+
+
+def decimal_mark() -> str:
+    """The decimal mark of the active language: "." in English, "," in German."""
+    return str(get_format("DECIMAL_SEPARATOR"))
 
 
 def money(
@@ -125,3 +150,12 @@ def money(
 def format_money(amount: Decimal) -> str:
     """The amount with the currency's places, e.g. "12.50" (the currency is shown apart)."""
     return str(amount.quantize(quantum()))
+
+
+def format_money_for_people(amount: Decimal, *, grouped: bool = True) -> str:
+    """The amount as the active language writes it, with the currency's places and its
+    thousands grouped: "1,234.50" in English, "1.234,50" in German (the currency apart).
+    Ungrouped ("1234,50") to fill a form: `parse_amount` refuses thousands separators."""
+    return number_format(
+        amount.quantize(quantum()), decimal_pos=decimals(), use_l10n=True, force_grouping=grouped
+    )

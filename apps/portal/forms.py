@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.accounts.choices import AllowancePeriod
 from apps.accounts.errors import AccountError, AmountError
 from apps.accounts.models import Account, User, allowance_whole_digits
-from apps.accounts.money import MAX_DIGITS, format_money, parse_amount
+from apps.accounts.money import MAX_DIGITS, format_money_for_people, parse_amount
 from apps.accounts.roles import ROLES
 from apps.accounts.services import username_check
 from apps.jobs.release import MAX_COPIES
@@ -109,7 +109,7 @@ def printer_field_choices(
 
 def account_label(account: Account) -> str:
     name = _("Personal account") if account.owner_id else account.name
-    return f"{name} — {format_money(account.balance)} {account.currency}"
+    return f"{name} — {format_money_for_people(account.balance)} {account.currency}"
 
 
 class ReleaseForm(PortalForm):
@@ -370,7 +370,10 @@ class AllowanceForm(PortalForm):
             return None
         try:
             return parse_amount(
-                text, label=str(self.fields[field].label), whole_digits=whole_digits
+                text,
+                label=str(self.fields[field].label),
+                whole_digits=whole_digits,
+                localized=True,
             )
         except AmountError as error:
             raise forms.ValidationError(str(error), code="amount") from None

@@ -101,11 +101,20 @@ class SidePriceForm(PortalForm):
     media_size = forms.CharField(label=_("Media size"), max_length=100)
     color = forms.BooleanField(label=_("Colour"), required=False)
     media_source = forms.CharField(label=_("Tray"), max_length=100, required=False)
+    # localize: typed and shown with the decimal mark of the page's language.
     one_sided = forms.DecimalField(
-        label=_("One-sided side"), min_value=Decimal(0), max_digits=12, decimal_places=4
+        label=_("One-sided side"),
+        min_value=Decimal(0),
+        max_digits=12,
+        decimal_places=4,
+        localize=True,
     )
     two_sided = forms.DecimalField(
-        label=_("Two-sided side"), min_value=Decimal(0), max_digits=12, decimal_places=4
+        label=_("Two-sided side"),
+        min_value=Decimal(0),
+        max_digits=12,
+        decimal_places=4,
+        localize=True,
     )
 
 

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from apps.accounts.models import Account, User
-from apps.accounts.money import format_money
+from apps.accounts.money import format_money_for_people
 from apps.accounts.selectors import accounts_chargeable_by
 from apps.accounts.services import personal_account_ensure
 from apps.jobs.models import Job
@@ -54,7 +55,7 @@ class QuoteView:
     def total(self) -> str:
         if self.quote is None or self.quote.total is None:
             return ""
-        return format_money(self.quote.total)
+        return format_money_for_people(self.quote.total)
 
     @property
     def expected_price(self) -> str:
@@ -68,9 +69,9 @@ class QuoteView:
             {
                 "what": part.mnemonic or part.scope,
                 "scope": part.scope,
-                "unit_price": part.unit_price,
+                "unit_price": number_format(part.unit_price, use_l10n=True),
                 "quantity": part.quantity,
-                "amount": format_money(part.amount),
+                "amount": format_money_for_people(part.amount),
             }
             for part in self.quote.price.parts
         ]

@@ -6,9 +6,17 @@ from decimal import Decimal
 
 import pytest
 from django.test.utils import override_settings
+from django.utils import translation
 
 from apps.accounts.errors import AmountError
-from apps.accounts.money import format_money, largest_amount, money, parse_amount, quantum
+from apps.accounts.money import (
+    format_money,
+    format_money_for_people,
+    largest_amount,
+    money,
+    parse_amount,
+    quantum,
+)
 
 
 @pytest.mark.parametrize(
@@ -111,3 +119,33 @@ def test_money_refuses_floats_and_text_from_code() -> None:
         money(Decimal("-0.01"))
     with pytest.raises(AmountError, match="is too large"):
         money(Decimal("1E+30"))
+
+
+def test_pages_take_amounts_with_the_decimal_mark_of_their_language() -> None:
+    with translation.override("de"):
+        assert parse_amount("12,5", localized=True) == Decimal("12.50")
+        assert parse_amount("-2,50", negative=True, localized=True) == Decimal("-2.50")
+        # "1.500" is fifteen hundred to a German reader: refused, never read as 1.50.
+        with pytest.raises(AmountError, match=r"ist kein Betrag: schreiben Sie Ziffern wie 12,50"):
+            parse_amount("1.500", label="Betrag", localized=True)
+        with pytest.raises(AmountError, match="kein Betrag"):
+            parse_amount("1,234,50", localized=True)
+        # Commands and stored text keep the point whatever the language.
+        assert parse_amount("12.50") == Decimal("12.50")
+    with translation.override("en"):
+        assert parse_amount("12.50", localized=True) == Decimal("12.50")
+        with pytest.raises(AmountError, match=r"write digits like 12\.50"):
+            parse_amount("12,50", localized=True)
+
+
+def test_pages_show_amounts_as_their_language_writes_them() -> None:
+    with translation.override("de"):
+        assert format_money_for_people(Decimal("1234.5")) == "1.234,50"
+        assert format_money_for_people(Decimal("1234.5"), grouped=False) == "1234,50"
+    with translation.override("en"):
+        assert format_money_for_people(Decimal("1234.5")) == "1,234.50"
+        assert format_money_for_people(Decimal("-0.5")) == "-0.50"
+    # Whatever a page shows to fill a form, the form takes back unchanged.
+    with translation.override("de"):
+        shown = format_money_for_people(Decimal("9876.54"), grouped=False)
+        assert parse_amount(shown, localized=True) == Decimal("9876.54")

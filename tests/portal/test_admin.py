@@ -224,6 +224,23 @@ def test_deposit_adjust_with_reason_and_credit_limit(people: People) -> None:
     assert "24.50 EUR" in page
 
 
+def test_a_german_page_takes_and_shows_amounts_with_a_decimal_comma(people: People) -> None:
+    client = logged_in(people.printer_admin)
+    client.cookies["django_language"] = "de"
+    account = people.staff.personal_account
+    url = f"/manage/accounts/{account.pk}"
+    client.post(f"{url}/deposit/", {"deposit-amount": "1000,50", "deposit-reason": "bar"})
+    refused = client.post(f"{url}/deposit/", {"deposit-amount": "2.50"}, follow=True)
+    assert "ist kein Betrag: schreiben Sie Ziffern wie 12,50" in refused.content.decode()
+    client.post(f"{url}/limit/", {"limit-amount": "7,5"})
+    account.refresh_from_db()
+    assert (account.balance, account.credit_limit) == (Decimal("1020.50"), Decimal("7.50"))
+    page = client.get(f"{url}/").content.decode()
+    assert "1.020,50 EUR" in page
+    # The limit form shows the limit as the page would take it back.
+    assert 'value="7,50"' in page
+
+
 def test_a_deposit_or_adjustment_submitted_twice_moves_money_once(people: People) -> None:
     client = logged_in(people.printer_admin)
     account = people.staff.personal_account

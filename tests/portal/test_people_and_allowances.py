@@ -84,6 +84,23 @@ def test_create_edit_and_end_an_allowance_with_its_history(people: People) -> No
     assert history[2].change_message.startswith("ended:")
 
 
+def test_an_allowance_is_typed_and_shown_in_german_with_a_decimal_comma(people: People) -> None:
+    client = logged_in(people.printer_admin)
+    client.cookies["django_language"] = "de"
+    created = client.post(
+        "/manage/allowances/new/",
+        {"group": staff_group().pk, "amount": "2,50", "period": "weekly", "cap": "1000"},
+    )
+    assert created.status_code == 302
+    allowance = Allowance.objects.get()
+    assert (allowance.amount, allowance.cap) == (Decimal("2.50"), Decimal("1000"))
+    edit_page = client.get(f"/manage/allowances/{allowance.pk}/").content.decode()
+    assert 'value="2,50"' in edit_page
+    assert 'value="1000,00"' in edit_page
+    listing = client.get("/manage/allowances/").content.decode()
+    assert "2,50 EUR" in listing
+
+
 def test_an_ended_allowance_grants_nothing_more(people: People) -> None:
     allowance = allowance_create(
         AllowanceTerms(group=staff_group(), amount=Decimal("1.00"), period="daily"),

@@ -525,7 +525,7 @@ def test_a_changed_price_is_shown_and_asked_again(
     response = client.post(f"/jobs/{job.pk}/", {**data, "action": "release"})
     assert response.status_code == 409
     page = response.content.decode()
-    assert "The price changed from 0.20 to 0.30" in page
+    assert "The price changed from 0.20 EUR to 0.30 EUR" in page
     assert 'name="expected_price" value="0.3' in page
     assert Job.objects.get(pk=job.pk).state == JobState.HELD
     again = release_data(job, printer, client)
@@ -558,7 +558,7 @@ def test_not_enough_money_says_how_much_is_missing(
     data = release_data(job, printer, client, copies="99")
     response = client.post(f"/jobs/{job.pk}/", {**data, "action": "release"})
     assert response.status_code == 409
-    assert "Not enough money on the account: 9.70 missing." in response.content.decode()
+    assert "Not enough money on the account: 9.70 EUR missing." in response.content.decode()
 
 
 def test_picked_thumbnails_become_the_page_selection_without_javascript(

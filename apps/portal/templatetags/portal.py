@@ -9,7 +9,7 @@ from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 from django.utils.safestring import SafeString
 
-from apps.accounts.money import format_money
+from apps.accounts.money import format_money_for_people
 from apps.portal.inbox import inbox_items_html
 from apps.portal.selectors import InboxLine
 
@@ -27,10 +27,11 @@ def optional_url(name: str) -> str:
 
 @register.filter
 def money(amount: Decimal | None) -> str:
-    """An amount with the currency's places and code, e.g. "12.50 EUR"."""
+    """An amount as the page's language writes it, with the currency's places and code:
+    "1,234.50 EUR" in English, "1.234,50 EUR" in German."""
     if amount is None:
         return ""
-    return f"{format_money(Decimal(amount))} {settings.CURRENCY}"
+    return f"{format_money_for_people(Decimal(amount))} {settings.CURRENCY}"
 
 
 @register.simple_tag(takes_context=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.models import Group
@@ -21,7 +23,7 @@ from apps.accounts.allowances import (
 )
 from apps.accounts.errors import AccountError
 from apps.accounts.models import Account, Allowance, User
-from apps.accounts.money import format_money, parse_amount
+from apps.accounts.money import format_money_for_people, parse_amount
 from apps.accounts.movements import account_adjust, account_deposit, account_set_credit_limit
 from apps.accounts.roles import MANAGE_ACCOUNTS, MANAGE_USERS, ROLES, VIEW_MONEY
 from apps.accounts.selectors import account_get, account_transactions
@@ -90,7 +92,10 @@ def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
             "may_manage": may(current_user(request), MANAGE_ACCOUNTS),
             "deposit_form": AmountForm(prefix="deposit"),
             "adjust_form": AdjustmentForm(prefix="adjust"),
-            "limit_form": AmountForm(prefix="limit", initial={"amount": account.credit_limit}),
+            "limit_form": AmountForm(
+                prefix="limit",
+                initial={"amount": format_money_for_people(account.credit_limit, grouped=False)},
+            ),
             "members_form": MembersForm(prefix="members"),
             "remove_members_form": MembersRemoveForm(prefix="remove", account=account),
             "members_remove": MEMBERS_REMOVE,
@@ -111,7 +116,7 @@ def account_change(request: HttpRequest, account_id: int, change: str) -> HttpRe
             if form.is_valid():
                 account_deposit(
                     account_id,
-                    parse_amount(form.cleaned_data["amount"]),
+                    _typed_amount(form.cleaned_data["amount"]),
                     actor=actor,
                     reason=form.cleaned_data["reason"],
                     key=form.cleaned_data["submission"],
@@ -121,7 +126,7 @@ def account_change(request: HttpRequest, account_id: int, change: str) -> HttpRe
             if form.is_valid():
                 account_adjust(
                     account_id,
-                    parse_amount(form.cleaned_data["amount"], negative=True),
+                    _typed_amount(form.cleaned_data["amount"], negative=True),
                     actor=actor,
                     reason=form.cleaned_data["reason"],
                     key=form.cleaned_data["submission"],
@@ -131,7 +136,7 @@ def account_change(request: HttpRequest, account_id: int, change: str) -> HttpRe
             if form.is_valid():
                 account_set_credit_limit(
                     account_id,
-                    parse_amount(form.cleaned_data["amount"], label="credit limit"),
+                    _typed_amount(form.cleaned_data["amount"], label=_("credit limit")),
                     actor=actor,
                     reason=form.cleaned_data["reason"],
                 )
@@ -166,6 +171,11 @@ def account_change(request: HttpRequest, account_id: int, change: str) -> HttpRe
     return redirect("portal:account", account_id)
 
 
+def _typed_amount(text: str, *, negative: bool = False, label: str = "") -> Decimal:
+    """An amount typed in a form, in the page's language ("12,50" in German)."""
+    return parse_amount(text, negative=negative, label=label or _("amount"), localized=True)
+
+
 def _users_named(text: str) -> list[User]:
     names = [name.strip() for name in text.split(",") if name.strip()]
     found = list(User.objects.filter(username__in=names))
@@ -186,7 +196,7 @@ def shared_account_new(request: HttpRequest) -> HttpResponse:
         account = shared_account_create(
             form.cleaned_data["name"],
             actor=current_user(request),
-            credit_limit=parse_amount(form.cleaned_data["credit_limit"], label="credit limit"),
+            credit_limit=_typed_amount(form.cleaned_data["credit_limit"], label=_("credit limit")),
             description=form.cleaned_data["description"],
         )
     except AccountError as error:
@@ -318,9 +328,11 @@ def allowance_edit(request: HttpRequest, allowance_id: int) -> HttpResponse:
         form = AllowanceEditForm(
             initial={
                 "group": allowance.group,
-                "amount": format_money(allowance.amount),
+                "amount": format_money_for_people(allowance.amount, grouped=False),
                 "period": allowance.period,
-                "cap": "" if allowance.cap is None else format_money(allowance.cap),
+                "cap": ""
+                if allowance.cap is None
+                else format_money_for_people(allowance.cap, grouped=False),
                 "is_active": allowance.is_active,
             }
         )

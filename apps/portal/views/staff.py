@@ -15,7 +15,6 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts.errors import AccountError, InsufficientFunds
-from apps.accounts.money import format_money
 from apps.accounts.roles import RELEASE_OWN_JOBS
 from apps.accounts.selectors import (
     account_transactions,
@@ -46,6 +45,7 @@ from apps.portal.services import (
     jobs_release_all,
     max_upload_request_bytes,
 )
+from apps.portal.templatetags.portal import money
 from apps.portal.thumbnails import thumbnail_render
 from printmgmt.digits import MAX_BYTE_COUNT, whole_number
 
@@ -252,10 +252,10 @@ def _release(request: HttpRequest, job: Job) -> HttpResponse:
         problem = _(
             "The price changed from %(seen)s to %(now)s. Check the new price and press "
             "Release again."
-        ) % {"seen": format_money(changed.seen), "now": format_money(changed.now)}
+        ) % {"seen": money(changed.seen), "now": money(changed.now)}
     except InsufficientFunds as error:
         problem = _("Not enough money on the account: %(missing)s missing.") % {
-            "missing": format_money(error.missing)
+            "missing": money(error.missing)
         }
     except (ReleaseRefused, AccountError) as error:
         if selectors.own_job(page.user, job.pk).state != JobState.HELD:
