@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.accounts.choices import AccountKind, AllowancePeriod, EntryKind
 from apps.accounts.errors import AmountError
 from apps.accounts.money import MAX_DIGITS, STORED_DECIMALS, max_whole_digits, money, quantum
+from apps.accounts.roles import group_label
 
 
 class User(AbstractUser):
@@ -44,8 +45,13 @@ class User(AbstractUser):
 
     @property
     def role_names(self) -> list[str]:
-        """Names of the role groups this user is in, for display."""
+        """Names of the groups this user is in."""
         return sorted(group.name for group in self.groups.all())
+
+    @property
+    def role_labels(self) -> list[str]:
+        """The groups this user is in as pages show them (roles in the page's language)."""
+        return sorted(group_label(group.name) for group in self.groups.all())
 
 
 def default_currency() -> str:

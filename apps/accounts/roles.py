@@ -8,10 +8,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
 
 @dataclass(frozen=True)
 class Role:
     group_name: str
+    #: What pages call it, in their language (the group keeps its English name).
+    label: str | Promise
     description: str
     permissions: tuple[str, ...]
 
@@ -27,20 +32,31 @@ VIEW_MONEY = "view_money"
 
 STAFF = Role(
     group_name="Staff",
+    label=_("Staff"),
     description="Print and release their own jobs.",
     permissions=(RELEASE_OWN_JOBS,),
 )
 PRINTER_ADMIN = Role(
     group_name="Printer admin",
+    label=_("Printer admin"),
     description="Manage printers, rule files, users and accounts.",
     permissions=(RELEASE_OWN_JOBS, MANAGE_PRINTERS, MANAGE_RULES, MANAGE_USERS, MANAGE_ACCOUNTS),
 )
 FINANCE = Role(
     group_name="Finance",
+    label=_("Finance"),
     description="Read reports and money; change nothing.",
     permissions=(RELEASE_OWN_JOBS, VIEW_REPORTS, VIEW_MONEY),
 )
 ROLES = (STAFF, PRINTER_ADMIN, FINANCE)
+
+
+def group_label(name: str) -> str:
+    """A group's name as pages show it: a role's in the page's language, others as named."""
+    for role in ROLES:
+        if role.group_name == name:
+            return str(role.label)
+    return name
 
 
 def permission_name(codename: str) -> str:

@@ -315,7 +315,7 @@ class UserCreateForm(PortalForm):
         label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )
     role = forms.ChoiceField(
-        label=_("Role"), choices=[(role.group_name, role.group_name) for role in ROLES]
+        label=_("Role"), choices=[(role.group_name, role.label) for role in ROLES]
     )
 
     def clean_username(self) -> str:
@@ -330,7 +330,7 @@ class UserCreateForm(PortalForm):
 class UserEditForm(PortalForm):
     roles = forms.MultipleChoiceField(
         label=_("Roles"),
-        choices=[(role.group_name, role.group_name) for role in ROLES],
+        choices=[(role.group_name, role.label) for role in ROLES],
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("Other groups the user is in stay as they are."),

@@ -205,6 +205,22 @@ def test_change_a_users_roles_and_active_flag_with_history(people: People) -> No
     assert entry.change_message == "roles Staff → Finance, Staff; deactivated"
 
 
+def test_roles_are_named_in_the_pages_language_and_other_groups_as_they_are(
+    people: People,
+) -> None:
+    people.printer_admin.groups.add(Group.objects.create(name="Physik"))
+    client = logged_in(people.printer_admin)
+    client.cookies["django_language"] = "de"
+    home = client.get("/").content.decode()
+    assert "<li>Drucker-Admin</li>" in home
+    assert "<li>Physik</li>" in home
+    listing = client.get("/manage/users/").content.decode()
+    assert re.search(r"<td>(Drucker-Admin, Physik|Physik, Drucker-Admin)</td>", listing)
+    assert re.search(r'value="Staff"[^>]*>\s*Mitarbeitende', listing)
+    edit = client.get(f"/manage/users/{people.staff.pk}/").content.decode()
+    assert re.search(r'value="Finance"[^>]*>\s*Finanzen', edit)
+
+
 def test_other_groups_stay_when_roles_change(people: People) -> None:
     physics = Group.objects.create(name="Physics")
     people.staff.groups.add(physics)

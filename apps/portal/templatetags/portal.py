@@ -9,6 +9,7 @@ from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 from django.utils.safestring import SafeString
 
+from apps.accounts import roles
 from apps.accounts.money import format_money_for_people
 from apps.portal.inbox import inbox_items_html
 from apps.portal.selectors import InboxLine
@@ -23,6 +24,12 @@ def optional_url(name: str) -> str:
         return reverse(name)
     except NoReverseMatch:
         return ""
+
+
+@register.filter
+def group_label(name: str) -> str:
+    """A group's name as the page shows it (roles in the page's language)."""
+    return roles.group_label(name)
 
 
 @register.filter
