@@ -43,6 +43,27 @@ def accounts_of(user: User) -> list[Account]:
     return accounts or [personal_account_ensure(user)]
 
 
+def _price_rule_name(mnemonic: str, line: int) -> str:
+    """A price part's rule as the page's language says it: the rule file's own mnemonic (the
+    admin's words) as written, the product's own words translated."""
+    if mnemonic == "printer price table":
+        return _("the printer's price table")
+    return mnemonic or _("rule on line %(line)d") % {"line": line}
+
+
+def _price_scope(scope: str, note: str) -> str:
+    """What a price part is counted by (the rule engine's words, translated)."""
+    scopes = {
+        "media": _("per side"),
+        "sheet": _("per sheet"),
+        "copy": _("per copy"),
+        "set": _("once per job"),
+    }
+    notes = {"one-sided sides": _("one-sided"), "two-sided sides": _("two-sided")}
+    shown = scopes.get(scope, scope)
+    return f"{shown}, {notes.get(note, note)}" if note else shown
+
+
 @dataclass(frozen=True)
 class QuoteView:
     """A quote as the page shows it."""
@@ -67,8 +88,8 @@ class QuoteView:
             return []
         return [
             {
-                "what": part.mnemonic or part.scope,
-                "scope": part.scope,
+                "what": _price_rule_name(part.mnemonic, part.line),
+                "scope": _price_scope(part.scope, part.note),
                 "unit_price": number_format(part.unit_price, use_l10n=True),
                 "quantity": part.quantity,
                 "amount": format_money_for_people(part.amount),

@@ -476,6 +476,22 @@ def test_quote_follows_duplex_and_staple_with_its_breakdown(
     assert 'name="expected_price" value="0.37' in fragment
 
 
+def test_the_breakdown_speaks_the_pages_language(
+    people: People, printer: Printer, held: Callable[..., Job]
+) -> None:
+    job = held(people.staff, pages=4)
+    client = logged_in(people.staff)
+    client.cookies["django_language"] = "de"
+    data = release_data(job, printer, client, **{SIDES: "two-sided-long-edge", STAPLE: "20"})
+    fragment = client.post(f"/jobs/{job.pk}/quote/", data).content.decode()
+    assert "0,37 EUR" in fragment
+    cells = re.findall(r"<tr><td>([^<]*)</td><td>([^<]*)</td>", fragment)
+    assert "je Seite, beidseitig" in [scope for _, scope in cells]
+    assert "je Exemplar" in [scope for _, scope in cells]
+    # The stored form keeps the plain notation the release checks against.
+    assert 'name="expected_price" value="0.37' in fragment
+
+
 def test_a_forbidden_combination_is_named_and_not_released(
     people: People, printer: Printer, held: Callable[..., Job]
 ) -> None:
