@@ -26,7 +26,7 @@ from apps.ippserver.ipp_jobs import (
     visible_jobs,
     waited_in_vain,
 )
-from apps.ippserver.job_template import JobTemplate, job_template, page_ranges_within
+from apps.ippserver.job_template import JobTemplate, job_template
 from apps.ippserver.models import IppJob
 from apps.ippserver.printer_operations import product_capabilities
 from apps.ippserver.protocol import (
@@ -37,10 +37,10 @@ from apps.ippserver.protocol import (
     respond,
     unsupported_group,
 )
+from apps.jobs.build import NoPageOfDocument
 from apps.jobs.choices import TERMINAL_STATES, JobSource
 from apps.jobs.convert import ACCEPTED_FORMATS, OCTET_STREAM, to_pdf
 from apps.jobs.documents import DocumentError, delete_document
-from apps.jobs.models import Job
 from apps.jobs.services import job_create_held
 from printmgmt.ipp import AttributeGroup, GroupTag, Message, Status, ValueTag
 
@@ -152,7 +152,6 @@ def _hold_document(ipp_job: IppJob, document: Path | None, document_format: str)
                 move=True,
             )
             try:
-                _keep_existing_pages(job)
                 ipp_job.job = job
                 if ipp_job.pk is None:
                     ipp_job.save()
@@ -161,6 +160,10 @@ def _hold_document(ipp_job: IppJob, document: Path | None, document_format: str)
             except BaseException:
                 delete_document(job.document_name)
                 raise
+    except NoPageOfDocument as error:
+        raise IppRefusal(
+            Status.CLIENT_ERROR_ATTRIBUTES_OR_VALUES_NOT_SUPPORTED, str(error)
+        ) from None
     except DocumentError as error:
         raise IppRefusal(Status.CLIENT_ERROR_DOCUMENT_FORMAT_ERROR, str(error)) from None
     logger.info("IPP job %s held as job %s for %s", ipp_job.pk, job.pk, ipp_job.owner)
@@ -172,20 +175,6 @@ def _second_document() -> IppRefusal:
         Status.SERVER_ERROR_MULTIPLE_DOCUMENT_JOBS_NOT_SUPPORTED,
         "the job has its document: send each document as a job of its own",
     )
-
-
-def _keep_existing_pages(job: Job) -> None:
-    """Cut the job's page ranges at its document's end (a phone's "pages 1-5" of a 3-page
-    document); raises IppRefusal when they name no page of it."""
-    page_ranges = page_ranges_within(job.page_ranges, job.page_count)
-    if page_ranges is None:
-        raise IppRefusal(
-            Status.CLIENT_ERROR_ATTRIBUTES_OR_VALUES_NOT_SUPPORTED,
-            f"page-ranges {job.page_ranges} name no page of this {job.page_count}-page document",
-        )
-    if page_ranges != job.page_ranges:
-        job.page_ranges = page_ranges
-        job.save(update_fields=["page_ranges"])
 
 
 def _new_ipp_job(request: Message, user: User, template: JobTemplate) -> IppJob:

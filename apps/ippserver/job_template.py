@@ -156,21 +156,6 @@ def _apply(template: JobTemplate, attribute: Attribute, c: Capabilities) -> bool
     return False
 
 
-def page_ranges_within(page_ranges: str, page_count: int) -> str | None:
-    """`page_ranges` (as job_template writes them) cut at the document's last page: RFC 8011
-    (5.2.7) prints nothing for pages that do not exist, where a held job's selection must lie
-    within its document to be released. None when no page is left; "" (every page) stays."""
-    if not page_ranges:
-        return page_ranges
-    kept = []
-    for part in page_ranges.split(","):
-        first, _dash, last = part.partition("-")
-        lower, upper = int(first), min(int(last or first), page_count)
-        if lower <= upper:
-            kept.append(str(lower) if lower == upper else f"{lower}-{upper}")
-    return ",".join(kept) or None
-
-
 def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 

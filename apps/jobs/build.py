@@ -7,6 +7,7 @@ step of the pipeline can call them outside any transaction.
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -28,22 +29,56 @@ def parse_page_ranges(text: str, page_count: int) -> list[int]:
 
     An empty text selects every page. Bad text raises DocumentError naming the bad part.
     """
-    text = text.strip()
-    if not text:
+    parts = _range_parts(text)
+    if not parts:
         return list(range(1, page_count + 1))
-    if len(text) > MAX_RANGE_TEXT:
-        raise DocumentError(
-            _("the page selection is longer than %(most)d characters") % {"most": MAX_RANGE_TEXT}
-        )
     pages: list[int] = []
     seen: set[int] = set()
-    for part in text.split(","):
-        first, last = _range_bounds(part.strip(), page_count)
+    for part in parts:
+        first, last = _range_bounds(part, page_count)
         for page in range(first, last + 1):
             if page not in seen:
                 seen.add(page)
                 pages.append(page)
     return pages
+
+
+def _range_parts(text: str) -> list[str]:
+    """The comma-separated parts of a page selection; none for an empty one."""
+    text = text.strip()
+    if len(text) > MAX_RANGE_TEXT:
+        raise DocumentError(
+            _("the page selection is longer than %(most)d characters") % {"most": MAX_RANGE_TEXT}
+        )
+    return [part.strip() for part in text.split(",")] if text else []
+
+
+class NoPageOfDocument(DocumentError):
+    """A page selection names no page of its document."""
+
+
+def page_ranges_within(text: str, page_count: int) -> str:
+    """`text` (e.g. "2-5,7-9,11-") cut at the document's last page, written out ("2-3"): a
+    client's "pages 2-5" of a 3-page document prints pages 2 and 3 (RFC 8011 prints nothing
+    for pages that do not exist), where a held job's selection must lie within its document
+    to be released. "" (every page) stays. Raises DocumentError for bad text, and
+    NoPageOfDocument when no page is left."""
+    parts = _range_parts(text)
+    if not parts:
+        return ""
+    kept = []
+    for part in parts:
+        # Checked as parse_page_ranges checks it, with no last page to go past yet.
+        first, last = _range_bounds(part, sys.maxsize)
+        last = min(last, page_count)
+        if first <= last:
+            kept.append(str(first) if first == last else f"{first}-{last}")
+    if not kept:
+        raise NoPageOfDocument(
+            _("the pages %(pages)s name no page of this %(count)d-page document")
+            % {"pages": text.strip(), "count": page_count}
+        )
+    return ",".join(kept)
 
 
 def _range_bounds(part: str, page_count: int) -> tuple[int, int]:

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.jobs.build import page_ranges_within
 from apps.jobs.choices import JobSource, JobState, states_leading_to
 from apps.jobs.documents import delete_document, store_pdf
 from apps.jobs.held_stamp import held_jobs_changed
@@ -31,9 +32,13 @@ def job_create_held(
     page_ranges: str = "",
     move: bool = False,
 ) -> Job:
-    """Store a PDF and hold it in its owner's inbox. Raises DocumentError for a bad PDF."""
+    """Store a PDF and hold it in its owner's inbox, its page selection cut at the document's
+    end (page_ranges_within). Raises DocumentError for a bad PDF or page selection, and
+    NoPageOfDocument for a selection of pages the document does not have: a job held with it
+    could never be released."""
     stored = store_pdf(pdf, move=move)
     try:
+        page_ranges = page_ranges_within(page_ranges, stored.page_count)
         with transaction.atomic():
             job = Job.objects.create(
                 owner=owner,

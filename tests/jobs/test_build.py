@@ -11,8 +11,10 @@ from pypdf import PdfReader
 
 from apps.jobs.build import (
     JobSheetDetails,
+    NoPageOfDocument,
     booklet_order,
     impose_booklet,
+    page_ranges_within,
     parse_page_ranges,
     select_pages,
     write_job_sheet,
@@ -53,6 +55,37 @@ def test_page_ranges(text: str, expected: list[int]) -> None:
 def test_bad_page_ranges_say_what_is_wrong(text: str, message: str) -> None:
     with pytest.raises(DocumentError, match=re.escape(message)):
         parse_page_ranges(text, 6)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", ""),
+        ("2-5,7-9", "2-3"),
+        ("1,3", "1,3"),
+        ("2-", "2-3"),
+        ("-9", "1-3"),
+        (" 3 , 1-2 ", "3,1-2"),
+    ],
+)
+def test_a_selection_is_cut_at_the_documents_last_page(text: str, expected: str) -> None:
+    assert page_ranges_within(text, 3) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "error", "message"),
+    [
+        ("4-9", NoPageOfDocument, "the pages 4-9 name no page of this 3-page document"),
+        ("x", DocumentError, "“x” is not a page or a range"),
+        ("3,", DocumentError, "has an empty part"),
+        ("1," * 150, DocumentError, "longer than 200 characters"),
+    ],
+)
+def test_a_selection_with_no_page_of_the_document_or_bad_text_is_refused(
+    text: str, error: type[DocumentError], message: str
+) -> None:
+    with pytest.raises(error, match=re.escape(message)):
+        page_ranges_within(text, 3)
 
 
 def page_texts(path: Path) -> list[str]:

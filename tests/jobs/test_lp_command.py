@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from PIL import Image
 
 from apps.accounts.roles import STAFF
 from apps.accounts.services import user_create
@@ -84,3 +85,37 @@ def test_a_held_job_is_named_after_the_printer_asked_for(tmp_path: Path) -> None
     out = StringIO()
     call_command("lp", str(document), "-U", "sam", stdout=out)
     assert out.getvalue() == f"request id is inbox-{Job.objects.latest('pk').pk}\n"
+
+
+@pytest.mark.django_db
+def test_lp_takes_what_the_inbox_takes_and_leaves_the_file_where_it_is(tmp_path: Path) -> None:
+    user_create("sam", "pw-not-used-1", role=STAFF)
+    notes = tmp_path / "notes.txt"
+    notes.write_text("Reading list\n" * 100)
+    photo = tmp_path / "photo.jpg"
+    Image.new("RGB", (300, 200), "navy").save(photo)
+    document = make_pdf(tmp_path / "memo.pdf", 1)
+    for path in (notes, photo, document):
+        call_command("lp", str(path), "-U", "sam", stdout=StringIO())
+        assert path.exists()
+    assert list(Job.objects.order_by("pk").values_list("title", "page_count")) == [
+        ("notes.txt", 2),
+        ("photo.jpg", 1),
+        ("memo.pdf", 1),
+    ]
+    assert not list(tmp_path.glob("*.converted.pdf"))
+
+
+@pytest.mark.django_db
+def test_lp_cuts_pages_at_the_documents_end_and_refuses_pages_it_does_not_have(
+    tmp_path: Path,
+) -> None:
+    user_create("sam", "pw-not-used-1", role=STAFF)
+    document = make_pdf(tmp_path / "memo.pdf", 2)
+    call_command("lp", str(document), "-U", "sam", "-P", "2-5", stdout=StringIO())
+    assert Job.objects.get().page_ranges == "2"
+    with pytest.raises(CommandError, match="the pages 5-9 name no page of this 2-page document"):
+        call_command("lp", str(document), "-U", "sam", "-P", "5-9", stdout=StringIO())
+    with pytest.raises(CommandError, match="“x” is not a page or a range"):
+        call_command("lp", str(document), "-U", "sam", "-P", "x", stdout=StringIO())
+    assert Job.objects.count() == 1

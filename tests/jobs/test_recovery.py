@@ -375,7 +375,7 @@ def test_lp_holds_by_default_and_explains_bad_input(
     assert out.getvalue().strip() == f"request id is inbox-{job.pk}"
     assert job.state == JobState.HELD
     not_pdf = tmp_path / "notes.pdf"
-    not_pdf.write_text("hello")
+    not_pdf.write_bytes(document.read_bytes()[:300])  # a PDF cut short
     cases = [
         (["lp", str(document), "-U", "nobody"], "there is no user called 'nobody'"),
         (["lp", str(tmp_path / "missing.pdf"), "-U", "sam"], "no such file"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 import time
 from argparse import ArgumentParser, ArgumentTypeError
 from pathlib import Path
@@ -13,6 +14,7 @@ from apps.accounts.errors import AccountError
 from apps.accounts.models import User
 from apps.accounts.selectors import account_resolve
 from apps.jobs.choices import TERMINAL_STATES, JobSource, JobState
+from apps.jobs.convert import OCTET_STREAM, to_pdf
 from apps.jobs.documents import DocumentError
 from apps.jobs.models import Job
 from apps.jobs.release import (
@@ -51,7 +53,10 @@ def copies(text: str) -> int:
 
 
 class Command(BaseCommand):
-    help = "Send a PDF to a printer for a user: held in their inbox, or released at once."
+    help = (
+        "Send a document (PDF, PostScript, JPEG, PNG, plain text) to a printer for a user: "
+        "held in their inbox, or released at once."
+    )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("file", type=Path)
@@ -95,15 +100,20 @@ class Command(BaseCommand):
         if not path.is_file():
             raise CommandError(f"{path}: no such file")
         try:
-            job = job_create_held(
-                user,
-                path,
-                title=options["title"] or path.name,
-                source=JobSource.COMMAND,
-                options=job_options,
-                copies=options["copies"],
-                page_ranges=options["pages"],
-            )
+            with tempfile.TemporaryDirectory(prefix="lp-") as workdir:
+                # Any format the inbox takes, recognised by its content, as lp's filters do.
+                pdf = to_pdf(path, OCTET_STREAM, Path(workdir))
+                job = job_create_held(
+                    user,
+                    pdf,
+                    title=options["title"] or path.name,
+                    source=JobSource.COMMAND,
+                    options=job_options,
+                    copies=options["copies"],
+                    page_ranges=options["pages"],
+                    # A converted copy is ours to move into the spool; the user's file is not.
+                    move=pdf != path,
+                )
         except DocumentError as error:
             raise CommandError(f"{path}: {error}") from None
         # Held, the job waits in the inbox; its request id still names the destination asked.
