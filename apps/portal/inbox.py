@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import datetime
 from html import escape
 
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -40,6 +42,12 @@ def _duration(minutes: int) -> str:
         return ngettext("%(count)d hour", "%(count)d hours", hours) % {"count": hours}
     days = hours // 24
     return ngettext("%(count)d day", "%(count)d days", days) % {"count": days}
+
+
+def expiry_text(expires_at: datetime, now: datetime | None = None) -> str:
+    """ "expires in 2 days" for a held job, in the page's language."""
+    left = max(int(((expires_at - (now or timezone.now())).total_seconds()) // 60), 0)
+    return _("expires in %(left)s") % {"left": _duration(left)}
 
 
 def _memoised(make: Callable[[int], str]) -> Callable[[int], str]:

@@ -265,6 +265,19 @@ def test_inbox_lists_newest_first_escapes_titles_and_rounds_times_down(
     assert 'class="pager"' not in page
 
 
+def test_a_jobs_page_says_when_it_expires_as_german_says_it(
+    people: People, printer: Printer, held: Callable[..., Job]
+) -> None:
+    job = held(people.staff)
+    Job.objects.filter(pk=job.pk).update(expires_at=timezone.now() + timedelta(hours=71))
+    client = logged_in(people.staff)
+    client.cookies["django_language"] = "de"
+    page = client.get(f"/jobs/{job.pk}/").content.decode()
+    # Not Django's "läuft ab in 2 Tage, 22 Stunden": "in" takes the dative.
+    assert "läuft ab in 2 Tagen" in page
+    assert "Tage," not in page
+
+
 def test_inbox_shows_fifty_jobs_a_page_newest_first_with_links_between_pages(
     people: People, printer: Printer, held: Callable[..., Job]
 ) -> None:

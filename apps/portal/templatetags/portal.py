@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 from django import template
@@ -11,7 +12,7 @@ from django.utils.safestring import SafeString
 
 from apps.accounts import roles
 from apps.accounts.money import format_money_for_people
-from apps.portal.inbox import inbox_items_html
+from apps.portal.inbox import expiry_text, inbox_items_html
 from apps.portal.selectors import InboxLine
 
 register = template.Library()
@@ -24,6 +25,13 @@ def optional_url(name: str) -> str:
         return reverse(name)
     except NoReverseMatch:
         return ""
+
+
+@register.filter
+def expires_in(moment: datetime) -> str:
+    """ "expires in 2 days", as the inbox says it (Django's timeuntil gives "2 Tage, 3
+    Stunden", which German cannot put after "in")."""
+    return expiry_text(moment)
 
 
 @register.filter
