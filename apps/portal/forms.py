@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.conf import settings
@@ -18,7 +18,7 @@ from apps.accounts.choices import AllowancePeriod
 from apps.accounts.errors import AccountError, AmountError
 from apps.accounts.models import Account, User, allowance_whole_digits
 from apps.accounts.money import MAX_DIGITS, format_money_for_people, parse_amount
-from apps.accounts.roles import ROLES
+from apps.accounts.roles import ROLES, group_label
 from apps.accounts.services import username_check
 from apps.jobs.release import MAX_COPIES
 from apps.portal.option_labels import attribute_label, value_label
@@ -32,6 +32,28 @@ DOCUMENT_TYPES = (
     ".pdf,.ps,.txt,.jpg,.jpeg,.png,"
     "application/pdf,application/postscript,text/plain,image/jpeg,image/png"
 )
+
+
+if TYPE_CHECKING:
+    _GroupField = forms.ModelChoiceField[Group]
+    _GroupsField = forms.ModelMultipleChoiceField[Group]
+else:  # Django's form fields take no type parameters at run time.
+    _GroupField = forms.ModelChoiceField
+    _GroupsField = forms.ModelMultipleChoiceField
+
+
+class GroupChoiceField(_GroupField):
+    """A user group to choose, the roles named in the page's language."""
+
+    def label_from_instance(self, obj: Group) -> str:
+        return group_label(obj.name)
+
+
+class GroupsChoiceField(_GroupsField):
+    """User groups to tick, the roles named in the page's language."""
+
+    def label_from_instance(self, obj: Group) -> str:
+        return group_label(obj.name)
 
 
 class PortalForm(forms.Form):
@@ -279,7 +301,7 @@ class MembersForm(PortalForm):
     usernames = forms.CharField(
         label=_("Users"), required=False, help_text=_("Usernames separated by commas.")
     )
-    groups = forms.ModelMultipleChoiceField(
+    groups = GroupsChoiceField(
         label=_("Groups"),
         queryset=Group.objects.order_by("name"),
         required=False,
@@ -296,7 +318,7 @@ class MembersRemoveForm(PortalForm):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    groups = forms.ModelMultipleChoiceField(
+    groups = GroupsChoiceField(
         label=_("Groups"),
         queryset=Group.objects.none(),
         required=False,
@@ -341,7 +363,7 @@ class UserEditForm(PortalForm):
 
 
 class AllowanceForm(PortalForm):
-    group = forms.ModelChoiceField(
+    group = GroupChoiceField(
         label=_("Group"),
         queryset=Group.objects.order_by("name"),
         help_text=_("Every active member gets it on their personal account."),

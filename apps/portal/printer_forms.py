@@ -10,7 +10,7 @@ from django import forms
 from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
-from apps.portal.forms import PortalForm
+from apps.portal.forms import GroupsChoiceField, PortalForm
 from apps.printers.models import Printer
 from apps.rules.models import RuleFile
 
@@ -65,7 +65,7 @@ class PrinterEditForm(PortalForm):
         ],
         widget=forms.RadioSelect,
     )
-    allowed_groups = forms.ModelMultipleChoiceField(
+    allowed_groups = GroupsChoiceField(
         label=_("Groups allowed"),
         queryset=Group.objects.order_by("name"),
         required=False,

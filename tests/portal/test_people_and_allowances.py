@@ -219,6 +219,9 @@ def test_roles_are_named_in_the_pages_language_and_other_groups_as_they_are(
     assert re.search(r'value="Staff"[^>]*>\s*Mitarbeitende', listing)
     edit = client.get(f"/manage/users/{people.staff.pk}/").content.decode()
     assert re.search(r'value="Finance"[^>]*>\s*Finanzen', edit)
+    allowances = client.get("/manage/allowances/").content.decode()
+    assert re.search(r"<option[^>]*>Mitarbeitende</option>", allowances)
+    assert re.search(r"<option[^>]*>Physik</option>", allowances)
 
 
 def test_other_groups_stay_when_roles_change(people: People) -> None:
