@@ -18,10 +18,15 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 from django.conf import settings
+from PIL import Image
 
 from apps.jobs.documents import DocumentError, spool_path
 
 THUMBNAIL_WIDTH_PX = 180
+#: A page far taller than wide (a till receipt, or a box of 1 × 100000 points sent to hurt) is
+#: scaled down to this height: scaled to the width alone, its bitmap took gigabytes and the
+#: lock every thumbnail waits for, for seconds.
+THUMBNAIL_MAX_HEIGHT_PX = 2 * THUMBNAIL_WIDTH_PX
 MAX_THUMBNAILS = 60
 
 _PDFIUM = threading.Lock()
@@ -45,23 +50,34 @@ def thumbnail_render(document_name: str, page: int) -> Path:
     if not source.exists():
         raise DocumentError("the document is no longer stored")
     with _PDFIUM:
-        document = pdfium.PdfDocument(source)
-        try:
-            if not 1 <= page <= len(document):
-                raise DocumentError(f"the document has no page {page}")
-            pdf_page = document[page - 1]
-            bitmap = pdf_page.render(scale=THUMBNAIL_WIDTH_PX / pdf_page.get_width())
-            # A copy: the image may share the bitmap's memory, which pdfium frees.
-            image = bitmap.to_pil().copy()
-            bitmap.close()
-            pdf_page.close()
-        finally:
-            document.close()
+        image = _render(source, page)
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
     image.save(partial, format="PNG", optimize=True)
     os.replace(partial, target)
     return target
+
+
+def _render(source: Path, page: int) -> Image.Image:
+    """Page `page` of `source` as an image at most THUMBNAIL_WIDTH_PX wide and
+    THUMBNAIL_MAX_HEIGHT_PX high (hold _PDFIUM)."""
+    document = pdfium.PdfDocument(source)
+    try:
+        if not 1 <= page <= len(document):
+            raise DocumentError(f"the document has no page {page}")
+        pdf_page = document[page - 1]
+        width, height = pdf_page.get_size()  # as shown: after the page's /Rotate
+        if width <= 0 or height <= 0:
+            raise DocumentError(f"page {page} has no area")
+        scale = min(THUMBNAIL_WIDTH_PX / width, THUMBNAIL_MAX_HEIGHT_PX / height)
+        bitmap = pdf_page.render(scale=scale)
+        # A copy: the image may share the bitmap's memory, which pdfium frees.
+        image: Image.Image = bitmap.to_pil().copy()
+        bitmap.close()
+        pdf_page.close()
+    finally:
+        document.close()
+    return image
 
 
 def thumbnails_prune() -> int:

@@ -6,6 +6,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pikepdf
+import pytest
+from django.test import override_settings
+from PIL import Image
+
+from apps.jobs.documents import DocumentError
+from apps.portal.thumbnails import THUMBNAIL_MAX_HEIGHT_PX, THUMBNAIL_WIDTH_PX, thumbnail_render
 from tests.children import run_django
 from tests.pdfs import make_pdf
 
@@ -17,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 import django
 
 django.setup()
+from apps.jobs.documents import DocumentError
 from apps.portal.thumbnails import thumbnail_path, thumbnail_render
 
 names = sys.argv[1:]
@@ -46,3 +54,45 @@ def test_thumbnails_rendered_from_many_threads_at_once_do_not_crash(tmp_path: Pa
     # A crash inside PDFium ends the process with a signal (a negative return code).
     assert result.returncode == 0, result.stderr[-3000:]
     assert len(list((tmp_path / "data" / "thumbnails").glob("*.png"))) == DOCUMENTS * 5
+
+
+def _pdf_of_pages(path: Path, *boxes: tuple[float, float]) -> Path:
+    document = pikepdf.new()
+    for width, height in boxes:
+        document.add_blank_page().MediaBox = pikepdf.Array([0, 0, width, height])
+    document.save(path)
+    return path
+
+
+def test_thumbnails_of_pages_far_taller_than_wide_fit_the_thumbnail_box(tmp_path: Path) -> None:
+    """Scaled to the width alone, a 200 × 14400 pt page made a 180 × 12960 image, and a page
+    0.001 pt wide asked PDFium for gigabytes (a server error)."""
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    name = f"{1:032x}.pdf"
+    _pdf_of_pages(spool / name, (200, 14400), (0.001, 842), (842, 595), (14400, 3))
+    expected_sizes = [
+        (5, THUMBNAIL_MAX_HEIGHT_PX),
+        (1, THUMBNAIL_MAX_HEIGHT_PX),
+        (THUMBNAIL_WIDTH_PX, 128),  # landscape A4: the width decides
+        (THUMBNAIL_WIDTH_PX, 1),
+    ]
+    with override_settings(SPOOL_DIR=spool, DATA_DIR=tmp_path / "data"):
+        for page, expected in enumerate(expected_sizes, start=1):
+            with Image.open(thumbnail_render(name, page)) as thumbnail:
+                assert thumbnail.size == expected, f"page {page}"
+
+
+def test_a_page_whose_crop_box_lies_off_the_page_has_no_thumbnail(tmp_path: Path) -> None:
+    """PDFium gives such a page no size: dividing by it was a server error, not a 404."""
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    name = f"{2:032x}.pdf"
+    document = pikepdf.new()
+    document.add_blank_page().CropBox = pikepdf.Array([700, 700, 800, 900])  # A4 is 595 × 842
+    document.save(spool / name)
+    with (
+        override_settings(SPOOL_DIR=spool, DATA_DIR=tmp_path / "data"),
+        pytest.raises(DocumentError, match="page 1 has no area"),
+    ):
+        thumbnail_render(name, 1)
