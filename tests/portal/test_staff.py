@@ -543,6 +543,22 @@ def test_release_charges_once_and_a_second_click_is_told_so(
     assert released.options["org.savapage-finishings-staple"] == "20"
 
 
+def test_releasing_a_job_canceled_in_another_tab_says_nothing_was_printed(
+    people: People, printer: Printer, held: Callable[..., Job]
+) -> None:
+    """It said the job "was released already": its owner went to the printer for it."""
+    job = held(people.staff, pages=2)
+    client = logged_in(people.staff)
+    data = {**release_data(job, printer, client), "action": "release"}
+    client.post(f"/jobs/{job.pk}/cancel/")
+    response = client.post(f"/jobs/{job.pk}/", data, follow=True)
+    assert response.redirect_chain[-1][0] == "/history/"
+    page = response.content.decode()
+    assert "report is canceled: it was never released, so nothing was printed or charged." in page
+    assert "released already" not in page
+    assert not LedgerEntry.objects.filter(kind=EntryKind.CHARGE, job_id=job.pk).exists()
+
+
 def test_a_changed_price_is_shown_and_asked_again(
     people: People, printer: Printer, held: Callable[..., Job]
 ) -> None:

@@ -200,12 +200,7 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     user = current_user(request)
     job = selectors.own_job(user, job_id)
     if job.state != JobState.HELD:
-        messages.info(
-            request,
-            _("%(title)s is %(state)s: it was released already and is not charged again.")
-            % {"title": job.title, "state": job.get_state_display().lower()},
-        )
-        return redirect("portal:history")
+        return _not_held(request, job)
     if request.method == "POST":
         if request.POST.get("action") == "quote":
             # "Check price" without JavaScript: the page with the price, nothing released.
@@ -218,6 +213,19 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
         else "portal/job_detail.html"
     )
     return render(request, template, page.context())
+
+
+def _not_held(request: HttpRequest, job: Job) -> HttpResponse:
+    """The history, saying what became of a job that left the inbox."""
+    if job.printer_id is None:
+        # Canceled or expired in the inbox: nobody should look for it at a printer.
+        text = _(
+            "%(title)s is %(state)s: it was never released, so nothing was printed or charged."
+        )
+    else:
+        text = _("%(title)s is %(state)s: it was released already and is not charged again.")
+    messages.info(request, text % {"title": job.title, "state": job.get_state_display().lower()})
+    return redirect("portal:history")
 
 
 def _quote_only(request: HttpRequest, job: Job, **extra: Any) -> dict[str, Any]:
@@ -258,9 +266,9 @@ def _release(request: HttpRequest, job: Job) -> HttpResponse:
             "missing": money(error.missing)
         }
     except (ReleaseRefused, AccountError) as error:
-        if selectors.own_job(page.user, job.pk).state != JobState.HELD:
-            messages.info(request, _("%(title)s was released already.") % {"title": job.title})
-            return redirect("portal:history")
+        current = selectors.own_job(page.user, job.pk)
+        if current.state != JobState.HELD:
+            return _not_held(request, current)
         problem = str(error)
     else:
         messages.success(
