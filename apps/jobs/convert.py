@@ -7,6 +7,7 @@ that is really a JPEG is refused with a sentence the sender understands.
 
 from __future__ import annotations
 
+import codecs
 import functools
 import logging
 import os
@@ -90,11 +91,24 @@ def detect_format(path: Path) -> str:
             return document_format
     if b"%PDF-" in head[:_PDF_HEADER_WINDOW]:
         return PDF
-    if _looks_like_text(head):
+    if _looks_like_text(_as_utf8(head)):
         return TEXT
     raise DocumentError(
         _("the document is not PDF, PostScript, JPEG, PNG, Apple or PWG raster, or plain text")
     )
+
+
+#: Text in UTF-16 starts with one of these: what Windows' Notepad saves as "Unicode" and Windows
+#: PowerShell's `>` writes. Every other character of Western text is a NUL byte.
+_UTF16_BYTE_ORDER_MARKS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+def _as_utf8(head: bytes) -> bytes:
+    """The first bytes of a document, UTF-16 text re-encoded as UTF-8 (a character cut at the
+    end is dropped) for the text test; anything else as it is."""
+    if head.startswith(_UTF16_BYTE_ORDER_MARKS):
+        return head.decode("utf-16", "ignore").encode()
+    return head
 
 
 def _looks_like_text(head: bytes) -> bool:
@@ -146,7 +160,7 @@ def to_pdf(source: Path, document_format: str, workdir: Path | None = None) -> P
 
 def _is_text(path: Path) -> bool:
     with path.open("rb") as file:
-        return _looks_like_text(file.read(64 * 1024))
+        return _looks_like_text(_as_utf8(file.read(64 * 1024)))
 
 
 def _limited(command: list[str]) -> list[str]:
@@ -281,18 +295,13 @@ def text_to_pdf(source: Path, target: Path) -> None:
         _("the text makes more than %(limit)d pages: it is refused")
         % {"limit": settings.MAX_DOCUMENT_PAGES}
     )
-    raw = source.read_bytes()
+    text = _decoded(source.read_bytes())
     # Too many form feeds or lines are refused before the text is split (which costs time and
     # memory in proportion to them); the exact count follows.
-    if raw.count(b"\f") > settings.MAX_DOCUMENT_PAGES or raw.count(b"\n") > (
+    if text.count("\f") > settings.MAX_DOCUMENT_PAGES or text.count("\n") > (
         settings.MAX_DOCUMENT_PAGES * lines_per_page
     ):
         raise too_many
-    try:
-        # utf-8-sig: the byte order mark Windows' Notepad writes first is no character to print.
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("latin-1")  # every byte is a Latin-1 character: never fails
     font = _text_font()
     columns = max(1, int((width - 2 * _TEXT_MARGIN) // stringWidth("M", font, _TEXT_SIZE)))
     # Counted before anything is drawn: reportlab keeps every page in memory until it saves.
@@ -313,6 +322,18 @@ def text_to_pdf(source: Path, target: Path) -> None:
             canvas.drawText(body)
             canvas.showPage()
     canvas.save()
+
+
+def _decoded(raw: bytes) -> str:
+    """The characters of a text file: UTF-16 after its byte order mark, else UTF-8, else
+    Latin-1 (every byte is a Latin-1 character: it never fails). The byte order mark is no
+    character to print."""
+    if raw.startswith(_UTF16_BYTE_ORDER_MARKS):
+        return raw.decode("utf-16", "replace")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
 
 
 def _page_texts(text: str) -> list[str]:

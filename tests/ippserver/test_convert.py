@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import resource
 import shutil
 import tempfile
@@ -190,6 +191,22 @@ def test_text_in_any_european_alphabet_prints_its_letters(tmp_path: Path) -> Non
     text.write_bytes(b"\xef\xbb\xbf" + words.encode())
     printed = PdfReader(to_pdf(text, "text/plain")).pages[0].extract_text()
     assert printed.strip() == words
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_text_with_its_byte_order_mark_is_text(tmp_path: Path, encoding: str) -> None:
+    # What Windows' Notepad saves as "Unicode" and Windows PowerShell's `>` writes: refused as
+    # "not PDF, PostScript, JPEG, PNG, Apple or PWG raster, or plain text" (its NUL bytes).
+    text = tmp_path / "notes.txt"
+    lines = ["Grüße aus Köln, Привет", "second line €5"]
+    text.write_bytes(codecs.BOM_UTF16_LE if encoding.endswith("le") else codecs.BOM_UTF16_BE)
+    with text.open("ab") as file:
+        file.write("\r\n".join(lines).encode(encoding) + "\r\n\f".encode(encoding))
+    assert detect_format(text) == "text/plain"
+    for claimed in ("text/plain", "application/octet-stream"):
+        pages = PdfReader(to_pdf(text, claimed)).pages
+        assert len(pages) == 1
+        assert pages[0].extract_text().splitlines() == lines
 
 
 def test_octet_stream_is_converted_as_what_it_is(tmp_path: Path) -> None:
