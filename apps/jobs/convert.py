@@ -326,14 +326,17 @@ def text_to_pdf(source: Path, target: Path) -> None:
 
 def _decoded(raw: bytes) -> str:
     """The characters of a text file: UTF-16 after its byte order mark, else UTF-8, else
-    Latin-1 (every byte is a Latin-1 character: it never fails). The byte order mark is no
-    character to print."""
+    Windows-1252 (Windows' own 8-bit text: Latin-1 with “quotes”, dashes and € where Latin-1
+    has unprintable control codes), else Latin-1 (every byte is a Latin-1 character: it never
+    fails). The byte order mark is no character to print."""
     if raw.startswith(_UTF16_BYTE_ORDER_MARKS):
         return raw.decode("utf-16", "replace")
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return raw.decode("latin-1")
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("latin-1")
 
 
 def _page_texts(text: str) -> list[str]:

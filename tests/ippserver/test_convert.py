@@ -183,6 +183,18 @@ def test_latin1_text_is_accepted(tmp_path: Path) -> None:
     assert _pages(to_pdf(text, "text/plain")) == 1
 
 
+def test_windows_text_prints_its_quotes_dashes_and_euro_signs(tmp_path: Path) -> None:
+    # Read as Latin-1, these bytes are control codes: they printed as nothing.
+    text = tmp_path / "memo.txt"
+    words = "„Angebot“ – “quoted” … 5 €"
+    text.write_bytes(words.encode("cp1252"))
+    printed = PdfReader(to_pdf(text, "text/plain")).pages[0].extract_text()
+    assert printed.strip() == words
+    # Bytes Windows-1252 leaves undefined are read as Latin-1, as before.
+    text.write_bytes(b"caf\xe9 \x81")
+    assert _pages(to_pdf(text, "text/plain")) == 1
+
+
 def test_text_in_any_european_alphabet_prints_its_letters(tmp_path: Path) -> None:
     # Courier has Western European letters only: the others, and the byte order mark Notepad
     # writes first, were printed as black boxes.
