@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, QueryDict
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
@@ -33,6 +33,7 @@ from apps.portal.thumbnails import MAX_THUMBNAILS
 from apps.printers.choices import PrinterState
 from apps.printers.models import Printer
 from printmgmt.digits import whole_number
+from printmgmt.ppde import OfferedOption
 
 UNUSABLE_STATES = frozenset({PrinterState.UNREACHABLE, PrinterState.STOPPED})
 
@@ -128,7 +129,11 @@ class ReleasePage:
     of it. A group's options are those of its first printer; follow-me then picks the first
     printer of the group that can print the job as asked."""
 
-    def __init__(self, request: HttpRequest, job: Job, data: Any = None) -> None:
+    def __init__(
+        self, request: HttpRequest, job: Job, data: Any = None, *, carried: Any = None
+    ) -> None:
+        """`data` is the posted form; `carried` what the form held when the user chose another
+        printer (the page's script asks for the new printer's fields with it)."""
         self.user = current_user(request)
         self.job = job
         self.printers = selectors.printers_for(self.user)
@@ -155,6 +160,8 @@ class ReleasePage:
         ]
         initial = {"printer": self.chosen, "copies": job.copies, "pages": job.page_ranges}
         initial.update({OPTION_PREFIX + name: value for name, value in self.presets.items()})
+        if data is None and carried is not None:
+            data = self._carried_over(carried, offered, initial)
         self.form = ReleaseForm(
             data,
             initial=initial,
@@ -163,6 +170,24 @@ class ReleasePage:
             accounts=self.accounts,
             offered=offered,
         )
+
+    def _carried_over(
+        self, carried: Any, offered: tuple[OfferedOption, ...], initial: dict[str, Any]
+    ) -> QueryDict:
+        """The form for the newly chosen printer, keeping what the user had typed and chosen:
+        the copies, pages and account, and each option with a choice the printer offers too
+        (the others start where the page starts them)."""
+        data = QueryDict(mutable=True)
+        data["printer"] = self.chosen
+        for name in ("copies", "pages", "account"):
+            data[name] = carried.get(name, "")
+        for option in offered:
+            field = OPTION_PREFIX + option.attribute
+            value = carried.get(field)
+            if value is None or value not in {choice.value for choice in option.choices}:
+                value = initial.get(field, option.default) or ""
+            data[field] = value
+        return data
 
     def _choose(self, wanted: str) -> Printer | None:
         for group in self.groups:

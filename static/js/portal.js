@@ -65,8 +65,14 @@
     function changePrinter(select) {
       var shown = fields.querySelector("[data-printer]");
       if (shown && shown.dataset.printer === select.value) { later(); return; }
-      var url = form.dataset.formUrl + "?fragment=release&printer=" + encodeURIComponent(select.value);
-      fetchFragment(url).then(function (html) {
+      // What the user typed and chose goes along: the new printer's form keeps it.
+      var query = new URLSearchParams();
+      new FormData(form).forEach(function (value, name) {
+        if (["csrfmiddlewaretoken", "expected_price", "pick"].indexOf(name) < 0) { query.append(name, value); }
+      });
+      query.set("fragment", "release");
+      query.set("printer", select.value);
+      fetchFragment(form.dataset.formUrl + "?" + query.toString()).then(function (html) {
         fields.innerHTML = html;
         var again = fields.querySelector("[name=printer]");
         if (again) { again.focus(); }

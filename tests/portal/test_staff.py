@@ -718,6 +718,46 @@ def test_changing_printer_brings_that_printers_form(
     assert "Staple" not in fragment
 
 
+def test_choosing_another_printer_keeps_what_the_user_typed_and_chose(
+    people: People, printer: Printer, held: Callable[..., Job]
+) -> None:
+    """The new printer's form came with the job's copies, pages and account again: five
+    copies typed before choosing another printer became one, priced and printed so."""
+    other = office_printer("ipp://127.0.0.1:9/ipp/other", name="other", rule_file=None)
+    other.rule_file = printer.rule_file
+    other.save()
+    job = held(people.staff, pages=3)
+    client = logged_in(people.staff)
+    account = people.staff.personal_account.pk
+    # What the page's script sends: the form as it is, and the printer chosen.
+    carried: dict[str, str | int] = {
+        "fragment": "release",
+        "printer": other.pk,
+        "copies": "5",
+        "pages": "1-2",
+        "account": account,
+        SIDES: "two-sided-long-edge",
+        STAPLE: "20",
+        MEDIA: "na_letter_8.5x11in",  # the other printer has no such paper: its default
+    }
+    fragment = client.get(f"/jobs/{job.pk}/", carried).content.decode()
+    assert f'value="{other.pk}" selected' in fragment
+    assert re.search(r'<input type="number" name="copies" value="5"', fragment)
+    assert re.search(r'<input type="text" name="pages" value="1-2"', fragment)
+    assert f'<option value="{account}" selected>' in fragment
+    assert '<option value="two-sided-long-edge" selected>' in fragment
+    assert '<option value="20" selected>' in fragment
+    assert '<option value="iso_a4_210x297mm" selected>' in fragment
+    quote = job_quote(
+        job,
+        other,
+        {"sides": "two-sided-long-edge", "org.savapage-finishings-staple": "20"},
+        copies=5,
+        page_ranges="1-2",
+    )
+    assert f'name="expected_price" value="{quote.total}"' in fragment
+
+
 def test_release_all_releases_every_held_job_and_keeps_refused_ones(
     people: People, printer: Printer, held: Callable[..., Job]
 ) -> None:

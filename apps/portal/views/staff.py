@@ -206,13 +206,12 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
             # "Check price" without JavaScript: the page with the price, nothing released.
             return render(request, "portal/job_detail.html", _quote_only(request, job))
         return _release(request, job)
-    page = ReleasePage(request, job)
-    template = (
-        "portal/_release_form.html"
-        if request.GET.get("fragment") == "release"
-        else "portal/job_detail.html"
-    )
-    return render(request, template, page.context())
+    if request.GET.get("fragment") == "release":
+        # Another printer chosen: its fields, with what the form held (sent by the script).
+        carried = request.GET if "copies" in request.GET else None
+        page = ReleasePage(request, job, carried=carried)
+        return render(request, "portal/_release_form.html", page.context())
+    return render(request, "portal/job_detail.html", ReleasePage(request, job).context())
 
 
 def _not_held(request: HttpRequest, job: Job) -> HttpResponse:
