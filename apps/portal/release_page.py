@@ -14,6 +14,8 @@ from apps.accounts.models import Account, User
 from apps.accounts.money import format_money_for_people
 from apps.accounts.selectors import accounts_chargeable_by
 from apps.accounts.services import personal_account_ensure
+from apps.jobs.build import parse_page_ranges
+from apps.jobs.documents import DocumentError
 from apps.jobs.models import Job
 from apps.jobs.release import (
     Quote,
@@ -258,6 +260,19 @@ class ReleasePage:
             )
         return QuoteView(quote, problems, picked=printer.name if self.group else "")
 
+    def picked_pages(self) -> frozenset[int]:
+        """The pages the page selection names (none when it names all, or cannot be read),
+        ticked on the thumbnails: the script makes the selection from the ticks, so a tick
+        added to unticked boxes would drop the pages chosen before (after a refusal, or those
+        the job came with)."""
+        text = str(self.form["pages"].value() or "").strip()
+        if not text:
+            return frozenset()
+        try:
+            return frozenset(parse_page_ranges(text, self.job.page_count))
+        except DocumentError:
+            return frozenset()
+
     def context(self, **extra: Any) -> dict[str, Any]:
         pages_shown = min(self.job.page_count, MAX_THUMBNAILS)
         return {
@@ -268,6 +283,7 @@ class ReleasePage:
             "presets_not_offered": self.presets_not_offered,
             "quote": self.quote(),
             "thumbnail_pages": range(1, pages_shown + 1),
+            "picked_pages": self.picked_pages(),
             "more_pages": self.job.page_count - pages_shown,
             **extra,
         }

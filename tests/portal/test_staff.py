@@ -606,6 +606,29 @@ def test_not_enough_money_says_how_much_is_missing(
     assert "Not enough money on the account: 9.70 EUR missing." in response.content.decode()
 
 
+def test_the_thumbnails_of_the_selected_pages_are_ticked(
+    people: People, printer: Printer, held: Callable[..., Job]
+) -> None:
+    """They were all unticked whatever the selection: a tick added after a refused release (or
+    on a job that came with pages chosen) replaced the pages chosen before with its own."""
+
+    def ticked(page: str) -> list[str]:
+        return re.findall(r'name="pick" value="(\d+)" data-pick checked>', page)
+
+    job = held(people.staff, pages=5)
+    job.page_ranges = "2-3"  # chosen in a desktop's print dialog
+    job.save()
+    client = logged_in(people.staff)
+    assert ticked(client.get(f"/jobs/{job.pk}/").content.decode()) == ["2", "3"]
+    data = release_data(job, printer, client, pages="", copies="999")
+    refused = client.post(f"/jobs/{job.pk}/", {**data, "pick": ["1", "4"], "action": "release"})
+    assert refused.status_code == 409  # not enough money
+    assert ticked(refused.content.decode()) == ["1", "4"]
+    everything = release_data(job, printer, client, pages="")
+    page = client.post(f"/jobs/{job.pk}/?check=1", {**everything, "action": "quote"})
+    assert ticked(page.content.decode()) == []  # no selection is every page
+
+
 def test_picked_thumbnails_become_the_page_selection_without_javascript(
     people: People, printer: Printer, held: Callable[..., Job]
 ) -> None:
