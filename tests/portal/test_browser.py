@@ -224,3 +224,34 @@ def test_admin_breaks_a_rule_file_sees_where_fixes_activates_and_rolls_back(
     page.screenshot(path=artifacts() / "admin-3-rolled-back.png", full_page=True)
     assert job_quote(job, Printer.objects.get(pk=office.pk), staple).total == price_before
     page.close()
+
+
+def test_choosing_another_printer_keeps_the_copies_pages_and_options_chosen(
+    browser: Browser, asgi_server: AsgiServer, office: Printer, tmp_path: Path
+) -> None:
+    # The new printer's form came with the job's copies and pages again: 5 copies became 1.
+    other = Printer.objects.create(
+        name="annex",
+        uri="ipp://127.0.0.1:9/ipp/print",  # never sent to
+        kind=office.kind,
+        rule_file=office.rule_file,
+        capabilities=office.capabilities,
+        state=office.state,
+    )
+    staff = person("sam", STAFF)
+    job = job_create_held(staff, make_pdf(tmp_path / "a.pdf", 4), title="a", source=JobSource.WEB)
+    page = browser.new_page(viewport=DESKTOP)
+    log_in(page, asgi_server, staff)
+    page.goto(f"{asgi_server.base_url}/jobs/{job.pk}/")
+    page.get_by_label("Printer").select_option(str(office.pk))
+    page.wait_for_load_state("networkidle")
+    page.get_by_label("Copies").fill("5")
+    page.locator("[data-pick][value='2']").check()
+    page.locator("[data-pick][value='3']").check()
+    page.get_by_label("Staple").select_option(label="Staple top left")
+    page.get_by_label("Printer").select_option(str(other.pk))
+    expect(page.locator("[data-printer]")).to_have_attribute("data-printer", str(other.pk))
+    expect(page.get_by_label("Copies")).to_have_value("5")
+    expect(page.get_by_label("Pages", exact=True)).to_have_value("2-3")
+    expect(page.get_by_label("Staple")).to_have_value("20")
+    page.close()
