@@ -190,6 +190,22 @@ def test_unknown_pages_and_errors_show_our_pages_not_tracebacks(people: People) 
     assert "Your role does not allow this page." in forbidden.content.decode()
 
 
+@pytest.mark.parametrize("path", ["/logout/", "/devices/token/", "/inbox/upload/"])
+def test_an_address_only_a_form_opens_says_so_when_opened_on_its_own(
+    people: People, path: str
+) -> None:
+    # From a bookmark, the browser's history or a reload: the page was blank.
+    client = logged_in(people.staff)
+    response = client.get(path, HTTP_ACCEPT_LANGUAGE="de")
+    assert response.status_code == 405
+    assert response["Allow"] == ("POST, OPTIONS" if path == "/logout/" else "POST")
+    body = response.content.decode()
+    assert "<h1>Diese Seite öffnet nur ein Formular</h1>" in body
+    assert 'href="/">Startseite</a>' in body
+    # What forms send is answered as before.
+    assert client.post("/logout/").status_code == 302
+
+
 def test_a_server_error_shows_our_page_without_a_traceback(
     people: People, monkeypatch: pytest.MonkeyPatch
 ) -> None:
