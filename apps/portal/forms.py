@@ -195,6 +195,10 @@ class ReleaseAllForm(PortalForm):
     account = forms.ChoiceField(label=_("Account to charge"))
     # The held jobs the page counted: one that arrives before the click was not among them.
     jobs = forms.CharField(required=False, widget=forms.HiddenInput)
+    # The total the page showed (the template writes the current one, not what was posted).
+    expected_total = forms.DecimalField(
+        required=False, widget=forms.HiddenInput, max_digits=MAX_DIGITS
+    )
 
     def job_ids(self) -> list[int] | None:
         """The jobs the page showed (after is_valid); None from a form that named none."""

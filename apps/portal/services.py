@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
@@ -23,7 +24,13 @@ from apps.jobs.choices import JobSource, JobState
 from apps.jobs.convert import OCTET_STREAM, to_pdf
 from apps.jobs.documents import DocumentError
 from apps.jobs.models import Job
-from apps.jobs.release import ReleaseRefused, job_release, offered_options, options_as_it_came
+from apps.jobs.release import (
+    ReleaseRefused,
+    job_quote,
+    job_release,
+    offered_options,
+    options_as_it_came,
+)
 from apps.jobs.services import job_create_held
 from apps.portal import selectors
 from apps.printers.models import Printer
@@ -110,21 +117,11 @@ class ReleaseOutcome:
     problem: str = ""
 
 
-def jobs_release_all(
-    user: User,
-    printer_id: int,
-    *,
-    account_id: int | None,
-    job_ids: Sequence[int] | None = None,
-) -> list[ReleaseOutcome]:
-    """Release every held job of the user to one printer (of `job_ids`, when given: those the
-    page showed), each with what it came with (copies, pages, the options the printer offers;
-    its defaults for the rest).
-
-    Each job is released on its own: one that is refused (not enough money, a rule) stays held
-    and says why; the others print.
-    """
-    printer = Printer.objects.select_related("rule_file").filter(pk=printer_id).first()
+def _held_as_they_came(
+    user: User, printer: Printer | None, job_ids: Sequence[int] | None
+) -> list[tuple[Job, dict[str, str]]]:
+    """The user's held jobs (of `job_ids`, when given), oldest first, each with the options it
+    is released with on `printer`."""
     offered = (
         offered_options(printer, operator=selectors.is_operator(user))
         if printer is not None
@@ -133,17 +130,57 @@ def jobs_release_all(
     held = Job.objects.filter(owner=user, state=JobState.HELD)
     if job_ids is not None:
         held = held.filter(pk__in=job_ids)
+    return [(job, options_as_it_came(job, offered)) for job in held.order_by("created_at", "pk")]
+
+
+def release_all_prices(
+    user: User, printer_id: int, job_ids: Sequence[int] | None = None
+) -> dict[int, Decimal]:
+    """What each held job (of `job_ids`, when given) costs released as it came to the printer,
+    by job id; a job the printer cannot print so has none (its release says why)."""
+    printer = Printer.objects.select_related("rule_file").filter(pk=printer_id).first()
+    if printer is None:
+        return {}
+    operator = selectors.is_operator(user)
+    prices = {}
+    for job, options in _held_as_they_came(user, printer, job_ids):
+        quote = job_quote(
+            job, printer, options, copies=job.copies, page_ranges=job.page_ranges, operator=operator
+        )
+        if not quote.problems and quote.total is not None:
+            prices[job.pk] = quote.total
+    return prices
+
+
+def jobs_release_all(
+    user: User,
+    printer_id: int,
+    *,
+    account_id: int | None,
+    job_ids: Sequence[int] | None = None,
+    prices: Mapping[int, Decimal] | None = None,
+) -> list[ReleaseOutcome]:
+    """Release every held job of the user to one printer (of `job_ids`, when given: those the
+    page showed), each with what it came with (copies, pages, the options the printer offers;
+    its defaults for the rest), and for the price in `prices` (release_all_prices, as shown),
+    when given.
+
+    Each job is released on its own: one that is refused (not enough money, a rule, a price
+    that changed) stays held and says why; the others print.
+    """
+    printer = Printer.objects.select_related("rule_file").filter(pk=printer_id).first()
     outcomes = []
-    for job in held.order_by("created_at", "pk"):
+    for job, options in _held_as_they_came(user, printer, job_ids):
         try:
             job_release(
                 job.pk,
                 user,
                 printer_id,
-                options_as_it_came(job, offered),
+                options,
                 copies=job.copies,
                 page_ranges=job.page_ranges,
                 account_id=account_id,
+                expected_price=(prices or {}).get(job.pk),
             )
         except (ReleaseRefused, AccountError) as error:
             outcomes.append(ReleaseOutcome(job, str(error)))

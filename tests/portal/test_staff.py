@@ -81,6 +81,27 @@ def release_data(job: Job, target: Printer, client: Client, **changes: str) -> d
 # ---------------------------------------------------------------- log-in
 
 
+def release_all_data(client: Client, target: Printer, **changes: str) -> dict[str, str]:
+    """The Release all form as the page renders it for `target`: the jobs it counted and the
+    total it showed, with `changes` applied."""
+    page = client.get("/inbox/release-all/", {"printer": target.pk}).content.decode()
+    assert f'<option value="{target.pk}" selected>' in page
+    jobs = re.search(r'name="jobs" value="([^"]*)"', page)
+    assert jobs is not None
+    total = re.search(r'name="expected_total" value="([^"]*)"', page)
+    assert total is not None
+    account = re.search(r'<option value="(\d+)"', page[page.index('name="account"') :])
+    assert account is not None
+    data = {
+        "printer": str(target.pk),
+        "account": account.group(1),
+        "jobs": html.unescape(jobs.group(1)),
+        "expected_total": total.group(1),
+    }
+    data.update(changes)
+    return data
+
+
 def test_login_page_labels_its_fields_and_button(client: Client) -> None:
     page = client.get("/login/").content.decode()
     assert '<label for="id_username">Username</label>' in page
@@ -449,8 +470,7 @@ def test_release_all_sends_each_job_as_it_came(
 ) -> None:
     job = came_from_a_print_dialog(held(people.staff, pages=4))
     client = logged_in(people.staff)
-    account = people.staff.personal_account.pk
-    client.post("/inbox/release-all/", {"printer": printer.pk, "account": account})
+    client.post("/inbox/release-all/", release_all_data(client, printer))
     released = Job.objects.get(pk=job.pk)
     assert released.state == JobState.RELEASED
     assert (released.copies, released.page_ranges, released.price) == (2, "1-2", Decimal("0.42"))
@@ -467,9 +487,8 @@ def test_release_all_keeps_a_job_whose_finishing_the_printer_cannot_do(
     job = held(people.staff, pages=2)
     Job.objects.filter(pk=job.pk).update(options={"org.savapage-finishings-staple": "28"})
     client = logged_in(people.staff)
-    account = people.staff.personal_account.pk
     page = client.post(
-        "/inbox/release-all/", {"printer": printer.pk, "account": account}, follow=True
+        "/inbox/release-all/", release_all_data(client, printer), follow=True
     ).content.decode()
     assert Job.objects.get(pk=job.pk).state == JobState.HELD
     assert "org.savapage-finishings-staple=28 is not offered by this printer" in page
@@ -789,23 +808,50 @@ def test_release_all_releases_every_held_job_and_keeps_refused_ones(
         held(people.staff, pages=1, title="two"),
     )
     client = logged_in(people.staff)
-    account = people.staff.personal_account.pk
     form = client.get("/inbox/release-all/").content.decode()
     assert "2 held jobs go to the printer" in form
     assert ">Release all</button>" in form
-    response = client.post(
-        "/inbox/release-all/", {"printer": printer.pk, "account": account}, follow=True
-    )
+    response = client.post("/inbox/release-all/", release_all_data(client, printer), follow=True)
     assert "2 jobs released." in response.content.decode()
     third = held(people.staff, pages=1, title="three")
-    response = client.post(
-        "/inbox/release-all/", {"printer": printer.pk, "account": account}, follow=True
-    )
+    response = client.post("/inbox/release-all/", release_all_data(client, printer), follow=True)
     assert "1 job released." in response.content.decode()
     assert Job.objects.get(pk=third.pk).state == JobState.RELEASED
     assert set(
         Job.objects.filter(pk__in=[first.pk, second.pk]).values_list("state", flat=True)
     ) == {JobState.RELEASED}
+
+
+def test_release_all_shows_the_total_and_releases_only_for_the_total_shown(
+    people: People, printer: Printer, held: Callable[..., Job]
+) -> None:
+    """Release all showed no price: jobs that came with copies from a print dialog were
+    charged for them unseen."""
+    dialog = came_from_a_print_dialog(held(people.staff, pages=4, title="dialog"))
+    plain = held(people.staff, pages=1, title="plain")
+    client = logged_in(people.staff)
+    form = client.get("/inbox/release-all/").content.decode()
+    # 2 copies of 2 two-sided sides with a staple (0.42), and one side (0.10).
+    assert "Total: <strong>0.52 EUR</strong>" in form
+    assert 'name="expected_total" value="0.52"' in form
+    account = str(people.staff.personal_account.pk)
+    unseen = client.post("/inbox/release-all/", {"printer": printer.pk, "account": account})
+    assert unseen.status_code == 409  # a page that showed no total
+    assert "Check the total, then press Release all." in unseen.content.decode()
+    data = release_all_data(client, printer)
+    printer.side_prices.filter(color=False).update(one_sided=Decimal("0.20"))
+    changed = client.post("/inbox/release-all/", data)
+    assert changed.status_code == 409
+    page = changed.content.decode()
+    assert "The total changed from 0.52 to 0.62." in page
+    assert 'name="expected_total" value="0.62"' in page
+    assert {job.state for job in Job.objects.filter(pk__in=[dialog.pk, plain.pk])} == {
+        JobState.HELD
+    }
+    assert not LedgerEntry.objects.filter(job_id__in=[dialog.pk, plain.pk]).exists()
+    client.post("/inbox/release-all/", {**data, "expected_total": "0.62"})
+    prices = dict(Job.objects.filter(owner=people.staff).values_list("title", "price"))
+    assert prices == {"dialog": Decimal("0.42"), "plain": Decimal("0.20")}
 
 
 def test_release_all_releases_the_jobs_the_page_showed_not_one_that_arrived_since(
@@ -820,10 +866,17 @@ def test_release_all_releases_the_jobs_the_page_showed_not_one_that_arrived_sinc
     # A phone sends 50 copies while the page is open: it was released and charged unseen.
     arrived = held(people.staff, pages=1, title="arrived")
     Job.objects.filter(pk=arrived.pk).update(copies=50)
+    total = re.search(r'name="expected_total" value="([^"]*)"', form)
+    assert total is not None
     account = people.staff.personal_account.pk
     response = client.post(
         "/inbox/release-all/",
-        {"printer": printer.pk, "account": account, "jobs": jobs.group(1)},
+        {
+            "printer": printer.pk,
+            "account": account,
+            "jobs": jobs.group(1),
+            "expected_total": total.group(1),
+        },
         follow=True,
     )
     page = response.content.decode()

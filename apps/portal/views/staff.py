@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -44,9 +45,11 @@ from apps.portal.services import (
     job_cancel_own,
     jobs_release_all,
     max_upload_request_bytes,
+    release_all_prices,
 )
 from apps.portal.templatetags.portal import money
 from apps.portal.thumbnails import thumbnail_render
+from apps.printers.models import Printer
 from printmgmt.digits import MAX_BYTE_COUNT, whole_number
 
 # ---------------------------------------------------------------- inbox and upload
@@ -110,7 +113,8 @@ def upload(request: HttpRequest) -> HttpResponse:
 
 @requires(RELEASE_OWN_JOBS)
 def release_all(request: HttpRequest) -> HttpResponse:
-    """Every held job to one printer, each as it came (a job refused stays held)."""
+    """Every held job to one printer, each as it came (a job refused stays held), for the
+    total the page showed."""
     user = current_user(request)
     printers = selectors.printers_for(user)
     held = list(selectors.held_jobs_of(user).values_list("pk", flat=True))
@@ -118,20 +122,33 @@ def release_all(request: HttpRequest) -> HttpResponse:
         request.POST or None,
         printers=printers,
         accounts=accounts_of(user),
-        initial={"jobs": ",".join(map(str, held))},
+        initial={"jobs": ",".join(map(str, held)), "printer": request.GET.get("printer", "")},
     )
     if request.method != "POST" or not form.is_valid():
-        return render(
-            request,
-            "portal/release_all.html",
-            {"form": form, "held": len(held), "printers": printers},
-        )
+        return _release_all_page(request, form, held, printers)
     job_ids = form.job_ids()
+    printer_id = int(form.cleaned_data["printer"])
+    prices = release_all_prices(user, printer_id, job_ids)
+    total = sum(prices.values(), Decimal(0))
+    seen = form.cleaned_data["expected_total"]
+    if seen != total:
+        # Never charge a total the user was not shown (another printer chosen, a job's price
+        # changed, or a page from before totals were shown).
+        problem = (
+            _("Check the total, then press Release all.")
+            if seen is None
+            else _(
+                "The total changed from %(seen)s to %(now)s. Check it and press Release all again."
+            )
+            % {"seen": money(seen), "now": money(total)}
+        )
+        return _release_all_page(request, form, held, printers, problem=problem, status=409)
     outcomes = jobs_release_all(
         user,
-        int(form.cleaned_data["printer"]),
+        printer_id,
         account_id=int(form.cleaned_data["account"]),
         job_ids=job_ids,
+        prices=prices,
     )
     if job_ids is not None and (newer := len(set(held) - set(job_ids))):
         # Never printed (and charged) unseen: a phone's job sent while the page was open.
@@ -160,6 +177,44 @@ def release_all(request: HttpRequest) -> HttpResponse:
         )
         return redirect("portal:history")
     return redirect("portal:inbox")
+
+
+def _release_all_page(
+    request: HttpRequest,
+    form: ReleaseAllForm,
+    held: list[int],
+    printers: list[Printer],
+    *,
+    problem: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    """The Release all form with the total for its printer (the one posted, or the first)."""
+    named = form.job_ids() if form.is_bound and form.is_valid() else None
+    shown = held if named is None else [pk for pk in named if pk in set(held)]
+    usable = [printer.pk for printer in printers]
+    chosen = whole_number(str(form["printer"].value() or ""))
+    printer_id = chosen if chosen in usable else next(iter(usable), None)
+    prices = (
+        release_all_prices(current_user(request), printer_id, shown)
+        if printer_id is not None and shown
+        else {}
+    )
+    count = len(shown)
+    total = sum(prices.values(), Decimal(0))
+    return render(
+        request,
+        "portal/release_all.html",
+        {
+            "form": form,
+            "held": count,
+            "printers": printers,
+            "total": total,
+            "expected_total": str(total),  # as posted back, in no language's number format
+            "unpriced": count - len(prices),
+            "problem": problem,
+        },
+        status=status,
+    )
 
 
 @require_POST
