@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
+import pikepdf
 import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
 
@@ -254,4 +255,24 @@ def test_choosing_another_printer_keeps_the_copies_pages_and_options_chosen(
     expect(page.get_by_label("Copies")).to_have_value("5")
     expect(page.get_by_label("Pages", exact=True)).to_have_value("2-3")
     expect(page.get_by_label("Staple")).to_have_value("20")
+    page.close()
+
+
+def test_the_thumbnail_of_a_page_far_taller_than_wide_stays_in_its_box(
+    browser: Browser, asgi_server: AsgiServer, office: Printer, tmp_path: Path
+) -> None:
+    # A till receipt: drawn at the thumbnail's width, it was 31680 pixels tall in the inbox.
+    receipt = pikepdf.new()
+    receipt.add_blank_page().MediaBox = pikepdf.Array([0, 0, 1, 100000])
+    receipt.save(tmp_path / "receipt.pdf")
+    staff = person("sam", STAFF)
+    job = job_create_held(staff, tmp_path / "receipt.pdf", title="receipt", source=JobSource.WEB)
+    page = browser.new_page(viewport=DESKTOP)
+    log_in(page, asgi_server, staff)
+    boxes = (("/inbox/", "img.thumb", 128), (f"/jobs/{job.pk}/", ".thumbs img", 170))
+    for path, selector, most in boxes:
+        page.goto(f"{asgi_server.base_url}{path}")
+        page.wait_for_function(f"document.querySelector('{selector}').naturalWidth > 0")
+        height = page.eval_on_selector(selector, "image => image.getBoundingClientRect().height")
+        assert height <= most + 2, path  # and its border
     page.close()
