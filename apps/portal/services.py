@@ -62,7 +62,8 @@ def documents_upload(owner: User, uploads: Sequence[UploadedFile]) -> list[Uploa
     """Hold each uploaded document as a job in its owner's inbox; refuse bad ones by name."""
     if len(uploads) > MAX_FILES_PER_UPLOAD:
         raise DocumentError(
-            _("at most %(most)d documents at a time") % {"most": MAX_FILES_PER_UPLOAD}
+            _("at most %(most)d documents at a time: choose fewer and upload the rest after")
+            % {"most": MAX_FILES_PER_UPLOAD}
         )
     return [_upload_one(owner, upload) for upload in uploads]
 

@@ -227,6 +227,19 @@ def test_a_document_over_the_size_limit_is_refused(people: People) -> None:
     assert not Job.objects.exists()
 
 
+def test_more_documents_than_one_upload_takes_are_refused_saying_what_to_do(
+    people: People, tmp_path: Path
+) -> None:
+    # The bare "at most 20 documents at a time" read as a fragment, not as a refusal.
+    pdf = pdf_bytes(tmp_path, pages=1)
+    page = upload(logged_in(people.staff), *((f"part{n}.pdf", pdf) for n in range(21)))
+    assert (
+        "Not uploaded: at most 20 documents at a time: choose fewer and upload the rest after."
+        in page
+    )
+    assert not Job.objects.exists()
+
+
 def test_upload_without_a_file_says_so(people: People) -> None:
     response = logged_in(people.staff).post("/inbox/upload/", {}, follow=True)
     assert "Choose a document to upload." in response.content.decode()

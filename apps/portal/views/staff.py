@@ -93,7 +93,7 @@ def upload(request: HttpRequest) -> HttpResponse:
     try:
         outcomes = documents_upload(user, form.cleaned_data["document"])
     except DocumentError as error:
-        messages.error(request, str(error))
+        messages.error(request, _("Not uploaded: %(problem)s.") % {"problem": error})
         return redirect("portal:inbox")
     for outcome in outcomes:
         if outcome.job is None:
