@@ -80,8 +80,43 @@
       });
     }
 
+    // The ticks follow the page selection typed: a tick then adds to it, not replaces it.
+    function tickTyped() {
+      var input = pages();
+      if (!input) { return; }
+      var chosen = {};
+      input.value.split(",").forEach(function (part) {
+        var bounds = part.trim().split("-");
+        var first = parseInt(bounds[0], 10);
+        var end = bounds.length === 2 && bounds[1].trim() === "" ? Infinity : parseInt(bounds[bounds.length - 1], 10);
+        if (bounds.length > 2 || isNaN(first) || isNaN(end)) { return; }
+        form.querySelectorAll("[data-pick]").forEach(function (box) {
+          var page = parseInt(box.value, 10);
+          if (page >= first && page <= end) { chosen[page] = true; }
+        });
+      });
+      form.querySelectorAll("[data-pick]").forEach(function (box) { box.checked = !!chosen[parseInt(box.value, 10)]; });
+    }
+
+    // The parts of a page selection past the last thumbnail: no tick shows them, so a tick
+    // must not drop them.
+    function pagesPast(text, lastShown) {
+      var kept = [];
+      text.split(",").forEach(function (part) {
+        var bounds = part.trim().split("-");
+        var first = parseInt(bounds[0], 10);
+        var open = bounds.length === 2 && bounds[1].trim() === "";
+        var end = open ? Infinity : parseInt(bounds[bounds.length - 1], 10);
+        if (bounds.length > 2 || isNaN(first) || isNaN(end) || end <= lastShown) { return; }
+        var from = Math.max(first, lastShown + 1);
+        kept.push(open ? from + "-" : (from === end ? String(from) : from + "-" + end));
+      });
+      return kept;
+    }
+
     function pickPages() {
-      var picked = Array.prototype.filter.call(form.querySelectorAll("[data-pick]"), function (box) { return box.checked; })
+      var boxes = form.querySelectorAll("[data-pick]");
+      var picked = Array.prototype.filter.call(boxes, function (box) { return box.checked; })
         .map(function (box) { return parseInt(box.value, 10); });
       var ranges = [];
       picked.forEach(function (page) {
@@ -90,7 +125,9 @@
       });
       var input = pages();
       if (input) {
-        input.value = ranges.map(function (r) { return r[0] === r[1] ? String(r[0]) : r[0] + "-" + r[1]; }).join(",");
+        var lastShown = boxes.length ? parseInt(boxes[boxes.length - 1].value, 10) : 0;
+        input.value = ranges.map(function (r) { return r[0] === r[1] ? String(r[0]) : r[0] + "-" + r[1]; })
+          .concat(pagesPast(input.value, lastShown)).join(",");
       }
     }
 
@@ -101,6 +138,7 @@
       later();
     });
     form.addEventListener("input", function (event) {
+      if (event.target.name === "pages") { tickTyped(); }
       if (event.target.name === "copies" || event.target.name === "pages") { later(); }
     });
     sendOnce(form);

@@ -276,3 +276,25 @@ def test_the_thumbnail_of_a_page_far_taller_than_wide_stays_in_its_box(
         height = page.eval_on_selector(selector, "image => image.getBoundingClientRect().height")
         assert height <= most + 2, path  # and its border
     page.close()
+
+
+def test_a_tick_keeps_the_selected_pages_past_the_last_thumbnail(
+    browser: Browser, asgi_server: AsgiServer, office: Printer, tmp_path: Path
+) -> None:
+    # The page selection was made from the ticks alone: pages typed went, those past the 60
+    # thumbnails too.
+    staff = person("sam", STAFF)
+    job = job_create_held(
+        staff, make_pdf(tmp_path / "thesis.pdf", 90), title="thesis", source=JobSource.WEB
+    )
+    page = browser.new_page(viewport=DESKTOP)
+    log_in(page, asgi_server, staff)
+    page.goto(f"{asgi_server.base_url}/jobs/{job.pk}/")
+    pages = page.get_by_label("Pages", exact=True)
+    pages.fill("1-3,58-70,80-")
+    expect(page.locator("[data-pick]:checked")).to_have_count(6)  # 1-3 and 58-60
+    page.locator("[data-pick][value='2']").uncheck()
+    expect(pages).to_have_value("1,3,58-60,61-70,80-")
+    page.locator("[data-pick][value='10']").check()
+    expect(pages).to_have_value("1,3,10,58-60,61-70,80-")
+    page.close()
