@@ -856,7 +856,7 @@ def test_release_all_shows_the_total_and_releases_only_for_the_total_shown(
     changed = client.post("/inbox/release-all/", data)
     assert changed.status_code == 409
     page = changed.content.decode()
-    assert "The total changed from 0.52 to 0.62." in page
+    assert "The total changed from 0.52 EUR to 0.62 EUR." in page
     assert 'name="expected_total" value="0.62"' in page
     assert {job.state for job in Job.objects.filter(pk__in=[dialog.pk, plain.pk])} == {
         JobState.HELD
