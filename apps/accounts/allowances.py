@@ -152,14 +152,33 @@ def _described(allowance: Allowance) -> str:
     )
 
 
+def _refuse_a_second_active(terms: AllowanceTerms, *, allowance_id: int | None = None) -> None:
+    """Refuse an active allowance beside another active one of the same group and period: its
+    members would be granted both every period (a "Create" clicked twice doubled the money).
+    Asked under the group's row lock, so two requests at the same moment cannot both pass."""
+    Group.objects.select_for_update().filter(pk=terms.group.pk).first()
+    others = Allowance.objects.filter(group=terms.group, period=terms.period, is_active=True)
+    if allowance_id is not None:
+        others = others.exclude(pk=allowance_id)
+    other = others.first()
+    if other is not None:
+        raise AccountError(
+            f"{terms.group.name} has an active {terms.period} allowance of "
+            f"{format_money(other.amount)} already: change or end that one; nothing was saved."
+        )
+
+
 def allowance_create(terms: AllowanceTerms, *, actor: User | None) -> Allowance:
-    """A new, active allowance; the next beat tick grants it for the current period."""
+    """A new, active allowance; the next beat tick grants it for the current period. Refused
+    when the group has an active allowance of the same period."""
     require_manage(actor, "create allowances")
     clean = _checked_terms(terms)
-    allowance = Allowance.objects.create(
-        group=clean.group, amount=clean.amount, period=clean.period, cap=clean.cap
-    )
-    change_record(actor, allowance, ADDITION, f"created: {_described(allowance)}")
+    with transaction.atomic():
+        _refuse_a_second_active(clean)
+        allowance = Allowance.objects.create(
+            group=clean.group, amount=clean.amount, period=clean.period, cap=clean.cap
+        )
+        change_record(actor, allowance, ADDITION, f"created: {_described(allowance)}")
     return allowance
 
 
@@ -167,11 +186,14 @@ def allowance_change(
     allowance_id: int, terms: AllowanceTerms, *, actor: User | None, is_active: bool
 ) -> Allowance:
     """New terms for an allowance. Grants already made stay as they were; a changed period
-    starts counting from the period the next tick falls in."""
+    starts counting from the period the next tick falls in. An active allowance may not share
+    its group and period with another active one."""
     require_manage(actor, "change allowances")
     clean = _checked_terms(terms)
     with transaction.atomic():
         allowance = _locked_allowance(allowance_id)
+        if is_active:
+            _refuse_a_second_active(clean, allowance_id=allowance.pk)
         before = _described(allowance)
         allowance.group = clean.group
         allowance.amount = clean.amount

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import Group
 
-from apps.accounts.allowances import allowances_apply
+from apps.accounts.allowances import AllowanceTerms, allowance_create, allowances_apply
 from apps.accounts.choices import AllowancePeriod, EntryKind
 from apps.accounts.errors import InsufficientFunds
 from apps.accounts.models import Account, Allowance, AllowanceGrant, LedgerEntry, User
@@ -149,3 +149,18 @@ def test_allowance_ticks_at_once_count_once_and_respect_the_cap(make_user: MakeU
     }
     assert balances == {"alice": Decimal("2.00"), "bob": Decimal("2.00"), "carol": Decimal("5.00")}
     assert ledger_drifts() == []
+
+
+def test_two_allowances_of_one_group_and_period_created_at_once_make_one() -> None:
+    staff = Group.objects.get(name="Staff")
+
+    def create(index: int) -> Allowance:
+        terms = AllowanceTerms(group=staff, amount=Decimal(index + 1), period="weekly")
+        return allowance_create(terms, actor=None)
+
+    results = run_at_once(4, create)
+
+    assert sorted(type(result).__name__ for result in results) == [
+        "AccountError", "AccountError", "AccountError", "Allowance",
+    ]  # fmt: skip
+    assert Allowance.objects.filter(group=staff, period="weekly").count() == 1

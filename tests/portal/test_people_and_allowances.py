@@ -10,10 +10,17 @@ from decimal import Decimal
 import pytest
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 
-from apps.accounts.allowances import AllowanceTerms, allowance_create, allowances_apply
+from apps.accounts.allowances import (
+    AllowanceTerms,
+    allowance_change,
+    allowance_create,
+    allowance_end,
+    allowances_apply,
+)
 from apps.accounts.errors import AccountError, AccountPermissionDenied
-from apps.accounts.models import Allowance, User
+from apps.accounts.models import Account, Allowance, User
 from apps.accounts.roles import FINANCE, PRINTER_ADMIN, STAFF
 from apps.accounts.services import user_create, user_managers, user_roles_set
 from tests.accounts.conftest import run_at_once
@@ -99,6 +106,60 @@ def test_an_allowance_is_typed_and_shown_in_german_with_a_decimal_comma(people: 
     assert 'value="1000,00"' in edit_page
     listing = client.get("/manage/allowances/").content.decode()
     assert "2,50 EUR" in listing
+
+
+def test_create_clicked_twice_makes_one_allowance_granted_once(people: People) -> None:
+    client = logged_in(people.printer_admin)
+    form = {"group": staff_group().pk, "amount": "5.00", "period": "monthly", "cap": ""}
+    assert client.post("/manage/allowances/new/", form).status_code == 302
+    again = client.post("/manage/allowances/new/", form)
+    assert again.status_code == 200
+    assert (
+        "Staff has an active monthly allowance of 5.00 already: change or end that one; "
+        "nothing was saved."
+    ) in again.content.decode()
+    assert Allowance.objects.count() == 1
+    account = Account.objects.get(owner=people.staff)
+    before = account.balance
+    allowances_apply(datetime(2026, 11, 21, 12, tzinfo=UTC))
+    account.refresh_from_db()
+    assert account.balance - before == Decimal("5.00")
+
+
+def test_an_allowance_is_refused_beside_an_active_one_of_its_group_and_period(
+    people: People,
+) -> None:
+    group = staff_group()
+    weekly = allowance_create(
+        AllowanceTerms(group=group, amount=Decimal("1.00"), period="weekly"), actor=None
+    )
+    # Another period of the same group is another allowance.
+    daily = allowance_create(
+        AllowanceTerms(group=group, amount=Decimal("1.00"), period="daily"), actor=None
+    )
+    with pytest.raises(AccountError, match=r"Staff has an active weekly allowance of 1\.00"):
+        allowance_change(
+            daily.pk,
+            AllowanceTerms(group=group, amount=Decimal("2.00"), period="weekly"),
+            actor=None,
+            is_active=True,
+        )
+    allowance_end(weekly.pk, actor=None)
+    # Once the first has ended, a new one may take its place, but the ended one may not come
+    # back beside it.
+    allowance_create(
+        AllowanceTerms(group=group, amount=Decimal("3.00"), period="weekly"), actor=None
+    )
+    with pytest.raises(AccountError, match=r"Staff has an active weekly allowance of 3\.00"):
+        allowance_change(
+            weekly.pk,
+            AllowanceTerms(group=group, amount=Decimal("1.00"), period="weekly"),
+            actor=None,
+            is_active=True,
+        )
+    assert Allowance.objects.filter(is_active=True, period="weekly").count() == 1
+    with pytest.raises(ValidationError, match="this group has an active weekly allowance"):
+        Allowance(group=group, amount=Decimal("1.00"), period="weekly").full_clean()
 
 
 def test_an_ended_allowance_grants_nothing_more(people: People) -> None:
