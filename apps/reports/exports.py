@@ -5,6 +5,7 @@ reportlab. Memory stays flat whatever the number of rows: rows come from a serve
 from __future__ import annotations
 
 import csv
+import functools
 import re
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
@@ -22,8 +23,10 @@ from reportlab.graphics.charts.barcharts import HorizontalBarChart, VerticalBarC
 from reportlab.graphics.shapes import Drawing, String
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
-from reportlab.lib.styles import getSampleStyleSheet
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import registerFont
+from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import (
     PageBreak,
     Paragraph,
@@ -37,7 +40,7 @@ from reportlab.platypus.flowables import Flowable
 from apps.accounts.money import quantum
 from apps.reports.choices import ExportKind, ReportFormat
 from apps.reports.figures import USAGE_COLUMNS, UsageRow
-from apps.reports.pdfstream import StreamingPdf
+from apps.reports.pdfstream import FONT_FILES, StreamingPdf
 from apps.reports.reconciliation import all_ledger_movements
 from apps.reports.report import UsageReport, usage_report
 from apps.reports.selectors import (
@@ -233,21 +236,46 @@ def records_xlsx(request: ReportRequest, out: IO[bytes], progress: Progress = _n
 # ------------------------------------------------------------------------- PDF
 
 STYLES = getSampleStyleSheet()
-TABLE_STYLE = TableStyle(
-    [
-        ("FONT", (0, 0), (-1, -1), "Helvetica", 8),
-        ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 8),
-        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#dde4ee")),
-        ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
-        ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
-    ]
-)
+
+
+@functools.cache
+def _fonts() -> tuple[str, str]:
+    """The regular and bold fonts of the report. reportlab's built-in Helvetica has Western
+    European letters only (a user named Дмитрий printed as black boxes, "CO₂" as "CO■"): the
+    fonts the records listing uses are embedded instead, Helvetica only where they are missing."""
+    regular, bold = FONT_FILES[False], FONT_FILES[True]
+    if not (regular.exists() and bold.exists()):
+        return "Helvetica", "Helvetica-Bold"
+    registerFont(TTFont("ReportSans", regular))
+    registerFont(TTFont("ReportSans-Bold", bold))
+    return "ReportSans", "ReportSans-Bold"
+
+
+@functools.cache
+def _style(name: str) -> ParagraphStyle:
+    sample = STYLES[name]
+    regular, bold = _fonts()
+    font = bold if sample.fontName.endswith("Bold") else regular
+    return ParagraphStyle(f"report-{name}", parent=sample, fontName=font)
+
+
+def _table_style() -> TableStyle:
+    regular, bold = _fonts()
+    return TableStyle(
+        [
+            ("FONT", (0, 0), (-1, -1), regular, 8),
+            ("FONT", (0, 0), (-1, 0), bold, 8),
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#dde4ee")),
+            ("ALIGN", (1, 0), (-1, -1), "RIGHT"),
+            ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
+        ]
+    )
 
 
 def _paragraph(text: str, style: str) -> Paragraph:
     """A paragraph of plain text. reportlab reads a paragraph's text as markup, so names and
     reasons are escaped: a group named "Lab </b>" broke the PDF and "R&D" came out "R&D;"."""
-    return Paragraph(escape(text), STYLES[style])
+    return Paragraph(escape(text), _style(style))
 
 
 def _tables(header: list[str], rows: list[list[Any]]) -> list[Flowable]:
@@ -256,7 +284,7 @@ def _tables(header: list[str], rows: list[list[Any]]) -> list[Flowable]:
     for start in range(0, max(len(rows), 1), TABLE_CHUNK_ROWS):
         part = rows[start : start + TABLE_CHUNK_ROWS]
         table = Table([header, *[[str(cell) for cell in row] for row in part]], repeatRows=1)
-        table.setStyle(TABLE_STYLE)
+        table.setStyle(_table_style())
         tables.append(table)
     return tables
 
@@ -273,7 +301,10 @@ def _bar_chart(
     # Charts draw with floats; the money figures themselves stay Decimal everywhere else.
     chart.data = [[float(row.cost) for row in rows] or [0.0]]
     chart.categoryAxis.categoryNames = [row.label[:28] for row in rows] or ["(none)"]
+    regular, bold = _fonts()
+    chart.categoryAxis.labels.fontName = regular
     chart.categoryAxis.labels.fontSize = 6
+    chart.valueAxis.labels.fontName = regular
     chart.valueAxis.labels.fontSize = 7
     chart.valueAxis.valueMin = 0
     chart.bars[0].fillColor = colors.HexColor("#3b6ea5")
@@ -281,7 +312,7 @@ def _bar_chart(
         chart.categoryAxis.labels.angle = 45 if len(rows) > 8 else 0
         chart.categoryAxis.labels.boxAnchor = "ne" if len(rows) > 8 else "n"
     drawing.add(chart)
-    drawing.add(String(0, height - 8 * mm, title, fontName="Helvetica-Bold", fontSize=10))
+    drawing.add(String(0, height - 8 * mm, title, fontName=bold, fontSize=10))
     return drawing
 
 
@@ -339,7 +370,7 @@ def records_pdf(request: ReportRequest, out: IO[bytes], progress: Progress = _no
     width, height = landscape(A4)
     title = f"Usage records {request.start} to {request.end}"
     pdf = StreamingPdf(out, width, height, title)
-    pdf.text(20 * mm, height - 50 * mm, title, "Helvetica-Bold", 20)
+    pdf.text(20 * mm, height - 50 * mm, title, bold=True, size=20)
     total = usage_records(request).count()
     pdf.text(20 * mm, height - 62 * mm, f"Filters: {request.filter_text}", size=11)
     pdf.text(20 * mm, height - 70 * mm, f"{total} records; currency {settings.CURRENCY}", size=11)
@@ -352,7 +383,7 @@ def records_pdf(request: ReportRequest, out: IO[bytes], progress: Progress = _no
     for done, row in enumerate(record_values(request).iterator(chunk_size=CHUNK_ROWS), start=1):
         if page_rows == 0:
             for name, x in zip(shown, x_at, strict=True):
-                pdf.text(x * mm, height - 12 * mm, name, "Helvetica-Bold")
+                pdf.text(x * mm, height - 12 * mm, name, bold=True)
         cells = _record_cells(row)
         y = height - (18 + page_rows * 4.8) * mm
         for position, x in zip(positions, x_at, strict=True):

@@ -109,19 +109,43 @@ def test_an_empty_period_still_makes_every_format() -> None:
             assert out.getvalue(), (kind, report_format)
 
 
-def test_the_streaming_pdf_escapes_text(tmp_path: Path) -> None:
+def test_the_streaming_pdf_prints_text_as_it_is(tmp_path: Path) -> None:
     out = io.BytesIO()
-    pdf = StreamingPdf(out, 300, 200, "a (title) with \\ and ü")
-    pdf.text(10, 150, r"brackets (like this) and a back\slash", "Helvetica-Bold", 10)
-    pdf.text(10, 130, "Grüße, CO₂")  # ₂ is not in WinAnsi: it becomes "?"
+    pdf = StreamingPdf(out, 300, 200, "a (title) with \\ and ü, Łódź")
+    pdf.text(10, 150, r"brackets (like this) and a back\slash", bold=True, size=10)
+    pdf.text(10, 130, "Grüße, CO₂, Дмитрий, Łódź, Αθηνά")
+    # More characters than one font subset holds (256), and codes that are line ends.
+    pdf.text(10, 110, "".join(chr(code) for code in range(0x400, 0x4FF)))
     pdf.close()
     reader = PdfReader(io.BytesIO(out.getvalue()))
     text = reader.pages[0].extract_text()
     assert r"brackets (like this) and a back\slash" in text
-    assert "Grüße, CO?" in text
+    assert "Grüße, CO₂, Дмитрий, Łódź, Αθηνά" in text
+    assert "".join(chr(code) for code in range(0x400, 0x4FF)) in text
     assert reader.metadata is not None
-    assert reader.metadata.title == "a (title) with \\ and ü"
+    assert reader.metadata.title == "a (title) with \\ and ü, Łódź"
     _pdf_pages_drawn(out.getvalue(), tmp_path)
+
+
+def test_pdf_reports_print_names_in_any_alphabet(
+    history: History, print_job: Callable[..., Job]
+) -> None:
+    """Helvetica has Western European letters only: these names printed as black boxes in
+    the report and as question marks in the listing, so two people looked alike."""
+    names = ("Дмитрий", "Ευάγγελος", "Łukasz")
+    for name in names:
+        person = user_create(name, "a long enough password", role=STAFF)
+        account_deposit(personal_account_ensure(person).pk, Decimal("10"), actor=history.admin)
+        print_job(person, history.laser, price="0.10")
+    texts = {kind: _pdf_text(_export(kind, ReportFormat.PDF)) for kind in ExportKind}
+    for kind, text in texts.items():
+        for name in names:
+            assert name in text, (kind, name)
+    assert "CO₂ (kg)" in texts[ExportKind.USAGE]
+
+
+def _pdf_text(data: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
 
 
 @pytest.fixture
