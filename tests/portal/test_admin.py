@@ -9,7 +9,9 @@ import pytest
 
 from apps.accounts.choices import AccountKind, EntryKind
 from apps.accounts.models import Account, LedgerEntry, User
+from apps.accounts.services import shared_account_create
 from apps.portal.rule_listing import listing
+from apps.portal.views import accounts as account_views
 from apps.printers.models import Printer
 from apps.rules.models import RuleFile, RuleFileVersion
 from printmgmt.ppde import Diagnostic, Severity
@@ -293,6 +295,22 @@ def test_a_deposit_beyond_what_a_balance_holds_is_refused_with_a_message(
     account.refresh_from_db()
     assert account.balance == Decimal("20.00")
     assert client.get("/manage/accounts/").status_code == 200
+
+
+def test_the_account_list_says_when_it_shows_only_some(
+    people: People, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A list cut at ACCOUNTS_SHOWN without a word let finance take it for every account
+    (shared accounts, listed last, were the ones missing)."""
+    monkeypatch.setattr(account_views, "ACCOUNTS_SHOWN", 3)
+    shared_account_create("Physics", actor=None)
+    client = logged_in(people.finance)
+    page = client.get("/manage/accounts/").content.decode()
+    assert "Showing the first 3 of 5 accounts: find an account by name to see the others." in page
+    assert "Physics" not in page
+    found = client.get("/manage/accounts/?q=phys").content.decode()
+    assert "Physics" in found
+    assert "Showing the first" not in found
 
 
 def test_shared_account_with_members(people: People) -> None:

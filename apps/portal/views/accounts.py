@@ -61,11 +61,15 @@ def accounts(request: HttpRequest) -> HttpResponse:
     rows = Account.objects.select_related("owner").order_by("kind", "name", "owner__username")
     if query:
         rows = rows.filter(Q(name__icontains=query) | Q(owner__username__icontains=query))
+    shown = list(rows[:ACCOUNTS_SHOWN])
     return render(
         request,
         "portal/accounts.html",
         {
-            "accounts": rows[:ACCOUNTS_SHOWN],
+            "accounts": shown,
+            # The page lists ACCOUNTS_SHOWN; it says so when there are more, so that nobody
+            # takes the list (shared accounts come last) for all of them.
+            "total": rows.count() if len(shown) == ACCOUNTS_SHOWN else len(shown),
             "query": query,
             "allowances": _allowance_rows(),
             "shared_form": SharedAccountForm(),
