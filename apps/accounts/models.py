@@ -15,7 +15,13 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.choices import AccountKind, AllowancePeriod, EntryKind
 from apps.accounts.errors import AmountError
-from apps.accounts.money import MAX_DIGITS, STORED_DECIMALS, max_whole_digits, money, quantum
+from apps.accounts.money import (
+    MAX_DIGITS,
+    STORED_DECIMALS,
+    exact_money,
+    max_whole_digits,
+    money,
+)
 from apps.accounts.roles import group_label
 
 
@@ -84,9 +90,7 @@ class MoneyField(_DecimalField):
     def from_db_value(self, value: Decimal | None, expression: Any, connection: Any) -> Any:
         if value is None:
             return value
-        shown = value.quantize(quantum())
-        # Never round silently: a value with more places than the currency stays as it is.
-        return shown if shown == value else value
+        return exact_money(value)
 
 
 class Account(models.Model):

@@ -147,6 +147,16 @@ def money(
     )
 
 
+def exact_money(amount: Decimal) -> Decimal:
+    """The amount with the currency's places, never rounded: one stored with more (before the
+    site lowered CURRENCY_DECIMALS) keeps them, so that shown parts add up to the shown sum.
+    Beyond the places a column stores there is only the noise of a database that sums in
+    floating point (SQLite), which goes."""
+    stored = amount.quantize(Decimal(1).scaleb(-STORED_DECIMALS))
+    shown = stored.quantize(quantum())
+    return shown if shown == stored else stored
+
+
 def format_money(amount: Decimal) -> str:
     """The amount with the currency's places, e.g. "12.50" (the currency is shown apart)."""
     return str(amount.quantize(quantum()))

@@ -37,7 +37,7 @@ from reportlab.platypus import (
 )
 from reportlab.platypus.flowables import Flowable
 
-from apps.accounts.money import quantum
+from apps.accounts.money import exact_money
 from apps.reports.choices import ExportKind, ReportFormat
 from apps.reports.figures import USAGE_COLUMNS, UsageRow
 from apps.reports.pdfstream import FONT_FILES, StreamingPdf
@@ -86,8 +86,8 @@ def _local_text(value: datetime) -> str:
 
 
 def _shown_money(value: Any) -> Any:
-    """Amounts with the currency's places (SQLite hands back more)."""
-    return value.quantize(quantum()) if isinstance(value, Decimal) else value
+    """Amounts with the currency's places (SQLite hands back more), never rounded."""
+    return exact_money(value) if isinstance(value, Decimal) else value
 
 
 def _record_cells(values: tuple[Any, ...]) -> list[Any]:

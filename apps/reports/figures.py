@@ -26,7 +26,7 @@ from django.db.models.functions import Coalesce, Trunc
 from django.utils import timezone
 
 from apps.accounts.models import Account, User
-from apps.accounts.money import MAX_DIGITS, STORED_DECIMALS, quantum
+from apps.accounts.money import MAX_DIGITS, STORED_DECIMALS, exact_money
 from apps.printers.models import Printer
 from apps.reports import conf
 from apps.reports.choices import TIME_GROUPINGS, Grouping
@@ -157,16 +157,15 @@ def _distinct(grouping: Grouping, labels: dict[int | None, str]) -> dict[int | N
 
 
 def _row(label: str, values: dict[str, Any]) -> UsageRow:
-    step = quantum()
     return UsageRow(
         label=label,
         jobs=int(values["jobs"]),
         pages=int(values["pages"]),
         sides=int(values["sides"]),
         sheets=int(values["sheets"]),
-        charged=Decimal(values["charged"]).quantize(step),
-        refunded=Decimal(values["refunded"]).quantize(step),
-        cost=Decimal(values["cost"]).quantize(step),
+        charged=exact_money(Decimal(values["charged"])),
+        refunded=exact_money(Decimal(values["refunded"])),
+        cost=exact_money(Decimal(values["cost"])),
     )
 
 

@@ -15,7 +15,7 @@ from django.db.models.functions import Coalesce
 
 from apps.accounts.choices import AccountKind, EntryKind
 from apps.accounts.models import Account, LedgerEntry
-from apps.accounts.money import quantum
+from apps.accounts.money import exact_money
 from apps.reports.figures import ZERO_MONEY
 from apps.reports.selectors import ReportRequest, filtered_records, usage_records
 
@@ -180,7 +180,7 @@ class Reconciliation:
 
 def _money_sum(entries: QuerySet[LedgerEntry]) -> Decimal:
     total = entries.aggregate(total=Coalesce(Sum("amount"), ZERO_MONEY))["total"]
-    return Decimal(total).quantize(quantum())
+    return exact_money(Decimal(total))
 
 
 def reconciliation(request: ReportRequest) -> Reconciliation:
@@ -205,10 +205,10 @@ def reconciliation(request: ReportRequest) -> Reconciliation:
         period_refunds = _money_sum(dated.filter(kind=EntryKind.REFUND))
     return Reconciliation(
         jobs=int(real_figures["jobs"]),
-        report_total=Decimal(real_figures["cost"]).quantize(quantum()),
+        report_total=exact_money(Decimal(real_figures["cost"])),
         ledger_total=ledger_total,
         demo_records=int(demo["jobs"]),
-        demo_total=Decimal(demo["cost"]).quantize(quantum()),
+        demo_total=exact_money(Decimal(demo["cost"])),
         period_charges=period_charges,
         period_refunds=period_refunds,
     )

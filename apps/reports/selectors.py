@@ -25,14 +25,14 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast, Concat, Left
+from django.db.models.functions import Cast, Concat, Left, Round
 from django.db.models.lookups import In
 from django.utils import timezone
 
 from apps.accounts.choices import AccountKind
 from apps.accounts.errors import AccountError
 from apps.accounts.models import Account, User
-from apps.accounts.money import MAX_DIGITS
+from apps.accounts.money import MAX_DIGITS, STORED_DECIMALS
 from apps.accounts.selectors import account_resolve
 from apps.printers.models import Printer
 from apps.reports.choices import Grouping
@@ -42,6 +42,10 @@ from apps.reports.models import UsageRecord, UsageRecordGroup
 class ReportError(Exception):
     """A report cannot be made as asked; the message says why, for a person."""
 
+
+MONEY: DecimalField[Decimal, Decimal] = DecimalField(
+    max_digits=MAX_DIGITS, decimal_places=STORED_DECIMALS
+)
 
 #: The days a report may cover. A period's bounds are instants in the site's time zone (the
 #: day after its end included), which the database compares in UTC: near year 1 or 9999 they
@@ -218,6 +222,18 @@ def _formula_quoted(field: str) -> Case:
     return Case(quoted, default=F(field), output_field=CharField())
 
 
+def _money_shown(field: str) -> Case:
+    """The amount with the currency's places, written by the database itself (for COPY), and
+    rounded only where that changes nothing: one stored with more places (before the site
+    lowered CURRENCY_DECIMALS) keeps them, so the records add up to the report's total."""
+    places = settings.CURRENCY_DECIMALS
+    shown: DecimalField[Decimal, Decimal] = DecimalField(
+        max_digits=MAX_DIGITS, decimal_places=places
+    )
+    exact = When(**{field: Round(F(field), places)}, then=Cast(field, shown))
+    return Case(exact, default=F(field), output_field=MONEY)
+
+
 def _yes_no(name: str) -> Case:
     yes = When(**{name: True}, then=Value("yes"))
     return Case(yes, default=Value("no"), output_field=CharField())
@@ -227,11 +243,8 @@ def record_values(
     request: ReportRequest, *, quote_formulas: bool = False
 ) -> QuerySet[UsageRecord, tuple[Any, ...]]:
     """Every record of the report as tuples in RECORD_COLUMNS order, money with the currency's
-    places (rounded by the database), oldest first. With `quote_formulas`, text that a
+    places (see _money_shown), oldest first. With `quote_formulas`, text that a
     spreadsheet would take for a formula starts with a quote (for CSV files)."""
-    shown: DecimalField[Decimal, Decimal] = DecimalField(
-        max_digits=MAX_DIGITS, decimal_places=settings.CURRENCY_DECIMALS
-    )
     quoted = {f"{field}_cell": _formula_quoted(field) for field in _TEXT_FIELDS}
     fields = [
         f"{field}_cell" if quote_formulas and field in _TEXT_FIELDS else field
@@ -243,9 +256,9 @@ def record_values(
             duplex_text=_yes_no("duplex"),
             color_text=_yes_no("color"),
             demo_text=_yes_no("is_demo"),
-            charged_shown=Cast("charged", shown),
-            refunded_shown=Cast("refunded", shown),
-            cost_shown=Cast("cost", shown),
+            charged_shown=_money_shown("charged"),
+            refunded_shown=_money_shown("refunded"),
+            cost_shown=_money_shown("cost"),
             **(quoted if quote_formulas else {}),
         )
         .order_by("ended_at", "id")

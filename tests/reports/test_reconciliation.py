@@ -3,6 +3,7 @@ that reconciles with the ledger (charges minus refunds)."""
 
 from __future__ import annotations
 
+import csv
 import io
 from collections.abc import Callable
 from datetime import timedelta
@@ -49,6 +50,35 @@ def test_totals_agree_across_every_grouping(history: History) -> None:
             (total.jobs, total.pages, total.sheets, total.charged, total.refunded, total.cost)
         )
     assert totals == {(5, 28, 22, Decimal("5.40"), Decimal("0.90"), Decimal("4.50"))}
+
+
+def test_parts_add_up_to_the_total_when_amounts_have_more_places_than_the_currency(
+    history: History, print_job: Callable[..., Job]
+) -> None:
+    """Jobs charged 0.125 while the site had three places, reported after it went to two:
+    each row was rounded apart (0.12 three times, 0.36) under a rounded total of 0.38."""
+    with override_settings(CURRENCY_DECIMALS=3):
+        for person in (history.alice, history.bob, history.carol):
+            print_job(person, history.laser, price="0.125", pages=1)
+    expected = Decimal("4.875")
+    for grouping in Grouping:
+        request = report_request(_today(), _today(), grouping)
+        report = usage_report(request)
+        assert report.total.cost == expected, grouping
+        assert sum(row.cost for row in report.rows) == expected, grouping
+        assert report.reconciliation.matches
+        out = io.BytesIO()
+        write_export(ExportKind.USAGE, ReportFormat.CSV, request, out)
+        *rows, total = list(csv.reader(io.StringIO(out.getvalue().decode())))[1:]
+        assert sum(Decimal(row[-1]) for row in rows) == Decimal(total[-1]) == expected, grouping
+    out = io.BytesIO()
+    write_export(ExportKind.RECORDS, ReportFormat.CSV, report_request(_today(), _today()), out)
+    header, *records = list(csv.reader(io.StringIO(out.getvalue().decode())))
+    costs = [Decimal(record[header.index("cost")]) for record in records]
+    assert sum(costs) == expected
+    # Amounts that have the currency's places are written with them, as before.
+    shown = {record[header.index("cost")] for record in records}
+    assert {"0.40", "0.1250"} <= shown
 
 
 def test_group_report_counts_each_job_once_in_its_primary_group(history: History) -> None:
