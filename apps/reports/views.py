@@ -223,10 +223,20 @@ def schedules(request: HttpRequest) -> HttpResponse:
 @require_POST
 @finance_only
 def schedule_toggle(request: HttpRequest, schedule_id: int) -> HttpResponse:
+    """Pause (active=0) or resume (active=1) a scheduled report. The form says which, so a
+    button clicked twice does it once: a toggle paused and at once resumed the report."""
     scheduled = get_object_or_404(ScheduledReport, pk=schedule_id)
-    scheduled.is_active = not scheduled.is_active
-    if scheduled.is_active:
-        # Resumed: the periods that ended while it was paused are not sent.
-        scheduled.active_since = timezone.now()
-    scheduled.save(update_fields=["is_active", "active_since"])
+    wanted = request.POST.get("active", "")
+    if wanted not in ("0", "1"):
+        return HttpResponse(
+            "say active=1 to resume the report or active=0 to pause it",
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
+    if scheduled.is_active != (wanted == "1"):
+        scheduled.is_active = wanted == "1"
+        if scheduled.is_active:
+            # Resumed: the periods that ended while it was paused are not sent.
+            scheduled.active_since = timezone.now()
+        scheduled.save(update_fields=["is_active", "active_since"])
     return redirect("reports:schedules")

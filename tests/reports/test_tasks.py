@@ -447,12 +447,39 @@ def test_periods_that_ended_while_a_report_was_paused_are_not_sent(
         recipients="finance@example.org",
         active_since=timezone.now() - timedelta(days=10),
     )  # fmt: skip
-    for _pause_then_resume in range(2):
-        response = finance_client.post(f"/reports/schedules/{report.pk}/toggle")
+    for active in ("0", "1"):
+        response = finance_client.post(f"/reports/schedules/{report.pk}/toggle", {"active": active})
         assert response.status_code == 302
     assert scheduled_reports_send(timezone.localtime()) == 1
     yesterday = timezone.localdate() - timedelta(days=1)
     assert _subjects(smtp_inbox) == [f"Daily: usage {yesterday} to {yesterday}"]
+
+
+@pytest.mark.django_db
+def test_pause_clicked_twice_leaves_the_report_paused(
+    history: History, finance_client: Client
+) -> None:
+    report = ScheduledReport.objects.create(
+        name="Daily", period=RelativePeriod.YESTERDAY, grouping="user", format="csv",
+        recipients="finance@example.org",
+    )  # fmt: skip
+    page = finance_client.get("/reports/schedules/").content.decode()
+    assert '<input type="hidden" name="active" value="0">' in page
+    for _double_click in range(2):
+        finance_client.post(f"/reports/schedules/{report.pk}/toggle", {"active": "0"})
+    report.refresh_from_db()
+    assert not report.is_active
+    resumed = report.active_since
+    for _double_click in range(2):
+        finance_client.post(f"/reports/schedules/{report.pk}/toggle", {"active": "1"})
+    report.refresh_from_db()
+    assert report.is_active
+    assert report.active_since > resumed
+    resumed = report.active_since
+    finance_client.post(f"/reports/schedules/{report.pk}/toggle", {"active": "1"})
+    report.refresh_from_db()
+    assert report.active_since == resumed
+    assert finance_client.post(f"/reports/schedules/{report.pk}/toggle").status_code == 400
 
 
 @pytest.mark.django_db
