@@ -116,13 +116,18 @@ def accounts_chargeable_by(user: User) -> QuerySet[Account]:
     )
 
 
-def account_transactions(account: Account, limit: int = 20) -> list[LedgerEntry]:
-    """The account's latest ledger rows, newest first."""
-    return list(
+def account_entries(account: Account) -> QuerySet[LedgerEntry]:
+    """All of the account's ledger rows, newest first."""
+    return (
         LedgerEntry.objects.filter(account=account)
         .select_related("user")
-        .order_by("-created", "-id")[:limit]
+        .order_by("-created", "-id")
     )
+
+
+def account_transactions(account: Account, limit: int = 20) -> list[LedgerEntry]:
+    """The account's latest ledger rows, newest first."""
+    return list(account_entries(account)[:limit])
 
 
 def job_charge(job_id: int) -> LedgerEntry | None:

@@ -9,6 +9,7 @@ import pytest
 
 from apps.accounts.choices import AccountKind, EntryKind
 from apps.accounts.models import Account, LedgerEntry, User
+from apps.accounts.movements import account_deposit
 from apps.accounts.services import shared_account_create
 from apps.portal.rule_listing import listing
 from apps.portal.views import accounts as account_views
@@ -311,6 +312,26 @@ def test_the_account_list_says_when_it_shows_only_some(
     found = client.get("/manage/accounts/?q=phys").content.decode()
     assert "Physics" in found
     assert "Showing the first" not in found
+
+
+def test_every_transaction_of_an_account_can_be_read_a_page_at_a_time(people: People) -> None:
+    """The account page showed the latest 100 rows and nothing more, without saying so."""
+    account = Account.objects.get(owner=people.staff)
+    for number in range(1, 151):
+        account_deposit(account.pk, Decimal("1.00"), actor=None, reason=f"deposit number {number}")
+    client = logged_in(people.finance)
+    first = client.get(f"/manage/accounts/{account.pk}/").content.decode()
+    assert "Transactions 1–100 of 151, newest first." in first
+    assert "deposit number 150<" in first
+    assert "deposit number 50<" not in first
+    assert '<a href="?page=2" rel="next">Older transactions</a>' in first
+    second = client.get(f"/manage/accounts/{account.pk}/?page=2").content.decode()
+    assert "Transactions 101–151 of 151, newest first." in second
+    assert "deposit number 1<" in second
+    assert "deposit number 51<" not in second
+    assert '<a href="?page=1" rel="prev">Newer transactions</a>' in second
+    # A page that is not there shows the nearest one.
+    assert client.get(f"/manage/accounts/{account.pk}/?page=x").status_code == 200
 
 
 def test_shared_account_with_members(people: People) -> None:

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -26,7 +27,7 @@ from apps.accounts.models import Account, Allowance, User
 from apps.accounts.money import format_money_for_people, parse_amount
 from apps.accounts.movements import account_adjust, account_deposit, account_set_credit_limit
 from apps.accounts.roles import MANAGE_ACCOUNTS, MANAGE_USERS, ROLES, VIEW_MONEY
-from apps.accounts.selectors import account_get, account_transactions
+from apps.accounts.selectors import account_entries, account_get
 from apps.accounts.services import (
     shared_account_create,
     shared_account_members_add,
@@ -48,6 +49,7 @@ from apps.portal.forms import (
 )
 
 ACCOUNTS_SHOWN = 500
+ENTRIES_PER_PAGE = 100
 ACCOUNT_CHANGES = ("deposit", "adjust", "limit", "members")
 # The members change adds the members named, or removes those ticked when the form sends this
 # as its action.
@@ -85,12 +87,17 @@ def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
         account = account_get(account_id)
     except AccountError:
         raise Http404 from None
+    # Every row of the ledger can be read, a page at a time: the page showed the latest 100
+    # and nothing said there were more.
+    entries = Paginator(account_entries(account), ENTRIES_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
     return render(
         request,
         "portal/account_detail.html",
         {
             "account": account,
-            "entries": account_transactions(account, limit=100),
+            "entries": entries,
             "members": account.member_users.order_by("username"),
             "member_groups": account.member_groups.order_by("name"),
             "may_manage": may(current_user(request), MANAGE_ACCOUNTS),
