@@ -111,9 +111,16 @@ def _labelled(
     if grouping in TIME_GROUPINGS:
         return [_row(period_label(grouping, group["key"]), group) for group in groups]
     if grouping == Grouping.GROUP:
-        return [_row(group["key"] or NO_GROUP, group) for group in groups]
+        return [_row(_group_label(group["key"]), group) for group in groups]
     labels = _named_labels(request, grouping)
     return [_row(labels[group["key"]], group) for group in groups]
+
+
+def _group_label(name: str) -> str:
+    if not name:
+        return NO_GROUP
+    # A group named TOTAL must not pass for the total line.
+    return f"{name} (group)" if name == TOTAL_LABEL else name
 
 
 def _named_labels(request: ReportRequest, grouping: Grouping) -> dict[int | None, str]:
@@ -141,15 +148,17 @@ def _current_names(grouping: Grouping, keys: list[int]) -> dict[int, str]:
 
 
 def _distinct(grouping: Grouping, labels: dict[int | None, str]) -> dict[int | None, str]:
-    """Labels that tell groups of one name apart: the name a user, account or printer has now
-    is added when it was renamed since, else its id."""
-    counts = Counter(labels.values())
+    """Labels that tell groups of one name apart, and from the TOTAL line (a user or printer
+    named TOTAL passed for it, in files read by the label): the name a user, account or
+    printer has now is added when it was renamed since, else its id."""
+    taken = Counter([TOTAL_LABEL])
+    counts = Counter(labels.values()) + taken
     shared = [key for key, label in labels.items() if counts[label] > 1 and key is not None]
     current = _current_names(grouping, shared)
     for key in shared:
         if current.get(key, labels[key]) != labels[key]:
             labels[key] = f"{labels[key]} (now {current[key]})"
-    counts = Counter(labels.values())
+    counts = Counter(labels.values()) + taken
     for key in shared:
         if counts[labels[key]] > 1:
             labels[key] = f"{labels[key]} (id {key})"

@@ -10,6 +10,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Group
 from django.test.utils import override_settings
 from django.utils import timezone
 from openpyxl import load_workbook
@@ -275,3 +276,29 @@ def test_renamed_users_accounts_and_printers_are_told_apart(
     }
     top = {row.label for row in top_rows(report_request(day, day), Grouping.USER)}
     assert {"bob", "bob (now bob.left)"} <= top
+
+
+def test_a_user_printer_or_group_named_total_does_not_pass_for_the_total_line(
+    history: History, print_job: Callable[..., Job]
+) -> None:
+    """A file read by its labels took a user named TOTAL for the total of the report."""
+    total_user = user_create("TOTAL", "a long enough password", role=STAFF)
+    total_user.groups.add(Group.objects.create(name="TOTAL"))
+    account_deposit(personal_account_ensure(total_user).pk, Decimal("10"), actor=history.admin)
+    total_printer = Printer.objects.create(
+        name="TOTAL", uri="ipp://127.0.0.1:9/ipp/total", kind=PrinterKind.DRIVERLESS
+    )
+    print_job(total_user, total_printer, price="9.99")
+    expected = {
+        "user": f"TOTAL (id {total_user.pk})",
+        "printer": f"TOTAL (id {total_printer.pk})",
+        "group": "TOTAL (group)",
+    }
+    for grouping, label in expected.items():
+        out = io.BytesIO()
+        write_export(
+            ExportKind.USAGE, ReportFormat.CSV, report_request(_today(), _today(), grouping), out
+        )
+        *rows, total = list(csv.reader(io.StringIO(out.getvalue().decode())))[1:]
+        assert [row[0] for row in rows if row[0].startswith("TOTAL")] == [label], grouping
+        assert (total[0], total[-1]) == ("TOTAL", "14.49"), grouping
