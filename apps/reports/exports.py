@@ -378,7 +378,10 @@ def records_pdf(request: ReportRequest, out: IO[bytes], progress: Progress = _no
     shown = ("job_id", "ended_at", "user", "account", "printer", "state", "pages", "sheets",
              "duplex", "color", "charged", "refunded", "cost")  # fmt: skip
     positions = [RECORD_COLUMNS.index(name) for name in shown]
-    x_at = [10, 24, 60, 92, 146, 178, 198, 212, 226, 240, 252, 267, 282]
+    x_at = [8, 21, 60, 92, 146, 178, 198, 212, 226, 240, 252, 267, 282]
+    # Each cell is cut to its column's width: a cut after 34 characters left room to spare
+    # and made the accounts of demo-user-00001 and demo-user-00002 look alike.
+    widths = [(end - start - 1) * mm for start, end in zip(x_at, [*x_at[1:], 295], strict=True)]
     page_rows = 0
     for done, row in enumerate(record_values(request).iterator(chunk_size=CHUNK_ROWS), start=1):
         if page_rows == 0:
@@ -386,9 +389,9 @@ def records_pdf(request: ReportRequest, out: IO[bytes], progress: Progress = _no
                 pdf.text(x * mm, height - 12 * mm, name, bold=True)
         cells = _record_cells(row)
         y = height - (18 + page_rows * 4.8) * mm
-        for position, x in zip(positions, x_at, strict=True):
+        for position, x, room in zip(positions, x_at, widths, strict=True):
             cell = cells[position]
-            pdf.text(x * mm, y, "" if cell is None else str(cell)[:34])
+            pdf.text(x * mm, y, "" if cell is None else pdf.fitted(str(cell), room))
         page_rows += 1
         if page_rows == PDF_RECORD_ROWS_PER_PAGE:
             pdf.end_page()

@@ -13,6 +13,7 @@ import zlib
 from pathlib import Path
 from typing import IO
 
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfbase.ttfonts import (
     FF_NONSYMBOLIC,
     FF_SYMBOLIC,
@@ -53,8 +54,14 @@ class _StandardFont:
         self.base = b"Helvetica-Bold" if bold else b"Helvetica"
         self.name = b"B" if bold else b"R"
 
+    ellipsis = "..."
+
     def runs(self, value: str) -> list[tuple[bytes, bytes]]:
         return [(self.name, value.encode("latin-1", errors="replace"))]
+
+    def width(self, value: str, size: float) -> float:
+        shown = value.encode("latin-1", errors="replace").decode("latin-1")
+        return float(stringWidth(shown, self.base.decode(), size))
 
     def write(self, pdf: PdfObjectWriter) -> dict[bytes, int]:
         (number,) = pdf.allocate(1)
@@ -76,6 +83,13 @@ class _TrueTypeFont:
         self.prefix = b"B" if bold else b"R"
         self.codes: dict[int, int] = {}  # code point → subset × 256 + byte
         self.subsets: list[list[int]] = []
+
+    ellipsis = "…"
+
+    def width(self, value: str, size: float) -> float:
+        widths = self.face.charWidths
+        units: float = sum(widths.get(ord(c), self.face.defaultWidth) for c in value)
+        return units * size / 1000
 
     def _code(self, character: int) -> int:
         code = self.codes.get(character)
@@ -171,6 +185,16 @@ class StreamingPdf:
         )
         if shown:
             self.operations.append(b"BT %.2f %.2f Td %s ET" % (x, y, shown))
+
+    def fitted(self, value: str, width: float, *, bold: bool = False, size: float = 7) -> str:
+        """The value, cut to the width (with an ellipsis, so nobody takes it for whole)."""
+        font = self._fonts[bold]
+        if font.width(value, size) <= width:
+            return value
+        kept = value
+        while kept and font.width(kept + font.ellipsis, size) > width:
+            kept = kept[:-1]
+        return kept + font.ellipsis
 
     def end_page(self) -> None:
         content = zlib.compress(b"\n".join(self.operations))

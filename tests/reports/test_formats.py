@@ -225,3 +225,22 @@ def test_xlsx_files_replace_characters_xml_cannot_hold(
     rows = list(records["usage records"].iter_rows(values_only=True))
     media = rows[0].index("media")
     assert "a4\ufffd\ufffd" in [row[media] for row in rows[1:]]
+
+
+def test_the_record_listing_cuts_cells_to_their_column_not_after_34_characters(
+    history: History, print_job: Callable[..., Job]
+) -> None:
+    """ "personal account of department-user-01" and "…-02" were both cut to the same 34
+    characters, though the column had room for them: two accounts looked alike."""
+    names = ("department-user-01", "department-user-02", "a" * 60)
+    for name in names:
+        person = user_create(name, "a long enough password", role=STAFF)
+        account_deposit(personal_account_ensure(person).pk, Decimal("10"), actor=history.admin)
+        print_job(person, history.laser, price="0.10")
+    listing = _pdf_text(_export(ExportKind.RECORDS, ReportFormat.PDF))
+    assert "personal account of department-user-01" in listing
+    assert "personal account of department-user-02" in listing
+    # What does not fit is cut, and says so.
+    assert "a" * 60 not in listing
+    assert "personal account of aaaa" in listing
+    assert "…" in listing
