@@ -81,6 +81,21 @@ class ScheduledReportForm(forms.ModelForm):  # type: ignore[type-arg]
             report_request(today, today, data["grouping"], **filters)
         except ReportError as error:
             raise forms.ValidationError(str(error)) from None
+        # A Save clicked twice made two, and every period was e-mailed twice.
+        twin = ScheduledReport.objects.filter(
+            name=data["name"],
+            period=data["period"],
+            grouping=data["grouping"],
+            format=data["format"],
+            recipients=data["recipients"],
+            filters=filters,
+        ).first()
+        if twin is not None:
+            message = _(
+                "The scheduled report '%(name)s' exists already, the same in every way: "
+                "nothing was saved."
+            )
+            raise forms.ValidationError(message % {"name": twin.name})
         self.instance.filters = filters
         return data
 

@@ -144,6 +144,24 @@ def test_finance_sets_up_a_scheduled_report(finance_client: Client) -> None:
     assert "a@example.org, b@example.org" in page
 
 
+def test_save_clicked_twice_makes_one_scheduled_report(finance_client: Client) -> None:
+    """Two identical reports e-mailed every period twice."""
+    form = {"name": "Monthly", "period": "last_month", "grouping": "account", "format": "pdf",
+            "recipients": "a@example.org", "account": "shared:Project X"}  # fmt: skip
+    assert finance_client.post("/reports/schedules/", form).status_code == 302
+    again = finance_client.post("/reports/schedules/", form)
+    assert again.status_code == 400
+    assert (
+        "The scheduled report &#x27;Monthly&#x27; exists already, the same in every way: "
+        "nothing was saved."
+    ) in again.content.decode()
+    assert ScheduledReport.objects.count() == 1
+    # One that differs in anything is another report.
+    other = finance_client.post("/reports/schedules/", {**form, "account": ""})
+    assert other.status_code == 302
+    assert ScheduledReport.objects.count() == 2
+
+
 def test_a_scheduled_report_keeps_its_checked_filters(finance_client: Client) -> None:
     base = {"name": "Sales", "period": "last_week", "grouping": "user", "format": "csv",
             "recipients": "a@example.org"}  # fmt: skip
