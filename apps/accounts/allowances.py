@@ -48,12 +48,26 @@ class AllowanceRun:
 
 def allowances_apply(now: datetime | None = None) -> AllowanceRun:
     """Apply every active allowance to the personal account of each active member of its
-    group, once for the current period. Running it again in the same period adds nothing.
+    group, once for the current period. Running it again in the same period adds nothing, and
+    of two active allowances of one group and period only the older one grants.
     A grant refused for one account (its balance would not fit) is logged and the others
     are still granted."""
     moment = now or timezone.now()
     granted = skipped = refused = 0
-    for allowance in Allowance.objects.filter(is_active=True).select_related("group"):
+    granting: dict[tuple[int, str], Allowance] = {}
+    for allowance in (
+        Allowance.objects.filter(is_active=True).select_related("group").order_by("pk")
+    ):
+        # A second active allowance of one group and period (made before they were refused)
+        # would grant its members twice: only the oldest grants.
+        first = granting.setdefault((allowance.group_id, allowance.period), allowance)
+        if first is not allowance:
+            logger.error(
+                "allowance=%s is a second active %s allowance of group %s beside allowance=%s: "
+                "not granted; end one of them",
+                allowance.pk, allowance.period, allowance.group.name, first.pk,
+            )  # fmt: skip
+            continue
         key = allowance_period_key(allowance.period, moment)
         for user in allowance.group.user_set.filter(is_active=True).order_by("pk"):
             account = personal_account_ensure(user)

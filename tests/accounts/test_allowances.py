@@ -121,3 +121,20 @@ def test_database_refuses_a_second_grant_for_a_period(
         AllowanceGrant.objects.create(
             allowance=allowance, account=account, period_key="2026-11-16", amount=Decimal(0)
         )
+
+
+def test_of_two_active_allowances_of_one_group_and_period_only_the_older_grants(
+    make_user: MakeUser, staff_group: Group, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two made before a second one was refused (a Create clicked twice) granted twice."""
+    alice = make_user("alice")
+    older = Allowance.objects.create(group=staff_group, amount=Decimal("5.00"), period="monthly")
+    twin = Allowance.objects.create(group=staff_group, amount=Decimal("5.00"), period="monthly")
+    Allowance.objects.create(group=staff_group, amount=Decimal("1.00"), period="weekly")
+    run = allowances_apply(MONDAY)
+    assert run.granted == 2
+    account = personal_account_ensure(alice)
+    assert fresh(account).balance == Decimal("6.00") == ledger_sum(account)
+    assert not AllowanceGrant.objects.filter(allowance=twin).exists()
+    assert AllowanceGrant.objects.filter(allowance=older).count() == 1
+    assert f"allowance={twin.pk} is a second active monthly allowance of group Staff" in caplog.text
