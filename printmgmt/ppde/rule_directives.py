@@ -33,6 +33,9 @@ from printmgmt.ppde.nup import MAX_NUMBER_UP
 from printmgmt.ppde.parse_state import LineError, ParseState, expect_count
 
 _DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+#: A price has at most this many digits before the point: the most a job can be charged is
+#: 99,999,999.9999, and a price of 28 digits made every price of the file fail to compute.
+MAX_PRICE_WHOLE_DIGITS = 8
 _NUP_LAYOUTS = frozenset({"lrtb", "lrbt", "rltb", "rlbt", "tblr", "tbrl", "btlr", "btrl"})
 _ROTATIONS = frozenset({"0", "90", "180", "270"})
 _NUP_HINTS = {
@@ -67,7 +70,14 @@ def _decimal(word: Word) -> Decimal:
         raise LineError(
             word, f"'{word.text}' is not a decimal number", "use a dot and no grouping, e.g. 0.05"
         )
-    return Decimal(word.text)
+    price = Decimal(word.text)
+    if price != 0 and price.adjusted() >= MAX_PRICE_WHOLE_DIGITS:
+        raise LineError(
+            word,
+            f"price '{word.text}' is too large",
+            f"at most {MAX_PRICE_WHOLE_DIGITS} digits before the point",
+        )
+    return price
 
 
 # ---------------------------------------------------------------------- SPRule/number-up

@@ -313,3 +313,14 @@ def test_negative_pages_are_a_programming_error() -> None:
 def test_setof_value_with_repeats_charges_a_rule_once() -> None:
     rules = engine("*SPJobTicket/Set/Cost: 1 a media-color/red")
     assert rules.price({"media-color": ("red", "red", "blue")}, pages=1).total == Decimal("1.00")
+
+
+def test_the_largest_price_a_file_may_have_is_computed_for_a_large_job() -> None:
+    # A larger price is refused when the file is read (test_parser); up to it, every job
+    # is priced: a 28-digit price made every price of its file fail to compute.
+    rules = engine(
+        "*SPJobTicket/Media/Cost: 99999999.99999999 side media/iso_a4_210x297mm\n"
+        "*SPJobTicket/Set/Cost: -99999999.99999999 discount media/iso_a4_210x297mm\n"
+    )
+    price = rules.price({"media": A4}, pages=100_000, copies=999)
+    assert price.total == Decimal("9989999899999999.00")
