@@ -87,8 +87,9 @@ def job_option(state: ParseState, line: int, words: tuple[Word, ...], scope: Opt
                     f"'{choice.value}' is not a cover type",
                     "one of " + ", ".join(sorted(COVER_TYPES)),
                 )
-    if any(o.attribute == attribute.text for o in state.job_options):
+    if attribute.text in state.declared_options:
         raise LineError(attribute, f"options for '{attribute.text}' are declared twice")
+    state.declared_options.add(attribute.text)
     state.job_options.append(JobOption(scope, attribute.text, line, choices))
 
 
@@ -99,6 +100,8 @@ def _expect_attribute_name(word: Word) -> None:
 
 def _choices(words: tuple[Word, ...], line: int) -> tuple[Choice, ...]:
     choices: list[Choice] = []
+    # Sets, not scans of the list: a pasted file of 2 MB holds 100,000s of choices.
+    values: set[str] = set()
     default_seen = False
     for word in words:
         default = word.text.startswith("*")
@@ -108,8 +111,9 @@ def _choices(words: tuple[Word, ...], line: int) -> tuple[Choice, ...]:
             raise LineError(word, f"'{word.text}' is not a choice", "[*|+]value")
         if default and default_seen:
             raise LineError(word, "a second default choice", "mark one choice with *")
-        if any(c.value == value for c in choices):
+        if value in values:
             raise LineError(word, f"choice '{value}' is given twice")
+        values.add(value)
         default_seen = default_seen or default
         choices.append(Choice(value, default, operator_only, line))
     return tuple(choices)
@@ -171,9 +175,26 @@ def _expect_ppd_option(word: Word) -> None:
         )
 
 
+class _Collected:
+    """The accepted choices of one mapping, indexed to find a repeated one at once."""
+
+    def __init__(self) -> None:
+        self.choices: list[Choice] = []
+        self.by_ppd_choice: dict[str | None, Choice] = {}
+        self.by_value: dict[str, Choice] = {}
+        self.default: Choice | None = None
+
+    def add(self, choice: Choice) -> None:
+        self.choices.append(choice)
+        self.by_ppd_choice[choice.ppd_choice] = choice
+        self.by_value[choice.value] = choice
+        if choice.default:
+            self.default = choice
+
+
 def resolve_mappings(state: ParseState) -> tuple[OptionMapping, ...]:
     """Attach every choice line to its mapping line, wherever in the file either is."""
-    collected: dict[str, list[Choice]] = {name: [] for name in state.mappings}
+    collected = {name: _Collected() for name in state.mappings}
     for pending in state.pending_choices:
         name = pending.option.text[1:]
         if name in state.failed_mappings and name not in collected:
@@ -183,15 +204,15 @@ def resolve_mappings(state: ParseState) -> tuple[OptionMapping, ...]:
         except LineError as error:
             state.fail(pending.choice.line, error)
             continue
-        collected[name].append(pending.choice)
+        collected[name].add(pending.choice)
     return tuple(
-        OptionMapping(name, attribute, line, tuple(collected[name]))
+        OptionMapping(name, attribute, line, tuple(collected[name].choices))
         for name, (attribute, line) in state.mappings.items()
     )
 
 
 def _check_choice(
-    state: ParseState, name: str, pending: PendingChoice, collected: dict[str, list[Choice]]
+    state: ParseState, name: str, pending: PendingChoice, collected: dict[str, _Collected]
 ) -> None:
     choice = pending.choice
     if name not in collected:
@@ -213,23 +234,25 @@ def _check_choice(
             f"'{choice.value}' is not a value of {attribute}",
             _range_hint(enum_range),
         )
-    for earlier in collected[name]:
-        if earlier.ppd_choice == choice.ppd_choice:
-            raise LineError(
-                pending.choice_word,
-                f"choice '{choice.ppd_choice}' of *{name} is given twice (line {earlier.line})",
-            )
-        if earlier.value == choice.value:
-            raise LineError(
-                pending.value_word,
-                f"IPP value '{choice.value}' of *{name} is mapped twice (line {earlier.line})",
-                "each IPP value must name one PPD choice",
-            )
-        if earlier.default and choice.default:
-            raise LineError(
-                pending.choice_word,
-                f"*{name} has a second default choice (first at line {earlier.line})",
-            )
+    earlier = collected[name]
+    same_choice = earlier.by_ppd_choice.get(choice.ppd_choice)
+    if same_choice is not None:
+        raise LineError(
+            pending.choice_word,
+            f"choice '{choice.ppd_choice}' of *{name} is given twice (line {same_choice.line})",
+        )
+    same_value = earlier.by_value.get(choice.value)
+    if same_value is not None:
+        raise LineError(
+            pending.value_word,
+            f"IPP value '{choice.value}' of *{name} is mapped twice (line {same_value.line})",
+            "each IPP value must name one PPD choice",
+        )
+    if earlier.default is not None and choice.default:
+        raise LineError(
+            pending.choice_word,
+            f"*{name} has a second default choice (first at line {earlier.default.line})",
+        )
 
 
 def _range_hint(values: frozenset[int]) -> str:

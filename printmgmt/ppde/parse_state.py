@@ -60,6 +60,8 @@ class ParseState:
     pending_choices: list[PendingChoice] = field(default_factory=list)
     failed_mappings: set[str] = field(default_factory=set)
     job_options: list[JobOption] = field(default_factory=list)
+    #: The attributes of job_options, to find one declared twice at once.
+    declared_options: set[str] = field(default_factory=set)
     cost_rules: list[CostRule] = field(default_factory=list)
     constraints: list[Constraint] = field(default_factory=list)
     extras: list[ExtraRule] = field(default_factory=list)

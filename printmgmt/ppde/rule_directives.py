@@ -247,6 +247,10 @@ def _condition(word: Word, line: int) -> Condition:
 # ---------------------------------------------------------------------- whole-file check
 
 
+#: Values a hint names at most: one per warning, and a file may warn thousands of times.
+_HINT_VALUES = 20
+
+
 def check_defined_values(state: ParseState, mappings: tuple[OptionMapping, ...]) -> None:
     """Warn about conditions naming a value this file never offers: such a rule is dead."""
     defined: dict[str, set[str]] = {ROTATE180: {"0", "1"}}
@@ -255,18 +259,29 @@ def check_defined_values(state: ParseState, mappings: tuple[OptionMapping, ...])
             defined[mapping.attribute] = {c.value for c in mapping.choices}
     for option in state.job_options:
         defined[option.attribute] = {c.value for c in option.choices}
+    hints: dict[str, str] = {}
     for condition, word in state.conditions:
         values = defined.get(condition.attribute)
         if values is None:
             enum_range = FINISHING_ENUM_RANGES.get(condition.attribute)
             values = {str(v) for v in enum_range} if enum_range else None
         if values is not None and condition.value not in values:
+            if condition.attribute not in hints:
+                hints[condition.attribute] = _defined_hint(values)
             state.warn(
                 condition.line,
                 word,
                 f"'{condition.value}' is not a value this file defines for {condition.attribute}",
-                "defined: " + ", ".join(sorted(values, key=_natural)),
+                hints[condition.attribute],
             )
+
+
+def _defined_hint(values: set[str]) -> str:
+    named = sorted(values, key=_natural)
+    hint = "defined: " + ", ".join(named[:_HINT_VALUES])
+    if len(named) > _HINT_VALUES:
+        hint += f" and {len(named) - _HINT_VALUES} more"
+    return hint
 
 
 def _natural(value: str) -> tuple[int, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 
 import pytest
@@ -491,6 +492,31 @@ def test_ten_megabytes_of_garbage_is_one_diagnostic() -> None:
     result = parse_bytes(garbage, filename="g")
     assert result.rules is None
     assert len(result.diagnostics) == 1
+
+
+def test_a_file_near_the_size_limit_is_read_in_seconds() -> None:
+    # Repeated choices and options were found by scanning every earlier one: a pasted file
+    # of 2 MB held a web process for minutes (this one took 45 s).
+    choices = "".join(f"*Tray c{n} v{n}\n" for n in range(30_000))
+    options = "".join(f"*SPJob/Copy: x{n} a\n" for n in range(30_000))
+    one_option = "*SPJob/Copy: many " + " ".join(f"c{n}" for n in range(30_000)) + "\n"
+    text = f"*Tray media-source\n{choices}{options}{one_option}"
+    assert len(text) < MAX_FILE_BYTES
+    started = time.monotonic()
+    result = parse(text, filename="big.ppde")
+    assert time.monotonic() - started < 10
+    assert result.rules is not None
+    assert len(result.rules.mappings[0].choices) == 30_000
+
+
+def test_a_dead_condition_names_a_few_of_the_values_the_file_defines() -> None:
+    # Each warning listed every value: 10,000 dead conditions on an option of 10,000 choices
+    # took a minute and 700 MB to report.
+    values = " ".join(f"c{n}" for n in range(100))
+    result = parse(f"*SPJob/Copy: x {values}\n*SPConstraint: m x/zz y/b", filename="g")
+    (d,) = result.diagnostics
+    assert d.message == "'zz' is not a value this file defines for x"
+    assert d.hint == "defined: " + ", ".join(sorted(values.split())[:20]) + " and 80 more"
 
 
 def test_binary_garbage_is_reported_not_raised() -> None:
