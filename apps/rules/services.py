@@ -38,6 +38,22 @@ class RuleFileConflict(RuleFileError):
         )
 
 
+class ActivationConflict(RuleFileError):
+    """An activation refused because another version became active after the page showed
+    which one was: it would silently undo that activation."""
+
+    def __init__(self, active_seen: int, activation: RuleFileActivation) -> None:
+        self.active_seen = active_seen
+        self.activation = activation
+        by = activation.activated_by.username if activation.activated_by else "a command"
+        seen = f"version {active_seen}" if active_seen else "no version"
+        super().__init__(
+            f"not activated: version {activation.version.number} was activated by {by} on "
+            f"{_minute(activation.activated_at)}, after you saw {seen} active; check it and "
+            "activate again"
+        )
+
+
 def _minute(moment: datetime) -> str:
     return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}"
 
@@ -104,11 +120,16 @@ def _refuse_nul(text: str) -> None:
         )
 
 
-def rule_file_activate(version_id: int, *, by: User | None = None) -> RuleFileVersion:
+def rule_file_activate(
+    version_id: int, *, by: User | None = None, active_seen: int | None = None
+) -> RuleFileVersion:
     """Make a clean version the one every printer of the rule file uses, at once.
 
     Every activation is recorded (who, when, which version it replaced); activating an older
-    version is a rollback.
+    version is a rollback. With `active_seen` (the number of the version the admin saw
+    active, 0 for none), an activation is refused with ActivationConflict when another
+    version has become active since: a page opened before it would otherwise roll it back
+    unseen.
     """
     with transaction.atomic():
         version = RuleFileVersion.objects.select_for_update().get(pk=version_id)
@@ -118,6 +139,8 @@ def rule_file_activate(version_id: int, *, by: User | None = None) -> RuleFileVe
                 "the active version keeps serving"
             )
         rule_file = RuleFile.objects.select_for_update().get(pk=version.rule_file_id)
+        if active_seen is not None:
+            _refuse_unseen_activation(rule_file, active_seen)
         replaced_id = rule_file.active_version_id
         rule_file.active_version = version
         rule_file.save(update_fields=["active_version"])
@@ -128,6 +151,19 @@ def rule_file_activate(version_id: int, *, by: User | None = None) -> RuleFileVe
         version.save(update_fields=["activated_at"])
     logger.info("rule file %s: version %s activated by %s", rule_file.name, version.number, by)
     return version
+
+
+def _refuse_unseen_activation(rule_file: RuleFile, active_seen: int) -> None:
+    active = rule_file.active_version
+    if (active.number if active else 0) == active_seen:
+        return
+    latest = (
+        rule_file.activations.select_related("version", "activated_by")
+        .order_by("-activated_at", "-pk")
+        .first()
+    )
+    if latest is not None:
+        raise ActivationConflict(active_seen, latest)
 
 
 @dataclass(frozen=True)

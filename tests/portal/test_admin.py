@@ -145,7 +145,9 @@ def test_validate_marks_each_error_at_its_line_and_column_and_the_active_version
     )
     assert "Saved as version 2 (1 errors)" in saved.content.decode()
     draft = RuleFileVersion.objects.get(rule_file=rule_file, number=2)
-    refused = client.post(f"/manage/rules/versions/{draft.pk}/activate/", follow=True)
+    refused = client.post(
+        f"/manage/rules/versions/{draft.pk}/activate/", {"active_seen": "1"}, follow=True
+    )
     assert "cannot be activated; the active version keeps serving" in refused.content.decode()
     rule_file.refresh_from_db()
     assert rule_file.active_version is not None
@@ -161,7 +163,7 @@ def test_save_activate_diff_rollback_and_history(people: People, printer: Printe
     )
     newer = RuleFileVersion.objects.get(rule_file=rule_file, number=2)
     assert newer.author == people.printer_admin
-    client.post(f"/manage/rules/versions/{newer.pk}/activate/")
+    client.post(f"/manage/rules/versions/{newer.pk}/activate/", {"active_seen": "1"})
     rule_file.refresh_from_db()
     assert rule_file.active_version_id == newer.pk
     diff = client.get(f"/manage/rules/versions/{newer.pk}/diff/").content.decode()
@@ -172,7 +174,7 @@ def test_save_activate_diff_rollback_and_history(people: People, printer: Printe
     assert "Roll back to" in history
     assert "(active)" in history
     first = RuleFileVersion.objects.get(rule_file=rule_file, number=1)
-    client.post(f"/manage/rules/versions/{first.pk}/activate/")
+    client.post(f"/manage/rules/versions/{first.pk}/activate/", {"active_seen": "2"})
     rule_file.refresh_from_db()
     assert rule_file.active_version_id == first.pk
 

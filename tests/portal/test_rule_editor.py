@@ -90,6 +90,58 @@ def test_a_save_from_an_older_version_is_refused_and_keeps_the_text_with_a_diff(
     assert RuleFileVersion.objects.get(rule_file=rule_file, number=3).text == merged
 
 
+def active_seen(page: str, version: RuleFileVersion) -> str:
+    """The active version an Activate (or Roll back) button of `page` says it saw."""
+    action = f'action="/manage/rules/versions/{version.pk}/activate/"'
+    found = re.search(re.escape(action) + r'.*?name="active_seen" value="(\d+)"', page, re.DOTALL)
+    assert found is not None
+    return found.group(1)
+
+
+@pytest.mark.django_db
+def test_an_activation_from_a_page_opened_before_another_one_is_refused_naming_it(
+    people: People, printer: Printer
+) -> None:
+    rule_file = rule_file_of(printer)
+    url = f"/manage/rules/{rule_file.pk}/"
+    pat = logged_in(people.printer_admin)
+    root = logged_in(person("root", PRINTER_ADMIN))
+    cheaper = PORTAL_RULES.replace("0.05 staple", "0.02 staple")
+    pat.post(url, {"text": cheaper, "action": "save", "newest_seen": "1"})
+    fixed = cheaper + "# fixed\n"
+    pat.post(url, {"text": fixed, "action": "save", "newest_seen": "2"})
+    second, third = RuleFileVersion.objects.filter(rule_file=rule_file, number__gt=1).order_by(
+        "number"
+    )
+    pats_page, roots_page = pat.get(url).content.decode(), root.get(url).content.decode()
+    pat.post(
+        f"/manage/rules/versions/{third.pk}/activate/",
+        {"active_seen": active_seen(pats_page, third)},
+    )
+    # root's page still shows version 1 active: its "Activate" on v2 would roll back v3.
+    assert active_seen(roots_page, second) == "1"
+    refused = root.post(
+        f"/manage/rules/versions/{second.pk}/activate/",
+        {"active_seen": active_seen(roots_page, second)},
+        follow=True,
+    ).content.decode()
+    rule_file.refresh_from_db()
+    assert rule_file.active_version_id == third.pk
+    activation = third.activations.get()
+    when = date_format(timezone.localtime(activation.activated_at), "SHORT_DATETIME_FORMAT")
+    assert (
+        f"Version 2 was not activated: pat activated version 3 on {when}, after this page "
+        "showed version 1 active." in html.unescape(refused)
+    )
+    # Seen, the rollback is root's to make.
+    root.post(
+        f"/manage/rules/versions/{second.pk}/activate/",
+        {"active_seen": active_seen(refused, second)},
+    )
+    rule_file.refresh_from_db()
+    assert rule_file.active_version_id == second.pk
+
+
 @pytest.mark.django_db
 def test_after_a_rollback_the_editor_opens_on_the_active_version_and_names_newer_drafts(
     people: People, printer: Printer
@@ -104,8 +156,8 @@ def test_after_a_rollback_the_editor_opens_on_the_active_version_and_names_newer
     assert textarea(client.get(saved["Location"]).content.decode()) == cheaper
     second = RuleFileVersion.objects.get(rule_file=rule_file, number=2)
     first = RuleFileVersion.objects.get(rule_file=rule_file, number=1)
-    client.post(f"/manage/rules/versions/{second.pk}/activate/")
-    client.post(f"/manage/rules/versions/{first.pk}/activate/")
+    client.post(f"/manage/rules/versions/{second.pk}/activate/", {"active_seen": "1"})
+    client.post(f"/manage/rules/versions/{first.pk}/activate/", {"active_seen": "2"})
     page = client.get(url).content.decode()
     assert textarea(page) == PORTAL_RULES
     assert "The editor holds version 1, the active one." in page

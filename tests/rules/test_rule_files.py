@@ -14,6 +14,7 @@ from apps.printers.models import Printer
 from apps.rules.models import RuleFile, RuleFileActivation, RuleFileVersion
 from apps.rules.selectors import engine_for_rule_file
 from apps.rules.services import (
+    ActivationConflict,
     RuleFileConflict,
     RuleFileError,
     rule_file_activate,
@@ -263,3 +264,21 @@ def test_every_activation_is_kept_with_who_when_and_what_it_replaced() -> None:
     first.refresh_from_db()
     assert first.activated_at == activations[2].activated_at
     assert activations[0].activated_at < activations[2].activated_at
+
+
+def test_an_activation_after_another_the_admin_did_not_see_is_refused() -> None:
+    pat = User.objects.create(username="pat")
+    first = rule_file_save("office", GOOD)
+    rule_file_activate(first.pk, by=pat, active_seen=0)
+    second = rule_file_save("office", DEARER)
+    third = rule_file_save("office", DEARER + "# fixed\n")
+    rule_file_activate(third.pk, by=pat, active_seen=1)
+    with pytest.raises(
+        ActivationConflict,
+        match=r"version 3 was activated by pat on .* after you saw version 1 active",
+    ):
+        rule_file_activate(second.pk, active_seen=1)
+    assert RuleFile.objects.get(name="office").active_version == third
+    # Commands name no version seen and always activate.
+    rule_file_activate(second.pk)
+    assert RuleFile.objects.get(name="office").active_version == second

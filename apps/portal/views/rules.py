@@ -21,6 +21,7 @@ from apps.printers.ipp_values import engine_view
 from apps.printers.selectors import side_price_table
 from apps.rules.models import RuleFile, RuleFileVersion
 from apps.rules.services import (
+    ActivationConflict,
     RuleFileConflict,
     RuleFileError,
     check_rules,
@@ -206,8 +207,12 @@ def rule_version(request: HttpRequest, version_id: int) -> HttpResponse:
 def rule_activate(request: HttpRequest, version_id: int) -> HttpResponse:
     """Activate a clean version (a newer one, or an older one: a rollback)."""
     version = get_object_or_404(RuleFileVersion, pk=version_id)
+    # A form without it (a page from before it was carried) is taken as having seen none.
+    seen = whole_number(request.POST.get("active_seen", "")) or 0
     try:
-        rule_file_activate(version.pk, by=current_user(request))
+        rule_file_activate(version.pk, by=current_user(request), active_seen=seen)
+    except ActivationConflict as refused:
+        messages.error(request, _activation_conflict_message(version, refused))
     except RuleFileError as error:
         messages.error(request, str(error))
     else:
@@ -217,6 +222,34 @@ def rule_activate(request: HttpRequest, version_id: int) -> HttpResponse:
             % {"number": version.number, "name": version.rule_file.name},
         )
     return redirect("portal:rule", version.rule_file_id)
+
+
+def _activation_conflict_message(version: RuleFileVersion, conflict: ActivationConflict) -> str:
+    activation = conflict.activation
+    values = {
+        "number": version.number,
+        "active": activation.version.number,
+        "who": activation.activated_by.username if activation.activated_by else _("a command"),
+        "when": date_format(timezone.localtime(activation.activated_at), "SHORT_DATETIME_FORMAT"),
+        "seen": conflict.active_seen,
+    }
+    if conflict.active_seen:
+        return (
+            _(
+                "Version %(number)s was not activated: %(who)s activated version %(active)s "
+                "on %(when)s, after this page showed version %(seen)s active. Check the "
+                "history below and activate again."
+            )
+            % values
+        )
+    return (
+        _(
+            "Version %(number)s was not activated: %(who)s activated version %(active)s on "
+            "%(when)s, after this page showed no version active. Check the history below and "
+            "activate again."
+        )
+        % values
+    )
 
 
 @require_GET
