@@ -133,12 +133,15 @@ def rule_file_activate(
     """
     with transaction.atomic():
         version = RuleFileVersion.objects.select_for_update().get(pk=version_id)
-        if not version.is_clean:
-            raise RuleFileError(
-                f"{version} has {version.error_count} error(s) and cannot be activated; "
-                "the active version keeps serving"
-            )
         rule_file = RuleFile.objects.select_for_update().get(pk=version.rule_file_id)
+        # Read again, not taken from error_count: a version saved by an earlier release may
+        # break a rule added since, and active it would fail every job of its printers.
+        errors = parse(version.text, filename=f"{rule_file.name}.ppde").errors
+        if errors:
+            raise RuleFileError(
+                f"{rule_file.name} v{version.number} has {len(errors)} error(s) and cannot be "
+                f"activated; the active version keeps serving (first: {errors[0].format()})"
+            )
         if active_seen is not None:
             _refuse_unseen_activation(rule_file, active_seen)
         replaced_id = rule_file.active_version_id

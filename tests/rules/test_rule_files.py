@@ -282,3 +282,21 @@ def test_an_activation_after_another_the_admin_did_not_see_is_refused() -> None:
     # Commands name no version seen and always activate.
     rule_file_activate(second.pk)
     assert RuleFile.objects.get(name="office").active_version == second
+
+
+def test_a_version_that_breaks_a_rule_added_since_it_was_saved_is_not_activated() -> None:
+    first = rule_file_save("office", GOOD)
+    rule_file_activate(first.pk)
+    # Saved clean by an earlier release, before number-up was limited to 100.
+    older = rule_file_save("office", GOOD)
+    old_text = GOOD + "*Nup number-up\n*Nup *1 1\n*Nup 120 120\n"
+    RuleFileVersion.objects.filter(pk=older.pk).update(text=old_text)
+    with pytest.raises(
+        RuleFileError,
+        match=r"office v2 has 1 error\(s\) and cannot be activated; the active version keeps "
+        r"serving \(first: office.ppde:7:10: error: '120' is not a number-up",
+    ):
+        rule_file_activate(older.pk)
+    rule_file = RuleFile.objects.get(name="office")
+    assert rule_file.active_version == first
+    assert str(staple_price(rule_file)) == "0.05"
