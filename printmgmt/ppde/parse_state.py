@@ -63,6 +63,10 @@ class ParseState:
     #: The attributes of job_options, to find one declared twice at once.
     declared_options: set[str] = field(default_factory=set)
     cost_rules: list[CostRule] = field(default_factory=list)
+    #: (kind of cost rule, its conditions) → the first line with them.
+    cost_rule_lines: dict[tuple[str, frozenset[tuple[str, str, bool]]], int] = field(
+        default_factory=dict
+    )
     constraints: list[Constraint] = field(default_factory=list)
     extras: list[ExtraRule] = field(default_factory=list)
     substs: list[SubstRule] = field(default_factory=list)

@@ -62,7 +62,43 @@ def cost_rule(state: ParseState, line: int, words: tuple[Word, ...], scope: Cost
             "attribute/value after the mnemonic",
         )
     conditions = _conditions(state, words[3:], line)
+    _warn_repeated_cost(state, line, words[0], scope, conditions)
     state.cost_rules.append(CostRule(scope, price, mnemonic, conditions, line))
+
+
+#: Cost rules that add up (every match is charged); the others charge the first match only.
+_SUMMED_SCOPES = {CostScope.JOB_COPY: "copy", CostScope.TICKET_COPY: "copy", CostScope.SET: "set"}
+
+
+def _warn_repeated_cost(
+    state: ParseState,
+    line: int,
+    head: Word,
+    scope: CostScope,
+    conditions: tuple[Condition, ...],
+) -> None:
+    """A cost rule with the conditions of an earlier one of its kind is charged on top of it
+    (copy, set) or never (media, sheet): a price pasted twice, or changed by adding a line
+    instead of editing the old one."""
+    kind = _SUMMED_SCOPES.get(scope, scope.name.lower())
+    key = (kind, frozenset((c.attribute, c.value, c.negated) for c in conditions))
+    first = state.cost_rule_lines.setdefault(key, line)
+    if first == line:
+        return
+    if kind in _SUMMED_SCOPES.values():
+        state.warn(
+            line,
+            head,
+            f"a {kind} cost rule with the same conditions as line {first}: both are charged",
+            f"{kind} cost rules add up; to change the price, change line {first} instead",
+        )
+    else:
+        state.warn(
+            line,
+            head,
+            f"a {kind} cost rule with the same conditions as line {first}: it never applies",
+            f"the first {kind} cost rule that matches is charged",
+        )
 
 
 def _decimal(word: Word) -> Decimal:

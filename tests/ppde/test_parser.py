@@ -267,6 +267,38 @@ def test_cost_rules_of_every_scope_keep_order_price_and_conditions() -> None:
     assert all(isinstance(r.price, Decimal) for r in rules.cost_rules)
 
 
+def test_a_cost_rule_repeating_the_conditions_of_an_earlier_one_is_named() -> None:
+    # A price changed by adding a line instead of editing the old one: a copy rule is then
+    # charged on top of the old one (0.09 a staple), a media rule never applies.
+    result = parse(
+        "*SPJob/Copy/Cost: 0.04 staple org.savapage-finishings-staple/20\n"
+        "*SPJobTicket/Media/Cost: 0.10 a4 media/a4 sides/one-sided\n"
+        "*SPJobTicket/Media/Cost: 0.12 a4-new sides/one-sided media/a4\n"
+        "*SPJobTicket/Copy/Cost: 0.05 staple-new org.savapage-finishings-staple/20\n"
+        "*SPJobTicket/Sheet/Cost: 0.01 a4 media/a4\n"
+        "*SPJobTicket/Set/Cost: 0.01 a4 media/a4\n"
+        "*SPJobTicket/Set/Cost: 0.01 not-a4 media/!a4\n",
+        filename="f",
+    )
+    assert result.rules is not None
+    assert [(d.line, d.column, d.severity, d.message, d.hint) for d in result.diagnostics] == [
+        (
+            3,
+            1,
+            Severity.WARNING,
+            "a media cost rule with the same conditions as line 2: it never applies",
+            "the first media cost rule that matches is charged",
+        ),
+        (
+            4,
+            1,
+            Severity.WARNING,
+            "a copy cost rule with the same conditions as line 1: both are charged",
+            "copy cost rules add up; to change the price, change line 1 instead",
+        ),
+    ]
+
+
 # ---------------------------------------------------------------------- SPExtra / SPSubst
 
 
