@@ -26,7 +26,7 @@ from apps.jobs.build import parse_page_ranges
 from apps.jobs.choices import JobState
 from apps.jobs.documents import DocumentError
 from apps.jobs.models import Job
-from apps.jobs.options import booklet_chosen, priced_options, sent_options
+from apps.jobs.options import priced_options, sent_options
 from apps.jobs.parts import JOB_SHEETS, JOB_SHEETS_MEDIA
 from apps.jobs.services import job_transition
 from apps.printers.choices import PrinterKind, PrinterState
@@ -52,8 +52,6 @@ OptionValue = str | list[str]
 MAX_COPIES = 999
 #: Options the product carries out itself, offered or not.
 _MADE_HERE = frozenset({JOB_SHEETS, JOB_SHEETS_MEDIA})
-#: The pages of one booklet sheet, folded in two and printed on both sides.
-BOOKLET_SHEET_PAGES = 4
 
 
 class ReleaseRefused(Exception):
@@ -174,7 +172,7 @@ def job_quote(
         problems.append(f"{translation.refusal.option}: {translation.refusal.message}")
     price = engine.price(
         attributes,
-        pages=_printed_pages(pages, attributes),
+        pages=pages,
         copies=copies,
         fallback=side_price_table(printer),
         minor_unit_exponent=settings.CURRENCY_DECIMALS,
@@ -182,15 +180,6 @@ def job_quote(
     if price.refusal is not None:
         problems.append(f"{price.refusal.option}: {price.refusal.message}")
     return Quote(printer, attributes, copies, pages, translation, price, problems, violations)
-
-
-def _printed_pages(pages: int, attributes: dict[str, str | tuple[str, ...]]) -> int:
-    """The pages a job puts on paper. A booklet's are padded with blanks to whole folded sheets
-    of four pages, by us (booklet_order) or by the printer's booklet maker: a 6-page booklet
-    prints four sides, not the three its pages fill."""
-    if not booklet_chosen(attributes):
-        return pages
-    return max(BOOKLET_SHEET_PAGES, -(-pages // BOOKLET_SHEET_PAGES) * BOOKLET_SHEET_PAGES)
 
 
 def _as_offered(

@@ -1,6 +1,8 @@
 """Prices per spec §4: media per side, sheet, copy, set; Decimal only, rounded once.
 
-sides per copy = ceil(pages / number-up), after taking away the pages printed on covers.
+sides per copy = ceil(pages / number-up), after taking away the pages printed on covers. A
+booklet's pages are first padded with blanks to whole folded sheets of four: a 6-page booklet
+prints four sides, not the three its pages fill.
 Two-sided: 2 × floor(sides / 2) sides at the two-sided price and (sides mod 2) at the
 one-sided price. Media rules are evaluated with the job's own `sides` for the two-sided
 price and with `sides=one-sided` for the one-sided price.
@@ -17,6 +19,7 @@ from printmgmt.ppde.index import RuleIndex
 from printmgmt.ppde.model import (
     COVER_BACK_TYPE,
     COVER_FRONT_TYPE,
+    FINISHINGS_BOOKLET,
     CostRule,
     CostScope,
     JobAttributes,
@@ -30,6 +33,8 @@ _PAGES_ON_COVER = {"print-front": 1, "print-back": 1, "print-both": 2}
 #: Values that mean "no such finishing or cover was chosen".
 _NOT_CHOSEN = frozenset({"none", "no-cover", "3"})
 _MONOCHROME = frozenset({"monochrome", "auto-monochrome", "process-monochrome", "bi-level"})
+#: The pages of one booklet sheet, folded in two and printed on both sides.
+BOOKLET_SHEET_PAGES = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +113,9 @@ def compute_price(
 ) -> Price:
     if pages < 0 or copies < 0:
         raise ValueError("pages and copies cannot be negative")
+    if (_first(attributes, FINISHINGS_BOOKLET) or "none") != "none":
+        # By our imposition or the printer's booklet maker alike.
+        pages = max(BOOKLET_SHEET_PAGES, -(-pages // BOOKLET_SHEET_PAGES) * BOOKLET_SHEET_PAGES)
     number_up_text = _first(attributes, "number-up") or "1"
     number_up = whole_number(number_up_text, MAX_NUMBER_UP) or 0
     cover_pages = sum(

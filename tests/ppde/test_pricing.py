@@ -324,3 +324,24 @@ def test_the_largest_price_a_file_may_have_is_computed_for_a_large_job() -> None
     )
     price = rules.price({"media": A4}, pages=100_000, copies=999)
     assert price.total == Decimal("9989999899999999.00")
+
+
+@pytest.mark.parametrize(("pages", "sides"), [(1, 2), (4, 2), (6, 4), (8, 4), (9, 6)])
+def test_a_booklet_is_priced_by_whole_folded_sheets_of_four_pages(pages: int, sides: int) -> None:
+    # Priced here, so Explain says what a release charges: a 6-page booklet was explained as
+    # three sides, one at the one-sided price (0.38 on demo-finisher), where the release
+    # charged the four sides it prints (0.41).
+    rules = engine(
+        "*SPJobTicket/Media/Cost: 0.05 one media/iso_a4_210x297mm sides/one-sided\n"
+        "*SPJobTicket/Media/Cost: 0.04 two media/iso_a4_210x297mm sides/two-sided-short-edge\n"
+    )
+    job = {
+        "media": A4,
+        "sides": "two-sided-short-edge",
+        "number-up": "2",
+        "org.savapage-finishings-booklet": "toleft-totop",
+    }
+    price = rules.price(job, pages=pages)
+    assert price.sides_per_copy == sides
+    assert price.total == Decimal("0.04") * sides
+    assert [p.note for p in price.parts] == ["two-sided sides"]
