@@ -52,6 +52,9 @@ OptionValue = str | list[str]
 MAX_COPIES = 999
 #: Options the product carries out itself, offered or not.
 _MADE_HERE = frozenset({JOB_SHEETS, JOB_SHEETS_MEDIA})
+#: Where options come from that may take several values (job sheets at the start and end):
+#: the rule file's job-ticket options, priced and never sent to the printer.
+_TICKET_OPTIONS = "*SPJobTicket/"
 
 
 class ReleaseRefused(Exception):
@@ -287,8 +290,17 @@ def _not_offered(
             continue
         if not option.choices:
             continue
+        values = _values(value)
+        if len(values) > 1 and not option.source.startswith(_TICKET_OPTIONS):
+            # One PPD choice, finishing or tray is sent (the first), but every value was
+            # priced: a staple of "3,20" was charged and not done.
+            problems.append(
+                _("%(option)s takes one value, not %(values)s")
+                % {"option": name, "values": ",".join(values)}
+            )
+            continue
         allowed = {c.value.lower() for c in option.choices if operator or not c.operator_only}
-        for item in _values(value):
+        for item in values:
             if item.lower() not in allowed:
                 problems.append(
                     _(

@@ -33,7 +33,7 @@ from apps.jobs.choices import JobState
 from apps.jobs.documents import spool_path
 from apps.jobs.models import Job, JobTransition
 from apps.jobs.parts import Part
-from apps.jobs.release import job_quote, job_release
+from apps.jobs.release import ReleaseRefused, job_quote, job_release
 from apps.jobs.services import job_transition
 from apps.jobs.tasks import reconcile_jobs
 from apps.printers.models import Printer, SidePrice
@@ -826,6 +826,26 @@ def test_an_option_the_printer_does_not_offer_is_refused_not_sent_unpriced(
     # A finishing the printer offers, chosen as "none", and job sheets made here, are fine.
     fine = job_quote(held_job(pages=2), finisher, {"org.savapage-finishings-fold": "3"})
     assert fine.problems == []
+
+
+def test_a_rule_file_option_given_several_values_is_refused_not_charged_undone(
+    held_job: Callable[..., Job], finisher: Printer
+) -> None:
+    # lp -o org.savapage-finishings-staple=3,20: the staple was charged (any value priced
+    # it) and nothing sent (the first value, none, was); 20,28 charged both, sent one.
+    job = held_job(pages=2)
+    printer = Printer.objects.select_related("rule_file").get(pk=finisher.pk)
+    for options in (
+        {"org.savapage-finishings-staple": ["3", "20"]},
+        {"org.savapage-cover-front-type": ["no-cover", "print-front"]},
+        {"sides": ["one-sided", "two-sided-long-edge"]},
+    ):
+        ((name, values),) = options.items()
+        quote = job_quote(job, printer, options)
+        assert quote.problems == [f"{name} takes one value, not {','.join(values)}"]
+        with pytest.raises(ReleaseRefused, match="takes one value"):
+            job_release(job.pk, job.owner, printer.pk, options)
+    assert job_quote(job, printer, {"org.savapage-finishings-staple": ["20"]}).problems == []
 
 
 def test_an_option_named_as_the_rule_file_sends_it_is_refused_not_sent_unpriced(
