@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from decimal import Decimal
 
@@ -203,6 +204,13 @@ def test_new_rule_file_and_a_clashing_name(people: People, printer: Printer) -> 
     assert RuleFile.objects.filter(name="copy-shop").exists()
     again = client.post("/manage/rules/new/", {"name": "copy-shop"}, follow=True)
     assert "exists already" in again.content.decode()
+    unnamed = client.post("/manage/rules/new/", {"name": "  "}, follow=True)
+    assert "Give the new rule file a name." in unnamed.content.decode()
+    too_long = client.post("/manage/rules/new/", {"name": "x" * 121}, follow=True)
+    assert "Ensure this value has at most 120 characters (it has 121)." in html.unescape(
+        too_long.content.decode()
+    )
+    assert not RuleFile.objects.filter(name__startswith="xxx").exists()
 
 
 # ---------------------------------------------------------------- accounts and users

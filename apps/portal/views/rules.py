@@ -47,7 +47,10 @@ def rules(request: HttpRequest) -> HttpResponse:
 def rule_new(request: HttpRequest) -> HttpResponse:
     form = RuleFileNewForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Give the new rule file a name."))
+        named = request.POST.get("name", "").strip()
+        # A name too long was told to give a name.
+        problem = str(form.errors["name"][0]) if named else _("Give the new rule file a name.")
+        messages.error(request, problem)
         return redirect("portal:rules")
     name = form.cleaned_data["name"].strip()
     if RuleFile.objects.filter(name=name).exists():
