@@ -6,6 +6,7 @@ import difflib
 from dataclasses import dataclass, field
 
 from printmgmt.ppde import Diagnostic, Severity
+from printmgmt.ppde.lexer import physical_position
 
 #: A file can have tens of thousands of problems; listing them all makes a page of many MB.
 MAX_SHOWN_DIAGNOSTICS = 200
@@ -13,13 +14,20 @@ MAX_SHOWN_DIAGNOSTICS = 200
 
 @dataclass(frozen=True)
 class Mark:
-    """A diagnostic under its line, with a caret at its column."""
+    """A diagnostic under the line it points at, with a caret at its column.
+
+    `line` and `column` are where the offending word is in the text: a diagnostic names the
+    first line of a continued directive and the column in the joined directive (spec §1),
+    which for a word on a continuation line is no place an admin can find.
+    """
 
     diagnostic: Diagnostic
+    line: int
+    column: int
 
     @property
     def caret(self) -> str:
-        return " " * max(self.diagnostic.column - 1, 0) + "^"
+        return " " * max(self.column - 1, 0) + "^"
 
 
 @dataclass
@@ -80,12 +88,14 @@ def listing(
 ) -> list[ListingLine]:
     """Numbered lines with their diagnostics; with `context`, only the lines that many around
     each diagnostic (a long file with one error shows a few lines, not thousands)."""
-    lines = [ListingLine(number, line) for number, line in enumerate(physical_lines(text), 1)]
+    texts = physical_lines(text)
+    lines = [ListingLine(number, line) for number, line in enumerate(texts, 1)]
     if not lines:
         lines.append(ListingLine(1, ""))
     for diagnostic in diagnostics:
-        index = diagnostic.line - 1 if 1 <= diagnostic.line <= len(lines) else len(lines) - 1
-        lines[index].marks.append(Mark(diagnostic))
+        number, column = physical_position(texts, diagnostic.line, diagnostic.column)
+        index = number - 1 if 1 <= number <= len(lines) else len(lines) - 1
+        lines[index].marks.append(Mark(diagnostic, index + 1, column))
     if context is None:
         return lines
     wanted = {

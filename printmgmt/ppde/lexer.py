@@ -8,7 +8,7 @@ parts are appended after one space, as the spec joins them.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 # ASCII white space only: str.split() would also split on NBSP and on the C0 separators
@@ -91,3 +91,34 @@ def logical_lines(text: str, report_control: ControlReporter) -> Iterator[Logica
 def _finish(pending: _Pending) -> Iterator[LogicalLine]:
     if not pending.poisoned and pending.words:
         yield LogicalLine(pending.line, tuple(pending.words))
+
+
+def physical_position(lines: Sequence[str], line: int, column: int) -> tuple[int, int]:
+    """The physical line and column of a position given as diagnostics give it: `line` the
+    first physical line of a logical line, `column` counted in the logical line. A word on a
+    continued line is found on its own line (a position not in a word is given back as is).
+
+    `lines` are the text's physical lines, split at "\n" as `logical_lines` splits them."""
+    if not 1 <= line <= len(lines):
+        return line, column
+    raw = lines[line - 1]
+    logical_start = physical_start = len(raw) - len(raw.lstrip(_WHITESPACE))
+    number = line
+    while True:
+        stripped = raw.strip(_WHITESPACE)
+        continues = stripped.endswith("\\")
+        part = stripped[:-1].rstrip(_WHITESPACE) if continues else stripped
+        if logical_start < column <= logical_start + len(part):
+            return number, physical_start + column - logical_start
+        if not continues:
+            return line, column
+        logical_start += len(part) + 1  # the one space the parts are joined with
+        raw = ""
+        while number < len(lines):
+            number += 1
+            raw = lines[number - 1]
+            if not raw.strip(_WHITESPACE).startswith("#"):
+                break
+        if not raw.strip(_WHITESPACE):
+            return line, column  # an empty line (or the end) ended the continuation
+        physical_start = len(raw) - len(raw.lstrip(_WHITESPACE))

@@ -30,6 +30,27 @@ def test_listing_numbers_lines_as_the_parser_does(separator: str) -> None:
     assert lines[0].text == f"# a{separator}b"
 
 
+CONTINUED = (
+    "*Staple org.savapage-finishings-staple\n"
+    "*Staple *None 3\n"
+    "*SPJob/Copy/Cost: 0.05 staple \\\n"
+    "    org.savapage-finishings-staple/20 bogus\n"
+)
+
+
+def test_a_problem_on_a_continued_line_is_marked_where_the_word_is() -> None:
+    # The diagnostic says line 3 and the column in the joined directive (spec §1): the
+    # caret hung past the end of line 3, and "line 3, column 65" pointed at nothing.
+    (diagnostic,) = parse(CONTINUED, filename="f.ppde").diagnostics
+    assert (diagnostic.line, diagnostic.column, diagnostic.word) == (3, 65, "bogus")
+    marked = [line for line in listing(CONTINUED, (diagnostic,)) if line.marks]
+    assert [line.number for line in marked] == [4]
+    (mark,) = marked[0].marks
+    assert (mark.line, mark.column) == (4, 39)
+    assert marked[0].text[mark.column - 1 :] == "bogus"
+    assert mark.caret == " " * 38 + "^"
+
+
 def test_diff_keeps_a_line_with_a_form_feed_whole() -> None:
     diff = diff_lines("a\fb\nc", "a\fb\nd", old_name="v1", new_name="v2")
     assert [(line.kind, line.text) for line in diff] == [
@@ -172,6 +193,18 @@ def test_after_a_rollback_the_editor_opens_on_the_active_version_and_names_newer
     assert textarea(draft) == cheaper
     assert "The editor holds version 2, which is not active." in draft
     assert client.get(f"{url}?version=9").status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_editor_names_the_line_and_column_a_continued_word_is_on(
+    people: People, printer: Printer
+) -> None:
+    client = logged_in(people.printer_admin)
+    url = f"/manage/rules/{rule_file_of(printer).pk}/"
+    page = client.post(url, {"text": CONTINUED, "action": "check", "newest_seen": "1"})
+    checked = page.content.decode()
+    assert 'data-goto-line="4" data-goto-column="39">line 4, column 39: error</a>' in checked
+    assert 'id="L4" value="4" class="error"' in checked
 
 
 @pytest.mark.django_db

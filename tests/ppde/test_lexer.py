@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from printmgmt.ppde.lexer import LogicalLine, logical_lines
+from printmgmt.ppde.lexer import LogicalLine, logical_lines, physical_position
 
 
 def lines(text: str) -> list[LogicalLine]:
@@ -81,3 +81,19 @@ def test_control_character_drops_the_whole_logical_line() -> None:
 def test_line_of_only_a_backslash() -> None:
     (line,) = lines("*A \\\n\\\n b")
     assert [w.text for w in line.words] == ["*A", "b"]
+
+
+def test_a_word_on_a_continued_line_is_found_where_it_is_written() -> None:
+    text = "# head\n  *A one \\\n   # a comment\n\t two \\ \n three\n*B x\n"
+    physical = text.split("\n")
+    (continued, _) = lines(text)
+    found = {
+        word.text: physical_position(physical, continued.line, word.column)
+        for word in continued.words
+    }
+    assert found == {"*A": (2, 3), "one": (2, 6), "two": (4, 3), "three": (5, 2)}
+    for word, (line, column) in found.items():
+        assert physical[line - 1][column - 1 :].startswith(word)
+    # A position in no word of the directive is given back as it came.
+    assert physical_position(physical, 2, 99) == (2, 99)
+    assert physical_position(physical, 9, 1) == (9, 1)
