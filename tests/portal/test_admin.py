@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
@@ -12,10 +13,13 @@ from apps.accounts.choices import AccountKind, EntryKind
 from apps.accounts.models import Account, LedgerEntry, User
 from apps.accounts.movements import account_deposit
 from apps.accounts.services import shared_account_create
+from apps.jobs.models import Job
+from apps.jobs.release import job_quote
 from apps.portal.rule_listing import listing
 from apps.portal.views import accounts as account_views
 from apps.printers.models import Printer
 from apps.rules.models import RuleFile, RuleFileVersion
+from apps.rules.services import rule_file_activate, rule_file_save
 from printmgmt.ppde import Diagnostic, Severity
 from tests.peers import IppEvePrinter
 from tests.portal.conftest import PORTAL_RULES, People, logged_in, rule_file_of
@@ -195,6 +199,31 @@ def test_explain_a_sample_job_against_a_version(people: People, printer: Printer
     assert "no-staple-a5" in client.post(url, forbidden).content.decode()
     malformed = client.post(url, {**data, "options": "just words"}).content.decode()
     assert "is not attribute=value" in malformed
+
+
+def test_explain_prices_a_booklet_imposed_here_as_a_release_does(
+    people: People, printer: Printer, held: Callable[..., Job]
+) -> None:
+    # A booklet imposed here prints two-sided whatever the job says: Explain refused it
+    # (a booklet cannot be one-sided, the printer's default) while the release printed it.
+    version = rule_file_save("office-finisher", PORTAL_RULES + "*SPLocalBooklet: True\n")
+    rule_file_activate(version.pk)
+    printer = Printer.objects.select_related("rule_file").get(pk=printer.pk)
+    options = {"org.savapage-finishings-booklet": "toleft-totop", "number-up": "2"}
+    quote = job_quote(held(people.staff, pages=6), printer, options)
+    assert quote.problems == []
+    page = logged_in(people.printer_admin).post(
+        f"/manage/rules/versions/{version.pk}/explain/",
+        {
+            "printer": printer.pk,
+            "pages": 6,
+            "copies": 1,
+            "options": "\n".join(f"{name}={value}" for name, value in options.items()),
+        },
+    )
+    explained = page.content.decode()
+    assert "The rules allow this job." in explained
+    assert f"<strong>{quote.total}</strong>" in explained
 
 
 def test_new_rule_file_and_a_clashing_name(people: People, printer: Printer) -> None:

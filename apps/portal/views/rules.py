@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts.roles import MANAGE_RULES
+from apps.jobs.options import priced_options
 from apps.portal.access import current_user, requires
 from apps.portal.forms import ExplainForm, RuleFileNewForm, RuleTextForm
 from apps.portal.rule_listing import DiffLine, diff_lines, listing, summarize
@@ -310,6 +311,9 @@ def rule_explain(request: HttpRequest, version_id: int) -> HttpResponse:
                 if option.default is not None
             }
             attributes.update(form.cleaned_data["options"])
+            if printer is not None:
+                # As a release prices it: a booklet imposed here is printed two-sided.
+                attributes = priced_options(printer, engine, attributes)
             explanation = explain(
                 engine,
                 attributes,
