@@ -208,6 +208,29 @@ def test_the_editor_names_the_line_and_column_a_continued_word_is_on(
 
 
 @pytest.mark.django_db
+def test_the_editor_says_when_the_active_version_breaks_a_rule_of_this_release(
+    people: People, printer: Printer
+) -> None:
+    rule_file = rule_file_of(printer)
+    url = f"/manage/rules/{rule_file.pk}/"
+    client = logged_in(people.printer_admin)
+    assert 'id="active-errors"' not in client.get(url).content.decode()
+    # Saved and activated clean by an earlier release, before number-up was limited to 100.
+    assert rule_file.active_version is not None
+    RuleFileVersion.objects.filter(pk=rule_file.active_version.pk).update(
+        text=PORTAL_RULES + "*Nup number-up\n*Nup *1 1\n*Nup 120 120\n"
+    )
+    line = PORTAL_RULES.count("\n") + 3
+    page = html.unescape(client.get(url).content.decode())
+    notice = page[page.index('id="active-errors"') :]
+    assert (
+        "Version 1, the active one, has an error under this release: printers read it without "
+        f"that line. Fix it and activate the fixed version.</p>\n  <p>First: line {line}, "
+        "column 10: '120' is not a number-up</p>"
+    ) in notice
+
+
+@pytest.mark.django_db
 def test_a_paste_larger_than_a_rule_file_gets_the_parsers_size_message(
     people: People, printer: Printer
 ) -> None:

@@ -300,3 +300,23 @@ def test_a_version_that_breaks_a_rule_added_since_it_was_saved_is_not_activated(
     rule_file = RuleFile.objects.get(name="office")
     assert rule_file.active_version == first
     assert str(staple_price(rule_file)) == "0.05"
+
+
+def test_an_active_version_that_breaks_a_rule_added_since_serves_without_that_line(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Activated clean by an earlier release, before number-up was limited to 100: every quote
+    # and release on its printers failed with a server error. It is read as SavaPage reads
+    # a file, the line in error skipped, and the error is logged.
+    first = rule_file_save("office", GOOD)
+    rule_file_activate(first.pk)
+    RuleFileVersion.objects.filter(pk=first.pk).update(
+        text=GOOD + "*Nup number-up\n*Nup *1 1\n*Nup 120 120\n"
+    )
+    rule_file = RuleFile.objects.get(name="office")
+    assert str(staple_price(rule_file)) == "0.05"
+    engine = engine_for_rule_file(rule_file)
+    (nup,) = [m for m in engine.rules.mappings if m.attribute == "number-up"]
+    assert [c.value for c in nup.choices] == ["1"]
+    assert "rule file office: active version 1 has errors" in caplog.text
+    assert "office.ppde:7:10: warning: '120' is not a number-up" in caplog.text

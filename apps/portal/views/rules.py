@@ -21,6 +21,7 @@ from apps.printers.choices import PrinterKind
 from apps.printers.ipp_values import engine_view
 from apps.printers.selectors import side_price_table
 from apps.rules.models import RuleFile, RuleFileVersion
+from apps.rules.selectors import active_version_errors
 from apps.rules.services import (
     ActivationConflict,
     RuleFileConflict,
@@ -142,6 +143,7 @@ def rule_edit(request: HttpRequest, rule_file_id: int) -> HttpResponse:
         text = opened.text if opened else ""
         form = RuleTextForm(initial={"text": text})
     active = rule_file.active_version
+    active_errors = active_version_errors(rule_file)
     summary = summarize(check_rules(text, filename=f"{rule_file.name}.ppde"))
     return render(
         request,
@@ -158,6 +160,8 @@ def rule_edit(request: HttpRequest, rule_file_id: int) -> HttpResponse:
             "checked": request.method == "POST",
             "conflict_diff": _conflict_diff(rule_file, conflict) if conflict else None,
             "conflict": conflict,
+            "active_error": active_errors[0] if active_errors else None,
+            "active_error_count": len(active_errors),
         },
     )
 
