@@ -7,6 +7,7 @@ from functools import lru_cache
 
 from apps.rules.models import RuleFile, RuleFileVersion
 from printmgmt.ppde import Diagnostic, RuleEngine, parse
+from printmgmt.ppde.model import CostScope
 
 logger = logging.getLogger(__name__)
 
@@ -22,15 +23,22 @@ def _engine_for_version(version_id: int) -> RuleEngine:
         # fail every job of its printers: it is read as SavaPage reads it, skipping the
         # lines in error, until an admin activates a fixed version (the editor says so).
         result = parse(version.text, filename=filename, strict=False)
+        skipped = [d for d in result.warnings if "line skipped" in d.hint]
         logger.error(
             "rule file %s: active version %s has errors and is read without those lines: %s",
             version.rule_file.name,
             version.number,
-            "; ".join(d.format() for d in result.warnings if "line skipped" in d.hint),
+            "; ".join(d.format() for d in skipped),
         )
-    if result.rules is None:  # too large: no reading gives rules, and none would be free
-        raise ValueError(f"{version} cannot be read and cannot serve")
+        lines = version.text.split("\n")
+        if result.rules is None or any(_is_cost_rule(lines[d.line - 1]) for d in skipped):
+            # Without a price line, what it priced could print for nothing.
+            raise ValueError(f"{version} has errors in its prices and cannot serve")
     return RuleEngine(result.rules)
+
+
+def _is_cost_rule(line: str) -> bool:
+    return line.lstrip().startswith(tuple(scope.value for scope in CostScope))
 
 
 def engine_for_rule_file(rule_file: RuleFile | None) -> RuleEngine:

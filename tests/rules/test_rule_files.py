@@ -320,3 +320,14 @@ def test_an_active_version_that_breaks_a_rule_added_since_serves_without_that_li
     assert [c.value for c in nup.choices] == ["1"]
     assert "rule file office: active version 1 has errors" in caplog.text
     assert "office.ppde:7:10: warning: '120' is not a number-up" in caplog.text
+
+
+def test_an_active_version_whose_price_breaks_a_rule_added_since_does_not_serve() -> None:
+    # Skipped, a price line would leave what it priced free: no job is priced by it.
+    first = rule_file_save("office", GOOD)
+    rule_file_activate(first.pk)
+    RuleFileVersion.objects.filter(pk=first.pk).update(
+        text=GOOD.replace("0.05", "10000000000000000000000000000")
+    )
+    with pytest.raises(ValueError, match="has errors in its prices and cannot serve"):
+        engine_for_rule_file(RuleFile.objects.get(name="office"))
