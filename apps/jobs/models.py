@@ -82,6 +82,16 @@ class Job(models.Model):
         _("impressions completed"), null=True, blank=True
     )
     send_attempts = models.PositiveIntegerField(_("send attempts"), default=0)
+    rule_version = models.ForeignKey(
+        "rules.RuleFileVersion",
+        verbose_name=_("rule file version"),
+        null=True,
+        blank=True,
+        # Versions are kept with their history; a deleted one leaves the printer's active one.
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("The rule file version the job was priced with; it is built with it too."),
+    )
     attempts_that_reached_no_printer = models.PositiveIntegerField(
         _("attempts that reached no printer"),
         default=0,

@@ -26,7 +26,7 @@ from apps.jobs.models import Job
 from apps.jobs.options import JobOptions, needs_local_booklet, sent_options
 from apps.printers.choices import PrinterKind
 from apps.printers.ipp_values import engine_view, ipp_attributes
-from apps.rules.selectors import engine_for_rule_file
+from apps.rules.selectors import engine_for_rule_file, engine_for_version
 from printmgmt.ipp import Attribute
 
 JOB_SHEETS = "org.savapage-job-sheets"
@@ -91,7 +91,12 @@ def build_parts(job: Job, workdir: WorkDir) -> list[Part]:
         name: value if isinstance(value, str) else tuple(value)
         for name, value in job.options.items()
     }
-    engine = engine_for_rule_file(job.printer.rule_file)
+    # The version the job was priced with at its release, whatever is active now.
+    engine = (
+        engine_for_version(job.rule_version_id)
+        if job.rule_version_id is not None
+        else engine_for_rule_file(job.printer.rule_file)
+    )
     if needs_local_booklet(job.printer, engine, options):
         booklet = workdir.file("booklet.pdf")
         impose_booklet(document, booklet)

@@ -84,6 +84,8 @@ class Quote:
     #: The constraints the options break (their messages are among the problems), for pages
     #: that name the options in their own words.
     violations: tuple[Violation, ...] = ()
+    #: The rule file version that priced it (None: no rule file), which builds the job too.
+    rule_version_id: int | None = None
 
     @property
     def total(self) -> Decimal | None:
@@ -96,6 +98,11 @@ class Quote:
 
 def engine_for_printer(printer: Printer) -> RuleEngine:
     return engine_for_rule_file(printer.rule_file)
+
+
+def _rule_version_of(printer: Printer) -> int | None:
+    """The version engine_for_printer reads (from the same loaded rule file)."""
+    return printer.rule_file.active_version_id if printer.rule_file is not None else None
 
 
 def _job_attributes(options: Mapping[str, OptionValue]) -> dict[str, str | tuple[str, ...]]:
@@ -182,7 +189,17 @@ def job_quote(
     )
     if price.refusal is not None:
         problems.append(f"{price.refusal.option}: {price.refusal.message}")
-    return Quote(printer, attributes, copies, pages, translation, price, problems, violations)
+    return Quote(
+        printer,
+        attributes,
+        copies,
+        pages,
+        translation,
+        price,
+        problems,
+        violations,
+        rule_version_id=_rule_version_of(printer),
+    )
 
 
 def _as_offered(
@@ -464,6 +481,9 @@ def job_release(
             price=total,
             account=account,
             expected_impressions=quote.expected_impressions,
+            # Built as it was priced: a rule file rolled back while the job waits for its
+            # printer must not drop (or add) a finishing it was charged for.
+            rule_version_id=quote.rule_version_id,
         )
         assert released is not None  # the row lock above guarantees the state
         transaction.on_commit(lambda: print_job.delay(job_id))

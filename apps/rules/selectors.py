@@ -13,7 +13,8 @@ logger = logging.getLogger(__name__)
 
 
 @lru_cache(maxsize=64)
-def _engine_for_version(version_id: int) -> RuleEngine:
+def engine_for_version(version_id: int) -> RuleEngine:
+    """The engine of one version (a released job's, whatever is active now)."""
     # Versions never change once saved, so the id is a safe cache key across activations.
     version = RuleFileVersion.objects.select_related("rule_file").get(pk=version_id)
     filename = f"{version.rule_file.name}.ppde"
@@ -45,7 +46,7 @@ def engine_for_rule_file(rule_file: RuleFile | None) -> RuleEngine:
     """The engine of the active version, or one with no rules (standard options only)."""
     if rule_file is None or rule_file.active_version_id is None:
         return RuleEngine()
-    return _engine_for_version(rule_file.active_version_id)
+    return engine_for_version(rule_file.active_version_id)
 
 
 def active_version_errors(rule_file: RuleFile) -> tuple[Diagnostic, ...]:

@@ -32,12 +32,14 @@ from apps.jobs import cancel, endings, pipeline
 from apps.jobs.choices import JobState
 from apps.jobs.documents import spool_path
 from apps.jobs.models import Job, JobTransition
-from apps.jobs.parts import Part
+from apps.jobs.parts import Part, WorkDir, build_parts
 from apps.jobs.release import ReleaseRefused, job_quote, job_release
 from apps.jobs.services import job_transition
 from apps.jobs.tasks import reconcile_jobs
+from apps.printers.choices import PrinterKind
 from apps.printers.models import Printer, SidePrice
 from apps.printers.peers import free_port
+from apps.rules.services import rule_file_activate, rule_file_save
 from printmgmt.celery import app as celery_app
 from printmgmt.ipp import (
     Attribute,
@@ -50,6 +52,7 @@ from printmgmt.ipp import (
     encode,
 )
 from printmgmt.ipp.client import IppClient, SubmittedJob
+from tests.jobs.conftest import FINISHER_RULES
 from tests.jobs.test_recovery import jobs_named
 from tests.peers import IppEvePrinter
 
@@ -261,6 +264,30 @@ def test_an_unexpected_error_while_sending_is_a_counted_attempt(
     assert str(pipeline.send(job.pk, task_id="t")) == "failed: gave up"
     assert Job.objects.get(pk=job.pk).state == JobState.FAILED
     assert job_refunded(job.pk) == PRICE
+
+
+def test_a_job_is_built_with_the_rule_file_version_it_was_priced_with(
+    held_job: Callable[..., Job], staff_user: User, finisher: Printer
+) -> None:
+    # A CUPS queue: the rule file's mapping is what names the staple to its PPD.
+    Printer.objects.filter(pk=finisher.pk).update(kind=PrinterKind.CUPS_QUEUE)
+    job = held_job(pages=1)
+    job_release(job.pk, staff_user, finisher.pk, {"org.savapage-finishings-staple": "20"})
+    # An admin rolls the rule file back to a version without the staple while the job waits
+    # for its printer: it was charged for the staple, and is stapled.
+    without_staple = "\n".join(
+        line for line in FINISHER_RULES.splitlines() if "staple" not in line.lower()
+    )
+    rule_file_activate(rule_file_save("test-finisher", without_staple + "\n").pk)
+    released = Job.objects.select_related("printer").get(pk=job.pk)
+    workdir = WorkDir("test-")
+    try:
+        (part,) = build_parts(released, workdir)
+    finally:
+        workdir.remove()
+    assert [(a.name, a.value) for a in part.attributes if a.name == "Staple"] == [
+        ("Staple", "TopLeft")
+    ]
 
 
 # ------------------------------------------------------------------------- money
