@@ -93,7 +93,9 @@ class Quote:
 
     @property
     def expected_impressions(self) -> int:
-        return self.price.sides_per_copy * self.copies
+        # Pages printed on covers are impressions too: without them, a job that printed its
+        # covers and stopped was refunded as if fewer sides were missing.
+        return (self.price.sides_per_copy + self.price.cover_sides_per_copy) * self.copies
 
 
 def engine_for_printer(printer: Printer) -> RuleEngine:

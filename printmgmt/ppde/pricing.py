@@ -76,7 +76,10 @@ class PricedPart:
 
 @dataclass(frozen=True, slots=True)
 class Price:
-    """`total` is None when the job is refused: a refused price must never be charged."""
+    """`total` is None when the job is refused: a refused price must never be charged.
+
+    `sides_per_copy` are the media sides the cost rules count; `cover_sides_per_copy` the
+    document pages printed on covers, which a printer counts among its impressions too."""
 
     total: Decimal | None
     exact_total: Decimal
@@ -84,6 +87,7 @@ class Price:
     refusal: Refusal | None
     sides_per_copy: int
     sheets_per_copy: int
+    cover_sides_per_copy: int = 0
 
 
 class _Refused(Exception):
@@ -123,6 +127,7 @@ def compute_price(
         for name in (COVER_FRONT_TYPE, COVER_BACK_TYPE)
     )
     media_pages = max(0, pages - cover_pages)
+    cover_sides = min(pages, cover_pages)
     two_sided = (_first(attributes, "sides") or "one-sided").startswith("two-sided")
     sides = -(-media_pages // number_up) if number_up else 0
     two_sided_sides = 2 * (sides // 2) if two_sided else 0
@@ -150,10 +155,11 @@ def compute_price(
                 parts.append(_part("set", rule, 1))
     except _Refused as refused:
         exact = sum((p.amount for p in parts), Decimal(0))
-        return Price(None, exact, tuple(parts), refused.refusal, sides, sheets)
+        return Price(None, exact, tuple(parts), refused.refusal, sides, sheets, cover_sides)
     exact = sum((p.amount for p in parts), Decimal(0))
-    total = round_money(exact, minor_unit_exponent)
-    return Price(total, exact, tuple(parts), None, sides, sheets)
+    # Discounts lower a price down to nothing: printing never pays its owner.
+    total = max(round_money(exact, minor_unit_exponent), Decimal(0))
+    return Price(total, exact, tuple(parts), None, sides, sheets, cover_sides)
 
 
 def _part(scope: str, rule: CostRule, quantity: int, note: str = "") -> PricedPart:

@@ -293,6 +293,16 @@ def test_a_job_is_built_with_the_rule_file_version_it_was_priced_with(
 # ------------------------------------------------------------------------- money
 
 
+def test_pages_printed_on_covers_count_among_the_impressions_a_job_expects(
+    held_job: Callable[..., Job], staff_user: User, finisher: Printer
+) -> None:
+    job = held_job(pages=3)
+    cover = {"org.savapage-cover-front-type": "print-front"}
+    job_release(job.pk, staff_user, finisher.pk, cover, copies=2)
+    # Two sides of the body and the first page on the cover, twice: what the printer counts.
+    assert Job.objects.get(pk=job.pk).expected_impressions == 6
+
+
 def test_a_job_ends_together_with_its_refund_or_not_at_all(
     released: Callable[[], Job], monkeypatch: pytest.MonkeyPatch
 ) -> None:

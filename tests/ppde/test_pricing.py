@@ -217,8 +217,10 @@ def test_cover_pages_are_not_media_sides() -> None:
     }
     price = rules.price(job, pages=10, copies=2)
     assert price.sides_per_copy == 7  # 10 pages, 2 on the front cover, 1 on the back
+    assert price.cover_sides_per_copy == 3
     assert price.total == Decimal("1.40") + Decimal("1.20")
     assert rules.price(job, pages=2).sides_per_copy == 0
+    assert rules.price(job, pages=2).cover_sides_per_copy == 2
 
 
 def test_negative_rules_give_discounts() -> None:
@@ -226,7 +228,11 @@ def test_negative_rules_give_discounts() -> None:
         "*SPJobTicket/Media/Cost: 0.10 any media/a4\n"
         "*SPJobTicket/Set/Cost: -0.25 loyalty media/a4\n"
     )
-    assert rules.price({"media": "a4"}, pages=1).total == Decimal("-0.15")
+    price = rules.price({"media": "a4"}, pages=1)
+    assert price.exact_total == Decimal("-0.15")
+    # Down to nothing: a discount larger than the price never pays the job's owner.
+    assert price.total == Decimal("0.00")
+    assert rules.price({"media": "a4"}, pages=4).total == Decimal("0.15")
 
 
 # ---------------------------------------------------------------------- rounding
