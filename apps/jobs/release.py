@@ -172,7 +172,9 @@ def job_quote(
         o.attribute: o.default for o in offered if o.default is not None
     }
     attributes.update(_as_offered(offered, _job_attributes(options)))
-    problems.extend(_not_offered(offered, attributes, operator))
+    # One problem an option: what a refused option would then be sent or priced as is moot.
+    not_offered = _not_offered(offered, attributes, operator)
+    problems.extend(not_offered.values())
     problems.extend(_printer_side_names(engine, offered, options))
     attributes = priced_options(printer, engine, attributes)
     violations = tuple(engine.violations(attributes))
@@ -180,7 +182,7 @@ def job_quote(
     translation = engine.translate(
         sent_options(printer, engine, attributes), target=target, printer=capabilities
     )
-    if translation.refusal is not None:
+    if translation.refusal is not None and translation.refusal.option not in not_offered:
         problems.append(f"{translation.refusal.option}: {translation.refusal.message}")
     price = engine.price(
         attributes,
@@ -189,7 +191,7 @@ def job_quote(
         fallback=side_price_table(printer),
         minor_unit_exponent=settings.CURRENCY_DECIMALS,
     )
-    if price.refusal is not None:
+    if price.refusal is not None and price.refusal.option not in not_offered:
         problems.append(f"{price.refusal.option}: {price.refusal.message}")
     return Quote(
         printer,
@@ -280,9 +282,9 @@ def _not_offered(
     offered: tuple[OfferedOption, ...],
     attributes: Mapping[str, str | tuple[str, ...]],
     operator: bool,
-) -> list[str]:
+) -> dict[str, str]:
     by_name = {option.attribute: option for option in offered}
-    problems = []
+    problems: dict[str, str] = {}
     for name, value in attributes.items():
         option = by_name.get(name)
         if option is None:
@@ -302,9 +304,10 @@ def _not_offered(
                 or not (name in _MADE_HERE or is_finishing_name(name))
             ]
             if asked:
-                problems.append(
+                problems.setdefault(
+                    name,
                     _("%(option)s=%(value)s is not offered by this printer")
-                    % {"option": name, "value": asked[0]}
+                    % {"option": name, "value": asked[0]},
                 )
             continue
         if not option.choices:
@@ -313,20 +316,22 @@ def _not_offered(
         if len(values) > 1 and not option.source.startswith(_TICKET_OPTIONS):
             # One PPD choice, finishing or tray is sent (the first), but every value was
             # priced: a staple of "3,20" was charged and not done.
-            problems.append(
+            problems.setdefault(
+                name,
                 _("%(option)s takes one value, not %(values)s")
-                % {"option": name, "values": ",".join(values)}
+                % {"option": name, "values": ",".join(values)},
             )
             continue
         allowed = {c.value.lower() for c in option.choices if operator or not c.operator_only}
         for item in values:
             if item.lower() not in allowed:
-                problems.append(
+                problems.setdefault(
+                    name,
                     _(
                         "%(option)s=%(value)s is not offered by this printer "
                         "(choose one of: %(choices)s)"
                     )
-                    % {"option": name, "value": item, "choices": ", ".join(sorted(allowed))}
+                    % {"option": name, "value": item, "choices": ", ".join(sorted(allowed))},
                 )
     return problems
 

@@ -865,6 +865,15 @@ def test_an_option_the_printer_does_not_offer_is_refused_not_sent_unpriced(
     assert fine.problems == []
 
 
+def test_a_choice_not_offered_is_one_problem_not_three(
+    held_job: Callable[..., Job], finisher: Printer
+) -> None:
+    # It was also said that the printer cannot staple so and that no price covers it: both
+    # follow from the choice, which the first message already names with what to choose.
+    quote = job_quote(held_job(pages=2), finisher, {"org.savapage-finishings-staple": "99"})
+    assert quote.problems == ["org.savapage-finishings-staple=99 is not offered by this printer"]
+
+
 def test_a_rule_file_option_given_several_values_is_refused_not_charged_undone(
     held_job: Callable[..., Job], finisher: Printer
 ) -> None:
