@@ -32,7 +32,8 @@ from printmgmt.ppde.model import (
 from printmgmt.ppde.nup import MAX_NUMBER_UP
 from printmgmt.ppde.parse_state import LineError, ParseState, expect_count
 
-_DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")
+# ASCII digits only: \d would also take "٠.٥" (Arabic-Indic) or full-width digits.
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 #: A price has at most this many digits before the point: the most a job can be charged is
 #: 99,999,999.9999, and a price of 28 digits made every price of the file fail to compute.
 MAX_PRICE_WHOLE_DIGITS = 8

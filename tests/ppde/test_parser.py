@@ -223,6 +223,7 @@ def test_job_copy_and_ticket_options() -> None:
         ("*SPJobTicket/Set/Cost: 1 x /b", (1, 28, "/b", "incomplete condition '/b'")),
         ("*SPJobTicket/Set/Cost: 1.2.3 x a/b", (1, 24, "1.2.3", "'1.2.3' is not a decimal number")),
         ("*SPJobTicket/Set/Cost: NaN x a/b", (1, 24, "NaN", "'NaN' is not a decimal number")),
+        ("*SPJobTicket/Set/Cost: ٠.٥ x a/b", (1, 24, "٠.٥", "'٠.٥' is not a decimal number")),
         (
             "*SPJobTicket/Set/Cost: 100000000 x a/b",
             (1, 24, "100000000", "price '100000000' is too large"),
