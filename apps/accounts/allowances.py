@@ -20,7 +20,7 @@ from apps.accounts.choices import AllowancePeriod, EntryKind
 from apps.accounts.errors import AccountError, AmountError
 from apps.accounts.ledger import lock_account, record_entry, require_manage
 from apps.accounts.models import Allowance, AllowanceGrant, User, allowance_whole_digits
-from apps.accounts.money import format_money, money
+from apps.accounts.money import format_money, format_money_for_people, money
 from apps.accounts.services import change_record, personal_account_ensure
 
 logger = logging.getLogger(__name__)
@@ -177,8 +177,15 @@ def _refuse_a_second_active(terms: AllowanceTerms, *, allowance_id: int | None =
     other = others.first()
     if other is not None:
         raise AccountError(
-            f"{terms.group.name} has an active {terms.period} allowance of "
-            f"{format_money(other.amount)} already: change or end that one; nothing was saved."
+            _(
+                "%(group)s has an active %(period)s allowance of %(amount)s already: change or "
+                "end that one; nothing was saved."
+            )
+            % {
+                "group": terms.group.name,
+                "period": AllowancePeriod(terms.period).label,
+                "amount": format_money_for_people(other.amount),
+            }
         )
 
 

@@ -126,6 +126,20 @@ def test_create_clicked_twice_makes_one_allowance_granted_once(people: People) -
     assert account.balance - before == Decimal("5.00")
 
 
+def test_a_second_allowance_is_refused_in_the_page_s_language(people: People) -> None:
+    client = logged_in(people.printer_admin)
+    client.cookies["django_language"] = "de"
+    form = {"group": staff_group().pk, "amount": "1234,50", "period": "monthly", "cap": ""}
+    assert client.post("/manage/allowances/new/", form).status_code == 302
+    again = client.post("/manage/allowances/new/", form)
+    assert again.status_code == 200
+    assert (
+        "Staff hat schon ein aktives Kontingent (monatlich) von 1.234,50: ändern oder beenden "
+        "Sie dieses; nichts wurde gespeichert."
+    ) in again.content.decode()
+    assert Allowance.objects.count() == 1
+
+
 def test_an_allowance_is_refused_beside_an_active_one_of_its_group_and_period(
     people: People,
 ) -> None:
