@@ -88,18 +88,10 @@ def cancel(job_id: int, *, reason: str) -> Job | None:
     job = Job.objects.select_related("printer", "owner").get(pk=job_id)
     if job.state == JobState.RELEASED and job.send_attempts > job.attempts_that_reached_no_printer:
         at_printer = _cancel_earlier_send(job)
-        with transaction.atomic():
-            # Ended only as it was seen: a retry that claimed it during the search (seconds)
-            # may have put it at the printer, where this cancel did not reach it.
-            seen = Job.objects.select_for_update().get(pk=job_id)
-            if seen.state == JobState.RELEASED and seen.send_attempts == job.send_attempts:
-                return finish(
-                    job_id,
-                    JobState.CANCELED,
-                    reason,
-                    only_from=frozenset({JobState.RELEASED}),
-                    **at_printer,
-                )
+        # A retry may have claimed it during the search (seconds).
+        ended = _end_waiting_job_as_seen(job, reason, at_printer)
+        if ended is not None:
+            return ended
         job = Job.objects.select_related("printer", "owner").get(pk=job_id)
         if job.state in TERMINAL_STATES:
             return None
@@ -134,15 +126,37 @@ def cancel(job_id: int, *, reason: str) -> Job | None:
             )
     # Ended here only from the state acted on: a task that moved the job meanwhile (claimed
     # it, or put it at the printer) is where it is canceled next time.
-    canceled = finish(
-        job_id,
-        JobState.CANCELED,
-        reason,
-        only_from=frozenset({JobState(job.state)}) & CANCELED_HERE,
-    )
+    if job.state == JobState.RELEASED:
+        canceled = _end_waiting_job_as_seen(job, reason, {})
+    else:
+        canceled = finish(
+            job_id,
+            JobState.CANCELED,
+            reason,
+            only_from=frozenset({JobState(job.state)}) & CANCELED_HERE,
+        )
     if canceled is None and not Job.objects.filter(pk=job_id, state__in=TERMINAL_STATES).exists():
         raise CancelRefused(_being_sent())
     return canceled
+
+
+def _end_waiting_job_as_seen(
+    job: Job, reason: str, at_printer: dict[str, int | None]
+) -> Job | None:
+    """Cancel a job waiting here for its (next) attempt only as `job` saw it: a retry that
+    claimed it since, even one that is back waiting, may have put it at the printer, where
+    this cancel did not reach it. None, changing nothing, when it moved."""
+    with transaction.atomic():
+        seen = Job.objects.select_for_update().get(pk=job.pk)
+        if seen.state != JobState.RELEASED or seen.send_attempts != job.send_attempts:
+            return None
+        return finish(
+            job.pk,
+            JobState.CANCELED,
+            reason,
+            only_from=frozenset({JobState.RELEASED}),
+            **at_printer,
+        )
 
 
 def _being_sent() -> str:

@@ -456,6 +456,22 @@ def test_a_job_whose_attempts_never_reached_its_printer_is_canceled_while_it_is_
     assert job_refunded(job.pk) == PRICE
 
 
+def test_a_retry_between_the_cancels_look_and_its_end_keeps_the_job(
+    released: Callable[[], Job], finisher: Printer
+) -> None:
+    job = released()
+    _unreachable(finisher)
+    with pytest.raises(pipeline.RetryLater):
+        pipeline.send(job.pk, task_id="t")
+    seen = Job.objects.get(pk=job.pk)  # what the cancel read: nothing can be at the printer
+    # Meanwhile a retry's attempt reached the printer, got no answer, and waits again.
+    job_transition(job.pk, JobState.SENDING, reason="test: retry", send_attempts=2)
+    job_transition(job.pk, JobState.RELEASED, reason="test: will retry")
+    assert cancel._end_waiting_job_as_seen(seen, "canceled by sam", {}) is None
+    assert Job.objects.get(pk=job.pk).state == JobState.RELEASED
+    assert job_refunded(job.pk) == 0
+
+
 def test_an_attempt_that_sent_its_start_sheet_before_the_printer_went_down_is_searched_for(
     released: Callable[[], Job], finisher: Printer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
