@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pikepdf
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
@@ -15,4 +16,18 @@ def make_pdf(path: Path, pages: int, *, size: tuple[float, float] = A4) -> Path:
         canvas.drawString(72, size[1] / 2, f"Page {number}")
         canvas.showPage()
     canvas.save()
+    return path
+
+
+def slow_page_pdf(path: Path, segments: int = 300_000) -> Path:
+    """One page of many short lines: a few megabytes that PDFium takes seconds to draw."""
+    document = pikepdf.new()
+    page = document.add_blank_page()
+    page.Contents = document.make_stream(
+        b"".join(
+            b"%d %d m %d %d l S\n" % (i % 595, i * 7 % 842, i * 13 % 595, i * 3 % 842)
+            for i in range(segments)
+        )
+    )
+    document.save(path, compress_streams=True)
     return path

@@ -163,19 +163,27 @@ def _is_text(path: Path) -> bool:
         return _looks_like_text(_as_utf8(file.read(64 * 1024)))
 
 
-def _limited(command: list[str]) -> list[str]:
-    """`command` with limits on memory, CPU time and file size, ended with its parent (a web
-    process that dies leaves no Ghostscript running), using util-linux's prlimit and setpriv
-    (part of every Debian system)."""
+def limited_command(
+    command: list[str],
+    *,
+    what: str,
+    memory_bytes: int,
+    cpu_seconds: int | None,
+    output_bytes: int,
+) -> list[str]:
+    """`command` (`what` it is, for the log) with limits on memory, CPU time (None: none) and
+    file size, ended with its parent (a web process that dies leaves no child running), using
+    util-linux's prlimit and setpriv (part of every Debian system)."""
     prlimit, setpriv = shutil.which("prlimit"), shutil.which("setpriv")
     if prlimit is None or setpriv is None:
         # Said every time: a site that removed util-linux must hear that its limits are gone.
-        logger.warning("prlimit or setpriv is missing (util-linux): Ghostscript runs unlimited")
+        logger.warning("prlimit or setpriv is missing (util-linux): %s runs unlimited", what)
         return command
     return [
         setpriv, "--pdeathsig", "KILL",
-        prlimit, f"--as={_GHOSTSCRIPT_MEMORY_BYTES}", f"--cpu={_GHOSTSCRIPT_TIMEOUT_S}",
-        f"--fsize={_GHOSTSCRIPT_OUTPUT_BYTES}", *command,
+        prlimit, f"--as={memory_bytes}", f"--cpu={cpu_seconds or 'unlimited'}",
+        f"--fsize={output_bytes}",
+        *command,
     ]  # fmt: skip
 
 
@@ -196,7 +204,13 @@ def postscript_to_pdf(source: Path, target: Path) -> None:
         with messages.open("wb") as stderr:
             try:
                 result = subprocess.run(
-                    _limited(command),
+                    limited_command(
+                        command,
+                        what="Ghostscript",
+                        memory_bytes=_GHOSTSCRIPT_MEMORY_BYTES,
+                        cpu_seconds=_GHOSTSCRIPT_TIMEOUT_S,
+                        output_bytes=_GHOSTSCRIPT_OUTPUT_BYTES,
+                    ),
                     stdin=subprocess.DEVNULL,
                     stdout=subprocess.DEVNULL,
                     stderr=stderr,

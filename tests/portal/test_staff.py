@@ -21,15 +21,17 @@ from pypdf import PdfWriter
 
 from apps.accounts.choices import EntryKind
 from apps.accounts.models import LedgerEntry
-from apps.jobs.choices import JobState
+from apps.jobs.choices import JobSource, JobState
 from apps.jobs.endings import finish
 from apps.jobs.models import Job
 from apps.jobs.release import ReleaseRefused, job_quote, job_release
+from apps.jobs.services import job_create_held
+from apps.portal import thumbnails
 from apps.portal.tasks import prune_thumbnails
 from apps.portal.thumbnails import thumbnail_path
 from apps.printers.choices import PrinterState
 from apps.printers.models import Printer, PrinterGroup
-from tests.pdfs import make_pdf
+from tests.pdfs import make_pdf, slow_page_pdf
 from tests.portal.conftest import (
     GREY_DUPLEX_SIDE,
     OFFICE_CAPABILITIES,
@@ -278,6 +280,23 @@ def test_inbox_shows_each_held_job_with_pages_age_expiry_and_a_thumbnail(
     assert thumbnail["Content-Type"] == "image/png"
     assert thumbnail.getvalue().startswith(b"\x89PNG")
     assert client.get(f"/jobs/{job.pk}/pages/9.png").status_code == 404
+
+
+def test_a_page_too_slow_to_draw_shows_a_placeholder(
+    people: People, printer: Printer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page waited for as long as PDFium drew (minutes for some pages), holding a thread."""
+    monkeypatch.setattr(thumbnails, "THUMBNAIL_RENDER_SECONDS", 0.5)
+    job = job_create_held(
+        people.staff, slow_page_pdf(tmp_path / "plan.pdf"), title="plan", source=JobSource.WEB
+    )
+    client = logged_in(people.staff)
+    started = time.monotonic()
+    thumbnail = client.get(f"/jobs/{job.pk}/pages/1.png")
+    assert time.monotonic() - started < 2.5
+    assert thumbnail.status_code == 200
+    assert thumbnail["Content-Type"] == "image/png"
+    assert thumbnail.content == thumbnails.placeholder_png()
 
 
 def test_inbox_lists_newest_first_escapes_titles_and_rounds_times_down(

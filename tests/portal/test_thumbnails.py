@@ -4,6 +4,8 @@ at once; a web process renders them from several threads."""
 from __future__ import annotations
 
 import os
+import threading
+import time
 from pathlib import Path
 
 import pikepdf
@@ -12,9 +14,15 @@ from django.test import override_settings
 from PIL import Image
 
 from apps.jobs.documents import DocumentError
-from apps.portal.thumbnails import THUMBNAIL_MAX_HEIGHT_PX, THUMBNAIL_WIDTH_PX, thumbnail_render
+from apps.portal import thumbnails
+from apps.portal.thumbnails import (
+    THUMBNAIL_MAX_HEIGHT_PX,
+    THUMBNAIL_WIDTH_PX,
+    ThumbnailUnavailable,
+    thumbnail_render,
+)
 from tests.children import run_django
-from tests.pdfs import make_pdf
+from tests.pdfs import make_pdf, slow_page_pdf
 
 DOCUMENTS = 120
 RENDER_FROM_THREADS = """
@@ -96,3 +104,68 @@ def test_a_page_whose_crop_box_lies_off_the_page_has_no_thumbnail(tmp_path: Path
         pytest.raises(DocumentError, match="page 1 has no area"),
     ):
         thumbnail_render(name, 1)
+
+
+def test_a_page_too_slow_to_draw_gets_a_placeholder_and_holds_up_no_other_job(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PDFium drew under one lock of the web process: a page taking it minutes held up every
+    thumbnail of the process (all users') for as long, and nothing stopped it."""
+    monkeypatch.setattr(thumbnails, "THUMBNAIL_RENDER_SECONDS", 1.0)
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    slow, normal = f"{3:032x}.pdf", f"{4:032x}.pdf"
+    slow_page_pdf(spool / slow)
+    make_pdf(spool / normal, 2)
+    slow_outcome: list[tuple[BaseException | None, float]] = []
+
+    def draw_slow_page() -> None:
+        started = time.monotonic()
+        try:
+            thumbnail_render(slow, 1)
+        except ThumbnailUnavailable as error:
+            slow_outcome.append((error, time.monotonic() - started))
+        else:
+            slow_outcome.append((None, time.monotonic() - started))
+
+    with override_settings(SPOOL_DIR=spool, DATA_DIR=tmp_path / "data"):
+        thumbnail_render(normal, 2)  # a child ready, as on a server that drew thumbnails before
+        drawing = threading.Thread(target=draw_slow_page)
+        drawing.start()
+        time.sleep(0.3)
+        started = time.monotonic()
+        assert thumbnail_render(normal, 1).stat().st_size > 0
+        assert time.monotonic() - started < 0.8, "another job's thumbnail waited"
+        drawing.join()
+        error, took = slow_outcome[0]
+        assert isinstance(error, ThumbnailUnavailable)
+        assert took < 3.0
+        # Given up: not drawn again for every view of the page.
+        started = time.monotonic()
+        with pytest.raises(ThumbnailUnavailable):
+            thumbnail_render(slow, 1)
+        assert time.monotonic() - started < 0.1
+    folder = tmp_path / "data" / "thumbnails"
+    assert sorted(path.name for path in folder.iterdir()) == [
+        f"{3:032x}-1.given-up",
+        f"{4:032x}-1.png",
+        f"{4:032x}-2.png",
+    ]
+
+
+def test_thumbnails_are_drawn_in_a_child_limited_in_memory(tmp_path: Path) -> None:
+    """A page asking PDFium for gigabytes costs a child that may have one, not the server."""
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    name = f"{5:032x}.pdf"
+    make_pdf(spool / name, 1)
+    with override_settings(SPOOL_DIR=spool, DATA_DIR=tmp_path / "data"):
+        thumbnail_render(name, 1)
+    limits = [
+        (Path("/proc") / str(renderer.process.pid) / "limits").read_text()
+        for renderer in thumbnails._POOL._idle
+    ]
+    assert limits
+    for text in limits:
+        address_space = next(line for line in text.splitlines() if "address space" in line)
+        assert address_space.split()[3] == str(thumbnails._RENDERER_MEMORY_BYTES)

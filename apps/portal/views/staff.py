@@ -48,7 +48,13 @@ from apps.portal.services import (
     release_all_prices,
 )
 from apps.portal.templatetags.portal import money
-from apps.portal.thumbnails import thumbnail_render
+from apps.portal.thumbnails import (
+    THUMBNAIL_WAIT_SECONDS,
+    ThumbnailBusy,
+    ThumbnailUnavailable,
+    placeholder_png,
+    thumbnail_render,
+)
 from apps.printers.models import Printer
 from printmgmt.digits import MAX_BYTE_COUNT, whole_number
 
@@ -244,6 +250,15 @@ def thumbnail(request: HttpRequest, job_id: int, page: int) -> HttpResponseBase:
         path = thumbnail_render(job.document_name, page)
     except DocumentError:
         raise Http404 from None
+    except ThumbnailBusy:
+        busy = HttpResponse(status=503)
+        busy["Retry-After"] = str(round(THUMBNAIL_WAIT_SECONDS))
+        return busy
+    except ThumbnailUnavailable:
+        # Never drawn in time or memory: tried once, not again for every view of the page.
+        response: HttpResponseBase = HttpResponse(placeholder_png(), content_type="image/png")
+        response["Cache-Control"] = "private, max-age=3600"
+        return response
     response = FileResponse(path.open("rb"), content_type="image/png")
     response["Cache-Control"] = "private, max-age=3600"
     return response
