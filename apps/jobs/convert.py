@@ -10,18 +10,18 @@ from __future__ import annotations
 import codecs
 import functools
 import logging
+import math
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
 from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from PIL import Image, ImageOps, UnidentifiedImageError
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase.pdfmetrics import registerFont, stringWidth
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
@@ -63,7 +63,8 @@ _MAGIC = (
 )
 # A PDF may carry up to 1 KiB of junk before its header (PDF 1.7, annex H); readers accept it.
 _PDF_HEADER_WINDOW = 1024
-_GHOSTSCRIPT_TIMEOUT_S = 120
+#: The most time one document may take to convert (Ghostscript's CPU, an image's child).
+_CONVERSION_SECONDS = 120
 #: What one Ghostscript run may use: a PostScript file is a program, and a loop of a few bytes
 #: can take all the memory, CPU or disk there is.
 _GHOSTSCRIPT_MEMORY_BYTES = 2 * 1024**3
@@ -74,10 +75,10 @@ _GHOSTSCRIPT_OUTPUT_BYTES = 1024**3
 _TEXT_FONT_FILE = Path("/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf")
 _TEXT_SIZE = 10
 _TEXT_MARGIN = 48
-_IMAGE_MARGIN = 18
-# Images larger than this are a decompression bomb, not a photo (a 48-megapixel phone photo is
-# well below; decoded as RGB this is 300 MB).
-_MAX_IMAGE_PIXELS = 100_000_000
+#: What converting one image may use (a 100-megapixel image with transparency takes about
+#: 1.3 GB): more is a bomb, stopped in its child.
+_IMAGE_MEMORY_BYTES = 2 * 1024**3
+_IMAGE_OUTPUT_BYTES = 1024**3
 
 
 def detect_format(path: Path) -> str:
@@ -124,12 +125,19 @@ def conversion_target(source: Path, workdir: Path | None = None) -> Path:
     return (workdir or source.parent) / f"{source.name}.converted.pdf"
 
 
-def to_pdf(source: Path, document_format: str, workdir: Path | None = None) -> Path:
+def to_pdf(
+    source: Path,
+    document_format: str,
+    workdir: Path | None = None,
+    *,
+    seconds: float = _CONVERSION_SECONDS,
+) -> Path:
     """Convert `source` (sent as `document_format`) to a PDF and return its path: the source
     itself for a PDF (the spool checks it when storing), else conversion_target(source, workdir).
 
     The content must be what the format says, except for application/octet-stream, which is
-    detected.
+    detected. PostScript and images may take at most `seconds` (and never more than
+    _CONVERSION_SECONDS) to convert.
     """
     claimed = document_format.split(";", 1)[0].strip().lower()
     actual = detect_format(source)
@@ -147,10 +155,11 @@ def to_pdf(source: Path, document_format: str, workdir: Path | None = None) -> P
     if claimed == PDF:
         return source
     target = conversion_target(source, workdir)
+    seconds = min(seconds, _CONVERSION_SECONDS)
     if claimed == POSTSCRIPT:
-        postscript_to_pdf(source, target)
+        postscript_to_pdf(source, target, seconds)
     elif claimed in (JPEG, PNG):
-        image_to_pdf(source, target)
+        image_to_pdf(source, target, seconds)
     elif claimed in (URF, PWG_RASTER):
         raster_document_to_pdf(source, target, claimed)
     else:
@@ -187,7 +196,7 @@ def limited_command(
     ]  # fmt: skip
 
 
-def postscript_to_pdf(source: Path, target: Path) -> None:
+def postscript_to_pdf(source: Path, target: Path, seconds: float = _CONVERSION_SECONDS) -> None:
     """PostScript to PDF with Ghostscript, sandboxed (-dSAFER) so a file cannot read others,
     limited in memory, time, output and pages, with its own temporary folder."""
     gs = shutil.which("gs")
@@ -208,13 +217,13 @@ def postscript_to_pdf(source: Path, target: Path) -> None:
                         command,
                         what="Ghostscript",
                         memory_bytes=_GHOSTSCRIPT_MEMORY_BYTES,
-                        cpu_seconds=_GHOSTSCRIPT_TIMEOUT_S,
+                        cpu_seconds=max(1, math.ceil(seconds)),
                         output_bytes=_GHOSTSCRIPT_OUTPUT_BYTES,
                     ),
                     stdin=subprocess.DEVNULL,
                     stdout=subprocess.DEVNULL,
                     stderr=stderr,
-                    timeout=_GHOSTSCRIPT_TIMEOUT_S,
+                    timeout=seconds,
                     check=False,
                     env={**os.environ, "TMPDIR": scratch},
                 )
@@ -230,55 +239,53 @@ def postscript_to_pdf(source: Path, target: Path) -> None:
         raise DocumentError(_("the PostScript cannot be converted: it has errors or is incomplete"))
 
 
-def image_to_pdf(source: Path, target: Path) -> None:
-    """One A4 page with the upright image scaled to fit, landscape when it is wider."""
+def image_to_pdf(source: Path, target: Path, seconds: float = _CONVERSION_SECONDS) -> None:
+    """One A4 page with the upright image scaled to fit (apps/jobs/image_pdf.py), drawn in a
+    child limited in memory and to `seconds`."""
+    command = [sys.executable, "-m", "apps.jobs.image_pdf", str(source), str(target)]
     try:
-        with Image.open(source) as image:
-            width, height = image.size
-            if width * height > _MAX_IMAGE_PIXELS:
-                raise DocumentError(
-                    _("the image is too large (%(width)d×%(height)d pixels)")
-                    % {"width": width, "height": height}
-                )
-            image.load()  # decode now: a truncated file fails here, not inside reportlab
-            # Upright as its orientation tag says: phones store a portrait photo on its side.
-            ImageOps.exif_transpose(image, in_place=True)
-            width, height = image.size
-            reader = ImageReader(_on_paper(image))
-            page = (A4[1], A4[0]) if width > height else A4
-            scale = min(
-                (page[0] - 2 * _IMAGE_MARGIN) / width, (page[1] - 2 * _IMAGE_MARGIN) / height
-            )
-            drawn = (width * scale, height * scale)
-            canvas = Canvas(str(target), pagesize=page, invariant=True)
-            canvas.drawImage(reader, (page[0] - drawn[0]) / 2, (page[1] - drawn[1]) / 2, *drawn)
-            canvas.showPage()
-            canvas.save()
-    except Image.DecompressionBombError:
-        target.unlink(missing_ok=True)
-        raise DocumentError(_("the image is too large")) from None
-    except (UnidentifiedImageError, OSError, ValueError) as error:
-        target.unlink(missing_ok=True)
-        # The reason goes to the log: Pillow's messages name the file's path on this server.
-        logger.info("image %s cannot be read: %s", source.name, error)
+        result = subprocess.run(
+            limited_command(
+                command,
+                what="the image conversion",
+                memory_bytes=_IMAGE_MEMORY_BYTES,
+                cpu_seconds=max(1, math.ceil(seconds)),
+                output_bytes=_IMAGE_OUTPUT_BYTES,
+            ),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=seconds,
+            check=False,
+            cwd=settings.BASE_DIR,
+        )
+        answer = result.stdout.decode("utf-8", "replace").strip()
+    except subprocess.TimeoutExpired:
+        answer = "stopped"
+    if answer == "ok" and result.returncode == 0:
+        return
+    target.unlink(missing_ok=True)
+    word, _space, detail = answer.partition(" ")
+    if word == "too-large" and detail != "0 0":
+        width, height = map(int, detail.split())
         raise DocumentError(
-            _("the image cannot be read: the file is damaged or incomplete")
-        ) from None
-
-
-def _on_paper(image: Image.Image) -> Image.Image:
-    """The image in RGB or grey, as printed on white paper: what is transparent shows the paper
-    (converted on its own, a transparent background comes out black)."""
-    if image.mode.startswith("I"):
-        # 16-bit grey: scaled to 8 bits (converted on its own, every grey from 1/256 up is
-        # clipped to white).
-        return image.convert("I").point(lambda value: value / 256).convert("L")
-    if image.has_transparency_data:
-        rgba = image.convert("RGBA")
-        paper = Image.new("RGB", rgba.size, "white")
-        paper.paste(rgba, mask=rgba.getchannel("A"))
-        return paper
-    return image if image.mode in ("RGB", "L") else image.convert("RGB")
+            _("the image is too large (%(width)d×%(height)d pixels)")
+            % {"width": width, "height": height}
+        )
+    if word == "too-large":
+        raise DocumentError(_("the image is too large"))
+    if word == "unreadable":
+        logger.info("image %s cannot be read: %s", source.name, detail)
+        raise DocumentError(_("the image cannot be read: the file is damaged or incomplete"))
+    # Killed by its limits (or it failed at them): what it cost us is all the reason we have.
+    logger.info(
+        "image %s was stopped after at most %.0f s: %s", source.name, seconds, answer or "no answer"
+    )
+    raise DocumentError(
+        _(
+            "the image takes too much memory or time to convert: send it with fewer pixels, "
+            "or on its own"
+        )
+    )
 
 
 def raster_document_to_pdf(source: Path, target: Path, document_format: str) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -21,7 +22,7 @@ from apps.accounts.errors import AccountError
 from apps.accounts.models import User
 from apps.jobs import cancel
 from apps.jobs.choices import JobSource, JobState
-from apps.jobs.convert import OCTET_STREAM, to_pdf
+from apps.jobs.convert import OCTET_STREAM, PDF, detect_format, to_pdf
 from apps.jobs.documents import DocumentError
 from apps.jobs.models import Job
 from apps.jobs.release import (
@@ -38,6 +39,9 @@ from apps.printers.models import Printer
 logger = logging.getLogger(__name__)
 
 MAX_FILES_PER_UPLOAD = 20
+#: The time converting the documents of one upload may take in all (PostScript and images; a
+#: PDF needs none): a request with twenty slow ones held a web thread for forty minutes.
+UPLOAD_CONVERSION_SECONDS = 60
 
 
 def max_document_bytes() -> int:
@@ -65,10 +69,11 @@ def documents_upload(owner: User, uploads: Sequence[UploadedFile]) -> list[Uploa
             _("at most %(most)d documents at a time: choose fewer and upload the rest after")
             % {"most": MAX_FILES_PER_UPLOAD}
         )
-    return [_upload_one(owner, upload) for upload in uploads]
+    deadline = time.monotonic() + UPLOAD_CONVERSION_SECONDS
+    return [_upload_one(owner, upload, deadline) for upload in uploads]
 
 
-def _upload_one(owner: User, upload: UploadedFile) -> UploadOutcome:
+def _upload_one(owner: User, upload: UploadedFile, deadline: float) -> UploadOutcome:
     name = Path(upload.name or "document").name
     size = upload.size or 0
     if size == 0:
@@ -85,7 +90,16 @@ def _upload_one(owner: User, upload: UploadedFile) -> UploadOutcome:
             for chunk in upload.chunks():
                 file.write(chunk)
         try:
-            pdf = to_pdf(received, OCTET_STREAM, Path(workdir))
+            seconds = deadline - time.monotonic()
+            if seconds < 1 and detect_format(received) != PDF:
+                raise DocumentError(
+                    _(
+                        "not converted: converting the documents before it took the "
+                        "%(seconds)d seconds an upload may take; upload it again on its own"
+                    )
+                    % {"seconds": UPLOAD_CONVERSION_SECONDS}
+                )
+            pdf = to_pdf(received, OCTET_STREAM, Path(workdir), seconds=seconds)
             job = job_create_held(
                 owner, pdf, title=Path(name).stem or name, source=JobSource.WEB, move=True
             )

@@ -315,7 +315,7 @@ def test_kids_of_a_page_tree_that_are_no_pages_are_skipped_as_printers_skip_them
 def test_postscript_that_never_ends_is_stopped_and_leaves_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(convert, "_GHOSTSCRIPT_TIMEOUT_S", 3)
+    monkeypatch.setattr(convert, "_CONVERSION_SECONDS", 3)
     endless = tmp_path / "loop.ps"
     endless.write_text("%!PS\n{} loop\n")
     with pytest.raises(DocumentError, match=r"took too long|cannot be converted"):
@@ -327,7 +327,7 @@ def test_postscript_that_never_ends_is_stopped_and_leaves_nothing(
 def test_postscript_that_prints_in_a_loop_does_not_fill_our_memory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(convert, "_GHOSTSCRIPT_TIMEOUT_S", 3)
+    monkeypatch.setattr(convert, "_CONVERSION_SECONDS", 3)
     chatty = tmp_path / "chatty.ps"
     chatty.write_text("%!PS\n/s 65536 string def { s print } loop\n")
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

@@ -6,6 +6,9 @@ import html
 import io
 import pickle
 import re
+import resource
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -13,6 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
@@ -21,11 +25,13 @@ from pypdf import PdfWriter
 
 from apps.accounts.choices import EntryKind
 from apps.accounts.models import LedgerEntry
+from apps.jobs import convert
 from apps.jobs.choices import JobSource, JobState
 from apps.jobs.endings import finish
 from apps.jobs.models import Job
 from apps.jobs.release import ReleaseRefused, job_quote, job_release
 from apps.jobs.services import job_create_held
+from apps.portal import services as portal_services
 from apps.portal import thumbnails
 from apps.portal.tasks import prune_thumbnails
 from apps.portal.thumbnails import thumbnail_path
@@ -280,6 +286,60 @@ def test_inbox_shows_each_held_job_with_pages_age_expiry_and_a_thumbnail(
     assert thumbnail["Content-Type"] == "image/png"
     assert thumbnail.getvalue().startswith(b"\x89PNG")
     assert client.get(f"/jobs/{job.pk}/pages/9.png").status_code == 404
+
+
+def test_an_upload_of_many_slow_documents_takes_its_conversion_budget_and_no_more(
+    people: People, printer: Printer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each PostScript file could take two minutes of Ghostscript, and one request may carry
+    twenty: forty minutes of a web thread. A PDF needs no conversion and is still held."""
+    monkeypatch.setattr(portal_services, "UPLOAD_CONVERSION_SECONDS", 3)
+    endless = b"%!PS\n{} loop\n"
+    started = time.monotonic()
+    page = upload(
+        logged_in(people.staff),
+        *[(f"loop-{number}.ps", endless) for number in range(1, 5)],
+        ("memo.pdf", pdf_bytes(tmp_path)),
+    )
+    assert time.monotonic() - started < 10
+    assert "loop-1.ps: the PostScript took too long to convert" in html.unescape(page)
+    for number in range(2, 5):
+        assert (
+            f"loop-{number}.ps: not converted: converting the documents before it took the 3 "
+            "seconds an upload may take; upload it again on its own"
+        ) in html.unescape(page)
+    assert [job.title for job in Job.objects.filter(owner=people.staff)] == ["memo"]
+
+
+def test_an_image_needing_more_memory_than_a_conversion_may_have_is_refused(
+    people: People, printer: Printer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A PNG of a few hundred kilobytes near the pixel limit took this process 1.4 GB (and
+    twenty in one request as many times the seconds): it is converted in a limited child."""
+    monkeypatch.setattr(convert, "_IMAGE_MEMORY_BYTES", 400 * 1024**2)
+    large = tmp_path / "poster.png"
+    # Made in a child: 400 MB decoded, which this process must not count as its own.
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from PIL import Image; "
+            "Image.new('RGBA', (12000, 8300), (200, 30, 30, 128)).save(sys.argv[1])",
+            str(large),
+        ],
+        check=True,
+    )
+    spool = Path(settings.SPOOL_DIR)
+    stored = set(spool.iterdir()) if spool.exists() else set()
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    page = html.unescape(upload(logged_in(people.staff), ("poster.png", large.read_bytes())))
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200_000  # kB
+    assert (
+        "Not uploaded: poster.png: the image takes too much memory or time to convert: send it "
+        "with fewer pixels, or on its own."
+    ) in page
+    assert not Job.objects.filter(owner=people.staff).exists()
+    assert set(spool.iterdir()) == stored
 
 
 def test_a_page_too_slow_to_draw_shows_a_placeholder(
