@@ -50,8 +50,10 @@ pytestmark = [pytest.mark.worker, pytest.mark.peers]
 
 
 def jobs_named(peer: IppEvePrinter, fragment: str) -> list[tuple[int, str, int]]:
-    """(job-id, job-name, job-state) of the printer's jobs whose name contains `fragment`."""
-    found = []
+    """(job-id, job-name, job-state) of the printer's jobs whose name contains `fragment`.
+
+    By job id: a job that completes between the two questions is in both answers."""
+    found: dict[int, tuple[int, str, int]] = {}
     with IppClient(peer.uri) as client:
         for which in ("not-completed", "completed"):
             for group in client.get_jobs(
@@ -62,8 +64,8 @@ def jobs_named(peer: IppEvePrinter, fragment: str) -> list[tuple[int, str, int]]
                 assert isinstance(job_id, int)
                 assert isinstance(state, int)
                 if fragment in str(name):
-                    found.append((job_id, str(name), state))
-    return sorted(found)
+                    found[job_id] = (job_id, str(name), state)
+    return sorted(found.values())
 
 
 def peer_pid(peer: IppEvePrinter) -> int:
