@@ -29,4 +29,5 @@ class ScheduledReportAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 @admin.register(ScheduledReportRun)
 class ScheduledReportRunAdmin(ReadOnlyAdmin):
-    list_display = ("report", "period_start", "period_end", "sent_at", "failed_at", "message")
+    list_display = ("report", "period_start", "period_end", "sending_at", "sent_at", "failed_at",
+                    "message")  # fmt: skip

@@ -231,13 +231,17 @@ class ScheduledReport(models.Model):
 
 class ScheduledReportRun(models.Model):
     """That a scheduled report was sent for one period (the unique key makes it once), or why
-    it could not be when it was last tried."""
+    it could not be when it was last tried. `sending_at` is the claim of the run sending it:
+    set without `sent_at`, the send is under way or its outcome unknown (then `message` says
+    "possibly sent"), and the period is not sent again."""
 
     report = models.ForeignKey(
         ScheduledReport, verbose_name=_("report"), on_delete=models.CASCADE, related_name="runs"
     )
     period_start = models.DateField(_("period start"))
     period_end = models.DateField(_("period end"))
+    sending_at = models.DateTimeField(_("sending since"), null=True, blank=True)
+    recipients = models.TextField(_("sent to"), blank=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     failed_at = models.DateTimeField(_("failed"), null=True, blank=True)
     message = models.CharField(_("message"), max_length=500, blank=True)

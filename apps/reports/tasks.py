@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import smtplib
 from datetime import date, datetime, timedelta
 from io import BytesIO
 
 from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.db.models import Max, Min, Q
 from django.utils import timezone
@@ -26,6 +28,10 @@ from apps.reports.services import (
 )
 
 logger = logging.getLogger(__name__)
+
+# The scheduled-report task is killed after this long: a claim older than that is a dead run's.
+SCHEDULED_SEND_SECONDS = 600
+POSSIBLY_SENT = "possibly sent, not sent again"
 
 
 @shared_task(
@@ -81,20 +87,18 @@ def periods_due(report: ScheduledReport, today: date) -> list[tuple[date, date]]
     start, _ = last_period(period, timezone.localdate(report.active_since))
     latest, _ = last_period(period, today)
     runs = ScheduledReportRun.objects.filter(report=report, period_start__gte=start)
+    # Claimed: being sent, or possibly sent by a run that stopped; either way not sent again.
+    handled = Q(sent_at__isnull=False) | Q(sending_at__isnull=False)
     marks = runs.aggregate(
-        last_sent=Max("period_start", filter=Q(sent_at__isnull=False)),
-        first_unsent=Min("period_start", filter=Q(sent_at__isnull=True)),
+        last_sent=Max("period_start", filter=handled),
+        first_unsent=Min("period_start", filter=~handled),
     )
     if marks["last_sent"] is not None:
         # Aligned, should the report's period have been changed since.
         start = period_start(
             period, min(marks["last_sent"], marks["first_unsent"] or marks["last_sent"])
         )
-    sent = set(
-        runs.filter(period_start__gte=start, sent_at__isnull=False).values_list(
-            "period_start", flat=True
-        )
-    )
+    sent = set(runs.filter(handled, period_start__gte=start).values_list("period_start", flat=True))
     due = []
     first = start
     while first <= latest:
@@ -105,49 +109,131 @@ def periods_due(report: ScheduledReport, today: date) -> list[tuple[date, date]]
     return due
 
 
-def scheduled_report_send(report: ScheduledReport, start: date, end: date) -> bool:
-    """Send one scheduled report for one period, once: False when it was sent already (or is
-    being sent by another worker). A failed send rolls back and is tried again next time."""
+class SendOutcomeUnknown(Exception):
+    """The mail server may have taken a scheduled report: it is not sent again."""
+
+
+def scheduled_report_claim(report: ScheduledReport, start: date, end: date) -> bool:
+    """Claim one period of a scheduled report for sending, in a short transaction of its own:
+    False when it was sent, is being sent, or may have been sent already. A conditional
+    UPDATE, so two workers cannot both claim it on SQLite either, which ignores row locks."""
     with transaction.atomic():
         run, _ = ScheduledReportRun.objects.get_or_create(
             report=report, period_start=start, defaults={"period_end": end}
         )
-        locked = (
-            ScheduledReportRun.objects.select_for_update(skip_locked=True)
-            .filter(pk=run.pk, sent_at__isnull=True)
-            .first()
+        claimed = ScheduledReportRun.objects.filter(
+            pk=run.pk, sent_at__isnull=True, sending_at__isnull=True
+        ).update(
+            sending_at=timezone.now(), recipients=report.recipients, failed_at=None, message=""
         )
-        if locked is None:
-            return False
-        request = report_request(start, end, report.grouping, **report.filters)
-        report_format = ReportFormat(report.format)
-        buffer = BytesIO()
-        write_export(ExportKind.USAGE, report_format, request, buffer)
-        message = EmailMessage(
-            subject=f"{report.name}: usage {start} to {end}",
-            body=(
-                f"The scheduled report {report.name!r} for {start} to {end} is attached "
-                f"({report_format.label}).\n"
-            ),
-            from_email=conf.email_from(),
-            to=report.recipient_list,
-        )
-        message.attach(
-            file_name(ExportKind.USAGE, request, report_format),
-            buffer.getvalue(),
-            CONTENT_TYPES[report_format],
-        )
+    return claimed == 1
+
+
+def _scheduled_report_release(report: ScheduledReport, start: date) -> None:
+    """Give up a claim whose message certainly did not reach the mail server."""
+    ScheduledReportRun.objects.filter(
+        report=report, period_start=start, sent_at__isnull=True
+    ).update(sending_at=None)
+
+
+def _scheduled_report_message(
+    report: ScheduledReport, start: date, end: date, connection: BaseEmailBackend
+) -> EmailMessage:
+    request = report_request(start, end, report.grouping, **report.filters)
+    report_format = ReportFormat(report.format)
+    buffer = BytesIO()
+    write_export(ExportKind.USAGE, report_format, request, buffer)
+    message = EmailMessage(
+        subject=f"{report.name}: usage {start} to {end}",
+        body=(
+            f"The scheduled report {report.name!r} for {start} to {end} is attached "
+            f"({report_format.label}).\n"
+        ),
+        from_email=conf.email_from(),
+        to=report.recipient_list,
+        connection=connection,
+    )
+    message.attach(
+        file_name(ExportKind.USAGE, request, report_format),
+        buffer.getvalue(),
+        CONTENT_TYPES[report_format],
+    )
+    return message
+
+
+def scheduled_report_send(report: ScheduledReport, start: date, end: date) -> bool:
+    """Send one scheduled report for one period, at most once: False when it was sent already
+    (or is being sent by another worker). No transaction is open while the file is made or
+    the mail server is spoken to: the claim, the send and its outcome are three steps.
+
+    A failure before the server took the message (the file cannot be made, the server cannot
+    be reached or refuses it) releases the claim, and the period is tried again next time. A
+    failure while the server may have taken it raises SendOutcomeUnknown and keeps the claim:
+    possibly sent, not sent again."""
+    if not scheduled_report_claim(report, start, end):
+        return False
+    connection = get_connection(fail_silently=False)
+    try:
+        message = _scheduled_report_message(report, start, end, connection)
+        connection.open()
+    except BaseException:
+        _scheduled_report_release(report, start)
+        raise
+    try:
         message.send()
-        locked.sent_at = timezone.now()
-        locked.save(update_fields=["sent_at"])
+    except (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused):
+        # The server answered no: it did not take the message.
+        _scheduled_report_release(report, start)
+        raise
+    except BaseException as error:
+        _possibly_sent(report, start, end, f"{type(error).__name__}: {error}")
+        if isinstance(error, SoftTimeLimitExceeded):
+            raise
+        raise SendOutcomeUnknown(str(error)) from error
+    finally:
+        connection.close()
+    ScheduledReportRun.objects.filter(report=report, period_start=start).update(
+        sent_at=timezone.now(), failed_at=None, message=""
+    )
     logger.info("scheduled report %s sent for %s to %s", report.pk, start, end)
     return True
 
 
-@shared_task(name="apps.reports.tasks.scheduled_reports_send")
+def scheduled_report_sends_unconfirmed(now: datetime) -> int:
+    """Record, and log as errors, the sends whose worker stopped (killed, out of time, the
+    machine down) between claiming a period and recording its outcome: the mail server may
+    have taken the message, so it is not sent again. Returns how many were found."""
+    dead_before = now - timedelta(seconds=SCHEDULED_SEND_SECONDS)
+    unconfirmed = ScheduledReportRun.objects.filter(
+        sent_at__isnull=True, sending_at__lt=dead_before, message=""
+    )
+    found = 0
+    for run in unconfirmed:
+        found += _possibly_sent(run.report, run.period_start, run.period_end, "the worker stopped")
+    return found
+
+
+def _possibly_sent(report: ScheduledReport, start: date, end: date, why: str) -> int:
+    logger.error(
+        "scheduled report %s for %s to %s possibly sent, not sent again: %s; ask its "
+        "recipients whether it arrived",
+        report.pk, start, end, why,
+    )  # fmt: skip
+    return ScheduledReportRun.objects.filter(
+        report=report, period_start=start, sent_at__isnull=True
+    ).update(failed_at=timezone.now(), message=f"{POSSIBLY_SENT}: {why}"[:500])
+
+
+@shared_task(
+    name="apps.reports.tasks.scheduled_reports_send",
+    soft_time_limit=SCHEDULED_SEND_SECONDS - 60,
+    time_limit=SCHEDULED_SEND_SECONDS,
+)
 def scheduled_reports_send(now: datetime | None = None) -> int:
     """Send every active scheduled report for each period due (see periods_due); run hourly."""
-    today = timezone.localdate(now or timezone.now())
+    now = now or timezone.now()
+    scheduled_report_sends_unconfirmed(now)
+    today = timezone.localdate(now)
     sent = 0
     for report in ScheduledReport.objects.filter(is_active=True):
         for start, end in periods_due(report, today):
@@ -156,6 +242,8 @@ def scheduled_reports_send(now: datetime | None = None) -> int:
             except SoftTimeLimitExceeded:
                 # Out of time (many periods to catch up): the next run goes on from here.
                 raise
+            except SendOutcomeUnknown:
+                break  # recorded and logged; the later periods wait, as after a failure
             except Exception as error:
                 # One report that cannot be made or sent (a deleted user in its filters, an
                 # address the mail server refuses) must not keep the others from being sent.

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import socket
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from email.message import Message
 from pathlib import Path
@@ -15,6 +17,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.db import connection, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.test import Client
 from django.test.utils import override_settings
 from django.utils import timezone
@@ -30,6 +34,7 @@ from apps.reports.services import (
     exports_clean,
 )
 from apps.reports.tasks import (
+    SCHEDULED_SEND_SECONDS,
     last_period,
     periods_due,
     report_export_run,
@@ -284,9 +289,8 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture
-def smtp_inbox() -> Iterator[Inbox]:
-    inbox = Inbox()
+@contextmanager
+def _smtp_server(inbox: Inbox) -> Iterator[None]:
     port = _free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
@@ -298,9 +302,16 @@ def smtp_inbox() -> Iterator[Inbox]:
             EMAIL_USE_TLS=False,
             REPORT_EMAIL_FROM="reports@print.example.org",
         ):
-            yield inbox
+            yield
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def smtp_inbox() -> Iterator[Inbox]:
+    inbox = Inbox()
+    with _smtp_server(inbox):
+        yield inbox
 
 
 @pytest.mark.django_db
@@ -507,3 +518,100 @@ def test_a_run_out_of_time_stops_and_the_next_goes_on(
     monkeypatch.undo()
     assert scheduled_reports_send(now) == 2
     assert len(smtp_inbox.messages) == 4
+
+
+class WatchingInbox(Inbox):
+    """An inbox that notes, as each message arrives, whether the sending connection holds a
+    transaction open and what another connection sees of the period's run."""
+
+    def __init__(self, sender: BaseDatabaseWrapper) -> None:
+        super().__init__()
+        self.sender = sender
+        self.seen: list[tuple[bool, bool, bool]] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.seen.append(
+            (self.sender.in_atomic_block, *await asyncio.to_thread(self._run_as_others_see_it))
+        )
+        return await super().handle_DATA(server, session, envelope)
+
+    @staticmethod
+    def _run_as_others_see_it() -> tuple[bool, bool]:
+        try:
+            run = ScheduledReportRun.objects.get()
+            return run.sending_at is not None, run.sent_at is not None
+        finally:
+            connections.close_all()
+
+
+def test_no_transaction_is_open_while_the_mail_server_is_spoken_to(
+    transactional_db: None,
+) -> None:
+    inbox = WatchingInbox(connection)
+    with _smtp_server(inbox):
+        ScheduledReport.objects.create(
+            name="Daily", period=RelativePeriod.YESTERDAY, grouping="user", format="csv",
+            recipients="finance@example.org",
+        )  # fmt: skip
+        assert scheduled_reports_send(timezone.localtime()) == 1
+    # Claimed, and committed, before the server was spoken to; sent recorded after.
+    assert inbox.seen == [(False, True, False)]
+    run = ScheduledReportRun.objects.get()
+    assert run.sent_at is not None
+    assert run.recipients == "finance@example.org"
+
+
+@pytest.mark.django_db
+def test_a_send_whose_worker_stopped_is_not_sent_again(
+    history: History, smtp_inbox: Inbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    now = timezone.localtime()
+    report = ScheduledReport.objects.create(
+        name="Daily", period=RelativePeriod.YESTERDAY, grouping="user", format="csv",
+        recipients="finance@example.org", active_since=now - timedelta(days=2),
+    )  # fmt: skip
+    day_before, yesterday = (now.date() - timedelta(days=n) for n in (2, 1))
+    # One period claimed by a run killed after it spoke to the mail server, one by a run
+    # sending it at this moment.
+    report.runs.create(
+        period_start=day_before, period_end=day_before,
+        sending_at=now - timedelta(seconds=SCHEDULED_SEND_SECONDS + 1),
+    )  # fmt: skip
+    report.runs.create(period_start=yesterday, period_end=yesterday, sending_at=now)
+    assert scheduled_reports_send(now) == 0
+    assert smtp_inbox.messages == []
+    killed, sending = report.runs.order_by("period_start")
+    assert killed.message == "possibly sent, not sent again: the worker stopped"
+    assert sending.message == ""
+    logged = [record for record in caplog.records if record.name == "apps.reports.tasks"]
+    assert [record.levelname for record in logged] == ["ERROR"]
+    assert "possibly sent, not sent again" in logged[0].getMessage()
+    caplog.clear()
+    assert scheduled_reports_send(now) == 0
+    assert not [record for record in caplog.records if record.name == "apps.reports.tasks"]
+
+
+class CutOffInbox(Inbox):
+    """A mail server that takes a message and hangs up before saying so."""
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        await super().handle_DATA(server, session, envelope)
+        server.transport.close()
+        return "250 OK"
+
+
+@pytest.mark.django_db
+def test_a_send_cut_off_after_the_server_took_it_is_not_sent_again(history: History) -> None:
+    inbox = CutOffInbox()
+    with _smtp_server(inbox):
+        report = ScheduledReport.objects.create(
+            name="Daily", period=RelativePeriod.YESTERDAY, grouping="user", format="csv",
+            recipients="finance@example.org",
+        )  # fmt: skip
+        now = timezone.localtime()
+        assert scheduled_reports_send(now) == 0
+        assert scheduled_reports_send(now) == 0
+    assert len(inbox.messages) == 1
+    run = report.runs.get()
+    assert run.sent_at is None
+    assert run.message.startswith("possibly sent, not sent again: SMTPServerDisconnected")
