@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.reports.choices import Grouping
 from apps.reports.models import ScheduledReport
 from apps.reports.selectors import ReportError, ReportRequest, report_request
+from apps.reports.services import scheduled_report_twin_message
 
 
 class ReportForm(forms.Form):
@@ -91,11 +92,7 @@ class ScheduledReportForm(forms.ModelForm):  # type: ignore[type-arg]
             filters=filters,
         ).first()
         if twin is not None:
-            message = _(
-                "The scheduled report '%(name)s' exists already, the same in every way: "
-                "nothing was saved."
-            )
-            raise forms.ValidationError(message % {"name": twin.name})
+            raise forms.ValidationError(scheduled_report_twin_message(twin.name))
         self.instance.filters = filters
         return data
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 from django.conf import settings
@@ -216,6 +218,12 @@ class ScheduledReport(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    # A digest of everything that makes the report what it is: unique, so two saved at the same
+    # moment (a Save clicked twice) cannot both be made, whatever the form checked. Null, not
+    # empty, for twins saved before the key existed: NULLs are not equal to each other.
+    twin_key = models.CharField(  # noqa: DJ001
+        max_length=64, unique=True, null=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("scheduled report")
@@ -224,9 +232,23 @@ class ScheduledReport(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.twin_key = scheduled_report_twin_key(
+            self.name, self.period, self.grouping, self.format, self.recipients, self.filters
+        )
+        super().save(*args, **kwargs)
+
     @property
     def recipient_list(self) -> list[str]:
         return [line.strip() for line in self.recipients.splitlines() if line.strip()]
+
+
+def scheduled_report_twin_key(
+    name: str, period: str, grouping: str, report_format: str, recipients: str, filters: Any
+) -> str:
+    """The same for two scheduled reports the same in every way."""
+    fields = [name, period, grouping, report_format, recipients, filters]
+    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
 
 
 class ScheduledReportRun(models.Model):

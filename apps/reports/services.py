@@ -1,4 +1,4 @@
-"""Writes of the reports app: usage records when jobs end, and export files."""
+"""Writes of the reports app: usage records when jobs end, export files, scheduled reports."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from pathlib import Path
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.accounts.roles import ROLES
 from apps.accounts.selectors import job_charge, job_refunded
@@ -22,7 +23,7 @@ from apps.jobs.models import Job
 from apps.reports import conf
 from apps.reports.choices import ExportKind, ExportState, ReportFormat
 from apps.reports.exports import file_name, write_export
-from apps.reports.models import ReportExport, UsageRecord, UsageRecordGroup
+from apps.reports.models import ReportExport, ScheduledReport, UsageRecord, UsageRecordGroup
 from apps.reports.selectors import ReportError, report_request, usage_records
 
 logger = logging.getLogger(__name__)
@@ -318,3 +319,28 @@ def exports_clean(now: datetime | None = None) -> int:
         export.delete()
         deleted += 1
     return deleted
+
+
+class ScheduledReportExists(Exception):
+    """A scheduled report the same in every way exists already; the message says which."""
+
+
+def scheduled_report_twin_message(name: str) -> str:
+    message = _(
+        "The scheduled report '%(name)s' exists already, the same in every way: nothing was saved."
+    )
+    return message % {"name": name}
+
+
+def scheduled_report_create(report: ScheduledReport) -> ScheduledReport:
+    """Save a new scheduled report; raises ScheduledReportExists when its twin was saved first,
+    however close together the two came (the database's unique twin key decides)."""
+    try:
+        with transaction.atomic():
+            report.save()
+    except IntegrityError:
+        twin = ScheduledReport.objects.filter(twin_key=report.twin_key).first()
+        if twin is None:
+            raise
+        raise ScheduledReportExists(scheduled_report_twin_message(twin.name)) from None
+    return report

@@ -42,6 +42,7 @@ from apps.reports.exports import (
 from apps.reports.forms import ReportForm, ScheduledReportForm
 from apps.reports.models import ReportExport, ScheduledReport
 from apps.reports.report import usage_report
+from apps.reports.services import ScheduledReportExists, scheduled_report_create
 from apps.reports.tasks import report_export_run
 
 View = TypeVar("View", bound=Callable[..., HttpResponseBase])
@@ -207,11 +208,16 @@ def schedules(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         scheduled = form.save(commit=False)
         scheduled.created_by = _user(request)
-        scheduled.save()
-        messages.success(
-            request, _("Scheduled report '%(name)s' saved.") % {"name": scheduled.name}
-        )
-        return redirect("reports:schedules")
+        try:
+            scheduled_report_create(scheduled)
+        except ScheduledReportExists as error:
+            # Its twin was saved after the form looked (a Save clicked twice, in two threads).
+            form.add_error(None, str(error))
+        else:
+            messages.success(
+                request, _("Scheduled report '%(name)s' saved.") % {"name": scheduled.name}
+            )
+            return redirect("reports:schedules")
     return render(
         request,
         "reports/schedules.html",

@@ -416,10 +416,10 @@ def test_every_period_that_ended_while_nothing_was_sent_is_sent(
     assert report.runs.filter(sent_at__isnull=False).count() == 6
 
 
-def _monthly(active_since: date) -> ScheduledReport:
+def _monthly(active_since: date, name: str = "Monthly") -> ScheduledReport:
     zone = timezone.get_current_timezone()
     return ScheduledReport.objects.create(
-        name="Monthly", period=RelativePeriod.LAST_MONTH, grouping="user", format="csv",
+        name=name, period=RelativePeriod.LAST_MONTH, grouping="user", format="csv",
         recipients="finance@example.org",
         active_since=datetime.combine(active_since, datetime.min.time(), tzinfo=zone),
     )  # fmt: skip
@@ -444,7 +444,7 @@ def test_the_periods_due_start_when_the_report_became_active() -> None:
         (date(2026, 3, 1), date(2026, 3, 31)),
     ]
     # A year's periods over the turn of the year, none sent yet.
-    year = periods_due(_monthly(date(2026, 11, 3)), date(2027, 11, 3))
+    year = periods_due(_monthly(date(2026, 11, 3), "Monthly too"), date(2027, 11, 3))
     assert [first.month for first, _ in year] == [10, 11, 12, *range(1, 11)]
     assert [last for _, last in year][2:4] == [date(2026, 12, 31), date(2027, 1, 31)]
 

@@ -10,7 +10,9 @@ from django.test import Client
 from django.utils import timezone
 
 from apps.accounts.services import user_create
+from apps.reports.forms import ScheduledReportForm
 from apps.reports.models import ScheduledReport
+from apps.reports.services import ScheduledReportExists, scheduled_report_create
 from tests.reports.conftest import History
 
 pytestmark = pytest.mark.django_db
@@ -181,3 +183,21 @@ def test_the_admin_shows_usage_records_read_only(history: History) -> None:
     assert page.status_code == 200
     assert "laser" in page.content.decode()
     assert client.get("/admin/reports/usagerecord/add/").status_code == 403
+
+
+def test_of_two_twins_saved_at_the_same_moment_one_is_made(finance_client: Client) -> None:
+    """The form looked before the other was saved: the database still refuses the second."""
+    data = {"name": "Monthly", "period": "last_month", "grouping": "account", "format": "pdf",
+            "recipients": "a@example.org", "account": "shared:Project X"}  # fmt: skip
+    form = ScheduledReportForm(data)
+    assert form.is_valid()
+    ScheduledReport.objects.create(
+        name="Monthly", period="last_month", grouping="account", format="pdf",
+        recipients="a@example.org", filters={"account": "shared:Project X"},
+    )  # fmt: skip
+    with pytest.raises(ScheduledReportExists) as refusal:
+        scheduled_report_create(form.save(commit=False))
+    assert str(refusal.value) == (
+        "The scheduled report 'Monthly' exists already, the same in every way: nothing was saved."
+    )
+    assert ScheduledReport.objects.count() == 1
