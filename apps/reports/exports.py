@@ -37,7 +37,7 @@ from reportlab.platypus import (
 )
 from reportlab.platypus.flowables import Flowable
 
-from apps.accounts.money import exact_money
+from apps.accounts.money import decimals, exact_money
 from apps.reports.choices import ExportKind, ReportFormat
 from apps.reports.figures import USAGE_COLUMNS, UsageRow
 from apps.reports.pdfstream import FONT_FILES, StreamingPdf
@@ -170,12 +170,24 @@ XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff
 REPLACEMENT_CHARACTER = "\ufffd"
 
 
-def _xlsx_row(sheet: WriteOnlyWorksheet, values: Iterable[Any]) -> list[Any]:
+def money_number_format() -> str:
+    """The currency's places, so a spreadsheet shows 1.20, not 1.2."""
+    places = decimals()
+    return f"#,##0.{'0' * places}" if places else "#,##0"
+
+
+def _xlsx_row(sheet: WriteOnlyWorksheet, values: Iterable[Any], *, money: bool = True) -> list[Any]:
     """Cells for a row, text kept as text: openpyxl writes a string that starts with "=" as
     a formula, and a name or reason someone typed must never run when the file is opened.
-    Characters XML forbids become U+FFFD (openpyxl refuses the whole file for one)."""
+    Characters XML forbids become U+FFFD (openpyxl refuses the whole file for one). Decimals
+    are money (unless `money` is off) and are shown with the currency's places."""
     cells: list[Any] = []
     for value in values:
+        if isinstance(value, Decimal) and money:
+            cell = WriteOnlyCell(sheet, _xlsx_value(value))
+            cell.number_format = money_number_format()
+            cells.append(cell)
+            continue
         if not isinstance(value, str):
             cells.append(_xlsx_value(value))
             continue
@@ -206,7 +218,7 @@ def usage_xlsx(report: UsageReport, out: IO[bytes]) -> None:
         reconciled.append(_xlsx_row(reconciled, [line]))
     environment = workbook.create_sheet("environment")
     for name, value in report.environment.lines:
-        environment.append(_xlsx_row(environment, [name, Decimal(value)]))
+        environment.append(_xlsx_row(environment, [name, Decimal(value)], money=False))
     movements = workbook.create_sheet("refunds and adjustments")
     movements.append(["date", "kind", "account", "amount", "by", "reason", "job"])
     for movement in all_ledger_movements(report.request):

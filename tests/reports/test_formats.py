@@ -12,6 +12,7 @@ import pypdfium2
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.test.utils import override_settings
 from django.utils import timezone
 from openpyxl import load_workbook
 from pypdf import PdfReader
@@ -21,7 +22,7 @@ from apps.accounts.roles import STAFF
 from apps.accounts.services import personal_account_ensure, user_create
 from apps.jobs.models import Job
 from apps.reports.choices import ExportKind, ReportFormat
-from apps.reports.exports import write_export
+from apps.reports.exports import money_number_format, write_export
 from apps.reports.pdfstream import StreamingPdf
 from apps.reports.selectors import report_request
 from tests.reports.conftest import History
@@ -49,6 +50,23 @@ def test_usage_xlsx_has_the_figures_and_the_reconciliation(history: History) -> 
     assert any("Reconciled" in str(line) for line in statements)
     movements = list(workbook["refunds and adjustments"].iter_rows(values_only=True))
     assert any(row[1] == "adjustment" and row[4] == "admin" for row in movements[1:])
+
+
+def test_xlsx_money_cells_show_the_currencys_places(history: History) -> None:
+    """Numbers a spreadsheet can add up, shown as 1.20, not 1.2."""
+    usage = load_workbook(io.BytesIO(_export(ExportKind.USAGE, ReportFormat.XLSX, "printer")))
+    rows = list(usage["printer"].iter_rows())
+    total = next(row for row in rows if row[0].value == "TOTAL")
+    movements = list(usage["refunds and adjustments"].iter_rows())[1:]
+    records = load_workbook(io.BytesIO(_export(ExportKind.RECORDS, ReportFormat.XLSX)))
+    record = list(records["usage records"].iter_rows())[1]
+    money = [*total[5:8], *(row[3] for row in movements), *record[16:19]]
+    assert movements
+    assert {cell.number_format for cell in money} == {"#,##0.00"}
+    assert all(isinstance(cell.value, (int, float)) for cell in money)
+    assert total[1].number_format == "General"  # jobs are no money
+    with override_settings(CURRENCY_DECIMALS=0):
+        assert money_number_format() == "#,##0"
 
 
 def test_records_xlsx_has_one_row_per_record(history: History) -> None:
