@@ -16,6 +16,7 @@ from xml.sax.saxutils import escape
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
@@ -206,7 +207,10 @@ def usage_xlsx(report: UsageReport, out: IO[bytes]) -> None:
     sheet = workbook.create_sheet(str(report.request.grouping))
     rows: list[list[Any]] = [
         [report.title],
-        [f"Filters: {report.request.filter_text}; currency {settings.CURRENCY}"],
+        [
+            _("Filters: %(filters)s; currency %(currency)s")
+            % {"filters": report.request.filter_text, "currency": settings.CURRENCY}
+        ],
         [],
         usage_header(report),
         *(usage_cells(row) for row in [*report.rows, report.total]),
@@ -335,32 +339,50 @@ def usage_pdf(report: UsageReport, out: IO[bytes]) -> None:
     story: list[Flowable] = [
         Spacer(1, 40 * mm),
         _paragraph(report.title, "Title"),
-        _paragraph(f"Filters: {request.filter_text}", "Normal"),
-        _paragraph(f"Generated {_local_text(report.generated_at)}", "Normal"),
+        _paragraph(_("Filters: %(filters)s") % {"filters": request.filter_text}, "Normal"),
+        _paragraph(_("Generated %(when)s") % {"when": _local_text(report.generated_at)}, "Normal"),
         Spacer(1, 10 * mm),
         _paragraph(
-            f"Total: {report.total.jobs} jobs, {report.total.pages} pages, "
-            f"{report.total.sheets} sheets, cost {report.total.cost} {currency}",
+            _(
+                "Total: %(jobs)s jobs, %(pages)s pages, %(sheets)s sheets, "
+                "cost %(cost)s %(currency)s"
+            )
+            % {
+                "jobs": report.total.jobs,
+                "pages": report.total.pages,
+                "sheets": report.total.sheets,
+                "cost": report.total.cost,
+                "currency": currency,
+            },
             "Heading2",
         ),
-        _paragraph("Reconciliation with the ledger", "Heading3"),
+        _paragraph(_("Reconciliation with the ledger"), "Heading3"),
         *[_paragraph(line, "Normal") for line in report.reconciliation.statements],
         PageBreak(),
         _bar_chart(
-            f"Cost over time ({currency}, by {report.over_time_grouping})",
+            _("Cost over time (%(currency)s, by %(grouping)s)")
+            % {"currency": currency, "grouping": report.over_time_grouping.label},
             report.over_time,
             horizontal=False,
         ),
         Spacer(1, 4 * mm),
-        _bar_chart(f"Top 10 users by cost ({currency})", report.top_users, horizontal=True),
+        _bar_chart(
+            _("Top 10 users by cost (%(currency)s)") % {"currency": currency},
+            report.top_users,
+            horizontal=True,
+        ),
         Spacer(1, 4 * mm),
-        _bar_chart(f"Cost by printer ({currency})", report.by_printer, horizontal=True),
+        _bar_chart(
+            _("Cost by printer (%(currency)s)") % {"currency": currency},
+            report.by_printer,
+            horizontal=True,
+        ),
         PageBreak(),
-        _paragraph(f"Usage by {request.grouping.label}", "Heading2"),
+        _paragraph(_("Usage by %(grouping)s") % {"grouping": request.grouping.label}, "Heading2"),
         *_tables(usage_header(report), [usage_cells(row) for row in [*report.rows, report.total]]),
-        _paragraph("Environment", "Heading2"),
+        _paragraph(_("Environment"), "Heading2"),
         *_tables(["figure", "value"], [list(line) for line in report.environment.lines]),
-        _paragraph("Refunds and adjustments", "Heading2"),
+        _paragraph(_("Refunds and adjustments"), "Heading2"),
         *([_paragraph(report.movements.note, "Normal")] if report.movements.note else []),
         *_tables(
             ["date", "kind", "account", "amount", "by", "reason"],
@@ -380,12 +402,17 @@ def records_pdf(request: ReportRequest, out: IO[bytes], progress: Progress = _no
     """Every record on landscape pages, written page by page (see pdfstream): a title page,
     then a table of the main columns."""
     width, height = landscape(A4)
-    title = f"Usage records {request.start} to {request.end}"
+    title = _("Usage records %(start)s to %(end)s") % {"start": request.start, "end": request.end}
     pdf = StreamingPdf(out, width, height, title)
     pdf.text(20 * mm, height - 50 * mm, title, bold=True, size=20)
     total = usage_records(request).count()
-    pdf.text(20 * mm, height - 62 * mm, f"Filters: {request.filter_text}", size=11)
-    pdf.text(20 * mm, height - 70 * mm, f"{total} records; currency {settings.CURRENCY}", size=11)
+    filters = _("Filters: %(filters)s") % {"filters": request.filter_text}
+    pdf.text(20 * mm, height - 62 * mm, filters, size=11)
+    count = _("%(total)s records; currency %(currency)s") % {
+        "total": total,
+        "currency": settings.CURRENCY,
+    }
+    pdf.text(20 * mm, height - 70 * mm, count, size=11)
     pdf.end_page()
     shown = ("job_id", "ended_at", "user", "account", "printer", "state", "pages", "sheets",
              "duplex", "color", "charged", "refunded", "cost")  # fmt: skip

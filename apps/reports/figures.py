@@ -24,6 +24,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Trunc
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.accounts.models import Account, User
 from apps.accounts.money import MAX_DIGITS, STORED_DECIMALS, exact_money
@@ -97,7 +98,7 @@ def _grouped(request: ReportRequest, grouping: Grouping) -> QuerySet[UsageRecord
 def period_label(grouping: Grouping, value: datetime | date) -> str:
     day = timezone.localtime(value).date() if isinstance(value, datetime) else value
     if grouping == Grouping.WEEK:
-        year, week, _ = day.isocalendar()
+        year, week, _weekday = day.isocalendar()
         return f"{year}-W{week:02d}"
     if grouping == Grouping.MONTH:
         return f"{day:%Y-%m}"
@@ -220,11 +221,11 @@ class Environment:
     @property
     def lines(self) -> list[tuple[str, str]]:
         return [
-            ("Sheets", str(self.sheets)),
-            ("Paper (kg)", str(self.paper_kg)),
-            ("Trees", str(self.trees)),
-            ("CO₂ (kg)", str(self.co2_kg)),
-            ("Energy (kWh)", str(self.energy_kwh)),
+            (_("Sheets"), str(self.sheets)),
+            (_("Paper (kg)"), str(self.paper_kg)),
+            (_("Trees"), str(self.trees)),
+            (_("CO₂ (kg)"), str(self.co2_kg)),
+            (_("Energy (kWh)"), str(self.energy_kwh)),
         ]
 
 

@@ -159,6 +159,8 @@ class ReportExport(models.Model):
     kind = models.CharField(_("kind"), max_length=10, choices=ExportKind.choices)
     format = models.CharField(_("format"), max_length=4, choices=ReportFormat.choices)
     parameters = models.JSONField(_("parameters"), default=dict)
+    # The requester's language, which the file's titles and sentences are written in.
+    language = models.CharField(_("language"), max_length=10, blank=True)
     state = models.CharField(
         _("state"), max_length=8, choices=ExportState.choices, default=ExportState.QUEUED
     )
@@ -208,6 +210,8 @@ class ScheduledReport(models.Model):
     recipients = models.TextField(_("recipients"), help_text=_("E-mail addresses, one a line."))
     filters = models.JSONField(_("filters"), default=dict, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    # Its creator's language, which the e-mail and the file's titles and sentences are in.
+    language = models.CharField(_("language"), max_length=10, blank=True)
     # Periods that ended before the report was created or last resumed are not sent (the one
     # that had just ended then is).
     active_since = models.DateTimeField(_("active since"), default=timezone.now)

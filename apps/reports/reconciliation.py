@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
 
 from apps.accounts.choices import AccountKind, EntryKind
 from apps.accounts.models import Account, LedgerEntry
@@ -56,10 +57,11 @@ class Movements:
         """Says that not all are shown, when they are not."""
         if self.total <= len(self.shown):
             return ""
-        return (
-            f"Showing the first {len(self.shown)} of {self.total} refunds and adjustments; "
+        message = _(
+            "Showing the first %(shown)s of %(total)s refunds and adjustments; "
             "the XLSX file lists them all."
         )
+        return message % {"shown": len(self.shown), "total": self.total}
 
 
 def _adjusted_accounts(request: ReportRequest) -> QuerySet[Account] | None:
@@ -149,31 +151,52 @@ class Reconciliation:
 
     @property
     def statements(self) -> list[str]:
-        """Sentences for the report, in order."""
+        """Sentences for the report, in order, in the active language."""
         currency = settings.CURRENCY
         lines = [
-            f"Ledger charges minus refunds of the {self.jobs} jobs in this report: "
-            f"{self.ledger_total} {currency}; report total of their usage records: "
-            f"{self.report_total} {currency}."
+            _(
+                "Ledger charges minus refunds of the %(jobs)s jobs in this report: "
+                "%(ledger)s %(currency)s; report total of their usage records: "
+                "%(report)s %(currency)s."
+            )
+            % {
+                "jobs": self.jobs,
+                "ledger": self.ledger_total,
+                "report": self.report_total,
+                "currency": currency,
+            }
         ]
         if self.matches:
-            lines.append("Reconciled: the report total equals the ledger.")
+            lines.append(_("Reconciled: the report total equals the ledger."))
         else:
             lines.append(
-                f"Not equal: {self.late_refunds} {currency} was refunded after the jobs ended "
-                "(refunds made by hand later); the ledger figure is authoritative."
+                _(
+                    "Not equal: %(late)s %(currency)s was refunded after the jobs ended "
+                    "(refunds made by hand later); the ledger figure is authoritative."
+                )
+                % {"late": self.late_refunds, "currency": currency}
             )
         if self.period_charges is not None and self.period_refunds is not None:
             lines.append(
-                f"All ledger charges dated in the period: {self.period_charges} {currency}, "
-                f"refunds: {self.period_refunds} {currency}, net "
-                f"{self.period_charges - self.period_refunds} {currency} (jobs are counted in "
-                "the report when they end, charges when they are released)."
+                _(
+                    "All ledger charges dated in the period: %(charges)s %(currency)s, "
+                    "refunds: %(refunds)s %(currency)s, net %(net)s %(currency)s (jobs are "
+                    "counted in the report when they end, charges when they are released)."
+                )
+                % {
+                    "charges": self.period_charges,
+                    "refunds": self.period_refunds,
+                    "net": self.period_charges - self.period_refunds,
+                    "currency": currency,
+                }
             )
         if self.demo_records:
             lines.append(
-                f"{self.demo_records} demo records ({self.demo_total} {currency}) are not in "
-                "the ledger and are left out of this check."
+                _(
+                    "%(records)s demo records (%(total)s %(currency)s) are not in the ledger "
+                    "and are left out of this check."
+                )
+                % {"records": self.demo_records, "total": self.demo_total, "currency": currency}
             )
         return lines
 

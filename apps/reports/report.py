@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.reports.choices import Grouping
 from apps.reports.figures import (
@@ -42,7 +43,12 @@ class UsageReport:
 
     @property
     def title(self) -> str:
-        return f"Usage by {self.request.grouping.label}, {self.request.start} to {self.request.end}"
+        """In the active language (the reader's)."""
+        return _("Usage by %(grouping)s, %(start)s to %(end)s") % {
+            "grouping": self.request.grouping.label,
+            "start": self.request.start,
+            "end": self.request.end,
+        }
 
 
 def usage_report(request: ReportRequest) -> UsageReport:

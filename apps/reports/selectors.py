@@ -28,6 +28,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Concat, Left, Round
 from django.db.models.lookups import In
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.accounts.choices import AccountKind
 from apps.accounts.errors import AccountError
@@ -81,13 +82,14 @@ class ReportRequest:
 
     @property
     def filter_text(self) -> str:
+        """The filters in the active language."""
         parts = [
-            f"user {self.user.username}" if self.user else "",
-            f"group {self.group}" if self.group else "",
-            f"account {self.account.label}" if self.account else "",
-            f"printer {self.printer.name}" if self.printer else "",
+            _("user %(name)s") % {"name": self.user.username} if self.user else "",
+            _("group %(name)s") % {"name": self.group} if self.group else "",
+            _("account %(name)s") % {"name": self.account.label} if self.account else "",
+            _("printer %(name)s") % {"name": self.printer.name} if self.printer else "",
         ]
-        return ", ".join(part for part in parts if part) or "none"
+        return ", ".join(part for part in parts if part) or _("none")
 
     def parameters(self) -> dict[str, str]:
         """The request as text, to store in a task's arguments and rebuild with report_request."""

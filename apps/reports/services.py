@@ -11,7 +11,7 @@ from pathlib import Path
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from apps.accounts.roles import ROLES
@@ -266,7 +266,7 @@ def export_write(export_id: int, *, redelivered: bool = False) -> str:
                 raise _TakenOver
 
     try:
-        with open(partial, "xb") as out:
+        with open(partial, "xb") as out, translation.override(export.language or None):
             write_export(kind, report_format, request, out, progress)
     except _TakenOver:
         partial.unlink(missing_ok=True)

@@ -13,7 +13,8 @@ from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.db.models import Max, Min, Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from apps.reports import conf
 from apps.reports.choices import ExportKind, RelativePeriod, ReportFormat
@@ -144,11 +145,11 @@ def _scheduled_report_message(
     buffer = BytesIO()
     write_export(ExportKind.USAGE, report_format, request, buffer)
     message = EmailMessage(
-        subject=f"{report.name}: usage {start} to {end}",
-        body=(
-            f"The scheduled report {report.name!r} for {start} to {end} is attached "
-            f"({report_format.label}).\n"
-        ),
+        subject=_("%(name)s: usage %(start)s to %(end)s")
+        % {"name": report.name, "start": start, "end": end},
+        body=_("The scheduled report '%(name)s' for %(start)s to %(end)s is attached (%(format)s).")
+        % {"name": report.name, "start": start, "end": end, "format": report_format.label}
+        + "\n",
         from_email=conf.email_from(),
         to=report.recipient_list,
         connection=connection,
@@ -174,7 +175,8 @@ def scheduled_report_send(report: ScheduledReport, start: date, end: date) -> bo
         return False
     connection = get_connection(fail_silently=False)
     try:
-        message = _scheduled_report_message(report, start, end, connection)
+        with translation.override(report.language or None):
+            message = _scheduled_report_message(report, start, end, connection)
         connection.open()
     except BaseException:
         _scheduled_report_release(report, start)

@@ -24,6 +24,7 @@ from django.http import (
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -82,9 +83,12 @@ def index(request: HttpRequest) -> HttpResponse:
             report=report,
             query=query,
             charts=[
-                bar_chart(f"Cost by {report.over_time_grouping}", report.over_time),
-                bar_chart("Top 10 users by cost", report.top_users),
-                bar_chart("Cost by printer", report.by_printer),
+                bar_chart(
+                    _("Cost by %(grouping)s") % {"grouping": report.over_time_grouping.label},
+                    report.over_time,
+                ),
+                bar_chart(_("Top 10 users by cost"), report.top_users),
+                bar_chart(_("Cost by printer"), report.by_printer),
             ],
             formats=ReportFormat.choices,
         )
@@ -144,6 +148,7 @@ def export_start(request: HttpRequest) -> HttpResponse:
         kind=kind,
         format=report_format,
         parameters=form.request.parameters(),
+        language=get_language(),
     )
     report_export_run.delay(export.pk)
     return redirect("reports:export", export_id=export.pk)
@@ -208,6 +213,7 @@ def schedules(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         scheduled = form.save(commit=False)
         scheduled.created_by = _user(request)
+        scheduled.language = get_language()
         try:
             scheduled_report_create(scheduled)
         except ScheduledReportExists as error:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import email
+import email.header
 import socket
 import time
 from collections.abc import Iterator
@@ -21,7 +22,8 @@ from django.db import connection, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.test import Client
 from django.test.utils import override_settings
-from django.utils import timezone
+from django.utils import timezone, translation
+from openpyxl import load_workbook
 
 from apps.reports.choices import ExportState, RelativePeriod
 from apps.reports.exports import write_export
@@ -615,3 +617,45 @@ def test_a_send_cut_off_after_the_server_took_it_is_not_sent_again(history: Hist
     run = report.runs.get()
     assert run.sent_at is None
     assert run.message.startswith("possibly sent, not sent again: SMTPServerDisconnected")
+
+
+def test_a_background_export_is_written_in_the_language_it_was_asked_in(
+    history: History, finance_client: Client, export_dir: Path
+) -> None:
+    """Its titles and sentences; the column and sheet names stay the English ones of CSV."""
+    today = timezone.localdate().isoformat()
+    response = finance_client.post(
+        "/reports/exports/",
+        {"start": today, "end": today, "grouping": "user", "kind": "usage", "format": "xlsx"},
+        HTTP_ACCEPT_LANGUAGE="de",
+    )
+    assert response.status_code == 302
+    translation.deactivate()  # the worker runs in no request's language
+    export = ReportExport.objects.get()
+    assert report_export_run(export.pk).startswith("wrote ")
+    export.refresh_from_db()
+    workbook = load_workbook(export_dir / export.file_name)
+    rows = list(workbook["user"].iter_rows(values_only=True))
+    assert rows[0][0] == f"Nutzung nach Benutzer, {today} bis {today}"
+    assert str(rows[1][0]).startswith("Filter: keine; Währung ")
+    assert rows[3][:2] == ("user", "jobs")
+    statements = [row[0] for row in workbook["reconciliation"].iter_rows(values_only=True)]
+    assert "Abgestimmt: die Berichtssumme entspricht den Buchungen." in statements
+
+
+def test_a_scheduled_report_is_mailed_in_its_creators_language(
+    history: History, finance_client: Client, smtp_inbox: Inbox
+) -> None:
+    response = finance_client.post(
+        "/reports/schedules/",
+        {"name": "Täglich", "period": "yesterday", "grouping": "user", "format": "csv",
+         "recipients": "finance@example.org"},
+        HTTP_ACCEPT_LANGUAGE="de",
+    )  # fmt: skip
+    assert response.status_code == 302
+    translation.deactivate()
+    assert scheduled_reports_send(timezone.localtime()) == 1
+    day = timezone.localdate() - timedelta(days=1)
+    (message,) = smtp_inbox.messages
+    subject = str(email.header.make_header(email.header.decode_header(message["Subject"])))
+    assert subject == f"Täglich: Nutzung {day} bis {day}"

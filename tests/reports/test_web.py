@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 
 import pytest
@@ -52,6 +53,25 @@ def test_the_report_page_shows_figures_charts_and_reconciliation(
     assert page.count("<svg") == 3
     assert "paper jam fee" in page
     assert "/reports/download/usage.xlsx?" in page
+
+
+def test_the_report_page_is_all_in_the_readers_language(finance_client: Client) -> None:
+    """The German page said "Usage by Gruppe (primär)", its charts, reconciliation and
+    environment in English."""
+    response = finance_client.get("/reports/", _query(grouping="group"), HTTP_ACCEPT_LANGUAGE="de")
+    page = html.unescape(response.content.decode())
+    today = timezone.localdate()
+    assert f"<h2>Nutzung nach Gruppe (primär), {today} bis {today}</h2>" in page
+    assert "<th>Gruppe (primär)</th>" in page
+    assert "<th>Benutzer</th>" in page
+    assert "Kosten nach Tag" in page
+    assert "Top 10 der Benutzer nach Kosten" in page
+    assert "Abgestimmt: die Berichtssumme entspricht den Buchungen." in page
+    assert "Gebuchte Belastungen minus Erstattungen der 5 Aufträge" in page
+    assert "<td>Blätter</td>" in page
+    for english in ("Usage by", "Cost by", "Top 10 users", "Ledger charges", "Reconciled",
+                    "ledger", "Sheets", "Trees", "<th>group</th>", "<th>user</th>"):  # fmt: skip
+        assert english not in page, english
 
 
 def test_the_page_says_when_not_all_refunds_and_adjustments_are_shown(
