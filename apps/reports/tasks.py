@@ -144,12 +144,18 @@ def _scheduled_report_message(
     report_format = ReportFormat(report.format)
     buffer = BytesIO()
     write_export(ExportKind.USAGE, report_format, request, buffer)
+    names = {"name": report.name, "start": start, "end": end, "format": report_format.label}
+    attached = _(
+        "The scheduled report '%(name)s' for %(start)s to %(end)s is attached (%(format)s)."
+    )
+    # When the period was closed, so a reader knows what a record written later is missing.
+    closed = _(
+        "It was made at %(made)s from every usage record written by then, after any the "
+        "print pipeline had missed were written."
+    ) % {"made": timezone.localtime().isoformat(sep=" ", timespec="seconds")}
     message = EmailMessage(
-        subject=_("%(name)s: usage %(start)s to %(end)s")
-        % {"name": report.name, "start": start, "end": end},
-        body=_("The scheduled report '%(name)s' for %(start)s to %(end)s is attached (%(format)s).")
-        % {"name": report.name, "start": start, "end": end, "format": report_format.label}
-        + "\n",
+        subject=_("%(name)s: usage %(start)s to %(end)s") % names,
+        body=f"{attached % names}\n{closed}\n",
         from_email=conf.email_from(),
         to=report.recipient_list,
         connection=connection,
@@ -235,6 +241,9 @@ def scheduled_reports_send(now: datetime | None = None) -> int:
     """Send every active scheduled report for each period due (see periods_due); run hourly."""
     now = now or timezone.now()
     scheduled_report_sends_unconfirmed(now)
+    # First the records the pipeline missed (its own hourly run may come after this one): a
+    # job that ended in a period must be in the report sent for it, which is never sent again.
+    usage_records_catch_up()
     today = timezone.localdate(now)
     sent = 0
     for report in ScheduledReport.objects.filter(is_active=True):

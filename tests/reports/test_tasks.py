@@ -7,7 +7,7 @@ import email
 import email.header
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from email.message import Message
@@ -25,6 +25,7 @@ from django.test.utils import override_settings
 from django.utils import timezone, translation
 from openpyxl import load_workbook
 
+from apps.jobs.models import Job
 from apps.reports.choices import ExportState, RelativePeriod
 from apps.reports.exports import write_export
 from apps.reports.models import ReportExport, ScheduledReport, ScheduledReportRun
@@ -659,3 +660,33 @@ def test_a_scheduled_report_is_mailed_in_its_creators_language(
     (message,) = smtp_inbox.messages
     subject = str(email.header.make_header(email.header.decode_header(message["Subject"])))
     assert subject == f"Täglich: Nutzung {day} bis {day}"
+
+
+@pytest.mark.django_db
+def test_a_record_the_pipeline_missed_is_in_the_scheduled_report_of_its_period(
+    history: History,
+    print_job: Callable[..., Job],
+    smtp_inbox: Inbox,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The report of a period is sent once: a record written by the hourly catch-up after it
+    was sent would never be in it."""
+
+    def broken(job: Job) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("apps.reports.services.usage_record_write", broken)
+    print_job(history.carol, history.laser, price="0.20", pages=2)
+    monkeypatch.undo()
+    ScheduledReport.objects.create(
+        name="Daily", period=RelativePeriod.YESTERDAY, grouping="user", format="csv",
+        recipients="finance@example.org",
+    )  # fmt: skip
+    tomorrow = timezone.localtime() + timedelta(days=1)
+    assert scheduled_reports_send(tomorrow) == 2  # yesterday's and today's
+    today = smtp_inbox.messages[1]
+    attachment = next(part for part in today.walk() if part.get_filename())
+    text = attachment.get_payload(decode=True).decode()  # type: ignore[union-attr]
+    assert text.splitlines()[-1] == "TOTAL,6,30,30,24,5.60,0.90,4.70"
+    body = next(part for part in today.walk() if part.get_content_type() == "text/plain")
+    assert "from every usage record written by then" in body.get_payload(decode=True).decode()  # type: ignore[union-attr]
