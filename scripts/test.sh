@@ -13,7 +13,8 @@ ensure_packages \
   ippeveprinter=cups-ipp-utils ipptool=cups-ipp-utils cupsd=cups-daemon lp=cups-client \
   /usr/lib/cups/filter/pdftopdf=cups-filters /usr/sbin/lpadmin=cups \
   dbus-daemon=dbus gs=ghostscript pdftoppm=poppler-utils chromium=chromium msgfmt=gettext \
-  /usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf=fonts-dejavu-core
+  /usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf=fonts-dejavu-core \
+  /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf=fonts-droid-fallback
 PG_BIN="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
 ensure_venv "$ROOT/requirements-dev.txt"
 

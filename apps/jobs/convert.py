@@ -16,13 +16,15 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from itertools import groupby
 from pathlib import Path
+from unicodedata import east_asian_width
 
 from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from reportlab.lib.pagesizes import A4
-from reportlab.pdfbase.pdfmetrics import registerFont, stringWidth
+from reportlab.pdfbase.pdfmetrics import getFont, registerFont, stringWidth
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
@@ -73,6 +75,9 @@ _GHOSTSCRIPT_OUTPUT_BYTES = 1024**3
 #: the letters of most alphabets. Courier, built into every PDF reader, is used where it is
 #: missing: it has Western European letters only (ł, č or Cyrillic print as black boxes).
 _TEXT_FONT_FILE = Path("/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf")
+#: Chinese, Japanese and Korean, which DejaVu lacks, from Droid Sans Fallback (Debian's
+#: fonts-droid-fallback, TrueType outlines as reportlab needs them); drawn two columns wide.
+_FALLBACK_FONT_FILE = Path("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf")
 _TEXT_SIZE = 10
 _TEXT_MARGIN = 48
 #: What converting one image may use (a 100-megapixel image with transparency takes about
@@ -307,6 +312,63 @@ def _text_font() -> str:
     return "DejaVuSansMono"
 
 
+@functools.cache
+def _fallback_font() -> tuple[str, frozenset[int]] | None:
+    """The fallback font's name and the characters it has that the text font has not; None
+    without the fallback (or the text) font."""
+    if not _FALLBACK_FONT_FILE.exists() or _text_font() == "Courier":
+        return None
+    fallback = TTFont("DroidSansFallback", _FALLBACK_FONT_FILE)
+    registerFont(fallback)
+    text_font = getFont(_text_font())
+    assert isinstance(text_font, TTFont)
+    lacking = frozenset(fallback.face.charToGlyph) - set(text_font.face.charToGlyph)
+    return "DroidSansFallback", lacking
+
+
+def _cells(character: str) -> int:
+    """Columns a character takes: two for the wide characters of Chinese, Japanese, Korean."""
+    return 2 if east_asian_width(character) in ("W", "F") else 1
+
+
+def _wrapped(line: str, columns: int) -> list[str]:
+    """`line` cut into lines of at most `columns` columns (at least one line)."""
+    if line.isascii():
+        return [line[start : start + columns] for start in range(0, max(len(line), 1), columns)]
+    pieces: list[str] = []
+    piece: list[str] = []
+    used = 0
+    for character in line:
+        width = _cells(character)
+        if piece and used + width > columns:
+            pieces.append("".join(piece))
+            piece, used = [], 0
+        piece.append(character)
+        used += width
+    pieces.append("".join(piece))
+    return pieces
+
+
+def _draw_line(canvas: Canvas, line: str, x: float, y: float, cell: float) -> None:
+    """A line with characters the text font lacks: each run in the font that has it, every
+    character on its column, so that columns stay aligned."""
+    fallback = _fallback_font()
+    assert fallback is not None
+    name, extra = fallback
+    column = 0
+    for in_fallback, run in groupby(line, key=lambda character: ord(character) in extra):
+        characters = "".join(run)
+        if in_fallback:
+            canvas.setFont(name, _TEXT_SIZE)
+            for character in characters:
+                canvas.drawString(x + column * cell, y, character)
+                column += _cells(character)
+        else:
+            canvas.setFont(_text_font(), _TEXT_SIZE)
+            canvas.drawString(x + column * cell, y, characters)
+            column += sum(_cells(character) for character in characters)
+
+
 def text_to_pdf(source: Path, target: Path) -> None:
     """Plain text in a monospaced font on A4; long lines wrap, form feeds start a new page."""
     width, height = A4
@@ -328,18 +390,25 @@ def text_to_pdf(source: Path, target: Path) -> None:
     # Counted before anything is drawn: reportlab keeps every page in memory until it saves.
     if _text_pages(text, columns, lines_per_page) > settings.MAX_DOCUMENT_PAGES:
         raise too_many
+    fallback = _fallback_font()
+    cell = stringWidth("M", font, _TEXT_SIZE)
     canvas = Canvas(str(target), pagesize=A4, invariant=True)
     for page_text in _page_texts(text):
         lines = [
-            line[start : start + columns]
+            piece
             for line in page_text.expandtabs(8).split("\n")
-            for start in range(0, max(len(line), 1), columns)
+            for piece in _wrapped(line, columns)
         ]
         for first in range(0, max(len(lines), 1), lines_per_page):
-            body = canvas.beginText(_TEXT_MARGIN, height - _TEXT_MARGIN - _TEXT_SIZE)
+            top = height - _TEXT_MARGIN - _TEXT_SIZE
+            body = canvas.beginText(_TEXT_MARGIN, top)
             body.setFont(font, _TEXT_SIZE, leading)
-            for line in lines[first : first + lines_per_page]:
-                body.textLine(line)
+            for number, line in enumerate(lines[first : first + lines_per_page]):
+                if line.isascii() or fallback is None or fallback[1].isdisjoint(map(ord, line)):
+                    body.textLine(line)
+                    continue
+                body.textLine("")
+                _draw_line(canvas, line, _TEXT_MARGIN, top - number * leading, cell)
             canvas.drawText(body)
             canvas.showPage()
     canvas.save()
@@ -375,7 +444,8 @@ def _text_pages(text: str, columns: int, lines_per_page: int) -> int:
     pages = 0
     for page_text in _page_texts(text):
         lines = sum(
-            max(1, -(-len(line) // columns)) for line in page_text.expandtabs(8).split("\n")
+            max(1, -(-len(line) // columns)) if line.isascii() else len(_wrapped(line, columns))
+            for line in page_text.expandtabs(8).split("\n")
         )
         pages += max(1, -(-lines // lines_per_page))
     return pages

@@ -205,6 +205,21 @@ def test_text_in_any_european_alphabet_prints_its_letters(tmp_path: Path) -> Non
     assert printed.strip() == words
 
 
+def test_chinese_and_japanese_text_prints_two_columns_a_character(tmp_path: Path) -> None:
+    # DejaVu has no Chinese or Japanese: they printed as boxes, and a line of 60 characters
+    # (120 columns wide on paper) ran off the page instead of wrapping.
+    text = tmp_path / "notes.txt"
+    line = "這是一行很長的中文文字日本語のテキスト" * 3 + "測試自動換行"  # 63 characters
+    text.write_text("\n".join([line] * 62), encoding="utf-8")
+    converted = to_pdf(text, "text/plain")
+    pages = PdfReader(converted).pages
+    assert len(pages) == 2  # every line wraps once: 124 printed lines of 62 a page
+    # The fallback font is embedded (under a subset name) beside the text font.
+    assert b"DroidSansFallback" in converted.read_bytes()
+    printed = "".join(pages[0].extract_text().split())
+    assert line in printed
+
+
 @pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
 def test_utf16_text_with_its_byte_order_mark_is_text(tmp_path: Path, encoding: str) -> None:
     # What Windows' Notepad saves as "Unicode" and Windows PowerShell's `>` writes: refused as
