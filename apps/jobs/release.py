@@ -26,8 +26,14 @@ from apps.jobs.build import parse_page_ranges
 from apps.jobs.choices import JobState
 from apps.jobs.documents import DocumentError
 from apps.jobs.models import Job
+from apps.jobs.option_checks import (
+    OptionValue,
+    as_offered,
+    not_offered,
+    not_options,
+    printer_side_names,
+)
 from apps.jobs.options import priced_options, sent_options
-from apps.jobs.parts import JOB_SHEETS, JOB_SHEETS_MEDIA
 from apps.jobs.services import job_transition
 from apps.printers.choices import PrinterKind, PrinterState
 from apps.printers.ipp_values import engine_view
@@ -42,19 +48,11 @@ from printmgmt.ppde import (
     Translation,
     Violation,
     is_chosen_finishing,
-    is_finishing_name,
 )
-from printmgmt.ppde.model import FINISHINGS_BOOKLET
 
 logger = logging.getLogger(__name__)
 
-OptionValue = str | list[str]
 MAX_COPIES = 999
-#: Options the product carries out itself, offered or not.
-_MADE_HERE = frozenset({JOB_SHEETS, JOB_SHEETS_MEDIA})
-#: Where options come from that may take several values (job sheets at the start and end):
-#: the rule file's job-ticket options, priced and never sent to the printer.
-_TICKET_OPTIONS = "*SPJobTicket/"
 
 
 class ReleaseRefused(Exception):
@@ -117,22 +115,6 @@ def _job_attributes(options: Mapping[str, OptionValue]) -> dict[str, str | tuple
     return attributes
 
 
-def _not_options() -> dict[str, str]:
-    """Job attributes the product sets itself, each with what to do instead. Chosen among the
-    options they would reach the printer as chosen but unpriced, or against the job's own
-    handling: five copies for the price of one, banner pages nobody pays for, a job charged
-    here and left held at the printer."""
-    return {
-        "copies": _("give it as the number of copies"),
-        "page-ranges": _("give it as the pages to print"),
-        "job-sheets": _("choose org.savapage-job-sheets"),
-        "job-hold-until": _("jobs are held here, in the inbox, until released"),
-        "job-hold-until-time": _("jobs are held here, in the inbox, until released"),
-        # The name carries the marker that finds the job at the printer again.
-        "job-name": _("give it as the title"),
-    }
-
-
 def job_quote(
     job: Job,
     printer: Printer,
@@ -154,7 +136,7 @@ def job_quote(
     asked = {name.lower() for name in options}
     problems.extend(
         _("%(name)s is not an option: %(instead)s") % {"name": name, "instead": instead}
-        for name, instead in _not_options().items()
+        for name, instead in not_options().items()
         if name in asked
     )
     try:
@@ -171,18 +153,18 @@ def job_quote(
     attributes: dict[str, str | tuple[str, ...]] = {
         o.attribute: o.default for o in offered if o.default is not None
     }
-    attributes.update(_as_offered(offered, _job_attributes(options)))
+    attributes.update(as_offered(offered, _job_attributes(options)))
     # One problem an option: what a refused option would then be sent or priced as is moot.
-    not_offered = _not_offered(offered, attributes, operator)
-    problems.extend(not_offered.values())
-    problems.extend(_printer_side_names(engine, offered, options))
+    refused_options = not_offered(offered, attributes, operator)
+    problems.extend(refused_options.values())
+    problems.extend(printer_side_names(engine, offered, options))
     attributes = priced_options(printer, engine, attributes)
     violations = tuple(engine.violations(attributes))
     problems.extend(violation.message for violation in violations)
     translation = engine.translate(
         sent_options(printer, engine, attributes), target=target, printer=capabilities
     )
-    if translation.refusal is not None and translation.refusal.option not in not_offered:
+    if translation.refusal is not None and translation.refusal.option not in refused_options:
         problems.append(f"{translation.refusal.option}: {translation.refusal.message}")
     price = engine.price(
         attributes,
@@ -191,7 +173,7 @@ def job_quote(
         fallback=side_price_table(printer),
         minor_unit_exponent=settings.CURRENCY_DECIMALS,
     )
-    if price.refusal is not None and price.refusal.option not in not_offered:
+    if price.refusal is not None and price.refusal.option not in refused_options:
         problems.append(f"{price.refusal.option}: {price.refusal.message}")
     return Quote(
         printer,
@@ -204,26 +186,6 @@ def job_quote(
         violations,
         rule_version_id=_rule_version_of(printer),
     )
-
-
-def _as_offered(
-    offered: tuple[OfferedOption, ...], attributes: dict[str, str | tuple[str, ...]]
-) -> dict[str, str | tuple[str, ...]]:
-    """Chosen values in the spelling the printer offers them. A choice is accepted whatever its
-    case (`-o sides=Two-Sided-Long-Edge`), but the prices and the printer match it exactly: as
-    typed, it was priced one-sided and sent as a keyword no printer knows."""
-    spelling = {
-        option.attribute: {choice.value.lower(): choice.value for choice in option.choices}
-        for option in offered
-    }
-    written: dict[str, str | tuple[str, ...]] = {}
-    for name, value in attributes.items():
-        known = spelling.get(name, {})
-        if isinstance(value, str):
-            written[name] = known.get(value.lower(), value)
-        else:
-            written[name] = tuple(known.get(item.lower(), item) for item in value)
-    return written
 
 
 def offered_options(printer: Printer, *, operator: bool) -> tuple[OfferedOption, ...]:
@@ -276,84 +238,6 @@ def options_as_it_came(job: Job, offered: tuple[OfferedOption, ...]) -> dict[str
         if name not in options and isinstance(value, str) and is_chosen_finishing(name, value):
             options[name] = value
     return options
-
-
-def _not_offered(
-    offered: tuple[OfferedOption, ...],
-    attributes: Mapping[str, str | tuple[str, ...]],
-    operator: bool,
-) -> dict[str, str]:
-    by_name = {option.attribute: option for option in offered}
-    problems: dict[str, str] = {}
-    for name, value in attributes.items():
-        option = by_name.get(name)
-        if option is None:
-            # A finishing or cover the printer does not offer at all would be dropped on the
-            # way and the job printed without it: refused, so that follow-me picks a printer
-            # that has it and a user is never told it was done. A booklet is the exception:
-            # without a booklet maker, the pages are imposed here. Job sheets are made here
-            # and always print: where the rule file does not offer (and price) them, they
-            # would be sheets nobody pays for.
-            # Any other option the printer does not offer would reach it unchecked and
-            # unpriced (card stock charged as plain paper).
-            asked = [
-                item
-                for item in _values(value)
-                if (is_chosen_finishing(name, item) and name != FINISHINGS_BOOKLET)
-                or (name == JOB_SHEETS and item.lower() != "none")
-                or not (name in _MADE_HERE or is_finishing_name(name))
-            ]
-            if asked:
-                problems.setdefault(
-                    name,
-                    _("%(option)s=%(value)s is not offered by this printer")
-                    % {"option": name, "value": asked[0]},
-                )
-            continue
-        if not option.choices:
-            continue
-        values = _values(value)
-        if len(values) > 1 and not option.source.startswith(_TICKET_OPTIONS):
-            # One PPD choice, finishing or tray is sent (the first), but every value was
-            # priced: a staple of "3,20" was charged and not done.
-            problems.setdefault(
-                name,
-                _("%(option)s takes one value, not %(values)s")
-                % {"option": name, "values": ",".join(values)},
-            )
-            continue
-        allowed = {c.value.lower() for c in option.choices if operator or not c.operator_only}
-        for item in values:
-            if item.lower() not in allowed:
-                problems.setdefault(
-                    name,
-                    _(
-                        "%(option)s=%(value)s is not offered by this printer "
-                        "(choose one of: %(choices)s)"
-                    )
-                    % {"option": name, "value": item, "choices": ", ".join(sorted(allowed))},
-                )
-    return problems
-
-
-def _printer_side_names(
-    engine: RuleEngine, offered: tuple[OfferedOption, ...], options: Mapping[str, OptionValue]
-) -> list[str]:
-    """Options named as the rule file sends them to the printer (a PPD option, which CUPS
-    matches whatever the case): they would reach it as chosen, past the prices and constraints
-    of the attribute they stand for (ColorModel=CMYK priced as grey)."""
-    offered_names = {option.attribute for option in offered}
-    chosen = {name.lower() for name in options if name not in offered_names}
-    return [
-        _("%(option)s is the printer's own name for %(attribute)s: choose %(attribute)s instead")
-        % {"option": mapping.ppd_option, "attribute": mapping.attribute}
-        for mapping in engine.rules.mappings
-        if mapping.ppd_option.lower() in chosen
-    ]
-
-
-def _values(value: str | tuple[str, ...]) -> tuple[str, ...]:
-    return (value,) if isinstance(value, str) else value
 
 
 def _check_printer(user: User, printer: Printer) -> None:

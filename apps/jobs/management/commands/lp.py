@@ -17,13 +17,8 @@ from apps.jobs.choices import TERMINAL_STATES, JobSource, JobState
 from apps.jobs.convert import OCTET_STREAM, to_pdf
 from apps.jobs.documents import DocumentError
 from apps.jobs.models import Job
-from apps.jobs.release import (
-    MAX_COPIES,
-    OptionValue,
-    ReleaseRefused,
-    job_release,
-    printer_for_group,
-)
+from apps.jobs.option_checks import OptionValue
+from apps.jobs.release import MAX_COPIES, ReleaseRefused, job_release, printer_for_group
 from apps.jobs.services import job_create_held
 from apps.printers.models import Printer, PrinterGroup
 
