@@ -44,10 +44,13 @@ def _duration(minutes: int) -> str:
     return ngettext("%(count)d day", "%(count)d days", days) % {"count": days}
 
 
-def expiry_text(expires_at: datetime, now: datetime | None = None) -> str:
+def expiry_text(expires_at: datetime) -> str:
     """ "expires in 2 days" for a held job, in the page's language."""
-    left = max(int(((expires_at - (now or timezone.now())).total_seconds()) // 60), 0)
-    return _("expires in %(left)s") % {"left": _duration(left)}
+    return _expiry_phrase(max(int((expires_at - timezone.now()).total_seconds() // 60), 0))
+
+
+def _expiry_phrase(minutes: int) -> str:
+    return _("expires in %(left)s") % {"left": _duration(minutes)}
 
 
 def _memoised(make: Callable[[int], str]) -> Callable[[int], str]:
@@ -80,14 +83,14 @@ def inbox_items_html(lines: list[InboxLine], csrf_token: str, page_number: int) 
     thumbnail_prefix, thumbnail_suffix = escape(thumbnail.prefix), escape(thumbnail.suffix)
     sources = {value: escape(str(label)) for value, label in JobSource.choices}
     release, cancel_label, token = escape(_("Release")), escape(_("Cancel")), escape(csrf_token)
-    received_template, expires_template = _("received %(age)s ago"), _("expires in %(left)s")
+    received_template = _("received %(age)s ago")
     pages = _memoised(
         lambda count: escape(
             ngettext("%(count)d page", "%(count)d pages", count) % {"count": count}
         )
     )
     received = _memoised(lambda minutes: escape(received_template % {"age": _duration(minutes)}))
-    expires = _memoised(lambda minutes: escape(expires_template % {"left": _duration(minutes)}))
+    expires = _memoised(lambda minutes: escape(_expiry_phrase(minutes)))
     items = []
     for pk, raw_title, source, page_count, created, expires_at in lines:
         title = escape(raw_title)

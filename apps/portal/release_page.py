@@ -49,7 +49,7 @@ def accounts_of(user: User) -> list[Account]:
 def _price_rule_name(mnemonic: str, line: int) -> str:
     """A price part's rule as the page's language says it: the rule file's own mnemonic (the
     admin's words) as written, the product's own words translated."""
-    if mnemonic == "printer price table":
+    if line == 0:  # the printer's side-price table, not a line of the rule file
         return _("the printer's price table")
     return mnemonic or _("rule on line %(line)d") % {"line": line}
 
