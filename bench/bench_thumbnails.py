@@ -27,6 +27,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "printmgmt.settings")
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
+OWNER = 1  # one user's document: its pages are drawn one at a time
+
 
 def make_pdf(path: Path, pages: int) -> None:
     canvas = Canvas(str(path), pagesize=A4, invariant=True)
@@ -70,10 +72,10 @@ def main() -> None:
         def in_children() -> None:
             shutil.rmtree(thumbnail_dir(), ignore_errors=True)
             for page in range(1, arguments.pages + 1):
-                thumbnail_render(name, page)
+                thumbnail_render(name, page, OWNER)
 
         started = time.perf_counter()
-        thumbnail_render(name, 1)
+        thumbnail_render(name, 1, OWNER)
         first = time.perf_counter() - started
         best: dict[str, float] = {}
         for _run in range(arguments.runs):

@@ -4,12 +4,19 @@ A thumbnail is named after the stored document (a generated name) and the page, 
 rendered once and never served for another document.
 
 PDFium draws in child processes (apps/portal/thumbnail_renderer.py), never in a web process:
-a page can take it minutes and gigabytes to draw. Each web process keeps up to
-THUMBNAIL_RENDERERS children, each limited in memory and killed when a page takes longer than
-THUMBNAIL_RENDER_SECONDS; such a page is marked and gets a placeholder from then on. One
-document is drawn by one child at a time, so a slow one holds up its own pages only, never the
-thumbnails of other jobs. A request that cannot have a child within THUMBNAIL_WAIT_SECONDS is
-told to come back later rather than wait on.
+a page can take it minutes and gigabytes to draw. Each child is limited in memory and killed
+when a page takes longer than THUMBNAIL_RENDER_SECONDS; such a page is marked and gets a
+placeholder from then on, at once. The children of a web process are shared fairly:
+
+- an owner's pages are drawn by one child at a time, so one user's slow documents hold up
+  their own thumbnails only;
+- THUMBNAIL_RENDERERS children draw pages that are not (yet) slow; a child whose page has
+  taken longer than THUMBNAIL_SLOW_SECONDS no longer counts among them, so other owners'
+  pages are drawn beside slow ones, in more children, up to THUMBNAIL_MAX_RENDERERS in all
+  (what bounds the memory thumbnails take).
+
+A request that cannot have a child within THUMBNAIL_WAIT_SECONDS is given up for now
+(ThumbnailBusy) rather than wait on.
 """
 
 from __future__ import annotations
@@ -50,19 +57,26 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 MAX_THUMBNAILS = 60
-#: Children drawing thumbnails per web process.
+#: Children drawing pages that are not slow, per web process.
 THUMBNAIL_RENDERERS = 2
-#: A page PDFium has not drawn in this time is given up (a normal page takes milliseconds).
+#: Children at most per web process, those drawing slow pages included.
+THUMBNAIL_MAX_RENDERERS = 4
+#: A page still being drawn after this time is slow (a normal page takes milliseconds).
+THUMBNAIL_SLOW_SECONDS = 1.0
+#: A page PDFium has not drawn in this time is given up.
 THUMBNAIL_RENDER_SECONDS = 10.0
-#: How long a request waits for its document's turn and a free child.
-THUMBNAIL_WAIT_SECONDS = 10.0
+#: How long a request waits for its owner's turn and a child: a little longer than a page may
+#: take, so that pages waiting behind their owner's page that is given up are still drawn.
+THUMBNAIL_WAIT_SECONDS = THUMBNAIL_RENDER_SECONDS + 2
 #: What one child may take: PDFium asked for a huge image or bitmap fails here, not the server.
 _RENDERER_MEMORY_BYTES = 1024**3
 _RENDERER_OUTPUT_BYTES = 16 * 1024**2
+#: How long an idle child that is told to end may take to.
+_RENDERER_CLOSE_SECONDS = 5.0
 
 
 class ThumbnailBusy(Exception):
-    """Every child is drawing (or this document's page is being drawn): ask again later."""
+    """No child was free in time (or the owner's other page was being drawn): ask again later."""
 
 
 class ThumbnailUnavailable(Exception):
@@ -96,8 +110,9 @@ def _given_up_path(target: Path) -> Path:
     return target.with_suffix(".given-up")
 
 
-def thumbnail_render(document_name: str, page: int) -> Path:
-    """The PNG of one page (1-based), rendered on first use.
+def thumbnail_render(document_name: str, page: int, owner: int) -> Path:
+    """The PNG of one page (1-based) of a document of user `owner` (their id), rendered on
+    first use.
 
     Raises DocumentError (no such document or page), ThumbnailUnavailable (the page could not
     be drawn within the limits, now or before) or ThumbnailBusy.
@@ -111,9 +126,12 @@ def thumbnail_render(document_name: str, page: int) -> Path:
     if not source.exists():
         raise DocumentError("the document is no longer stored")
     deadline = time.monotonic() + THUMBNAIL_WAIT_SECONDS
-    with _POOL.document_turn(document_name, deadline), _POOL.renderer(deadline) as renderer:
-        if target.exists():  # drawn while this request waited for its turn
+    with _POOL.renderer(owner, deadline) as renderer:
+        # Drawn, or given up, while this request waited for its owner's turn.
+        if target.exists():
             return target
+        if _given_up_path(target).exists():
+            raise ThumbnailUnavailable(document_name, page)
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
         try:
@@ -179,7 +197,21 @@ class _Renderer:
         return received.decode("utf-8", "replace").strip()
 
     def stop(self) -> None:
+        """Kill the child (it may be stuck inside PDFium)."""
         self.process.kill()
+        self._wait_closed()
+
+    def close(self) -> None:
+        """Let an idle child end as a program ends (it reads no more requests)."""
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        try:
+            self.process.wait(timeout=_RENDERER_CLOSE_SECONDS)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self._wait_closed()
+
+    def _wait_closed(self) -> None:
         self.process.wait()
         for pipe in (self.process.stdin, self.process.stdout):
             if pipe is not None:
@@ -187,36 +219,44 @@ class _Renderer:
 
 
 class _Pool:
-    """The children of this web process, and whose document each is drawing."""
+    """The children of this web process, and whose page each is drawing since when."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, quick: int, most: int) -> None:
+        self.quick = quick
+        self.most = most
         self._changed = threading.Condition()
         self._idle: list[_Renderer] = []
-        self._free = size
-        self._documents_drawn: set[str] = set()
+        self._drawing_since: dict[int, float] = {}  # by owner
+
+    def _slow_in(self, now: float) -> float | None:
+        """Seconds until the next page drawn becomes slow (None: none will)."""
+        waits = [
+            started + THUMBNAIL_SLOW_SECONDS - now
+            for started in self._drawing_since.values()
+            if now - started < THUMBNAIL_SLOW_SECONDS
+        ]
+        return min(waits, default=None)
+
+    def _may_draw(self, owner: int, now: float) -> bool:
+        if owner in self._drawing_since or len(self._drawing_since) >= self.most:
+            return False
+        not_slow = sum(
+            1 for started in self._drawing_since.values() if now - started < THUMBNAIL_SLOW_SECONDS
+        )
+        return not_slow < self.quick
 
     @contextmanager
-    def document_turn(self, document_name: str, deadline: float) -> Iterator[None]:
-        """Hold the document's turn: one child at a time draws its pages."""
+    def renderer(self, owner: int, deadline: float) -> Iterator[_Renderer]:
+        """A child for one page of `owner`'s, when they have none and one may draw."""
         with self._changed:
-            if not self._changed.wait_for(
-                lambda: document_name not in self._documents_drawn, deadline - time.monotonic()
-            ):
-                raise ThumbnailBusy(document_name)
-            self._documents_drawn.add(document_name)
-        try:
-            yield
-        finally:
-            with self._changed:
-                self._documents_drawn.discard(document_name)
-                self._changed.notify_all()
-
-    @contextmanager
-    def renderer(self, deadline: float) -> Iterator[_Renderer]:
-        with self._changed:
-            if not self._changed.wait_for(lambda: self._free > 0, deadline - time.monotonic()):
-                raise ThumbnailBusy()
-            self._free -= 1
+            while not self._may_draw(owner, now := time.monotonic()):
+                left = deadline - now
+                if left <= 0:
+                    raise ThumbnailBusy(owner)
+                # Woken when a child is given back, or when a page becomes slow.
+                slow_in = self._slow_in(now)
+                self._changed.wait(left if slow_in is None else min(left, slow_in))
+            self._drawing_since[owner] = now
             renderer = self._idle.pop() if self._idle else None
         try:
             if renderer is None or not renderer.alive:
@@ -224,13 +264,25 @@ class _Pool:
             yield renderer
         finally:
             with self._changed:
-                if renderer is not None and renderer.alive:
+                del self._drawing_since[owner]
+                # Idle children are kept for the pages that are not slow, not beyond.
+                kept = renderer is not None and renderer.alive and len(self._idle) < self.quick
+                if kept:
+                    assert renderer is not None
                     self._idle.append(renderer)
-                self._free += 1
                 self._changed.notify_all()
+            if renderer is not None and not kept:
+                renderer.close()
+
+    def close(self) -> None:
+        """End the idle children."""
+        with self._changed:
+            idle, self._idle = self._idle, []
+        for renderer in idle:
+            renderer.close()
 
 
-_POOL = _Pool(THUMBNAIL_RENDERERS)
+_POOL = _Pool(THUMBNAIL_RENDERERS, THUMBNAIL_MAX_RENDERERS)
 
 
 def thumbnails_prune() -> int:

@@ -9,12 +9,14 @@ import re
 import resource
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
+import pikepdf
 import pytest
 from django.conf import settings
 from django.db import connection
@@ -357,6 +359,37 @@ def test_a_page_too_slow_to_draw_shows_a_placeholder(
     assert thumbnail.status_code == 200
     assert thumbnail["Content-Type"] == "image/png"
     assert thumbnail.content == thumbnails.placeholder_png()
+
+
+@pytest.mark.django_db(transaction=True)  # the request in a thread of its own sees the job
+def test_a_thumbnail_without_a_child_in_time_shows_the_placeholder_for_now(
+    people: People, printer: Printer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It was answered 503, which the page showed as a broken image."""
+    monkeypatch.setattr(thumbnails, "THUMBNAIL_WAIT_SECONDS", 0.5)
+    plan = pikepdf.open(slow_page_pdf(tmp_path / "slow.pdf"))
+    plan.add_blank_page()
+    plan.save(tmp_path / "plan.pdf")
+    job = job_create_held(people.staff, tmp_path / "plan.pdf", title="plan", source=JobSource.WEB)
+
+    def view_slow_page() -> None:
+        logged_in(people.staff).get(f"/jobs/{job.pk}/pages/1.png")
+        connection.close()
+
+    # Page 1 is being drawn, for seconds: page 2 waits for it.
+    drawing = threading.Thread(target=view_slow_page)
+    drawing.start()
+    time.sleep(0.3)
+    client = logged_in(people.staff)
+    thumbnail = client.get(f"/jobs/{job.pk}/pages/2.png")
+    assert thumbnail.status_code == 200
+    assert thumbnail["Content-Type"] == "image/png"
+    assert thumbnail.content == thumbnails.placeholder_png()
+    assert thumbnail["Cache-Control"] == "no-store"
+    drawing.join()
+    # Asked again, it is drawn.
+    thumbnail = client.get(f"/jobs/{job.pk}/pages/2.png")
+    assert thumbnail.getvalue() == thumbnail_path(job.document_name, 2).read_bytes()
 
 
 def test_inbox_lists_newest_first_escapes_titles_and_rounds_times_down(

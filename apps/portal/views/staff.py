@@ -49,7 +49,6 @@ from apps.portal.services import (
 )
 from apps.portal.templatetags.portal import money
 from apps.portal.thumbnails import (
-    THUMBNAIL_WAIT_SECONDS,
     ThumbnailBusy,
     ThumbnailUnavailable,
     placeholder_png,
@@ -247,12 +246,14 @@ def job_cancel(request: HttpRequest, job_id: int) -> HttpResponse:
 def thumbnail(request: HttpRequest, job_id: int, page: int) -> HttpResponseBase:
     job = selectors.own_held_job(current_user(request), job_id)
     try:
-        path = thumbnail_render(job.document_name, page)
+        path = thumbnail_render(job.document_name, page, job.owner_id)
     except DocumentError:
         raise Http404 from None
     except ThumbnailBusy:
-        busy = HttpResponse(status=503)
-        busy["Retry-After"] = str(round(THUMBNAIL_WAIT_SECONDS))
+        # A picture the page can show (a 503 showed a broken image), and not kept: the next
+        # view of the page asks again.
+        busy = HttpResponse(placeholder_png(), content_type="image/png")
+        busy["Cache-Control"] = "no-store"
         return busy
     except ThumbnailUnavailable:
         # Never drawn in time or memory: tried once, not again for every view of the page.
