@@ -32,3 +32,14 @@ def _inbox_pages_built_afresh() -> Iterator[None]:
     INBOX_PAGES.clear()
     yield
     settings.INBOX_PAGE_CACHE_MB = kept
+
+
+@pytest.fixture(autouse=True)
+def _thumbnail_renderers_closed() -> Iterator[None]:
+    """The children a test started to draw thumbnails end after it, as programs end, so that
+    what they measured counts: one a later test kills (a page too slow) would lose it all, and
+    at exit all are killed, after pytest-cov has reported."""
+    yield
+    from apps.portal.thumbnails import thumbnail_renderers_close
+
+    thumbnail_renderers_close()

@@ -48,6 +48,16 @@ assert len({thumbnail_path(name, page) for name, page, _owner in work}) == len(w
 """
 
 
+@pytest.fixture(autouse=True)
+def _pool_of_its_own(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Each test has children of its own, ended after it, and pages that are slow early."""
+    pool = thumbnails._Pool(thumbnails.THUMBNAIL_RENDERERS, thumbnails.THUMBNAIL_MAX_RENDERERS)
+    monkeypatch.setattr(thumbnails, "_POOL", pool)
+    monkeypatch.setattr(thumbnails, "THUMBNAIL_SLOW_SECONDS", 0.3)
+    yield
+    pool.close()
+
+
 def test_thumbnails_rendered_from_many_threads_at_once_do_not_crash(tmp_path: Path) -> None:
     spool = tmp_path / "spool"
     spool.mkdir()
@@ -177,16 +187,6 @@ def test_thumbnails_are_drawn_in_a_child_limited_in_memory(tmp_path: Path) -> No
         assert address_space.split()[3] == str(thumbnails._RENDERER_MEMORY_BYTES)
 
 
-@pytest.fixture
-def pool(monkeypatch: pytest.MonkeyPatch) -> Iterator[thumbnails._Pool]:
-    """A pool of its own (no children left from other tests) where a page is slow early."""
-    pool = thumbnails._Pool(thumbnails.THUMBNAIL_RENDERERS, thumbnails.THUMBNAIL_MAX_RENDERERS)
-    monkeypatch.setattr(thumbnails, "_POOL", pool)
-    monkeypatch.setattr(thumbnails, "THUMBNAIL_SLOW_SECONDS", 0.3)
-    yield pool
-    pool.close()
-
-
 class Drawing(threading.Thread):
     """thumbnail_render in a thread of its own, as a web process serves several requests."""
 
@@ -206,7 +206,6 @@ class Drawing(threading.Thread):
         self.took = time.monotonic() - started
 
 
-@pytest.mark.usefixtures("pool")
 def test_another_users_thumbnail_is_drawn_while_two_slow_documents_are(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -232,7 +231,7 @@ def test_another_users_thumbnail_is_drawn_while_two_slow_documents_are(
 
 
 def test_one_users_slow_documents_take_one_child(
-    tmp_path: Path, pool: thumbnails._Pool, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Each slow document of one user took a child of its own: two of them held up everyone."""
     monkeypatch.setattr(thumbnails, "THUMBNAIL_WAIT_SECONDS", 1.0)
@@ -249,7 +248,6 @@ def test_one_users_slow_documents_take_one_child(
     assert isinstance(drawing.outcome, Path)
 
 
-@pytest.mark.usefixtures("pool")
 def test_a_page_given_up_while_asked_for_again_is_not_drawn_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -267,3 +265,37 @@ def test_a_page_given_up_while_asked_for_again_is_not_drawn_again(
     assert all(isinstance(drawing.outcome, ThumbnailUnavailable) for drawing in drawings)
     # Answered as soon as the first was given up, not a second drawing later.
     assert abs(drawings[0].took - drawings[1].took) < 0.5
+
+
+RENDER_AND_EXIT = """
+import atexit
+import sys
+
+renderers = []
+# Registered before the product's own handlers: runs after them.
+atexit.register(lambda: print("renderer at exit:", renderers[0].process.poll()))
+
+import django
+
+django.setup()
+from apps.portal import thumbnails
+
+thumbnails.thumbnail_render(sys.argv[1], 1, owner=1)
+renderers.extend(thumbnails._POOL._idle)
+"""
+
+
+def test_a_renderer_ends_as_a_program_ends_when_its_web_process_does(tmp_path: Path) -> None:
+    """It was killed with the web process (setpriv --pdeathsig), never ending its program:
+    what it measured for coverage was lost, and the drawing code counted as never run."""
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    name = make_pdf(spool / f"{12:032x}.pdf", 1).name
+    environment = {
+        **os.environ,
+        "PRINTMGMT_DATA_DIR": str(tmp_path / "data"),
+        "SPOOL_DIR": str(spool),
+    }
+    result = run_django(RENDER_AND_EXIT, name, environment=environment)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.splitlines() == ["renderer at exit: 0"]
