@@ -20,6 +20,7 @@ from apps.accounts.models import Account, User, allowance_whole_digits
 from apps.accounts.money import MAX_DIGITS, format_money_for_people, parse_amount
 from apps.accounts.roles import ROLES, group_label
 from apps.accounts.services import username_check
+from apps.core.forms import FirstErrorFocus
 from apps.jobs.release import MAX_COPIES
 from apps.portal.option_labels import attribute_label, value_label
 from apps.portal.selectors import FollowMeGroup
@@ -56,8 +57,9 @@ class GroupsChoiceField(_GroupsField):
         return group_label(obj.name)
 
 
-class PortalForm(forms.Form):
-    """Labels read as the words alone ("Printer", not "Printer:")."""
+class PortalForm(FirstErrorFocus, forms.Form):
+    """Labels read as the words alone ("Printer", not "Printer:"); the first wrong field has
+    the focus as the page opens."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")

@@ -9,13 +9,14 @@ from django.core.validators import validate_email
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.forms import FirstErrorFocus
 from apps.reports.choices import Grouping
 from apps.reports.models import ScheduledReport
 from apps.reports.selectors import ReportError, ReportRequest, report_request
 from apps.reports.services import scheduled_report_twin_message
 
 
-class ReportForm(forms.Form):
+class ReportForm(FirstErrorFocus, forms.Form):
     start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
     grouping = forms.ChoiceField(label=_("Group by"), choices=Grouping.choices)
@@ -59,7 +60,7 @@ class ReportForm(forms.Form):
 FILTERS = ("user", "group", "account", "printer")
 
 
-class ScheduledReportForm(forms.ModelForm):  # type: ignore[type-arg]
+class ScheduledReportForm(FirstErrorFocus, forms.ModelForm):  # type: ignore[type-arg]
     """A scheduled report; the optional filters are checked as a report request would be."""
 
     user = forms.CharField(label=_("Only user"), required=False)

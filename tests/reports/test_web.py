@@ -47,7 +47,7 @@ def test_the_report_page_shows_figures_charts_and_reconciliation(
     assert response.status_code == 200
     page = response.content.decode()
     assert "Usage by printer" in page
-    assert "<td>colour</td>" in page
+    assert '<th scope="row">colour</th>' in page
     assert "4.50" in page
     assert "Reconciled: the report total equals the ledger." in page
     assert page.count("<svg") == 3
@@ -62,15 +62,15 @@ def test_the_report_page_is_all_in_the_readers_language(finance_client: Client) 
     page = html.unescape(response.content.decode())
     today = timezone.localdate()
     assert f"<h2>Nutzung nach Gruppe (primär), {today} bis {today}</h2>" in page
-    assert "<th>Gruppe (primär)</th>" in page
-    assert "<th>Benutzer</th>" in page
+    assert '<th scope="col">Gruppe (primär)</th>' in page
+    assert '<th scope="col">Benutzer</th>' in page
     assert "Kosten nach Tag" in page
     assert "Top 10 der Benutzer nach Kosten" in page
     assert "Abgestimmt: die Berichtssumme entspricht den Buchungen." in page
     assert "Gebuchte Belastungen minus Erstattungen der 5 Aufträge" in page
-    assert "<td>Blätter</td>" in page
+    assert '<th scope="row">Blätter</th>' in page
     for english in ("Usage by", "Cost by", "Top 10 users", "Ledger charges", "Reconciled",
-                    "ledger", "Sheets", "Trees", "<th>group</th>", "<th>user</th>"):  # fmt: skip
+                    "ledger", "Sheets", "Trees", ">group</th>", ">user</th>"):  # fmt: skip
         assert english not in page, english
 
 

@@ -1,0 +1,218 @@
+"""Every page a staff user, a printer admin or finance opens, as the server renders it, in both
+languages and with its forms' errors shown, passes the checks of tests/portal/accessibility.py
+(labels, errors tied to fields, lang, headings, alt texts, header scopes, names, tabindex)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.jobs.models import Job
+from apps.printers.models import Printer
+from apps.reports.choices import ExportState
+from apps.reports.models import ReportExport, ScheduledReport
+from tests.portal.accessibility import page_problems, parse, text_of
+from tests.portal.conftest import PASSWORD, People, logged_in, rule_file_of
+from tests.portal.test_access import url_for
+
+pytestmark = pytest.mark.django_db
+
+
+@dataclass(frozen=True)
+class Visit:
+    """One page as one role sees it: a GET, or a POST whose answer (or the page it leads
+    to) shows what was wrong."""
+
+    role: str
+    url: str
+    post: dict[str, str] | None = None
+    data: dict[str, str] = field(default_factory=dict)
+
+
+# What each page needs: a portal URL name (see tests/portal/test_access.py) and its role.
+PORTAL_PAGES = {
+    "inbox": "staff",
+    "release_all": "staff",
+    "job": "staff",
+    "history": "staff",
+    "my_account": "staff",
+    "devices": "staff",
+    "printers": "printer_admin",
+    "printer_new": "printer_admin",
+    "printer_import": "printer_admin",
+    "printer": "printer_admin",
+    "printer_groups": "printer_admin",
+    "printer_group": "printer_admin",
+    "rules": "printer_admin",
+    "rule": "printer_admin",
+    "rule_version": "printer_admin",
+    "rule_diff": "printer_admin",
+    "rule_explain": "printer_admin",
+    "accounts": "printer_admin",
+    "account": "printer_admin",
+    "allowances": "printer_admin",
+    "allowance": "printer_admin",
+    "users": "printer_admin",
+    "user": "printer_admin",
+}
+
+# Pages with what was wrong in the last form: name -> (role, URL name, what is sent).
+WITH_ERRORS: dict[str, tuple[str, str, dict[str, str]]] = {
+    "release: copies 0": ("staff", "job", {"action": "release", "copies": "0"}),
+    "release all: no printer": ("staff", "release_all", {"printer": "", "account": ""}),
+    "default printer: none": ("staff", "default_printer", {"printer": "999999"}),
+    "upload: no file": ("staff", "upload", {}),
+    "deposit: not an amount": ("printer_admin", "account_deposit", {"deposit-amount": "x"}),
+    "new user: no name": ("printer_admin", "users", {"username": "", "password": "x"}),
+    "new allowance: nothing": ("printer_admin", "allowance_new", {"amount": "-1"}),
+    "allowance: negative": ("printer_admin", "allowance", {"amount": "-1", "period": "x"}),
+    "user: no role": ("printer_admin", "user", {"roles": "nonsense"}),
+    "printer: bad price": (
+        "printer_admin",
+        "printer",
+        {
+            "used_by": "everyone",
+            "prices-TOTAL_FORMS": "1",
+            "prices-INITIAL_FORMS": "0",
+            "prices-0-media_size": "iso_a4_210x297mm",
+            "prices-0-one_sided": "a lot",
+        },
+    ),
+    "printer group: no name": ("printer_admin", "printer_groups", {"name": ""}),
+    "printer group edit: bad": ("printer_admin", "printer_group", {"printers": "999999"}),
+    "new printer: bad address": ("printer_admin", "printer_new", {"uri": "mailto:x"}),
+    "CUPS import: bad address": ("printer_admin", "printer_import", {"uri": "nonsense"}),
+    "rule: text too long": ("printer_admin", "rule", {"action": "save", "comment": "x" * 300}),
+    "rule explain: bad job": ("printer_admin", "rule_explain", {"copies": "0"}),
+    "new rule file: no name": ("printer_admin", "rule_new", {"name": ""}),
+    "shared account: no name": ("printer_admin", "shared_account_new", {"name": ""}),
+}
+
+
+def client_of(role: str, people: People) -> Client:
+    if role == "anonymous":
+        return Client()
+    user: User = getattr(people, role)
+    return logged_in(user)
+
+
+def answer(client: Client, url: str, post: dict[str, str] | None, language: str) -> str:
+    headers = {"HTTP_ACCEPT_LANGUAGE": language}
+    if post is None:
+        response = client.get(url, **headers)  # type: ignore[arg-type]
+    else:
+        response = client.post(url, post, follow=True, **headers)  # type: ignore[arg-type]
+    assert response.status_code in (200, 400, 409), f"{url}: {response.status_code}"
+    return str(response.content.decode())
+
+
+def assert_accessible(page: str, language: str, what: str) -> None:
+    problems = page_problems(page, language)
+    assert not problems, f"{what} ({language}):\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+@pytest.mark.parametrize("name", sorted(PORTAL_PAGES))
+def test_portal_page_is_accessible(
+    name: str, language: str, people: People, printer: Printer, held: Callable[..., Job]
+) -> None:
+    job = held(people.staff, pages=2, title="Budget 2027")
+    url = url_for(name, job, printer, people)
+    page = answer(client_of(PORTAL_PAGES[name], people), url, None, language)
+    assert_accessible(page, language, url)
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+@pytest.mark.parametrize("case", sorted(WITH_ERRORS))
+def test_page_with_errors_is_accessible(
+    case: str, language: str, people: People, printer: Printer, held: Callable[..., Job]
+) -> None:
+    role, name, sent = WITH_ERRORS[case]
+    job = held(people.staff, pages=2, title="Budget 2027")
+    url = url_for(name, job, printer, people)
+    if name == "rule":
+        sent = {**sent, "text": rule_file_of(printer).active_version.text}  # type: ignore[union-attr]
+    page = answer(client_of(role, people), url, sent, language)
+    assert_accessible(page, language, f"{case}: {url}")
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_pages_without_login_are_accessible(language: str, people: People) -> None:
+    client = Client()
+    assert_accessible(answer(client, "/login/", None, language), language, "/login/")
+    refused = answer(
+        client, "/login/", {"username": "sam", "password": "wrong " + PASSWORD}, language
+    )
+    assert_accessible(refused, language, "/login/ refused")
+    staff = logged_in(people.staff)
+    assert_accessible(answer(staff, "/", None, language), language, "/")
+    missing = staff.get("/jobs/999999/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert_accessible(missing, language, "404")
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_report_pages_are_accessible(language: str, people: People, printer: Printer) -> None:
+    client = logged_in(people.finance)
+    today = timezone.localdate()
+    export = ReportExport.objects.create(
+        kind="records",
+        format="csv",
+        requested_by=people.finance,
+        parameters={},
+        state=ExportState.DONE,
+        expires_at=timezone.now() + timedelta(days=1),
+    )
+    ScheduledReport.objects.create(
+        name="Monthly",
+        period="yesterday",
+        grouping="user",
+        format="csv",
+        recipients="fin@example.org",
+        created_by=people.finance,
+    )
+    for url in (
+        reverse("reports:index"),
+        f"{reverse('reports:index')}?start={today}&end={today}&grouping=user",
+        f"{reverse('reports:index')}?start=yesterday&end={today}&grouping=user",
+        reverse("reports:export", args=[export.pk]),
+        reverse("reports:schedules"),
+    ):
+        assert_accessible(answer(client, url, None, language), language, url)
+    refused = answer(client, reverse("reports:schedules"), {"name": ""}, language)
+    assert_accessible(refused, language, "schedules refused")
+
+
+def test_the_checker_finds_what_a_screen_reader_misses() -> None:
+    """The checker itself: each rule names what fails."""
+    page = (
+        '<html lang="en"><body><a href="#main">Skip</a><main id="main"><h1>T</h1><h3>x</h3>'
+        '<input name="q" placeholder="Search"><img src="a.png"><button><img src="x.png" alt="">'
+        '</button><table><tr><th>A</th></tr></table><a href="/" tabindex="2">b</a>'
+        '<ul class="errorlist"><li>bad</li></ul>'
+        '<input id="n" aria-label="N" aria-invalid="true" aria-describedby="gone"></main></body>'
+        "</html>"
+    )
+    problems = "\n".join(page_problems(page, "de"))
+    for expected in (
+        '<html lang="en">',
+        "<h3> 'x' follows <h1>",
+        '<input name="q"> has no label',
+        "has no alt text",
+        "<button> has no accessible name",
+        "<th> 'A' has no scope",
+        "tabindex 2",
+        "the error 'bad' is tied to no field",
+        'aria-describedby names "gone"',
+        "is marked invalid without saying why",
+        "does not get the focus",
+    ):
+        assert expected in problems
+    paragraph = parse('<p>a <img alt="b"> <span aria-hidden="true">c</span></p>')
+    assert text_of(paragraph, paragraph) == "a b"
