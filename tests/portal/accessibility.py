@@ -103,19 +103,25 @@ def label_of(control: HtmlElement, root: HtmlElement) -> str:
     if control.get("aria-label", "").strip() or control.get("aria-labelledby"):
         return text_of(control, root)
     control_id = control.get("id")
-    names = []
+    labels = list(control.iterancestors("label"))
     if control_id:
-        names += [text_of(label, root) for label in root.xpath("//label[@for=$id]", id=control_id)]
-    names += [text_of(label, root) for label in control.iterancestors("label")]
-    return " ".join(name for name in names if name)
+        # A <label for> around its control (as Django draws tick boxes) counts once.
+        labels += [
+            label for label in root.xpath("//label[@for=$id]", id=control_id) if label not in labels
+        ]
+    return " ".join(name for label in labels if (name := text_of(label, root)))
 
 
 def label_problems(root: HtmlElement) -> list[str]:
-    return [
-        f"{where(control)} has no label"
-        for control in controls(root)
-        if not label_of(control, root)
-    ]
+    problems = []
+    for control in controls(root):
+        label = label_of(control, root)
+        words = label.split()
+        if not label:
+            problems.append(f"{where(control)} has no label")
+        elif len(words) % 2 == 0 and words[: len(words) // 2] == words[len(words) // 2 :]:
+            problems.append(f"{where(control)} is labelled {label!r}: the same words twice")
+    return problems
 
 
 def name_problems(root: HtmlElement) -> list[str]:
@@ -129,6 +135,21 @@ def name_problems(root: HtmlElement) -> list[str]:
         if not named:
             problems.append(f"{where(element)} has no accessible name")
     return problems
+
+
+def ambiguity_problems(root: HtmlElement) -> list[str]:
+    """Buttons of one name send different forms (a "Cancel" on each row of a table): a
+    screen reader's list of buttons cannot tell them apart. Name the object too."""
+    actions: dict[str, set[str]] = {}
+    for button in root.xpath("//form//button | //form//input[@type='submit']"):
+        name = button.get("value", "") if button.tag == "input" else text_of(button, root)
+        form = next(button.iterancestors("form"))
+        actions.setdefault(name, set()).add(str(form.get("action", "")))
+    return [
+        f"{len(sent)} buttons named {name!r} send different forms"
+        for name, sent in actions.items()
+        if len(sent) > 1
+    ]
 
 
 def image_problems(root: HtmlElement) -> list[str]:
@@ -224,6 +245,7 @@ def page_problems(page: str | bytes, language: str = "en") -> list[str]:
         *id_problems(root),
         *label_problems(root),
         *name_problems(root),
+        *ambiguity_problems(root),
         *image_problems(root),
         *heading_problems(root),
         *table_problems(root),

@@ -4,21 +4,35 @@ languages and with its forms' errors shown, passes the checks of tests/portal/ac
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
+from django.conf import settings
+from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.accounts.models import User
+from apps.accounts.choices import AllowancePeriod
+from apps.accounts.models import Allowance, User
+from apps.jobs.choices import JobState
 from apps.jobs.models import Job
+from apps.jobs.services import job_transition
 from apps.printers.models import Printer
 from apps.reports.choices import ExportState
 from apps.reports.models import ReportExport, ScheduledReport
-from tests.portal.accessibility import page_problems, parse, text_of
+from tests.portal.accessibility import (
+    heading_problems,
+    label_of,
+    language_problems,
+    page_problems,
+    parse,
+    text_of,
+)
 from tests.portal.conftest import PASSWORD, People, logged_in, rule_file_of
 from tests.portal.test_access import url_for
 
@@ -96,6 +110,18 @@ WITH_ERRORS: dict[str, tuple[str, str, dict[str, str]]] = {
 }
 
 
+def with_rows(name: str, people: People, printer: Printer, held: Callable[..., Job]) -> None:
+    """Two of the rows a page lists, where a row has its own buttons: they must differ."""
+    if name == "history":
+        for title in ("Budget 2027", "Minutes"):
+            job_transition(held(people.staff, title=title).pk, JobState.RELEASED, reason="test")
+    if name == "allowances":
+        for group in Group.objects.all()[:2]:
+            Allowance.objects.create(
+                group=group, amount=Decimal("1.00"), period=AllowancePeriod.WEEKLY
+            )
+
+
 def client_of(role: str, people: People) -> Client:
     if role == "anonymous":
         return Client()
@@ -124,6 +150,7 @@ def test_portal_page_is_accessible(
     name: str, language: str, people: People, printer: Printer, held: Callable[..., Job]
 ) -> None:
     job = held(people.staff, pages=2, title="Budget 2027")
+    with_rows(name, people, printer, held)
     url = url_for(name, job, printer, people)
     page = answer(client_of(PORTAL_PAGES[name], people), url, None, language)
     assert_accessible(page, language, url)
@@ -169,14 +196,15 @@ def test_report_pages_are_accessible(language: str, people: People, printer: Pri
         state=ExportState.DONE,
         expires_at=timezone.now() + timedelta(days=1),
     )
-    ScheduledReport.objects.create(
-        name="Monthly",
-        period="yesterday",
-        grouping="user",
-        format="csv",
-        recipients="fin@example.org",
-        created_by=people.finance,
-    )
+    for name in ("Monthly", "Weekly"):
+        ScheduledReport.objects.create(
+            name=name,
+            period="yesterday",
+            grouping="user",
+            format="csv",
+            recipients="fin@example.org",
+            created_by=people.finance,
+        )
     for url in (
         reverse("reports:index"),
         f"{reverse('reports:index')}?start={today}&end={today}&grouping=user",
@@ -189,6 +217,63 @@ def test_report_pages_are_accessible(language: str, people: People, printer: Pri
     assert_accessible(refused, language, "schedules refused")
 
 
+def test_page_thumbnails_name_the_page_and_the_document(
+    people: People, printer: Printer, held: Callable[..., Job]
+) -> None:
+    job = held(people.staff, pages=2, title="Budget 2027")
+    root = parse(logged_in(people.staff).get(f"/jobs/{job.pk}/").content)
+    thumbnails = root.xpath("//ul[@class='thumbs']//img")
+    assert [image.get("alt") for image in thumbnails] == [
+        "Page 1 of Budget 2027",
+        "Page 2 of Budget 2027",
+    ]
+    ticks = root.xpath("//input[@name='pick']")
+    assert [label_of(tick, root) for tick in ticks] == [
+        "Page 1 of Budget 2027",
+        "Page 2 of Budget 2027",
+    ]
+
+
+def test_the_server_error_page_is_in_the_readers_language(
+    people: People, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(user: User) -> None:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr("apps.portal.selectors.held_jobs_of", broken)
+    client = logged_in(people.staff)
+    client.raise_request_exception = False
+    response = client.get("/inbox/", HTTP_ACCEPT_LANGUAGE="de")
+    assert response.status_code == 500
+    root = parse(response.content)
+    assert language_problems(root, "de") == []
+    assert heading_problems(root) == []
+
+
+def relative_luminance(colour: str) -> float:
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    red, green, blue = (
+        c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels
+    )
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+
+def contrast(first: str, second: str) -> float:
+    lighter, darker = sorted((relative_luminance(first), relative_luminance(second)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def test_the_focus_ring_stands_out_from_the_page() -> None:
+    """The ring is drawn 2px outside the element, on the page or a card: 3:1 against both."""
+    css = (settings.BASE_DIR / "static" / "css" / "site.css").read_text()
+    ring = re.search(r":focus-visible \{ outline: 3px solid (#[0-9a-f]{6});", css)
+    assert ring is not None
+    page = re.search(r"body \{[^}]*background: (#[0-9a-f]{6})", css)
+    assert page is not None
+    for background in (page.group(1), "#ffffff"):
+        assert contrast(ring.group(1), background) >= 3, background
+
+
 def test_the_checker_finds_what_a_screen_reader_misses() -> None:
     """The checker itself: each rule names what fails."""
     page = (
@@ -196,7 +281,10 @@ def test_the_checker_finds_what_a_screen_reader_misses() -> None:
         '<input name="q" placeholder="Search"><img src="a.png"><button><img src="x.png" alt="">'
         '</button><table><tr><th>A</th></tr></table><a href="/" tabindex="2">b</a>'
         '<ul class="errorlist"><li>bad</li></ul>'
-        '<input id="n" aria-label="N" aria-invalid="true" aria-describedby="gone"></main></body>'
+        '<input id="n" aria-label="N" aria-invalid="true" aria-describedby="gone">'
+        '<label><img alt="Page 2" src="2.png"> <input type="checkbox"> Page 2</label>'
+        '<form action="/1/"><button>Cancel</button></form>'
+        '<form action="/2/"><button>Cancel</button></form></main></body>'
         "</html>"
     )
     problems = "\n".join(page_problems(page, "de"))
@@ -212,6 +300,8 @@ def test_the_checker_finds_what_a_screen_reader_misses() -> None:
         'aria-describedby names "gone"',
         "is marked invalid without saying why",
         "does not get the focus",
+        "2 buttons named 'Cancel' send different forms",
+        "is labelled 'Page 2 Page 2': the same words twice",
     ):
         assert expected in problems
     paragraph = parse('<p>a <img alt="b"> <span aria-hidden="true">c</span></p>')
