@@ -154,6 +154,13 @@ def probe(uri: str, *, trusted_certificate: str = "") -> ProbeResult:
             group = client.get_printer_attributes(("all", "media-col-database"))
     except IppError as error:
         raise PrinterError(f"{uri}: {error}") from None
+    # Every printer states its printer-state (RFC 8011 5.4.11): an answer without it (another
+    # IPP service, a proxy's empty reply) would be kept as a printer that can do nothing.
+    if group.get("printer-state") is None:
+        raise PrinterError(
+            f"{uri}: the answer to Get-Printer-Attributes holds no printer attributes "
+            "(no printer-state): check that the URI is the printer's"
+        )
     return _probe_result(group)
 
 

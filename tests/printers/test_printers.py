@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import http.server
 import json
 import subprocess
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from io import StringIO
 from pathlib import Path
 
@@ -27,6 +29,7 @@ from apps.printers.services import (
 )
 from apps.printers.tasks import refresh_printers
 from apps.rules.models import RuleFile
+from printmgmt.ipp import Message, Status, encode
 from tests.peers import Cupsd, IppEvePrinter, IppEvePrinterFactory, free_port
 
 pytestmark = [pytest.mark.django_db, pytest.mark.peers]
@@ -85,6 +88,48 @@ def test_a_printer_that_is_down_is_not_added_and_says_why() -> None:
     uri = f"ipp://127.0.0.1:{free_port()}/ipp/print"
     with pytest.raises(PrinterError, match="cannot connect"):
         printer_add("down", uri)
+    assert not Printer.objects.exists()
+
+
+class _OkWithNothingHandler(http.server.BaseHTTPRequestHandler):
+    """An IPP service that is no printer: every request gets successful-ok and no attributes
+    (as a misconfigured proxy or another kind of IPP service answers)."""
+
+    def do_POST(self) -> None:
+        # Our client streams its requests in chunks: the first holds the request id.
+        self.rfile.readline()
+        request_id = int.from_bytes(self.rfile.read(8)[4:8], "big")
+        body = encode(Message.response(Status.SUCCESSFUL_OK, request_id))
+        self.close_connection = True
+        self.send_response(200)
+        self.send_header("Content-Type", "application/ipp")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet."""
+
+
+@contextmanager
+def _serving(handler: type[http.server.BaseHTTPRequestHandler]) -> Iterator[str]:
+    """A device on a free port answering with `handler`; its URI."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"ipp://127.0.0.1:{server.server_address[1]}/ipp/print"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_uri_that_answers_without_printer_attributes_is_not_added() -> None:
+    with _serving(_OkWithNothingHandler) as uri:
+        with pytest.raises(PrinterError, match="holds no printer attributes"):
+            printer_add("not-a-printer", uri)
+        with pytest.raises(CommandError, match=r"no printer-state\): check that the URI"):
+            call_command("printer", "add", "not-a-printer", "--uri", uri)
     assert not Printer.objects.exists()
 
 
