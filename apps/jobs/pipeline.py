@@ -196,14 +196,21 @@ def _give_up(job: Job) -> Sent:
 
 
 def _not_sent_to_disabled_printer(job: Job, *, recover: bool) -> Sent:
-    """A job claimed for a printer an administrator disabled after its release is not sent:
-    it fails and is refunded. One an earlier attempt may have delivered is looked for at the
-    printer first: found there, it is at the printer and followed like any other."""
+    """A job claimed for a printer disabled after its release (by an administrator, or by a
+    CUPS sync that found its queue gone) is not sent: it fails, saying which, and is refunded.
+    One an earlier attempt may have delivered is looked for at the printer first: found there,
+    it is at the printer and followed like any other."""
     if recover:
         adopted = _adopt_earlier_send(job)
         if adopted is not None:
             return adopted
-    fail(job.pk, f"printer {job.printer} was disabled by an administrator")
+    assert job.printer is not None
+    why = (
+        "no longer exists on its CUPS server (its queue was removed or renamed there)"
+        if job.printer.gone_from_cups_server
+        else "was disabled by an administrator"
+    )
+    fail(job.pk, f"printer {job.printer} {why}")
     return Sent("failed: printer disabled")
 
 

@@ -241,6 +241,14 @@ def options_as_it_came(job: Job, offered: tuple[OfferedOption, ...]) -> dict[str
 
 
 def _check_printer(user: User, printer: Printer) -> None:
+    if not printer.enabled and printer.gone_from_cups_server:
+        raise ReleaseRefused(
+            _(
+                "printer %(name)s no longer exists on its CUPS server (its queue was removed or "
+                "renamed there): choose another printer"
+            )
+            % {"name": printer.name}
+        )
     if not printer.enabled:
         raise ReleaseRefused(
             _("printer %(name)s is disabled: choose another printer") % {"name": printer.name}

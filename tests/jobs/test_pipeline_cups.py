@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -21,7 +22,7 @@ from apps.jobs.choices import JobState
 from apps.jobs.documents import spool_path
 from apps.jobs.models import Job
 from apps.jobs.parts import Part
-from apps.jobs.release import job_release
+from apps.jobs.release import ReleaseRefused, job_release
 from apps.jobs.services import job_transition
 from apps.printers.choices import PrinterKind
 from apps.printers.cups_sync import printer_import_cups
@@ -136,3 +137,41 @@ def test_a_job_given_up_is_found_at_cups_which_shows_its_name_only_to_its_owner(
     adopted = Job.objects.get(pk=job.pk)
     assert (adopted.state, adopted.printer_job_id) == (JobState.PROCESSING, accepted.job_id)
     assert job_refunded(job.pk) == 0
+
+
+def test_a_queue_gone_from_cups_tells_the_user_why_at_release_and_for_jobs_waiting_for_it(
+    office_mfp: Printer,
+    cups_with_mfp: Cupsd,
+    finisher_peer: IppEvePrinter,
+    held_job: Callable[..., Job],
+    staff_user: User,
+) -> None:
+    cups_with_mfp.add_queue("leaving", finisher_peer.uri, ppd=PPD)
+    assert printer_import_cups(cups_with_mfp.uri).added == ["leaving"]
+    leaving = Printer.objects.get(name="leaving")
+    # Released while the queue was there, not yet sent (its printer was busy, say).
+    waiting = held_job(pages=1, title="waiting")
+    account = personal_account_ensure(staff_user)
+    account_charge(account.pk, PRICE, job_id=waiting.pk, user=staff_user)
+    job_transition(
+        waiting.pk,
+        JobState.RELEASED,
+        reason="test",
+        printer=leaving,
+        price=PRICE,
+        account=account,
+        expected_impressions=1,
+    )
+    subprocess.run(
+        ["lpadmin", "-h", cups_with_mfp.host_port, "-x", "leaving"], check=True, timeout=30
+    )
+    cups_with_mfp.queues.remove("leaving")
+    assert printer_import_cups(cups_with_mfp.uri).gone == ["leaving"]
+    gone = "printer leaving no longer exists on its CUPS server"
+    with pytest.raises(ReleaseRefused, match=f"{gone} .*: choose another printer"):
+        job_release(held_job(pages=1).pk, staff_user, leaving.pk, {})
+    assert str(pipeline.send(waiting.pk, task_id="next")) == "failed: printer disabled"
+    failed = Job.objects.get(pk=waiting.pk)
+    assert failed.state == JobState.FAILED
+    assert failed.message == f"{gone} (its queue was removed or renamed there)"
+    assert job_refunded(waiting.pk) == PRICE
