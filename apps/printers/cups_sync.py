@@ -12,22 +12,22 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
-from apps.printers.choices import PrinterKind, PrinterState
+from apps.printers.choices import PrinterKind
 from apps.printers.ipp_client import client_for_uri
 from apps.printers.models import Printer, PrinterGroup
 from apps.printers.services import (
     GROUP_HAS_NAME,
     PrinterError,
-    ProbeResult,
-    probe,
+    PrinterUnreachable,
+    probe_fields,
+    probes_at_once,
     rule_file_of,
     validate_printer_name,
     validate_printer_uri,
 )
 from apps.rules.models import RuleFile
-from printmgmt.ipp import IppError
+from printmgmt.ipp import IppError, IppTransportError
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +102,8 @@ def printer_import_cups(
             queues = client.cups_get_printers(
                 ("printer-name", "printer-uri-supported", "printer-location")
             )
+    except IppTransportError as error:
+        raise PrinterUnreachable(f"{server_uri}: {error}") from None
     except IppError as error:
         raise PrinterError(f"{server_uri}: {error}") from None
     found: dict[str, tuple[str, str]] = {}
@@ -118,7 +120,10 @@ def printer_import_cups(
             str(location_attribute.value) if location_attribute is not None else "",
         )
     unusable = {name: _name_refusal(name) for name in found}
-    probes = {name: _probe_or_none(uri) for name, (uri, _) in found.items() if not unusable[name]}
+    usable = [name for name in found if not unusable[name]]
+    probes = dict(
+        zip(usable, probes_at_once([(found[name][0], "") for name in usable]), strict=True)
+    )
 
     server, server_key = _cups_server_uri(server_uri), cups_server_key(server_uri)
     report = CupsSyncReport()
@@ -145,7 +150,7 @@ def printer_import_cups(
                             location=location[:200],
                             cups_server=server,
                             rule_file=new_queues_rule_file,
-                            **_probe_fields(probes[name]),
+                            **probe_fields(probes[name]),
                         )
                 except IntegrityError:  # another import of the server (a double click)
                     report.skipped.append(SkippedQueue(name, "it was added meanwhile"))
@@ -160,7 +165,7 @@ def printer_import_cups(
             printer.uri, printer.location, printer.cups_server = uri, location[:200], server
             if back:
                 printer.enabled, printer.gone_from_cups_server = True, False
-            for attribute, value in _probe_fields(probes[name]).items():
+            for attribute, value in probe_fields(probes[name]).items():
                 setattr(printer, attribute, value)
             printer.save()
             (report.changed if changed else report.unchanged).append(name)
@@ -193,23 +198,3 @@ def _name_taken(name: str) -> str:
         return ""
     where = f"a queue of {other.cups_server}" if other.cups_server else "added by hand"
     return f"a printer called {name!r} exists already ({where}): rename one of them"
-
-
-def _probe_or_none(uri: str) -> ProbeResult | None:
-    try:
-        return probe(uri)
-    except PrinterError as error:
-        logger.warning("probe failed: %s", error)
-        return None
-
-
-def _probe_fields(result: ProbeResult | None) -> dict[str, object]:
-    if result is None:
-        return {"state": PrinterState.UNREACHABLE}
-    return {
-        "state": result.state,
-        "state_reasons": result.state_reasons,
-        "state_message": result.state_message,
-        "capabilities": result.capabilities,
-        "last_contact": timezone.now(),
-    }

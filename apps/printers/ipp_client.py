@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 from pathlib import Path
 
 from django.conf import settings
@@ -18,7 +19,11 @@ def _certificate_file(pem: str) -> Path:
     path = folder / f"{digest}.pem"
     if not path.exists():
         folder.mkdir(parents=True, exist_ok=True)
-        path.write_text(pem)
+        # Written aside and renamed: a refresh asks printers at once, and another thread must
+        # never read it half-written.
+        partial = folder / f"{digest}.{threading.get_ident()}.partial"
+        partial.write_text(pem)
+        partial.replace(path)
     return path
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 import re
 import ssl
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -27,7 +28,7 @@ from apps.printers.ipp_values import snapshot_of_group
 from apps.printers.models import Printer, PrinterGroup, SidePrice
 from apps.rules.models import RuleFile
 from apps.rules.services import rule_file_import
-from printmgmt.ipp import AttributeGroup, IppError
+from printmgmt.ipp import AttributeGroup, IppError, IppTransportError
 from printmgmt.ipp import PrinterState as IppPrinterState
 from printmgmt.ipp.client import http_url
 
@@ -47,12 +48,20 @@ PRINTER_STATES = {
 }
 
 
+#: Printers asked at once by a refresh: one that does not answer costs the IPP timeout, which
+#: one after the other, for a building's printers switched off at night, outlasts the task.
+PROBES_AT_ONCE = 8
+
 #: Printers and printer groups share one namespace: `lp -d NAME` and the portal name either.
 GROUP_HAS_NAME = "a printer group is called {name!r}: a printer needs another name"
 
 
 class PrinterError(Exception):
     """A printer action was refused or failed; the message says why and what to do."""
+
+
+class PrinterUnreachable(PrinterError):
+    """The printer (or CUPS server) could not be reached, or did not answer IPP in time."""
 
 
 def validate_printer_name(name: str) -> None:
@@ -152,6 +161,8 @@ def probe(uri: str, *, trusted_certificate: str = "") -> ProbeResult:
     try:
         with client_for_uri(uri, trusted_certificate=trusted_certificate) as client:
             group = client.get_printer_attributes(("all", "media-col-database"))
+    except IppTransportError as error:
+        raise PrinterUnreachable(f"{uri}: {error}") from None
     except IppError as error:
         raise PrinterError(f"{uri}: {error}") from None
     # Every printer states its printer-state (RFC 8011 5.4.11): an answer without it (another
@@ -227,38 +238,74 @@ def printer_add(
     return printer
 
 
+ProbeOutcome = ProbeResult | PrinterError
+
+
+def probes_at_once(targets: Sequence[tuple[str, str]]) -> list[ProbeOutcome]:
+    """Probe each (URI, trusted certificate), PROBES_AT_ONCE at a time: each one's answer, or
+    the error saying why there is none. Network only: nothing is read or written here."""
+
+    def outcome(target: tuple[str, str]) -> ProbeOutcome:
+        uri, trusted_certificate = target
+        try:
+            return probe(uri, trusted_certificate=trusted_certificate)
+        except PrinterError as error:
+            return error
+
+    if len(targets) < 2:
+        return [outcome(target) for target in targets]
+    with ThreadPoolExecutor(max_workers=PROBES_AT_ONCE, thread_name_prefix="probe") as pool:
+        return list(pool.map(outcome, targets))
+
+
+def probe_fields(outcome: ProbeOutcome) -> dict[str, object]:
+    """A printer's fields as a probe found it. One that did not answer is unreachable, and
+    why; its reasons, being the printer's own from its last answer, are dropped; its
+    capabilities and last contact are those of that answer."""
+    if isinstance(outcome, PrinterError):
+        return {
+            "state": PrinterState.UNREACHABLE,
+            "state_reasons": [],
+            "state_message": str(outcome)[:500],
+        }
+    return {
+        "state": outcome.state,
+        "state_reasons": outcome.state_reasons,
+        "state_message": outcome.state_message,
+        "capabilities": outcome.capabilities,
+        "last_contact": timezone.now(),
+    }
+
+
 def printer_refresh(printer_id: int) -> Printer:
     """Read a printer's state and capabilities again; an unreachable one is marked so."""
-    printer = Printer.objects.get(pk=printer_id)
-    try:
-        result: ProbeResult | None = probe(
-            printer.uri, trusted_certificate=printer.trusted_certificate
-        )
-        failure = ""
-    except PrinterError as error:
-        result, failure = None, str(error)
-    with transaction.atomic():
-        printer = Printer.objects.select_for_update().get(pk=printer_id)
-        if result is None:
-            printer.state = PrinterState.UNREACHABLE
-            printer.state_message = failure[:500]
-            printer.save(update_fields=["state", "state_message"])
-        else:
-            printer.state = result.state
-            printer.state_reasons = result.state_reasons
-            printer.state_message = result.state_message
-            printer.capabilities = result.capabilities
-            printer.last_contact = timezone.now()
-            printer.save(
-                update_fields=[
-                    "state",
-                    "state_reasons",
-                    "state_message",
-                    "capabilities",
-                    "last_contact",
-                ]
-            )
-    return printer
+    refreshed = printers_refresh([printer_id])
+    if not refreshed:
+        raise Printer.DoesNotExist(f"there is no printer with id {printer_id}")
+    return refreshed[0]
+
+
+def printers_refresh(printer_ids: Iterable[int]) -> list[Printer]:
+    """printer_refresh for several printers, asked at once (probes_at_once); a printer
+    deleted meanwhile is left out."""
+    printers = list(Printer.objects.filter(pk__in=list(printer_ids)).order_by("name"))
+    outcomes = probes_at_once([(p.uri, p.trusted_certificate) for p in printers])
+    refreshed = []
+    for printer, outcome in zip(printers, outcomes, strict=True):
+        fields = probe_fields(outcome)
+        if Printer.objects.filter(pk=printer.pk).update(**fields):
+            for name, value in fields.items():
+                setattr(printer, name, value)
+            refreshed.append(printer)
+    return refreshed
+
+
+def printers_mark_unreachable(printer_ids: Iterable[int], message: str) -> int:
+    """Record printers as unreachable without asking them (their CUPS server did not answer);
+    their last contact stays. How many were marked."""
+    return Printer.objects.filter(pk__in=list(printer_ids)).update(
+        state=PrinterState.UNREACHABLE, state_reasons=[], state_message=message[:500]
+    )
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import http.server
 import json
+import socket
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from io import StringIO
@@ -14,6 +16,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.test.utils import override_settings
 
 from apps.printers.choices import PrinterKind, PrinterState
 from apps.printers.cups_sync import CupsSyncReport, cups_server_key, printer_import_cups
@@ -314,6 +317,80 @@ def test_the_periodic_refresh_syncs_cups_servers_and_reads_printers_again(
     assert refresh_printers() >= 1
     assert not Printer.objects.get(name="periodic").enabled
     assert Printer.objects.get(pk=hall.pk).state == PrinterState.IDLE
+
+
+@contextmanager
+def _silent_device() -> Iterator[tuple[str, list[socket.socket]]]:
+    """A host that takes connections and never answers (a printer hung, a CUPS server behind
+    a firewall that drops): its ipp:// URI, and the connections it was given."""
+    listener = socket.create_server(("127.0.0.1", 0), backlog=64)
+    taken: list[socket.socket] = []
+
+    def take() -> None:
+        while True:
+            try:
+                taken.append(listener.accept()[0])
+            except OSError:  # closed: the test is over
+                return
+
+    threading.Thread(target=take, daemon=True).start()
+    try:
+        yield f"ipp://127.0.0.1:{listener.getsockname()[1]}", taken
+    finally:
+        listener.close()
+        for connection_taken in taken:
+            connection_taken.close()
+
+
+@override_settings(IPP_TIMEOUT_SECONDS=1)
+def test_the_periodic_refresh_asks_a_cups_server_that_does_not_answer_once(
+    cupsd: Cupsd, ippeveprinter: IppEvePrinter
+) -> None:
+    names = ("far-a", "far-b", "far-c")
+    for name in names:
+        cupsd.add_queue(name, ippeveprinter.uri)
+    printer_import_cups(cupsd.uri)
+    hall = printer_add("hall", ippeveprinter.uri)
+    contact = {p.name: p.last_contact for p in Printer.objects.filter(name__in=names)}
+    assert all(contact.values())
+    with _silent_device() as (silent, taken):
+        # The CUPS server moved behind a firewall that drops what is sent to it.
+        for name in names:
+            Printer.objects.filter(name=name).update(
+                cups_server=f"{silent}/", uri=f"{silent}/printers/{name}"
+            )
+        Printer.objects.filter(pk=hall.pk).update(state=PrinterState.UNKNOWN)
+        refresh_printers()
+        assert len(taken) == 1  # CUPS-Get-Printers; not once more for each of its queues
+    for printer in Printer.objects.filter(name__in=names):
+        assert printer.state == PrinterState.UNREACHABLE
+        assert printer.state_message.startswith("its CUPS server cannot be reached: ipp://")
+        assert "no answer in time" in printer.state_message
+        assert printer.state_reasons == []
+        assert printer.last_contact == contact[printer.name]
+        assert printer.enabled
+    assert Printer.objects.get(pk=hall.pk).state == PrinterState.IDLE
+    for name in names:
+        _remove_queue(cupsd, name)
+
+
+@override_settings(IPP_TIMEOUT_SECONDS=2)
+def test_printers_that_do_not_answer_are_asked_at_once_and_their_state_says_why(
+    ippeveprinter: IppEvePrinter,
+) -> None:
+    printers = [printer_add(f"night-{n}", ippeveprinter.uri) for n in range(6)]
+    with _silent_device() as (silent, _):
+        Printer.objects.update(uri=f"{silent}/ipp/print")
+        started = time.monotonic()
+        assert refresh_printers() == 6
+        # One after the other they would take 6 timeouts (12 s); at once, about one.
+        assert time.monotonic() - started < 6
+    for printer in printers:
+        refreshed = Printer.objects.get(pk=printer.pk)
+        assert refreshed.state == PrinterState.UNREACHABLE
+        assert "no answer in time" in refreshed.state_message
+        assert refreshed.state_reasons == []
+        assert refreshed.last_contact == printer.last_contact
 
 
 def test_a_refused_printer_add_or_cups_import_activates_no_rule_file_version(
