@@ -14,12 +14,14 @@ from io import StringIO
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import override_settings
 
 from apps.printers.choices import PrinterKind, PrinterState
 from apps.printers.cups_sync import CupsSyncReport, cups_server_key, printer_import_cups
+from apps.printers.groups import printer_group_create
 from apps.printers.models import Printer, PrinterGroup
 from apps.printers.services import (
     PrinterError,
@@ -303,6 +305,64 @@ def test_printer_command(ippeveprinter: IppEvePrinter, tmp_path: Path) -> None:
         call_command("printer", "refresh", "nope")
     with pytest.raises(CommandError, match="exists already"):
         call_command("printer", "add", "hall", "--uri", ippeveprinter.uri)
+
+
+def test_printer_list_says_what_an_admin_needs_to_know_of_each_printer(
+    cupsd: Cupsd, ippeveprinter: IppEvePrinter
+) -> None:
+    cupsd.add_queue("listed-gone", ippeveprinter.uri)
+    cupsd.add_queue("listed-kept", ippeveprinter.uri)
+    printer_import_cups(cupsd.uri)
+    _remove_queue(cupsd, "listed-gone")
+    printer_import_cups(cupsd.uri)
+    _remove_queue(cupsd, "listed-kept")
+    office = printer_add("Büro-2", ippeveprinter.uri)
+    printer_update(
+        office.pk,
+        location="Zimmer 2",
+        allowed_groups=[Group.objects.create(name="staff-a")],
+        rule_file=None,
+        enabled=True,
+        side_prices=[],
+        trusted_certificate="",
+    )
+    printer_group_create("floor-9", [office])
+    Printer.objects.filter(pk=office.pk).update(uri=f"ipp://127.0.0.1:{free_port()}/ipp/print")
+    printer_refresh(office.pk)
+    out = StringIO()
+    call_command("printer", "list", "--json", stdout=out)
+    assert '"name": "Büro-2"' in out.getvalue()  # as it is written, not \u-escaped
+    rows = {row["name"]: row for row in json.loads(out.getvalue())}
+    office.refresh_from_db()
+    assert rows["Büro-2"] == {
+        "name": "Büro-2",
+        "uri": office.uri,
+        "kind": "ipp",
+        "enabled": True,
+        "gone_from_cups_server": False,
+        "state": "unreachable",
+        "state_reasons": [],
+        "state_message": office.state_message,
+        "location": "Zimmer 2",
+        "rules": None,
+        "cups_server": None,
+        "allowed_groups": ["staff-a"],
+        "printer_groups": ["floor-9"],
+        "last_contact": office.last_contact.isoformat() if office.last_contact else None,
+    }
+    assert "cannot connect" in office.state_message
+    gone = rows["listed-gone"]
+    assert (gone["enabled"], gone["gone_from_cups_server"], gone["allowed_groups"]) == (
+        False,
+        True,
+        None,
+    )
+    assert gone["state_message"] == "the queue no longer exists on its CUPS server"
+    assert gone["cups_server"] == f"{cupsd.uri.rstrip('/')}/"
+    plain = StringIO()
+    call_command("printer", "list", stdout=plain)
+    (line,) = [line for line in plain.getvalue().splitlines() if line.startswith("listed-gone")]
+    assert line.endswith("(disabled: gone from its CUPS server)")
 
 
 def test_the_periodic_refresh_syncs_cups_servers_and_reads_printers_again(

@@ -127,26 +127,43 @@ class Command(BaseCommand):
             self.stdout.write("the CUPS server has no queues")
 
     def _list(self, options: dict[str, Any]) -> None:
-        printers = Printer.objects.select_related("rule_file").order_by("name")
+        printers = (
+            Printer.objects.select_related("rule_file")
+            .prefetch_related("allowed_groups", "groups")
+            .order_by("name")
+        )
         rows = [
             {
                 "name": p.name,
                 "uri": p.uri,
                 "kind": p.kind,
                 "enabled": p.enabled,
+                "gone_from_cups_server": p.gone_from_cups_server,
                 "state": p.state,
                 "state_reasons": p.state_reasons,
+                "state_message": p.state_message,
                 "location": p.location,
                 "rules": p.rule_file.name if p.rule_file else None,
+                "cups_server": p.cups_server or None,
+                # None: open to everyone with the Staff permission; [] kept for no group.
+                "allowed_groups": (
+                    sorted(group.name for group in p.allowed_groups.all())
+                    if p.restricted_to_groups
+                    else None
+                ),
+                "printer_groups": sorted(group.name for group in p.groups.all()),
                 "last_contact": p.last_contact.isoformat() if p.last_contact else None,
             }
             for p in printers
         ]
         if options["json"]:
-            self.stdout.write(json.dumps(rows, indent=2))
+            self.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False))
             return
         for row in rows:
-            enabled = "" if row["enabled"] else " (disabled)"
+            if row["gone_from_cups_server"]:
+                enabled = " (disabled: gone from its CUPS server)"
+            else:
+                enabled = "" if row["enabled"] else " (disabled)"
             self.stdout.write(
                 f"{row['name']:<20} {row['state']:<12} {row['kind']:<5} {row['uri']}{enabled}"
             )
