@@ -27,7 +27,7 @@ from apps.printers.services import (
     validate_printer_uri,
 )
 from apps.rules.models import RuleFile
-from printmgmt.ipp import IppError, IppTransportError
+from printmgmt.ipp import IppError, IppStatusError, IppTransportError, Status
 
 logger = logging.getLogger(__name__)
 
@@ -102,6 +102,12 @@ def printer_import_cups(
             queues = client.cups_get_printers(
                 ("printer-name", "printer-uri-supported", "printer-location")
             )
+    except IppStatusError as error:
+        # CUPS answers so when it has no queue left ("No destinations added."): its last
+        # queues are gone, not the server.
+        if error.status_code != Status.CLIENT_ERROR_NOT_FOUND:
+            raise PrinterError(f"{server_uri}: {error}") from None
+        queues = []
     except IppTransportError as error:
         raise PrinterUnreachable(f"{server_uri}: {error}") from None
     except IppError as error:

@@ -35,7 +35,7 @@ from apps.printers.services import (
 from apps.printers.tasks import refresh_printers
 from apps.rules.models import RuleFile
 from printmgmt.ipp import Message, Status, encode
-from tests.peers import Cupsd, IppEvePrinter, IppEvePrinterFactory, free_port
+from tests.peers import Cupsd, IppEvePrinter, IppEvePrinterFactory, free_port, run_cupsd
 
 pytestmark = [pytest.mark.django_db, pytest.mark.peers]
 ROOT = Path(__file__).resolve().parents[2]
@@ -172,6 +172,24 @@ def test_cups_import_keeps_the_list_in_sync(cupsd: Cupsd, ippeveprinter: IppEveP
     assert "sync-a" in second.unchanged
     assert not Printer.objects.get(name="sync-b").enabled
     assert Printer.objects.get(name="sync-a").kind == PrinterKind.CUPS_QUEUE
+
+
+def test_the_last_queue_removed_from_a_cups_server_is_gone_too(
+    ippeveprinter: IppEvePrinter,
+) -> None:
+    with run_cupsd(with_auth=False) as cupsd:  # its own: no other test's queue left on it
+        cupsd.add_queue("last-one", ippeveprinter.uri)
+        assert printer_import_cups(cupsd.uri).added == ["last-one"]
+        # CUPS answers CUPS-Get-Printers with not-found from now on.
+        _remove_queue(cupsd, "last-one")
+        out = StringIO()
+        call_command("printer", "import-cups", cupsd.uri, stdout=out)
+        assert out.getvalue() == "gone (disabled): last-one\n"
+        printer = Printer.objects.get(name="last-one")
+        assert (printer.enabled, printer.gone_from_cups_server) == (False, True)
+        again = StringIO()
+        call_command("printer", "import-cups", cupsd.uri, stdout=again)
+        assert again.getvalue() == "the CUPS server has no queues\n"
 
 
 def test_a_cups_sync_enables_again_only_the_queues_it_disabled_as_gone(
