@@ -1,11 +1,19 @@
-"""Admin: usage records and exports are read-only; scheduled reports are edited here too."""
+"""Admin: usage records and exports are read-only; scheduled reports are edited here too, and
+a period possibly sent can be sent again."""
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from apps.core.admin import ReadOnlyAdmin
 from apps.reports.models import ReportExport, ScheduledReport, ScheduledReportRun, UsageRecord
+from apps.reports.tasks import ResendRefused, SendOutcomeUnknown, scheduled_report_resend
 
 
 @admin.register(UsageRecord)
@@ -31,3 +39,71 @@ class ScheduledReportAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 class ScheduledReportRunAdmin(ReadOnlyAdmin):
     list_display = ("report", "period_start", "period_end", "sending_at", "sent_at", "failed_at",
                     "message")  # fmt: skip
+    actions = ("resend",)
+
+    def has_resend_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("reports.change_scheduledreport")
+
+    @admin.action(
+        description=gettext_lazy("Send again (possibly sent periods)"), permissions=["resend"]
+    )
+    def resend(
+        self, request: HttpRequest, queryset: QuerySet[ScheduledReportRun]
+    ) -> TemplateResponse | None:
+        """After a confirmation that says the recipients may get it twice, send each possibly
+        sent period again through the scheduler's own service."""
+        runs = list(queryset.select_related("report").order_by("report__name", "period_start"))
+        if request.POST.get("confirmed") != "yes":
+            return TemplateResponse(
+                request,
+                "admin/reports/scheduledreportrun/resend_confirmation.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": _("Send these periods again?"),
+                    "opts": self.model._meta,
+                    "runs": runs,
+                    "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+                },
+            )
+        for run in runs:
+            self._resend_one(request, run)
+        return None
+
+    def _resend_one(self, request: HttpRequest, run: ScheduledReportRun) -> None:
+        names = {"report": run.report.name, "start": run.period_start, "end": run.period_end}
+        try:
+            sent = scheduled_report_resend(run.pk)
+        except ResendRefused as refused:
+            self.message_user(
+                request,
+                _("%(report)s, %(start)s to %(end)s, was not sent again: %(why)s")
+                % {**names, "why": refused},
+                messages.WARNING,
+            )
+        except SendOutcomeUnknown as error:
+            self.message_user(
+                request,
+                _(
+                    "%(report)s, %(start)s to %(end)s: the connection broke after the mail "
+                    "server may have taken it (%(error)s): possibly sent again"
+                )
+                % {**names, "error": error},
+                messages.ERROR,
+            )
+        except Exception as error:  # recorded with the period by the service; shown here
+            self.message_user(
+                request,
+                _(
+                    "%(report)s, %(start)s to %(end)s, was not sent (%(error)s): the next "
+                    "scheduled run tries it again"
+                )
+                % {**names, "error": error},
+                messages.ERROR,
+            )
+        else:
+            if sent:
+                message = _("%(report)s, %(start)s to %(end)s, was sent again to %(to)s")
+            else:
+                message = _("%(report)s, %(start)s to %(end)s, is being sent by the scheduler")
+            to = ", ".join(run.report.recipient_list)
+            self.message_user(request, message % {**names, "to": to})

@@ -255,6 +255,10 @@ def scheduled_report_twin_key(
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
 
 
+#: How a run whose outcome is unknown is marked (its message starts so).
+POSSIBLY_SENT = "possibly sent, not sent again"
+
+
 class ScheduledReportRun(models.Model):
     """That a scheduled report was sent for one period (the unique key makes it once), or why
     it could not be when it was last tried. `sending_at` is the claim of the run sending it:
@@ -280,3 +284,12 @@ class ScheduledReportRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.report} {self.period_start}"
+
+    @property
+    def possibly_sent(self) -> bool:
+        """The send was interrupted after the mail server may have taken the message."""
+        return (
+            self.sent_at is None
+            and self.sending_at is not None
+            and self.message.startswith(POSSIBLY_SENT)
+        )

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from apps.reports import conf
 from apps.reports.choices import ExportKind, RelativePeriod, ReportFormat
 from apps.reports.exports import CONTENT_TYPES, file_name, write_export
-from apps.reports.models import ScheduledReport, ScheduledReportRun
+from apps.reports.models import POSSIBLY_SENT, ScheduledReport, ScheduledReportRun
 from apps.reports.selectors import ReportError, report_request
 from apps.reports.services import (
     EXPORT_RUN_SECONDS,
@@ -32,7 +32,6 @@ logger = logging.getLogger(__name__)
 
 # The scheduled-report task is killed after this long: a claim older than that is a dead run's.
 SCHEDULED_SEND_SECONDS = 600
-POSSIBLY_SENT = "possibly sent, not sent again"
 
 
 @shared_task(
@@ -205,6 +204,44 @@ def scheduled_report_send(report: ScheduledReport, start: date, end: date) -> bo
     )
     logger.info("scheduled report %s sent for %s to %s", report.pk, start, end)
     return True
+
+
+class ResendRefused(Exception):
+    """A period that is not "possibly sent" cannot be sent again by hand; the message says why."""
+
+
+def scheduled_report_resend(run_id: int) -> bool:
+    """Send again, as an administrator asked knowing its recipients may get it twice, a period
+    whose send was interrupted after the server may have taken it ("possibly sent"): its claim
+    is given up, and the period sent as the scheduler sends it (claim, send outside any
+    transaction, record). False when a scheduler run claimed it first (it sends it then).
+
+    Raises ResendRefused for a period that was sent, is being sent, or is waiting for its
+    next try anyway; a failed send is recorded as the scheduler records one and raised."""
+    released = ScheduledReportRun.objects.filter(
+        pk=run_id,
+        sent_at__isnull=True,
+        sending_at__isnull=False,
+        message__startswith=POSSIBLY_SENT,
+    ).update(sending_at=None)
+    run = ScheduledReportRun.objects.select_related("report").get(pk=run_id)
+    if not released:
+        if run.sent_at is not None:
+            raise ResendRefused(_("it was sent"))
+        if run.sending_at is not None:
+            raise ResendRefused(_("it is being sent right now"))
+        raise ResendRefused(_("it was not sent: the scheduler tries it again by itself"))
+    logger.warning(
+        "scheduled report %s for %s to %s sent again by hand (it was possibly sent)",
+        run.report_id, run.period_start, run.period_end,
+    )  # fmt: skip
+    try:
+        return scheduled_report_send(run.report, run.period_start, run.period_end)
+    except SendOutcomeUnknown:
+        raise
+    except Exception as error:
+        scheduled_report_failed(run.report, run.period_start, run.period_end, error)
+        raise
 
 
 def scheduled_report_sends_unconfirmed(now: datetime) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import email
 import email.header
+import html
 import socket
 import time
 from collections.abc import Callable, Iterator
@@ -25,6 +26,7 @@ from django.test.utils import override_settings
 from django.utils import timezone, translation
 from openpyxl import load_workbook
 
+from apps.accounts.services import user_create
 from apps.jobs.models import Job
 from apps.reports.choices import ExportState, RelativePeriod
 from apps.reports.exports import write_export
@@ -690,3 +692,42 @@ def test_a_record_the_pipeline_missed_is_in_the_scheduled_report_of_its_period(
     assert text.splitlines()[-1] == "TOTAL,6,30,30,24,5.60,0.90,4.70"
     body = next(part for part in today.walk() if part.get_content_type() == "text/plain")
     assert "from every usage record written by then" in body.get_payload(decode=True).decode()  # type: ignore[union-attr]
+
+
+def test_a_possibly_sent_period_is_sent_again_from_the_admin_after_a_warning(
+    transactional_db: None,
+) -> None:
+    report = ScheduledReport.objects.create(
+        name="Daily", period=RelativePeriod.YESTERDAY, grouping="user", format="csv",
+        recipients="finance@example.org",
+    )  # fmt: skip
+    cut_off = CutOffInbox()
+    with _smtp_server(cut_off):
+        assert scheduled_reports_send(timezone.localtime()) == 0
+    run = report.runs.get()
+    assert run.possibly_sent
+    admin = Client()
+    admin.force_login(user_create("root", "a long enough password", superuser=True))
+    runs_page = "/admin/reports/scheduledreportrun/"
+    chosen = {"action": "resend", "_selected_action": [run.pk]}
+    inbox = WatchingInbox(connection)
+    with _smtp_server(inbox):
+        asked = admin.post(runs_page, chosen)
+        assert asked.status_code == 200
+        warning = html.unescape(asked.content.decode())
+        assert "Sent again, they may reach them twice." in warning
+        assert "to finance@example.org" in warning
+        assert inbox.messages == []
+        assert report.runs.get().possibly_sent
+        done = admin.post(runs_page, {**chosen, "confirmed": "yes"}, follow=True)
+        assert "was sent again to finance@example.org" in html.unescape(done.content.decode())
+        # Claimed and committed before the mail server was spoken to, outside any transaction;
+        # recorded as sent after.
+        assert inbox.seen == [(False, True, False)]
+        sent = report.runs.get()
+        assert (sent.sent_at is not None, sent.message) == (True, "")
+        # Sent: never again, whoever asks.
+        again = admin.post(runs_page, {**chosen, "confirmed": "yes"}, follow=True)
+        assert "was not sent again: it was sent" in html.unescape(again.content.decode())
+    assert len(inbox.messages) == 1
+    assert scheduled_reports_send(timezone.localtime()) == 0
