@@ -333,7 +333,8 @@ def printer_update(
     `allowed_groups` None opens the printer to everyone with the Staff permission; a list
     keeps it for those groups (an empty one: for nobody but superusers).
 
-    All or nothing: everything is checked before anything is written, in one transaction."""
+    All or nothing: everything is checked before anything is written, in one transaction.
+    A printer enabled here is asked for its state at once, after that transaction."""
     location = location.strip()
     if len(location) > 200:
         raise PrinterError("the location is longer than 200 characters")
@@ -344,6 +345,7 @@ def printer_update(
         printer.location = location
         printer.rule_file = rule_file
         printer.trusted_certificate = trusted_certificate
+        enabling = enabled and not printer.enabled
         if enabled != printer.enabled:
             # The administrator decided: a later CUPS sync leaves it as it is now.
             printer.enabled, printer.gone_from_cups_server = enabled, False
@@ -368,6 +370,10 @@ def printer_update(
         rule_file,
         len(rows),
     )
+    if enabling:
+        # The refresh does not ask disabled printers: what it said before it was disabled may
+        # be long out of date, and releases are refused or let through by it.
+        printer = printer_refresh(printer.pk)
     return printer
 
 

@@ -154,6 +154,38 @@ def test_refresh_marks_an_unreachable_printer(ippeveprinter: IppEvePrinter) -> N
     assert printer_refresh(printer.pk).state == PrinterState.IDLE
 
 
+def test_a_printer_enabled_again_is_asked_for_its_state_at_once(
+    ippeveprinter: IppEvePrinter,
+) -> None:
+    printer = printer_add("hall", ippeveprinter.uri)
+    # Unreachable when it was disabled for repair; the refresh does not ask disabled printers.
+    Printer.objects.filter(pk=printer.pk).update(
+        state=PrinterState.UNREACHABLE, state_message="cannot connect"
+    )
+    printer_disable(printer.pk)
+
+    def enable(uri: str) -> Printer:
+        Printer.objects.filter(pk=printer.pk).update(uri=uri)
+        return printer_update(
+            printer.pk,
+            location="",
+            allowed_groups=None,
+            rule_file=None,
+            enabled=True,
+            side_prices=[],
+            trusted_certificate="",
+        )
+
+    repaired = enable(ippeveprinter.uri)
+    assert (repaired.state, repaired.enabled) == (PrinterState.IDLE, True)
+    assert Printer.objects.get(pk=printer.pk).state == PrinterState.IDLE
+    # And one that went away while it was disabled is not shown as idle.
+    printer_disable(printer.pk)
+    gone_away = enable(f"ipp://127.0.0.1:{free_port()}/ipp/print")
+    assert gone_away.state == PrinterState.UNREACHABLE
+    assert "cannot connect" in gone_away.state_message
+
+
 def test_cups_uris_are_queues() -> None:
     assert guess_kind("ipp://cups:631/printers/hall") == PrinterKind.CUPS_QUEUE
     assert guess_kind("ipp://cups:631/classes/all") == PrinterKind.CUPS_QUEUE
