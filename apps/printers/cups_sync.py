@@ -109,7 +109,7 @@ def printer_import_cups(
             raise PrinterError(f"{server_uri}: {error}") from None
         queues = []
     except IppTransportError as error:
-        raise PrinterUnreachable(f"{server_uri}: {error}") from None
+        raise PrinterUnreachable(str(error)) from None  # it names the URI already
     except IppError as error:
         raise PrinterError(f"{server_uri}: {error}") from None
     found: dict[str, tuple[str, str]] = {}

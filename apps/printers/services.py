@@ -162,7 +162,7 @@ def probe(uri: str, *, trusted_certificate: str = "") -> ProbeResult:
         with client_for_uri(uri, trusted_certificate=trusted_certificate) as client:
             group = client.get_printer_attributes(("all", "media-col-database"))
     except IppTransportError as error:
-        raise PrinterUnreachable(f"{uri}: {error}") from None
+        raise PrinterUnreachable(str(error)) from None  # it names the URI already
     except IppError as error:
         raise PrinterError(f"{uri}: {error}") from None
     # Every printer states its printer-state (RFC 8011 5.4.11): an answer without it (another

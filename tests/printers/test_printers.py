@@ -91,8 +91,13 @@ def test_malformed_uris_are_one_line_errors_of_the_command_and_the_cups_import(u
 
 def test_a_printer_that_is_down_is_not_added_and_says_why() -> None:
     uri = f"ipp://127.0.0.1:{free_port()}/ipp/print"
-    with pytest.raises(PrinterError, match="cannot connect"):
+    with pytest.raises(PrinterError, match="cannot connect") as refused:
         printer_add("down", uri)
+    assert str(refused.value).count(uri) == 1  # named once, not "URI: URI: cannot connect"
+    server = f"ipp://127.0.0.1:{free_port()}/"
+    with pytest.raises(CommandError, match="cannot connect") as not_imported:
+        call_command("printer", "import-cups", server)
+    assert str(not_imported.value).count(server.rstrip("/")) == 1
     assert not Printer.objects.exists()
 
 
@@ -149,7 +154,9 @@ def test_refresh_marks_an_unreachable_printer(ippeveprinter: IppEvePrinter) -> N
     Printer.objects.filter(pk=printer.pk).update(uri=f"ipp://127.0.0.1:{free_port()}/ipp/print")
     refreshed = printer_refresh(printer.pk)
     assert refreshed.state == PrinterState.UNREACHABLE
-    assert "cannot connect" in refreshed.state_message
+    down = Printer.objects.get(pk=printer.pk).uri
+    assert refreshed.state_message.startswith(f"{down}: cannot connect: ")
+    assert refreshed.state_message.count(down) == 1
     Printer.objects.filter(pk=printer.pk).update(uri=ippeveprinter.uri)
     assert printer_refresh(printer.pk).state == PrinterState.IDLE
 
