@@ -13,7 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from django.db import IntegrityError, transaction
 
-from apps.printers.choices import PrinterKind
+from apps.printers.choices import PrinterKind, PrinterState
 from apps.printers.ipp_client import client_for_uri
 from apps.printers.models import Printer, PrinterGroup
 from apps.printers.services import (
@@ -178,8 +178,18 @@ def printer_import_cups(
         for name, printer in existing.items():
             if name not in found and printer.enabled:
                 printer.enabled, printer.gone_from_cups_server = False, True
+                # Not the state it had while it existed (idle, say), which nothing refreshes.
+                printer.state, printer.state_reasons = PrinterState.UNREACHABLE, []
                 printer.state_message = "the queue no longer exists on its CUPS server"
-                printer.save(update_fields=["enabled", "gone_from_cups_server", "state_message"])
+                printer.save(
+                    update_fields=[
+                        "enabled",
+                        "gone_from_cups_server",
+                        "state",
+                        "state_reasons",
+                        "state_message",
+                    ]
+                )
                 report.gone.append(name)
     logger.info("CUPS import from %s: %s", server_uri, report)
     return report

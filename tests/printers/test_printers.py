@@ -415,6 +415,7 @@ def test_printer_list_says_what_an_admin_needs_to_know_of_each_printer(
         None,
     )
     assert gone["state_message"] == "the queue no longer exists on its CUPS server"
+    assert (gone["state"], gone["state_reasons"]) == ("unreachable", [])  # not "idle" as it was
     assert gone["cups_server"] == f"{cupsd.uri.rstrip('/')}/"
     plain = StringIO()
     call_command("printer", "list", stdout=plain)
