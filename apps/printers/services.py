@@ -35,6 +35,7 @@ from printmgmt.ipp.client import http_url
 logger = logging.getLogger(__name__)
 
 NAME_MAX_LENGTH = 64
+LOCATION_MAX_LENGTH = 200
 #: What CUPS refuses in a queue name besides spaces and control characters; we take every
 #: name CUPS takes (up to our 64 characters), so that any queue can be imported as it is.
 NAME_REFUSED_CHARACTERS = "/\\?'\"#@"
@@ -210,6 +211,7 @@ def printer_add(
     is the PEM certificate an ipps:// printer's own certificate is checked against."""
     validate_printer_name(name)
     validate_printer_uri(uri)
+    location = _checked_location(location)
     trusted_certificate = checked_trusted_certificate(trusted_certificate)
     if Printer.objects.filter(name=name).exists():
         raise PrinterError(f"a printer called {name!r} exists already")
@@ -223,7 +225,7 @@ def printer_add(
                 uri=uri,
                 kind=kind or guess_kind(uri),
                 location=location
-                or str(result.capabilities.get("printer-location", [""])[0])[:200],
+                or str(result.capabilities.get("printer-location", [""])[0])[:LOCATION_MAX_LENGTH],
                 rule_file=rule_file_of(rule_file, relaxed=relaxed_rules),
                 trusted_certificate=trusted_certificate,
                 capabilities=result.capabilities,
@@ -335,9 +337,7 @@ def printer_update(
 
     All or nothing: everything is checked before anything is written, in one transaction.
     A printer enabled here is asked for its state at once, after that transaction."""
-    location = location.strip()
-    if len(location) > 200:
-        raise PrinterError("the location is longer than 200 characters")
+    location = _checked_location(location)
     rows = _checked_side_prices(side_prices)
     trusted_certificate = checked_trusted_certificate(trusted_certificate)
     with transaction.atomic():
@@ -375,6 +375,15 @@ def printer_update(
         # be long out of date, and releases are refused or let through by it.
         printer = printer_refresh(printer.pk)
     return printer
+
+
+def _checked_location(location: str) -> str:
+    location = location.strip()
+    if len(location) > LOCATION_MAX_LENGTH:
+        raise PrinterError(
+            f"the location is longer than {LOCATION_MAX_LENGTH} characters ({len(location)})"
+        )
+    return location
 
 
 def _checked_side_prices(rows: Iterable[SidePriceRow]) -> list[SidePriceRow]:

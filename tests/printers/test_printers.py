@@ -143,6 +143,13 @@ def test_a_uri_that_answers_without_printer_attributes_is_not_added() -> None:
     assert not Printer.objects.exists()
 
 
+def test_a_location_too_long_is_refused_with_why(ippeveprinter: IppEvePrinter) -> None:
+    # It was a database error (value too long) with a stack trace.
+    with pytest.raises(CommandError, match=r"the location is longer than 200 characters \(201\)"):
+        call_command("printer", "add", "hall", "--uri", ippeveprinter.uri, "--location", "x" * 201)
+    assert not Printer.objects.exists()
+
+
 def test_names_are_unique(ippeveprinter: IppEvePrinter) -> None:
     printer_add("hall", ippeveprinter.uri)
     with pytest.raises(PrinterError, match="exists already"):
