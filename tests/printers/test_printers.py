@@ -367,6 +367,12 @@ def test_printer_command(ippeveprinter: IppEvePrinter, tmp_path: Path) -> None:
     assert refreshed.getvalue().strip() == "hall: idle"
     with pytest.raises(CommandError, match="there is no printer called 'nope'"):
         call_command("printer", "refresh", "nope")
+    down = f"ipp://127.0.0.1:{free_port()}/ipp/print"
+    Printer.objects.filter(name="hall").update(uri=down)
+    unreachable = StringIO()
+    call_command("printer", "refresh", "hall", stdout=unreachable)
+    assert unreachable.getvalue().startswith(f"hall: unreachable ({down}: cannot connect: ")
+    Printer.objects.filter(name="hall").update(uri=ippeveprinter.uri)
     with pytest.raises(CommandError, match="exists already"):
         call_command("printer", "add", "hall", "--uri", ippeveprinter.uri)
 

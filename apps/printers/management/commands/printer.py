@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.printers.choices import PrinterKind
+from apps.printers.choices import PrinterKind, PrinterState
 from apps.printers.cups_sync import printer_import_cups
 from apps.printers.groups import printer_group_add, printer_group_delete
 from apps.printers.models import Printer, PrinterGroup
@@ -174,7 +174,9 @@ class Command(BaseCommand):
         except Printer.DoesNotExist:
             raise CommandError(f"there is no printer called {options['name']!r}") from None
         printer = printer_refresh(printer.pk)
-        self.stdout.write(f"{printer.name}: {printer.get_state_display().lower()}")
+        out_of_use = printer.state in {PrinterState.UNREACHABLE, PrinterState.STOPPED}
+        why = f" ({printer.state_message})" if out_of_use and printer.state_message else ""
+        self.stdout.write(f"{printer.name}: {printer.get_state_display().lower()}{why}")
 
     def _group(self, options: dict[str, Any]) -> None:
         getattr(self, "_group_" + options["group_action"])(options)
