@@ -7,29 +7,23 @@ that is really a JPEG is refused with a sentence the sender understands.
 
 from __future__ import annotations
 
-import codecs
-import functools
 import logging
 import math
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
-from itertools import groupby
 from pathlib import Path
-from unicodedata import east_asian_width
+from typing import NamedTuple
 
 from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from reportlab.lib.pagesizes import A4
-from reportlab.pdfbase.pdfmetrics import getFont, registerFont, stringWidth
-from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.pdfgen.canvas import Canvas
 
 from apps.jobs.documents import DocumentError
-from printmgmt.raster import Limits, RasterError, raster_to_pdf
+from apps.jobs.text_pdf import UTF16_BYTE_ORDER_MARKS
 
 logger = logging.getLogger(__name__)
 
@@ -65,25 +59,23 @@ _MAGIC = (
 )
 # A PDF may carry up to 1 KiB of junk before its header (PDF 1.7, annex H); readers accept it.
 _PDF_HEADER_WINDOW = 1024
-#: The most time one document may take to convert (Ghostscript's CPU, an image's child).
+#: The most time one document may take to convert (Ghostscript's CPU, a conversion child's).
 _CONVERSION_SECONDS = 120
 #: What one Ghostscript run may use: a PostScript file is a program, and a loop of a few bytes
 #: can take all the memory, CPU or disk there is.
 _GHOSTSCRIPT_MEMORY_BYTES = 2 * 1024**3
 _GHOSTSCRIPT_OUTPUT_BYTES = 1024**3
-#: Text is set in DejaVu Sans Mono (Debian's fonts-dejavu-core, which fontconfig installs), with
-#: the letters of most alphabets. Courier, built into every PDF reader, is used where it is
-#: missing: it has Western European letters only (ł, č or Cyrillic print as black boxes).
-_TEXT_FONT_FILE = Path("/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf")
-#: Chinese, Japanese and Korean, which DejaVu lacks, from Droid Sans Fallback (Debian's
-#: fonts-droid-fallback, TrueType outlines as reportlab needs them); drawn two columns wide.
-_FALLBACK_FONT_FILE = Path("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf")
-_TEXT_SIZE = 10
-_TEXT_MARGIN = 48
 #: What converting one image may use (a 100-megapixel image with transparency takes about
 #: 1.3 GB): more is a bomb, stopped in its child.
 _IMAGE_MEMORY_BYTES = 2 * 1024**3
-_IMAGE_OUTPUT_BYTES = 1024**3
+#: What laying out one text may use: reportlab keeps every page until it saves, and the most a
+#: text can be at MAX_DOCUMENT_PAGES' default (2000 pages of Chinese) takes about 370 MB.
+_TEXT_MEMORY_BYTES = 1024**3
+#: What converting one raster may use: it is read a line at a time, in about 25 MB whatever
+#: its length.
+_RASTER_MEMORY_BYTES = 1024**3
+#: The largest PDF a conversion child may write.
+_CHILD_OUTPUT_BYTES = 1024**3
 
 
 def detect_format(path: Path) -> str:
@@ -104,15 +96,10 @@ def detect_format(path: Path) -> str:
     )
 
 
-#: Text in UTF-16 starts with one of these: what Windows' Notepad saves as "Unicode" and Windows
-#: PowerShell's `>` writes. Every other character of Western text is a NUL byte.
-_UTF16_BYTE_ORDER_MARKS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
-
-
 def _as_utf8(head: bytes) -> bytes:
     """The first bytes of a document, UTF-16 text re-encoded as UTF-8 (a character cut at the
     end is dropped) for the text test; anything else as it is."""
-    if head.startswith(_UTF16_BYTE_ORDER_MARKS):
+    if head.startswith(UTF16_BYTE_ORDER_MARKS):
         return head.decode("utf-16", "ignore").encode()
     return head
 
@@ -141,8 +128,8 @@ def to_pdf(
     itself for a PDF (the spool checks it when storing), else conversion_target(source, workdir).
 
     The content must be what the format says, except for application/octet-stream, which is
-    detected. PostScript and images may take at most `seconds` (and never more than
-    _CONVERSION_SECONDS) to convert.
+    detected. Any conversion may take at most `seconds` (and never more than
+    _CONVERSION_SECONDS).
     """
     claimed = document_format.split(";", 1)[0].strip().lower()
     actual = detect_format(source)
@@ -166,9 +153,9 @@ def to_pdf(
     elif claimed in (JPEG, PNG):
         image_to_pdf(source, target, seconds)
     elif claimed in (URF, PWG_RASTER):
-        raster_document_to_pdf(source, target, claimed)
+        raster_document_to_pdf(source, target, claimed, seconds)
     else:
-        text_to_pdf(source, target)
+        text_to_pdf(source, target, seconds)
     return target
 
 
@@ -244,18 +231,41 @@ def postscript_to_pdf(source: Path, target: Path, seconds: float = _CONVERSION_S
         raise DocumentError(_("the PostScript cannot be converted: it has errors or is incomplete"))
 
 
-def image_to_pdf(source: Path, target: Path, seconds: float = _CONVERSION_SECONDS) -> None:
-    """One A4 page with the upright image scaled to fit (apps/jobs/image_pdf.py), drawn in a
-    child limited in memory and to `seconds`."""
-    command = [sys.executable, "-m", "apps.jobs.image_pdf", str(source), str(target)]
+class _ChildAnswer(NamedTuple):
+    """What a conversion child said: `ok`, or its own word for why not (and details), or
+    _OUT_OF_TIME, or _NO_ANSWER when it ended without one (out of memory, mostly)."""
+
+    word: str
+    detail: str = ""
+
+
+_OUT_OF_TIME = "out-of-time"
+_NO_ANSWER = "no-answer"
+
+
+def _convert_in_child(
+    module: str,
+    source: Path,
+    target: Path,
+    *arguments: str,
+    what: str,
+    seconds: float,
+    memory_bytes: int,
+) -> _ChildAnswer:
+    """Run `python -m module SOURCE TARGET ARGUMENTS` (`what` it is, for the log) in a child
+    limited to `seconds`, `memory_bytes` and _CHILD_OUTPUT_BYTES of output, so that what a
+    document costs falls on the child, never on the web or IPP process that received it, and
+    return its answer, the one line it writes on standard output. Unless that is `ok`, nothing
+    is left at `target`."""
+    command = [sys.executable, "-m", module, str(source), str(target), *arguments]
     try:
         result = subprocess.run(
             limited_command(
                 command,
-                what="the image conversion",
-                memory_bytes=_IMAGE_MEMORY_BYTES,
+                what=what,
+                memory_bytes=memory_bytes,
                 cpu_seconds=max(1, math.ceil(seconds)),
-                output_bytes=_IMAGE_OUTPUT_BYTES,
+                output_bytes=_CHILD_OUTPUT_BYTES,
             ),
             stdin=subprocess.DEVNULL,
             capture_output=True,
@@ -263,13 +273,41 @@ def image_to_pdf(source: Path, target: Path, seconds: float = _CONVERSION_SECOND
             check=False,
             cwd=settings.BASE_DIR,
         )
-        answer = result.stdout.decode("utf-8", "replace").strip()
     except subprocess.TimeoutExpired:
-        answer = "stopped"
-    if answer == "ok" and result.returncode == 0:
+        answer = _ChildAnswer(_OUT_OF_TIME)
+    else:
+        word, _space, detail = result.stdout.decode("utf-8", "replace").strip().partition(" ")
+        if result.returncode == -signal.SIGXCPU:  # prlimit's limit on CPU time
+            answer = _ChildAnswer(_OUT_OF_TIME)
+        elif not word or (word == "ok" and result.returncode != 0):
+            # What it said last (a MemoryError, mostly) is for the log only.
+            said = result.stderr.decode("utf-8", "replace").strip().splitlines()[-1:]
+            logger.info(
+                "%s of %s ended (%d) without an answer: %s",
+                what, source.name, result.returncode, " ".join(said) or "nothing",
+            )  # fmt: skip
+            answer = _ChildAnswer(_NO_ANSWER)
+        else:
+            answer = _ChildAnswer(word, detail)
+    if answer.word != "ok":
+        target.unlink(missing_ok=True)
+    return answer
+
+
+def image_to_pdf(source: Path, target: Path, seconds: float = _CONVERSION_SECONDS) -> None:
+    """One A4 page with the upright image scaled to fit (apps/jobs/image_pdf.py), drawn in a
+    child limited in memory and to `seconds`."""
+    answer = _convert_in_child(
+        "apps.jobs.image_pdf",
+        source,
+        target,
+        what="the image conversion",
+        seconds=seconds,
+        memory_bytes=_IMAGE_MEMORY_BYTES,
+    )
+    word, detail = answer
+    if word == "ok":
         return
-    target.unlink(missing_ok=True)
-    word, _space, detail = answer.partition(" ")
     if word == "too-large" and detail != "0 0":
         width, height = map(int, detail.split())
         raise DocumentError(
@@ -281,10 +319,8 @@ def image_to_pdf(source: Path, target: Path, seconds: float = _CONVERSION_SECOND
     if word == "unreadable":
         logger.info("image %s cannot be read: %s", source.name, detail)
         raise DocumentError(_("the image cannot be read: the file is damaged or incomplete"))
-    # Killed by its limits (or it failed at them): what it cost us is all the reason we have.
-    logger.info(
-        "image %s was stopped after at most %.0f s: %s", source.name, seconds, answer or "no answer"
-    )
+    # Stopped by its limits (or it failed at them): what it cost us is all the reason we have.
+    logger.info("image %s was stopped after at most %.0f s: %s", source.name, seconds, word)
     raise DocumentError(
         _(
             "the image takes too much memory or time to convert: send it with fewer pixels, "
@@ -293,159 +329,51 @@ def image_to_pdf(source: Path, target: Path, seconds: float = _CONVERSION_SECOND
     )
 
 
-def raster_document_to_pdf(source: Path, target: Path, document_format: str) -> None:
-    """Apple or PWG raster to a PDF with a page per raster page, at the page's own size."""
-    limits = Limits(max_pages=settings.MAX_DOCUMENT_PAGES)
-    try:
-        raster_to_pdf(source, target, "urf" if document_format == URF else "pwg", limits)
-    except RasterError as error:
-        raise DocumentError(
-            _("the raster cannot be printed: %(reason)s") % {"reason": error}
-        ) from None
-
-
-@functools.cache
-def _text_font() -> str:
-    if not _TEXT_FONT_FILE.exists():
-        return "Courier"
-    registerFont(TTFont("DejaVuSansMono", _TEXT_FONT_FILE))
-    return "DejaVuSansMono"
-
-
-@functools.cache
-def _fallback_font() -> tuple[str, frozenset[int]] | None:
-    """The fallback font's name and the characters it has that the text font has not; None
-    without the fallback (or the text) font."""
-    if not _FALLBACK_FONT_FILE.exists() or _text_font() == "Courier":
-        return None
-    fallback = TTFont("DroidSansFallback", _FALLBACK_FONT_FILE)
-    registerFont(fallback)
-    text_font = getFont(_text_font())
-    assert isinstance(text_font, TTFont)
-    lacking = frozenset(fallback.face.charToGlyph) - set(text_font.face.charToGlyph)
-    return "DroidSansFallback", lacking
-
-
-def _cells(character: str) -> int:
-    """Columns a character takes: two for the wide characters of Chinese, Japanese, Korean."""
-    return 2 if east_asian_width(character) in ("W", "F") else 1
-
-
-def _wrapped(line: str, columns: int) -> list[str]:
-    """`line` cut into lines of at most `columns` columns (at least one line)."""
-    if line.isascii():
-        return [line[start : start + columns] for start in range(0, max(len(line), 1), columns)]
-    pieces: list[str] = []
-    piece: list[str] = []
-    used = 0
-    for character in line:
-        width = _cells(character)
-        if piece and used + width > columns:
-            pieces.append("".join(piece))
-            piece, used = [], 0
-        piece.append(character)
-        used += width
-    pieces.append("".join(piece))
-    return pieces
-
-
-def _draw_line(canvas: Canvas, line: str, x: float, y: float, cell: float) -> None:
-    """A line with characters the text font lacks: each run in the font that has it, every
-    character on its column, so that columns stay aligned."""
-    fallback = _fallback_font()
-    assert fallback is not None
-    name, extra = fallback
-    column = 0
-    for in_fallback, run in groupby(line, key=lambda character: ord(character) in extra):
-        characters = "".join(run)
-        if in_fallback:
-            canvas.setFont(name, _TEXT_SIZE)
-            for character in characters:
-                canvas.drawString(x + column * cell, y, character)
-                column += _cells(character)
-        else:
-            canvas.setFont(_text_font(), _TEXT_SIZE)
-            canvas.drawString(x + column * cell, y, characters)
-            column += sum(_cells(character) for character in characters)
-
-
-def text_to_pdf(source: Path, target: Path) -> None:
-    """Plain text in a monospaced font on A4; long lines wrap, form feeds start a new page."""
-    width, height = A4
-    leading = _TEXT_SIZE * 1.2
-    lines_per_page = int((height - 2 * _TEXT_MARGIN) // leading)
-    too_many = DocumentError(
-        _("the text makes more than %(limit)d pages: it is refused")
-        % {"limit": settings.MAX_DOCUMENT_PAGES}
+def raster_document_to_pdf(
+    source: Path, target: Path, document_format: str, seconds: float = _CONVERSION_SECONDS
+) -> None:
+    """Apple or PWG raster to a PDF with a page per raster page, at the page's own size
+    (printmgmt.raster), in a child limited in memory and to `seconds`."""
+    word, detail = _convert_in_child(
+        "printmgmt.raster",
+        source,
+        target,
+        "urf" if document_format == URF else "pwg",
+        str(settings.MAX_DOCUMENT_PAGES),
+        what="the raster conversion",
+        seconds=seconds,
+        memory_bytes=_RASTER_MEMORY_BYTES,
     )
-    text = _decoded(source.read_bytes())
-    # Too many form feeds or lines are refused before the text is split (which costs time and
-    # memory in proportion to them); the exact count follows.
-    if text.count("\f") > settings.MAX_DOCUMENT_PAGES or text.count("\n") > (
-        settings.MAX_DOCUMENT_PAGES * lines_per_page
-    ):
-        raise too_many
-    font = _text_font()
-    columns = max(1, int((width - 2 * _TEXT_MARGIN) // stringWidth("M", font, _TEXT_SIZE)))
-    # Counted before anything is drawn: reportlab keeps every page in memory until it saves.
-    if _text_pages(text, columns, lines_per_page) > settings.MAX_DOCUMENT_PAGES:
-        raise too_many
-    fallback = _fallback_font()
-    cell = stringWidth("M", font, _TEXT_SIZE)
-    canvas = Canvas(str(target), pagesize=A4, invariant=True)
-    for page_text in _page_texts(text):
-        lines = [
-            piece
-            for line in page_text.expandtabs(8).split("\n")
-            for piece in _wrapped(line, columns)
-        ]
-        for first in range(0, max(len(lines), 1), lines_per_page):
-            top = height - _TEXT_MARGIN - _TEXT_SIZE
-            body = canvas.beginText(_TEXT_MARGIN, top)
-            body.setFont(font, _TEXT_SIZE, leading)
-            for number, line in enumerate(lines[first : first + lines_per_page]):
-                if line.isascii() or fallback is None or fallback[1].isdisjoint(map(ord, line)):
-                    body.textLine(line)
-                    continue
-                body.textLine("")
-                _draw_line(canvas, line, _TEXT_MARGIN, top - number * leading, cell)
-            canvas.drawText(body)
-            canvas.showPage()
-    canvas.save()
+    if word == "ok":
+        return
+    if word == "refused":
+        raise DocumentError(_("the raster cannot be printed: %(reason)s") % {"reason": detail})
+    if word == _OUT_OF_TIME:
+        raise DocumentError(_("the raster took too long to convert: send fewer pages at a time"))
+    raise DocumentError(
+        _("the raster takes too much memory to convert: send fewer pages at a time")
+    )
 
 
-def _decoded(raw: bytes) -> str:
-    """The characters of a text file: UTF-16 after its byte order mark, else UTF-8, else
-    Windows-1252 (Windows' own 8-bit text: Latin-1 with “quotes”, dashes and € where Latin-1
-    has unprintable control codes), else Latin-1 (every byte is a Latin-1 character: it never
-    fails). The byte order mark is no character to print."""
-    if raw.startswith(_UTF16_BYTE_ORDER_MARKS):
-        return raw.decode("utf-16", "replace")
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return raw.decode("latin-1")
-
-
-def _page_texts(text: str) -> list[str]:
-    """The text of each page, without its last line break: a form feed starts a page, except
-    one that ends the text (as report writers and `pr` end every page), and a line break ends
-    a line (the last one starts no new line, nor a page after 62 lines)."""
-    pages = text.replace("\r\n", "\n").split("\f")
-    if len(pages) > 1 and not pages[-1].strip():
-        pages.pop()
-    return [page.removesuffix("\n") for page in pages]
-
-
-def _text_pages(text: str, columns: int, lines_per_page: int) -> int:
-    """How many pages text_to_pdf lays the text out on (a form feed starts a page)."""
-    pages = 0
-    for page_text in _page_texts(text):
-        lines = sum(
-            max(1, -(-len(line) // columns)) if line.isascii() else len(_wrapped(line, columns))
-            for line in page_text.expandtabs(8).split("\n")
+def text_to_pdf(source: Path, target: Path, seconds: float = _CONVERSION_SECONDS) -> None:
+    """Plain text in a monospaced font on A4 (apps/jobs/text_pdf.py), laid out in a child
+    limited in memory and to `seconds`."""
+    word, _detail = _convert_in_child(
+        "apps.jobs.text_pdf",
+        source,
+        target,
+        str(settings.MAX_DOCUMENT_PAGES),
+        what="the text conversion",
+        seconds=seconds,
+        memory_bytes=_TEXT_MEMORY_BYTES,
+    )
+    if word == "ok":
+        return
+    if word == "too-many-pages":
+        raise DocumentError(
+            _("the text makes more than %(limit)d pages: it is refused")
+            % {"limit": settings.MAX_DOCUMENT_PAGES}
         )
-        pages += max(1, -(-lines // lines_per_page))
-    return pages
+    if word == _OUT_OF_TIME:
+        raise DocumentError(_("the text took too long to convert: send it in smaller parts"))
+    raise DocumentError(_("the text takes too much memory to convert: send it in smaller parts"))

@@ -279,6 +279,35 @@ def test_text_of_more_pages_than_allowed_is_refused_before_it_is_laid_out(
         to_pdf(text, "text/plain")
 
 
+def test_text_that_takes_longer_than_its_time_is_stopped_and_leaves_nothing(
+    tmp_path: Path,
+) -> None:
+    # 400 pages of Chinese take about 10 s to lay out: inside the web or IPP process that
+    # received them, whatever time the upload had left.
+    text = tmp_path / "long.txt"
+    line = "這是一行很長的中文文字日本語のテキスト" * 3 + "測試自動換行"  # wraps once
+    text.write_text("\n".join([line] * 400 * 31), encoding="utf-8")
+    started = time.monotonic()
+    with pytest.raises(DocumentError, match=r"^the text took too long to convert: send it in"):
+        to_pdf(text, "text/plain", seconds=1)
+    assert time.monotonic() - started < 8
+    assert list(tmp_path.iterdir()) == [text]
+
+
+def test_text_that_needs_more_memory_than_its_limit_is_refused_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(convert, "_TEXT_MEMORY_BYTES", 64 * 1024**2)
+    text = tmp_path / "notes.txt"
+    text.write_text("Dear all,\n\tthe meeting moves to Friday.\n")
+    assert _pages(to_pdf(text, "text/plain")) == 1  # a text of a page fits
+    (tmp_path / "notes.txt.converted.pdf").unlink()
+    text.write_text("\n".join(["x" * 80] * 2000 * 62))  # 10 MB, 2000 pages
+    with pytest.raises(DocumentError, match=r"^the text takes too much memory to convert"):
+        to_pdf(text, "text/plain")
+    assert list(tmp_path.iterdir()) == [text]
+
+
 def test_a_pdf_naming_one_page_a_million_times_is_refused_without_counting_them_all(
     tmp_path: Path, settings: Any
 ) -> None:

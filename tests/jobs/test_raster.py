@@ -4,6 +4,7 @@ pages, sizes and colours; every malformed raster is refused naming the page, lea
 from __future__ import annotations
 
 import io
+import time
 import tracemalloc
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from pypdf import PdfReader
 from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.pdfgen.canvas import Canvas
 
+from apps.jobs import convert
 from apps.jobs.convert import detect_format, to_pdf
 from apps.jobs.documents import DocumentError
 from printmgmt.raster import Limits, RasterError, raster_to_pdf
@@ -259,3 +261,36 @@ def test_conversion_names_the_raster_problem_and_checks_the_claimed_format(
     assert list(tmp_path.iterdir()) == [broken]
     with pytest.raises(DocumentError, match=r"not PWG raster \(it looks like image/urf\)"):
         to_pdf(broken, "image/pwg-raster")
+
+
+def _white_pages(path: Path, pages: int) -> Path:
+    """Gray pages of 100 million pixels, each line repeated 256 times: 2 bytes a page, but
+    about half a second each to compress."""
+    page = urf_page_header(9765, 10240, bits_per_pixel=8, color_space=0) + bytes([255, 128]) * 40
+    path.write_bytes(urf_file([page] * pages))
+    return path
+
+
+def test_a_raster_that_takes_longer_than_its_time_is_stopped_and_leaves_nothing(
+    tmp_path: Path,
+) -> None:
+    # 50 such pages (the most pixels a document may have) take about 25 s, which were spent in
+    # the web or IPP process that received them, whatever time it had left.
+    raster = _white_pages(tmp_path / "white.urf", 50)
+    started = time.monotonic()
+    with pytest.raises(DocumentError, match=r"^the raster took too long to convert"):
+        to_pdf(raster, "image/urf", seconds=1)
+    assert time.monotonic() - started < 8
+    assert list(tmp_path.iterdir()) == [raster]
+
+
+def test_a_raster_that_needs_more_memory_than_its_limit_is_refused_and_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raster = _white_pages(tmp_path / "white.urf", 1)
+    assert len(PdfReader(to_pdf(raster, "image/urf")).pages) == 1
+    (tmp_path / "white.urf.converted.pdf").unlink()
+    monkeypatch.setattr(convert, "_RASTER_MEMORY_BYTES", 12 * 1024**2)
+    with pytest.raises(DocumentError, match=r"^the raster takes too much memory to convert"):
+        to_pdf(raster, "image/urf")
+    assert list(tmp_path.iterdir()) == [raster]
