@@ -10,7 +10,8 @@ HOST="${HOST:-127.0.0.1}"
 PORT="${PORT:-8000}"
 ensure_packages gs=ghostscript msgfmt=gettext \
   /usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf=fonts-dejavu-core \
-  /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf=fonts-droid-fallback
+  /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf=fonts-droid-fallback \
+  /usr/share/fonts/truetype/naver-d2coding=fonts-naver-d2coding
 if [ "${DEMO_PRINTERS:-1}" = 1 ]; then
   ensure_packages ippeveprinter=cups-ipp-utils cupsd=cups-daemon lpadmin=cups-client \
     /usr/lib/cups/filter/pdftopdf=cups-filters dbus-daemon=dbus

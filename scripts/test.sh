@@ -14,7 +14,8 @@ ensure_packages \
   /usr/lib/cups/filter/pdftopdf=cups-filters /usr/sbin/lpadmin=cups \
   dbus-daemon=dbus gs=ghostscript pdftoppm=poppler-utils chromium=chromium msgfmt=gettext \
   /usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf=fonts-dejavu-core \
-  /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf=fonts-droid-fallback
+  /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf=fonts-droid-fallback \
+  /usr/share/fonts/truetype/naver-d2coding=fonts-naver-d2coding
 PG_BIN="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
 ensure_venv "$ROOT/requirements-dev.txt"
 

@@ -25,9 +25,14 @@ from reportlab.pdfgen.canvas import Canvas
 #: the letters of most alphabets. Courier, built into every PDF reader, is used where it is
 #: missing: it has Western European letters only (ł, č or Cyrillic print as black boxes).
 _TEXT_FONT_FILE = Path("/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf")
-#: Chinese, Japanese and Korean, which DejaVu lacks, from Droid Sans Fallback (Debian's
-#: fonts-droid-fallback, TrueType outlines as reportlab needs them); drawn two columns wide.
-_FALLBACK_FONT_FILE = Path("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf")
+#: The characters DejaVu lacks, each from the first of these that has it (TrueType outlines,
+#: as reportlab needs them; a wide character is drawn two columns wide): Chinese and Japanese
+#: from Droid Sans Fallback (Debian's fonts-droid-fallback), Korean Hangul, which it lacks,
+#: from D2Coding, a fixed-width Korean font (fonts-naver-d2coding, 8 MB; fonts-nanum is 33 MB).
+_FALLBACK_FONTS = (
+    ("DroidSansFallback", "/usr/share/fonts/truetype/droid", "DroidSansFallbackFull.ttf"),
+    ("D2Coding", "/usr/share/fonts/truetype/naver-d2coding", "D2Coding-*-all.ttc"),
+)
 _TEXT_SIZE = 10
 _TEXT_MARGIN = 48
 #: Text in UTF-16 starts with one of these: what Windows' Notepad saves as "Unicode" and Windows
@@ -54,27 +59,44 @@ def _text_font_characters() -> frozenset[int]:
     return frozenset(text_font.face.charToGlyph) if isinstance(text_font, TTFont) else frozenset()
 
 
+Fallback = tuple[str, frozenset[int]]
+
+
 @functools.cache
-def _fallback_font() -> tuple[str, frozenset[int]] | None:
-    """The fallback font's name and the characters it has that the text font has not; None
-    without the fallback (or the text) font. Loaded at the first character the text font lacks:
-    it takes about 50 ms, which most texts need not spend."""
-    if not _FALLBACK_FONT_FILE.exists() or _text_font() == "Courier":
+def _fallback_font(index: int) -> Fallback | None:
+    """The name of _FALLBACK_FONTS[index] and the characters it draws (those it has that the
+    text font and the fallbacks before it have not); None without it. Loaded at the first
+    character the fonts before it lack: that takes 50 to 150 ms, which most texts need not
+    spend."""
+    name, folder, pattern = _FALLBACK_FONTS[index]
+    file = min(Path(folder).glob(pattern), default=None)
+    if file is None:
         return None
-    fallback = TTFont("DroidSansFallback", _FALLBACK_FONT_FILE)
-    registerFont(fallback)
-    return "DroidSansFallback", frozenset(fallback.face.charToGlyph) - _text_font_characters()
+    font = TTFont(name, file, subfontIndex=0)  # a collection's first font: the regular one
+    registerFont(font)
+    drawn_before = set(_text_font_characters())
+    for earlier in range(index):
+        fallback = _fallback_font(earlier)
+        if fallback is not None:
+            drawn_before |= fallback[1]
+    return name, frozenset(font.face.charToGlyph) - drawn_before
 
 
-def _fallback_for(line: str) -> tuple[str, frozenset[int]] | None:
-    """The fallback font when `line` has characters the text font lacks and it has."""
+def _fallbacks_for(line: str) -> list[Fallback]:
+    """The fallback fonts that draw characters of `line` (none when the text font has them
+    all, or is Courier)."""
     if line.isascii() or _text_font() == "Courier":
-        return None
-    characters = set(map(ord, line))
-    if characters <= _text_font_characters():
-        return None
-    fallback = _fallback_font()
-    return None if fallback is None or fallback[1].isdisjoint(characters) else fallback
+        return []
+    lacking = set(map(ord, line)) - _text_font_characters()
+    fallbacks = []
+    for index in range(len(_FALLBACK_FONTS)):
+        if not lacking:
+            break
+        fallback = _fallback_font(index)
+        if fallback is not None and not fallback[1].isdisjoint(lacking):
+            fallbacks.append(fallback)
+            lacking -= fallback[1]
+    return fallbacks
 
 
 def _cells(character: str) -> int:
@@ -101,16 +123,20 @@ def _wrapped(line: str, columns: int) -> list[str]:
 
 
 def _draw_line(
-    canvas: Canvas, line: str, fallback: tuple[str, frozenset[int]], x: float, y: float, cell: float
+    canvas: Canvas, line: str, fallbacks: list[Fallback], x: float, y: float, cell: float
 ) -> None:
     """A line with characters the text font lacks: each run in the font that has it, every
     character on its column, so that columns stay aligned."""
-    name, extra = fallback
+
+    def font_of(character: str) -> str | None:
+        code = ord(character)
+        return next((name for name, drawn in fallbacks if code in drawn), None)
+
     column = 0
-    for in_fallback, run in groupby(line, key=lambda character: ord(character) in extra):
+    for fallback, run in groupby(line, key=font_of):
         characters = "".join(run)
-        if in_fallback:
-            canvas.setFont(name, _TEXT_SIZE)
+        if fallback is not None:
+            canvas.setFont(fallback, _TEXT_SIZE)
             for character in characters:
                 canvas.drawString(x + column * cell, y, character)
                 column += _cells(character)
@@ -149,12 +175,12 @@ def text_to_pdf(source: Path, target: Path, max_pages: int) -> None:
             body = canvas.beginText(_TEXT_MARGIN, top)
             body.setFont(font, _TEXT_SIZE, leading)
             for number, line in enumerate(lines[first : first + lines_per_page]):
-                fallback = _fallback_for(line)
-                if fallback is None:
+                fallbacks = _fallbacks_for(line)
+                if not fallbacks:
                     body.textLine(line)
                     continue
                 body.textLine("")
-                _draw_line(canvas, line, fallback, _TEXT_MARGIN, top - number * leading, cell)
+                _draw_line(canvas, line, fallbacks, _TEXT_MARGIN, top - number * leading, cell)
             canvas.drawText(body)
             canvas.showPage()
     canvas.save()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import re
 import resource
 import shutil
 import tempfile
@@ -218,6 +219,37 @@ def test_chinese_and_japanese_text_prints_two_columns_a_character(tmp_path: Path
     assert b"DroidSansFallback" in converted.read_bytes()
     printed = "".join(pages[0].extract_text().split())
     assert line in printed
+
+
+def _characters_drawn_in(pdf_path: Path, font_name: str) -> set[str]:
+    """The characters the first page draws in the font `font_name` (its subsets, which
+    reportlab names TAG+NAME or, from a collection, TAG+NAME-INDEX), as their ToUnicode maps
+    say: reportlab maps in them exactly the characters drawn with them."""
+    drawn: set[str] = set()
+    with pikepdf.open(pdf_path) as pdf:
+        for font in pdf.pages[0].Resources.Font.values():
+            name = str(font.BaseFont).split("+")[-1]
+            if name != font_name and not name.startswith(f"{font_name}-"):
+                continue
+            cmap = font.ToUnicode.read_bytes().decode()
+            targets = re.findall(r"<[0-9A-Fa-f]+>\s*<([0-9A-Fa-f]{4,})>", cmap)
+            drawn.update(chr(int(target, 16)) for target in targets)
+    return drawn
+
+
+def test_korean_text_prints_in_a_korean_font_beside_chinese(tmp_path: Path) -> None:
+    # Droid Sans Fallback has 3 of the 11,172 Hangul syllables: the others printed as boxes.
+    text = tmp_path / "notes.txt"
+    korean = "안녕하세요, 회의는 금요일로 옮깁니다"
+    text.write_text(f"{korean}\n中文 and 한국어 on one line\n", encoding="utf-8")
+    converted = to_pdf(text, "text/plain")
+    hangul = {character for character in korean + "한국어" if "가" <= character <= "힣"}
+    assert hangul <= _characters_drawn_in(converted, "D2Coding")
+    in_droid = _characters_drawn_in(converted, "DroidSansFallback")
+    assert {"中", "文"} <= in_droid
+    assert not hangul & in_droid
+    printed = "".join(PdfReader(converted).pages[0].extract_text().split())
+    assert printed.startswith("".join(korean.split()))
 
 
 @pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
