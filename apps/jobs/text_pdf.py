@@ -25,13 +25,17 @@ from reportlab.pdfgen.canvas import Canvas
 #: the letters of most alphabets. Courier, built into every PDF reader, is used where it is
 #: missing: it has Western European letters only (ł, č or Cyrillic print as black boxes).
 _TEXT_FONT_FILE = Path("/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf")
-#: The characters DejaVu lacks, each from the first of these that has it (TrueType outlines,
-#: as reportlab needs them; a wide character is drawn two columns wide): Chinese and Japanese
-#: from Droid Sans Fallback (Debian's fonts-droid-fallback), Korean Hangul, which it lacks,
-#: from D2Coding, a fixed-width Korean font (fonts-naver-d2coding, 8 MB; fonts-nanum is 33 MB).
-_FALLBACK_FONTS = (
-    ("DroidSansFallback", "/usr/share/fonts/truetype/droid", "DroidSansFallbackFull.ttf"),
-    ("D2Coding", "/usr/share/fonts/truetype/naver-d2coding", "D2Coding-*-all.ttc"),
+#: Korean Hangul: the syllables and the compatibility letters, all of which D2Coding has.
+_HANGUL = frozenset(range(0xAC00, 0xD7A4)) | frozenset(range(0x3131, 0x318F))
+#: The characters DejaVu lacks, each from the first of these that is for it and has it
+#: (TrueType outlines, as reportlab needs them; a wide character is drawn two columns wide):
+#: Korean Hangul from D2Coding, a fixed-width Korean font (fonts-naver-d2coding, 8 MB;
+#: fonts-nanum is 33 MB), Chinese and Japanese from Droid Sans Fallback (fonts-droid-fallback),
+#: which has 3 of the 11,172 Hangul syllables: a Korean text in both would mix them. Each is
+#: (name, folder, file pattern, the characters it is for, all of which it has; None: any).
+_FALLBACK_FONTS: tuple[tuple[str, str, str, frozenset[int] | None], ...] = (
+    ("D2Coding", "/usr/share/fonts/truetype/naver-d2coding", "D2Coding-*-all.ttc", _HANGUL),
+    ("DroidSansFallback", "/usr/share/fonts/truetype/droid", "DroidSansFallbackFull.ttf", None),
 )
 _TEXT_SIZE = 10
 _TEXT_MARGIN = 48
@@ -62,24 +66,33 @@ def _text_font_characters() -> frozenset[int]:
 Fallback = tuple[str, frozenset[int]]
 
 
+def _fallback_file(index: int) -> Path | None:
+    _name, folder, pattern, _for = _FALLBACK_FONTS[index]
+    return min(Path(folder).glob(pattern), default=None)
+
+
 @functools.cache
 def _fallback_font(index: int) -> Fallback | None:
-    """The name of _FALLBACK_FONTS[index] and the characters it draws (those it has that the
-    text font and the fallbacks before it have not); None without it. Loaded at the first
-    character the fonts before it lack: that takes 50 to 150 ms, which most texts need not
-    spend."""
-    name, folder, pattern = _FALLBACK_FONTS[index]
-    file = min(Path(folder).glob(pattern), default=None)
+    """The name of _FALLBACK_FONTS[index] and the characters it draws (those it is for and has
+    that the text font and the fallbacks before it do not draw); None without it. Loaded at
+    the first character of it that the fonts before it lack: that takes 50 to 150 ms, which
+    most texts need not spend."""
+    name, _folder, _pattern, for_characters = _FALLBACK_FONTS[index]
+    file = _fallback_file(index)
     if file is None:
         return None
     font = TTFont(name, file, subfontIndex=0)  # a collection's first font: the regular one
     registerFont(font)
-    drawn_before = set(_text_font_characters())
+    drawn = frozenset(font.face.charToGlyph) - _text_font_characters()
+    if for_characters is not None:
+        drawn &= for_characters
     for earlier in range(index):
-        fallback = _fallback_font(earlier)
-        if fallback is not None:
-            drawn_before |= fallback[1]
-    return name, frozenset(font.face.charToGlyph) - drawn_before
+        earlier_for = _FALLBACK_FONTS[earlier][3]
+        if earlier_for is not None and _fallback_file(earlier) is not None:
+            drawn -= earlier_for  # it has them all: known without loading it
+        elif (fallback := _fallback_font(earlier)) is not None:
+            drawn -= fallback[1]
+    return name, drawn
 
 
 def _fallbacks_for(line: str) -> list[Fallback]:
@@ -89,9 +102,11 @@ def _fallbacks_for(line: str) -> list[Fallback]:
         return []
     lacking = set(map(ord, line)) - _text_font_characters()
     fallbacks = []
-    for index in range(len(_FALLBACK_FONTS)):
+    for index, (*_font, for_characters) in enumerate(_FALLBACK_FONTS):
         if not lacking:
             break
+        if for_characters is not None and lacking.isdisjoint(for_characters):
+            continue
         fallback = _fallback_font(index)
         if fallback is not None and not fallback[1].isdisjoint(lacking):
             fallbacks.append(fallback)

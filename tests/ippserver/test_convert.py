@@ -238,9 +238,10 @@ def _characters_drawn_in(pdf_path: Path, font_name: str) -> set[str]:
 
 
 def test_korean_text_prints_in_a_korean_font_beside_chinese(tmp_path: Path) -> None:
-    # Droid Sans Fallback has 3 of the 11,172 Hangul syllables: the others printed as boxes.
+    # Droid Sans Fallback has 3 of the 11,172 Hangul syllables (가 among them, which must not
+    # come out in another font than its neighbours): the others printed as boxes.
     text = tmp_path / "notes.txt"
-    korean = "안녕하세요, 회의는 금요일로 옮깁니다"
+    korean = "안녕하세요, 회의가 금요일로 옮깁니다"
     text.write_text(f"{korean}\n中文 and 한국어 on one line\n", encoding="utf-8")
     converted = to_pdf(text, "text/plain")
     hangul = {character for character in korean + "한국어" if "가" <= character <= "힣"}
