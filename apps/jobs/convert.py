@@ -11,7 +11,6 @@ import logging
 import math
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -256,7 +255,8 @@ def _convert_in_child(
     limited to `seconds`, `memory_bytes` and _CHILD_OUTPUT_BYTES of output, so that what a
     document costs falls on the child, never on the web or IPP process that received it, and
     return its answer, the one line it writes on standard output. Unless that is `ok`, nothing
-    is left at `target`."""
+    is left at `target`. (Its limit on CPU time, `seconds` rounded up, is a backstop: a
+    child that reaches it has overrun its time already.)"""
     command = [sys.executable, "-m", module, str(source), str(target), *arguments]
     try:
         result = subprocess.run(
@@ -277,9 +277,7 @@ def _convert_in_child(
         answer = _ChildAnswer(_OUT_OF_TIME)
     else:
         word, _space, detail = result.stdout.decode("utf-8", "replace").strip().partition(" ")
-        if result.returncode == -signal.SIGXCPU:  # prlimit's limit on CPU time
-            answer = _ChildAnswer(_OUT_OF_TIME)
-        elif not word or (word == "ok" and result.returncode != 0):
+        if not word or (word == "ok" and result.returncode != 0):
             # What it said last (a MemoryError, mostly) is for the log only.
             said = result.stderr.decode("utf-8", "replace").strip().splitlines()[-1:]
             logger.info(
