@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from apps.core.admin import ReadOnlyAdmin
+from apps.reports.forms import ScheduledReportAdminForm
 from apps.reports.models import ReportExport, ScheduledReport, ScheduledReportRun, UsageRecord
 from apps.reports.tasks import ResendRefused, SendOutcomeUnknown, scheduled_report_resend
 
@@ -32,6 +33,7 @@ class ReportExportAdmin(ReadOnlyAdmin):
 
 @admin.register(ScheduledReport)
 class ScheduledReportAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    form = ScheduledReportAdminForm
     list_display = ("name", "period", "grouping", "format", "is_active")
 
 

@@ -7,11 +7,12 @@ import html
 import io
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from apps.accounts.services import user_create
-from apps.reports.forms import ScheduledReportForm
+from apps.reports.forms import ScheduledReportForm, recipients_checked
 from apps.reports.models import ScheduledReport
 from apps.reports.services import ScheduledReportExists, scheduled_report_create
 from tests.reports.conftest import History
@@ -164,6 +165,29 @@ def test_finance_sets_up_a_scheduled_report(finance_client: Client) -> None:
     assert response.status_code == 302
     page = finance_client.get("/reports/schedules/").content.decode()
     assert "a@example.org, b@example.org" in page
+
+
+def test_the_recipients_are_refused_in_the_readers_language_in_the_portal_and_admin(
+    finance_client: Client, history: History
+) -> None:
+    """The portal refused a bad address in English to a German reader; the admin took any
+    text as recipients."""
+    form = {"name": "Monthly", "period": "last_month", "grouping": "account", "format": "pdf",
+            "recipients": "a@example.org\nkeine Adresse"}  # fmt: skip
+    portal = finance_client.post("/reports/schedules/", form, HTTP_ACCEPT_LANGUAGE="de")
+    assert portal.status_code == 400
+    assert "„keine Adresse“ ist keine E-Mail-Adresse" in html.unescape(portal.content.decode())
+    with translation.override("de"), pytest.raises(ValidationError) as empty:
+        recipients_checked("\n \n")
+    assert empty.value.messages == ["Geben Sie mindestens eine E-Mail-Adresse an."]
+    admin = Client()
+    admin.force_login(user_create("root", "a long enough password", superuser=True))
+    added = admin.post(
+        "/admin/reports/scheduledreport/add/", {**form, "filters": "{}"}, HTTP_ACCEPT_LANGUAGE="de"
+    )
+    assert added.status_code == 200  # the form again, with the refusal
+    assert "„keine Adresse“ ist keine E-Mail-Adresse" in html.unescape(added.content.decode())
+    assert not ScheduledReport.objects.exists()
 
 
 def test_save_clicked_twice_makes_one_scheduled_report(finance_client: Client) -> None:
