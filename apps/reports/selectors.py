@@ -111,7 +111,10 @@ def parse_date(text: str, label: str) -> date:
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise ReportError(f"{label} {text!r} is not a date: write YYYY-MM-DD.") from None
+        raise ReportError(
+            _("%(label)s %(text)r is not a date: write YYYY-MM-DD.")
+            % {"label": label, "text": text}
+        ) from None
 
 
 def report_request(
@@ -128,32 +131,43 @@ def report_request(
     first = parse_date(start, "--from") if isinstance(start, str) else start
     last = parse_date(end, "--to") if isinstance(end, str) else end
     if last < first:
-        raise ReportError(f"the period ends ({last}) before it starts ({first}).")
+        raise ReportError(
+            _("the period ends (%(last)s) before it starts (%(first)s).")
+            % {"last": last, "first": first}
+        )
     if first < FIRST_DAY:
         raise ReportError(
-            f"the period starts on {first}, before {FIRST_DAY}: "
-            f"reports cover {FIRST_DAY} to {LAST_DAY}."
+            _(
+                "the period starts on %(first)s, before %(earliest)s: reports cover "
+                "%(earliest)s to %(latest)s."
+            )
+            % {"first": first, "earliest": FIRST_DAY, "latest": LAST_DAY}
         )
     if last > LAST_DAY:
         raise ReportError(
-            f"the period ends on {last}, after {LAST_DAY}: reports cover {FIRST_DAY} to {LAST_DAY}."
+            _(
+                "the period ends on %(last)s, after %(latest)s: reports cover %(earliest)s to "
+                "%(latest)s."
+            )
+            % {"last": last, "earliest": FIRST_DAY, "latest": LAST_DAY}
         )
     if grouping not in Grouping.values:
         raise ReportError(
-            f"unknown grouping {grouping!r}: choose one of {', '.join(Grouping.values)}."
+            _("unknown grouping %(grouping)r: choose one of %(choices)s.")
+            % {"grouping": grouping, "choices": ", ".join(Grouping.values)}
         )
     found_user = None
     if user.strip():
         found_user = User.objects.filter(username=user.strip()).first()
         if found_user is None:
-            raise ReportError(f"no user is named {user.strip()!r}.")
+            raise ReportError(_("no user is named %(name)r.") % {"name": user.strip()})
     group_name = group.strip()
     if (
         group_name
         and not Group.objects.filter(name=group_name).exists()
         and not UsageRecordGroup.objects.filter(name=group_name).exists()
     ):
-        raise ReportError(f"no group is named {group_name!r}.")
+        raise ReportError(_("no group is named %(name)r.") % {"name": group_name})
     found_account = None
     if account.strip():
         try:
@@ -164,7 +178,7 @@ def report_request(
     if printer.strip():
         found_printer = Printer.objects.filter(name=printer.strip()).first()
         if found_printer is None:
-            raise ReportError(f"no printer is named {printer.strip()!r}.")
+            raise ReportError(_("no printer is named %(name)r.") % {"name": printer.strip()})
     return ReportRequest(
         first, last, Grouping(grouping), found_user, group_name, found_account, found_printer
     )

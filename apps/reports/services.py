@@ -234,14 +234,24 @@ def export_write(export_id: int, *, redelivered: bool = False) -> str:
     export = _export_claim(export_id, run, redelivered=redelivered)
     if export is None:
         return "not this run's: the export is done, failed, gone or written by another run"
+    # The file and why it failed are for the person who asked, in their language.
+    with translation.override(export.language or None):
+        return _export_write_claimed(export, run)
+
+
+def _export_write_claimed(export: ReportExport, run: str) -> str:
+    export_id = export.pk
     _export_files_remove(export_id)  # an earlier run's half-written file
     if export.attempts > EXPORT_MAX_ATTEMPTS:
         _export_fail(
             export_id,
             run,
-            f"the export was started {EXPORT_MAX_ATTEMPTS} times and stopped each time before "
-            "it was done (its worker was killed, perhaps for lack of memory or time): ask for "
-            "a shorter period or fewer records",
+            _(
+                "the export was started %(times)d times and stopped each time before it was "
+                "done (its worker was killed, perhaps for lack of memory or time): ask for a "
+                "shorter period or fewer records"
+            )
+            % {"times": EXPORT_MAX_ATTEMPTS},
         )
         return "failed: too many attempts"
     try:
@@ -266,15 +276,24 @@ def export_write(export_id: int, *, redelivered: bool = False) -> str:
                 raise _TakenOver
 
     try:
-        with open(partial, "xb") as out, translation.override(export.language or None):
+        with open(partial, "xb") as out:
             write_export(kind, report_format, request, out, progress)
     except _TakenOver:
         partial.unlink(missing_ok=True)
         return "taken over by another run"
-    except Exception as error:
+    except Exception:
         logger.exception("export %s failed", export_id)
         partial.unlink(missing_ok=True)
-        _export_fail(export_id, run, f"the export failed: {error}")
+        # What went wrong is the server's business (a path, a driver's message, in English):
+        # it is in the log; the requester is told what to do.
+        _export_fail(
+            export_id,
+            run,
+            _(
+                "the export failed on the server (the error is in its log): start it again, "
+                "or ask an administrator if it fails again"
+            ),
+        )
         return "failed"
     return _export_finish(export_id, run, partial, folder / name, rows_total)
 
@@ -303,12 +322,15 @@ def exports_clean(now: datetime | None = None) -> int:
         state=ExportState.RUNNING, claimed_at__lt=now - EXPORT_ABANDONED_AFTER
     )
     for export in abandoned:
+        with translation.override(export.language or None):
+            why = _(
+                "the export stopped before it was done (its worker was stopped): start it again"
+            )
         gave_up = ReportExport.objects.filter(
             pk=export.pk, state=ExportState.RUNNING, claimed_by=export.claimed_by
         ).update(
             state=ExportState.FAILED,
-            message="the export stopped before it was done (its worker was stopped): "
-            "start it again",
+            message=why,
             expires_at=now + timedelta(hours=conf.export_retention_hours()),
         )
         if gave_up:

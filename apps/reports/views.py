@@ -116,7 +116,11 @@ def download(request: HttpRequest, kind: str, report_format: str) -> HttpRespons
     disposition = f'attachment; filename="{name}"'
     if chosen_kind == ExportKind.RECORDS:
         if chosen_format != ReportFormat.CSV:
-            return HttpResponse("records as XLSX or PDF: start an export", status=400)
+            return HttpResponse(
+                _("records as XLSX or PDF: start an export"),
+                status=400,
+                content_type="text/plain; charset=utf-8",
+            )
         response: HttpResponseBase = StreamingHttpResponse(
             records_csv_chunks(form.request), content_type=CONTENT_TYPES[chosen_format]
         )
@@ -172,10 +176,11 @@ def export_status(request: HttpRequest, export_id: int) -> JsonResponse:
     export = _own_export(request, export_id)
     message = export.message
     if export.state == ExportState.DONE and export.expired:
-        message = "the file has expired: start the export again"
+        message = _("the file has expired: start the export again")
     return JsonResponse(
         {
             "state": export.state,
+            "state_label": export.get_state_display(),
             "percent": export.percent,
             "rows_done": export.rows_done,
             "rows_total": export.rows_total,

@@ -57,8 +57,8 @@ def export_dir(tmp_path: Path) -> Iterator[Path]:
         yield tmp_path / "exports"
 
 
-def _status(client: Client, export_id: int) -> dict[str, Any]:
-    response = client.get(f"/reports/exports/{export_id}/status")
+def _status(client: Client, export_id: int, language: str = "en") -> dict[str, Any]:
+    response = client.get(f"/reports/exports/{export_id}/status", HTTP_ACCEPT_LANGUAGE=language)
     assert response.status_code == 200
     body: dict[str, Any] = response.json()
     return body
@@ -76,8 +76,8 @@ def test_an_export_reports_progress_and_expires(
         parameters={"start": today, "end": today, "grouping": "user"},
     )
     assert _status(finance_client, export.pk) == {
-        "state": "queued", "percent": 0, "rows_done": 0, "rows_total": 0, "message": "",
-        "download_url": None,
+        "state": "queued", "state_label": "queued", "percent": 0, "rows_done": 0,
+        "rows_total": 0, "message": "", "download_url": None,
     }  # fmt: skip
     assert report_export_run(export.pk).startswith("wrote ")
     assert report_export_run(export.pk).startswith("not this run's")  # a second message
@@ -644,6 +644,36 @@ def test_a_background_export_is_written_in_the_language_it_was_asked_in(
     assert rows[3][:2] == ("user", "jobs")
     statements = [row[0] for row in workbook["reconciliation"].iter_rows(values_only=True)]
     assert "Abgestimmt: die Berichtssumme entspricht den Buchungen." in statements
+
+
+def test_why_an_export_failed_is_said_in_the_language_it_was_asked_in(
+    history: History, finance_client: Client, export_dir: Path
+) -> None:
+    """A German reader was told in English why an export failed, and a write that failed
+    showed the server's own message, with the file's path."""
+    today = timezone.localdate().isoformat()
+    asked = {"start": today, "end": today, "grouping": "user", "kind": "records"}
+    for report_format in ("xlsx", "pdf"):
+        started = finance_client.post(
+            "/reports/exports/", {**asked, "format": report_format}, HTTP_ACCEPT_LANGUAGE="de"
+        )
+        assert started.status_code == 302
+    translation.deactivate()  # the worker runs in no request's language
+    unmakeable, unwritable = ReportExport.objects.order_by("pk")
+    ReportExport.objects.filter(pk=unmakeable.pk).update(
+        parameters={**unmakeable.parameters, "user": "ghost"}
+    )
+    assert report_export_run(unmakeable.pk) == "failed"
+    status = _status(finance_client, unmakeable.pk, "de")
+    assert (status["state_label"], status["message"]) == (
+        "fehlgeschlagen", "kein Benutzer heißt 'ghost'.",
+    )  # fmt: skip
+    # A folder no file can be made in, even by root.
+    with override_settings(REPORT_EXPORT_DIR="/proc"):
+        assert report_export_run(unwritable.pk) == "failed"
+    message = _status(finance_client, unwritable.pk, "de")["message"]
+    assert message.startswith("der Export ist auf dem Server fehlgeschlagen")
+    assert "/proc" not in message
 
 
 def test_a_scheduled_report_is_mailed_in_its_creators_language(
