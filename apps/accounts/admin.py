@@ -12,9 +12,17 @@ from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from apps.accounts.allowances import (
+    AllowanceTerms,
+    allowance_change,
+    allowance_create,
+    allowance_end,
+    allowance_refuse_a_second_active,
+)
 from apps.accounts.choices import AccountKind, EntryKind
 from apps.accounts.errors import AccountError
 from apps.accounts.models import Account, Allowance, AllowanceGrant, LedgerEntry, User
+from apps.accounts.roles import MANAGE_ACCOUNTS, permission_name
 from apps.accounts.services import shared_account_name_checked
 from apps.core.admin import ReadOnlyAdmin
 
@@ -107,10 +115,61 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
     date_hierarchy = "created"
 
 
+class AllowanceAdminForm(forms.ModelForm):  # type: ignore[type-arg]
+    """A second active allowance of a group and period is refused as the portal refuses it, in
+    the reader's language and under the group's lock (the admin's whole request is one
+    transaction, so the lock holds until the allowance is saved): two saved at the same moment
+    cannot both pass."""
+
+    class Meta:
+        model = Allowance
+        fields = ("group", "amount", "period", "cap", "is_active")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.errors or not data.get("is_active"):
+            return data
+        terms = AllowanceTerms(
+            group=data["group"], amount=data["amount"], period=data["period"], cap=data["cap"]
+        )
+        try:
+            allowance_refuse_a_second_active(terms, allowance_id=self.instance.pk)
+        except AccountError as error:
+            raise forms.ValidationError(str(error)) from None
+        return data
+
+
 @admin.register(Allowance)
 class AllowanceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """Allowances are created and changed through the services, as in the portal: checked,
+    locked and recorded with who did it."""
+
+    form = AllowanceAdminForm
     list_display = ("group", "amount", "period", "cap", "is_active")
     list_filter = ("period", "is_active")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return super().has_add_permission(request) and _manages_accounts(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_change_permission(request, obj) and _manages_accounts(request)
+
+    def save_model(self, request: HttpRequest, obj: Allowance, form: Any, change: bool) -> None:
+        actor = request.user
+        assert isinstance(actor, User)  # the admin lets only logged-in staff in
+        terms = AllowanceTerms(group=obj.group, amount=obj.amount, period=obj.period, cap=obj.cap)
+        if change:
+            saved = allowance_change(obj.pk, terms, actor=actor, is_active=obj.is_active)
+        else:
+            saved = allowance_create(terms, actor=actor)
+            if not obj.is_active:
+                saved = allowance_end(saved.pk, actor=actor)
+        obj.pk, obj.created = saved.pk, saved.created
+
+
+def _manages_accounts(request: HttpRequest) -> bool:
+    """The services change allowances only for those who manage accounts."""
+    return request.user.has_perm(permission_name(MANAGE_ACCOUNTS))
 
 
 @admin.register(AllowanceGrant)

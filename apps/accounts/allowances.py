@@ -166,10 +166,13 @@ def _described(allowance: Allowance) -> str:
     )
 
 
-def _refuse_a_second_active(terms: AllowanceTerms, *, allowance_id: int | None = None) -> None:
+def allowance_refuse_a_second_active(
+    terms: AllowanceTerms, *, allowance_id: int | None = None
+) -> None:
     """Refuse an active allowance beside another active one of the same group and period: its
     members would be granted both every period (a "Create" clicked twice doubled the money).
-    Asked under the group's row lock, so two requests at the same moment cannot both pass."""
+    Asked under the group's row lock, held to the end of the caller's transaction, so two
+    requests at the same moment cannot both pass."""
     Group.objects.select_for_update().filter(pk=terms.group.pk).first()
     others = Allowance.objects.filter(group=terms.group, period=terms.period, is_active=True)
     if allowance_id is not None:
@@ -195,7 +198,7 @@ def allowance_create(terms: AllowanceTerms, *, actor: User | None) -> Allowance:
     require_manage(actor, "create allowances")
     clean = _checked_terms(terms)
     with transaction.atomic():
-        _refuse_a_second_active(clean)
+        allowance_refuse_a_second_active(clean)
         allowance = Allowance.objects.create(
             group=clean.group, amount=clean.amount, period=clean.period, cap=clean.cap
         )
@@ -214,7 +217,7 @@ def allowance_change(
     with transaction.atomic():
         allowance = _locked_allowance(allowance_id)
         if is_active:
-            _refuse_a_second_active(clean, allowance_id=allowance.pk)
+            allowance_refuse_a_second_active(clean, allowance_id=allowance.pk)
         before = _described(allowance)
         allowance.group = clean.group
         allowance.amount = clean.amount

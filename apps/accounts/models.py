@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, Group
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Lower
@@ -360,8 +360,9 @@ class Allowance(models.Model):
         return f"{self.amount} {self.get_period_display()} for {self.group}"
 
     def clean(self) -> None:
-        """Amounts of the site's currency, as the admin form and services need them, and no
-        second active allowance of the same group and period (its members would get both)."""
+        """Amounts of the site's currency, as the admin form and services need them. (A second
+        active allowance of the same group and period is refused by the services, under a lock:
+        allowances.allowance_refuse_a_second_active.)"""
         errors = {}
         for field, whole_digits in (
             ("amount", allowance_whole_digits()),
@@ -376,13 +377,6 @@ class Allowance(models.Model):
                 errors[field] = str(error)
         if self.amount is not None and self.amount <= 0 and "amount" not in errors:
             errors["amount"] = f"amount {self.amount} must be more than zero."
-        twins = Allowance.objects.filter(
-            group_id=self.group_id, period=self.period, is_active=True
-        ).exclude(pk=self.pk)
-        if self.is_active and self.group_id is not None and twins.exists():
-            errors[NON_FIELD_ERRORS] = (
-                f"this group has an active {self.period} allowance already: change or end that one."
-            )
         if errors:
             raise ValidationError(errors)
 

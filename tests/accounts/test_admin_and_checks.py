@@ -3,11 +3,13 @@ amounts the currency cannot hold."""
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
 from django.contrib import admin
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.test import Client, RequestFactory
@@ -138,3 +140,37 @@ def test_a_personal_accounts_description_is_edited_in_the_admin_its_name_is_not(
     assert response.status_code == 302
     saved = Account.objects.get(pk=account.pk)
     assert (saved.name, saved.description) == ("", "Alice's own")
+
+
+@pytest.mark.django_db
+def test_the_admin_refuses_a_second_active_allowance_in_the_readers_language(
+    client: Client,
+) -> None:
+    """It said "this group has an active monthly allowance already" in English to a German
+    admin, and saved past the services (no lock, no history of who made it)."""
+    staff = Group.objects.get(name="Staff")
+    client.force_login(User.objects.create_superuser("root", password="pw-not-used-1"))
+    form = {"group": staff.pk, "amount": "1234.50", "period": "monthly", "cap": "",
+            "is_active": "on"}  # fmt: skip
+    created = client.post("/admin/accounts/allowance/add/", form, HTTP_ACCEPT_LANGUAGE="de")
+    assert created.status_code == 302
+    allowance = Allowance.objects.get()
+    assert LogEntry.objects.filter(
+        object_id=str(allowance.pk), change_message__startswith="created: 1234.50 monthly"
+    ).exists()
+    again = client.post("/admin/accounts/allowance/add/", form, HTTP_ACCEPT_LANGUAGE="de")
+    assert again.status_code == 200
+    assert (
+        "Staff hat schon ein aktives Kontingent (monatlich) von 1.234,50: ändern oder beenden "
+        "Sie dieses; nichts wurde gespeichert."
+    ) in html.unescape(again.content.decode())
+    assert Allowance.objects.count() == 1
+    ended = client.post(
+        f"/admin/accounts/allowance/{allowance.pk}/change/",
+        {**form, "amount": "1234.50", "is_active": ""},
+        HTTP_ACCEPT_LANGUAGE="de",
+    )
+    assert ended.status_code == 302
+    assert not Allowance.objects.get().is_active
+    # Ended, it no longer stands in the way of a new one.
+    assert client.post("/admin/accounts/allowance/add/", form).status_code == 302

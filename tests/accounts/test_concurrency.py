@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group
+from django.test import Client
 
 from apps.accounts.allowances import AllowanceTerms, allowance_create, allowances_apply
 from apps.accounts.choices import AllowancePeriod, EntryKind
@@ -164,3 +165,22 @@ def test_two_allowances_of_one_group_and_period_created_at_once_make_one() -> No
         "AccountError", "AccountError", "AccountError", "Allowance",
     ]  # fmt: skip
     assert Allowance.objects.filter(group=staff, period="weekly").count() == 1
+
+
+def test_two_allowances_of_one_group_and_period_saved_in_the_admin_at_once_make_one() -> None:
+    """The admin checked for an active twin without the services' lock: four saves at the
+    same moment all passed, and the group's members were granted four times a month."""
+    staff = Group.objects.get(name="Staff")
+    User.objects.create_superuser("root", password="pw-not-used-1")
+
+    def save(index: int) -> int:
+        client = Client()
+        client.force_login(User.objects.get(username="root"))
+        form = {"group": staff.pk, "amount": f"{index + 1}.00", "period": "monthly",
+                "cap": "", "is_active": "on"}  # fmt: skip
+        return client.post("/admin/accounts/allowance/add/", form).status_code
+
+    results = run_at_once(4, save)
+
+    assert sorted(results) == [200, 200, 200, 302]  # three shown the form with the refusal
+    assert Allowance.objects.filter(group=staff, period="monthly").count() == 1
