@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import secrets
 import shutil
 import time
@@ -13,6 +14,7 @@ from pathlib import Path
 import pikepdf
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 
 class DocumentError(Exception):
@@ -60,9 +62,45 @@ def _ends_with_eof_marker(path: Path) -> bool:
         return b"%%EOF" in document.read()
 
 
+#: The kinds of damage qpdf reports, found by its message (pikepdf passes no error code on),
+#: each with what the sender reads. The first that matches says it.
+_DAMAGE: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(r"encrypt|password|security handler", re.IGNORECASE),
+        gettext_noop("it is encrypted in a way that cannot be read: remove its password"),
+    ),
+    (
+        re.compile(r"unable to find trailer|not a PDF|PDF header", re.IGNORECASE),
+        gettext_noop("it is not a PDF, or so damaged that its structure cannot be found"),
+    ),
+    (
+        re.compile(r"xref|cross-reference", re.IGNORECASE),
+        gettext_noop("the table that says where its parts are (its xref) is damaged"),
+    ),
+    (
+        re.compile(r"unexpected EOF|end of file", re.IGNORECASE),
+        gettext_noop("it ends in the middle of a part: it was cut short"),
+    ),
+    (
+        re.compile(r"/Root|page tree|pages tree|/Kids|/Pages", re.IGNORECASE),
+        gettext_noop("the list of its pages (its page tree) is missing or damaged"),
+    ),
+)
+
+
 def _reason(error: Exception, path: Path) -> str:
-    """qpdf's message without the file name it quotes (a spool path is nobody's business)."""
-    return str(error).replace(str(path), "").lstrip(": ")
+    """Why qpdf cannot read a PDF, in the sender's language. qpdf's own message is English:
+    a damage it names is said in words of our own; any other is passed on, marked as qpdf's,
+    without the file name it quotes (a spool path is nobody's business)."""
+    if isinstance(error, RecursionError):
+        return _("its parts nest too deeply to be read")
+    detail = str(error).replace(str(path), "").lstrip(": ")
+    for pattern, reason in _DAMAGE:
+        if pattern.search(detail):
+            return _(reason)
+    return _("it is damaged; the PDF reader qpdf says, in English: “%(detail)s”") % {
+        "detail": detail
+    }
 
 
 #: Deeper page trees are not walked: real ones are a few levels deep.

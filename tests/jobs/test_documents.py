@@ -9,12 +9,14 @@ from pathlib import Path
 
 import pikepdf
 import pytest
+from django.utils import translation
 from pypdf import PdfWriter
 from reportlab.lib.pagesizes import A4, landscape
 
 from apps.jobs.documents import (
     LEFTOVER_AGE_SECONDS,
     DocumentError,
+    _reason,
     inspect_pdf,
     spool_leftovers_remove,
     spool_path,
@@ -103,6 +105,59 @@ def test_a_pdf_cut_short_is_refused_without_naming_the_file(tmp_path: Path) -> N
     with pytest.raises(DocumentError, match="cannot be read") as refused:
         inspect_pdf(damaged)
     assert str(tmp_path) not in str(refused.value)
+
+
+def _pdf_of(objects: list[bytes], trailer: bytes) -> bytes:
+    """A PDF of these objects (1 0 obj, 2 0 obj, ...) with a correct cross-reference table."""
+    content, offsets = b"%PDF-1.4\n", []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(content))
+        content += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(content)
+    content += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    content += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    return content + b"trailer\n%s\nstartxref\n%d\n%%%%EOF\n" % (trailer, xref)
+
+
+CATALOG = b"<< /Type /Catalog /Pages 2 0 R >>"
+NO_PAGES = b"<< /Type /Pages /Kids [] /Count 0 >>"
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"%PDF-1.4\n garbage\n%%EOF\n",
+         "es ist kein PDF oder so beschädigt, dass sein Aufbau nicht zu finden ist"),
+        (_pdf_of([b"<< /Type /Catalog >>"], b"<< /Size 2 /Root 1 0 R >>"),
+         "die Liste seiner Seiten (sein Seitenbaum) fehlt oder ist beschädigt"),
+        (_pdf_of([CATALOG, NO_PAGES], b"<< /Size 3 >>"),
+         "die Liste seiner Seiten (sein Seitenbaum) fehlt oder ist beschädigt"),
+        (_pdf_of([CATALOG, NO_PAGES, b"<< /Filter /Unknown /V 9 >>"],
+                 b"<< /Size 4 /Root 1 0 R /Encrypt 3 0 R /ID [<00> <00>] >>"),
+         "es ist auf eine Weise verschlüsselt, die nicht gelesen werden kann"),
+    ],
+)  # fmt: skip
+def test_why_qpdf_cannot_read_a_pdf_is_said_in_the_readers_language(
+    content: bytes, reason: str, tmp_path: Path
+) -> None:
+    """qpdf's English ("unable to find trailer dictionary while recovering damaged file") was
+    shown inside the German refusal."""
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(content)
+    with translation.override("de"), pytest.raises(DocumentError) as refused:
+        inspect_pdf(broken)
+    assert str(refused.value).startswith(f"das PDF kann nicht gelesen werden ({reason}")
+    assert "qpdf" not in str(refused.value)
+
+
+def test_a_damage_qpdf_names_otherwise_is_passed_on_marked_as_its_english() -> None:
+    unknown = pikepdf.PdfError("/spool/.upload-1.pdf (offset 7): some new complaint")
+    with translation.override("de"):
+        reason = _reason(unknown, Path("/spool/.upload-1.pdf"))
+    assert reason == (
+        "es ist beschädigt; das PDF-Leseprogramm qpdf sagt dazu auf Englisch: "
+        "„(offset 7): some new complaint“"
+    )
 
 
 @pytest.mark.parametrize("where", ["spool file system", "another file system"])
