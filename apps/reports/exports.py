@@ -15,7 +15,7 @@ from xml.sax.saxutils import escape
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -114,8 +114,15 @@ class _Echo:
 # ------------------------------------------------------------------------- CSV
 
 
-def usage_csv_lines(report: UsageReport) -> Iterator[str]:
+#: CSV files hold no prose and are read by machines: their row labels (TOTAL, "(no group)",
+#: "(id 7)") are the same whoever asked, like their column names.
+CSV_LANGUAGE = "en"
+
+
+def usage_csv_lines(request: ReportRequest) -> Iterator[str]:
     """The usage report as CSV lines: a header, one line per group, the TOTAL line."""
+    with translation.override(CSV_LANGUAGE):
+        report = usage_report(request)
     writer = csv.writer(_Echo())
     yield writer.writerow(usage_header(report))
     for row in [*report.rows, report.total]:
@@ -316,7 +323,7 @@ def _bar_chart(
     chart.height = int(height - 25 * mm)
     # Charts draw with floats; the money figures themselves stay Decimal everywhere else.
     chart.data = [[float(row.cost) for row in rows] or [0.0]]
-    chart.categoryAxis.categoryNames = [row.label[:28] for row in rows] or ["(none)"]
+    chart.categoryAxis.categoryNames = [row.label[:28] for row in rows] or [_("(none)")]
     regular, bold = _fonts()
     chart.categoryAxis.labels.fontName = regular
     chart.categoryAxis.labels.fontSize = 6
@@ -459,10 +466,9 @@ def write_export(
         else:
             records_pdf(request, out, progress)
         return
-    report = usage_report(request)
     if report_format == ReportFormat.CSV:
-        write_csv(usage_csv_lines(report), out)
+        write_csv(usage_csv_lines(request), out)
     elif report_format == ReportFormat.XLSX:
-        usage_xlsx(report, out)
+        usage_xlsx(usage_report(request), out)
     else:
-        usage_pdf(report, out)
+        usage_pdf(usage_report(request), out)

@@ -34,9 +34,6 @@ from apps.reports.choices import TIME_GROUPINGS, Grouping
 from apps.reports.models import UsageRecord
 from apps.reports.selectors import ReportRequest, usage_records
 
-NO_GROUP = "(no group)"
-NO_ACCOUNT = "(no account)"
-TOTAL_LABEL = "TOTAL"
 MONEY: DecimalField[Decimal, Decimal] = DecimalField(
     max_digits=MAX_DIGITS, decimal_places=STORED_DECIMALS
 )
@@ -45,6 +42,20 @@ ZERO = Value(0, output_field=IntegerField())
 
 
 # ------------------------------------------------------------------------- usage
+
+
+# Labels are in the active language, the reader's; CSV files are made in English
+# (exports.CSV_LANGUAGE), so that files read by their labels find the TOTAL line in each.
+def total_label() -> str:
+    return _("TOTAL")
+
+
+def _no_group_label() -> str:
+    return _("(no group)")
+
+
+def _no_account_label() -> str:
+    return _("(no account)")
 
 
 @dataclass(frozen=True)
@@ -119,9 +130,9 @@ def _labelled(
 
 def _group_label(name: str) -> str:
     if not name:
-        return NO_GROUP
+        return _no_group_label()
     # A group named TOTAL must not pass for the total line.
-    return f"{name} (group)" if name == TOTAL_LABEL else name
+    return _("%(name)s (group)") % {"name": name} if name == total_label() else name
 
 
 def _named_labels(request: ReportRequest, grouping: Grouping) -> dict[int | None, str]:
@@ -135,7 +146,7 @@ def _named_labels(request: ReportRequest, grouping: Grouping) -> dict[int | None
         .order_by("last")
     )
     # A later name of the same group overwrites an earlier one.
-    labels = {row[f"{foreign_key}_id"]: row[name] or NO_ACCOUNT for row in names}
+    labels = {row[f"{foreign_key}_id"]: row[name] or _no_account_label() for row in names}
     return _distinct(grouping, labels)
 
 
@@ -152,17 +163,20 @@ def _distinct(grouping: Grouping, labels: dict[int | None, str]) -> dict[int | N
     """Labels that tell groups of one name apart, and from the TOTAL line (a user or printer
     named TOTAL passed for it, in files read by the label): the name a user, account or
     printer has now is added when it was renamed since, else its id."""
-    taken = Counter([TOTAL_LABEL])
+    taken = Counter([total_label()])
     counts = Counter(labels.values()) + taken
     shared = [key for key, label in labels.items() if counts[label] > 1 and key is not None]
     current = _current_names(grouping, shared)
     for key in shared:
         if current.get(key, labels[key]) != labels[key]:
-            labels[key] = f"{labels[key]} (now {current[key]})"
+            labels[key] = _("%(label)s (now %(name)s)") % {
+                "label": labels[key],
+                "name": current[key],
+            }
     counts = Counter(labels.values()) + taken
     for key in shared:
         if counts[labels[key]] > 1:
-            labels[key] = f"{labels[key]} (id {key})"
+            labels[key] = _("%(label)s (id %(id)s)") % {"label": labels[key], "id": key}
     return labels
 
 
@@ -190,7 +204,7 @@ def usage_rows(request: ReportRequest, grouping: Grouping | None = None) -> list
 
 
 def usage_total(request: ReportRequest) -> UsageRow:
-    return _row(TOTAL_LABEL, usage_records(request).aggregate(**FIGURES))
+    return _row(total_label(), usage_records(request).aggregate(**FIGURES))
 
 
 def top_rows(request: ReportRequest, grouping: Grouping, limit: int = 10) -> list[UsageRow]:

@@ -126,7 +126,7 @@ def download(request: HttpRequest, kind: str, report_format: str) -> HttpRespons
         )
     elif chosen_format == ReportFormat.CSV:
         response = StreamingHttpResponse(
-            usage_csv_lines(usage_report(form.request)), content_type=CONTENT_TYPES[chosen_format]
+            usage_csv_lines(form.request), content_type=CONTENT_TYPES[chosen_format]
         )
     else:
         buffer = BytesIO()

@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 from django.contrib.auth.models import Group
 from django.test.utils import override_settings
-from django.utils import timezone
+from django.utils import timezone, translation
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
@@ -276,6 +276,39 @@ def test_renamed_users_accounts_and_printers_are_told_apart(
     }
     top = {row.label for row in top_rows(report_request(day, day), Grouping.USER)}
     assert {"bob", "bob (now bob.left)"} <= top
+
+
+def test_the_total_line_and_labels_are_in_the_readers_language_except_in_csv(
+    history: History, print_job: Callable[..., Job]
+) -> None:
+    """A German reader's spreadsheet, PDF and page said TOTAL, "(group)" and "(id 7)"; a CSV
+    file, read by machines, keeps the English labels as it keeps the English column names."""
+    gesamt = user_create("GESAMT", "a long enough password", role=STAFF)
+    account_deposit(personal_account_ensure(gesamt).pk, Decimal("10"), actor=history.admin)
+    gesamt.groups.clear()  # printed as a member of no group
+    print_job(gesamt, history.laser, price="1.00")
+    request = report_request(_today(), _today(), "user")
+    files = {}
+    with translation.override("de"):
+        for report_format in ReportFormat:
+            out = io.BytesIO()
+            write_export(ExportKind.USAGE, report_format, request, out)
+            files[report_format] = out.getvalue()
+        page = usage_report(report_request(_today(), _today(), "group"))
+    rows = list(load_workbook(io.BytesIO(files[ReportFormat.XLSX]))["user"].values)
+    labels = [row[0] for row in rows[4:]]
+    assert labels[-1] == "GESAMT"
+    assert f"GESAMT (ID {gesamt.pk})" in labels  # the user told apart from the total
+    pdf = "".join(
+        page.extract_text() for page in PdfReader(io.BytesIO(files[ReportFormat.PDF])).pages
+    )
+    assert f"GESAMT (ID {gesamt.pk})" in pdf
+    assert "TOTAL" not in pdf
+    assert page.total.label == "GESAMT"
+    assert "(keine Gruppe)" in [row.label for row in page.rows]
+    *csv_rows, total = list(csv.reader(io.StringIO(files[ReportFormat.CSV].decode())))[1:]
+    assert total[0] == "TOTAL"
+    assert "GESAMT" in [row[0] for row in csv_rows]  # no total of its own language to pass for
 
 
 def test_a_user_printer_or_group_named_total_does_not_pass_for_the_total_line(
