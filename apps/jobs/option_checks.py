@@ -5,6 +5,7 @@ own option names; and chosen values spelled as the printer offers them."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
@@ -58,13 +59,25 @@ def as_offered(
     return written
 
 
+@dataclass(frozen=True)
+class RefusedOption:
+    """An option refused before pricing: its values (the one not offered, or all of several
+    given where one is sent), and the message that names it as the printer does (for the
+    command line and IPP clients; the portal names it in its dialog's words)."""
+
+    option: str
+    values: tuple[str, ...]
+    several: bool
+    message: str
+
+
 def not_offered(
     offered: tuple[OfferedOption, ...],
     attributes: Mapping[str, str | tuple[str, ...]],
     operator: bool,
-) -> dict[str, str]:
+) -> dict[str, RefusedOption]:
     by_name = {option.attribute: option for option in offered}
-    problems: dict[str, str] = {}
+    problems: dict[str, RefusedOption] = {}
     for name, value in attributes.items():
         option = by_name.get(name)
         if option is None:
@@ -86,8 +99,13 @@ def not_offered(
             if asked:
                 problems.setdefault(
                     name,
-                    _("%(option)s=%(value)s is not offered by this printer")
-                    % {"option": name, "value": asked[0]},
+                    RefusedOption(
+                        name,
+                        (asked[0],),
+                        several=False,
+                        message=_("%(option)s=%(value)s is not offered by this printer")
+                        % {"option": name, "value": asked[0]},
+                    ),
                 )
             continue
         if not option.choices:
@@ -98,8 +116,13 @@ def not_offered(
             # priced: a staple of "3,20" was charged and not done.
             problems.setdefault(
                 name,
-                _("%(option)s takes one value, not %(values)s")
-                % {"option": name, "values": ",".join(values)},
+                RefusedOption(
+                    name,
+                    tuple(values),
+                    several=True,
+                    message=_("%(option)s takes one value, not %(values)s")
+                    % {"option": name, "values": ",".join(values)},
+                ),
             )
             continue
         allowed = {c.value.lower() for c in option.choices if operator or not c.operator_only}
@@ -107,11 +130,16 @@ def not_offered(
             if item.lower() not in allowed:
                 problems.setdefault(
                     name,
-                    _(
-                        "%(option)s=%(value)s is not offered by this printer "
-                        "(choose one of: %(choices)s)"
-                    )
-                    % {"option": name, "value": item, "choices": ", ".join(sorted(allowed))},
+                    RefusedOption(
+                        name,
+                        (item,),
+                        several=False,
+                        message=_(
+                            "%(option)s=%(value)s is not offered by this printer "
+                            "(choose one of: %(choices)s)"
+                        )
+                        % {"option": name, "value": item, "choices": ", ".join(sorted(allowed))},
+                    ),
                 )
     return problems
 

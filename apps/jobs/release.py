@@ -28,6 +28,7 @@ from apps.jobs.documents import DocumentError
 from apps.jobs.models import Job
 from apps.jobs.option_checks import (
     OptionValue,
+    RefusedOption,
     as_offered,
     not_offered,
     not_options,
@@ -56,7 +57,13 @@ MAX_COPIES = 999
 
 
 class ReleaseRefused(Exception):
-    """The job cannot be released as asked; the message says why, for the user."""
+    """The job cannot be released as asked; the message says why, for the user. `quote` is
+    the quote whose problems refused it, when they did, for pages that name the options in
+    their own words."""
+
+    def __init__(self, message: str, *, quote: Quote | None = None) -> None:
+        super().__init__(message)
+        self.quote = quote
 
 
 class PriceChanged(ReleaseRefused):
@@ -79,9 +86,10 @@ class Quote:
     translation: Translation
     price: Price
     problems: list[str] = field(default_factory=list)
-    #: The constraints the options break (their messages are among the problems), for pages
-    #: that name the options in their own words.
+    #: The constraints the options break and the options refused before pricing (their
+    #: messages are among the problems), for pages that name the options in their own words.
     violations: tuple[Violation, ...] = ()
+    refused_options: tuple[RefusedOption, ...] = ()
     #: The rule file version that priced it (None: no rule file), which builds the job too.
     rule_version_id: int | None = None
 
@@ -156,7 +164,7 @@ def job_quote(
     attributes.update(as_offered(offered, _job_attributes(options)))
     # One problem an option: what a refused option would then be sent or priced as is moot.
     refused_options = not_offered(offered, attributes, operator)
-    problems.extend(refused_options.values())
+    problems.extend(refused.message for refused in refused_options.values())
     problems.extend(printer_side_names(engine, offered, options))
     attributes = priced_options(printer, engine, attributes)
     violations = tuple(engine.violations(attributes))
@@ -184,6 +192,7 @@ def job_quote(
         price,
         problems,
         violations,
+        tuple(refused_options.values()),
         rule_version_id=_rule_version_of(printer),
     )
 
@@ -349,7 +358,7 @@ def job_release(
         job, printer, options, copies=copies, page_ranges=page_ranges, operator=operator
     )
     if quote.problems or quote.total is None:
-        raise ReleaseRefused("; ".join(quote.problems))
+        raise ReleaseRefused("; ".join(quote.problems), quote=quote)
     total = quote.total
     if expected_price is not None and expected_price != total:
         raise PriceChanged(expected_price, total)

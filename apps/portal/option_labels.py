@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from apps.jobs.option_checks import RefusedOption
 from printmgmt.ppde import Violation
+
+if TYPE_CHECKING:
+    from apps.jobs.release import Quote
 
 ATTRIBUTE_LABELS: dict[str, Promise] = {
     "sides": _("Two-sided"),
@@ -153,6 +158,37 @@ def violation_text(violation: Violation) -> str:
         "second": attribute_label(second),
         "second_value": value_label(second, violation.second_value),
     }
+
+
+def refused_option_text(refused: RefusedOption) -> str:
+    """An option refused before pricing, in the words of the print dialog."""
+    names = {
+        "option": attribute_label(refused.option),
+        "value": ", ".join(value_label(refused.option, value) for value in refused.values),
+    }
+    if refused.several:
+        return _("%(option)s takes one value, not “%(value)s”.") % names
+    return _("%(option)s “%(value)s” is not offered by this printer.") % names
+
+
+def problems_in_words(quote: Quote) -> list[str]:
+    """Why a quote cannot be released, in the words of the print dialog: the options it names
+    as a person reads them, not as the rule file or IPP spell them."""
+    in_words = {v.message: violation_text(v) for v in quote.violations}
+    in_words.update(
+        {refused.message: refused_option_text(refused) for refused in quote.refused_options}
+    )
+    refusal = quote.price.refusal
+    if refusal is not None and (value := quote.attributes.get(refusal.option)):
+        # The rule file prices no such choice: said in the dialog's words, not the file's.
+        shown = value if isinstance(value, str) else ", ".join(value)
+        in_words[f"{refusal.option}: {refusal.message}"] = _(
+            "%(option)s “%(value)s” has no price on this printer: choose another."
+        ) % {
+            "option": attribute_label(refusal.option),
+            "value": value_label(refusal.option, shown),
+        }
+    return [in_words.get(problem, problem) for problem in quote.problems]
 
 
 def attribute_label(attribute: str) -> str:

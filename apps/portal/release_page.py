@@ -29,7 +29,7 @@ from apps.jobs.release import (
 from apps.portal import selectors
 from apps.portal.access import current_user
 from apps.portal.forms import OPTION_PREFIX, ReleaseForm
-from apps.portal.option_labels import attribute_label, value_label, violation_text
+from apps.portal.option_labels import attribute_label, problems_in_words, value_label
 from apps.portal.selectors import FollowMeGroup
 from apps.portal.thumbnails import MAX_THUMBNAILS
 from apps.printers.choices import PrinterState
@@ -241,18 +241,7 @@ class ReleasePage:
         quote = job_quote(
             self.job, printer, options, copies=copies, page_ranges=pages, operator=self.operator
         )
-        in_words = {v.message: violation_text(v) for v in quote.violations}
-        refusal = quote.price.refusal
-        if refusal is not None and (value := quote.attributes.get(refusal.option)):
-            # The rule file prices no such choice: said in the dialog's words, not the file's.
-            shown = value if isinstance(value, str) else ", ".join(value)
-            in_words[f"{refusal.option}: {refusal.message}"] = _(
-                "%(option)s “%(value)s” has no price on this printer: choose another."
-            ) % {
-                "option": attribute_label(refusal.option),
-                "value": value_label(refusal.option, shown),
-            }
-        problems = [in_words.get(problem, problem) for problem in quote.problems]
+        problems = problems_in_words(quote)
         if printer.state in UNUSABLE_STATES:
             problems.append(
                 _("Printer %(name)s is %(state)s: choose another printer or try again later.")

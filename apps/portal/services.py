@@ -26,6 +26,7 @@ from apps.jobs.convert import OCTET_STREAM, PDF, detect_format, to_pdf
 from apps.jobs.documents import DocumentError
 from apps.jobs.models import Job
 from apps.jobs.release import (
+    PriceChanged,
     ReleaseRefused,
     job_quote,
     job_release,
@@ -34,6 +35,8 @@ from apps.jobs.release import (
 )
 from apps.jobs.services import job_create_held
 from apps.portal import selectors
+from apps.portal.option_labels import problems_in_words
+from apps.portal.templatetags.portal import money
 from apps.printers.models import Printer
 
 logger = logging.getLogger(__name__)
@@ -197,7 +200,19 @@ def jobs_release_all(
                 account_id=account_id,
                 expected_price=(prices or {}).get(job.pk),
             )
-        except (ReleaseRefused, AccountError) as error:
+        except PriceChanged as changed:
+            outcomes.append(
+                ReleaseOutcome(
+                    job,
+                    _("its price changed from %(seen)s to %(now)s: check it and release it")
+                    % {"seen": money(changed.seen), "now": money(changed.now)},
+                )
+            )
+        except ReleaseRefused as refused:
+            # The options named as the release dialog names them, not by their IPP names.
+            words = problems_in_words(refused.quote) if refused.quote else [str(refused)]
+            outcomes.append(ReleaseOutcome(job, " ".join(words)))
+        except AccountError as error:
             outcomes.append(ReleaseOutcome(job, str(error)))
         else:
             outcomes.append(ReleaseOutcome(job))

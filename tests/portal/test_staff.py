@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
-from django.utils import timezone
+from django.utils import timezone, translation
 from pypdf import PdfWriter
 
 from apps.accounts.choices import EntryKind
@@ -609,15 +609,46 @@ def test_release_all_keeps_a_job_whose_finishing_the_printer_cannot_do(
 ) -> None:
     # Stapled in two places on the desktop; this printer staples one corner only. Released
     # with the printer's default, it printed unstapled, unseen.
+    # It was named by its IPP name and value (org.savapage-finishings-staple=28), in English
+    # to a German reader too: now as the release dialog names them.
     job = held(people.staff, pages=2)
     Job.objects.filter(pk=job.pk).update(options={"org.savapage-finishings-staple": "28"})
     client = logged_in(people.staff)
-    page = client.post(
-        "/inbox/release-all/", release_all_data(client, printer), follow=True
-    ).content.decode()
-    assert Job.objects.get(pk=job.pk).state == JobState.HELD
-    assert "org.savapage-finishings-staple=28 is not offered by this printer" in page
+    for language, refusal in (
+        ("de", "Heften „Zwei Heftklammern links“ bietet dieser Drucker nicht an."),
+        ("en", "Staple “Two staples left” is not offered by this printer."),
+    ):
+        page = client.post(
+            "/inbox/release-all/",
+            release_all_data(client, printer),
+            follow=True,
+            HTTP_ACCEPT_LANGUAGE=language,
+        ).content.decode()
+        assert Job.objects.get(pk=job.pk).state == JobState.HELD
+        assert refusal in html.unescape(page)
+        assert "org.savapage" not in page
     assert not LedgerEntry.objects.filter(job_id=job.pk).exists()
+
+
+def test_release_all_says_a_price_that_changed_in_the_readers_language(
+    people: People, printer: Printer, held: Callable[..., Job]
+) -> None:
+    """A job's price changed between the total and its release: the German portal said "the
+    price changed from 0.01 to 0.10: check it and release again", amounts unlocalized."""
+    job = held(people.staff, pages=1)
+    with translation.override("de"):
+        (outcome,) = portal_services.jobs_release_all(
+            people.staff,
+            printer.pk,
+            account_id=people.staff.personal_account.pk,
+            job_ids=[job.pk],
+            prices={job.pk: Decimal("0.01")},
+        )
+    assert outcome.problem == (
+        "sein Preis hat sich von 0,01 EUR auf 0,10 EUR geändert: Prüfen Sie ihn und geben Sie "
+        "ihn frei"
+    )
+    assert Job.objects.get(pk=job.pk).state == JobState.HELD
 
 
 def test_quote_follows_duplex_and_staple_with_its_breakdown(
