@@ -376,7 +376,9 @@ class Allowance(models.Model):
             except AmountError as error:
                 errors[field] = str(error)
         if self.amount is not None and self.amount <= 0 and "amount" not in errors:
-            errors["amount"] = f"amount {self.amount} must be more than zero."
+            errors["amount"] = gettext("amount %(amount)s must be more than zero.") % {
+                "amount": self.amount
+            }
         if errors:
             raise ValidationError(errors)
 

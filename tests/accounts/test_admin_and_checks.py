@@ -165,6 +165,10 @@ def test_the_admin_refuses_a_second_active_allowance_in_the_readers_language(
         "Sie dieses; nichts wurde gespeichert."
     ) in html.unescape(again.content.decode())
     assert Allowance.objects.count() == 1
+    nothing = client.post(
+        "/admin/accounts/allowance/add/", {**form, "amount": "0"}, HTTP_ACCEPT_LANGUAGE="de"
+    )
+    assert "Betrag 0 muss größer als null sein." in html.unescape(nothing.content.decode())
     ended = client.post(
         f"/admin/accounts/allowance/{allowance.pk}/change/",
         {**form, "amount": "1234.50", "is_active": ""},
