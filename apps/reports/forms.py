@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.core.forms import FirstErrorFocus
 from apps.reports.choices import Grouping
-from apps.reports.models import ScheduledReport
+from apps.reports.models import ScheduledReport, scheduled_report_twin_key
 from apps.reports.selectors import ReportError, ReportRequest, report_request
 from apps.reports.services import scheduled_report_twin_message
 
@@ -84,21 +84,24 @@ class ScheduledReportForm(FirstErrorFocus, forms.ModelForm):  # type: ignore[typ
         except ReportError as error:
             raise forms.ValidationError(str(error)) from None
         # A Save clicked twice made two, and every period was e-mailed twice.
-        twin = ScheduledReport.objects.filter(
-            name=data["name"],
-            period=data["period"],
-            grouping=data["grouping"],
-            format=data["format"],
-            recipients=data["recipients"],
-            filters=filters,
-        ).first()
-        if twin is not None:
-            raise forms.ValidationError(scheduled_report_twin_message(twin.name))
+        twin_refuse(self.instance, data, filters)
         self.instance.filters = filters
         return data
 
     def clean_recipients(self) -> str:
         return recipients_checked(self.cleaned_data["recipients"])
+
+
+def twin_refuse(report: ScheduledReport, data: dict[str, Any], filters: Any) -> None:
+    """Refuse, in the reader's language, a scheduled report the same in every way as another
+    (the portal's and the admin's forms): the database's unique twin key would refuse it
+    anyway, and the admin showed that as a server error."""
+    key = scheduled_report_twin_key(
+        data["name"], data["period"], data["grouping"], data["format"], data["recipients"], filters
+    )
+    twin = ScheduledReport.objects.filter(twin_key=key).exclude(pk=report.pk).first()
+    if twin is not None:
+        raise forms.ValidationError(scheduled_report_twin_message(twin.name))
 
 
 def recipients_checked(text: str) -> str:
@@ -119,13 +122,20 @@ def recipients_checked(text: str) -> str:
 
 
 class ScheduledReportAdminForm(forms.ModelForm):  # type: ignore[type-arg]
-    """The admin's scheduled report form: recipients checked as the portal checks them (the
-    admin took any text, and the report was then sent to nobody or refused by the server)."""
+    """The admin's scheduled report form: recipients and twins checked as the portal checks
+    them (the admin took any text, and the report was then sent to nobody or refused by the
+    server)."""
 
     class Meta:
         model = ScheduledReport
         fields = ("name", "period", "grouping", "format", "recipients", "filters", "is_active",
                   "language", "active_since", "created_by")  # fmt: skip
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not self.errors:
+            twin_refuse(self.instance, data, data["filters"])
+        return data
 
     def clean_recipients(self) -> str:
         return recipients_checked(self.cleaned_data["recipients"])

@@ -208,6 +208,40 @@ def test_save_clicked_twice_makes_one_scheduled_report(finance_client: Client) -
     assert ScheduledReport.objects.count() == 2
 
 
+def test_the_admin_refuses_a_scheduled_reports_twin_in_the_readers_language(
+    history: History,
+) -> None:
+    """The admin saved a second, identical scheduled report into the database's unique twin
+    key: a server error."""
+    root = user_create("root", "a long enough password", superuser=True)
+    admin = Client()
+    admin.force_login(root)
+    form = {"name": "Monthly", "period": "last_month", "grouping": "account", "format": "pdf",
+            "recipients": "a@example.org", "filters": '{"account": "shared:Project X"}',
+            "is_active": "on", "language": "de", "active_since_0": "2026-11-01",
+            "active_since_1": "00:00:00", "created_by": root.pk}  # fmt: skip
+    added = admin.post("/admin/reports/scheduledreport/add/", form)
+    assert added.status_code == 302
+    first = ScheduledReport.objects.get()
+    again = admin.post("/admin/reports/scheduledreport/add/", form, HTTP_ACCEPT_LANGUAGE="de")
+    assert again.status_code == 200  # the form again, with the refusal
+    assert (
+        "Den geplanten Bericht „Monthly“ gibt es schon, in allem gleich: es wurde nichts "
+        "gespeichert."
+    ) in html.unescape(again.content.decode())
+    # Another made the twin of the first by a change is refused too; the first saved unchanged
+    # is not its own twin.
+    other = admin.post("/admin/reports/scheduledreport/add/", {**form, "format": "csv"})
+    assert other.status_code == 302
+    second = ScheduledReport.objects.get(format="csv")
+    changed = admin.post(f"/admin/reports/scheduledreport/{second.pk}/change/", form)
+    assert changed.status_code == 200
+    assert "exists already, the same in every way" in html.unescape(changed.content.decode())
+    unchanged = admin.post(f"/admin/reports/scheduledreport/{first.pk}/change/", form)
+    assert unchanged.status_code == 302
+    assert ScheduledReport.objects.count() == 2
+
+
 def test_a_scheduled_report_keeps_its_checked_filters(finance_client: Client) -> None:
     base = {"name": "Sales", "period": "last_week", "grouping": "user", "format": "csv",
             "recipients": "a@example.org"}  # fmt: skip
