@@ -34,29 +34,41 @@ def personal_account_of(user: User) -> Account | None:
 def account_resolve(name: str) -> Account:
     """The account NAME means on the command line: a username's personal account or a shared
     account's name (case-insensitive). `user:NAME` and `shared:NAME` say which when both exist.
+    Refused in the active language: the request's in the report forms, the site's (English
+    unless LANGUAGE_CODE says otherwise) on the command line.
     """
     text = name.strip()
     if not text:
-        raise AccountNotFound("no account name given.")
+        raise AccountNotFound(gettext("no account name given."))
     prefix, _, rest = text.partition(":")
     if rest and prefix in {"user", "shared"}:
         matches = _personal_named(rest) if prefix == "user" else _shared_named(rest)
         if matches is None:
-            what = "user" if prefix == "user" else "shared account"
-            raise AccountNotFound(f"no {what} named {rest!r} has an account.")
+            missing = (
+                gettext("no user named %(name)r has an account.")
+                if prefix == "user"
+                else gettext("no shared account named %(name)r has an account.")
+            )
+            raise AccountNotFound(missing % {"name": rest})
         return matches
     personal = _personal_named(text)
     shared = _shared_named(text)
     if personal is not None and shared is not None:
         raise AmbiguousAccount(
-            f"{text!r} is both a user's personal account and a shared account: "
-            f"write user:{text} or shared:{text}."
+            gettext(
+                "%(name)r is both a user's personal account and a shared account: write "
+                "user:%(name)s or shared:%(name)s."
+            )
+            % {"name": text}
         )
     found = personal or shared
     if found is None:
         raise AccountNotFound(
-            f"no account named {text!r}: it is neither a username with a personal account "
-            "nor a shared account."
+            gettext(
+                "no account named %(name)r: it is neither a username with a personal account "
+                "nor a shared account."
+            )
+            % {"name": text}
         )
     return found
 

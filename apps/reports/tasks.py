@@ -20,7 +20,7 @@ from apps.reports import conf
 from apps.reports.choices import ExportKind, RelativePeriod, ReportFormat
 from apps.reports.exports import CONTENT_TYPES, file_name, write_export
 from apps.reports.models import POSSIBLY_SENT, ScheduledReport, ScheduledReportRun
-from apps.reports.selectors import ReportError, report_request
+from apps.reports.selectors import ReportError, ReportRequest, report_request
 from apps.reports.services import (
     EXPORT_RUN_SECONDS,
     export_write,
@@ -137,9 +137,12 @@ def _scheduled_report_release(report: ScheduledReport, start: date) -> None:
 
 
 def _scheduled_report_message(
-    report: ScheduledReport, start: date, end: date, connection: BaseEmailBackend
+    report: ScheduledReport,
+    request: ReportRequest,
+    start: date,
+    end: date,
+    connection: BaseEmailBackend,
 ) -> EmailMessage:
-    request = report_request(start, end, report.grouping, **report.filters)
     report_format = ReportFormat(report.format)
     buffer = BytesIO()
     write_export(ExportKind.USAGE, report_format, request, buffer)
@@ -180,8 +183,11 @@ def scheduled_report_send(report: ScheduledReport, start: date, end: date) -> bo
         return False
     connection = get_connection(fail_silently=False)
     try:
+        # Checked in the site's language, not the report's: why a report cannot be made is
+        # recorded for operators, who search for it in English.
+        request = report_request(start, end, report.grouping, **report.filters)
         with translation.override(report.language or None):
-            message = _scheduled_report_message(report, start, end, connection)
+            message = _scheduled_report_message(report, request, start, end, connection)
         connection.open()
     except BaseException:
         _scheduled_report_release(report, start)

@@ -374,8 +374,13 @@ def test_one_failing_scheduled_report_does_not_keep_the_others_from_being_sent(
     refused = ScheduledReport.objects.create(
         name="A refused address", recipients="refused@example.org", **base
     )
+    # Its reason in English, though the report is German: operators search for it.
     unmakeable = ScheduledReport.objects.create(
-        name="B deleted user", recipients="finance@example.org", filters={"user": "ghost"}, **base
+        name="B deleted user",
+        recipients="finance@example.org",
+        filters={"user": "ghost"},
+        language="de",
+        **base,
     )
     ScheduledReport.objects.create(name="C daily", recipients="finance@example.org", **base)
     tomorrow = timezone.localtime() + timedelta(days=1)

@@ -242,6 +242,28 @@ def test_the_admin_refuses_a_scheduled_reports_twin_in_the_readers_language(
     assert ScheduledReport.objects.count() == 2
 
 
+def test_an_unknown_account_filter_is_refused_in_the_readers_language(
+    finance_client: Client,
+) -> None:
+    """The account filter's refusals came from the accounts' name lookup in English, on the
+    German report page and scheduled report form."""
+    page = finance_client.get("/reports/", _query(account="shared:none"), HTTP_ACCEPT_LANGUAGE="de")
+    assert "kein gemeinsames Konto heißt &#x27;none&#x27;." in page.content.decode()
+    page = finance_client.get("/reports/", _query(account="nobody"), HTTP_ACCEPT_LANGUAGE="de")
+    assert (
+        "kein Konto heißt 'nobody': es ist weder ein Benutzername mit persönlichem Konto noch "
+        "ein gemeinsames Konto."
+    ) in html.unescape(page.content.decode())
+    scheduled = finance_client.post(
+        "/reports/schedules/",
+        {"name": "Monthly", "period": "last_month", "grouping": "account", "format": "pdf",
+         "recipients": "a@example.org", "account": "user:nobody"},
+        HTTP_ACCEPT_LANGUAGE="de",
+    )  # fmt: skip
+    assert scheduled.status_code == 400
+    assert "kein Benutzer namens &#x27;nobody&#x27; hat ein Konto." in scheduled.content.decode()
+
+
 def test_a_scheduled_report_keeps_its_checked_filters(finance_client: Client) -> None:
     base = {"name": "Sales", "period": "last_week", "grouping": "user", "format": "csv",
             "recipients": "a@example.org"}  # fmt: skip
