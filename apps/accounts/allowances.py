@@ -15,6 +15,7 @@ from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from apps.accounts.choices import AllowancePeriod, EntryKind
 from apps.accounts.errors import AccountError, AmountError
@@ -142,18 +143,19 @@ class AllowanceTerms:
 
 
 def _checked_terms(terms: AllowanceTerms) -> AllowanceTerms:
-    amount = money(terms.amount, label="amount", whole_digits=allowance_whole_digits())
+    amount = money(terms.amount, label=_("amount"), whole_digits=allowance_whole_digits())
     if amount <= 0:
         raise AmountError(
             _("amount %(amount)s must be more than zero.") % {"amount": format_money(amount)}
         )
-    cap = None if terms.cap is None else money(terms.cap, label="cap")
+    cap = None if terms.cap is None else money(terms.cap, label=_("cap"))
     if terms.period not in AllowancePeriod.values:
         raise AccountError(
-            f"period {terms.period!r} is not one of {', '.join(AllowancePeriod.values)}."
+            _("period %(period)r is not one of %(periods)s.")
+            % {"period": terms.period, "periods": ", ".join(AllowancePeriod.values)}
         )
     if not Group.objects.filter(pk=terms.group.pk).exists():
-        raise AccountError(f"there is no group {terms.group.name!r}.")
+        raise AccountError(_("there is no group %(name)r.") % {"name": terms.group.name})
     return AllowanceTerms(group=terms.group, amount=amount, period=terms.period, cap=cap)
 
 
@@ -195,7 +197,7 @@ def allowance_refuse_a_second_active(
 def allowance_create(terms: AllowanceTerms, *, actor: User | None) -> Allowance:
     """A new, active allowance; the next beat tick grants it for the current period. Refused
     when the group has an active allowance of the same period."""
-    require_manage(actor, "create allowances")
+    require_manage(actor, gettext_noop("create allowances"))
     clean = _checked_terms(terms)
     with transaction.atomic():
         allowance_refuse_a_second_active(clean)
@@ -212,7 +214,7 @@ def allowance_change(
     """New terms for an allowance. Grants already made stay as they were; a changed period
     starts counting from the period the next tick falls in. An active allowance may not share
     its group and period with another active one."""
-    require_manage(actor, "change allowances")
+    require_manage(actor, gettext_noop("change allowances"))
     clean = _checked_terms(terms)
     with transaction.atomic():
         allowance = _locked_allowance(allowance_id)
@@ -233,7 +235,7 @@ def allowance_change(
 
 def allowance_end(allowance_id: int, *, actor: User | None) -> Allowance:
     """Stop granting an allowance. The row and its grants stay: they are the ledger's history."""
-    require_manage(actor, "end allowances")
+    require_manage(actor, gettext_noop("end allowances"))
     with transaction.atomic():
         allowance = _locked_allowance(allowance_id)
         if allowance.is_active:
@@ -247,4 +249,4 @@ def _locked_allowance(allowance_id: int) -> Allowance:
     try:
         return Allowance.objects.select_for_update().get(pk=allowance_id)
     except Allowance.DoesNotExist:
-        raise AccountError(f"no allowance has id {allowance_id}.") from None
+        raise AccountError(_("no allowance has id %(id)s.") % {"id": allowance_id}) from None

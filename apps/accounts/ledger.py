@@ -15,6 +15,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from apps.accounts.choices import EntryKind
 from apps.accounts.errors import (
@@ -83,10 +84,12 @@ def require_funds(account: Account, amount: Decimal) -> None:
 
 
 def require_manage(actor: User | None, what: str) -> None:
-    """None is the system (a task, or the command line run by the site's operator)."""
+    """None is the system (a task, or the command line run by the site's operator). `what` is
+    marked with gettext_noop and said in the active language with the refusal."""
     if actor is not None and not actor.has_perm(permission_name(MANAGE_ACCOUNTS)):
         raise AccountPermissionDenied(
-            f"{actor.username} may not {what}: that needs the {MANAGE_ACCOUNTS} permission."
+            gettext("%(user)s may not %(what)s: that needs the %(permission)s permission.")
+            % {"user": actor.username, "what": gettext(what), "permission": MANAGE_ACCOUNTS}
         )
 
 

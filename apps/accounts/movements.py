@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from apps.accounts.choices import EntryKind
 from apps.accounts.errors import (
@@ -103,7 +104,7 @@ def account_refund(
     charged. A `user` (a person refunding by hand) needs manage_accounts; the job pipeline's
     own refunds have none.
     """
-    require_manage(user, "refund print jobs")
+    require_manage(user, gettext_noop("refund print jobs"))
     if amount is not None:
         amount = money(amount)
     if len(key) > 64:
@@ -179,7 +180,7 @@ def account_deposit(
 
     A `key` names one submission: the same key again returns the first deposit and adds
     nothing."""
-    require_manage(actor, "deposit money")
+    require_manage(actor, gettext_noop("deposit money"))
     amount = money(amount)
     if amount <= 0:
         raise AmountError(f"deposit {amount} must be more than zero.")
@@ -199,7 +200,7 @@ def account_adjust(
     """Correct a balance up (positive) or down (negative), with a reason. Needs
     manage_accounts; never below minus the credit limit (InsufficientFunds). A `key` names
     one submission, as for deposits."""
-    require_manage(actor, "adjust balances")
+    require_manage(actor, gettext_noop("adjust balances"))
     amount = money(amount, negative=True)
     reason = reason.strip()
     if not reason:
@@ -225,7 +226,7 @@ def account_set_credit_limit(
 ) -> LedgerEntry:
     """Set how far below zero the balance may go; recorded as a zero-amount "limit" entry.
     Needs manage_accounts; refused (InvalidLimit) below what the account already owes."""
-    require_manage(actor, "change credit limits")
+    require_manage(actor, gettext_noop("change credit limits"))
     limit = money(limit, label="credit limit")
     with transaction.atomic():
         account = lock_account(account_id)
@@ -260,7 +261,7 @@ def account_transfer(
     """Move money between two accounts: a "transfer_out" and a "transfer_in" entry. Needs
     manage_accounts. Both rows are locked in primary-key order, so concurrent transfers in
     opposite directions never deadlock."""
-    require_manage(actor, "transfer money")
+    require_manage(actor, gettext_noop("transfer money"))
     amount = money(amount)
     if amount <= 0:
         raise AmountError(f"transfer {amount} must be more than zero.")

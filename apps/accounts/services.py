@@ -20,6 +20,7 @@ from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q
+from django.utils.translation import gettext_noop
 
 from apps.accounts.choices import AccountKind, EntryKind
 from apps.accounts.errors import AccountError, AccountPermissionDenied
@@ -264,7 +265,7 @@ def shared_account_create(
     description: str = "",
 ) -> Account:
     """Open a shared account (department, project, cost centre) with its members."""
-    require_manage(actor, "open shared accounts")
+    require_manage(actor, gettext_noop("open shared accounts"))
     clean = shared_account_name_checked(name)
     limit = money(credit_limit, label="credit limit")
     users, groups = _distinct(users), _distinct(groups)
@@ -322,7 +323,7 @@ def _members_change(
     groups: Iterable[Group],
     adding: bool,
 ) -> LedgerEntry:
-    require_manage(actor, "change shared account members")
+    require_manage(actor, gettext_noop("change shared account members"))
     users, groups = _distinct(users), _distinct(groups)
     if not users and not groups:
         raise AccountError("name at least one user or group.")

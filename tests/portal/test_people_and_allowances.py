@@ -4,12 +4,14 @@ history that records who changed what."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
 from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
 from django.contrib.auth.models import Group
+from django.utils import translation
 
 from apps.accounts.allowances import (
     AllowanceTerms,
@@ -250,6 +252,40 @@ def test_the_allowance_services_check_their_input_and_the_actor(people: People) 
         allowance_create(
             AllowanceTerms(group=staff_group(), amount=Decimal(0), period="daily"), actor=None
         )
+    assert not Allowance.objects.exists()
+
+
+def test_the_allowance_services_refuse_in_the_readers_language(people: People) -> None:
+    """Their refusals of a period, a group, an allowance and an actor were English to a German
+    reader of the portal and the admin."""
+    ghost = Group(pk=999_999, name="Ghost")
+    refusals: list[tuple[Callable[[], object], str]] = [
+        (
+            lambda: allowance_create(
+                AllowanceTerms(group=staff_group(), amount=Decimal(1), period="daily"),
+                actor=people.finance,
+            ),
+            f"{people.finance.username} darf das nicht (Kontingente anlegen): dafür braucht es "
+            "die Berechtigung manage_accounts.",
+        ),
+        (
+            lambda: allowance_create(
+                AllowanceTerms(group=staff_group(), amount=Decimal(1), period="hourly"), actor=None
+            ),
+            "der Zeitraum 'hourly' ist keiner von daily, weekly, monthly.",
+        ),
+        (
+            lambda: allowance_create(
+                AllowanceTerms(group=ghost, amount=Decimal(1), period="daily"), actor=None
+            ),
+            "es gibt keine Gruppe 'Ghost'.",
+        ),
+        (lambda: allowance_end(999_999, actor=None), "kein Kontingent hat die ID 999999."),
+    ]
+    for refused, message in refusals:
+        with translation.override("de"), pytest.raises(AccountError) as error:
+            refused()
+        assert str(error.value) == message
     assert not Allowance.objects.exists()
 
 
