@@ -18,7 +18,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.utils.translation import gettext as _
 
-from apps.accounts.errors import AccountError
+from apps.accounts.errors import AccountError, InsufficientFunds
 from apps.accounts.models import User
 from apps.jobs import cancel
 from apps.jobs.choices import JobSource, JobState
@@ -206,6 +206,16 @@ def jobs_release_all(
                     job,
                     _("its price changed from %(seen)s to %(now)s: check it and release it")
                     % {"seen": money(changed.seen), "now": money(changed.now)},
+                )
+            )
+        except InsufficientFunds as short:
+            # As the single release says it: the amount missing, as the reader writes money
+            # (the refusal's own sentence has plain amounts).
+            outcomes.append(
+                ReleaseOutcome(
+                    job,
+                    _("not enough money on the account: %(missing)s missing")
+                    % {"missing": money(short.missing)},
                 )
             )
         except ReleaseRefused as refused:

@@ -651,6 +651,27 @@ def test_release_all_says_a_price_that_changed_in_the_readers_language(
     assert Job.objects.get(pk=job.pk).state == JobState.HELD
 
 
+def test_release_all_says_how_much_money_is_missing_in_the_readers_language(
+    people: People, printer: Printer, held: Callable[..., Job]
+) -> None:
+    """The German portal said "29.70 ist mehr als die verfügbaren 20.00 …": amounts as Python
+    writes them, not as the reader does."""
+    job = held(people.staff, pages=3, title="thesis")
+    Job.objects.filter(pk=job.pk).update(copies=99)  # 29.70 EUR; 20.00 EUR available
+    client = logged_in(people.staff)
+    page = client.post(
+        "/inbox/release-all/",
+        release_all_data(client, printer),
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="de",
+    ).content.decode()
+    assert (
+        "thesis bleibt angehalten: nicht genug Geld auf dem Konto: es fehlen 9,70 EUR"
+        in html.unescape(page)
+    )
+    assert Job.objects.get(pk=job.pk).state == JobState.HELD
+
+
 def test_quote_follows_duplex_and_staple_with_its_breakdown(
     people: People, printer: Printer, held: Callable[..., Job]
 ) -> None:
