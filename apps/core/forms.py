@@ -2,7 +2,28 @@
 
 from __future__ import annotations
 
+from functools import cache
+from typing import Any
+
 from django import forms
+from django.forms.widgets import ChoiceWidget
+
+
+@cache
+def first_option_focused(widget_class: type[ChoiceWidget]) -> type[ChoiceWidget]:
+    """`widget_class` whose `autofocus` stays on its first option: a group of tick boxes or
+    radio buttons gives its attributes to every option, and a page has one autofocus."""
+
+    class FirstOptionFocused(widget_class):  # type: ignore[valid-type,misc]
+        def create_option(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+            option: dict[str, Any] = super().create_option(*args, **kwargs)
+            # "0", or "0_0" when the choices begin with a group.
+            if option["index"] not in ("0", "0_0"):
+                option["attrs"].pop("autofocus", None)
+            return option
+
+    FirstOptionFocused.__name__ = FirstOptionFocused.__qualname__ = widget_class.__name__
+    return FirstOptionFocused
 
 
 class FirstErrorFocus(forms.BaseForm):
@@ -13,5 +34,10 @@ class FirstErrorFocus(forms.BaseForm):
     def full_clean(self) -> None:
         super().full_clean()
         wrong = next((name for name in self.fields if name in self.errors), None)
-        if wrong is not None and not self[wrong].is_hidden:
-            self.fields[wrong].widget.attrs["autofocus"] = True
+        if wrong is None or self[wrong].is_hidden:
+            return
+        widget = self.fields[wrong].widget
+        if isinstance(widget, ChoiceWidget) and widget.option_inherits_attrs:
+            # The form's own copy of the widget: other forms of the class keep theirs.
+            widget.__class__ = first_option_focused(type(widget))
+        widget.attrs["autofocus"] = True

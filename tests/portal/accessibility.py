@@ -203,6 +203,17 @@ def focus_problems(root: HtmlElement) -> list[str]:
     ]
 
 
+def autofocus_problems(root: HtmlElement) -> list[str]:
+    """HTML allows one autofocus a page: with more, which one gets the focus is unsaid (a
+    group of tick boxes once gave it to each of its options)."""
+    focused = root.xpath("//*[@autofocus]")
+    if len(focused) > 1:
+        return [
+            f"{len(focused)} elements have autofocus, not one: " + ", ".join(map(where, focused))
+        ]
+    return []
+
+
 def error_problems(root: HtmlElement) -> list[str]:
     """A field's error is read with the field (aria-describedby, aria-invalid), and the first
     wrong field has the focus, so a screen reader says what is wrong as the page opens."""
@@ -250,5 +261,6 @@ def page_problems(page: str | bytes, language: str = "en") -> list[str]:
         *heading_problems(root),
         *table_problems(root),
         *focus_problems(root),
+        *autofocus_problems(root),
         *error_problems(root),
     ]

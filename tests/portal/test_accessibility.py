@@ -284,7 +284,10 @@ def test_the_checker_finds_what_a_screen_reader_misses() -> None:
         '<input id="n" aria-label="N" aria-invalid="true" aria-describedby="gone">'
         '<label><img alt="Page 2" src="2.png"> <input type="checkbox"> Page 2</label>'
         '<form action="/1/"><button>Cancel</button></form>'
-        '<form action="/2/"><button>Cancel</button></form></main></body>'
+        '<form action="/2/"><button>Cancel</button></form>'
+        '<fieldset><legend>Roles</legend><label><input type="checkbox" name="r" autofocus> A'
+        '</label><label><input type="checkbox" name="r" autofocus> B</label></fieldset>'
+        "</main></body>"
         "</html>"
     )
     problems = "\n".join(page_problems(page, "de"))
@@ -302,6 +305,7 @@ def test_the_checker_finds_what_a_screen_reader_misses() -> None:
         "does not get the focus",
         "2 buttons named 'Cancel' send different forms",
         "is labelled 'Page 2 Page 2': the same words twice",
+        "2 elements have autofocus, not one",
     ):
         assert expected in problems
     paragraph = parse('<p>a <img alt="b"> <span aria-hidden="true">c</span></p>')
