@@ -29,11 +29,26 @@ def first_option_focused(widget_class: type[ChoiceWidget]) -> type[ChoiceWidget]
 class FirstErrorFocus(forms.BaseForm):
     """A form whose first wrong field has the focus as the page opens (`autofocus`): a screen
     reader then reads the field's label and its error (aria-describedby) at once, where
-    Django's error list alone says nothing, and the keyboard is where the correction goes."""
+    Django's error list alone says nothing, and the keyboard is where the correction goes.
+    An error a view adds after validation (`add_error`: a service refused) moves it too."""
+
+    _focused: str | None = None
 
     def full_clean(self) -> None:
         super().full_clean()
+        self._focus_first_error()
+
+    def add_error(self, field: str | None, error: Any) -> None:
+        super().add_error(field, error)
+        self._focus_first_error()
+
+    def _focus_first_error(self) -> None:
         wrong = next((name for name in self.fields if name in self.errors), None)
+        if wrong == self._focused:
+            return
+        if self._focused is not None:
+            self.fields[self._focused].widget.attrs.pop("autofocus", None)
+        self._focused = None
         if wrong is None or self[wrong].is_hidden:
             return
         widget = self.fields[wrong].widget
@@ -41,3 +56,4 @@ class FirstErrorFocus(forms.BaseForm):
             # The form's own copy of the widget: other forms of the class keep theirs.
             widget.__class__ = first_option_focused(type(widget))
         widget.attrs["autofocus"] = True
+        self._focused = wrong

@@ -87,14 +87,9 @@ class MultipleFileField(forms.FileField):
 
 
 class UploadForm(PortalForm):
-    # An empty file is refused by the upload service, with its name.
-    document = MultipleFileField(
-        label=_("Document"),
-        allow_empty_file=True,
-        widget=MultipleFileInput(
-            attrs={"accept": DOCUMENT_TYPES, "aria-describedby": "id_document_helptext"}
-        ),
-    )
+    # An empty file is refused by the upload service, with its name. Django describes the
+    # field by its help text and, when refused, its errors.
+    document = MultipleFileField(label=_("Document"), allow_empty_file=True)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -227,7 +222,11 @@ class ReleaseAllForm(PortalForm):
 
 
 class RuleFileNewForm(PortalForm):
-    name = forms.CharField(label=_("Name"), max_length=120)
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=120,
+        error_messages={"required": _("Give the new rule file a name.")},
+    )
 
 
 class RuleTextForm(PortalForm):

@@ -248,6 +248,25 @@ def error_problems(root: HtmlElement) -> list[str]:
     return problems
 
 
+def error_at(page: str | bytes, name: str) -> str:
+    """What a screen reader says is wrong with the field named `name` (its error lists that
+    it is described by), or "" when it is not marked invalid."""
+    root = parse(page)
+    fields = root.xpath("//*[@name=$name]", name=name)
+    if not fields or fields[0].get("aria-invalid") != "true":
+        return ""
+    refs = str(fields[0].get("aria-describedby", "")).split()
+    group = next(fields[0].iterancestors("fieldset"), None)
+    if group is not None:
+        refs += str(group.get("aria-describedby", "")).split()
+    return " ".join(
+        text_of(found, root)
+        for ref in refs
+        if (found := root.get_element_by_id(ref, None)) is not None
+        and "errorlist" in str(found.get("class", "")).split()
+    )
+
+
 def page_problems(page: str | bytes, language: str = "en") -> list[str]:
     root = parse(page)
     return [

@@ -131,7 +131,8 @@ def outcome(status: int, location: str) -> str:
         return FORBID
     if status == 404:
         return HIDDEN
-    assert status in (200, 302), status
+    # 400: the form's page again, with what was wrong (an empty POST sends no values).
+    assert status in (200, 302, 400), status
     return ALLOW
 
 

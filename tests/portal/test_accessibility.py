@@ -13,12 +13,14 @@ from decimal import Decimal
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from apps.accounts.choices import AllowancePeriod
 from apps.accounts.models import Allowance, User
+from apps.accounts.services import shared_account_create
 from apps.jobs.choices import JobState
 from apps.jobs.models import Job
 from apps.jobs.services import job_transition
@@ -26,6 +28,7 @@ from apps.printers.models import Printer
 from apps.reports.choices import ExportState
 from apps.reports.models import ReportExport, ScheduledReport
 from tests.portal.accessibility import (
+    error_at,
     heading_problems,
     label_of,
     language_problems,
@@ -77,17 +80,70 @@ PORTAL_PAGES = {
     "user": "printer_admin",
 }
 
-# Pages with what was wrong in the last form: name -> (role, URL name, what is sent).
-WITH_ERRORS: dict[str, tuple[str, str, dict[str, str]]] = {
-    "release: copies 0": ("staff", "job", {"action": "release", "copies": "0"}),
-    "release all: no printer": ("staff", "release_all", {"printer": "", "account": ""}),
-    "default printer: none": ("staff", "default_printer", {"printer": "999999"}),
-    "upload: no file": ("staff", "upload", {}),
-    "deposit: not an amount": ("printer_admin", "account_deposit", {"deposit-amount": "x"}),
-    "new user: no name": ("printer_admin", "users", {"username": "", "password": "x"}),
-    "new allowance: nothing": ("printer_admin", "allowance_new", {"amount": "-1"}),
-    "allowance: negative": ("printer_admin", "allowance", {"amount": "-1", "period": "x"}),
-    "user: no role": ("printer_admin", "user", {"roles": "nonsense"}),
+# Pages with what was wrong in the last form: name -> (role, URL name, what is sent, the field
+# that must show the error and take the focus). A "document" sent is a file of those bytes.
+WITH_ERRORS: dict[str, tuple[str, str, dict[str, str], str]] = {
+    "release: copies 0": ("staff", "job", {"action": "release", "copies": "0"}, "copies"),
+    "release all: no printer": (
+        "staff",
+        "release_all",
+        {"printer": "", "account": ""},
+        "printer",
+    ),
+    "default printer: none": ("staff", "default_printer", {"printer": "999999"}, "printer"),
+    "upload: no file": ("staff", "upload", {}, "document"),
+    "upload: not a document": ("staff", "upload", {"document": "\x00\x01\x02"}, "document"),
+    "upload: empty file": ("staff", "upload", {"document": ""}, "document"),
+    "deposit: not an amount": (
+        "printer_admin",
+        "account_deposit",
+        {"deposit-amount": "x"},
+        "deposit-amount",
+    ),
+    "deposit: nothing": (
+        "printer_admin",
+        "account_deposit",
+        {"deposit-amount": "0"},
+        "deposit-amount",
+    ),
+    "adjust: no reason": (
+        "printer_admin",
+        "account_adjust",
+        {"adjust-amount": "-1"},
+        "adjust-reason",
+    ),
+    "adjust: not an amount": (
+        "printer_admin",
+        "account_adjust",
+        {"adjust-amount": "1.234", "adjust-reason": "jam"},
+        "adjust-amount",
+    ),
+    "credit limit: not an amount": (
+        "printer_admin",
+        "account_limit",
+        {"limit-amount": "lots"},
+        "limit-amount",
+    ),
+    "members: unknown user": (
+        "printer_admin",
+        "account_members",
+        {"members-usernames": "nobody-here"},
+        "members-usernames",
+    ),
+    "new user: no name": (
+        "printer_admin",
+        "users",
+        {"username": "", "password": "x"},
+        "username",
+    ),
+    "new allowance: nothing": ("printer_admin", "allowance_new", {"amount": "-1"}, "group"),
+    "allowance: negative": (
+        "printer_admin",
+        "allowance",
+        {"amount": "-1", "period": "x"},
+        "group",
+    ),
+    "user: no role": ("printer_admin", "user", {"roles": "nonsense"}, "roles"),
     "printer: bad price": (
         "printer_admin",
         "printer",
@@ -98,15 +154,45 @@ WITH_ERRORS: dict[str, tuple[str, str, dict[str, str]]] = {
             "prices-0-media_size": "iso_a4_210x297mm",
             "prices-0-one_sided": "a lot",
         },
+        "prices-0-one_sided",
     ),
-    "printer group: no name": ("printer_admin", "printer_groups", {"name": ""}),
-    "printer group edit: bad": ("printer_admin", "printer_group", {"printers": "999999"}),
-    "new printer: bad address": ("printer_admin", "printer_new", {"uri": "mailto:x"}),
-    "CUPS import: bad address": ("printer_admin", "printer_import", {"uri": "nonsense"}),
-    "rule: text too long": ("printer_admin", "rule", {"action": "save", "comment": "x" * 300}),
-    "rule explain: bad job": ("printer_admin", "rule_explain", {"copies": "0"}),
-    "new rule file: no name": ("printer_admin", "rule_new", {"name": ""}),
-    "shared account: no name": ("printer_admin", "shared_account_new", {"name": ""}),
+    "printer group: no name": ("printer_admin", "printer_groups", {"name": ""}, "name"),
+    "printer group edit: bad": (
+        "printer_admin",
+        "printer_group",
+        {"printers": "999999"},
+        "printers",
+    ),
+    "new printer: bad address": ("printer_admin", "printer_new", {"uri": "mailto:x"}, "name"),
+    "CUPS import: bad address": (
+        "printer_admin",
+        "printer_import",
+        {"uri": "nonsense"},
+        "server_uri",
+    ),
+    "rule: text too long": (
+        "printer_admin",
+        "rule",
+        {"action": "save", "comment": "x" * 300},
+        "comment",
+    ),
+    "rule explain: bad job": ("printer_admin", "rule_explain", {"copies": "0"}, "copies"),
+    "new rule file: no name": ("printer_admin", "rule_new", {"name": ""}, "name"),
+    "new rule file: name too long": ("printer_admin", "rule_new", {"name": "x" * 121}, "name"),
+    "new rule file: name taken": ("printer_admin", "rule_new", {"name": "__taken__"}, "name"),
+    "shared account: no name": ("printer_admin", "shared_account_new", {"name": ""}, "name"),
+    "shared account: name taken": (
+        "printer_admin",
+        "shared_account_new",
+        {"name": "Physics", "credit_limit": "0"},
+        "name",
+    ),
+    "shared account: bad limit": (
+        "printer_admin",
+        "shared_account_new",
+        {"name": "Chemistry", "credit_limit": "much"},
+        "credit_limit",
+    ),
 }
 
 
@@ -129,7 +215,7 @@ def client_of(role: str, people: People) -> Client:
     return logged_in(user)
 
 
-def answer(client: Client, url: str, post: dict[str, str] | None, language: str) -> str:
+def answer(client: Client, url: str, post: dict[str, object] | None, language: str) -> str:
     headers = {"HTTP_ACCEPT_LANGUAGE": language}
     if post is None:
         response = client.get(url, **headers)  # type: ignore[arg-type]
@@ -161,13 +247,23 @@ def test_portal_page_is_accessible(
 def test_page_with_errors_is_accessible(
     case: str, language: str, people: People, printer: Printer, held: Callable[..., Job]
 ) -> None:
-    role, name, sent = WITH_ERRORS[case]
+    role, name, sent, wrong = WITH_ERRORS[case]
     job = held(people.staff, pages=2, title="Budget 2027")
     url = url_for(name, job, printer, people)
+    posted: dict[str, object] = dict(sent)
     if name == "rule":
-        sent = {**sent, "text": rule_file_of(printer).active_version.text}  # type: ignore[union-attr]
-    page = answer(client_of(role, people), url, sent, language)
+        posted["text"] = rule_file_of(printer).active_version.text  # type: ignore[union-attr]
+    if "document" in sent:
+        posted["document"] = SimpleUploadedFile("notes.pdf", sent["document"].encode())
+    if sent.get("name") == "__taken__":
+        posted["name"] = rule_file_of(printer).name
+    shared = shared_account_create("Physics", actor=None)
+    if name == "account_members":
+        url = reverse("portal:account_members", args=[shared.pk])
+    page = answer(client_of(role, people), url, posted, language)
     assert_accessible(page, language, f"{case}: {url}")
+    # The error is read with its field, not only a message at the top of the page.
+    assert error_at(page, wrong), f"{case}: {wrong!r} is not marked wrong, with why"
 
 
 @pytest.mark.parametrize("language", ["en", "de"])

@@ -40,6 +40,7 @@ from apps.portal.thumbnails import thumbnail_path
 from apps.printers.choices import PrinterState
 from apps.printers.models import Printer, PrinterGroup
 from tests.pdfs import make_pdf, slow_page_pdf
+from tests.portal.accessibility import error_at, parse
 from tests.portal.conftest import (
     GREY_DUPLEX_SIDE,
     OFFICE_CAPABILITIES,
@@ -67,7 +68,8 @@ def upload(client: Client, *files: tuple[str, bytes]) -> str:
     for document, (name, _) in zip(documents, files, strict=True):
         document.name = name
     response = client.post("/inbox/upload/", {"document": documents}, follow=True)
-    assert response.status_code == 200
+    # 400: a document was refused, and the inbox shows why at the Document field.
+    assert response.status_code in (200, 400)
     return response.content.decode()
 
 
@@ -215,8 +217,29 @@ def test_bad_uploads_are_refused_by_name_and_nothing_is_held(
     people: People, name: str, content: bytes, message: str
 ) -> None:
     page = upload(logged_in(people.staff), (name, content))
-    assert message in page
+    # Read with the Document field, which has the focus: not only a message at the top.
+    assert message in error_at(page, "document")
     assert not Job.objects.exists()
+
+
+def test_of_two_documents_the_one_taken_is_told_at_the_top_the_one_refused_at_the_field(
+    people: People, tmp_path: Path
+) -> None:
+    page = upload(logged_in(people.staff), ("good.pdf", pdf_bytes(tmp_path)), ("empty.pdf", b""))
+    assert error_at(page, "document") == "Not uploaded: empty.pdf is empty."
+    messages = parse(page).xpath("//ul[@class='messages']/li")
+    assert [item.text for item in messages] == ["good is waiting in your inbox (2 pages)."]
+    assert Job.objects.get().title == "good"
+
+
+@override_settings(MAX_DOCUMENT_MB=1)
+def test_an_upload_too_large_to_read_is_refused_at_the_field(people: People) -> None:
+    body = b"0" * (21 * 1024 * 1024)
+    response = logged_in(people.staff).post(
+        "/inbox/upload/", body, content_type="multipart/form-data; boundary=x"
+    )
+    assert response.status_code == 400
+    assert error_at(response.content, "document") == "The upload is too large."
 
 
 def test_an_encrypted_pdf_is_refused_with_what_to_do(people: People, tmp_path: Path) -> None:
@@ -243,16 +266,15 @@ def test_more_documents_than_one_upload_takes_are_refused_saying_what_to_do(
     # The bare "at most 20 documents at a time" read as a fragment, not as a refusal.
     pdf = pdf_bytes(tmp_path, pages=1)
     page = upload(logged_in(people.staff), *((f"part{n}.pdf", pdf) for n in range(21)))
-    assert (
+    assert error_at(page, "document") == (
         "Not uploaded: at most 20 documents at a time: choose fewer and upload the rest after."
-        in page
     )
     assert not Job.objects.exists()
 
 
 def test_upload_without_a_file_says_so(people: People) -> None:
     response = logged_in(people.staff).post("/inbox/upload/", {}, follow=True)
-    assert "Choose a document to upload." in response.content.decode()
+    assert error_at(response.content, "document") == "Choose a document to upload."
 
 
 def held_copies(template: Job, title: str, numbers: range) -> None:
@@ -441,7 +463,7 @@ def test_inbox_shows_fifty_jobs_a_page_newest_first_with_links_between_pages(
     assert first.count('<li class="card job">') == 50
     assert "Jobs 1–50 of 60, newest first." in first
     assert "Page 1 of 2" in first
-    assert 'href="?page=2" rel="next"' in first
+    assert 'href="/inbox/?page=2" rel="next"' in first
     assert 'rel="prev"' not in first
     assert first.index("job 059.") < first.index("job 010.")
     assert "job 009." not in first
@@ -449,7 +471,7 @@ def test_inbox_shows_fifty_jobs_a_page_newest_first_with_links_between_pages(
     second, second_queries = inbox("?page=2")
     assert second.count('<li class="card job">') == 10
     assert "Jobs 51–60 of 60, newest first." in second
-    assert 'href="?page=1" rel="prev"' in second
+    assert 'href="/inbox/?page=1" rel="prev"' in second
     assert 'rel="next"' not in second
     assert "job 000." in second
     assert "job 010." not in second

@@ -22,7 +22,7 @@ from apps.accounts.allowances import (
     allowance_create,
     allowance_end,
 )
-from apps.accounts.errors import AccountError
+from apps.accounts.errors import AccountError, AmountError
 from apps.accounts.models import Account, Allowance, User
 from apps.accounts.money import format_money_for_people, parse_amount
 from apps.accounts.movements import account_adjust, account_deposit, account_set_credit_limit
@@ -54,11 +54,20 @@ ACCOUNT_CHANGES = ("deposit", "adjust", "limit", "members")
 # The members change adds the members named, or removes those ticked when the form sends this
 # as its action.
 MEMBERS_REMOVE = "remove"
+# What a refusal of a change is about (the amount typed, 0, or one the balance cannot hold); a
+# refusal of the members is of the change as a whole.
+REFUSED_FIELD = {"deposit": "amount", "adjust": "amount", "limit": "amount"}
 
 
 @require_GET
 @requires(MANAGE_ACCOUNTS, VIEW_MONEY)
 def accounts(request: HttpRequest) -> HttpResponse:
+    return _accounts_page(request, SharedAccountForm())
+
+
+def _accounts_page(
+    request: HttpRequest, shared_form: SharedAccountForm, status: int = 200
+) -> HttpResponse:
     query = request.GET.get("q", "").strip()
     rows = Account.objects.select_related("owner").order_by("kind", "name", "owner__username")
     if query:
@@ -74,24 +83,47 @@ def accounts(request: HttpRequest) -> HttpResponse:
             "total": rows.count() if len(shown) == ACCOUNTS_SHOWN else len(shown),
             "query": query,
             "allowances": _allowance_rows(),
-            "shared_form": SharedAccountForm(),
+            "shared_form": shared_form,
             "may_manage": may(current_user(request), MANAGE_ACCOUNTS),
         },
+        status=status,
     )
 
 
 @require_GET
 @requires(MANAGE_ACCOUNTS, VIEW_MONEY)
 def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
+    return _account_page(request, _account_or_404(account_id), {})
+
+
+def _account_or_404(account_id: int) -> Account:
     try:
-        account = account_get(account_id)
+        return account_get(account_id)
     except AccountError:
         raise Http404 from None
+
+
+def _account_page(
+    request: HttpRequest, account: Account, refused: dict[str, forms.Form], status: int = 200
+) -> HttpResponse:
+    """The account with its forms; `refused` (by change) are shown as sent, with what was
+    wrong at its field."""
     # Every row of the ledger can be read, a page at a time: the page showed the latest 100
     # and nothing said there were more.
     entries = Paginator(account_entries(account), ENTRIES_PER_PAGE).get_page(
         request.GET.get("page")
     )
+    forms_shown: dict[str, forms.Form] = {
+        "deposit": AmountForm(prefix="deposit"),
+        "adjust": AdjustmentForm(prefix="adjust"),
+        "limit": AmountForm(
+            prefix="limit",
+            initial={"amount": format_money_for_people(account.credit_limit, grouped=False)},
+        ),
+        "members": MembersForm(prefix="members"),
+        MEMBERS_REMOVE: MembersRemoveForm(prefix="remove", account=account),
+        **refused,
+    }
     return render(
         request,
         "portal/account_detail.html",
@@ -101,27 +133,25 @@ def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
             "members": account.member_users.order_by("username"),
             "member_groups": account.member_groups.order_by("name"),
             "may_manage": may(current_user(request), MANAGE_ACCOUNTS),
-            "deposit_form": AmountForm(prefix="deposit"),
-            "adjust_form": AdjustmentForm(prefix="adjust"),
-            "limit_form": AmountForm(
-                prefix="limit",
-                initial={"amount": format_money_for_people(account.credit_limit, grouped=False)},
-            ),
-            "members_form": MembersForm(prefix="members"),
-            "remove_members_form": MembersRemoveForm(prefix="remove", account=account),
             "members_remove": MEMBERS_REMOVE,
+            **{f"{change}_form": form for change, form in forms_shown.items()},
         },
+        status=status,
     )
 
 
 @require_POST
 @requires(MANAGE_ACCOUNTS)
 def account_change(request: HttpRequest, account_id: int, change: str) -> HttpResponse:
-    """One change of an account: deposit, adjust, limit or members (added or removed)."""
+    """One change of an account: deposit, adjust, limit or members (added or removed). A
+    refused one shows the account page again, its form as sent and the error at its field
+    (an amount that is no amount at "Amount"), or above the form when the service refused."""
     actor = current_user(request)
+    account = _account_or_404(account_id)
     form: forms.Form
+    if change == "members" and request.POST.get("action") == MEMBERS_REMOVE:
+        change = MEMBERS_REMOVE
     try:
-        account = account_get(account_id)
         if change == "deposit":
             form = AmountForm(request.POST, prefix="deposit")
             if form.is_valid():
@@ -151,14 +181,11 @@ def account_change(request: HttpRequest, account_id: int, change: str) -> HttpRe
                     actor=actor,
                     reason=form.cleaned_data["reason"],
                 )
-        elif request.POST.get("action") != MEMBERS_REMOVE:
+        elif change == "members":
             form = MembersForm(request.POST, prefix="members")
-            if form.is_valid():
+            if form.is_valid() and (users := _members_named(form)) is not None:
                 shared_account_members_add(
-                    account_id,
-                    actor=actor,
-                    users=_users_named(form.cleaned_data["usernames"]),
-                    groups=form.cleaned_data["groups"],
+                    account_id, actor=actor, users=users, groups=form.cleaned_data["groups"]
                 )
         else:
             form = MembersRemoveForm(request.POST, prefix="remove", account=account)
@@ -170,16 +197,20 @@ def account_change(request: HttpRequest, account_id: int, change: str) -> HttpRe
                     groups=form.cleaned_data["groups"],
                 )
     except AccountError as error:
-        messages.error(request, str(error))
-        return redirect("portal:account", account_id)
-    if form.is_valid():
-        messages.success(request, _("Saved."))
-    else:
-        for field, errors in form.errors.items():
-            label = form.fields[field].label if field in form.fields else ""
-            for text in errors:
-                messages.error(request, f"{label}: {text}" if label else str(text))
+        form.add_error(REFUSED_FIELD.get(change), str(error))
+    if not form.is_valid():
+        return _account_page(request, account, {change: form}, status=400)
+    messages.success(request, _("Saved."))
     return redirect("portal:account", account_id)
+
+
+def _members_named(form: MembersForm) -> list[User] | None:
+    """The users the form names; None when one is unknown, the error then at its field."""
+    try:
+        return _users_named(form.cleaned_data["usernames"])
+    except AccountError as error:
+        form.add_error("usernames", str(error))
+        return None
 
 
 def _typed_amount(text: str, *, negative: bool = False, label: str = "") -> Decimal:
@@ -199,20 +230,25 @@ def _users_named(text: str) -> list[User]:
 @require_POST
 @requires(MANAGE_ACCOUNTS)
 def shared_account_new(request: HttpRequest) -> HttpResponse:
+    """A refused one shows the accounts again, the form as sent and why at its field."""
     form = SharedAccountForm(request.POST)
+    if form.is_valid():
+        try:
+            account = shared_account_create(
+                form.cleaned_data["name"],
+                actor=current_user(request),
+                credit_limit=_typed_amount(
+                    form.cleaned_data["credit_limit"], label=_("credit limit")
+                ),
+                description=form.cleaned_data["description"],
+            )
+        except AmountError as error:
+            form.add_error("credit_limit", str(error))
+        except AccountError as error:
+            # Its other refusals are of the name: not allowed, or taken.
+            form.add_error("name", str(error))
     if not form.is_valid():
-        messages.error(request, _("A shared account needs a name and a credit limit."))
-        return redirect("portal:accounts")
-    try:
-        account = shared_account_create(
-            form.cleaned_data["name"],
-            actor=current_user(request),
-            credit_limit=_typed_amount(form.cleaned_data["credit_limit"], label=_("credit limit")),
-            description=form.cleaned_data["description"],
-        )
-    except AccountError as error:
-        messages.error(request, str(error))
-        return redirect("portal:accounts")
+        return _accounts_page(request, form, status=400)
     messages.success(request, _("Shared account %(name)s opened.") % {"name": account.name})
     return redirect("portal:account", account.pk)
 

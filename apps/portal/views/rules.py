@@ -40,24 +40,25 @@ LISTING_CONTEXT = 3
 @require_GET
 @requires(MANAGE_RULES)
 def rules(request: HttpRequest) -> HttpResponse:
+    return _rules_page(request, RuleFileNewForm())
+
+
+def _rules_page(request: HttpRequest, form: RuleFileNewForm, status: int = 200) -> HttpResponse:
     files = RuleFile.objects.select_related("active_version").order_by("name")
-    return render(request, "portal/rules.html", {"rule_files": files, "form": RuleFileNewForm()})
+    return render(request, "portal/rules.html", {"rule_files": files, "form": form}, status=status)
 
 
 @require_POST
 @requires(MANAGE_RULES)
 def rule_new(request: HttpRequest) -> HttpResponse:
+    """A refused name shows the list again, with why at the Name field (it takes the focus)."""
     form = RuleFileNewForm(request.POST)
+    if form.is_valid() and RuleFile.objects.filter(name=form.cleaned_data["name"]).exists():
+        taken = _("A rule file named %(name)s exists already.")
+        form.add_error("name", taken % {"name": form.cleaned_data["name"]})
     if not form.is_valid():
-        named = request.POST.get("name", "").strip()
-        # A name too long was told to give a name.
-        problem = str(form.errors["name"][0]) if named else _("Give the new rule file a name.")
-        messages.error(request, problem)
-        return redirect("portal:rules")
-    name = form.cleaned_data["name"].strip()
-    if RuleFile.objects.filter(name=name).exists():
-        messages.error(request, _("A rule file named %(name)s exists already.") % {"name": name})
-        return redirect("portal:rules")
+        return _rules_page(request, form, status=400)
+    name = form.cleaned_data["name"]
     version = rule_file_save(name, "", author=current_user(request), comment=_("new file"))
     return redirect("portal:rule", version.rule_file_id)
 

@@ -68,9 +68,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     key = inbox_page_key(request, user) if settings.INBOX_PAGE_CACHE_MB else None
     if key is not None and (kept := INBOX_PAGES.get(key)) is not None:
         return HttpResponse(with_request_token(kept, request))
-    number = whole_number(request.GET.get("page", "")) or 1
-    page = selectors.inbox_page(user, number)
-    context = {"page": page, "jobs": page.lines, "upload_form": UploadForm()}
+    context = _inbox_context(request, UploadForm())
     if key is None:
         return render(request, "portal/inbox.html", context)
     built = render_to_string(
@@ -83,27 +81,22 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @require_POST
 @requires(RELEASE_OWN_JOBS)
 def upload(request: HttpRequest) -> HttpResponse:
+    """Each document sent becomes a held job. One refused shows the inbox again with why at
+    the Document field (which takes the focus); those taken are told at the top."""
     user = current_user(request)
     # Refuse a body far beyond the limit before reading it.
     declared = whole_number(request.META.get("CONTENT_LENGTH") or "", maximum=MAX_BYTE_COUNT) or 0
     if declared > max_upload_request_bytes():
-        messages.error(request, _("The upload is too large."))
-        return redirect("portal:inbox")
+        return _upload_refused(request, [_("The upload is too large.")])
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, str(error))
-        return redirect("portal:inbox")
+        return _inbox_refused(request, form)
     try:
         outcomes = documents_upload(user, form.cleaned_data["document"])
     except DocumentError as error:
-        messages.error(request, _("Not uploaded: %(problem)s.") % {"problem": error})
-        return redirect("portal:inbox")
+        return _upload_refused(request, [_("Not uploaded: %(problem)s.") % {"problem": error}])
     for outcome in outcomes:
-        if outcome.job is None:
-            messages.error(request, _("Not uploaded: %(problem)s.") % {"problem": outcome.problem})
-        else:
+        if outcome.job is not None:
             messages.success(
                 request,
                 ngettext(
@@ -113,7 +106,34 @@ def upload(request: HttpRequest) -> HttpResponse:
                 )
                 % {"title": outcome.job.title, "pages": outcome.job.page_count},
             )
+    problems = [
+        _("Not uploaded: %(problem)s.") % {"problem": outcome.problem}
+        for outcome in outcomes
+        if outcome.job is None
+    ]
+    if problems:
+        return _upload_refused(request, problems)
     return redirect("portal:inbox")
+
+
+def _upload_refused(request: HttpRequest, problems: list[str]) -> HttpResponse:
+    # A form bound to nothing, whose "choose a document" gives way to what was refused.
+    form = UploadForm(data={}, files={})
+    form.errors.pop("document", None)
+    for problem in problems:
+        form.add_error("document", problem)
+    return _inbox_refused(request, form)
+
+
+def _inbox_refused(request: HttpRequest, form: UploadForm) -> HttpResponse:
+    return render(request, "portal/inbox.html", _inbox_context(request, form), status=400)
+
+
+def _inbox_context(request: HttpRequest, upload_form: UploadForm) -> dict[str, Any]:
+    page = selectors.inbox_page(
+        current_user(request), whole_number(request.GET.get("page", "")) or 1
+    )
+    return {"page": page, "jobs": page.lines, "upload_form": upload_form}
 
 
 @requires(RELEASE_OWN_JOBS)
