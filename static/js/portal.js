@@ -2,7 +2,8 @@
    - [data-dropzone]: drop files on the upload form to upload them.
    - [data-release]: the price and rule messages follow the options as they change; picking
      thumbnails fills in the page selection; a new printer brings its own options.
-   - [data-refresh]: an element re-fetches its server-rendered content every few seconds.
+   - [data-refresh]: an element re-fetches its server-rendered content every few seconds (a
+     table body row by row, by the rows' ids).
    - [data-once] and Release: a form is sent once, however often its button is clicked.
    - [data-editor]: line numbers beside the rule editor; diagnostics move the caret. */
 (function () {
@@ -144,6 +145,32 @@
     sendOnce(form);
   }
 
+  // A row's HTML without its forms' CSRF token, which differs at each fetch.
+  function rowText(row) {
+    var copy = row.cloneNode(true);
+    copy.querySelectorAll("[name=csrfmiddlewaretoken]").forEach(function (input) { input.removeAttribute("value"); });
+    return copy.outerHTML;
+  }
+
+  // Only the rows that changed (by id) are replaced, added or removed: a live region then
+  // reads those, not every row of the table again.
+  function updateRows(body, html) {
+    var fresh = document.createElement("template");
+    fresh.innerHTML = html;
+    var shown = {};
+    Array.prototype.forEach.call(body.children, function (row) { shown[row.id] = row; });
+    var rows = Array.prototype.map.call(fresh.content.children, function (row) {
+      var old = row.id && shown[row.id];
+      return old && rowText(old) === rowText(row) ? old : row;
+    });
+    Array.prototype.slice.call(body.children).forEach(function (row) {
+      if (rows.indexOf(row) < 0) { row.remove(); }
+    });
+    rows.forEach(function (row, index) {
+      if (body.children[index] !== row) { body.insertBefore(row, body.children[index] || null); }
+    });
+  }
+
   function refresh(element) {
     var seconds = parseInt(element.dataset.refreshSeconds || "5", 10);
     var busy = false;
@@ -152,7 +179,8 @@
       busy = true;
       fetchFragment(element.dataset.refresh)
         .then(function (html) {
-          if (element.innerHTML.trim() !== html.trim()) { element.innerHTML = html; }
+          if (element.tagName === "TBODY") { updateRows(element, html); }
+          else if (element.innerHTML.trim() !== html.trim()) { element.innerHTML = html; }
           // A list of jobs stops asking once every job has ended.
           var settled = element.dataset.refreshUntil;
           if (settled && !element.querySelector(settled)) { clearInterval(timer); }

@@ -23,6 +23,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import timezone, translation
+from lxml import html as lxml_html
 from pypdf import PdfWriter
 
 from apps.accounts.choices import EntryKind
@@ -1103,6 +1104,45 @@ def test_cancel_a_held_job_and_history_shows_failures_and_refunds(
     assert "refunded 0.30 EUR" in page
     assert "Canceled" in page
     assert client.post(f"/jobs/{dropped.pk}/cancel/", follow=True).status_code == 200
+
+
+def rows_by_id(fragment: bytes) -> dict[str, str]:
+    """A live table's rows by id, without their forms' CSRF tokens (new at each fetch)."""
+    root = parse(b"<table><tbody>" + fragment + b"</tbody></table>")
+    rows = root.xpath("//tr")
+    for token in root.xpath("//input[@name='csrfmiddlewaretoken']"):
+        token.attrib.pop("value")
+    found = {str(row.get("id")): lxml_html.tostring(row, encoding="unicode") for row in rows}
+    assert "None" not in found, "a row without an id"
+    assert len(found) == len(rows), "an id on two rows"
+    return found
+
+
+def test_the_live_history_changes_only_the_row_of_the_job_that_changed(
+    people: People, printer: Printer, held: Callable[..., Job]
+) -> None:
+    """The page replaces the rows that differ, by id (static/js/portal.js), so its live region
+    reads those: it replaced the whole table, and a screen reader could read every row again."""
+    budget, minutes = held(people.staff, title="Budget"), held(people.staff, title="Minutes")
+    client = logged_in(people.staff)
+    for job in (budget, minutes):
+        client.post(f"/jobs/{job.pk}/", {**release_data(job, printer, client), "action": "release"})
+    before = rows_by_id(client.get("/history/?fragment=rows").content)
+    assert set(before) == {f"job-{budget.pk}", f"job-{minutes.pk}"}
+    assert rows_by_id(client.get("/history/?fragment=rows").content) == before
+    finish(budget.pk, JobState.FAILED, "printer says aborted: paper jam")
+    after = rows_by_id(client.get("/history/?fragment=rows").content)
+    assert after[f"job-{minutes.pk}"] == before[f"job-{minutes.pk}"]
+    assert "paper jam" in after[f"job-{budget.pk}"]
+
+
+def test_the_live_printer_list_names_its_rows(people: People, printer: Printer) -> None:
+    client = logged_in(people.printer_admin)
+    first = rows_by_id(client.get("/manage/printers/?fragment=rows").content)
+    assert set(first) == {f"printer-{printer.pk}"}
+    assert rows_by_id(client.get("/manage/printers/?fragment=rows").content) == first
+    printer.delete()
+    assert set(rows_by_id(client.get("/manage/printers/?fragment=rows").content)) == {"no-printers"}
 
 
 def test_my_account_shows_balances_and_transactions(
