@@ -64,6 +64,9 @@ from printmgmt.digits import MAX_BYTE_COUNT, whole_number
 @requires(RELEASE_OWN_JOBS)
 def inbox(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
+    refusals = request.session.pop(_UPLOAD_REFUSALS, None)
+    if refusals:
+        return render(request, "portal/inbox.html", _inbox_context(request, _refused(refusals)))
     # The key (with the held-jobs stamp) is read before the jobs: see apps/jobs/held_stamp.py.
     key = inbox_page_key(request, user) if settings.INBOX_PAGE_CACHE_MB else None
     if key is not None and (kept := INBOX_PAGES.get(key)) is not None:
@@ -82,7 +85,9 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @requires(RELEASE_OWN_JOBS)
 def upload(request: HttpRequest) -> HttpResponse:
     """Each document sent becomes a held job. One refused shows the inbox again with why at
-    the Document field (which takes the focus); those taken are told at the top."""
+    the Document field (which takes the focus); those taken are told at the top. Either way
+    the answer is a redirect: reloading the inbox then never sends the documents again (those
+    taken would be held twice)."""
     user = current_user(request)
     # Refuse a body far beyond the limit before reading it.
     declared = whole_number(request.META.get("CONTENT_LENGTH") or "", maximum=MAX_BYTE_COUNT) or 0
@@ -90,7 +95,7 @@ def upload(request: HttpRequest) -> HttpResponse:
         return _upload_refused(request, [_("The upload is too large.")])
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():
-        return _inbox_refused(request, form)
+        return _upload_refused(request, [str(e) for errors in form.errors.values() for e in errors])
     try:
         outcomes = documents_upload(user, form.cleaned_data["document"])
     except DocumentError as error:
@@ -116,17 +121,22 @@ def upload(request: HttpRequest) -> HttpResponse:
     return redirect("portal:inbox")
 
 
+#: The session key under which an upload's refusals wait for the inbox page that shows them.
+_UPLOAD_REFUSALS = "upload_refusals"
+
+
 def _upload_refused(request: HttpRequest, problems: list[str]) -> HttpResponse:
-    # A form bound to nothing, whose "choose a document" gives way to what was refused.
+    request.session[_UPLOAD_REFUSALS] = problems
+    return redirect("portal:inbox")
+
+
+def _refused(problems: list[str]) -> UploadForm:
+    """A form bound to nothing, whose "choose a document" gives way to what was refused."""
     form = UploadForm(data={}, files={})
     form.errors.pop("document", None)
     for problem in problems:
         form.add_error("document", problem)
-    return _inbox_refused(request, form)
-
-
-def _inbox_refused(request: HttpRequest, form: UploadForm) -> HttpResponse:
-    return render(request, "portal/inbox.html", _inbox_context(request, form), status=400)
+    return form
 
 
 def _inbox_context(request: HttpRequest, upload_form: UploadForm) -> dict[str, Any]:
