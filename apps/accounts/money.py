@@ -19,7 +19,7 @@ from django.conf import settings
 from django.utils.formats import get_format, number_format
 from django.utils.translation import gettext as _
 
-from apps.accounts.errors import AmountError
+from apps.accounts.errors import AccountError, AmountError, InsufficientFunds
 
 # Database columns hold 18 digits, 4 after the point (CURRENCY_DECIMALS is at most 4), so the
 # column never changes with a site's currency; services store exactly CURRENCY_DECIMALS places.
@@ -169,3 +169,25 @@ def format_money_for_people(amount: Decimal, *, grouped: bool = True) -> str:
     return number_format(
         amount.quantize(quantum()), decimal_pos=decimals(), use_l10n=True, force_grouping=grouped
     )
+
+
+def refusal_for_people(error: AccountError) -> str:
+    """A refusal of the money layer as a page shows it. Not enough money is worded here, with
+    its amounts as the reader writes money and the currency ("29,70 EUR" in German): its own
+    message keeps the plain notation of commands and logs (errors.py cannot import this
+    module). Any other refusal says what it says."""
+    if not isinstance(error, InsufficientFunds):
+        return str(error)
+    return _(
+        "%(account)s: %(amount)s is more than the %(available)s available "
+        "(balance plus credit limit); %(missing)s missing."
+    ) % {
+        "account": error.account_label,
+        "amount": _with_currency(error.amount),
+        "available": _with_currency(error.available),
+        "missing": _with_currency(error.missing),
+    }
+
+
+def _with_currency(amount: Decimal) -> str:
+    return f"{format_money_for_people(amount)} {settings.CURRENCY}"

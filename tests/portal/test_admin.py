@@ -285,6 +285,27 @@ def test_a_german_page_takes_and_shows_amounts_with_a_decimal_comma(people: Peop
     assert 'value="7,50"' in page
 
 
+def test_an_adjustment_below_the_credit_limit_is_refused_with_amounts_as_the_reader_writes_them(
+    people: People,
+) -> None:
+    """The German page said "1029.70 ist mehr als die verfügbaren 20.00 …": amounts as Python
+    writes them, not as the reader does."""
+    client = logged_in(people.printer_admin)
+    client.cookies["django_language"] = "de"
+    account = people.staff.personal_account
+    refused = client.post(
+        f"/manage/accounts/{account.pk}/adjust/",
+        {"adjust-amount": "-1029,70", "adjust-reason": "Fehldruck"},
+        follow=True,
+    )
+    assert error_at(refused.content, "adjust-amount").endswith(
+        ": 1.029,70 EUR ist mehr als die verfügbaren 20,00 EUR (Kontostand plus Kreditrahmen);"
+        " es fehlen 1.009,70 EUR."
+    )
+    account.refresh_from_db()
+    assert account.balance == Decimal("20.00")
+
+
 def test_a_deposit_or_adjustment_submitted_twice_moves_money_once(people: People) -> None:
     client = logged_in(people.printer_admin)
     account = people.staff.personal_account

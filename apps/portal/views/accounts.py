@@ -24,7 +24,7 @@ from apps.accounts.allowances import (
 )
 from apps.accounts.errors import AccountError, AmountError
 from apps.accounts.models import Account, Allowance, User
-from apps.accounts.money import format_money_for_people, parse_amount
+from apps.accounts.money import format_money_for_people, parse_amount, refusal_for_people
 from apps.accounts.movements import account_adjust, account_deposit, account_set_credit_limit
 from apps.accounts.roles import MANAGE_ACCOUNTS, MANAGE_USERS, ROLES, VIEW_MONEY
 from apps.accounts.selectors import account_entries, account_get
@@ -197,7 +197,7 @@ def account_change(request: HttpRequest, account_id: int, change: str) -> HttpRe
                     groups=form.cleaned_data["groups"],
                 )
     except AccountError as error:
-        form.add_error(REFUSED_FIELD.get(change), str(error))
+        form.add_error(REFUSED_FIELD.get(change), refusal_for_people(error))
     if not form.is_valid():
         return _account_page(request, account, {change: form}, status=400)
     messages.success(request, _("Saved."))
