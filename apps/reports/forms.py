@@ -75,14 +75,9 @@ class ScheduledReportForm(FirstErrorFocus, forms.ModelForm):  # type: ignore[typ
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        filters = {name: data.get(name, "").strip() for name in FILTERS if data.get(name)}
         if self.errors:
             return data
-        today = timezone.localdate()
-        try:
-            report_request(today, today, data["grouping"], **filters)
-        except ReportError as error:
-            raise forms.ValidationError(str(error)) from None
+        filters = filters_checked({name: data.get(name, "") for name in FILTERS}, data["grouping"])
         # A Save clicked twice made two, and every period was e-mailed twice.
         twin_refuse(self.instance, data, filters)
         self.instance.filters = filters
@@ -90,6 +85,26 @@ class ScheduledReportForm(FirstErrorFocus, forms.ModelForm):  # type: ignore[typ
 
     def clean_recipients(self) -> str:
         return recipients_checked(self.cleaned_data["recipients"])
+
+
+def filters_checked(filters: Any, grouping: str) -> dict[str, str]:
+    """The filters of a scheduled report, the empty ones left out, each naming someone or
+    something that exists, as a report request checks them (the portal's and the admin's
+    forms): a filter that names nobody would make the report fail every period."""
+    if not isinstance(filters, dict) or any(
+        name not in FILTERS or not isinstance(value, str) for name, value in filters.items()
+    ):
+        raise forms.ValidationError(
+            _('Filters are written as {"user": "name"}, with the keys %(keys)s, each a name.')
+            % {"keys": ", ".join(FILTERS)}
+        )
+    named = {name: value.strip() for name, value in filters.items() if value.strip()}
+    today = timezone.localdate()
+    try:
+        report_request(today, today, grouping, **named)
+    except ReportError as error:
+        raise forms.ValidationError(str(error)) from None
+    return named
 
 
 def twin_refuse(report: ScheduledReport, data: dict[str, Any], filters: Any) -> None:
@@ -122,9 +137,9 @@ def recipients_checked(text: str) -> str:
 
 
 class ScheduledReportAdminForm(forms.ModelForm):  # type: ignore[type-arg]
-    """The admin's scheduled report form: recipients and twins checked as the portal checks
-    them (the admin took any text, and the report was then sent to nobody or refused by the
-    server)."""
+    """The admin's scheduled report form: recipients, filters and twins checked as the portal
+    checks them (the admin took any text, and the report was then sent to nobody, refused by
+    the server or failed every period for a filter naming nobody)."""
 
     class Meta:
         model = ScheduledReport
@@ -133,8 +148,14 @@ class ScheduledReportAdminForm(forms.ModelForm):  # type: ignore[type-arg]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if not self.errors:
-            twin_refuse(self.instance, data, data["filters"])
+        if self.errors:
+            return data
+        try:
+            data["filters"] = filters_checked(data["filters"], data["grouping"])
+        except forms.ValidationError as error:
+            self.add_error("filters", error)
+            return data
+        twin_refuse(self.instance, data, data["filters"])
         return data
 
     def clean_recipients(self) -> str:

@@ -242,6 +242,34 @@ def test_the_admin_refuses_a_scheduled_reports_twin_in_the_readers_language(
     assert ScheduledReport.objects.count() == 2
 
 
+def test_the_admin_refuses_filters_naming_nobody_as_the_portal_does(history: History) -> None:
+    """The admin saved filters naming nobody (or no filter at all), and the report failed
+    every period."""
+    root = user_create("root", "a long enough password", superuser=True)
+    admin = Client()
+    admin.force_login(root)
+    form = {"name": "Monthly", "period": "last_month", "grouping": "account", "format": "pdf",
+            "recipients": "a@example.org", "is_active": "on", "language": "de",
+            "active_since_0": "2026-11-01", "active_since_1": "00:00:00",
+            "created_by": root.pk}  # fmt: skip
+    url = "/admin/reports/scheduledreport/add/"
+    nobody = admin.post(url, {**form, "filters": '{"user": "nobody"}'}, HTTP_ACCEPT_LANGUAGE="de")
+    assert nobody.status_code == 200  # the form again, with the refusal
+    assert "kein Benutzer heißt 'nobody'" in html.unescape(nobody.content.decode())
+    no_filter = admin.post(
+        url, {**form, "filters": '{"printers": "finisher"}'}, HTTP_ACCEPT_LANGUAGE="de"
+    )
+    assert no_filter.status_code == 200
+    assert (
+        'Filter werden als {"user": "Name"} geschrieben, mit den Schlüsseln user, group, '
+        "account, printer, jeder ein Name."
+    ) in html.unescape(no_filter.content.decode())
+    assert not ScheduledReport.objects.exists()
+    named = admin.post(url, {**form, "filters": '{"account": " shared:Project X ", "user": ""}'})
+    assert named.status_code == 302
+    assert ScheduledReport.objects.get().filters == {"account": "shared:Project X"}
+
+
 def test_an_unknown_account_filter_is_refused_in_the_readers_language(
     finance_client: Client,
 ) -> None:
