@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import itertools
 import logging
+import socket
 import ssl
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -119,6 +120,7 @@ class IppClient:
     ) -> None:
         self.uri = uri
         self.url = http_url(uri)
+        self.timeout = timeout
         self.user_name = user_name
         self.natural_language = natural_language
         self.chunk_size = chunk_size
@@ -188,12 +190,47 @@ class IppClient:
         except (httpx.ConnectError, httpx.ConnectTimeout) as error:
             # Nothing of the request left: the printer cannot have acted on it.
             raise IppTransportError(
-                f"{self.uri}: cannot connect: {error}", may_have_made_job=False
+                f"{self.uri}: cannot connect: {self._connect_failure(error)}",
+                may_have_made_job=False,
             ) from error
-        except httpx.TimeoutException as error:
-            raise IppTransportError(f"{self.uri}: no answer in time ({error!r})") from error
         except httpx.HTTPError as error:
-            raise IppTransportError(f"{self.uri}: HTTP failed: {error}") from error
+            raise IppTransportError(f"{self.uri}: {self._exchange_failure(error)}") from error
+
+    def _connect_failure(self, error: httpx.ConnectError | httpx.ConnectTimeout) -> str:
+        """Why no connection was made, in words (httpx's own text is the OS's or OpenSSL's
+        message wrapped in reprs)."""
+        if isinstance(error, httpx.ConnectTimeout):
+            return f"no answer within {self.timeout:g} s"
+        cause = _os_error_cause(error)
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return f"its certificate is not trusted: {cause.verify_message}"
+        if isinstance(cause, ssl.SSLError):
+            return f"the TLS handshake failed: {_ssl_reason(cause)}"
+        if isinstance(cause, socket.gaierror):
+            host = urlsplit(self.url).hostname
+            if cause.errno == socket.EAI_NONAME:
+                return f"the host name {host} was not found"
+            return f"the host name {host} cannot be looked up: {cause.strerror}"
+        if isinstance(cause, ConnectionRefusedError):
+            return "the connection was refused"
+        if cause is not None and cause.strerror:
+            return str(cause.strerror)
+        return str(error)
+
+    def _exchange_failure(self, error: httpx.HTTPError) -> str:
+        """What went wrong after the connection was made, in words."""
+        if isinstance(error, httpx.WriteTimeout):
+            return f"stopped reading the request for {self.timeout:g} s"
+        if isinstance(error, httpx.TimeoutException):
+            return f"did not answer within {self.timeout:g} s"
+        # A peer that hangs up gives a ReadError (reset) or, closing cleanly, httpcore's
+        # "Server disconnected"; any other protocol error is an answer h11 could not parse,
+        # whose text quotes the bytes as a Python repr.
+        if isinstance(error, httpx.NetworkError) or str(error).startswith("Server disconnected"):
+            return "the connection was cut off before a complete answer came"
+        if isinstance(error, httpx.RemoteProtocolError):
+            return "the answer is not HTTP"
+        return f"the HTTP exchange failed: {error}"
 
     def _read_capped(self, response: httpx.Response) -> bytes:
         cap = self.limits.max_attribute_bytes
@@ -374,6 +411,21 @@ class IppClient:
 
     def release_job(self, job_id: int) -> None:
         self.send(self._job_request(Operation.RELEASE_JOB, job_id))
+
+
+def _os_error_cause(error: BaseException) -> OSError | None:
+    """The OS (or TLS) error at the root of an httpx error, if there is one."""
+    cause = error.__cause__ or error.__context__
+    while cause is not None:
+        if isinstance(cause, OSError):
+            return cause
+        cause = cause.__cause__ or cause.__context__
+    return None
+
+
+def _ssl_reason(error: ssl.SSLError) -> str:
+    """OpenSSL's reason (WRONG_VERSION_NUMBER) as words, without its source line."""
+    return error.reason.replace("_", " ").lower() if error.reason else str(error)
 
 
 def _unsupported_names(response: Message) -> tuple[str, ...]:

@@ -185,29 +185,6 @@ def test_an_answer_that_is_not_ipp_is_a_transport_error() -> None:
         client.get_printer_attributes()
 
 
-@pytest.mark.parametrize(
-    ("failure", "text", "may_have_made_job"),
-    [
-        (httpx.ReadTimeout("slow"), "no answer in time", True),
-        (httpx.WriteTimeout("stalled"), "no answer in time", True),
-        (httpx.ConnectTimeout("no route"), "cannot connect", False),
-        (httpx.ConnectError("refused"), "cannot connect", False),
-        (httpx.RemoteProtocolError("garbage"), "HTTP failed", True),
-    ],
-)
-def test_network_failures_are_retryable_transport_errors(
-    failure: Exception, text: str, may_have_made_job: bool
-) -> None:
-    def handler(request: httpx.Request) -> httpx.Response:
-        raise failure
-
-    with client_with(handler) as client, pytest.raises(IppTransportError, match=text) as caught:
-        client.get_printer_attributes()
-    assert caught.value.retryable
-    # Only a request that never left cannot have made a job at the printer.
-    assert caught.value.may_have_made_job is may_have_made_job
-
-
 def test_a_refusal_by_status_made_no_job() -> None:
     assert not IppStatusError(Status.SERVER_ERROR_BUSY).may_have_made_job
 

@@ -192,7 +192,9 @@ def test_basic_auth_against_cupsd(cupsd: Cupsd, ippeveprinter: IppEvePrinter) ->
 def test_printer_that_is_down_gives_a_retryable_transport_error() -> None:
     with (
         IppClient(f"ipp://127.0.0.1:{free_port()}/ipp/print", timeout=5) as client,
-        pytest.raises(IppTransportError, match="cannot connect") as caught,
+        pytest.raises(
+            IppTransportError, match="cannot connect: the connection was refused"
+        ) as caught,
     ):
         client.get_printer_attributes()
     assert caught.value.retryable
@@ -205,7 +207,12 @@ def test_ipps_verifies_certificates_and_trusts_a_pinned_one(
     keys.mkdir()
     printer = ippeveprinter_factory(extra_args=["-K", str(keys)])
     uri = f"ipps://localhost:{printer.port}/ipp/print"
-    with IppClient(uri) as client, pytest.raises(IppTransportError, match="CERTIFICATE_VERIFY"):
+    with (
+        IppClient(uri) as client,
+        pytest.raises(
+            IppTransportError, match="its certificate is not trusted: self-signed certificate"
+        ),
+    ):
         client.get_printer_attributes(["printer-state"])
     # ippeveprinter made its self-signed certificate on that first TLS connection.
     certificate = keys / "localhost.crt"

@@ -496,7 +496,7 @@ def test_the_periodic_refresh_asks_a_cups_server_that_does_not_answer_once(
     for printer in Printer.objects.filter(name__in=names):
         assert printer.state == PrinterState.UNREACHABLE
         assert printer.state_message.startswith("its CUPS server cannot be reached: ipp://")
-        assert "no answer in time" in printer.state_message
+        assert "did not answer within" in printer.state_message
         assert printer.state_reasons == []
         assert printer.last_contact == contact[printer.name]
         assert printer.enabled
@@ -519,7 +519,7 @@ def test_printers_that_do_not_answer_are_asked_at_once_and_their_state_says_why(
     for printer in printers:
         refreshed = Printer.objects.get(pk=printer.pk)
         assert refreshed.state == PrinterState.UNREACHABLE
-        assert "no answer in time" in refreshed.state_message
+        assert "did not answer within 2 s" in refreshed.state_message
         assert refreshed.state_reasons == []
         assert refreshed.last_contact == printer.last_contact
 
@@ -561,7 +561,7 @@ def test_an_ipps_printer_with_a_self_signed_certificate_is_added_trusting_it(
     keys.mkdir()
     secure = ippeveprinter_factory(extra_args=["-K", str(keys)])
     uri = f"ipps://localhost:{secure.port}/ipp/print"
-    with pytest.raises(CommandError, match="CERTIFICATE_VERIFY_FAILED"):
+    with pytest.raises(CommandError, match="its certificate is not trusted"):
         call_command("printer", "add", "secure", "--uri", uri)
     # ippeveprinter made its self-signed certificate on that first TLS connection.
     certificate = keys / "localhost.crt"
