@@ -106,12 +106,12 @@ def printer_import_cups(
         # CUPS answers so when it has no queue left ("No destinations added."): its last
         # queues are gone, not the server.
         if error.status_code != Status.CLIENT_ERROR_NOT_FOUND:
-            raise PrinterError(f"{server_uri}: {error}") from None
+            raise PrinterError(f"{server_uri}: {error}", about=PrinterError.ADDRESS) from None
         queues = []
     except IppTransportError as error:
         raise PrinterUnreachable(str(error)) from None  # it names the URI already
     except IppError as error:
-        raise PrinterError(f"{server_uri}: {error}") from None
+        raise PrinterError(f"{server_uri}: {error}", about=PrinterError.ADDRESS) from None
     found: dict[str, tuple[str, str]] = {}
     for queue in queues:
         name_attribute, uri_attribute = (

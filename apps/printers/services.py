@@ -58,11 +58,22 @@ GROUP_HAS_NAME = "a printer group is called {name!r}: a printer needs another na
 
 
 class PrinterError(Exception):
-    """A printer action was refused or failed; the message says why and what to do."""
+    """A printer action was refused or failed; the message says why and what to do.
+    `about` is what was given that it refuses (NAME, ADDRESS), so that a form can tell it
+    at that field; None when it is about neither."""
+
+    NAME, ADDRESS = "name", "address"
+
+    def __init__(self, message: str, *, about: str | None = None) -> None:
+        super().__init__(message)
+        self.about = about
 
 
 class PrinterUnreachable(PrinterError):
     """The printer (or CUPS server) could not be reached, or did not answer IPP in time."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, about=PrinterError.ADDRESS)
 
 
 def validate_printer_name(name: str) -> None:
@@ -77,7 +88,8 @@ def validate_printer_name(name: str) -> None:
         raise PrinterError(
             f"{name!r} is not a usable printer name: at most {NAME_MAX_LENGTH} characters, "
             f"no spaces, control characters or any of {NAME_REFUSED_CHARACTERS}, "
-            "and not starting with '-'"
+            "and not starting with '-'",
+            about=PrinterError.NAME,
         )
 
 
@@ -86,28 +98,33 @@ def validate_printer_uri(uri: str) -> None:
     usage = "use ipp://HOST[:PORT]/PATH or ipps://…"
     if any(character.isspace() or not character.isprintable() for character in uri):
         raise PrinterError(
-            f"{uri!r} is not a printer URI: it contains a space or a control character; {usage}"
+            f"{uri!r} is not a printer URI: it contains a space or a control character; {usage}",
+            about=PrinterError.ADDRESS,
         )
     try:
         parts = urlsplit(uri)
     except ValueError as error:  # an IPv6 host without its closing bracket, …
         raise PrinterError(
-            f"{uri!r} is not a printer URI: its host is not valid ({error})"
+            f"{uri!r} is not a printer URI: its host is not valid ({error})",
+            about=PrinterError.ADDRESS,
         ) from None
     if parts.scheme not in {"ipp", "ipps"} or not parts.hostname:
-        raise PrinterError(f"{uri!r} is not a printer URI: {usage}")
+        raise PrinterError(f"{uri!r} is not a printer URI: {usage}", about=PrinterError.ADDRESS)
     try:
         port = parts.port
     except ValueError:  # not a number, or past 65535
         port = 0
     if port == 0:
         raise PrinterError(
-            f"{uri!r} is not a printer URI: the port must be a number from 1 to 65535"
+            f"{uri!r} is not a printer URI: the port must be a number from 1 to 65535",
+            about=PrinterError.ADDRESS,
         )
     try:
         httpx.URL(http_url(uri)).host  # noqa: B018 - the host is checked (IDNA) when read
     except (ValueError, httpx.InvalidURL) as error:
-        raise PrinterError(f"{uri!r} is not a printer URI ({error}): {usage}") from None
+        raise PrinterError(
+            f"{uri!r} is not a printer URI ({error}): {usage}", about=PrinterError.ADDRESS
+        ) from None
 
 
 def checked_trusted_certificate(text: str) -> str:
@@ -165,13 +182,14 @@ def probe(uri: str, *, trusted_certificate: str = "") -> ProbeResult:
     except IppTransportError as error:
         raise PrinterUnreachable(str(error)) from None  # it names the URI already
     except IppError as error:
-        raise PrinterError(f"{uri}: {error}") from None
+        raise PrinterError(f"{uri}: {error}", about=PrinterError.ADDRESS) from None
     # Every printer states its printer-state (RFC 8011 5.4.11): an answer without it (another
     # IPP service, a proxy's empty reply) would be kept as a printer that can do nothing.
     if group.get("printer-state") is None:
         raise PrinterError(
             f"{uri}: the answer to Get-Printer-Attributes holds no printer attributes "
-            "(no printer-state): check that the URI is the printer's"
+            "(no printer-state): check that the URI is the printer's",
+            about=PrinterError.ADDRESS,
         )
     return _probe_result(group)
 
@@ -214,9 +232,9 @@ def printer_add(
     location = _checked_location(location)
     trusted_certificate = checked_trusted_certificate(trusted_certificate)
     if Printer.objects.filter(name=name).exists():
-        raise PrinterError(f"a printer called {name!r} exists already")
+        raise PrinterError(f"a printer called {name!r} exists already", about=PrinterError.NAME)
     if PrinterGroup.objects.filter(name=name).exists():
-        raise PrinterError(GROUP_HAS_NAME.format(name=name))
+        raise PrinterError(GROUP_HAS_NAME.format(name=name), about=PrinterError.NAME)
     result = probe(uri, trusted_certificate=trusted_certificate)
     try:
         with transaction.atomic():
@@ -235,7 +253,9 @@ def printer_add(
                 last_contact=timezone.now(),
             )
     except IntegrityError:  # added by someone else while this one was probed
-        raise PrinterError(f"a printer called {name!r} exists already") from None
+        raise PrinterError(
+            f"a printer called {name!r} exists already", about=PrinterError.NAME
+        ) from None
     logger.info("printer %s added: %s (%s)", name, uri, printer.kind)
     return printer
 

@@ -82,6 +82,9 @@ PORTAL_PAGES = {
 
 # Pages with what was wrong in the last form: name -> (role, URL name, what is sent, the field
 # that must show the error and take the focus). A "document" sent is a file of those bytes.
+# Port 9 (discard) answers nobody.
+UNREACHABLE = "ipp://127.0.0.1:9/ipp/print"
+
 WITH_ERRORS: dict[str, tuple[str, str, dict[str, str], str]] = {
     "release: copies 0": ("staff", "job", {"action": "release", "copies": "0"}, "copies"),
     "release all: no printer": (
@@ -163,11 +166,54 @@ WITH_ERRORS: dict[str, tuple[str, str, dict[str, str], str]] = {
         {"printers": "999999"},
         "printers",
     ),
-    "new printer: bad address": ("printer_admin", "printer_new", {"uri": "mailto:x"}, "name"),
-    "CUPS import: bad address": (
+    "new printer: no name": ("printer_admin", "printer_new", {"uri": UNREACHABLE}, "name"),
+    # Refused by the printer service, not the form: told at the field they are about.
+    "new printer: not a printer address": (
+        "printer_admin",
+        "printer_new",
+        {"name": "lobby", "uri": "mailto:x"},
+        "uri",
+    ),
+    "new printer: unreachable address": (
+        "printer_admin",
+        "printer_new",
+        {"name": "lobby", "uri": UNREACHABLE},
+        "uri",
+    ),
+    "new printer: probe of an unreachable address": (
+        "printer_admin",
+        "printer_new",
+        {"action": "probe", "name": "lobby", "uri": UNREACHABLE},
+        "uri",
+    ),
+    "new printer: unusable name": (
+        "printer_admin",
+        "printer_new",
+        {"name": "-lobby", "uri": UNREACHABLE},
+        "name",
+    ),
+    "new printer: name taken": (
+        "printer_admin",
+        "printer_new",
+        {"name": "finisher", "uri": UNREACHABLE},
+        "name",
+    ),
+    "CUPS import: no address": (
         "printer_admin",
         "printer_import",
-        {"uri": "nonsense"},
+        {"server_uri": ""},
+        "server_uri",
+    ),
+    "CUPS import: not a printer address": (
+        "printer_admin",
+        "printer_import",
+        {"server_uri": "nonsense"},
+        "server_uri",
+    ),
+    "CUPS import: unreachable address": (
+        "printer_admin",
+        "printer_import",
+        {"server_uri": "ipp://127.0.0.1:9/"},
         "server_uri",
     ),
     "rule: text too long": (

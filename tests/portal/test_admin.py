@@ -62,19 +62,36 @@ def test_probe_shows_what_a_printer_can_do_then_add_it(
 def test_adding_a_printer_that_does_not_answer_says_so(people: People) -> None:
     client = logged_in(people.printer_admin)
     data = {"name": "ghost", "uri": "ipp://127.0.0.1:9/ipp/print", "action": "add"}
-    page = client.post("/manage/printers/add/", data).content.decode()
-    assert 'role="alert"' in page
-    assert "127.0.0.1:9" in page
-    bad = client.post("/manage/printers/add/", {**data, "uri": "http://x/"}).content.decode()
-    assert "is not a printer URI" in bad
+    page = client.post("/manage/printers/add/", data).content
+    assert "127.0.0.1:9" in error_at(page, "uri")
+    bad = client.post("/manage/printers/add/", {**data, "uri": "http://x/"}).content
+    assert "is not a printer URI" in error_at(bad, "uri")
     assert not Printer.objects.filter(name="ghost").exists()
+
+
+def test_a_refused_printer_name_is_told_at_the_name(people: People, printer: Printer) -> None:
+    client = logged_in(people.printer_admin)
+    data = {"name": printer.name, "uri": "ipp://127.0.0.1:9/ipp/other", "action": "add"}
+    taken = client.post("/manage/printers/add/", data).content
+    assert error_at(taken, "name") == "a printer called 'finisher' exists already"
+    assert error_at(taken, "uri") == ""
+    unusable = client.post("/manage/printers/add/", {**data, "name": "-lobby"}).content
+    assert "is not a usable printer name" in error_at(unusable, "name")
+
+
+def test_a_refusal_about_no_field_stays_the_pages_message(people: People) -> None:
+    data = {"name": "lobby", "uri": "ipp://127.0.0.1:9/ipp/print", "trusted_certificate": "junk"}
+    page = logged_in(people.printer_admin).post("/manage/printers/add/", data).content
+    assert 'role="alert"' in page.decode()
+    assert "is not a PEM certificate" in page.decode()
+    assert (error_at(page, "name"), error_at(page, "uri")) == ("", "")
 
 
 def test_cups_import_from_an_unreachable_server_says_so(people: People) -> None:
     page = logged_in(people.printer_admin).post(
         "/manage/printers/import/", {"server_uri": "ipp://127.0.0.1:9/"}
     )
-    assert 'role="alert"' in page.content.decode()
+    assert "127.0.0.1:9" in error_at(page.content, "server_uri")
 
 
 def test_edit_location_groups_price_table_rule_file_and_disable(

@@ -14,6 +14,7 @@ from apps.printers.models import Printer, PrinterGroup
 from apps.printers.selectors import printers_usable_by, user_may_use_printer
 from apps.printers.services import printer_add
 from tests.peers import Cupsd, IppEvePrinter, IppEvePrinterFactory
+from tests.portal.accessibility import error_at
 from tests.portal.conftest import People, logged_in, office_printer
 
 pytestmark = pytest.mark.django_db
@@ -34,9 +35,7 @@ def test_a_malformed_printer_uri_is_named_when_probing_and_adding(
     data = {"name": "lobby", "uri": uri, "location": "", "rule_file": "", "action": action}
     response = client.post("/manage/printers/add/", data)
     assert response.status_code == 200
-    page = response.content.decode()
-    assert 'role="alert"' in page
-    assert "is not a printer URI" in page
+    assert "is not a printer URI" in error_at(response.content, "uri")
     assert not Printer.objects.exists()
 
 
@@ -46,7 +45,7 @@ def test_a_malformed_cups_server_uri_is_named(people: People, uri: str) -> None:
         "/manage/printers/import/", {"server_uri": uri, "rule_file": ""}
     )
     assert response.status_code == 200
-    assert "is not a printer URI" in response.content.decode()
+    assert "is not a printer URI" in error_at(response.content, "server_uri")
     assert not Printer.objects.exists()
 
 

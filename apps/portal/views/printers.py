@@ -49,6 +49,18 @@ CAPABILITIES_SHOWN = (
 )
 
 
+def refusal_to_form(
+    form: PrinterAddForm | CupsImportForm, error: PrinterError, fields: dict[str, str]
+) -> str:
+    """Tell a refusal at the field it is about (`fields`: what it is about -> field), where a
+    screen reader reads it with the field; one about no field stays the page's message."""
+    field = fields.get(error.about or "")
+    if field is None:
+        return str(error)
+    form.add_error(field, str(error))
+    return ""
+
+
 def capability_rows(capabilities: dict[str, list[object]]) -> list[tuple[str, str]]:
     return [
         (name, ", ".join(str(value) for value in capabilities[name]))
@@ -96,7 +108,9 @@ def printer_new(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("Printer %(name)s added.") % {"name": printer.name})
                 return redirect("portal:printer", printer.pk)
         except PrinterError as error:
-            problem = str(error)
+            problem = refusal_to_form(
+                form, error, {PrinterError.NAME: "name", PrinterError.ADDRESS: "uri"}
+            )
     return render(
         request, "portal/printer_new.html", {"form": form, "probed": probed, "problem": problem}
     )
@@ -113,7 +127,7 @@ def printer_import(request: HttpRequest) -> HttpResponse:
                 form.cleaned_data["server_uri"], rule_file=form.cleaned_data["rule_file"]
             )
         except PrinterError as error:
-            problem = str(error)
+            problem = refusal_to_form(form, error, {PrinterError.ADDRESS: "server_uri"})
     return render(
         request, "portal/printer_import.html", {"form": form, "report": report, "problem": problem}
     )
