@@ -208,7 +208,7 @@ def postscript_to_pdf(source: Path, target: Path, seconds: float = _CONVERSION_S
                         command,
                         what="Ghostscript",
                         memory_bytes=_GHOSTSCRIPT_MEMORY_BYTES,
-                        cpu_seconds=max(1, math.ceil(seconds)),
+                        cpu_seconds=_cpu_backstop(seconds),
                         output_bytes=_GHOSTSCRIPT_OUTPUT_BYTES,
                     ),
                     stdin=subprocess.DEVNULL,
@@ -228,6 +228,13 @@ def postscript_to_pdf(source: Path, target: Path, seconds: float = _CONVERSION_S
         # What Ghostscript said (its version, paths on this server) is for the log only.
         logger.info("Ghostscript refused %s: %s", source.name, " | ".join(said[:5]))
         raise DocumentError(_("the PostScript cannot be converted: it has errors or is incomplete"))
+
+
+def _cpu_backstop(seconds: float) -> int:
+    """The CPU seconds a converter may use: a second more than its time, so that the time limit,
+    which says why, ends it first (at the CPU limit the kernel kills it without a word, which
+    read as running out of memory)."""
+    return math.ceil(seconds) + 1
 
 
 class _ChildAnswer(NamedTuple):
@@ -255,8 +262,8 @@ def _convert_in_child(
     limited to `seconds`, `memory_bytes` and _CHILD_OUTPUT_BYTES of output, so that what a
     document costs falls on the child, never on the web or IPP process that received it, and
     return its answer, the one line it writes on standard output. Unless that is `ok`, nothing
-    is left at `target`. (Its limit on CPU time, `seconds` rounded up, is a backstop: a
-    child that reaches it has overrun its time already.)"""
+    is left at `target`. (Its limit on CPU time, _cpu_backstop, is for a child that the
+    time limit somehow did not end.)"""
     command = [sys.executable, "-m", module, str(source), str(target), *arguments]
     try:
         result = subprocess.run(
@@ -264,7 +271,7 @@ def _convert_in_child(
                 command,
                 what=what,
                 memory_bytes=memory_bytes,
-                cpu_seconds=max(1, math.ceil(seconds)),
+                cpu_seconds=_cpu_backstop(seconds),
                 output_bytes=_CHILD_OUTPUT_BYTES,
             ),
             stdin=subprocess.DEVNULL,
