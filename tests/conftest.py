@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 
 import pytest
@@ -9,6 +10,29 @@ from django.conf import settings
 from django.utils import translation
 
 pytest_plugins = ["tests.workers", "tests.peers", "tests.servers"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _password_hashes_kept() -> Iterator[None]:
+    """Hashing a password is slow by design (PBKDF2, about 0.2 s), and tests create thousands
+    of users with a few passwords: each password is hashed once, and the users given it share
+    that real hash, which every process (servers, workers) still verifies as usual."""
+    from django.contrib.auth import base_user, hashers, models
+
+    real = hashers.make_password
+    kept = functools.cache(real)
+
+    def make_password(
+        password: str | None, salt: str | None = None, hasher: str = "default"
+    ) -> str:
+        if isinstance(password, str) and salt is None and hasher == "default":
+            return kept(password)
+        return real(password, salt, hasher)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(base_user, "make_password", make_password)
+        patch.setattr(models, "make_password", make_password)
+        yield
 
 
 @pytest.fixture(autouse=True)
