@@ -6,6 +6,7 @@ from functools import cache
 from typing import Any
 
 from django import forms
+from django.forms.utils import ErrorDict
 from django.forms.widgets import ChoiceWidget
 
 
@@ -41,6 +42,16 @@ class FirstErrorFocus(forms.BaseForm):
     def add_error(self, field: str | None, error: Any) -> None:
         super().add_error(field, error)
         self._focus_first_error()
+
+    def show_refused(self, errors: dict[str, list[str]]) -> None:
+        """Show this bound form with `errors` (by field, "__all__" for the form's own) as it
+        was refused, and not with what validating it again would find: a service refused it,
+        or it was sent with files that are gone."""
+        self._errors = ErrorDict(renderer=self.renderer)
+        self.cleaned_data = {}
+        for field, messages in errors.items():
+            for message in messages:
+                self.add_error(field, message)
 
     def _focus_first_error(self) -> None:
         wrong = next((name for name in self.fields if name in self.errors), None)

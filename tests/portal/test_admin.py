@@ -21,7 +21,7 @@ from apps.rules.models import RuleFile, RuleFileVersion
 from apps.rules.services import rule_file_activate, rule_file_save
 from printmgmt.ppde import Diagnostic, Severity
 from tests.peers import IppEvePrinter
-from tests.portal.accessibility import error_at
+from tests.portal.accessibility import error_at, page_problems, parse
 from tests.portal.conftest import PORTAL_RULES, People, logged_in, rule_file_of
 
 pytestmark = pytest.mark.django_db
@@ -370,12 +370,96 @@ def test_a_deposit_beyond_what_a_balance_holds_is_refused_with_a_message(
     url = f"/manage/accounts/{account.pk}"
     deposit = {"deposit-amount": "9999999999999.99", "deposit-reason": "cash"}
     refused = client.post(f"{url}/deposit/", deposit, follow=True)
-    assert refused.status_code == 400
+    assert refused.status_code == 200
     shown = error_at(refused.content, "deposit-amount")
     assert "beyond the ±9999999999999.99 an account can hold" in shown
     account.refresh_from_db()
     assert account.balance == Decimal("20.00")
     assert client.get("/manage/accounts/").status_code == 200
+
+
+# A change refused by its form or by the money service: (path under the shared account, what is
+# sent, the field that shows why, what that says, a field whose entered value stays).
+REFUSED_CHANGES = {
+    "deposit of nothing": (
+        "deposit/",
+        {"deposit-amount": "0", "deposit-reason": "cash at the desk"},
+        "deposit-amount",
+        "more than zero",
+        ("deposit-reason", "cash at the desk"),
+    ),
+    "adjustment past the credit limit": (
+        "adjust/",
+        {"adjust-amount": "-1029.70", "adjust-reason": "misprint"},
+        "adjust-amount",
+        "1,029.70 EUR is more than the 0.00 EUR available",
+        ("adjust-amount", "-1029.70"),
+    ),
+    "adjustment without a reason": (
+        "adjust/",
+        {"adjust-amount": "-3.25"},
+        "adjust-reason",
+        "This field is required.",
+        ("adjust-amount", "-3.25"),
+    ),
+    "credit limit not an amount": (
+        "limit/",
+        {"limit-amount": "lots", "limit-reason": "term"},
+        "limit-amount",
+        "is not an amount",
+        ("limit-amount", "lots"),
+    ),
+    "member unknown": (
+        "members/",
+        {"members-usernames": "sam, nobody-here"},
+        "members-usernames",
+        "no user named nobody-here",
+        ("members-usernames", "sam, nobody-here"),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED_CHANGES))
+def test_a_refused_account_change_leads_back_to_the_page_that_shows_why_once(
+    people: People, case: str
+) -> None:
+    """The refusal was the answer to the POST (400): reloading it sent the change again."""
+    path, sent, field, why, (kept, value) = REFUSED_CHANGES[case]
+    shared = shared_account_create("Physics", actor=None)
+    url = f"/manage/accounts/{shared.pk}/"
+    client = logged_in(people.printer_admin)
+    refused = client.post(f"{url}{path}", sent)
+    assert (refused.status_code, refused["Location"]) == (302, url)
+    page = client.get(url)
+    assert page.status_code == 200
+    assert why in error_at(page.content, field)
+    assert f'name="{kept}" value="{value}"' in page.content.decode()
+    assert [element.get("name") for element in parse(page.content).xpath("//*[@autofocus]")] == [
+        field
+    ]
+    assert page_problems(page.content) == []
+    # Shown once: the page opened again has empty forms.
+    again = client.get(url).content.decode()
+    assert 'aria-invalid="true"' not in again
+    assert value not in again
+    shared.refresh_from_db()
+    assert (shared.balance, shared.credit_limit) == (Decimal("0.00"), Decimal("0.00"))
+    assert not shared.member_users.exists()
+
+
+def test_a_refused_shared_account_leads_back_to_the_list_that_shows_why(
+    people: People,
+) -> None:
+    shared_account_create("Physics", actor=None)
+    client = logged_in(people.printer_admin)
+    sent = {"name": "Physics", "description": "the second one", "credit_limit": "0"}
+    refused = client.post("/manage/accounts/shared/new/", sent)
+    assert (refused.status_code, refused["Location"]) == (302, "/manage/accounts/")
+    page = client.get("/manage/accounts/").content
+    assert "exists already" in error_at(page, "name")
+    assert "\nthe second one</textarea>" in page.decode()
+    assert "the second one" not in client.get("/manage/accounts/").content.decode()
+    assert Account.objects.filter(kind=AccountKind.SHARED).count() == 1
 
 
 def test_the_account_list_says_when_it_shows_only_some(

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -43,10 +43,12 @@ from apps.portal.forms import (
     AmountForm,
     MembersForm,
     MembersRemoveForm,
+    PortalForm,
     SharedAccountForm,
     UserCreateForm,
     UserEditForm,
 )
+from apps.portal.refusals import refusal_taken, refused
 
 ACCOUNTS_SHOWN = 500
 ENTRIES_PER_PAGE = 100
@@ -62,12 +64,12 @@ REFUSED_FIELD = {"deposit": "amount", "adjust": "amount", "limit": "amount"}
 @require_GET
 @requires(MANAGE_ACCOUNTS, VIEW_MONEY)
 def accounts(request: HttpRequest) -> HttpResponse:
-    return _accounts_page(request, SharedAccountForm())
-
-
-def _accounts_page(
-    request: HttpRequest, shared_form: SharedAccountForm, status: int = 200
-) -> HttpResponse:
+    """The accounts, and the form to open a shared one (as it was sent, when refused)."""
+    refusal = refusal_taken(request)
+    if refusal is None:
+        shared_form = SharedAccountForm()
+    else:
+        shared_form = refusal.shown_on(SharedAccountForm(refusal.data))
     query = request.GET.get("q", "").strip()
     rows = Account.objects.select_related("owner").order_by("kind", "name", "owner__username")
     if query:
@@ -86,14 +88,21 @@ def _accounts_page(
             "shared_form": shared_form,
             "may_manage": may(current_user(request), MANAGE_ACCOUNTS),
         },
-        status=status,
     )
 
 
 @require_GET
 @requires(MANAGE_ACCOUNTS, VIEW_MONEY)
 def account_detail(request: HttpRequest, account_id: int) -> HttpResponse:
-    return _account_page(request, _account_or_404(account_id), {})
+    """The account with its forms; a change refused a moment ago shows its form as it was
+    sent, with what was wrong at its field."""
+    account = _account_or_404(account_id)
+    refusal = refusal_taken(request)
+    shown: dict[str, PortalForm] = {}
+    if refusal is not None and refusal.form in (*ACCOUNT_CHANGES, MEMBERS_REMOVE):
+        form = _change_form(refusal.form, refusal.data, account)
+        shown[refusal.form] = refusal.shown_on(form)
+    return _account_page(request, account, shown)
 
 
 def _account_or_404(account_id: int) -> Account:
@@ -104,16 +113,15 @@ def _account_or_404(account_id: int) -> Account:
 
 
 def _account_page(
-    request: HttpRequest, account: Account, refused: dict[str, forms.Form], status: int = 200
+    request: HttpRequest, account: Account, refused: dict[str, PortalForm]
 ) -> HttpResponse:
-    """The account with its forms; `refused` (by change) are shown as sent, with what was
-    wrong at its field."""
+    """The account with its forms; `refused` (by change) are shown instead of empty ones."""
     # Every row of the ledger can be read, a page at a time: the page showed the latest 100
     # and nothing said there were more.
     entries = Paginator(account_entries(account), ENTRIES_PER_PAGE).get_page(
         request.GET.get("page")
     )
-    forms_shown: dict[str, forms.Form] = {
+    forms_shown: dict[str, PortalForm] = {
         "deposit": AmountForm(prefix="deposit"),
         "adjust": AdjustmentForm(prefix="adjust"),
         "limit": AmountForm(
@@ -136,24 +144,35 @@ def _account_page(
             "members_remove": MEMBERS_REMOVE,
             **{f"{change}_form": form for change, form in forms_shown.items()},
         },
-        status=status,
     )
+
+
+def _change_form(change: str, data: QueryDict, account: Account) -> PortalForm:
+    """The form of one change of the account, bound to what was sent."""
+    if change == "deposit":
+        return AmountForm(data, prefix="deposit")
+    if change == "adjust":
+        return AdjustmentForm(data, prefix="adjust")
+    if change == "limit":
+        return AmountForm(data, prefix="limit")
+    if change == "members":
+        return MembersForm(data, prefix="members")
+    return MembersRemoveForm(data, prefix="remove", account=account)
 
 
 @require_POST
 @requires(MANAGE_ACCOUNTS)
 def account_change(request: HttpRequest, account_id: int, change: str) -> HttpResponse:
     """One change of an account: deposit, adjust, limit or members (added or removed). A
-    refused one shows the account page again, its form as sent and the error at its field
-    (an amount that is no amount at "Amount"), or above the form when the service refused."""
+    refused one leads back to the account page, which shows its form as sent with the error
+    at its field (an amount that is no amount, or one the service refused, at "Amount")."""
     actor = current_user(request)
     account = _account_or_404(account_id)
-    form: forms.Form
     if change == "members" and request.POST.get("action") == MEMBERS_REMOVE:
         change = MEMBERS_REMOVE
+    form = _change_form(change, request.POST, account)
     try:
         if change == "deposit":
-            form = AmountForm(request.POST, prefix="deposit")
             if form.is_valid():
                 account_deposit(
                     account_id,
@@ -163,7 +182,6 @@ def account_change(request: HttpRequest, account_id: int, change: str) -> HttpRe
                     key=form.cleaned_data["submission"],
                 )
         elif change == "adjust":
-            form = AdjustmentForm(request.POST, prefix="adjust")
             if form.is_valid():
                 account_adjust(
                     account_id,
@@ -173,7 +191,6 @@ def account_change(request: HttpRequest, account_id: int, change: str) -> HttpRe
                     key=form.cleaned_data["submission"],
                 )
         elif change == "limit":
-            form = AmountForm(request.POST, prefix="limit")
             if form.is_valid():
                 account_set_credit_limit(
                     account_id,
@@ -182,29 +199,26 @@ def account_change(request: HttpRequest, account_id: int, change: str) -> HttpRe
                     reason=form.cleaned_data["reason"],
                 )
         elif change == "members":
-            form = MembersForm(request.POST, prefix="members")
             if form.is_valid() and (users := _members_named(form)) is not None:
                 shared_account_members_add(
                     account_id, actor=actor, users=users, groups=form.cleaned_data["groups"]
                 )
-        else:
-            form = MembersRemoveForm(request.POST, prefix="remove", account=account)
-            if form.is_valid():
-                shared_account_members_remove(
-                    account_id,
-                    actor=actor,
-                    users=form.cleaned_data["users"],
-                    groups=form.cleaned_data["groups"],
-                )
+        elif form.is_valid():
+            shared_account_members_remove(
+                account_id,
+                actor=actor,
+                users=form.cleaned_data["users"],
+                groups=form.cleaned_data["groups"],
+            )
     except AccountError as error:
         form.add_error(REFUSED_FIELD.get(change), refusal_for_people(error))
     if not form.is_valid():
-        return _account_page(request, account, {change: form}, status=400)
+        return refused(request, form, reverse("portal:account", args=[account_id]), name=change)
     messages.success(request, _("Saved."))
     return redirect("portal:account", account_id)
 
 
-def _members_named(form: MembersForm) -> list[User] | None:
+def _members_named(form: PortalForm) -> list[User] | None:
     """The users the form names; None when one is unknown, the error then at its field."""
     try:
         return _users_named(form.cleaned_data["usernames"])
@@ -248,7 +262,7 @@ def shared_account_new(request: HttpRequest) -> HttpResponse:
             # Its other refusals are of the name: not allowed, or taken.
             form.add_error("name", str(error))
     if not form.is_valid():
-        return _accounts_page(request, form, status=400)
+        return refused(request, form, reverse("portal:accounts"))
     messages.success(request, _("Shared account %(name)s opened.") % {"name": account.name})
     return redirect("portal:account", account.pk)
 

@@ -39,6 +39,7 @@ from apps.portal.page_cache import (
     inbox_page_key,
     with_request_token,
 )
+from apps.portal.refusals import refusal_taken, refused
 from apps.portal.release_page import ReleasePage, accounts_of
 from apps.portal.services import (
     documents_upload,
@@ -64,9 +65,10 @@ from printmgmt.digits import MAX_BYTE_COUNT, whole_number
 @requires(RELEASE_OWN_JOBS)
 def inbox(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
-    refusals = request.session.pop(_UPLOAD_REFUSALS, None)
-    if refusals:
-        return render(request, "portal/inbox.html", _inbox_context(request, _refused(refusals)))
+    refusal = refusal_taken(request)
+    if refusal is not None:
+        upload_form = refusal.shown_on(UploadForm(refusal.data, {}))
+        return render(request, "portal/inbox.html", _inbox_context(request, upload_form))
     # The key (with the held-jobs stamp) is read before the jobs: see apps/jobs/held_stamp.py.
     key = inbox_page_key(request, user) if settings.INBOX_PAGE_CACHE_MB else None
     if key is not None and (kept := INBOX_PAGES.get(key)) is not None:
@@ -121,22 +123,11 @@ def upload(request: HttpRequest) -> HttpResponse:
     return redirect("portal:inbox")
 
 
-#: The session key under which an upload's refusals wait for the inbox page that shows them.
-_UPLOAD_REFUSALS = "upload_refusals"
-
-
 def _upload_refused(request: HttpRequest, problems: list[str]) -> HttpResponse:
-    request.session[_UPLOAD_REFUSALS] = problems
-    return redirect("portal:inbox")
-
-
-def _refused(problems: list[str]) -> UploadForm:
-    """A form bound to nothing, whose "choose a document" gives way to what was refused."""
+    """The inbox, showing what was refused at the Document field (the files are not kept)."""
     form = UploadForm(data={}, files={})
-    form.errors.pop("document", None)
-    for problem in problems:
-        form.add_error("document", problem)
-    return form
+    form.show_refused({"document": problems})
+    return refused(request, form, reverse("portal:inbox"))
 
 
 def _inbox_context(request: HttpRequest, upload_form: UploadForm) -> dict[str, Any]:
