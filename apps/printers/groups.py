@@ -8,14 +8,13 @@ import re
 from collections.abc import Iterable
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from apps.printers.models import Printer, PrinterGroup
 from apps.printers.services import PrinterError
 
 logger = logging.getLogger(__name__)
 
-#: Printers and printer groups share one namespace (see services.GROUP_HAS_NAME).
-_PRINTER_HAS_NAME = "a printer is called {name!r}: a printer group needs another name"
 GROUP_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
 
@@ -25,18 +24,30 @@ def printer_group_create(name: str, printers: Iterable[Printer]) -> PrinterGroup
     name = name.strip()
     if not GROUP_NAME_PATTERN.match(name):
         raise PrinterError(
-            f"{name!r} is not a usable printer group name: letters, digits, '-' and '_' "
-            "(at most 64, starting with a letter or digit)"
+            _(
+                "%(name)s is not a usable printer group name: letters, digits, '-' and '_' "
+                "(at most 64, starting with a letter or digit)"
+            )
+            % {"name": repr(name)},
+            about=PrinterError.NAME,
         )
     members = _group_members(printers)
+    # Printers and printer groups share one namespace (see services.GROUP_HAS_NAME).
     if Printer.objects.filter(name=name).exists():
-        raise PrinterError(_PRINTER_HAS_NAME.format(name=name))
+        raise PrinterError(
+            _("a printer is called %(name)s: a printer group needs another name")
+            % {"name": repr(name)},
+            about=PrinterError.NAME,
+        )
     try:
         with transaction.atomic():
             group = PrinterGroup.objects.create(name=name)
             group.printers.set(members)
     except IntegrityError:
-        raise PrinterError(f"a printer group called {name!r} exists already") from None
+        raise PrinterError(
+            _("a printer group called %(name)s exists already") % {"name": repr(name)},
+            about=PrinterError.NAME,
+        ) from None
     logger.info("printer group %s made: %s", name, ", ".join(p.name for p in members))
     return group
 
@@ -73,5 +84,7 @@ def printer_group_delete(group_id: int) -> PrinterGroup:
 def _group_members(printers: Iterable[Printer]) -> list[Printer]:
     members = list(printers)
     if not members:
-        raise PrinterError("a printer group needs at least one printer")
+        raise PrinterError(
+            _("a printer group needs at least one printer"), about=PrinterError.PRINTERS
+        )
     return members

@@ -21,6 +21,7 @@ import httpx
 from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.printers.choices import PrinterKind, PrinterState
 from apps.printers.ipp_client import client_for_uri
@@ -59,14 +60,23 @@ GROUP_HAS_NAME = "a printer group is called {name!r}: a printer needs another na
 
 class PrinterError(Exception):
     """A printer action was refused or failed; the message says why and what to do.
-    `about` is what was given that it refuses (NAME, ADDRESS), so that a form can tell it
-    at that field; None when it is about neither."""
+    `about` is what was given that it refuses, so that a form can tell it at that field;
+    None when it is about none of them. A price row's MEDIA, ONE_SIDED or TWO_SIDED comes
+    with `row`, the row's index among the rows given."""
 
-    NAME, ADDRESS = "name", "address"
+    NAME, ADDRESS, LOCATION, CERTIFICATE, PRINTERS = (
+        "name",
+        "address",
+        "location",
+        "certificate",
+        "printers",
+    )
+    MEDIA, ONE_SIDED, TWO_SIDED = "media", "one_sided", "two_sided"
 
-    def __init__(self, message: str, *, about: str | None = None) -> None:
+    def __init__(self, message: str, *, about: str | None = None, row: int | None = None) -> None:
         super().__init__(message)
         self.about = about
+        self.row = row
 
 
 class PrinterUnreachable(PrinterError):
@@ -135,22 +145,29 @@ def checked_trusted_certificate(text: str) -> str:
         return ""
     if "PRIVATE KEY-----" in text:
         raise PrinterError(
-            "the trusted certificate holds a private key: give only the printer's certificate "
-            "(-----BEGIN CERTIFICATE----- …), never its key"
+            _(
+                "the trusted certificate holds a private key: give only the printer's "
+                "certificate (-----BEGIN CERTIFICATE----- …), never its key"
+            ),
+            about=PrinterError.CERTIFICATE,
         )
     blocks = PEM_CERTIFICATE.findall(text)
     if not blocks:
         raise PrinterError(
-            "the trusted certificate is not a PEM certificate: it must hold "
-            "-----BEGIN CERTIFICATE----- … -----END CERTIFICATE-----"
+            _(
+                "the trusted certificate is not a PEM certificate: it must hold "
+                "-----BEGIN CERTIFICATE----- … -----END CERTIFICATE-----"
+            ),
+            about=PrinterError.CERTIFICATE,
         )
     pem = "\n".join(blocks) + "\n"
     try:
         ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cadata=pem)
     except ssl.SSLError as error:
         raise PrinterError(
-            "the trusted certificate is not a certificate OpenSSL can read "
-            f"({error.reason or error})"
+            _("the trusted certificate is not a certificate OpenSSL can read (%(reason)s)")
+            % {"reason": error.reason or error},
+            about=PrinterError.CERTIFICATE,
         ) from None
     return pem
 
@@ -401,27 +418,52 @@ def _checked_location(location: str) -> str:
     location = location.strip()
     if len(location) > LOCATION_MAX_LENGTH:
         raise PrinterError(
-            f"the location is longer than {LOCATION_MAX_LENGTH} characters ({len(location)})"
+            _("the location is longer than %(limit)d characters (%(length)d)")
+            % {"limit": LOCATION_MAX_LENGTH, "length": len(location)},
+            about=PrinterError.LOCATION,
         )
     return location
 
 
 def _checked_side_prices(rows: Iterable[SidePriceRow]) -> list[SidePriceRow]:
-    """The rows as they will be stored (trimmed); PrinterError naming the first bad one."""
+    """The rows as they will be stored (trimmed); PrinterError naming the first bad one (the
+    second of two rows for the same paper)."""
     checked: list[SidePriceRow] = []
     seen: set[tuple[str, bool, str]] = set()
-    for row in rows:
+    for number, row in enumerate(rows):
         media, media_source = row.media.strip(), row.media_source.strip()
         if not media:
-            raise PrinterError("every price needs a media size, e.g. iso_a4_210x297mm")
-        if row.one_sided < 0 or row.two_sided < 0:
-            raise PrinterError(f"{media}: prices cannot be negative")
+            raise PrinterError(
+                _("every price needs a media size, e.g. iso_a4_210x297mm"),
+                about=PrinterError.MEDIA,
+                row=number,
+            )
+        for about, price in (
+            (PrinterError.ONE_SIDED, row.one_sided),
+            (PrinterError.TWO_SIDED, row.two_sided),
+        ):
+            if price < 0:
+                raise PrinterError(
+                    _("%(media)s: prices cannot be negative") % {"media": media},
+                    about=about,
+                    row=number,
+                )
         key = (media, row.color, media_source)
         if key in seen:
-            colour = "colour" if row.color else "grey"
-            tray = f"tray {media_source}" if media_source else "every tray"
             raise PrinterError(
-                f"the price table names {media}, {colour}, {tray} twice: keep one of the rows"
+                _(
+                    "the price table names %(media)s, %(colour)s, %(tray)s twice: keep one of "
+                    "the rows"
+                )
+                % {
+                    "media": media,
+                    "colour": _("colour") if row.color else _("grey"),
+                    "tray": _("tray %(tray)s") % {"tray": media_source}
+                    if media_source
+                    else _("every tray"),
+                },
+                about=PrinterError.MEDIA,
+                row=number,
             )
         seen.add(key)
         checked.append(SidePriceRow(media, row.color, media_source, row.one_sided, row.two_sided))

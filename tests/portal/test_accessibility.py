@@ -159,6 +159,44 @@ WITH_ERRORS: dict[str, tuple[str, str, dict[str, str], str]] = {
         },
         "prices-0-one_sided",
     ),
+    # Refused by the printer service, not the form: told at the field they are about.
+    "printer: not a certificate": (
+        "printer_admin",
+        "printer",
+        {
+            "used_by": "everyone",
+            "prices-TOTAL_FORMS": "0",
+            "prices-INITIAL_FORMS": "0",
+            "trusted_certificate": "not a certificate",
+        },
+        "trusted_certificate",
+    ),
+    "printer: a price row twice": (
+        "printer_admin",
+        "printer",
+        {
+            "used_by": "everyone",
+            "prices-TOTAL_FORMS": "2",
+            "prices-INITIAL_FORMS": "0",
+            **{
+                f"prices-{row}-{name}": value
+                for row in (0, 1)
+                for name, value in (
+                    ("media_size", "iso_a4_210x297mm"),
+                    ("one_sided", "0.30"),
+                    ("two_sided", "0.25"),
+                )
+            },
+        },
+        "prices-1-media_size",
+    ),
+    "printer group: no printers": (
+        "printer_admin",
+        "printer_groups",
+        {"name": "floor-2"},
+        "printers",
+    ),
+    "printer group edit: no printers": ("printer_admin", "printer_group", {}, "printers"),
     "printer group: no name": ("printer_admin", "printer_groups", {"name": ""}, "name"),
     "printer group edit: bad": (
         "printer_admin",

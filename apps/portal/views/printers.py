@@ -3,6 +3,7 @@ follow-me printer groups."""
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -49,13 +50,29 @@ CAPABILITIES_SHOWN = (
 )
 
 
+#: The fields of the printer forms by what a refusal is about (PrinterError.about).
+PRINTER_FIELDS = {
+    PrinterError.NAME: "name",
+    PrinterError.ADDRESS: "uri",
+    PrinterError.LOCATION: "location",
+    PrinterError.CERTIFICATE: "trusted_certificate",
+    PrinterError.PRINTERS: "printers",
+}
+#: The fields of a price row by what a refusal of the row is about.
+PRICE_ROW_FIELDS = {
+    PrinterError.MEDIA: "media_size",
+    PrinterError.ONE_SIDED: "one_sided",
+    PrinterError.TWO_SIDED: "two_sided",
+}
+
+
 def refusal_to_form(
-    form: PrinterAddForm | CupsImportForm, error: PrinterError, fields: dict[str, str]
+    form: forms.BaseForm, error: PrinterError, fields: dict[str, str] = PRINTER_FIELDS
 ) -> str:
     """Tell a refusal at the field it is about (`fields`: what it is about -> field), where a
     screen reader reads it with the field; one about no field stays the page's message."""
     field = fields.get(error.about or "")
-    if field is None:
+    if field is None or field not in form.fields:
         return str(error)
     form.add_error(field, str(error))
     return ""
@@ -108,9 +125,7 @@ def printer_new(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("Printer %(name)s added.") % {"name": printer.name})
                 return redirect("portal:printer", printer.pk)
         except PrinterError as error:
-            problem = refusal_to_form(
-                form, error, {PrinterError.NAME: "name", PrinterError.ADDRESS: "uri"}
-            )
+            problem = refusal_to_form(form, error)
     return render(
         request, "portal/printer_new.html", {"form": form, "probed": probed, "problem": problem}
     )
@@ -163,6 +178,12 @@ def printer_edit(request: HttpRequest, printer_id: int) -> HttpResponse:
     )
     problem = ""
     if posted and form.is_valid() and prices.is_valid():
+        # The price forms of the rows given, in their order: a refusal names a row by it.
+        row_forms = [
+            price_form
+            for price_form, row in zip(prices.forms, prices.cleaned_data, strict=True)
+            if row and not row.get("DELETE")
+        ]
         rows = [
             SidePriceRow(
                 media=row["media_size"],
@@ -171,8 +192,7 @@ def printer_edit(request: HttpRequest, printer_id: int) -> HttpResponse:
                 one_sided=row["one_sided"],
                 two_sided=row["two_sided"],
             )
-            for row in prices.cleaned_data
-            if row and not row.get("DELETE")
+            for row in (price_form.cleaned_data for price_form in row_forms)
         ]
         try:
             printer_update(
@@ -185,7 +205,10 @@ def printer_edit(request: HttpRequest, printer_id: int) -> HttpResponse:
                 trusted_certificate=form.cleaned_data["trusted_certificate"],
             )
         except PrinterError as error:
-            problem = str(error)
+            if error.row is None:
+                problem = refusal_to_form(form, error)
+            else:
+                problem = refusal_to_form(row_forms[error.row], error, PRICE_ROW_FIELDS)
         else:
             messages.success(request, _("Printer %(name)s saved.") % {"name": printer.name})
             return redirect("portal:printer", printer.pk)
@@ -241,7 +264,7 @@ def printer_groups(request: HttpRequest) -> HttpResponse:
         try:
             group = printer_group_create(form.cleaned_data["name"], form.cleaned_data["printers"])
         except PrinterError as error:
-            problem = str(error)
+            problem = refusal_to_form(form, error)
         else:
             messages.success(request, _("Printer group %(name)s made.") % {"name": group.name})
             return redirect("portal:printer_groups")
@@ -266,7 +289,7 @@ def printer_group(request: HttpRequest, group_id: int) -> HttpResponse:
         try:
             printer_group_printers_set(group.pk, form.cleaned_data["printers"])
         except PrinterError as error:
-            problem = str(error)
+            problem = refusal_to_form(form, error)
         else:
             messages.success(request, _("Printer group %(name)s saved.") % {"name": group.name})
             return redirect("portal:printer_groups")
