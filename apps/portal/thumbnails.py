@@ -16,7 +16,8 @@ placeholder from then on, at once. The children of a web process are shared fair
   (what bounds the memory thumbnails take).
 
 A request that cannot have a child within THUMBNAIL_WAIT_SECONDS is given up for now
-(ThumbnailBusy) rather than wait on.
+(ThumbnailBusy) rather than wait on: its page shows an hourglass (busy_png) and asks again a
+little later.
 """
 
 from __future__ import annotations
@@ -44,11 +45,13 @@ from apps.jobs.documents import DocumentError, spool_path
 from apps.portal.thumbnail_renderer import THUMBNAIL_MAX_HEIGHT_PX, THUMBNAIL_WIDTH_PX
 
 __all__ = [
+    "BUSY_THUMBNAIL_WIDTH_PX",
     "MAX_THUMBNAILS",
     "THUMBNAIL_MAX_HEIGHT_PX",
     "THUMBNAIL_WIDTH_PX",
     "ThumbnailBusy",
     "ThumbnailUnavailable",
+    "busy_png",
     "placeholder_png",
     "thumbnail_path",
     "thumbnail_render",
@@ -70,6 +73,9 @@ THUMBNAIL_RENDER_SECONDS = 10.0
 #: How long a request waits for its owner's turn and a child: a little longer than a page may
 #: take, so that pages waiting behind their owner's page that is given up are still drawn.
 THUMBNAIL_WAIT_SECONDS = THUMBNAIL_RENDER_SECONDS + 2
+#: The width of the picture of a page not drawn yet because no child was free (busy_png): wider
+#: than any drawn page, so that the page's script knows it and asks for the page again.
+BUSY_THUMBNAIL_WIDTH_PX = 2 * THUMBNAIL_WIDTH_PX
 #: What one child may take: PDFium asked for a huge image or bitmap fails here, not the server.
 _RENDERER_MEMORY_BYTES = 1024**3
 _RENDERER_OUTPUT_BYTES = 16 * 1024**2
@@ -103,6 +109,44 @@ def placeholder_png() -> bytes:
     draw.rectangle((0, 0, THUMBNAIL_WIDTH_PX - 1, height - 1), outline=150, width=2)
     draw.line((0, 0, THUMBNAIL_WIDTH_PX, height), fill=150, width=2)
     draw.line((0, height, THUMBNAIL_WIDTH_PX, 0), fill=150, width=2)
+    png = io.BytesIO()
+    image.save(png, format="PNG", optimize=True)
+    return png.getvalue()
+
+
+@functools.cache
+def busy_png() -> bytes:
+    """What a page shows while no child was free to draw it in time (ThumbnailBusy): an
+    hourglass on a blank A4 page, BUSY_THUMBNAIL_WIDTH_PX wide. Not the crossed-out page: this
+    one will be drawn, and the page asks for it again."""
+    width = BUSY_THUMBNAIL_WIDTH_PX
+    height = round(width * 842 / 595)
+    image = Image.new("L", (width, height), 235)
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, width - 1, height - 1), outline=150, width=4)
+    middle_x, middle_y, half_width, half_height = width // 2, height // 2, width // 6, height // 6
+    top, bottom = middle_y - half_height, middle_y + half_height
+    left, right = middle_x - half_width, middle_x + half_width
+    # The glass, its sand run half through, and the two caps.
+    draw.polygon(
+        [(left, top), (right, top), (middle_x, middle_y), (left, bottom), (right, bottom)],
+        outline=120,
+        width=6,
+    )
+    sand = half_height // 2
+    draw.polygon(
+        [
+            (left + half_width // 2, top + sand),
+            (right - half_width // 2, top + sand),
+            (middle_x, middle_y),
+        ],
+        fill=170,
+    )
+    draw.polygon(
+        [(middle_x, bottom - sand), (left + 6, bottom - 4), (right - 6, bottom - 4)], fill=170
+    )
+    for cap in (top, bottom):
+        draw.rectangle((left - 16, cap - 6, right + 16, cap + 6), fill=120)
     png = io.BytesIO()
     image.save(png, format="PNG", optimize=True)
     return png.getvalue()

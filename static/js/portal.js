@@ -5,7 +5,10 @@
    - [data-refresh]: an element re-fetches its server-rendered content every few seconds (a
      table body row by row, by the rows' ids).
    - [data-once] and Release: a form is sent once, however often its button is clicked.
-   - [data-editor]: line numbers beside the rule editor; diagnostics move the caret. */
+   - [data-editor]: line numbers beside the rule editor; diagnostics move the caret.
+   - [data-thumbnails]: a thumbnail not drawn yet (no drawing child was free; its picture is
+     data-busy-width wide, wider than any page drawn) says so in its alt text and is asked for
+     again a little later, until it is drawn or given up (the crossed-out page is final). */
 (function () {
   "use strict";
 
@@ -218,7 +221,29 @@
     });
   }
 
+  var THUMBNAIL_TRIES = 8;
+
+  function thumbnails(list) {
+    var busyWidth = parseInt(list.dataset.busyWidth, 10);
+    list.querySelectorAll("img").forEach(function (image) {
+      var source = image.getAttribute("src");
+      var alt = image.alt;
+      var tries = 0;
+      function loaded() {
+        if (image.naturalWidth !== busyWidth) { image.alt = alt; return; }
+        image.alt = alt ? alt + " — " + list.dataset.busyAlt : list.dataset.busyAlt;
+        if (tries >= THUMBNAIL_TRIES) { return; }
+        tries += 1;
+        // Each try its own address: the browser would show the busy picture it has again.
+        setTimeout(function () { image.src = source + "?try=" + tries; }, 2000 * tries);
+      }
+      image.addEventListener("load", loaded);
+      if (image.complete && image.naturalWidth) { loaded(); }
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("[data-thumbnails]").forEach(thumbnails);
     document.querySelectorAll("[data-dropzone]").forEach(dropzone);
     document.querySelectorAll("[data-release]").forEach(release);
     document.querySelectorAll("[data-refresh]").forEach(refresh);

@@ -6,13 +6,13 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pikepdf
 import pytest
-from playwright.sync_api import Browser, Page, ViewportSize, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Route, ViewportSize, expect, sync_playwright
 
 from apps.accounts.models import User
 from apps.accounts.roles import PRINTER_ADMIN, STAFF
@@ -20,6 +20,7 @@ from apps.jobs.choices import JobSource, JobState
 from apps.jobs.models import Job
 from apps.jobs.release import job_quote
 from apps.jobs.services import job_create_held
+from apps.portal.thumbnails import THUMBNAIL_WIDTH_PX, busy_png, placeholder_png
 from apps.printers.models import Printer, SidePrice
 from apps.printers.services import printer_add
 from tests.jobs.conftest import wait_for_end
@@ -297,4 +298,50 @@ def test_a_tick_keeps_the_selected_pages_past_the_last_thumbnail(
     expect(pages).to_have_value("1,3,58-60,61-70,80-")
     page.locator("[data-pick][value='10']").check()
     expect(pages).to_have_value("1,3,10,58-60,61-70,80-")
+    page.close()
+
+
+def test_a_thumbnail_not_drawn_yet_is_asked_for_again_and_one_given_up_is_not(
+    browser: Browser, asgi_server: AsgiServer, transactional_db: None, tmp_path: Path
+) -> None:
+    """The busy picture was the crossed-out page, which stayed until the page was reloaded:
+    users took their document for broken. Each page's first answer here is what the server
+    answers when no drawing child is free in time (page 2), or for a page given up (page 1);
+    the browser's next requests reach the server."""
+    staff = person("sam", STAFF)
+    job = job_create_held(
+        staff, make_pdf(tmp_path / "memo.pdf", 2), title="memo", source=JobSource.WEB
+    )
+    page = browser.new_page(viewport=DESKTOP)
+    log_in(page, asgi_server, staff)
+    asked: dict[int, list[str]] = {1: [], 2: []}
+
+    def first_answer(number: int, body: bytes) -> Callable[[Route], None]:
+        def answer(route: Route) -> None:
+            asked[number].append(route.request.url)
+            if len(asked[number]) > 1:
+                route.continue_()
+                return
+            route.fulfill(
+                status=200,
+                content_type="image/png",
+                body=body,
+                headers={"Cache-Control": "no-store"},
+            )
+
+        return answer
+
+    page.route(f"**/jobs/{job.pk}/pages/1.png*", first_answer(1, placeholder_png()))
+    page.route(f"**/jobs/{job.pk}/pages/2.png*", first_answer(2, busy_png()))
+    page.goto(f"{asgi_server.base_url}/jobs/{job.pk}/")
+    given_up, busy = page.locator(".thumbs img").nth(0), page.locator(".thumbs img").nth(1)
+    expect(busy).to_have_attribute("alt", "Page 2 of memo — Preview not ready yet")
+    # Asked for again without a reload, and drawn: its alt text as before.
+    expect(busy).to_have_attribute("alt", "Page 2 of memo", timeout=15_000)
+    assert busy.evaluate("image => image.naturalWidth") == THUMBNAIL_WIDTH_PX
+    assert [url.rsplit("/", 1)[1] for url in asked[2]] == ["2.png", "2.png?try=1"]
+    # The crossed-out page is final: not asked for again when the other page was.
+    page.wait_for_timeout(500)
+    assert asked[1] == [f"{asgi_server.base_url}/jobs/{job.pk}/pages/1.png"]
+    expect(given_up).to_have_attribute("alt", "Page 1 of memo")
     page.close()

@@ -24,6 +24,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.utils import timezone, translation
 from lxml import html as lxml_html
+from PIL import Image
 from pypdf import PdfWriter
 
 from apps.accounts.choices import EntryKind
@@ -392,10 +393,11 @@ def test_a_page_too_slow_to_draw_shows_a_placeholder(
 
 
 @pytest.mark.django_db(transaction=True)  # the request in a thread of its own sees the job
-def test_a_thumbnail_without_a_child_in_time_shows_the_placeholder_for_now(
+def test_a_thumbnail_without_a_child_in_time_shows_an_hourglass_for_now(
     people: People, printer: Printer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """It was answered 503, which the page showed as a broken image."""
+    """It was answered 503, which the page showed as a broken image; then with the crossed-out
+    page of one that cannot be drawn, which told the user their document was broken."""
     monkeypatch.setattr(thumbnails, "THUMBNAIL_WAIT_SECONDS", 0.5)
     plan = pikepdf.open(slow_page_pdf(tmp_path / "slow.pdf"))
     plan.add_blank_page()
@@ -419,12 +421,36 @@ def test_a_thumbnail_without_a_child_in_time_shows_the_placeholder_for_now(
     thumbnail = client.get(f"/jobs/{job.pk}/pages/2.png")
     assert thumbnail.status_code == 200
     assert thumbnail["Content-Type"] == "image/png"
-    assert thumbnail.content == thumbnails.placeholder_png()
+    assert thumbnail.content == thumbnails.busy_png() != thumbnails.placeholder_png()
+    # Wider than any page drawn: what the page's script knows it by, to ask again.
+    busy_width = Image.open(io.BytesIO(thumbnail.content)).width
+    assert busy_width == thumbnails.BUSY_THUMBNAIL_WIDTH_PX > thumbnails.THUMBNAIL_WIDTH_PX
     assert thumbnail["Cache-Control"] == "no-store"
     drawing.join()
     # Asked again, it is drawn.
     thumbnail = client.get(f"/jobs/{job.pk}/pages/2.png")
     assert thumbnail.getvalue() == thumbnail_path(job.document_name, 2).read_bytes()
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_the_thumbnails_of_the_inbox_and_a_job_say_how_to_know_one_not_drawn_yet(
+    people: People, printer: Printer, held: Callable[..., Job], language: str
+) -> None:
+    """The page's script asks again for a thumbnail whose picture is the busy one, and says so
+    in its alt text, in the page's language."""
+    job = held(people.staff, pages=2)
+    client = logged_in(people.staff)
+    busy_alt = {"en": "Preview not ready yet", "de": "Vorschau noch nicht fertig"}[language]
+    for url, images in (
+        ("/inbox/", "//ul[@class='jobs']"),
+        (f"/jobs/{job.pk}/", "//ul[@class='thumbs']"),
+    ):
+        page = client.get(url, HTTP_ACCEPT_LANGUAGE=language).content
+        (listing,) = parse(page).xpath(images)
+        assert listing.get("data-thumbnails") is not None
+        assert listing.get("data-busy-width") == str(thumbnails.BUSY_THUMBNAIL_WIDTH_PX)
+        assert listing.get("data-busy-alt") == busy_alt
+        assert listing.xpath(".//img")
 
 
 def test_inbox_lists_newest_first_escapes_titles_and_rounds_times_down(

@@ -14,6 +14,7 @@ from apps.accounts import roles
 from apps.accounts.money import format_money_for_people
 from apps.portal.inbox import expiry_text, inbox_items_html
 from apps.portal.selectors import InboxLine
+from apps.portal.thumbnails import BUSY_THUMBNAIL_WIDTH_PX
 
 register = template.Library()
 
@@ -47,6 +48,12 @@ def money(amount: Decimal | None) -> str:
     if amount is None:
         return ""
     return f"{format_money_for_people(Decimal(amount))} {settings.CURRENCY}"
+
+
+@register.simple_tag
+def busy_thumbnail_width() -> int:
+    """The width by which the page's script knows a thumbnail not drawn yet (busy_png)."""
+    return BUSY_THUMBNAIL_WIDTH_PX
 
 
 @register.simple_tag(takes_context=True)

@@ -52,6 +52,7 @@ from apps.portal.templatetags.portal import money
 from apps.portal.thumbnails import (
     ThumbnailBusy,
     ThumbnailUnavailable,
+    busy_png,
     placeholder_png,
     thumbnail_render,
 )
@@ -271,9 +272,9 @@ def thumbnail(request: HttpRequest, job_id: int, page: int) -> HttpResponseBase:
     except DocumentError:
         raise Http404 from None
     except ThumbnailBusy:
-        # A picture the page can show (a 503 showed a broken image), and not kept: the next
-        # view of the page asks again.
-        busy = HttpResponse(placeholder_png(), content_type="image/png")
+        # A picture the page can show (a 503 showed a broken image), not the crossed-out page
+        # (it will be drawn), and not kept: the page's script asks again a little later.
+        busy = HttpResponse(busy_png(), content_type="image/png")
         busy["Cache-Control"] = "no-store"
         return busy
     except ThumbnailUnavailable:
