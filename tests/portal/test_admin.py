@@ -79,11 +79,12 @@ def test_a_refused_printer_name_is_told_at_the_name(people: People, printer: Pri
     assert "is not a usable printer name" in error_at(unusable, "name")
 
 
-def test_a_refusal_about_no_field_stays_the_pages_message(people: People) -> None:
+def test_a_refused_certificate_of_a_new_printer_is_told_at_its_field(people: People) -> None:
+    """It was the page's message, as a refusal about no field is."""
     data = {"name": "lobby", "uri": "ipp://127.0.0.1:9/ipp/print", "trusted_certificate": "junk"}
     page = logged_in(people.printer_admin).post("/manage/printers/add/", data).content
-    assert 'role="alert"' in page.decode()
-    assert "is not a PEM certificate" in page.decode()
+    assert 'role="alert"' not in page.decode()
+    assert "is not a PEM certificate" in error_at(page, "trusted_certificate")
     assert (error_at(page, "name"), error_at(page, "uri")) == ("", "")
 
 
