@@ -113,9 +113,10 @@ def _account_or_404(account_id: int) -> Account:
 
 
 def _account_page(
-    request: HttpRequest, account: Account, refused: dict[str, PortalForm]
+    request: HttpRequest, account: Account, refused_forms: dict[str, PortalForm]
 ) -> HttpResponse:
-    """The account with its forms; `refused` (by change) are shown instead of empty ones."""
+    """The account with its forms; `refused_forms` (by change) are shown instead of empty
+    ones."""
     # Every row of the ledger can be read, a page at a time: the page showed the latest 100
     # and nothing said there were more.
     entries = Paginator(account_entries(account), ENTRIES_PER_PAGE).get_page(
@@ -130,7 +131,7 @@ def _account_page(
         ),
         "members": MembersForm(prefix="members"),
         MEMBERS_REMOVE: MembersRemoveForm(prefix="remove", account=account),
-        **refused,
+        **refused_forms,
     }
     return render(
         request,
@@ -244,7 +245,8 @@ def _users_named(text: str) -> list[User]:
 @require_POST
 @requires(MANAGE_ACCOUNTS)
 def shared_account_new(request: HttpRequest) -> HttpResponse:
-    """A refused one shows the accounts again, the form as sent and why at its field."""
+    """A refused one leads back to the accounts, which show the form as sent and why at its
+    field."""
     form = SharedAccountForm(request.POST)
     if form.is_valid():
         try:
