@@ -11,11 +11,15 @@ of sent twice.
 
 from __future__ import annotations
 
+import errno
 import logging
+import ssl
 import time
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import NoReturn
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
@@ -37,7 +41,6 @@ from printmgmt.ipp import (
     JobState as IppJobState,
 )
 from printmgmt.ipp.client import IppClient, SubmittedJob
-from printmgmt.ipp.errors import IppTransportError
 
 logger = logging.getLogger(__name__)
 
@@ -133,9 +136,9 @@ def _build_and_send(job: Job, workdir: WorkDir, *, recover: bool) -> Sent:
     except Exception as error:
         # Anything else (a full disk, a TLS setup the printer refuses, the task's soft time
         # limit) is an attempt that failed: tried again within PRINT_MAX_ATTEMPTS, not a job
-        # left in SENDING.
+        # left in SENDING. The user is told what happened in words; the log keeps the trace.
         logger.exception("job %s: sending failed", job_id)
-        return _send_failed(job, IppTransportError(f"{type(error).__name__}: {error}"))
+        return _failed_here(job, error)
     sent = job_transition(
         job_id,
         JobState.PROCESSING,
@@ -366,17 +369,57 @@ def _send_failed(job: Job, error: IppError) -> Sent:
             job.pk, f"the printer could not be reached after {job.send_attempts} attempts: {error}"
         )
         return Sent("failed: gave up")
+    _retry_later(
+        job, f"waiting for the printer: {error}", may_have_made_job=error.may_have_made_job
+    )
+
+
+def _failed_here(job: Job, error: Exception) -> Sent:
+    """An attempt that failed on this server, not at the printer: tried again like one the
+    printer did not answer, and the user told why in words rather than as an exception."""
+    why = trouble_in_words(error)
+    if job.send_attempts >= settings.PRINT_MAX_ATTEMPTS:
+        fail(job.pk, f"{why}; the job was given up after {job.send_attempts} attempts")
+        return Sent("failed: gave up")
+    # The error may have come while a part was being uploaded: the printer may have it.
+    _retry_later(job, f"{why}; it will be tried again", may_have_made_job=True)
+
+
+def _retry_later(job: Job, message: str, *, may_have_made_job: bool) -> NoReturn:
     job_transition(
         job.pk,
         JobState.RELEASED,
-        reason=f"will retry: {error}",
+        reason=f"will retry: {message}",
         only_from=frozenset({JobState.SENDING}),
-        message=f"waiting for the printer: {error}"[:500],
+        message=message[:500],
         # Counted so that a cancel while the job waits need not ask the printer first.
         attempts_that_reached_no_printer=job.attempts_that_reached_no_printer
-        + (0 if error.may_have_made_job else 1),
+        + (0 if may_have_made_job else 1),
     )
-    raise RetryLater(str(error))
+    raise RetryLater(message)
+
+
+def trouble_in_words(error: BaseException) -> str:
+    """What went wrong on this server while a job was built or sent, as its user (and the
+    administrator they ask) can act on it: no exception names, reprs or source lines."""
+    if isinstance(error, SoftTimeLimitExceeded):
+        return "preparing and sending the job took longer than the print server allows"
+    if isinstance(error, MemoryError):
+        return "the print server ran out of memory while preparing the job"
+    if isinstance(error, ssl.SSLError):  # before OSError, of which it is one
+        reason = error.reason.replace("_", " ").lower() if error.reason else "unknown reason"
+        return f"the print server could not set up a secure connection to the printer ({reason})"
+    if isinstance(error, OSError):
+        if error.errno in {errno.ENOSPC, errno.EDQUOT}:
+            return "the print server ran out of disk space while preparing the job"
+        if error.errno == errno.EFBIG:
+            return (
+                "the print server may not write a file as large as this job needs "
+                "(a file size limit)"
+            )
+        what = error.strerror.lower() if error.strerror else "an error of the operating system"
+        return f"the print server could not read or write the job's files ({what})"
+    return "an unexpected error on the print server (the administrator can find it in its log)"
 
 
 # ------------------------------------------------------------------------- follow

@@ -5,7 +5,9 @@ printed, and a printer that stops answering neither followed for ever nor refund
 
 from __future__ import annotations
 
+import errno
 import http.server
+import resource
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -244,26 +246,94 @@ def test_a_job_at_a_printer_disabled_since_is_followed_to_its_end(
 # ------------------------------------------------------------------------- every attempt counts
 
 
-def test_an_unexpected_error_while_sending_is_a_counted_attempt(
-    released: Callable[[], Job],
-    settings: Any,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    def disk_full(*args: object) -> None:
-        raise OSError(28, "No space left on device")
+@contextmanager
+def _file_size_limit(most_bytes: int) -> Iterator[None]:
+    """A real OS refusal to write (EFBIG, as a full disk's ENOSPC): this process may write no
+    file past `most_bytes` (Python ignores SIGXFSZ, so the write fails rather than kills)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (most_bytes, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
 
-    # The one failure injected rather than real: a full disk cannot be made here safely.
-    monkeypatch.setattr(pipeline, "build_parts", disk_full)
+
+def test_a_file_the_server_cannot_write_is_told_in_words_and_the_job_tried_again(
+    held_job: Callable[..., Job],
+    staff_user: User,
+    finisher: Printer,
+    settings: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     settings.PRINT_MAX_ATTEMPTS = 2
-    job = released()
-    with pytest.raises(pipeline.RetryLater):
+    # 399 of 400 pages: the selection is written to a working file of about 180 kB.
+    job = held_job(pages=400)
+    account = personal_account_ensure(staff_user)
+    account_charge(account.pk, PRICE, job_id=job.pk, user=staff_user)
+    job_transition(
+        job.pk,
+        JobState.RELEASED,
+        reason="test",
+        printer=finisher,
+        price=PRICE,
+        account=account,
+        page_ranges="1-399",
+        expected_impressions=399,
+    )
+    with _file_size_limit(64 * 1024), pytest.raises(pipeline.RetryLater):
         pipeline.send(job.pk, task_id="t")
     waiting = Job.objects.get(pk=job.pk)
     assert waiting.state == JobState.RELEASED
-    assert "No space left on device" in waiting.message
+    assert waiting.message == (
+        "the print server may not write a file as large as this job needs (a file size "
+        "limit); it will be tried again"
+    )
+    # The administrator finds the exception itself in the log.
+    assert any(
+        record.exc_info and "File too large" in str(record.exc_info[1]) for record in caplog.records
+    )
+    # Tried again once the server can write: it prints, and its money stays charged.
+    assert pipeline.send(job.pk, task_id="t").at_printer
+    assert Job.objects.get(pk=job.pk).state == JobState.PROCESSING
+    assert job_refunded(job.pk) == 0
+
+
+def test_an_unusable_trusted_certificate_is_told_in_words_until_the_job_is_given_up(
+    released: Callable[[], Job], finisher: Printer, settings: Any
+) -> None:
+    settings.PRINT_MAX_ATTEMPTS = 2
+    # Stored past the checks of the printer's edit page (a shell, an old version): OpenSSL
+    # cannot load it, and every attempt's connection fails before it is made.
+    Printer.objects.filter(pk=finisher.pk).update(
+        trusted_certificate="-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"
+    )
+    job = released()
+    with pytest.raises(pipeline.RetryLater):
+        pipeline.send(job.pk, task_id="t")
+    why = "the print server could not set up a secure connection to the printer ("
+    waiting = Job.objects.get(pk=job.pk)
+    assert waiting.message.startswith(why), waiting.message
+    assert waiting.message.endswith("); it will be tried again")
     assert str(pipeline.send(job.pk, task_id="t")) == "failed: gave up"
-    assert Job.objects.get(pk=job.pk).state == JobState.FAILED
+    failed = Job.objects.get(pk=job.pk)
+    assert failed.state == JobState.FAILED
+    assert failed.message.startswith(why), failed.message
+    assert failed.message.endswith("; the job was given up after 2 attempts")
+    for message in (waiting.message, failed.message):
+        assert not any(text in message for text in ("SSLError", "_ssl.c", "["))
     assert job_refunded(job.pk) == PRICE
+
+
+def test_trouble_on_the_print_server_is_told_without_exception_names() -> None:
+    assert pipeline.trouble_in_words(OSError(errno.ENOSPC, "No space left on device")) == (
+        "the print server ran out of disk space while preparing the job"
+    )
+    assert pipeline.trouble_in_words(PermissionError(errno.EACCES, "Permission denied")) == (
+        "the print server could not read or write the job's files (permission denied)"
+    )
+    assert pipeline.trouble_in_words(KeyError("media")) == (
+        "an unexpected error on the print server (the administrator can find it in its log)"
+    )
 
 
 def test_a_job_is_built_with_the_rule_file_version_it_was_priced_with(
