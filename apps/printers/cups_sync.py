@@ -12,6 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from apps.printers.choices import PrinterKind, PrinterState
 from apps.printers.ipp_client import client_for_uri
@@ -20,6 +21,7 @@ from apps.printers.services import (
     GROUP_HAS_NAME,
     PrinterError,
     PrinterUnreachable,
+    name_taken,
     probe_fields,
     probes_at_once,
     rule_file_of,
@@ -135,13 +137,14 @@ def printer_import_cups(
     report = CupsSyncReport()
     with transaction.atomic():
         new_queues_rule_file = rule_file_of(rule_file, relaxed=relaxed_rules)
+        # By name whatever its case, as CUPS knows its queues.
         existing = {
-            printer.name: printer
+            printer.name.lower(): printer
             for printer in Printer.objects.select_for_update().exclude(cups_server="")
             if cups_server_key(printer.cups_server) == server_key
         }
         for name, (uri, location) in sorted(found.items()):
-            printer = existing.get(name)
+            printer = existing.get(name.lower())
             if printer is None:
                 refusal = unusable[name] or _name_taken(name)
                 if refusal:
@@ -166,17 +169,24 @@ def printer_import_cups(
             # Only a queue this sync disabled as gone is enabled again: an administrator's
             # disabling stays.
             back = not printer.enabled and printer.gone_from_cups_server
-            changed = printer.uri != uri or printer.location != location[:200] or back
+            changed = (
+                printer.name != name
+                or printer.uri != uri
+                or printer.location != location[:200]
+                or back
+            )
             # Kept as written this time: the periodic sync asks the server at this address.
             printer.uri, printer.location, printer.cups_server = uri, location[:200], server
+            printer.name = name  # as CUPS writes it now (a queue made again as "Hall")
             if back:
                 printer.enabled, printer.gone_from_cups_server = True, False
             for attribute, value in probe_fields(probes[name]).items():
                 setattr(printer, attribute, value)
             printer.save()
             (report.changed if changed else report.unchanged).append(name)
-        for name, printer in existing.items():
-            if name not in found and printer.enabled:
+        found_names = {name.lower() for name in found}
+        for key, printer in existing.items():
+            if key not in found_names and printer.enabled:
                 printer.enabled, printer.gone_from_cups_server = False, True
                 # Not the state it had while it existed (idle, say), which nothing refreshes.
                 printer.state, printer.state_reasons = PrinterState.UNREACHABLE, []
@@ -190,7 +200,7 @@ def printer_import_cups(
                         "state_message",
                     ]
                 )
-                report.gone.append(name)
+                report.gone.append(printer.name)
     logger.info("CUPS import from %s: %s", server_uri, report)
     return report
 
@@ -207,10 +217,14 @@ def _name_refusal(name: str) -> str:
 def _name_taken(name: str) -> str:
     """Why a new queue's name is taken by a printer not of its server, or by a printer group;
     empty when free."""
-    if PrinterGroup.objects.filter(name=name).exists():
+    if PrinterGroup.objects.filter(name__iexact=name).exists():
         return GROUP_HAS_NAME.format(name=name)
-    other = Printer.objects.filter(name=name).first()
+    other = Printer.objects.filter(name__iexact=name).first()
     if other is None:
         return ""
-    where = f"a queue of {other.cups_server}" if other.cups_server else "added by hand"
-    return f"a printer called {name!r} exists already ({where}): rename one of them"
+    where = (
+        _("a queue of %(server)s") % {"server": other.cups_server}
+        if other.cups_server
+        else _("added by hand")
+    )
+    return _("%(taken)s: rename one of them") % {"taken": name_taken(name, other.name, where)}

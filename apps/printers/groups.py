@@ -33,7 +33,7 @@ def printer_group_create(name: str, printers: Iterable[Printer]) -> PrinterGroup
         )
     members = _group_members(printers)
     # Printers and printer groups share one namespace (see services.GROUP_HAS_NAME).
-    if Printer.objects.filter(name=name).exists():
+    if Printer.objects.filter(name__iexact=name).exists():
         raise PrinterError(
             _("a printer is called %(name)s: a printer group needs another name")
             % {"name": repr(name)},

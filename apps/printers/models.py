@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django.contrib.auth.models import Group
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from apps.printers.choices import PrinterKind, PrinterState
@@ -73,6 +74,13 @@ class Printer(models.Model):
     class Meta:
         ordering = ("name",)
         verbose_name = _("printer")
+        constraints = [
+            # CUPS takes "Hall" and "hall" for one queue, and so do users typing `lp -d`.
+            models.UniqueConstraint(
+                Lower("name"),
+                name="printer_name_unique_ignoring_case",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -9,6 +9,16 @@ from apps.printers.models import Printer
 from printmgmt.ppde import SidePrices, SidePriceTable
 
 
+def printer_named(name: str) -> Printer | None:
+    """The printer called `name` whatever its case (`lp -d hall` for printer "Hall"): names
+    differing only in case are one printer's, as CUPS queue names are. The one of exactly
+    that name first: two may still clash until migration 0005 refuses them."""
+    return (
+        Printer.objects.filter(name=name).first()
+        or Printer.objects.filter(name__iexact=name).first()
+    )
+
+
 def printers_usable_by(user: User) -> QuerySet[Printer]:
     """Enabled printers open to everyone, or kept for one of the user's groups."""
     printers = Printer.objects.filter(enabled=True)

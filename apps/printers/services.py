@@ -27,6 +27,7 @@ from apps.printers.choices import PrinterKind, PrinterState
 from apps.printers.ipp_client import client_for_uri
 from apps.printers.ipp_values import snapshot_of_group
 from apps.printers.models import Printer, PrinterGroup, SidePrice
+from apps.printers.selectors import printer_named
 from apps.rules.models import RuleFile
 from apps.rules.services import rule_file_import
 from printmgmt.ipp import AttributeGroup, IppError, IppTransportError
@@ -101,6 +102,21 @@ def validate_printer_name(name: str) -> None:
             "and not starting with '-'",
             about=PrinterError.NAME,
         )
+
+
+def name_taken(name: str, taken: str, where: str = "") -> str:
+    """Why `name` cannot be given a printer: the printer called `taken` (that name, or one
+    differing only in case) has it; `where` says where that printer comes from."""
+    values = {"taken": taken, "where": f" ({where})" if where else ""}
+    if taken == name:
+        return _("a printer called '%(taken)s' exists already%(where)s") % values
+    return (
+        _(
+            "a printer called '%(taken)s' exists already%(where)s, and names that differ only "
+            "in case are one printer's, as in CUPS"
+        )
+        % values
+    )
 
 
 def validate_printer_uri(uri: str) -> None:
@@ -248,9 +264,10 @@ def printer_add(
     validate_printer_uri(uri)
     location = _checked_location(location)
     trusted_certificate = checked_trusted_certificate(trusted_certificate)
-    if Printer.objects.filter(name=name).exists():
-        raise PrinterError(f"a printer called {name!r} exists already", about=PrinterError.NAME)
-    if PrinterGroup.objects.filter(name=name).exists():
+    taken = printer_named(name)
+    if taken is not None:
+        raise PrinterError(name_taken(name, taken.name), about=PrinterError.NAME)
+    if PrinterGroup.objects.filter(name__iexact=name).exists():
         raise PrinterError(GROUP_HAS_NAME.format(name=name), about=PrinterError.NAME)
     result = probe(uri, trusted_certificate=trusted_certificate)
     try:
@@ -270,8 +287,9 @@ def printer_add(
                 last_contact=timezone.now(),
             )
     except IntegrityError:  # added by someone else while this one was probed
+        taken = printer_named(name)
         raise PrinterError(
-            f"a printer called {name!r} exists already", about=PrinterError.NAME
+            name_taken(name, taken.name if taken else name), about=PrinterError.NAME
         ) from None
     logger.info("printer %s added: %s (%s)", name, uri, printer.kind)
     return printer
@@ -468,6 +486,34 @@ def _checked_side_prices(rows: Iterable[SidePriceRow]) -> list[SidePriceRow]:
         seen.add(key)
         checked.append(SidePriceRow(media, row.color, media_source, row.one_sided, row.two_sided))
     return checked
+
+
+def printer_rename(printer_id: int, name: str) -> Printer:
+    """Give a printer added by hand another name; its jobs, settings and groups stay with it.
+    A queue imported from a CUPS server is named as its queue (the sync knows it so): it is
+    renamed there, and the next sync renames it here."""
+    validate_printer_name(name)
+    with transaction.atomic():
+        printer = Printer.objects.select_for_update().get(pk=printer_id)
+        if printer.cups_server:
+            raise PrinterError(
+                _(
+                    "%(name)s is a queue of the CUPS server %(server)s and is named as it there: "
+                    "rename the queue on that server and import it again (the printer keeps its "
+                    "settings)"
+                )
+                % {"name": printer.name, "server": printer.cups_server},
+                about=PrinterError.NAME,
+            )
+        taken = Printer.objects.filter(name__iexact=name).exclude(pk=printer.pk).first()
+        if taken is not None:
+            raise PrinterError(name_taken(name, taken.name), about=PrinterError.NAME)
+        if PrinterGroup.objects.filter(name__iexact=name).exists():
+            raise PrinterError(GROUP_HAS_NAME.format(name=name), about=PrinterError.NAME)
+        former, printer.name = printer.name, name
+        printer.save(update_fields=["name"])
+    logger.info("printer %s renamed %s", former, name)
+    return printer
 
 
 def printer_disable(printer_id: int) -> Printer:

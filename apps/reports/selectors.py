@@ -36,6 +36,7 @@ from apps.accounts.models import Account, User
 from apps.accounts.money import MAX_DIGITS, STORED_DECIMALS
 from apps.accounts.selectors import account_resolve
 from apps.printers.models import Printer
+from apps.printers.selectors import printer_named
 from apps.reports.choices import Grouping
 from apps.reports.models import UsageRecord, UsageRecordGroup
 
@@ -176,7 +177,7 @@ def report_request(
             raise ReportError(str(error)) from None
     found_printer = None
     if printer.strip():
-        found_printer = Printer.objects.filter(name=printer.strip()).first()
+        found_printer = printer_named(printer.strip())
         if found_printer is None:
             raise ReportError(_("no printer is named %(name)r.") % {"name": printer.strip()})
     return ReportRequest(

@@ -85,6 +85,10 @@ def test_a_held_job_is_named_after_the_printer_asked_for(tmp_path: Path) -> None
     out = StringIO()
     call_command("lp", str(document), "-U", "sam", stdout=out)
     assert out.getvalue() == f"request id is inbox-{Job.objects.latest('pk').pk}\n"
+    # Printer names are the same whatever their case, as CUPS queue names are.
+    out = StringIO()
+    call_command("lp", str(document), "-U", "sam", "-d", "Hall", stdout=out)
+    assert out.getvalue() == f"request id is Hall-{Job.objects.latest('pk').pk}\n"
 
 
 @pytest.mark.django_db

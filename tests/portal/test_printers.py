@@ -39,6 +39,23 @@ def test_a_malformed_printer_uri_is_named_when_probing_and_adding(
     assert not Printer.objects.exists()
 
 
+@pytest.mark.peers
+def test_a_name_taken_in_another_case_is_refused_at_the_name_field_in_the_users_language(
+    people: People, ippeveprinter: IppEvePrinter
+) -> None:
+    printer_add("Hall", ippeveprinter.uri)
+    data = {"name": "hall", "uri": ippeveprinter.uri, "location": "", "rule_file": ""}
+    response = logged_in(people.printer_admin).post(
+        "/manage/printers/add/", data, HTTP_ACCEPT_LANGUAGE="de"
+    )
+    assert response.status_code == 200
+    assert error_at(response.content, "name") == (
+        "ein Drucker namens 'Hall' besteht bereits, und Namen, die sich nur in Groß- "
+        "und Kleinschreibung unterscheiden, gehören wie in CUPS zu einem Drucker"
+    )
+    assert list(Printer.objects.values_list("name", flat=True)) == ["Hall"]
+
+
 @pytest.mark.parametrize("uri", MALFORMED_URIS)
 def test_a_malformed_cups_server_uri_is_named(people: People, uri: str) -> None:
     response = logged_in(people.printer_admin).post(

@@ -16,9 +16,13 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import override_settings
+from django.utils import translation
 
+from apps.accounts.roles import STAFF
+from apps.accounts.services import user_create
+from apps.ippserver.models import PrintingProfile
 from apps.printers.choices import PrinterKind, PrinterState
 from apps.printers.cups_sync import CupsSyncReport, cups_server_key, printer_import_cups
 from apps.printers.groups import printer_group_create
@@ -154,6 +158,47 @@ def test_names_are_unique(ippeveprinter: IppEvePrinter) -> None:
     printer_add("hall", ippeveprinter.uri)
     with pytest.raises(PrinterError, match="exists already"):
         printer_add("hall", ippeveprinter.uri)
+
+
+CASE_CLASH = (
+    "a printer called 'Hall' exists already, and names that differ only in case are one "
+    "printer's, as in CUPS"
+)
+
+
+def test_names_that_differ_only_in_case_are_one_printers(
+    ippeveprinter: IppEvePrinter, cupsd: Cupsd
+) -> None:
+    hall = printer_add("Hall", ippeveprinter.uri)
+    with pytest.raises(PrinterError) as refused:
+        printer_add("hall", ippeveprinter.uri)
+    assert (str(refused.value), refused.value.about) == (CASE_CLASH, PrinterError.NAME)
+    with translation.override("de"), pytest.raises(PrinterError, match="nur in Groß- und Klein"):
+        printer_add("HALL", ippeveprinter.uri)
+    # Nor can two adds at the same moment make both: the database refuses the second.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Printer.objects.create(name="hALL", uri=ippeveprinter.uri, kind=PrinterKind.DRIVERLESS)
+    with pytest.raises(PrinterError, match="a printer is called 'hall'"):
+        printer_group_create("hall", [hall])
+    # A CUPS queue of that name is the same queue to CUPS: not a second printer here.
+    cupsd.add_queue("hall", ippeveprinter.uri)
+    skipped = {queue.name: queue.reason for queue in printer_import_cups(cupsd.uri).skipped}
+    assert skipped["hall"] == f"{CASE_CLASH.replace('already', 'already (added by hand)')}: " + (
+        "rename one of them"
+    )
+    assert list(Printer.objects.filter(name__iexact="hall").values_list("name", flat=True)) == [
+        "Hall"
+    ]
+    _remove_queue(cupsd, "hall")
+    # Commands find it by the name in any case, as `lp -d` does.
+    out = StringIO()
+    call_command("printer", "refresh", "HALL", stdout=out)
+    assert out.getvalue() == "Hall: idle\n"
+    call_command("printer", "group", "add", "floor-1", "hall", stdout=out)
+    assert list(PrinterGroup.objects.get(name="floor-1").printers.all()) == [hall]
+    sam = user_create("sam", "pw-not-used-1", role=STAFF)
+    call_command("printing", "sam", "--default-printer", "hALL", stdout=out)
+    assert PrintingProfile.objects.get(user=sam).default_printer == hall
 
 
 def test_refresh_marks_an_unreachable_printer(ippeveprinter: IppEvePrinter) -> None:

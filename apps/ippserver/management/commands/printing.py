@@ -19,7 +19,7 @@ from apps.ippserver.services import (
     printing_token_issue,
     printing_token_revoke,
 )
-from apps.printers.models import Printer
+from apps.printers.selectors import printer_named
 
 
 class Command(BaseCommand):
@@ -40,10 +40,9 @@ class Command(BaseCommand):
         except User.DoesNotExist:
             raise CommandError(f"there is no user {options['username']!r}") from None
         if options["default_printer"]:
-            try:
-                printer = Printer.objects.get(name=options["default_printer"])
-            except Printer.DoesNotExist:
-                raise CommandError(f"there is no printer {options['default_printer']!r}") from None
+            printer = printer_named(options["default_printer"])
+            if printer is None:
+                raise CommandError(f"there is no printer {options['default_printer']!r}")
             default_printer_set(user, printer)
         elif options["no_default_printer"]:
             default_printer_set(user, None)

@@ -21,6 +21,7 @@ from apps.jobs.option_checks import OptionValue
 from apps.jobs.release import MAX_COPIES, ReleaseRefused, job_release, printer_for_group
 from apps.jobs.services import job_create_held
 from apps.printers.models import Printer, PrinterGroup
+from apps.printers.selectors import printer_named
 
 WAIT_POLL_SECONDS = 0.5
 
@@ -87,7 +88,7 @@ class Command(BaseCommand):
                 "--wait needs -H immediate: a held job is not printed until released"
             )
         if destination and not (
-            Printer.objects.filter(name=destination).exists()
+            printer_named(destination) is not None
             or PrinterGroup.objects.filter(name=destination).exists()
         ):
             raise CommandError(f"there is no printer or printer group called {destination!r}")
@@ -137,7 +138,7 @@ class Command(BaseCommand):
         self, name: str, job: Job, user: User, job_options: JobOptions, options: dict[str, Any]
     ) -> Printer:
         """The printer called `name`, or for a printer group the one follow-me picks."""
-        printer = Printer.objects.filter(name=name).first()
+        printer = printer_named(name)
         if printer is not None:
             return printer
         group = PrinterGroup.objects.get(name=name)

@@ -1,5 +1,5 @@
-"""`manage.py printer add|import-cups|list|refresh|group`: proxy printers and follow-me printer
-groups from the command line."""
+"""`manage.py printer add|import-cups|list|refresh|rename|group`: proxy printers and follow-me
+printer groups from the command line."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from apps.printers.choices import PrinterKind, PrinterState
 from apps.printers.cups_sync import printer_import_cups
 from apps.printers.groups import printer_group_add, printer_group_delete
 from apps.printers.models import Printer, PrinterGroup
-from apps.printers.services import PrinterError, printer_add, printer_refresh
+from apps.printers.selectors import printer_named
+from apps.printers.services import PrinterError, printer_add, printer_refresh, printer_rename
 from apps.rules.services import RuleFileError, rule_file_skips
 
 RELAXED_HELP = (
@@ -52,6 +53,9 @@ class Command(BaseCommand):
         listing.add_argument("--json", action="store_true")
         refresh = actions.add_parser("refresh", help="ask a printer again for state and options")
         refresh.add_argument("name")
+        rename = actions.add_parser("rename", help="give a printer added by hand another name")
+        rename.add_argument("name")
+        rename.add_argument("new_name", metavar="NEW-NAME")
         group = actions.add_parser("group", help="follow-me printer groups")
         group_actions = group.add_subparsers(dest="group_action", required=True)
         group_add = group_actions.add_parser(
@@ -168,25 +172,34 @@ class Command(BaseCommand):
                 f"{row['name']:<20} {row['state']:<12} {row['kind']:<5} {row['uri']}{enabled}"
             )
 
+    def _named(self, name: str) -> Printer:
+        printer = printer_named(name)
+        if printer is None:
+            raise CommandError(f"there is no printer called {name!r}")
+        return printer
+
     def _refresh(self, options: dict[str, Any]) -> None:
-        try:
-            printer = Printer.objects.get(name=options["name"])
-        except Printer.DoesNotExist:
-            raise CommandError(f"there is no printer called {options['name']!r}") from None
-        printer = printer_refresh(printer.pk)
+        printer = printer_refresh(self._named(options["name"]).pk)
         out_of_use = printer.state in {PrinterState.UNREACHABLE, PrinterState.STOPPED}
         why = f" ({printer.state_message})" if out_of_use and printer.state_message else ""
         self.stdout.write(f"{printer.name}: {printer.get_state_display().lower()}{why}")
+
+    def _rename(self, options: dict[str, Any]) -> None:
+        printer = self._named(options["name"])
+        former = printer.name
+        printer = printer_rename(printer.pk, options["new_name"])
+        self.stdout.write(f"printer {former} renamed {printer.name}")
 
     def _group(self, options: dict[str, Any]) -> None:
         getattr(self, "_group_" + options["group_action"])(options)
 
     def _group_add(self, options: dict[str, Any]) -> None:
         wanted: list[str] = options["printers"]
-        printers = list(Printer.objects.filter(name__in=wanted))
-        unknown = sorted(set(wanted) - {printer.name for printer in printers})
+        named = {name: printer_named(name) for name in wanted}
+        unknown = sorted(name for name, printer in named.items() if printer is None)
         if unknown:
             raise CommandError(f"there is no printer called {', '.join(map(repr, unknown))}")
+        printers = [printer for printer in named.values() if printer is not None]
         group = printer_group_add(options["group_name"], printers)
         self.stdout.write(f"printer group {self._group_line(group)}")
 
