@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -29,7 +30,7 @@ from apps.printers.services import (
     validate_printer_uri,
 )
 from apps.rules.models import RuleFile
-from printmgmt.ipp import IppError, IppStatusError, IppTransportError, Status
+from printmgmt.ipp import AttributeGroup, IppError, IppStatusError, IppTransportError, Status
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +45,57 @@ class CupsSyncReport:
     gone: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     skipped: list[SkippedQueue] = field(default_factory=list)
+    renamed: list[RenamedQueue] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RenamedQueue:
+    """A queue renamed on its CUPS server: the printer of its old name took the new one."""
+
+    former_name: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.former_name} → {self.name}"
+
+
+@dataclass(frozen=True)
+class Device:
+    """What tells a queue's device, as CUPS reports it ("" for what it does not)."""
+
+    uuid: str
+    device_uri: str
+    make_and_model: str
+
+    def same_as(self, other: Device) -> bool:
+        """Evidently the same device: the same printer-uuid, else the same device-uri and
+        make and model. Different uuids do not tell devices apart: CUPS gives every queue it
+        makes a new random one, and a queue renamed there is made anew."""
+        if self.uuid and self.uuid == other.uuid:
+            return True
+        return bool(self.device_uri and self.make_and_model) and (
+            (self.device_uri, self.make_and_model) == (other.device_uri, other.make_and_model)
+        )
+
+
+DEVICE_ATTRIBUTES = ("printer-uuid", "device-uri", "printer-make-and-model")
+
+
+def _device_of(values: Callable[[str], str]) -> Device:
+    uuid, device_uri, make_and_model = (values(name) for name in DEVICE_ATTRIBUTES)
+    return Device(uuid, device_uri, make_and_model)
+
+
+def _device_of_printer(printer: Printer) -> Device:
+    """The device a printer was on when it was last asked (its capabilities)."""
+    return _device_of(lambda name: str((printer.capabilities.get(name) or [""])[0]))
+
+
+@dataclass(frozen=True)
+class FoundQueue:
+    uri: str
+    location: str
+    device: Device
 
 
 @dataclass(frozen=True)
@@ -102,7 +154,7 @@ def printer_import_cups(
     try:
         with client_for_uri(server_uri) as client:
             queues = client.cups_get_printers(
-                ("printer-name", "printer-uri-supported", "printer-location")
+                ("printer-name", "printer-uri-supported", "printer-location", *DEVICE_ATTRIBUTES)
             )
     except IppStatusError as error:
         # CUPS answers so when it has no queue left ("No destinations added."): its last
@@ -114,7 +166,7 @@ def printer_import_cups(
         raise PrinterUnreachable(str(error)) from None  # it names the URI already
     except IppError as error:
         raise PrinterError(f"{server_uri}: {error}", about=PrinterError.ADDRESS) from None
-    found: dict[str, tuple[str, str]] = {}
+    found: dict[str, FoundQueue] = {}
     for queue in queues:
         name_attribute, uri_attribute = (
             queue.get("printer-name"),
@@ -122,15 +174,20 @@ def printer_import_cups(
         )
         if name_attribute is None or uri_attribute is None:
             continue
-        location_attribute = queue.get("printer-location")
-        found[str(name_attribute.value)] = (
+
+        def text(name: str, queue: AttributeGroup = queue) -> str:
+            attribute = queue.get(name)
+            return str(attribute.value) if attribute is not None else ""
+
+        found[str(name_attribute.value)] = FoundQueue(
             _queue_uri(server_uri, str(uri_attribute.value)),
-            str(location_attribute.value) if location_attribute is not None else "",
+            text("printer-location"),
+            _device_of(text),
         )
     unusable = {name: _name_refusal(name) for name in found}
     usable = [name for name in found if not unusable[name]]
     probes = dict(
-        zip(usable, probes_at_once([(found[name][0], "") for name in usable]), strict=True)
+        zip(usable, probes_at_once([(found[name].uri, "") for name in usable]), strict=True)
     )
 
     server, server_key = _cups_server_uri(server_uri), cups_server_key(server_uri)
@@ -143,7 +200,11 @@ def printer_import_cups(
             for printer in Printer.objects.select_for_update().exclude(cups_server="")
             if cups_server_key(printer.cups_server) == server_key
         }
-        for name, (uri, location) in sorted(found.items()):
+        renamed = _renamed_queues(found, existing, unusable)
+        for name, renamed_printer in renamed.items():
+            existing[name.lower()] = existing.pop(renamed_printer.name.lower())
+        for name, found_queue in sorted(found.items()):
+            uri, location = found_queue.uri, found_queue.location
             printer = existing.get(name.lower())
             if printer is None:
                 refusal = unusable[name] or _name_taken(name)
@@ -177,13 +238,21 @@ def printer_import_cups(
             )
             # Kept as written this time: the periodic sync asks the server at this address.
             printer.uri, printer.location, printer.cups_server = uri, location[:200], server
-            printer.name = name  # as CUPS writes it now (a queue made again as "Hall")
+            former_name, printer.name = printer.name, name  # as CUPS writes it now
             if back:
                 printer.enabled, printer.gone_from_cups_server = True, False
             for attribute, value in probe_fields(probes[name]).items():
                 setattr(printer, attribute, value)
             printer.save()
-            (report.changed if changed else report.unchanged).append(name)
+            if name in renamed:
+                logger.warning(
+                    "CUPS import from %s: queue %s was renamed %s there (the same device): "
+                    "printer %s renamed, its settings and jobs kept",
+                    server_uri, former_name, name, former_name,
+                )  # fmt: skip
+                report.renamed.append(RenamedQueue(former_name, name))
+            else:
+                (report.changed if changed else report.unchanged).append(name)
         found_names = {name.lower() for name in found}
         for key, printer in existing.items():
             if key not in found_names and printer.enabled:
@@ -203,6 +272,33 @@ def printer_import_cups(
                 report.gone.append(printer.name)
     logger.info("CUPS import from %s: %s", server_uri, report)
     return report
+
+
+def _renamed_queues(
+    found: dict[str, FoundQueue], existing: dict[str, Printer], unusable: dict[str, str]
+) -> dict[str, Printer]:
+    """New queues (by name) that are a vanished queue renamed on the server: each the only new
+    queue evidently on the device of the only vanished printer evidently on its device. Two
+    queues of one device that come or go together tell nothing: they are added and gone."""
+    found_names = {name.lower() for name in found}
+    vanished = [printer for key, printer in existing.items() if key not in found_names]
+    new = [
+        name
+        for name in found
+        if name.lower() not in existing and not unusable[name] and not _name_taken(name)
+    ]
+    devices = {printer.pk: _device_of_printer(printer) for printer in vanished}
+    renamed: dict[str, Printer] = {}
+    for name in new:
+        candidates = [
+            printer for printer in vanished if found[name].device.same_as(devices[printer.pk])
+        ]
+        if len(candidates) != 1:
+            continue
+        rivals = [other for other in new if found[other].device.same_as(devices[candidates[0].pk])]
+        if rivals == [name]:
+            renamed[name] = candidates[0]
+    return renamed
 
 
 def _name_refusal(name: str) -> str:

@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from io import StringIO
 from pathlib import Path
 
@@ -23,12 +24,22 @@ from django.utils import translation
 from apps.accounts.roles import STAFF
 from apps.accounts.services import user_create
 from apps.ippserver.models import PrintingProfile
+from apps.ippserver.services import default_printer_set
+from apps.jobs import pipeline
+from apps.jobs.choices import JobSource, JobState
+from apps.jobs.services import job_create_held, job_transition
 from apps.printers.choices import PrinterKind, PrinterState
-from apps.printers.cups_sync import CupsSyncReport, cups_server_key, printer_import_cups
+from apps.printers.cups_sync import (
+    CupsSyncReport,
+    RenamedQueue,
+    cups_server_key,
+    printer_import_cups,
+)
 from apps.printers.groups import printer_group_create
 from apps.printers.models import Printer, PrinterGroup
 from apps.printers.services import (
     PrinterError,
+    SidePriceRow,
     guess_kind,
     printer_add,
     printer_disable,
@@ -38,7 +49,9 @@ from apps.printers.services import (
 )
 from apps.printers.tasks import refresh_printers
 from apps.rules.models import RuleFile
+from apps.rules.services import rule_file_activate, rule_file_save
 from printmgmt.ipp import Message, Status, encode
+from tests.pdfs import make_pdf
 from tests.peers import Cupsd, IppEvePrinter, IppEvePrinterFactory, free_port, run_cupsd
 
 pytestmark = [pytest.mark.django_db, pytest.mark.peers]
@@ -352,6 +365,91 @@ def test_a_cups_server_written_differently_is_the_same_server(
     # The periodic sync asks the server as it was written last.
     assert Printer.objects.get(name="spelled").cups_server == f"ipp://LOCALHOST:{cupsd.port}/"
     _remove_queue(cupsd, "spelled")
+
+
+RENAME_RULES = "*Staple org.savapage-finishings-staple\n*Staple *None 3\n*Staple TopLeft 20\n"
+
+
+def test_a_queue_renamed_on_its_cups_server_keeps_its_printer_settings_and_jobs(
+    ippeveprinter: IppEvePrinter, tmp_path: Path
+) -> None:
+    version = rule_file_save("hall-rules", RENAME_RULES)
+    rule_file_activate(version.pk)
+    staff = Group.objects.create(name="hall-staff")
+    sam = user_create("sam", "pw-not-used-1", role=STAFF)
+    with run_cupsd(with_auth=False) as cupsd:  # its own: one queue per device on it
+        cupsd.add_queue("hall", ippeveprinter.uri)
+        printer_import_cups(cupsd.uri, rule_file=version.rule_file)
+        hall = Printer.objects.get(name="hall")
+        printer_update(
+            hall.pk,
+            location="",
+            allowed_groups=[staff],
+            rule_file=version.rule_file,
+            enabled=True,
+            side_prices=[SidePriceRow("iso_a4_210x297mm", False, "", Decimal("0.1"), Decimal(0))],
+            trusted_certificate="",
+        )
+        printer_group_create("floor-1", [hall])
+        default_printer_set(sam, hall)
+        # A job released to it that waits for its next attempt.
+        job = job_create_held(
+            sam, make_pdf(tmp_path / "memo.pdf", 1), title="memo", source=JobSource.WEB
+        )
+        job_transition(job.pk, JobState.RELEASED, reason="test", printer=hall)
+
+        # Renamed there: CUPS has no rename, so the queue is removed and made anew (with a
+        # new printer-uuid), on the same device.
+        _remove_queue(cupsd, "hall")
+        cupsd.add_queue("hall-east", ippeveprinter.uri)
+        out = StringIO()
+        call_command("printer", "import-cups", cupsd.uri, stdout=out)
+        assert out.getvalue() == "renamed (settings kept): hall → hall-east\n"
+        renamed = Printer.objects.get(pk=hall.pk)
+        assert (renamed.name, renamed.uri, renamed.enabled) == (
+            "hall-east",
+            cupsd.queue_uri("hall-east"),
+            True,
+        )
+        assert renamed.rule_file == version.rule_file
+        assert list(renamed.allowed_groups.all()) == [staff]
+        assert renamed.side_prices.get().one_sided == Decimal("0.1")
+        assert list(renamed.groups.values_list("name", flat=True)) == ["floor-1"]
+        assert PrintingProfile.objects.get(user=sam).default_printer == renamed
+        assert Printer.objects.count() == 1
+        assert pipeline.send(job.pk, task_id="t").at_printer
+
+        # Removed, synced (gone), then made anew under another name: the gone one is taken
+        # back under it, enabled again.
+        _remove_queue(cupsd, "hall-east")
+        assert printer_import_cups(cupsd.uri).gone == ["hall-east"]
+        cupsd.add_queue("hall-west", ippeveprinter.uri)
+        report = printer_import_cups(cupsd.uri)
+        assert (report.renamed, report.added) == ([RenamedQueue("hall-east", "hall-west")], [])
+        assert Printer.objects.get(pk=hall.pk).enabled
+
+        # Two new queues of the same device: which one it became is not evident.
+        _remove_queue(cupsd, "hall-west")
+        cupsd.add_queue("hall-a", ippeveprinter.uri)
+        cupsd.add_queue("hall-b", ippeveprinter.uri)
+        report = printer_import_cups(cupsd.uri)
+        assert (report.renamed, report.added, report.gone) == (
+            [],
+            ["hall-a", "hall-b"],
+            ["hall-west"],
+        )
+        assert not Printer.objects.get(pk=hall.pk).enabled
+        # Nor of two vanished ones, for one new queue of their device.
+        _remove_queue(cupsd, "hall-a")
+        _remove_queue(cupsd, "hall-b")
+        cupsd.add_queue("hall-c", ippeveprinter.uri)
+        report = printer_import_cups(cupsd.uri)
+        assert (report.renamed, report.added, report.gone) == ([], ["hall-c"], ["hall-a", "hall-b"])
+        # Made anew in another case: the same queue to CUPS, and here.
+        _remove_queue(cupsd, "hall-c")
+        cupsd.add_queue("Hall-C", ippeveprinter.uri)
+        assert printer_import_cups(cupsd.uri).changed == ["Hall-C"]
+        assert Printer.objects.filter(name__iexact="hall-c").get().name == "Hall-C"
 
 
 def test_cups_server_keys() -> None:

@@ -117,6 +117,7 @@ class Command(BaseCommand):
         self._say_skipped(options)
         for label, names in (
             ("added", report.added),
+            ("renamed (settings kept)", [str(renamed) for renamed in report.renamed]),
             ("changed", report.changed),
             ("gone (disabled)", report.gone),
             ("unchanged", report.unchanged),
@@ -126,7 +127,12 @@ class Command(BaseCommand):
         for skipped in report.skipped:
             self.stdout.write(f"skipped {skipped.name}: {skipped.reason}")
         if not (
-            report.added or report.changed or report.gone or report.unchanged or report.skipped
+            report.added
+            or report.renamed
+            or report.changed
+            or report.gone
+            or report.unchanged
+            or report.skipped
         ):
             self.stdout.write("the CUPS server has no queues")
 
