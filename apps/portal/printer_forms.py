@@ -4,7 +4,7 @@ groups. They check input and name fields; the services decide."""
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib.auth.models import Group
@@ -14,17 +14,22 @@ from apps.portal.forms import GroupsChoiceField, PortalForm
 from apps.printers.models import Printer
 from apps.rules.models import RuleFile
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
-def trusted_certificate_field() -> forms.CharField:
+
+def trusted_certificate_field(help_text: StrOrPromise | None = None) -> forms.CharField:
+    if help_text is None:
+        help_text = _(
+            "For an ipps:// printer with a self-signed certificate: paste that certificate "
+            "(-----BEGIN CERTIFICATE----- …). Empty: the system's certificate authorities."
+        )
     return forms.CharField(
         label=_("Trusted certificate (PEM)"),
         required=False,
         strip=False,
         widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
-        help_text=_(
-            "For an ipps:// printer with a self-signed certificate: paste that certificate "
-            "(-----BEGIN CERTIFICATE----- …). Empty: the system's certificate authorities."
-        ),
+        help_text=help_text,
     )
 
 
@@ -50,6 +55,13 @@ class CupsImportForm(PortalForm):
     )
     rule_file = forms.ModelChoiceField(
         label=_("Rule file"), queryset=RuleFile.objects.order_by("name"), required=False
+    )
+    trusted_certificate = trusted_certificate_field(
+        _(
+            "For an ipps:// CUPS server with a self-signed certificate: paste that certificate "
+            "(-----BEGIN CERTIFICATE----- …); its queues keep it. Empty: the one its queues "
+            "have already, else the system's certificate authorities."
+        )
     )
 
 

@@ -22,6 +22,7 @@ from apps.printers.services import (
     GROUP_HAS_NAME,
     PrinterError,
     PrinterUnreachable,
+    checked_trusted_certificate,
     name_taken,
     probe_fields,
     probes_at_once,
@@ -142,17 +143,31 @@ def _queue_uri(server_uri: str, queue_uri: str) -> str:
 
 
 def printer_import_cups(
-    server_uri: str, *, rule_file: RuleFile | Path | None = None, relaxed_rules: bool = False
+    server_uri: str,
+    *,
+    rule_file: RuleFile | Path | None = None,
+    relaxed_rules: bool = False,
+    trusted_certificate: str | None = None,
 ) -> CupsSyncReport:
     """Make our CUPS-queue printers of `server_uri` match its queues: new, changed, gone.
 
     Gone queues are disabled, not deleted: their job history stays. New queues get
     `rule_file`; a path is a .ppde file imported together with the sync (not at all when the
     server cannot be asked or the file is refused).
+
+    `trusted_certificate` is the PEM certificate an ipps:// server's own is checked against
+    (a self-signed one), given to all its queues; None: the one its queues have already.
     """
     validate_printer_uri(server_uri)
+    server, server_key = _cups_server_uri(server_uri), cups_server_key(server_uri)
+    given_certificate = trusted_certificate is not None
+    trusted_certificate = (
+        checked_trusted_certificate(trusted_certificate)
+        if trusted_certificate is not None
+        else _server_certificate(server_key)
+    )
     try:
-        with client_for_uri(server_uri) as client:
+        with client_for_uri(server_uri, trusted_certificate=trusted_certificate) as client:
             queues = client.cups_get_printers(
                 ("printer-name", "printer-uri-supported", "printer-location", *DEVICE_ATTRIBUTES)
             )
@@ -187,10 +202,13 @@ def printer_import_cups(
     unusable = {name: _name_refusal(name) for name in found}
     usable = [name for name in found if not unusable[name]]
     probes = dict(
-        zip(usable, probes_at_once([(found[name].uri, "") for name in usable]), strict=True)
+        zip(
+            usable,
+            probes_at_once([(found[name].uri, trusted_certificate) for name in usable]),
+            strict=True,
+        )
     )
 
-    server, server_key = _cups_server_uri(server_uri), cups_server_key(server_uri)
     report = CupsSyncReport()
     with transaction.atomic():
         new_queues_rule_file = rule_file_of(rule_file, relaxed=relaxed_rules)
@@ -220,6 +238,7 @@ def printer_import_cups(
                             location=location[:200],
                             cups_server=server,
                             rule_file=new_queues_rule_file,
+                            trusted_certificate=trusted_certificate,
                             **probe_fields(probes[name]),
                         )
                 except IntegrityError:  # another import of the server (a double click)
@@ -239,6 +258,9 @@ def printer_import_cups(
             # Kept as written this time: the periodic sync asks the server at this address.
             printer.uri, printer.location, printer.cups_server = uri, location[:200], server
             former_name, printer.name = printer.name, name  # as CUPS writes it now
+            if given_certificate:
+                changed = changed or printer.trusted_certificate != trusted_certificate
+                printer.trusted_certificate = trusted_certificate
             if back:
                 printer.enabled, printer.gone_from_cups_server = True, False
             for attribute, value in probe_fields(probes[name]).items():
@@ -272,6 +294,14 @@ def printer_import_cups(
                 report.gone.append(printer.name)
     logger.info("CUPS import from %s: %s", server_uri, report)
     return report
+
+
+def _server_certificate(server_key: tuple[str, int] | None) -> str:
+    """The certificate the queues of a server were imported trusting ("" for none)."""
+    for printer in Printer.objects.exclude(cups_server="").exclude(trusted_certificate=""):
+        if cups_server_key(printer.cups_server) == server_key:
+            return printer.trusted_certificate
+    return ""
 
 
 def _renamed_queues(

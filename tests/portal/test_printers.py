@@ -13,7 +13,7 @@ from apps.jobs.models import Job
 from apps.printers.models import Printer, PrinterGroup
 from apps.printers.selectors import printers_usable_by, user_may_use_printer
 from apps.printers.services import printer_add
-from tests.peers import Cupsd, IppEvePrinter, IppEvePrinterFactory
+from tests.peers import Cupsd, IppEvePrinter, IppEvePrinterFactory, run_cupsd
 from tests.portal.accessibility import error_at, page_problems, parse
 from tests.portal.conftest import People, logged_in, office_printer
 
@@ -81,6 +81,33 @@ def test_cups_import_of_a_server_written_differently_with_a_clashing_queue_says_
         assert "<strong>reception</strong>: a printer called &#x27;reception&#x27; exists" in page
     assert Printer.objects.get(name="floor.2").cups_server == f"ipp://localhost:{cupsd.port}/"
     assert Printer.objects.get(name="reception").cups_server == ""
+
+
+@pytest.mark.peers
+def test_cups_import_over_ipps_takes_the_servers_self_signed_certificate(
+    people: People, ippeveprinter: IppEvePrinter
+) -> None:
+    client = logged_in(people.printer_admin)
+    with run_cupsd(with_auth=False) as cupsd:
+        cupsd.add_queue("secure-lobby", ippeveprinter.uri)
+        uri = f"ipps://localhost:{cupsd.port}/"
+        untrusted = client.post("/manage/printers/import/", {"server_uri": uri})
+        assert "its certificate is not trusted" in error_at(untrusted.content, "server_uri")
+        (certificate,) = (cupsd.directory / "ssl").glob("*.crt")
+        refused = client.post(
+            "/manage/printers/import/",
+            {"server_uri": uri, "trusted_certificate": "on the printer's web page"},
+        )
+        assert "the trusted certificate is not a PEM certificate" in refused.content.decode()
+        assert not Printer.objects.exists()
+        imported = client.post(
+            "/manage/printers/import/",
+            {"server_uri": uri, "trusted_certificate": certificate.read_text()},
+        )
+        assert imported.status_code == 200
+        lobby = Printer.objects.get(name="secure-lobby")
+        assert lobby.trusted_certificate == certificate.read_text().strip() + "\n"
+        assert Printer.objects.count() == 1
 
 
 def _edit_form(printer: Printer, **changes: object) -> dict[str, object]:

@@ -735,6 +735,32 @@ def test_an_ipps_printer_with_a_self_signed_certificate_is_added_trusting_it(
     assert printer_refresh(printer.pk).state == PrinterState.IDLE
 
 
+def test_an_ipps_cups_server_with_a_self_signed_certificate_is_imported_trusting_it(
+    ippeveprinter: IppEvePrinter,
+) -> None:
+    with run_cupsd(with_auth=False) as cupsd:
+        cupsd.add_queue("secure-hall", ippeveprinter.uri)
+        uri = f"ipps://localhost:{cupsd.port}/"
+        with pytest.raises(CommandError, match="its certificate is not trusted"):
+            call_command("printer", "import-cups", uri)
+        # cupsd made its self-signed certificate on that first TLS connection.
+        (certificate,) = (cupsd.directory / "ssl").glob("*.crt")
+        out = StringIO()
+        call_command("printer", "import-cups", uri, "--trust-certificate", certificate, stdout=out)
+        assert out.getvalue() == "added: secure-hall\n"
+        hall = Printer.objects.get(name="secure-hall")
+        assert hall.trusted_certificate == certificate.read_text().strip() + "\n"
+        assert (hall.uri, hall.state) == (f"{uri}printers/secure-hall", PrinterState.IDLE)
+        # The periodic sync asks it trusting the same certificate, for new queues too.
+        cupsd.add_queue("secure-annex", ippeveprinter.uri)
+        refresh_printers()
+        annex = Printer.objects.get(name="secure-annex")
+        assert (annex.trusted_certificate, annex.state) == (
+            hall.trusted_certificate,
+            PrinterState.IDLE,
+        )
+
+
 def test_printer_group_command(ippeveprinter: IppEvePrinter) -> None:
     hall = printer_add("hall", ippeveprinter.uri)
     printer_add("lobby", ippeveprinter.uri)

@@ -139,7 +139,10 @@ def printer_import(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             report = printer_import_cups(
-                form.cleaned_data["server_uri"], rule_file=form.cleaned_data["rule_file"]
+                form.cleaned_data["server_uri"],
+                rule_file=form.cleaned_data["rule_file"],
+                # Empty keeps the certificate the server's queues have.
+                trusted_certificate=form.cleaned_data["trusted_certificate"] or None,
             )
         except PrinterError as error:
             problem = refusal_to_form(form, error, {PrinterError.ADDRESS: "server_uri"})

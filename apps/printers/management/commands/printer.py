@@ -49,6 +49,13 @@ class Command(BaseCommand):
         cups.add_argument("server_uri", metavar="CUPS-URI")
         cups.add_argument("--rules", type=Path, help="a .ppde rule file for new queues")
         cups.add_argument("--relaxed", action="store_true", help=RELAXED_HELP)
+        cups.add_argument(
+            "--trust-certificate",
+            type=Path,
+            metavar="FILE",
+            help="the PEM certificate of an ipps:// CUPS server with a self-signed certificate "
+            "(kept with its queues: later syncs trust it too)",
+        )
         listing = actions.add_parser("list", help="list printers with their state")
         listing.add_argument("--json", action="store_true")
         refresh = actions.add_parser("refresh", help="ask a printer again for state and options")
@@ -83,16 +90,21 @@ class Command(BaseCommand):
             for diagnostic in rule_file_skips(options["rules"]):
                 self.stderr.write(diagnostic.format())
 
-    def _add(self, options: dict[str, Any]) -> None:
+    @staticmethod
+    def _certificate(options: dict[str, Any]) -> str | None:
+        """The text of --trust-certificate FILE; None when not given."""
         certificate_file: Path | None = options["trust_certificate"]
-        trusted_certificate = ""
-        if certificate_file is not None:
-            try:
-                trusted_certificate = certificate_file.read_text(encoding="ascii")
-            except (OSError, UnicodeDecodeError) as error:
-                raise CommandError(
-                    f"{certificate_file}: cannot be read as a PEM certificate ({error})"
-                ) from None
+        if certificate_file is None:
+            return None
+        try:
+            return certificate_file.read_text(encoding="ascii")
+        except (OSError, UnicodeDecodeError) as error:
+            raise CommandError(
+                f"{certificate_file}: cannot be read as a PEM certificate ({error})"
+            ) from None
+
+    def _add(self, options: dict[str, Any]) -> None:
+        trusted_certificate = self._certificate(options) or ""
         self._check_relaxed(options)
         printer = printer_add(
             options["name"],
@@ -110,9 +122,13 @@ class Command(BaseCommand):
         )
 
     def _import_cups(self, options: dict[str, Any]) -> None:
+        trusted_certificate = self._certificate(options)
         self._check_relaxed(options)
         report = printer_import_cups(
-            options["server_uri"], rule_file=options["rules"], relaxed_rules=options["relaxed"]
+            options["server_uri"],
+            rule_file=options["rules"],
+            relaxed_rules=options["relaxed"],
+            trusted_certificate=trusted_certificate,
         )
         self._say_skipped(options)
         for label, names in (
