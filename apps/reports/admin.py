@@ -14,7 +14,13 @@ from django.utils.translation import gettext_lazy
 from apps.core.admin import ReadOnlyAdmin
 from apps.reports.forms import ScheduledReportAdminForm
 from apps.reports.models import ReportExport, ScheduledReport, ScheduledReportRun, UsageRecord
-from apps.reports.tasks import ResendRefused, SendOutcomeUnknown, scheduled_report_resend
+from apps.reports.selectors import ReportError
+from apps.reports.tasks import (
+    ResendRefused,
+    SendOutcomeUnknown,
+    mail_failure_in_words,
+    scheduled_report_resend,
+)
 
 
 @admin.register(UsageRecord)
@@ -99,7 +105,12 @@ class ScheduledReportRunAdmin(ReadOnlyAdmin):
                     "%(report)s, %(start)s to %(end)s, was not sent (%(error)s): the next "
                     "scheduled run tries it again"
                 )
-                % {**names, "error": error},
+                % {
+                    **names,
+                    "error": error
+                    if isinstance(error, ReportError)
+                    else mail_failure_in_words(error),
+                },
                 messages.ERROR,
             )
         else:

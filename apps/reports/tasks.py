@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import socket
+import ssl
 from datetime import date, datetime, timedelta
 from io import BytesIO
 
 from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
@@ -113,6 +116,50 @@ class SendOutcomeUnknown(Exception):
     """The mail server may have taken a scheduled report: it is not sent again."""
 
 
+def mail_failure_in_words(error: BaseException) -> str:
+    """Why a scheduled report's mail was not sent, as the administrator reading it can act on
+    it: the mail server's own answer or the network's trouble, no exception names or reprs
+    (the log keeps those)."""
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        refused = "; ".join(
+            f"{address} ({_smtp_answer(code, text)})"
+            for address, (code, text) in error.recipients.items()
+        )
+        return f"the mail server refused every recipient: {refused}"
+    if isinstance(error, smtplib.SMTPSenderRefused):
+        answer = _smtp_answer(error.smtp_code, error.smtp_error)
+        return f"the mail server refused the sender {error.sender}: {answer}"
+    if isinstance(error, smtplib.SMTPAuthenticationError):
+        answer = _smtp_answer(error.smtp_code, error.smtp_error)
+        return f"the mail server refused the log-in (EMAIL_HOST_USER and PASSWORD): {answer}"
+    if isinstance(error, smtplib.SMTPResponseException):
+        return f"the mail server answered {_smtp_answer(error.smtp_code, error.smtp_error)}"
+    if isinstance(error, smtplib.SMTPServerDisconnected):
+        return "the mail server closed the connection"
+    if isinstance(error, SoftTimeLimitExceeded):
+        return "sending took longer than a scheduled run may take"
+    server = f"the mail server {settings.EMAIL_HOST}:{settings.EMAIL_PORT}"
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return f"{server}'s certificate is not trusted: {error.verify_message}"
+    if isinstance(error, ssl.SSLError):
+        reason = error.reason.replace("_", " ").lower() if error.reason else "unknown reason"
+        return f"the TLS handshake with {server} failed: {reason}"
+    if isinstance(error, ConnectionRefusedError):
+        return f"{server} refused the connection"
+    if isinstance(error, socket.gaierror):
+        return f"the mail server's host name {settings.EMAIL_HOST} cannot be looked up"
+    if isinstance(error, TimeoutError):
+        return f"{server} did not answer within {settings.EMAIL_TIMEOUT} s"
+    if isinstance(error, OSError) and error.strerror:
+        return f"{server} cannot be reached: {error.strerror.lower()}"
+    return "an unexpected error (the administrator can find it in the log)"
+
+
+def _smtp_answer(code: int, text: bytes | str) -> str:
+    words = text.decode(errors="replace") if isinstance(text, bytes) else text
+    return f"{code} {words}".strip()
+
+
 def scheduled_report_claim(report: ScheduledReport, start: date, end: date) -> bool:
     """Claim one period of a scheduled report for sending, in a short transaction of its own:
     False when it was sent, is being sent, or may have been sent already. A conditional
@@ -199,10 +246,12 @@ def scheduled_report_send(report: ScheduledReport, start: date, end: date) -> bo
         _scheduled_report_release(report, start)
         raise
     except BaseException as error:
-        _possibly_sent(report, start, end, f"{type(error).__name__}: {error}")
+        logger.exception("scheduled report %s: the send broke off", report.pk)
+        why = mail_failure_in_words(error)
+        _possibly_sent(report, start, end, why)
         if isinstance(error, SoftTimeLimitExceeded):
             raise
-        raise SendOutcomeUnknown(str(error)) from error
+        raise SendOutcomeUnknown(why) from error
     finally:
         connection.close()
     ScheduledReportRun.objects.filter(report=report, period_start=start).update(
@@ -317,7 +366,7 @@ def scheduled_report_failed(
         message = f"the report cannot be made: {error}"
     else:
         logger.exception("scheduled report %s for %s to %s not sent", report.pk, start, end)
-        message = f"not sent: {type(error).__name__}: {error}"
+        message = f"not sent: {mail_failure_in_words(error)}"
     run, _ = ScheduledReportRun.objects.get_or_create(
         report=report, period_start=start, defaults={"period_end": end}
     )
