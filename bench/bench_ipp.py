@@ -146,7 +146,7 @@ def main() -> None:
         run_ippeveprinter() as finisher,
         run_cupsd(with_auth=False) as cupsd,
     ):
-        queue = cupsd.add_queue("bench", stock.uri)
+        queue = cupsd.add_queue("bench", stock.uri, model="everywhere")
         answers = {
             "ippeveprinter (stock) Get-Printer-Attributes": capture_printer_attributes(stock.uri),
             "ippeveprinter (finisher) Get-Printer-Attributes": capture_printer_attributes(

@@ -294,7 +294,9 @@ def main() -> None:
             ours_body = print_job_body(f"ipp://127.0.0.1:{product.port}/ipp/print", pdf)
             auth = base64.b64encode(f"{USERNAME}:{token}".encode()).decode()
             headers = {"authorization": f"Basic {auth}"}
-            queue_uri = cupsd.add_queue("held", product.url.replace("http://", "ipp://"))
+            queue_uri = cupsd.add_queue(
+                "held", product.url.replace("http://", "ipp://"), model="everywhere"
+            )
             queue_url = queue_uri.replace("ipp://", "http://")
             cups_body = print_job_body(queue_uri, pdf)
             pids = cupsd_pids(cupsd)

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import subprocess
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from printmgmt.ipp.client import IppClient
 from tests.ipp.helpers import write_pdf
-from tests.peers import Cupsd, IppEvePrinter, IppEvePrinterFactory
+from tests.peers import Cupsd, IppEvePrinter, IppEvePrinterFactory, PeerError
 
 pytestmark = pytest.mark.peers
 
@@ -62,3 +67,67 @@ def test_cupsd_lists_queues_and_prints_to_ippeveprinter(
         check=False,
     )
     assert f"office-{job_id}" in jobs.stdout
+
+
+@contextlib.contextmanager
+def slow_answers(port: int, delay: float) -> Iterator[int]:
+    """A loopback relay to ``port`` that holds each answer back by ``delay`` seconds, as a
+    busy printer does; yields the relay's port."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    connections: list[socket.socket] = []
+    stop = threading.Event()
+
+    def pump(source: socket.socket, target: socket.socket, hold: float) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                if hold:
+                    stop.wait(hold)
+                    hold = 0
+                target.sendall(data)
+            target.shutdown(socket.SHUT_WR)
+
+    def accept() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                client, _ = listener.accept()
+                device = socket.create_connection(("127.0.0.1", port))
+                connections.extend((client, device))
+                for source, target, hold in ((client, device, 0.0), (device, client, delay)):
+                    threading.Thread(target=pump, args=(source, target, hold), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        listener.close()
+        for connection in connections:
+            connection.close()
+
+
+def test_a_driverless_queue_is_ready_when_added(
+    cupsd: Cupsd, ippeveprinter_factory: IppEvePrinterFactory
+) -> None:
+    """cupsd makes the PPD after lpadmin has returned; a job sent before it is in place
+    printed raw, or was aborted ("Unable to convert file 0 to printable format")."""
+    stock = ippeveprinter_factory(name="Stock", attributes=None)
+    with slow_answers(stock.port, delay=1.5) as port:
+        uri = f"ipp://127.0.0.1:{port}/ipp/print"
+        queue = cupsd.add_queue("slow-device", uri, model="everywhere")
+        with IppClient(queue) as client:
+            attributes = client.get_printer_attributes(["printer-make-and-model"])
+    make_and_model = attributes.get("printer-make-and-model")
+    # The PPD's name; "Local Raw Printer" until cupsd has made it.
+    assert make_and_model is not None
+    assert str(make_and_model.value).endswith(" - IPP Everywhere")
+
+
+def test_a_driverless_queue_cupsd_cannot_make_a_ppd_for_is_refused(
+    cupsd: Cupsd, ippeveprinter: IppEvePrinter
+) -> None:
+    with pytest.raises(PeerError) as refused:
+        cupsd.add_queue("no-ppd", ippeveprinter.uri, model="everywhere")
+    assert str(refused.value) == (
+        "cupsd could not make a driverless queue no-ppd: PPD creation failed: Printer does "
+        "not support required IPP attributes or document formats."
+    )

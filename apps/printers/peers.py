@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 STARTUP_TIMEOUT = 15.0
+#: cupsd gives a device 30 s to answer the connection, then waits for its attributes.
+DRIVERLESS_PPD_TIMEOUT = 90.0
 
 #: A printer with finishings (staple, punch, fold, booklet-maker, jog-offset), covers and
 #: PDF support. Declaring document-format-supported makes ippeveprinter send that
@@ -260,23 +262,63 @@ class Cupsd:
         name: str,
         device_uri: str,
         *,
-        model: str = "everywhere",
+        model: str = "raw",
         ppd: Path | None = None,
         requires_auth: bool = False,
     ) -> str:
-        """Add an enabled queue (driverless by default, or from a PPD); returns its URI.
+        """Add an enabled queue (raw by default, driverless with ``model="everywhere"``, or
+        from a PPD); returns its URI once the queue is ready to print.
 
+        A driverless queue needs a device cupsd can make a PPD for (the stock ippeveprinter,
+        not the finishers: "Printer does not support required IPP attributes or document
+        formats"); PeerError says why it could not.
         ``requires_auth`` gives the queue the policy that wants Basic authentication for
         every operation."""
         command = ["lpadmin", "-h", self.host_port, "-p", name, "-E", "-v", device_uri]
         command += ["-P", str(ppd)] if ppd is not None else ["-m", model]
         if requires_auth:
             command += ["-o", "printer-op-policy=authenticated"]
+        log_start = self._log.stat().st_size
         result = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
         if result.returncode != 0:
             raise PeerError(f"lpadmin failed: {result.stderr.strip()}")
+        if ppd is None and model == "everywhere":
+            self._wait_for_driverless_ppd(name, log_start)
         self.queues.append(name)
         return self.queue_uri(name)
+
+    @property
+    def _log(self) -> Path:
+        return self.directory / "log" / "error_log"
+
+    def _wait_for_driverless_ppd(self, name: str, log_start: int) -> None:
+        """Wait until cupsd has made and loaded the queue's PPD, or say why it could not.
+
+        lpadmin -m everywhere returns as soon as cupsd has added a raw queue; cupsd then asks
+        the device for its attributes and installs the PPD made from them in a background
+        thread. A job sent before that prints raw, and one sent while the thread installs
+        the PPD finds no filters and is aborted ("Unable to convert file 0 to printable
+        format"). cupsd logs the thread's outcome, after the PPD is in place; the log is the
+        only place it tells it."""
+        available = f'Printer "{name}" is now available.'
+        failed = f"] {name}: "  # the thread's errors: "E [date] NAME: reason"
+        deadline = time.monotonic() + DRIVERLESS_PPD_TIMEOUT
+        while True:
+            with self._log.open("rb") as log:
+                log.seek(log_start)
+                lines = log.read().decode(errors="replace").splitlines()
+            for line in lines:
+                if line.endswith(available):
+                    return
+                if line.startswith("E ") and failed in line:
+                    reason = line.split(failed, 1)[1]
+                    raise PeerError(f"cupsd could not make a driverless queue {name}: {reason}")
+            if time.monotonic() > deadline:
+                raise PeerError(
+                    f"cupsd did not make the PPD of queue {name} within "
+                    f"{DRIVERLESS_PPD_TIMEOUT:.0f} s:\n{_log_tail(self._log)}"
+                )
+            time.sleep(0.05)
 
     def lp(self, queue: str, path: Path, *options: str) -> int:
         """Print a file with lp; returns the CUPS job id."""
@@ -313,12 +355,14 @@ Group lp
 """
 
 # The default policy lets loopback clients do everything without a password, so that the
-# fixtures can add queues; queues with the "authenticated" policy want Basic auth.
+# fixtures can add queues; queues with the "authenticated" policy want Basic auth. The log
+# is never rotated: add_queue reads what cupsd logged after a given offset.
 _CUPSD_CONF = """\
 Listen 127.0.0.1:{port}
 Browsing No
 WebInterface No
 LogLevel info
+MaxLogSize 0
 DefaultAuthType Basic
 <Location />
   Order allow,deny
