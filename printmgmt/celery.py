@@ -6,7 +6,7 @@ import os
 from typing import Any
 
 from celery import Celery
-from celery.signals import task_postrun, task_prerun
+from celery.signals import task_postrun, task_prerun, worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "printmgmt.settings")
 
@@ -30,3 +30,15 @@ def close_old_database_connections(**_: Any) -> None:
     from django.db import close_old_connections
 
     close_old_connections()
+
+
+@worker_process_init.connect
+def leave_the_workers_process_group(**_: Any) -> None:
+    """Put each pool child in a process group of its own, so a SIGTERM to the worker's group
+    (`kill -- -PGID`, a service manager stopping `make run`) reaches only the worker.
+
+    The children ignore SIGINT (Ctrl-C) but died of a SIGTERM: a task being sent was cut off,
+    and a child killed while it held the pool's queue lock left the worker waiting for that
+    lock at exit, forever. Now the worker stops warmly, as on Ctrl-C: it takes no new task,
+    lets the running ones finish, then ends its children."""
+    os.setpgid(0, 0)

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Set everything up and run the product on the embedded default (SQLite, local broker):
 # system packages, virtual environment, migrations, demo users, then the web server (uvicorn,
-# ASGI), a Celery worker and Celery beat. Ctrl-C stops everything it started; data is kept in
-# var/ (or PRINTMGMT_DATA_DIR) for the next run.
+# ASGI), a Celery worker and Celery beat. Ctrl-C, or SIGTERM to it or its process group, stops
+# everything it started; data is kept in var/ (or PRINTMGMT_DATA_DIR) for the next run.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 

@@ -1,0 +1,154 @@
+"""`make run` (scripts/run.sh) stops every process it started when it is sent SIGTERM: to its
+whole process group, as systemd, `docker stop` of a shell-less image and `kill -- -PGID` do,
+or to the script alone."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.peers import free_port
+from tests.workers import ROOT
+
+#: Setting up a new data dir (migrations, demo users and jobs) and starting everything.
+START_SECONDS = 240
+#: How long every process may take to end after the SIGTERM, on a busy machine.
+STOP_SECONDS = 30
+
+
+def descendants(pid: int) -> set[int]:
+    found: set[int] = set()
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except FileNotFoundError:
+        return found
+    for task in tasks:
+        try:
+            children = {int(child) for child in (task / "children").read_text().split()}
+        except FileNotFoundError:
+            continue
+        for child in children:
+            found |= {child} | descendants(child)
+    return found
+
+
+def running(pid: int) -> bool:
+    """The process exists and is not a zombie waiting for its parent to read its status."""
+    try:
+        status = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return status.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@dataclass
+class Run:
+    script: subprocess.Popen[bytes]
+    port: int
+    data_dir: Path
+
+    def serves(self) -> bool:
+        try:
+            return httpx.get(f"http://127.0.0.1:{self.port}/login/", timeout=2).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    def worker_ready(self) -> bool:
+        log = self.data_dir / "log" / "worker.log"
+        return log.exists() and "ready." in log.read_text()
+
+    def processes(self) -> set[int]:
+        return {self.script.pid} | descendants(self.script.pid)
+
+    def wait_until_gone(self, processes: set[int]) -> set[int]:
+        """The processes still running after STOP_SECONDS."""
+        deadline = time.monotonic() + STOP_SECONDS
+        while time.monotonic() < deadline:
+            self.script.poll()  # reads the script's status, so it does not stay a zombie
+            left = {pid for pid in processes if running(pid)}
+            if not left:
+                return left
+            time.sleep(0.2)
+        return left
+
+
+def start_run(tmp_path: Path, *, demo_printers: bool) -> Run:
+    environment = {
+        name: value
+        for name, value in os.environ.items()
+        if name not in ("CELERY_BROKER_URL", "DATABASE_URL", "CACHE_URL", "DNSSD_ENABLED")
+    }
+    port = free_port()
+    environment.update(
+        PRINTMGMT_DATA_DIR=str(tmp_path / "data"),
+        HOST="127.0.0.1",
+        PORT=str(port),
+        WEB_WORKERS="2",
+        DEMO_PRINTERS="1" if demo_printers else "0",
+    )
+    output = (tmp_path / "run.log").open("ab")
+    # Its own session and process group, as a service manager starts it.
+    script = subprocess.Popen(
+        ["bash", "scripts/run.sh"], cwd=ROOT, env=environment, stdout=output,
+        stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    run = Run(script, port, tmp_path / "data")
+    deadline = time.monotonic() + START_SECONDS
+    while not (run.serves() and run.worker_ready()):
+        if script.poll() is not None or time.monotonic() > deadline:
+            log = (tmp_path / "run.log").read_text(errors="replace")
+            raise AssertionError(f"make run did not start:\n{log[-3000:]}")
+        time.sleep(0.5)
+    return run
+
+
+@pytest.fixture
+def started(tmp_path: Path) -> Iterator[list[Run]]:
+    """The runs a test starts; whatever of them is left at its end is killed."""
+    runs: list[Run] = []
+    yield runs
+    for run in runs:
+        for pid in run.processes():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        run.script.wait()
+
+
+def test_sigterm_to_the_process_group_stops_every_process(
+    tmp_path: Path, started: list[Run]
+) -> None:
+    run = start_run(tmp_path, demo_printers=True)
+    started.append(run)
+    processes = run.processes()
+    os.killpg(run.script.pid, signal.SIGTERM)
+    left = run.wait_until_gone(processes)
+    assert not left, [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in left]
+    assert run.script.wait() == 0
+    assert not run.serves()
+    # The worker stopped warmly, as on Ctrl-C: its pool processes were not killed under it
+    # (one killed holding the pool's queue lock left the worker waiting at exit, forever).
+    worker_log = (run.data_dir / "log" / "worker.log").read_text()
+    assert "Warm shutdown" in worker_log
+    assert "exited with 'signal 15 (SIGTERM)'" not in worker_log
+
+
+def test_sigterm_to_the_script_alone_stops_every_process(
+    tmp_path: Path, started: list[Run]
+) -> None:
+    run = start_run(tmp_path, demo_printers=False)
+    started.append(run)
+    processes = run.processes()
+    run.script.send_signal(signal.SIGTERM)
+    left = run.wait_until_gone(processes)
+    assert not left, [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in left]
+    assert run.script.wait() == 0
+    assert not run.serves()
