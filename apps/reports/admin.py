@@ -3,6 +3,8 @@ a period possibly sent can be sent again."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.db.models import QuerySet
@@ -15,6 +17,7 @@ from apps.core.admin import ReadOnlyAdmin
 from apps.reports.forms import ScheduledReportAdminForm
 from apps.reports.models import ReportExport, ScheduledReport, ScheduledReportRun, UsageRecord
 from apps.reports.selectors import ReportError
+from apps.reports.services import scheduled_report_create, scheduled_report_update
 from apps.reports.tasks import (
     ResendRefused,
     SendOutcomeUnknown,
@@ -40,7 +43,17 @@ class ReportExportAdmin(ReadOnlyAdmin):
 @admin.register(ScheduledReport)
 class ScheduledReportAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     form = ScheduledReportAdminForm
-    list_display = ("name", "period", "grouping", "format", "is_active")
+    list_display = ("name", "period", "grouping", "format", "is_active", "stopped_because")
+    readonly_fields = ("stopped_at", "stopped_because")
+
+    def save_model(
+        self, request: HttpRequest, obj: ScheduledReport, form: Any, change: bool
+    ) -> None:
+        # Saved as the portal saves it: an edit sends a report stopped for its settings again.
+        if change:
+            scheduled_report_update(obj)
+        else:
+            scheduled_report_create(obj)
 
 
 @admin.register(ScheduledReportRun)

@@ -73,6 +73,13 @@ class ScheduledReportForm(FirstErrorFocus, forms.ModelForm):  # type: ignore[typ
         fields = ("name", "period", "grouping", "format", "recipients")
         widgets = {"recipients": forms.Textarea(attrs={"rows": 3})}
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Editing: the filters saved (those the form has a field for) fill their fields.
+        saved = self.instance.filters
+        if isinstance(saved, dict):
+            self.initial.update({name: saved[name] for name in FILTERS if name in saved})
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if self.errors:

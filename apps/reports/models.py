@@ -228,6 +228,13 @@ class ScheduledReport(models.Model):
     twin_key = models.CharField(  # noqa: DJ001
         max_length=64, unique=True, null=True, editable=False
     )
+    # Set by the scheduler when the report as saved cannot be sent for any period (a filter
+    # naming someone or something that no longer exists, a recipient that is not an address):
+    # it is not tried again, hour after hour, until someone edits it, which clears them.
+    stopped_at = models.DateTimeField(_("stopped"), null=True, blank=True, editable=False)
+    stopped_because = models.CharField(
+        _("stopped because"), max_length=500, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("scheduled report")

@@ -357,6 +357,19 @@ def scheduled_report_twin_message(name: str) -> str:
 def scheduled_report_create(report: ScheduledReport) -> ScheduledReport:
     """Save a new scheduled report; raises ScheduledReportExists when its twin was saved first,
     however close together the two came (the database's unique twin key decides)."""
+    return _scheduled_report_save(report)
+
+
+def scheduled_report_update(report: ScheduledReport) -> ScheduledReport:
+    """Save an edited scheduled report, its settings checked by the form it was edited in: one
+    the scheduler stopped for its settings is sent again from the next hourly run, starting
+    with the period it stopped at. Raises ScheduledReportExists as scheduled_report_create."""
+    report.stopped_at = None
+    report.stopped_because = ""
+    return _scheduled_report_save(report)
+
+
+def _scheduled_report_save(report: ScheduledReport) -> ScheduledReport:
     try:
         with transaction.atomic():
             report.save()

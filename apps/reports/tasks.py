@@ -12,16 +12,19 @@ from io import BytesIO
 from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.db.models import Max, Min, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from apps.reports import conf
 from apps.reports.choices import ExportKind, RelativePeriod, ReportFormat
 from apps.reports.exports import CONTENT_TYPES, file_name, write_export
+from apps.reports.forms import FILTERS, recipients_checked
 from apps.reports.models import POSSIBLY_SENT, ScheduledReport, ScheduledReportRun
 from apps.reports.selectors import ReportError, ReportRequest, report_request
 from apps.reports.services import (
@@ -324,6 +327,71 @@ def _possibly_sent(report: ScheduledReport, start: date, end: date, why: str) ->
     ).update(failed_at=timezone.now(), message=f"{POSSIBLY_SENT}: {why}"[:500])
 
 
+FILTER_NAMES = {
+    "user": gettext_lazy("user"),
+    "group": gettext_lazy("group"),
+    "account": gettext_lazy("account"),
+    "printer": gettext_lazy("printer"),
+}
+
+
+def scheduled_report_problem(report: ScheduledReport) -> str:
+    """Why the report as saved cannot be sent for any period, naming the setting and what is
+    wrong with it; "" when nothing is. The forms check the same when it is saved, but a report
+    saved before they did, or whose filter names a user, group, account or printer deleted or
+    renamed since, fails every period until someone edits it."""
+    filters = report.filters
+    if not isinstance(filters, dict) or any(
+        name not in FILTERS or not isinstance(value, str) for name, value in filters.items()
+    ):
+        return _(
+            "its filters %(filters)s are not understood: the keys are %(keys)s, each with a name."
+        ) % {"filters": filters, "keys": ", ".join(FILTERS)}
+    today = timezone.localdate()
+    try:
+        report_request(today, today, report.grouping)
+    except ReportError as error:
+        return str(error)
+    for name, value in filters.items():
+        try:
+            report_request(today, today, report.grouping, **{name: value})
+        except ReportError as error:
+            return _("its %(filter)s filter: %(error)s") % {
+                "filter": FILTER_NAMES[name],
+                "error": error,
+            }
+    try:
+        recipients_checked(report.recipients)
+    except ValidationError as error:
+        return _("its recipients: %(error)s") % {"error": " ".join(error.messages)}
+    return ""
+
+
+def scheduled_report_stop(report: ScheduledReport, start: date, end: date, problem: str) -> bool:
+    """Stop a report that cannot be sent as saved, recording why with the report and with the
+    period it was due for, and logging it once as an error: it is not tried again until it is
+    edited. False when it was stopped already (by another run)."""
+    now = timezone.now()
+    with transaction.atomic():
+        stopped = ScheduledReport.objects.filter(pk=report.pk, stopped_at__isnull=True).update(
+            stopped_at=now, stopped_because=problem[:500]
+        )
+        if stopped:
+            run, _ = ScheduledReportRun.objects.get_or_create(
+                report=report, period_start=start, defaults={"period_end": end}
+            )
+            ScheduledReportRun.objects.filter(pk=run.pk, sent_at__isnull=True).update(
+                failed_at=now, message=f"stopped: {problem}"[:500]
+            )
+    if stopped:
+        logger.error(
+            "scheduled report %s '%s' stopped, not sent for %s to %s nor later until it is "
+            "edited: %s",
+            report.pk, report.name, start, end, problem,
+        )  # fmt: skip
+    return stopped == 1
+
+
 @shared_task(
     name="apps.reports.tasks.scheduled_reports_send",
     soft_time_limit=SCHEDULED_SEND_SECONDS - 60,
@@ -338,8 +406,14 @@ def scheduled_reports_send(now: datetime | None = None) -> int:
     usage_records_catch_up()
     today = timezone.localdate(now)
     sent = 0
-    for report in ScheduledReport.objects.filter(is_active=True):
-        for start, end in periods_due(report, today):
+    for report in ScheduledReport.objects.filter(is_active=True, stopped_at__isnull=True):
+        due = periods_due(report, today)
+        # Checked in the site's language, as the failures of a period are recorded.
+        problem = scheduled_report_problem(report) if due else ""
+        if problem:
+            scheduled_report_stop(report, *due[0], problem)
+            continue
+        for start, end in due:
             try:
                 sent += scheduled_report_send(report, start, end)
             except SoftTimeLimitExceeded:
@@ -348,8 +422,8 @@ def scheduled_reports_send(now: datetime | None = None) -> int:
             except SendOutcomeUnknown:
                 break  # recorded and logged; the later periods wait, as after a failure
             except Exception as error:
-                # One report that cannot be made or sent (a deleted user in its filters, an
-                # address the mail server refuses) must not keep the others from being sent.
+                # One report that cannot be made or sent (an address the mail server refuses,
+                # a filter's user deleted this moment) must not keep the others from being sent.
                 # Its later periods wait for this one: they go out in order.
                 scheduled_report_failed(report, start, end, error)
                 break

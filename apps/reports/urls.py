@@ -12,5 +12,6 @@ urlpatterns = [
     path("exports/<int:export_id>/status", views.export_status, name="export_status"),
     path("exports/<int:export_id>/file", views.export_file, name="export_file"),
     path("schedules/", views.schedules, name="schedules"),
+    path("schedules/<int:schedule_id>/", views.schedule_edit, name="schedule_edit"),
     path("schedules/<int:schedule_id>/toggle", views.schedule_toggle, name="schedule_toggle"),
 ]

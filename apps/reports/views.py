@@ -24,7 +24,7 @@ from django.http import (
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -43,8 +43,12 @@ from apps.reports.exports import (
 from apps.reports.forms import ReportForm, ScheduledReportForm
 from apps.reports.models import ReportExport, ScheduledReport
 from apps.reports.report import usage_report
-from apps.reports.services import ScheduledReportExists, scheduled_report_create
-from apps.reports.tasks import report_export_run
+from apps.reports.services import (
+    ScheduledReportExists,
+    scheduled_report_create,
+    scheduled_report_update,
+)
+from apps.reports.tasks import report_export_run, scheduled_report_problem
 
 View = TypeVar("View", bound=Callable[..., HttpResponseBase])
 RECENT_EXPORTS = 10
@@ -92,6 +96,7 @@ def index(request: HttpRequest) -> HttpResponse:
             ],
             formats=ReportFormat.choices,
         )
+    _stopped_schedules_told(request)
     exports = ReportExport.objects.filter(requested_by=_user(request))
     context["exports"] = exports[:RECENT_EXPORTS]
     return render(request, "reports/index.html", context, status=200 if form.is_valid() else 400)
@@ -212,6 +217,31 @@ def export_file(request: HttpRequest, export_id: int) -> FileResponse:
     return response
 
 
+def _stopped_schedules_told(request: HttpRequest) -> None:
+    """Say, at the top of the page, that scheduled reports were stopped for their settings."""
+    stopped = ScheduledReport.objects.filter(stopped_at__isnull=False).count()
+    if stopped:
+        messages.warning(
+            request,
+            ngettext(
+                "%(count)s scheduled report is stopped: its settings no longer name what "
+                "exists. Edit it to send it again.",
+                "%(count)s scheduled reports are stopped: their settings no longer name what "
+                "exists. Edit them to send them again.",
+                stopped,
+            )
+            % {"count": stopped},
+        )
+
+
+def _why_stopped(scheduled: ScheduledReport) -> str:
+    """Why a stopped report stopped: checked again, so it is in the reader's language, or as
+    recorded when the reason is gone (a deleted user made again); "" for a report not stopped."""
+    if scheduled.stopped_at is None:
+        return ""
+    return scheduled_report_problem(scheduled) or scheduled.stopped_because
+
+
 @finance_only
 def schedules(request: HttpRequest) -> HttpResponse:
     form = ScheduledReportForm(request.POST or None)
@@ -229,10 +259,36 @@ def schedules(request: HttpRequest) -> HttpResponse:
                 request, _("Scheduled report '%(name)s' saved.") % {"name": scheduled.name}
             )
             return redirect("reports:schedules")
+    if request.method == "GET":
+        _stopped_schedules_told(request)
+    listed = [(scheduled, _why_stopped(scheduled)) for scheduled in ScheduledReport.objects.all()]
     return render(
         request,
         "reports/schedules.html",
-        {"form": form, "schedules": ScheduledReport.objects.all()},
+        {"form": form, "schedules": listed},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@finance_only
+def schedule_edit(request: HttpRequest, schedule_id: int) -> HttpResponse:
+    """Change a scheduled report's settings; one stopped for them is sent again once saved."""
+    scheduled = get_object_or_404(ScheduledReport, pk=schedule_id)
+    form = ScheduledReportForm(request.POST or None, instance=scheduled)
+    if request.method == "POST" and form.is_valid():
+        try:
+            scheduled_report_update(form.save(commit=False))
+        except ScheduledReportExists as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(
+                request, _("Scheduled report '%(name)s' saved.") % {"name": scheduled.name}
+            )
+            return redirect("reports:schedules")
+    return render(
+        request,
+        "reports/schedule_edit.html",
+        {"form": form, "scheduled": scheduled, "problem": _why_stopped(scheduled)},
         status=400 if request.method == "POST" else 200,
     )
 

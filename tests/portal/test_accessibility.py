@@ -377,7 +377,7 @@ def test_report_pages_are_accessible(language: str, people: People, printer: Pri
         expires_at=timezone.now() + timedelta(days=1),
     )
     for name in ("Monthly", "Weekly"):
-        ScheduledReport.objects.create(
+        scheduled = ScheduledReport.objects.create(
             name=name,
             period="yesterday",
             grouping="user",
@@ -385,16 +385,25 @@ def test_report_pages_are_accessible(language: str, people: People, printer: Pri
             recipients="fin@example.org",
             created_by=people.finance,
         )
+    # The last one was stopped for a filter naming a user who is gone.
+    scheduled.filters = {"user": "ghost"}
+    scheduled.stopped_at = timezone.now()
+    scheduled.stopped_because = "its user filter: no user is named 'ghost'."
+    scheduled.save()
+    edit = reverse("reports:schedule_edit", args=[scheduled.pk])
     for url in (
         reverse("reports:index"),
         f"{reverse('reports:index')}?start={today}&end={today}&grouping=user",
         f"{reverse('reports:index')}?start=yesterday&end={today}&grouping=user",
         reverse("reports:export", args=[export.pk]),
         reverse("reports:schedules"),
+        edit,
     ):
         assert_accessible(answer(client, url, None, language), language, url)
     refused = answer(client, reverse("reports:schedules"), {"name": ""}, language)
     assert_accessible(refused, language, "schedules refused")
+    refused = answer(client, edit, {"name": ""}, language)
+    assert_accessible(refused, language, "schedule edit refused")
 
 
 def test_page_thumbnails_name_the_page_and_the_document(

@@ -6,6 +6,7 @@ import asyncio
 import email
 import email.header
 import html
+import re
 import socket
 import time
 from collections.abc import Callable, Iterator
@@ -399,8 +400,9 @@ def test_one_failing_scheduled_report_does_not_keep_the_others_from_being_sent(
         "not sent: the mail server refused every recipient: refused@example.org "
         "(550 5.1.1 no such mailbox)"
     )
-    assert failures[unmakeable.pk] == "the report cannot be made: no user is named 'ghost'."
-    # Tried again at the next run, oldest period first; what was sent is not sent again.
+    assert failures[unmakeable.pk] == "stopped: its user filter: no user is named 'ghost'."
+    # The refused address is tried again at the next run, oldest period first (the server may
+    # take it then); the report that cannot be made is stopped until it is edited.
     assert scheduled_reports_send(tomorrow) == 0
     assert len(smtp_inbox.messages) == 2
     assert ScheduledReportRun.objects.filter(sent_at=None).count() == 2
@@ -797,3 +799,160 @@ def test_a_resend_from_the_admin_that_fails_says_why_in_words(transactional_db: 
         done.content.decode()
     )
     assert report.runs.get().message == f"not sent: {why}"
+
+
+def _schedule_form(report: ScheduledReport, **changes: str) -> dict[str, str]:
+    """The portal's edit form of a scheduled report as saved, with `changes`."""
+    fields = {
+        "name": report.name, "period": report.period, "grouping": report.grouping,
+        "format": report.format, "recipients": report.recipients,
+        **{name: report.filters.get(name, "") for name in ("user", "group", "account", "printer")},
+    }  # fmt: skip
+    return {**fields, **changes}
+
+
+@pytest.mark.django_db
+def test_a_report_whose_filter_names_a_renamed_printer_stops_until_it_is_edited(
+    history: History,
+    finance_client: Client,
+    smtp_inbox: Inbox,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    now = timezone.localtime()
+    yesterday = now.date() - timedelta(days=1)
+    report = ScheduledReport.objects.create(
+        name="Laser daily", period=RelativePeriod.YESTERDAY, grouping="user", format="csv",
+        recipients="finance@example.org", filters={"printer": "laser"},
+        active_since=now, created_by=history.finance,
+    )  # fmt: skip
+    ScheduledReport.objects.create(
+        name="Everyone daily", period=RelativePeriod.YESTERDAY, grouping="user", format="csv",
+        recipients="finance@example.org", active_since=now,
+    )  # fmt: skip
+    history.laser.name = "laser-2"
+    history.laser.save()
+
+    assert scheduled_reports_send(now) == 1
+    assert _subjects(smtp_inbox) == [f"Everyone daily: usage {yesterday} to {yesterday}"]
+    report.refresh_from_db()
+    why = "its printer filter: no printer is named 'laser'."
+    assert report.stopped_at is not None
+    assert report.stopped_because == why
+    (run,) = report.runs.all()
+    assert (run.period_start, run.sent_at, run.message) == (yesterday, None, f"stopped: {why}")
+    (logged,) = [record for record in caplog.records if record.levelname != "INFO"]
+    assert logged.levelname == "ERROR"
+    assert "'Laser daily' stopped" in logged.getMessage()
+    assert why in logged.getMessage()
+
+    # The next hours and days: not tried again, not logged again.
+    caplog.clear()
+    for later in (now + timedelta(hours=1), now + timedelta(days=1)):
+        scheduled_reports_send(later)
+    assert [record for record in caplog.records if record.levelname != "INFO"] == []
+    assert list(report.runs.values_list("failed_at", flat=True)) == [run.failed_at]
+
+    # Told where Finance looks, in the reader's language.
+    page = html.unescape(finance_client.get("/reports/").content.decode())
+    assert "1 scheduled report is stopped" in page
+    page = html.unescape(finance_client.get("/reports/schedules/").content.decode())
+    assert f"stopped since {report.stopped_at:%Y-%m-%d}" in page
+    assert why in page
+    german = finance_client.get("/reports/schedules/", HTTP_ACCEPT_LANGUAGE="de")
+    assert "sein Drucker-Filter: kein Drucker heißt 'laser'." in html.unescape(
+        german.content.decode()
+    )
+
+    # Edited to name the printer as it is called now: sent again, from the period it stopped at.
+    edit = f"/reports/schedules/{report.pk}/"
+    assert 'value="laser"' in finance_client.get(edit).content.decode()
+    response = finance_client.post(edit, _schedule_form(report, printer="laser-3"))
+    assert response.status_code == 400  # checked as when it is created
+    assert "no printer is named" in html.unescape(response.content.decode())
+    response = finance_client.post(edit, _schedule_form(report, printer="laser-2"))
+    assert response.status_code == 302
+    report.refresh_from_db()
+    assert report.stopped_at is None
+    assert report.stopped_because == ""
+    assert report.filters == {"printer": "laser-2"}
+    smtp_inbox.messages.clear()
+    assert scheduled_reports_send(now + timedelta(days=1)) == 2
+    assert _subjects(smtp_inbox) == [
+        f"Laser daily: usage {day} to {day}" for day in (yesterday, now.date())
+    ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("recipients", "why"),
+    [
+        ("", "its recipients: Give at least one e-mail address."),
+        (
+            "finance@example.org\nthe boss",
+            "its recipients: “the boss” is not an e-mail address: write one address a line.",
+        ),
+    ],
+)
+def test_a_report_saved_with_recipients_that_are_no_addresses_stops(
+    history: History, smtp_inbox: Inbox, recipients: str, why: str
+) -> None:
+    """Saved before recipients were checked: no recipient at all was recorded as sent."""
+    report = ScheduledReport.objects.create(
+        name="Daily", period=RelativePeriod.YESTERDAY, grouping="user", format="csv",
+        recipients=recipients,
+    )  # fmt: skip
+    assert scheduled_reports_send(timezone.localtime()) == 0
+    assert smtp_inbox.messages == []
+    report.refresh_from_db()
+    assert report.stopped_because == why
+    assert report.runs.get().sent_at is None
+
+
+@pytest.mark.django_db
+def test_a_report_whose_filters_are_not_understood_stops(history: History) -> None:
+    report = ScheduledReport.objects.create(
+        name="Daily", period=RelativePeriod.YESTERDAY, grouping="user", format="csv",
+        recipients="finance@example.org", filters={"usr": "alice"},
+    )  # fmt: skip
+    assert scheduled_reports_send(timezone.localtime()) == 0
+    report.refresh_from_db()
+    assert report.stopped_because == (
+        "its filters {'usr': 'alice'} are not understood: the keys are user, group, account, "
+        "printer, each with a name."
+    )
+
+
+@pytest.mark.django_db
+def test_a_report_edited_in_the_admin_is_sent_again(history: History, smtp_inbox: Inbox) -> None:
+    root = user_create("root", "a long enough password", superuser=True)
+    admin_client = Client()
+    admin_client.force_login(root)
+    now = timezone.localtime()
+    report = ScheduledReport.objects.create(
+        name="Alice daily", period=RelativePeriod.YESTERDAY, grouping="user", format="csv",
+        recipients="finance@example.org", filters={"user": "alicia"}, active_since=now,
+        language="en",
+    )  # fmt: skip
+    scheduled_reports_send(now)
+    report.refresh_from_db()
+    assert report.stopped_because == "its user filter: no user is named 'alicia'."
+    page = admin_client.get("/admin/reports/scheduledreport/").content.decode()
+    assert html.escape("no user is named 'alicia'.") in page
+    response = admin_client.post(
+        f"/admin/reports/scheduledreport/{report.pk}/change/",
+        {
+            "name": report.name, "period": report.period, "grouping": report.grouping,
+            "format": report.format, "recipients": report.recipients,
+            "filters": '{"user": "alice"}', "is_active": "on", "language": "en",
+            "active_since_0": f"{now:%Y-%m-%d}", "active_since_1": f"{now:%H:%M:%S}",
+            "created_by": root.pk,
+        },
+    )  # fmt: skip
+    errors = re.findall(r"errorlist[^>]*>(.*?)</ul>", response.content.decode(), re.S)
+    assert response.status_code == 302, errors
+    report.refresh_from_db()
+    assert report.stopped_at is None
+    assert scheduled_reports_send(now) == 1
+    assert _subjects(smtp_inbox) == [
+        f"Alice daily: usage {now.date() - timedelta(days=1)} to {now.date() - timedelta(days=1)}"
+    ]
