@@ -124,11 +124,7 @@ def mail_failure_in_words(error: BaseException) -> str:
     it: the mail server's own answer or the network's trouble, no exception names or reprs
     (the log keeps those)."""
     if isinstance(error, smtplib.SMTPRecipientsRefused):
-        refused = "; ".join(
-            f"{address} ({_smtp_answer(code, text)})"
-            for address, (code, text) in error.recipients.items()
-        )
-        return f"the mail server refused every recipient: {refused}"
+        return f"the mail server refused every recipient: {_refused_recipients(error)}"
     if isinstance(error, smtplib.SMTPSenderRefused):
         answer = _smtp_answer(error.smtp_code, error.smtp_error)
         return f"the mail server refused the sender {error.sender}: {answer}"
@@ -156,6 +152,13 @@ def mail_failure_in_words(error: BaseException) -> str:
     if isinstance(error, OSError) and error.strerror:
         return f"{server} cannot be reached: {error.strerror.lower()}"
     return "an unexpected error (the administrator can find it in the log)"
+
+
+def _refused_recipients(refused: smtplib.SMTPRecipientsRefused) -> str:
+    return "; ".join(
+        f"{address} ({_smtp_answer(code, text)})"
+        for address, (code, text) in refused.recipients.items()
+    )
 
 
 def _smtp_answer(code: int, text: bytes | str) -> str:
@@ -367,6 +370,17 @@ def scheduled_report_problem(report: ScheduledReport) -> str:
     return ""
 
 
+#: SMTP reply codes from here on are permanent refusals (RFC 5321 4.2.1); below, try later.
+SMTP_PERMANENT = 500
+
+
+def recipients_refused_text(refused: smtplib.SMTPRecipientsRefused) -> str:
+    """What the mail server answered for each recipient it refused, for a person."""
+    return _("its recipients: the mail server refuses them: %(answers)s") % {
+        "answers": _refused_recipients(refused)
+    }
+
+
 def scheduled_report_stop(report: ScheduledReport, start: date, end: date, problem: str) -> bool:
     """Stop a report that cannot be sent as saved, recording why with the report and with the
     period it was due for, and logging it once as an error: it is not tried again until it is
@@ -421,10 +435,18 @@ def scheduled_reports_send(now: datetime | None = None) -> int:
                 raise
             except SendOutcomeUnknown:
                 break  # recorded and logged; the later periods wait, as after a failure
+            except smtplib.SMTPRecipientsRefused as refused:
+                refusals = refused.recipients.values()
+                if all(code >= SMTP_PERMANENT for code, _message in refusals):
+                    # Every mailbox is gone or unknown: it would be refused every hour.
+                    scheduled_report_stop(report, start, end, recipients_refused_text(refused))
+                else:
+                    scheduled_report_failed(report, start, end, refused)
+                break
             except Exception as error:
-                # One report that cannot be made or sent (an address the mail server refuses,
-                # a filter's user deleted this moment) must not keep the others from being sent.
-                # Its later periods wait for this one: they go out in order.
+                # One report that cannot be made or sent (a mail server that cannot be reached,
+                # a filter's user deleted this moment) must not keep the others from being
+                # sent. Its later periods wait for this one: they go out in order.
                 scheduled_report_failed(report, start, end, error)
                 break
     return sent

@@ -397,12 +397,12 @@ def test_one_failing_scheduled_report_does_not_keep_the_others_from_being_sent(
     }
     assert failures.keys() == {refused.pk, unmakeable.pk}
     assert failures[refused.pk] == (
-        "not sent: the mail server refused every recipient: refused@example.org "
+        "stopped: its recipients: the mail server refuses them: refused@example.org "
         "(550 5.1.1 no such mailbox)"
     )
     assert failures[unmakeable.pk] == "stopped: its user filter: no user is named 'ghost'."
-    # The refused address is tried again at the next run, oldest period first (the server may
-    # take it then); the report that cannot be made is stopped until it is edited.
+    # Neither is tried again, every hour, until it is edited.
+    assert ScheduledReport.objects.filter(stopped_at__isnull=False).count() == 2
     assert scheduled_reports_send(tomorrow) == 0
     assert len(smtp_inbox.messages) == 2
     assert ScheduledReportRun.objects.filter(sent_at=None).count() == 2
@@ -956,3 +956,28 @@ def test_a_report_edited_in_the_admin_is_sent_again(history: History, smtp_inbox
     assert _subjects(smtp_inbox) == [
         f"Alice daily: usage {now.date() - timedelta(days=1)} to {now.date() - timedelta(days=1)}"
     ]
+
+
+@pytest.mark.django_db
+def test_a_recipient_refused_for_now_is_tried_again_next_time(history: History) -> None:
+    """A mail server that answers "try later" (4xx) may take it then: not stopped."""
+
+    class BusyInbox(Inbox):
+        async def handle_RCPT(
+            self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+        ) -> str:
+            return "450 4.2.1 mailbox busy, try later"
+
+    report = ScheduledReport.objects.create(
+        name="Daily", period=RelativePeriod.YESTERDAY, grouping="user", format="csv",
+        recipients="finance@example.org",
+    )  # fmt: skip
+    with _smtp_server(BusyInbox()):
+        assert scheduled_reports_send(timezone.localtime()) == 0
+    report.refresh_from_db()
+    assert report.stopped_at is None
+    assert report.runs.get().message.startswith("not sent: SMTPRecipientsRefused")
+    inbox = Inbox()
+    with _smtp_server(inbox):
+        assert scheduled_reports_send(timezone.localtime()) == 1
+    assert len(inbox.messages) == 1
