@@ -39,7 +39,8 @@ def finish(
 ) -> Job | None:
     """Move a job to a terminal state, refund what did not print, drop its document.
 
-    The end and its refund commit together: a job never ends without the money it is owed.
+    The end, its refund and its usage record commit together: a job never ends without the
+    money it is owed, and a report made the moment after counts it.
     None, changing nothing, when the job is in no state (of `only_from`) that may end so.
     `fields` are saved with the end (what the printer printed of it, which the refund uses)."""
     with transaction.atomic():
@@ -49,7 +50,7 @@ def finish(
         if job is None:
             return None
         refund_unprinted(job)
-    usage_record_after_finish(job)
+        usage_record_after_finish(job)
     delete_document(job.document_name)
     return job
 

@@ -139,10 +139,12 @@ def usage_record_write(job: Job) -> UsageRecord | None:
 
 
 def usage_record_after_finish(job: Job) -> None:
-    """The hook in the print pipeline: a failure here must not undo a job's ending, so it is
-    logged and `usage_records_catch_up` writes the record later."""
+    """The hook in the print pipeline, inside the transaction that ends the job: a failure
+    here must not undo the ending, so it is rolled back to its own savepoint, logged, and
+    `usage_records_catch_up` writes the record later."""
     try:
-        usage_record_write(job)
+        with transaction.atomic():
+            usage_record_write(job)
     except Exception:
         logger.exception("job %s: usage record not written; the hourly catch-up will", job.pk)
 

@@ -151,6 +151,23 @@ def test_a_failing_record_never_stops_a_job_ending_and_is_caught_up(
     assert usage_records_catch_up() == 0
 
 
+def test_a_record_the_database_refuses_leaves_the_job_ended_and_refunded(
+    history: History, print_job: Callable[..., Job], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The record is written in the transaction that ends the job; a statement the database
+    # refuses there (PostgreSQL then refuses every later one) must cost only the record.
+    def refused_by_the_database(job: Job) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT * FROM no_such_table_for_usage_records")
+
+    monkeypatch.setattr("apps.reports.services.usage_record_write", refused_by_the_database)
+    job = print_job(history.carol, history.laser, price="0.20", pages=2)
+    assert job.state == JobState.COMPLETED
+    monkeypatch.undo()
+    assert not UsageRecord.objects.filter(job_id=job.pk).exists()
+    assert usage_records_catch_up() == 1
+
+
 def test_a_job_charged_with_more_places_than_the_currency_now_has_is_refunded_in_full(
     history: History, tmp_path: Path
 ) -> None:
