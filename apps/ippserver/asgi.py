@@ -138,7 +138,8 @@ class BodyReader:
     async def chunk(self) -> bytes:
         while self.more:
             try:
-                event = await asyncio.wait_for(self._receive(), self._idle_seconds)
+                async with asyncio.timeout(self._idle_seconds):
+                    event = await self._receive()
             except TimeoutError:
                 raise ClientStalled from None
             if event["type"] == "http.disconnect":
@@ -158,7 +159,8 @@ class BodyReader:
         dropped = 0
         while self.more and dropped <= most:
             try:
-                event = await asyncio.wait_for(self._receive(), self._idle_seconds)
+                async with asyncio.timeout(self._idle_seconds):
+                    event = await self._receive()
             except TimeoutError:
                 return  # it stopped sending: the answer goes out, and the connection closes
             if event["type"] == "http.disconnect":
