@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.core.writers import one_writer_at_a_time
 from apps.ippserver.ipp_jobs import (
     aborted_message,
     job_attribute_group,
@@ -134,7 +135,7 @@ def _hold_document(ipp_job: IppJob, document: Path | None, document_format: str)
         raise IppRefusal(Status.CLIENT_ERROR_BAD_REQUEST, "the request carries no document")
     try:
         pdf = to_pdf(document, document_format)
-        with transaction.atomic():
+        with one_writer_at_a_time(), transaction.atomic():
             if ipp_job.pk is not None:
                 # Send-Document: checked again under the job's lock, after the conversion.
                 locked = locked_ipp_job(ipp_job.pk)
