@@ -73,9 +73,9 @@ def _job_request(request: Message, *, with_format: bool) -> tuple[JobTemplate, s
                 [format_attribute],
             )
     job_group = request.group(GroupTag.JOB)
-    # What the printers can do is only asked (of the database) when there is something to check.
+    # What the printers can do is asked (of the database) only for an attribute checked against it.
     template = (
-        job_template(job_group.attributes, product_capabilities())
+        job_template(job_group.attributes, product_capabilities)
         if job_group and job_group.attributes
         else JobTemplate()
     )

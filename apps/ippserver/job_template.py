@@ -5,8 +5,9 @@ Whatever the product cannot honour is reported back as unsupported.
 
 from __future__ import annotations
 
+import functools
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from apps.ippserver.attributes import (
@@ -63,16 +64,24 @@ class JobTemplate:
     unsupported: list[Attribute] = field(default_factory=list)
 
 
-def job_template(attributes: Iterable[Attribute], capabilities: Capabilities) -> JobTemplate:
-    """Map the job group of a Print-Job / Create-Job / Validate-Job onto our job options."""
+def job_template(
+    attributes: Iterable[Attribute], capabilities: Callable[[], Capabilities]
+) -> JobTemplate:
+    """Map the job group of a Print-Job / Create-Job / Validate-Job onto our job options.
+
+    `capabilities` (a database query) is called once, and only for an attribute checked against
+    what the printers can do: a job sending only hints, copies or page ranges costs none."""
     template = JobTemplate()
+    asked = functools.cache(capabilities)
     for attribute in attributes:
-        if not _apply(template, attribute, capabilities):
+        if not _apply(template, attribute, asked):
             template.unsupported.append(attribute)
     return template
 
 
-def _apply(template: JobTemplate, attribute: Attribute, c: Capabilities) -> bool:
+def _apply(
+    template: JobTemplate, attribute: Attribute, capabilities: Callable[[], Capabilities]
+) -> bool:
     """Record one attribute; False when the product cannot honour it."""
     name = attribute.name
     values = attribute.python_values
@@ -88,7 +97,7 @@ def _apply(template: JobTemplate, attribute: Attribute, c: Capabilities) -> bool
         # What phones send with a raster they rendered at one of the resolutions asked for.
         return len(values) == 1 and first in {Resolution(dpi, dpi, 3) for dpi in RASTER_RESOLUTIONS}
     if name == "output-bin" or name == "print-scaling":
-        allowed = c.output_bins if name == "output-bin" else PRINT_SCALING
+        allowed = capabilities().output_bins if name == "output-bin" else PRINT_SCALING
         if len(values) != 1 or first not in allowed:
             return False
         template.options[name] = str(first)
@@ -102,19 +111,20 @@ def _apply(template: JobTemplate, attribute: Attribute, c: Capabilities) -> bool
         template.copies = first
         return True
     if name == "sides" or name == "print-color-mode" or name == "media":
+        c = capabilities()
         allowed = {"sides": c.sides, "print-color-mode": c.color_modes, "media": c.media}[name]
         if len(values) != 1 or first not in allowed:
             return False
         template.options[name] = str(first)
         return True
     if name == "media-col":
-        media = _media_from_col(first, c) if isinstance(first, Collection) else None
+        media = _media_from_col(first, capabilities()) if isinstance(first, Collection) else None
         if media is None:
             return False
         template.options["media"] = media
         return True
     if name == "number-up":
-        if len(values) != 1 or first not in c.number_up or not _is_int(first):
+        if len(values) != 1 or first not in capabilities().number_up or not _is_int(first):
             return False
         template.options[name] = str(first)
         return True
@@ -137,10 +147,10 @@ def _apply(template: JobTemplate, attribute: Attribute, c: Capabilities) -> bool
         template.page_ranges = written
         return True
     if name == "finishings":
-        return _apply_finishings(template, values, c)
+        return _apply_finishings(template, values, capabilities())
     if name in ("cover-front", "cover-back"):
         cover_type = first.get("cover-type") if isinstance(first, Collection) else None
-        if cover_type is None or cover_type.value not in c.cover_types:
+        if cover_type is None or cover_type.value not in capabilities().cover_types:
             return False
         template.options[COVER_FRONT_TYPE if name == "cover-front" else COVER_BACK_TYPE] = str(
             cover_type.value

@@ -82,17 +82,17 @@ def test_media_sizes_come_from_pwg_names(name: str, size: tuple[int, int] | None
 def test_standard_finishings_map_onto_our_extension_options(
     office: Capabilities, finishing: int, option: str, value: str
 ) -> None:
-    template = job_template([Attribute.enum("finishings", finishing)], office)
+    template = job_template([Attribute.enum("finishings", finishing)], lambda: office)
     assert template.options == {option: value}
     assert template.unsupported == []
 
 
 def test_finishings_none_adds_nothing(office: Capabilities) -> None:
-    assert job_template([Attribute.enum("finishings", 3)], office).options == {}
+    assert job_template([Attribute.enum("finishings", 3)], lambda: office).options == {}
 
 
 def test_two_staplings_at_once_are_unsupported(office: Capabilities) -> None:
-    template = job_template([Attribute.enum("finishings", 20, 28)], office)
+    template = job_template([Attribute.enum("finishings", 20, 28)], lambda: office)
     assert template.options == {}
     assert [a.name for a in template.unsupported] == ["finishings"]
 
@@ -111,7 +111,7 @@ def test_job_template_attributes_become_options(office: Capabilities) -> None:
             Attribute.keyword("org.savapage-finishings-punch", "74"),
             Attribute.enum("print-quality", 5),  # printer's business: accepted, not kept
         ],
-        office,
+        lambda: office,
     )
     assert template.unsupported == []
     assert template.copies == 5
@@ -124,6 +124,27 @@ def test_job_template_attributes_become_options(office: Capabilities) -> None:
         "org.savapage-cover-front-type": "print-front",
         "org.savapage-finishings-punch": "74",
     }
+
+
+def test_job_template_asks_what_printers_can_do_once_and_only_when_needed(
+    office: Capabilities,
+) -> None:
+    asked: list[None] = []
+
+    def capabilities() -> Capabilities:
+        asked.append(None)
+        return office
+
+    hints = [
+        Attribute.keyword("job-hold-until", "indefinite"),
+        Attribute.integer("copies", 2),
+        Attribute.range_of_integer("page-ranges", RangeOfInteger(1, 2)),
+    ]
+    assert job_template(hints, capabilities).copies == 2
+    assert asked == []
+    checked = [Attribute.keyword("sides", "two-sided-long-edge"), Attribute.integer("number-up", 4)]
+    assert job_template(hints + checked, capabilities).unsupported == []
+    assert asked == [None]
 
 
 @pytest.mark.parametrize(
@@ -144,7 +165,7 @@ def test_job_template_attributes_become_options(office: Capabilities) -> None:
 def test_what_the_product_cannot_honour_is_unsupported(
     office: Capabilities, attribute: Attribute
 ) -> None:
-    template = job_template([attribute], office)
+    template = job_template([attribute], lambda: office)
     assert template.unsupported == [attribute]
     assert template.options == {}
 
@@ -163,7 +184,7 @@ def test_media_col_is_matched_by_size_in_either_unit(office: Capabilities) -> No
             ),
         )
     )
-    assert job_template([Attribute.collection("media-col", letter)], office).options == {
+    assert job_template([Attribute.collection("media-col", letter)], lambda: office).options == {
         "media": "na_letter_8.5x11in"
     }
 
