@@ -39,7 +39,9 @@ def job_create_held(
     stored = store_pdf(pdf, move=move)
     try:
         page_ranges = page_ranges_within(page_ranges, stored.page_count)
-        with transaction.atomic():
+        # No savepoint inside a caller's transaction (the IPP printer's): every error is raised
+        # on, so that transaction rolls back whole anyway; a savepoint cost two statements.
+        with transaction.atomic(savepoint=False):
             job = Job.objects.create(
                 owner=owner,
                 title=title[:255] or pdf.name,
