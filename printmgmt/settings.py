@@ -203,12 +203,16 @@ IPP_SEND_TIMEOUT_SECONDS = ENV.integer("IPP_SEND_TIMEOUT_SECONDS", 120, minimum=
 # process still runs every task (never eager mode). Production uses Redis.
 CELERY_BROKER_URL = ENV.broker_url("CELERY_BROKER_URL", "filesystem://localhost/")
 if CELERY_BROKER_URL.startswith("filesystem://"):
+    # kombu's file-system transport, but a worker never reads a message half written (the
+    # transport named here wins over the URL's scheme).
+    CELERY_BROKER_TRANSPORT = "printmgmt.filesystem_broker:Transport"
     BROKER_DIR = DATA_DIR / "broker"
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
         "processed_folder": str(BROKER_DIR / "processed"),
         "control_folder": str(BROKER_DIR / "control"),
+        "unreadable_folder": str(BROKER_DIR / "unreadable"),
         "store_processed": False,
     }
 else:
