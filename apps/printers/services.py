@@ -204,6 +204,18 @@ class ProbeResult:
     capabilities: dict[str, list[object]]
 
 
+#: What a probe asks for. media-col-database is not part of "all" (RFC 8011 leaves it out for
+#: its size). libcups (CUPS queues, ippeveprinter) answers "all" asked together with another
+#: name from a list of its own, which lacks cover-type-supported and number-up-layout-supported:
+#: without naming them, covers were never offered by our IPP printer for such a printer.
+PROBED_ATTRIBUTES = (
+    "all",
+    "media-col-database",
+    "cover-type-supported",
+    "number-up-layout-supported",
+)
+
+
 def probe(uri: str, *, trusted_certificate: str = "") -> ProbeResult:
     """Ask a printer what it is and can do. Raises PrinterError with the printer's answer,
     or naming what is wrong with the URI or the certificate."""
@@ -211,7 +223,7 @@ def probe(uri: str, *, trusted_certificate: str = "") -> ProbeResult:
     trusted_certificate = checked_trusted_certificate(trusted_certificate)
     try:
         with client_for_uri(uri, trusted_certificate=trusted_certificate) as client:
-            group = client.get_printer_attributes(("all", "media-col-database"))
+            group = client.get_printer_attributes(PROBED_ATTRIBUTES)
     except IppTransportError as error:
         raise PrinterUnreachable(str(error)) from None  # it names the URI already
     except IppError as error:

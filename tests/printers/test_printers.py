@@ -52,7 +52,14 @@ from apps.rules.models import RuleFile
 from apps.rules.services import rule_file_activate, rule_file_save
 from printmgmt.ipp import Message, Status, encode
 from tests.pdfs import make_pdf
-from tests.peers import Cupsd, IppEvePrinter, IppEvePrinterFactory, free_port, run_cupsd
+from tests.peers import (
+    OFFICE_FINISHER_ATTRIBUTES,
+    Cupsd,
+    IppEvePrinter,
+    IppEvePrinterFactory,
+    free_port,
+    run_cupsd,
+)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.peers]
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,6 +73,19 @@ def test_a_printer_is_probed_when_added(ippeveprinter: IppEvePrinter) -> None:
     assert 20 in printer.capabilities["finishings-supported"]
     assert printer.capabilities["printer-make-and-model"] == ["Example Finisher 9000"]
     assert printer.location == "Hall 1"
+
+
+def test_a_probe_keeps_what_libcups_leaves_out_of_all_with_media_col_database(
+    ippeveprinter_factory: IppEvePrinterFactory,
+) -> None:
+    """libcups (CUPS, ippeveprinter) answers "all" asked together with another name from its
+    own list of names, which lacks cover-type-supported and number-up-layout-supported."""
+    peer = ippeveprinter_factory(attributes=OFFICE_FINISHER_ATTRIBUTES)
+    capabilities = probe(peer.uri).capabilities
+    assert capabilities["cover-type-supported"] == [
+        "no-cover", "print-none", "print-front", "print-back", "print-both"
+    ]  # fmt: skip
+    assert "lrtb" in capabilities["number-up-layout-supported"]
 
 
 def test_a_bad_name_is_refused() -> None:
