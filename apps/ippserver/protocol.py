@@ -4,6 +4,7 @@ refusals and responses, and reading a request's operation attributes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -22,6 +23,10 @@ class IppRefusal(Exception):
         self.unsupported = tuple(unsupported)
 
 
+#: A Host header that names its port (an IPv6 address is in brackets, so its colons are not).
+_HOST_WITH_PORT = re.compile(r":[0-9]+\Z")
+
+
 @dataclass(frozen=True)
 class Endpoint:
     """How the client reached us: the URIs we tell it to use."""
@@ -31,7 +36,16 @@ class Endpoint:
 
     @property
     def printer_uri(self) -> str:
-        return f"{'ipps' if self.secure else 'ipp'}://{self.host}{PRINTER_PATH}"
+        return f"{'ipps' if self.secure else 'ipp'}://{self._ipp_authority}{PRINTER_PATH}"
+
+    @property
+    def _ipp_authority(self) -> str:
+        """host:port for an ipp or ipps URI. A Host header without a port means HTTP's default
+        port (80, or 443 over TLS, as Windows sends for https://host/ipp/print), but an ipp or
+        ipps URI without one means 631 (RFC 8010 section 4.2, RFC 7472), so it is written out."""
+        if _HOST_WITH_PORT.search(self.host):
+            return self.host
+        return f"{self.host}:{443 if self.secure else 80}"
 
     @property
     def portal_url(self) -> str:

@@ -95,6 +95,47 @@ def test_get_printer_attributes_needs_no_login_and_answers_in_the_request_versio
         assert str(_value(printer, "printer-uuid")).startswith("urn:uuid:")
 
 
+@pytest.mark.parametrize(
+    ("headers", "printer_uri", "more_info"),
+    [
+        (
+            {"host": "print.example.edu"},
+            "ipp://print.example.edu:80/ipp/print",
+            "http://print.example.edu/",
+        ),
+        (
+            {"host": "print.example.edu", "x-forwarded-proto": "https"},
+            "ipps://print.example.edu:443/ipp/print",
+            "https://print.example.edu/",
+        ),
+        (
+            {"host": "print.example.edu:631", "x-forwarded-proto": "https"},
+            "ipps://print.example.edu:631/ipp/print",
+            "https://print.example.edu:631/",
+        ),
+        ({"host": "[::1]"}, "ipp://[::1]:80/ipp/print", "http://[::1]/"),
+    ],
+)
+def test_the_printer_and_job_uris_name_the_port_the_client_used(
+    ipp: IppTester,
+    printing: Printing,
+    pdf: bytes,
+    headers: dict[str, str],
+    printer_uri: str,
+    more_info: str,
+) -> None:
+    """A Host header without a port means port 80 (443 over TLS); an ipp(s) URI without one
+    means 631, where nothing of ours may listen."""
+    request = ipp.request(Operation.GET_PRINTER_ATTRIBUTES)
+    answer = decode(ipp.post(encode(request), headers=headers).content)
+    assert _value(answer, "printer-uri-supported") == printer_uri
+    assert _value(answer, "printer-more-info") == more_info
+    created = ipp.request(Operation.PRINT_JOB)
+    response = ipp.post(encode(created) + pdf, auth=_credentials(printing), headers=headers)
+    job = decode(response.content)
+    assert _value(job, "job-uri") == f"{printer_uri}/{_job_id(job)}"
+
+
 def test_printer_uuid_is_stable(ipp: IppTester) -> None:
     first, second = (
         ipp.send(ipp.request(Operation.GET_PRINTER_ATTRIBUTES)).get("printer-uuid")
