@@ -30,7 +30,7 @@ from apps.accounts.models import User
 from apps.core.asgi import AsgiApp, Receive, Scope, Send, header
 from apps.ippserver.job_operations import Arrival, document_arrived
 from apps.ippserver.operations import DOCUMENT_OPERATIONS, Admission, admit, answer, begin_document
-from apps.ippserver.protocol import Endpoint, respond
+from apps.ippserver.protocol import Endpoint, is_host, respond
 from apps.jobs.convert import conversion_target
 from printmgmt.digits import MAX_BYTE_COUNT, whole_number
 from printmgmt.ipp import (
@@ -288,8 +288,11 @@ def _run_answer(
         return respond(message, Status.SERVER_ERROR_INTERNAL_ERROR, "internal error: try again")
 
 
-def _endpoint(scope: Scope) -> Endpoint:
+def _endpoint(scope: Scope) -> Endpoint | None:
+    """Where the client reached us, from its Host header; None when that is no host."""
     host = header(scope, b"host") or "localhost"
+    if not is_host(host):
+        return None
     return Endpoint(host=host, secure=scope.get("scheme") == "https")
 
 
@@ -301,6 +304,11 @@ async def ipp_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
     if content_type != IPP_CONTENT_TYPE.decode():
         await _plain(400, "the body must be application/ipp\n").send_to(send)
         return
+    endpoint = _endpoint(scope)
+    if endpoint is None:
+        # Our answers carry URIs built from it (RFC 9110: 400 for an invalid Host).
+        await _plain(400, "the Host header is not a host name\n").send_to(send)
+        return
     limit = max_body_bytes()
     declared = whole_number(header(scope, b"content-length") or "", maximum=MAX_BYTE_COUNT)
     if declared is not None and declared > limit:
@@ -308,7 +316,7 @@ async def ipp_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
         return
     body = BodyReader(receive, limit, BODY_IDLE_SECONDS)
     try:
-        reply = await _handle(scope, body)
+        reply = await _handle(scope, endpoint, body)
     except ClientGone:
         logger.info("IPP client left before its request was complete")
         return
@@ -324,7 +332,7 @@ async def ipp_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
         logger.info("IPP client left before its answer was sent")
 
 
-async def _handle(scope: Scope, body: BodyReader) -> Reply:
+async def _handle(scope: Scope, endpoint: Endpoint, body: BodyReader) -> Reply:
     """Read and carry out one request; its working files are gone when this returns."""
     message, head, rest = await read_attributes(body)
     if message is None:
@@ -341,7 +349,7 @@ async def _handle(scope: Scope, body: BodyReader) -> Reply:
         )
     if message.operation_id not in DOCUMENT_OPERATIONS:
         await discard_rest(body)
-        return _ipp(await _answer(message, admission, scope, None))
+        return _ipp(await _answer(message, admission, endpoint, None))
     arrival = None
     if message.operation_id == Operation.SEND_DOCUMENT:
         assert admission.user is not None  # admit() asked for credentials otherwise
@@ -358,7 +366,7 @@ async def _handle(scope: Scope, body: BodyReader) -> Reply:
     try:
         with _create(document) as file:
             await store_rest(body, rest, file)
-        return _ipp(await _answer(message, admission, scope, document))
+        return _ipp(await _answer(message, admission, endpoint, document))
     finally:
         for leftover in (document, conversion_target(document)):
             leftover.unlink(missing_ok=True)
@@ -373,12 +381,12 @@ _DOCUMENT_THREADS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="ipp-do
 
 
 async def _answer(
-    message: Message, admission: Admission, scope: Scope, document: Path | None
+    message: Message, admission: Admission, endpoint: Endpoint, document: Path | None
 ) -> Message:
     # Not on the thread Django's sync views share: converting a document (Ghostscript, a long
     # raster) would hold up every portal request of this process meanwhile. _run_answer
     # handles its database connection as a request does (close_old_connections around it).
     executor = _DOCUMENT_THREADS if document is not None else None
     return await sync_to_async(_run_answer, thread_sensitive=False, executor=executor)(
-        message, admission, _endpoint(scope), document
+        message, admission, endpoint, document
     )

@@ -25,6 +25,14 @@ class IppRefusal(Exception):
 
 #: A Host header that names its port (an IPv6 address is in brackets, so its colons are not).
 _HOST_WITH_PORT = re.compile(r":[0-9]+\Z")
+#: A Host header (RFC 9110 section 7.2): a host name or IPv4 address (RFC 3986 reg-name), or an
+#: IPv6 address in brackets, with an optional port.
+_HOST = re.compile(r"(?:[A-Za-z0-9._~!$&'()*+,;=%-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
+
+
+def is_host(value: str) -> bool:
+    """Whether `value` is a Host header the printer's URIs can be built from."""
+    return _HOST.fullmatch(value) is not None
 
 
 @dataclass(frozen=True)

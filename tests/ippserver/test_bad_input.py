@@ -17,6 +17,7 @@ import pytest
 from apps.ippserver import asgi as ipp_asgi
 from apps.ippserver.models import IppJob
 from apps.ippserver.operations import Admission
+from apps.ippserver.protocol import Endpoint
 from apps.jobs.models import Job
 from printmgmt.ipp import (
     Attribute,
@@ -250,6 +251,18 @@ def test_get_is_405_and_other_content_types_are_400(ipp: IppTester) -> None:
     )
 
 
+@pytest.mark.parametrize("host", ['print"example', "print.example.edu/x", "[::1", "a:b:c"])
+def test_a_host_header_that_is_no_host_is_400(
+    transactional_db: None, ipp: IppTester, host: str
+) -> None:
+    # The printer's URIs in the answer are built from it: they would not be URIs.
+    request = encode(ipp.request(Operation.GET_PRINTER_ATTRIBUTES))
+    refused = ipp.post(request, headers={"host": host})
+    assert refused.status_code == 400
+    assert refused.text == "the Host header is not a host name\n"
+    assert ipp.post(request).status_code == 200
+
+
 def test_a_chunked_upload_with_expect_continue_is_streamed_in(
     ipp: IppTester, printing: Printing, pdf: bytes
 ) -> None:
@@ -410,11 +423,11 @@ def test_documents_are_converted_on_threads_of_their_own(monkeypatch: pytest.Mon
         threads.append(threading.current_thread().name)
 
     monkeypatch.setattr(ipp_asgi, "_run_answer", answer_on)
-    scope = {"headers": [(b"host", b"localhost")], "scheme": "http"}
+    endpoint = Endpoint(host="localhost", secure=False)
     request = Message.request(Operation.PRINT_JOB, 1, target_uri="ipp://localhost/ipp/print")
     admission = Admission(None)
-    asyncio.run(ipp_asgi._answer(request, admission, scope, Path("document")))
-    asyncio.run(ipp_asgi._answer(request, admission, scope, None))
+    asyncio.run(ipp_asgi._answer(request, admission, endpoint, Path("document")))
+    asyncio.run(ipp_asgi._answer(request, admission, endpoint, None))
     assert threads[0].startswith("ipp-document")
     assert not threads[1].startswith("ipp-document")
 
