@@ -32,10 +32,10 @@ def _is_operator(user: User) -> bool:
     return user.has_perm(permission_name(MANAGE_PRINTERS))
 
 
-def visible_jobs(user: User, *, own: bool = False) -> QuerySet[IppJob]:
-    """The jobs a user sees: their own, or every job for a printer admin unless `own`."""
+def visible_jobs(user: User) -> QuerySet[IppJob]:
+    """The jobs a user sees: their own, or every job for a printer admin."""
     jobs = IppJob.objects.select_related("job", "owner")
-    return jobs if not own and _is_operator(user) else jobs.filter(owner=user)
+    return jobs if _is_operator(user) else jobs.filter(owner=user)
 
 
 #: A document still arriving after this long is refused, and its job aborted (the time-out
@@ -97,8 +97,9 @@ def requested_job_ids(request: Message) -> list[int] | None:
 
 def target_job(request: Message, user: User, *, lock: bool = False, own: bool = False) -> IppJob:
     """The job a job operation names (job-uri, or printer-uri with job-id). Other users' jobs
-    are not found, so that nobody learns which jobs exist; a printer admin finds every job,
-    except with `own` (operations that give a job its document or send it to a printer)."""
+    are not found, so that nobody learns which jobs exist; a printer admin finds every job, but
+    with `own` (operations that give a job its document or send it to a printer) is told that
+    one of another user is not theirs: they see it, so "no such job" would be untrue."""
     target = request.operation_attributes.attributes[2]
     if target.name == "job-uri":
         tail = urlsplit(str(target.value)).path.rstrip("/").rsplit("/", 1)[-1]
@@ -115,12 +116,18 @@ def target_job(request: Message, user: User, *, lock: bool = False, own: bool = 
         ):
             raise IppRefusal(Status.CLIENT_ERROR_BAD_REQUEST, "job-id must be a job number")
         job_id = attribute.value
-    jobs = visible_jobs(user, own=own)
+    jobs = visible_jobs(user)
     if lock:
         jobs = jobs.select_for_update(of=("self",))
     ipp_job = jobs.filter(pk=job_id).first()
     if ipp_job is None:
         raise IppRefusal(Status.CLIENT_ERROR_NOT_FOUND, f"there is no job {job_id}")
+    if own and ipp_job.owner_id != user.pk:
+        raise IppRefusal(
+            Status.CLIENT_ERROR_NOT_AUTHORIZED,
+            f"job {job_id} is {ipp_job.owner.username}'s: only its owner can give it its "
+            "document, close it or release it",
+        )
     return ipp_job
 
 

@@ -437,7 +437,7 @@ def test_printer_admins_see_every_job(
     assert owners == [printing.username]
 
 
-def test_a_printer_admin_cannot_put_a_document_into_another_users_job(
+def test_a_printer_admin_cannot_put_a_document_into_another_users_job_nor_release_it(
     ipp: IppTester, printing: Printing, operator_printing: Printing, pdf: bytes
 ) -> None:
     created = _create_job(ipp, _credentials(printing))
@@ -448,13 +448,22 @@ def test_a_printer_admin_cannot_put_a_document_into_another_users_job(
             job_id=created,
             operation_attributes=[Attribute.boolean("last-document", True)],
         )
-        assert ipp.send(request, document, auth=operator).status_code == (
-            Status.CLIENT_ERROR_NOT_FOUND
+        refused = ipp.send(request, document, auth=operator)
+        # Not "there is no job": a printer admin sees it (Get-Jobs), so the answer says why.
+        assert refused.status_code == Status.CLIENT_ERROR_NOT_AUTHORIZED
+        assert _value(refused, "status-message") == (
+            f"job {created} is {printing.username}'s: only its owner can give it its document, "
+            "close it or release it"
         )
     assert not Job.objects.exists()
     # Seeing it, and canceling it, stay a printer admin's right.
     seen = ipp.send(ipp.request(Operation.GET_JOB_ATTRIBUTES, job_id=created), auth=operator)
     assert seen.status_code == Status.SUCCESSFUL_OK
+    # Releasing one would charge its owner: theirs to do.
+    held = _job_id(ipp.print_job(_credentials(printing), pdf))
+    release = ipp.send(ipp.request(Operation.RELEASE_JOB, job_id=held), auth=operator)
+    assert release.status_code == Status.CLIENT_ERROR_NOT_AUTHORIZED
+    assert Job.objects.get().state == JobState.HELD
 
 
 def test_page_ranges_longer_than_a_job_keeps_are_reported_unsupported(
