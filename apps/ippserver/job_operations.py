@@ -349,9 +349,25 @@ def get_jobs(request: Message, user: User, endpoint: Endpoint, document: Path | 
     count = 1000
     if limit is not None and isinstance(limit.value, int) and limit.value > 0:
         count = min(count, limit.value)
+    # Paging (PWG 5100.13): a client asking for the next page with first-index was given the
+    # first page again, for ever.
+    first_index = operation_value(request, "first-index")
+    skipped = 0
+    if first_index is not None:
+        if (
+            first_index.tag != ValueTag.INTEGER
+            or not isinstance(first_index.value, int)
+            or first_index.value < 1
+        ):
+            raise IppRefusal(
+                Status.CLIENT_ERROR_ATTRIBUTES_OR_VALUES_NOT_SUPPORTED,
+                "first-index must be a number from 1",
+                [first_index],
+            )
+        skipped = first_index.value - 1
     requested = requested_attributes(request) or {"job-id", "job-uri"}
     groups = [
         job_attribute_group(ipp_job, endpoint, requested, now)
-        for ipp_job in jobs.order_by("-id")[:count]
+        for ipp_job in jobs.order_by("-id")[skipped : skipped + count]
     ]
     return respond(request, Status.SUCCESSFUL_OK, groups=groups)

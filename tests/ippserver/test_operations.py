@@ -548,6 +548,24 @@ def _get_jobs(ipp: IppTester, auth: tuple[str, str], *attributes: Attribute) -> 
     )
 
 
+def test_get_jobs_pages_with_limit_and_first_index(
+    ipp: IppTester, printing: Printing, pdf: bytes
+) -> None:
+    auth = _credentials(printing)
+    first, second, third = (_job_id(ipp.print_job(auth, pdf)) for _ in range(3))
+    limit = Attribute.integer("limit", 2)
+    assert _get_jobs(ipp, auth, limit) == [third, second]
+    assert _get_jobs(ipp, auth, limit, Attribute.integer("first-index", 3)) == [first]
+    assert _get_jobs(ipp, auth, limit, Attribute.integer("first-index", 4)) == []
+    for wrong in (Attribute.integer("first-index", 0), Attribute.keyword("first-index", "2")):
+        request = ipp.request(Operation.GET_JOBS, operation_attributes=[wrong])
+        refused = ipp.send(request, auth=auth)
+        assert refused.status_code == Status.CLIENT_ERROR_ATTRIBUTES_OR_VALUES_NOT_SUPPORTED
+        unsupported = refused.group(GroupTag.UNSUPPORTED)
+        assert unsupported is not None
+        assert unsupported.get("first-index") == wrong
+
+
 def _create_job(ipp: IppTester, auth: tuple[str, str]) -> int:
     return _job_id(ipp.send(ipp.request(Operation.CREATE_JOB), auth=auth))
 
