@@ -183,6 +183,8 @@ def printer_attributes(
         "copies", "finishings", "media", "media-col", "page-ranges", "print-color-mode",
         "sides", "number-up", "ipp-attribute-fidelity", "job-name", "job-hold-until",
         "orientation-requested", "print-quality", "printer-resolution", "output-bin",
+        "print-scaling", "print-content-optimize", "print-rendering-intent", "job-priority",
+        "job-sheets", "multiple-document-handling",
     ]  # fmt: skip
     if c.cover_types:
         job_creation += ["cover-front", "cover-back"]

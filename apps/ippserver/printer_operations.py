@@ -37,7 +37,8 @@ _JOB_TEMPLATE_NAMES = {
     "copies", "finishings", "media", "media-col", "page-ranges", "print-color-mode", "sides",
     "number-up", "orientation-requested", "print-quality", "printer-resolution", "output-bin",
     "job-hold-until", "job-priority", "job-sheets", "multiple-document-handling",
-    "cover-front", "cover-back", "cover-type",
+    "cover-front", "cover-back", "cover-type", "print-scaling", "print-content-optimize",
+    "print-rendering-intent",
 }  # fmt: skip
 
 

@@ -165,6 +165,29 @@ def test_requested_attributes_select_what_comes_back(ipp: IppTester) -> None:
     assert [a.name for a in printer] == ["media-supported"]
 
 
+def test_every_job_template_attribute_taken_is_advertised_as_one(
+    transactional_db: None, ipp: IppTester
+) -> None:
+    """Clients offer and send what job-creation-attributes-supported names, and ask for the
+    job-template group to learn its values."""
+    request = ipp.request(
+        Operation.GET_PRINTER_ATTRIBUTES,
+        operation_attributes=[
+            Attribute.keyword(
+                "requested-attributes", "job-template", "job-creation-attributes-supported"
+            )
+        ],
+    )
+    printer = ipp.send(request).group(GroupTag.PRINTER)
+    assert printer is not None
+    taken = {"print-scaling", "print-content-optimize", "print-rendering-intent"}
+    also_hints = {"job-priority", "job-sheets", "multiple-document-handling"}
+    assert taken | also_hints <= set(_values(printer, "job-creation-attributes-supported"))
+    for name in taken:
+        assert printer.get(f"{name}-supported") is not None, name
+        assert printer.get(f"{name}-default") is not None, name
+
+
 def test_capabilities_are_the_union_of_the_enabled_printers(
     ipp: IppTester, release_printer: object
 ) -> None:
