@@ -37,7 +37,7 @@ def start_asgi_server(
     log_path: Path, timeout: float = 30.0, extra_env: dict[str, str] | None = None
 ) -> AsgiServer:
     port = free_port()
-    env = dict(os.environ, DATABASE_URL=test_database_url(), **FAST_PIPELINE, **(extra_env or {}))
+    env = {**os.environ, "DATABASE_URL": test_database_url(), **FAST_PIPELINE, **(extra_env or {})}
     command = [
         sys.executable, "-m", "uvicorn", "printmgmt.asgi:application",
         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",

@@ -41,6 +41,7 @@ from printmgmt.ipp import (
     Status,
     decode,
     encode,
+    operation_name,
 )
 
 logger = logging.getLogger(__name__)
@@ -258,14 +259,36 @@ def _as_a_request(function: Callable[P, R]) -> Callable[P, R]:
     return run
 
 
+def _database_unavailable(message: Message, error: DatabaseError) -> Message:
+    """The answer while the database cannot be used (restarting, unreachable): a status that
+    clients, CUPS among them, retry later; it was HTTP 500, which fails the print."""
+    logger.error(
+        "IPP %s request %s: the database cannot be used: %s",
+        operation_name(message.operation_id),
+        message.request_id,
+        error,
+    )
+    return respond(
+        message,
+        Status.SERVER_ERROR_SERVICE_UNAVAILABLE,
+        "the print service cannot reach its database: try again in a moment",
+    )
+
+
 @_as_a_request
 def _run_admit(message: Message, authorization: str | None, address: str) -> Admission:
-    return admit(message, authorization, address)
+    try:
+        return admit(message, authorization, address)
+    except DatabaseError as error:
+        return Admission(None, _database_unavailable(message, error))
 
 
 @_as_a_request
 def _run_begin_document(message: Message, user: User) -> Message | Arrival | None:
-    return begin_document(message, user)
+    try:
+        return begin_document(message, user)
+    except DatabaseError as error:
+        return _database_unavailable(message, error)
 
 
 @_as_a_request
@@ -283,6 +306,8 @@ def _run_answer(
 ) -> Message:
     try:
         return answer(message, admission.user, endpoint, document)
+    except DatabaseError as error:
+        return _database_unavailable(message, error)
     except Exception:
         logger.exception("IPP %s request %s failed", message.operation_id, message.request_id)
         return respond(message, Status.SERVER_ERROR_INTERNAL_ERROR, "internal error: try again")

@@ -328,6 +328,32 @@ def small_limit_server(
     stop_asgi_server(server)
 
 
+def test_while_the_database_cannot_be_used_requests_are_told_to_come_back(
+    tmp_path: Path, pdf: bytes
+) -> None:
+    """A database being restarted or out of reach: server-error-service-unavailable, which CUPS
+    retries (the Print-Job was HTTP 500 with a traceback, and the printer's attributes
+    server-error-internal-error); nothing is kept."""
+    unreachable = f"sqlite:///{tmp_path / 'no such directory' / 'db.sqlite3'}"
+    server = start_asgi_server(tmp_path / "uvicorn.log", extra_env={"DATABASE_URL": unreachable})
+    before = spool_entries()
+    try:
+        ipp = IppTester(server)
+        printer = _answer(ipp.post(encode(ipp.request(Operation.GET_PRINTER_ATTRIBUTES))))
+        job = _answer(ipp.post(_print_job_bytes(ipp) + pdf, auth=("dana", "a password")))
+    finally:
+        stop_asgi_server(server)
+    for answer in (printer, job):
+        assert answer.status_code == Status.SERVER_ERROR_SERVICE_UNAVAILABLE
+        assert answer.get("status-message") == Attribute.text(
+            "status-message", "the print service cannot reach its database: try again in a moment"
+        )
+    assert spool_entries() == before
+    log = (tmp_path / "uvicorn.log").read_text()
+    assert "Exception in ASGI application" not in log
+    assert "IPP Print-Job request 2: the database cannot be used: unable to open" in log
+
+
 def _exchange(server: AsgiServer, headers: str, body: Iterator[bytes]) -> bytes:
     """Send a request over a raw socket (body pieces as given) and read the answer."""
     with socket.create_connection(("127.0.0.1", server.port), timeout=20) as sock:
