@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from apps.ippserver.protocol import ADVERTISED_VERSIONS
 from apps.jobs.convert import ACCEPTED_FORMATS, OCTET_STREAM
 from printmgmt.ipp import (
     Attribute,
@@ -222,7 +223,9 @@ def printer_attributes(
         Attribute.boolean("printer-is-accepting-jobs", True),
         Attribute.integer("printer-up-time", up_time),
         Attribute.integer("queued-job-count", queued_job_count),
-        Attribute.keyword("ipp-versions-supported", "1.0", "1.1", "2.0"),
+        Attribute.keyword(
+            "ipp-versions-supported", *(f"{major}.{minor}" for major, minor in ADVERTISED_VERSIONS)
+        ),
         Attribute.keyword("ipp-features-supported", "ipp-everywhere"),
         Attribute.enum("operations-supported", *operations),
         Attribute.charset("charset-configured", "utf-8"),

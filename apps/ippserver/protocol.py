@@ -11,7 +11,10 @@ from dataclasses import dataclass
 from printmgmt.ipp import Attribute, AttributeGroup, GroupTag, Message, Status
 
 PRINTER_PATH = "/ipp/print"
-SUPPORTED_VERSIONS = frozenset({(1, 0), (1, 1), (2, 0), (2, 1), (2, 2)})
+#: The versions whose requests are answered; ipp-versions-supported claims the first three (2.1
+#: and 2.2 ask for operations a hold queue has not, but their clients are served as 2.0's).
+ADVERTISED_VERSIONS = ((1, 0), (1, 1), (2, 0))
+SUPPORTED_VERSIONS = frozenset({*ADVERTISED_VERSIONS, (2, 1), (2, 2)})
 
 
 class IppRefusal(Exception):
@@ -75,7 +78,11 @@ def respond(
     message: str | None = None,
     groups: Sequence[AttributeGroup] = (),
 ) -> Message:
-    version = request.version if request.version in SUPPORTED_VERSIONS else (1, 1)
+    version = request.version
+    if version not in SUPPORTED_VERSIONS:
+        # The closest one we speak (RFC 8011 section 4.1.8), so that the client retries in it.
+        below = [advertised for advertised in ADVERTISED_VERSIONS if advertised < version]
+        version = max(below) if below else ADVERTISED_VERSIONS[0]
     if message is not None:
         message = within_255_octets(message)
     return Message.response(

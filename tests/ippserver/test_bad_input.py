@@ -95,13 +95,19 @@ def test_a_truncated_message_is_a_bad_request(
     assert not Job.objects.exists()
 
 
-@pytest.mark.parametrize("version", [(0, 0), (3, 0), (1, 9)])
-def test_an_unsupported_version_is_refused_in_that_version(
-    ipp: IppTester, version: tuple[int, int]
+@pytest.mark.parametrize(
+    ("version", "closest"),
+    [((0, 0), (1, 0)), ((3, 0), (2, 0)), ((2, 3), (2, 0)), ((1, 9), (1, 1))],
+)
+def test_an_unsupported_version_is_refused_in_the_closest_one_supported(
+    transactional_db: None, ipp: IppTester, version: tuple[int, int], closest: tuple[int, int]
 ) -> None:
+    """RFC 8011 section 4.1.8: the client learns which version to retry in (a 3.0 request was
+    answered in 1.1, as if 2.0 were not spoken)."""
     request = ipp.request(Operation.GET_PRINTER_ATTRIBUTES, version=version)
     answer = _answer(ipp.post(encode(request)))
     assert answer.status_code == Status.SERVER_ERROR_VERSION_NOT_SUPPORTED
+    assert answer.version == closest
     assert answer.group(GroupTag.PRINTER) is None
 
 
