@@ -261,7 +261,7 @@ def _as_a_request(function: Callable[P, R]) -> Callable[P, R]:
 
 def _database_unavailable(message: Message, error: DatabaseError) -> Message:
     """The answer while the database cannot be used (restarting, unreachable): a status that
-    clients, CUPS among them, retry later; it was HTTP 500, which fails the print."""
+    clients retry later (CUPS's ipp backend does, where an HTTP 500 fails the print)."""
     logger.error(
         "IPP %s request %s: the database cannot be used: %s",
         operation_name(message.operation_id),

@@ -349,8 +349,7 @@ def get_jobs(request: Message, user: User, endpoint: Endpoint, document: Path | 
     count = 1000
     if limit is not None and isinstance(limit.value, int) and limit.value > 0:
         count = min(count, limit.value)
-    # Paging (PWG 5100.13): a client asking for the next page with first-index was given the
-    # first page again, for ever.
+    # Paging (PWG 5100.13): with limit, first-index says where the client's next page starts.
     first_index = operation_value(request, "first-index")
     skipped = 0
     if first_index is not None:
