@@ -40,6 +40,11 @@ class StoredDocument:
         return self.facts.page_count
 
 
+def max_document_bytes() -> int:
+    """The largest document taken in (MAX_DOCUMENT_MB), as it arrives, before any conversion."""
+    return int(settings.MAX_DOCUMENT_MB) * 1024 * 1024
+
+
 def spool_path(document_name: str) -> Path:
     if not document_name or "/" in document_name or document_name.startswith("."):
         raise DocumentError(f"not a spool document name: {document_name!r}")

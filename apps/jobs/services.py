@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,7 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.jobs.build import page_ranges_within
 from apps.jobs.choices import JobSource, JobState, states_leading_to
-from apps.jobs.documents import delete_document, store_pdf
+from apps.jobs.documents import DocumentError, delete_document, store_pdf
 from apps.jobs.held_stamp import held_jobs_changed
 from apps.jobs.models import Job, JobTransition
 
@@ -63,6 +65,55 @@ def job_create_held(
         raise
     logger.info("job %s held for %s (pages: %s)", job.pk, owner, job.page_count)
     return job
+
+
+@dataclass(frozen=True)
+class DocumentToHold:
+    pdf: Path
+    title: str
+    #: What a refusal names it by (the file as the sender gave it).
+    name: str
+    #: Whether the PDF is ours to move into the spool (a converted copy), or only to copy.
+    move: bool
+
+
+def jobs_create_held(
+    owner: User,
+    documents: Sequence[DocumentToHold],
+    *,
+    source: JobSource,
+    options: dict[str, Any] | None = None,
+    copies: int = 1,
+    page_ranges: str = "",
+) -> list[Job]:
+    """Hold several documents, one job each, as job_create_held does: all of them or, when one
+    is refused, none (a command printing three files must not leave two of them in the inbox
+    unsaid). The DocumentError names the refused one."""
+    jobs: list[Job] = []
+    try:
+        with transaction.atomic():
+            for document in documents:
+                try:
+                    jobs.append(
+                        job_create_held(
+                            owner,
+                            document.pdf,
+                            title=document.title,
+                            source=source,
+                            options=options,
+                            copies=copies,
+                            page_ranges=page_ranges,
+                            move=document.move,
+                        )
+                    )
+                except DocumentError as error:
+                    raise DocumentError(f"{document.name}: {error}") from None
+    except BaseException:
+        # The rows went with the transaction; the stored documents are files.
+        for job in jobs:
+            delete_document(job.document_name)
+        raise
+    return jobs
 
 
 def job_transition(

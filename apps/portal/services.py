@@ -23,7 +23,7 @@ from apps.accounts.models import User
 from apps.jobs import cancel
 from apps.jobs.choices import JobSource, JobState
 from apps.jobs.convert import OCTET_STREAM, PDF, detect_format, to_pdf
-from apps.jobs.documents import DocumentError
+from apps.jobs.documents import DocumentError, max_document_bytes
 from apps.jobs.models import Job
 from apps.jobs.release import (
     PriceChanged,
@@ -45,10 +45,6 @@ MAX_FILES_PER_UPLOAD = 20
 #: The time converting the documents of one upload may take in all (PostScript and images; a
 #: PDF needs none): a request with twenty slow ones held a web thread for forty minutes.
 UPLOAD_CONVERSION_SECONDS = 60
-
-
-def max_document_bytes() -> int:
-    return int(settings.MAX_DOCUMENT_MB) * 1024 * 1024
 
 
 def max_upload_request_bytes() -> int:

@@ -1,11 +1,12 @@
 """`manage.py lp` refuses a number of copies a job cannot have, in one line, before anything
-is stored."""
+is stored; takes several files and standard input as CUPS's lp does."""
 
 from __future__ import annotations
 
 import time
-from io import StringIO
+from io import BytesIO, StringIO
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -14,6 +15,7 @@ from PIL import Image
 from apps.accounts.roles import STAFF
 from apps.accounts.services import user_create
 from apps.jobs.choices import JobSource, JobState
+from apps.jobs.documents import spool_path
 from apps.jobs.management.commands import lp
 from apps.jobs.models import Job
 from apps.jobs.services import job_create_held, job_transition
@@ -57,7 +59,7 @@ def test_ctrl_c_while_lp_waits_says_the_job_goes_on(
 
     monkeypatch.setattr(time, "sleep", interrupted)
     with pytest.raises(CommandError) as error:
-        lp.Command()._wait(job.pk, 60)
+        lp.Command()._wait([job.pk], 60)
     assert str(error.value) == f"stopped waiting: job {job.pk} is released and goes on"
     assert error.value.returncode == 130
     assert Job.objects.get(pk=job.pk).state == JobState.RELEASED
@@ -123,3 +125,88 @@ def test_lp_cuts_pages_at_the_documents_end_and_refuses_pages_it_does_not_have(
     with pytest.raises(CommandError, match="“x” is not a page or a range"):
         call_command("lp", str(document), "-U", "sam", "-P", "x", stdout=StringIO())
     assert Job.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_lp_holds_each_of_several_files_as_a_job_of_its_own(tmp_path: Path) -> None:
+    user_create("sam", "pw-not-used-1", role=STAFF)
+    memo = make_pdf(tmp_path / "memo.pdf", 1)
+    notes = tmp_path / "notes.txt"
+    notes.write_text("Reading list\n")
+    report = make_pdf(tmp_path / "report.pdf", 3)
+    out = StringIO()
+    call_command("lp", str(memo), str(notes), str(report), "-U", "sam", "-P", "1-2", stdout=out)
+    jobs = list(Job.objects.order_by("pk"))
+    assert out.getvalue() == "".join(f"request id is inbox-{job.pk}\n" for job in jobs)
+    assert [(job.title, job.page_count, job.page_ranges) for job in jobs] == [
+        ("memo.pdf", 1, "1"),  # cut at each document's own last page, as CUPS does
+        ("notes.txt", 1, "1"),
+        ("report.pdf", 3, "1-2"),
+    ]
+    assert all(path.exists() for path in (memo, notes, report))
+
+
+@pytest.mark.django_db
+def test_lp_holds_none_of_several_files_when_one_is_refused(tmp_path: Path) -> None:
+    user_create("sam", "pw-not-used-1", role=STAFF)
+    report = make_pdf(tmp_path / "report.pdf", 4)
+    memo = make_pdf(tmp_path / "memo.pdf", 1)
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(report.read_bytes()[:300])
+    spool = spool_path("any.pdf").parent
+    spooled = set(spool.iterdir()) if spool.exists() else set()
+    for files, message in (
+        ([report, broken], f"{broken}: the PDF cannot be read"),
+        ([report, memo], f"{memo}: the pages 3-4 name no page of this 1-page document"),
+    ):
+        with pytest.raises(CommandError) as error:
+            call_command("lp", *map(str, files), "-U", "sam", "-P", "3-4", stdout=StringIO())
+        assert str(error.value).startswith(message)
+    assert not Job.objects.exists()
+    assert set(spool.iterdir()) == spooled
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("files", [[], ["-"]])
+def test_lp_reads_standard_input_without_a_file_or_with_a_dash(
+    tmp_path: Path, files: list[str]
+) -> None:
+    user_create("sam", "pw-not-used-1", role=STAFF)
+    document = make_pdf(tmp_path / "memo.pdf", 2).read_bytes()
+    out = StringIO()
+    call_command("lp", *files, "-U", "sam", stdin=BytesIO(document), stdout=out)
+    job = Job.objects.get()
+    assert out.getvalue() == f"request id is inbox-{job.pk}\n"
+    assert (job.title, job.page_count) == ("(stdin)", 2)
+    assert spool_path(job.document_name).read_bytes() == document
+    with pytest.raises(CommandError, match=r"^\(stdin\): the document is empty$"):
+        call_command("lp", *files, "-U", "sam", stdin=BytesIO(b""), stdout=StringIO())
+    with pytest.raises(CommandError, match=r"standard input \(-\) together with files"):
+        call_command("lp", "-", "-", "-U", "sam", stdin=BytesIO(document), stdout=StringIO())
+    assert Job.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_lp_refuses_a_document_over_max_document_mb(tmp_path: Path, settings: Any) -> None:
+    settings.MAX_DOCUMENT_MB = 1
+    user_create("sam", "pw-not-used-1", role=STAFF)
+    large = tmp_path / "large.txt"
+    large.write_text("A line of text to print\n" * 50_000)  # 1.2 MB
+    with pytest.raises(CommandError, match=f"^{large}: larger than the 1 MB a document may be"):
+        call_command("lp", str(large), "-U", "sam", stdout=StringIO())
+    with pytest.raises(CommandError, match=r"^\(stdin\): larger than the 1 MB"):
+        call_command("lp", "-U", "sam", stdin=BytesIO(large.read_bytes()), stdout=StringIO())
+    assert not Job.objects.exists()
+
+
+@pytest.mark.django_db
+def test_lp_says_why_each_of_several_jobs_stays_held(tmp_path: Path) -> None:
+    user_create("sam", "pw-not-used-1", role=STAFF)
+    Printer.objects.create(name="hall", uri="ipp://127.0.0.1:9/ipp/print", enabled=False)
+    files = [str(make_pdf(tmp_path / f"memo{n}.pdf", 1)) for n in (1, 2)]
+    with pytest.raises(CommandError) as error:
+        call_command("lp", *files, "-U", "sam", "-d", "hall", "-H", "immediate", stdout=StringIO())
+    first, second = Job.objects.order_by("pk")
+    assert str(error.value).startswith(f"job {first.pk} stays held: ")
+    assert f"; job {second.pk} stays held: " in str(error.value)
+    assert {first.state, second.state} == {JobState.HELD}

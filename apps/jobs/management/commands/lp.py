@@ -1,13 +1,15 @@
-"""`manage.py lp`: print a file for a user, held or at once, shaped like CUPS's lp."""
+"""`manage.py lp`: print files for a user, held or at once, shaped like CUPS's lp."""
 
 from __future__ import annotations
 
+import sys
 import tempfile
 import time
 from argparse import ArgumentParser, ArgumentTypeError
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.accounts.errors import AccountError
@@ -15,15 +17,19 @@ from apps.accounts.models import User
 from apps.accounts.selectors import account_resolve
 from apps.jobs.choices import TERMINAL_STATES, JobSource, JobState
 from apps.jobs.convert import OCTET_STREAM, to_pdf
-from apps.jobs.documents import DocumentError
+from apps.jobs.documents import DocumentError, max_document_bytes
 from apps.jobs.models import Job
 from apps.jobs.option_checks import OptionValue
 from apps.jobs.release import MAX_COPIES, ReleaseRefused, job_release, printer_for_group
-from apps.jobs.services import job_create_held
+from apps.jobs.services import DocumentToHold, jobs_create_held
 from apps.printers.models import Printer, PrinterGroup
 from apps.printers.selectors import printer_named
 
 WAIT_POLL_SECONDS = 0.5
+#: The file name that stands for standard input, as in CUPS's lp; and the title CUPS gives it.
+STDIN = "-"
+STDIN_NAME = "(stdin)"
+STDIN_CHUNK_BYTES = 1024 * 1024
 
 
 JobOptions = dict[str, OptionValue]
@@ -50,12 +56,19 @@ def copies(text: str) -> int:
 
 class Command(BaseCommand):
     help = (
-        "Send a document (PDF, PostScript, JPEG, PNG, plain text) to a printer for a user: "
-        "held in their inbox, or released at once."
+        "Send documents (PDF, PostScript, JPEG, PNG, plain text) to a printer for a user, one "
+        "job each: held in their inbox, or released at once."
     )
+    # call_command(..., stdin=...) in tests, as for createsuperuser.
+    stealth_options = ("stdin",)
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("file", type=Path)
+        parser.add_argument(
+            "files",
+            nargs="*",
+            metavar="FILE",
+            help="the documents, each its own job; none, or -, reads standard input",
+        )
         parser.add_argument("-U", dest="user", required=True, help="the user printing")
         parser.add_argument(
             "-d",
@@ -92,32 +105,46 @@ class Command(BaseCommand):
             or PrinterGroup.objects.filter(name=destination).exists()
         ):
             raise CommandError(f"there is no printer or printer group called {destination!r}")
-        path: Path = options["file"]
-        if not path.is_file():
-            raise CommandError(f"{path}: no such file")
+        files: list[str] = options["files"]
+        if STDIN in files and len(files) > 1:
+            raise CommandError("cannot print from standard input (-) together with files")
+        paths = [Path(name) for name in files if name != STDIN]
+        for path in paths:
+            if not path.is_file():
+                raise CommandError(f"{path}: no such file")
+            if path.stat().st_size > max_document_bytes():
+                raise CommandError(
+                    f"{path}: larger than the {settings.MAX_DOCUMENT_MB} MB a document may be "
+                    "(MAX_DOCUMENT_MB)"
+                )
         try:
             with tempfile.TemporaryDirectory(prefix="lp-") as workdir:
-                # Any format the inbox takes, recognised by its content, as lp's filters do.
-                pdf = to_pdf(path, OCTET_STREAM, Path(workdir))
-                job = job_create_held(
+                documents = [
+                    self._as_pdf(path, Path(workdir) / str(index), options["title"])
+                    for index, path in enumerate(paths)
+                ]
+                if not paths:
+                    stdin = options.get("stdin") or sys.stdin.buffer
+                    documents.append(self._stdin_as_pdf(stdin, Path(workdir), options["title"]))
+                jobs = jobs_create_held(
                     user,
-                    pdf,
-                    title=options["title"] or path.name,
+                    documents,
                     source=JobSource.COMMAND,
                     options=job_options,
                     copies=options["copies"],
                     page_ranges=options["pages"],
-                    # A converted copy is ours to move into the spool; the user's file is not.
-                    move=pdf != path,
                 )
         except DocumentError as error:
-            raise CommandError(f"{path}: {error}") from None
-        # Held, the job waits in the inbox; its request id still names the destination asked.
-        label = destination or "inbox"
-        if options["hold"] == "immediate":
+            raise CommandError(str(error)) from None
+        if options["hold"] != "immediate":
+            # Held, the jobs wait in the inbox; their request ids still name the destination.
+            for job in jobs:
+                self.stdout.write(f"request id is {destination or 'inbox'}-{job.pk}")
+            return
+        released, refusals = [], []
+        for job in jobs:
             try:
                 printer = self._printer(destination, job, user, job_options, options)
-                label = printer.name
                 account_id = account_resolve(options["account"]).pk if options["account"] else None
                 job_release(
                     job.pk,
@@ -129,10 +156,44 @@ class Command(BaseCommand):
                     account_id=account_id,
                 )
             except (ReleaseRefused, AccountError) as error:
-                raise CommandError(f"job {job.pk} stays held: {error}") from None
-        self.stdout.write(f"request id is {label}-{job.pk}")
+                refusals.append(f"job {job.pk} stays held: {error}")
+                continue
+            released.append(job.pk)
+            self.stdout.write(f"request id is {printer.name}-{job.pk}")
+        if refusals:
+            raise CommandError("; ".join(refusals))
         if options["wait"]:
-            self._wait(job.pk, options["timeout"])
+            self._wait(released, options["timeout"])
+
+    def _as_pdf(self, path: Path, workdir: Path, title: str) -> DocumentToHold:
+        """A file as a PDF to hold: any format the inbox takes, recognised by its content, as
+        lp's filters do."""
+        workdir.mkdir()
+        try:
+            pdf = to_pdf(path, OCTET_STREAM, workdir)
+        except DocumentError as error:
+            raise DocumentError(f"{path}: {error}") from None
+        # A converted copy is ours to move into the spool; the user's file is not.
+        return DocumentToHold(pdf, title or path.name, str(path), move=pdf != path)
+
+    def _stdin_as_pdf(self, stdin: BinaryIO, workdir: Path, title: str) -> DocumentToHold:
+        """Standard input as a PDF to hold, refused past MAX_DOCUMENT_MB as a file is."""
+        received = workdir / "stdin"
+        with received.open("wb") as file:
+            copied = 0
+            while chunk := stdin.read(STDIN_CHUNK_BYTES):
+                copied += len(chunk)
+                if copied > max_document_bytes():
+                    raise DocumentError(
+                        f"{STDIN_NAME}: larger than the {settings.MAX_DOCUMENT_MB} MB a document "
+                        "may be (MAX_DOCUMENT_MB)"
+                    )
+                file.write(chunk)
+        try:
+            pdf = to_pdf(received, OCTET_STREAM, workdir)
+        except DocumentError as error:
+            raise DocumentError(f"{STDIN_NAME}: {error}") from None
+        return DocumentToHold(pdf, title or STDIN_NAME, STDIN_NAME, move=True)
 
     def _printer(
         self, name: str, job: Job, user: User, job_options: JobOptions, options: dict[str, Any]
@@ -146,21 +207,35 @@ class Command(BaseCommand):
             job, user, group, job_options, copies=options["copies"], page_ranges=options["pages"]
         )
 
-    def _wait(self, job_id: int, timeout: float) -> None:
+    def _wait(self, job_ids: list[int], timeout: float) -> None:
+        """Wait until every job has ended; fail (exit 1) unless all of them completed."""
         deadline = time.monotonic() + timeout
-        job = Job.objects.get(pk=job_id)
+        jobs = list(Job.objects.filter(pk__in=job_ids).order_by("pk"))
+        going_on = jobs
         try:
-            while job.state not in TERMINAL_STATES:
+            while going_on := [job for job in jobs if job.state not in TERMINAL_STATES]:
                 if time.monotonic() > deadline:
-                    raise CommandError(f"job {job_id} is still {job.state} after {timeout:.0f}s")
+                    raise CommandError(
+                        "; ".join(
+                            f"job {job.pk} is still {job.state} after {timeout:.0f}s"
+                            for job in going_on
+                        )
+                    )
                 time.sleep(WAIT_POLL_SECONDS)
-                job.refresh_from_db()
+                jobs = list(Job.objects.filter(pk__in=job_ids).order_by("pk"))
         except KeyboardInterrupt:
-            # Ctrl-C stops the waiting, not the job: said in one line, not with a traceback.
+            # Ctrl-C stops the waiting, not the jobs: said in one line, not with a traceback.
             raise CommandError(
-                f"stopped waiting: job {job_id} is {job.state} and goes on", returncode=130
+                "stopped waiting: "
+                + "; ".join(f"job {job.pk} is {job.state} and goes on" for job in going_on),
+                returncode=130,
             ) from None
-        if job.state != JobState.COMPLETED:
-            detail = f": {job.message}" if job.message else ""
-            raise CommandError(f"job {job_id} ended {job.state}{detail}", returncode=1)
-        self.stdout.write(f"job {job_id} completed")
+        unprinted = []
+        for job in jobs:
+            if job.state == JobState.COMPLETED:
+                self.stdout.write(f"job {job.pk} completed")
+            else:
+                detail = f": {job.message}" if job.message else ""
+                unprinted.append(f"job {job.pk} ended {job.state}{detail}")
+        if unprinted:
+            raise CommandError("; ".join(unprinted), returncode=1)
