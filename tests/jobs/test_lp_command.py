@@ -210,3 +210,28 @@ def test_lp_says_why_each_of_several_jobs_stays_held(tmp_path: Path) -> None:
     assert str(error.value).startswith(f"job {first.pk} stays held: ")
     assert f"; job {second.pk} stays held: " in str(error.value)
     assert {first.state, second.state} == {JobState.HELD}
+
+
+@pytest.mark.django_db
+def test_lp_reads_several_options_in_one_o_as_cups_does(tmp_path: Path) -> None:
+    user_create("sam", "pw-not-used-1", role=STAFF)
+    document = make_pdf(tmp_path / "memo.pdf", 1)
+    call_command(
+        "lp", str(document), "-U", "sam",
+        "-o", "sides=two-sided-long-edge  media=iso_a4_210x297mm",
+        "-o", "org.savapage-job-sheets='job-start-sheet,job-end-sheet'",
+        stdout=StringIO(),
+    )  # fmt: skip
+    assert Job.objects.get().options == {
+        "sides": "two-sided-long-edge",
+        "media": "iso_a4_210x297mm",
+        "org.savapage-job-sheets": ["job-start-sheet", "job-end-sheet"],
+    }
+    for option, message in (
+        ("sides=one-sided staple", "-o 'staple': write options as name=value"),
+        ("media='iso_a4_210x297mm", "No closing quotation"),
+        (" ", "write options as name=value"),
+    ):
+        with pytest.raises(CommandError, match=message):
+            call_command("lp", str(document), "-U", "sam", "-o", option, stdout=StringIO())
+    assert Job.objects.count() == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
 import tempfile
 import time
@@ -33,6 +34,18 @@ STDIN_CHUNK_BYTES = 1024 * 1024
 
 
 JobOptions = dict[str, OptionValue]
+
+
+def parse_options(text: str) -> list[tuple[str, OptionValue]]:
+    """One -o: `name=value`, or several separated by spaces, as CUPS's lp reads it (`-o "sides=
+    two-sided-long-edge media=iso_a4_210x297mm"`); quotes keep spaces in a value."""
+    try:
+        words = shlex.split(text)
+    except ValueError as error:  # an unclosed quote
+        raise CommandError(f"-o {text!r}: {error}") from None
+    if not words:
+        raise CommandError(f"-o {text!r}: write options as name=value")
+    return [parse_option(word) for word in words]
 
 
 def parse_option(text: str) -> tuple[str, OptionValue]:
@@ -91,7 +104,7 @@ class Command(BaseCommand):
             user = User.objects.get(username=options["user"])
         except User.DoesNotExist:
             raise CommandError(f"there is no user called {options['user']!r}") from None
-        job_options = dict(parse_option(text) for text in options["options"])
+        job_options = dict(option for text in options["options"] for option in parse_options(text))
         destination = options["printer"]
         if options["hold"] == "immediate" and not destination:
             raise CommandError("-H immediate needs a printer: add -d PRINTER")
