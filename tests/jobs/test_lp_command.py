@@ -235,3 +235,19 @@ def test_lp_reads_several_options_in_one_o_as_cups_does(tmp_path: Path) -> None:
         with pytest.raises(CommandError, match=message):
             call_command("lp", str(document), "-U", "sam", "-o", option, stdout=StringIO())
     assert Job.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_lp_waiting_in_vain_says_what_the_job_waits_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = user_create("sam", "pw-not-used-1", role=STAFF)
+    job = job_create_held(
+        user, make_pdf(tmp_path / "memo.pdf", 1), title="memo", source=JobSource.COMMAND
+    )
+    waiting = "waiting for the printer: ipp://hall/ipp/print: cannot connect: refused"
+    job_transition(job.pk, JobState.RELEASED, reason="test", message=waiting)
+    monkeypatch.setattr(time, "sleep", lambda seconds: None)
+    with pytest.raises(CommandError) as error:
+        lp.Command()._wait([job.pk], 0.01)
+    assert str(error.value) == f"job {job.pk} is still released after 0s ({waiting})"

@@ -228,9 +228,11 @@ class Command(BaseCommand):
         try:
             while going_on := [job for job in jobs if job.state not in TERMINAL_STATES]:
                 if time.monotonic() > deadline:
+                    # With what the job is waiting for: a printer that cannot be reached, say.
                     raise CommandError(
                         "; ".join(
                             f"job {job.pk} is still {job.state} after {timeout:.0f}s"
+                            + (f" ({job.message})" if job.message else "")
                             for job in going_on
                         )
                     )
