@@ -15,6 +15,7 @@ from PIL import Image
 from apps.accounts.roles import STAFF
 from apps.accounts.services import user_create
 from apps.jobs.choices import JobSource, JobState
+from apps.jobs.convert import to_pdf
 from apps.jobs.documents import spool_path
 from apps.jobs.management.commands import lp
 from apps.jobs.models import Job
@@ -251,3 +252,44 @@ def test_lp_waiting_in_vain_says_what_the_job_waits_for(
     with pytest.raises(CommandError) as error:
         lp.Command()._wait([job.pk], 0.01)
     assert str(error.value) == f"job {job.pk} is still released after 0s ({waiting})"
+
+
+@pytest.mark.django_db
+def test_ctrl_c_while_lp_converts_holds_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user_create("sam", "pw-not-used-1", role=STAFF)
+    memo = make_pdf(tmp_path / "memo.pdf", 1)
+    notes = tmp_path / "notes.txt"
+    notes.write_text("Reading list\n")
+
+    def interrupted_on_text(source: Path, *args: Any, **kwargs: Any) -> Path:
+        if source.suffix == ".txt":
+            raise KeyboardInterrupt  # Ctrl-C while the text is laid out
+        return to_pdf(source, *args, **kwargs)
+
+    monkeypatch.setattr(lp, "to_pdf", interrupted_on_text)
+    with pytest.raises(CommandError) as error:
+        call_command("lp", str(memo), str(notes), "-U", "sam", stdout=StringIO())
+    assert str(error.value) == "interrupted: nothing was held"
+    assert error.value.returncode == 130
+    assert not Job.objects.exists()
+
+
+@pytest.mark.django_db
+def test_ctrl_c_while_lp_releases_names_the_jobs_left_held(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user_create("sam", "pw-not-used-1", role=STAFF)
+    Printer.objects.create(name="hall", uri="ipp://127.0.0.1:9/ipp/print")
+    files = [str(make_pdf(tmp_path / f"memo{n}.pdf", 1)) for n in (1, 2)]
+
+    def interrupted(*args: Any, **kwargs: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(lp, "job_release", interrupted)
+    with pytest.raises(CommandError) as error:
+        call_command("lp", *files, "-U", "sam", "-d", "hall", "-H", "immediate", stdout=StringIO())
+    first, second = Job.objects.order_by("pk")
+    assert str(error.value) == f"interrupted: job {first.pk}, job {second.pk} stay held"
+    assert error.value.returncode == 130

@@ -131,6 +131,38 @@ class Command(BaseCommand):
                     "(MAX_DOCUMENT_MB)"
                 )
         try:
+            jobs = self._hold(user, paths, job_options, options)
+        except KeyboardInterrupt:
+            # Ctrl-C while a document converts: one line, not a traceback, and nothing held.
+            raise CommandError("interrupted: nothing was held", returncode=130) from None
+        if options["hold"] != "immediate":
+            # Held, the jobs wait in the inbox; their request ids still name the destination.
+            for job in jobs:
+                self.stdout.write(f"request id is {destination or 'inbox'}-{job.pk}")
+            return
+        try:
+            released = self._release(jobs, user, destination, job_options, options)
+        except KeyboardInterrupt:
+            # A release is one transaction: each job is either released or still held.
+            held = list(
+                Job.objects.filter(pk__in=[job.pk for job in jobs], state=JobState.HELD)
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
+            what = (
+                ", ".join(f"job {pk}" for pk in held) + (" stays" if len(held) == 1 else " stay")
+                if held
+                else "every job was released; none is"
+            )
+            raise CommandError(f"interrupted: {what} held", returncode=130) from None
+        if options["wait"]:
+            self._wait(released, options["timeout"])
+
+    def _hold(
+        self, user: User, paths: list[Path], job_options: JobOptions, options: dict[str, Any]
+    ) -> list[Job]:
+        """The files (or standard input) held in the user's inbox, all of them or none."""
+        try:
             with tempfile.TemporaryDirectory(prefix="lp-") as workdir:
                 documents = [
                     self._as_pdf(path, Path(workdir) / str(index), options["title"])
@@ -149,11 +181,18 @@ class Command(BaseCommand):
                 )
         except DocumentError as error:
             raise CommandError(str(error)) from None
-        if options["hold"] != "immediate":
-            # Held, the jobs wait in the inbox; their request ids still name the destination.
-            for job in jobs:
-                self.stdout.write(f"request id is {destination or 'inbox'}-{job.pk}")
-            return
+        return jobs
+
+    def _release(
+        self,
+        jobs: list[Job],
+        user: User,
+        destination: str,
+        job_options: JobOptions,
+        options: dict[str, Any],
+    ) -> list[int]:
+        """Release each job; the ids of those released. Raises CommandError naming every job
+        that stays held, and why."""
         released, refusals = [], []
         for job in jobs:
             try:
@@ -175,8 +214,7 @@ class Command(BaseCommand):
             self.stdout.write(f"request id is {printer.name}-{job.pk}")
         if refusals:
             raise CommandError("; ".join(refusals))
-        if options["wait"]:
-            self._wait(released, options["timeout"])
+        return released
 
     def _as_pdf(self, path: Path, workdir: Path, title: str) -> DocumentToHold:
         """A file as a PDF to hold: any format the inbox takes, recognised by its content, as
