@@ -848,3 +848,28 @@ def test_adding_or_importing_the_same_printers_twice_at_once_adds_them_once(
     assert all(isinstance(report, CupsSyncReport) for report in imports), imports
     assert Printer.objects.filter(name="twin-queue").count() == 1
     _remove_queue(cupsd, "twin-queue")
+
+
+@pytest.mark.django_db
+def test_printer_list_says_why_a_printer_cannot_print_under_it() -> None:
+    plain = StringIO()
+    call_command("printer", "list", stdout=plain)
+    assert plain.getvalue() == "there are no printers\n"
+    why = "ipp://127.0.0.1:9/ipp/print: cannot connect: the connection was refused"
+    Printer.objects.create(
+        name="hall", uri="ipp://127.0.0.1:9/ipp/print", kind=PrinterKind.DRIVERLESS,
+        state=PrinterState.UNREACHABLE,
+        state_message=why,
+    )  # fmt: skip
+    Printer.objects.create(
+        name="lobby", uri="ipp://127.0.0.1:10/ipp/print", kind=PrinterKind.DRIVERLESS,
+        state=PrinterState.IDLE,
+        state_message="Ready to print.",
+    )  # fmt: skip
+    plain = StringIO()
+    call_command("printer", "list", stdout=plain)
+    assert plain.getvalue().splitlines() == [
+        "hall                 unreachable  ipp   ipp://127.0.0.1:9/ipp/print",
+        f"    {why}",
+        "lobby                idle         ipp   ipp://127.0.0.1:10/ipp/print",
+    ]

@@ -24,6 +24,10 @@ RELAXED_HELP = (
 )
 
 
+#: The states in which a printer's state message says why it cannot print.
+OUT_OF_USE = frozenset({PrinterState.UNREACHABLE, PrinterState.STOPPED})
+
+
 class Command(BaseCommand):
     help = (
         "Manage proxy printers: add one by URI, import a CUPS server's queues, list them; "
@@ -57,7 +61,9 @@ class Command(BaseCommand):
             "(kept with its queues: later syncs trust it too)",
         )
         listing = actions.add_parser("list", help="list printers with their state")
-        listing.add_argument("--json", action="store_true")
+        listing.add_argument(
+            "--json", action="store_true", help="every field of every printer, as JSON"
+        )
         refresh = actions.add_parser("refresh", help="ask a printer again for state and options")
         refresh.add_argument("name")
         rename = actions.add_parser("rename", help="give a printer added by hand another name")
@@ -185,6 +191,8 @@ class Command(BaseCommand):
         if options["json"]:
             self.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False))
             return
+        if not rows:
+            self.stdout.write("there are no printers")
         for row in rows:
             if row["gone_from_cups_server"]:
                 enabled = " (disabled: gone from its CUPS server)"
@@ -193,6 +201,9 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{row['name']:<20} {row['state']:<12} {row['kind']:<5} {row['uri']}{enabled}"
             )
+            # Why it cannot print, on a line of its own under it, as lpstat -p shows it.
+            if row["state"] in OUT_OF_USE and row["state_message"]:
+                self.stdout.write(f"    {row['state_message']}")
 
     def _named(self, name: str) -> Printer:
         printer = printer_named(name)
@@ -202,7 +213,7 @@ class Command(BaseCommand):
 
     def _refresh(self, options: dict[str, Any]) -> None:
         printer = printer_refresh(self._named(options["name"]).pk)
-        out_of_use = printer.state in {PrinterState.UNREACHABLE, PrinterState.STOPPED}
+        out_of_use = printer.state in OUT_OF_USE
         why = f" ({printer.state_message})" if out_of_use and printer.state_message else ""
         self.stdout.write(f"{printer.name}: {printer.get_state_display().lower()}{why}")
 
