@@ -293,3 +293,10 @@ def test_ctrl_c_while_lp_releases_names_the_jobs_left_held(
     first, second = Job.objects.order_by("pk")
     assert str(error.value) == f"interrupted: job {first.pk}, job {second.pk} stay held"
     assert error.value.returncode == 130
+
+
+def test_every_lp_option_says_what_it_is_in_help() -> None:
+    parser = lp.Command().create_parser("manage.py", "lp")
+    assert [
+        action.option_strings or action.dest for action in parser._actions if not action.help
+    ] == []

@@ -91,13 +91,39 @@ class Command(BaseCommand):
         parser.add_argument(
             "-n", dest="copies", type=copies, default=1, help=f"copies, 1 to {MAX_COPIES}"
         )
-        parser.add_argument("-o", dest="options", action="append", default=[], metavar="NAME=VALUE")
-        parser.add_argument("-P", dest="pages", default="", help="page ranges, e.g. 1-3,5")
-        parser.add_argument("-t", dest="title", default="")
-        parser.add_argument("-H", dest="hold", choices=("hold", "immediate"), default="hold")
+        parser.add_argument(
+            "-o",
+            dest="options",
+            action="append",
+            default=[],
+            metavar="NAME=VALUE",
+            help=(
+                "an IPP attribute or org.savapage-* option the printer offers (NAME=A,B for "
+                "several values; several options in one -o separated by spaces); repeatable"
+            ),
+        )
+        parser.add_argument(
+            "-P", dest="pages", default="", help="the pages to print, e.g. 1-3,5 (default: all)"
+        )
+        parser.add_argument(
+            "-t", dest="title", default="", help="the job's title (default: the file's name)"
+        )
+        parser.add_argument(
+            "-H",
+            dest="hold",
+            choices=("hold", "immediate"),
+            default="hold",
+            help="hold (the default): in the user's inbox until released; immediate: print now",
+        )
         parser.add_argument("--account", help="a shared account to charge instead of the user's")
-        parser.add_argument("--wait", action="store_true", help="wait for the final state")
-        parser.add_argument("--timeout", type=float, default=600, help="seconds --wait waits")
+        parser.add_argument(
+            "--wait",
+            action="store_true",
+            help="with -H immediate: wait for the end; exit 1 unless every job completed",
+        )
+        parser.add_argument(
+            "--timeout", type=float, default=600, help="seconds --wait waits (default: 600)"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
