@@ -12,6 +12,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from PIL import Image
 
+from apps.accounts.models import User
 from apps.accounts.roles import STAFF
 from apps.accounts.services import user_create
 from apps.jobs.choices import JobSource, JobState
@@ -300,3 +301,19 @@ def test_every_lp_option_says_what_it_is_in_help() -> None:
     assert [
         action.option_strings or action.dest for action in parser._actions if not action.help
     ] == []
+
+
+@pytest.mark.django_db
+def test_lp_holds_nothing_for_a_user_who_may_not_print(tmp_path: Path) -> None:
+    document = make_pdf(tmp_path / "memo.pdf", 1)
+    user_create("left", "pw-not-used-1", role=STAFF)
+    User.objects.filter(username="left").update(is_active=False)
+    User.objects.create_user("guest", password="pw-not-used-1")  # no role
+    for username, why in (
+        ("left", "left may not print: the user is deactivated"),
+        ("guest", "guest may not print: no role of theirs gives the right to (Staff does)"),
+    ):
+        with pytest.raises(CommandError) as error:
+            call_command("lp", str(document), "-U", username, stdout=StringIO())
+        assert str(error.value) == why
+    assert not Job.objects.exists()

@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from apps.accounts.errors import AccountError
 from apps.accounts.models import User
+from apps.accounts.roles import RELEASE_OWN_JOBS, permission_name
 from apps.accounts.selectors import account_resolve
 from apps.jobs.choices import TERMINAL_STATES, JobSource, JobState
 from apps.jobs.convert import OCTET_STREAM, to_pdf
@@ -130,6 +131,14 @@ class Command(BaseCommand):
             user = User.objects.get(username=options["user"])
         except User.DoesNotExist:
             raise CommandError(f"there is no user called {options['user']!r}") from None
+        # Refused before anything is held: a job in the inbox of someone who cannot log in, or
+        # may not release it, would wait there for nobody until it expires.
+        if not user.is_active:
+            raise CommandError(f"{user.username} may not print: the user is deactivated")
+        if not user.has_perm(permission_name(RELEASE_OWN_JOBS)):
+            raise CommandError(
+                f"{user.username} may not print: no role of theirs gives the right to (Staff does)"
+            )
         job_options = dict(option for text in options["options"] for option in parse_options(text))
         destination = options["printer"]
         if options["hold"] == "immediate" and not destination:
