@@ -317,3 +317,26 @@ def test_lp_holds_nothing_for_a_user_who_may_not_print(tmp_path: Path) -> None:
             call_command("lp", str(document), "-U", username, stdout=StringIO())
         assert str(error.value) == why
     assert not Job.objects.exists()
+
+
+@pytest.mark.django_db
+def test_lp_takes_copies_and_page_ranges_as_options_too(tmp_path: Path) -> None:
+    user_create("sam", "pw-not-used-1", role=STAFF)
+    document = make_pdf(tmp_path / "memo.pdf", 6)
+    call_command(
+        "lp", str(document), "-U", "sam", "-o", "copies=3 page-ranges=1-3,5",
+        "-o", "sides=one-sided", stdout=StringIO(),
+    )  # fmt: skip
+    job = Job.objects.get()
+    assert (job.copies, job.page_ranges, job.options) == (3, "1-3,5", {"sides": "one-sided"})
+    call_command("lp", str(document), "-U", "sam", "-n", "2", "-o", "copies=2", stdout=StringIO())
+    assert Job.objects.latest("pk").copies == 2
+    for arguments, message in (
+        (["-n", "2", "-o", "copies=3"], "-n 2 and -o copies=3 differ: give one"),
+        (["-P", "1", "-o", "page-ranges=2"], "-P 1 and -o page-ranges=2 differ: give one"),
+        (["-o", "copies=0"], "-o copies=0: 0 copies: give 1 to 999"),
+    ):
+        with pytest.raises(CommandError) as error:
+            call_command("lp", str(document), "-U", "sam", *arguments, stdout=StringIO())
+        assert str(error.value) == message
+    assert Job.objects.count() == 2

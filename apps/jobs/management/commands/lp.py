@@ -7,8 +7,9 @@ import sys
 import tempfile
 import time
 from argparse import ArgumentParser, ArgumentTypeError
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -35,6 +36,7 @@ STDIN_CHUNK_BYTES = 1024 * 1024
 
 
 JobOptions = dict[str, OptionValue]
+T = TypeVar("T")
 
 
 def parse_options(text: str) -> list[tuple[str, OptionValue]]:
@@ -68,6 +70,31 @@ def copies(text: str) -> int:
     return count
 
 
+def _from_option_too(
+    given: T | None,
+    job_options: JobOptions,
+    flag: str,
+    attribute: str,
+    convert: Callable[[str], T],
+    *,
+    default: T,
+) -> T:
+    """-n or -P, or the IPP attribute CUPS's lp takes for it as well (-o copies=N,
+    -o page-ranges=...), taken out of the options: a job's copies and pages are its own, and
+    a release refuses them as options."""
+    option = job_options.pop(attribute, None)
+    if option is None:
+        return default if given is None else given
+    text = option if isinstance(option, str) else ",".join(option)
+    try:
+        value = convert(text)
+    except ArgumentTypeError as error:
+        raise CommandError(f"-o {attribute}={text}: {error}") from None
+    if given is not None and given != value:
+        raise CommandError(f"{flag} {given} and -o {attribute}={text} differ: give one")
+    return value
+
+
 class Command(BaseCommand):
     help = (
         "Send documents (PDF, PostScript, JPEG, PNG, plain text) to a printer for a user, one "
@@ -90,7 +117,7 @@ class Command(BaseCommand):
             help="the printer, or a printer group for follow-me (needed with -H immediate)",
         )
         parser.add_argument(
-            "-n", dest="copies", type=copies, default=1, help=f"copies, 1 to {MAX_COPIES}"
+            "-n", dest="copies", type=copies, help=f"copies, 1 to {MAX_COPIES} (default: 1)"
         )
         parser.add_argument(
             "-o",
@@ -104,7 +131,7 @@ class Command(BaseCommand):
             ),
         )
         parser.add_argument(
-            "-P", dest="pages", default="", help="the pages to print, e.g. 1-3,5 (default: all)"
+            "-P", dest="pages", help="the pages to print, e.g. 1-3,5 (default: all)"
         )
         parser.add_argument(
             "-t", dest="title", default="", help="the job's title (default: the file's name)"
@@ -140,6 +167,12 @@ class Command(BaseCommand):
                 f"{user.username} may not print: no role of theirs gives the right to (Staff does)"
             )
         job_options = dict(option for text in options["options"] for option in parse_options(text))
+        options["copies"] = _from_option_too(
+            options["copies"], job_options, "-n", "copies", copies, default=1
+        )
+        options["pages"] = _from_option_too(
+            options["pages"], job_options, "-P", "page-ranges", str, default=""
+        )
         destination = options["printer"]
         if options["hold"] == "immediate" and not destination:
             raise CommandError("-H immediate needs a printer: add -d PRINTER")
