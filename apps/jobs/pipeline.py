@@ -217,14 +217,18 @@ def _not_sent_to_disabled_printer(job: Job, *, recover: bool) -> Sent:
     return Sent("failed: printer disabled")
 
 
+def _main_marker(job: Job) -> str:
+    """The marker in the job-name of the printer's job for the job itself (not its sheets)."""
+    return Part("", spool_path(job.document_name), []).marker(job)
+
+
 def _adopt_earlier_send(job: Job) -> Sent | None:
     """Record the printer's copy of a claimed job that an earlier attempt sent; None when the
     printer has none or cannot be searched (logged)."""
     assert job.printer is not None
-    marker = Part("", spool_path(job.document_name), []).marker(job)
     try:
         with client_as_owner(job) as client:
-            found = find_earlier_send(client, marker)
+            found = find_earlier_send(client, _main_marker(job))
     except IppError as error:
         logger.warning("job %s: the printer could not be searched: %s", job.pk, error)
         return None
@@ -447,7 +451,7 @@ def follow(job_id: int) -> bool:
             group = client.get_job_attributes(
                 job.printer_job_id,
                 ("job-state", "job-state-reasons", "job-impressions-completed",
-                 "job-state-message"),
+                 "job-state-message", "job-name"),
             )  # fmt: skip
     except IppStatusError as error:
         if error.status_code == Status.CLIENT_ERROR_NOT_FOUND:
@@ -457,6 +461,16 @@ def follow(job_id: int) -> bool:
         return _unanswered(job, str(error))
     except IppError as error:
         return _unanswered(job, str(error))
+    name = _text(group, "job-name")
+    if name and _main_marker(job) not in name:
+        # A printer that restarted numbers its jobs from 1 again: the id is another job's now,
+        # whose state and impressions are not ours. Ours is forgotten, as above.
+        finish(
+            job_id,
+            JobState.COMPLETED,
+            f"the printer no longer knows the job (its job {job.printer_job_id} is another one)",
+        )
+        return True
     state_attribute = group.get("job-state")
     reasons_attribute = group.get("job-state-reasons")
     reasons = [str(v) for v in reasons_attribute.values] if reasons_attribute else []

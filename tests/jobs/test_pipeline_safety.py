@@ -856,6 +856,27 @@ def test_only_a_printer_that_no_longer_knows_the_job_ends_it_unasked(
     assert "no longer knows" in done.message
 
 
+def test_a_printer_that_gave_the_jobs_id_to_another_job_no_longer_knows_the_job(
+    released: Callable[[], Job], finisher: Printer, finisher_peer: IppEvePrinter
+) -> None:
+    """A printer restarted while our job was at it numbers its jobs from 1 again: the id we
+    follow becomes someone else's job, whose end and sides are not ours."""
+    job = released()
+    with IppClient(finisher_peer.uri) as client:
+        others = client.print_job(
+            spool_path(job.document_name), job_name="someone else's memo",
+            document_format="application/pdf", job_attributes=[],
+        )  # fmt: skip
+    _wait_printed(finisher_peer, others.job_id)
+    _at_printer(job, printer_job_id=others.job_id)
+    assert pipeline.follow(job.pk) is True
+    done = Job.objects.get(pk=job.pk)
+    assert done.state == JobState.COMPLETED
+    assert done.message == (
+        f"the printer no longer knows the job (its job {others.job_id} is another one)"
+    )
+
+
 def test_a_printer_silent_about_a_job_for_a_day_ends_the_job_as_printed(
     released: Callable[[], Job], finisher: Printer
 ) -> None:
