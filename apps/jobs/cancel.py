@@ -43,6 +43,17 @@ def _impressions_at_printer(job: Job, printer_job_id: int) -> int | None:
     return impressions.value if impressions and isinstance(impressions.value, int) else None
 
 
+def _another_job_at_printer(job: Job, printer_job_id: int) -> bool:
+    """Whether the printer's job of that id is another job (the printer restarted since and
+    numbers its jobs anew); False when it cannot be asked (the cancel then says so)."""
+    try:
+        with pipeline.client_as_owner(job) as client:
+            group = client.get_job_attributes(printer_job_id, ("job-name",))
+    except IppError:
+        return False
+    return pipeline.printer_job_is_another(job, group)
+
+
 def _cancel_earlier_send(job: Job) -> dict[str, int | None]:
     """Cancel at the printer what an earlier attempt of a job waiting for its next one may
     have left there: an attempt that got no answer in time may have reached it (a printer that
@@ -98,6 +109,20 @@ def cancel(job_id: int, *, reason: str) -> Job | None:
         if job.state != JobState.PROCESSING:
             raise CancelRefused(_being_sent())
     if job.state == JobState.PROCESSING and job.printer_job_id is not None:
+        if _another_job_at_printer(job, job.printer_job_id):
+            # Not canceled there: that is someone else's job now. Ours is forgotten, and
+            # following it ends it so.
+            try:
+                pipeline.follow(job_id)
+            except pipeline.RetryLater as error:
+                raise CancelRefused(
+                    _(
+                        "the printer cannot be reached to cancel the job (%(error)s): it may "
+                        "still print; try again later"
+                    )
+                    % {"error": error}
+                ) from None
+            return None
         refused = pipeline.cancel_at_printer(job, job.printer_job_id)
         if refused is None:
             # Canceled there: how much printed first decides the refund. The printer's own end

@@ -217,6 +217,14 @@ def _not_sent_to_disabled_printer(job: Job, *, recover: bool) -> Sent:
     return Sent("failed: printer disabled")
 
 
+def printer_job_is_another(job: Job, group: AttributeGroup) -> bool:
+    """Whether the printer's job of the job's id, as its attributes describe it, is another
+    job: a printer restarted numbers its jobs from 1 again. One that sends no job-name is taken
+    at its word."""
+    name = _text(group, "job-name")
+    return bool(name) and _main_marker(job) not in name
+
+
 def _main_marker(job: Job) -> str:
     """The marker in the job-name of the printer's job for the job itself (not its sheets)."""
     return Part("", spool_path(job.document_name), []).marker(job)
@@ -461,10 +469,8 @@ def follow(job_id: int) -> bool:
         return _unanswered(job, str(error))
     except IppError as error:
         return _unanswered(job, str(error))
-    name = _text(group, "job-name")
-    if name and _main_marker(job) not in name:
-        # A printer that restarted numbers its jobs from 1 again: the id is another job's now,
-        # whose state and impressions are not ours. Ours is forgotten, as above.
+    if printer_job_is_another(job, group):
+        # Its state and impressions are not ours. Ours is forgotten, as above.
         finish(
             job_id,
             JobState.COMPLETED,

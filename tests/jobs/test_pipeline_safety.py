@@ -669,6 +669,50 @@ class _StatusHandler(http.server.BaseHTTPRequestHandler):
         """Quiet."""
 
 
+class _PrinterWithAnotherJob(http.server.BaseHTTPRequestHandler):
+    """A printer restarted since our job reached it: the id is someone else's job, printing.
+    It takes Cancel-Job, and counts the ones it is sent."""
+
+    cancels: list[int] = []
+
+    def do_POST(self) -> None:
+        request = _request_body(self)
+        operation = int.from_bytes(request[2:4], "big")
+        groups = []
+        if operation == Operation.GET_JOB_ATTRIBUTES:
+            printing = Attribute.enum("job-state", 5)
+            name = Attribute.name_("job-name", "someone else's memo")
+            groups = [AttributeGroup(GroupTag.JOB, (printing, name))]
+        elif operation == Operation.CANCEL_JOB:
+            self.cancels.append(operation)
+        body = encode(
+            Message.response(
+                Status.SUCCESSFUL_OK, int.from_bytes(request[4:8], "big"), groups=groups
+            )
+        )
+        self.send_response(200)
+        self.send_header("Content-Type", "application/ipp")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet."""
+
+
+def test_canceling_a_job_whose_id_is_another_job_now_cancels_nothing_at_the_printer(
+    released: Callable[[], Job], finisher: Printer
+) -> None:
+    job = released()
+    _at_printer(job)
+    with _printer_answering(finisher, handler=_PrinterWithAnotherJob):
+        assert cancel.cancel(job.pk, reason="canceled by sam") is None
+    assert _PrinterWithAnotherJob.cancels == []
+    done = Job.objects.get(pk=job.pk)
+    assert done.state == JobState.COMPLETED
+    assert done.message == "the printer no longer knows the job (its job 1 is another one)"
+
+
 class _CancelingPrinter(http.server.BaseHTTPRequestHandler):
     """A printer that takes Cancel-Job, and says the job is still processing with three of
     its four sides printed (ippeveprinter counts no sides as it prints)."""
