@@ -340,3 +340,21 @@ def test_lp_takes_copies_and_page_ranges_as_options_too(tmp_path: Path) -> None:
             call_command("lp", str(document), "-U", "sam", *arguments, stdout=StringIO())
         assert str(error.value) == message
     assert Job.objects.count() == 2
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("typed", "held"),
+    [
+        ("A4", "iso_a4_210x297mm"),
+        ("letter", "na_letter_8.5x11in"),
+        ("Tabloid", "na_ledger_11x17in"),
+        ("iso_a5_148x210mm", "iso_a5_148x210mm"),
+        ("custom_min_10x10mm", "custom_min_10x10mm"),
+    ],
+)
+def test_lp_takes_the_media_names_cups_takes(tmp_path: Path, typed: str, held: str) -> None:
+    user_create("sam", "pw-not-used-1", role=STAFF)
+    document = make_pdf(tmp_path / "memo.pdf", 1)
+    call_command("lp", str(document), "-U", "sam", "-o", f"media={typed}", stdout=StringIO())
+    assert Job.objects.get().options == {"media": held}

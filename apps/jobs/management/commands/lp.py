@@ -59,6 +59,21 @@ def parse_option(text: str) -> tuple[str, OptionValue]:
     return name.strip(), values[0] if len(values) == 1 else values
 
 
+#: The size names CUPS's lp takes for `-o media=` (its legacy names, cups/pwg-media.c), as the
+#: PWG names printers offer: `-o media=A4` is what admins type.
+CUPS_MEDIA_NAMES = {
+    "a3": "iso_a3_297x420mm",
+    "a4": "iso_a4_210x297mm",
+    "a5": "iso_a5_148x210mm",
+    "a6": "iso_a6_105x148mm",
+    "executive": "na_executive_7.25x10.5in",
+    "ledger": "na_ledger_11x17in",
+    "legal": "na_legal_8.5x14in",
+    "letter": "na_letter_8.5x11in",
+    "tabloid": "na_ledger_11x17in",
+}
+
+
 def copies(text: str) -> int:
     """`-n`: a whole number from 1 to MAX_COPIES, as a release allows."""
     try:
@@ -167,6 +182,9 @@ class Command(BaseCommand):
                 f"{user.username} may not print: no role of theirs gives the right to (Staff does)"
             )
         job_options = dict(option for text in options["options"] for option in parse_options(text))
+        media = job_options.get("media")
+        if isinstance(media, str):
+            job_options["media"] = CUPS_MEDIA_NAMES.get(media.lower(), media)
         options["copies"] = _from_option_too(
             options["copies"], job_options, "-n", "copies", copies, default=1
         )
