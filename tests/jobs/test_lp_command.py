@@ -358,3 +358,28 @@ def test_lp_takes_the_media_names_cups_takes(tmp_path: Path, typed: str, held: s
     document = make_pdf(tmp_path / "memo.pdf", 1)
     call_command("lp", str(document), "-U", "sam", "-o", f"media={typed}", stdout=StringIO())
     assert Job.objects.get().options == {"media": held}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("typed", "held"),
+    [
+        ("standard", {"org.savapage-job-sheets": "job-start-sheet"}),
+        ("none,classified", {"org.savapage-job-sheets": "job-end-sheet"}),
+        ("standard,standard", {"org.savapage-job-sheets": ["job-start-sheet", "job-end-sheet"]}),
+        ("none", {}),
+        ("none,none", {}),
+    ],
+)
+def test_lp_takes_cups_job_sheets_as_our_job_sheets(
+    tmp_path: Path, typed: str, held: dict[str, Any]
+) -> None:
+    user_create("sam", "pw-not-used-1", role=STAFF)
+    document = make_pdf(tmp_path / "memo.pdf", 1)
+    call_command("lp", str(document), "-U", "sam", "-o", f"job-sheets={typed}", stdout=StringIO())
+    assert Job.objects.get().options == held
+    with pytest.raises(CommandError, match=r"-o job-sheets and -o org\.savapage-job-sheets are"):
+        call_command(
+            "lp", str(document), "-U", "sam", "-o", f"job-sheets={typed}",
+            "-o", "org.savapage-job-sheets=job-end-sheet", stdout=StringIO(),
+        )  # fmt: skip

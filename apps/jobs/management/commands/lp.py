@@ -23,6 +23,7 @@ from apps.jobs.convert import OCTET_STREAM, to_pdf
 from apps.jobs.documents import DocumentError, max_document_bytes
 from apps.jobs.models import Job
 from apps.jobs.option_checks import OptionValue
+from apps.jobs.parts import JOB_SHEETS
 from apps.jobs.release import MAX_COPIES, ReleaseRefused, job_release, printer_for_group
 from apps.jobs.services import DocumentToHold, jobs_create_held
 from apps.printers.models import Printer, PrinterGroup
@@ -83,6 +84,27 @@ def copies(text: str) -> int:
     if not 1 <= count <= MAX_COPIES:
         raise ArgumentTypeError(f"{count} copies: give 1 to {MAX_COPIES}")
     return count
+
+
+def _job_sheets_as_ours(job_options: JobOptions) -> None:
+    """CUPS's `-o job-sheets=START[,END]` (banner names: none, standard, classified...) as our
+    own job sheets, which the product makes and the printer's rule file prices: a start sheet
+    for a START other than none, an end sheet for such an END. IPP's job-sheets itself is never
+    sent (a banner nobody pays for)."""
+    banners = job_options.pop("job-sheets", None)
+    if banners is None:
+        return
+    if JOB_SHEETS in job_options:
+        raise CommandError(f"-o job-sheets and -o {JOB_SHEETS} are the same: give one")
+    values = [banners] if isinstance(banners, str) else banners
+    start, end = values[0], values[1] if len(values) > 1 else "none"
+    sheets = [
+        keyword
+        for banner, keyword in ((start, "job-start-sheet"), (end, "job-end-sheet"))
+        if banner.lower() != "none"
+    ]
+    if sheets:
+        job_options[JOB_SHEETS] = sheets[0] if len(sheets) == 1 else sheets
 
 
 def _from_option_too(
@@ -185,6 +207,7 @@ class Command(BaseCommand):
         media = job_options.get("media")
         if isinstance(media, str):
             job_options["media"] = CUPS_MEDIA_NAMES.get(media.lower(), media)
+        _job_sheets_as_ours(job_options)
         options["copies"] = _from_option_too(
             options["copies"], job_options, "-n", "copies", copies, default=1
         )
