@@ -147,6 +147,9 @@ def job_quote(
         for name, instead in not_options().items()
         if name in asked
     )
+    refusal = _pdf_refusal(printer)
+    if refusal:
+        problems.append(refusal)
     try:
         pages = len(parse_page_ranges(page_ranges, job.page_count))
     except DocumentError as error:
@@ -195,6 +198,23 @@ def job_quote(
         tuple(refused_options.values()),
         rule_version_id=_rule_version_of(printer),
     )
+
+
+#: What every job is sent as; a printer that lists application/octet-stream tells the format
+#: itself.
+_SENT_FORMATS = frozenset({"application/pdf", "application/octet-stream"})
+
+
+def _pdf_refusal(printer: Printer) -> str:
+    """Why the printer cannot print our jobs, which are sent as PDF, or "": a printer that takes
+    only raster (many driverless ones) would refuse each job after it was charged."""
+    formats = printer.capabilities.get("document-format-supported")
+    listed = [formats] if isinstance(formats, str) else formats
+    if not isinstance(listed, list) or not listed or _SENT_FORMATS & set(listed):
+        return ""
+    return _(
+        "printer %(name)s does not take PDF documents (only %(formats)s): choose another printer"
+    ) % {"name": printer.name, "formats": ", ".join(map(str, listed))}
 
 
 def offered_options(printer: Printer, *, operator: bool) -> tuple[OfferedOption, ...]:

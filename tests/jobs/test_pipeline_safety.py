@@ -25,7 +25,7 @@ from apps.accounts.errors import AccountPermissionDenied
 from apps.accounts.models import User
 from apps.accounts.movements import account_charge, account_refund
 from apps.accounts.roles import PRINTER_ADMIN
-from apps.accounts.selectors import job_refunded
+from apps.accounts.selectors import job_charge, job_refunded
 from apps.accounts.services import personal_account_ensure, shared_account_create, user_create
 from apps.ippserver.models import IppJob
 from apps.ippserver.operations import answer as ipp_answer
@@ -1014,6 +1014,27 @@ def test_an_option_the_printer_does_not_offer_is_refused_not_sent_unpriced(
     # A finishing the printer offers, chosen as "none", and job sheets made here, are fine.
     fine = job_quote(held_job(pages=2), finisher, {"org.savapage-finishings-fold": "3"})
     assert fine.problems == []
+
+
+def test_a_printer_that_takes_no_pdf_is_refused_before_anything_is_charged(
+    held_job: Callable[..., Job], finisher: Printer, staff_user: User
+) -> None:
+    capabilities = {
+        **finisher.capabilities,
+        "document-format-supported": ["image/pwg-raster", "image/urf"],
+    }
+    Printer.objects.filter(pk=finisher.pk).update(capabilities=capabilities)
+    finisher.refresh_from_db()
+    job = held_job(pages=2)
+    why = (
+        "printer finisher does not take PDF documents (only image/pwg-raster, image/urf): "
+        "choose another printer"
+    )
+    assert why in job_quote(job, finisher, {}).problems
+    with pytest.raises(ReleaseRefused, match="does not take PDF documents"):
+        job_release(job.pk, staff_user, finisher.pk, {})
+    assert Job.objects.get(pk=job.pk).state == JobState.HELD
+    assert job_charge(job.pk) is None
 
 
 def test_a_choice_not_offered_is_one_problem_not_three(
