@@ -220,9 +220,11 @@ def _not_sent_to_disabled_printer(job: Job, *, recover: bool) -> Sent:
 def printer_job_is_another(job: Job, group: AttributeGroup) -> bool:
     """Whether the printer's job of the job's id, as its attributes describe it, is another
     job: a printer restarted numbers its jobs from 1 again. One that sends no job-name is taken
-    at its word."""
+    at its word, and so is a name that is the start of ours (a printer that keeps fewer
+    characters of a name than IPP's 255 octets)."""
     name = _text(group, "job-name")
-    return bool(name) and _main_marker(job) not in name
+    main = Part("", spool_path(job.document_name), [])
+    return bool(name) and main.marker(job) not in name and not main.job_name(job).startswith(name)
 
 
 def _main_marker(job: Job) -> str:

@@ -674,6 +674,7 @@ class _PrinterWithAnotherJob(http.server.BaseHTTPRequestHandler):
     It takes Cancel-Job, and counts the ones it is sent."""
 
     cancels: list[int] = []
+    name = "someone else's memo"
 
     def do_POST(self) -> None:
         request = _request_body(self)
@@ -681,7 +682,7 @@ class _PrinterWithAnotherJob(http.server.BaseHTTPRequestHandler):
         groups = []
         if operation == Operation.GET_JOB_ATTRIBUTES:
             printing = Attribute.enum("job-state", 5)
-            name = Attribute.name_("job-name", "someone else's memo")
+            name = Attribute.name_("job-name", self.name)
             groups = [AttributeGroup(GroupTag.JOB, (printing, name))]
         elif operation == Operation.CANCEL_JOB:
             self.cancels.append(operation)
@@ -919,6 +920,21 @@ def test_a_printer_that_gave_the_jobs_id_to_another_job_no_longer_knows_the_job(
     assert done.message == (
         f"the printer no longer knows the job (its job {others.job_id} is another one)"
     )
+
+
+def test_a_printer_that_keeps_only_the_start_of_the_jobs_name_follows_it_still(
+    released: Callable[[], Job], finisher: Printer
+) -> None:
+    job = released()
+    _at_printer(job)
+    kept = Part("", spool_path(job.document_name), []).job_name(job)[:8]
+
+    class CuttingNames(_PrinterWithAnotherJob):
+        name = kept
+
+    with _printer_answering(finisher, handler=CuttingNames):
+        assert pipeline.follow(job.pk) is False
+    assert Job.objects.get(pk=job.pk).state == JobState.PROCESSING
 
 
 def test_a_printer_silent_about_a_job_for_a_day_ends_the_job_as_printed(
