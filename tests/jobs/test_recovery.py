@@ -367,6 +367,27 @@ def test_lp_prints_at_once_and_waits_for_the_end(
     assert job_charge(job.pk) is not None
 
 
+def test_lp_prints_at_once_the_pages_each_document_has_of_those_asked(
+    celery_worker: WorkerProcess,
+    finisher: Printer,
+    staff_user: User,
+    tmp_path: Path,
+) -> None:
+    short = make_pdf(tmp_path / "short.pdf", 2)
+    long = make_pdf(tmp_path / "long.pdf", 6)
+    out = StringIO()
+    call_command(
+        "lp", str(short), str(long), "-U", "sam", "-d", "finisher", "-P", "2-5",
+        "-H", "immediate", "--wait", stdout=out,
+    )  # fmt: skip
+    first, second = Job.objects.order_by("pk")
+    assert out.getvalue().splitlines()[-2:] == [
+        f"job {first.pk} completed",
+        f"job {second.pk} completed",
+    ]
+    assert (first.page_ranges, second.page_ranges) == ("2", "2-5")
+
+
 def test_lp_holds_by_default_and_explains_bad_input(
     staff_user: User, finisher: Printer, tmp_path: Path
 ) -> None:

@@ -313,7 +313,8 @@ class Command(BaseCommand):
                     printer.pk,
                     job_options,
                     copies=options["copies"],
-                    page_ranges=options["pages"],
+                    # -P as held: cut at this document's last page.
+                    page_ranges=job.page_ranges,
                     account_id=account_id,
                 )
             except (ReleaseRefused, AccountError) as error:
@@ -364,7 +365,7 @@ class Command(BaseCommand):
             return printer
         group = PrinterGroup.objects.get(name=name)
         return printer_for_group(
-            job, user, group, job_options, copies=options["copies"], page_ranges=options["pages"]
+            job, user, group, job_options, copies=options["copies"], page_ranges=job.page_ranges
         )
 
     def _wait(self, job_ids: list[int], timeout: float) -> None:
