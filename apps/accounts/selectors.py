@@ -14,6 +14,7 @@ from apps.accounts.choices import AccountKind, EntryKind
 from apps.accounts.errors import AccountNotFound, AmbiguousAccount
 from apps.accounts.models import Account, LedgerEntry, User
 from apps.accounts.money import MAX_DIGITS, STORED_DECIMALS
+from apps.accounts.roles import RELEASE_OWN_JOBS, permission_name
 
 _ZERO = Value(
     Decimal(0), output_field=DecimalField(max_digits=MAX_DIGITS, decimal_places=STORED_DECIMALS)
@@ -83,6 +84,18 @@ def _personal_named(username: str) -> Account | None:
 
 def _shared_named(name: str) -> Account | None:
     return Account.objects.filter(kind=AccountKind.SHARED, name__iexact=name).first()
+
+
+def printing_refusal(user: User) -> str | None:
+    """Why `user` may not have jobs held for them (None when they may), for the ways in that
+    act for a user (the IPP printer, `lp -U`): a job held for someone who cannot log in, or may
+    not release it, would wait in an inbox nobody sees until it expires."""
+    name = user.get_username()
+    if not user.is_active:
+        return f"{name} may not print: the user is deactivated"
+    if not user.has_perm(permission_name(RELEASE_OWN_JOBS)):
+        return f"{name} may not print: no role of theirs gives the right to (Staff does)"
+    return None
 
 
 def charge_refusal(user: User, account: Account) -> str | None:

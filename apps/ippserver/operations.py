@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from apps.accounts.models import User
+from apps.accounts.selectors import printing_refusal
 from apps.ippserver.attributes import SUPPORTED_OPERATIONS
 from apps.ippserver.auth import LoginBlocked, basic_credentials, user_for_credentials
 from apps.ippserver.job_changes import cancel_job, cancel_my_jobs, hold_job, release_job
@@ -53,6 +54,16 @@ PRINTER_OPERATIONS = frozenset(
     }
 )
 ANONYMOUS_OPERATIONS = frozenset({Operation.GET_PRINTER_ATTRIBUTES})
+#: Operations that hold a job for the user, refused to someone who may not print; the others
+#: (their jobs' state, canceling them) stay open to a user whose role was taken away.
+JOB_CREATING_OPERATIONS = frozenset(
+    {
+        Operation.PRINT_JOB,
+        Operation.VALIDATE_JOB,
+        Operation.CREATE_JOB,
+        Operation.SEND_DOCUMENT,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -146,6 +157,11 @@ def admit(request: Message, authorization: str | None, address: str) -> Admissio
         return Admission(None, refusal_response(request, too_many))
     if user is None:
         return Admission(None, needs_credentials=True)
+    if request.operation_id in JOB_CREATING_OPERATIONS:
+        why_not = printing_refusal(user)
+        if why_not is not None:
+            not_allowed = IppRefusal(Status.CLIENT_ERROR_NOT_AUTHORIZED, why_not)
+            return Admission(None, refusal_response(request, not_allowed))
     return Admission(user)
 
 

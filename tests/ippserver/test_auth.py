@@ -3,6 +3,8 @@ passwords cannot be guessed: the portal's log-in rate limit applies to them."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from django.conf import settings
 from django.db import connection
@@ -11,7 +13,9 @@ from django.test.utils import CaptureQueriesContext
 from apps.accounts.login_throttle import login_failed
 from apps.accounts.models import User
 from apps.ippserver.auth import LoginBlocked, user_for_credentials
-from printmgmt.ipp import GroupTag, Operation, Status, encode
+from apps.ippserver.models import IppJob
+from apps.jobs.models import Job
+from printmgmt.ipp import Attribute, GroupTag, Operation, Status, encode
 from tests.ippserver.conftest import PASSWORD, IppTester, Printing
 
 HERE = "192.0.2.1"
@@ -106,3 +110,36 @@ def test_a_user_name_with_a_nul_gets_401(ipp: IppTester, printing: Printing) -> 
     for username in (f"{printing.username}\x00", "\x00"):
         assert ipp.post(request, auth=(username, PASSWORD)).status_code == 401
     assert ipp.post(request, auth=(printing.username, PASSWORD)).status_code == 200
+
+
+def test_a_user_who_may_not_print_gets_no_job_held_but_may_follow_their_jobs(
+    ipp: IppTester, printing: Printing, pdf_bytes: bytes
+) -> None:
+    """Their jobs waited in an inbox they cannot open (the portal's needs the right to print)
+    until they expired."""
+    held_before = ipp.print_job((printing.username, printing.token), pdf_bytes)
+    assert held_before.status_code == Status.SUCCESSFUL_OK
+    printing.user.groups.clear()  # the Staff role taken away
+    job_name = Attribute.name_("job-name", "refused")
+    for operation, document in (
+        (Operation.PRINT_JOB, pdf_bytes),
+        (Operation.VALIDATE_JOB, b""),
+        (Operation.CREATE_JOB, b""),
+    ):
+        request = ipp.request(operation, operation_attributes=[job_name])
+        for credentials in (printing.token, PASSWORD):
+            answer = ipp.send(request, document, auth=(printing.username, credentials))
+            assert answer.status_code == Status.CLIENT_ERROR_NOT_AUTHORIZED
+            message = answer.get("status-message")
+            assert message is not None
+            assert str(message.value) == (
+                f"{printing.username} may not print: no role of theirs gives the right to "
+                "(Staff does)"
+            )
+    assert Job.objects.filter(owner=printing.user).count() == 1
+    assert IppJob.objects.filter(owner=printing.user).count() == 1
+    assert list(Path(settings.SPOOL_DIR).glob(".ipp-*")) == []
+    # What they sent before stays theirs to see and cancel.
+    jobs = ipp.send(ipp.request(Operation.GET_JOBS), auth=(printing.username, printing.token))
+    assert jobs.status_code == Status.SUCCESSFUL_OK
+    assert len(jobs.groups_of(GroupTag.JOB)) == 1

@@ -16,8 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from apps.accounts.errors import AccountError
 from apps.accounts.models import User
-from apps.accounts.roles import RELEASE_OWN_JOBS, permission_name
-from apps.accounts.selectors import account_resolve
+from apps.accounts.selectors import account_resolve, printing_refusal
 from apps.jobs.choices import TERMINAL_STATES, JobSource, JobState
 from apps.jobs.convert import OCTET_STREAM, to_pdf
 from apps.jobs.documents import DocumentError, max_document_bytes
@@ -195,14 +194,9 @@ class Command(BaseCommand):
             user = User.objects.get(username=options["user"])
         except User.DoesNotExist:
             raise CommandError(f"there is no user called {options['user']!r}") from None
-        # Refused before anything is held: a job in the inbox of someone who cannot log in, or
-        # may not release it, would wait there for nobody until it expires.
-        if not user.is_active:
-            raise CommandError(f"{user.username} may not print: the user is deactivated")
-        if not user.has_perm(permission_name(RELEASE_OWN_JOBS)):
-            raise CommandError(
-                f"{user.username} may not print: no role of theirs gives the right to (Staff does)"
-            )
+        refusal = printing_refusal(user)
+        if refusal is not None:  # refused before anything is held
+            raise CommandError(refusal)
         job_options = dict(option for text in options["options"] for option in parse_options(text))
         media = job_options.get("media")
         if isinstance(media, str):
