@@ -47,16 +47,22 @@ class Endpoint:
 
     @property
     def printer_uri(self) -> str:
-        return f"{'ipps' if self.secure else 'ipp'}://{self._ipp_authority}{PRINTER_PATH}"
+        return f"{'ipps' if self.secure else 'ipp'}://{self.ipp_authority}{PRINTER_PATH}"
 
     @property
-    def _ipp_authority(self) -> str:
+    def ipp_authority(self) -> str:
         """host:port for an ipp or ipps URI. A Host header without a port means HTTP's default
         port (80, or 443 over TLS, as Windows sends for https://host/ipp/print), but an ipp or
         ipps URI without one means 631 (RFC 8010 section 4.2, RFC 7472), so it is written out."""
         if _HOST_WITH_PORT.search(self.host):
             return self.host
         return f"{self.host}:{443 if self.secure else 80}"
+
+    @property
+    def web_printer_url(self) -> str:
+        """The printer's address as an http(s) URL (Windows' "add a printer by name"): here a
+        missing port is HTTP's own default, so the Host header is used as the client sent it."""
+        return f"{'https' if self.secure else 'http'}://{self.host}{PRINTER_PATH}"
 
     @property
     def portal_url(self) -> str:

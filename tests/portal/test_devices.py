@@ -39,8 +39,11 @@ def test_the_page_shows_our_printer_uri_from_the_request_host(people: People) ->
 def test_behind_https_the_page_says_ipps(people: People) -> None:
     client = logged_in(people.staff)
     page = client.get("/devices/", HTTP_HOST="print.example.edu", secure=True).content.decode()
-    assert "ipps://print.example.edu/ipp/print" in page
-    assert "https://print.example.edu/ipp/print" in page
+    # Reached on HTTPS's port 443: an ipps URI without a port would mean 631.
+    assert "ipps://print.example.edu:443/ipp/print" in page
+    assert "ipps://sam:TOKEN@print.example.edu:443/ipp/print" in page
+    assert "address <code>print.example.edu:443</code>" in page  # macOS asks 631 otherwise
+    assert "<code>https://print.example.edu/ipp/print</code>" in page  # Windows: HTTPS's own
     assert "not encrypted" not in page
 
 

@@ -75,7 +75,7 @@ def _devices_page(
     scheme = "ipps" if endpoint.secure else "ipp"
     # What a CUPS queue is added with: the name and token in the URI, as lpadmin takes them.
     name = quote(user.get_username(), safe="")
-    login_uri = f"{scheme}://{name}:{token or 'TOKEN'}@{host}{PRINTER_PATH}"
+    login_uri = f"{scheme}://{name}:{token or 'TOKEN'}@{endpoint.ipp_authority}{PRINTER_PATH}"
     form = printer_form or DefaultPrinterForm(
         printers=printers_usable_by(user), initial={"printer": profile.default_printer_id}
     )
@@ -85,10 +85,9 @@ def _devices_page(
         {
             "printer_uri": endpoint.printer_uri,
             "login_uri": login_uri,
-            "web_uri": endpoint.printer_uri.replace(
-                scheme, "https" if endpoint.secure else "http", 1
-            ),
-            "host": host,
+            "web_uri": endpoint.web_printer_url,
+            # macOS's IPP by address: without a port it asks port 631.
+            "host": endpoint.ipp_authority,
             "secure": endpoint.secure,
             "profile": profile,
             "token": token,
