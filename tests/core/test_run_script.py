@@ -1,6 +1,7 @@
 """`make run` (scripts/run.sh) stops every process it started when it is sent SIGTERM: to its
 whole process group, as systemd, `docker stop` of a shell-less image and `kill -- -PGID` do,
-or to the script alone."""
+or to the script alone. A Celery worker that dies is started again, and one that keeps dying
+stops the run, which then says why."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.pdfs import make_pdf
 from tests.peers import free_port
 from tests.workers import ROOT
 
@@ -55,6 +57,8 @@ class Run:
     script: subprocess.Popen[bytes]
     port: int
     data_dir: Path
+    environment: dict[str, str]
+    output_path: Path
 
     def serves(self) -> bool:
         try:
@@ -62,9 +66,27 @@ class Run:
         except httpx.TransportError:
             return False
 
+    @property
+    def worker_log(self) -> Path:
+        return self.data_dir / "log" / "worker.log"
+
+    def worker_starts(self) -> int:
+        """How many times a worker has become ready."""
+        return self.worker_log.read_text().count("ready.") if self.worker_log.exists() else 0
+
     def worker_ready(self) -> bool:
-        log = self.data_dir / "log" / "worker.log"
-        return log.exists() and "ready." in log.read_text()
+        return self.worker_starts() > 0
+
+    def worker_pid(self) -> int:
+        """The Celery worker the script started (its main process)."""
+        children = Path(f"/proc/{self.script.pid}/task/{self.script.pid}/children").read_text()
+        for pid in map(int, children.split()):
+            if b"worker" in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0"):
+                return pid
+        raise AssertionError("no Celery worker is running under the script")
+
+    def output(self) -> str:
+        return self.output_path.read_text(errors="replace")
 
     def processes(self) -> set[int]:
         return {self.script.pid} | descendants(self.script.pid)
@@ -101,7 +123,7 @@ def start_run(tmp_path: Path, *, demo_printers: bool) -> Run:
         ["bash", "scripts/run.sh"], cwd=ROOT, env=environment, stdout=output,
         stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
-    run = Run(script, port, tmp_path / "data")
+    run = Run(script, port, tmp_path / "data", environment, tmp_path / "run.log")
     deadline = time.monotonic() + START_SECONDS
     while not (run.serves() and run.worker_ready()):
         if script.poll() is not None or time.monotonic() > deadline:
@@ -151,4 +173,53 @@ def test_sigterm_to_the_script_alone_stops_every_process(
     left = run.wait_until_gone(processes)
     assert not left, [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in left]
     assert run.script.wait() == 0
+    assert not run.serves()
+
+
+def test_a_killed_worker_is_started_again_and_one_that_keeps_dying_stops_the_run(
+    tmp_path: Path, started: list[Run]
+) -> None:
+    run = start_run(tmp_path, demo_printers=True)
+    started.append(run)
+    killed = run.worker_pid()
+    os.kill(killed, signal.SIGKILL)
+    deadline = time.monotonic() + START_SECONDS
+    while run.worker_starts() < 2:
+        assert run.script.poll() is None, run.output()[-3000:]
+        assert time.monotonic() < deadline, "the worker was not started again"
+        time.sleep(0.5)
+    assert (
+        f"==> the Celery worker (pid {killed}) was killed by SIGKILL; its log: {run.worker_log}; "
+        "starting it again"
+    ) in run.output()
+    # The product goes on: it serves, and the new worker sends a released job to a printer.
+    assert run.serves()
+    printed = subprocess.run(
+        [str(ROOT / ".venv/bin/python"), "manage.py", "lp", "-U", "alice", "-d", "demo-finisher",
+         "-H", "immediate", "--wait", str(make_pdf(tmp_path / "page.pdf", 1))],
+        cwd=ROOT, env=run.environment, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert printed.returncode == 0, printed
+    assert "completed" in printed.stdout, printed
+
+    # Killed again and again right after its start, it is taken for broken: the run stops.
+    processes = run.processes()
+    for _ in range(4):  # the 3 quick deaths, and one more if the first came late
+        starts = run.worker_starts()
+        killed = run.worker_pid()
+        processes |= run.processes()
+        os.kill(killed, signal.SIGKILL)
+        deadline = time.monotonic() + START_SECONDS
+        while run.script.poll() is None and run.worker_starts() == starts:
+            assert time.monotonic() < deadline, "the worker was neither started again nor given up"
+            time.sleep(0.5)
+        if run.script.poll() is not None:
+            break
+    assert run.script.wait(STOP_SECONDS) == 1
+    assert (
+        "==> stopping: the Celery worker ended 3 times in a row within 60 s of its start, the "
+        f"last time (pid {killed}) was killed by SIGKILL; its log: {run.worker_log}"
+    ) in run.output()
+    left = run.wait_until_gone(processes)
+    assert not left, [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in left]
     assert not run.serves()
