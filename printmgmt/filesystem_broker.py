@@ -25,7 +25,8 @@ import logging
 import os
 import shutil
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from queue import Empty
 from time import monotonic
@@ -39,6 +40,31 @@ from kombu.utils.json import dumps, loads
 logger = logging.getLogger(__name__)
 
 Table = list[exchange_queue_t]
+
+#: The transport options naming the folders the channel writes in, each with its default (the
+#: first four are kombu's) and what it holds.
+FOLDER_OPTIONS = {
+    "data_folder_in": ("data_in", "messages waiting for a worker"),
+    "data_folder_out": ("data_out", "messages being written (.part files) and sent"),
+    "processed_folder": ("processed", "messages a worker has claimed"),
+    "control_folder": ("control", "exchange tables, their lock files and .part files"),
+    "unreadable_folder": ("unreadable", "claimed files that were no message"),
+}
+
+
+@dataclass(frozen=True)
+class Folder:
+    option: str
+    path: Path
+    holds: str
+
+
+def folders(transport_options: Mapping[str, object]) -> list[Folder]:
+    """Every folder the channel writes in, as the transport options name them."""
+    return [
+        Folder(option, Path(str(transport_options.get(option, default))), holds)
+        for option, (default, holds) in FOLDER_OPTIONS.items()
+    ]
 
 
 class Channel(filesystem.Channel):
@@ -82,7 +108,9 @@ class Channel(filesystem.Channel):
         raise Empty()
 
     def _set_aside(self, path: str, reason: str) -> None:
-        folder = Path(self.transport_options.get("unreadable_folder", "unreadable"))
+        folder = Path(
+            self.transport_options.get("unreadable_folder", FOLDER_OPTIONS["unreadable_folder"][0])
+        )
         folder.mkdir(parents=True, exist_ok=True)
         shutil.move(path, folder / os.path.basename(path))
         logger.warning(

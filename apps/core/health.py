@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from django.conf import settings
 from django.db import DatabaseError, connection
 from kombu import Connection
+
+from printmgmt.filesystem_broker import folders
 
 CHECK_TIMEOUT_SECONDS = 3
 
@@ -52,21 +53,25 @@ def check_broker() -> CheckResult:
 
 
 def _check_broker_folders(options: dict[str, object]) -> CheckResult:
-    folders = {Path(str(options[key])) for key in ("data_folder_in", "processed_folder")}
-    try:
-        for folder in folders:
-            folder.mkdir(parents=True, exist_ok=True)
-            probe = folder / ".healthz"
+    for folder in folders(options):
+        where = f"local broker folder {folder.path} ({folder.option}: {folder.holds})"
+        try:
+            folder.path.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:
+            return _broker_folder_failed(f"{where} is a file, not a folder")
+        except OSError as error:
+            return _broker_folder_failed(f"{where} is missing and cannot be created: {error}")
+        probe = folder.path / ".healthz"
+        try:
             probe.write_bytes(b"")
             probe.unlink()
-    except OSError as error:
-        return CheckResult(
-            "broker",
-            False,
-            f"local broker folder not writable: {error}",
-            "check PRINTMGMT_DATA_DIR",
-        )
+        except OSError as error:
+            return _broker_folder_failed(f"{where} is not writable: {error}")
     return CheckResult("broker", True, "local file-system broker")
+
+
+def _broker_folder_failed(detail: str) -> CheckResult:
+    return CheckResult("broker", False, detail, "check PRINTMGMT_DATA_DIR")
 
 
 def run_checks() -> list[CheckResult]:

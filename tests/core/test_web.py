@@ -17,6 +17,7 @@ from apps.accounts.roles import ROLES, permission_name
 from apps.accounts.selectors import personal_account_of
 from apps.accounts.services import DEMO_USERS
 from apps.jobs.models import Job
+from printmgmt.filesystem_broker import FOLDER_OPTIONS
 
 pytestmark = pytest.mark.django_db
 
@@ -42,18 +43,44 @@ def test_healthz_is_503_when_the_broker_is_unreachable(client: Client) -> None:
     assert "secret" not in response.content.decode()
 
 
-def test_healthz_local_broker_folder_must_be_writable(client: Client, tmp_path: Path) -> None:
-    blocker = tmp_path / "file"
-    blocker.write_text("not a folder")
-    options = {"data_folder_in": str(blocker / "in"), "processed_folder": str(blocker / "p")}
+def broker_folders(root: Path) -> dict[str, object]:
+    return {option: str(root / option) for option in FOLDER_OPTIONS}
+
+
+def broker_detail(client: Client, options: dict[str, object]) -> str:
     with override_settings(
         CELERY_BROKER_URL="filesystem://", CELERY_BROKER_TRANSPORT_OPTIONS=options
     ):
         response = client.get("/healthz")
     assert response.status_code == 503
-    assert "local broker folder not writable" in response.json()["broker"]["detail"]
-    good = {"data_folder_in": str(tmp_path / "in"), "processed_folder": str(tmp_path / "p")}
-    with override_settings(CELERY_BROKER_URL="filesystem://", CELERY_BROKER_TRANSPORT_OPTIONS=good):
+    detail: str = response.json()["broker"]["detail"]
+    return detail
+
+
+@pytest.mark.parametrize("option", FOLDER_OPTIONS)
+def test_healthz_names_the_local_broker_folder_that_cannot_be_used(
+    client: Client, tmp_path: Path, option: str
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    options = broker_folders(tmp_path)
+
+    options[option] = str(blocker / "under")
+    detail = broker_detail(client, options)
+    assert detail.startswith(f"local broker folder {blocker}/under ({option}: "), detail
+    assert "is missing and cannot be created: [Errno 20] Not a directory" in detail
+    options[option] = str(blocker)
+    detail = broker_detail(client, options)
+    assert detail.startswith(f"local broker folder {blocker} ({option}: "), detail
+    assert detail.endswith(") is a file, not a folder")
+    options[option] = "/proc"  # a folder nobody can write in, root included
+    detail = broker_detail(client, options)
+    assert detail.startswith(f"local broker folder /proc ({option}: "), detail
+    assert ") is not writable: " in detail
+
+    with override_settings(
+        CELERY_BROKER_URL="filesystem://", CELERY_BROKER_TRANSPORT_OPTIONS=broker_folders(tmp_path)
+    ):
         assert client.get("/healthz").status_code == 200
 
 
