@@ -2,7 +2,8 @@
 page that shows its form, never with that page itself: reloading the page then asks for it
 again, where it sent the refused change again (and the browser asked to send the form again).
 What was sent and why it was refused wait in the session for that page (by its path), which
-shows the form once, as sent, each error at its field."""
+shows the form once, as sent, each error at its field. A password is never kept (the session
+is stored on the server): its field asks for it again."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import TypeVar
 from django import forms
 from django.http import HttpRequest, HttpResponseRedirect, QueryDict
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
 
 from apps.core.forms import FirstErrorFocus
 
@@ -41,16 +43,24 @@ def refused(
     """Keep the refused `form` (the page's form `name`) for the page at path `to`, and send
     the browser there."""
     data = form.data
+    passwords = [
+        field for field, kind in form.fields.items() if isinstance(kind.widget, forms.PasswordInput)
+    ]
     sent = {
         key: [str(value) for value in data.getlist(key)]
         if isinstance(data, QueryDict)
         else [str(data[key])]
-        for key in (form.add_prefix(field) for field in form.fields)
+        for key in (form.add_prefix(field) for field in form.fields if field not in passwords)
         if key in data
     }
     errors = {
         field: [str(message) for message in messages] for field, messages in form.errors.items()
     }
+    for field in passwords:
+        if data.get(form.add_prefix(field)):
+            errors.setdefault(field, []).append(
+                _("Type the password again: it is not kept when a form is refused.")
+            )
     kept = dict(request.session.get(_SESSION_KEY, {}))
     kept[to] = {"form": name, "data": sent, "errors": errors}
     request.session[_SESSION_KEY] = kept

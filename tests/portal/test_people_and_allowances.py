@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -25,6 +26,7 @@ from apps.accounts.models import Account, Allowance, User
 from apps.accounts.roles import FINANCE, PRINTER_ADMIN, STAFF
 from apps.accounts.services import user_create, user_managers, user_roles_set
 from tests.accounts.conftest import run_at_once
+from tests.portal.accessibility import error_at, page_problems, parse
 from tests.portal.conftest import People, logged_in
 
 pytestmark = pytest.mark.django_db
@@ -113,8 +115,8 @@ def test_create_clicked_twice_makes_one_allowance_granted_once(people: People) -
     client = logged_in(people.printer_admin)
     form = {"group": staff_group().pk, "amount": "5.00", "period": "monthly", "cap": ""}
     assert client.post("/manage/allowances/new/", form).status_code == 302
-    again = client.post("/manage/allowances/new/", form)
-    assert again.status_code == 200
+    again = client.post("/manage/allowances/new/", form, follow=True)
+    assert again.redirect_chain == [("/manage/allowances/", 302)]
     assert (
         "Staff has an active monthly allowance of 5.00 already: change or end that one; "
         "nothing was saved."
@@ -132,8 +134,8 @@ def test_a_second_allowance_is_refused_in_the_page_s_language(people: People) ->
     client.cookies["django_language"] = "de"
     form = {"group": staff_group().pk, "amount": "1234,50", "period": "monthly", "cap": ""}
     assert client.post("/manage/allowances/new/", form).status_code == 302
-    again = client.post("/manage/allowances/new/", form)
-    assert again.status_code == 200
+    again = client.post("/manage/allowances/new/", form, follow=True)
+    assert again.redirect_chain == [("/manage/allowances/", 302)]
     assert (
         "Staff hat schon ein aktives Kontingent (monatlich) von 1.234,50: ändern oder beenden "
         "Sie dieses; nichts wurde gespeichert."
@@ -205,8 +207,9 @@ def test_bad_allowance_input_is_named_and_nothing_is_written(
     response = logged_in(people.printer_admin).post(
         "/manage/allowances/new/",
         {"group": staff_group().pk, "amount": amount, "period": period, "cap": cap},
+        follow=True,
     )
-    assert response.status_code == 200
+    assert response.redirect_chain == [("/manage/allowances/", 302)]
     assert message in response.content.decode()
     assert not Allowance.objects.exists()
     assert not LogEntry.objects.exists()
@@ -214,7 +217,9 @@ def test_bad_allowance_input_is_named_and_nothing_is_written(
 
 def test_an_unknown_group_is_refused(people: People) -> None:
     response = logged_in(people.printer_admin).post(
-        "/manage/allowances/new/", {"group": "999999", "amount": "1", "period": "daily"}
+        "/manage/allowances/new/",
+        {"group": "999999", "amount": "1", "period": "daily"},
+        follow=True,
     )
     assert "Select a valid choice." in response.content.decode()
     assert not Allowance.objects.exists()
@@ -344,13 +349,15 @@ def test_other_groups_stay_when_roles_change(people: People) -> None:
 def test_the_last_user_manager_cannot_remove_their_own_role(people: People) -> None:
     client = logged_in(people.printer_admin)
     response = client.post(
-        f"/manage/users/{people.printer_admin.pk}/", {"roles": ["Staff"], "is_active": "on"}
+        f"/manage/users/{people.printer_admin.pk}/",
+        {"roles": ["Staff"], "is_active": "on"},
+        follow=True,
     )
-    assert response.status_code == 200
+    assert response.redirect_chain == [(f"/manage/users/{people.printer_admin.pk}/", 302)]
     assert "pat is the last active user who may manage users" in response.content.decode()
     assert role_names(people.printer_admin) == ["Printer admin"]
     deactivated = client.post(
-        f"/manage/users/{people.printer_admin.pk}/", {"roles": ["Printer admin"]}
+        f"/manage/users/{people.printer_admin.pk}/", {"roles": ["Printer admin"]}, follow=True
     )
     assert "the last active user who may manage users" in deactivated.content.decode()
     people.printer_admin.refresh_from_db()
@@ -376,7 +383,7 @@ def test_a_superuser_counts_as_a_user_manager(people: People) -> None:
 def test_only_a_superuser_changes_a_superuser(people: People) -> None:
     root = User.objects.create_superuser("root", password="x")
     response = logged_in(people.printer_admin).post(
-        f"/manage/users/{root.pk}/", {"roles": ["Staff"]}
+        f"/manage/users/{root.pk}/", {"roles": ["Staff"]}, follow=True
     )
     assert "root is a superuser: only a superuser may change them." in response.content.decode()
     root.refresh_from_db()
@@ -399,7 +406,7 @@ def test_only_user_managers_change_roles(people: People) -> None:
 
 def test_an_unknown_role_or_user_is_refused(people: People) -> None:
     client = logged_in(people.printer_admin)
-    response = client.post(f"/manage/users/{people.staff.pk}/", {"roles": ["Emperor"]})
+    response = client.post(f"/manage/users/{people.staff.pk}/", {"roles": ["Emperor"]}, follow=True)
     assert "Select a valid choice. Emperor is not one of the available choices." in (
         response.content.decode()
     )
@@ -424,3 +431,120 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin() -> None:
     assert len(refused) == 1, results
     assert "is the last active user who may manage users" in str(refused[0])
     assert user_managers().count() == 1
+
+
+# ---------------------------------------------------------------- refused forms
+
+
+@dataclass(frozen=True)
+class RefusedForm:
+    """A form of allowances or users sent with something wrong: `path` (under /manage/) with
+    `sent` is refused with `why` at `field`, and the page it leads back to keeps what `kept`
+    finds in its HTML."""
+
+    path: str
+    sent: dict[str, object]
+    field: str
+    why: str
+    kept: str
+
+
+def refused_forms(people: People, allowance: Allowance) -> dict[str, RefusedForm]:
+    staff = str(staff_group().pk)
+    return {
+        "new allowance of nothing": RefusedForm(
+            "allowances/new/",
+            {"group": staff, "amount": "0", "period": "weekly", "cap": "7"},
+            "amount",
+            "Enter an amount more than zero.",
+            'name="cap" value="7"',
+        ),
+        "allowance with a negative cap": RefusedForm(
+            f"allowances/{allowance.pk}/",
+            {"group": staff, "amount": "3", "period": "monthly", "cap": "-5", "is_active": "on"},
+            "cap",
+            "Cap '-5' is negative",
+            'name="amount" value="3"',
+        ),
+        "new user with a taken name": RefusedForm(
+            "users/",
+            {"username": "sam", "password": "a long enough password", "role": "Finance"},
+            "username",
+            "A user named sam exists already.",
+            '<option value="Finance" selected>',
+        ),
+        "new user with a weak password": RefusedForm(
+            "users/",
+            {"username": "nia", "password": "123", "role": "Staff"},
+            "password",
+            "This password is too short.",
+            'name="username" value="nia"',
+        ),
+        "user with an unknown role": RefusedForm(
+            f"users/{people.staff.pk}/",
+            {"roles": ["Finance", "Emperor"], "is_active": "on"},
+            "roles",
+            "Select a valid choice. Emperor is not one of the available choices.",
+            'value="Finance" aria-invalid="true" id="id_roles_2" checked',
+        ),
+    }
+
+
+REFUSED_FORMS = (
+    "new allowance of nothing",
+    "allowance with a negative cap",
+    "new user with a taken name",
+    "new user with a weak password",
+    "user with an unknown role",
+)
+
+
+@pytest.mark.parametrize("case", REFUSED_FORMS)
+def test_a_refused_allowance_or_user_form_leads_back_to_the_page_that_shows_why_once(
+    people: People, case: str
+) -> None:
+    """The refusal was the answer to the POST: reloading it sent the form again."""
+    allowance = allowance_create(
+        AllowanceTerms(group=staff_group(), amount=Decimal("2.00"), period="daily"), actor=None
+    )
+    form = refused_forms(people, allowance)[case]
+    client = logged_in(people.printer_admin)
+    users_before = sorted(User.objects.values_list("username", flat=True))
+    sent = client.post(f"/manage/{form.path}", form.sent)
+    back = "/manage/allowances/" if form.path == "allowances/new/" else f"/manage/{form.path}"
+    assert (sent.status_code, sent["Location"]) == (302, back)
+    page = client.get(back)
+    assert page.status_code == 200
+    assert form.why in error_at(page.content, form.field)
+    assert form.kept in page.content.decode()
+    assert [element.get("name") for element in parse(page.content).xpath("//*[@autofocus]")] == [
+        form.field
+    ]
+    assert page_problems(page.content) == []
+    # Shown once: the page opened again shows no refusal and not what was sent.
+    again = client.get(back).content.decode()
+    assert 'aria-invalid="true"' not in again
+    assert form.kept not in again
+    # Nothing changed.
+    assert sorted(User.objects.values_list("username", flat=True)) == users_before
+    assert role_names(people.staff) == ["Staff"]
+    assert list(Allowance.objects.values_list("amount", "period", "cap")) == [
+        (Decimal("2.00"), "daily", None)
+    ]
+    assert not LogEntry.objects.exists()
+
+
+def test_a_refused_new_user_keeps_no_password_and_asks_for_it_again(people: People) -> None:
+    """The refused form waits in the session, which the server stores: a password kept there
+    would be written down in clear."""
+    client = logged_in(people.printer_admin)
+    sent = {"username": "sam", "password": "my secret passphrase", "role": "Staff"}
+    client.post("/manage/users/", sent)
+    assert "my secret passphrase" not in str(dict(client.session))
+    page = client.get("/manage/users/").content
+    assert "my secret passphrase" not in page.decode()
+    assert "Type the password again: it is not kept when a form is refused." in error_at(
+        page, "password"
+    )
+    assert "exists already" in error_at(page, "username")
+    assert not User.objects.filter(username="sam").exclude(pk=people.staff.pk).exists()

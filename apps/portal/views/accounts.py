@@ -271,24 +271,12 @@ def shared_account_new(request: HttpRequest) -> HttpResponse:
 
 @requires(MANAGE_USERS)
 def users(request: HttpRequest) -> HttpResponse:
-    form = UserCreateForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        username = form.cleaned_data["username"].strip()
-        password = form.cleaned_data["password"]
-        try:
-            if User.objects.filter(username=username).exists():
-                raise ValidationError(
-                    _("A user named %(name)s exists already.") % {"name": username}
-                )
-            validate_password(password, User(username=username))
-        except ValidationError as error:
-            for message in error.messages:
-                form.add_error(None, message)
-        else:
-            role = next(r for r in ROLES if r.group_name == form.cleaned_data["role"])
-            user_create(username, password, role=role)
-            messages.success(request, _("User %(name)s created.") % {"name": username})
-            return redirect("portal:users")
+    """The users, and the form to make one. A refused one leads back here, which shows the
+    form as sent (but for the password) and why at its field."""
+    if request.method == "POST":
+        return _user_new(request)
+    refusal = refusal_taken(request)
+    form = UserCreateForm() if refusal is None else refusal.shown_on(UserCreateForm(refusal.data))
     rows = (
         User.objects.order_by("username")
         .prefetch_related(Prefetch("groups", queryset=Group.objects.order_by("name")))
@@ -297,9 +285,33 @@ def users(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/users.html", {"users": rows, "form": form})
 
 
+def _user_new(request: HttpRequest) -> HttpResponse:
+    form = UserCreateForm(request.POST)
+    if form.is_valid():
+        username = form.cleaned_data["username"].strip()
+        password = form.cleaned_data["password"]
+        if User.objects.filter(username=username).exists():
+            form.add_error(
+                "username", _("A user named %(name)s exists already.") % {"name": username}
+            )
+        else:
+            try:
+                validate_password(password, User(username=username))
+            except ValidationError as error:
+                form.add_error("password", error)
+    if not form.is_valid():
+        return refused(request, form, reverse("portal:users"))
+    username = form.cleaned_data["username"].strip()
+    role = next(r for r in ROLES if r.group_name == form.cleaned_data["role"])
+    user_create(username, form.cleaned_data["password"], role=role)
+    messages.success(request, _("User %(name)s created.") % {"name": username})
+    return redirect("portal:users")
+
+
 @requires(MANAGE_USERS)
 def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
-    """A user's roles and whether they may log in."""
+    """A user's roles and whether they may log in. A refused change leads back here, which
+    shows it as sent with why."""
     person = get_object_or_404(User, pk=user_id)
     if request.method == "POST":
         form = UserEditForm(request.POST)
@@ -314,10 +326,12 @@ def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
                 )
             except AccountError as error:
                 form.add_error(None, str(error))
-            else:
-                messages.success(request, _("User %(name)s saved.") % {"name": person.username})
-                return redirect("portal:users")
-    else:
+        if not form.is_valid():
+            return refused(request, form, reverse("portal:user", args=[person.pk]))
+        messages.success(request, _("User %(name)s saved.") % {"name": person.username})
+        return redirect("portal:users")
+    refusal = refusal_taken(request)
+    if refusal is None:
         role_names = {role.group_name for role in ROLES}
         form = UserEditForm(
             initial={
@@ -325,6 +339,8 @@ def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
                 "is_active": person.is_active,
             }
         )
+    else:
+        form = refusal.shown_on(UserEditForm(refusal.data))
     return render(request, "portal/user_edit.html", {"person": person, "form": form})
 
 
@@ -334,30 +350,9 @@ def user_edit(request: HttpRequest, user_id: int) -> HttpResponse:
 @require_GET
 @requires(MANAGE_ACCOUNTS, VIEW_MONEY)
 def allowances(request: HttpRequest) -> HttpResponse:
-    return _allowances_page(request, AllowanceForm())
-
-
-@require_POST
-@requires(MANAGE_ACCOUNTS)
-def allowance_new(request: HttpRequest) -> HttpResponse:
-    form = AllowanceForm(request.POST)
-    if form.is_valid():
-        try:
-            allowance_create(_terms(form), actor=current_user(request))
-        except AccountError as error:
-            form.add_error(None, str(error))
-        else:
-            messages.success(request, _("Allowance created."))
-            return redirect("portal:allowances")
-    return _allowances_page(request, form)
-
-
-def _allowance_rows() -> QuerySet[Allowance]:
-    """Running allowances first."""
-    return Allowance.objects.select_related("group").order_by("-is_active", "group__name", "period")
-
-
-def _allowances_page(request: HttpRequest, form: AllowanceForm) -> HttpResponse:
+    """The allowances, and the form to make one (as it was sent, when refused)."""
+    refusal = refusal_taken(request)
+    form = AllowanceForm() if refusal is None else refusal.shown_on(AllowanceForm(refusal.data))
     return render(
         request,
         "portal/allowances.html",
@@ -369,8 +364,31 @@ def _allowances_page(request: HttpRequest, form: AllowanceForm) -> HttpResponse:
     )
 
 
+@require_POST
+@requires(MANAGE_ACCOUNTS)
+def allowance_new(request: HttpRequest) -> HttpResponse:
+    """A refused one leads back to the allowances, which show the form as sent and why."""
+    form = AllowanceForm(request.POST)
+    if form.is_valid():
+        try:
+            allowance_create(_terms(form), actor=current_user(request))
+        except AccountError as error:
+            form.add_error(None, str(error))
+    if not form.is_valid():
+        return refused(request, form, reverse("portal:allowances"))
+    messages.success(request, _("Allowance created."))
+    return redirect("portal:allowances")
+
+
+def _allowance_rows() -> QuerySet[Allowance]:
+    """Running allowances first."""
+    return Allowance.objects.select_related("group").order_by("-is_active", "group__name", "period")
+
+
 @requires(MANAGE_ACCOUNTS)
 def allowance_edit(request: HttpRequest, allowance_id: int) -> HttpResponse:
+    """An allowance's terms. A refused change leads back here, which shows it as sent with
+    why."""
     allowance = get_object_or_404(Allowance.objects.select_related("group"), pk=allowance_id)
     if request.method == "POST":
         form = AllowanceEditForm(request.POST)
@@ -384,10 +402,12 @@ def allowance_edit(request: HttpRequest, allowance_id: int) -> HttpResponse:
                 )
             except AccountError as error:
                 form.add_error(None, str(error))
-            else:
-                messages.success(request, _("Allowance saved."))
-                return redirect("portal:allowances")
-    else:
+        if not form.is_valid():
+            return refused(request, form, reverse("portal:allowance", args=[allowance.pk]))
+        messages.success(request, _("Allowance saved."))
+        return redirect("portal:allowances")
+    refusal = refusal_taken(request)
+    if refusal is None:
         form = AllowanceEditForm(
             initial={
                 "group": allowance.group,
@@ -399,6 +419,8 @@ def allowance_edit(request: HttpRequest, allowance_id: int) -> HttpResponse:
                 "is_active": allowance.is_active,
             }
         )
+    else:
+        form = refusal.shown_on(AllowanceEditForm(refusal.data))
     return render(
         request,
         "portal/allowance_edit.html",
