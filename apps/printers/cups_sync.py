@@ -19,10 +19,10 @@ from apps.printers.choices import PrinterKind, PrinterState
 from apps.printers.ipp_client import client_for_uri
 from apps.printers.models import Printer, PrinterGroup
 from apps.printers.services import (
-    GROUP_HAS_NAME,
     PrinterError,
     PrinterUnreachable,
     checked_trusted_certificate,
+    group_has_name,
     name_taken,
     probe_fields,
     probes_at_once,
@@ -344,7 +344,7 @@ def _name_taken(name: str) -> str:
     """Why a new queue's name is taken by a printer not of its server, or by a printer group;
     empty when free."""
     if PrinterGroup.objects.filter(name__iexact=name).exists():
-        return GROUP_HAS_NAME.format(name=name)
+        return group_has_name(name)
     other = Printer.objects.filter(name__iexact=name).first()
     if other is None:
         return ""

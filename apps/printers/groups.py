@@ -32,7 +32,7 @@ def printer_group_create(name: str, printers: Iterable[Printer]) -> PrinterGroup
             about=PrinterError.NAME,
         )
     members = _group_members(printers)
-    # Printers and printer groups share one namespace (see services.GROUP_HAS_NAME).
+    # Printers and printer groups share one namespace (see services.group_has_name).
     if Printer.objects.filter(name__iexact=name).exists():
         raise PrinterError(
             _("a printer is called %(name)s: a printer group needs another name")

@@ -55,9 +55,6 @@ PRINTER_STATES = {
 #: one after the other, for a building's printers switched off at night, outlasts the task.
 PROBES_AT_ONCE = 8
 
-#: Printers and printer groups share one namespace: `lp -d NAME` and the portal name either.
-GROUP_HAS_NAME = "a printer group is called {name!r}: a printer needs another name"
-
 
 class PrinterError(Exception):
     """A printer action was refused or failed; the message says why and what to do.
@@ -87,6 +84,14 @@ class PrinterUnreachable(PrinterError):
         super().__init__(message, about=PrinterError.ADDRESS)
 
 
+def group_has_name(name: str) -> str:
+    """Why a printer cannot be called `name`: printers and printer groups share one namespace
+    (`lp -d NAME` and the portal name either)."""
+    return _("a printer group is called %(name)s: a printer needs another name") % {
+        "name": repr(name)
+    }
+
+
 def validate_printer_name(name: str) -> None:
     """CUPS's rule for queue names, within our column, and no leading '-' (our commands take
     the name as an argument, where it would read as an option)."""
@@ -97,9 +102,11 @@ def validate_printer_name(name: str) -> None:
         or any(c.isspace() or not c.isprintable() or c in NAME_REFUSED_CHARACTERS for c in name)
     ):
         raise PrinterError(
-            f"{name!r} is not a usable printer name: at most {NAME_MAX_LENGTH} characters, "
-            f"no spaces, control characters or any of {NAME_REFUSED_CHARACTERS}, "
-            "and not starting with '-'",
+            _(
+                "%(name)s is not a usable printer name: at most %(most)s characters, no spaces, "
+                "control characters or any of %(refused)s, and not starting with '-'"
+            )
+            % {"name": repr(name), "most": NAME_MAX_LENGTH, "refused": NAME_REFUSED_CHARACTERS},
             about=PrinterError.NAME,
         )
 
@@ -121,35 +128,40 @@ def name_taken(name: str, taken: str, where: str = "") -> str:
 
 def validate_printer_uri(uri: str) -> None:
     """Refuse what the IPP client could not connect to, naming what is wrong with it."""
-    usage = "use ipp://HOST[:PORT]/PATH or ipps://…"
+    values = {"uri": repr(uri), "usage": _("use ipp://HOST[:PORT]/PATH or ipps://…")}
     if any(character.isspace() or not character.isprintable() for character in uri):
         raise PrinterError(
-            f"{uri!r} is not a printer URI: it contains a space or a control character; {usage}",
+            _("%(uri)s is not a printer URI: it contains a space or a control character; %(usage)s")
+            % values,
             about=PrinterError.ADDRESS,
         )
     try:
         parts = urlsplit(uri)
     except ValueError as error:  # an IPv6 host without its closing bracket, …
         raise PrinterError(
-            f"{uri!r} is not a printer URI: its host is not valid ({error})",
+            _("%(uri)s is not a printer URI: its host is not valid (%(error)s)")
+            % {**values, "error": error},
             about=PrinterError.ADDRESS,
         ) from None
     if parts.scheme not in {"ipp", "ipps"} or not parts.hostname:
-        raise PrinterError(f"{uri!r} is not a printer URI: {usage}", about=PrinterError.ADDRESS)
+        raise PrinterError(
+            _("%(uri)s is not a printer URI: %(usage)s") % values, about=PrinterError.ADDRESS
+        )
     try:
         port = parts.port
     except ValueError:  # not a number, or past 65535
         port = 0
     if port == 0:
         raise PrinterError(
-            f"{uri!r} is not a printer URI: the port must be a number from 1 to 65535",
+            _("%(uri)s is not a printer URI: the port must be a number from 1 to 65535") % values,
             about=PrinterError.ADDRESS,
         )
     try:
         httpx.URL(http_url(uri)).host  # noqa: B018 - the host is checked (IDNA) when read
     except (ValueError, httpx.InvalidURL) as error:
         raise PrinterError(
-            f"{uri!r} is not a printer URI ({error}): {usage}", about=PrinterError.ADDRESS
+            _("%(uri)s is not a printer URI (%(error)s): %(usage)s") % {**values, "error": error},
+            about=PrinterError.ADDRESS,
         ) from None
 
 
@@ -232,8 +244,11 @@ def probe(uri: str, *, trusted_certificate: str = "") -> ProbeResult:
     # IPP service, a proxy's empty reply) would be kept as a printer that can do nothing.
     if group.get("printer-state") is None:
         raise PrinterError(
-            f"{uri}: the answer to Get-Printer-Attributes holds no printer attributes "
-            "(no printer-state): check that the URI is the printer's",
+            _(
+                "%(uri)s: the answer to Get-Printer-Attributes holds no printer attributes (no "
+                "printer-state): check that the URI is the printer's"
+            )
+            % {"uri": uri},
             about=PrinterError.ADDRESS,
         )
     return _probe_result(group)
@@ -280,7 +295,7 @@ def printer_add(
     if taken is not None:
         raise PrinterError(name_taken(name, taken.name), about=PrinterError.NAME)
     if PrinterGroup.objects.filter(name__iexact=name).exists():
-        raise PrinterError(GROUP_HAS_NAME.format(name=name), about=PrinterError.NAME)
+        raise PrinterError(group_has_name(name), about=PrinterError.NAME)
     result = probe(uri, trusted_certificate=trusted_certificate)
     try:
         with transaction.atomic():
@@ -521,7 +536,7 @@ def printer_rename(printer_id: int, name: str) -> Printer:
         if taken is not None:
             raise PrinterError(name_taken(name, taken.name), about=PrinterError.NAME)
         if PrinterGroup.objects.filter(name__iexact=name).exists():
-            raise PrinterError(GROUP_HAS_NAME.format(name=name), about=PrinterError.NAME)
+            raise PrinterError(group_has_name(name), about=PrinterError.NAME)
         former, printer.name = printer.name, name
         printer.save(update_fields=["name"])
     logger.info("printer %s renamed %s", former, name)

@@ -56,6 +56,63 @@ def test_a_name_taken_in_another_case_is_refused_at_the_name_field_in_the_users_
     assert list(Printer.objects.values_list("name", flat=True)) == ["Hall"]
 
 
+# A new printer's name or address refused before it is asked anything: (name, URI, the field
+# that says why, what it says to a German reader).
+REFUSED_NEW_PRINTERS = {
+    "name starting with -": (
+        "-lobby",
+        "ipp://127.0.0.1:631/ipp/print",
+        "name",
+        "'-lobby' ist kein brauchbarer Druckername: höchstens 64 Zeichen, keine Leerzeichen, "
+        "Steuerzeichen oder eines von /\\?'\"#@, und nicht mit '-' am Anfang",
+    ),
+    "a printer group's name": (
+        "FLOOR-2",
+        "ipp://127.0.0.1:631/ipp/print",
+        "name",
+        "eine Druckergruppe heißt 'FLOOR-2': ein Drucker braucht einen anderen Namen",
+    ),
+    "port past 65535": (
+        "lobby",
+        "ipp://127.0.0.1:99999/ipp/print",
+        "uri",
+        "'ipp://127.0.0.1:99999/ipp/print' ist keine Drucker-URI: der Port muss eine Zahl von "
+        "1 bis 65535 sein",
+    ),
+    "not IPP": (
+        "lobby",
+        "http://printer.example/",
+        "uri",
+        "'http://printer.example/' ist keine Drucker-URI: verwenden Sie ipp://HOST[:PORT]/PFAD "
+        "oder ipps://…",
+    ),
+    "a space": (
+        "lobby",
+        "ipp://printer.example/ipp print",
+        "uri",
+        "'ipp://printer.example/ipp print' ist keine Drucker-URI: sie enthält ein Leer- oder "
+        "Steuerzeichen; verwenden Sie ipp://HOST[:PORT]/PFAD oder ipps://…",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED_NEW_PRINTERS))
+def test_a_refused_new_printer_name_or_address_is_told_in_the_readers_language(
+    people: People, printer: Printer, case: str
+) -> None:
+    """They were English on a German page."""
+    name, uri, field, why = REFUSED_NEW_PRINTERS[case]
+    PrinterGroup.objects.create(name="floor-2").printers.add(printer)
+    data = {"name": name, "uri": uri, "location": "", "rule_file": "", "action": "add"}
+    response = logged_in(people.printer_admin).post(
+        "/manage/printers/add/", data, HTTP_ACCEPT_LANGUAGE="de"
+    )
+    assert response.status_code == 200
+    assert error_at(response.content, field) == why
+    assert page_problems(response.content, "de") == []
+    assert list(Printer.objects.values_list("name", flat=True)) == [printer.name]
+
+
 @pytest.mark.parametrize("uri", MALFORMED_URIS)
 def test_a_malformed_cups_server_uri_is_named(people: People, uri: str) -> None:
     response = logged_in(people.printer_admin).post(
