@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from apps.printers.models import Printer, PrinterGroup
+from apps.printers.selectors import printer_group_named
 from apps.printers.services import PrinterError
 
 logger = logging.getLogger(__name__)
@@ -39,22 +40,37 @@ def printer_group_create(name: str, printers: Iterable[Printer]) -> PrinterGroup
             % {"name": repr(name)},
             about=PrinterError.NAME,
         )
+    taken = printer_group_named(name)
+    if taken is not None:
+        raise PrinterError(group_name_taken(name, taken.name), about=PrinterError.NAME)
     try:
         with transaction.atomic():
             group = PrinterGroup.objects.create(name=name)
             group.printers.set(members)
-    except IntegrityError:
+    except IntegrityError:  # made by someone else since it was looked for
+        taken = printer_group_named(name)
         raise PrinterError(
-            _("a printer group called %(name)s exists already") % {"name": repr(name)},
-            about=PrinterError.NAME,
+            group_name_taken(name, taken.name if taken else name), about=PrinterError.NAME
         ) from None
     logger.info("printer group %s made: %s", name, ", ".join(p.name for p in members))
     return group
 
 
+def group_name_taken(name: str, taken: str) -> str:
+    """Why a printer group cannot be called `name`: the group called `taken` (that name, or
+    one differing only in case) has it."""
+    if taken == name:
+        return _("a printer group called %(name)s exists already") % {"name": repr(name)}
+    return _(
+        "a printer group called %(taken)s exists already, and names that differ only in case "
+        "are one group's, as printers' are"
+    ) % {"taken": repr(taken)}
+
+
 def printer_group_add(name: str, printers: Iterable[Printer]) -> PrinterGroup:
-    """Add printers to the group called `name`, making the group when there is none."""
-    group = PrinterGroup.objects.filter(name=name.strip()).first()
+    """Add printers to the group called `name` (whatever its case), making the group when
+    there is none."""
+    group = printer_group_named(name.strip())
     if group is None:
         return printer_group_create(name, printers)
     members = _group_members(printers)

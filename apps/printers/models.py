@@ -95,6 +95,13 @@ class PrinterGroup(models.Model):
     class Meta:
         ordering = ("name",)
         verbose_name = _("printer group")
+        constraints = [
+            # Groups share the printers' namespace (`lp -d NAME`), where case does not count.
+            models.UniqueConstraint(
+                Lower("name"),
+                name="printer_group_name_unique_ignoring_case",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

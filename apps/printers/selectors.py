@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from apps.accounts.models import User
-from apps.printers.models import Printer
+from apps.printers.models import Printer, PrinterGroup
 from printmgmt.ppde import SidePrices, SidePriceTable
 
 
@@ -16,6 +16,16 @@ def printer_named(name: str) -> Printer | None:
     return (
         Printer.objects.filter(name=name).first()
         or Printer.objects.filter(name__iexact=name).first()
+    )
+
+
+def printer_group_named(name: str) -> PrinterGroup | None:
+    """The printer group called `name` whatever its case (`lp -d floor1` for group "Floor1"):
+    groups share the printers' namespace, whose names differing only in case are one. The one
+    of exactly that name first: two may still clash until migration 0006 refuses them."""
+    return (
+        PrinterGroup.objects.filter(name=name).first()
+        or PrinterGroup.objects.filter(name__iexact=name).first()
     )
 
 

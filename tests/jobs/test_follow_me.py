@@ -78,3 +78,16 @@ def test_lp_to_a_group_holds_or_releases_through_follow_me(
             "lp", str(document), "-U", "sam", "-d", "floor-2", "-o",
             "org.savapage-finishings-staple=24", "-H", "immediate", stdout=StringIO(),
         )  # fmt: skip
+
+
+def test_lp_finds_a_group_whatever_the_case_of_its_name(
+    floor: PrinterGroup, staff_user: User, tmp_path: Path
+) -> None:
+    """Printer names are found so; a group's was refused as unknown."""
+    document = make_pdf(tmp_path / "memo.pdf", 1)
+    out = StringIO()
+    call_command(
+        "lp", str(document), "-U", "sam", "-d", "FLOOR-2", "-H", "immediate", stdout=out
+    )  # fmt: skip
+    job = Job.objects.get()
+    assert out.getvalue().strip() == f"request id is a-plain-{job.pk}"

@@ -385,3 +385,21 @@ def test_disabling_a_printer_says_what_becomes_of_jobs_released_to_it(
     ) in response.content.decode()
     printer.refresh_from_db()
     assert not printer.enabled
+
+
+def test_a_printer_group_name_taken_in_another_case_is_refused_at_the_name(
+    people: People, printer: Printer
+) -> None:
+    """ "floor-2" was made beside "Floor-2", though `lp -d floor-2` cannot tell them apart."""
+    PrinterGroup.objects.create(name="Floor-2").printers.add(printer)
+    response = logged_in(people.printer_admin).post(
+        "/manage/printer-groups/",
+        {"name": "floor-2", "printers": [printer.pk]},
+        HTTP_ACCEPT_LANGUAGE="de",
+    )
+    assert error_at(response.content, "name") == (
+        "eine Druckergruppe namens 'Floor-2' gibt es bereits, und Namen, die sich nur in Groß- "
+        "und Kleinschreibung unterscheiden, gehören wie bei Druckern zu einer Gruppe"
+    )
+    assert page_problems(response.content, "de") == []
+    assert list(PrinterGroup.objects.values_list("name", flat=True)) == ["Floor-2"]

@@ -1,6 +1,7 @@
-"""Migration 0005 (printer names unique whatever their case) against a database that already
-holds names differing only in case: it refuses, naming them and what to do, and changes
-nothing; once one of each is renamed, it applies."""
+"""Migrations 0005 and 0006 (printer names, and printer group names, unique whatever their
+case) against a database that already holds names differing only in case: each refuses,
+naming them and what to do, and changes nothing; once all but one of each are renamed or
+removed, it applies."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from apps.printers.models import Printer
+from apps.printers.models import Printer, PrinterGroup
 
 BEFORE = [("printers", "0004_restricted_to_groups")]
 AFTER = [("printers", "0005_printer_names_unique_ignoring_case")]
+LATEST = [("printers", "0006_printer_group_names_unique_ignoring_case")]
 
 
 def _migrate(target: list[tuple[str, str]]) -> None:
@@ -29,7 +31,7 @@ def before_0005(transactional_db: None) -> Iterator[None]:
     _migrate(BEFORE)
     yield
     Printer.objects.all().delete()
-    _migrate(AFTER)
+    _migrate(LATEST)
 
 
 def test_printer_names_differing_only_in_case_stop_the_migration_until_renamed(
@@ -56,3 +58,39 @@ def test_printer_names_differing_only_in_case_stop_the_migration_until_renamed(
     assert out.getvalue() == "printer hall renamed hall-2\n"
     _migrate(AFTER)
     assert sorted(Printer.objects.values_list("name", flat=True)) == ["Hall", "hall-2", "lobby"]
+
+
+@pytest.fixture
+def before_0006(transactional_db: None) -> Iterator[None]:
+    _migrate(AFTER)
+    yield
+    PrinterGroup.objects.all().delete()
+    Printer.objects.all().delete()
+    _migrate(LATEST)
+
+
+def test_printer_group_names_differing_only_in_case_stop_the_migration_until_removed(
+    before_0006: None,
+) -> None:
+    state = MigrationExecutor(connection).loader.project_state(AFTER)
+    old_printer = state.apps.get_model("printers", "Printer")
+    old_group = state.apps.get_model("printers", "PrinterGroup")
+    hall = old_printer.objects.create(name="hall", uri="ipp://127.0.0.1:9/ipp/print", kind="ipp")
+    for name in ("Floor1", "floor1", "FLOOR1", "lobby"):
+        old_group.objects.create(name=name).printers.add(hall)
+    with pytest.raises(CommandError) as refused:
+        _migrate(LATEST)
+    assert str(refused.value) == (
+        "printer group names must differ in more than case (as printer names do), and these "
+        "do not: 'FLOOR1' and 'Floor1' and 'floor1'. Remove all but one of each with `python "
+        "manage.py printer group remove NAME` (its printers stay; `printer group add` gives "
+        "them to the group kept, or to one of another name), then migrate again."
+    )
+    names = ["FLOOR1", "Floor1", "floor1", "lobby"]
+    assert sorted(PrinterGroup.objects.values_list("name", flat=True)) == names
+    out = StringIO()
+    for name in ("FLOOR1", "floor1"):
+        call_command("printer", "group", "remove", name, stdout=out)
+    assert out.getvalue() == "printer group FLOOR1 removed\nprinter group floor1 removed\n"
+    _migrate(LATEST)
+    assert sorted(PrinterGroup.objects.values_list("name", flat=True)) == ["Floor1", "lobby"]

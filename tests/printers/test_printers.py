@@ -234,6 +234,42 @@ def test_names_that_differ_only_in_case_are_one_printers(
     assert PrintingProfile.objects.get(user=sam).default_printer == hall
 
 
+GROUP_CASE_CLASH = (
+    "a printer group called 'Floor1' exists already, and names that differ only in case are "
+    "one group's, as printers' are"
+)
+
+
+def test_printer_group_names_that_differ_only_in_case_are_one_groups() -> None:
+    """ "Floor1" and "floor1" could both be made, while `lp -d` and the release page name either
+    in one namespace with the printers, whose case does not count."""
+    hall, lobby = (
+        Printer.objects.create(name=name, uri="ipp://127.0.0.1:9/ipp/print") for name in "ab"
+    )
+    floor = printer_group_create("Floor1", [hall])
+    with pytest.raises(PrinterError) as refused:
+        printer_group_create("floor1", [lobby])
+    assert (str(refused.value), refused.value.about) == (GROUP_CASE_CLASH, PrinterError.NAME)
+    with translation.override("de"), pytest.raises(PrinterError) as refused:
+        printer_group_create("FLOOR1", [lobby])
+    assert str(refused.value) == (
+        "eine Druckergruppe namens 'Floor1' gibt es bereits, und Namen, die sich nur in Groß- "
+        "und Kleinschreibung unterscheiden, gehören wie bei Druckern zu einer Gruppe"
+    )
+    # Nor can two made at the same moment both be: the database refuses the second.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        PrinterGroup.objects.create(name="fLOOR1")
+    # The command finds it by the name in any case.
+    out = StringIO()
+    call_command("printer", "group", "add", "floor1", "b", stdout=out)
+    assert out.getvalue() == "printer group Floor1: a, b\n"
+    assert list(PrinterGroup.objects.values_list("name", flat=True)) == ["Floor1"]
+    out = StringIO()
+    call_command("printer", "group", "remove", "FLOOR1", stdout=out)
+    assert out.getvalue() == "printer group Floor1 removed\n"
+    assert not PrinterGroup.objects.filter(pk=floor.pk).exists()
+
+
 def test_refresh_marks_an_unreachable_printer(ippeveprinter: IppEvePrinter) -> None:
     printer = printer_add("hall", ippeveprinter.uri)
     Printer.objects.filter(pk=printer.pk).update(uri=f"ipp://127.0.0.1:{free_port()}/ipp/print")

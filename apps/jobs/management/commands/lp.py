@@ -25,8 +25,8 @@ from apps.jobs.option_checks import OptionValue
 from apps.jobs.parts import JOB_SHEETS
 from apps.jobs.release import MAX_COPIES, ReleaseRefused, job_release, printer_for_group
 from apps.jobs.services import DocumentToHold, jobs_create_held
-from apps.printers.models import Printer, PrinterGroup
-from apps.printers.selectors import printer_named
+from apps.printers.models import Printer
+from apps.printers.selectors import printer_group_named, printer_named
 
 WAIT_POLL_SECONDS = 0.5
 #: The file name that stands for standard input, as in CUPS's lp; and the title CUPS gives it.
@@ -217,8 +217,7 @@ class Command(BaseCommand):
                 "--wait needs -H immediate: a held job is not printed until released"
             )
         if destination and not (
-            printer_named(destination) is not None
-            or PrinterGroup.objects.filter(name=destination).exists()
+            printer_named(destination) is not None or printer_group_named(destination) is not None
         ):
             raise CommandError(f"there is no printer or printer group called {destination!r}")
         files: list[str] = options["files"]
@@ -357,7 +356,9 @@ class Command(BaseCommand):
         printer = printer_named(name)
         if printer is not None:
             return printer
-        group = PrinterGroup.objects.get(name=name)
+        group = printer_group_named(name)
+        if group is None:  # removed since the destination was checked
+            raise CommandError(f"there is no printer or printer group called {name!r}")
         return printer_for_group(
             job, user, group, job_options, copies=options["copies"], page_ranges=job.page_ranges
         )

@@ -14,7 +14,7 @@ from apps.printers.choices import PrinterKind, PrinterState
 from apps.printers.cups_sync import printer_import_cups
 from apps.printers.groups import printer_group_add, printer_group_delete
 from apps.printers.models import Printer, PrinterGroup
-from apps.printers.selectors import printer_named
+from apps.printers.selectors import printer_group_named, printer_named
 from apps.printers.services import PrinterError, printer_add, printer_refresh, printer_rename
 from apps.rules.services import RuleFileError, rule_file_skips
 
@@ -244,7 +244,7 @@ class Command(BaseCommand):
             self.stdout.write("there are no printer groups")
 
     def _group_remove(self, options: dict[str, Any]) -> None:
-        group = PrinterGroup.objects.filter(name=options["group_name"]).first()
+        group = printer_group_named(options["group_name"])
         if group is None:
             raise CommandError(f"there is no printer group called {options['group_name']!r}")
         printer_group_delete(group.pk)
