@@ -12,9 +12,6 @@ import logging
 from celery import shared_task
 
 from apps.accounts.allowances import allowances_apply
-from apps.accounts.errors import AccountError, NoChargeForJob
-from apps.accounts.money import parse_amount
-from apps.accounts.movements import account_refund
 from apps.accounts.selectors import ledger_drifts
 
 logger = logging.getLogger(__name__)
@@ -52,18 +49,3 @@ def ledger_audit() -> list[dict[str, str | int]]:
         }
         for drift in drifts
     ]
-
-
-@shared_task(ignore_result=True, soft_time_limit=60, time_limit=90, acks_late=True)
-def job_refund(job_id: int, amount: str | None = None, reason: str = "", key: str = "") -> None:
-    """Refund (part of) a job's charge; running it twice refunds once. `amount` is a decimal
-    string (never a float through the broker) or None for all that is left."""
-    try:
-        account_refund(
-            job_id, None if amount is None else parse_amount(amount), reason=reason, key=key
-        )
-    except NoChargeForJob:
-        logger.warning("refund job=%s: the job was never charged; nothing to refund", job_id)
-    except AccountError as error:
-        # Not transient: a retry would be refused the same way. Logged, not retried.
-        logger.error("refund job=%s refused: %s", job_id, error)

@@ -1,5 +1,5 @@
-"""The periodic tasks: the ledger audit finds drift; refunds and allowances through a real
-worker count once however often they run."""
+"""The periodic tasks: the ledger audit finds drift; allowances through a real worker count
+once however often they run."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from django.contrib.auth.models import Group
 
 from apps.accounts.choices import EntryKind
 from apps.accounts.models import Account, Allowance, LedgerEntry, User
-from apps.accounts.movements import account_charge, account_deposit
+from apps.accounts.movements import account_deposit
 from apps.accounts.services import personal_account_ensure
-from apps.accounts.tasks import allowances_apply_due, job_refund, ledger_audit
+from apps.accounts.tasks import allowances_apply_due, ledger_audit
 from tests.accounts.conftest import fresh, ledger_sum
 from tests.workers import WorkerProcess
 
@@ -55,47 +55,25 @@ def test_audit_sees_an_account_without_entries_but_with_a_balance(make_user: Mak
     assert [drift["ledger_sum"] for drift in ledger_audit()] == ["0.00"]
 
 
-@pytest.mark.django_db
-def test_refund_task_run_twice_refunds_once(
-    make_user: MakeUser, caplog: pytest.LogCaptureFixture
-) -> None:
-    alice = make_user("alice")
-    account = personal_account_ensure(alice)
-    account_deposit(account.pk, Decimal("5"), actor=None)
-    account_charge(account.pk, Decimal("3"), job_id=11, user=alice)
-    job_refund(11, reason="job failed")
-    job_refund(11, reason="job failed")
-    job_refund(11, "1.00", reason="partial", key="other")  # nothing left: refused, no row
-    assert "refund job=11 refused: refund 1.00 for job 11 is more than the 0.00" in caplog.text
-    assert LedgerEntry.objects.filter(kind=EntryKind.REFUND, job_id=11).count() == 1
-    assert fresh(account).balance == Decimal("5.00")
-    job_refund(12, reason="never charged")  # logged, not raised
-
-
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
-def test_worker_runs_refund_and_allowance_tasks_twice_counting_once(
+def test_worker_runs_the_allowance_task_twice_counting_once(
     celery_worker: WorkerProcess, make_user: MakeUser
 ) -> None:
     alice = make_user("alice")
     account = personal_account_ensure(alice)
     account_deposit(account.pk, Decimal("5"), actor=None)
-    account_charge(account.pk, Decimal("3"), job_id=21, user=alice)
     Allowance.objects.create(
         group=Group.objects.get(name="Staff"), amount=Decimal("0.50"), period="monthly"
     )
     for _ in range(2):
-        job_refund.delay(21, None, "job failed")
         allowances_apply_due.delay()
 
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        refunds = LedgerEntry.objects.filter(kind=EntryKind.REFUND, job_id=21).count()
-        allowances = LedgerEntry.objects.filter(kind=EntryKind.ALLOWANCE).count()
-        if refunds and allowances:
+        if LedgerEntry.objects.filter(kind=EntryKind.ALLOWANCE).exists():
             break
         time.sleep(0.1)
-    time.sleep(1.0)  # let the duplicates run too
-    assert LedgerEntry.objects.filter(kind=EntryKind.REFUND, job_id=21).count() == 1
+    time.sleep(1.0)  # let the duplicate run too
     assert LedgerEntry.objects.filter(kind=EntryKind.ALLOWANCE).count() == 1
     assert fresh(account).balance == Decimal("5.50") == ledger_sum(account)
