@@ -169,6 +169,10 @@ class ReportExport(models.Model):
     file_name = models.CharField(_("file"), max_length=200, blank=True)
     message = models.CharField(_("message"), max_length=500, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
+    # When its task was last sent, and how often the cleanup sent it again: the embedded
+    # broker loses the messages a worker killed with SIGKILL had taken and not started.
+    queued_at = models.DateTimeField(_("queued"), default=timezone.now)
+    requeues = models.PositiveSmallIntegerField(_("queued again"), default=0)
     expires_at = models.DateTimeField(_("expires"), null=True, blank=True, db_index=True)
     # The run writing the file (random, one per run: a message handed out twice has one task
     # id) and when it started; only that run may report progress or finish the export.

@@ -176,6 +176,14 @@ EXPORT_MAX_ATTEMPTS = 3
 #: hands out again after its visibility timeout (an hour) takes it over before that.
 EXPORT_ABANDONED_AFTER = timedelta(seconds=2 * EXPORT_RUN_SECONDS)
 PROGRESS_EVERY_ROWS = 20_000
+#: A queued export that no worker started within this is sent again by the hourly cleanup. A
+#: message may wait that long behind a worker busy with another export (up to its time limit)
+#: and the short tasks queued with it; and it is longer than Redis's visibility timeout (an
+#: hour), after which Redis hands out a message a dead worker held, so only the embedded
+#: broker, which loses it, needs the new one.
+EXPORT_QUEUED_RESEND_AFTER = timedelta(seconds=EXPORT_RUN_SECONDS, minutes=15)
+#: Times a queued export is sent again; still not started after the last, it is given up.
+EXPORT_MAX_REQUEUES = 2
 
 
 class _TakenOver(Exception):
@@ -314,6 +322,48 @@ def _export_finish(export_id: int, run: str, partial: Path, path: Path, rows: in
             expires_at=timezone.now() + timedelta(hours=conf.export_retention_hours()),
         )
     return f"wrote {path.name}"
+
+
+def exports_requeue_lost(now: datetime | None = None) -> list[int]:
+    """The queued exports that no worker started within EXPORT_QUEUED_RESEND_AFTER: their
+    message may be lost, so each is marked queued again now and its id returned, for the
+    caller to send its task once more. The runs claim the export from QUEUED, so of the new
+    message and a late original one only the first runs it. An export queued again
+    EXPORT_MAX_REQUEUES times and still not started is given up, telling what to do."""
+    now = now or timezone.now()
+    requeued = []
+    waiting = ReportExport.objects.filter(
+        state=ExportState.QUEUED, queued_at__lt=now - EXPORT_QUEUED_RESEND_AFTER
+    )
+    for export in waiting:
+        # Conditional on what was read: a run claiming it meanwhile, or another sweep
+        # queueing it again, leaves this one nothing to do.
+        unchanged = ReportExport.objects.filter(
+            pk=export.pk, state=ExportState.QUEUED, queued_at=export.queued_at
+        )
+        if export.requeues >= EXPORT_MAX_REQUEUES:
+            with translation.override(export.language or None):
+                why = _(
+                    "no worker started the export, though it was queued %(times)d times over "
+                    "%(hours)d hours: ask an administrator whether the Celery workers are "
+                    "running, then start it again"
+                ) % {
+                    "times": export.requeues + 1,
+                    "hours": (now - export.created_at) // timedelta(hours=1),
+                }
+            if unchanged.update(
+                state=ExportState.FAILED,
+                message=why,
+                expires_at=now + timedelta(hours=conf.export_retention_hours()),
+            ):
+                logger.error("export %s given up: no worker started it", export.pk)
+        elif unchanged.update(queued_at=now, requeues=F("requeues") + 1):
+            logger.warning(
+                "export %s queued since %s and not started: queued again", export.pk,
+                export.queued_at,
+            )  # fmt: skip
+            requeued.append(export.pk)
+    return requeued
 
 
 def exports_clean(now: datetime | None = None) -> int:

@@ -31,6 +31,7 @@ from apps.reports.services import (
     EXPORT_RUN_SECONDS,
     export_write,
     exports_clean,
+    exports_requeue_lost,
     usage_records_catch_up,
 )
 
@@ -55,7 +56,10 @@ def report_export_run(self: Task, export_id: int) -> str:  # type: ignore[type-a
 
 @shared_task(name="apps.reports.tasks.report_exports_clean")
 def report_exports_clean() -> int:
-    """Give up exports whose run is gone; delete those whose time is up; returns how many."""
+    """Send again the tasks of exports queued long ago and never started; give up exports
+    whose run is gone; delete those whose time is up; returns how many were deleted."""
+    for export_id in exports_requeue_lost():
+        report_export_run.delay(export_id)
     return exports_clean()
 
 

@@ -29,15 +29,19 @@ from openpyxl import load_workbook
 
 from apps.accounts.services import user_create
 from apps.jobs.models import Job
+from apps.reports import conf
 from apps.reports.choices import ExportState, RelativePeriod
 from apps.reports.exports import write_export
 from apps.reports.models import ReportExport, ScheduledReport, ScheduledReportRun
 from apps.reports.services import (
     EXPORT_MAX_ATTEMPTS,
+    EXPORT_MAX_REQUEUES,
+    EXPORT_QUEUED_RESEND_AFTER,
     EXPORT_RUN_SECONDS,
     PROGRESS_EVERY_ROWS,
     export_write,
     exports_clean,
+    exports_requeue_lost,
 )
 from apps.reports.tasks import (
     SCHEDULED_SEND_SECONDS,
@@ -255,6 +259,96 @@ def test_the_cleanup_gives_up_abandoned_exports_and_removes_failed_ones(
     assert [path.name for path in export_dir.iterdir()] == [
         f"{alive.pk}-usage-records.xlsx.killed.part"
     ]
+
+
+def _worker_log_from(worker: WorkerProcess, offset: int, until: str, timeout: float = 30) -> str:
+    """What the worker logged after `offset`, once that has `until` in it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with worker.log_path.open("rb") as log:
+            log.seek(offset)
+            logged = log.read().decode(errors="replace")
+        if until in logged:
+            return logged
+        time.sleep(0.2)
+    raise AssertionError(f"the worker did not log {until!r} within {timeout} s")
+
+
+@pytest.mark.worker
+def test_an_export_whose_message_was_lost_is_run_once_after_the_cleanup_queues_it_again(
+    celery_worker: WorkerProcess, transactional_db: None, history: History
+) -> None:
+    """The embedded broker lost the message (its worker was killed before starting it): the
+    hourly cleanup sends it again, and the original arriving late after all does nothing."""
+    offset = celery_worker.log_path.stat().st_size
+    long_ago = timezone.now() - EXPORT_QUEUED_RESEND_AFTER - timedelta(minutes=1)
+    export = _records_export(history, created_at=long_ago, queued_at=long_ago)
+    report_exports_clean()
+    late_original = report_export_run.delay(export.pk)
+    logged = _worker_log_from(celery_worker, offset, f"[{late_original.id}] succeeded")
+    export.refresh_from_db()
+    assert (export.state, export.attempts, export.requeues) == (ExportState.DONE, 1, 1)
+    assert export.queued_at > long_ago
+    ran = [
+        line for line in logged.splitlines() if "report_export_run[" in line and "succeeded" in line
+    ]
+    assert len(ran) == 2, ran
+    assert "'wrote " in ran[0]
+    assert late_original.id not in ran[0]
+    assert late_original.id in ran[1]
+    assert "written by another run" in ran[1]
+    assert [path.name for path in conf.export_dir().glob(f"{export.pk}-*")] == [export.file_name]
+
+
+@pytest.mark.django_db
+def test_a_queued_export_no_worker_starts_is_queued_again_twice_then_given_up(
+    history: History,
+) -> None:
+    created = timezone.now()
+    export = _records_export(history, created_at=created, queued_at=created)
+    running = _records_export(
+        history, state=ExportState.RUNNING, claimed_at=created, queued_at=created
+    )
+    # Behind a worker busy with another export for as long as one may run, it just waits.
+    assert exports_requeue_lost(created + timedelta(seconds=EXPORT_RUN_SECONDS)) == []
+    now = created
+    for requeues in range(1, EXPORT_MAX_REQUEUES + 1):
+        now += EXPORT_QUEUED_RESEND_AFTER + timedelta(seconds=1)
+        assert exports_requeue_lost(now) == [export.pk]
+        assert exports_requeue_lost(now) == []  # a second sweep at once sends nothing more
+        export.refresh_from_db()
+        assert (export.state, export.queued_at, export.requeues) == (
+            ExportState.QUEUED, now, requeues,
+        )  # fmt: skip
+    now += EXPORT_QUEUED_RESEND_AFTER + timedelta(seconds=1)
+    assert exports_requeue_lost(now) == []
+    export.refresh_from_db()
+    assert export.state == ExportState.FAILED
+    assert export.message == (
+        "no worker started the export, though it was queued 3 times over 3 hours: ask an "
+        "administrator whether the Celery workers are running, then start it again"
+    )
+    assert export.expires_at is not None
+    running.refresh_from_db()
+    assert (running.state, running.requeues) == (ExportState.RUNNING, 0)
+
+
+@pytest.mark.django_db
+def test_an_export_given_up_unstarted_says_so_in_the_language_it_was_asked_in(
+    history: History,
+) -> None:
+    long_ago = timezone.now() - 4 * EXPORT_QUEUED_RESEND_AFTER
+    export = _records_export(
+        history,
+        created_at=long_ago,
+        queued_at=long_ago,
+        requeues=EXPORT_MAX_REQUEUES,
+        language="de",
+    )
+    exports_requeue_lost()
+    export.refresh_from_db()
+    assert export.state == ExportState.FAILED
+    assert export.message.startswith("kein Worker hat den Export begonnen")
 
 
 def test_last_period() -> None:
