@@ -52,6 +52,33 @@ ensure_venv() {
   fi
 }
 
+# ensure_port_free HOST PORT: die, naming what listens there, unless a server can listen on
+# HOST:PORT. Else wait_for_port would take the other program for ours, the script would say
+# "running: open …", and only then would the server fail to listen.
+ensure_port_free() {
+  local host="$1" port="$2" why listeners
+  # SO_REUSEADDR as servers set it: a port with only closed connections (TIME_WAIT) is free.
+  why="$("$PY" -c '
+import socket, sys
+try:
+    family, kind, _, _, address = socket.getaddrinfo(sys.argv[1], int(sys.argv[2]), type=socket.SOCK_STREAM)[0]
+    with socket.socket(family, kind) as listener:
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(address)
+except OSError as error:
+    sys.exit(str(error.strerror or error).lower())
+' "$host" "$port" 2>&1)" && return 0
+  # ss names the processes of other users only to root.
+  listeners="$(ss -Hltnp "sport = :$port" 2>/dev/null | grep -o '"[^"]*",pid=[0-9]*' \
+    | sed 's/"\(.*\)",pid=\([0-9]*\)/\1 (pid \2)/' | sort -u | paste -sd ',' - | sed 's/,/, /g')"
+  if [ -n "$listeners" ]; then
+    die "cannot serve on $host:$port ($why): $listeners listens on port $port; stop it or choose another PORT="
+  elif ss -Hltn "sport = :$port" 2>/dev/null | grep -q .; then
+    die "cannot serve on $host:$port ($why): another user's program listens on port $port (\`ss -ltnp 'sport = :$port'\` as root names it); stop it or choose another PORT="
+  fi
+  die "cannot serve on $host:$port: $why"
+}
+
 free_port() {
   "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }

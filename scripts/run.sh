@@ -20,6 +20,7 @@ if [ "${DEMO_PRINTERS:-1}" = 1 ]; then
     /usr/lib/cups/filter/pdftopdf=cups-filters dbus-daemon=dbus
 fi
 ensure_venv "$ROOT/requirements.txt"
+ensure_port_free "$HOST" "$PORT"
 cd "$ROOT"
 
 "$PY" manage.py migrate --no-input -v 0

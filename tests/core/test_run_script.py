@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -103,13 +104,12 @@ class Run:
         return left
 
 
-def start_run(tmp_path: Path, *, demo_printers: bool) -> Run:
+def run_environment(tmp_path: Path, port: int, *, demo_printers: bool) -> dict[str, str]:
     environment = {
         name: value
         for name, value in os.environ.items()
         if name not in ("CELERY_BROKER_URL", "DATABASE_URL", "CACHE_URL", "DNSSD_ENABLED")
     }
-    port = free_port()
     environment.update(
         PRINTMGMT_DATA_DIR=str(tmp_path / "data"),
         HOST="127.0.0.1",
@@ -117,6 +117,12 @@ def start_run(tmp_path: Path, *, demo_printers: bool) -> Run:
         WEB_WORKERS="2",
         DEMO_PRINTERS="1" if demo_printers else "0",
     )
+    return environment
+
+
+def start_run(tmp_path: Path, *, demo_printers: bool) -> Run:
+    port = free_port()
+    environment = run_environment(tmp_path, port, demo_printers=demo_printers)
     output = (tmp_path / "run.log").open("ab")
     # Its own session and process group, as a service manager starts it.
     script = subprocess.Popen(
@@ -223,3 +229,25 @@ def test_a_killed_worker_is_started_again_and_one_that_keeps_dying_stops_the_run
     left = run.wait_until_gone(processes)
     assert not left, [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in left]
     assert not run.serves()
+
+
+def test_a_port_something_else_listens_on_is_refused_before_anything_starts(
+    tmp_path: Path,
+) -> None:
+    with socket.socket() as other_server:
+        other_server.bind(("127.0.0.1", 0))
+        other_server.listen()
+        port = other_server.getsockname()[1]
+        result = subprocess.run(
+            ["bash", "scripts/run.sh"], cwd=ROOT, capture_output=True, text=True, timeout=120,
+            env=run_environment(tmp_path, port, demo_printers=False), start_new_session=True,
+        )  # fmt: skip
+    assert result.returncode != 0
+    assert "running: open" not in result.stdout
+    # It names the port and this test's process listening there.
+    assert (
+        f"printmgmt: cannot serve on 127.0.0.1:{port} (address already in use): "
+        f"{Path('/proc/self/comm').read_text().strip()} (pid {os.getpid()}) listens on port "
+        f"{port}; stop it or choose another PORT="
+    ) in result.stderr
+    assert not (tmp_path / "data" / "log").exists()  # nothing was started
