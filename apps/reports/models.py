@@ -177,6 +177,9 @@ class ReportExport(models.Model):
     # The run writing the file (random, one per run: a message handed out twice has one task
     # id) and when it started; only that run may report progress or finish the export.
     claimed_by = models.CharField(_("claimed by"), max_length=32, blank=True)
+    # The task id of the message the run came with: when that message is handed out again
+    # (its worker died), the new run takes the export over; another message does not.
+    claimed_task = models.CharField(_("claimed by task"), max_length=255, blank=True)
     claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
 

@@ -196,24 +196,29 @@ def _export_files_remove(export_id: int) -> None:
         path.unlink(missing_ok=True)
 
 
-def _export_claim(export_id: int, run: str, *, redelivered: bool) -> ReportExport | None:
+def _export_claim(
+    export_id: int, run: str, *, task_id: str, redelivered: bool
+) -> ReportExport | None:
     """Claim an export for this run; None when it is not this run's to write.
 
     A queued export is claimed. A running one is taken over, and written again from the
-    start, when this run's message was handed out again (the broker does so when a worker
-    dies holding it: tasks are acknowledged late) or when its claim is older than a run may
-    take. A run it is taken from that still lives (a message is also handed out again after
-    the broker connection was lost) notices at its next progress report or at its end, and
-    removes its own file: one run finishes the export."""
+    start, when this run's message is the one the claim was made with, handed out again (the
+    broker does so when a worker dies holding it: tasks are acknowledged late), or when its
+    claim is older than a run may take. Another message handed out again (the original one of
+    an export the cleanup queued again, given back by a worker that never started it) leaves
+    it alone. A run it is taken from that still lives (a message is also handed out again
+    after the broker connection was lost) notices at its next progress report or at its end,
+    and removes its own file: one run finishes the export."""
     now = timezone.now()
-    running = Q(state=ExportState.RUNNING)
-    if not redelivered:
-        running &= Q(claimed_at__lt=now - timedelta(seconds=EXPORT_RUN_SECONDS))
+    taken_over = Q(claimed_at__lt=now - timedelta(seconds=EXPORT_RUN_SECONDS))
+    if redelivered:
+        taken_over |= Q(claimed_task=task_id)
     claimed = ReportExport.objects.filter(
-        Q(state=ExportState.QUEUED) | running, pk=export_id
+        Q(state=ExportState.QUEUED) | Q(taken_over, state=ExportState.RUNNING), pk=export_id
     ).update(
         state=ExportState.RUNNING,
         claimed_by=run,
+        claimed_task=task_id,
         claimed_at=now,
         attempts=F("attempts") + 1,
         rows_done=0,
@@ -235,13 +240,14 @@ def _export_fail(export_id: int, run: str, message: str) -> None:
     )
 
 
-def export_write(export_id: int, *, redelivered: bool = False) -> str:
+def export_write(export_id: int, *, task_id: str = "", redelivered: bool = False) -> str:
     """Write an export's file, telling its progress on the way; returns what happened, for
-    the log. The file is written under a name of this run's and renamed when done, so a file
-    under the export's name is always complete; it is kept until
+    the log. `task_id` and `redelivered` tell which message asked, and whether it was handed
+    out before. The file is written under a name of this run's and renamed when done, so a
+    file under the export's name is always complete; it is kept until
     REPORT_EXPORT_RETENTION_HOURS after it is done."""
     run = uuid.uuid4().hex
-    export = _export_claim(export_id, run, redelivered=redelivered)
+    export = _export_claim(export_id, run, task_id=task_id, redelivered=redelivered)
     if export is None:
         return "not this run's: the export is done, failed, gone or written by another run"
     # The file and why it failed are for the person who asked, in their language.

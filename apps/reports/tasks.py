@@ -49,9 +49,11 @@ SCHEDULED_SEND_SECONDS = 600
     time_limit=EXPORT_RUN_SECONDS,
 )
 def report_export_run(self: Task, export_id: int) -> str:  # type: ignore[type-arg]
-    """Write an export file (see export_write); a message handed out again takes it over."""
+    """Write an export file (see export_write); this message handed out again takes it over."""
     delivery = self.request.delivery_info or {}
-    return export_write(export_id, redelivered=bool(delivery.get("redelivered")))
+    return export_write(
+        export_id, task_id=self.request.id or "", redelivered=bool(delivery.get("redelivered"))
+    )
 
 
 @shared_task(name="apps.reports.tasks.report_exports_clean")

@@ -147,10 +147,19 @@ def _records_export(history: History, **fields: Any) -> ReportExport:
     )
 
 
+#: The task id of the message a killed run came with.
+KILLED_RUNS_MESSAGE = "4f0c1d2e-killed-runs-message"
+
+
 def _left_by_a_killed_run(history: History, export_dir: Path, **fields: Any) -> ReportExport:
     """An export whose run was killed while writing: running, with a half-written file."""
     export = _records_export(
-        history, state=ExportState.RUNNING, claimed_by="killed", attempts=1, **fields
+        history,
+        state=ExportState.RUNNING,
+        claimed_by="killed",
+        claimed_task=KILLED_RUNS_MESSAGE,
+        attempts=1,
+        **fields,
     )
     export_dir.mkdir(parents=True, exist_ok=True)
     (export_dir / f"{export.pk}-usage-records.xlsx.killed.part").write_bytes(b"PK half")
@@ -162,11 +171,22 @@ def test_a_redelivered_export_is_written_again_from_the_start(
     history: History, export_dir: Path
 ) -> None:
     export = _left_by_a_killed_run(history, export_dir, claimed_at=timezone.now())
-    # A second message that is no redelivery leaves a run that may be alive alone ...
+    # A second message that is no redelivery leaves a run that may be alive alone, and so
+    # does another message handed out again (the original of an export the cleanup queued
+    # again, given back by a worker stopped before it started it) ...
     assert report_export_run(export.pk).startswith("not this run's")
-    # ... the broker handing the killed run's message out again takes the export over.
     # (celery-types gives push_request the task's own parameters; it takes a request's.)
-    report_export_run.push_request(delivery_info={"redelivered": True})  # type: ignore[call-arg]
+    report_export_run.push_request(  # type: ignore[call-arg]
+        id="another-message", delivery_info={"redelivered": True}
+    )
+    try:
+        assert report_export_run.run(export.pk).startswith("not this run's")
+    finally:
+        report_export_run.pop_request()
+    # ... the broker handing the killed run's message out again takes the export over.
+    report_export_run.push_request(  # type: ignore[call-arg]
+        id=KILLED_RUNS_MESSAGE, delivery_info={"redelivered": True}
+    )
     try:
         assert report_export_run.run(export.pk).startswith("wrote ")
     finally:
@@ -201,13 +221,13 @@ def test_of_two_runs_at_once_one_finishes_the_export(
         out, progress = args[3], args[4]
         out.write(b"the first run's rows")
         monkeypatch.setattr("apps.reports.services.write_export", write_export)
-        outcomes.append(export_write(export.pk, redelivered=True))
+        outcomes.append(export_write(export.pk, task_id="the message", redelivered=True))
         out.write(b"more of the first run's rows")
         if noticed_at == "progress":
             progress(PROGRESS_EVERY_ROWS)
 
     monkeypatch.setattr("apps.reports.services.write_export", first_run_writes)
-    outcomes.insert(0, export_write(export.pk))
+    outcomes.insert(0, export_write(export.pk, task_id="the message"))
     assert outcomes[0] == "taken over by another run"
     assert outcomes[1].startswith("wrote ")
     export.refresh_from_db()
@@ -222,7 +242,8 @@ def test_an_export_that_keeps_killing_its_worker_is_given_up(
 ) -> None:
     export = _left_by_a_killed_run(history, export_dir, claimed_at=timezone.now())
     ReportExport.objects.filter(pk=export.pk).update(attempts=EXPORT_MAX_ATTEMPTS)
-    assert export_write(export.pk, redelivered=True) == "failed: too many attempts"
+    outcome = export_write(export.pk, task_id=KILLED_RUNS_MESSAGE, redelivered=True)
+    assert outcome == "failed: too many attempts"
     export.refresh_from_db()
     assert export.state == ExportState.FAILED
     assert f"started {EXPORT_MAX_ATTEMPTS} times and stopped each time" in export.message
