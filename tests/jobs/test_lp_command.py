@@ -4,6 +4,8 @@ is stored; takes several files and standard input as CUPS's lp does."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from decimal import Decimal
 from io import BytesIO, StringIO
 from pathlib import Path
 from typing import Any
@@ -21,8 +23,10 @@ from apps.jobs.documents import spool_path
 from apps.jobs.management.commands import lp
 from apps.jobs.models import Job
 from apps.jobs.services import job_create_held, job_transition
-from apps.printers.models import Printer
+from apps.printers.models import Printer, SidePrice
+from apps.printers.services import printer_add
 from tests.pdfs import make_pdf
+from tests.peers import OFFICE_FINISHER_ATTRIBUTES, IppEvePrinter
 
 
 @pytest.mark.django_db
@@ -383,3 +387,89 @@ def test_lp_takes_cups_job_sheets_as_our_job_sheets(
             "lp", str(document), "-U", "sam", "-o", f"job-sheets={typed}",
             "-o", "org.savapage-job-sheets=job-end-sheet", stdout=StringIO(),
         )  # fmt: skip
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("typed", "held"),
+    [
+        (["-o", "landscape"], {"orientation-requested": "4"}),
+        (["-o", "Portrait"], {"orientation-requested": "3"}),
+        (["-o", "fit-to-page sides=one-sided"], {"print-scaling": "fit", "sides": "one-sided"}),
+        (["-o", "fit-to-page=true"], {"print-scaling": "fit"}),
+        (["-o", "collate"], {"sheet-collate": "collated"}),
+        (["-o", "nocollate"], {"sheet-collate": "uncollated"}),
+        (["-o", "collate=false"], {"sheet-collate": "uncollated"}),
+    ],
+)
+def test_lp_takes_the_options_cups_takes_without_a_value(
+    tmp_path: Path, typed: list[str], held: dict[str, str]
+) -> None:
+    user_create("sam", "pw-not-used-1", role=STAFF)
+    document = make_pdf(tmp_path / "memo.pdf", 1)
+    call_command("lp", str(document), "-U", "sam", *typed, stdout=StringIO())
+    assert Job.objects.get().options == held
+
+
+@pytest.mark.django_db
+def test_lp_refuses_an_option_without_a_value_it_does_not_know_naming_it(tmp_path: Path) -> None:
+    user_create("sam", "pw-not-used-1", role=STAFF)
+    document = make_pdf(tmp_path / "memo.pdf", 1)
+    for arguments, message in (
+        (
+            ["-o", "staple"],
+            "-o 'staple': write options as name=value (without a value, lp takes collate, "
+            "fit-to-page, landscape, nocollate, portrait)",
+        ),
+        (["-o", "nolandscape"], "-o 'nolandscape': write options as name=value"),
+        (["-o", "landscape=false"], "-o landscape=false: write -o landscape"),
+        (["-o", "landscape portrait"], "-o portrait and -o landscape both set orientation-req"),
+        (
+            ["-o", "fit-to-page", "-o", "print-scaling=none"],
+            "-o fit-to-page and -o print-scaling=none both set print-scaling: give one",
+        ),
+    ):
+        with pytest.raises(CommandError) as error:
+            call_command("lp", str(document), "-U", "sam", *arguments, stdout=StringIO())
+        assert str(error.value).startswith(message)
+    assert not Job.objects.exists()
+
+
+@pytest.mark.peers
+def test_a_printer_takes_the_cups_options_it_offers_and_refuses_the_others_naming_them(
+    finisher: Printer,
+    staff_user: User,
+    ippeveprinter_factory: Callable[..., IppEvePrinter],
+    tmp_path: Path,
+) -> None:
+    """Released at once, an option without a value is checked as the attribute it stands for:
+    on a printer that does not offer it, refused as that attribute typed out is."""
+    scaling_peer = ippeveprinter_factory(
+        name="Scaler",
+        attributes=OFFICE_FINISHER_ATTRIBUTES
+        + "ATTR keyword print-scaling-supported auto,fit,fill,none\n",
+    )
+    scaler = printer_add("scaler", scaling_peer.uri, rule_file=finisher.rule_file)
+    SidePrice.objects.create(
+        printer=scaler, media="iso_a4_210x297mm", color=False, one_sided=Decimal("0.1"),
+        two_sided=Decimal("0.1"),
+    )  # fmt: skip
+    document = make_pdf(tmp_path / "memo.pdf", 1)
+    call_command(
+        "lp", str(document), "-U", "sam", "-d", "scaler", "-H", "immediate",
+        "-o", "fit-to-page", stdout=StringIO(),
+    )  # fmt: skip
+    released = Job.objects.get()
+    assert released.state != JobState.HELD
+    assert released.options["print-scaling"] == "fit"
+    for printer, typed, refusal in (
+        ("finisher", "fit-to-page", "print-scaling=fit is not offered by this printer"),
+        ("scaler", "landscape", "orientation-requested=4 is not offered by this printer"),
+        ("scaler", "nocollate", "sheet-collate=uncollated is not offered by this printer"),
+    ):
+        with pytest.raises(CommandError) as error:
+            call_command(
+                "lp", str(document), "-U", "sam", "-d", printer, "-H", "immediate",
+                "-o", typed, stdout=StringIO(),
+            )  # fmt: skip
+        assert str(error.value).endswith(f"stays held: {refusal}")

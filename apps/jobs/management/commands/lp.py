@@ -51,12 +51,46 @@ def parse_options(text: str) -> list[tuple[str, OptionValue]]:
     return [parse_option(word) for word in words]
 
 
+#: The options CUPS's lp takes without a value (`-o NAME` is NAME=true, `-o noNAME` NAME=false),
+#: each value as the attribute and value the product takes for it. The printer's offer decides
+#: at release, as for the attribute typed out: one it cannot do is refused, naming it.
+CUPS_BOOLEAN_OPTIONS: dict[str, dict[str, tuple[str, str]]] = {
+    "landscape": {"true": ("orientation-requested", "4")},
+    "portrait": {"true": ("orientation-requested", "3")},
+    "fit-to-page": {"true": ("print-scaling", "fit")},
+    # Not multiple-document-handling: every job here has one document, whose copies are
+    # collated or not by sheet-collate (RFC 3381), the attribute printers offer for it.
+    "collate": {"true": ("sheet-collate", "collated"), "false": ("sheet-collate", "uncollated")},
+}
+
+
 def parse_option(text: str) -> tuple[str, OptionValue]:
     name, equals, value = text.partition("=")
-    if not equals or not name.strip() or not value.strip():
+    if not equals:
+        return _cups_boolean(text)
+    if not name.strip() or not value.strip():
         raise CommandError(f"-o {text!r}: write options as name=value")
     values = [v.strip() for v in value.split(",")]
     return name.strip(), values[0] if len(values) == 1 else values
+
+
+def _cups_boolean(word: str) -> tuple[str, OptionValue]:
+    """`-o landscape` as landscape=true, `-o nocollate` as collate=false, for the options CUPS
+    takes so; any other word without a value is refused."""
+    name = word.strip().lower()
+    if "true" in CUPS_BOOLEAN_OPTIONS.get(name, {}):
+        return name, "true"
+    if name.startswith("no") and "false" in CUPS_BOOLEAN_OPTIONS.get(name[2:], {}):
+        return name[2:], "false"
+    without_value = sorted(
+        f"no{option}" if value == "false" else option
+        for option, meanings in CUPS_BOOLEAN_OPTIONS.items()
+        for value in meanings
+    )
+    raise CommandError(
+        f"-o {word!r}: write options as name=value (without a value, lp takes "
+        f"{', '.join(without_value)})"
+    )
 
 
 #: The size names CUPS's lp takes for `-o media=` (its legacy names, cups/pwg-media.c), as the
@@ -104,6 +138,29 @@ def _job_sheets_as_ours(job_options: JobOptions) -> None:
     ]
     if sheets:
         job_options[JOB_SHEETS] = sheets[0] if len(sheets) == 1 else sheets
+
+
+def _cups_booleans_as_ours(job_options: JobOptions) -> None:
+    """CUPS's boolean options (`-o landscape`, `-o collate=false`) replaced in the options by
+    the attributes they stand for; one given with that attribute otherwise is refused."""
+    given_as: dict[str, str] = {}
+    for name, meanings in CUPS_BOOLEAN_OPTIONS.items():
+        value = job_options.pop(name, None)
+        if value is None:
+            continue
+        typed = value if isinstance(value, str) else ",".join(value)
+        meaning = meanings.get(typed.lower())
+        if meaning is None:
+            forms = " or ".join(f"-o no{name}" if v == "false" else f"-o {name}" for v in meanings)
+            raise CommandError(f"-o {name}={typed}: write {forms}")
+        attribute, attribute_value = meaning
+        if attribute in job_options:  # -o landscape -o portrait, -o fit-to-page -o print-scaling=
+            before = job_options[attribute]
+            written = before if isinstance(before, str) else ",".join(before)
+            other = given_as.get(attribute, f"{attribute}={written}")
+            raise CommandError(f"-o {name} and -o {other} both set {attribute}: give one")
+        job_options[attribute] = attribute_value
+        given_as[attribute] = name if typed.lower() == "true" else f"no{name}"
 
 
 def _from_option_too(
@@ -163,7 +220,8 @@ class Command(BaseCommand):
             metavar="NAME=VALUE",
             help=(
                 "an IPP attribute or org.savapage-* option the printer offers (NAME=A,B for "
-                "several values; several options in one -o separated by spaces); repeatable"
+                "several values; several options in one -o separated by spaces), or CUPS's "
+                "landscape, portrait, fit-to-page, collate, nocollate; repeatable"
             ),
         )
         parser.add_argument(
@@ -202,6 +260,7 @@ class Command(BaseCommand):
         if isinstance(media, str):
             job_options["media"] = CUPS_MEDIA_NAMES.get(media.lower(), media)
         _job_sheets_as_ours(job_options)
+        _cups_booleans_as_ours(job_options)
         options["copies"] = _from_option_too(
             options["copies"], job_options, "-n", "copies", copies, default=1
         )
