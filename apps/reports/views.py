@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import (
     FileResponse,
     Http404,
@@ -159,8 +160,11 @@ def export_start(request: HttpRequest) -> HttpResponse:
         parameters=form.request.parameters(),
         language=get_language(),
     )
-    report_export_run.delay(export.pk)
-    return redirect("reports:export", export_id=export.pk)
+    export_id = export.pk
+    # Sent once the export is committed, if it is: in a caller's transaction (ATOMIC_REQUESTS,
+    # transaction.atomic) a worker would otherwise look for it before it exists.
+    transaction.on_commit(lambda: report_export_run.delay(export_id))
+    return redirect("reports:export", export_id=export_id)
 
 
 def _own_export(request: HttpRequest, export_id: int) -> ReportExport:

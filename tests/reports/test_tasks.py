@@ -20,7 +20,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.test import Client
 from django.test.utils import override_settings
@@ -134,6 +134,34 @@ def test_an_export_started_in_the_browser_runs_on_the_worker(
         time.sleep(0.2)
     download = finance_client.get(_status(finance_client, export.pk)["download_url"])
     assert b"".join(download.streaming_content).startswith(b"%PDF")  # type: ignore[attr-defined]
+
+
+@pytest.mark.worker
+def test_an_export_started_in_a_callers_transaction_is_sent_once_it_commits(
+    celery_worker: WorkerProcess, transactional_db: None, history: History, finance_client: Client
+) -> None:
+    """Its task is sent on commit: a worker never looks for an export not yet committed, and
+    one whose transaction rolls back is never sent."""
+    offset = celery_worker.log_path.stat().st_size
+    today = timezone.localdate().isoformat()
+    request = {"start": today, "end": today, "grouping": "user", "kind": "records", "format": "pdf"}
+    with transaction.atomic():
+        assert finance_client.post("/reports/exports/", request).status_code == 302
+        transaction.set_rollback(True)  # the caller fails after the view
+    assert not ReportExport.objects.exists()
+    with transaction.atomic():
+        assert finance_client.post("/reports/exports/", request).status_code == 302
+        export = ReportExport.objects.get()
+    deadline = time.monotonic() + 60
+    while _status(finance_client, export.pk)["state"] != ExportState.DONE:
+        assert time.monotonic() < deadline, _status(finance_client, export.pk)
+        time.sleep(0.2)
+    # The queue is first in, first out: a message sent by the rolled-back request came first.
+    logged = _worker_log_from(celery_worker, offset, "report_export_run[")
+    received = [
+        line for line in logged.splitlines() if "report_export_run[" in line and "received" in line
+    ]
+    assert len(received) == 1, received
 
 
 def _records_export(history: History, **fields: Any) -> ReportExport:
