@@ -393,8 +393,6 @@ def test_lp_takes_cups_job_sheets_as_our_job_sheets(
 @pytest.mark.parametrize(
     ("typed", "held"),
     [
-        (["-o", "landscape"], {"orientation-requested": "4"}),
-        (["-o", "Portrait"], {"orientation-requested": "3"}),
         (["-o", "fit-to-page sides=one-sided"], {"print-scaling": "fit", "sides": "one-sided"}),
         (["-o", "fit-to-page=true"], {"print-scaling": "fit"}),
         (["-o", "collate"], {"sheet-collate": "collated"}),
@@ -419,11 +417,12 @@ def test_lp_refuses_an_option_without_a_value_it_does_not_know_naming_it(tmp_pat
         (
             ["-o", "staple"],
             "-o 'staple': write options as name=value (without a value, lp takes collate, "
-            "fit-to-page, landscape, nocollate, portrait)",
+            "fit-to-page, nocollate)",
         ),
-        (["-o", "nolandscape"], "-o 'nolandscape': write options as name=value"),
-        (["-o", "landscape=false"], "-o landscape=false: write -o landscape"),
-        (["-o", "landscape portrait"], "-o portrait and -o landscape both set orientation-req"),
+        (["-o", "nofit-to-page"], "-o 'nofit-to-page': write options as name=value"),
+        (["-o", "fit-to-page=false"], "-o fit-to-page=false: write -o fit-to-page"),
+        (["-o", "Landscape"], "-o 'Landscape': each page prints as the document lays it out"),
+        (["-o", "portrait"], "-o 'portrait': each page prints as the document lays it out"),
         (
             ["-o", "fit-to-page", "-o", "print-scaling=none"],
             "-o fit-to-page and -o print-scaling=none both set print-scaling: give one",
@@ -464,7 +463,6 @@ def test_a_printer_takes_the_cups_options_it_offers_and_refuses_the_others_namin
     assert released.options["print-scaling"] == "fit"
     for printer, typed, refusal in (
         ("finisher", "fit-to-page", "print-scaling=fit is not offered by this printer"),
-        ("scaler", "landscape", "orientation-requested=4 is not offered by this printer"),
         ("scaler", "nocollate", "sheet-collate=uncollated is not offered by this printer"),
     ):
         with pytest.raises(CommandError) as error:

@@ -55,13 +55,15 @@ def parse_options(text: str) -> list[tuple[str, OptionValue]]:
 #: each value as the attribute and value the product takes for it. The printer's offer decides
 #: at release, as for the attribute typed out: one it cannot do is refused, naming it.
 CUPS_BOOLEAN_OPTIONS: dict[str, dict[str, tuple[str, str]]] = {
-    "landscape": {"true": ("orientation-requested", "4")},
-    "portrait": {"true": ("orientation-requested", "3")},
     "fit-to-page": {"true": ("print-scaling", "fit")},
     # Not multiple-document-handling: every job here has one document, whose copies are
     # collated or not by sheet-collate (RFC 3381), the attribute printers offer for it.
     "collate": {"true": ("sheet-collate", "collated"), "false": ("sheet-collate", "uncollated")},
 }
+
+
+#: CUPS's orientation words, which the product does not take (see _cups_boolean).
+CUPS_ORIENTATION_WORDS = frozenset({"landscape", "portrait"})
 
 
 def parse_option(text: str) -> tuple[str, OptionValue]:
@@ -78,6 +80,13 @@ def _cups_boolean(word: str) -> tuple[str, OptionValue]:
     """`-o landscape` as landscape=true, `-o nocollate` as collate=false, for the options CUPS
     takes so; any other word without a value is refused."""
     name = word.strip().lower()
+    if name in CUPS_ORIENTATION_WORDS:
+        # orientation-requested is the product's own, set from the pages and n-up: taken as
+        # an attribute, it would only ever be refused as one the printer does not offer.
+        raise CommandError(
+            f"-o {word!r}: each page prints as the document lays it out, turned to suit the "
+            "paper; lp takes no orientation (rotate the document itself)"
+        )
     if "true" in CUPS_BOOLEAN_OPTIONS.get(name, {}):
         return name, "true"
     if name.startswith("no") and "false" in CUPS_BOOLEAN_OPTIONS.get(name[2:], {}):
@@ -221,7 +230,7 @@ class Command(BaseCommand):
             help=(
                 "an IPP attribute or org.savapage-* option the printer offers (NAME=A,B for "
                 "several values; several options in one -o separated by spaces), or CUPS's "
-                "landscape, portrait, fit-to-page, collate, nocollate; repeatable"
+                "fit-to-page, collate, nocollate; repeatable"
             ),
         )
         parser.add_argument(
