@@ -52,17 +52,26 @@ ensure_venv() {
   fi
 }
 
+# The address a server of ours listens on for HOST (python -c "$LISTEN_ADDRESS" HOST PORT
+# defines listen_address), resolved as apps/core/serve.py does: IPv4 when a name has both.
+LISTEN_ADDRESS='
+import socket, sys
+def listen_address():
+    found = socket.getaddrinfo(sys.argv[1], int(sys.argv[2]), type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    family, _, _, _, address = min(found, key=lambda info: info[0] != socket.AF_INET)
+    return family, address
+'
+
 # ensure_port_free HOST PORT: die, naming what listens there, unless a server can listen on
 # HOST:PORT. Else wait_for_port would take the other program for ours, the script would say
 # "running: open …", and only then would the server fail to listen.
 ensure_port_free() {
   local host="$1" port="$2" why listeners
   # SO_REUSEADDR as servers set it: a port with only closed connections (TIME_WAIT) is free.
-  why="$("$PY" -c '
-import socket, sys
+  why="$("$PY" -c "$LISTEN_ADDRESS"'
 try:
-    family, kind, _, _, address = socket.getaddrinfo(sys.argv[1], int(sys.argv[2]), type=socket.SOCK_STREAM)[0]
-    with socket.socket(family, kind) as listener:
+    family, address = listen_address()
+    with socket.socket(family, socket.SOCK_STREAM) as listener:
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(address)
 except OSError as error:
@@ -83,12 +92,36 @@ free_port() {
   "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# wait_for_port PORT SECONDS NAME: until something listens on 127.0.0.1:PORT.
+# wait_for_port HOST PORT SECONDS NAME: until a server listening on HOST:PORT accepts
+# connections. One listening on a wildcard address (0.0.0.0, ::) is reached on the loopback
+# address of its family.
 wait_for_port() {
-  local port="$1" seconds="$2" name="$3" i
-  for ((i = 0; i < seconds * 10; i++)); do
-    "$PY" -c "import socket,sys; s=socket.socket(); s.settimeout(0.2); sys.exit(s.connect_ex(('127.0.0.1', $port)))" && return 0
-    sleep 0.1
-  done
-  die "$name did not start listening on 127.0.0.1:$port within ${seconds}s"
+  local host="$1" port="$2" seconds="$3" name="$4"
+  "$PY" -c "$LISTEN_ADDRESS"'
+import ipaddress, time
+family, address = listen_address()
+if ipaddress.ip_address(address[0].partition("%")[0]).is_unspecified:
+    address = ("::1", *address[1:]) if family == socket.AF_INET6 else ("127.0.0.1", address[1])
+deadline = time.monotonic() + float(sys.argv[3])
+while time.monotonic() < deadline:
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.settimeout(0.2)
+        if probe.connect_ex(address) == 0:
+            sys.exit(0)
+    time.sleep(0.1)
+sys.exit(1)
+' "$host" "$port" "$seconds" 2>/dev/null \
+    || die "$name did not start listening on $host port $port within ${seconds}s"
+}
+
+# server_url HOST PORT: the address to open for a server listening on HOST:PORT: HOST itself
+# (an IPv6 address in brackets), or for a wildcard address the loopback address of its family.
+server_url() {
+  local host="$1" port="$2"
+  case "$host" in
+    0.0.0.0) host=127.0.0.1 ;;
+    ::) host="[::1]" ;;
+    *:*) host="[${host//%/%25}]" ;;  # an IPv6 address; its scope id's % written %25 (RFC 6874)
+  esac
+  printf 'http://%s:%s/\n' "$host" "$port"
 }

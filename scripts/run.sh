@@ -84,9 +84,9 @@ DNSSD_ENABLED="${DNSSD_ENABLED:-false}"
 case "${DNSSD_ENABLED,,}" in 1|true|yes|on)  # phones find the printer by name (README)
   start "the DNS-SD advertiser" "$LOG_DIR/dnssd.log" dnssd ;; esac
 start "the web server" "" web_server
-wait_for_port "$PORT" 30 "the web server"
+wait_for_port "$HOST" "$PORT" 30 "the web server"
 
-say "running: open http://$HOST:$PORT/ ($WEB_WORKERS web processes; logs in $LOG_DIR; Ctrl-C stops)"
+say "running: open $(server_url "$HOST" "$PORT") ($WEB_WORKERS web processes; logs in $LOG_DIR; Ctrl-C stops)"
 # A process that ends is named with how it ended and its log. The Celery worker and beat are
 # started again; any other process that ends ends the run, so it is never silently half-running.
 while true; do

@@ -50,7 +50,7 @@ say "starting PostgreSQL on 127.0.0.1:$PG_PORT"
   -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 \
   >"$WORK/postgres.log" 2>&1 &
 PIDS+=($!)
-wait_for_port "$PG_PORT" 30 PostgreSQL
+wait_for_port 127.0.0.1 "$PG_PORT" 30 PostgreSQL
 "${as_pg[@]}" "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U postgres printmgmt
 
 REDIS_PORT="$(free_port)"
@@ -58,7 +58,7 @@ say "starting Redis on 127.0.0.1:$REDIS_PORT"
 redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --save '' --appendonly no \
   --dir "$WORK" >"$WORK/redis.log" 2>&1 &
 PIDS+=($!)
-wait_for_port "$REDIS_PORT" 30 Redis
+wait_for_port 127.0.0.1 "$REDIS_PORT" 30 Redis
 
 export DATABASE_URL="postgresql://postgres@127.0.0.1:$PG_PORT/printmgmt"
 export CELERY_BROKER_URL="redis://127.0.0.1:$REDIS_PORT/0"

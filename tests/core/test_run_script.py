@@ -1,11 +1,13 @@
 """`make run` (scripts/run.sh) stops every process it started when it is sent SIGTERM: to its
 whole process group, as systemd, `docker stop` of a shell-less image and `kill -- -PGID` do,
 or to the script alone. A Celery worker that dies is started again, and one that keeps dying
-stops the run, which then says why."""
+stops the run, which then says why. With HOST set to an address other than loopback (IPv4 or
+IPv6), it waits for its server there and says the URL that reaches it."""
 
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
 import signal
 import socket
@@ -104,7 +106,9 @@ class Run:
         return left
 
 
-def run_environment(tmp_path: Path, port: int, *, demo_printers: bool) -> dict[str, str]:
+def run_environment(
+    tmp_path: Path, port: int, *, demo_printers: bool, host: str = "127.0.0.1"
+) -> dict[str, str]:
     environment = {
         name: value
         for name, value in os.environ.items()
@@ -112,7 +116,7 @@ def run_environment(tmp_path: Path, port: int, *, demo_printers: bool) -> dict[s
     }
     environment.update(
         PRINTMGMT_DATA_DIR=str(tmp_path / "data"),
-        HOST="127.0.0.1",
+        HOST=host,
         PORT=str(port),
         WEB_WORKERS="2",
         DEMO_PRINTERS="1" if demo_printers else "0",
@@ -251,3 +255,49 @@ def test_a_port_something_else_listens_on_is_refused_before_anything_starts(
         f"{port}; stop it or choose another PORT="
     ) in result.stderr
     assert not (tmp_path / "data" / "log").exists()  # nothing was started
+
+
+def own_address(version: int) -> str | None:
+    """One of this machine's addresses of that IP version other than loopback and link-local
+    (`hostname -I` lists them), or None when it has none."""
+    listed = subprocess.run(["hostname", "-I"], capture_output=True, text=True, check=True)
+    for word in listed.stdout.split():
+        address = ipaddress.ip_address(word)
+        if address.version == version and not (address.is_loopback or address.is_link_local):
+            return word
+    return None
+
+
+@pytest.mark.parametrize(
+    ("listen_on", "url_host"),
+    [(4, "{address}"), (6, "[{address}]"), ("::", "[::1]")],
+    ids=["own IPv4 address", "own IPv6 address", "every IPv6 and IPv4 address"],
+)
+def test_a_run_on_an_address_other_than_loopback_waits_for_its_server_there(
+    tmp_path: Path, started: list[Run], listen_on: int | str, url_host: str
+) -> None:
+    if isinstance(listen_on, int):
+        address = own_address(listen_on)
+        if address is None:
+            pytest.skip(f"this machine has no IPv{listen_on} address other than loopback")
+    else:
+        address = listen_on
+    port = free_port()
+    environment = run_environment(tmp_path, port, demo_printers=False, host=address)
+    url_address = url_host.format(address=address)
+    environment["ALLOWED_HOSTS"] = url_address  # Django's 400 otherwise
+    output = (tmp_path / "run.log").open("ab")
+    script = subprocess.Popen(
+        ["bash", "scripts/run.sh"], cwd=ROOT, env=environment, stdout=output,
+        stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    run = Run(script, port, tmp_path / "data", environment, tmp_path / "run.log")
+    started.append(run)
+    url = f"http://{url_address}:{port}/"
+    deadline = time.monotonic() + START_SECONDS
+    while "running: open" not in run.output():
+        assert script.poll() is None, run.output()[-3000:]
+        assert time.monotonic() < deadline, run.output()[-3000:]
+        time.sleep(0.5)
+    assert f"==> running: open {url} (2 web processes;" in run.output()
+    assert httpx.get(f"{url}login/", timeout=5).status_code == 200
