@@ -51,6 +51,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "apps.core.forwarded.first_forwarded_host_only",  # before anything asks for the host
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -282,6 +283,9 @@ CSRF_COOKIE_SECURE = SECURE_COOKIES
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = ENV.integer("SESSION_COOKIE_AGE", 12 * 3600, minimum=60)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SECURE_COOKIES else None
+# Behind a proxy that does not pass the Host header on but sets X-Forwarded-Host: the portal
+# and our IPP printer name the host the client asked for, not the proxy's upstream address.
+USE_X_FORWARDED_HOST = ENV.flag("USE_X_FORWARDED_HOST", default=False)
 X_FRAME_OPTIONS = "DENY"
 
 LOGGING = {

@@ -28,6 +28,7 @@ from django.db import DatabaseError, close_old_connections
 
 from apps.accounts.models import User
 from apps.core.asgi import AsgiApp, Receive, Scope, Send, header
+from apps.core.forwarded import first_forwarded_host
 from apps.ippserver.job_operations import Arrival, document_arrived
 from apps.ippserver.operations import DOCUMENT_OPERATIONS, Admission, admit, answer, begin_document
 from apps.ippserver.protocol import Endpoint, is_host, respond
@@ -313,12 +314,13 @@ def _run_answer(
         return respond(message, Status.SERVER_ERROR_INTERNAL_ERROR, "internal error: try again")
 
 
-def _endpoint(scope: Scope) -> Endpoint | None:
-    """Where the client reached us, from its Host header; None when that is no host."""
-    host = header(scope, b"host") or "localhost"
-    if not is_host(host):
-        return None
-    return Endpoint(host=host, secure=scope.get("scheme") == "https")
+def _requested_host(scope: Scope) -> tuple[str, str]:
+    """The host the client asked for and the header that says it: Host, or with
+    USE_X_FORWARDED_HOST on, the proxy's X-Forwarded-Host when it sends one."""
+    forwarded = header(scope, b"x-forwarded-host") if settings.USE_X_FORWARDED_HOST else None
+    if forwarded is not None:
+        return "X-Forwarded-Host", first_forwarded_host(forwarded)
+    return "Host", header(scope, b"host") or "localhost"
 
 
 async def ipp_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
@@ -329,11 +331,12 @@ async def ipp_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
     if content_type != IPP_CONTENT_TYPE.decode():
         await _plain(400, "the body must be application/ipp\n").send_to(send)
         return
-    endpoint = _endpoint(scope)
-    if endpoint is None:
+    host_header, host = _requested_host(scope)
+    if not is_host(host):
         # Our answers carry URIs built from it (RFC 9110: 400 for an invalid Host).
-        await _plain(400, "the Host header is not a host name\n").send_to(send)
+        await _plain(400, f"the {host_header} header is not a host name\n").send_to(send)
         return
+    endpoint = Endpoint(host=host, secure=scope.get("scheme") == "https")
     limit = max_body_bytes()
     declared = whole_number(header(scope, b"content-length") or "", maximum=MAX_BYTE_COUNT)
     if declared is not None and declared > limit:

@@ -47,6 +47,37 @@ def test_behind_https_the_page_says_ipps(people: People) -> None:
     assert "not encrypted" not in page
 
 
+#: What Apache sends with ProxyPreserveHost Off, after a second proxy appended its own.
+FORWARDED_HOST = "print.example.edu:8631, lb.internal"
+
+
+def test_behind_a_proxy_that_says_the_host_the_page_names_it_when_the_setting_is_on(
+    people: People,
+) -> None:
+    client = logged_in(people.staff)
+    with override_settings(USE_X_FORWARDED_HOST=True):
+        page = client.get("/devices/", HTTP_X_FORWARDED_HOST=FORWARDED_HOST).content.decode()
+    assert "ipp://print.example.edu:8631/ipp/print" in page
+    assert "ipp://sam:TOKEN@print.example.edu:8631/ipp/print" in page
+    assert "testserver" not in page
+
+
+def test_with_the_setting_off_the_forwarded_host_is_ignored(people: People) -> None:
+    client = logged_in(people.staff)
+    page = client.get("/devices/", HTTP_X_FORWARDED_HOST=FORWARDED_HOST).content.decode()
+    assert "ipp://testserver:80/ipp/print" in page
+    assert "print.example.edu" not in page
+
+
+@pytest.mark.parametrize("forwarded", ['print"example', "print.example.edu/x", "[::1", ""])
+def test_a_forwarded_host_that_is_no_host_is_400_when_the_setting_is_on(
+    people: People, forwarded: str
+) -> None:
+    client = logged_in(people.staff)
+    with override_settings(USE_X_FORWARDED_HOST=True):
+        assert client.get("/devices/", HTTP_X_FORWARDED_HOST=forwarded).status_code == 400
+
+
 def test_phones_are_told_the_announced_name_only_when_announcements_are_on(
     people: People, settings: Any
 ) -> None:

@@ -1,0 +1,77 @@
+"""Behind a proxy that does not pass the Host header on (Apache's `ProxyPreserveHost Off`) but
+sets X-Forwarded-Host, our printer names the host the client asked for in its URIs, when the
+admin has said so with USE_X_FORWARDED_HOST; otherwise a client could name any host."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from printmgmt.ipp import Message, Operation, PyValue, decode, encode
+from tests.ippserver.conftest import IppTester, Printing
+from tests.pdfs import make_pdf
+from tests.servers import start_asgi_server, stop_asgi_server
+
+#: What Apache sends with ProxyPreserveHost Off, after a second proxy appended its own.
+PROXIED = {"host": "127.0.0.1:8000", "x-forwarded-host": "print.example.edu:8631, lb.internal"}
+
+
+@pytest.fixture(scope="module")
+def ipp_behind_proxy(
+    django_db_setup: None, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[IppTester]:
+    log = tmp_path_factory.mktemp("asgi-forwarded") / "uvicorn.log"
+    server = start_asgi_server(log, extra_env={"USE_X_FORWARDED_HOST": "true"})
+    yield IppTester(server)
+    stop_asgi_server(server)
+
+
+def _value(answer: Message, name: str) -> PyValue:
+    attribute = answer.get(name)
+    assert attribute is not None, f"{name} missing in {answer}"
+    return attribute.value
+
+
+def test_with_the_setting_on_the_uris_name_the_forwarded_host(
+    ipp_behind_proxy: IppTester, printing: Printing, tmp_path: Path
+) -> None:
+    ipp = ipp_behind_proxy
+    request = encode(ipp.request(Operation.GET_PRINTER_ATTRIBUTES))
+    printer = decode(ipp.post(request, headers=PROXIED).content)
+    assert _value(printer, "printer-uri-supported") == "ipp://print.example.edu:8631/ipp/print"
+    assert _value(printer, "printer-more-info") == "http://print.example.edu:8631/"
+    document = make_pdf(tmp_path / "page.pdf", 1).read_bytes()
+    created = ipp.post(
+        encode(ipp.request(Operation.PRINT_JOB)) + document,
+        auth=(printing.username, printing.password),
+        headers=PROXIED,
+    )
+    assert created.status_code == 200, created.text
+    job = decode(created.content)
+    job_id = _value(job, "job-id")
+    assert isinstance(job_id, int), job
+    assert _value(job, "job-uri") == f"ipp://print.example.edu:8631/ipp/print/{job_id}"
+    # A request that came straight to us, without the header, is answered from its Host.
+    direct = decode(ipp.post(request).content)
+    assert _value(direct, "printer-uri-supported") == ipp.server.ipp_uri
+
+
+@pytest.mark.parametrize("forwarded", ['print"example', "print.example.edu/x", "[::1", ""])
+def test_with_the_setting_on_a_forwarded_host_that_is_no_host_is_400(
+    transactional_db: None, ipp_behind_proxy: IppTester, forwarded: str
+) -> None:
+    request = encode(ipp_behind_proxy.request(Operation.GET_PRINTER_ATTRIBUTES))
+    refused = ipp_behind_proxy.post(request, headers={"x-forwarded-host": forwarded})
+    assert refused.status_code == 400
+    assert refused.text == "the X-Forwarded-Host header is not a host name\n"
+
+
+def test_with_the_setting_off_the_forwarded_host_is_ignored(ipp: IppTester) -> None:
+    request = encode(ipp.request(Operation.GET_PRINTER_ATTRIBUTES))
+    printer = decode(ipp.post(request, headers=PROXIED).content)
+    assert _value(printer, "printer-uri-supported") == "ipp://127.0.0.1:8000/ipp/print"
+    assert _value(printer, "printer-more-info") == "http://127.0.0.1:8000/"
+    malformed = ipp.post(request, headers={"x-forwarded-host": 'print"example'})
+    assert malformed.status_code == 200
