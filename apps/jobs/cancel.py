@@ -12,7 +12,7 @@ import logging
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from apps.jobs import pipeline
+from apps.jobs import following, pipeline
 from apps.jobs.choices import TERMINAL_STATES, JobState, states_leading_to
 from apps.jobs.documents import spool_path
 from apps.jobs.endings import finish
@@ -113,7 +113,7 @@ def cancel(job_id: int, *, reason: str) -> Job | None:
             # Not canceled there: that is someone else's job now. Ours is forgotten, and
             # following it ends it so.
             try:
-                pipeline.follow(job_id)
+                following.follow(job_id)
             except pipeline.RetryLater as error:
                 raise CancelRefused(
                     _(
@@ -129,14 +129,14 @@ def cancel(job_id: int, *, reason: str) -> Job | None:
             # (canceled, or completed after all) is the job's when it has one already;
             # otherwise the job is canceled here with the pages counted just now.
             try:
-                if pipeline.follow(job_id):
+                if following.follow(job_id):
                     ended = Job.objects.get(pk=job_id)
                     return ended if ended.state == JobState.CANCELED else None
             except pipeline.RetryLater:
                 pass
         else:
             try:
-                if pipeline.follow(job_id):
+                if following.follow(job_id):
                     return None
             except pipeline.RetryLater:
                 raise CancelRefused(

@@ -1,4 +1,5 @@
-"""Printing a released job: build its documents, send them over IPP, follow it to the end.
+"""Printing a released job: build its documents and send them over IPP (following it to its
+end is in following.py).
 
 The Celery tasks in tasks.py call these functions with a job id. Every step re-reads the job,
 claims it by its expected state, and does its network I/O outside database transactions.
@@ -26,7 +27,7 @@ from django.utils import timezone
 
 from apps.jobs.choices import TERMINAL_STATES, JobState
 from apps.jobs.documents import DocumentError, spool_path
-from apps.jobs.endings import fail, finish
+from apps.jobs.endings import fail
 from apps.jobs.models import Job
 from apps.jobs.parts import Part, WorkDir, build_parts
 from apps.jobs.services import job_transition
@@ -53,9 +54,6 @@ BUSY_PAUSES_SECONDS = (0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
 #: whoever else is handed a message for it (the same task delivered twice included: a broker
 #: connection lost mid-send puts the running task's message back in the queue).
 SEND_CLAIM_SECONDS = 600
-#: A printer that has not answered about a sent job for this long is asked no more; the job
-#: counts as printed (the printer accepted it), and an admin can refund it.
-FOLLOW_GIVE_UP = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -222,7 +220,7 @@ def printer_job_is_another(job: Job, group: AttributeGroup) -> bool:
     job: a printer restarted numbers its jobs from 1 again. One that sends no job-name is taken
     at its word, and so is a name that is the start of ours (a printer that keeps fewer
     characters of a name than IPP's 255 octets)."""
-    name = _text(group, "job-name")
+    name = attribute_text(group, "job-name")
     main = Part("", spool_path(job.document_name), [])
     return bool(name) and main.marker(job) not in name and not main.job_name(job).startswith(name)
 
@@ -353,16 +351,16 @@ def _find_sent(client: IppClient, marker: str) -> SubmittedJob | None:
         ):
             job_id, state = group.get("job-id"), group.get("job-state")
             if (
-                marker in _text(group, "job-name")
+                marker in attribute_text(group, "job-name")
                 and job_id is not None
                 and isinstance(job_id.value, int)
                 and (state is None or state.value not in UNPRINTED_IPP_STATES)
             ):
-                return SubmittedJob(job_id.value, _text(group, "job-uri") or None, None, 0)
+                return SubmittedJob(job_id.value, attribute_text(group, "job-uri") or None, None, 0)
     return None
 
 
-def _text(group: AttributeGroup, name: str) -> str:
+def attribute_text(group: AttributeGroup, name: str) -> str:
     attribute = group.get(name)
     return str(attribute.value) if attribute is not None else ""
 
@@ -434,80 +432,3 @@ def trouble_in_words(error: BaseException) -> str:
         what = error.strerror.lower() if error.strerror else "an error of the operating system"
         return f"the print server could not read or write the job's files ({what})"
     return "an unexpected error on the print server (the administrator can find it in its log)"
-
-
-# ------------------------------------------------------------------------- follow
-
-TERMINAL_IPP_STATES = {
-    IppJobState.COMPLETED: JobState.COMPLETED,
-    IppJobState.CANCELED: JobState.CANCELED,
-    IppJobState.ABORTED: JobState.FAILED,
-}
-
-
-def follow(job_id: int) -> bool:
-    """Ask the printer how a sent job is doing; True when the job has ended here."""
-    job = Job.objects.select_related("printer", "owner").get(pk=job_id)
-    if job.state != JobState.PROCESSING:
-        return job.state in TERMINAL_STATES
-    assert job.printer is not None
-    assert job.printer_job_id is not None
-    # Asked, answered or not: the reconcile sweep starts following again only a job nobody
-    # has asked about for a while (a lost task), not one whose printer is silent.
-    asked_at = timezone.now()
-    Job.objects.filter(pk=job_id).update(checked_at=asked_at)
-    try:
-        with client_as_owner(job) as client:
-            group = client.get_job_attributes(
-                job.printer_job_id,
-                ("job-state", "job-state-reasons", "job-impressions-completed",
-                 "job-state-message", "job-name"),
-            )  # fmt: skip
-    except IppStatusError as error:
-        if error.status_code == Status.CLIENT_ERROR_NOT_FOUND:
-            # The printer forgot the job (restarted, purged its history): we cannot know more.
-            finish(job_id, JobState.COMPLETED, f"the printer no longer knows the job ({error})")
-            return True
-        return _unanswered(job, str(error))
-    except IppError as error:
-        return _unanswered(job, str(error))
-    if printer_job_is_another(job, group):
-        # Its state and impressions are not ours. Ours is forgotten, as above.
-        finish(
-            job_id,
-            JobState.COMPLETED,
-            f"the printer no longer knows the job (its job {job.printer_job_id} is another one)",
-        )
-        return True
-    state_attribute = group.get("job-state")
-    reasons_attribute = group.get("job-state-reasons")
-    reasons = [str(v) for v in reasons_attribute.values] if reasons_attribute else []
-    impressions = group.get("job-impressions-completed")
-    completed = impressions.value if impressions and isinstance(impressions.value, int) else None
-    Job.objects.filter(pk=job_id).update(
-        printer_job_state_reasons=reasons,
-        impressions_completed=completed,
-        printer_answered_at=asked_at,
-    )
-    state = state_attribute.value if state_attribute is not None else None
-    if not isinstance(state, int) or state not in TERMINAL_IPP_STATES:
-        return False
-    message = _text(group, "job-state-message") or ", ".join(reasons)
-    final = TERMINAL_IPP_STATES[IppJobState(state)]
-    finish(job_id, final, f"printer says {IppJobState(state).keyword}: {message}")
-    return True
-
-
-def _unanswered(job: Job, error: str) -> bool:
-    """The printer gave no usable answer about a sent job: ask again later, for a while."""
-    last_heard = job.printer_answered_at or job.state_changed_at
-    if timezone.now() - last_heard < FOLLOW_GIVE_UP:
-        raise RetryLater(error)
-    hours = int(FOLLOW_GIVE_UP.total_seconds() // 3600)
-    finish(
-        job.pk,
-        JobState.COMPLETED,
-        f"the printer accepted the job but has not answered about it for {hours} hours: "
-        f"it counts as printed ({error})",
-    )
-    return True

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from apps.jobs import pipeline
+from apps.jobs import following, pipeline
 from apps.jobs.choices import JobState
 from apps.jobs.documents import spool_leftovers_remove
 from apps.jobs.endings import finish
@@ -65,7 +65,7 @@ def print_job(self: Task, job_id: int) -> str:  # type: ignore[type-arg]
 def follow_job(self: Task, job_id: int) -> bool:  # type: ignore[type-arg]
     """Ask the printer about a sent job until it ends, polling less often as time goes by."""
     try:
-        ended = pipeline.follow(job_id)
+        ended = following.follow(job_id)
     except pipeline.RetryLater as error:
         logger.info("job %s: printer not answering (%s)", job_id, error)
         ended = False

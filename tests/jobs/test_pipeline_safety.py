@@ -30,7 +30,7 @@ from apps.accounts.services import personal_account_ensure, shared_account_creat
 from apps.ippserver.models import IppJob
 from apps.ippserver.operations import answer as ipp_answer
 from apps.ippserver.protocol import Endpoint
-from apps.jobs import cancel, endings, pipeline
+from apps.jobs import cancel, endings, following, pipeline
 from apps.jobs.choices import JobState
 from apps.jobs.documents import spool_path
 from apps.jobs.models import Job, JobTransition
@@ -235,7 +235,7 @@ def test_a_job_at_a_printer_disabled_since_is_followed_to_its_end(
     assert Job.objects.get(pk=reached.pk).printer_job_id == accepted.job_id
     for job in (at_printer, reached):
         deadline = time.monotonic() + 60
-        while not pipeline.follow(job.pk):
+        while not following.follow(job.pk):
             assert time.monotonic() < deadline, "the job never ended"
             time.sleep(0.2)
         assert Job.objects.get(pk=job.pk).state == JobState.COMPLETED
@@ -892,10 +892,10 @@ def test_only_a_printer_that_no_longer_knows_the_job_ends_it_unasked(
         _printer_answering(finisher, Status.SERVER_ERROR_INTERNAL_ERROR),
         pytest.raises(pipeline.RetryLater),
     ):
-        pipeline.follow(job.pk)
+        following.follow(job.pk)
     assert Job.objects.get(pk=job.pk).state == JobState.PROCESSING
     with _printer_answering(finisher, Status.CLIENT_ERROR_NOT_FOUND):
-        assert pipeline.follow(job.pk) is True
+        assert following.follow(job.pk) is True
     done = Job.objects.get(pk=job.pk)
     assert done.state == JobState.COMPLETED
     assert "no longer knows" in done.message
@@ -914,7 +914,7 @@ def test_a_printer_that_gave_the_jobs_id_to_another_job_no_longer_knows_the_job(
         )  # fmt: skip
     _wait_printed(finisher_peer, others.job_id)
     _at_printer(job, printer_job_id=others.job_id)
-    assert pipeline.follow(job.pk) is True
+    assert following.follow(job.pk) is True
     done = Job.objects.get(pk=job.pk)
     assert done.state == JobState.COMPLETED
     assert done.message == (
@@ -933,7 +933,7 @@ def test_a_printer_that_keeps_only_the_start_of_the_jobs_name_follows_it_still(
         name = kept
 
     with _printer_answering(finisher, handler=CuttingNames):
-        assert pipeline.follow(job.pk) is False
+        assert following.follow(job.pk) is False
     assert Job.objects.get(pk=job.pk).state == JobState.PROCESSING
 
 
@@ -945,15 +945,15 @@ def test_a_printer_silent_about_a_job_for_a_day_ends_the_job_as_printed(
     _unreachable(finisher)
     Job.objects.filter(pk=job.pk).update(printer_answered_at=timezone.now() - timedelta(hours=1))
     with pytest.raises(pipeline.RetryLater):
-        pipeline.follow(job.pk)
+        following.follow(job.pk)
     asked = Job.objects.get(pk=job.pk)
     assert asked.state == JobState.PROCESSING
     assert asked.checked_at is not None
     assert timezone.now() - asked.checked_at < timedelta(minutes=1)
 
-    silent_since = timezone.now() - pipeline.FOLLOW_GIVE_UP - timedelta(minutes=1)
+    silent_since = timezone.now() - following.FOLLOW_GIVE_UP - timedelta(minutes=1)
     Job.objects.filter(pk=job.pk).update(printer_answered_at=silent_since)
-    assert pipeline.follow(job.pk) is True
+    assert following.follow(job.pk) is True
     done = Job.objects.get(pk=job.pk)
     assert done.state == JobState.COMPLETED
     assert "has not answered about it for 24 hours" in done.message

@@ -1,0 +1,93 @@
+"""Following a sent job at its printer (Get-Job-Attributes) until it ends, and ending it here
+as the printer says; the follow task in tasks.py calls this with a job id, again and again."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from apps.jobs.choices import TERMINAL_STATES, JobState
+from apps.jobs.endings import finish
+from apps.jobs.models import Job
+from apps.jobs.pipeline import RetryLater, attribute_text, client_as_owner, printer_job_is_another
+from printmgmt.ipp import IppError, IppStatusError, Status
+from printmgmt.ipp import JobState as IppJobState
+
+#: A printer that has not answered about a sent job for this long is asked no more; the job
+#: counts as printed (the printer accepted it), and an admin can refund it.
+FOLLOW_GIVE_UP = timedelta(hours=24)
+
+TERMINAL_IPP_STATES = {
+    IppJobState.COMPLETED: JobState.COMPLETED,
+    IppJobState.CANCELED: JobState.CANCELED,
+    IppJobState.ABORTED: JobState.FAILED,
+}
+
+
+def follow(job_id: int) -> bool:
+    """Ask the printer how a sent job is doing; True when the job has ended here."""
+    job = Job.objects.select_related("printer", "owner").get(pk=job_id)
+    if job.state != JobState.PROCESSING:
+        return job.state in TERMINAL_STATES
+    assert job.printer is not None
+    assert job.printer_job_id is not None
+    # Asked, answered or not: the reconcile sweep starts following again only a job nobody
+    # has asked about for a while (a lost task), not one whose printer is silent.
+    asked_at = timezone.now()
+    Job.objects.filter(pk=job_id).update(checked_at=asked_at)
+    try:
+        with client_as_owner(job) as client:
+            group = client.get_job_attributes(
+                job.printer_job_id,
+                ("job-state", "job-state-reasons", "job-impressions-completed",
+                 "job-state-message", "job-name"),
+            )  # fmt: skip
+    except IppStatusError as error:
+        if error.status_code == Status.CLIENT_ERROR_NOT_FOUND:
+            # The printer forgot the job (restarted, purged its history): we cannot know more.
+            finish(job_id, JobState.COMPLETED, f"the printer no longer knows the job ({error})")
+            return True
+        return _unanswered(job, str(error))
+    except IppError as error:
+        return _unanswered(job, str(error))
+    if printer_job_is_another(job, group):
+        # Its state and impressions are not ours. Ours is forgotten, as above.
+        finish(
+            job_id,
+            JobState.COMPLETED,
+            f"the printer no longer knows the job (its job {job.printer_job_id} is another one)",
+        )
+        return True
+    state_attribute = group.get("job-state")
+    reasons_attribute = group.get("job-state-reasons")
+    reasons = [str(v) for v in reasons_attribute.values] if reasons_attribute else []
+    impressions = group.get("job-impressions-completed")
+    completed = impressions.value if impressions and isinstance(impressions.value, int) else None
+    Job.objects.filter(pk=job_id).update(
+        printer_job_state_reasons=reasons,
+        impressions_completed=completed,
+        printer_answered_at=asked_at,
+    )
+    state = state_attribute.value if state_attribute is not None else None
+    if not isinstance(state, int) or state not in TERMINAL_IPP_STATES:
+        return False
+    message = attribute_text(group, "job-state-message") or ", ".join(reasons)
+    final = TERMINAL_IPP_STATES[IppJobState(state)]
+    finish(job_id, final, f"printer says {IppJobState(state).keyword}: {message}")
+    return True
+
+
+def _unanswered(job: Job, error: str) -> bool:
+    """The printer gave no usable answer about a sent job: ask again later, for a while."""
+    last_heard = job.printer_answered_at or job.state_changed_at
+    if timezone.now() - last_heard < FOLLOW_GIVE_UP:
+        raise RetryLater(error)
+    hours = int(FOLLOW_GIVE_UP.total_seconds() // 3600)
+    finish(
+        job.pk,
+        JobState.COMPLETED,
+        f"the printer accepted the job but has not answered about it for {hours} hours: "
+        f"it counts as printed ({error})",
+    )
+    return True
