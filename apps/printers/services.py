@@ -1,5 +1,6 @@
-"""Writes on printers: add by URI (probed), refresh state, edit and disable. Importing a CUPS
-server's queues is in cups_sync, follow-me printer groups in groups.
+"""Writes on printers: add by URI (probed) and refresh state; editing, renaming and disabling
+are in editing, importing a CUPS server's queues in cups_sync, follow-me printer groups in
+groups.
 
 Network I/O (IPP requests) always happens before or after a database transaction, never
 inside one.
@@ -12,13 +13,11 @@ import re
 import ssl
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
-from decimal import Decimal
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
-from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,7 +25,7 @@ from django.utils.translation import gettext as _
 from apps.printers.choices import PrinterKind, PrinterState
 from apps.printers.ipp_client import client_for_uri
 from apps.printers.ipp_values import snapshot_of_group
-from apps.printers.models import Printer, PrinterGroup, SidePrice
+from apps.printers.models import Printer, PrinterGroup
 from apps.printers.selectors import printer_named
 from apps.rules.models import RuleFile
 from apps.rules.services import rule_file_import
@@ -289,7 +288,7 @@ def printer_add(
     is the PEM certificate an ipps:// printer's own certificate is checked against."""
     validate_printer_name(name)
     validate_printer_uri(uri)
-    location = _checked_location(location)
+    location = checked_location(location)
     trusted_certificate = checked_trusted_certificate(trusted_certificate)
     taken = printer_named(name)
     if taken is not None:
@@ -392,74 +391,7 @@ def printers_mark_unreachable(printer_ids: Iterable[int], message: str) -> int:
     )
 
 
-@dataclass(frozen=True)
-class SidePriceRow:
-    media: str
-    color: bool
-    media_source: str
-    one_sided: Decimal
-    two_sided: Decimal
-
-
-def printer_update(
-    printer_id: int,
-    *,
-    location: str,
-    allowed_groups: Iterable[Group] | None,
-    rule_file: RuleFile | None,
-    enabled: bool,
-    side_prices: Iterable[SidePriceRow],
-    trusted_certificate: str,
-) -> Printer:
-    """Change what an admin may change of a printer (its address is changed by removing it),
-    with its price table (the per-side prices used without media cost rules).
-
-    `allowed_groups` None opens the printer to everyone with the Staff permission; a list
-    keeps it for those groups (an empty one: for nobody but superusers).
-
-    All or nothing: everything is checked before anything is written, in one transaction.
-    A printer enabled here is asked for its state at once, after that transaction."""
-    location = _checked_location(location)
-    rows = _checked_side_prices(side_prices)
-    trusted_certificate = checked_trusted_certificate(trusted_certificate)
-    with transaction.atomic():
-        printer = Printer.objects.select_for_update().get(pk=printer_id)
-        printer.location = location
-        printer.rule_file = rule_file
-        printer.trusted_certificate = trusted_certificate
-        enabling = enabled and not printer.enabled
-        if enabled != printer.enabled:
-            # The administrator decided: a later CUPS sync leaves it as it is now.
-            printer.enabled, printer.gone_from_cups_server = enabled, False
-        printer.restricted_to_groups = allowed_groups is not None
-        printer.save(
-            update_fields=[
-                "location",
-                "rule_file",
-                "enabled",
-                "gone_from_cups_server",
-                "restricted_to_groups",
-                "trusted_certificate",
-            ]
-        )
-        printer.allowed_groups.set(list(allowed_groups or ()))
-        printer.side_prices.all().delete()
-        SidePrice.objects.bulk_create(SidePrice(printer=printer, **asdict(row)) for row in rows)
-    logger.info(
-        "printer %s changed (enabled=%s, rule file=%s, %d prices)",
-        printer.name,
-        enabled,
-        rule_file,
-        len(rows),
-    )
-    if enabling:
-        # The refresh does not ask disabled printers: what it said before it was disabled may
-        # be long out of date, and releases are refused or let through by it.
-        printer = printer_refresh(printer.pk)
-    return printer
-
-
-def _checked_location(location: str) -> str:
+def checked_location(location: str) -> str:
     location = location.strip()
     if len(location) > LOCATION_MAX_LENGTH:
         raise PrinterError(
@@ -468,88 +400,3 @@ def _checked_location(location: str) -> str:
             about=PrinterError.LOCATION,
         )
     return location
-
-
-def _checked_side_prices(rows: Iterable[SidePriceRow]) -> list[SidePriceRow]:
-    """The rows as they will be stored (trimmed); PrinterError naming the first bad one (the
-    second of two rows for the same paper)."""
-    checked: list[SidePriceRow] = []
-    seen: set[tuple[str, bool, str]] = set()
-    for number, row in enumerate(rows):
-        media, media_source = row.media.strip(), row.media_source.strip()
-        if not media:
-            raise PrinterError(
-                _("every price needs a media size, e.g. iso_a4_210x297mm"),
-                about=PrinterError.MEDIA,
-                row=number,
-            )
-        for about, price in (
-            (PrinterError.ONE_SIDED, row.one_sided),
-            (PrinterError.TWO_SIDED, row.two_sided),
-        ):
-            if price < 0:
-                raise PrinterError(
-                    _("%(media)s: prices cannot be negative") % {"media": media},
-                    about=about,
-                    row=number,
-                )
-        key = (media, row.color, media_source)
-        if key in seen:
-            raise PrinterError(
-                _(
-                    "the price table names %(media)s, %(colour)s, %(tray)s twice: keep one of "
-                    "the rows"
-                )
-                % {
-                    "media": media,
-                    "colour": _("colour") if row.color else _("grey"),
-                    "tray": _("tray %(tray)s") % {"tray": media_source}
-                    if media_source
-                    else _("every tray"),
-                },
-                about=PrinterError.MEDIA,
-                row=number,
-            )
-        seen.add(key)
-        checked.append(SidePriceRow(media, row.color, media_source, row.one_sided, row.two_sided))
-    return checked
-
-
-def printer_rename(printer_id: int, name: str) -> Printer:
-    """Give a printer added by hand another name; its jobs, settings and groups stay with it.
-    A queue imported from a CUPS server is named as its queue (the sync knows it so): it is
-    renamed there, and the next sync renames it here."""
-    validate_printer_name(name)
-    with transaction.atomic():
-        printer = Printer.objects.select_for_update().get(pk=printer_id)
-        if printer.cups_server:
-            raise PrinterError(
-                _(
-                    "%(name)s is a queue of the CUPS server %(server)s and is named as it there: "
-                    "rename the queue on that server and import it again (the printer keeps its "
-                    "settings)"
-                )
-                % {"name": printer.name, "server": printer.cups_server},
-                about=PrinterError.NAME,
-            )
-        taken = Printer.objects.filter(name__iexact=name).exclude(pk=printer.pk).first()
-        if taken is not None:
-            raise PrinterError(name_taken(name, taken.name), about=PrinterError.NAME)
-        if PrinterGroup.objects.filter(name__iexact=name).exists():
-            raise PrinterError(group_has_name(name), about=PrinterError.NAME)
-        former, printer.name = printer.name, name
-        printer.save(update_fields=["name"])
-    logger.info("printer %s renamed %s", former, name)
-    return printer
-
-
-def printer_disable(printer_id: int) -> Printer:
-    """An administrator takes a printer out of use: nobody can release to it, jobs released
-    to it and not yet sent are not sent (they fail with a refund), and a CUPS sync does not
-    enable it again."""
-    with transaction.atomic():
-        printer = Printer.objects.select_for_update().get(pk=printer_id)
-        printer.enabled, printer.gone_from_cups_server = False, False
-        printer.save(update_fields=["enabled", "gone_from_cups_server"])
-    logger.info("printer %s disabled", printer.name)
-    return printer

@@ -6,8 +6,8 @@ import pytest
 
 from apps.printers.choices import PrinterKind, PrinterState
 from apps.printers.demo import demo_printers_running
+from apps.printers.editing import printer_disable
 from apps.printers.models import Printer
-from apps.printers.services import printer_disable
 
 pytestmark = [pytest.mark.django_db, pytest.mark.peers]
 

@@ -35,16 +35,14 @@ from apps.printers.cups_sync import (
     cups_server_key,
     printer_import_cups,
 )
+from apps.printers.editing import SidePriceRow, printer_disable, printer_update
 from apps.printers.groups import printer_group_create
 from apps.printers.models import Printer, PrinterGroup
 from apps.printers.services import (
     PrinterError,
-    SidePriceRow,
     guess_kind,
     printer_add,
-    printer_disable,
     printer_refresh,
-    printer_update,
     probe,
 )
 from apps.printers.tasks import refresh_printers

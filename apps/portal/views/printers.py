@@ -21,20 +21,15 @@ from apps.portal.printer_forms import (
     SidePriceFormSet,
 )
 from apps.printers.cups_sync import printer_import_cups
+from apps.printers.editing import SidePriceRow, printer_update
+from apps.printers.editing import printer_disable as disable_printer
 from apps.printers.groups import (
     printer_group_create,
     printer_group_delete,
     printer_group_printers_set,
 )
 from apps.printers.models import Printer, PrinterGroup
-from apps.printers.services import (
-    PrinterError,
-    SidePriceRow,
-    printer_add,
-    printer_refresh,
-    printer_update,
-)
-from apps.printers.services import printer_disable as disable_printer
+from apps.printers.services import PrinterError, printer_add, printer_refresh
 from apps.printers.services import probe as printer_probe
 
 CAPABILITIES_SHOWN = (

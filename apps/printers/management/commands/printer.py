@@ -12,10 +12,11 @@ from django.core.management.base import BaseCommand, CommandError
 
 from apps.printers.choices import PrinterKind, PrinterState
 from apps.printers.cups_sync import printer_import_cups
+from apps.printers.editing import printer_rename
 from apps.printers.groups import printer_group_add, printer_group_delete
 from apps.printers.models import Printer, PrinterGroup
 from apps.printers.selectors import printer_group_named, printer_named
-from apps.printers.services import PrinterError, printer_add, printer_refresh, printer_rename
+from apps.printers.services import PrinterError, printer_add, printer_refresh
 from apps.rules.services import RuleFileError, rule_file_skips
 
 RELAXED_HELP = (
