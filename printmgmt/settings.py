@@ -241,7 +241,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
         "task": "apps.reports.tasks.scheduled_reports_send",
         "schedule": 3600.0,
     },
-    "clean-report-exports": {"task": "apps.reports.tasks.report_exports_clean", "schedule": 3600.0},
+    # Every 10 minutes: an export whose task was lost waits its bound and at most this more.
+    "clean-report-exports": {"task": "apps.reports.tasks.report_exports_clean", "schedule": 600.0},
     "usage-records-catch-up": {
         "task": "apps.reports.tasks.usage_records_catch_up",
         "schedule": 3600.0,

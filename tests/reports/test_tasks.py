@@ -349,6 +349,18 @@ def test_an_export_whose_message_was_lost_is_run_once_after_the_cleanup_queues_i
     assert [path.name for path in conf.export_dir().glob(f"{export.pk}-*")] == [export.file_name]
 
 
+def test_the_cleanup_runs_often_enough_that_a_lost_export_waits_little_past_its_bound() -> None:
+    """Hourly, an export whose task was lost waited up to an hour more than its bound."""
+    (entry,) = [
+        entry
+        for entry in settings.CELERY_BEAT_SCHEDULE.values()
+        if entry["task"] == "apps.reports.tasks.report_exports_clean"
+    ]
+    every = timedelta(seconds=float(str(entry["schedule"])))
+    assert every <= timedelta(minutes=10)
+    assert EXPORT_QUEUED_RESEND_AFTER + every <= timedelta(hours=1, minutes=25)
+
+
 @pytest.mark.django_db
 def test_a_queued_export_no_worker_starts_is_queued_again_twice_then_given_up(
     history: History,
