@@ -77,7 +77,7 @@ def parse_option(text: str) -> tuple[str, OptionValue]:
 
 
 def _cups_boolean(word: str) -> tuple[str, OptionValue]:
-    """`-o landscape` as landscape=true, `-o nocollate` as collate=false, for the options CUPS
+    """`-o fit-to-page` as fit-to-page=true, `-o nocollate` as collate=false, for the options CUPS
     takes so; any other word without a value is refused."""
     name = word.strip().lower()
     if name in CUPS_ORIENTATION_WORDS:
@@ -150,9 +150,8 @@ def _job_sheets_as_ours(job_options: JobOptions) -> None:
 
 
 def _cups_booleans_as_ours(job_options: JobOptions) -> None:
-    """CUPS's boolean options (`-o landscape`, `-o collate=false`) replaced in the options by
+    """CUPS's boolean options (`-o fit-to-page`, `-o collate=false`) replaced in the options by
     the attributes they stand for; one given with that attribute otherwise is refused."""
-    given_as: dict[str, str] = {}
     for name, meanings in CUPS_BOOLEAN_OPTIONS.items():
         value = job_options.pop(name, None)
         if value is None:
@@ -163,13 +162,13 @@ def _cups_booleans_as_ours(job_options: JobOptions) -> None:
             forms = " or ".join(f"-o no{name}" if v == "false" else f"-o {name}" for v in meanings)
             raise CommandError(f"-o {name}={typed}: write {forms}")
         attribute, attribute_value = meaning
-        if attribute in job_options:  # -o landscape -o portrait, -o fit-to-page -o print-scaling=
+        if attribute in job_options:  # -o fit-to-page -o print-scaling=none
             before = job_options[attribute]
             written = before if isinstance(before, str) else ",".join(before)
-            other = given_as.get(attribute, f"{attribute}={written}")
-            raise CommandError(f"-o {name} and -o {other} both set {attribute}: give one")
+            raise CommandError(
+                f"-o {name} and -o {attribute}={written} both set {attribute}: give one"
+            )
         job_options[attribute] = attribute_value
-        given_as[attribute] = name if typed.lower() == "true" else f"no{name}"
 
 
 def _from_option_too(
