@@ -6,6 +6,8 @@ step of the pipeline can call them outside any transaction.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
 import sys
 from dataclasses import dataclass
@@ -81,6 +83,42 @@ def page_ranges_within(text: str, page_count: int) -> str:
     return ",".join(kept)
 
 
+def page_ranges_in_each(text: str, document_pages: list[int]) -> str:
+    """A page selection applied to each of a job's documents, as IPP applies `page-ranges` to
+    each document printed separately (RFC 8011 5.2.7) and CUPS's lp to each file: "1-2" of
+    documents of 3 and 4 pages is "1-2,4-5" of the job. Each is cut at its document's end;
+    NoPageOfDocument when no document has any of the pages, DocumentError for bad text or a
+    selection that would be too long for the job."""
+    parts = _range_parts(text)
+    if not parts:
+        return ""
+    bounds = [_range_bounds(part, sys.maxsize) for part in parts]
+    kept: list[str] = []
+    offset = 0
+    for count in document_pages:
+        for first, last in bounds:
+            last = min(last, count)
+            if first <= last:
+                first, last = first + offset, last + offset
+                kept.append(str(first) if first == last else f"{first}-{last}")
+        offset += count
+    if not kept:
+        raise NoPageOfDocument(
+            _("the pages %(pages)s name no page of any of the %(count)d documents")
+            % {"pages": text.strip(), "count": len(document_pages)}
+        )
+    combined = ",".join(kept)
+    if len(combined) > MAX_RANGE_TEXT:
+        raise DocumentError(
+            _(
+                "the pages %(pages)s of each of %(count)d documents make a selection longer "
+                "than %(most)d characters: select fewer ranges, or hold fewer documents"
+            )
+            % {"pages": text.strip(), "count": len(document_pages), "most": MAX_RANGE_TEXT}
+        )
+    return combined
+
+
 def _range_bounds(part: str, page_count: int) -> tuple[int, int]:
     if not part:
         # Not page 1, which an empty start would otherwise stand for ("3," is no "3,1").
@@ -115,6 +153,22 @@ def select_pages(source: Path, pages: list[int], destination: Path) -> int:
     with destination.open("wb") as handle:
         writer.write(handle)
     return len(pages)
+
+
+def pages_by_document(document_pages: list[int], pages: list[int]) -> list[tuple[int, list[int]]]:
+    """The selected pages (numbered through a job's documents, as `pages` from
+    parse_page_ranges) in runs that each lie within one document, in the selection's order,
+    each with its document's 0-based index: the documents as they are printed separately. A
+    document none of whose pages is selected is left out; one whose pages are selected out of
+    order ("5,1-2") prints as several."""
+    ends = list(itertools.accumulate(document_pages))
+    runs: list[tuple[int, list[int]]] = []
+    for page in pages:
+        document = bisect.bisect_left(ends, page)
+        if not runs or runs[-1][0] != document:
+            runs.append((document, []))
+        runs[-1][1].append(page)
+    return runs
 
 
 def pdf_geometry(path: Path) -> PageGeometry:

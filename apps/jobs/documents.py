@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import re
@@ -239,6 +240,23 @@ def store_pdf(source: Path, *, move: bool = False) -> StoredDocument:
     finally:
         partial.unlink(missing_ok=True)
     return StoredDocument(name=name, facts=facts)
+
+
+def merge_pdfs(sources: list[Path], destination: Path) -> None:
+    """Write the pages of checked PDFs (inspect_pdf) one after the other into `destination`,
+    each document's pages as they are (their inherited size and rotation made their own)."""
+    try:
+        with contextlib.ExitStack() as open_sources:
+            merged = pikepdf.new()
+            for source in sources:
+                merged.pages.extend(open_sources.enter_context(pikepdf.open(source)).pages)
+            # The sources stay open until the pages copied from them are written.
+            merged.save(destination)
+    except (pikepdf.PdfError, ValueError, KeyError, TypeError, RecursionError) as error:
+        raise DocumentError(
+            _("the documents cannot be put together into one job (%(reason)s)")
+            % {"reason": _reason(error, destination)}
+        ) from None
 
 
 def delete_document(document_name: str) -> None:

@@ -26,6 +26,15 @@ class Job(models.Model):
         _("stored document"), max_length=100, help_text=_("Generated file name in SPOOL_DIR.")
     )
     page_count = models.PositiveIntegerField(_("pages"))
+    documents = models.JSONField(
+        _("documents"),
+        default=list,
+        blank=True,
+        help_text=_(
+            "For a job of several documents, each one's name and pages, in order: the stored "
+            "document holds their pages one after the other. Empty for a job of one document."
+        ),
+    )
     first_page_landscape = models.BooleanField(_("landscape"), default=False)
     first_page_rotation = models.PositiveSmallIntegerField(_("page rotation"), default=0)
     state = models.CharField(
@@ -125,6 +134,11 @@ class Job(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} ({self.get_state_display()})"
+
+    @property
+    def document_page_counts(self) -> list[int]:
+        """The pages of each of the job's documents, in order (one entry for one document)."""
+        return [int(document["pages"]) for document in self.documents] or [self.page_count]
 
 
 class JobTransition(models.Model):

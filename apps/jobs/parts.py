@@ -16,6 +16,7 @@ from apps.jobs.build import (
     JobSheetDetails,
     geometry_of,
     impose_booklet,
+    pages_by_document,
     parse_page_ranges,
     pdf_geometry,
     select_pages,
@@ -25,7 +26,13 @@ from apps.jobs.documents import DocumentError, spool_path
 from apps.jobs.models import Job
 from apps.jobs.options import JobOptions, needs_local_booklet, sent_options
 from apps.printers.choices import PrinterKind
-from apps.printers.ipp_values import engine_view, ipp_attributes
+from apps.printers.ipp_values import (
+    SEPARATE_DOCUMENTS,
+    engine_view,
+    ipp_attributes,
+    takes_several_documents,
+)
+from apps.printers.models import Printer
 from apps.rules.selectors import engine_for_rule_file, engine_for_version
 from printmgmt.ipp import Attribute
 
@@ -36,11 +43,16 @@ JOB_NAME_OCTETS = 255
 
 @dataclass(frozen=True)
 class Part:
-    """One IPP job we send for a print job: the job itself or one of its sheets."""
+    """One IPP job we send for a print job: the job itself or one of its sheets.
+
+    A job of several documents, for a printer that prints them separately, lists them in
+    `separate_documents` (name and file), sent with Create-Job and a Send-Document each;
+    `document` is then the first of them."""
 
     suffix: str  # "" for the job, "start" / "end" for the sheets
     document: Path
     attributes: list[Attribute]
+    separate_documents: tuple[tuple[str, Path], ...] = ()
 
     def marker(self, job: Job) -> str:
         """What identifies this part at the printer (a job's marker is a random UUID)."""
@@ -83,10 +95,6 @@ def build_parts(job: Job, workdir: WorkDir) -> list[Part]:
     if not source.exists():
         raise DocumentError("the stored document is missing")
     pages = parse_page_ranges(job.page_ranges, job.page_count)
-    document = source
-    if len(pages) != job.page_count:
-        document = workdir.file("selected.pdf")
-        select_pages(source, pages, document)
     options: JobOptions = {
         name: value if isinstance(value, str) else tuple(value)
         for name, value in job.options.items()
@@ -97,10 +105,28 @@ def build_parts(job: Job, workdir: WorkDir) -> list[Part]:
         if job.rule_version_id is not None
         else engine_for_rule_file(job.printer.rule_file)
     )
-    if needs_local_booklet(job.printer, engine, options):
-        booklet = workdir.file("booklet.pdf")
-        impose_booklet(document, booklet)
-        document = booklet
+    local_booklet = needs_local_booklet(job.printer, engine, options)
+    runs = separate_runs(job, job.printer, pages)
+    separate: list[tuple[str, Path]] = []
+    if runs:
+        for number, (name, run) in enumerate(runs, start=1):
+            document = workdir.file(f"document-{number}.pdf")
+            select_pages(source, run, document)
+            if local_booklet:
+                booklet = workdir.file(f"booklet-{number}.pdf")
+                impose_booklet(document, booklet)
+                document = booklet
+            separate.append((name, document))
+        document = separate[0][1]
+    else:
+        document = source
+        if len(pages) != job.page_count:
+            document = workdir.file("selected.pdf")
+            select_pages(source, pages, document)
+        if local_booklet:
+            booklet = workdir.file("booklet.pdf")
+            impose_booklet(document, booklet)
+            document = booklet
     translation = engine.translate(
         sent_options(job.printer, engine, options),
         target="ppd" if job.printer.kind == PrinterKind.CUPS_QUEUE else "ipp",
@@ -116,7 +142,9 @@ def build_parts(job: Job, workdir: WorkDir) -> list[Part]:
     attributes = ipp_attributes(translation.attributes)
     if job.copies > 1 and "copies" not in translation.attributes:
         attributes.append(Attribute.integer("copies", job.copies))
-    parts = [Part("", document, attributes)]
+    if separate:
+        attributes.append(Attribute.keyword("multiple-document-handling", SEPARATE_DOCUMENTS))
+    parts = [Part("", document, attributes, tuple(separate))]
     sheets = options.get(JOB_SHEETS, "none")
     wanted = {sheets} if isinstance(sheets, str) else set(sheets)
     for kind, keyword in (("start", "job-start-sheet"), ("end", "job-end-sheet")):
@@ -125,6 +153,19 @@ def build_parts(job: Job, workdir: WorkDir) -> list[Part]:
             write_job_sheet(_sheet_details(job, kind), sheet)
             parts.insert(0 if kind == "start" else len(parts), _sheet_part(kind, sheet, options))
     return parts
+
+
+def separate_runs(job: Job, printer: Printer, pages: list[int]) -> list[tuple[str, list[int]]]:
+    """The job's documents as the printer prints them separately: each one's name and its
+    selected pages (pages_by_document). None when the printer prints the job as one document:
+    a job of one document, a printer that takes one document per job, or a page selection
+    within one document."""
+    if len(job.documents) < 2 or not takes_several_documents(printer.capabilities):
+        return []
+    runs = pages_by_document(job.document_page_counts, pages)
+    if len(runs) < 2:
+        return []
+    return [(str(job.documents[index]["name"]), run) for index, run in runs]
 
 
 def _sheet_details(job: Job, kind: str) -> JobSheetDetails:

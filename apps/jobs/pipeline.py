@@ -12,10 +12,13 @@ of sent twice.
 
 from __future__ import annotations
 
+import dataclasses
 import errno
+import functools
 import logging
 import ssl
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import NoReturn
@@ -305,26 +308,74 @@ def client_as_owner(job: Job, *, timeout: float | None = None) -> IppClient:
 
 
 def _print_job(client: IppClient, part: Part, job_name: str) -> SubmittedJob:
-    """Print-Job, asked again after a short pause while the printer answers it is busy.
-
-    A printer that takes one job at a time answers server-error-busy until it has finished
-    the one before, usually within moments, while the task's retry would wait seconds and then
-    search the printer for an earlier send. The answer refused the request, so no job was made
-    and asking again cannot print twice."""
-    pauses = iter(BUSY_PAUSES_SECONDS)
-    while True:
-        try:
-            return client.print_job(
+    """Print-Job, or for separate documents Create-Job and a Send-Document each; a request
+    the printer answers it is busy is asked again after a short pause (_while_busy)."""
+    if not part.separate_documents:
+        return _while_busy(
+            lambda: client.print_job(
                 part.document,
                 job_name=job_name,
                 document_format=PDF,
                 job_attributes=part.attributes,
             )
+        )
+    created = _while_busy(
+        lambda: client.create_job(job_name=job_name, job_attributes=part.attributes)
+    )
+    last = len(part.separate_documents) - 1
+    try:
+        for index, (name, path) in enumerate(part.separate_documents):
+            accepted = _while_busy(
+                functools.partial(
+                    client.send_document,
+                    created.job_id,
+                    path,
+                    last_document=index == last,
+                    document_format=PDF,
+                    document_name=name,
+                )
+            )
+    except IppError as error:
+        error.may_have_made_job = True  # the created job, waiting for the rest
+        if not error.retryable:
+            # A refused document: the job would wait at the printer for the rest until its
+            # time-out and then print what it has.
+            cancel_refused = _cancel_quietly(client, created.job_id)
+            logger.warning(
+                "printer job %s: a document was refused (%s)%s",
+                created.job_id,
+                error,
+                f"; cancelling it failed: {cancel_refused}" if cancel_refused else "",
+            )
+        raise
+    return dataclasses.replace(created, job_state=accepted.job_state)
+
+
+def _while_busy(request: Callable[[], SubmittedJob]) -> SubmittedJob:
+    """A job-creating request, asked again after a short pause while the printer answers it
+    is busy.
+
+    A printer that takes one job at a time answers server-error-busy until it has finished
+    the one before, usually within moments, while the task's retry would wait seconds and then
+    search the printer for an earlier send. The answer refused the request, so nothing was
+    made and asking again cannot print twice."""
+    pauses = iter(BUSY_PAUSES_SECONDS)
+    while True:
+        try:
+            return request()
         except IppStatusError as error:
             pause = next(pauses, None)
             if error.status_code != Status.SERVER_ERROR_BUSY or pause is None:
                 raise
         time.sleep(pause)
+
+
+def _cancel_quietly(client: IppClient, printer_job_id: int) -> IppError | None:
+    try:
+        client.cancel_job(printer_job_id)
+    except IppError as error:
+        return error
+    return None
 
 
 def find_earlier_send(client: IppClient, marker: str) -> SubmittedJob | None:
@@ -344,20 +395,41 @@ def find_earlier_send(client: IppClient, marker: str) -> SubmittedJob | None:
 def _find_sent(client: IppClient, marker: str) -> SubmittedJob | None:
     """The printer's job whose name carries the marker, unless it was aborted or canceled
     there (an upload cut short by a dying worker leaves such a job: it printed nothing). The
-    marker, not the whole name: how the title part is cut has changed before."""
+    marker, not the whole name: how the title part is cut has changed before.
+
+    A job of separate documents whose last document never came (the attempt that created it
+    died) waits at the printer, held as incoming: it is canceled, and not found, so that the
+    job is sent again whole. Raises the IppError of a cancel the printer refuses."""
     for which in ("not-completed", "completed"):
         for group in client.get_jobs(
-            which_jobs=which, requested=("job-id", "job-name", "job-uri", "job-state")
+            which_jobs=which,
+            requested=("job-id", "job-name", "job-uri", "job-state", "job-state-reasons"),
         ):
             job_id, state = group.get("job-id"), group.get("job-state")
             if (
-                marker in attribute_text(group, "job-name")
-                and job_id is not None
-                and isinstance(job_id.value, int)
-                and (state is None or state.value not in UNPRINTED_IPP_STATES)
+                marker not in attribute_text(group, "job-name")
+                or job_id is None
+                or not isinstance(job_id.value, int)
+                or (state is not None and state.value in UNPRINTED_IPP_STATES)
             ):
-                return SubmittedJob(job_id.value, attribute_text(group, "job-uri") or None, None, 0)
+                continue
+            if _still_incoming(group):
+                logger.info("printer job %s lacks documents: canceled, sent anew", job_id.value)
+                client.cancel_job(job_id.value)
+                continue
+            return SubmittedJob(job_id.value, attribute_text(group, "job-uri") or None, None, 0)
     return None
+
+
+def _still_incoming(group: AttributeGroup) -> bool:
+    """A job the printer holds until the rest of its documents arrive (RFC 8011 5.3.8)."""
+    state, reasons = group.get("job-state"), group.get("job-state-reasons")
+    return (
+        state is not None
+        and state.value == IppJobState.PENDING_HELD
+        and reasons is not None
+        and "job-incoming" in {str(value.value) for value in reasons.values}
+    )
 
 
 def attribute_text(group: AttributeGroup, name: str) -> str:

@@ -35,6 +35,7 @@ from apps.jobs.option_checks import (
     printer_side_names,
 )
 from apps.jobs.options import priced_options, sent_options
+from apps.jobs.parts import separate_runs
 from apps.jobs.services import job_transition
 from apps.printers.choices import PrinterKind, PrinterState
 from apps.printers.ipp_values import engine_view
@@ -151,10 +152,12 @@ def job_quote(
     if refusal:
         problems.append(refusal)
     try:
-        pages = len(parse_page_ranges(page_ranges, job.page_count))
+        selected = parse_page_ranges(page_ranges, job.page_count)
     except DocumentError as error:
         problems.append(str(error))
-        pages = job.page_count
+        selected = list(range(1, job.page_count + 1))
+    pages = len(selected)
+    separately = [len(run) for _name, run in separate_runs(job, printer, selected)]
     engine = engine_for_printer(printer)
     capabilities = engine_view(printer.capabilities)
     target: Target = "ppd" if printer.kind == PrinterKind.CUPS_QUEUE else "ipp"
@@ -183,6 +186,7 @@ def job_quote(
         copies=copies,
         fallback=side_price_table(printer),
         minor_unit_exponent=settings.CURRENCY_DECIMALS,
+        documents=separately,
     )
     if price.refusal is not None and price.refusal.option not in refused_options:
         problems.append(f"{price.refusal.option}: {price.refusal.message}")

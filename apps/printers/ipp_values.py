@@ -15,6 +15,7 @@ from printmgmt.ipp import (
     Attribute,
     AttributeGroup,
     Collection,
+    Operation,
     OutOfBand,
     RangeOfInteger,
     Resolution,
@@ -120,3 +121,21 @@ def _resolution(text: str) -> Resolution:
     feed = int(match.group(2) or cross_feed)
     units = Resolution.DPI if match.group(3) == "dpi" else Resolution.DPCM
     return Resolution(cross_feed, feed, units)
+
+
+#: The value that makes a printer print each document of a job as a set of its own, copies
+#: collated (RFC 8011 5.2.4).
+SEPARATE_DOCUMENTS = "separate-documents-collated-copies"
+
+
+def takes_several_documents(capabilities: Mapping[str, list[JsonValue]]) -> bool:
+    """Whether the printer takes jobs of several documents (Create-Job, then a Send-Document
+    for each) and prints them as separate sets (CUPS queues do; ippeveprinter and many
+    driverless printers take one document per job)."""
+    operations = set(capabilities.get("operations-supported", []))
+    handling = capabilities.get("multiple-document-handling-supported", [])
+    return (
+        capabilities.get("multiple-document-jobs-supported") == [True]
+        and {int(Operation.CREATE_JOB), int(Operation.SEND_DOCUMENT)} <= operations
+        and SEPARATE_DOCUMENTS in handling
+    )

@@ -11,6 +11,7 @@ The engine is the one place callers go to; the work is done by `offers` (the pri
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from printmgmt.ppde.index import RuleIndex
@@ -157,8 +158,10 @@ class RuleEngine:
         copies: int = 1,
         fallback: SidePriceTable | None = None,
         minor_unit_exponent: int = 2,
+        documents: Sequence[int] = (),
     ) -> Price:
-        """The job's price per spec §4, with a breakdown naming each rule that charged."""
+        """The job's price per spec §4, with a breakdown naming each rule that charged;
+        `documents` are the page counts of documents the printer prints separately."""
         return compute_price(
             effective_attributes(attributes),
             self._cost_index,
@@ -166,6 +169,7 @@ class RuleEngine:
             copies=copies,
             fallback=fallback,
             minor_unit_exponent=minor_unit_exponent,
+            documents=documents,
         )
 
 

@@ -6,11 +6,16 @@ prints four sides, not the three its pages fill.
 Two-sided: 2 × floor(sides / 2) sides at the two-sided price and (sides mod 2) at the
 one-sided price. Media rules are evaluated with the job's own `sides` for the two-sided
 price and with `sides=one-sided` for the one-sided price.
+
+A job whose documents the printer prints separately (several documents in one job, each
+starting on a sheet of its own and finished as a set of its own) is counted document by
+document: sides, sheets, covers and booklet padding per document, copy rules once for every
+set (copies × documents), set rules once for the job.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -90,6 +95,33 @@ class Price:
     cover_sides_per_copy: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class _DocumentSides:
+    sides: int
+    two_sided_sides: int
+    sheets: int
+    cover_sides: int
+
+
+def _document_sides(
+    attributes: Mapping[str, str | tuple[str, ...]], pages: int, number_up: int
+) -> _DocumentSides:
+    """The sides and sheets one copy of one document takes, its covers apart."""
+    if (_first(attributes, FINISHINGS_BOOKLET) or "none") != "none":
+        # By our imposition or the printer's booklet maker alike.
+        pages = max(BOOKLET_SHEET_PAGES, -(-pages // BOOKLET_SHEET_PAGES) * BOOKLET_SHEET_PAGES)
+    cover_pages = sum(
+        _PAGES_ON_COVER.get(_first(attributes, name) or "", 0)
+        for name in (COVER_FRONT_TYPE, COVER_BACK_TYPE)
+    )
+    media_pages = max(0, pages - cover_pages)
+    two_sided = (_first(attributes, "sides") or "one-sided").startswith("two-sided")
+    sides = -(-media_pages // number_up) if number_up else 0
+    two_sided_sides = 2 * (sides // 2) if two_sided else 0
+    sheets = two_sided_sides // 2 + sides - two_sided_sides
+    return _DocumentSides(sides, two_sided_sides, sheets, min(pages, cover_pages))
+
+
 class _Refused(Exception):
     def __init__(self, option: str, message: str) -> None:
         super().__init__(message)
@@ -114,25 +146,26 @@ def compute_price(
     copies: int,
     fallback: SidePriceTable | None,
     minor_unit_exponent: int,
+    documents: Sequence[int] = (),
 ) -> Price:
-    if pages < 0 or copies < 0:
+    """`documents`, when given, are the page counts of documents printed separately (their sum
+    is `pages`); otherwise the job is one document of `pages` pages."""
+    if pages < 0 or copies < 0 or any(count < 0 for count in documents):
         raise ValueError("pages and copies cannot be negative")
-    if (_first(attributes, FINISHINGS_BOOKLET) or "none") != "none":
-        # By our imposition or the printer's booklet maker alike.
-        pages = max(BOOKLET_SHEET_PAGES, -(-pages // BOOKLET_SHEET_PAGES) * BOOKLET_SHEET_PAGES)
+    if documents and sum(documents) != pages:
+        raise ValueError("the documents' pages do not add up to the job's")
     number_up_text = _first(attributes, "number-up") or "1"
     number_up = whole_number(number_up_text, MAX_NUMBER_UP) or 0
-    cover_pages = sum(
-        _PAGES_ON_COVER.get(_first(attributes, name) or "", 0)
-        for name in (COVER_FRONT_TYPE, COVER_BACK_TYPE)
-    )
-    media_pages = max(0, pages - cover_pages)
-    cover_sides = min(pages, cover_pages)
-    two_sided = (_first(attributes, "sides") or "one-sided").startswith("two-sided")
-    sides = -(-media_pages // number_up) if number_up else 0
-    two_sided_sides = 2 * (sides // 2) if two_sided else 0
+    counts = [
+        _document_sides(attributes, document_pages, number_up)
+        for document_pages in (documents or (pages,))
+    ]
+    sides = sum(count.sides for count in counts)
+    two_sided_sides = sum(count.two_sided_sides for count in counts)
     one_sided_sides = sides - two_sided_sides
-    sheets = two_sided_sides // 2 + one_sided_sides
+    sheets = sum(count.sheets for count in counts)
+    cover_sides = sum(count.cover_sides for count in counts)
+    sets = copies * len(counts)
     parts: list[PricedPart] = []
     try:
         if number_up == 0:
@@ -149,7 +182,7 @@ def compute_price(
         elif fallback is not None:
             _media_from_table(attributes, fallback, one_sided_sides, two_sided_sides, copies, parts)
         _first_match(attributes, indexes[CostScope.SHEET], "sheet", sheets * copies, parts)
-        _copy_rules(attributes, indexes, copies, parts)
+        _copy_rules(attributes, indexes, sets, parts)
         for rule in indexes[CostScope.SET].candidates(attributes):
             if rule.matches(attributes):
                 parts.append(_part("set", rule, 1))

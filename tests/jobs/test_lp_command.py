@@ -134,7 +134,7 @@ def test_lp_cuts_pages_at_the_documents_end_and_refuses_pages_it_does_not_have(
 
 
 @pytest.mark.django_db
-def test_lp_holds_each_of_several_files_as_a_job_of_its_own(tmp_path: Path) -> None:
+def test_lp_holds_several_files_as_one_job_of_several_documents(tmp_path: Path) -> None:
     user_create("sam", "pw-not-used-1", role=STAFF)
     memo = make_pdf(tmp_path / "memo.pdf", 1)
     notes = tmp_path / "notes.txt"
@@ -142,12 +142,15 @@ def test_lp_holds_each_of_several_files_as_a_job_of_its_own(tmp_path: Path) -> N
     report = make_pdf(tmp_path / "report.pdf", 3)
     out = StringIO()
     call_command("lp", str(memo), str(notes), str(report), "-U", "sam", "-P", "1-2", stdout=out)
-    jobs = list(Job.objects.order_by("pk"))
-    assert out.getvalue() == "".join(f"request id is inbox-{job.pk}\n" for job in jobs)
-    assert [(job.title, job.page_count, job.page_ranges) for job in jobs] == [
-        ("memo.pdf", 1, "1"),  # cut at each document's own last page, as CUPS does
-        ("notes.txt", 1, "1"),
-        ("report.pdf", 3, "1-2"),
+    (job,) = Job.objects.all()
+    assert out.getvalue() == f"request id is inbox-{job.pk}\n"
+    # Named by the first file, as CUPS names such a job; -P applies to each document, cut at
+    # its own last page, as CUPS's lp applies it to each file.
+    assert (job.title, job.page_count, job.page_ranges) == ("memo.pdf", 5, "1,2,3-4")
+    assert job.documents == [
+        {"name": str(memo), "pages": 1},
+        {"name": str(notes), "pages": 1},
+        {"name": str(report), "pages": 3},
     ]
     assert all(path.exists() for path in (memo, notes, report))
 
@@ -163,10 +166,10 @@ def test_lp_holds_none_of_several_files_when_one_is_refused(tmp_path: Path) -> N
     spooled = set(spool.iterdir()) if spool.exists() else set()
     for files, message in (
         ([report, broken], f"{broken}: the PDF cannot be read"),
-        ([report, memo], f"{memo}: the pages 3-4 name no page of this 1-page document"),
+        ([report, memo], "the pages 5-6 name no page of any of the 2 documents"),
     ):
         with pytest.raises(CommandError) as error:
-            call_command("lp", *map(str, files), "-U", "sam", "-P", "3-4", stdout=StringIO())
+            call_command("lp", *map(str, files), "-U", "sam", "-P", "5-6", stdout=StringIO())
         assert str(error.value).startswith(message)
     assert not Job.objects.exists()
     assert set(spool.iterdir()) == spooled
@@ -206,16 +209,15 @@ def test_lp_refuses_a_document_over_max_document_mb(tmp_path: Path, settings: An
 
 
 @pytest.mark.django_db
-def test_lp_says_why_each_of_several_jobs_stays_held(tmp_path: Path) -> None:
+def test_lp_says_why_a_job_of_several_files_stays_held(tmp_path: Path) -> None:
     user_create("sam", "pw-not-used-1", role=STAFF)
     Printer.objects.create(name="hall", uri="ipp://127.0.0.1:9/ipp/print", enabled=False)
     files = [str(make_pdf(tmp_path / f"memo{n}.pdf", 1)) for n in (1, 2)]
     with pytest.raises(CommandError) as error:
         call_command("lp", *files, "-U", "sam", "-d", "hall", "-H", "immediate", stdout=StringIO())
-    first, second = Job.objects.order_by("pk")
-    assert str(error.value).startswith(f"job {first.pk} stays held: ")
-    assert f"; job {second.pk} stays held: " in str(error.value)
-    assert {first.state, second.state} == {JobState.HELD}
+    (job,) = Job.objects.all()
+    assert str(error.value).startswith(f"job {job.pk} stays held: ")
+    assert (job.state, len(job.documents)) == (JobState.HELD, 2)
 
 
 @pytest.mark.django_db
@@ -295,8 +297,8 @@ def test_ctrl_c_while_lp_releases_names_the_jobs_left_held(
     monkeypatch.setattr(lp, "job_release", interrupted)
     with pytest.raises(CommandError) as error:
         call_command("lp", *files, "-U", "sam", "-d", "hall", "-H", "immediate", stdout=StringIO())
-    first, second = Job.objects.order_by("pk")
-    assert str(error.value) == f"interrupted: job {first.pk}, job {second.pk} stay held"
+    (job,) = Job.objects.all()
+    assert str(error.value) == f"interrupted: job {job.pk} stays held"
     assert error.value.returncode == 130
 
 

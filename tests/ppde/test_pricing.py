@@ -351,3 +351,62 @@ def test_a_booklet_is_priced_by_whole_folded_sheets_of_four_pages(pages: int, si
     assert price.sides_per_copy == sides
     assert price.total == Decimal("0.04") * sides
     assert [p.note for p in price.parts] == ["two-sided sides"]
+
+
+# ------------------------------------------------------- documents printed separately
+
+SEPARATE = (
+    "*SPJobTicket/Media/Cost: 0.10 one media/iso_a4_210x297mm sides/one-sided\n"
+    "*SPJobTicket/Media/Cost: 0.06 two media/iso_a4_210x297mm sides/two-sided-long-edge\n"
+    "*SPJobTicket/Sheet/Cost: 0.01 sheet media/iso_a4_210x297mm\n"
+    "*SPJob/Copy/Cost: 0.05 staple org.savapage-finishings-staple/20\n"
+    "*SPJob/Copy/Cost: 0.30 cover org.savapage-cover-front-type/!no-cover\n"
+    "*SPJobTicket/Set/Cost: 1.00 handling media/iso_a4_210x297mm\n"
+)
+
+
+def test_documents_printed_separately_start_on_sheets_of_their_own() -> None:
+    # 3 + 3 pages two-sided: each document leaves its last back blank, 4 sheets (not the 3 of
+    # one 6-page document); each is stapled as a set of its own; the job is handled once.
+    job = {"media": A4, "sides": "two-sided-long-edge", "org.savapage-finishings-staple": "20"}
+    price = engine(SEPARATE).price(job, pages=6, copies=2, documents=(3, 3))
+    assert (price.sides_per_copy, price.sheets_per_copy) == (6, 4)
+    amounts = {part.mnemonic: (part.quantity, part.amount) for part in price.parts}
+    assert amounts == {
+        "two": (8, Decimal("0.48")),  # 2 × (2 two-sided sides) per copy, 2 copies
+        "one": (4, Decimal("0.40")),  # each document's last page alone on its sheet
+        "sheet": (8, Decimal("0.08")),
+        "staple": (4, Decimal("0.20")),  # 2 documents × 2 copies
+        "handling": (1, Decimal("1.00")),
+    }
+    one_document = engine(SEPARATE).price(job, pages=6, copies=2)
+    assert (one_document.sheets_per_copy, one_document.total) == (3, Decimal("1.88"))
+    assert price.total == Decimal("2.16")
+
+
+def test_each_separately_printed_document_has_its_own_cover_and_booklet_sheets() -> None:
+    job = {
+        "media": A4,
+        "org.savapage-cover-front-type": "print-front",
+        "org.savapage-finishings-booklet": "toleft-totop",
+        "sides": "two-sided-long-edge",
+    }
+    # 2 and 5 pages become booklets of 4 and 8; the cover takes a page of each.
+    price = engine(SEPARATE).price(job, pages=7, documents=(2, 5))
+    assert (price.sides_per_copy, price.cover_sides_per_copy) == (3 + 7, 2)
+    covers = [part for part in price.parts if part.mnemonic == "cover"]
+    assert [(part.quantity, part.amount) for part in covers] == [(2, Decimal("0.60"))]
+
+
+def test_one_document_listed_alone_is_priced_as_the_job() -> None:
+    job = {"media": A4, "sides": "two-sided-long-edge"}
+    rules = engine(SEPARATE)
+    assert rules.price(job, pages=5, documents=(5,)) == rules.price(job, pages=5)
+
+
+@pytest.mark.parametrize("documents", [(2, 2), (3, -1)])
+def test_documents_that_do_not_add_up_to_the_pages_are_a_programming_error(
+    documents: tuple[int, ...],
+) -> None:
+    with pytest.raises(ValueError, match="pages"):
+        engine(SEPARATE).price({"media": A4}, pages=2, documents=documents)

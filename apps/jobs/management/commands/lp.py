@@ -24,7 +24,7 @@ from apps.jobs.models import Job
 from apps.jobs.option_checks import OptionValue
 from apps.jobs.parts import JOB_SHEETS
 from apps.jobs.release import MAX_COPIES, ReleaseRefused, job_release, printer_for_group
-from apps.jobs.services import DocumentToHold, jobs_create_held
+from apps.jobs.services import DocumentToHold, job_create_held_together
 from apps.printers.models import Printer
 from apps.printers.selectors import printer_group_named, printer_named
 
@@ -209,7 +209,10 @@ class Command(BaseCommand):
             "files",
             nargs="*",
             metavar="FILE",
-            help="the documents, each its own job; none, or -, reads standard input",
+            help=(
+                "the documents, one job (several files are its documents, as with CUPS); "
+                "none, or -, reads standard input"
+            ),
         )
         parser.add_argument("-U", dest="user", required=True, help="the user printing")
         parser.add_argument(
@@ -300,7 +303,7 @@ class Command(BaseCommand):
                     "(MAX_DOCUMENT_MB)"
                 )
         try:
-            jobs = self._hold(user, paths, job_options, options)
+            jobs = [self._hold(user, paths, job_options, options)]
         except KeyboardInterrupt:
             # Ctrl-C while a document converts: one line, not a traceback, and nothing held.
             raise CommandError("interrupted: nothing was held", returncode=130) from None
@@ -329,8 +332,9 @@ class Command(BaseCommand):
 
     def _hold(
         self, user: User, paths: list[Path], job_options: JobOptions, options: dict[str, Any]
-    ) -> list[Job]:
-        """The files (or standard input) held in the user's inbox, all of them or none."""
+    ) -> Job:
+        """The files (or standard input) held in the user's inbox as one job, all of them or
+        none."""
         try:
             with tempfile.TemporaryDirectory(prefix="lp-") as workdir:
                 documents = [
@@ -340,9 +344,10 @@ class Command(BaseCommand):
                 if not paths:
                     stdin = options.get("stdin") or sys.stdin.buffer
                     documents.append(self._stdin_as_pdf(stdin, Path(workdir), options["title"]))
-                jobs = jobs_create_held(
+                return job_create_held_together(
                     user,
                     documents,
+                    title=options["title"],
                     source=JobSource.COMMAND,
                     options=job_options,
                     copies=options["copies"],
@@ -350,7 +355,6 @@ class Command(BaseCommand):
                 )
         except DocumentError as error:
             raise CommandError(str(error)) from None
-        return jobs
 
     def _release(
         self,

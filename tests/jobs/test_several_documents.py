@@ -1,0 +1,286 @@
+"""Jobs of several documents: held as one job, priced and sent as the printer prints them —
+Create-Job and a Send-Document each to a printer that takes several documents (a CUPS queue),
+one document to a printer that takes one per job (ippeveprinter); exactly once either way."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pikepdf
+import pytest
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.accounts.movements import account_charge
+from apps.accounts.services import personal_account_ensure
+from apps.jobs import pipeline
+from apps.jobs.build import NoPageOfDocument, page_ranges_in_each, pages_by_document
+from apps.jobs.choices import JobSource, JobState
+from apps.jobs.documents import DocumentError, spool_path
+from apps.jobs.models import Job
+from apps.jobs.parts import Part, WorkDir, build_parts
+from apps.jobs.release import job_quote, job_release
+from apps.jobs.services import (
+    MAX_DOCUMENTS_PER_JOB,
+    DocumentToHold,
+    job_create_held_together,
+    job_transition,
+)
+from apps.printers.cups_sync import printer_import_cups
+from apps.printers.ipp_values import takes_several_documents
+from apps.printers.models import Printer
+from apps.rules.services import rule_file_import
+from printmgmt.ipp import Attribute, AttributeGroup
+from printmgmt.ipp import JobState as IppJobState
+from printmgmt.ipp.client import IppClient
+from tests.jobs.conftest import wait_for_end
+from tests.pdfs import make_pdf
+from tests.peers import Cupsd, IppEvePrinter, run_cupsd
+from tests.workers import WorkerProcess
+
+ROOT = Path(__file__).resolve().parents[2]
+PPD = ROOT / "ppdrules" / "office-mfp.ppd"
+RULES = ROOT / "ppdrules" / "office-mfp-ppd.ppde"
+DUPLEX_STAPLED = {
+    "media": "iso_a4_210x297mm",
+    "print-color-mode": "monochrome",
+    "sides": "two-sided-long-edge",
+    "org.savapage-finishings-staple": "20",
+}
+
+
+def _value(group: AttributeGroup, name: str) -> object:
+    attribute = group.get(name)
+    assert attribute is not None, name
+    return attribute.value
+
+
+# ---------------------------------------------------------------- pages of the documents
+
+
+def test_selected_pages_fall_into_runs_of_one_document_each() -> None:
+    assert pages_by_document([2, 3], [1, 2, 3, 4, 5]) == [(0, [1, 2]), (1, [3, 4, 5])]
+    assert pages_by_document([2, 3], [4, 5]) == [(1, [4, 5])]
+    # Out of order, a document prints twice where the selection returns to it.
+    assert pages_by_document([2, 3], [5, 1, 2, 3]) == [(1, [5]), (0, [1, 2]), (1, [3])]
+
+
+def test_a_page_selection_applies_to_each_document_cut_at_its_end() -> None:
+    assert page_ranges_in_each("1-2", [3, 1, 4]) == "1-2,4,5-6"
+    assert page_ranges_in_each("3-", [3, 1, 4]) == "3,7-8"
+    assert page_ranges_in_each("", [3, 1]) == ""
+    with pytest.raises(NoPageOfDocument, match="name no page of any of the 2 documents"):
+        page_ranges_in_each("5", [3, 1])
+    with pytest.raises(DocumentError, match="is not a page or a range"):
+        page_ranges_in_each("x", [3, 1])
+    with pytest.raises(DocumentError, match="longer than 200 characters"):
+        page_ranges_in_each("1,3", [3] * 40)
+
+
+# ---------------------------------------------------------------------------- holding
+
+
+def _documents(tmp_path: Path, *pages: int) -> list[DocumentToHold]:
+    return [
+        DocumentToHold(
+            make_pdf(tmp_path / f"part{n}.pdf", count), f"part{n}", f"part{n}.pdf", False
+        )
+        for n, count in enumerate(pages, start=1)
+    ]
+
+
+@pytest.mark.django_db
+def test_documents_held_together_are_one_stored_pdf_that_names_each(
+    staff_user: User, tmp_path: Path
+) -> None:
+    job = job_create_held_together(
+        staff_user,
+        _documents(tmp_path, 2, 3),
+        title="",
+        source=JobSource.COMMAND,
+        page_ranges="2-",
+    )
+    assert (job.title, job.page_count, job.page_ranges) == ("part1", 5, "2,4-5")
+    assert job.documents == [{"name": "part1.pdf", "pages": 2}, {"name": "part2.pdf", "pages": 3}]
+    assert job.document_page_counts == [2, 3]
+    with pikepdf.open(spool_path(job.document_name)) as stored:
+        assert len(stored.pages) == 5
+    assert not [
+        path for path in spool_path(job.document_name).parent.iterdir() if path.name[0] == "."
+    ]
+
+
+@pytest.mark.django_db
+def test_a_refused_document_is_named_and_nothing_is_held(staff_user: User, tmp_path: Path) -> None:
+    documents = _documents(tmp_path, 2, 3)
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(documents[1].pdf.read_bytes()[:200])
+    documents.append(DocumentToHold(broken, "broken", "broken.pdf", False))
+    spool = spool_path("any.pdf").parent
+    before = set(spool.iterdir()) if spool.exists() else set()
+    with pytest.raises(DocumentError, match=r"^broken\.pdf: the PDF cannot be read"):
+        job_create_held_together(staff_user, documents, title="", source=JobSource.WEB)
+    too_many = [documents[0]] * (MAX_DOCUMENTS_PER_JOB + 1)
+    with pytest.raises(DocumentError, match=f"at most {MAX_DOCUMENTS_PER_JOB} documents"):
+        job_create_held_together(staff_user, too_many, title="", source=JobSource.WEB)
+    assert not Job.objects.exists()
+    assert (set(spool.iterdir()) if spool.exists() else set()) == before
+
+
+# -------------------------------------------------------------- printing, by the printer
+
+
+@pytest.fixture(scope="module")
+def cups_queue(finisher_peer: IppEvePrinter) -> Iterator[Cupsd]:
+    with run_cupsd(with_auth=False) as server:
+        server.add_queue("office-mfp", finisher_peer.uri, ppd=PPD)
+        yield server
+
+
+@pytest.fixture
+def office_mfp(transactional_db: None, cups_queue: Cupsd) -> Printer:
+    rule_file = rule_file_import(RULES).rule_file
+    printer_import_cups(cups_queue.uri, rule_file=rule_file)
+    return Printer.objects.get(name="office-mfp")
+
+
+@pytest.fixture
+def two_documents(staff_user: User, tmp_path: Path) -> Callable[[], Job]:
+    def make() -> Job:
+        return job_create_held_together(
+            staff_user, _documents(tmp_path, 3, 3), title="minutes", source=JobSource.WEB
+        )
+
+    return make
+
+
+@pytest.mark.worker
+@pytest.mark.peers
+def test_a_cups_queue_gets_each_document_on_sheets_of_its_own_priced_so(
+    celery_worker: WorkerProcess,
+    office_mfp: Printer,
+    two_documents: Callable[[], Job],
+    staff_user: User,
+) -> None:
+    assert takes_several_documents(office_mfp.capabilities)
+    job = two_documents()
+    released = job_release(job.pk, staff_user, office_mfp.pk, DUPLEX_STAPLED)
+    # Per document: 2 two-sided sides and the last page alone (0.025 × 4 + 0.030 × 2), and a
+    # staple each (0.05 × 2); as one 6-page document it would be 0.15 + 0.05.
+    assert released.price == Decimal("0.26")
+    deadline = time.monotonic() + 60
+    while Job.objects.get(pk=job.pk).printer_job_id is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    sent = Job.objects.get(pk=job.pk)
+    assert sent.printer_job_id is not None, sent.message
+    # CUPS shows a job's name only to its owner.
+    with IppClient(office_mfp.uri, user_name=staff_user.username) as cups:
+        arrived = cups.get_job_attributes(
+            sent.printer_job_id, ("number-of-documents", "multiple-document-handling", "job-name")
+        )
+    assert _value(arrived, "number-of-documents") == 2
+    assert _value(arrived, "multiple-document-handling") == "separate-documents-collated-copies"
+    assert f"[pm-{job.marker.hex}]" in str(_value(arrived, "job-name"))
+    done = wait_for_end(job.pk, timeout=90)
+    assert done.state == JobState.COMPLETED, done.message
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_printer_that_takes_one_document_a_job_gets_them_as_one(
+    finisher: Printer,
+    two_documents: Callable[[], Job],
+    held_job: Callable[..., Job],
+    staff_user: User,
+) -> None:
+    assert not takes_several_documents(finisher.capabilities)
+    job = two_documents()
+    duplex = {"sides": "two-sided-long-edge"}
+    released = job_release(job.pk, staff_user, finisher.pk, duplex)
+    # Priced as it prints: as one document of 6 pages, 3 sheets, not 4.
+    one_document = job_quote(held_job(pages=6), finisher, duplex)
+    assert (one_document.price.sheets_per_copy, released.price) == (3, one_document.total)
+    workdir = WorkDir("test-")
+    try:
+        (part,) = build_parts(
+            Job.objects.select_related("printer", "owner").get(pk=job.pk), workdir
+        )
+    finally:
+        workdir.remove()
+    assert (part.document, part.separate_documents) == (spool_path(job.document_name), ())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_page_selection_in_one_document_sends_that_document_alone(
+    office_mfp: Printer, two_documents: Callable[[], Job], staff_user: User
+) -> None:
+    job = two_documents()
+    job_release(job.pk, staff_user, office_mfp.pk, DUPLEX_STAPLED, page_ranges="4-5")
+    workdir = WorkDir("test-")
+    try:
+        (part,) = build_parts(
+            Job.objects.select_related("printer", "owner").get(pk=job.pk), workdir
+        )
+        assert part.separate_documents == ()
+        with pikepdf.open(part.document) as sent:
+            assert len(sent.pages) == 2
+    finally:
+        workdir.remove()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_whose_documents_did_not_all_arrive_is_canceled_and_sent_again_once(
+    office_mfp: Printer, two_documents: Callable[[], Job], staff_user: User
+) -> None:
+    job = two_documents()
+    price = Decimal("0.26")
+    account = personal_account_ensure(staff_user)
+    account_charge(account.pk, price, job_id=job.pk, user=staff_user)
+    job_transition(
+        job.pk, JobState.RELEASED, reason="test", printer=office_mfp, price=price, account=account
+    )
+    # An attempt created the job at CUPS and sent its first document; then its worker died.
+    stale = timezone.now() - timedelta(seconds=pipeline.SEND_CLAIM_SECONDS + 1)
+    job_transition(
+        job.pk,
+        JobState.SENDING,
+        reason="test",
+        send_attempts=1,
+        claimed_by="dead",
+        claimed_at=stale,
+    )
+    document = spool_path(job.document_name)
+    name = Part("", document, []).job_name(job)
+    with IppClient(office_mfp.uri, user_name=staff_user.username) as cups:
+        created = cups.create_job(
+            job_name=name,
+            job_attributes=[
+                Attribute.keyword(
+                    "multiple-document-handling", "separate-documents-collated-copies"
+                )
+            ],
+        )
+        cups.send_document(
+            created.job_id, document, last_document=False, document_format="application/pdf"
+        )
+        outcome = pipeline.send(job.pk, task_id="sweep")
+        assert outcome.at_printer, outcome
+        resent = Job.objects.get(pk=job.pk)
+        assert resent.state == JobState.PROCESSING
+        assert resent.printer_job_id is not None
+        assert resent.printer_job_id != created.job_id
+        incomplete = cups.get_job_attributes(created.job_id, ("job-state",))
+        assert _value(incomplete, "job-state") == IppJobState.CANCELED
+        complete = cups.get_job_attributes(resent.printer_job_id, ("number-of-documents",))
+        assert _value(complete, "number-of-documents") == 2
+        marked = [
+            group
+            for which in ("not-completed", "completed")
+            for group in cups.get_jobs(which_jobs=which, requested=("job-name", "job-state"))
+            if f"[pm-{job.marker.hex}]" in str(_value(group, "job-name"))
+            and _value(group, "job-state") != IppJobState.CANCELED
+        ]
+    assert len(marked) == 1
