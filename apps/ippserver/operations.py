@@ -30,6 +30,7 @@ from apps.ippserver.job_operations import (
     send_document,
     validate_job,
 )
+from apps.ippserver.operation_attributes import sort_operation_attributes, with_ignored
 from apps.ippserver.printer_operations import get_printer_attributes
 from apps.ippserver.protocol import (
     PRINTER_PATH,
@@ -180,16 +181,20 @@ def begin_document(request: Message, user: User) -> Message | Arrival | None:
 def answer(
     request: Message, user: User | None, endpoint: Endpoint, document: Path | None
 ) -> Message:
-    """Carry out an admitted request. `document` is the data after the attributes, if any."""
+    """Carry out an admitted request. `document` is the data after the attributes, if any.
+    The operation sees only the operation attributes it takes; the answer names the others."""
     operation = request.operation_id
+    taken, ignored = sort_operation_attributes(request)
     try:
         if operation == Operation.GET_PRINTER_ATTRIBUTES:
-            return get_printer_attributes(request, user, endpoint)
-        assert user is not None  # admit() asked for credentials otherwise
-        handler = _HANDLERS[Operation(operation)]
-        return handler(request, user, endpoint, document)
+            response = get_printer_attributes(taken, user, endpoint)
+        else:
+            assert user is not None  # admit() asked for credentials otherwise
+            handler = _HANDLERS[Operation(operation)]
+            response = handler(taken, user, endpoint, document)
     except IppRefusal as refusal:
-        return refusal_response(request, refusal)
+        response = refusal_response(request, refusal)
+    return with_ignored(response, ignored)
 
 
 _HANDLERS = {
