@@ -52,6 +52,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "apps.core.forwarded.first_forwarded_host_only",  # before anything asks for the host
+    "apps.core.forwarded.valid_forwarded_port_only",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -287,6 +288,8 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if SECURE_COOKIES 
 # Behind a proxy that does not pass the Host header on but sets X-Forwarded-Host: the portal
 # and our IPP printer name the host the client asked for, not the proxy's upstream address.
 USE_X_FORWARDED_HOST = ENV.flag("USE_X_FORWARDED_HOST", default=False)
+# Behind a proxy that passes a Host without its port but says the port in X-Forwarded-Port.
+USE_X_FORWARDED_PORT = ENV.flag("USE_X_FORWARDED_PORT", default=False)
 X_FRAME_OPTIONS = "DENY"
 
 LOGGING = {

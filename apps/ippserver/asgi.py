@@ -28,7 +28,7 @@ from django.db import DatabaseError, close_old_connections
 
 from apps.accounts.models import User
 from apps.core.asgi import AsgiApp, Receive, Scope, Send, header
-from apps.core.forwarded import first_forwarded_host
+from apps.core.forwarded import first_forwarded_host, forwarded_port, with_port
 from apps.ippserver.job_operations import Arrival, document_arrived
 from apps.ippserver.operations import DOCUMENT_OPERATIONS, Admission, admit, answer, begin_document
 from apps.ippserver.protocol import Endpoint, is_host, respond
@@ -336,6 +336,13 @@ async def ipp_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
         # Our answers carry URIs built from it (RFC 9110: 400 for an invalid Host).
         await _plain(400, f"the {host_header} header is not a host name\n").send_to(send)
         return
+    forwarded = header(scope, b"x-forwarded-port") if settings.USE_X_FORWARDED_PORT else None
+    if forwarded is not None:
+        port = forwarded_port(forwarded)
+        if port is None:
+            await _plain(400, "the X-Forwarded-Port header is not a port number\n").send_to(send)
+            return
+        host = with_port(host, port)
     endpoint = Endpoint(host=host, secure=scope.get("scheme") == "https")
     limit = max_body_bytes()
     declared = whole_number(header(scope, b"content-length") or "", maximum=MAX_BYTE_COUNT)

@@ -78,6 +78,30 @@ def test_a_forwarded_host_that_is_no_host_is_400_when_the_setting_is_on(
         assert client.get("/devices/", HTTP_X_FORWARDED_HOST=forwarded).status_code == 400
 
 
+def test_behind_a_proxy_that_says_the_port_the_page_names_it_when_the_setting_is_on(
+    people: People,
+) -> None:
+    client = logged_in(people.staff)
+    nginx = {"host": "print.example.edu", "x-forwarded-port": "631"}
+    with override_settings(USE_X_FORWARDED_PORT=True):
+        page = client.get("/devices/", secure=True, headers=nginx).content.decode()
+    assert "ipps://print.example.edu:631/ipp/print" in page
+    assert "ipps://sam:TOKEN@print.example.edu:631/ipp/print" in page
+    assert "<code>https://print.example.edu:631/ipp/print</code>" in page
+    off = client.get("/devices/", secure=True, headers=nginx).content.decode()
+    assert "ipps://print.example.edu:443/ipp/print" in off
+
+
+@pytest.mark.parametrize("forwarded", ["http", "0", "65536", ""])
+def test_a_forwarded_port_that_is_no_port_is_400_when_the_setting_is_on(
+    people: People, forwarded: str
+) -> None:
+    client = logged_in(people.staff)
+    with override_settings(USE_X_FORWARDED_PORT=True):
+        assert client.get("/devices/", HTTP_X_FORWARDED_PORT=forwarded).status_code == 400
+    assert client.get("/devices/", HTTP_X_FORWARDED_PORT=forwarded).status_code == 200
+
+
 def test_phones_are_told_the_announced_name_only_when_announcements_are_on(
     people: People, settings: Any
 ) -> None:

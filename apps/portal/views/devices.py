@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts.roles import RELEASE_OWN_JOBS
+from apps.core.forwarded import requested_host
 from apps.ippserver.protocol import PRINTER_PATH, Endpoint
 from apps.ippserver.services import (
     default_printer_set,
@@ -70,8 +71,7 @@ def _devices_page(
 ) -> HttpResponse:
     user = current_user(request)
     profile = printing_profile_ensure(user)
-    host = request.get_host()
-    endpoint = Endpoint(host=host, secure=request.is_secure())
+    endpoint = Endpoint(host=requested_host(request), secure=request.is_secure())
     scheme = "ipps" if endpoint.secure else "ipp"
     # What a CUPS queue is added with: the name and token in the URI, as lpadmin takes them.
     name = quote(user.get_username(), safe="")
