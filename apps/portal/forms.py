@@ -90,6 +90,14 @@ class UploadForm(PortalForm):
     # An empty file is refused by the upload service, with its name. Django describes the
     # field by its help text and, when refused, its errors.
     document = MultipleFileField(label=_("Document"), allow_empty_file=True)
+    together = forms.BooleanField(
+        label=_("Hold the files as one job"),
+        required=False,
+        help_text=_(
+            "With two or more files: one job of several documents, each printed on sheets of "
+            "its own where the printer can."
+        ),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

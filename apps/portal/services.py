@@ -33,7 +33,7 @@ from apps.jobs.release import (
     offered_options,
     options_as_it_came,
 )
-from apps.jobs.services import job_create_held
+from apps.jobs.services import DocumentToHold, job_create_held, job_create_held_together
 from apps.portal import selectors
 from apps.portal.option_labels import problems_in_words
 from apps.portal.templatetags.portal import money
@@ -54,57 +54,115 @@ def max_upload_request_bytes() -> int:
 
 @dataclass(frozen=True)
 class UploadOutcome:
-    """What became of one uploaded file: a held job, or the reason it was refused."""
+    """What became of one uploaded file (or of the files held as one job): a held job, or the
+    reason it was refused."""
 
     name: str
     job: Job | None = None
     problem: str = ""
 
 
-def documents_upload(owner: User, uploads: Sequence[UploadedFile]) -> list[UploadOutcome]:
-    """Hold each uploaded document as a job in its owner's inbox; refuse bad ones by name."""
+def documents_upload(
+    owner: User, uploads: Sequence[UploadedFile], *, together: bool = False
+) -> list[UploadOutcome]:
+    """Hold each uploaded document as a job in its owner's inbox; refuse bad ones by name.
+
+    With `together` (and two or more files) they are held as one job of several documents
+    (job_create_held_together), titled by the first: its one outcome has the job, or each
+    refused file has one and nothing is held."""
     if len(uploads) > MAX_FILES_PER_UPLOAD:
         raise DocumentError(
             _("at most %(most)d documents at a time: choose fewer and upload the rest after")
             % {"most": MAX_FILES_PER_UPLOAD}
         )
     deadline = time.monotonic() + UPLOAD_CONVERSION_SECONDS
+    if together and len(uploads) > 1:
+        return _upload_together(owner, uploads, deadline)
     return [_upload_one(owner, upload, deadline) for upload in uploads]
 
 
-def _upload_one(owner: User, upload: UploadedFile, deadline: float) -> UploadOutcome:
-    name = Path(upload.name or "document").name
+def _file_name(upload: UploadedFile) -> str:
+    return Path(upload.name or "document").name
+
+
+def _title_of(name: str) -> str:
+    return Path(name).stem or name
+
+
+def _as_pdf(upload: UploadedFile, workdir: Path, deadline: float) -> Path:
+    """The uploaded file as a PDF in `workdir`, converted in what is left of the upload's
+    time (`deadline`). A DocumentError names the file."""
+    name = _file_name(upload)
     size = upload.size or 0
     if size == 0:
-        return UploadOutcome(name, problem=_("%(name)s is empty") % {"name": name})
+        raise DocumentError(_("%(name)s is empty") % {"name": name})
     if size > max_document_bytes():
-        return UploadOutcome(
-            name,
-            problem=_("%(name)s is larger than the %(most)s MB allowed")
-            % {"name": name, "most": settings.MAX_DOCUMENT_MB},
+        raise DocumentError(
+            _("%(name)s is larger than the %(most)s MB allowed")
+            % {"name": name, "most": settings.MAX_DOCUMENT_MB}
         )
-    with tempfile.TemporaryDirectory(prefix="upload-") as workdir:
-        received = Path(workdir) / "received"
-        with received.open("wb") as file:
-            for chunk in upload.chunks():
-                file.write(chunk)
-        try:
-            seconds = deadline - time.monotonic()
-            if seconds < 1 and detect_format(received) != PDF:
-                raise DocumentError(
-                    _(
-                        "not converted: converting the documents before it took the "
-                        "%(seconds)d seconds an upload may take; upload it again on its own"
-                    )
-                    % {"seconds": UPLOAD_CONVERSION_SECONDS}
+    workdir.mkdir(exist_ok=True)
+    received = workdir / "received"
+    with received.open("wb") as file:
+        for chunk in upload.chunks():
+            file.write(chunk)
+    try:
+        seconds = deadline - time.monotonic()
+        if seconds < 1 and detect_format(received) != PDF:
+            raise DocumentError(
+                _(
+                    "not converted: converting the documents before it took the "
+                    "%(seconds)d seconds an upload may take; upload it again on its own"
                 )
-            pdf = to_pdf(received, OCTET_STREAM, Path(workdir), seconds=seconds)
+                % {"seconds": UPLOAD_CONVERSION_SECONDS}
+            )
+        return to_pdf(received, OCTET_STREAM, workdir, seconds=seconds)
+    except DocumentError as error:
+        raise DocumentError(f"{name}: {error}") from None
+
+
+def _upload_one(owner: User, upload: UploadedFile, deadline: float) -> UploadOutcome:
+    name = _file_name(upload)
+    with tempfile.TemporaryDirectory(prefix="upload-") as workdir:
+        try:
+            pdf = _as_pdf(upload, Path(workdir), deadline)
+        except DocumentError as error:
+            return UploadOutcome(name, problem=str(error))
+        try:
             job = job_create_held(
-                owner, pdf, title=Path(name).stem or name, source=JobSource.WEB, move=True
+                owner, pdf, title=_title_of(name), source=JobSource.WEB, move=True
             )
         except DocumentError as error:
             return UploadOutcome(name, problem=f"{name}: {error}")
     return UploadOutcome(name, job=job)
+
+
+def _upload_together(
+    owner: User, uploads: Sequence[UploadedFile], deadline: float
+) -> list[UploadOutcome]:
+    """The uploads held as one job of several documents, or each refused one named (every
+    file is converted, so that all that need correcting are named at once)."""
+    with tempfile.TemporaryDirectory(prefix="upload-") as workdir:
+        documents: list[DocumentToHold] = []
+        refused: list[UploadOutcome] = []
+        for number, upload in enumerate(uploads):
+            name = _file_name(upload)
+            try:
+                pdf = _as_pdf(upload, Path(workdir) / str(number), deadline)
+            except DocumentError as error:
+                refused.append(UploadOutcome(name, problem=str(error)))
+                continue
+            documents.append(DocumentToHold(pdf, _title_of(name), name, move=True))
+        if refused:
+            return refused
+        first = documents[0].name
+        try:
+            job = job_create_held_together(
+                owner, documents, title=_title_of(first), source=JobSource.WEB
+            )
+        except DocumentError as error:
+            return [UploadOutcome(first, problem=str(error))]
+    return [UploadOutcome(first, job=job)]
 
 
 def job_cancel_own(user: User, job_id: int) -> Job:

@@ -32,6 +32,7 @@ from apps.jobs.release import (
 )
 from apps.portal import selectors
 from apps.portal.access import current_user, requires
+from apps.portal.documents import documents_count
 from apps.portal.forms import ReleaseAllForm, UploadForm
 from apps.portal.page_cache import (
     INBOX_PAGES,
@@ -87,10 +88,11 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @require_POST
 @requires(RELEASE_OWN_JOBS)
 def upload(request: HttpRequest) -> HttpResponse:
-    """Each document sent becomes a held job. One refused shows the inbox again with why at
-    the Document field (which takes the focus); those taken are told at the top. Either way
-    the answer is a redirect: reloading the inbox then never sends the documents again (those
-    taken would be held twice)."""
+    """Each document sent becomes a held job, or all of them one job of several documents
+    when the user asks so. One refused shows the inbox again with why at the Document field
+    (which takes the focus); those taken are told at the top (held together, none is). Either
+    way the answer is a redirect: reloading the inbox then never sends the documents again
+    (those taken would be held twice)."""
     user = current_user(request)
     # Refuse a body far beyond the limit before reading it.
     declared = whole_number(request.META.get("CONTENT_LENGTH") or "", maximum=MAX_BYTE_COUNT) or 0
@@ -98,35 +100,52 @@ def upload(request: HttpRequest) -> HttpResponse:
         return _upload_refused(request, [_("The upload is too large.")])
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():
-        return _upload_refused(request, [str(e) for errors in form.errors.values() for e in errors])
+        return _upload_refused(
+            request,
+            [str(e) for errors in form.errors.values() for e in errors],
+            together=bool(form["together"].value()),
+        )
+    together = form.cleaned_data["together"]
     try:
-        outcomes = documents_upload(user, form.cleaned_data["document"])
+        outcomes = documents_upload(user, form.cleaned_data["document"], together=together)
     except DocumentError as error:
-        return _upload_refused(request, [_("Not uploaded: %(problem)s.") % {"problem": error}])
+        return _upload_refused(
+            request, [_("Not uploaded: %(problem)s.") % {"problem": error}], together=together
+        )
     for outcome in outcomes:
         if outcome.job is not None:
-            messages.success(
-                request,
-                ngettext(
-                    "%(title)s is waiting in your inbox (%(pages)d page).",
-                    "%(title)s is waiting in your inbox (%(pages)d pages).",
-                    outcome.job.page_count,
-                )
-                % {"title": outcome.job.title, "pages": outcome.job.page_count},
-            )
+            messages.success(request, _upload_taken(outcome.job))
     problems = [
         _("Not uploaded: %(problem)s.") % {"problem": outcome.problem}
         for outcome in outcomes
         if outcome.job is None
     ]
     if problems:
-        return _upload_refused(request, problems)
+        return _upload_refused(request, problems, together=together)
     return redirect("portal:inbox")
 
 
-def _upload_refused(request: HttpRequest, problems: list[str]) -> HttpResponse:
-    """The inbox, showing what was refused at the Document field (the files are not kept)."""
-    form = UploadForm(data={}, files={})
+def _upload_taken(job: Job) -> str:
+    pages = job.page_count
+    if len(job.documents) > 1:
+        return _("%(title)s is waiting in your inbox as one job of %(documents)s (%(pages)s).") % {
+            "title": job.title,
+            "documents": documents_count(len(job.documents)),
+            "pages": ngettext("%(count)d page", "%(count)d pages", pages) % {"count": pages},
+        }
+    return ngettext(
+        "%(title)s is waiting in your inbox (%(pages)d page).",
+        "%(title)s is waiting in your inbox (%(pages)d pages).",
+        pages,
+    ) % {"title": job.title, "pages": pages}
+
+
+def _upload_refused(
+    request: HttpRequest, problems: list[str], *, together: bool = False
+) -> HttpResponse:
+    """The inbox, showing what was refused at the Document field (the files are not kept;
+    the choice to hold them as one job is)."""
+    form = UploadForm(data={"together": "on"} if together else {}, files={})
     form.show_refused({"document": problems})
     return refused(request, form, reverse("portal:inbox"))
 
