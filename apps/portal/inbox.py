@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from apps.jobs.choices import JobSource
+from apps.portal.documents import documents_count
 from apps.portal.selectors import InboxLine
 
 
@@ -67,9 +68,9 @@ def _memoised(make: Callable[[int], str]) -> Callable[[int], str]:
 
 
 def inbox_items_html(lines: list[InboxLine], csrf_token: str, page_number: int) -> SafeString:
-    """The inbox's <li> items: thumbnail, title, pages, source, age, time to expiry, and the
-    release link and cancel form of each held job (which brings the user back to this page).
-    Every value is escaped here, once."""
+    """The inbox's <li> items: thumbnail, title, pages (and documents), source, age, time to
+    expiry, and the release link and cancel form of each held job (which brings the user back
+    to this page). Every value is escaped here, once."""
     now = time.time()
     job, cancel, thumbnail = (
         UrlOf("portal:job"),
@@ -89,18 +90,20 @@ def inbox_items_html(lines: list[InboxLine], csrf_token: str, page_number: int) 
             ngettext("%(count)d page", "%(count)d pages", count) % {"count": count}
         )
     )
+    documents = _memoised(lambda count: f" · {escape(documents_count(count))}" if count else "")
     received = _memoised(lambda minutes: escape(received_template % {"age": _duration(minutes)}))
     expires = _memoised(lambda minutes: escape(_expiry_phrase(minutes)))
     items = []
-    for pk, raw_title, source, page_count, created, expires_at in lines:
+    for pk, raw_title, source, page_count, created, expires_at, document_count in lines:
         title = escape(raw_title)
         url = f"{job_prefix}{pk}{job_suffix}"
         age, left = max(int((now - created) // 60), 0), max(int((expires_at - now) // 60), 0)
         items.append(
             f'<li class="card job"><img src="{thumbnail_prefix}{pk}{thumbnail_suffix}" alt=""'
             ' width="90" loading="lazy" class="thumb"><div class="job-text">'
-            f'<h3><a href="{url}">{title}</a></h3><p class="meta">{pages(page_count)} · '
-            f"{sources.get(source) or escape(source)} · {received(age)} · {expires(left)}</p>"
+            f'<h3><a href="{url}">{title}</a></h3><p class="meta">{pages(page_count)}'
+            f"{documents(document_count)} · {sources.get(source) or escape(source)} · "
+            f"{received(age)} · {expires(left)}</p>"
             f'<div class="actions"><a class="button" href="{url}">{release}'
             f'<span class="visually-hidden"> {title}</span>…</a>'
             f'<form method="post" action="{cancel_prefix}{pk}{cancel_suffix}">'

@@ -28,6 +28,7 @@ from apps.jobs.release import (
 )
 from apps.portal import selectors
 from apps.portal.access import current_user
+from apps.portal.documents import document_pages
 from apps.portal.forms import OPTION_PREFIX, ReleaseForm
 from apps.portal.option_labels import attribute_label, problems_in_words, value_label
 from apps.portal.selectors import FollowMeGroup
@@ -266,6 +267,7 @@ class ReleasePage:
         pages_shown = min(self.job.page_count, MAX_THUMBNAILS)
         return {
             "job": self.job,
+            "documents": document_pages(self.job),
             "form": self.form,
             "printer": self.printer,
             "chosen": self.chosen,

@@ -6,7 +6,17 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, cast
 
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Count, FloatField, Func, OuterRef, QuerySet, Subquery, Sum, Window
+from django.db.models import (
+    Count,
+    FloatField,
+    Func,
+    IntegerField,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Sum,
+    Window,
+)
 from django.db.models.sql.compiler import SQLCompiler
 from django.shortcuts import get_object_or_404
 
@@ -57,8 +67,26 @@ class EpochSeconds(Func):
         )
 
 
-# pk, title, source, page count, created and expires (seconds since 1970).
-InboxLine = tuple[int, str, str, int, float, float]
+class JsonArrayLength(Func):
+    """The number of items of a JSON list, computed by the database: the inbox shows how many
+    documents a job has, and loading the list of them costs more."""
+
+    output_field = IntegerField()
+
+    def as_postgresql(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any
+    ) -> _AsSqlType:
+        return self.as_sql(compiler, connection, function="jsonb_array_length")
+
+    def as_sqlite(
+        self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any
+    ) -> _AsSqlType:
+        return self.as_sql(compiler, connection, function="json_array_length")
+
+
+# pk, title, source, page count, created and expires (seconds since 1970), and documents (0
+# for a job of one document).
+InboxLine = tuple[int, str, str, int, float, float, int]
 
 
 @dataclass(frozen=True)
@@ -103,6 +131,7 @@ def _inbox_rows(user: User, number: int) -> list[tuple[Any, ...]]:
             "page_count",
             EpochSeconds("created_at"),
             EpochSeconds("expires_at"),
+            JsonArrayLength("documents"),
             Window(Count("pk")),
         )[start : start + INBOX_PAGE_SIZE]
     )

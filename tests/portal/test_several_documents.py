@@ -1,14 +1,20 @@
-"""Jobs of several documents in the portal: several files uploaded as one job."""
+"""Jobs of several documents in the portal: uploaded as one job, their documents listed on the
+job's page and in the inbox."""
 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from django.test import Client
 
+from apps.accounts.models import User
+from apps.jobs.choices import JobSource
 from apps.jobs.models import Job
+from apps.jobs.services import DocumentToHold, job_create_held_together
+from apps.printers.models import Printer
 from tests.pdfs import make_pdf
 from tests.portal.accessibility import error_at, parse
 from tests.portal.conftest import People, logged_in
@@ -32,6 +38,19 @@ def upload(client: Client, *files: tuple[str, bytes], together: bool) -> str:
     response = client.post("/inbox/upload/", data, follow=True)
     assert response.redirect_chain == [("/inbox/", 302)]
     return response.content.decode()
+
+
+@pytest.fixture
+def held_together(tmp_path: Path) -> Callable[..., Job]:
+    def make(owner: User, *pages: int) -> Job:
+        names = ["minutes.pdf", "budget.pdf", "annex.pdf"][: len(pages)]
+        documents = [
+            DocumentToHold(make_pdf(tmp_path / name, count), Path(name).stem, name, move=False)
+            for name, count in zip(names, pages, strict=True)
+        ]
+        return job_create_held_together(owner, documents, title="minutes", source=JobSource.WEB)
+
+    return make
 
 
 # ---------------------------------------------------------------- upload
@@ -111,3 +130,44 @@ def test_a_broken_pdf_of_one_job_is_named_and_nothing_is_held(
     )
     assert "Not uploaded: broken.pdf: the PDF cannot be read" in error_at(page, "document")
     assert not Job.objects.exists()
+
+
+# ---------------------------------------------------------------- job page and inbox
+
+
+def test_the_jobs_page_lists_its_documents_with_their_pages(
+    people: People, printer: Printer, held_together: Callable[..., Job]
+) -> None:
+    job = held_together(people.staff, 3, 2, 1)
+    page = parse(logged_in(people.staff).get(f"/jobs/{job.pk}/").content)
+    section = page.xpath("//section[@aria-labelledby='documents-heading']")[0]
+    assert section.xpath("string(.//h2)") == "Documents"
+    assert [item.text_content() for item in section.xpath(".//ol/li")] == [
+        "minutes.pdf — pages 1–3",
+        "budget.pdf — pages 4–5",
+        "annex.pdf — page 6",
+    ]
+    assert "3 documents" in page.xpath("string(//p[@class='meta'])")
+
+
+def test_the_page_of_a_job_of_one_document_lists_no_documents(
+    people: People, printer: Printer, held: Callable[..., Job]
+) -> None:
+    job = held(people.staff, pages=3)
+    page = parse(logged_in(people.staff).get(f"/jobs/{job.pk}/").content)
+    assert not page.xpath("//*[@id='documents-heading']")
+    assert "document" not in page.xpath("string(//p[@class='meta'])")
+
+
+def test_the_inbox_says_how_many_documents_a_job_has(
+    people: People, held: Callable[..., Job], held_together: Callable[..., Job]
+) -> None:
+    held(people.staff, pages=4, title="thesis")
+    held_together(people.staff, 3, 2)
+    page = parse(logged_in(people.staff).get("/inbox/").content)
+    meta = {
+        item.xpath("string(.//h3)"): item.xpath("string(.//p[@class='meta'])")
+        for item in page.xpath("//li[contains(@class, 'job')]")
+    }
+    assert meta["minutes"].startswith("5 pages · 2 documents · Web upload · ")
+    assert meta["thesis"].startswith("4 pages · Web upload · ")
