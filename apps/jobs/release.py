@@ -22,7 +22,7 @@ from apps.accounts.movements import account_charge
 from apps.accounts.roles import MANAGE_PRINTERS, RELEASE_OWN_JOBS, permission_name
 from apps.accounts.selectors import charge_refusal, personal_account_of
 from apps.accounts.services import personal_account_ensure
-from apps.jobs.build import parse_page_ranges
+from apps.jobs.build import pages_by_document, parse_page_ranges
 from apps.jobs.choices import JobState
 from apps.jobs.documents import DocumentError
 from apps.jobs.models import Job
@@ -93,6 +93,11 @@ class Quote:
     refused_options: tuple[RefusedOption, ...] = ()
     #: The rule file version that priced it (None: no rule file), which builds the job too.
     rule_version_id: int | None = None
+    #: The job's documents the selected pages lie in (1 for a job of one document), and how
+    #: many the printer prints each on sheets of its own, as the price counts them
+    #: (separate_runs; 0 when it prints them as one document).
+    documents: int = 1
+    separate_documents: int = 0
 
     @property
     def total(self) -> Decimal | None:
@@ -158,6 +163,9 @@ def job_quote(
         selected = list(range(1, job.page_count + 1))
     pages = len(selected)
     separately = [len(run) for _name, run in separate_runs(job, printer, selected)]
+    documents = len(
+        {index for index, _run in pages_by_document(job.document_page_counts, selected)}
+    )
     engine = engine_for_printer(printer)
     capabilities = engine_view(printer.capabilities)
     target: Target = "ppd" if printer.kind == PrinterKind.CUPS_QUEUE else "ipp"
@@ -201,6 +209,8 @@ def job_quote(
         violations,
         tuple(refused_options.values()),
         rule_version_id=_rule_version_of(printer),
+        documents=documents,
+        separate_documents=len(separately),
     )
 
 

@@ -87,6 +87,20 @@ class QuoteView:
         return "" if self.quote is None or self.quote.total is None else str(self.quote.total)
 
     @property
+    def documents_note(self) -> str:
+        """How the printer prints a job of several documents, as the price counts it."""
+        if self.quote is None or self.quote.documents < 2:
+            return ""
+        # Both say two or more documents: no singular to choose.
+        if self.quote.separate_documents:
+            return _(
+                "Each of the %(count)d documents is printed and finished on its own sheets."
+            ) % {"count": self.quote.separate_documents}
+        return _("The %(count)d documents are printed as one document on this printer.") % {
+            "count": self.quote.documents
+        }
+
+    @property
     def parts(self) -> list[dict[str, Any]]:
         if self.quote is None:
             return []

@@ -1,5 +1,5 @@
 """Jobs of several documents in the portal: uploaded as one job, their documents listed on the
-job's page and in the inbox."""
+job's page and in the inbox, and the quote saying how the chosen printer prints them."""
 
 from __future__ import annotations
 
@@ -14,12 +14,32 @@ from apps.accounts.models import User
 from apps.jobs.choices import JobSource
 from apps.jobs.models import Job
 from apps.jobs.services import DocumentToHold, job_create_held_together
+from apps.printers.cups_sync import printer_import_cups
+from apps.printers.ipp_values import takes_several_documents
 from apps.printers.models import Printer
+from apps.printers.services import printer_add
+from apps.rules.services import rule_file_import
+from printmgmt.ipp import Operation
 from tests.pdfs import make_pdf
+from tests.peers import Cupsd, IppEvePrinter
 from tests.portal.accessibility import error_at, parse
-from tests.portal.conftest import People, logged_in
+from tests.portal.conftest import (
+    OFFICE_CAPABILITIES,
+    People,
+    finisher_rule_file,
+    logged_in,
+    office_printer,
+)
+from tests.portal.test_staff import release_data
 
 pytestmark = pytest.mark.django_db
+
+ROOT = Path(__file__).resolve().parents[2]
+OFFICE_MFP_PPD = ROOT / "ppdrules" / "office-mfp.ppd"
+OFFICE_MFP_RULES = ROOT / "ppdrules" / "office-mfp-ppd.ppde"
+
+EACH_ON_ITS_OWN = "Each of the {count} documents is printed and finished on its own sheets."
+AS_ONE = "The {count} documents are printed as one document on this printer."
 
 
 def pdf(tmp_path: Path, name: str, pages: int) -> bytes:
@@ -51,6 +71,27 @@ def held_together(tmp_path: Path) -> Callable[..., Job]:
         return job_create_held_together(owner, documents, title="minutes", source=JobSource.WEB)
 
     return make
+
+
+def several_documents_printer() -> Printer:
+    """A printer whose capabilities say it takes jobs of several documents (a CUPS queue's)."""
+    capabilities = {
+        **OFFICE_CAPABILITIES,
+        "multiple-document-jobs-supported": [True],
+        "operations-supported": [
+            int(Operation.PRINT_JOB),
+            int(Operation.CREATE_JOB),
+            int(Operation.SEND_DOCUMENT),
+        ],
+        "multiple-document-handling-supported": ["separate-documents-collated-copies"],
+    }
+    printer = office_printer(
+        "ipp://127.0.0.1:9/printers/office", name="office", rule_file=finisher_rule_file()
+    )
+    printer.capabilities = capabilities
+    printer.save(update_fields=["capabilities"])
+    assert takes_several_documents(printer.capabilities)
+    return printer
 
 
 # ---------------------------------------------------------------- upload
@@ -171,3 +212,72 @@ def test_the_inbox_says_how_many_documents_a_job_has(
     }
     assert meta["minutes"].startswith("5 pages · 2 documents · Web upload · ")
     assert meta["thesis"].startswith("4 pages · Web upload · ")
+
+
+# ---------------------------------------------------------------- the quote
+
+
+def quote_of(client: Client, job: Job, target: Printer, **changes: str) -> str:
+    data = release_data(job, target, client, printer=str(target.pk), **changes)
+    return str(parse(client.post(f"/jobs/{job.pk}/quote/", data).content).text_content())
+
+
+def test_the_quote_says_how_the_chosen_printer_prints_the_documents(
+    people: People, printer: Printer, held_together: Callable[..., Job]
+) -> None:
+    separately = several_documents_printer()
+    job = held_together(people.staff, 3, 3)
+    client = logged_in(people.staff)
+    as_one = quote_of(client, job, printer)
+    assert AS_ONE.format(count=2) in as_one
+    assert "its own sheets" not in as_one
+    each = quote_of(client, job, separately)
+    assert EACH_ON_ITS_OWN.format(count=2) in each
+    assert "as one document" not in each
+
+
+def test_the_quote_says_nothing_of_documents_when_the_pages_lie_in_one(
+    people: People, printer: Printer, held_together: Callable[..., Job]
+) -> None:
+    separately = several_documents_printer()
+    job = held_together(people.staff, 3, 3, 2)
+    client = logged_in(people.staff)
+    for target in (printer, separately):
+        assert "documents" not in quote_of(client, job, target, pages="4-6")
+    # Two of the three documents selected: two are printed, each on its own sheets.
+    assert EACH_ON_ITS_OWN.format(count=2) in quote_of(client, job, separately, pages="1-6")
+    assert AS_ONE.format(count=2) in quote_of(client, job, printer, pages="1-6")
+
+
+def test_the_documents_and_the_quote_speak_german(
+    people: People, printer: Printer, held_together: Callable[..., Job]
+) -> None:
+    separately = several_documents_printer()
+    job = held_together(people.staff, 3, 3)
+    client = logged_in(people.staff)
+    data = release_data(job, separately, client, printer=str(separately.pk))
+    client.cookies["django_language"] = "de"
+    page = client.get(f"/jobs/{job.pk}/").content.decode()
+    assert "budget.pdf — Seiten 4–6" in page
+    fragment = client.post(f"/jobs/{job.pk}/quote/", data).content.decode()
+    assert "Jedes der 2 Dokumente wird auf eigenen Blättern gedruckt" in fragment
+
+
+@pytest.mark.peers
+def test_a_cups_queue_prints_the_documents_each_on_its_own_an_ippeveprinter_as_one(
+    people: People,
+    ippeveprinter: IppEvePrinter,
+    cupsd: Cupsd,
+    held_together: Callable[..., Job],
+) -> None:
+    """The real printers, as they describe themselves: a CUPS queue takes jobs of several
+    documents, ippeveprinter one document a job; the quote says so."""
+    rule_file = rule_file_import(OFFICE_MFP_RULES).rule_file
+    cupsd.add_queue("office-mfp", ippeveprinter.uri, ppd=OFFICE_MFP_PPD)
+    printer_import_cups(cupsd.uri, rule_file=rule_file)
+    queue = Printer.objects.get(name="office-mfp")
+    eve = printer_add("eve", ippeveprinter.uri)
+    job = held_together(people.staff, 3, 3)
+    client = logged_in(people.staff)
+    assert EACH_ON_ITS_OWN.format(count=2) in quote_of(client, job, queue)
+    assert AS_ONE.format(count=2) in quote_of(client, job, eve)
