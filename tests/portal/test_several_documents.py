@@ -22,7 +22,7 @@ from apps.rules.services import rule_file_import
 from printmgmt.ipp import Operation
 from tests.pdfs import make_pdf
 from tests.peers import Cupsd, IppEvePrinter
-from tests.portal.accessibility import error_at, parse
+from tests.portal.accessibility import error_at, page_problems, parse
 from tests.portal.conftest import (
     OFFICE_CAPABILITIES,
     People,
@@ -212,6 +212,29 @@ def test_the_inbox_says_how_many_documents_a_job_has(
     }
     assert meta["minutes"].startswith("5 pages · 2 documents · Web upload · ")
     assert meta["thesis"].startswith("4 pages · Web upload · ")
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_the_pages_of_a_job_of_several_documents_are_accessible(
+    language: str,
+    people: People,
+    printer: Printer,
+    held_together: Callable[..., Job],
+    tmp_path: Path,
+) -> None:
+    job = held_together(people.staff, 3, 2)
+    client = logged_in(people.staff)
+    client.cookies["django_language"] = language
+    for url in (f"/jobs/{job.pk}/", "/inbox/"):
+        assert page_problems(client.get(url).content, language) == [], url
+    refused = upload(
+        client,
+        ("minutes.pdf", pdf(tmp_path, "a.pdf", 3)),
+        ("empty.pdf", b""),
+        together=True,
+    )
+    assert page_problems(refused, language) == []
+    assert error_at(refused, "document")
 
 
 # ---------------------------------------------------------------- the quote
