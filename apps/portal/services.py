@@ -89,9 +89,12 @@ def _title_of(name: str) -> str:
     return Path(name).stem or name
 
 
-def _as_pdf(upload: UploadedFile, workdir: Path, deadline: float) -> Path:
+def _as_pdf(
+    upload: UploadedFile, workdir: Path, deadline: float, *, together: bool = False
+) -> Path:
     """The uploaded file as a PDF in `workdir`, converted in what is left of the upload's
-    time (`deadline`). A DocumentError names the file."""
+    time (`deadline`). A DocumentError names the file; one too late to convert says what to
+    do, which differs for files held `together` (nothing of them is held)."""
     name = _file_name(upload)
     size = upload.size or 0
     if size == 0:
@@ -109,13 +112,19 @@ def _as_pdf(upload: UploadedFile, workdir: Path, deadline: float) -> Path:
     try:
         seconds = deadline - time.monotonic()
         if seconds < 1 and detect_format(received) != PDF:
-            raise DocumentError(
+            too_late = (
                 _(
+                    "not converted: converting the documents before it took the "
+                    "%(seconds)d seconds an upload may take; hold fewer documents as one "
+                    "job, or send PDFs, which need no conversion"
+                )
+                if together
+                else _(
                     "not converted: converting the documents before it took the "
                     "%(seconds)d seconds an upload may take; upload it again on its own"
                 )
-                % {"seconds": UPLOAD_CONVERSION_SECONDS}
             )
+            raise DocumentError(too_late % {"seconds": UPLOAD_CONVERSION_SECONDS})
         return to_pdf(received, OCTET_STREAM, workdir, seconds=seconds)
     except DocumentError as error:
         raise DocumentError(f"{name}: {error}") from None
@@ -141,14 +150,14 @@ def _upload_together(
     owner: User, uploads: Sequence[UploadedFile], deadline: float
 ) -> list[UploadOutcome]:
     """The uploads held as one job of several documents, or each refused one named (every
-    file is converted, so that all that need correcting are named at once)."""
+    file is converted, so that all those the conversion refuses are named at once)."""
     with tempfile.TemporaryDirectory(prefix="upload-") as workdir:
         documents: list[DocumentToHold] = []
         refused: list[UploadOutcome] = []
         for number, upload in enumerate(uploads):
             name = _file_name(upload)
             try:
-                pdf = _as_pdf(upload, Path(workdir) / str(number), deadline)
+                pdf = _as_pdf(upload, Path(workdir) / str(number), deadline, together=True)
             except DocumentError as error:
                 refused.append(UploadOutcome(name, problem=str(error)))
                 continue

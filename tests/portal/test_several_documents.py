@@ -3,7 +3,9 @@ job's page and in the inbox, and the quote saying how the chosen printer prints 
 
 from __future__ import annotations
 
+import html
 import io
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from apps.accounts.models import User
 from apps.jobs.choices import JobSource
 from apps.jobs.models import Job
 from apps.jobs.services import DocumentToHold, job_create_held_together
+from apps.portal import services as portal_services
 from apps.printers.cups_sync import printer_import_cups
 from apps.printers.ipp_values import takes_several_documents
 from apps.printers.models import Printer
@@ -170,6 +173,33 @@ def test_a_broken_pdf_of_one_job_is_named_and_nothing_is_held(
         together=True,
     )
     assert "Not uploaded: broken.pdf: the PDF cannot be read" in error_at(page, "document")
+    assert not Job.objects.exists()
+
+
+def test_files_of_one_job_too_slow_to_convert_hold_nothing_and_say_what_to_do(
+    people: People, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Held together, the files share the upload's conversion time; uploading a late one
+    again on its own (the advice for a job per file) would not make it part of the job."""
+    monkeypatch.setattr(portal_services, "UPLOAD_CONVERSION_SECONDS", 3)
+    started = time.monotonic()
+    page = html.unescape(
+        upload(
+            logged_in(people.staff),
+            ("loop.ps", b"%!PS\n{} loop\n"),
+            ("notes.txt", b"hello\n"),
+            ("memo.pdf", pdf(tmp_path, "a.pdf", 2)),
+            together=True,
+        )
+    )
+    assert time.monotonic() - started < 10
+    assert "loop.ps: the PostScript took too long to convert" in page
+    assert (
+        "notes.txt: not converted: converting the documents before it took the 3 seconds an "
+        "upload may take; hold fewer documents as one job, or send PDFs, which need no "
+        "conversion"
+    ) in page
+    assert "memo.pdf" not in page
     assert not Job.objects.exists()
 
 
