@@ -429,7 +429,11 @@ def test_two_admins_demoting_each_other_at_once_leave_one_admin() -> None:
 
     refused = [result for result in results if isinstance(result, AccountError)]
     assert len(refused) == 1, results
-    assert "is the last active user who may manage users" in str(refused[0])
+    # Overlapping, the second finds its target the last manager; run one after the other (a
+    # loaded machine), the second finds its actor no manager any more. Either way one stays.
+    assert re.search(
+        r"is the last active user who may manage users|may not change users", str(refused[0])
+    ), refused[0]
     assert user_managers().count() == 1
 
 
