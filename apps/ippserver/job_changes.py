@@ -46,7 +46,7 @@ def _cancel(ipp_job_id: int, user: User, now: datetime) -> None:
             return
         job = ipp_job.job
     # Outside the transaction: a job at a printer is canceled there too, over the network.
-    reason = f"canceled from a device by {user.username}"
+    reason = cancel.canceled_from_a_device_by(user.username)
     try:
         canceled = job.state not in TERMINAL_STATES and cancel.cancel(job.pk, reason=reason)
     except cancel.CancelRefused as refused:

@@ -11,6 +11,7 @@ import logging
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from apps.jobs import following, pipeline
 from apps.jobs.choices import TERMINAL_STATES, JobState, states_leading_to
@@ -19,6 +20,7 @@ from apps.jobs.endings import finish
 from apps.jobs.models import Job
 from apps.jobs.parts import Part
 from printmgmt.ipp import IppError
+from printmgmt.translatable import Text
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +31,16 @@ class CancelRefused(Exception):
 
 #: The states a cancel ends here without asking a printer: not SENDING, which its task ends.
 CANCELED_HERE = states_leading_to(JobState.CANCELED) - {JobState.SENDING}
+
+
+def canceled_by(username: str) -> Text:
+    """Why a job ended that its user canceled in the portal."""
+    return Text(gettext_noop("canceled by %(user)s"), {"user": username})
+
+
+def canceled_from_a_device_by(username: str) -> Text:
+    """Why a job ended that its user canceled from a desktop or phone (our IPP printer)."""
+    return Text(gettext_noop("canceled from a device by %(user)s"), {"user": username})
 
 
 def _impressions_at_printer(job: Job, printer_job_id: int) -> int | None:
@@ -88,7 +100,7 @@ def _cancel_earlier_send(job: Job) -> dict[str, int | None]:
     }
 
 
-def cancel(job_id: int, *, reason: str) -> Job | None:
+def cancel(job_id: int, *, reason: Text) -> Job | None:
     """Cancel a job wherever it is; a job at the printer is canceled there too.
 
     None when the job had ended already. Raises CancelRefused when the printer did not take
@@ -166,7 +178,7 @@ def cancel(job_id: int, *, reason: str) -> Job | None:
 
 
 def _end_waiting_job_as_seen(
-    job: Job, reason: str, at_printer: dict[str, int | None]
+    job: Job, reason: Text, at_printer: dict[str, int | None]
 ) -> Job | None:
     """Cancel a job waiting here for its (next) attempt only as `job` saw it: a retry that
     claimed it since, even one that is back waiting, may have put it at the printer, where

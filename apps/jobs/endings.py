@@ -17,14 +17,15 @@ from apps.accounts.errors import NoChargeForJob
 from apps.accounts.movements import account_refund
 from apps.jobs.choices import JobState
 from apps.jobs.documents import delete_document
-from apps.jobs.models import Job
+from apps.jobs.models import Job, message_fields
 from apps.jobs.services import job_transition
 from apps.reports.services import usage_record_after_finish
+from printmgmt.translatable import Text
 
 logger = logging.getLogger(__name__)
 
 
-def fail(job_id: int, message: str) -> None:
+def fail(job_id: int, message: Text) -> None:
     """End a job that cannot print: FAILED, the user told why, the money given back."""
     finish(job_id, JobState.FAILED, message)
 
@@ -32,7 +33,7 @@ def fail(job_id: int, message: str) -> None:
 def finish(
     job_id: int,
     state: JobState,
-    message: str,
+    message: Text,
     *,
     only_from: frozenset[JobState] | None = None,
     **fields: Any,
@@ -45,7 +46,12 @@ def finish(
     `fields` are saved with the end (what the printer printed of it, which the refund uses)."""
     with transaction.atomic():
         job = job_transition(
-            job_id, state, reason=message, only_from=only_from, message=message[:500], **fields
+            job_id,
+            state,
+            reason=str(message),
+            only_from=only_from,
+            **message_fields(message),
+            **fields,
         )
         if job is None:
             return None

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from apps.jobs.choices import TERMINAL_STATES, JobState
 from apps.jobs.endings import finish
@@ -13,6 +14,7 @@ from apps.jobs.models import Job
 from apps.jobs.pipeline import RetryLater, attribute_text, client_as_owner, printer_job_is_another
 from printmgmt.ipp import IppError, IppStatusError, Status
 from printmgmt.ipp import JobState as IppJobState
+from printmgmt.translatable import Text
 
 #: A printer that has not answered about a sent job for this long is asked no more; the job
 #: counts as printed (the printer accepted it), and an admin can refund it.
@@ -22,6 +24,12 @@ TERMINAL_IPP_STATES = {
     IppJobState.COMPLETED: JobState.COMPLETED,
     IppJobState.CANCELED: JobState.CANCELED,
     IppJobState.ABORTED: JobState.FAILED,
+}
+#: What the printer said when it ended a job, by the end it says.
+PRINTER_SAYS = {
+    IppJobState.COMPLETED: gettext_noop("printer says completed: %(message)s"),
+    IppJobState.CANCELED: gettext_noop("printer says canceled: %(message)s"),
+    IppJobState.ABORTED: gettext_noop("printer says aborted: %(message)s"),
 }
 
 
@@ -46,7 +54,14 @@ def follow(job_id: int) -> bool:
     except IppStatusError as error:
         if error.status_code == Status.CLIENT_ERROR_NOT_FOUND:
             # The printer forgot the job (restarted, purged its history): we cannot know more.
-            finish(job_id, JobState.COMPLETED, f"the printer no longer knows the job ({error})")
+            finish(
+                job_id,
+                JobState.COMPLETED,
+                Text(
+                    gettext_noop("the printer no longer knows the job (%(error)s)"),
+                    {"error": str(error)},
+                ),
+            )
             return True
         return _unanswered(job, str(error))
     except IppError as error:
@@ -56,7 +71,12 @@ def follow(job_id: int) -> bool:
         finish(
             job_id,
             JobState.COMPLETED,
-            f"the printer no longer knows the job (its job {job.printer_job_id} is another one)",
+            Text(
+                gettext_noop(
+                    "the printer no longer knows the job (its job %(printer_job)s is another one)"
+                ),
+                {"printer_job": job.printer_job_id},
+            ),
         )
         return True
     state_attribute = group.get("job-state")
@@ -73,8 +93,8 @@ def follow(job_id: int) -> bool:
     if not isinstance(state, int) or state not in TERMINAL_IPP_STATES:
         return False
     message = attribute_text(group, "job-state-message") or ", ".join(reasons)
-    final = TERMINAL_IPP_STATES[IppJobState(state)]
-    finish(job_id, final, f"printer says {IppJobState(state).keyword}: {message}")
+    end = IppJobState(state)
+    finish(job_id, TERMINAL_IPP_STATES[end], Text(PRINTER_SAYS[end], {"message": message}))
     return True
 
 
@@ -87,7 +107,12 @@ def _unanswered(job: Job, error: str) -> bool:
     finish(
         job.pk,
         JobState.COMPLETED,
-        f"the printer accepted the job but has not answered about it for {hours} hours: "
-        f"it counts as printed ({error})",
+        Text(
+            gettext_noop(
+                "the printer accepted the job but has not answered about it for %(hours)s "
+                "hours: it counts as printed (%(error)s)"
+            ),
+            {"hours": hours, "error": error},
+        ),
     )
     return True

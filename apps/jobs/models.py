@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from apps.jobs.choices import JobSource, JobState
+from printmgmt.translatable import Text
 
 MONEY_DIGITS = 12
 
@@ -126,6 +129,16 @@ class Job(models.Model):
     message = models.CharField(
         _("message"), max_length=500, blank=True, help_text=_("What the user is told.")
     )
+    message_text = models.JSONField(
+        _("message to translate"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "The message's msgid and parameters, shown in the reader's language. Empty for "
+            "messages written before it was kept."
+        ),
+    )
 
     class Meta:
         ordering = ("-created_at",)
@@ -139,6 +152,22 @@ class Job(models.Model):
     def document_page_counts(self) -> list[int]:
         """The pages of each of the job's documents, in order (one entry for one document)."""
         return [int(document["pages"]) for document in self.documents] or [self.page_count]
+
+    @property
+    def message_shown(self) -> str:
+        """The message in the active language; one written before its msgid was kept (or
+        whose stored msgid cannot be read) as it was written."""
+        text = Text.from_json(self.message_text)
+        return text.render(gettext) if text is not None else self.message
+
+
+def message_fields(text: Text | None) -> dict[str, Any]:
+    """The fields that tell a job's user `text` (None: nothing): in English for the admin,
+    the logs and our IPP printer, and as its msgid and parameters for the portal, which
+    shows it in the reader's language."""
+    if text is None:
+        return {"message": "", "message_text": None}
+    return {"message": str(text)[:500], "message_text": text.to_json()}
 
 
 class JobTransition(models.Model):

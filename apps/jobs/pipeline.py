@@ -27,11 +27,12 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from apps.jobs.choices import TERMINAL_STATES, JobState
 from apps.jobs.documents import DocumentError, spool_path
 from apps.jobs.endings import fail
-from apps.jobs.models import Job
+from apps.jobs.models import Job, message_fields
 from apps.jobs.parts import Part, WorkDir, build_parts
 from apps.jobs.services import job_transition
 from apps.printers.ipp_client import client_for
@@ -45,6 +46,7 @@ from printmgmt.ipp import (
     JobState as IppJobState,
 )
 from printmgmt.ipp.client import IppClient, SubmittedJob
+from printmgmt.translatable import Text
 
 logger = logging.getLogger(__name__)
 
@@ -130,7 +132,10 @@ def _build_and_send(job: Job, workdir: WorkDir, *, recover: bool) -> Sent:
         parts = build_parts(job, workdir)
         main, unsent_sheets = _send_parts(job, parts, recover=recover)
     except DocumentError as error:
-        fail(job_id, f"the document cannot be printed: {error}")
+        fail(
+            job_id,
+            Text(gettext_noop("the document cannot be printed: %(error)s"), {"error": str(error)}),
+        )
         return Sent("failed: document")
     except IppError as error:
         return _send_failed(job, error)
@@ -147,7 +152,7 @@ def _build_and_send(job: Job, workdir: WorkDir, *, recover: bool) -> Sent:
         only_from=frozenset({JobState.SENDING}),
         printer_job_id=main.job_id,
         printer_job_uri=main.job_uri or "",
-        message="; ".join(filter(None, [_ignored_message(main), *unsent_sheets]))[:500],
+        **message_fields(_joined([*_ignored_message(main), *unsent_sheets])),
     )
     if sent is None:
         current = Job.objects.get(pk=job_id)
@@ -195,7 +200,13 @@ def _give_up(job: Job) -> Sent:
     adopted = _adopt_earlier_send(job)
     if adopted is not None:
         return adopted
-    fail(job.pk, f"sending failed {job.send_attempts - 1} times: the job was given up")
+    fail(
+        job.pk,
+        Text(
+            gettext_noop("sending failed %(failures)s times: the job was given up"),
+            {"failures": job.send_attempts - 1},
+        ),
+    )
     return Sent("failed: gave up")
 
 
@@ -210,11 +221,14 @@ def _not_sent_to_disabled_printer(job: Job, *, recover: bool) -> Sent:
             return adopted
     assert job.printer is not None
     why = (
-        "no longer exists on its CUPS server (its queue was removed or renamed there)"
+        gettext_noop(
+            "printer %(printer)s no longer exists on its CUPS server (its queue was removed or "
+            "renamed there)"
+        )
         if job.printer.gone_from_cups_server
-        else "was disabled by an administrator"
+        else gettext_noop("printer %(printer)s was disabled by an administrator")
     )
-    fail(job.pk, f"printer {job.printer} {why}")
+    fail(job.pk, Text(why, {"printer": str(job.printer)}))
     return Sent("failed: printer disabled")
 
 
@@ -259,12 +273,12 @@ def _adopt_earlier_send(job: Job) -> Sent | None:
     return Sent(f"found as printer job {found.job_id}", at_printer=True)
 
 
-def _send_parts(job: Job, parts: list[Part], *, recover: bool) -> tuple[SubmittedJob, list[str]]:
+def _send_parts(job: Job, parts: list[Part], *, recover: bool) -> tuple[SubmittedJob, list[Text]]:
     """The printer's job for the job itself, and why any end sheet after it was not sent."""
     assert job.printer is not None
     main: SubmittedJob | None = None
     a_part_is_at_the_printer = False
-    unsent_sheets: list[str] = []
+    unsent_sheets: list[Text] = []
     with client_as_owner(job, timeout=settings.IPP_SEND_TIMEOUT_SECONDS) as client:
         for part in parts:
             name = part.job_name(job)
@@ -284,7 +298,13 @@ def _send_parts(job: Job, parts: list[Part], *, recover: bool) -> tuple[Submitte
                 # printer refuses (or that this last attempt cannot look for or send) must not
                 # fail the job and give its money back.
                 logger.warning("job %s: %s not sent: %s", job.pk, name, error)
-                unsent_sheets.append(f"the {part.suffix} sheet was not printed: {error}")
+                # Only the end sheet comes after the job itself.
+                unsent_sheets.append(
+                    Text(
+                        gettext_noop("the end sheet was not printed: %(error)s"),
+                        {"error": str(error)},
+                    )
+                )
                 continue
             a_part_is_at_the_printer = True
             if found:
@@ -437,24 +457,47 @@ def attribute_text(group: AttributeGroup, name: str) -> str:
     return str(attribute.value) if attribute is not None else ""
 
 
-def _ignored_message(submitted: SubmittedJob) -> str:
+def _ignored_message(submitted: SubmittedJob) -> list[Text]:
     if not submitted.ignored_attributes:
-        return ""
-    return "the printer ignored: " + ", ".join(submitted.ignored_attributes)
+        return []
+    attributes = ", ".join(submitted.ignored_attributes)
+    return [Text(gettext_noop("the printer ignored: %(attributes)s"), {"attributes": attributes})]
+
+
+def _joined(texts: list[Text]) -> Text | None:
+    """Several things the user is told at once, one after the other."""
+    if not texts:
+        return None
+    first, *rest = texts
+    then = _joined(rest)
+    if then is None:
+        return first
+    return Text(gettext_noop("%(first)s; %(then)s"), {"first": first, "then": then})
 
 
 def _send_failed(job: Job, error: IppError) -> Sent:
     if not error.retryable:
         sentence = error.sentence if isinstance(error, IppStatusError) else str(error)
-        fail(job.pk, f"the printer refused the job: {sentence}")
+        fail(
+            job.pk,
+            Text(gettext_noop("the printer refused the job: %(reason)s"), {"reason": sentence}),
+        )
         return Sent("failed: refused")
     if job.send_attempts >= settings.PRINT_MAX_ATTEMPTS:
         fail(
-            job.pk, f"the printer could not be reached after {job.send_attempts} attempts: {error}"
+            job.pk,
+            Text(
+                gettext_noop(
+                    "the printer could not be reached after %(attempts)s attempts: %(error)s"
+                ),
+                {"attempts": job.send_attempts, "error": str(error)},
+            ),
         )
         return Sent("failed: gave up")
     _retry_later(
-        job, f"waiting for the printer: {error}", may_have_made_job=error.may_have_made_job
+        job,
+        Text(gettext_noop("waiting for the printer: %(error)s"), {"error": str(error)}),
+        may_have_made_job=error.may_have_made_job,
     )
 
 
@@ -463,44 +506,81 @@ def _failed_here(job: Job, error: Exception) -> Sent:
     printer did not answer, and the user told why in words rather than as an exception."""
     why = trouble_in_words(error)
     if job.send_attempts >= settings.PRINT_MAX_ATTEMPTS:
-        fail(job.pk, f"{why}; the job was given up after {job.send_attempts} attempts")
+        fail(
+            job.pk,
+            Text(
+                gettext_noop("%(trouble)s; the job was given up after %(attempts)s attempts"),
+                {"trouble": why, "attempts": job.send_attempts},
+            ),
+        )
         return Sent("failed: gave up")
     # The error may have come while a part was being uploaded: the printer may have it.
-    _retry_later(job, f"{why}; it will be tried again", may_have_made_job=True)
+    _retry_later(
+        job,
+        Text(gettext_noop("%(trouble)s; it will be tried again"), {"trouble": why}),
+        may_have_made_job=True,
+    )
 
 
-def _retry_later(job: Job, message: str, *, may_have_made_job: bool) -> NoReturn:
+def _retry_later(job: Job, message: Text, *, may_have_made_job: bool) -> NoReturn:
     job_transition(
         job.pk,
         JobState.RELEASED,
         reason=f"will retry: {message}",
         only_from=frozenset({JobState.SENDING}),
-        message=message[:500],
+        **message_fields(message),
         # Counted so that a cancel while the job waits need not ask the printer first.
         attempts_that_reached_no_printer=job.attempts_that_reached_no_printer
         + (0 if may_have_made_job else 1),
     )
-    raise RetryLater(message)
+    raise RetryLater(str(message))
 
 
-def trouble_in_words(error: BaseException) -> str:
+def trouble_in_words(error: BaseException) -> Text:
     """What went wrong on this server while a job was built or sent, as its user (and the
-    administrator they ask) can act on it: no exception names, reprs or source lines."""
+    administrator they ask) can act on it: no exception names, reprs or source lines. The
+    operating system's and TLS library's words for it stay as they are."""
     if isinstance(error, SoftTimeLimitExceeded):
-        return "preparing and sending the job took longer than the print server allows"
+        return Text(
+            gettext_noop("preparing and sending the job took longer than the print server allows")
+        )
     if isinstance(error, MemoryError):
-        return "the print server ran out of memory while preparing the job"
+        return Text(gettext_noop("the print server ran out of memory while preparing the job"))
     if isinstance(error, ssl.SSLError):  # before OSError, of which it is one
-        reason = error.reason.replace("_", " ").lower() if error.reason else "unknown reason"
-        return f"the print server could not set up a secure connection to the printer ({reason})"
+        reason: str | Text = (
+            error.reason.replace("_", " ").lower()
+            if error.reason
+            else Text(gettext_noop("unknown reason"))
+        )
+        return Text(
+            gettext_noop(
+                "the print server could not set up a secure connection to the printer (%(reason)s)"
+            ),
+            {"reason": reason},
+        )
     if isinstance(error, OSError):
         if error.errno in {errno.ENOSPC, errno.EDQUOT}:
-            return "the print server ran out of disk space while preparing the job"
-        if error.errno == errno.EFBIG:
-            return (
-                "the print server may not write a file as large as this job needs "
-                "(a file size limit)"
+            return Text(
+                gettext_noop("the print server ran out of disk space while preparing the job")
             )
-        what = error.strerror.lower() if error.strerror else "an error of the operating system"
-        return f"the print server could not read or write the job's files ({what})"
-    return "an unexpected error on the print server (the administrator can find it in its log)"
+        if error.errno == errno.EFBIG:
+            return Text(
+                gettext_noop(
+                    "the print server may not write a file as large as this job needs "
+                    "(a file size limit)"
+                )
+            )
+        what: str | Text = (
+            error.strerror.lower()
+            if error.strerror
+            else Text(gettext_noop("an error of the operating system"))
+        )
+        return Text(
+            gettext_noop("the print server could not read or write the job's files (%(what)s)"),
+            {"what": what},
+        )
+    return Text(
+        gettext_noop(
+            "an unexpected error on the print server (the administrator can find it in its log)"
+        )
+    )

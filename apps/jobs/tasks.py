@@ -10,12 +10,14 @@ from celery import Task, shared_task
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from apps.jobs import following, pipeline
 from apps.jobs.choices import JobState
 from apps.jobs.documents import spool_leftovers_remove
 from apps.jobs.endings import finish
 from apps.jobs.models import Job
+from printmgmt.translatable import Text
 
 logger = logging.getLogger(__name__)
 
@@ -126,5 +128,5 @@ def expire_held_jobs() -> int:
         )
     )
     for job_id in expired:
-        finish(job_id, JobState.EXPIRED, "not released in time")
+        finish(job_id, JobState.EXPIRED, Text(gettext_noop("not released in time")))
     return len(expired)

@@ -180,7 +180,7 @@ def job_cancel_own(user: User, job_id: int) -> Job:
     if job is None:
         raise ReleaseRefused(_("this is not your job"))
     try:
-        canceled = cancel.cancel(job_id, reason=f"canceled by {user.username}")
+        canceled = cancel.cancel(job_id, reason=cancel.canceled_by(user.username))
     except cancel.CancelRefused as refused:
         raise ReleaseRefused(str(refused)) from None
     if canceled is None:

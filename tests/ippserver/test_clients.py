@@ -19,6 +19,7 @@ from apps.jobs.choices import JobSource, JobState
 from apps.jobs.models import Job
 from apps.jobs.release import ReleaseRefused, job_release
 from apps.printers.models import Printer
+from printmgmt.translatable import Text
 from tests.ippserver.conftest import Printing
 from tests.ippserver.documents import make_ipptool_documents
 from tests.pdfs import make_pdf
@@ -72,7 +73,7 @@ class ReleaseDesk:
                             continue  # its client canceled it meanwhile
                         # Canceled, so that its client is not left waiting for it.
                         self.refused.append(f"job {job.pk}: {refusal}")
-                        cancel(job.pk, reason="the release desk could not release it")
+                        cancel(job.pk, reason=Text("the release desk could not release it"))
         finally:
             connection.close()
 

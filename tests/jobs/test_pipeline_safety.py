@@ -54,6 +54,7 @@ from printmgmt.ipp import (
     encode,
 )
 from printmgmt.ipp.client import IppClient, SubmittedJob
+from printmgmt.translatable import Text
 from tests.jobs.conftest import FINISHER_RULES
 from tests.jobs.test_recovery import jobs_named
 from tests.peers import IppEvePrinter
@@ -325,13 +326,13 @@ def test_an_unusable_trusted_certificate_is_told_in_words_until_the_job_is_given
 
 
 def test_trouble_on_the_print_server_is_told_without_exception_names() -> None:
-    assert pipeline.trouble_in_words(OSError(errno.ENOSPC, "No space left on device")) == (
+    assert str(pipeline.trouble_in_words(OSError(errno.ENOSPC, "No space left on device"))) == (
         "the print server ran out of disk space while preparing the job"
     )
-    assert pipeline.trouble_in_words(PermissionError(errno.EACCES, "Permission denied")) == (
+    assert str(pipeline.trouble_in_words(PermissionError(errno.EACCES, "Permission denied"))) == (
         "the print server could not read or write the job's files (permission denied)"
     )
-    assert pipeline.trouble_in_words(KeyError("media")) == (
+    assert str(pipeline.trouble_in_words(KeyError("media"))) == (
         "an unexpected error on the print server (the administrator can find it in its log)"
     )
 
@@ -384,11 +385,11 @@ def test_a_job_ends_together_with_its_refund_or_not_at_all(
     # Injected: the refund failing after the job's end was written is what is tested.
     monkeypatch.setattr(endings, "account_refund", refund_fails)
     with pytest.raises(RuntimeError):
-        endings.fail(job.pk, "the printer refused the job")
+        endings.fail(job.pk, Text("the printer refused the job"))
     assert Job.objects.get(pk=job.pk).state == JobState.RELEASED
     assert not JobTransition.objects.filter(job=job, to_state=JobState.FAILED).exists()
     monkeypatch.undo()
-    endings.fail(job.pk, "the printer refused the job")
+    endings.fail(job.pk, Text("the printer refused the job"))
     assert Job.objects.get(pk=job.pk).state == JobState.FAILED
     assert job_refunded(job.pk) == PRICE
 
@@ -400,7 +401,7 @@ def test_a_refund_made_by_hand_counts_towards_what_a_failed_job_gets_back(
     # With the default key, as the refund task leaves it: the pipeline's own refund must be
     # neither taken for this one nor refused for exceeding what is left.
     account_refund(job.pk, Decimal("0.05"), reason="a jam, refunded at the desk")
-    endings.fail(job.pk, "the printer refused the job")
+    endings.fail(job.pk, Text("the printer refused the job"))
     assert Job.objects.get(pk=job.pk).state == JobState.FAILED
     assert job_refunded(job.pk) == PRICE
 
@@ -414,7 +415,7 @@ def test_canceling_a_job_the_printer_has_printed_keeps_the_charge(
     assert sent.printer_job_id is not None
     _wait_printed(finisher_peer, sent.printer_job_id)
     # The user cancels before the next follow-up saw the end: too late, it printed.
-    assert cancel.cancel(job.pk, reason="canceled by sam") is None
+    assert cancel.cancel(job.pk, reason=cancel.canceled_by("sam")) is None
     done = Job.objects.get(pk=job.pk)
     assert done.state == JobState.COMPLETED, done.message
     assert job_refunded(job.pk) == 0
@@ -427,7 +428,7 @@ def test_a_job_being_sent_is_not_canceled_behind_its_tasks_back(
     # Its task is sending it to a printer slow to answer, which then prints it at once.
     _sending(job, claimed_by="t", claimed_ago=timedelta(seconds=5))
     with pytest.raises(cancel.CancelRefused, match="being sent to the printer"):
-        cancel.cancel(job.pk, reason="canceled by sam")
+        cancel.cancel(job.pk, reason=cancel.canceled_by("sam"))
     assert Job.objects.get(pk=job.pk).state == JobState.SENDING
     assert job_refunded(job.pk) == 0
     # At the printer, the cancel goes through it: printed, the job keeps its charge.
@@ -436,7 +437,7 @@ def test_a_job_being_sent_is_not_canceled_behind_its_tasks_back(
     sent = Job.objects.get(pk=job.pk)
     assert sent.printer_job_id is not None
     _wait_printed(finisher_peer, sent.printer_job_id)
-    assert cancel.cancel(job.pk, reason="canceled by sam") is None
+    assert cancel.cancel(job.pk, reason=cancel.canceled_by("sam")) is None
     assert Job.objects.get(pk=job.pk).state == JobState.COMPLETED
     assert job_refunded(job.pk) == 0
 
@@ -469,7 +470,7 @@ def test_a_job_an_earlier_attempt_may_have_delivered_is_canceled_at_the_printer_
     _waiting_after_an_attempt(printed)
     accepted = _printed_by_an_earlier_attempt(printed, finisher_peer)
     with pytest.raises(cancel.CancelRefused, match="would not cancel"):
-        cancel.cancel(printed.pk, reason="canceled by sam")
+        cancel.cancel(printed.pk, reason=cancel.canceled_by("sam"))
     assert Job.objects.get(pk=printed.pk).state == JobState.RELEASED
     assert job_refunded(printed.pk) == 0
     # Its next attempt records it at the printer, where it printed: it keeps its charge.
@@ -481,11 +482,11 @@ def test_a_job_an_earlier_attempt_may_have_delivered_is_canceled_at_the_printer_
     _waiting_after_an_attempt(waiting)
     _unreachable(finisher)
     with pytest.raises(cancel.CancelRefused, match="cannot be reached"):
-        cancel.cancel(waiting.pk, reason="canceled by sam")
+        cancel.cancel(waiting.pk, reason=cancel.canceled_by("sam"))
     assert job_refunded(waiting.pk) == 0
     # It answers, without the job: canceled here, all of it refunded.
     Printer.objects.filter(pk=finisher.pk).update(uri=finisher_peer.uri)
-    canceled = cancel.cancel(waiting.pk, reason="canceled by sam")
+    canceled = cancel.cancel(waiting.pk, reason=cancel.canceled_by("sam"))
     assert canceled is not None
     assert canceled.state == JobState.CANCELED
     assert job_refunded(waiting.pk) == PRICE
@@ -502,7 +503,7 @@ def test_a_job_an_earlier_attempt_left_waiting_at_the_printer_is_canceled_there_
     with IppClient(finisher_peer.uri, user_name=waiting.owner.get_username()) as client:
         # Created, its document still to come: the printer keeps it waiting.
         accepted = client.create_job(job_name=Part("", document, []).job_name(waiting))
-    canceled = cancel.cancel(waiting.pk, reason="canceled by sam")
+    canceled = cancel.cancel(waiting.pk, reason=cancel.canceled_by("sam"))
     assert canceled is not None
     assert (canceled.state, canceled.printer_job_id) == (JobState.CANCELED, accepted.job_id)
     assert canceled.impressions_completed == 0
@@ -520,7 +521,7 @@ def test_a_job_whose_attempts_never_reached_its_printer_is_canceled_while_it_is_
         pipeline.send(job.pk, task_id="t")
     waiting = Job.objects.get(pk=job.pk)
     assert (waiting.state, waiting.send_attempts) == (JobState.RELEASED, 1)
-    canceled = cancel.cancel(job.pk, reason="canceled by sam")
+    canceled = cancel.cancel(job.pk, reason=cancel.canceled_by("sam"))
     assert canceled is not None
     assert canceled.state == JobState.CANCELED
     assert job_refunded(job.pk) == PRICE
@@ -537,7 +538,7 @@ def test_a_retry_between_the_cancels_look_and_its_end_keeps_the_job(
     # Meanwhile a retry's attempt reached the printer, got no answer, and waits again.
     job_transition(job.pk, JobState.SENDING, reason="test: retry", send_attempts=2)
     job_transition(job.pk, JobState.RELEASED, reason="test: will retry")
-    assert cancel._end_waiting_job_as_seen(seen, "canceled by sam", {}) is None
+    assert cancel._end_waiting_job_as_seen(seen, cancel.canceled_by("sam"), {}) is None
     assert Job.objects.get(pk=job.pk).state == JobState.RELEASED
     assert job_refunded(job.pk) == 0
 
@@ -561,7 +562,7 @@ def test_an_attempt_that_sent_its_start_sheet_before_the_printer_went_down_is_se
     monkeypatch.undo()
     _unreachable(finisher)
     with pytest.raises(cancel.CancelRefused, match="cannot be reached"):
-        cancel.cancel(job.pk, reason="canceled by sam")
+        cancel.cancel(job.pk, reason=cancel.canceled_by("sam"))
     assert job_refunded(job.pk) == 0
 
 
@@ -586,7 +587,7 @@ def test_a_retry_that_sends_the_job_during_the_cancels_search_is_canceled_at_the
         return found
 
     monkeypatch.setattr(pipeline, "find_earlier_send", search_while_a_retry_sends)
-    canceled = cancel.cancel(job.pk, reason="canceled by sam")
+    canceled = cancel.cancel(job.pk, reason=cancel.canceled_by("sam"))
     assert canceled is not None
     assert canceled.state == JobState.CANCELED
     with IppClient(finisher_peer.uri) as printer:
@@ -610,7 +611,7 @@ def test_a_retry_that_claims_the_job_during_the_cancels_search_keeps_it(
 
     monkeypatch.setattr(pipeline, "find_earlier_send", search_while_a_retry_claims)
     with pytest.raises(cancel.CancelRefused, match="being sent to the printer right now"):
-        cancel.cancel(job.pk, reason="canceled by sam")
+        cancel.cancel(job.pk, reason=cancel.canceled_by("sam"))
     assert Job.objects.get(pk=job.pk).state == JobState.SENDING
     assert job_refunded(job.pk) == 0
 
@@ -622,7 +623,7 @@ def test_a_job_at_a_printer_that_cannot_be_reached_is_not_canceled_nor_refunded(
     _at_printer(job)
     _unreachable(finisher)
     with pytest.raises(cancel.CancelRefused, match="cannot be reached"):
-        cancel.cancel(job.pk, reason="canceled by sam")
+        cancel.cancel(job.pk, reason=cancel.canceled_by("sam"))
     assert Job.objects.get(pk=job.pk).state == JobState.PROCESSING
     assert job_refunded(job.pk) == 0
     # From a device: Cancel-My-Jobs says so, and does not claim the job was canceled.
@@ -707,7 +708,7 @@ def test_canceling_a_job_whose_id_is_another_job_now_cancels_nothing_at_the_prin
     job = released()
     _at_printer(job)
     with _printer_answering(finisher, handler=_PrinterWithAnotherJob):
-        assert cancel.cancel(job.pk, reason="canceled by sam") is None
+        assert cancel.cancel(job.pk, reason=cancel.canceled_by("sam")) is None
     assert _PrinterWithAnotherJob.cancels == []
     done = Job.objects.get(pk=job.pk)
     assert done.state == JobState.COMPLETED
@@ -861,7 +862,7 @@ def test_a_job_canceled_while_printing_is_refunded_for_the_sides_not_printed(
     Job.objects.filter(pk=job.pk).update(expected_impressions=4)
     _at_printer(job)
     with _printer_answering(finisher, handler=_CancelingPrinter):
-        canceled = cancel.cancel(job.pk, reason="canceled by sam")
+        canceled = cancel.cancel(job.pk, reason=cancel.canceled_by("sam"))
     assert canceled is not None
     assert canceled.state == JobState.CANCELED
     assert canceled.impressions_completed == 3
@@ -877,7 +878,7 @@ def test_a_refund_by_hand_while_printing_is_part_of_what_the_unprinted_sides_get
     # The desk gives back the side a jam spoiled; the printer then stops after three sides.
     account_refund(job.pk, PRICE / 4, reason="a jam, refunded at the desk", key="desk")
     with _printer_answering(finisher, handler=_CancelingPrinter):
-        canceled = cancel.cancel(job.pk, reason="canceled by sam")
+        canceled = cancel.cancel(job.pk, reason=cancel.canceled_by("sam"))
     assert canceled is not None
     assert canceled.impressions_completed == 3
     assert job_refunded(job.pk) == PRICE / 4

@@ -41,6 +41,7 @@ from apps.portal.tasks import prune_thumbnails
 from apps.portal.thumbnails import thumbnail_path
 from apps.printers.choices import PrinterState
 from apps.printers.models import Printer, PrinterGroup
+from printmgmt.translatable import Text
 from tests.pdfs import make_pdf, slow_page_pdf
 from tests.portal.accessibility import error_at, parse
 from tests.portal.conftest import (
@@ -1136,7 +1137,7 @@ def test_cancel_a_held_job_and_history_shows_failures_and_refunds(
     assert Job.objects.get(pk=dropped.pk).state == JobState.CANCELED
     data = release_data(kept, printer, client)
     client.post(f"/jobs/{kept.pk}/", {**data, "action": "release"})
-    finish(kept.pk, JobState.FAILED, "printer says aborted: paper jam")
+    finish(kept.pk, JobState.FAILED, Text("printer says aborted: paper jam"))
     page = client.get("/history/").content.decode()
     assert "Failed" in page
     assert "paper jam" in page
@@ -1169,7 +1170,7 @@ def test_the_live_history_changes_only_the_row_of_the_job_that_changed(
     before = rows_by_id(client.get("/history/?fragment=rows").content)
     assert set(before) == {f"job-{budget.pk}", f"job-{minutes.pk}"}
     assert rows_by_id(client.get("/history/?fragment=rows").content) == before
-    finish(budget.pk, JobState.FAILED, "printer says aborted: paper jam")
+    finish(budget.pk, JobState.FAILED, Text("printer says aborted: paper jam"))
     after = rows_by_id(client.get("/history/?fragment=rows").content)
     assert after[f"job-{minutes.pk}"] == before[f"job-{minutes.pk}"]
     assert "paper jam" in after[f"job-{budget.pk}"]
@@ -1227,7 +1228,7 @@ def test_thumbnails_of_documents_that_left_the_spool_are_pruned(
     client = logged_in(people.staff)
     for job in (kept, gone):
         assert client.get(f"/jobs/{job.pk}/pages/1.png").status_code == 200
-    finish(gone.pk, JobState.CANCELED, "canceled")
+    finish(gone.pk, JobState.CANCELED, Text("canceled"))
     assert prune_thumbnails() == 1
     assert thumbnail_path(kept.document_name, 1).exists()
     assert not thumbnail_path(gone.document_name, 1).exists()

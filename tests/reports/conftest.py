@@ -24,6 +24,7 @@ from apps.jobs.models import Job
 from apps.jobs.services import job_create_held, job_transition
 from apps.printers.choices import PrinterKind
 from apps.printers.models import Printer
+from printmgmt.translatable import Text
 from tests.jobs.conftest import finisher, finisher_peer, held_job, staff_user  # noqa: F401
 from tests.pdfs import make_pdf
 
@@ -90,7 +91,7 @@ def print_job(tmp_path: Path) -> Callable[..., Job]:
         job_transition(job.pk, JobState.PROCESSING, reason="sent", printer_job_id=job.pk)
         if impressions_completed is not None:
             Job.objects.filter(pk=job.pk).update(impressions_completed=impressions_completed)
-        ended = finish(job.pk, end, f"printer says {end}")
+        ended = finish(job.pk, end, Text(f"printer says {end}"))
         assert ended is not None
         return ended
 

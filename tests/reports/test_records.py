@@ -21,6 +21,7 @@ from apps.jobs.models import Job
 from apps.jobs.services import job_create_held, job_transition
 from apps.reports.models import ImmutableError, UsageRecord
 from apps.reports.services import primary_group, usage_record_write, usage_records_catch_up
+from printmgmt.translatable import Text
 from tests.pdfs import make_pdf
 from tests.reports.conftest import History
 
@@ -71,7 +72,7 @@ def test_writing_twice_returns_the_first_record(history: History) -> None:
     job = history.jobs["alice-simplex"]
     first = UsageRecord.objects.get(job_id=job.pk)
     assert usage_record_write(job) == first
-    assert finish(job.pk, JobState.FAILED, "again") is None  # an ended job stays ended
+    assert finish(job.pk, JobState.FAILED, Text("again")) is None  # an ended job stays ended
     assert UsageRecord.objects.filter(job_id=job.pk).count() == 1
 
 
@@ -95,7 +96,7 @@ def test_a_held_job_that_expires_uncharged_leaves_no_record(
     job = job_create_held(
         history.alice, make_pdf(tmp_path / "held.pdf", 1), title="held", source=JobSource.WEB
     )
-    ended = finish(job.pk, JobState.EXPIRED, "expired")
+    ended = finish(job.pk, JobState.EXPIRED, Text("expired"))
     assert ended is not None
     assert not UsageRecord.objects.filter(job_id=job.pk).exists()
     still_held = job_create_held(
@@ -183,7 +184,7 @@ def test_a_job_charged_with_more_places_than_the_currency_now_has_is_refunded_in
         )  # fmt: skip
         job_transition(job.pk, JobState.SENDING, reason="sending")
     # The site lowers CURRENCY_DECIMALS to 2 before the job ends.
-    ended = finish(job.pk, JobState.FAILED, "the printer refused it")
+    ended = finish(job.pk, JobState.FAILED, Text("the printer refused it"))
     assert ended is not None
     assert ended.state == JobState.FAILED
     assert job_refunded(job.pk) == Decimal("0.125")

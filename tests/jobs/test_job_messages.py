@@ -1,0 +1,212 @@
+"""What the worker writes on a job is shown in the reader's language: German with
+`Accept-Language: de` in the portal's history, English without, the printer's own words as
+they are; messages written before their msgid was kept are shown as written."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from django.utils import timezone, translation
+
+from apps.accounts.models import User
+from apps.accounts.movements import account_charge
+from apps.accounts.services import personal_account_ensure
+from apps.jobs import pipeline
+from apps.jobs.choices import JobState
+from apps.jobs.models import Job
+from apps.jobs.services import job_transition
+from apps.jobs.tasks import expire_held_jobs
+from apps.printers.models import Printer
+from apps.printers.peers import free_port
+from printmgmt.translatable import Text
+from tests.peers import IppEvePrinter, run_ippeveprinter
+
+pytestmark = [pytest.mark.peers]
+
+PRICE = Decimal("0.20")
+GERMAN = "de-DE,de;q=0.9"
+
+
+@pytest.fixture(scope="module")
+def raster_only_peer() -> Iterator[IppEvePrinter]:
+    """A printer that takes no PDF: it refuses every job the product sends it."""
+    with run_ippeveprinter(
+        name="Raster Only", attributes=None, extra_args=["-f", "image/pwg-raster"]
+    ) as peer:
+        yield peer
+
+
+@pytest.fixture
+def released(
+    held_job: Callable[..., Job], staff_user: User, finisher: Printer
+) -> Callable[[], Job]:
+    """A job released and charged as job_release leaves it; each test sends it itself."""
+
+    def make() -> Job:
+        job = held_job(pages=1)
+        account = personal_account_ensure(staff_user)
+        account_charge(account.pk, PRICE, job_id=job.pk, user=staff_user)
+        job_transition(
+            job.pk,
+            JobState.RELEASED,
+            reason="test",
+            printer=finisher,
+            price=PRICE,
+            account=account,
+            expected_impressions=1,
+        )
+        return Job.objects.get(pk=job.pk)
+
+    return make
+
+
+def history_row(user: User, job: Job, language: str | None) -> str:
+    """The job's row of its owner's history, as text, in the browser's language."""
+    client = Client()
+    client.force_login(user)
+    headers = {"Accept-Language": language} if language else {}
+    rows = client.get("/history/?fragment=rows", headers=headers).content.decode()
+    row = re.search(rf'<tr id="job-{job.pk}".*?</tr>', rows, re.DOTALL)
+    assert row is not None, rows
+    return html.unescape(re.sub(r"<[^>]+>", " ", row.group()))
+
+
+def untranslated(text: Text) -> list[str]:
+    """The msgids of a message and of the messages within it that German leaves English
+    (a msgid of placeholders and punctuation only needs no words of its own)."""
+    with translation.override("de"):
+        missing = [
+            text.msgid
+            for text in _nested(text)
+            if re.search(r"[a-z]", re.sub(r"%\(\w+\)s", "", text.msgid))
+            and translation.gettext(text.msgid) == text.msgid
+        ]
+    return missing
+
+
+def _nested(text: Text) -> Iterator[Text]:
+    yield text
+    for value in text.params.values():
+        if isinstance(value, Text):
+            yield from _nested(value)
+
+
+def told(job: Job) -> Text:
+    """The job's message as the worker kept it: the English text it wrote, and in German."""
+    job.refresh_from_db()
+    text = Text.from_json(job.message_text)
+    assert text is not None, f"written in English only: {job.message}"
+    assert str(text) == job.message
+    assert untranslated(text) == []
+    return text
+
+
+def test_a_printer_that_refuses_the_job_is_told_in_the_readers_language(
+    released: Callable[[], Job],
+    finisher: Printer,
+    raster_only_peer: IppEvePrinter,
+    staff_user: User,
+) -> None:
+    Printer.objects.filter(pk=finisher.pk).update(uri=raster_only_peer.uri)
+    job = released()
+    assert str(pipeline.send(job.pk, task_id="t")) == "failed: refused"
+    text = told(job)
+    reason = text.params["reason"]
+    assert isinstance(reason, str)  # the printer's own words, not translated
+    assert job.message == f"the printer refused the job: {reason}"
+    german = history_row(staff_user, job, GERMAN)
+    assert f"der Drucker hat den Auftrag abgelehnt: {reason}" in german
+    assert "Fehlgeschlagen" in german
+    english = history_row(staff_user, job, None)
+    assert f"the printer refused the job: {reason}" in english
+    assert "abgelehnt" not in english
+
+
+def test_an_unreachable_printer_is_waited_for_in_the_readers_language(
+    released: Callable[[], Job], finisher: Printer, staff_user: User
+) -> None:
+    Printer.objects.filter(pk=finisher.pk).update(uri=f"ipp://127.0.0.1:{free_port()}/ipp/print")
+    job = released()
+    with pytest.raises(pipeline.RetryLater):
+        pipeline.send(job.pk, task_id="t")
+    error = told(job).params["error"]
+    assert isinstance(error, str)
+    assert f"wartet auf den Drucker: {error}" in history_row(staff_user, job, GERMAN)
+    english = history_row(staff_user, job, "en")
+    assert f"waiting for the printer: {error}" in english
+    assert "wartet" not in english
+
+
+def test_a_message_within_a_message_is_translated_at_both_levels(
+    released: Callable[[], Job], finisher: Printer, staff_user: User
+) -> None:
+    # A certificate OpenSSL cannot load: the attempt fails on this server, told in words.
+    Printer.objects.filter(pk=finisher.pk).update(
+        trusted_certificate="-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"
+    )
+    job = released()
+    with pytest.raises(pipeline.RetryLater):
+        pipeline.send(job.pk, task_id="t")
+    trouble = told(job).params["trouble"]
+    assert isinstance(trouble, Text)
+    # OpenSSL's words, or where it has none a third message of ours.
+    reason = trouble.params["reason"]
+    with translation.override("de"):
+        german_reason = reason.render(translation.gettext) if isinstance(reason, Text) else reason
+    assert (
+        "der Druckserver konnte keine sichere Verbindung zum Drucker aufbauen "
+        f"({german_reason}); der Auftrag wird erneut versucht"
+    ) in history_row(staff_user, job, GERMAN)
+    assert (
+        f"the print server could not set up a secure connection to the printer ({reason}); "
+        "it will be tried again"
+    ) in history_row(staff_user, job, None)
+
+
+def test_a_job_its_user_canceled_says_who_in_the_readers_language(
+    released: Callable[[], Job], staff_user: User
+) -> None:
+    job = released()
+    client = Client()
+    client.force_login(staff_user)
+    client.post(f"/jobs/{job.pk}/cancel/")
+    assert told(job) == Text("canceled by %(user)s", {"user": "sam"})
+    assert "abgebrochen von sam" in history_row(staff_user, job, GERMAN)
+    assert "canceled by sam" in history_row(staff_user, job, None)
+
+
+def test_a_job_not_released_in_time_says_so_in_the_readers_language(
+    held_job: Callable[..., Job], staff_user: User
+) -> None:
+    job = held_job(pages=1)
+    Job.objects.filter(pk=job.pk).update(expires_at=timezone.now() - timedelta(minutes=1))
+    assert expire_held_jobs() == 1
+    told(job)
+    assert "nicht rechtzeitig freigegeben" in history_row(staff_user, job, GERMAN)
+    assert "not released in time" in history_row(staff_user, job, None)
+
+
+def test_a_message_written_before_its_msgid_was_kept_is_shown_as_written(
+    released: Callable[[], Job], staff_user: User
+) -> None:
+    written_before, edited = released(), released()
+    Job.objects.filter(pk=written_before.pk).update(
+        state=JobState.FAILED, message="the printer refused the job: no paper", message_text=None
+    )
+    # A stored msgid whose parameters do not fit it cannot be shown translated either.
+    Job.objects.filter(pk=edited.pk).update(
+        state=JobState.FAILED,
+        message="the printer refused the job: no toner",
+        message_text={"msgid": "the printer refused the job: %(reason)s", "params": {}},
+    )
+    for language in (GERMAN, None):
+        assert "the printer refused the job: no paper" in history_row(
+            staff_user, written_before, language
+        )
+        assert "the printer refused the job: no toner" in history_row(staff_user, edited, language)
