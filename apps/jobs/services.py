@@ -178,8 +178,11 @@ def job_transition(
 
     This is also how tasks claim work: it returns None, changing nothing, when the job is not
     in a state that may move (another worker got there first, or the job ended meanwhile).
-    `fields` are saved in the same transaction as the transition record.
+    `fields` are saved in the same transaction as the transition record; a message with
+    `message_fields`, so that it is kept to be translated as well as in English.
     """
+    if ("message" in fields) != ("message_text" in fields):
+        raise TypeError("a job's message is set with message_fields(), not in English alone")
     allowed = states_leading_to(to_state)
     if only_from is not None:
         allowed = allowed & only_from

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import html
 import re
+import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -17,9 +19,9 @@ from django.utils import timezone, translation
 from apps.accounts.models import User
 from apps.accounts.movements import account_charge
 from apps.accounts.services import personal_account_ensure
-from apps.jobs import pipeline
+from apps.jobs import following, pipeline
 from apps.jobs.choices import JobState
-from apps.jobs.models import Job
+from apps.jobs.models import Job, message_fields
 from apps.jobs.services import job_transition
 from apps.jobs.tasks import expire_held_jobs
 from apps.printers.models import Printer
@@ -210,3 +212,46 @@ def test_a_message_written_before_its_msgid_was_kept_is_shown_as_written(
             staff_user, written_before, language
         )
         assert "the printer refused the job: no toner" in history_row(staff_user, edited, language)
+
+
+def test_every_message_of_these_scenarios_is_kept_to_be_translated_into_german(
+    released: Callable[[], Job], finisher: Printer, staff_user: User, settings: Any
+) -> None:
+    settings.PRINT_MAX_ATTEMPTS = 1
+    printed = released()
+    assert pipeline.send(printed.pk, task_id="t").at_printer
+    deadline = time.monotonic() + 60
+    while not following.follow(printed.pk):
+        assert time.monotonic() < deadline, "the job never ended"
+        time.sleep(0.2)
+    assert told(printed).msgid == "printer says completed: %(message)s"
+
+    given_up = released()
+    Printer.objects.filter(pk=finisher.pk).update(uri=f"ipp://127.0.0.1:{free_port()}/ipp/print")
+    assert str(pipeline.send(given_up.pk, task_id="t")) == "failed: gave up"
+    told(given_up)
+    assert "der Drucker war auch beim 1. Versuch nicht erreichbar: " in history_row(
+        staff_user, given_up, GERMAN
+    )
+
+    disabled = released()
+    Printer.objects.filter(pk=finisher.pk).update(enabled=False)
+    assert str(pipeline.send(disabled.pk, task_id="t")) == "failed: printer disabled"
+    told(disabled)
+    assert f"der Drucker {finisher.name} wurde von einem Administrator deaktiviert" in history_row(
+        staff_user, disabled, GERMAN
+    )
+
+
+def test_a_message_is_not_set_in_english_alone(released: Callable[[], Job]) -> None:
+    job = released()
+    with pytest.raises(TypeError, match="message_fields"):
+        job_transition(job.pk, JobState.CANCELED, reason="test", message="canceled")
+    assert Job.objects.get(pk=job.pk).state == JobState.RELEASED
+    job_transition(
+        job.pk, JobState.CANCELED, reason="test", **message_fields(Text("not released in time"))
+    )
+    assert Job.objects.get(pk=job.pk).message_text == {
+        "msgid": "not released in time",
+        "params": {},
+    }

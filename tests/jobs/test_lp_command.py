@@ -21,10 +21,11 @@ from apps.jobs.choices import JobSource, JobState
 from apps.jobs.convert import to_pdf
 from apps.jobs.documents import spool_path
 from apps.jobs.management.commands import lp
-from apps.jobs.models import Job
+from apps.jobs.models import Job, message_fields
 from apps.jobs.services import job_create_held, job_transition
 from apps.printers.models import Printer, SidePrice
 from apps.printers.services import printer_add
+from printmgmt.translatable import Text
 from tests.pdfs import make_pdf
 from tests.peers import OFFICE_FINISHER_ATTRIBUTES, IppEvePrinter
 
@@ -254,7 +255,7 @@ def test_lp_waiting_in_vain_says_what_the_job_waits_for(
         user, make_pdf(tmp_path / "memo.pdf", 1), title="memo", source=JobSource.COMMAND
     )
     waiting = "waiting for the printer: ipp://hall/ipp/print: cannot connect: refused"
-    job_transition(job.pk, JobState.RELEASED, reason="test", message=waiting)
+    job_transition(job.pk, JobState.RELEASED, reason="test", **message_fields(Text(waiting)))
     monkeypatch.setattr(time, "sleep", lambda seconds: None)
     with pytest.raises(CommandError) as error:
         lp.Command()._wait([job.pk], 0.01)
