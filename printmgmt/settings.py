@@ -235,6 +235,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "worker-heartbeat": {"task": "apps.core.tasks.worker_heartbeat", "schedule": 60.0},
     "reconcile-jobs": {"task": "apps.jobs.tasks.reconcile_jobs", "schedule": 120.0},
     "expire-held-jobs": {"task": "apps.jobs.tasks.expire_held_jobs", "schedule": 600.0},
+    # IPP jobs whose next document did not come within the time-out (a minute) are held.
+    "ipp-hold-timed-out-jobs": {
+        "task": "apps.ippserver.tasks.hold_timed_out_jobs",
+        "schedule": 60.0,
+    },
     "refresh-printers": {"task": "apps.printers.tasks.refresh_printers", "schedule": 300.0},
     "accounts-allowances": {"task": "apps.accounts.tasks.allowances_apply_due", "schedule": 3600.0},
     "accounts-ledger-audit": {"task": "apps.accounts.tasks.ledger_audit", "schedule": 3600.0},

@@ -38,7 +38,8 @@ NUMBER_UP = (1, 2, 4, 6, 9, 16)  # laid out by the n-up table at release when a 
 SAVAPAGE_PREFIX = "org.savapage-"
 #: The longest page selection a held job keeps (its column's length).
 PAGE_RANGES_LENGTH = 200
-#: How long a job made by Create-Job waits for its document before it is aborted.
+#: How long a job made by Create-Job waits for its first document, and for each next one,
+#: before it is aborted.
 DOCUMENT_TIME_OUT_SECONDS = 60
 
 #: The highest job-priority (job-priority-supported): 1 to it is accepted.
@@ -249,9 +250,10 @@ def printer_attributes(
         Attribute.range_of_integer("jpeg-y-dimension-supported", RangeOfInteger(1, JPEG_MAX_SIDE)),
         Attribute.boolean("job-ids-supported", True),
         Attribute.keyword("pdl-override-supported", "attempted"),
-        Attribute.boolean("multiple-document-jobs-supported", False),
+        Attribute.boolean("multiple-document-jobs-supported", True),
         Attribute.integer("multiple-operation-time-out", DOCUMENT_TIME_OUT_SECONDS),
-        Attribute.keyword("multiple-operation-time-out-action", "abort-job"),
+        # A job whose next document is late is held with those it has (one with none ends).
+        Attribute.keyword("multiple-operation-time-out-action", "process-job"),
         Attribute.keyword(
             "multiple-document-handling-supported", "separate-documents-collated-copies"
         ),

@@ -46,27 +46,51 @@ MAX_JOB_IDS = 1000
 
 
 def aborted_at(ipp_job: IppJob) -> datetime:
-    """When a job made by Create-Job is aborted unless its document has come by then: the
-    time-out after Create-Job, or the arrival limit once a document began to arrive."""
+    """When a job made by Create-Job times out unless its next document has come by then: the
+    time-out after Create-Job or after the latest document received, or the arrival limit once
+    a document began to arrive. A job without documents is then aborted; one with documents is
+    held with them (close_timed_out_jobs)."""
     if ipp_job.document_arriving_since is not None:
         return ipp_job.document_arriving_since + DOCUMENT_ARRIVAL_LIMIT
-    return ipp_job.created_at + timedelta(seconds=DOCUMENT_TIME_OUT_SECONDS)
+    waiting_since = ipp_job.document_received_at or ipp_job.created_at
+    return waiting_since + timedelta(seconds=DOCUMENT_TIME_OUT_SECONDS)
+
+
+def timed_out(ipp_job: IppJob, at: datetime) -> bool:
+    """Whether a job made by Create-Job waited in vain, at `at`, for its next document."""
+    return (
+        ipp_job.job is None
+        and ipp_job.canceled_at is None
+        and ipp_job.refused_at is None
+        and aborted_at(ipp_job) < at
+    )
 
 
 def waited_in_vain(ipp_job: IppJob, at: datetime) -> bool:
-    """Whether a job made by Create-Job was aborted, at `at`, for want of its document."""
-    return ipp_job.job is None and ipp_job.canceled_at is None and aborted_at(ipp_job) < at
+    """Whether a job made by Create-Job was aborted, at `at`, for want of its first document."""
+    return not ipp_job.documents and timed_out(ipp_job, at)
+
+
+def timed_out_at(at: datetime) -> Q:
+    """The query form of timed_out."""
+    time_out = at - timedelta(seconds=DOCUMENT_TIME_OUT_SECONDS)
+    return Q(job__isnull=True, canceled_at__isnull=True, refused_at__isnull=True) & (
+        Q(
+            document_arriving_since__isnull=True,
+            document_received_at__isnull=True,
+            created_at__lt=time_out,
+        )
+        | Q(document_arriving_since__isnull=True, document_received_at__lt=time_out)
+        | Q(document_arriving_since__lt=at - DOCUMENT_ARRIVAL_LIMIT)
+    )
 
 
 def not_completed(at: datetime) -> Q:
-    """Jobs that have not ended at `at`: waiting for their document, or a held job not ended
-    (the query form of waited_in_vain and the held job's state)."""
-    waiting = Q(job__isnull=True, canceled_at__isnull=True) & (
-        Q(
-            document_arriving_since__isnull=True,
-            created_at__gte=at - timedelta(seconds=DOCUMENT_TIME_OUT_SECONDS),
-        )
-        | Q(document_arriving_since__gte=at - DOCUMENT_ARRIVAL_LIMIT)
+    """Jobs that have not ended at `at`: waiting for a document (or, having timed out with
+    documents, to be held with them), or a held job not ended (the query form of
+    waited_in_vain and the held job's state)."""
+    waiting = Q(job__isnull=True, canceled_at__isnull=True, refused_at__isnull=True) & ~(
+        timed_out_at(at) & Q(documents=[])
     )
     return waiting | Q(job__state__in=[s for s in JobState if s not in TERMINAL_STATES])
 
@@ -152,16 +176,31 @@ def ipp_job_state(ipp_job: IppJob, at: datetime) -> tuple[int, str, str]:
             message = "held: release it at a printer or in the portal"
         return state, reason, message
     if ipp_job.canceled_at is not None:
-        return 7, "job-canceled-by-user", "canceled before its document came"
+        return 7, "job-canceled-by-user", "canceled before its documents came"
+    if ipp_job.refused_at is not None:
+        return 8, "aborted-by-system", f"aborted: {ipp_job.refusal}"
     if waited_in_vain(ipp_job, at):
         return 8, "aborted-by-system", aborted_message(ipp_job)
-    return 3, "job-incoming", "waiting for its document"
+    # Held while its documents come, as CUPS holds a job made by Create-Job.
+    received = len(ipp_job.documents)
+    if timed_out(ipp_job, at):
+        return 4, "job-incoming", f"to be held with the {received} documents received"
+    if received:
+        return 4, "job-incoming", f"{received} documents received, more to come"
+    return 4, "job-incoming", "waiting for its document"
 
 
 def aborted_message(ipp_job: IppJob) -> str:
     if ipp_job.document_arriving_since is not None:
         return "aborted: its document took more than an hour to arrive"
     return f"aborted: its document did not start to arrive within {DOCUMENT_TIME_OUT_SECONDS} s"
+
+
+def number_of_documents(ipp_job: IppJob) -> int:
+    """The documents a job has: received so far, or those of its held job."""
+    if ipp_job.job is None:
+        return len(ipp_job.documents)
+    return len(ipp_job.job.documents) or 1
 
 
 def _epoch(moment: datetime) -> int:
@@ -204,6 +243,8 @@ def job_attributes(ipp_job: IppJob, endpoint: Endpoint, at: datetime) -> list[At
     ended = job.state_changed_at if job and job.state in TERMINAL_STATES else None
     if ipp_job.canceled_at is not None:
         ended = ipp_job.canceled_at
+    elif ipp_job.refused_at is not None:
+        ended = ipp_job.refused_at
     elif state == 8 and job is None:
         ended = aborted_at(ipp_job)
     options: dict[str, object] = dict(job.options if job else ipp_job.options)
@@ -228,7 +269,7 @@ def job_attributes(ipp_job: IppJob, endpoint: Endpoint, at: datetime) -> list[At
         Attribute.date_time("date-time-at-completed", DateTime.from_datetime(ended))
         if ended
         else no_value("date-time-at-completed", ValueTag.NO_VALUE),
-        Attribute.integer("number-of-documents", 1 if job else 0),
+        Attribute.integer("number-of-documents", number_of_documents(ipp_job)),
         Attribute.integer("copies", job.copies if job else ipp_job.copies),
         Attribute.enum("finishings", *_finishings(options)),
         Attribute.keyword("job-hold-until", "indefinite" if state == 4 else "no-hold"),

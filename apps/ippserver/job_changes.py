@@ -16,7 +16,7 @@ from apps.ippserver.ipp_jobs import (
     requested_job_ids,
     target_job,
 )
-from apps.ippserver.job_operations import check_open, locked_ipp_job
+from apps.ippserver.job_operations import check_open, delete_received, locked_ipp_job
 from apps.ippserver.models import IppJob, PrintingProfile
 from apps.ippserver.protocol import (
     Endpoint,
@@ -35,16 +35,21 @@ class StillAtPrinter(IppRefusal):
 
 def _cancel(ipp_job_id: int, user: User, now: datetime) -> None:
     """Cancel one job, or raise IppRefusal saying why it cannot be."""
+    received: list[dict[str, object]] = []
     with transaction.atomic():
         ipp_job = locked_ipp_job(ipp_job_id)
-        if ipp_job.job is None:
+        job = ipp_job.job
+        if job is None:
             if ipp_job.canceled_at is not None:
                 raise IppRefusal(Status.CLIENT_ERROR_NOT_POSSIBLE, "the job is canceled already")
             check_open(ipp_job, now)
+            received = list(ipp_job.documents)
             ipp_job.canceled_at = timezone.now()
-            ipp_job.save(update_fields=["canceled_at"])
-            return
-        job = ipp_job.job
+            ipp_job.documents = []
+            ipp_job.save(update_fields=["canceled_at", "documents"])
+    if job is None:
+        delete_received(received)
+        return
     # Outside the transaction: a job at a printer is canceled there too, over the network.
     reason = cancel.canceled_from_a_device_by(user.username)
     try:

@@ -1,22 +1,28 @@
 """The job operations of our printer: creating jobs (Print-Job, Validate-Job, Create-Job,
 Send-Document, Close-Job), asking about them (Get-Job-Attributes, Get-Jobs) and changing them
-(Cancel-Job, Cancel-My-Jobs, Hold-Job, Release-Job). A job's document becomes a held job in the
+(Cancel-Job, Cancel-My-Jobs, Hold-Job, Release-Job). A job's documents become a held job in the
 hold queue.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import re
+import secrets
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
 from apps.core.writers import one_writer_at_a_time
+from apps.ippserver.attributes import DOCUMENT_TIME_OUT_SECONDS
 from apps.ippserver.ipp_jobs import (
     aborted_message,
     job_attribute_group,
@@ -24,6 +30,8 @@ from apps.ippserver.ipp_jobs import (
     not_completed,
     requested_job_ids,
     target_job,
+    timed_out,
+    timed_out_at,
     visible_jobs,
     waited_in_vain,
 )
@@ -41,8 +49,13 @@ from apps.ippserver.protocol import (
 from apps.jobs.build import NoPageOfDocument
 from apps.jobs.choices import TERMINAL_STATES, JobSource
 from apps.jobs.convert import ACCEPTED_FORMATS, OCTET_STREAM, to_pdf
-from apps.jobs.documents import DocumentError, delete_document
-from apps.jobs.services import job_create_held
+from apps.jobs.documents import DocumentError, delete_document, inspect_pdf
+from apps.jobs.services import (
+    MAX_DOCUMENTS_PER_JOB,
+    DocumentToHold,
+    job_create_held,
+    job_create_held_together,
+)
 from printmgmt.ipp import AttributeGroup, GroupTag, Message, Status, ValueTag
 
 logger = logging.getLogger(__name__)
@@ -95,15 +108,19 @@ def _job_request(request: Message, *, with_format: bool) -> tuple[JobTemplate, s
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
 
 
+#: The name of a job created without job-name, until a document brings a document-name.
+UNTITLED = "Untitled"
+
+
+def _name_value(request: Message, name: str) -> str:
+    attribute = operation_value(request, name)
+    if attribute is None:
+        return ""
+    return _CONTROL_CHARACTERS.sub(" ", str(attribute.value)).strip()[:255]
+
+
 def _job_title(request: Message) -> str:
-    for name in ("job-name", "document-name"):
-        attribute = operation_value(request, name)
-        if attribute is None:
-            continue
-        title = _CONTROL_CHARACTERS.sub(" ", str(attribute.value)).strip()
-        if title:
-            return title[:255]
-    return "Untitled"
+    return _name_value(request, "job-name") or _name_value(request, "document-name") or UNTITLED
 
 
 def _created(
@@ -125,6 +142,10 @@ def _created(
     )
 
 
+class DocumentRefused(IppRefusal):
+    """A document of a job refused (its format, its content, one too many): the job ends."""
+
+
 def _hold_document(ipp_job: IppJob, document: Path | None, document_format: str) -> None:
     """Convert the document, hold it, and save the IPP job with its held job. Raises IppRefusal.
 
@@ -139,9 +160,9 @@ def _hold_document(ipp_job: IppJob, document: Path | None, document_format: str)
             if ipp_job.pk is not None:
                 # Send-Document: checked again under the job's lock, after the conversion.
                 locked = locked_ipp_job(ipp_job.pk)
-                check_open(locked, timezone.now())
-                if locked.job is not None:
-                    raise _second_document()
+                check_takes_documents(locked, timezone.now())
+                if locked.documents:
+                    raise _concurrent()
             job = job_create_held(
                 ipp_job.owner,
                 pdf,
@@ -157,25 +178,169 @@ def _hold_document(ipp_job: IppJob, document: Path | None, document_format: str)
                 if ipp_job.pk is None:
                     ipp_job.save()
                 else:
-                    ipp_job.save(update_fields=["job"])
+                    ipp_job.save(update_fields=["job", "name"])
             except BaseException:
                 delete_document(job.document_name)
                 raise
     except NoPageOfDocument as error:
-        raise IppRefusal(
+        raise DocumentRefused(
             Status.CLIENT_ERROR_ATTRIBUTES_OR_VALUES_NOT_SUPPORTED, str(error)
         ) from None
     except DocumentError as error:
-        raise IppRefusal(Status.CLIENT_ERROR_DOCUMENT_FORMAT_ERROR, str(error)) from None
+        raise DocumentRefused(Status.CLIENT_ERROR_DOCUMENT_FORMAT_ERROR, str(error)) from None
     logger.info("IPP job %s held as job %s for %s", ipp_job.pk, job.pk, ipp_job.owner)
 
 
-def _second_document() -> IppRefusal:
-    # The status RFC 8011 (13.1.5.10) has for it, as multiple-document-jobs-supported is false.
+def _closed() -> IppRefusal:
     return IppRefusal(
-        Status.SERVER_ERROR_MULTIPLE_DOCUMENT_JOBS_NOT_SUPPORTED,
-        "the job has its document: send each document as a job of its own",
+        Status.CLIENT_ERROR_NOT_POSSIBLE,
+        "the job has all its documents: send more documents as a job of their own",
     )
+
+
+def _concurrent() -> IppRefusal:
+    return IppRefusal(
+        Status.CLIENT_ERROR_NOT_POSSIBLE,
+        "another document of the job arrived meanwhile: send a job's documents one at a time",
+    )
+
+
+def _too_many_documents() -> DocumentRefused:
+    return DocumentRefused(
+        Status.CLIENT_ERROR_NOT_POSSIBLE,
+        f"a job takes at most {MAX_DOCUMENTS_PER_JOB} documents: send the rest as another job",
+    )
+
+
+def _received_path(document: Mapping[str, object]) -> Path:
+    return Path(settings.SPOOL_DIR) / str(document["file"])
+
+
+def delete_received(documents: Iterable[Mapping[str, object]]) -> None:
+    """Delete the spool files of documents a job received but never held."""
+    for document in documents:
+        _received_path(document).unlink(missing_ok=True)
+
+
+def _receive_document(
+    ipp_job: IppJob, document: Path, document_format: str, *, name: str, document_name: str
+) -> None:
+    """Convert and check a document that more are to follow, and keep it for the job under a
+    hidden name in the spool (the spool's cleanup removes what a dead process left). `name` is
+    what the job calls it, `document_name` what the client did (which names an untitled job).
+    Raises DocumentRefused for a document the job cannot take, IppRefusal when the job has
+    ended."""
+    if len(ipp_job.documents) >= MAX_DOCUMENTS_PER_JOB:
+        raise _too_many_documents()
+    try:
+        pdf = to_pdf(document, document_format)
+        pages = inspect_pdf(pdf).page_count
+    except DocumentError as error:
+        raise DocumentRefused(
+            Status.CLIENT_ERROR_DOCUMENT_FORMAT_ERROR, f"{name}: {error}"
+        ) from None
+    # The upload and its conversion are in the spool: keeping either is a rename.
+    kept = Path(settings.SPOOL_DIR) / f".ipp-job-{ipp_job.pk}-{secrets.token_hex(8)}.pdf"
+    os.replace(pdf, kept)
+    try:
+        with one_writer_at_a_time(), transaction.atomic():
+            locked = locked_ipp_job(ipp_job.pk)
+            check_takes_documents(locked, timezone.now())
+            if len(locked.documents) >= MAX_DOCUMENTS_PER_JOB:
+                raise _too_many_documents()
+            locked.documents = [
+                *locked.documents,
+                {"name": name, "file": kept.name, "pages": pages},
+            ]
+            locked.document_received_at = timezone.now()
+            if locked.name == UNTITLED and document_name:
+                locked.name = document_name
+            locked.save(update_fields=["documents", "document_received_at", "name"])
+    except BaseException:
+        kept.unlink(missing_ok=True)
+        raise
+    # Younger than the spool cleanup's age limit while the job waits for its next document.
+    for received in locked.documents:
+        os.utime(_received_path(received))
+    logger.info(
+        "IPP job %s of %s received document %d", ipp_job.pk, ipp_job.owner, len(locked.documents)
+    )
+
+
+def _hold_received(
+    ipp_job_id: int, last: DocumentToHold | None, *, only_timed_out: bool = False
+) -> bool:
+    """Hold a job's received documents, and `last` after them, as one held job; with
+    `only_timed_out`, only a job whose next document is late (False otherwise). Raises
+    DocumentRefused for a document or a page selection the job cannot be held with."""
+    try:
+        with one_writer_at_a_time(), transaction.atomic():
+            locked = locked_ipp_job(ipp_job_id)
+            now = timezone.now()
+            if only_timed_out and not timed_out(locked, now):
+                return False  # held, ended, or a document began to arrive meanwhile
+            if last is None:
+                check_open(locked, now)
+                if locked.job is not None:
+                    raise _closed()
+            else:
+                check_takes_documents(locked, now)
+            received = list(locked.documents)
+            documents = [
+                DocumentToHold(_received_path(d), str(d["name"]), str(d["name"]), move=False)
+                for d in received
+            ]
+            if last is not None:
+                documents.append(last)
+            if len(documents) > MAX_DOCUMENTS_PER_JOB:
+                raise _too_many_documents()
+            job = job_create_held_together(
+                locked.owner,
+                documents,
+                title=locked.name,
+                source=JobSource.IPP,
+                options=locked.options,
+                copies=locked.copies,
+                page_ranges=locked.page_ranges,
+            )
+            try:
+                locked.job = job
+                locked.documents = []
+                locked.save(update_fields=["job", "documents"])
+            except BaseException:
+                delete_document(job.document_name)
+                raise
+    except NoPageOfDocument as error:
+        raise DocumentRefused(
+            Status.CLIENT_ERROR_ATTRIBUTES_OR_VALUES_NOT_SUPPORTED, str(error)
+        ) from None
+    except DocumentError as error:
+        raise DocumentRefused(Status.CLIENT_ERROR_DOCUMENT_FORMAT_ERROR, str(error)) from None
+    delete_received(received)
+    logger.info(
+        "IPP job %s held as job %s of %d documents for %s",
+        ipp_job_id,
+        job.pk,
+        len(documents),
+        job.owner,
+    )
+    return True
+
+
+def _abort(ipp_job_id: int, refusal: IppRefusal) -> None:
+    """End a job one of whose documents was refused: nothing of it is held, and the documents
+    it received are deleted."""
+    with transaction.atomic():
+        locked = locked_ipp_job(ipp_job_id)
+        if locked.job is not None or locked.canceled_at is not None:
+            return
+        received = list(locked.documents)
+        locked.refused_at = timezone.now()
+        locked.refusal = str(refusal)[:255]
+        locked.documents = []
+        locked.save(update_fields=["refused_at", "refusal", "documents"])
+    delete_received(received)
+    logger.info("IPP job %s aborted: %s", ipp_job_id, refusal)
 
 
 def _new_ipp_job(request: Message, user: User, template: JobTemplate) -> IppJob:
@@ -226,13 +391,49 @@ def locked_ipp_job(ipp_job_id: int) -> IppJob:
     return ipp_job
 
 
+def close_timed_out_jobs() -> int:
+    """Hold the jobs whose next document did not come within the time-out with the documents
+    they received, as CUPS prints what a job has then (a job without any is aborted, and one
+    that cannot be held with them too). Returns how many jobs were held."""
+    late = (
+        IppJob.objects.filter(timed_out_at(timezone.now()))
+        .exclude(documents=[])
+        .values_list("pk", flat=True)
+    )
+    held = 0
+    for ipp_job_id in late:
+        try:
+            held += _hold_or_abort(ipp_job_id, None, only_timed_out=True)
+        except IppRefusal as refusal:
+            logger.info("IPP job %s not held after its time-out: %s", ipp_job_id, refusal)
+    return held
+
+
 def check_open(ipp_job: IppJob, at: datetime) -> None:
-    """Refuse a job that ended before its document came: canceled, or aborted at `at`."""
+    """Refuse a job that ended before its documents came: canceled, or aborted at `at`."""
     if ipp_job.canceled_at is not None:
         raise IppRefusal(Status.CLIENT_ERROR_NOT_POSSIBLE, "the job is canceled")
+    if ipp_job.refused_at is not None:
+        raise IppRefusal(
+            Status.CLIENT_ERROR_NOT_POSSIBLE, f"the job was aborted: {ipp_job.refusal}"
+        )
     if waited_in_vain(ipp_job, at):
         raise IppRefusal(
             Status.CLIENT_ERROR_NOT_POSSIBLE, f"the job was {aborted_message(ipp_job)}"
+        )
+
+
+def check_takes_documents(ipp_job: IppJob, at: datetime) -> None:
+    """Refuse a document for a job that has ended, has all its documents, or whose next
+    document is late: that job is held with the documents it received."""
+    check_open(ipp_job, at)
+    if ipp_job.job is not None:
+        raise _closed()
+    if timed_out(ipp_job, at):
+        raise IppRefusal(
+            Status.CLIENT_ERROR_NOT_POSSIBLE,
+            f"the job takes no more documents: none came within {DOCUMENT_TIME_OUT_SECONDS} s "
+            f"of the last, so it is held with the {len(ipp_job.documents)} it received",
         )
 
 
@@ -256,6 +457,7 @@ def document_arriving(request: Message, user: User) -> Arrival | None:
         check_open(ipp_job, now)
         if ipp_job.job is not None:
             return None
+        check_takes_documents(ipp_job, now)
         ipp_job.document_arriving_since = now
         ipp_job.save(update_fields=["document_arriving_since"])
     return Arrival(ipp_job.pk, now)
@@ -272,39 +474,86 @@ def document_arrived(arrival: Arrival) -> None:
 def send_document(
     request: Message, user: User, endpoint: Endpoint, document: Path | None
 ) -> Message:
+    """A document of a job made by Create-Job. Those before the last are kept for the job; the
+    last (or an empty last Send-Document after them) holds the job with all of them. A refused
+    document aborts the job: nothing of it is held."""
     last = operation_value(request, "last-document")
     if last is None or last.tag != ValueTag.BOOLEAN:
         raise IppRefusal(Status.CLIENT_ERROR_BAD_REQUEST, "last-document is missing")
-    _template, document_format = _job_request(request, with_format=True)
     ipp_job = target_job(request, user, own=True)
-    check_open(ipp_job, timezone.now())
+    now = timezone.now()
+    check_open(ipp_job, now)
     has_data = document is not None and document.stat().st_size > 0
-    if ipp_job.job is not None:
-        if has_data:
-            raise _second_document()
-    elif not has_data:
-        raise IppRefusal(Status.CLIENT_ERROR_BAD_REQUEST, "the request carries no document")
+    if ipp_job.job is not None and not has_data:
+        return _created(request, ipp_job, endpoint, JobTemplate())
+    check_takes_documents(ipp_job, now)
+    if not has_data:
+        if last.value is not True or not ipp_job.documents:
+            raise IppRefusal(Status.CLIENT_ERROR_BAD_REQUEST, "the request carries no document")
+        # RFC 8011 4.3.1: an empty last Send-Document closes the job.
+        _hold_or_abort(ipp_job.pk, None)
     else:
-        # One document per job: the first one, even with last-document false, is the job's.
-        _hold_document(ipp_job, document, document_format)
+        assert document is not None
+        try:
+            _take_document(request, ipp_job, document, last=last.value is True)
+        except DocumentRefused as refusal:
+            _abort(ipp_job.pk, refusal)
+            raise
+    ipp_job.refresh_from_db()
     return _created(request, ipp_job, endpoint, JobTemplate())
 
 
+def _take_document(request: Message, ipp_job: IppJob, document: Path, *, last: bool) -> None:
+    try:
+        _template, document_format = _job_request(request, with_format=True)
+    except IppRefusal as refusal:
+        raise DocumentRefused(refusal.status, str(refusal), refusal.unsupported) from None
+    name = _name_value(request, "document-name")
+    if last and not ipp_job.documents:
+        if ipp_job.name == UNTITLED and name:
+            ipp_job.name = name
+        _hold_document(ipp_job, document, document_format)
+        return
+    title = name or _("document %(number)d") % {"number": len(ipp_job.documents) + 1}
+    if not last:
+        _receive_document(ipp_job, document, document_format, name=title, document_name=name)
+        return
+    try:
+        pdf = to_pdf(document, document_format)
+    except DocumentError as error:
+        raise DocumentRefused(
+            Status.CLIENT_ERROR_DOCUMENT_FORMAT_ERROR, f"{title}: {error}"
+        ) from None
+    _hold_received(ipp_job.pk, DocumentToHold(pdf, title, title, move=False))
+
+
+def _hold_or_abort(
+    ipp_job_id: int, last: DocumentToHold | None, *, only_timed_out: bool = False
+) -> bool:
+    try:
+        return _hold_received(ipp_job_id, last, only_timed_out=only_timed_out)
+    except DocumentRefused as refusal:
+        _abort(ipp_job_id, refusal)
+        raise
+
+
 def close_job(request: Message, user: User, endpoint: Endpoint, document: Path | None) -> Message:
-    """No more documents for this job (PWG 5100.11). A job holds one document, so a job with
-    it is closed already; one still without it ends, as there is nothing to print."""
+    """No more documents for this job (PWG 5100.11): the documents received are held as the
+    job; one still without any ends, as there is nothing to print."""
     now = timezone.now()
     with transaction.atomic():
         ipp_job = target_job(request, user, lock=True, own=True)
         check_open(ipp_job, now)
-        if ipp_job.job is None:
+        if ipp_job.job is None and not ipp_job.documents:
             ipp_job.canceled_at = now
             ipp_job.save(update_fields=["canceled_at"])
-        elif ipp_job.job.state in TERMINAL_STATES:
+        elif ipp_job.job is not None and ipp_job.job.state in TERMINAL_STATES:
             raise IppRefusal(
                 Status.CLIENT_ERROR_NOT_POSSIBLE,
                 f"the job is {ipp_job.job.get_state_display().lower()}",
             )
+    if ipp_job.job is None and ipp_job.documents:
+        _hold_or_abort(ipp_job.pk, None)
     return respond(request, Status.SUCCESSFUL_OK)
 
 

@@ -41,10 +41,11 @@ class PrintingProfile(models.Model):
 
 
 class IppJob(models.Model):
-    """A job as our IPP printer numbers it (its job-id), and the held job once the document came.
+    """A job as our IPP printer numbers it (its job-id), and the held job once its documents came.
 
     Create-Job makes a job before any document exists, and the held Job needs one; this row
-    carries the job-id, name and options from Create-Job until Send-Document brings the data.
+    carries the job-id, name and options from Create-Job until Send-Document brings the data,
+    and the documents received while more are to come (each a PDF under a hidden spool name).
     """
 
     owner = models.ForeignKey(
@@ -77,6 +78,25 @@ class IppJob(models.Model):
         blank=True,
         help_text=_("When a Send-Document began to bring the document; the time-out waits."),
     )
+    documents = models.JSONField(
+        _("documents received"),
+        default=list,
+        blank=True,
+        help_text=_("The documents received before the last one: name, spool file, pages."),
+    )
+    document_received_at = models.DateTimeField(
+        _("document received"),
+        null=True,
+        blank=True,
+        help_text=_("When the latest document was received; the time-out counts from it."),
+    )
+    refused_at = models.DateTimeField(
+        _("document refused"),
+        null=True,
+        blank=True,
+        help_text=_("Aborted because one of its documents was refused."),
+    )
+    refusal = models.CharField(_("why refused"), max_length=255, blank=True)
 
     class Meta:
         ordering = ("-id",)

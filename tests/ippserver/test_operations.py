@@ -152,7 +152,7 @@ def test_the_job_operations_of_pwg_5100_11_are_advertised(ipp: IppTester) -> Non
     assert Operation.IDENTIFY_PRINTER not in operations
     assert _value(printer, "job-ids-supported") is True
     assert _value(printer, "multiple-operation-time-out") == DOCUMENT_TIME_OUT_SECONDS
-    assert _value(printer, "multiple-operation-time-out-action") == "abort-job"
+    assert _value(printer, "multiple-operation-time-out-action") == "process-job"
 
 
 def test_requested_attributes_select_what_comes_back(ipp: IppTester) -> None:
@@ -419,10 +419,10 @@ def test_create_job_then_send_document(ipp: IppTester, printing: Printing, pdf: 
     assert sent.status_code == Status.SUCCESSFUL_OK
     job = Job.objects.get()
     assert (job.title, job.copies, job.ipp_job.pk) == ("two steps", 3, job_id)
-    # A job holds one document (multiple-document-jobs-supported is false): a second one is
-    # refused with the status for that, not as client-error-not-possible.
+    # The last document came: the job takes no more.
     second = _send_document(ipp, auth, job_id, pdf)
-    assert second.status_code == Status.SERVER_ERROR_MULTIPLE_DOCUMENT_JOBS_NOT_SUPPORTED
+    assert second.status_code == Status.CLIENT_ERROR_NOT_POSSIBLE
+    assert "has all its documents" in str(_value(second, "status-message"))
     assert _send_document(ipp, auth, job_id, b"").status_code == Status.SUCCESSFUL_OK
     assert Job.objects.count() == 1
 
@@ -752,7 +752,7 @@ def test_a_created_job_whose_document_never_comes_is_aborted(
 ) -> None:
     auth = _credentials(printing)
     waiting = _create_job(ipp, auth)
-    assert _job_state(ipp, auth, waiting) == (3, "job-incoming")
+    assert _job_state(ipp, auth, waiting) == (4, "job-incoming")
     created = timezone.now() - timedelta(seconds=DOCUMENT_TIME_OUT_SECONDS + 1)
     IppJob.objects.filter(pk=waiting).update(created_at=created)
 
@@ -825,7 +825,7 @@ def test_the_time_out_waits_for_a_document_that_has_begun_to_arrive(
     go_on = threading.Event()
     thread, outcome = _slow_send_document(ipp, auth, waiting, pdf, go_on)
     time.sleep(1.5)  # the time-out passes while the document arrives
-    assert _job_state(ipp, auth, waiting) == (3, "job-incoming")
+    assert _job_state(ipp, auth, waiting) == (4, "job-incoming")
     assert _get_jobs(ipp, auth) == [waiting]
     go_on.set()
     thread.join(30)

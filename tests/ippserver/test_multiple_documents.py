@@ -1,0 +1,325 @@
+"""Jobs of several documents at our IPP printer: Create-Job, a Send-Document for each, and the
+job held whole (or not at all) once the last one came."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from apps.ippserver.attributes import DOCUMENT_TIME_OUT_SECONDS
+from apps.ippserver.job_operations import close_timed_out_jobs
+from apps.ippserver.models import IppJob
+from apps.ippserver.tasks import hold_timed_out_jobs
+from apps.jobs.choices import JobState
+from apps.jobs.models import Job
+from apps.jobs.services import MAX_DOCUMENTS_PER_JOB
+from printmgmt.ipp import (
+    Attribute,
+    AttributeGroup,
+    GroupTag,
+    Message,
+    Operation,
+    PyValue,
+    RangeOfInteger,
+    Status,
+)
+from printmgmt.ipp.client import IppClient
+from tests.ippserver.conftest import IppTester, Printing, spool_entries
+from tests.ippserver.documents import make_image
+from tests.pdfs import make_pdf
+
+
+@pytest.fixture
+def pdf(tmp_path: Path) -> bytes:
+    return make_pdf(tmp_path / "three.pdf", 3).read_bytes()
+
+
+def _auth(printing: Printing) -> tuple[str, str]:
+    return printing.username, printing.password
+
+
+def _value(answer: Message, name: str) -> PyValue:
+    attribute = answer.get(name)
+    assert attribute is not None, f"{name} missing in {answer}"
+    return attribute.value
+
+
+def _create_job(ipp: IppTester, auth: tuple[str, str], *operation: Attribute) -> int:
+    created = ipp.send(
+        ipp.request(Operation.CREATE_JOB, operation_attributes=[*operation]), auth=auth
+    )
+    job_id = _value(created, "job-id")
+    assert isinstance(job_id, int), created
+    return job_id
+
+
+def _send(
+    ipp: IppTester,
+    auth: tuple[str, str],
+    job_id: int,
+    document: bytes,
+    *,
+    last: bool,
+    name: str | None = None,
+    document_format: str = "application/octet-stream",
+) -> Message:
+    operation = [
+        Attribute.boolean("last-document", last),
+        Attribute.mime_media_type("document-format", document_format),
+    ]
+    if name is not None:
+        operation.append(Attribute.name_("document-name", name))
+    request = ipp.request(Operation.SEND_DOCUMENT, job_id=job_id, operation_attributes=operation)
+    return ipp.send(request, document, auth=auth)
+
+
+def _job(ipp: IppTester, auth: tuple[str, str], job_id: int) -> tuple[PyValue, PyValue, PyValue]:
+    """(job-state, job-state-reasons, number-of-documents) as Get-Job-Attributes tells them."""
+    answer = ipp.send(ipp.request(Operation.GET_JOB_ATTRIBUTES, job_id=job_id), auth=auth)
+    return (
+        _value(answer, "job-state"),
+        _value(answer, "job-state-reasons"),
+        _value(answer, "number-of-documents"),
+    )
+
+
+def _value_of(group: AttributeGroup, name: str) -> PyValue:
+    attribute = group.get(name)
+    assert attribute is not None, f"{name} missing in {group}"
+    return attribute.value
+
+
+def _hidden_spool_files() -> set[str]:
+    return {name for name in spool_entries() if name.startswith(".")}
+
+
+def test_the_printer_advertises_jobs_of_several_documents(ipp: IppTester) -> None:
+    answer = ipp.send(ipp.request(Operation.GET_PRINTER_ATTRIBUTES))
+    printer = answer.group(GroupTag.PRINTER)
+    assert printer is not None
+    assert _value(answer, "multiple-document-jobs-supported") is True
+    assert _value(answer, "multiple-document-handling-supported") == (
+        "separate-documents-collated-copies"
+    )
+    assert _value(answer, "multiple-operation-time-out") == DOCUMENT_TIME_OUT_SECONDS
+
+
+def test_three_documents_of_different_formats_are_held_as_one_job_with_its_options(
+    ipp: IppTester, printing: Printing, release_printer: object, tmp_path: Path
+) -> None:
+    client = IppClient(ipp.server.ipp_uri, auth=_auth(printing))
+    created = client.create_job(
+        job_name="course pack",
+        job_attributes=[
+            Attribute.integer("copies", 2),
+            Attribute.keyword("sides", "two-sided-long-edge"),
+            Attribute.range_of_integer("page-ranges", RangeOfInteger(1, 2)),
+        ],
+    )
+    job_id = created.job_id
+    notes = tmp_path / "notes.txt"
+    notes.write_text("Reading list\n" * 10)
+    documents = [
+        (make_pdf(tmp_path / "chapter.pdf", 3), "application/pdf"),
+        (notes, "text/plain"),
+        (make_image(tmp_path / "map.jpg"), "image/jpeg"),
+    ]
+    for number, (path, document_format) in enumerate(documents[:2], start=1):
+        sent = client.send_document(
+            job_id, path, last_document=False, document_format=document_format
+        )
+        assert sent.status_code == Status.SUCCESSFUL_OK
+        assert _job(ipp, _auth(printing), job_id) == (4, "job-incoming", number)
+    assert not Job.objects.exists()
+    listed = client.get_jobs(requested=("job-id", "job-state", "number-of-documents"))
+    assert [(_value_of(g, "job-state"), _value_of(g, "number-of-documents")) for g in listed] == [
+        (4, 2)
+    ]
+
+    path, document_format = documents[2]
+    last = client.send_document(job_id, path, last_document=True, document_format=document_format)
+    assert last.status_code == Status.SUCCESSFUL_OK
+    assert last.job_state == 4
+    job = Job.objects.get()
+    assert job.ipp_job.pk == job_id
+    assert (job.state, job.title, job.copies, job.page_count) == (
+        JobState.HELD,
+        "course pack",
+        2,
+        5,
+    )
+    assert job.options == {"sides": "two-sided-long-edge"}
+    # The page selection applies to each document (RFC 8011 5.2.7).
+    assert job.page_ranges == "1-2,4,5"
+    assert job.documents == [
+        {"name": "chapter.pdf", "pages": 3},
+        {"name": "notes.txt", "pages": 1},
+        {"name": "map.jpg", "pages": 1},
+    ]
+    assert _job(ipp, _auth(printing), job_id) == (4, "job-hold-until-specified", 3)
+    assert _hidden_spool_files() == set()
+
+
+def test_an_empty_last_send_document_closes_the_job_named_by_its_first_document(
+    ipp: IppTester, printing: Printing, pdf: bytes
+) -> None:
+    auth = _auth(printing)
+    job_id = _create_job(ipp, auth)
+    assert _send(ipp, auth, job_id, pdf, last=False, name="minutes.pdf").status_code == (
+        Status.SUCCESSFUL_OK
+    )
+    assert _send(ipp, auth, job_id, pdf, last=False).status_code == Status.SUCCESSFUL_OK
+    closed = _send(ipp, auth, job_id, b"", last=True)
+    assert closed.status_code == Status.SUCCESSFUL_OK
+    job = Job.objects.get()
+    assert job.title == "minutes.pdf"
+    assert job.documents == [
+        {"name": "minutes.pdf", "pages": 3},
+        {"name": "document 2", "pages": 3},
+    ]
+    assert _hidden_spool_files() == set()
+    # An empty Send-Document that is not the last brings nothing.
+    other = _create_job(ipp, auth)
+    assert _send(ipp, auth, other, b"", last=False).status_code == Status.CLIENT_ERROR_BAD_REQUEST
+
+
+def test_close_job_holds_the_documents_received(
+    ipp: IppTester, printing: Printing, pdf: bytes
+) -> None:
+    auth = _auth(printing)
+    job_id = _create_job(ipp, auth, Attribute.name_("job-name", "two handouts"))
+    for _ in range(2):
+        assert _send(ipp, auth, job_id, pdf, last=False).status_code == Status.SUCCESSFUL_OK
+    closed = ipp.send(ipp.request(Operation.CLOSE_JOB, job_id=job_id), auth=auth)
+    assert closed.status_code == Status.SUCCESSFUL_OK
+    job = Job.objects.get()
+    assert (job.title, job.page_count, len(job.documents)) == ("two handouts", 6, 2)
+    assert _job(ipp, auth, job_id) == (4, "job-hold-until-specified", 2)
+    late = _send(ipp, auth, job_id, pdf, last=True)
+    assert late.status_code == Status.CLIENT_ERROR_NOT_POSSIBLE
+    assert Job.objects.count() == 1
+    assert _hidden_spool_files() == set()
+
+
+@pytest.mark.parametrize("last", [False, True])
+def test_a_refused_document_aborts_the_job_and_nothing_is_kept(
+    ipp: IppTester, printing: Printing, pdf: bytes, last: bool
+) -> None:
+    auth = _auth(printing)
+    job_id = _create_job(ipp, auth)
+    assert _send(ipp, auth, job_id, pdf, last=False).status_code == Status.SUCCESSFUL_OK
+    broken = _send(
+        ipp, auth, job_id, b"%PDF-1.7\nno objects here\n", last=last, name="scan.pdf",
+        document_format="application/pdf",
+    )  # fmt: skip
+    assert broken.status_code == Status.CLIENT_ERROR_DOCUMENT_FORMAT_ERROR
+    assert str(_value(broken, "status-message")).startswith("scan.pdf: ")
+    assert _job(ipp, auth, job_id) == (8, "aborted-by-system", 0)
+    assert not Job.objects.exists()
+    assert _hidden_spool_files() == set()
+    again = _send(ipp, auth, job_id, pdf, last=True)
+    assert again.status_code == Status.CLIENT_ERROR_NOT_POSSIBLE
+    assert "aborted: scan.pdf" in str(_value(again, "status-message"))
+    assert not Job.objects.exists()
+
+
+def test_a_document_of_a_format_not_accepted_aborts_the_job(
+    ipp: IppTester, printing: Printing, pdf: bytes
+) -> None:
+    auth = _auth(printing)
+    job_id = _create_job(ipp, auth)
+    assert _send(ipp, auth, job_id, pdf, last=False).status_code == Status.SUCCESSFUL_OK
+    refused = _send(ipp, auth, job_id, pdf, last=True, document_format="application/msword")
+    assert refused.status_code == Status.CLIENT_ERROR_DOCUMENT_FORMAT_NOT_SUPPORTED
+    assert _job(ipp, auth, job_id) == (8, "aborted-by-system", 0)
+    assert _hidden_spool_files() == set()
+
+
+def test_canceling_a_job_whose_documents_are_arriving_deletes_them(
+    ipp: IppTester, printing: Printing, pdf: bytes
+) -> None:
+    auth = _auth(printing)
+    job_id = _create_job(ipp, auth)
+    assert _send(ipp, auth, job_id, pdf, last=False).status_code == Status.SUCCESSFUL_OK
+    assert len(_hidden_spool_files()) == 1
+    canceled = ipp.send(ipp.request(Operation.CANCEL_JOB, job_id=job_id), auth=auth)
+    assert canceled.status_code == Status.SUCCESSFUL_OK
+    assert _job(ipp, auth, job_id) == (7, "job-canceled-by-user", 0)
+    assert _hidden_spool_files() == set()
+    assert _send(ipp, auth, job_id, pdf, last=True).status_code == Status.CLIENT_ERROR_NOT_POSSIBLE
+    assert not Job.objects.exists()
+
+
+def test_a_job_whose_next_document_is_late_is_held_with_the_documents_it_received(
+    ipp: IppTester, printing: Printing, pdf: bytes, celery_worker: object
+) -> None:
+    auth = _auth(printing)
+    job_id = _create_job(ipp, auth, Attribute.name_("job-name", "interrupted"))
+    assert _send(ipp, auth, job_id, pdf, last=False).status_code == Status.SUCCESSFUL_OK
+    long_ago = timezone.now() - timedelta(seconds=DOCUMENT_TIME_OUT_SECONDS + 1)
+    # The time-out counts from the latest document, not from Create-Job.
+    IppJob.objects.filter(pk=job_id).update(created_at=long_ago)
+    assert _job(ipp, auth, job_id) == (4, "job-incoming", 1)
+    assert close_timed_out_jobs() == 0
+
+    IppJob.objects.filter(pk=job_id).update(document_received_at=long_ago)
+    late = _send(ipp, auth, job_id, pdf, last=True)
+    assert late.status_code == Status.CLIENT_ERROR_NOT_POSSIBLE
+    assert "takes no more documents" in str(_value(late, "status-message"))
+    # Until beat's next run holds it, the job is still to come, with what it has.
+    assert _job(ipp, auth, job_id) == (4, "job-incoming", 1)
+    listed = ipp.send(ipp.request(Operation.GET_JOBS), auth=auth)
+    assert [_value_of(g, "job-id") for g in listed.groups_of(GroupTag.JOB)] == [job_id]
+
+    hold_timed_out_jobs.delay()
+    deadline = time.monotonic() + 30
+    while not Job.objects.exists():
+        assert time.monotonic() < deadline, "the worker did not hold the job"
+        time.sleep(0.1)
+    job = Job.objects.get()
+    assert (job.title, job.page_count, job.ipp_job.pk) == ("interrupted", 3, job_id)
+    assert _job(ipp, auth, job_id) == (4, "job-hold-until-specified", 1)
+    assert _hidden_spool_files() == set()
+
+
+def test_a_job_without_documents_still_ends_at_the_time_out(
+    ipp: IppTester, printing: Printing, pdf: bytes
+) -> None:
+    auth = _auth(printing)
+    job_id = _create_job(ipp, auth)
+    long_ago = timezone.now() - timedelta(seconds=DOCUMENT_TIME_OUT_SECONDS + 1)
+    IppJob.objects.filter(pk=job_id).update(created_at=long_ago)
+    assert close_timed_out_jobs() == 0
+    assert _job(ipp, auth, job_id) == (8, "aborted-by-system", 0)
+    assert not Job.objects.exists()
+
+
+def test_a_job_takes_at_most_the_documents_a_held_job_takes(
+    ipp: IppTester, printing: Printing, pdf: bytes, tmp_path: Path
+) -> None:
+    auth = _auth(printing)
+    job_id = _create_job(ipp, auth)
+    assert _send(ipp, auth, job_id, pdf, last=False).status_code == Status.SUCCESSFUL_OK
+    ipp_job = IppJob.objects.get(pk=job_id)
+    first = ipp_job.documents[0]
+    spool = Path(settings.SPOOL_DIR)
+    # The job has its most documents (copies of the first, as if each had been sent).
+    received = [first]
+    for number in range(2, MAX_DOCUMENTS_PER_JOB + 1):
+        name = f".ipp-job-{job_id}-copy{number}.pdf"
+        shutil.copyfile(spool / first["file"], spool / name)
+        received.append({"name": f"document {number}", "file": name, "pages": 3})
+    IppJob.objects.filter(pk=job_id).update(documents=received)
+
+    one_more = _send(ipp, auth, job_id, pdf, last=True)
+    assert one_more.status_code == Status.CLIENT_ERROR_NOT_POSSIBLE
+    assert f"at most {MAX_DOCUMENTS_PER_JOB} documents" in str(_value(one_more, "status-message"))
+    assert _job(ipp, auth, job_id) == (8, "aborted-by-system", 0)
+    assert _hidden_spool_files() == set()
+    assert not Job.objects.exists()
