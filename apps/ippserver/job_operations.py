@@ -10,7 +10,7 @@ import logging
 import os
 import re
 import secrets
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -37,6 +37,7 @@ from apps.ippserver.ipp_jobs import (
 )
 from apps.ippserver.job_template import JobTemplate, job_template
 from apps.ippserver.models import IppJob
+from apps.ippserver.pdf_parts import pdf_starts, split_pdfs
 from apps.ippserver.printer_operations import product_capabilities
 from apps.ippserver.protocol import (
     Endpoint,
@@ -154,8 +155,9 @@ def _hold_document(ipp_job: IppJob, document: Path | None, document_format: str)
     """
     if document is None or document.stat().st_size == 0:
         raise IppRefusal(Status.CLIENT_ERROR_BAD_REQUEST, "the request carries no document")
+    pdfs: list[DocumentToHold] = []
     try:
-        pdf = to_pdf(document, document_format)
+        pdfs = _pdfs(document, document_format, name=ipp_job.name, first_number=1)
         with one_writer_at_a_time(), transaction.atomic():
             if ipp_job.pk is not None:
                 # Send-Document: checked again under the job's lock, after the conversion.
@@ -163,16 +165,27 @@ def _hold_document(ipp_job: IppJob, document: Path | None, document_format: str)
                 check_takes_documents(locked, timezone.now())
                 if locked.documents:
                     raise _concurrent()
-            job = job_create_held(
-                ipp_job.owner,
-                pdf,
-                title=ipp_job.name,
-                source=JobSource.IPP,
-                options=ipp_job.options,
-                copies=ipp_job.copies,
-                page_ranges=ipp_job.page_ranges,
-                move=True,
-            )
+            if len(pdfs) == 1:
+                job = job_create_held(
+                    ipp_job.owner,
+                    pdfs[0].pdf,
+                    title=ipp_job.name,
+                    source=JobSource.IPP,
+                    options=ipp_job.options,
+                    copies=ipp_job.copies,
+                    page_ranges=ipp_job.page_ranges,
+                    move=True,
+                )
+            else:
+                job = job_create_held_together(
+                    ipp_job.owner,
+                    pdfs,
+                    title=ipp_job.name,
+                    source=JobSource.IPP,
+                    options=ipp_job.options,
+                    copies=ipp_job.copies,
+                    page_ranges=ipp_job.page_ranges,
+                )
             try:
                 ipp_job.job = job
                 if ipp_job.pk is None:
@@ -188,7 +201,35 @@ def _hold_document(ipp_job: IppJob, document: Path | None, document_format: str)
         ) from None
     except DocumentError as error:
         raise DocumentRefused(Status.CLIENT_ERROR_DOCUMENT_FORMAT_ERROR, str(error)) from None
+    finally:
+        _delete_pdfs(pdfs)
     logger.info("IPP job %s held as job %s for %s", ipp_job.pk, job.pk, ipp_job.owner)
+
+
+def _pdfs(
+    document: Path, document_format: str, *, name: str, first_number: int
+) -> list[DocumentToHold]:
+    """The document as PDF, converted (to_pdf); or, when it is PDFs sent back to back (as CUPS
+    sends `lp a.pdf b.pdf`, see pdf_parts), each of them, named as the job's documents from
+    `first_number` on. Their files are deleted with _delete_pdfs. Raises DocumentError."""
+    pdf = to_pdf(document, document_format)
+    starts = pdf_starts(pdf, MAX_DOCUMENTS_PER_JOB) if pdf == document else []
+    if not starts:
+        return [DocumentToHold(pdf, name, name, move=False)]
+    if len(starts) >= MAX_DOCUMENTS_PER_JOB:
+        raise _too_many_documents()
+    parts = split_pdfs(pdf, starts)
+    documents = []
+    for number, part in enumerate(parts, start=first_number):
+        named = _("document %(number)d") % {"number": number}
+        documents.append(DocumentToHold(part, named, named, move=False))
+    return documents
+
+
+def _delete_pdfs(pdfs: list[DocumentToHold]) -> None:
+    """Delete what _pdfs made (the upload itself goes with its request anyway)."""
+    for document in pdfs:
+        document.pdf.unlink(missing_ok=True)
 
 
 def _closed() -> IppRefusal:
@@ -232,33 +273,41 @@ def _receive_document(
     ended."""
     if len(ipp_job.documents) >= MAX_DOCUMENTS_PER_JOB:
         raise _too_many_documents()
+    kept: list[dict[str, object]] = []
+    pdfs: list[DocumentToHold] = []
     try:
-        pdf = to_pdf(document, document_format)
-        pages = inspect_pdf(pdf).page_count
-    except DocumentError as error:
-        raise DocumentRefused(
-            Status.CLIENT_ERROR_DOCUMENT_FORMAT_ERROR, f"{name}: {error}"
-        ) from None
-    # The upload and its conversion are in the spool: keeping either is a rename.
-    kept = Path(settings.SPOOL_DIR) / f".ipp-job-{ipp_job.pk}-{secrets.token_hex(8)}.pdf"
-    os.replace(pdf, kept)
-    try:
+        pdfs = _pdfs(document, document_format, name=name, first_number=len(ipp_job.documents) + 1)
+        for pdf in pdfs:
+            try:
+                pages = inspect_pdf(pdf.pdf).page_count
+            except DocumentError as error:
+                raise DocumentRefused(
+                    Status.CLIENT_ERROR_DOCUMENT_FORMAT_ERROR, f"{pdf.name}: {error}"
+                ) from None
+            # The upload, its conversion and its parts are in the spool: keeping one is a rename.
+            path = Path(settings.SPOOL_DIR) / f".ipp-job-{ipp_job.pk}-{secrets.token_hex(8)}.pdf"
+            os.replace(pdf.pdf, path)
+            kept.append({"name": pdf.name, "file": path.name, "pages": pages})
         with one_writer_at_a_time(), transaction.atomic():
             locked = locked_ipp_job(ipp_job.pk)
             check_takes_documents(locked, timezone.now())
-            if len(locked.documents) >= MAX_DOCUMENTS_PER_JOB:
+            if len(locked.documents) + len(kept) > MAX_DOCUMENTS_PER_JOB:
                 raise _too_many_documents()
-            locked.documents = [
-                *locked.documents,
-                {"name": name, "file": kept.name, "pages": pages},
-            ]
+            locked.documents = [*locked.documents, *kept]
             locked.document_received_at = timezone.now()
             if locked.name == UNTITLED and document_name:
                 locked.name = document_name
             locked.save(update_fields=["documents", "document_received_at", "name"])
+    except DocumentError as error:
+        delete_received(kept)
+        raise DocumentRefused(
+            Status.CLIENT_ERROR_DOCUMENT_FORMAT_ERROR, f"{name}: {error}"
+        ) from None
     except BaseException:
-        kept.unlink(missing_ok=True)
+        delete_received(kept)
         raise
+    finally:
+        _delete_pdfs(pdfs)
     # Younger than the spool cleanup's age limit while the job waits for its next document.
     for received in locked.documents:
         os.utime(_received_path(received))
@@ -268,7 +317,7 @@ def _receive_document(
 
 
 def _hold_received(
-    ipp_job_id: int, last: DocumentToHold | None, *, only_timed_out: bool = False
+    ipp_job_id: int, last: Sequence[DocumentToHold] = (), *, only_timed_out: bool = False
 ) -> bool:
     """Hold a job's received documents, and `last` after them, as one held job; with
     `only_timed_out`, only a job whose next document is late (False otherwise). Raises
@@ -279,7 +328,7 @@ def _hold_received(
             now = timezone.now()
             if only_timed_out and not timed_out(locked, now):
                 return False  # held, ended, or a document began to arrive meanwhile
-            if last is None:
+            if not last:
                 check_open(locked, now)
                 if locked.job is not None:
                     raise _closed()
@@ -290,8 +339,7 @@ def _hold_received(
                 DocumentToHold(_received_path(d), str(d["name"]), str(d["name"]), move=False)
                 for d in received
             ]
-            if last is not None:
-                documents.append(last)
+            documents += last
             if len(documents) > MAX_DOCUMENTS_PER_JOB:
                 raise _too_many_documents()
             job = job_create_held_together(
@@ -403,7 +451,7 @@ def close_timed_out_jobs() -> int:
     held = 0
     for ipp_job_id in late:
         try:
-            held += _hold_or_abort(ipp_job_id, None, only_timed_out=True)
+            held += _hold_or_abort(ipp_job_id, only_timed_out=True)
         except IppRefusal as refusal:
             logger.info("IPP job %s not held after its time-out: %s", ipp_job_id, refusal)
     return held
@@ -491,7 +539,7 @@ def send_document(
         if last.value is not True or not ipp_job.documents:
             raise IppRefusal(Status.CLIENT_ERROR_BAD_REQUEST, "the request carries no document")
         # RFC 8011 4.3.1: an empty last Send-Document closes the job.
-        _hold_or_abort(ipp_job.pk, None)
+        _hold_or_abort(ipp_job.pk)
     else:
         assert document is not None
         try:
@@ -514,21 +562,25 @@ def _take_document(request: Message, ipp_job: IppJob, document: Path, *, last: b
             ipp_job.name = name
         _hold_document(ipp_job, document, document_format)
         return
-    title = name or _("document %(number)d") % {"number": len(ipp_job.documents) + 1}
+    number = len(ipp_job.documents) + 1
+    title = name or _("document %(number)d") % {"number": number}
     if not last:
         _receive_document(ipp_job, document, document_format, name=title, document_name=name)
         return
+    pdfs: list[DocumentToHold] = []
     try:
-        pdf = to_pdf(document, document_format)
+        pdfs = _pdfs(document, document_format, name=title, first_number=number)
+        _hold_received(ipp_job.pk, pdfs)
     except DocumentError as error:
         raise DocumentRefused(
             Status.CLIENT_ERROR_DOCUMENT_FORMAT_ERROR, f"{title}: {error}"
         ) from None
-    _hold_received(ipp_job.pk, DocumentToHold(pdf, title, title, move=False))
+    finally:
+        _delete_pdfs(pdfs)
 
 
 def _hold_or_abort(
-    ipp_job_id: int, last: DocumentToHold | None, *, only_timed_out: bool = False
+    ipp_job_id: int, last: Sequence[DocumentToHold] = (), *, only_timed_out: bool = False
 ) -> bool:
     try:
         return _hold_received(ipp_job_id, last, only_timed_out=only_timed_out)
@@ -553,7 +605,7 @@ def close_job(request: Message, user: User, endpoint: Endpoint, document: Path |
                 f"the job is {ipp_job.job.get_state_display().lower()}",
             )
     if ipp_job.job is None and ipp_job.documents:
-        _hold_or_abort(ipp_job.pk, None)
+        _hold_or_abort(ipp_job.pk)
     return respond(request, Status.SUCCESSFUL_OK)
 
 

@@ -190,3 +190,24 @@ def test_lp_through_cups_lands_held_in_the_users_inbox_with_its_options(
     assert (job.state, job.source, job.page_count) == (JobState.HELD, JobSource.IPP, 4)
     assert job.options["sides"] == "two-sided-long-edge"
     assert job.options["org.savapage-finishings-staple"] == "20"
+
+
+def test_lp_of_two_files_through_cups_lands_as_one_job_of_two_documents(
+    cupsd: Cupsd, hold_queue: str, printing: Printing, tmp_path: Path
+) -> None:
+    # cupsd filters each file and sends them as one Send-Document, the PDFs back to back:
+    # without splitting them only the last one's pages were held.
+    first = make_pdf(tmp_path / "agenda.pdf", 2)
+    second = make_pdf(tmp_path / "minutes.pdf", 3)
+    printed = subprocess.run(
+        ["lp", "-d", hold_queue, "-t", "meeting", str(first), str(second)],
+        env=cupsd.environment, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert printed.returncode == 0, printed.stderr
+    job = _wait_for_job(printing, cupsd)
+    assert (job.title, job.page_count) == ("meeting", 5)
+    assert job.documents == [
+        {"name": "document 1", "pages": 2},
+        {"name": "document 2", "pages": 3},
+    ]
+    assert Job.objects.filter(owner=printing.user).count() == 1

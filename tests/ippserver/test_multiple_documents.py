@@ -4,6 +4,7 @@ job held whole (or not at all) once the last one came."""
 from __future__ import annotations
 
 import shutil
+import threading
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -32,6 +33,7 @@ from printmgmt.ipp import (
 from printmgmt.ipp.client import IppClient
 from tests.ippserver.conftest import IppTester, Printing, spool_entries
 from tests.ippserver.documents import make_image
+from tests.ippserver.test_operations import _slow_send_document
 from tests.pdfs import make_pdf
 
 
@@ -323,3 +325,72 @@ def test_a_job_takes_at_most_the_documents_a_held_job_takes(
     assert _job(ipp, auth, job_id) == (8, "aborted-by-system", 0)
     assert _hidden_spool_files() == set()
     assert not Job.objects.exists()
+
+
+def _back_to_back(tmp_path: Path, *pages: int) -> bytes:
+    return b"".join(
+        make_pdf(tmp_path / f"part{n}.pdf", count).read_bytes() for n, count in enumerate(pages)
+    )
+
+
+def test_pdfs_sent_back_to_back_in_one_document_are_held_as_documents_of_their_own(
+    ipp: IppTester, printing: Printing, pdf: bytes, tmp_path: Path
+) -> None:
+    auth = _auth(printing)
+    printed = ipp.print_job(auth, _back_to_back(tmp_path, 2, 1), name="two files")
+    assert printed.status_code == Status.SUCCESSFUL_OK
+    job = Job.objects.get()
+    assert (job.title, job.page_count) == ("two files", 3)
+    assert job.documents == [
+        {"name": "document 1", "pages": 2},
+        {"name": "document 2", "pages": 1},
+    ]
+    job.delete()
+
+    job_id = _create_job(ipp, auth)
+    first = _send(ipp, auth, job_id, _back_to_back(tmp_path, 1, 2), last=False)
+    assert first.status_code == Status.SUCCESSFUL_OK
+    assert _job(ipp, auth, job_id) == (4, "job-incoming", 2)
+    last = _send(ipp, auth, job_id, _back_to_back(tmp_path, 2, 2), last=True)
+    assert last.status_code == Status.SUCCESSFUL_OK
+    job = Job.objects.get()
+    assert [document["pages"] for document in job.documents] == [1, 2, 2, 2]
+    assert [document["name"] for document in job.documents] == [
+        f"document {number}" for number in range(1, 5)
+    ]
+    assert _hidden_spool_files() == set()
+
+
+def test_a_broken_pdf_among_pdfs_sent_back_to_back_aborts_the_job(
+    ipp: IppTester, printing: Printing, pdf: bytes, tmp_path: Path
+) -> None:
+    auth = _auth(printing)
+    job_id = _create_job(ipp, auth)
+    assert _send(ipp, auth, job_id, pdf, last=False).status_code == Status.SUCCESSFUL_OK
+    broken = _back_to_back(tmp_path, 1) + b"%PDF-1.7\nno objects here\n%%EOF\n"
+    refused = _send(ipp, auth, job_id, broken, last=False)
+    assert refused.status_code == Status.CLIENT_ERROR_DOCUMENT_FORMAT_ERROR
+    assert str(_value(refused, "status-message")).startswith("document 3: ")
+    assert _job(ipp, auth, job_id) == (8, "aborted-by-system", 0)
+    assert _hidden_spool_files() == set()
+    assert not Job.objects.exists()
+
+
+def test_a_document_that_fails_to_arrive_leaves_the_job_waiting_with_those_received(
+    ipp: IppTester, printing: Printing, pdf: bytes
+) -> None:
+    auth = _auth(printing)
+    job_id = _create_job(ipp, auth)
+    assert _send(ipp, auth, job_id, pdf, last=False).status_code == Status.SUCCESSFUL_OK
+    received = _hidden_spool_files()
+    thread, outcome = _slow_send_document(ipp, auth, job_id, pdf, threading.Event())
+    thread.join(30)
+    assert isinstance(outcome[0], Exception)
+    deadline = time.monotonic() + 10
+    while IppJob.objects.get(pk=job_id).document_arriving_since is not None:
+        assert time.monotonic() < deadline, "the arrival mark was not cleared"
+        time.sleep(0.02)
+    assert _job(ipp, auth, job_id) == (4, "job-incoming", 1)
+    assert _hidden_spool_files() == received
+    assert _send(ipp, auth, job_id, pdf, last=True).status_code == Status.SUCCESSFUL_OK
+    assert [document["pages"] for document in Job.objects.get().documents] == [3, 3]
