@@ -6,6 +6,7 @@ hold queue.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -308,9 +309,11 @@ def _receive_document(
         raise
     finally:
         _delete_pdfs(pdfs)
-    # Younger than the spool cleanup's age limit while the job waits for its next document.
+    # Younger than the spool cleanup's age limit while the job waits for its next document;
+    # a Cancel-Job may have deleted them since the commit.
     for received in locked.documents:
-        os.utime(_received_path(received))
+        with contextlib.suppress(FileNotFoundError):
+            os.utime(_received_path(received))
     logger.info(
         "IPP job %s of %s received document %d", ipp_job.pk, ipp_job.owner, len(locked.documents)
     )

@@ -3,6 +3,7 @@ job held whole (or not at all) once the last one came."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 import time
@@ -18,6 +19,7 @@ from apps.ippserver.job_operations import close_timed_out_jobs
 from apps.ippserver.models import IppJob
 from apps.ippserver.tasks import hold_timed_out_jobs
 from apps.jobs.choices import JobState
+from apps.jobs.documents import spool_leftovers_remove
 from apps.jobs.models import Job
 from apps.jobs.services import MAX_DOCUMENTS_PER_JOB
 from printmgmt.ipp import (
@@ -394,3 +396,18 @@ def test_a_document_that_fails_to_arrive_leaves_the_job_waiting_with_those_recei
     assert _hidden_spool_files() == received
     assert _send(ipp, auth, job_id, pdf, last=True).status_code == Status.SUCCESSFUL_OK
     assert [document["pages"] for document in Job.objects.get().documents] == [3, 3]
+
+
+def test_the_spool_cleanup_keeps_the_documents_of_a_job_still_receiving_them(
+    ipp: IppTester, printing: Printing, pdf: bytes
+) -> None:
+    auth = _auth(printing)
+    job_id = _create_job(ipp, auth)
+    assert _send(ipp, auth, job_id, pdf, last=False).status_code == Status.SUCCESSFUL_OK
+    (first,) = _hidden_spool_files()
+    hours_ago = time.time() - 3 * 3600  # a job whose documents took long to come
+    os.utime(Path(settings.SPOOL_DIR) / first, (hours_ago, hours_ago))
+    assert _send(ipp, auth, job_id, pdf, last=False).status_code == Status.SUCCESSFUL_OK
+    assert spool_leftovers_remove() == 0
+    assert _send(ipp, auth, job_id, b"", last=True).status_code == Status.SUCCESSFUL_OK
+    assert len(Job.objects.get().documents) == 2
