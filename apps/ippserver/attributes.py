@@ -38,8 +38,8 @@ NUMBER_UP = (1, 2, 4, 6, 9, 16)  # laid out by the n-up table at release when a 
 SAVAPAGE_PREFIX = "org.savapage-"
 #: The longest page selection a held job keeps (its column's length).
 PAGE_RANGES_LENGTH = 200
-#: How long a job made by Create-Job waits for its first document, and for each next one,
-#: before it is aborted.
+#: How long a job made by Create-Job waits for its first document (then it is aborted), and
+#: for each next one (then it is held with those it has).
 DOCUMENT_TIME_OUT_SECONDS = 60
 
 #: The highest job-priority (job-priority-supported): 1 to it is accepted.

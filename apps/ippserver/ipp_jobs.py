@@ -184,9 +184,13 @@ def ipp_job_state(ipp_job: IppJob, at: datetime) -> tuple[int, str, str]:
     # Held while its documents come, as CUPS holds a job made by Create-Job.
     received = len(ipp_job.documents)
     if timed_out(ipp_job, at):
-        return 4, "job-incoming", f"to be held with the {received} documents received"
+        return (
+            4,
+            "job-incoming",
+            f"no more documents came: to be held with those received ({received})",
+        )
     if received:
-        return 4, "job-incoming", f"{received} documents received, more to come"
+        return 4, "job-incoming", f"waiting for its next document ({received} received)"
     return 4, "job-incoming", "waiting for its document"
 
 
