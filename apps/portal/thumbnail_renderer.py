@@ -5,8 +5,10 @@ operations, a huge image) or much memory costs this child, which the web process
 its time limit, and never a thread of the web process or its other thumbnails. No Django: the
 web process gives it paths, and it answers one line per request.
 
-Request, one line: SOURCE<TAB>PAGE<TAB>TARGET (the PNG to write). Answer, one line: `ok`, or
-`error` and the reason (for the log; the page has no thumbnail).
+Request, one line: SOURCE<TAB>PAGE<TAB>TARGET (the PNG to write). Answer, one line: `ok`;
+`error` and the reason PDFium cannot draw the page (it has no thumbnail); or `retry` and the
+reason a file could not be read or written (a full disk, the document deleted meanwhile), which
+is no fault of the page.
 """
 
 from __future__ import annotations
@@ -53,8 +55,10 @@ def main() -> None:
         source, page, target = line.rstrip("\n").split("\t")
         try:
             render(source, int(page)).save(target, format="PNG", optimize=True)
-        except (PageError, pdfium.PdfiumError, OSError, ValueError, MemoryError) as error:
+        except (PageError, pdfium.PdfiumError, ValueError, MemoryError) as error:
             answer = f"error {error}".replace("\n", " ")
+        except OSError as error:
+            answer = f"retry a file could not be read or written: {error}".replace("\n", " ")
         else:
             answer = "ok"
         sys.stdout.write(answer + "\n")

@@ -5,8 +5,12 @@ rendered once and never served for another document.
 
 PDFium draws in child processes (apps/portal/thumbnail_renderer.py), never in a web process:
 a page can take it minutes and gigabytes to draw. Each child is limited in memory and killed
-when a page takes longer than THUMBNAIL_RENDER_SECONDS; such a page is marked and gets a
-placeholder from then on, at once. The children of a web process are shared fairly:
+when a page takes longer than THUMBNAIL_RENDER_SECONDS. A page PDFium cannot draw is marked
+with the reason and gets a placeholder from then on, at once. A page not drawn for a reason
+that may pass (its time limit, reached on a loaded machine; its child killed) is tried again
+on a later request, after THUMBNAIL_RETRY_SECONDS and then twice as long each time, and given
+up so only after THUMBNAIL_RENDER_ATTEMPTS tries. The marks are files beside the thumbnails,
+so that every web process knows them. The children of a web process are shared fairly:
 
 - an owner's pages are drawn by one child at a time, so one user's slow documents hold up
   their own thumbnails only;
@@ -16,8 +20,8 @@ placeholder from then on, at once. The children of a web process are shared fair
   (what bounds the memory thumbnails take).
 
 A request that cannot have a child within THUMBNAIL_WAIT_SECONDS is given up for now
-(ThumbnailBusy) rather than wait on: its page shows an hourglass (busy_png) and asks again a
-little later.
+(ThumbnailBusy) rather than wait on, as is one for a page waiting to be tried again: its page
+shows an hourglass (busy_png) and asks again a little later.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NoReturn
 
 from django.conf import settings
 from PIL import Image, ImageDraw
@@ -68,8 +73,14 @@ THUMBNAIL_RENDERERS = 2
 THUMBNAIL_MAX_RENDERERS = 4
 #: A page still being drawn after this time is slow (a normal page takes milliseconds).
 THUMBNAIL_SLOW_SECONDS = 1.0
-#: A page PDFium has not drawn in this time is given up.
+#: A page PDFium has not drawn in this time is given up for now (or for good at its last try).
 THUMBNAIL_RENDER_SECONDS = 10.0
+#: Tries of a page whose drawing keeps failing for a reason that may pass, before it is given up.
+THUMBNAIL_RENDER_ATTEMPTS = 3
+#: The wait after such a failure before the page is tried again, doubled after each: the load
+#: may pass meanwhile, and the page's script, which asks for an hourglass again for about a
+#: minute, still sees the last try (15 + 10 + 30 + 10 s at most).
+THUMBNAIL_RETRY_SECONDS = 15.0
 #: How long a request waits for its owner's turn and a child: a little longer than a page may
 #: take, so that pages waiting behind their owner's page that is given up are still drawn.
 THUMBNAIL_WAIT_SECONDS = THUMBNAIL_RENDER_SECONDS + 2
@@ -84,11 +95,17 @@ _RENDERER_CLOSE_SECONDS = 5.0
 
 
 class ThumbnailBusy(Exception):
-    """No child was free in time (or the owner's other page was being drawn): ask again later."""
+    """No child was free in time (or the owner's other page was being drawn), or the page waits
+    to be tried again: ask again later."""
 
 
 class ThumbnailUnavailable(Exception):
-    """The page cannot be drawn in time or memory: it has a placeholder."""
+    """The page cannot be drawn (PDFium fails on it, or it was not drawn in time or memory in
+    THUMBNAIL_RENDER_ATTEMPTS tries): it has a placeholder. The last argument is the reason."""
+
+
+class _Interrupted(Exception):
+    """The page was not drawn for a reason that may pass: its time limit, its child ended."""
 
 
 def thumbnail_dir() -> Path:
@@ -153,38 +170,89 @@ def busy_png() -> bytes:
 
 
 def _given_up_path(target: Path) -> Path:
+    """The mark of a page given up for good; it holds the reason."""
     return target.with_suffix(".given-up")
+
+
+def _failed_path(target: Path) -> Path:
+    """The mark of a page to be tried again: a line per failed try (its reason), changed last
+    at the last one."""
+    return target.with_suffix(".failed")
+
+
+def _read_mark(mark: Path) -> tuple[str, float] | None:
+    """A mark's text and when it was written last (None: there is none)."""
+    try:
+        with mark.open(encoding="utf-8") as opened:
+            return opened.read(), os.fstat(opened.fileno()).st_mtime
+    except FileNotFoundError:
+        return None
+
+
+def _refuse_for_now(target: Path, document_name: str, page: int) -> None:
+    """Raise ThumbnailUnavailable for a page given up, ThumbnailBusy for one whose next try
+    waits."""
+    given_up = _read_mark(_given_up_path(target))
+    if given_up is not None:
+        raise ThumbnailUnavailable(document_name, page, given_up[0])
+    failed = _read_mark(_failed_path(target))
+    if failed is not None:
+        failures, last = len(failed[0].splitlines()), failed[1]
+        if time.time() < last + THUMBNAIL_RETRY_SECONDS * 2 ** (failures - 1):
+            raise ThumbnailBusy(document_name, page)
+
+
+def _give_up(target: Path, document_name: str, page: int, reason: str) -> NoReturn:
+    _given_up_path(target).write_text(reason, encoding="utf-8")
+    logger.warning("page %s of %s has no thumbnail: %s", page, document_name, reason)
+    raise ThumbnailUnavailable(document_name, page, reason)
+
+
+def _note_interrupted(target: Path, document_name: str, page: int, reason: str) -> NoReturn:
+    """Count the failed try; the last one gives the page up."""
+    failed = _failed_path(target)
+    # One append of a line: tries failing in two web processes at once count twice.
+    with failed.open("a", encoding="utf-8") as mark:
+        mark.write(f"{reason}\n")
+    failures = len(failed.read_text(encoding="utf-8").splitlines())
+    if failures >= THUMBNAIL_RENDER_ATTEMPTS:
+        _give_up(target, document_name, page, f"not drawn in {failures} tries, the last: {reason}")
+    logger.info("page %s of %s not drawn, tried again later: %s", page, document_name, reason)
+    raise ThumbnailBusy(document_name, page)
 
 
 def thumbnail_render(document_name: str, page: int, owner: int) -> Path:
     """The PNG of one page (1-based) of a document of user `owner` (their id), rendered on
     first use.
 
-    Raises DocumentError (no such document or page), ThumbnailUnavailable (the page could not
-    be drawn within the limits, now or before) or ThumbnailBusy.
+    Raises DocumentError (no such document or page), ThumbnailUnavailable (the page cannot be
+    drawn, as found now or before) or ThumbnailBusy.
     """
     target = thumbnail_path(document_name, page)
     if target.exists():
         return target
-    if _given_up_path(target).exists():
-        raise ThumbnailUnavailable(document_name, page)
+    _refuse_for_now(target, document_name, page)
     source = spool_path(document_name)
     if not source.exists():
         raise DocumentError("the document is no longer stored")
     deadline = time.monotonic() + THUMBNAIL_WAIT_SECONDS
     with _POOL.renderer(owner, deadline) as renderer:
-        # Drawn, or given up, while this request waited for its owner's turn.
+        # Drawn, given up or failed while this request waited for its owner's turn.
         if target.exists():
             return target
-        if _given_up_path(target).exists():
-            raise ThumbnailUnavailable(document_name, page)
+        _refuse_for_now(target, document_name, page)
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
         try:
-            renderer.draw(source, page, partial, target)
+            renderer.draw(source, page, partial)
             os.replace(partial, target)
+        except ThumbnailUnavailable as error:
+            _give_up(target, document_name, page, error.args[-1])
+        except _Interrupted as error:
+            _note_interrupted(target, document_name, page, str(error))
         finally:
             partial.unlink(missing_ok=True)
+    _failed_path(target).unlink(missing_ok=True)
     return target
 
 
@@ -212,22 +280,32 @@ class _Renderer:
     def alive(self) -> bool:
         return self.process.poll() is None
 
-    def draw(self, source: Path, page: int, partial: Path, target: Path) -> None:
-        """Draw the page into `partial`; on failure the page is given up and the error raised."""
+    def draw(self, source: Path, page: int, partial: Path) -> None:
+        """Draw the page into `partial`.
+
+        Raises DocumentError (no such page), ThumbnailUnavailable (PDFium cannot draw it) or
+        _Interrupted (not drawn this time).
+        """
         assert self.process.stdin is not None
         try:
             self.process.stdin.write(f"{source}\t{page}\t{partial}\n".encode())
             answer = self._answer(time.monotonic() + THUMBNAIL_RENDER_SECONDS)
-        except (OSError, TimeoutError):
+        except TimeoutError:
             self.stop()
-            answer = "error the renderer was stopped: too slow or out of memory"
-        if answer == "ok":
+            raise _Interrupted(f"not drawn within {THUMBNAIL_RENDER_SECONDS:g} s") from None
+        except OSError:
+            self.stop()
+            raise _Interrupted(
+                f"the renderer ended (status {self.process.returncode}): killed or out of memory"
+            ) from None
+        kind, _, reason = answer.partition(" ")
+        if kind == "ok":
             return
-        if answer.startswith(("error the document has no page", f"error page {page} has no")):
-            raise DocumentError(answer.removeprefix("error "))
-        _given_up_path(target).touch()
-        logger.warning("page %s of %s has no thumbnail: %s", page, source.name, answer)
-        raise ThumbnailUnavailable(source.name, page, answer)
+        if kind == "retry":
+            raise _Interrupted(reason)
+        if reason.startswith(("the document has no page", f"page {page} has no")):
+            raise DocumentError(reason)
+        raise ThumbnailUnavailable(source.name, page, reason)
 
     def _answer(self, deadline: float) -> str:
         assert self.process.stdout is not None
@@ -341,8 +419,8 @@ atexit.register(thumbnail_renderers_close)
 
 
 def thumbnails_prune() -> int:
-    """Delete the thumbnails (and given-up marks) of documents no longer in the spool (printed,
-    canceled, expired).
+    """Delete the thumbnails (and the marks of pages given up or failed) of documents no longer
+    in the spool (printed, canceled, expired).
 
     Returns how many files were deleted.
     """
@@ -351,7 +429,7 @@ def thumbnails_prune() -> int:
     if not folder.is_dir():
         return 0
     spool = Path(settings.SPOOL_DIR)
-    for thumbnail in [*folder.glob("*.png"), *folder.glob("*.given-up")]:
+    for thumbnail in [*folder.glob("*.png"), *folder.glob("*.given-up"), *folder.glob("*.failed")]:
         document_stem, _, _page = thumbnail.stem.rpartition("-")
         if not (spool / f"{document_stem}.pdf").exists():
             thumbnail.unlink(missing_ok=True)

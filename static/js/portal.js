@@ -6,9 +6,10 @@
      table body row by row, by the rows' ids).
    - [data-once] and Release: a form is sent once, however often its button is clicked.
    - [data-editor]: line numbers beside the rule editor; diagnostics move the caret.
-   - [data-thumbnails]: a thumbnail not drawn yet (no drawing child was free; its picture is
-     data-busy-width wide, wider than any page drawn) says so in its alt text and is asked for
-     again a little later, until it is drawn or given up (the crossed-out page is final). */
+   - [data-thumbnails]: a thumbnail not drawn yet (no drawing child was free, or its drawing
+     failed on a loaded server and waits to be tried again; its picture is data-busy-width
+     wide, wider than any page drawn) says so in its alt text and is asked for again a little
+     later, until it is drawn or given up (the crossed-out page is final). */
 (function () {
   "use strict";
 

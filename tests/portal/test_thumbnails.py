@@ -4,6 +4,7 @@ at once; a web process renders them from several threads."""
 from __future__ import annotations
 
 import os
+import signal
 import threading
 import time
 from collections.abc import Iterator
@@ -120,7 +121,7 @@ def test_a_page_whose_crop_box_lies_off_the_page_has_no_thumbnail(tmp_path: Path
         thumbnail_render(name, 1, OWNER)
 
 
-def test_a_page_too_slow_to_draw_gets_a_placeholder_and_holds_up_no_other_job(
+def test_a_page_too_slow_to_draw_is_stopped_and_holds_up_no_other_job(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """PDFium drew under one lock of the web process: a page taking it minutes held up every
@@ -137,7 +138,7 @@ def test_a_page_too_slow_to_draw_gets_a_placeholder_and_holds_up_no_other_job(
         started = time.monotonic()
         try:
             thumbnail_render(slow, 1, OWNER)
-        except ThumbnailUnavailable as error:
+        except ThumbnailBusy as error:
             slow_outcome.append((error, time.monotonic() - started))
         else:
             slow_outcome.append((None, time.monotonic() - started))
@@ -154,16 +155,16 @@ def test_a_page_too_slow_to_draw_gets_a_placeholder_and_holds_up_no_other_job(
         assert time.monotonic() - started < 0.8, "another job's thumbnail waited"
         drawing.join()
         error, took = slow_outcome[0]
-        assert isinstance(error, ThumbnailUnavailable)
+        assert isinstance(error, ThumbnailBusy)  # tried again later
         assert took < 3.0
-        # Given up: not drawn again for every view of the page.
+        # Not drawn again for every view of the page meanwhile.
         started = time.monotonic()
-        with pytest.raises(ThumbnailUnavailable):
+        with pytest.raises(ThumbnailBusy):
             thumbnail_render(slow, 1, OWNER)
         assert time.monotonic() - started < 0.1
     folder = tmp_path / "data" / "thumbnails"
     assert sorted(path.name for path in folder.iterdir()) == [
-        f"{3:032x}-1.given-up",
+        f"{3:032x}-1.failed",
         f"{4:032x}-1.png",
         f"{4:032x}-2.png",
     ]
@@ -248,11 +249,11 @@ def test_one_users_slow_documents_take_one_child(
     assert isinstance(drawing.outcome, Path)
 
 
-def test_a_page_given_up_while_asked_for_again_is_not_drawn_again(
+def test_a_page_that_failed_while_asked_for_again_is_not_drawn_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A page shown twice (the inbox and the job's page) waited for the first drawing, and,
-    when that was given up, was drawn again for as long."""
+    when that was stopped, was drawn again for as long."""
     monkeypatch.setattr(thumbnails, "THUMBNAIL_RENDER_SECONDS", 1.0)
     monkeypatch.setattr(thumbnails, "THUMBNAIL_WAIT_SECONDS", 5.0)
     spool = tmp_path / "spool"
@@ -262,9 +263,167 @@ def test_a_page_given_up_while_asked_for_again_is_not_drawn_again(
         drawings = [Drawing(slow, 1, OWNER), Drawing(slow, 1, OWNER)]
         for drawing in drawings:
             drawing.join()
-    assert all(isinstance(drawing.outcome, ThumbnailUnavailable) for drawing in drawings)
-    # Answered as soon as the first was given up, not a second drawing later.
+    assert all(isinstance(drawing.outcome, ThumbnailBusy) for drawing in drawings)
+    # Answered as soon as the first was stopped, not a second drawing later.
     assert abs(drawings[0].took - drawings[1].took) < 0.5
+
+
+def _a_while_later(mark: Path, seconds: float) -> None:
+    """As if the mark had been written `seconds` ago."""
+    written = mark.stat().st_mtime - seconds
+    os.utime(mark, (written, written))
+
+
+def test_a_page_not_drawn_in_time_on_a_loaded_server_is_drawn_when_asked_again_later(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page that missed its time limit (the machine busy with other work) was crossed out
+    for good: a perfectly good document looked broken to its owner until it was printed."""
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    name = make_pdf(spool / f"{13:032x}.pdf", 1).name
+    # Less than a new child takes to start: the page is not drawn in time.
+    monkeypatch.setattr(thumbnails, "THUMBNAIL_RENDER_SECONDS", 0.001)
+    with override_settings(SPOOL_DIR=spool, DATA_DIR=tmp_path / "data"):
+        with pytest.raises(ThumbnailBusy):
+            thumbnail_render(name, 1, OWNER)
+        target = thumbnails.thumbnail_path(name, 1)
+        failed = target.with_suffix(".failed")
+        assert failed.read_text().splitlines() == ["not drawn within 0.001 s"]
+        monkeypatch.setattr(thumbnails, "THUMBNAIL_RENDER_SECONDS", 10.0)
+        # Not at once: the load may not have passed yet.
+        with pytest.raises(ThumbnailBusy):
+            thumbnail_render(name, 1, OWNER)
+        assert not target.exists()
+        _a_while_later(failed, thumbnails.THUMBNAIL_RETRY_SECONDS)
+        with Image.open(thumbnail_render(name, 1, OWNER)) as thumbnail:
+            assert thumbnail.width == THUMBNAIL_WIDTH_PX
+    assert sorted(path.name for path in target.parent.iterdir()) == [target.name]
+
+
+def test_a_page_that_keeps_missing_its_time_limit_is_given_up_after_its_last_try(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tried again for ever, a page too slow to draw would cost a child for 10 s at every view
+    of it."""
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    name = make_pdf(spool / f"{14:032x}.pdf", 1).name
+    monkeypatch.setattr(thumbnails, "THUMBNAIL_RENDER_SECONDS", 0.001)
+    with override_settings(SPOOL_DIR=spool, DATA_DIR=tmp_path / "data"):
+        target = thumbnails.thumbnail_path(name, 1)
+        failed = target.with_suffix(".failed")
+        for tried in range(1, thumbnails.THUMBNAIL_RENDER_ATTEMPTS):
+            with pytest.raises(ThumbnailBusy):
+                thumbnail_render(name, 1, OWNER)
+            # Each wait twice the one before.
+            wait = thumbnails.THUMBNAIL_RETRY_SECONDS * 2 ** (tried - 1)
+            _a_while_later(failed, wait - 1)
+            with pytest.raises(ThumbnailBusy):
+                thumbnail_render(name, 1, OWNER)
+            assert len(failed.read_text().splitlines()) == tried
+            _a_while_later(failed, 1)
+        with pytest.raises(ThumbnailUnavailable) as given_up:
+            thumbnail_render(name, 1, OWNER)
+        reason = (
+            f"not drawn in {thumbnails.THUMBNAIL_RENDER_ATTEMPTS} tries, the last: "
+            "not drawn within 0.001 s"
+        )
+        assert given_up.value.args == (name, 1, reason)
+        # For good, with its reason, however long after.
+        _a_while_later(target.with_suffix(".given-up"), 86400)
+        with pytest.raises(ThumbnailUnavailable) as still:
+            thumbnail_render(name, 1, OWNER)
+        assert still.value.args == (name, 1, reason)
+
+
+def test_a_page_whose_renderer_was_killed_is_tried_again_later(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The out-of-memory killer, or an operator, ending a child crossed its page out for good."""
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    name = slow_page_pdf(spool / f"{15:032x}.pdf", 600_000).name
+    with override_settings(SPOOL_DIR=spool, DATA_DIR=tmp_path / "data"):
+        drawing = Drawing(name, 1, OWNER)
+        deadline = time.monotonic() + 10
+        while not (renderers := _renderers_of_this_process()):
+            assert time.monotonic() < deadline, "no renderer was started"
+            time.sleep(0.01)
+        time.sleep(0.3)  # drawing the page
+        for pid in renderers:
+            os.kill(pid, signal.SIGKILL)
+        drawing.join()
+        failed = thumbnails.thumbnail_path(name, 1).with_suffix(".failed")
+    assert isinstance(drawing.outcome, ThumbnailBusy)
+    assert failed.read_text().startswith("the renderer ended (status -9)")
+
+
+def _renderers_of_this_process() -> list[int]:
+    children = [
+        int(pid)
+        for task in Path("/proc/self/task").iterdir()
+        for pid in (task / "children").read_text().split()
+    ]
+    return [
+        pid
+        for pid in children
+        if b"apps.portal.thumbnail_renderer" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    ]
+
+
+def test_a_page_whose_document_could_not_be_read_is_tried_again_later(tmp_path: Path) -> None:
+    """A file the renderer cannot read or write (a full disk) is no fault of the page."""
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    name = f"{18:032x}.pdf"
+    (spool / name).mkdir()  # there, but not a file
+    with override_settings(SPOOL_DIR=spool, DATA_DIR=tmp_path / "data"):
+        with pytest.raises(ThumbnailBusy):
+            thumbnail_render(name, 1, OWNER)
+        failed = thumbnails.thumbnail_path(name, 1).with_suffix(".failed")
+        assert failed.read_text() == f"a file could not be read or written: {spool / name}\n"
+        (spool / name).rmdir()
+        make_pdf(spool / name, 1)
+        _a_while_later(failed, thumbnails.THUMBNAIL_RETRY_SECONDS)
+        assert thumbnail_render(name, 1, OWNER).stat().st_size > 0
+    assert not failed.exists()
+
+
+def test_a_document_pdfium_cannot_read_stays_given_up_with_its_reason(tmp_path: Path) -> None:
+    """Not tried again: drawing it fails the same way every time."""
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    name = f"{16:032x}.pdf"
+    (spool / name).write_bytes(b"%PDF-1.7\nnot a PDF after all\n")
+    with override_settings(SPOOL_DIR=spool, DATA_DIR=tmp_path / "data"):
+        with pytest.raises(ThumbnailUnavailable) as given_up:
+            thumbnail_render(name, 1, OWNER)
+        (reason,) = given_up.value.args[2:]
+        assert "Data format error" in reason
+        mark = thumbnails.thumbnail_path(name, 1).with_suffix(".given-up")
+        _a_while_later(mark, 86400)
+        started = time.monotonic()
+        with pytest.raises(ThumbnailUnavailable) as still:
+            thumbnail_render(name, 1, OWNER)
+        assert time.monotonic() - started < 0.1  # no child asked
+        assert still.value.args == (name, 1, reason)
+    assert not mark.with_suffix(".failed").exists()
+
+
+def test_the_marks_of_pages_to_be_tried_again_are_pruned_with_the_document(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    name = make_pdf(spool / f"{17:032x}.pdf", 1).name
+    monkeypatch.setattr(thumbnails, "THUMBNAIL_RENDER_SECONDS", 0.001)
+    with override_settings(SPOOL_DIR=spool, DATA_DIR=tmp_path / "data"):
+        with pytest.raises(ThumbnailBusy):
+            thumbnail_render(name, 1, OWNER)
+        (spool / name).unlink()  # printed
+        assert thumbnails.thumbnails_prune() == 1
+    assert list((tmp_path / "data" / "thumbnails").iterdir()) == []
 
 
 RENDER_AND_EXIT = """

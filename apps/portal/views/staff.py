@@ -297,7 +297,7 @@ def thumbnail(request: HttpRequest, job_id: int, page: int) -> HttpResponseBase:
         busy["Cache-Control"] = "no-store"
         return busy
     except ThumbnailUnavailable:
-        # Never drawn in time or memory: tried once, not again for every view of the page.
+        # PDFium cannot draw it, or its last try failed: not tried again for every view.
         response: HttpResponseBase = HttpResponse(placeholder_png(), content_type="image/png")
         response["Cache-Control"] = "private, max-age=3600"
         return response
