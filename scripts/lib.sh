@@ -62,11 +62,20 @@ def listen_address():
     return family, address
 '
 
+# host_port HOST PORT: the two as an address is written, an IPv6 address in brackets
+# ([::1]:8000; "::1:8000" reads as another address).
+host_port() {
+  case "$1" in
+    *:*) printf '[%s]:%s' "$1" "$2" ;;
+    *) printf '%s:%s' "$1" "$2" ;;
+  esac
+}
+
 # ensure_port_free HOST PORT: die, naming what listens there, unless a server can listen on
 # HOST:PORT. Else wait_for_port would take the other program for ours, the script would say
 # "running: open …", and only then would the server fail to listen.
 ensure_port_free() {
-  local host="$1" port="$2" why listeners
+  local host="$1" port="$2" why listeners where
   # SO_REUSEADDR as servers set it: a port with only closed connections (TIME_WAIT) is free.
   why="$("$PY" -c "$LISTEN_ADDRESS"'
 try:
@@ -77,15 +86,16 @@ try:
 except OSError as error:
     sys.exit(str(error.strerror or error).lower())
 ' "$host" "$port" 2>&1)" && return 0
+  where="$(host_port "$host" "$port")"
   # ss names the processes of other users only to root.
   listeners="$(ss -Hltnp "sport = :$port" 2>/dev/null | grep -o '"[^"]*",pid=[0-9]*' \
     | sed 's/"\(.*\)",pid=\([0-9]*\)/\1 (pid \2)/' | sort -u | paste -sd ',' - | sed 's/,/, /g')"
   if [ -n "$listeners" ]; then
-    die "cannot serve on $host:$port ($why): $listeners listens on port $port; stop it or choose another PORT="
+    die "cannot serve on $where ($why): $listeners listens on port $port; stop it or choose another PORT="
   elif ss -Hltn "sport = :$port" 2>/dev/null | grep -q .; then
-    die "cannot serve on $host:$port ($why): another user's program listens on port $port (\`ss -ltnp 'sport = :$port'\` as root names it); stop it or choose another PORT="
+    die "cannot serve on $where ($why): another user's program listens on port $port (\`ss -ltnp 'sport = :$port'\` as root names it); stop it or choose another PORT="
   fi
-  die "cannot serve on $host:$port: $why"
+  die "cannot serve on $where: $why"
 }
 
 free_port() {

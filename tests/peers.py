@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+import socket
 from collections.abc import Callable, Iterator, Sequence
 
 import pytest
@@ -38,6 +39,16 @@ __all__ = [
     "run_ippeveprinter",
     "run_private_dbus",
 ]
+
+
+def ipv6_loopback() -> bool:
+    """Whether this machine can listen on ::1 (a container may have no IPv6)."""
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+    except OSError:
+        return False
+    return True
 
 
 def _require(*programs: str) -> None:

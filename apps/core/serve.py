@@ -57,13 +57,19 @@ class ServeOptions:
     forwarded_allow_ips: str | None = None
 
 
+def _host_port(host: str, port: int) -> str:
+    """host:port as an address is written: an IPv6 address in brackets ("::1:8000" reads as
+    another address)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 def _address(host: str, port: int) -> tuple[socket.AddressFamily, tuple[Any, ...]]:
     """Where to listen: IPv4 when a name has both (as uvicorn does: "localhost" must not end
     up on ::1 only), the address as resolved (an IPv6 scope id included)."""
     try:
         found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except socket.gaierror as error:
-        raise ServeError(f"cannot listen on {host}:{port}: {error.strerror}") from None
+        raise ServeError(f"cannot listen on {_host_port(host, port)}: {error.strerror}") from None
     family, _, _, _, address = min(found, key=lambda info: info[0] != socket.AF_INET)
     return family, address
 
@@ -78,7 +84,9 @@ def listening_sockets(host: str, port: int, count: int) -> list[socket.socket]:
         try:
             probe.bind(address)
         except OSError as error:
-            raise ServeError(f"cannot listen on {host}:{port}: {error.strerror}") from None
+            raise ServeError(
+                f"cannot listen on {_host_port(host, port)}: {error.strerror}"
+            ) from None
     sockets: list[socket.socket] = []
     try:
         for _ in range(count):
@@ -91,7 +99,7 @@ def listening_sockets(host: str, port: int, count: int) -> list[socket.socket]:
     except OSError as error:
         for sock in sockets:
             sock.close()
-        raise ServeError(f"cannot listen on {host}:{port}: {error.strerror}") from None
+        raise ServeError(f"cannot listen on {_host_port(host, port)}: {error.strerror}") from None
     return sockets
 
 

@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from tests.pdfs import make_pdf
-from tests.peers import free_port
+from tests.peers import free_port, ipv6_loopback
 from tests.workers import ROOT
 
 #: Setting up a new data dir (migrations, demo users and jobs) and starting everything.
@@ -235,22 +235,35 @@ def test_a_killed_worker_is_started_again_and_one_that_keeps_dying_stops_the_run
     assert not run.serves()
 
 
+@pytest.mark.parametrize(
+    ("host", "family", "written"),
+    [
+        ("127.0.0.1", socket.AF_INET, "127.0.0.1:{port}"),
+        # "::1:8000" read as the address ::1:8000 with no port.
+        pytest.param(
+            "::1", socket.AF_INET6, "[::1]:{port}",
+            marks=pytest.mark.skipif(not ipv6_loopback(), reason="no IPv6 loopback here"),
+        ),
+    ],
+    ids=["IPv4", "IPv6"],
+)  # fmt: skip
 def test_a_port_something_else_listens_on_is_refused_before_anything_starts(
-    tmp_path: Path,
+    tmp_path: Path, host: str, family: socket.AddressFamily, written: str
 ) -> None:
-    with socket.socket() as other_server:
-        other_server.bind(("127.0.0.1", 0))
+    with socket.socket(family) as other_server:
+        other_server.bind((host, 0))
         other_server.listen()
         port = other_server.getsockname()[1]
         result = subprocess.run(
             ["bash", "scripts/run.sh"], cwd=ROOT, capture_output=True, text=True, timeout=120,
-            env=run_environment(tmp_path, port, demo_printers=False), start_new_session=True,
+            env=run_environment(tmp_path, port, demo_printers=False, host=host),
+            start_new_session=True,
         )  # fmt: skip
     assert result.returncode != 0
     assert "running: open" not in result.stdout
-    # It names the port and this test's process listening there.
+    # It names the address and port, and this test's process listening there.
     assert (
-        f"printmgmt: cannot serve on 127.0.0.1:{port} (address already in use): "
+        f"printmgmt: cannot serve on {written.format(port=port)} (address already in use): "
         f"{Path('/proc/self/comm').read_text().strip()} (pid {os.getpid()}) listens on port "
         f"{port}; stop it or choose another PORT="
     ) in result.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -15,7 +16,7 @@ import httpx
 import pytest
 
 from apps.core.serve import ServeError, listening_sockets
-from tests.peers import free_port
+from tests.peers import free_port, ipv6_loopback
 from tests.workers import ROOT
 from tests.workers import test_database_url as database_url_of_tests
 
@@ -127,6 +128,18 @@ def test_a_port_in_use_is_one_clear_error(environment: dict[str, str]) -> None:
     assert result.returncode == 1
     assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_an_ipv6_address_in_use_is_written_in_brackets() -> None:
+    """'cannot listen on ::1:8000' read as the address ::1:8000 with no port."""
+    if not ipv6_loopback():
+        pytest.skip("no IPv6 loopback here")
+    with socket.socket(socket.AF_INET6) as taken:
+        taken.bind(("::1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(ServeError, match=re.escape(f"cannot listen on [::1]:{port}: ")):
+            listening_sockets("::1", port, 1)
 
 
 def test_a_process_that_cannot_start_stops_the_server_with_the_reason(
