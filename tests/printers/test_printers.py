@@ -844,9 +844,16 @@ def test_printer_group_command(ippeveprinter: IppEvePrinter) -> None:
     assert Printer.objects.count() == 2
 
 
+#: How long calls run at once may take together: each of them asks printers (a CUPS import its
+#: server, then its queues), each request bounded by IPP_TIMEOUT_SECONDS (15), on a machine
+#: that may be loaded.
+AT_ONCE_SECONDS = 120
+
+
 def _at_once(count: int, work: Callable[[], object]) -> list[object]:
     """Run `work` in `count` threads started together (a double click, two admins); what each
-    returned or raised."""
+    returned or raised, once all have ended. One still running after AT_ONCE_SECONDS fails the
+    test saying so: left out, it made the outcomes look like a call that was never made."""
     start = threading.Barrier(count)
     outcomes: list[object] = []
 
@@ -862,8 +869,11 @@ def _at_once(count: int, work: Callable[[], object]) -> list[object]:
     threads = [threading.Thread(target=run) for _ in range(count)]
     for thread in threads:
         thread.start()
+    deadline = time.monotonic() + AT_ONCE_SECONDS
     for thread in threads:
-        thread.join(60)
+        thread.join(max(0.0, deadline - time.monotonic()))
+    running = sum(thread.is_alive() for thread in threads)
+    assert not running, f"{running} of {count} still running after {AT_ONCE_SECONDS} s: {outcomes}"
     return outcomes
 
 
@@ -872,9 +882,9 @@ def test_adding_or_importing_the_same_printers_twice_at_once_adds_them_once(
     cupsd: Cupsd, ippeveprinter: IppEvePrinter
 ) -> None:
     added = _at_once(2, lambda: printer_add("twin", ippeveprinter.uri))
-    assert sum(isinstance(outcome, Printer) for outcome in added) == 1
+    assert sum(isinstance(outcome, Printer) for outcome in added) == 1, added
     (refused,) = [outcome for outcome in added if not isinstance(outcome, Printer)]
-    assert isinstance(refused, PrinterError)
+    assert isinstance(refused, PrinterError), added
     assert str(refused) == "a printer called 'twin' exists already"
 
     cupsd.add_queue("twin-queue", ippeveprinter.uri)
