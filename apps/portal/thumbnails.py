@@ -210,11 +210,12 @@ def _give_up(target: Path, document_name: str, page: int, reason: str) -> NoRetu
 
 def _note_interrupted(target: Path, document_name: str, page: int, reason: str) -> NoReturn:
     """Count the failed try; the last one gives the page up."""
-    failed = _failed_path(target)
-    # One append of a line: tries failing in two web processes at once count twice.
-    with failed.open("a", encoding="utf-8") as mark:
+    # One append of a line: tries failing in two web processes at once count twice. Read back
+    # through the same file: the prune may delete its name meanwhile.
+    with _failed_path(target).open("a+", encoding="utf-8") as mark:
         mark.write(f"{reason}\n")
-    failures = len(failed.read_text(encoding="utf-8").splitlines())
+        mark.seek(0)
+        failures = len(mark.read().splitlines())
     if failures >= THUMBNAIL_RENDER_ATTEMPTS:
         _give_up(target, document_name, page, f"not drawn in {failures} tries, the last: {reason}")
     logger.info("page %s of %s not drawn, tried again later: %s", page, document_name, reason)
