@@ -343,7 +343,11 @@ async def ipp_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
             await _plain(400, "the X-Forwarded-Port header is not a port number\n").send_to(send)
             return
         host = with_port(host, port)
-    endpoint = Endpoint(host=host, secure=scope.get("scheme") == "https")
+    endpoint = Endpoint(
+        host=host,
+        secure=scope.get("scheme") == "https",
+        from_cups=(header(scope, b"user-agent") or "").startswith("CUPS/"),
+    )
     limit = max_body_bytes()
     declared = whole_number(header(scope, b"content-length") or "", maximum=MAX_BYTE_COUNT)
     if declared is not None and declared > limit:

@@ -148,7 +148,9 @@ class DocumentRefused(IppRefusal):
     """A document of a job refused (its format, its content, one too many): the job ends."""
 
 
-def _hold_document(ipp_job: IppJob, document: Path | None, document_format: str) -> None:
+def _hold_document(
+    ipp_job: IppJob, document: Path | None, document_format: str, *, split: bool
+) -> None:
     """Convert the document, hold it, and save the IPP job with its held job. Raises IppRefusal.
 
     job_create_held reads and checks the PDF before its first write, so the transaction (and
@@ -158,7 +160,7 @@ def _hold_document(ipp_job: IppJob, document: Path | None, document_format: str)
         raise IppRefusal(Status.CLIENT_ERROR_BAD_REQUEST, "the request carries no document")
     pdfs: list[DocumentToHold] = []
     try:
-        pdfs = _pdfs(document, document_format, name=ipp_job.name, first_number=1)
+        pdfs = _pdfs(document, document_format, name=ipp_job.name, first_number=1, split=split)
         with one_writer_at_a_time(), transaction.atomic():
             if ipp_job.pk is not None:
                 # Send-Document: checked again under the job's lock, after the conversion.
@@ -208,13 +210,14 @@ def _hold_document(ipp_job: IppJob, document: Path | None, document_format: str)
 
 
 def _pdfs(
-    document: Path, document_format: str, *, name: str, first_number: int
+    document: Path, document_format: str, *, name: str, first_number: int, split: bool
 ) -> list[DocumentToHold]:
-    """The document as PDF, converted (to_pdf); or, when it is PDFs sent back to back (as CUPS
-    sends `lp a.pdf b.pdf`, see pdf_parts), each of them, named as the job's documents from
-    `first_number` on. Their files are deleted with _delete_pdfs. Raises DocumentError."""
+    """The document as PDF, converted (to_pdf); or, when `split` (a client that may send them:
+    Endpoint.from_cups) and it is PDFs sent back to back (as CUPS sends `lp a.pdf b.pdf`, see
+    pdf_parts), each of them, named as the job's documents from `first_number` on. Their files
+    are deleted with _delete_pdfs. Raises DocumentError."""
     pdf = to_pdf(document, document_format)
-    starts = pdf_starts(pdf, MAX_DOCUMENTS_PER_JOB) if pdf == document else []
+    starts = pdf_starts(pdf, MAX_DOCUMENTS_PER_JOB) if split and pdf == document else []
     if not starts:
         return [DocumentToHold(pdf, name, name, move=False)]
     if len(starts) >= MAX_DOCUMENTS_PER_JOB:
@@ -265,7 +268,13 @@ def delete_received(documents: Iterable[Mapping[str, object]]) -> None:
 
 
 def _receive_document(
-    ipp_job: IppJob, document: Path, document_format: str, *, name: str, document_name: str
+    ipp_job: IppJob,
+    document: Path,
+    document_format: str,
+    *,
+    name: str,
+    document_name: str,
+    split: bool,
 ) -> None:
     """Convert and check a document that more are to follow, and keep it for the job under a
     hidden name in the spool (the spool's cleanup removes what a dead process left). `name` is
@@ -277,7 +286,13 @@ def _receive_document(
     kept: list[dict[str, object]] = []
     pdfs: list[DocumentToHold] = []
     try:
-        pdfs = _pdfs(document, document_format, name=name, first_number=len(ipp_job.documents) + 1)
+        pdfs = _pdfs(
+            document,
+            document_format,
+            name=name,
+            first_number=len(ipp_job.documents) + 1,
+            split=split,
+        )
         for pdf in pdfs:
             try:
                 pages = inspect_pdf(pdf.pdf).page_count
@@ -407,7 +422,7 @@ def _new_ipp_job(request: Message, user: User, template: JobTemplate) -> IppJob:
 def print_job(request: Message, user: User, endpoint: Endpoint, document: Path | None) -> Message:
     template, document_format = _job_request(request, with_format=True)
     ipp_job = _new_ipp_job(request, user, template)
-    _hold_document(ipp_job, document, document_format)
+    _hold_document(ipp_job, document, document_format, split=endpoint.from_cups)
     return _created(request, ipp_job, endpoint, template)
 
 
@@ -546,7 +561,9 @@ def send_document(
     else:
         assert document is not None
         try:
-            _take_document(request, ipp_job, document, last=last.value is True)
+            _take_document(
+                request, ipp_job, document, last=last.value is True, split=endpoint.from_cups
+            )
         except DocumentRefused as refusal:
             _abort(ipp_job.pk, refusal)
             raise
@@ -554,7 +571,9 @@ def send_document(
     return _created(request, ipp_job, endpoint, JobTemplate())
 
 
-def _take_document(request: Message, ipp_job: IppJob, document: Path, *, last: bool) -> None:
+def _take_document(
+    request: Message, ipp_job: IppJob, document: Path, *, last: bool, split: bool
+) -> None:
     try:
         _template, document_format = _job_request(request, with_format=True)
     except IppRefusal as refusal:
@@ -563,16 +582,18 @@ def _take_document(request: Message, ipp_job: IppJob, document: Path, *, last: b
     if last and not ipp_job.documents:
         if ipp_job.name == UNTITLED and name:
             ipp_job.name = name
-        _hold_document(ipp_job, document, document_format)
+        _hold_document(ipp_job, document, document_format, split=split)
         return
     number = len(ipp_job.documents) + 1
     title = name or _("document %(number)d") % {"number": number}
     if not last:
-        _receive_document(ipp_job, document, document_format, name=title, document_name=name)
+        _receive_document(
+            ipp_job, document, document_format, name=title, document_name=name, split=split
+        )
         return
     pdfs: list[DocumentToHold] = []
     try:
-        pdfs = _pdfs(document, document_format, name=title, first_number=number)
+        pdfs = _pdfs(document, document_format, name=title, first_number=number, split=split)
         _hold_received(ipp_job.pk, pdfs)
     except DocumentError as error:
         raise DocumentRefused(

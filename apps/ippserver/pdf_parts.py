@@ -8,34 +8,36 @@ would be lost without a word. Each is split off and held as a document of its ow
 
 from __future__ import annotations
 
+import mmap
+import os
 import re
 from itertools import pairwise
 from pathlib import Path
 
-#: Where one PDF ends and the next begins: the end-of-file marker, a little white space, and
-#: the next one's header. An incremental update goes on with objects after %%EOF, not a header.
-_NEXT_PDF = re.compile(rb"%%EOF[\x00\t\n\x0c\r ]{0,64}(%PDF-)")
+#: What comes before a PDF that begins after another: its end-of-file marker and a little
+#: white space. An incremental update goes on with objects after %%EOF, not a header.
+_END_BEFORE = re.compile(rb"%%EOF[\x00\t\n\x0c\r ]{0,64}\Z")
+_LOOK_BACK_BYTES = len(b"%%EOF") + 64
+_HEADER = b"%PDF-"
 _CHUNK_BYTES = 1024 * 1024
-#: Longer than any match, so that one across two chunks is found.
-_OVERLAP_BYTES = 128
 
 
 def pdf_starts(path: Path, most: int) -> list[int]:
-    """The offsets where a PDF begins after another in `path` (none for a single PDF), read
-    a chunk at a time; it stops after `most` + 1 of them, which is too many anyway."""
+    """The offsets where a PDF begins after another in `path` (none for a single PDF); it
+    stops after `most` + 1 of them, which is too many anyway.
+
+    Every intake of a document looks, so the search is the bytes' own (mapped, not read into
+    memory), for the header; only a header found is checked for the end marker before it."""
     starts: list[int] = []
-    offset = 0
-    tail = b""
     with path.open("rb") as document:
-        while (chunk := document.read(_CHUNK_BYTES)) and len(starts) <= most:
-            buffer = tail + chunk
-            base = offset - len(tail)
-            for match in _NEXT_PDF.finditer(buffer):
-                start = base + match.start(1)
-                if not starts or start > starts[-1]:  # found again in the overlap
-                    starts.append(start)
-            offset += len(chunk)
-            tail = buffer[-_OVERLAP_BYTES:]
+        if os.fstat(document.fileno()).st_size == 0:
+            return starts
+        with mmap.mmap(document.fileno(), 0, access=mmap.ACCESS_READ) as data:
+            position = data.find(_HEADER, 1)
+            while position != -1 and len(starts) <= most:
+                if _END_BEFORE.search(data[max(0, position - _LOOK_BACK_BYTES) : position]):
+                    starts.append(position)
+                position = data.find(_HEADER, position + 1)
     return starts
 
 

@@ -116,6 +116,8 @@ class IppTester:
         self.server = server
         self.url = f"{server.base_url}/ipp/print"
         self._request_id = 0
+        #: Headers every request carries (a test sets a client's User-Agent).
+        self.headers: dict[str, str] = {}
 
     def request(
         self,
@@ -147,7 +149,7 @@ class IppTester:
         auth: tuple[str, str] | None = None,
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:
-        sent = {"content-type": "application/ipp", **(headers or {})}
+        sent = {"content-type": "application/ipp", **self.headers, **(headers or {})}
         if auth is not None:
             sent["authorization"] = basic_authorization(*auth)
         return httpx.post(self.url, content=body, headers=sent, timeout=60)

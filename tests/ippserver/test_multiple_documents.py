@@ -329,6 +329,15 @@ def test_a_job_takes_at_most_the_documents_a_held_job_takes(
     assert not Job.objects.exists()
 
 
+#: What cupsd 2.4 sends, the client whose documents are searched for PDFs back to back.
+CUPS_AGENT = "CUPS/2.4.2 (Linux 6.1.0; x86_64) IPP/2.0"
+
+
+@pytest.fixture
+def from_cups(ipp: IppTester, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(ipp.headers, "user-agent", CUPS_AGENT)
+
+
 def _back_to_back(tmp_path: Path, *pages: int) -> bytes:
     return b"".join(
         make_pdf(tmp_path / f"part{n}.pdf", count).read_bytes() for n, count in enumerate(pages)
@@ -336,7 +345,7 @@ def _back_to_back(tmp_path: Path, *pages: int) -> bytes:
 
 
 def test_pdfs_sent_back_to_back_in_one_document_are_held_as_documents_of_their_own(
-    ipp: IppTester, printing: Printing, pdf: bytes, tmp_path: Path
+    ipp: IppTester, printing: Printing, pdf: bytes, tmp_path: Path, from_cups: None
 ) -> None:
     auth = _auth(printing)
     printed = ipp.print_job(auth, _back_to_back(tmp_path, 2, 1), name="two files")
@@ -364,7 +373,7 @@ def test_pdfs_sent_back_to_back_in_one_document_are_held_as_documents_of_their_o
 
 
 def test_a_broken_pdf_among_pdfs_sent_back_to_back_aborts_the_job(
-    ipp: IppTester, printing: Printing, pdf: bytes, tmp_path: Path
+    ipp: IppTester, printing: Printing, pdf: bytes, tmp_path: Path, from_cups: None
 ) -> None:
     auth = _auth(printing)
     job_id = _create_job(ipp, auth)
@@ -376,6 +385,17 @@ def test_a_broken_pdf_among_pdfs_sent_back_to_back_aborts_the_job(
     assert _job(ipp, auth, job_id) == (8, "aborted-by-system", 0)
     assert _hidden_spool_files() == set()
     assert not Job.objects.exists()
+
+
+def test_only_documents_from_cups_are_searched_for_pdfs_back_to_back(
+    ipp: IppTester, printing: Printing, tmp_path: Path
+) -> None:
+    # Another client's PDF is taken as a PDF reader reads it: the search reads every byte of
+    # every document, and no other client sends several files as one.
+    printed = ipp.print_job(_auth(printing), _back_to_back(tmp_path, 2, 1), name="one file")
+    assert printed.status_code == Status.SUCCESSFUL_OK
+    job = Job.objects.get()
+    assert (job.page_count, job.documents) == (1, [])
 
 
 def test_a_document_that_fails_to_arrive_leaves_the_job_waiting_with_those_received(
