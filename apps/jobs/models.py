@@ -38,6 +38,14 @@ class Job(models.Model):
             "document holds their pages one after the other. Empty for a job of one document."
         ),
     )
+    documents_printed_separately = models.BooleanField(
+        _("documents printed separately"),
+        default=False,
+        help_text=_(
+            "Whether the job's documents go to its printer as separate documents, each on "
+            "sheets of its own: decided and priced at the release, and built so."
+        ),
+    )
     first_page_landscape = models.BooleanField(_("landscape"), default=False)
     first_page_rotation = models.PositiveSmallIntegerField(_("page rotation"), default=0)
     state = models.CharField(

@@ -106,7 +106,9 @@ def build_parts(job: Job, workdir: WorkDir) -> list[Part]:
         else engine_for_rule_file(job.printer.rule_file)
     )
     local_booklet = needs_local_booklet(job.printer, engine, options)
-    runs = separate_runs(job, job.printer, pages)
+    # As decided and priced at the release, whatever the printer says it can do now: one that
+    # no longer takes several documents refuses them, and the job fails with its refund.
+    runs = document_runs(job, pages) if job.documents_printed_separately else []
     separate: list[tuple[str, Path]] = []
     if runs:
         for number, (name, run) in enumerate(runs, start=1):
@@ -157,10 +159,16 @@ def build_parts(job: Job, workdir: WorkDir) -> list[Part]:
 
 def separate_runs(job: Job, printer: Printer, pages: list[int]) -> list[tuple[str, list[int]]]:
     """The job's documents as the printer prints them separately: each one's name and its
-    selected pages (pages_by_document). None when the printer prints the job as one document:
-    a job of one document, a printer that takes one document per job, or a page selection
-    within one document."""
-    if len(job.documents) < 2 or not takes_several_documents(printer.capabilities):
+    selected pages (document_runs). None when the printer takes one document per job."""
+    if not takes_several_documents(printer.capabilities):
+        return []
+    return document_runs(job, pages)
+
+
+def document_runs(job: Job, pages: list[int]) -> list[tuple[str, list[int]]]:
+    """Each document's name and its selected pages (pages_by_document); none for a job of one
+    document or a page selection within one."""
+    if len(job.documents) < 2:
         return []
     runs = pages_by_document(job.document_page_counts, pages)
     if len(runs) < 2:

@@ -426,6 +426,8 @@ def job_release(
             # Built as it was priced: a rule file rolled back while the job waits for its
             # printer must not drop (or add) a finishing it was charged for.
             rule_version_id=quote.rule_version_id,
+            # Likewise a printer whose support for jobs of several documents changes meanwhile.
+            documents_printed_separately=quote.separate_documents > 0,
         )
         assert released is not None  # the row lock above guarantees the state
         transaction.on_commit(lambda: print_job.delay(job_id))

@@ -240,7 +240,13 @@ def test_a_job_whose_documents_did_not_all_arrive_is_canceled_and_sent_again_onc
     account = personal_account_ensure(staff_user)
     account_charge(account.pk, price, job_id=job.pk, user=staff_user)
     job_transition(
-        job.pk, JobState.RELEASED, reason="test", printer=office_mfp, price=price, account=account
+        job.pk,
+        JobState.RELEASED,
+        reason="test",
+        printer=office_mfp,
+        price=price,
+        account=account,
+        documents_printed_separately=True,
     )
     # An attempt created the job at CUPS and sent its first document; then its worker died.
     stale = timezone.now() - timedelta(seconds=pipeline.SEND_CLAIM_SECONDS + 1)
@@ -284,3 +290,38 @@ def test_a_job_whose_documents_did_not_all_arrive_is_canceled_and_sent_again_onc
             and _value(group, "job-state") != IppJobState.CANCELED
         ]
     assert len(marked) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_is_built_as_it_was_priced_whatever_its_printer_says_later(
+    office_mfp: Printer, finisher: Printer, two_documents: Callable[[], Job], staff_user: User
+) -> None:
+    separately = two_documents()
+    job_release(separately.pk, staff_user, office_mfp.pk, DUPLEX_STAPLED)
+    as_one = two_documents()
+    job_release(as_one.pk, staff_user, finisher.pk, {"sides": "two-sided-long-edge"})
+    # A refresh after the releases finds each printer's support for several documents changed.
+    office_mfp.capabilities["multiple-document-jobs-supported"] = [False]
+    office_mfp.save(update_fields=["capabilities"])
+    finisher.capabilities.update(
+        {
+            "multiple-document-jobs-supported": [True],
+            "operations-supported": [2, 4, 5, 6, 8, 9, 10, 11],
+            "multiple-document-handling-supported": ["separate-documents-collated-copies"],
+        }
+    )
+    finisher.save(update_fields=["capabilities"])
+    assert takes_several_documents(finisher.capabilities)
+    built = {}
+    for job in (separately, as_one):
+        workdir = WorkDir("test-")
+        try:
+            (part,) = build_parts(
+                Job.objects.select_related("printer", "owner").get(pk=job.pk), workdir
+            )
+            built[job.pk] = [name for name, _path in part.separate_documents]
+        finally:
+            workdir.remove()
+    assert built == {separately.pk: ["part1.pdf", "part2.pdf"], as_one.pk: []}
+    assert Job.objects.get(pk=separately.pk).documents_printed_separately
+    assert not Job.objects.get(pk=as_one.pk).documents_printed_separately
