@@ -20,13 +20,14 @@ import multiprocessing
 import os
 import signal
 import socket
-import threading
 import time
 from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
 import uvicorn
+
+from apps.core.stop_flag import StopFlag
 
 logger = logging.getLogger(__name__)
 
@@ -153,7 +154,7 @@ class WebProcesses:
     def start(self) -> None:
         self._processes = [self._launch(index) for index in range(len(self._sockets))]
 
-    def replace_dead(self, stopping: threading.Event) -> None:
+    def replace_dead(self, stopping: StopFlag) -> None:
         """Start a process again in place of one that ended; ServeError when one keeps ending
         right after its start. Nothing is started once the server is stopping (on Ctrl-C the
         processes get SIGINT together with the parent)."""
@@ -197,7 +198,7 @@ class WebProcesses:
 def serve(options: ServeOptions) -> None:
     """Serve until SIGTERM or SIGINT."""
     sockets = listening_sockets(options.host, options.port, options.workers)
-    stop_requested = threading.Event()
+    stop_requested = StopFlag()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
         stop_requested.set()

@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import DatabaseError, close_old_connections
 from zeroconf import IPVersion, ServiceInfo, Zeroconf
 
+from apps.core.stop_flag import StopFlag
 from apps.ippserver.attributes import (
     Capabilities,
     media_size,
@@ -216,7 +217,7 @@ def advertiser_lock(data_dir: Path) -> Iterator[None]:
 
 
 def advertise_until(
-    stop: threading.Event,
+    stop: threading.Event | StopFlag,
     config: DnsSdConfig | None = None,
     on_start: Callable[[Advertiser], None] | None = None,
 ) -> None:

@@ -7,11 +7,11 @@ printer by DNSSD_NAME. SIGTERM or Ctrl-C withdraws the advertisement (a DNS-SD g
 from __future__ import annotations
 
 import signal
-import threading
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from apps.core.stop_flag import StopFlag
 from apps.ippserver.dnssd import AdvertiseError, Advertiser, advertise_until
 
 
@@ -19,7 +19,7 @@ class Command(BaseCommand):
     help = "Advertise the IPP printer over DNS-SD (Bonjour) until stopped."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        stop = threading.Event()
+        stop = StopFlag()
         for signal_number in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signal_number, lambda *_: stop.set())
 

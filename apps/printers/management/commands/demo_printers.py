@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import signal
-import threading
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from apps.core.stop_flag import StopFlag
 from apps.printers.demo import demo_printers_running
 from apps.printers.peers import PeerError
 from apps.printers.services import PrinterError
@@ -21,7 +21,7 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        stop = threading.Event()
+        stop = StopFlag()
         for signal_number in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signal_number, lambda *_: stop.set())
         try:
