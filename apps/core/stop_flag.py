@@ -3,7 +3,7 @@
 A handler runs on the main thread, between two of its steps: threading.Event.set() there takes
 the lock that the same thread may be holding inside Event.wait(), and waits for it for good.
 Two SIGTERMs close together (a service manager's to the process group, then make run's own
-to each process) made that happen. A flag set without a lock cannot.
+to each process) can make that happen. A flag set without a lock cannot deadlock.
 """
 
 from __future__ import annotations
