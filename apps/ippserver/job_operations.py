@@ -11,7 +11,7 @@ import logging
 import os
 import re
 import secrets
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -148,6 +148,19 @@ class DocumentRefused(IppRefusal):
     """A document of a job refused (its format, its content, one too many): the job ends."""
 
 
+@contextlib.contextmanager
+def _refused_documents() -> Iterator[None]:
+    """A document or page selection a job cannot be held with, as the IPP status saying so."""
+    try:
+        yield
+    except NoPageOfDocument as error:
+        raise DocumentRefused(
+            Status.CLIENT_ERROR_ATTRIBUTES_OR_VALUES_NOT_SUPPORTED, str(error)
+        ) from None
+    except DocumentError as error:
+        raise DocumentRefused(Status.CLIENT_ERROR_DOCUMENT_FORMAT_ERROR, str(error)) from None
+
+
 def _hold_document(
     ipp_job: IppJob, document: Path | None, document_format: str, *, split: bool
 ) -> None:
@@ -160,8 +173,9 @@ def _hold_document(
         raise IppRefusal(Status.CLIENT_ERROR_BAD_REQUEST, "the request carries no document")
     pdfs: list[DocumentToHold] = []
     try:
-        pdfs = _pdfs(document, document_format, name=ipp_job.name, first_number=1, split=split)
-        with one_writer_at_a_time(), transaction.atomic():
+        with _refused_documents():
+            pdfs = _pdfs(document, document_format, name=ipp_job.name, first_number=1, split=split)
+        with _refused_documents(), one_writer_at_a_time(), transaction.atomic():
             if ipp_job.pk is not None:
                 # Send-Document: checked again under the job's lock, after the conversion.
                 locked = locked_ipp_job(ipp_job.pk)
@@ -198,12 +212,6 @@ def _hold_document(
             except BaseException:
                 delete_document(job.document_name)
                 raise
-    except NoPageOfDocument as error:
-        raise DocumentRefused(
-            Status.CLIENT_ERROR_ATTRIBUTES_OR_VALUES_NOT_SUPPORTED, str(error)
-        ) from None
-    except DocumentError as error:
-        raise DocumentRefused(Status.CLIENT_ERROR_DOCUMENT_FORMAT_ERROR, str(error)) from None
     finally:
         _delete_pdfs(pdfs)
     logger.info("IPP job %s held as job %s for %s", ipp_job.pk, job.pk, ipp_job.owner)
@@ -340,48 +348,41 @@ def _hold_received(
     """Hold a job's received documents, and `last` after them, as one held job; with
     `only_timed_out`, only a job whose next document is late (False otherwise). Raises
     DocumentRefused for a document or a page selection the job cannot be held with."""
-    try:
-        with one_writer_at_a_time(), transaction.atomic():
-            locked = locked_ipp_job(ipp_job_id)
-            now = timezone.now()
-            if only_timed_out and not timed_out(locked, now):
-                return False  # held, ended, or a document began to arrive meanwhile
-            if not last:
-                check_open(locked, now)
-                if locked.job is not None:
-                    raise _closed()
-            else:
-                check_takes_documents(locked, now)
-            received = list(locked.documents)
-            documents = [
-                DocumentToHold(_received_path(d), str(d["name"]), str(d["name"]), move=False)
-                for d in received
-            ]
-            documents += last
-            if len(documents) > MAX_DOCUMENTS_PER_JOB:
-                raise _too_many_documents()
-            job = job_create_held_together(
-                locked.owner,
-                documents,
-                title=locked.name,
-                source=JobSource.IPP,
-                options=locked.options,
-                copies=locked.copies,
-                page_ranges=locked.page_ranges,
-            )
-            try:
-                locked.job = job
-                locked.documents = []
-                locked.save(update_fields=["job", "documents"])
-            except BaseException:
-                delete_document(job.document_name)
-                raise
-    except NoPageOfDocument as error:
-        raise DocumentRefused(
-            Status.CLIENT_ERROR_ATTRIBUTES_OR_VALUES_NOT_SUPPORTED, str(error)
-        ) from None
-    except DocumentError as error:
-        raise DocumentRefused(Status.CLIENT_ERROR_DOCUMENT_FORMAT_ERROR, str(error)) from None
+    with _refused_documents(), one_writer_at_a_time(), transaction.atomic():
+        locked = locked_ipp_job(ipp_job_id)
+        now = timezone.now()
+        if only_timed_out and not timed_out(locked, now):
+            return False  # held, ended, or a document began to arrive meanwhile
+        if not last:
+            check_open(locked, now)
+            if locked.job is not None:
+                raise _closed()
+        else:
+            check_takes_documents(locked, now)
+        received = list(locked.documents)
+        documents = [
+            DocumentToHold(_received_path(d), str(d["name"]), str(d["name"]), move=False)
+            for d in received
+        ]
+        documents += last
+        if len(documents) > MAX_DOCUMENTS_PER_JOB:
+            raise _too_many_documents()
+        job = job_create_held_together(
+            locked.owner,
+            documents,
+            title=locked.name,
+            source=JobSource.IPP,
+            options=locked.options,
+            copies=locked.copies,
+            page_ranges=locked.page_ranges,
+        )
+        try:
+            locked.job = job
+            locked.documents = []
+            locked.save(update_fields=["job", "documents"])
+        except BaseException:
+            delete_document(job.document_name)
+            raise
     delete_received(received)
     logger.info(
         "IPP job %s held as job %s of %d documents for %s",
