@@ -10,17 +10,24 @@ from pathlib import Path
 import pytest
 
 from apps.accounts.models import User
-from apps.accounts.movements import account_deposit
+from apps.accounts.movements import account_charge, account_deposit
 from apps.accounts.roles import STAFF
 from apps.accounts.services import personal_account_ensure, user_create
-from apps.jobs.choices import TERMINAL_STATES, JobSource
+from apps.jobs.choices import TERMINAL_STATES, JobSource, JobState
 from apps.jobs.models import Job
-from apps.jobs.services import job_create_held
+from apps.jobs.services import job_create_held, job_transition
+from apps.printers.cups_sync import printer_import_cups
 from apps.printers.models import Printer, SidePrice
 from apps.printers.services import printer_add
-from apps.rules.services import rule_file_activate, rule_file_save
+from apps.rules.services import rule_file_activate, rule_file_import, rule_file_save
 from tests.pdfs import make_pdf
-from tests.peers import OFFICE_FINISHER_ATTRIBUTES, IppEvePrinter, run_ippeveprinter
+from tests.peers import (
+    OFFICE_FINISHER_ATTRIBUTES,
+    Cupsd,
+    IppEvePrinter,
+    run_cupsd,
+    run_ippeveprinter,
+)
 
 FINISHER_RULES = """\
 # Rules for the test finisher: every extension finishing and a front cover, each priced.
@@ -49,6 +56,9 @@ FINISHER_RULES = """\
 *SPJob/Copy/Cost: 0.20 cover org.savapage-cover-front-type/print-front
 """
 
+ROOT = Path(__file__).resolve().parents[2]
+OFFICE_MFP_PPD = ROOT / "ppdrules" / "office-mfp.ppd"
+OFFICE_MFP_RULES = ROOT / "ppdrules" / "office-mfp-ppd.ppde"
 GREY_SIDE = Decimal("0.10")
 GREY_DUPLEX_SIDE = Decimal("0.08")
 
@@ -57,6 +67,23 @@ GREY_DUPLEX_SIDE = Decimal("0.08")
 def finisher_peer() -> Iterator[IppEvePrinter]:
     with run_ippeveprinter(name="Duplex Finisher", attributes=OFFICE_FINISHER_ATTRIBUTES) as peer:
         yield peer
+
+
+@pytest.fixture(scope="module")
+def cups_with_mfp(finisher_peer: IppEvePrinter) -> Iterator[Cupsd]:
+    """A private cupsd with the office MFP's PPD queue, printing to the module's finisher."""
+    with run_cupsd(with_auth=False) as server:
+        server.add_queue("office-mfp", finisher_peer.uri, ppd=OFFICE_MFP_PPD)
+        yield server
+
+
+@pytest.fixture
+def office_mfp(transactional_db: None, cups_with_mfp: Cupsd) -> Printer:
+    """That queue imported as a printer, with its rule file."""
+    rule_file = rule_file_import(OFFICE_MFP_RULES).rule_file
+    report = printer_import_cups(cups_with_mfp.uri, rule_file=rule_file)
+    assert report.added == ["office-mfp"]
+    return Printer.objects.get(name="office-mfp")
 
 
 @pytest.fixture
@@ -91,6 +118,35 @@ def held_job(staff_user: User, tmp_path: Path) -> Callable[..., Job]:
             title=title,
             source=JobSource.WEB,
         )
+
+    return make
+
+
+#: What `released` charged its job.
+RELEASED_PRICE = Decimal("0.20")
+
+
+@pytest.fixture
+def released(
+    held_job: Callable[..., Job], staff_user: User, finisher: Printer
+) -> Callable[[], Job]:
+    """A job released and charged as job_release leaves it, but queued for no worker: each
+    test drives the pipeline's steps itself."""
+
+    def make() -> Job:
+        job = held_job(pages=1)
+        account = personal_account_ensure(staff_user)
+        account_charge(account.pk, RELEASED_PRICE, job_id=job.pk, user=staff_user)
+        job_transition(
+            job.pk,
+            JobState.RELEASED,
+            reason="test",
+            printer=finisher,
+            price=RELEASED_PRICE,
+            account=account,
+            expected_impressions=1,
+        )
+        return Job.objects.get(pk=job.pk)
 
     return make
 

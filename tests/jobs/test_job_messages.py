@@ -9,7 +9,6 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -17,8 +16,6 @@ from django.test import Client
 from django.utils import timezone, translation
 
 from apps.accounts.models import User
-from apps.accounts.movements import account_charge
-from apps.accounts.services import personal_account_ensure
 from apps.jobs import following, pipeline
 from apps.jobs.choices import JobState
 from apps.jobs.models import Job, message_fields
@@ -31,7 +28,6 @@ from tests.peers import IppEvePrinter, run_ippeveprinter
 
 pytestmark = [pytest.mark.peers]
 
-PRICE = Decimal("0.20")
 GERMAN = "de-DE,de;q=0.9"
 
 
@@ -42,30 +38,6 @@ def raster_only_peer() -> Iterator[IppEvePrinter]:
         name="Raster Only", attributes=None, extra_args=["-f", "image/pwg-raster"]
     ) as peer:
         yield peer
-
-
-@pytest.fixture
-def released(
-    held_job: Callable[..., Job], staff_user: User, finisher: Printer
-) -> Callable[[], Job]:
-    """A job released and charged as job_release leaves it; each test sends it itself."""
-
-    def make() -> Job:
-        job = held_job(pages=1)
-        account = personal_account_ensure(staff_user)
-        account_charge(account.pk, PRICE, job_id=job.pk, user=staff_user)
-        job_transition(
-            job.pk,
-            JobState.RELEASED,
-            reason="test",
-            printer=finisher,
-            price=PRICE,
-            account=account,
-            expected_impressions=1,
-        )
-        return Job.objects.get(pk=job.pk)
-
-    return make
 
 
 def history_row(user: User, job: Job, language: str | None) -> str:

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,33 +26,14 @@ from apps.jobs.services import job_transition
 from apps.printers.choices import PrinterKind
 from apps.printers.cups_sync import printer_import_cups
 from apps.printers.models import Printer
-from apps.rules.services import rule_file_import
 from printmgmt.ipp.client import IppClient
-from tests.jobs.conftest import wait_for_end
-from tests.peers import Cupsd, IppEvePrinter, run_cupsd
+from tests.jobs.conftest import OFFICE_MFP_PPD, wait_for_end
+from tests.peers import Cupsd, IppEvePrinter
 from tests.workers import WorkerProcess
 
 pytestmark = [pytest.mark.worker, pytest.mark.peers]
 
-ROOT = Path(__file__).resolve().parents[2]
-PPD = ROOT / "ppdrules" / "office-mfp.ppd"
-RULES = ROOT / "ppdrules" / "office-mfp-ppd.ppde"
 PRICE = Decimal("0.20")
-
-
-@pytest.fixture(scope="module")
-def cups_with_mfp(finisher_peer: IppEvePrinter) -> Iterator[Cupsd]:
-    with run_cupsd(with_auth=False) as server:
-        server.add_queue("office-mfp", finisher_peer.uri, ppd=PPD)
-        yield server
-
-
-@pytest.fixture
-def office_mfp(transactional_db: None, cups_with_mfp: Cupsd) -> Printer:
-    rule_file = rule_file_import(RULES).rule_file
-    report = printer_import_cups(cups_with_mfp.uri, rule_file=rule_file)
-    assert report.added == ["office-mfp"]
-    return Printer.objects.get(name="office-mfp")
 
 
 def test_import_lists_the_queue_as_a_cups_printer(
@@ -146,7 +126,7 @@ def test_a_queue_gone_from_cups_tells_the_user_why_at_release_and_for_jobs_waiti
     held_job: Callable[..., Job],
     staff_user: User,
 ) -> None:
-    cups_with_mfp.add_queue("leaving", finisher_peer.uri, ppd=PPD)
+    cups_with_mfp.add_queue("leaving", finisher_peer.uri, ppd=OFFICE_MFP_PPD)
     assert printer_import_cups(cups_with_mfp.uri).added == ["leaving"]
     leaving = Printer.objects.get(name="leaving")
     # Released while the queue was there, not yet sent (its printer was busy, say).

@@ -55,38 +55,13 @@ from printmgmt.ipp import (
 )
 from printmgmt.ipp.client import IppClient, SubmittedJob
 from printmgmt.translatable import Text
-from tests.jobs.conftest import FINISHER_RULES
+from tests.jobs.conftest import FINISHER_RULES, RELEASED_PRICE
 from tests.jobs.test_recovery import jobs_named
 from tests.peers import IppEvePrinter
 
 pytestmark = [pytest.mark.peers]
 
-PRICE = Decimal("0.20")
-
-
-@pytest.fixture
-def released(
-    held_job: Callable[..., Job], staff_user: User, finisher: Printer
-) -> Callable[[], Job]:
-    """A job released and charged as job_release leaves it, but queued for no worker: each
-    test drives the pipeline's steps itself."""
-
-    def make() -> Job:
-        job = held_job(pages=1)
-        account = personal_account_ensure(staff_user)
-        account_charge(account.pk, PRICE, job_id=job.pk, user=staff_user)
-        job_transition(
-            job.pk,
-            JobState.RELEASED,
-            reason="test",
-            printer=finisher,
-            price=PRICE,
-            account=account,
-            expected_impressions=1,
-        )
-        return Job.objects.get(pk=job.pk)
-
-    return make
+PRICE = RELEASED_PRICE
 
 
 def _sending(job: Job, *, claimed_by: str, claimed_ago: timedelta, attempts: int = 1) -> None:

@@ -5,7 +5,7 @@ one document to a printer that takes one per job (ippeveprinter); exactly once e
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -30,21 +30,15 @@ from apps.jobs.services import (
     job_create_held_together,
     job_transition,
 )
-from apps.printers.cups_sync import printer_import_cups
 from apps.printers.ipp_values import takes_several_documents
 from apps.printers.models import Printer
-from apps.rules.services import rule_file_import
 from printmgmt.ipp import Attribute, AttributeGroup
 from printmgmt.ipp import JobState as IppJobState
 from printmgmt.ipp.client import IppClient
 from tests.jobs.conftest import wait_for_end
 from tests.pdfs import make_pdf
-from tests.peers import Cupsd, IppEvePrinter, run_cupsd
 from tests.workers import WorkerProcess
 
-ROOT = Path(__file__).resolve().parents[2]
-PPD = ROOT / "ppdrules" / "office-mfp.ppd"
-RULES = ROOT / "ppdrules" / "office-mfp-ppd.ppde"
 DUPLEX_STAPLED = {
     "media": "iso_a4_210x297mm",
     "print-color-mode": "monochrome",
@@ -132,20 +126,6 @@ def test_a_refused_document_is_named_and_nothing_is_held(staff_user: User, tmp_p
 
 
 # -------------------------------------------------------------- printing, by the printer
-
-
-@pytest.fixture(scope="module")
-def cups_queue(finisher_peer: IppEvePrinter) -> Iterator[Cupsd]:
-    with run_cupsd(with_auth=False) as server:
-        server.add_queue("office-mfp", finisher_peer.uri, ppd=PPD)
-        yield server
-
-
-@pytest.fixture
-def office_mfp(transactional_db: None, cups_queue: Cupsd) -> Printer:
-    rule_file = rule_file_import(RULES).rule_file
-    printer_import_cups(cups_queue.uri, rule_file=rule_file)
-    return Printer.objects.get(name="office-mfp")
 
 
 @pytest.fixture
