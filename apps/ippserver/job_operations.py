@@ -51,12 +51,15 @@ from apps.ippserver.protocol import (
 from apps.jobs.build import NoPageOfDocument
 from apps.jobs.choices import TERMINAL_STATES, JobSource
 from apps.jobs.convert import ACCEPTED_FORMATS, OCTET_STREAM, to_pdf
-from apps.jobs.documents import DocumentError, delete_document, inspect_pdf
+from apps.jobs.documents import DocumentError, inspect_pdf
 from apps.jobs.services import (
     MAX_DOCUMENTS_PER_JOB,
     DocumentToHold,
-    job_create_held,
-    job_create_held_together,
+    PreparedDocument,
+    discard_prepared,
+    job_create_prepared,
+    prepare_held,
+    prepare_held_together,
 )
 from printmgmt.ipp import AttributeGroup, GroupTag, Message, Status, ValueTag
 
@@ -166,8 +169,8 @@ def _hold_document(
 ) -> None:
     """Convert the document, hold it, and save the IPP job with its held job. Raises IppRefusal.
 
-    job_create_held reads and checks the PDF before its first write, so the transaction (and
-    SQLite's single write lock) lasts only for the inserts, not for the conversion.
+    The document is converted, read and stored before the transaction (_prepared), so the
+    transaction (and SQLite's single write lock) lasts only for the inserts.
     """
     if document is None or document.stat().st_size == 0:
         raise IppRefusal(Status.CLIENT_ERROR_BAD_REQUEST, "the request carries no document")
@@ -175,46 +178,43 @@ def _hold_document(
     try:
         with _refused_documents():
             pdfs = _pdfs(document, document_format, name=ipp_job.name, first_number=1, split=split)
-        with _refused_documents(), one_writer_at_a_time(), transaction.atomic():
-            if ipp_job.pk is not None:
-                # Send-Document: checked again under the job's lock, after the conversion.
-                locked = locked_ipp_job(ipp_job.pk)
-                check_takes_documents(locked, timezone.now())
-                if locked.documents:
-                    raise _concurrent()
-            if len(pdfs) == 1:
-                job = job_create_held(
+            prepared = _prepared(pdfs, ipp_job.page_ranges)
+        try:
+            with one_writer_at_a_time(), transaction.atomic():
+                if ipp_job.pk is not None:
+                    # Send-Document: checked again under the job's lock, after the conversion.
+                    locked = locked_ipp_job(ipp_job.pk)
+                    check_takes_documents(locked, timezone.now())
+                    # A document that came meanwhile is refused, not merged in: the two were
+                    # sent at once, so neither order is the one the client meant.
+                    if locked.documents:
+                        raise _concurrent()
+                ipp_job.job = job_create_prepared(
                     ipp_job.owner,
-                    pdfs[0].pdf,
+                    prepared,
                     title=ipp_job.name,
                     source=JobSource.IPP,
                     options=ipp_job.options,
                     copies=ipp_job.copies,
-                    page_ranges=ipp_job.page_ranges,
-                    move=True,
                 )
-            else:
-                job = job_create_held_together(
-                    ipp_job.owner,
-                    pdfs,
-                    title=ipp_job.name,
-                    source=JobSource.IPP,
-                    options=ipp_job.options,
-                    copies=ipp_job.copies,
-                    page_ranges=ipp_job.page_ranges,
-                )
-            try:
-                ipp_job.job = job
                 if ipp_job.pk is None:
                     ipp_job.save()
                 else:
                     ipp_job.save(update_fields=["job", "name"])
-            except BaseException:
-                delete_document(job.document_name)
-                raise
+        except BaseException:
+            discard_prepared(prepared)
+            raise
     finally:
         _delete_pdfs(pdfs)
-    logger.info("IPP job %s held as job %s for %s", ipp_job.pk, job.pk, ipp_job.owner)
+    logger.info("IPP job %s held as job %s for %s", ipp_job.pk, ipp_job.job_id, ipp_job.owner)
+
+
+def _prepared(pdfs: Sequence[DocumentToHold], page_ranges: str) -> PreparedDocument:
+    """The document of a held job made of `pdfs`: one is moved into the spool as it is
+    (no copy), several are merged. Raises DocumentError."""
+    if len(pdfs) == 1:
+        return prepare_held(pdfs[0].pdf, page_ranges=page_ranges, move=True)
+    return prepare_held_together(pdfs, page_ranges=page_ranges)
 
 
 def _pdfs(
@@ -347,19 +347,17 @@ def _hold_received(
 ) -> bool:
     """Hold a job's received documents, and `last` after them, as one held job; with
     `only_timed_out`, only a job whose next document is late (False otherwise). Raises
-    DocumentRefused for a document or a page selection the job cannot be held with."""
-    with _refused_documents(), one_writer_at_a_time(), transaction.atomic():
-        locked = locked_ipp_job(ipp_job_id)
-        now = timezone.now()
-        if only_timed_out and not timed_out(locked, now):
-            return False  # held, ended, or a document began to arrive meanwhile
-        if not last:
-            check_open(locked, now)
-            if locked.job is not None:
-                raise _closed()
-        else:
-            check_takes_documents(locked, now)
-        received = list(locked.documents)
+    DocumentRefused for a document or a page selection the job cannot be held with.
+
+    Their PDF is merged and stored before the job's lock is taken (merging a hundred documents
+    takes seconds, and the lock stalled every Send-Document and Cancel-Job of the job, and on
+    SQLite every other write); under the lock the job is checked again, and held only with the
+    documents that were merged."""
+    ipp_job = _ipp_job(ipp_job_id)
+    while True:
+        if not _may_hold(ipp_job, closing=not last, only_timed_out=only_timed_out):
+            return False
+        received = list(ipp_job.documents)
         documents = [
             DocumentToHold(_received_path(d), str(d["name"]), str(d["name"]), move=False)
             for d in received
@@ -367,30 +365,69 @@ def _hold_received(
         documents += last
         if len(documents) > MAX_DOCUMENTS_PER_JOB:
             raise _too_many_documents()
-        job = job_create_held_together(
-            locked.owner,
-            documents,
-            title=locked.name,
-            source=JobSource.IPP,
-            options=locked.options,
-            copies=locked.copies,
-            page_ranges=locked.page_ranges,
-        )
         try:
-            locked.job = job
-            locked.documents = []
-            locked.save(update_fields=["job", "documents"])
-        except BaseException:
-            delete_document(job.document_name)
+            with _refused_documents():
+                prepared = prepare_held_together(documents, page_ranges=ipp_job.page_ranges)
+        except (DocumentRefused, FileNotFoundError):
+            # A Cancel-Job meanwhile deletes the received documents: its outcome is the answer.
+            ipp_job = _ipp_job(ipp_job_id)
+            if not _may_hold(ipp_job, closing=not last, only_timed_out=only_timed_out):
+                return False
+            if ipp_job.documents != received:
+                continue
             raise
+        held = False
+        try:
+            with one_writer_at_a_time(), transaction.atomic():
+                ipp_job = locked_ipp_job(ipp_job_id)
+                if not _may_hold(ipp_job, closing=not last, only_timed_out=only_timed_out):
+                    return False
+                # Only a Send-Document can have changed the documents of a job that may still
+                # be held: it added one, and told its client so. Merged again with it, the job
+                # has every document it took (refusing would lose it, or, for a Close-Job, end
+                # a job that still has its documents). Each round follows a document more, and
+                # a job takes at most MAX_DOCUMENTS_PER_JOB, so the rounds end.
+                if ipp_job.documents == received:
+                    ipp_job.job = job_create_prepared(
+                        ipp_job.owner,
+                        prepared,
+                        title=ipp_job.name,
+                        source=JobSource.IPP,
+                        options=ipp_job.options,
+                        copies=ipp_job.copies,
+                    )
+                    ipp_job.documents = []
+                    ipp_job.save(update_fields=["job", "documents"])
+            held = ipp_job.job is not None
+        finally:
+            if not held:
+                discard_prepared(prepared)
+        if held:
+            break
     delete_received(received)
     logger.info(
         "IPP job %s held as job %s of %d documents for %s",
         ipp_job_id,
-        job.pk,
+        ipp_job.job_id,
         len(documents),
-        job.owner,
+        ipp_job.owner,
     )
+    return True
+
+
+def _may_hold(ipp_job: IppJob, *, closing: bool, only_timed_out: bool) -> bool:
+    """Whether the job may be held now: False for one not timed out when `only_timed_out`.
+    Raises IppRefusal for one that has ended or is held, and, when a last document comes with
+    it (not `closing`), for one that takes no more documents."""
+    now = timezone.now()
+    if only_timed_out and not timed_out(ipp_job, now):
+        return False  # held, ended, or a document began to arrive meanwhile
+    if closing:
+        check_open(ipp_job, now)
+        if ipp_job.job is not None:
+            raise _closed()
+    else:
+        check_takes_documents(ipp_job, now)
     return True
 
 
@@ -447,12 +484,14 @@ def create_job(request: Message, user: User, endpoint: Endpoint, document: Path 
 
 
 def locked_ipp_job(ipp_job_id: int) -> IppJob:
-    ipp_job = (
-        IppJob.objects.select_for_update(of=("self",))
-        .select_related("job")
-        .filter(pk=ipp_job_id)
-        .first()
-    )
+    return _ipp_job(ipp_job_id, lock=True)
+
+
+def _ipp_job(ipp_job_id: int, *, lock: bool = False) -> IppJob:
+    jobs = IppJob.objects.select_related("job")
+    if lock:
+        jobs = jobs.select_for_update(of=("self",))
+    ipp_job = jobs.filter(pk=ipp_job_id).first()
     if ipp_job is None:
         raise IppRefusal(Status.CLIENT_ERROR_NOT_FOUND, f"there is no job {ipp_job_id}")
     return ipp_job

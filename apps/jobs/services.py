@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from apps.jobs.build import page_ranges_in_each, page_ranges_within
 from apps.jobs.choices import JobSource, JobState, states_leading_to
 from apps.jobs.documents import (
     DocumentError,
+    StoredDocument,
     delete_document,
     inspect_pdf,
     merge_pdfs,
@@ -29,53 +30,6 @@ from apps.jobs.held_stamp import held_jobs_changed
 from apps.jobs.models import Job, JobTransition
 
 logger = logging.getLogger(__name__)
-
-
-def job_create_held(
-    owner: User,
-    pdf: Path,
-    *,
-    title: str,
-    source: JobSource,
-    options: dict[str, Any] | None = None,
-    copies: int = 1,
-    page_ranges: str = "",
-    move: bool = False,
-    documents: list[dict[str, Any]] | None = None,
-) -> Job:
-    """Store a PDF and hold it in its owner's inbox, its page selection cut at the document's
-    end (page_ranges_within). Raises DocumentError for a bad PDF or page selection, and
-    NoPageOfDocument for a selection of pages the document does not have: a job held with it
-    could never be released. `documents` name the documents whose pages the PDF holds one
-    after the other (job_create_held_together)."""
-    stored = store_pdf(pdf, move=move)
-    try:
-        page_ranges = page_ranges_within(page_ranges, stored.page_count)
-        # No savepoint inside a caller's transaction (the IPP printer's): every error is raised
-        # on, so that transaction rolls back whole anyway; a savepoint cost two statements.
-        with transaction.atomic(savepoint=False):
-            job = Job.objects.create(
-                owner=owner,
-                title=title[:255] or pdf.name,
-                source=source,
-                document_name=stored.name,
-                page_count=stored.page_count,
-                documents=documents or [],
-                first_page_landscape=stored.facts.landscape,
-                first_page_rotation=stored.facts.rotation,
-                expires_at=timezone.now() + timedelta(hours=settings.HELD_JOB_EXPIRY_HOURS),
-                options=options or {},
-                copies=copies,
-                page_ranges=page_ranges,
-            )
-            JobTransition.objects.create(
-                job=job, from_state=JobState.HELD, to_state=JobState.HELD, reason="received"
-            )
-    except BaseException:
-        delete_document(stored.name)
-        raise
-    logger.info("job %s held for %s (pages: %s)", job.pk, owner, job.page_count)
-    return job
 
 
 @dataclass(frozen=True)
@@ -93,23 +47,45 @@ class DocumentToHold:
 MAX_DOCUMENTS_PER_JOB = 100
 
 
-def job_create_held_together(
-    owner: User,
-    documents: Sequence[DocumentToHold],
-    *,
-    title: str,
-    source: JobSource,
-    options: dict[str, Any] | None = None,
-    copies: int = 1,
-    page_ranges: str = "",
-) -> Job:
-    """Hold several documents as one job (as `lp a.pdf b.pdf` makes one job in CUPS), its
-    page selection applied to each (page_ranges_in_each). A printer that takes jobs of
-    several documents prints each on sheets of its own; any other prints them as one.
+@dataclass(frozen=True)
+class PreparedDocument:
+    """A held job's PDF, checked, counted and stored in the spool, before the job's rows exist.
 
-    The stored PDF holds their pages one after the other, so the previews, the price and the
-    page selection see one document; the job records each one's name and pages. A refused
-    document is named in the DocumentError, and nothing is held."""
+    Reading, merging and storing large PDFs takes seconds: it is done (prepare_held,
+    prepare_held_together) before any transaction or lock, and only the rows are written in
+    one (job_create_prepared). One that does not become a job is deleted (discard_prepared).
+    """
+
+    stored: StoredDocument
+    #: The page selection as the job keeps it: cut at the document's end, or applied to each.
+    page_ranges: str
+    #: The job's title when its caller has none.
+    fallback_title: str
+    #: The documents whose pages the PDF holds one after the other: name and pages of each.
+    documents: tuple[dict[str, Any], ...] = ()
+
+
+def prepare_held(pdf: Path, *, page_ranges: str = "", move: bool = False) -> PreparedDocument:
+    """Store a PDF for a held job, its page selection cut at the document's end
+    (page_ranges_within). No database access. Raises DocumentError for a bad PDF or page
+    selection, and NoPageOfDocument for a selection of pages the document does not have: a
+    job held with it could never be released."""
+    stored = store_pdf(pdf, move=move)
+    try:
+        page_ranges = page_ranges_within(page_ranges, stored.page_count)
+    except BaseException:
+        delete_document(stored.name)
+        raise
+    return PreparedDocument(stored, page_ranges, fallback_title=pdf.name)
+
+
+def prepare_held_together(
+    documents: Sequence[DocumentToHold], *, page_ranges: str = ""
+) -> PreparedDocument:
+    """Store several documents as one PDF for a held job, their pages one after the other and
+    the page selection applied to each (page_ranges_in_each). No database access; the
+    documents to move stay until the job is created (job_create_held_together removes them).
+    A refused document is named in the DocumentError, and nothing is stored."""
     if not documents:
         raise ValueError("a job needs a document")
     if len(documents) > MAX_DOCUMENTS_PER_JOB:
@@ -120,18 +96,10 @@ def job_create_held_together(
     if len(documents) == 1:
         only = documents[0]
         try:
-            return job_create_held(
-                owner,
-                only.pdf,
-                title=title or only.title,
-                source=source,
-                options=options,
-                copies=copies,
-                page_ranges=page_ranges,
-                move=only.move,
-            )
+            prepared = prepare_held(only.pdf, page_ranges=page_ranges, move=only.move)
         except DocumentError as error:
             raise DocumentError(f"{only.name}: {error}") from None
+        return replace(prepared, fallback_title=only.title or prepared.fallback_title)
     listed: list[dict[str, Any]] = []
     for document in documents:
         try:
@@ -146,19 +114,102 @@ def job_create_held_together(
     merged.parent.mkdir(parents=True, exist_ok=True)
     try:
         merge_pdfs([document.pdf for document in documents], merged)
-        job = job_create_held(
-            owner,
-            merged,
-            title=title or documents[0].title,
-            source=source,
-            options=options,
-            copies=copies,
-            page_ranges=selection,
-            move=True,
-            documents=listed,
-        )
+        prepared = prepare_held(merged, page_ranges=selection, move=True)
     finally:
         merged.unlink(missing_ok=True)
+    return replace(prepared, fallback_title=documents[0].title, documents=tuple(listed))
+
+
+def discard_prepared(prepared: PreparedDocument) -> None:
+    """Delete the stored PDF of a prepared document that did not become a job."""
+    delete_document(prepared.stored.name)
+
+
+def job_create_prepared(
+    owner: User,
+    prepared: PreparedDocument,
+    *,
+    title: str,
+    source: JobSource,
+    options: dict[str, Any] | None = None,
+    copies: int = 1,
+) -> Job:
+    """Hold a prepared document in its owner's inbox: the job's rows, in the caller's
+    transaction when there is one. The caller discards the prepared document should this
+    raise."""
+    # No savepoint inside a caller's transaction (the IPP printer's): every error is raised
+    # on, so that transaction rolls back whole anyway; a savepoint cost two statements.
+    with transaction.atomic(savepoint=False):
+        job = Job.objects.create(
+            owner=owner,
+            title=title[:255] or prepared.fallback_title[:255],
+            source=source,
+            document_name=prepared.stored.name,
+            page_count=prepared.stored.page_count,
+            documents=list(prepared.documents),
+            first_page_landscape=prepared.stored.facts.landscape,
+            first_page_rotation=prepared.stored.facts.rotation,
+            expires_at=timezone.now() + timedelta(hours=settings.HELD_JOB_EXPIRY_HOURS),
+            options=options or {},
+            copies=copies,
+            page_ranges=prepared.page_ranges,
+        )
+        JobTransition.objects.create(
+            job=job, from_state=JobState.HELD, to_state=JobState.HELD, reason="received"
+        )
+    logger.info("job %s held for %s (pages: %s)", job.pk, owner, job.page_count)
+    return job
+
+
+def job_create_held(
+    owner: User,
+    pdf: Path,
+    *,
+    title: str,
+    source: JobSource,
+    options: dict[str, Any] | None = None,
+    copies: int = 1,
+    page_ranges: str = "",
+    move: bool = False,
+) -> Job:
+    """Store a PDF and hold it in its owner's inbox (prepare_held, then job_create_prepared).
+    Raises as prepare_held does."""
+    prepared = prepare_held(pdf, page_ranges=page_ranges, move=move)
+    try:
+        return job_create_prepared(
+            owner, prepared, title=title, source=source, options=options, copies=copies
+        )
+    except BaseException:
+        discard_prepared(prepared)
+        raise
+
+
+def job_create_held_together(
+    owner: User,
+    documents: Sequence[DocumentToHold],
+    *,
+    title: str,
+    source: JobSource,
+    options: dict[str, Any] | None = None,
+    copies: int = 1,
+    page_ranges: str = "",
+) -> Job:
+    """Hold several documents as one job (as `lp a.pdf b.pdf` makes one job in CUPS), its
+    page selection applied to each (prepare_held_together, then job_create_prepared). A
+    printer that takes jobs of several documents prints each on sheets of its own; any other
+    prints them as one.
+
+    The stored PDF holds their pages one after the other, so the previews, the price and the
+    page selection see one document; the job records each one's name and pages. A refused
+    document is named in the DocumentError, and nothing is held."""
+    prepared = prepare_held_together(documents, page_ranges=page_ranges)
+    try:
+        job = job_create_prepared(
+            owner, prepared, title=title, source=source, options=options, copies=copies
+        )
+    except BaseException:
+        discard_prepared(prepared)
+        raise
     for document in documents:
         if document.move:  # a converted copy, ours to remove once its pages are stored
             document.pdf.unlink(missing_ok=True)

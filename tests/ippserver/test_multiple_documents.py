@@ -9,15 +9,21 @@ import threading
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone
 
+from apps.accounts.models import User
 from apps.ippserver.attributes import DOCUMENT_TIME_OUT_SECONDS
 from apps.ippserver.job_operations import close_timed_out_jobs
 from apps.ippserver.models import IppJob
+from apps.ippserver.operations import answer
+from apps.ippserver.protocol import Endpoint
 from apps.ippserver.tasks import hold_timed_out_jobs
+from apps.jobs import services
 from apps.jobs.choices import JobState
 from apps.jobs.documents import spool_leftovers_remove
 from apps.jobs.models import Job
@@ -258,6 +264,102 @@ def test_canceling_a_job_whose_documents_are_arriving_deletes_them(
     assert _hidden_spool_files() == set()
     assert _send(ipp, auth, job_id, pdf, last=True).status_code == Status.CLIENT_ERROR_NOT_POSSIBLE
     assert not Job.objects.exists()
+
+
+class Paused:
+    """A step of holding a job (a function of apps.jobs.services) that stops, once it has run,
+    until the test lets it go on (`go_on`; after PAUSE_SECONDS it goes on by itself). It
+    pauses in this process: the job is closed here (_close_here), while the other requests go
+    to the server's process."""
+
+    PAUSE_SECONDS = 5
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+        self.reached = threading.Event()
+        self.go_on = threading.Event()
+        step = getattr(services, name)
+
+        def paused(*args: Any, **kwargs: Any) -> Any:
+            done = step(*args, **kwargs)
+            self.reached.set()
+            self.go_on.wait(self.PAUSE_SECONDS)
+            return done
+
+        monkeypatch.setattr(services, name, paused)
+
+
+def _close_here(
+    ipp: IppTester, printing: Printing, job_id: int
+) -> tuple[threading.Thread, list[Message]]:
+    """A Close-Job answered on a thread of this process; its answer once the thread ends."""
+    request = ipp.request(Operation.CLOSE_JOB, job_id=job_id)
+    user = User.objects.get(username=printing.username)
+    answers: list[Message] = []
+
+    def close() -> None:
+        try:
+            answers.append(answer(request, user, Endpoint("localhost", secure=False), None))
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=close)
+    thread.start()
+    return thread, answers
+
+
+def test_a_document_arriving_while_the_documents_are_merged_is_taken_and_held_with_them(
+    ipp: IppTester, printing: Printing, pdf: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The merge runs before the job's row is locked: a Send-Document for the same job (which
+    # locks that row) is answered while it runs, and the job is merged again with it.
+    auth = _auth(printing)
+    before = spool_entries()
+    job_id = _create_job(ipp, auth)
+    for _ in range(2):
+        assert _send(ipp, auth, job_id, pdf, last=False).status_code == Status.SUCCESSFUL_OK
+    merge = Paused(monkeypatch, "merge_pdfs")
+    closing, closed = _close_here(ipp, printing, job_id)
+    assert merge.reached.wait(30), "the job's documents were never merged"
+    started = time.monotonic()
+    third = _send(ipp, auth, job_id, pdf, last=False, name="late.pdf")
+    waited = time.monotonic() - started
+    merge.go_on.set()
+    closing.join(30)
+    assert third.status_code == Status.SUCCESSFUL_OK, third
+    assert waited < Paused.PAUSE_SECONDS
+    assert closed[0].status_code == Status.SUCCESSFUL_OK, closed[0]
+    job = Job.objects.get()
+    assert [document["name"] for document in job.documents] == [
+        "document 1",
+        "document 2",
+        "late.pdf",
+    ]
+    assert job.page_count == 9
+    # The PDF merged first, without the third document, is gone.
+    assert spool_entries() == before | {job.document_name}
+
+
+def test_a_job_canceled_after_its_documents_were_stored_is_not_held(
+    ipp: IppTester, printing: Printing, pdf: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    auth = _auth(printing)
+    before = spool_entries()
+    job_id = _create_job(ipp, auth)
+    for _ in range(2):
+        assert _send(ipp, auth, job_id, pdf, last=False).status_code == Status.SUCCESSFUL_OK
+    store = Paused(monkeypatch, "store_pdf")
+    closing, closed = _close_here(ipp, printing, job_id)
+    assert store.reached.wait(30), "the job's documents were never stored"
+    canceled = ipp.send(ipp.request(Operation.CANCEL_JOB, job_id=job_id), auth=auth)
+    store.go_on.set()
+    closing.join(30)
+    assert canceled.status_code == Status.SUCCESSFUL_OK
+    assert closed[0].status_code == Status.CLIENT_ERROR_NOT_POSSIBLE, closed[0]
+    assert "canceled" in str(_value(closed[0], "status-message"))
+    assert _job(ipp, auth, job_id) == (7, "job-canceled-by-user", 0)
+    assert not Job.objects.exists()
+    # Neither the documents received nor the PDF stored for the job are left.
+    assert spool_entries() == before
 
 
 def test_a_job_whose_next_document_is_late_is_held_with_the_documents_it_received(

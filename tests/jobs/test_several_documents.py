@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pikepdf
 import pytest
@@ -27,8 +28,10 @@ from apps.jobs.release import job_quote, job_release
 from apps.jobs.services import (
     MAX_DOCUMENTS_PER_JOB,
     DocumentToHold,
+    discard_prepared,
     job_create_held_together,
     job_transition,
+    prepare_held_together,
 )
 from apps.printers.ipp_values import takes_several_documents
 from apps.printers.models import Printer
@@ -123,6 +126,31 @@ def test_a_refused_document_is_named_and_nothing_is_held(staff_user: User, tmp_p
         job_create_held_together(staff_user, too_many, title="", source=JobSource.WEB)
     assert not Job.objects.exists()
     assert (set(spool.iterdir()) if spool.exists() else set()) == before
+
+
+@pytest.mark.django_db
+def test_documents_are_prepared_without_the_database_and_one_not_held_leaves_no_file(
+    staff_user: User, tmp_path: Path, django_assert_num_queries: Callable[..., Any]
+) -> None:
+    # Their PDF is merged and stored before any transaction: callers take their locks after.
+    documents = _documents(tmp_path, 2, 3)
+    spool = spool_path("any.pdf").parent
+    before = set(spool.iterdir()) if spool.exists() else set()
+    with django_assert_num_queries(0):
+        prepared = prepare_held_together(documents, page_ranges="2-")
+    assert (prepared.stored.page_count, prepared.page_ranges, prepared.fallback_title) == (
+        5,
+        "2,4-5",
+        "part1",
+    )
+    assert set(spool.iterdir()) == before | {spool_path(prepared.stored.name)}
+    discard_prepared(prepared)
+    assert set(spool.iterdir()) == before
+    never_saved = User(username="ghost")  # its job's row cannot be written
+    with pytest.raises(ValueError, match="unsaved"):
+        job_create_held_together(never_saved, documents, title="", source=JobSource.WEB)
+    assert not Job.objects.exists()
+    assert set(spool.iterdir()) == before
 
 
 # -------------------------------------------------------------- printing, by the printer
