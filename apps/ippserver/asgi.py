@@ -29,7 +29,7 @@ from django.db import DatabaseError, close_old_connections
 from apps.accounts.models import User
 from apps.core.asgi import AsgiApp, Receive, Scope, Send, header
 from apps.core.forwarded import first_forwarded_host, forwarded_port, with_port
-from apps.ippserver.job_operations import Arrival, document_arrived
+from apps.ippserver.job_documents import Arrival, document_arrived
 from apps.ippserver.operations import DOCUMENT_OPERATIONS, Admission, admit, answer, begin_document
 from apps.ippserver.protocol import Endpoint, is_host, respond
 from apps.jobs.convert import conversion_target

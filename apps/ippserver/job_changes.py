@@ -16,7 +16,8 @@ from apps.ippserver.ipp_jobs import (
     requested_job_ids,
     target_job,
 )
-from apps.ippserver.job_operations import check_open, delete_received, locked_ipp_job
+from apps.ippserver.job_creation import check_open, locked_ipp_job
+from apps.ippserver.job_documents import delete_received
 from apps.ippserver.models import IppJob, PrintingProfile
 from apps.ippserver.protocol import (
     Endpoint,

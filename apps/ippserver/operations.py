@@ -4,8 +4,10 @@ Synchronous Django code (the ASGI endpoint runs it in a worker thread). Two step
 `admit` checks the message and who sends it before any document is read, so a refused request
 never touches the spool; `answer` carries the operation out, with the document already on disk.
 
-The operations themselves are in printer_operations and job_operations; what every operation
-shares (refusals, responses, the endpoint) is in protocol.
+The operations themselves are in printer_operations, job_creation (Print-Job, Validate-Job,
+Create-Job), job_documents (Send-Document, Close-Job), job_queries (Get-Job-Attributes,
+Get-Jobs) and job_changes; what every operation shares (refusals, responses, the endpoint) is
+in protocol.
 """
 
 from __future__ import annotations
@@ -19,17 +21,9 @@ from apps.accounts.selectors import printing_refusal
 from apps.ippserver.attributes import SUPPORTED_OPERATIONS
 from apps.ippserver.auth import LoginBlocked, basic_credentials, user_for_credentials
 from apps.ippserver.job_changes import cancel_job, cancel_my_jobs, hold_job, release_job
-from apps.ippserver.job_operations import (
-    Arrival,
-    close_job,
-    create_job,
-    document_arriving,
-    get_job_attributes,
-    get_jobs,
-    print_job,
-    send_document,
-    validate_job,
-)
+from apps.ippserver.job_creation import create_job, print_job, validate_job
+from apps.ippserver.job_documents import Arrival, close_job, document_arriving, send_document
+from apps.ippserver.job_queries import get_job_attributes, get_jobs
 from apps.ippserver.operation_attributes import sort_operation_attributes, with_ignored
 from apps.ippserver.printer_operations import get_printer_attributes
 from apps.ippserver.protocol import (

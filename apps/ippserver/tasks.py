@@ -6,7 +6,7 @@ import logging
 
 from celery import shared_task
 
-from apps.ippserver.job_operations import close_timed_out_jobs
+from apps.ippserver.job_documents import close_timed_out_jobs
 
 logger = logging.getLogger(__name__)
 

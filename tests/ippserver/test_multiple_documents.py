@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.ippserver.attributes import DOCUMENT_TIME_OUT_SECONDS
-from apps.ippserver.job_operations import close_timed_out_jobs
+from apps.ippserver.job_documents import close_timed_out_jobs
 from apps.ippserver.models import IppJob
 from apps.ippserver.operations import answer
 from apps.ippserver.protocol import Endpoint
