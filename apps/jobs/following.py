@@ -14,7 +14,7 @@ from apps.jobs.models import Job
 from apps.jobs.pipeline import RetryLater, attribute_text, client_as_owner, printer_job_is_another
 from printmgmt.ipp import IppError, IppStatusError, Status
 from printmgmt.ipp import JobState as IppJobState
-from printmgmt.translatable import Text
+from printmgmt.translatable import Text, plural_noop
 
 #: A printer that has not answered about a sent job for this long is asked no more; the job
 #: counts as printed (the printer accepted it), and an admin can refund it.
@@ -107,11 +107,14 @@ def _unanswered(job: Job, error: str) -> bool:
     finish(
         job.pk,
         JobState.COMPLETED,
-        Text(
-            gettext_noop(
+        Text.counted(
+            plural_noop(
                 "the printer accepted the job but has not answered about it for %(hours)s "
-                "hours: it counts as printed (%(error)s)"
+                "hour: it counts as printed (%(error)s)",
+                "the printer accepted the job but has not answered about it for %(hours)s "
+                "hours: it counts as printed (%(error)s)",
             ),
+            "hours",
             {"hours": hours, "error": error},
         ),
     )

@@ -5,7 +5,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from apps.jobs.choices import JobSource, JobState
@@ -166,7 +166,7 @@ class Job(models.Model):
         """The message in the active language; one written before its msgid was kept (or
         whose stored msgid cannot be read) as it was written."""
         text = Text.from_json(self.message_text)
-        return text.render(gettext) if text is not None else self.message
+        return text.render(gettext, ngettext) if text is not None else self.message
 
 
 def message_fields(text: Text | None) -> dict[str, Any]:

@@ -46,7 +46,7 @@ from printmgmt.ipp import (
     JobState as IppJobState,
 )
 from printmgmt.ipp.client import IppClient, SubmittedJob
-from printmgmt.translatable import Text
+from printmgmt.translatable import Text, plural_noop
 
 logger = logging.getLogger(__name__)
 
@@ -202,8 +202,12 @@ def _give_up(job: Job) -> Sent:
         return adopted
     fail(
         job.pk,
-        Text(
-            gettext_noop("sending failed %(failures)s times: the job was given up"),
+        Text.counted(
+            plural_noop(
+                "sending failed %(failures)s time: the job was given up",
+                "sending failed %(failures)s times: the job was given up",
+            ),
+            "failures",
             {"failures": job.send_attempts - 1},
         ),
     )
@@ -486,10 +490,12 @@ def _send_failed(job: Job, error: IppError) -> Sent:
     if job.send_attempts >= settings.PRINT_MAX_ATTEMPTS:
         fail(
             job.pk,
-            Text(
-                gettext_noop(
-                    "the printer could not be reached after %(attempts)s attempts: %(error)s"
+            Text.counted(
+                plural_noop(
+                    "the printer could not be reached after %(attempts)s attempt: %(error)s",
+                    "the printer could not be reached after %(attempts)s attempts: %(error)s",
                 ),
+                "attempts",
                 {"attempts": job.send_attempts, "error": str(error)},
             ),
         )
@@ -508,8 +514,12 @@ def _failed_here(job: Job, error: Exception) -> Sent:
     if job.send_attempts >= settings.PRINT_MAX_ATTEMPTS:
         fail(
             job.pk,
-            Text(
-                gettext_noop("%(trouble)s; the job was given up after %(attempts)s attempts"),
+            Text.counted(
+                plural_noop(
+                    "%(trouble)s; the job was given up after %(attempts)s attempt",
+                    "%(trouble)s; the job was given up after %(attempts)s attempts",
+                ),
+                "attempts",
                 {"trouble": why, "attempts": job.send_attempts},
             ),
         )

@@ -58,10 +58,18 @@ def untranslated(text: Text) -> list[str]:
         missing = [
             text.msgid
             for text in _nested(text)
-            if re.search(r"[a-z]", re.sub(r"%\(\w+\)s", "", text.msgid))
-            and translation.gettext(text.msgid) == text.msgid
+            if re.search(r"[a-z]", re.sub(r"%\(\w+\)s", "", text.msgid)) and not _translated(text)
         ]
     return missing
+
+
+def _translated(text: Text) -> bool:
+    if text.plural is None:
+        return translation.gettext(text.msgid) != text.msgid
+    return (
+        translation.ngettext(text.msgid, text.plural, 1) != text.msgid
+        and translation.ngettext(text.msgid, text.plural, 2) != text.plural
+    )
 
 
 def _nested(text: Text) -> Iterator[Text]:
@@ -202,7 +210,7 @@ def test_every_message_of_these_scenarios_is_kept_to_be_translated_into_german(
     Printer.objects.filter(pk=finisher.pk).update(uri=f"ipp://127.0.0.1:{free_port()}/ipp/print")
     assert str(pipeline.send(given_up.pk, task_id="t")) == "failed: gave up"
     told(given_up)
-    assert "der Drucker war auch beim 1. Versuch nicht erreichbar: " in history_row(
+    assert "der Drucker war nach 1 Versuch nicht erreichbar: " in history_row(
         staff_user, given_up, GERMAN
     )
 
@@ -212,6 +220,21 @@ def test_every_message_of_these_scenarios_is_kept_to_be_translated_into_german(
     told(disabled)
     assert f"der Drucker {finisher.name} wurde von einem Administrator deaktiviert" in history_row(
         staff_user, disabled, GERMAN
+    )
+
+
+def test_a_job_given_up_after_one_attempt_counts_it_in_the_singular(
+    released: Callable[[], Job], finisher: Printer, staff_user: User, settings: Any
+) -> None:
+    settings.PRINT_MAX_ATTEMPTS = 1
+    job = released()
+    Printer.objects.filter(pk=finisher.pk).update(uri=f"ipp://127.0.0.1:{free_port()}/ipp/print")
+    assert str(pipeline.send(job.pk, task_id="t")) == "failed: gave up"
+    error = told(job).params["error"]
+    assert job.message == f"the printer could not be reached after 1 attempt: {error}"
+    assert job.message in history_row(staff_user, job, "en")
+    assert f"der Drucker war nach 1 Versuch nicht erreichbar: {error}" in history_row(
+        staff_user, job, GERMAN
     )
 
 

@@ -49,6 +49,17 @@ def test_every_marked_string_is_translated_in_the_german_catalog(tmp_path: Path)
     )
 
 
+def test_a_counted_message_marked_where_a_worker_writes_it_is_extracted_with_its_plural(
+    tmp_path: Path,
+) -> None:
+    # plural_noop is ours: xgettext knows it only from our makemessages command.
+    extracted = fresh_catalog(tmp_path).read_text().replace('"\n"', "")  # long lines joined
+    assert (
+        'msgid "the printer could not be reached after %(attempts)s attempt: %(error)s"\n'
+        'msgid_plural "the printer could not be reached after %(attempts)s attempts: %(error)s"'
+    ) in extracted
+
+
 def test_the_german_catalog_keeps_every_placeholder_and_has_no_fuzzy_entry() -> None:
     checked = subprocess.run(
         ["msgfmt", "--check", "--statistics", "-o", "/dev/null", str(CATALOG)],
