@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from apps.jobs import following, pipeline
+from apps.jobs import following, outcomes, pipeline
 from apps.jobs.choices import TERMINAL_STATES, JobState, states_leading_to
 from apps.jobs.documents import spool_path
 from apps.jobs.endings import finish
@@ -126,7 +126,7 @@ def cancel(job_id: int, *, reason: Text) -> Job | None:
             # following it ends it so.
             try:
                 following.follow(job_id)
-            except pipeline.RetryLater as error:
+            except outcomes.RetryLater as error:
                 raise CancelRefused(
                     _(
                         "the printer cannot be reached to cancel the job (%(error)s): it may "
@@ -144,13 +144,13 @@ def cancel(job_id: int, *, reason: Text) -> Job | None:
                 if following.follow(job_id):
                     ended = Job.objects.get(pk=job_id)
                     return ended if ended.state == JobState.CANCELED else None
-            except pipeline.RetryLater:
+            except outcomes.RetryLater:
                 pass
         else:
             try:
                 if following.follow(job_id):
                     return None
-            except pipeline.RetryLater:
+            except outcomes.RetryLater:
                 raise CancelRefused(
                     _(
                         "the printer cannot be reached to cancel the job (%(error)s): it may "

@@ -19,7 +19,6 @@ import logging
 import ssl
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import NoReturn
 
@@ -33,6 +32,7 @@ from apps.jobs.choices import TERMINAL_STATES, JobState
 from apps.jobs.documents import DocumentError, spool_path
 from apps.jobs.endings import fail
 from apps.jobs.models import Job, message_fields
+from apps.jobs.outcomes import RetryLater, Sent
 from apps.jobs.parts import Part, WorkDir, build_parts
 from apps.jobs.services import job_transition
 from apps.printers.ipp_client import client_for
@@ -59,22 +59,6 @@ BUSY_PAUSES_SECONDS = (0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
 #: whoever else is handed a message for it (the same task delivered twice included: a broker
 #: connection lost mid-send puts the running task's message back in the queue).
 SEND_CLAIM_SECONDS = 600
-
-
-@dataclass(frozen=True)
-class Sent:
-    """What a send step did, for the log; `at_printer` when it recorded the job as accepted
-    by the printer (its follow-up is then this task's to start)."""
-
-    message: str
-    at_printer: bool = False
-
-    def __str__(self) -> str:
-        return self.message
-
-
-class RetryLater(Exception):
-    """A transient failure (printer busy or unreachable): try the same step again later."""
 
 
 # ------------------------------------------------------------------------- send

@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from apps.jobs import following, pipeline
+from apps.jobs import following, outcomes, pipeline
 from apps.jobs.choices import JobState
 from apps.jobs.documents import spool_leftovers_remove
 from apps.jobs.endings import finish
@@ -47,7 +47,7 @@ def print_job(self: Task, job_id: int) -> str:  # type: ignore[type-arg]
     """Build and send a released job; then follow it."""
     try:
         outcome = pipeline.send(job_id, task_id=self.request.id or "")
-    except pipeline.RetryLater as error:
+    except outcomes.RetryLater as error:
         delay = backoff(
             self.request.retries,
             settings.PRINT_RETRY_BASE_SECONDS,
@@ -68,7 +68,7 @@ def follow_job(self: Task, job_id: int) -> bool:  # type: ignore[type-arg]
     """Ask the printer about a sent job until it ends, polling less often as time goes by."""
     try:
         ended = following.follow(job_id)
-    except pipeline.RetryLater as error:
+    except outcomes.RetryLater as error:
         logger.info("job %s: printer not answering (%s)", job_id, error)
         ended = False
     if not ended:

@@ -16,7 +16,7 @@ from django.test import Client
 from django.utils import timezone, translation
 
 from apps.accounts.models import User
-from apps.jobs import following, pipeline
+from apps.jobs import following, outcomes, pipeline
 from apps.jobs.choices import JobState
 from apps.jobs.models import Job, message_fields
 from apps.jobs.services import job_transition
@@ -115,7 +115,7 @@ def test_an_unreachable_printer_is_waited_for_in_the_readers_language(
 ) -> None:
     Printer.objects.filter(pk=finisher.pk).update(uri=f"ipp://127.0.0.1:{free_port()}/ipp/print")
     job = released()
-    with pytest.raises(pipeline.RetryLater):
+    with pytest.raises(outcomes.RetryLater):
         pipeline.send(job.pk, task_id="t")
     error = told(job).params["error"]
     assert isinstance(error, str)
@@ -133,7 +133,7 @@ def test_a_message_within_a_message_is_translated_at_both_levels(
         trusted_certificate="-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"
     )
     job = released()
-    with pytest.raises(pipeline.RetryLater):
+    with pytest.raises(outcomes.RetryLater):
         pipeline.send(job.pk, task_id="t")
     trouble = told(job).params["trouble"]
     assert isinstance(trouble, Text)

@@ -30,7 +30,7 @@ from apps.accounts.services import personal_account_ensure, shared_account_creat
 from apps.ippserver.models import IppJob
 from apps.ippserver.operations import answer as ipp_answer
 from apps.ippserver.protocol import Endpoint
-from apps.jobs import cancel, endings, following, pipeline
+from apps.jobs import cancel, endings, following, outcomes, pipeline
 from apps.jobs.choices import JobState
 from apps.jobs.documents import spool_path
 from apps.jobs.models import Job, JobTransition
@@ -174,7 +174,7 @@ def test_a_job_released_to_a_printer_disabled_since_fails_with_its_refund_unsent
     # Released while the printer could not be reached: the first attempt waits for it.
     retried = released()
     _unreachable(finisher)
-    with pytest.raises(pipeline.RetryLater):
+    with pytest.raises(outcomes.RetryLater):
         pipeline.send(retried.pk, task_id="first")
     # An administrator disables the printer; then it answers again.
     Printer.objects.filter(pk=finisher.pk).update(uri=finisher_peer.uri)
@@ -256,7 +256,7 @@ def test_a_file_the_server_cannot_write_is_told_in_words_and_the_job_tried_again
         page_ranges="1-399",
         expected_impressions=399,
     )
-    with _file_size_limit(64 * 1024), pytest.raises(pipeline.RetryLater):
+    with _file_size_limit(64 * 1024), pytest.raises(outcomes.RetryLater):
         pipeline.send(job.pk, task_id="t")
     waiting = Job.objects.get(pk=job.pk)
     assert waiting.state == JobState.RELEASED
@@ -284,7 +284,7 @@ def test_an_unusable_trusted_certificate_is_told_in_words_until_the_job_is_given
         trusted_certificate="-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"
     )
     job = released()
-    with pytest.raises(pipeline.RetryLater):
+    with pytest.raises(outcomes.RetryLater):
         pipeline.send(job.pk, task_id="t")
     why = "the print server could not set up a secure connection to the printer ("
     waiting = Job.objects.get(pk=job.pk)
@@ -492,7 +492,7 @@ def test_a_job_whose_attempts_never_reached_its_printer_is_canceled_while_it_is_
     # there, and the user need not wait for the printer to cancel it.
     job = released()
     _unreachable(finisher)
-    with pytest.raises(pipeline.RetryLater):
+    with pytest.raises(outcomes.RetryLater):
         pipeline.send(job.pk, task_id="t")
     waiting = Job.objects.get(pk=job.pk)
     assert (waiting.state, waiting.send_attempts) == (JobState.RELEASED, 1)
@@ -507,7 +507,7 @@ def test_a_retry_between_the_cancels_look_and_its_end_keeps_the_job(
 ) -> None:
     job = released()
     _unreachable(finisher)
-    with pytest.raises(pipeline.RetryLater):
+    with pytest.raises(outcomes.RetryLater):
         pipeline.send(job.pk, task_id="t")
     seen = Job.objects.get(pk=job.pk)  # what the cancel read: nothing can be at the printer
     # Meanwhile a retry's attempt reached the printer, got no answer, and waits again.
@@ -532,7 +532,7 @@ def test_an_attempt_that_sent_its_start_sheet_before_the_printer_went_down_is_se
         return print_job(client, part, job_name)
 
     monkeypatch.setattr(pipeline, "_print_job", down_after_the_start_sheet)
-    with pytest.raises(pipeline.RetryLater):
+    with pytest.raises(outcomes.RetryLater):
         pipeline.send(job.pk, task_id="t")
     monkeypatch.undo()
     _unreachable(finisher)
@@ -866,7 +866,7 @@ def test_only_a_printer_that_no_longer_knows_the_job_ends_it_unasked(
     _at_printer(job)
     with (
         _printer_answering(finisher, Status.SERVER_ERROR_INTERNAL_ERROR),
-        pytest.raises(pipeline.RetryLater),
+        pytest.raises(outcomes.RetryLater),
     ):
         following.follow(job.pk)
     assert Job.objects.get(pk=job.pk).state == JobState.PROCESSING
@@ -920,7 +920,7 @@ def test_a_printer_silent_about_a_job_for_a_day_ends_the_job_as_printed(
     _at_printer(job)
     _unreachable(finisher)
     Job.objects.filter(pk=job.pk).update(printer_answered_at=timezone.now() - timedelta(hours=1))
-    with pytest.raises(pipeline.RetryLater):
+    with pytest.raises(outcomes.RetryLater):
         following.follow(job.pk)
     asked = Job.objects.get(pk=job.pk)
     assert asked.state == JobState.PROCESSING
