@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from apps.jobs import following, outcomes, pipeline
+from apps.jobs import following, outcomes, printer_jobs
 from apps.jobs.choices import TERMINAL_STATES, JobState, states_leading_to
 from apps.jobs.documents import spool_path
 from apps.jobs.endings import finish
@@ -46,7 +46,7 @@ def canceled_from_a_device_by(username: str) -> Text:
 def _impressions_at_printer(job: Job, printer_job_id: int) -> int | None:
     """What the printer counts as printed of one of its jobs; None when it does not say."""
     try:
-        with pipeline.client_as_owner(job) as client:
+        with printer_jobs.client_as_owner(job) as client:
             group = client.get_job_attributes(printer_job_id, ("job-impressions-completed",))
     except IppError as error:
         logger.warning("job %s: the printer did not say what it printed: %s", job.pk, error)
@@ -59,11 +59,11 @@ def _another_job_at_printer(job: Job, printer_job_id: int) -> bool:
     """Whether the printer's job of that id is another job (the printer restarted since and
     numbers its jobs anew); False when it cannot be asked (the cancel then says so)."""
     try:
-        with pipeline.client_as_owner(job) as client:
+        with printer_jobs.client_as_owner(job) as client:
             group = client.get_job_attributes(printer_job_id, ("job-name",))
     except IppError:
         return False
-    return pipeline.printer_job_is_another(job, group)
+    return printer_jobs.printer_job_is_another(job, group)
 
 
 def _cancel_earlier_send(job: Job) -> dict[str, int | None]:
@@ -75,8 +75,8 @@ def _cancel_earlier_send(job: Job) -> dict[str, int | None]:
     not cancel it."""
     marker = Part("", spool_path(job.document_name), []).marker(job)
     try:
-        with pipeline.client_as_owner(job) as client:
-            found = pipeline.find_earlier_send(client, marker)
+        with printer_jobs.client_as_owner(job) as client:
+            found = printer_jobs.find_earlier_send(client, marker)
     except IppError as error:
         raise CancelRefused(
             _(
@@ -87,7 +87,7 @@ def _cancel_earlier_send(job: Job) -> dict[str, int | None]:
         ) from None
     if found is None:
         return {}
-    refused = pipeline.cancel_at_printer(job, found.job_id)
+    refused = printer_jobs.cancel_at_printer(job, found.job_id)
     if refused is not None:
         # Printed already, most likely: the next attempt finds it there and records it.
         raise CancelRefused(
@@ -135,7 +135,7 @@ def cancel(job_id: int, *, reason: Text) -> Job | None:
                     % {"error": error}
                 ) from None
             return None
-        refused = pipeline.cancel_at_printer(job, job.printer_job_id)
+        refused = printer_jobs.cancel_at_printer(job, job.printer_job_id)
         if refused is None:
             # Canceled there: how much printed first decides the refund. The printer's own end
             # (canceled, or completed after all) is the job's when it has one already;

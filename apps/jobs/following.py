@@ -12,7 +12,7 @@ from apps.jobs.choices import TERMINAL_STATES, JobState
 from apps.jobs.endings import finish
 from apps.jobs.models import Job
 from apps.jobs.outcomes import RetryLater
-from apps.jobs.pipeline import attribute_text, client_as_owner, printer_job_is_another
+from apps.jobs.printer_jobs import attribute_text, client_as_owner, printer_job_is_another
 from printmgmt.ipp import IppError, IppStatusError, Status
 from printmgmt.ipp import JobState as IppJobState
 from printmgmt.translatable import Text, plural_noop

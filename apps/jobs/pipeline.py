@@ -29,30 +29,25 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from apps.jobs.choices import TERMINAL_STATES, JobState
-from apps.jobs.documents import DocumentError, spool_path
+from apps.jobs.documents import DocumentError
 from apps.jobs.endings import fail
 from apps.jobs.models import Job, message_fields
 from apps.jobs.outcomes import RetryLater, Sent
 from apps.jobs.parts import Part, WorkDir, build_parts
+from apps.jobs.printer_jobs import (
+    cancel_at_printer,
+    client_as_owner,
+    find_earlier_send,
+    main_marker,
+)
 from apps.jobs.services import job_transition
-from apps.printers.ipp_client import client_for
-from printmgmt.ipp import (
-    AttributeGroup,
-    IppError,
-    IppStatusError,
-    Status,
-)
-from printmgmt.ipp import (
-    JobState as IppJobState,
-)
+from printmgmt.ipp import IppError, IppStatusError, Status
 from printmgmt.ipp.client import IppClient, SubmittedJob
 from printmgmt.translatable import Text, plural_noop
 
 logger = logging.getLogger(__name__)
 
 PDF = "application/pdf"
-UNPRINTED_IPP_STATES = frozenset({IppJobState.CANCELED, IppJobState.ABORTED})
-RECOVERY_SETTLE_SECONDS = 1.0
 #: Pauses before asking a busy printer again within one attempt (about 2 s in all).
 BUSY_PAUSES_SECONDS = (0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
 #: How long a send task may run (its hard time limit): a job it claimed is its own until then,
@@ -149,18 +144,6 @@ def _build_and_send(job: Job, workdir: WorkDir, *, recover: bool) -> Sent:
     return Sent(f"sent as printer job {main.job_id}", at_printer=True)
 
 
-def cancel_at_printer(job: Job, printer_job_id: int) -> IppError | None:
-    """Cancel-Job at the printer; the error when it did not take it (logged)."""
-    assert job.printer is not None
-    try:
-        with client_as_owner(job) as client:
-            client.cancel_job(printer_job_id)
-    except IppError as error:
-        logger.warning("job %s: cancel at printer failed: %s", job.pk, error)
-        return error
-    return None
-
-
 def _take_over(job: Job, task_id: str) -> bool:
     """Claim a job another task left in SENDING: one new attempt, one taker.
 
@@ -220,28 +203,13 @@ def _not_sent_to_disabled_printer(job: Job, *, recover: bool) -> Sent:
     return Sent("failed: printer disabled")
 
 
-def printer_job_is_another(job: Job, group: AttributeGroup) -> bool:
-    """Whether the printer's job of the job's id, as its attributes describe it, is another
-    job: a printer restarted numbers its jobs from 1 again. One that sends no job-name is taken
-    at its word, and so is a name that is the start of ours (a printer that keeps fewer
-    characters of a name than IPP's 255 octets)."""
-    name = attribute_text(group, "job-name")
-    main = Part("", spool_path(job.document_name), [])
-    return bool(name) and main.marker(job) not in name and not main.job_name(job).startswith(name)
-
-
-def _main_marker(job: Job) -> str:
-    """The marker in the job-name of the printer's job for the job itself (not its sheets)."""
-    return Part("", spool_path(job.document_name), []).marker(job)
-
-
 def _adopt_earlier_send(job: Job) -> Sent | None:
     """Record the printer's copy of a claimed job that an earlier attempt sent; None when the
     printer has none or cannot be searched (logged)."""
     assert job.printer is not None
     try:
         with client_as_owner(job) as client:
-            found = find_earlier_send(client, _main_marker(job))
+            found = find_earlier_send(client, main_marker(job))
     except IppError as error:
         logger.warning("job %s: the printer could not be searched: %s", job.pk, error)
         return None
@@ -303,16 +271,6 @@ def _send_parts(job: Job, parts: list[Part], *, recover: bool) -> tuple[Submitte
                 main = submitted
     assert main is not None
     return main, unsent_sheets
-
-
-def client_as_owner(job: Job, *, timeout: float | None = None) -> IppClient:
-    """A client for the job's printer that asks as the job's owner, as its parts were sent:
-    a CUPS server shows a job's name (where our marker is) only to its owner, and by default
-    lets nobody else cancel it."""
-    assert job.printer is not None
-    client = client_for(job.printer, timeout=timeout)
-    client.user_name = job.owner.get_username()
-    return client
 
 
 def _print_job(client: IppClient, part: Part, job_name: str) -> SubmittedJob:
@@ -384,65 +342,6 @@ def _cancel_quietly(client: IppClient, printer_job_id: int) -> IppError | None:
     except IppError as error:
         return error
     return None
-
-
-def find_earlier_send(client: IppClient, marker: str) -> SubmittedJob | None:
-    """Look for the part at the printer, twice.
-
-    A printer that stopped answering may still hold an earlier attempt's request in its
-    connection backlog and create the job only once it runs again, possibly while our search
-    is being answered; asking again a moment later closes that window.
-    """
-    found = _find_sent(client, marker)
-    if found is None:
-        time.sleep(RECOVERY_SETTLE_SECONDS)
-        found = _find_sent(client, marker)
-    return found
-
-
-def _find_sent(client: IppClient, marker: str) -> SubmittedJob | None:
-    """The printer's job whose name carries the marker, unless it was aborted or canceled
-    there (an upload cut short by a dying worker leaves such a job: it printed nothing). The
-    marker, not the whole name: how the title part is cut has changed before.
-
-    A job of separate documents whose last document never came (the attempt that created it
-    died) waits at the printer, held as incoming: it is canceled, and not found, so that the
-    job is sent again whole. Raises the IppError of a cancel the printer refuses."""
-    for which in ("not-completed", "completed"):
-        for group in client.get_jobs(
-            which_jobs=which,
-            requested=("job-id", "job-name", "job-uri", "job-state", "job-state-reasons"),
-        ):
-            job_id, state = group.get("job-id"), group.get("job-state")
-            if (
-                marker not in attribute_text(group, "job-name")
-                or job_id is None
-                or not isinstance(job_id.value, int)
-                or (state is not None and state.value in UNPRINTED_IPP_STATES)
-            ):
-                continue
-            if _still_incoming(group):
-                logger.info("printer job %s lacks documents: canceled, sent anew", job_id.value)
-                client.cancel_job(job_id.value)
-                continue
-            return SubmittedJob(job_id.value, attribute_text(group, "job-uri") or None, None, 0)
-    return None
-
-
-def _still_incoming(group: AttributeGroup) -> bool:
-    """A job the printer holds until the rest of its documents arrive (RFC 8011 5.3.8)."""
-    state, reasons = group.get("job-state"), group.get("job-state-reasons")
-    return (
-        state is not None
-        and state.value == IppJobState.PENDING_HELD
-        and reasons is not None
-        and "job-incoming" in {str(value.value) for value in reasons.values}
-    )
-
-
-def attribute_text(group: AttributeGroup, name: str) -> str:
-    attribute = group.get(name)
-    return str(attribute.value) if attribute is not None else ""
 
 
 def _ignored_message(submitted: SubmittedJob) -> list[Text]:

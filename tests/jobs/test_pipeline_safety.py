@@ -30,7 +30,7 @@ from apps.accounts.services import personal_account_ensure, shared_account_creat
 from apps.ippserver.models import IppJob
 from apps.ippserver.operations import answer as ipp_answer
 from apps.ippserver.protocol import Endpoint
-from apps.jobs import cancel, endings, following, outcomes, pipeline
+from apps.jobs import cancel, endings, following, outcomes, pipeline, printer_jobs
 from apps.jobs.choices import JobState
 from apps.jobs.documents import spool_path
 from apps.jobs.models import Job, JobTransition
@@ -549,7 +549,7 @@ def test_a_retry_that_sends_the_job_during_the_cancels_search_is_canceled_at_the
     # refunded a job the printer went on to print).
     job = released()
     _waiting_after_an_attempt(job)
-    searched = pipeline.find_earlier_send
+    searched = printer_jobs.find_earlier_send
     at_printer: list[int] = []
 
     def search_while_a_retry_sends(client: IppClient, marker: str) -> object:
@@ -561,7 +561,7 @@ def test_a_retry_that_sends_the_job_during_the_cancels_search_is_canceled_at_the
         job_transition(job.pk, JobState.PROCESSING, reason="test", printer_job_id=sent.job_id)
         return found
 
-    monkeypatch.setattr(pipeline, "find_earlier_send", search_while_a_retry_sends)
+    monkeypatch.setattr(printer_jobs, "find_earlier_send", search_while_a_retry_sends)
     canceled = cancel.cancel(job.pk, reason=cancel.canceled_by("sam"))
     assert canceled is not None
     assert canceled.state == JobState.CANCELED
@@ -577,14 +577,14 @@ def test_a_retry_that_claims_the_job_during_the_cancels_search_keeps_it(
 ) -> None:
     job = released()
     _waiting_after_an_attempt(job)
-    searched = pipeline.find_earlier_send
+    searched = printer_jobs.find_earlier_send
 
     def search_while_a_retry_claims(client: IppClient, marker: str) -> object:
         found = searched(client, marker)
         job_transition(job.pk, JobState.SENDING, reason="test: retry", send_attempts=2)
         return found
 
-    monkeypatch.setattr(pipeline, "find_earlier_send", search_while_a_retry_claims)
+    monkeypatch.setattr(printer_jobs, "find_earlier_send", search_while_a_retry_claims)
     with pytest.raises(cancel.CancelRefused, match="being sent to the printer right now"):
         cancel.cancel(job.pk, reason=cancel.canceled_by("sam"))
     assert Job.objects.get(pk=job.pk).state == JobState.SENDING
