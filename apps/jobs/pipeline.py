@@ -19,12 +19,10 @@ import logging
 import ssl
 import time
 from collections.abc import Callable
-from datetime import timedelta
 from typing import NoReturn
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -38,8 +36,8 @@ from apps.jobs.printer_jobs import (
     cancel_at_printer,
     client_as_owner,
     find_earlier_send,
-    main_marker,
 )
+from apps.jobs.recovery import adopt_earlier_send, take_over
 from apps.jobs.services import job_transition
 from printmgmt.ipp import IppError, IppStatusError, Status
 from printmgmt.ipp.client import IppClient, SubmittedJob
@@ -50,10 +48,6 @@ logger = logging.getLogger(__name__)
 PDF = "application/pdf"
 #: Pauses before asking a busy printer again within one attempt (about 2 s in all).
 BUSY_PAUSES_SECONDS = (0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
-#: How long a send task may run (its hard time limit): a job it claimed is its own until then,
-#: whoever else is handed a message for it (the same task delivered twice included: a broker
-#: connection lost mid-send puts the running task's message back in the queue).
-SEND_CLAIM_SECONDS = 600
 
 
 # ------------------------------------------------------------------------- send
@@ -88,7 +82,7 @@ def send(job_id: int, task_id: str = "") -> Sent:
         # are the ones a released job keeps, so they are not read a third time.
         claimed.printer, claimed.owner = job.printer, job.owner
         job = claimed
-    elif _take_over(job, task_id):
+    elif take_over(job, task_id):
         job.refresh_from_db()
         if job.send_attempts > settings.PRINT_MAX_ATTEMPTS:
             return _give_up(job)
@@ -144,27 +138,10 @@ def _build_and_send(job: Job, workdir: WorkDir, *, recover: bool) -> Sent:
     return Sent(f"sent as printer job {main.job_id}", at_printer=True)
 
 
-def _take_over(job: Job, task_id: str) -> bool:
-    """Claim a job another task left in SENDING: one new attempt, one taker.
-
-    Only once the claim is older than a send task may run: a second message for the job (a
-    retry's, a sweep's, the same one delivered again) must not send it while the first task
-    may still be sending. A task whose worker died is redelivered by the broker after its
-    visibility timeout, or found by the reconcile sweep, both later than that."""
-    now = timezone.now()
-    stale = now - timedelta(seconds=SEND_CLAIM_SECONDS)
-    updated = (
-        Job.objects.filter(pk=job.pk, state=JobState.SENDING, send_attempts=job.send_attempts)
-        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale))
-        .update(send_attempts=F("send_attempts") + 1, claimed_by=task_id, claimed_at=now)
-    )
-    return updated == 1
-
-
 def _give_up(job: Job) -> Sent:
     """A job whose attempts keep ending without an answer (each killed its worker or ran out
     of time): the printer's copy is adopted when it has one, otherwise the job fails."""
-    adopted = _adopt_earlier_send(job)
+    adopted = adopt_earlier_send(job)
     if adopted is not None:
         return adopted
     fail(
@@ -187,7 +164,7 @@ def _not_sent_to_disabled_printer(job: Job, *, recover: bool) -> Sent:
     One an earlier attempt may have delivered is looked for at the printer first: found there,
     it is at the printer and followed like any other."""
     if recover:
-        adopted = _adopt_earlier_send(job)
+        adopted = adopt_earlier_send(job)
         if adopted is not None:
             return adopted
     assert job.printer is not None
@@ -201,32 +178,6 @@ def _not_sent_to_disabled_printer(job: Job, *, recover: bool) -> Sent:
     )
     fail(job.pk, Text(why, {"printer": str(job.printer)}))
     return Sent("failed: printer disabled")
-
-
-def _adopt_earlier_send(job: Job) -> Sent | None:
-    """Record the printer's copy of a claimed job that an earlier attempt sent; None when the
-    printer has none or cannot be searched (logged)."""
-    assert job.printer is not None
-    try:
-        with client_as_owner(job) as client:
-            found = find_earlier_send(client, main_marker(job))
-    except IppError as error:
-        logger.warning("job %s: the printer could not be searched: %s", job.pk, error)
-        return None
-    if found is None:
-        return None
-    adopted = job_transition(
-        job.pk,
-        JobState.PROCESSING,
-        reason=f"found at {job.printer} as job {found.job_id}",
-        only_from=frozenset({JobState.SENDING}),
-        printer_job_id=found.job_id,
-        printer_job_uri=found.job_uri or "",
-    )
-    if adopted is None:  # canceled meanwhile: the copy at the printer goes too
-        cancel_at_printer(job, found.job_id)
-        return Sent(f"ended meanwhile; printer job {found.job_id} canceled")
-    return Sent(f"found as printer job {found.job_id}", at_printer=True)
 
 
 def _send_parts(job: Job, parts: list[Part], *, recover: bool) -> tuple[SubmittedJob, list[Text]]:

@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from apps.jobs import following, outcomes, pipeline
+from apps.jobs import following, outcomes, pipeline, recovery
 from apps.jobs.choices import JobState
 from apps.jobs.documents import spool_leftovers_remove
 from apps.jobs.endings import finish
@@ -40,8 +40,8 @@ def backoff(attempt: int, base: int, cap: int) -> float:
     bind=True,
     acks_late=True,
     max_retries=None,
-    soft_time_limit=pipeline.SEND_CLAIM_SECONDS - 60,
-    time_limit=pipeline.SEND_CLAIM_SECONDS,
+    soft_time_limit=recovery.SEND_CLAIM_SECONDS - 60,
+    time_limit=recovery.SEND_CLAIM_SECONDS,
 )
 def print_job(self: Task, job_id: int) -> str:  # type: ignore[type-arg]
     """Build and send a released job; then follow it."""

@@ -16,7 +16,7 @@ from apps.accounts.models import User
 from apps.accounts.movements import account_charge
 from apps.accounts.selectors import job_refunded
 from apps.accounts.services import personal_account_ensure
-from apps.jobs import pipeline
+from apps.jobs import pipeline, recovery
 from apps.jobs.choices import JobState
 from apps.jobs.documents import spool_path
 from apps.jobs.models import Job
@@ -96,7 +96,7 @@ def test_a_job_given_up_is_found_at_cups_which_shows_its_name_only_to_its_owner(
         job.pk, JobState.RELEASED, reason="test", printer=office_mfp, price=PRICE, account=account
     )
     # The last attempt reached CUPS (as the owner, as every send does) before its worker died.
-    stale = timezone.now() - timedelta(seconds=pipeline.SEND_CLAIM_SECONDS + 1)
+    stale = timezone.now() - timedelta(seconds=recovery.SEND_CLAIM_SECONDS + 1)
     job_transition(
         job.pk,
         JobState.SENDING,

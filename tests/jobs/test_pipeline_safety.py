@@ -30,7 +30,7 @@ from apps.accounts.services import personal_account_ensure, shared_account_creat
 from apps.ippserver.models import IppJob
 from apps.ippserver.operations import answer as ipp_answer
 from apps.ippserver.protocol import Endpoint
-from apps.jobs import cancel, endings, following, outcomes, pipeline, printer_jobs
+from apps.jobs import cancel, endings, following, outcomes, pipeline, printer_jobs, recovery
 from apps.jobs.choices import JobState
 from apps.jobs.documents import spool_path
 from apps.jobs.models import Job, JobTransition
@@ -113,7 +113,7 @@ def test_a_job_being_sent_is_taken_over_only_once_its_claim_is_stale(
     assert jobs_named(finisher_peer, job.marker.hex) == []
     assert Job.objects.get(pk=job.pk).send_attempts == 1
     # Older than a send task may run: its worker is gone.
-    stale = timezone.now() - timedelta(seconds=pipeline.SEND_CLAIM_SECONDS + 1)
+    stale = timezone.now() - timedelta(seconds=recovery.SEND_CLAIM_SECONDS + 1)
     Job.objects.filter(pk=job.pk).update(claimed_at=stale)
     outcome = pipeline.send(job.pk, task_id="sweep")
     assert outcome.at_printer, outcome
@@ -135,7 +135,7 @@ def test_a_job_whose_attempts_keep_dying_is_given_up_unless_the_printer_has_it(
     settings: Any,
 ) -> None:
     settings.PRINT_MAX_ATTEMPTS = 2
-    stale = timedelta(seconds=pipeline.SEND_CLAIM_SECONDS + 1)
+    stale = timedelta(seconds=recovery.SEND_CLAIM_SECONDS + 1)
     lost = released()
     _sending(lost, claimed_by="dead", claimed_ago=stale, attempts=2)
     assert str(pipeline.send(lost.pk, task_id="sweep")) == "failed: gave up"

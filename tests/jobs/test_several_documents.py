@@ -18,7 +18,7 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.accounts.movements import account_charge
 from apps.accounts.services import personal_account_ensure
-from apps.jobs import pipeline
+from apps.jobs import pipeline, recovery
 from apps.jobs.build import NoPageOfDocument, page_ranges_in_each, pages_by_document
 from apps.jobs.choices import JobSource, JobState
 from apps.jobs.documents import DocumentError, spool_path
@@ -257,7 +257,7 @@ def test_a_job_whose_documents_did_not_all_arrive_is_canceled_and_sent_again_onc
         documents_printed_separately=True,
     )
     # An attempt created the job at CUPS and sent its first document; then its worker died.
-    stale = timezone.now() - timedelta(seconds=pipeline.SEND_CLAIM_SECONDS + 1)
+    stale = timezone.now() - timedelta(seconds=recovery.SEND_CLAIM_SECONDS + 1)
     job_transition(
         job.pk,
         JobState.SENDING,

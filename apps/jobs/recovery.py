@@ -1,0 +1,73 @@
+"""Recovering a job whose send task died (or ran out of time) with the job in SENDING: another
+task takes it over once the claim is stale, and records the printer's copy an earlier
+attempt sent rather than sending it twice."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.db.models import F, Q
+from django.utils import timezone
+
+from apps.jobs.choices import JobState
+from apps.jobs.models import Job
+from apps.jobs.outcomes import Sent
+from apps.jobs.printer_jobs import (
+    cancel_at_printer,
+    client_as_owner,
+    find_earlier_send,
+    main_marker,
+)
+from apps.jobs.services import job_transition
+from printmgmt.ipp import IppError
+
+logger = logging.getLogger(__name__)
+
+#: How long a send task may run (its hard time limit): a job it claimed is its own until then,
+#: whoever else is handed a message for it (the same task delivered twice included: a broker
+#: connection lost mid-send puts the running task's message back in the queue).
+SEND_CLAIM_SECONDS = 600
+
+
+def take_over(job: Job, task_id: str) -> bool:
+    """Claim a job another task left in SENDING: one new attempt, one taker.
+
+    Only once the claim is older than a send task may run: a second message for the job (a
+    retry's, a sweep's, the same one delivered again) must not send it while the first task
+    may still be sending. A task whose worker died is redelivered by the broker after its
+    visibility timeout, or found by the reconcile sweep, both later than that."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=SEND_CLAIM_SECONDS)
+    updated = (
+        Job.objects.filter(pk=job.pk, state=JobState.SENDING, send_attempts=job.send_attempts)
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale))
+        .update(send_attempts=F("send_attempts") + 1, claimed_by=task_id, claimed_at=now)
+    )
+    return updated == 1
+
+
+def adopt_earlier_send(job: Job) -> Sent | None:
+    """Record the printer's copy of a claimed job that an earlier attempt sent; None when the
+    printer has none or cannot be searched (logged)."""
+    assert job.printer is not None
+    try:
+        with client_as_owner(job) as client:
+            found = find_earlier_send(client, main_marker(job))
+    except IppError as error:
+        logger.warning("job %s: the printer could not be searched: %s", job.pk, error)
+        return None
+    if found is None:
+        return None
+    adopted = job_transition(
+        job.pk,
+        JobState.PROCESSING,
+        reason=f"found at {job.printer} as job {found.job_id}",
+        only_from=frozenset({JobState.SENDING}),
+        printer_job_id=found.job_id,
+        printer_job_uri=found.job_uri or "",
+    )
+    if adopted is None:  # canceled meanwhile: the copy at the printer goes too
+        cancel_at_printer(job, found.job_id)
+        return Sent(f"ended meanwhile; printer job {found.job_id} canceled")
+    return Sent(f"found as printer job {found.job_id}", at_printer=True)
