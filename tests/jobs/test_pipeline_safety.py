@@ -36,6 +36,7 @@ from apps.jobs.documents import spool_path
 from apps.jobs.models import Job, JobTransition
 from apps.jobs.parts import Part, WorkDir, build_parts
 from apps.jobs.release import ReleaseRefused, job_quote, job_release
+from apps.jobs.send_failures import trouble_in_words
 from apps.jobs.services import job_transition
 from apps.jobs.tasks import reconcile_jobs
 from apps.printers.choices import PrinterKind
@@ -301,13 +302,13 @@ def test_an_unusable_trusted_certificate_is_told_in_words_until_the_job_is_given
 
 
 def test_trouble_on_the_print_server_is_told_without_exception_names() -> None:
-    assert str(pipeline.trouble_in_words(OSError(errno.ENOSPC, "No space left on device"))) == (
+    assert str(trouble_in_words(OSError(errno.ENOSPC, "No space left on device"))) == (
         "the print server ran out of disk space while preparing the job"
     )
-    assert str(pipeline.trouble_in_words(PermissionError(errno.EACCES, "Permission denied"))) == (
+    assert str(trouble_in_words(PermissionError(errno.EACCES, "Permission denied"))) == (
         "the print server could not read or write the job's files (permission denied)"
     )
-    assert str(pipeline.trouble_in_words(KeyError("media"))) == (
+    assert str(trouble_in_words(KeyError("media"))) == (
         "an unexpected error on the print server (the administrator can find it in its log)"
     )
 

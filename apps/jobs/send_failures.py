@@ -1,0 +1,182 @@
+"""Send attempts that do not get the job to its printer: a transient failure is tried again
+later (RetryLater, the job back in RELEASED); a final one ends the job as FAILED with a refund,
+unless the printer has a copy an earlier attempt sent. The user is told why in words they can
+act on."""
+
+from __future__ import annotations
+
+import errno
+import ssl
+from typing import NoReturn
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.utils.translation import gettext_noop
+
+from apps.jobs.choices import JobState
+from apps.jobs.endings import fail
+from apps.jobs.models import Job, message_fields
+from apps.jobs.outcomes import RetryLater, Sent
+from apps.jobs.recovery import adopt_earlier_send
+from apps.jobs.services import job_transition
+from printmgmt.ipp import IppError, IppStatusError
+from printmgmt.translatable import Text, plural_noop
+
+
+def give_up(job: Job) -> Sent:
+    """A job whose attempts keep ending without an answer (each killed its worker or ran out
+    of time): the printer's copy is adopted when it has one, otherwise the job fails."""
+    adopted = adopt_earlier_send(job)
+    if adopted is not None:
+        return adopted
+    fail(
+        job.pk,
+        Text.counted(
+            plural_noop(
+                "sending failed %(failures)s time: the job was given up",
+                "sending failed %(failures)s times: the job was given up",
+            ),
+            "failures",
+            {"failures": job.send_attempts - 1},
+        ),
+    )
+    return Sent("failed: gave up")
+
+
+def not_sent_to_disabled_printer(job: Job, *, recover: bool) -> Sent:
+    """A job claimed for a printer disabled after its release (by an administrator, or by a
+    CUPS sync that found its queue gone) is not sent: it fails, saying which, and is refunded.
+    One an earlier attempt may have delivered is looked for at the printer first: found there,
+    it is at the printer and followed like any other."""
+    if recover:
+        adopted = adopt_earlier_send(job)
+        if adopted is not None:
+            return adopted
+    assert job.printer is not None
+    why = (
+        gettext_noop(
+            "printer %(printer)s no longer exists on its CUPS server (its queue was removed or "
+            "renamed there)"
+        )
+        if job.printer.gone_from_cups_server
+        else gettext_noop("printer %(printer)s was disabled by an administrator")
+    )
+    fail(job.pk, Text(why, {"printer": str(job.printer)}))
+    return Sent("failed: printer disabled")
+
+
+def send_failed(job: Job, error: IppError) -> Sent:
+    if not error.retryable:
+        sentence = error.sentence if isinstance(error, IppStatusError) else str(error)
+        fail(
+            job.pk,
+            Text(gettext_noop("the printer refused the job: %(reason)s"), {"reason": sentence}),
+        )
+        return Sent("failed: refused")
+    if job.send_attempts >= settings.PRINT_MAX_ATTEMPTS:
+        fail(
+            job.pk,
+            Text.counted(
+                plural_noop(
+                    "the printer could not be reached after %(attempts)s attempt: %(error)s",
+                    "the printer could not be reached after %(attempts)s attempts: %(error)s",
+                ),
+                "attempts",
+                {"attempts": job.send_attempts, "error": str(error)},
+            ),
+        )
+        return Sent("failed: gave up")
+    _retry_later(
+        job,
+        Text(gettext_noop("waiting for the printer: %(error)s"), {"error": str(error)}),
+        may_have_made_job=error.may_have_made_job,
+    )
+
+
+def failed_here(job: Job, error: Exception) -> Sent:
+    """An attempt that failed on this server, not at the printer: tried again like one the
+    printer did not answer, and the user told why in words rather than as an exception."""
+    why = trouble_in_words(error)
+    if job.send_attempts >= settings.PRINT_MAX_ATTEMPTS:
+        fail(
+            job.pk,
+            Text.counted(
+                plural_noop(
+                    "%(trouble)s; the job was given up after %(attempts)s attempt",
+                    "%(trouble)s; the job was given up after %(attempts)s attempts",
+                ),
+                "attempts",
+                {"trouble": why, "attempts": job.send_attempts},
+            ),
+        )
+        return Sent("failed: gave up")
+    # The error may have come while a part was being uploaded: the printer may have it.
+    _retry_later(
+        job,
+        Text(gettext_noop("%(trouble)s; it will be tried again"), {"trouble": why}),
+        may_have_made_job=True,
+    )
+
+
+def _retry_later(job: Job, message: Text, *, may_have_made_job: bool) -> NoReturn:
+    job_transition(
+        job.pk,
+        JobState.RELEASED,
+        reason=f"will retry: {message}",
+        only_from=frozenset({JobState.SENDING}),
+        **message_fields(message),
+        # Counted so that a cancel while the job waits need not ask the printer first.
+        attempts_that_reached_no_printer=job.attempts_that_reached_no_printer
+        + (0 if may_have_made_job else 1),
+    )
+    raise RetryLater(str(message))
+
+
+def trouble_in_words(error: BaseException) -> Text:
+    """What went wrong on this server while a job was built or sent, as its user (and the
+    administrator they ask) can act on it: no exception names, reprs or source lines. The
+    operating system's and TLS library's words for it stay as they are."""
+    if isinstance(error, SoftTimeLimitExceeded):
+        return Text(
+            gettext_noop("preparing and sending the job took longer than the print server allows")
+        )
+    if isinstance(error, MemoryError):
+        return Text(gettext_noop("the print server ran out of memory while preparing the job"))
+    if isinstance(error, ssl.SSLError):  # before OSError, of which it is one
+        reason: str | Text = (
+            error.reason.replace("_", " ").lower()
+            if error.reason
+            else Text(gettext_noop("unknown reason"))
+        )
+        return Text(
+            gettext_noop(
+                "the print server could not set up a secure connection to the printer (%(reason)s)"
+            ),
+            {"reason": reason},
+        )
+    if isinstance(error, OSError):
+        if error.errno in {errno.ENOSPC, errno.EDQUOT}:
+            return Text(
+                gettext_noop("the print server ran out of disk space while preparing the job")
+            )
+        if error.errno == errno.EFBIG:
+            return Text(
+                gettext_noop(
+                    "the print server may not write a file as large as this job needs "
+                    "(a file size limit)"
+                )
+            )
+        what: str | Text = (
+            error.strerror.lower()
+            if error.strerror
+            else Text(gettext_noop("an error of the operating system"))
+        )
+        return Text(
+            gettext_noop("the print server could not read or write the job's files (%(what)s)"),
+            {"what": what},
+        )
+    return Text(
+        gettext_noop(
+            "an unexpected error on the print server (the administrator can find it in its log)"
+        )
+    )
