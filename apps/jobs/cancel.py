@@ -15,10 +15,8 @@ from django.utils.translation import gettext_noop
 
 from apps.jobs import following, outcomes, printer_jobs
 from apps.jobs.choices import TERMINAL_STATES, JobState, states_leading_to
-from apps.jobs.documents import spool_path
 from apps.jobs.endings import finish
 from apps.jobs.models import Job
-from apps.jobs.parts import Part
 from printmgmt.ipp import IppError
 from printmgmt.translatable import Text
 
@@ -73,10 +71,9 @@ def _cancel_earlier_send(job: Job) -> dict[str, int | None]:
     for free. The fields to end the job with: the printer's job and what it printed of it, on
     which the refund depends. Raises CancelRefused when the printer cannot be asked or would
     not cancel it."""
-    marker = Part("", spool_path(job.document_name), []).marker(job)
     try:
         with printer_jobs.client_as_owner(job) as client:
-            found = printer_jobs.find_earlier_send(client, marker)
+            found = printer_jobs.find_earlier_send(client, printer_jobs.main_marker(job))
     except IppError as error:
         raise CancelRefused(
             _(
