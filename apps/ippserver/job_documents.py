@@ -32,7 +32,6 @@ from apps.ippserver.job_creation import (
     DocumentRefused,
     check_open,
     check_takes_documents,
-    closed_refusal,
     created_answer,
     delete_pdfs,
     document_pdfs,
@@ -217,16 +216,18 @@ def _hold_received(
 
 
 def _may_hold(ipp_job: IppJob, *, closing: bool, only_timed_out: bool) -> bool:
-    """Whether the job may be held now: False for one not timed out when `only_timed_out`.
-    Raises IppRefusal for one that has ended or is held, and, when a last document comes with
-    it (not `closing`), for one that takes no more documents."""
+    """Whether the job may be held now: False for one not timed out when `only_timed_out`,
+    and, when `closing`, for one held meanwhile (a Close-Job sent again, or the time-out, got
+    there first: the job has what the close asked for). Raises IppRefusal for one that has
+    ended, and, when a last document comes with it (not `closing`), for one that takes no
+    more documents."""
     now = timezone.now()
     if only_timed_out and not timed_out(ipp_job, now):
         return False  # held, ended, or a document began to arrive meanwhile
     if closing:
         check_open(ipp_job, now)
         if ipp_job.job is not None:
-            raise closed_refusal()
+            return False
     else:
         check_takes_documents(ipp_job, now)
     return True

@@ -225,8 +225,10 @@ def store_pdf(source: Path, *, move: bool = False) -> StoredDocument:
     name = f"{secrets.token_hex(16)}.pdf"
     if move:
         try:
-            # On the spool's file system a rename is all it takes, and it is atomic.
+            # On the spool's file system a rename is all it takes, and it is atomic. The rename
+            # keeps the source's time: stamped as stored now, for stored_orphans_remove.
             os.rename(source, spool / name)
+            os.utime(spool / name)
             return StoredDocument(name=name, facts=facts)
         except OSError as error:
             if error.errno != errno.EXDEV:

@@ -9,13 +9,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from apps.jobs.choices import TERMINAL_STATES, JobState
+from apps.jobs.counted_messages import PRINTER_SILENT
 from apps.jobs.endings import finish
 from apps.jobs.models import Job
 from apps.jobs.outcomes import RetryLater
 from apps.jobs.printer_jobs import attribute_text, client_as_owner, printer_job_is_another
 from printmgmt.ipp import IppError, IppStatusError, Status
 from printmgmt.ipp import JobState as IppJobState
-from printmgmt.translatable import Text, plural_noop
+from printmgmt.translatable import Text
 
 #: A printer that has not answered about a sent job for this long is asked no more; the job
 #: counts as printed (the printer accepted it), and an admin can refund it.
@@ -108,15 +109,6 @@ def _unanswered(job: Job, error: str) -> bool:
     finish(
         job.pk,
         JobState.COMPLETED,
-        Text.counted(
-            plural_noop(
-                "the printer accepted the job but has not answered about it for %(hours)s "
-                "hour: it counts as printed (%(error)s)",
-                "the printer accepted the job but has not answered about it for %(hours)s "
-                "hours: it counts as printed (%(error)s)",
-            ),
-            "hours",
-            {"hours": hours, "error": error},
-        ),
+        Text.counted(*PRINTER_SILENT, {"hours": hours, "error": error}),
     )
     return True

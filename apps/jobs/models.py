@@ -9,6 +9,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from apps.jobs.choices import JobSource, JobState
+from apps.jobs.counted_messages import as_counted
 from printmgmt.translatable import Text
 
 MONEY_DIGITS = 12
@@ -164,9 +165,12 @@ class Job(models.Model):
     @property
     def message_shown(self) -> str:
         """The message in the active language; one written before its msgid was kept (or
-        whose stored msgid cannot be read) as it was written."""
+        whose stored msgid cannot be read) as it was written, one written before it counted
+        as the counted one it became."""
         text = Text.from_json(self.message_text)
-        return text.render(gettext, ngettext) if text is not None else self.message
+        if text is None:
+            return self.message
+        return as_counted(text).render(gettext, ngettext)
 
 
 def message_fields(text: Text | None) -> dict[str, Any]:

@@ -14,13 +14,14 @@ from django.conf import settings
 from django.utils.translation import gettext_noop
 
 from apps.jobs.choices import JobState
+from apps.jobs.counted_messages import PRINTER_UNREACHABLE, SENDING_GIVEN_UP, TROUBLE_GIVEN_UP
 from apps.jobs.endings import fail
 from apps.jobs.models import Job, message_fields
 from apps.jobs.outcomes import RetryLater, Sent
 from apps.jobs.recovery import adopt_earlier_send
 from apps.jobs.services import job_transition
 from printmgmt.ipp import IppError, IppStatusError
-from printmgmt.translatable import Text, plural_noop
+from printmgmt.translatable import Text
 
 
 def give_up(job: Job) -> Sent:
@@ -31,14 +32,7 @@ def give_up(job: Job) -> Sent:
         return adopted
     fail(
         job.pk,
-        Text.counted(
-            plural_noop(
-                "sending failed %(failures)s time: the job was given up",
-                "sending failed %(failures)s times: the job was given up",
-            ),
-            "failures",
-            {"failures": job.send_attempts - 1},
-        ),
+        Text.counted(*SENDING_GIVEN_UP, {"failures": job.send_attempts - 1}),
     )
     return Sent("failed: gave up")
 
@@ -77,12 +71,7 @@ def send_failed(job: Job, error: IppError) -> Sent:
         fail(
             job.pk,
             Text.counted(
-                plural_noop(
-                    "the printer could not be reached after %(attempts)s attempt: %(error)s",
-                    "the printer could not be reached after %(attempts)s attempts: %(error)s",
-                ),
-                "attempts",
-                {"attempts": job.send_attempts, "error": str(error)},
+                *PRINTER_UNREACHABLE, {"attempts": job.send_attempts, "error": str(error)}
             ),
         )
         return Sent("failed: gave up")
@@ -100,14 +89,7 @@ def failed_here(job: Job, error: Exception) -> Sent:
     if job.send_attempts >= settings.PRINT_MAX_ATTEMPTS:
         fail(
             job.pk,
-            Text.counted(
-                plural_noop(
-                    "%(trouble)s; the job was given up after %(attempts)s attempt",
-                    "%(trouble)s; the job was given up after %(attempts)s attempts",
-                ),
-                "attempts",
-                {"trouble": why, "attempts": job.send_attempts},
-            ),
+            Text.counted(*TROUBLE_GIVEN_UP, {"trouble": why, "attempts": job.send_attempts}),
         )
         return Sent("failed: gave up")
     # The error may have come while a part was being uploaded: the printer may have it.

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -19,6 +21,7 @@ from apps.accounts.models import User
 from apps.jobs.build import page_ranges_in_each, page_ranges_within
 from apps.jobs.choices import JobSource, JobState, states_leading_to
 from apps.jobs.documents import (
+    LEFTOVER_AGE_SECONDS,
     DocumentError,
     StoredDocument,
     delete_document,
@@ -118,6 +121,36 @@ def prepare_held_together(
     finally:
         merged.unlink(missing_ok=True)
     return replace(prepared, fallback_title=documents[0].title, documents=tuple(listed))
+
+
+def stored_orphans_remove(now: float | None = None) -> int:
+    """Delete stored documents no job refers to, older than LEFTOVER_AGE_SECONDS: a process
+    that died between storing a job's document (prepare_held) and committing the job left
+    them. store_pdf stamps each document with the time it was stored, so one about to become
+    a job is never that old. Returns how many were deleted."""
+    spool = Path(settings.SPOOL_DIR)
+    if not spool.is_dir():
+        return 0
+    cutoff = (time.time() if now is None else now) - LEFTOVER_AGE_SECONDS
+    old: list[Path] = []
+    for entry in spool.iterdir():
+        if entry.name.startswith(".") or entry.suffix != ".pdf":
+            continue
+        with contextlib.suppress(FileNotFoundError):  # its job ended meanwhile
+            if entry.is_file() and entry.stat().st_mtime < cutoff:
+                old.append(entry)
+    removed = 0
+    for start in range(0, len(old), 500):
+        batch = old[start : start + 500]
+        names = [entry.name for entry in batch]
+        held = set(
+            Job.objects.filter(document_name__in=names).values_list("document_name", flat=True)
+        )
+        for entry in batch:
+            if entry.name not in held:
+                entry.unlink(missing_ok=True)
+                removed += 1
+    return removed
 
 
 def discard_prepared(prepared: PreparedDocument) -> None:

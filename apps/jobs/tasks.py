@@ -17,6 +17,7 @@ from apps.jobs.choices import JobState
 from apps.jobs.documents import spool_leftovers_remove
 from apps.jobs.endings import finish
 from apps.jobs.models import Job
+from apps.jobs.services import stored_orphans_remove
 from printmgmt.translatable import Text
 
 logger = logging.getLogger(__name__)
@@ -117,11 +118,14 @@ def reconcile_jobs() -> int:
 
 @shared_task(ignore_result=True, soft_time_limit=120, time_limit=150)
 def expire_held_jobs() -> int:
-    """End held jobs past their expiry and delete their documents; and delete working files a
-    dead process left in the spool."""
+    """End held jobs past their expiry and delete their documents; and delete what a dead
+    process left in the spool: working files, and documents stored for jobs never created."""
     leftovers = spool_leftovers_remove()
     if leftovers:
         logger.warning("spool: removed %s working files left by ended requests", leftovers)
+    orphans = stored_orphans_remove()
+    if orphans:
+        logger.warning("spool: removed %s stored documents of jobs never created", orphans)
     expired = list(
         Job.objects.filter(state=JobState.HELD, expires_at__lt=timezone.now()).values_list(
             "pk", flat=True

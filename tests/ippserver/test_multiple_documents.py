@@ -339,6 +339,30 @@ def test_a_document_arriving_while_the_documents_are_merged_is_taken_and_held_wi
     assert spool_entries() == before | {job.document_name}
 
 
+def test_a_close_job_sent_again_while_the_first_one_merges_is_answered_ok_by_both(
+    ipp: IppTester, printing: Printing, pdf: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A client that sends Close-Job again (its first one is slow) gets the job held once, and
+    # neither close is told the job "has all its documents".
+    auth = _auth(printing)
+    before = spool_entries()
+    job_id = _create_job(ipp, auth)
+    for _ in range(2):
+        assert _send(ipp, auth, job_id, pdf, last=False).status_code == Status.SUCCESSFUL_OK
+    merge = Paused(monkeypatch, "merge_pdfs")
+    closing, closed = _close_here(ipp, printing, job_id)
+    assert merge.reached.wait(30), "the job's documents were never merged"
+    again = ipp.send(ipp.request(Operation.CLOSE_JOB, job_id=job_id), auth=auth)
+    merge.go_on.set()
+    closing.join(30)
+    assert again.status_code == Status.SUCCESSFUL_OK, again
+    assert closed[0].status_code == Status.SUCCESSFUL_OK, closed[0]
+    job = Job.objects.get()
+    assert job.page_count == 6
+    # The PDF the first close merged, which did not become the job, is gone.
+    assert spool_entries() == before | {job.document_name}
+
+
 def test_a_job_canceled_after_its_documents_were_stored_is_not_held(
     ipp: IppTester, printing: Printing, pdf: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -13,6 +13,8 @@ from django.utils import translation
 from pypdf import PdfWriter
 from reportlab.lib.pagesizes import A4, landscape
 
+from apps.accounts.models import User
+from apps.jobs.choices import JobSource
 from apps.jobs.documents import (
     LEFTOVER_AGE_SECONDS,
     DocumentError,
@@ -22,6 +24,7 @@ from apps.jobs.documents import (
     spool_path,
     store_pdf,
 )
+from apps.jobs.services import job_create_held, prepare_held, stored_orphans_remove
 from tests.pdfs import make_pdf
 
 
@@ -205,3 +208,34 @@ def test_working_files_a_dead_process_left_in_the_spool_are_removed(settings: ob
     assert not any(path.exists() for path in left)
     assert in_use.exists()  # a request may still be writing it
     assert stored.exists()  # a held job's document, however old
+
+
+@pytest.mark.django_db
+def test_stored_documents_of_jobs_never_created_are_removed_when_old(
+    tmp_path: Path, settings: object
+) -> None:
+    owner = User.objects.create_user("orphans")
+    held = make_pdf(tmp_path / "held.pdf", 1)
+    job = job_create_held(owner, held, title="held", source=JobSource.WEB)
+    # As a process that died between storing a document and creating its job leaves them.
+    orphan = spool_path(prepare_held(make_pdf(tmp_path / "orphan.pdf", 1)).stored.name)
+    recent = spool_path(prepare_held(make_pdf(tmp_path / "recent.pdf", 1)).stored.name)
+    old = time.time() - LEFTOVER_AGE_SECONDS - 60
+    for path in (orphan, spool_path(job.document_name)):
+        os.utime(path, (old, old))
+    assert stored_orphans_remove() == 1
+    assert not orphan.exists()
+    assert recent.exists()  # its job may be about to be created
+    assert spool_path(job.document_name).exists()  # a held job's document, however old
+
+
+def test_a_document_moved_into_the_spool_is_stamped_as_stored_now(
+    tmp_path: Path, settings: object
+) -> None:
+    Path(settings.SPOOL_DIR).mkdir(parents=True, exist_ok=True)  # type: ignore[attr-defined]
+    with tempfile.TemporaryDirectory(dir=settings.SPOOL_DIR) as d:  # type: ignore[attr-defined]
+        source = make_pdf(Path(d) / "upload.pdf", 1)
+        old = time.time() - LEFTOVER_AGE_SECONDS - 60
+        os.utime(source, (old, old))
+        stored = store_pdf(source, move=True)
+    assert spool_path(stored.name).stat().st_mtime > time.time() - 60

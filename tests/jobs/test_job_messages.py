@@ -194,6 +194,31 @@ def test_a_message_written_before_its_msgid_was_kept_is_shown_as_written(
         assert "the printer refused the job: no toner" in history_row(staff_user, edited, language)
 
 
+def test_a_message_stored_before_it_counted_is_shown_as_the_counted_one(
+    released: Callable[[], Job], staff_user: User
+) -> None:
+    # Stored with the plural msgid alone, which the catalog now has only as a msgid_plural.
+    once, twice = released(), released()
+    for job, attempts in ((once, 1), (twice, 2)):
+        Job.objects.filter(pk=job.pk).update(
+            state=JobState.FAILED,
+            message=f"the printer could not be reached after {attempts} attempts: refused",
+            message_text={
+                "msgid": "the printer could not be reached after %(attempts)s attempts: %(error)s",
+                "params": {"attempts": attempts, "error": "refused"},
+            },
+        )
+    assert "the printer could not be reached after 1 attempt: refused" in history_row(
+        staff_user, once, None
+    )
+    assert "der Drucker war nach 1 Versuch nicht erreichbar: refused" in history_row(
+        staff_user, once, GERMAN
+    )
+    assert "der Drucker war nach 2 Versuchen nicht erreichbar: refused" in history_row(
+        staff_user, twice, GERMAN
+    )
+
+
 def test_every_message_of_these_scenarios_is_kept_to_be_translated_into_german(
     released: Callable[[], Job], finisher: Printer, staff_user: User, settings: Any
 ) -> None:
