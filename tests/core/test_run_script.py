@@ -17,11 +17,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.pdfs import make_pdf
 from tests.peers import free_port, ipv6_loopback
+from tests.web import login_page_served, refuses_connections
 from tests.workers import ROOT
 
 #: Setting up a new data dir (migrations, demo users and jobs) and starting everything.
@@ -64,10 +64,7 @@ class Run:
     output_path: Path
 
     def serves(self) -> bool:
-        try:
-            return httpx.get(f"http://127.0.0.1:{self.port}/login/", timeout=2).status_code == 200
-        except httpx.TransportError:
-            return False
+        return login_page_served(f"http://127.0.0.1:{self.port}/")
 
     @property
     def worker_log(self) -> Path:
@@ -165,7 +162,7 @@ def test_sigterm_to_the_process_group_stops_every_process(
     left = run.wait_until_gone(processes)
     assert not left, [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in left]
     assert run.script.wait() == 0
-    assert not run.serves()
+    assert refuses_connections(run.port)
     # The worker stopped warmly, as on Ctrl-C: its pool processes were not killed under it
     # (one killed holding the pool's queue lock left the worker waiting at exit, forever).
     worker_log = (run.data_dir / "log" / "worker.log").read_text()
@@ -183,7 +180,7 @@ def test_sigterm_to_the_script_alone_stops_every_process(
     left = run.wait_until_gone(processes)
     assert not left, [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in left]
     assert run.script.wait() == 0
-    assert not run.serves()
+    assert refuses_connections(run.port)
 
 
 def test_a_killed_worker_is_started_again_and_one_that_keeps_dying_stops_the_run(
@@ -232,7 +229,7 @@ def test_a_killed_worker_is_started_again_and_one_that_keeps_dying_stops_the_run
     ) in run.output()
     left = run.wait_until_gone(processes)
     assert not left, [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in left]
-    assert not run.serves()
+    assert refuses_connections(run.port)
 
 
 @pytest.mark.parametrize(
@@ -313,4 +310,4 @@ def test_a_run_on_an_address_other_than_loopback_waits_for_its_server_there(
         assert time.monotonic() < deadline, run.output()[-3000:]
         time.sleep(0.5)
     assert f"==> running: open {url} (2 web processes;" in run.output()
-    assert httpx.get(f"{url}login/", timeout=5).status_code == 200
+    assert login_page_served(url)
