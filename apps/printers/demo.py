@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -81,16 +81,37 @@ def _register_office_queue(server_uri: str, queue_uri: str) -> None:
     printer_import_cups(server_uri, rule_file=_rule_file("office-mfp-ppd.ppde"))
 
 
+class DemoStopped(Exception):
+    """A stop was asked for while the demo printers were starting."""
+
+
+def _never() -> bool:
+    return False
+
+
 @contextlib.contextmanager
-def demo_printers_running() -> Iterator[list[Printer]]:
-    """Start both demo printers, register them, yield the records; stop the peers on exit."""
-    with (
-        run_ippeveprinter(name="Demo Finisher", attributes=OFFICE_FINISHER_ATTRIBUTES) as peer,
-        run_cupsd(with_auth=False) as cups,
-    ):
-        finisher = _register_finisher(peer.uri)
-        cups.add_queue(OFFICE_QUEUE, peer.uri, ppd=rules_dir() / "office-mfp.ppd")
-        _register_office_queue(cups.uri, cups.queue_uri(OFFICE_QUEUE))
-        office = Printer.objects.get(name=OFFICE_QUEUE)
-        logger.info("demo printers: %s at %s, %s at %s", finisher, peer.uri, office, office.uri)
-        yield [finisher, office]
+def demo_printers_running(stopping: Callable[[], bool] = _never) -> Iterator[list[Printer]]:
+    """Start both demo printers, register them, yield the records; stop the peers on exit.
+
+    A stop asked for while they start (`stopping()` true, as a signal handler makes it) is
+    acted on after the step under way, not at the end of the start (which a loaded machine
+    may take longer to reach than a service manager waits): what was started is stopped and
+    DemoStopped raised."""
+
+    def step_done() -> None:
+        if stopping():
+            raise DemoStopped
+
+    with run_ippeveprinter(name="Demo Finisher", attributes=OFFICE_FINISHER_ATTRIBUTES) as peer:
+        step_done()
+        with run_cupsd(with_auth=False) as cups:
+            step_done()
+            finisher = _register_finisher(peer.uri)
+            step_done()
+            cups.add_queue(OFFICE_QUEUE, peer.uri, ppd=rules_dir() / "office-mfp.ppd")
+            step_done()
+            _register_office_queue(cups.uri, cups.queue_uri(OFFICE_QUEUE))
+            step_done()
+            office = Printer.objects.get(name=OFFICE_QUEUE)
+            logger.info("demo printers: %s at %s, %s at %s", finisher, peer.uri, office, office.uri)
+            yield [finisher, office]

@@ -89,6 +89,11 @@ class PeerError(RuntimeError):
     """A peer did not start; the message carries the tail of its log."""
 
 
+class PeerKilled(PeerError):
+    """A peer was killed by a signal while it started: not a port taken by another program,
+    but (as a rule) a stop of the whole process group, so it is not started again."""
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nobody listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
@@ -110,7 +115,8 @@ def _wait_until_listening(
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise PeerError(f"{what} exited with {process.returncode}:\n{_log_tail(log)}")
+            ended = PeerKilled if process.returncode < 0 else PeerError
+            raise ended(f"{what} exited with {process.returncode}:\n{_log_tail(log)}")
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
             return
         time.sleep(0.05)
@@ -223,6 +229,8 @@ def run_ippeveprinter(
             stack.callback(_stop, process)
             try:
                 _wait_until_listening(port, process, log, "ippeveprinter")
+            except PeerKilled:
+                raise
             except PeerError:
                 _stop(process)
                 continue
@@ -459,6 +467,8 @@ def run_cupsd(*, with_auth: bool = True) -> Iterator[Cupsd]:
             stack.callback(_stop, process)
             try:
                 _wait_until_listening(port, process, root / "log" / "error_log", "cupsd")
+            except PeerKilled:
+                raise
             except PeerError:
                 _stop(process)
                 continue

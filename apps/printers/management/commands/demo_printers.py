@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.core.stop_flag import StopFlag
-from apps.printers.demo import demo_printers_running
+from apps.printers.demo import DemoStopped, demo_printers_running
 from apps.printers.peers import PeerError
 from apps.printers.services import PrinterError
 from apps.rules.services import RuleFileError
@@ -25,10 +25,13 @@ class Command(BaseCommand):
         for signal_number in (signal.SIGINT, signal.SIGTERM):
             signal.signal(signal_number, lambda *_: stop.set())
         try:
-            with demo_printers_running() as printers:
+            with demo_printers_running(stopping=stop.is_set) as printers:
                 for printer in printers:
                     self.stdout.write(f"demo printer {printer.name}: {printer.uri}")
                 self.stdout.flush()
                 stop.wait()
-        except (PeerError, PrinterError, RuleFileError) as error:
-            raise CommandError(f"the demo printers could not start: {error}") from None
+        except (DemoStopped, PeerError, PrinterError, RuleFileError) as error:
+            # A stop of the process group also ends the peers and commands being started.
+            if not stop.is_set():
+                raise CommandError(f"the demo printers could not start: {error}") from None
+            self.stdout.write("stopped while the demo printers were starting")
