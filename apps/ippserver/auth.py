@@ -55,9 +55,11 @@ class LoginBlocked(Exception):
 
     def __init__(self, username: str) -> None:
         minutes = max(1, window_seconds() // 60)
+        wait = (
+            "1 minute" if minutes == 1 else f"{minutes} minutes"
+        )  # our IPP printer speaks English
         super().__init__(
-            f"too many failed log-ins for {username} from this address: "
-            f"wait {minutes} minutes and try again"
+            f"too many failed log-ins for {username} from this address: wait {wait} and try again"
         )
 
 

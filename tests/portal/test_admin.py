@@ -166,7 +166,7 @@ def test_validate_marks_each_error_at_its_line_and_column_and_the_active_version
     saved = client.post(
         url, {"text": broken, "action": "save", "comment": "oops", "newest_seen": "1"}, follow=True
     )
-    assert "Saved as version 2 (1 errors)" in saved.content.decode()
+    assert "Saved as version 2 (1 error)" in saved.content.decode()
     draft = RuleFileVersion.objects.get(rule_file=rule_file, number=2)
     refused = client.post(
         f"/manage/rules/versions/{draft.pk}/activate/", {"active_seen": "1"}, follow=True

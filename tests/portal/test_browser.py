@@ -201,7 +201,7 @@ def test_admin_breaks_a_rule_file_sees_where_fixes_activates_and_rolls_back(
 
     page.get_by_label("Comment").fill("broken on purpose")
     page.get_by_role("button", name="Save draft").click()
-    expect(page.get_by_role("status")).to_contain_text("Saved as version 2 (1 errors)")
+    expect(page.get_by_role("status")).to_contain_text("Saved as version 2 (1 error)")
     # The draft cannot be activated; version 1 keeps pricing jobs.
     expect(page.get_by_role("button", name="Activate v2")).to_have_count(0)
     assert job_quote(job, Printer.objects.get(pk=office.pk), staple).total == price_before

@@ -245,6 +245,27 @@ def test_a_paste_larger_than_a_rule_file_gets_the_parsers_size_message(
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "counted"),
+    [
+        ("en", "1 error, 0 warnings"),
+        ("de", "1 Fehler, 0 Warnungen"),
+    ],
+)
+def test_one_problem_is_counted_in_the_singular(
+    people: People, printer: Printer, language: str, counted: str
+) -> None:
+    client = logged_in(people.printer_admin)
+    url = f"/manage/rules/{rule_file_of(printer).pk}/"
+    page = client.post(
+        url,
+        {"text": "*Bad/x: y\n", "action": "check", "newest_seen": "1"},
+        HTTP_ACCEPT_LANGUAGE=language,
+    )
+    assert counted in page.content.decode()
+
+
+@pytest.mark.django_db
 def test_thousands_of_problems_list_the_first_200_once_with_the_count_of_the_rest(
     people: People, printer: Printer
 ) -> None:

@@ -118,6 +118,23 @@ def release_all_data(client: Client, target: Printer, **changes: str) -> dict[st
     return data
 
 
+@override_settings(LOGIN_FAILURES_ALLOWED=1, LOGIN_FAILURE_WINDOW_SECONDS=60)
+@pytest.mark.parametrize(
+    ("language", "address", "told"),
+    [
+        ("en", "10.0.1.1", "Wait 1 minute and try again."),
+        ("de", "10.0.1.2", "Warten Sie 1 Minute und versuchen Sie es erneut."),
+    ],
+)
+def test_a_login_refused_for_a_minute_says_one_minute(
+    people: People, language: str, address: str, told: str
+) -> None:
+    client = Client(REMOTE_ADDR=address, HTTP_ACCEPT_LANGUAGE=language)
+    client.post("/login/", {"username": "sam", "password": "wrong"})
+    refused = client.post("/login/", {"username": "sam", "password": PASSWORD})
+    assert told in html.unescape(refused.content.decode())
+
+
 def test_login_page_labels_its_fields_and_button(client: Client) -> None:
     page = client.get("/login/").content.decode()
     assert '<label for="id_username">Username</label>' in page

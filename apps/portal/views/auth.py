@@ -7,7 +7,7 @@ from typing import Any
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from apps.accounts.login_throttle import (
     login_blocked,
@@ -24,13 +24,17 @@ class ThrottledAuthenticationForm(AuthenticationForm):
         username = self.cleaned_data.get("username") or ""
         address = self.request.META.get("REMOTE_ADDR", "") if self.request else ""
         if username and login_blocked(username, address):
+            minutes = max(1, window_seconds() // 60)
             raise ValidationError(
-                _(
+                ngettext(
                     "Too many failed log-ins for %(username)s from your address. "
-                    "Wait %(minutes)s minutes and try again."
+                    "Wait %(minutes)s minute and try again.",
+                    "Too many failed log-ins for %(username)s from your address. "
+                    "Wait %(minutes)s minutes and try again.",
+                    minutes,
                 ),
                 code="throttled",
-                params={"username": username, "minutes": max(1, window_seconds() // 60)},
+                params={"username": username, "minutes": minutes},
             )
         try:
             cleaned = super().clean()

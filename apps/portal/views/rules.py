@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts.roles import MANAGE_RULES
@@ -128,9 +129,12 @@ def rule_edit(request: HttpRequest, rule_file_id: int) -> HttpResponse:
             else:
                 messages.success(
                     request,
-                    _(
+                    ngettext(
+                        "Saved as version %(number)s (%(errors)s error). "
+                        "It is a draft until you activate it.",
                         "Saved as version %(number)s (%(errors)s errors). "
-                        "It is a draft until you activate it."
+                        "It is a draft until you activate it.",
+                        version.error_count,
                     )
                     % {"number": version.number, "errors": version.error_count},
                 )
