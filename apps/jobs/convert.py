@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from apps.jobs.documents import DocumentError
 from apps.jobs.text_pdf import UTF16_BYTE_ORDER_MARKS
@@ -376,7 +376,11 @@ def text_to_pdf(source: Path, target: Path, seconds: float = _CONVERSION_SECONDS
         return
     if word == "too-many-pages":
         raise DocumentError(
-            _("the text makes more than %(limit)d pages: it is refused")
+            ngettext(
+                "the text makes more than %(limit)d page: it is refused",
+                "the text makes more than %(limit)d pages: it is refused",
+                settings.MAX_DOCUMENT_PAGES,
+            )
             % {"limit": settings.MAX_DOCUMENT_PAGES}
         )
     if word == _OUT_OF_TIME:

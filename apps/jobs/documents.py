@@ -15,7 +15,7 @@ from pathlib import Path
 import pikepdf
 from django.conf import settings
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext
 
 
 class DocumentError(Exception):
@@ -119,7 +119,12 @@ def _refuse_too_many_pages(document: pikepdf.Pdf) -> None:
     name one page a million times (gigabytes of memory)."""
     limit = settings.MAX_DOCUMENT_PAGES
     too_many = DocumentError(
-        _("the PDF has more than %(limit)d pages: it is refused") % {"limit": limit}
+        ngettext(
+            "the PDF has more than %(limit)d page: it is refused",
+            "the PDF has more than %(limit)d pages: it is refused",
+            limit,
+        )
+        % {"limit": limit}
     )
     budget = 4 * limit + 1000  # tree nodes looked at, pages and the nodes above them
     pages = 0

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
@@ -350,14 +351,14 @@ def usage_pdf(report: UsageReport, out: IO[bytes]) -> None:
         _paragraph(_("Generated %(when)s") % {"when": _local_text(report.generated_at)}, "Normal"),
         Spacer(1, 10 * mm),
         _paragraph(
-            _(
-                "Total: %(jobs)s jobs, %(pages)s pages, %(sheets)s sheets, "
-                "cost %(cost)s %(currency)s"
-            )
+            _("Total: %(jobs)s, %(pages)s, %(sheets)s, cost %(cost)s %(currency)s")
             % {
-                "jobs": report.total.jobs,
-                "pages": report.total.pages,
-                "sheets": report.total.sheets,
+                "jobs": ngettext("%(count)s job", "%(count)s jobs", report.total.jobs)
+                % {"count": report.total.jobs},
+                "pages": ngettext("%(count)s page", "%(count)s pages", report.total.pages)
+                % {"count": report.total.pages},
+                "sheets": ngettext("%(count)s sheet", "%(count)s sheets", report.total.sheets)
+                % {"count": report.total.sheets},
                 "cost": report.total.cost,
                 "currency": currency,
             },
@@ -415,7 +416,9 @@ def records_pdf(request: ReportRequest, out: IO[bytes], progress: Progress = _no
     total = usage_records(request).count()
     filters = _("Filters: %(filters)s") % {"filters": request.filter_text}
     pdf.text(20 * mm, height - 62 * mm, filters, size=11)
-    count = _("%(total)s records; currency %(currency)s") % {
+    count = ngettext(
+        "%(total)s record; currency %(currency)s", "%(total)s records; currency %(currency)s", total
+    ) % {
         "total": total,
         "currency": settings.CURRENCY,
     }

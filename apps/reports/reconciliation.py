@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from apps.accounts.choices import AccountKind, EntryKind
 from apps.accounts.models import Account, LedgerEntry
@@ -154,10 +155,14 @@ class Reconciliation:
         """Sentences for the report, in order, in the active language."""
         currency = settings.CURRENCY
         lines = [
-            _(
+            ngettext(
+                "Ledger charges minus refunds of the %(jobs)s job in this report: "
+                "%(ledger)s %(currency)s; report total of its usage records: "
+                "%(report)s %(currency)s.",
                 "Ledger charges minus refunds of the %(jobs)s jobs in this report: "
                 "%(ledger)s %(currency)s; report total of their usage records: "
-                "%(report)s %(currency)s."
+                "%(report)s %(currency)s.",
+                self.jobs,
             )
             % {
                 "jobs": self.jobs,
@@ -192,9 +197,12 @@ class Reconciliation:
             )
         if self.demo_records:
             lines.append(
-                _(
+                ngettext(
+                    "%(records)s demo record (%(total)s %(currency)s) is not in the ledger "
+                    "and is left out of this check.",
                     "%(records)s demo records (%(total)s %(currency)s) are not in the ledger "
-                    "and are left out of this check."
+                    "and are left out of this check.",
+                    self.demo_records,
                 )
                 % {"records": self.demo_records, "total": self.demo_total, "currency": currency}
             )

@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from apps.accounts.roles import ROLES
 from apps.accounts.selectors import job_charge, job_refunded
@@ -349,14 +350,17 @@ def exports_requeue_lost(now: datetime | None = None) -> list[int]:
         )
         if export.requeues >= EXPORT_MAX_REQUEUES:
             with translation.override(export.language or None):
-                why = _(
+                hours = (now - export.created_at) // timedelta(hours=1)
+                # Queued more than EXPORT_MAX_REQUEUES times: the hours are what is counted.
+                why = ngettext(
+                    "no worker started the export, though it was queued %(times)d times over "
+                    "%(hours)d hour: ask an administrator whether the Celery workers are "
+                    "running, then start it again",
                     "no worker started the export, though it was queued %(times)d times over "
                     "%(hours)d hours: ask an administrator whether the Celery workers are "
-                    "running, then start it again"
-                ) % {
-                    "times": export.requeues + 1,
-                    "hours": (now - export.created_at) // timedelta(hours=1),
-                }
+                    "running, then start it again",
+                    hours,
+                ) % {"times": export.requeues + 1, "hours": hours}
             if unchanged.update(
                 state=ExportState.FAILED,
                 message=why,

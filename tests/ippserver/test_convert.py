@@ -14,6 +14,7 @@ from typing import Any
 
 import pikepdf
 import pytest
+from django.utils import translation
 from PIL import Image
 from pypdf import PdfReader
 
@@ -357,6 +358,22 @@ def test_a_pdf_naming_one_page_a_million_times_is_refused_without_counting_them_
         inspect_pdf(bomb)
     # qpdf's own page list would have taken gigabytes (kilobytes here).
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before < 500_000
+
+
+@pytest.mark.parametrize(
+    ("language", "refusal"),
+    [
+        ("en", "the PDF has more than 1 page: it is refused"),
+        ("de", "das PDF hat mehr als 1 Seite: es wird abgelehnt"),
+    ],
+)
+def test_a_limit_of_one_page_is_said_in_the_singular(
+    tmp_path: Path, settings: Any, language: str, refusal: str
+) -> None:
+    settings.MAX_DOCUMENT_PAGES = 1
+    with translation.override(language), pytest.raises(DocumentError) as refused:
+        inspect_pdf(make_pdf(tmp_path / "two.pdf", 2))
+    assert str(refused.value) == refusal
 
 
 def test_a_pdf_with_a_cycle_in_its_page_tree_is_refused(tmp_path: Path) -> None:

@@ -213,6 +213,9 @@ def test_explain_a_sample_job_against_a_version(people: People, printer: Printer
     assert "staple" in page
     assert "0.37" in page
     assert "finishings" in page
+    assert "4 sides, 2 sheets per copy" in page
+    one_page = client.post(url, {**data, "pages": 1, "options": "sides=one-sided"}).content
+    assert "1 side, 1 sheet per copy" in one_page.decode()
     forbidden = {**data, "options": options + "\nmedia=iso_a5_148x210mm"}
     assert "no-staple-a5" in client.post(url, forbidden).content.decode()
     malformed = client.post(url, {**data, "options": "just words"}).content.decode()
