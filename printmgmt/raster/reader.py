@@ -55,6 +55,12 @@ _URF_COLOR_SPACES: dict[int, ColorModel] = {
 }
 
 
+def _counted(count: int, noun: str) -> str:
+    """`count` and a regular English noun in its form for it: "1 page", "2 pages". Our
+    messages about a raster are English only, as our IPP printer speaks it."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 class RasterError(ValueError):
     """The raster is malformed or too large; the message says what and at which page."""
 
@@ -152,7 +158,7 @@ def read_pages(
         else:
             header = _read_pwg_page_header(source, number)
         if limits.max_pages is not None and number > limits.max_pages:
-            raise RasterError(f"the document has more than {limits.max_pages} pages")
+            raise RasterError(f"the document has more than {_counted(limits.max_pages, 'page')}")
         _check_page(header, number, limits)
         pixels += header.width * header.height
         if pixels > limits.max_document_pixels:
@@ -167,7 +173,7 @@ def read_pages(
     if number == 0:
         raise RasterError("the raster holds no pages")
     if declared and declared != number:
-        raise RasterError(f"the raster announces {declared} pages but holds {number}")
+        raise RasterError(f"the raster announces {_counted(declared, 'page')} but holds {number}")
 
 
 def _read_urf_file_header(source: _Input) -> int:
@@ -306,7 +312,7 @@ def _page_lines(source: _Input, header: PageHeader, number: int) -> Iterator[byt
         if line_number + repeat > header.height:
             raise RasterError(
                 f"page {number}, line {line_number + 1}: a line repeat runs past the "
-                f"page's {header.height} lines"
+                f"page's {_counted(header.height, 'line')}"
             )
         line = bytearray()
         while len(line) < line_length:

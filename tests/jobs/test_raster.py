@@ -204,6 +204,10 @@ ONE_WHITE_LINE = bytes([0, 128])
             urf_file([urf_page_header(4, 1, **GRAY) + ONE_WHITE_LINE], declared=2),
             "announces 2 pages but holds 1",
         ),
+        (
+            urf_file([urf_page_header(4, 1, **GRAY) + ONE_WHITE_LINE] * 2, declared=1),
+            "announces 1 page but holds 2",
+        ),
     ],
 )
 def test_malformed_apple_raster_is_refused_naming_the_page(
@@ -249,6 +253,13 @@ def test_a_document_with_more_pages_than_allowed_is_refused(tmp_path: Path) -> N
     page = urf_page_header(10, 10, **GRAY) + bytes([9, 128])
     message = _refusal(tmp_path, urf_file([page] * 3), "urf", Limits(max_pages=2))
     assert message == "the document has more than 2 pages"
+    message = _refusal(tmp_path, urf_file([page] * 3), "urf", Limits(max_pages=1))
+    assert message == "the document has more than 1 page"
+
+
+def test_a_line_repeat_past_a_page_of_one_line_says_one_line(tmp_path: Path) -> None:
+    message = _refusal(tmp_path, urf_file([urf_page_header(4, 1, **GRAY) + bytes([3])]), "urf")
+    assert message == "page 1, line 1: a line repeat runs past the page's 1 line"
 
 
 def test_conversion_names_the_raster_problem_and_checks_the_claimed_format(
