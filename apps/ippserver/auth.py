@@ -33,6 +33,7 @@ from apps.accounts.login_throttle import (
 )
 from apps.accounts.models import User
 from apps.ippserver.services import token_digest
+from printmgmt.english import counted
 
 #: Seconds a successful password check is trusted again without PBKDF2.
 PASSWORD_CHECK_REUSE_S = 120.0
@@ -55,11 +56,9 @@ class LoginBlocked(Exception):
 
     def __init__(self, username: str) -> None:
         minutes = max(1, window_seconds() // 60)
-        wait = (
-            "1 minute" if minutes == 1 else f"{minutes} minutes"
-        )  # our IPP printer speaks English
         super().__init__(
-            f"too many failed log-ins for {username} from this address: wait {wait} and try again"
+            f"too many failed log-ins for {username} from this address: "
+            f"wait {counted(minutes, 'minute')} and try again"
         )
 
 

@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, Literal
 
+from printmgmt.english import counted
+
 URF_MAGIC = b"UNIRAST\x00"
 PWG_SYNC = b"RaS2"
 PWG_HEADER_SIZE = 1796
@@ -53,12 +55,6 @@ _URF_COLOR_SPACES: dict[int, ColorModel] = {
     5: "rgb",  # device RGB
     6: "cmyk",
 }
-
-
-def _counted(count: int, noun: str) -> str:
-    """`count` and a regular English noun in its form for it: "1 page", "2 pages". Our
-    messages about a raster are English only, as our IPP printer speaks it."""
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 class RasterError(ValueError):
@@ -158,7 +154,7 @@ def read_pages(
         else:
             header = _read_pwg_page_header(source, number)
         if limits.max_pages is not None and number > limits.max_pages:
-            raise RasterError(f"the document has more than {_counted(limits.max_pages, 'page')}")
+            raise RasterError(f"the document has more than {counted(limits.max_pages, 'page')}")
         _check_page(header, number, limits)
         pixels += header.width * header.height
         if pixels > limits.max_document_pixels:
@@ -173,7 +169,7 @@ def read_pages(
     if number == 0:
         raise RasterError("the raster holds no pages")
     if declared and declared != number:
-        raise RasterError(f"the raster announces {_counted(declared, 'page')} but holds {number}")
+        raise RasterError(f"the raster announces {counted(declared, 'page')} but holds {number}")
 
 
 def _read_urf_file_header(source: _Input) -> int:
@@ -312,7 +308,7 @@ def _page_lines(source: _Input, header: PageHeader, number: int) -> Iterator[byt
         if line_number + repeat > header.height:
             raise RasterError(
                 f"page {number}, line {line_number + 1}: a line repeat runs past the "
-                f"page's {_counted(header.height, 'line')}"
+                f"page's {counted(header.height, 'line')}"
             )
         line = bytearray()
         while len(line) < line_length:

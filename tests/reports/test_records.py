@@ -134,6 +134,10 @@ def test_demo_records_can_be_removed_and_only_they(history: History) -> None:
     call_command("seed_usage", "--remove", stdout=out)
     assert "removed 50 demo usage records" in out.getvalue()
     assert UsageRecord.objects.count() == len(history.jobs)
+    call_command("seed_usage", "--jobs", "1", "--days", "1", stdout=out)
+    assert "added 1 demo usage record in " in out.getvalue()
+    call_command("seed_usage", "--remove", stdout=out)
+    assert out.getvalue().endswith("removed 1 demo usage record\n")
 
 
 def test_a_failing_record_never_stops_a_job_ending_and_is_caught_up(

@@ -34,6 +34,7 @@ from apps.accounts.services import (
     shared_account_members_add,
     shared_account_members_remove,
 )
+from printmgmt.english import counted
 
 # More than a terminal shows; the database could not take a number of any size.
 MAX_TRANSACTIONS_SHOWN = 100_000
@@ -178,7 +179,7 @@ class Command(BaseCommand):
         if not entries:
             self.stdout.write("  no transactions")
             return
-        self.stdout.write(f"  last {len(entries)} transactions, newest first:")
+        self.stdout.write(f"  last {counted(len(entries), 'transaction')}, newest first:")
         for entry in entries:
             when = timezone.localtime(entry.created).strftime("%Y-%m-%d %H:%M")
             by = entry.user.username if entry.user else "system"

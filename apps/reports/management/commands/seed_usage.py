@@ -8,6 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from apps.reports.demo import demo_usage_remove, seed_usage
+from printmgmt.english import counted
 
 
 class Command(BaseCommand):
@@ -28,7 +29,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["remove"]:
-            self.stdout.write(f"removed {demo_usage_remove()} demo usage records")
+            removed = demo_usage_remove()
+            self.stdout.write(f"removed {counted(removed, 'demo usage record')}")
             return
         if options["jobs"] is None:
             raise CommandError("give --jobs N (how many demo records to add) or --remove.")
@@ -39,4 +41,5 @@ class Command(BaseCommand):
         count = seed_usage(
             options["jobs"], options["users"], options["printers"], options["days"], options["seed"]
         )
-        self.stdout.write(f"added {count} demo usage records in {time.monotonic() - started:.1f} s")
+        took = time.monotonic() - started
+        self.stdout.write(f"added {counted(count, 'demo usage record')} in {took:.1f} s")
