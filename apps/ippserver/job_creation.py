@@ -40,6 +40,7 @@ from apps.jobs.build import NoPageOfDocument
 from apps.jobs.choices import JobSource
 from apps.jobs.convert import ACCEPTED_FORMATS, OCTET_STREAM, to_pdf
 from apps.jobs.documents import DocumentError
+from apps.jobs.models import Job
 from apps.jobs.services import (
     MAX_DOCUMENTS_PER_JOB,
     DocumentToHold,
@@ -176,14 +177,7 @@ def hold_document(
                     # sent at once, so neither order is the one the client meant.
                     if locked.documents:
                         raise _concurrent()
-                ipp_job.job = job_create_prepared(
-                    ipp_job.owner,
-                    prepared,
-                    title=ipp_job.name,
-                    source=JobSource.IPP,
-                    options=ipp_job.options,
-                    copies=ipp_job.copies,
-                )
+                ipp_job.job = job_held_for(ipp_job, prepared)
                 if ipp_job.pk is None:
                     ipp_job.save()
                 else:
@@ -194,6 +188,19 @@ def hold_document(
     finally:
         delete_pdfs(pdfs)
     logger.info("IPP job %s held as job %s for %s", ipp_job.pk, ipp_job.job_id, ipp_job.owner)
+
+
+def job_held_for(ipp_job: IppJob, prepared: PreparedDocument) -> Job:
+    """The held job of an IPP job, with the options its client asked for, from its prepared
+    document; in the caller's transaction."""
+    return job_create_prepared(
+        ipp_job.owner,
+        prepared,
+        title=ipp_job.name,
+        source=JobSource.IPP,
+        options=ipp_job.options,
+        copies=ipp_job.copies,
+    )
 
 
 def _prepared(pdfs: Sequence[DocumentToHold], page_ranges: str) -> PreparedDocument:

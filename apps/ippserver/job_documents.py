@@ -37,6 +37,7 @@ from apps.ippserver.job_creation import (
     document_pdfs,
     hold_document,
     ipp_job_by_id,
+    job_held_for,
     job_request,
     locked_ipp_job,
     name_value,
@@ -51,13 +52,12 @@ from apps.ippserver.protocol import (
     operation_value,
     respond,
 )
-from apps.jobs.choices import TERMINAL_STATES, JobSource
+from apps.jobs.choices import TERMINAL_STATES
 from apps.jobs.documents import DocumentError, inspect_pdf
 from apps.jobs.services import (
     MAX_DOCUMENTS_PER_JOB,
     DocumentToHold,
     discard_prepared,
-    job_create_prepared,
     prepare_held_together,
 )
 from printmgmt.ipp import Message, Status, ValueTag
@@ -188,14 +188,7 @@ def _hold_received(
                 # a job that still has its documents). Each round follows a document more, and
                 # a job takes at most MAX_DOCUMENTS_PER_JOB, so the rounds end.
                 if ipp_job.documents == received:
-                    ipp_job.job = job_create_prepared(
-                        ipp_job.owner,
-                        prepared,
-                        title=ipp_job.name,
-                        source=JobSource.IPP,
-                        options=ipp_job.options,
-                        copies=ipp_job.copies,
-                    )
+                    ipp_job.job = job_held_for(ipp_job, prepared)
                     ipp_job.documents = []
                     ipp_job.save(update_fields=["job", "documents"])
             held = ipp_job.job is not None

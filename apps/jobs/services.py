@@ -208,10 +208,16 @@ def job_create_held(
     """Store a PDF and hold it in its owner's inbox (prepare_held, then job_create_prepared).
     Raises as prepare_held does."""
     prepared = prepare_held(pdf, page_ranges=page_ranges, move=move)
+    return _job_created_or_discarded(
+        owner, prepared, title=title, source=source, options=options, copies=copies
+    )
+
+
+def _job_created_or_discarded(owner: User, prepared: PreparedDocument, **job: Any) -> Job:
+    """job_create_prepared, on its own (not in a caller's transaction): a job that is not
+    created leaves no stored document."""
     try:
-        return job_create_prepared(
-            owner, prepared, title=title, source=source, options=options, copies=copies
-        )
+        return job_create_prepared(owner, prepared, **job)
     except BaseException:
         discard_prepared(prepared)
         raise
@@ -236,13 +242,9 @@ def job_create_held_together(
     page selection see one document; the job records each one's name and pages. A refused
     document is named in the DocumentError, and nothing is held."""
     prepared = prepare_held_together(documents, page_ranges=page_ranges)
-    try:
-        job = job_create_prepared(
-            owner, prepared, title=title, source=source, options=options, copies=copies
-        )
-    except BaseException:
-        discard_prepared(prepared)
-        raise
+    job = _job_created_or_discarded(
+        owner, prepared, title=title, source=source, options=options, copies=copies
+    )
     for document in documents:
         if document.move:  # a converted copy, ours to remove once its pages are stored
             document.pdf.unlink(missing_ok=True)

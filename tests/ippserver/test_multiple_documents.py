@@ -7,6 +7,8 @@ import os
 import shutil
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -307,27 +309,61 @@ def _close_here(
     return thread, answers
 
 
-def test_a_document_arriving_while_the_documents_are_merged_is_taken_and_held_with_them(
-    ipp: IppTester, printing: Printing, pdf: bytes, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # The merge runs before the job's row is locked: a Send-Document for the same job (which
-    # locks that row) is answered while it runs, and the job is merged again with it.
+@dataclass
+class ClosedMeanwhile:
+    """What _meanwhile_closing saw: the request sent meanwhile and how long its answer took,
+    and the Close-Job's answer."""
+
+    auth: tuple[str, str]
+    job_id: int
+    spool_before: set[str]
+    answer: Message
+    waited: float
+    closed: Message
+
+
+def _meanwhile_closing(
+    ipp: IppTester,
+    printing: Printing,
+    pdf: bytes,
+    monkeypatch: pytest.MonkeyPatch,
+    step: str,
+    request: Callable[[tuple[str, str], int], Message],
+) -> ClosedMeanwhile:
+    """A job of two documents closed here; once `step` (of apps.jobs.services) has run for
+    it, and while it is paused, `request(auth, job_id)` goes to the server."""
     auth = _auth(printing)
     before = spool_entries()
     job_id = _create_job(ipp, auth)
     for _ in range(2):
         assert _send(ipp, auth, job_id, pdf, last=False).status_code == Status.SUCCESSFUL_OK
-    merge = Paused(monkeypatch, "merge_pdfs")
+    paused = Paused(monkeypatch, step)
     closing, closed = _close_here(ipp, printing, job_id)
-    assert merge.reached.wait(30), "the job's documents were never merged"
+    assert paused.reached.wait(30), f"{step} never ran for the job"
     started = time.monotonic()
-    third = _send(ipp, auth, job_id, pdf, last=False, name="late.pdf")
+    answer = request(auth, job_id)
     waited = time.monotonic() - started
-    merge.go_on.set()
+    paused.go_on.set()
     closing.join(30)
-    assert third.status_code == Status.SUCCESSFUL_OK, third
-    assert waited < Paused.PAUSE_SECONDS
-    assert closed[0].status_code == Status.SUCCESSFUL_OK, closed[0]
+    return ClosedMeanwhile(auth, job_id, before, answer, waited, closed[0])
+
+
+def test_a_document_arriving_while_the_documents_are_merged_is_taken_and_held_with_them(
+    ipp: IppTester, printing: Printing, pdf: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The merge runs before the job's row is locked: a Send-Document for the same job (which
+    # locks that row) is answered while it runs, and the job is merged again with it.
+    seen = _meanwhile_closing(
+        ipp,
+        printing,
+        pdf,
+        monkeypatch,
+        "merge_pdfs",
+        lambda auth, job_id: _send(ipp, auth, job_id, pdf, last=False, name="late.pdf"),
+    )
+    assert seen.answer.status_code == Status.SUCCESSFUL_OK, seen.answer
+    assert seen.waited < Paused.PAUSE_SECONDS
+    assert seen.closed.status_code == Status.SUCCESSFUL_OK, seen.closed
     job = Job.objects.get()
     assert [document["name"] for document in job.documents] == [
         "document 1",
@@ -336,7 +372,7 @@ def test_a_document_arriving_while_the_documents_are_merged_is_taken_and_held_wi
     ]
     assert job.page_count == 9
     # The PDF merged first, without the third document, is gone.
-    assert spool_entries() == before | {job.document_name}
+    assert spool_entries() == seen.spool_before | {job.document_name}
 
 
 def test_a_close_job_sent_again_while_the_first_one_merges_is_answered_ok_by_both(
@@ -344,46 +380,40 @@ def test_a_close_job_sent_again_while_the_first_one_merges_is_answered_ok_by_bot
 ) -> None:
     # A client that sends Close-Job again (its first one is slow) gets the job held once, and
     # neither close is told the job "has all its documents".
-    auth = _auth(printing)
-    before = spool_entries()
-    job_id = _create_job(ipp, auth)
-    for _ in range(2):
-        assert _send(ipp, auth, job_id, pdf, last=False).status_code == Status.SUCCESSFUL_OK
-    merge = Paused(monkeypatch, "merge_pdfs")
-    closing, closed = _close_here(ipp, printing, job_id)
-    assert merge.reached.wait(30), "the job's documents were never merged"
-    again = ipp.send(ipp.request(Operation.CLOSE_JOB, job_id=job_id), auth=auth)
-    merge.go_on.set()
-    closing.join(30)
-    assert again.status_code == Status.SUCCESSFUL_OK, again
-    assert closed[0].status_code == Status.SUCCESSFUL_OK, closed[0]
+    seen = _meanwhile_closing(
+        ipp,
+        printing,
+        pdf,
+        monkeypatch,
+        "merge_pdfs",
+        lambda auth, job_id: ipp.send(ipp.request(Operation.CLOSE_JOB, job_id=job_id), auth=auth),
+    )
+    assert seen.answer.status_code == Status.SUCCESSFUL_OK, seen.answer
+    assert seen.closed.status_code == Status.SUCCESSFUL_OK, seen.closed
     job = Job.objects.get()
     assert job.page_count == 6
     # The PDF the first close merged, which did not become the job, is gone.
-    assert spool_entries() == before | {job.document_name}
+    assert spool_entries() == seen.spool_before | {job.document_name}
 
 
 def test_a_job_canceled_after_its_documents_were_stored_is_not_held(
     ipp: IppTester, printing: Printing, pdf: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    auth = _auth(printing)
-    before = spool_entries()
-    job_id = _create_job(ipp, auth)
-    for _ in range(2):
-        assert _send(ipp, auth, job_id, pdf, last=False).status_code == Status.SUCCESSFUL_OK
-    store = Paused(monkeypatch, "store_pdf")
-    closing, closed = _close_here(ipp, printing, job_id)
-    assert store.reached.wait(30), "the job's documents were never stored"
-    canceled = ipp.send(ipp.request(Operation.CANCEL_JOB, job_id=job_id), auth=auth)
-    store.go_on.set()
-    closing.join(30)
-    assert canceled.status_code == Status.SUCCESSFUL_OK
-    assert closed[0].status_code == Status.CLIENT_ERROR_NOT_POSSIBLE, closed[0]
-    assert "canceled" in str(_value(closed[0], "status-message"))
-    assert _job(ipp, auth, job_id) == (7, "job-canceled-by-user", 0)
+    seen = _meanwhile_closing(
+        ipp,
+        printing,
+        pdf,
+        monkeypatch,
+        "store_pdf",
+        lambda auth, job_id: ipp.send(ipp.request(Operation.CANCEL_JOB, job_id=job_id), auth=auth),
+    )
+    assert seen.answer.status_code == Status.SUCCESSFUL_OK
+    assert seen.closed.status_code == Status.CLIENT_ERROR_NOT_POSSIBLE, seen.closed
+    assert "canceled" in str(_value(seen.closed, "status-message"))
+    assert _job(ipp, seen.auth, seen.job_id) == (7, "job-canceled-by-user", 0)
     assert not Job.objects.exists()
     # Neither the documents received nor the PDF stored for the job are left.
-    assert spool_entries() == before
+    assert spool_entries() == seen.spool_before
 
 
 def test_a_job_whose_next_document_is_late_is_held_with_the_documents_it_received(
