@@ -24,13 +24,14 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
+from apps.jobs import printer_jobs
 from apps.jobs.choices import TERMINAL_STATES, JobState
 from apps.jobs.documents import DocumentError
 from apps.jobs.endings import fail
 from apps.jobs.models import Job, message_fields
 from apps.jobs.outcomes import Sent
 from apps.jobs.parts import Part, WorkDir, build_parts
-from apps.jobs.printer_jobs import cancel_at_printer, client_as_owner, find_earlier_send
+from apps.jobs.printer_jobs import cancel_at_printer, client_as_owner
 from apps.jobs.recovery import take_over
 from apps.jobs.send_failures import failed_here, give_up, not_sent_to_disabled_printer, send_failed
 from apps.jobs.services import job_transition
@@ -140,7 +141,9 @@ def _send_parts(job: Job, parts: list[Part], *, recover: bool) -> tuple[Submitte
         for part in parts:
             name = part.job_name(job)
             try:
-                submitted = find_earlier_send(client, part.marker(job)) if recover else None
+                submitted = (
+                    printer_jobs.find_earlier_send(client, part.marker(job)) if recover else None
+                )
                 found = submitted is not None
                 if submitted is None:
                     submitted = _print_job(client, part, name)

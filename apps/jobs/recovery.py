@@ -10,15 +10,11 @@ from datetime import timedelta
 from django.db.models import F, Q
 from django.utils import timezone
 
+from apps.jobs import printer_jobs
 from apps.jobs.choices import JobState
 from apps.jobs.models import Job
 from apps.jobs.outcomes import Sent
-from apps.jobs.printer_jobs import (
-    cancel_at_printer,
-    client_as_owner,
-    find_earlier_send,
-    main_marker,
-)
+from apps.jobs.printer_jobs import cancel_at_printer, client_as_owner, main_marker
 from apps.jobs.services import job_transition
 from printmgmt.ipp import IppError
 
@@ -53,7 +49,7 @@ def adopt_earlier_send(job: Job) -> Sent | None:
     assert job.printer is not None
     try:
         with client_as_owner(job) as client:
-            found = find_earlier_send(client, main_marker(job))
+            found = printer_jobs.find_earlier_send(client, main_marker(job))
     except IppError as error:
         logger.warning("job %s: the printer could not be searched: %s", job.pk, error)
         return None
