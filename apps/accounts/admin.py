@@ -81,7 +81,7 @@ class AccountAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                     (
                         timezone.localtime(entry.created).strftime("%Y-%m-%d %H:%M"),
                         entry.user.username if entry.user else "system",
-                        entry.reason,
+                        entry.reason_shown,
                     )
                     for entry in entries[:MEMBERSHIP_CHANGES_SHOWN]
                 ),

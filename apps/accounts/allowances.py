@@ -23,8 +23,17 @@ from apps.accounts.ledger import lock_account, record_entry, require_manage
 from apps.accounts.models import Allowance, AllowanceGrant, User, allowance_whole_digits
 from apps.accounts.money import format_money, format_money_for_people, money
 from apps.accounts.services import change_record, personal_account_ensure
+from printmgmt.translatable import Text
 
 logger = logging.getLogger(__name__)
+
+
+#: The ledger reason of a grant, per period: one msgid each, as languages word them apart.
+GRANT_REASONS = {
+    AllowancePeriod.DAILY: gettext_noop("daily allowance %(period)s (%(group)s)"),
+    AllowancePeriod.WEEKLY: gettext_noop("weekly allowance %(period)s (%(group)s)"),
+    AllowancePeriod.MONTHLY: gettext_noop("monthly allowance %(period)s (%(group)s)"),
+}
 
 
 def allowance_period_key(period: str, now: datetime) -> str:
@@ -110,8 +119,10 @@ def allowance_apply(allowance_id: int, account_id: int, period_key: str) -> Allo
                         EntryKind.ALLOWANCE,
                         amount,
                         user=None,
-                        reason=f"{allowance.get_period_display()} allowance {period_key} "
-                        f"({allowance.group.name})",
+                        reason=Text(
+                            GRANT_REASONS[AllowancePeriod(allowance.period)],
+                            {"period": period_key, "group": allowance.group.name},
+                        ),
                     )
                 grant = AllowanceGrant.objects.create(
                     allowance=allowance,

@@ -27,6 +27,7 @@ from apps.accounts.errors import (
 from apps.accounts.models import Account, LedgerEntry, User
 from apps.accounts.money import format_money, largest_amount, too_large
 from apps.accounts.roles import MANAGE_ACCOUNTS, permission_name
+from printmgmt.translatable import Text
 
 
 def lock_account(account_id: int) -> Account:
@@ -43,12 +44,15 @@ def record_entry(
     amount: Decimal,
     *,
     user: User | None,
-    reason: str,
+    reason: str | Text,
     job_id: int | None = None,
     key: str = "",
     counter: Account | None = None,
 ) -> LedgerEntry:
     """Append a ledger row and move the (locked) account's balance by its amount, atomically.
+
+    A `reason` the product writes is a Text, kept in English and as its msgid and parameters,
+    so that each reader sees it in their language; one a person typed is a str, kept as typed.
 
     The row is inserted first: if a unique constraint refuses it, the balance is untouched.
     Raises BalanceOutOfRange, before writing anything, when the new balance would not fit.
@@ -68,7 +72,8 @@ def record_entry(
             amount=amount,
             balance_after=new_balance,
             user=user,
-            reason=reason,
+            reason=str(reason),
+            reason_text=reason.to_json() if isinstance(reason, Text) else None,
             job_id=job_id,
             idempotency_key=key,
             counter_account=counter,

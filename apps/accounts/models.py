@@ -23,6 +23,7 @@ from apps.accounts.money import (
     money,
 )
 from apps.accounts.roles import group_label
+from apps.core.translated import translated
 
 
 class User(AbstractUser):
@@ -227,6 +228,17 @@ class LedgerEntry(models.Model):
         help_text=_("Who made the movement; empty for the system (tasks, allowances)."),
     )
     reason = models.TextField(_("reason"), blank=True)
+    reason_text = models.JSONField(
+        _("reason to translate"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "The msgid and parameters of a reason the product wrote, shown in the reader's "
+            "language. Empty for a reason a person typed, and for those written before it was "
+            "kept."
+        ),
+    )
     job_id = models.BigIntegerField(
         _("print job"),
         null=True,
@@ -313,6 +325,12 @@ class LedgerEntry(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError("ledger entries are never deleted; record a new entry instead")
+
+    @property
+    def reason_shown(self) -> str:
+        """The reason in the active language when the product wrote it; as it was written
+        when a person typed it, or it was written before its msgid was kept."""
+        return translated(self.reason_text, self.reason)
 
 
 def allowance_whole_digits() -> int:

@@ -36,12 +36,13 @@ from apps.accounts.ledger import (
 from apps.accounts.models import Account, LedgerEntry, User
 from apps.accounts.money import format_money, money
 from apps.accounts.selectors import charge_refusal, job_refunded
+from printmgmt.translatable import Text
 
 logger = logging.getLogger(__name__)
 
 
 def account_charge(
-    account_id: int, amount: Decimal, *, job_id: int, user: User, reason: str = ""
+    account_id: int, amount: Decimal, *, job_id: int, user: User, reason: str | Text = ""
 ) -> LedgerEntry:
     """Charge a print job to an account, exactly once.
 
@@ -85,7 +86,7 @@ def account_refund(
     job_id: int,
     amount: Decimal | None = None,
     *,
-    reason: str,
+    reason: str | Text,
     user: User | None = None,
     key: str = "",
     up_to_remaining: bool = False,
@@ -154,7 +155,7 @@ def account_refund(
 
 
 def _earlier_submission(
-    account: Account, kind: EntryKind, key: str, amount: Decimal, reason: str
+    account: Account, kind: EntryKind, key: str, amount: Decimal, reason: str | Text
 ) -> LedgerEntry | None:
     """The entry an earlier submission of the same form made (a double click, a resent
     request); asked under the account's lock. The same form sent again with another amount or
@@ -163,7 +164,7 @@ def _earlier_submission(
     if not key:
         return None
     earlier = LedgerEntry.objects.filter(account=account, kind=kind, idempotency_key=key).first()
-    if earlier is not None and (earlier.amount, earlier.reason) != (amount, reason):
+    if earlier is not None and (earlier.amount, earlier.reason) != (amount, str(reason)):
         when = timezone.localtime(earlier.created).strftime("%Y-%m-%d %H:%M")
         raise AccountError(
             f"this form was sent already: it recorded {format_money(earlier.amount)} on "
@@ -174,7 +175,12 @@ def _earlier_submission(
 
 
 def account_deposit(
-    account_id: int, amount: Decimal, *, actor: User | None, reason: str = "", key: str = ""
+    account_id: int,
+    amount: Decimal,
+    *,
+    actor: User | None,
+    reason: str | Text = "",
+    key: str = "",
 ) -> LedgerEntry:
     """Put money into an account (cash at the desk, a top-up). Needs manage_accounts.
 
@@ -238,14 +244,16 @@ def account_set_credit_limit(
         old = account.credit_limit
         account.credit_limit = limit
         account.save(update_fields=["credit_limit"])
-        text = f"credit limit {format_money(old)} → {format_money(limit)}"
-        entry = record_entry(
-            account,
-            EntryKind.LIMIT,
-            Decimal(0),
-            user=actor,
-            reason=f"{text}: {reason.strip()}" if reason.strip() else text,
+        amounts = {"old": format_money(old), "new": format_money(limit)}
+        text = (
+            Text(
+                gettext_noop("credit limit %(old)s → %(new)s: %(reason)s"),
+                {**amounts, "reason": reason.strip()},
+            )
+            if reason.strip()
+            else Text(gettext_noop("credit limit %(old)s → %(new)s"), amounts)
         )
+        entry = record_entry(account, EntryKind.LIMIT, Decimal(0), user=actor, reason=text)
     logger.info("credit limit account=%s limit=%s by=%s", account.pk, limit, actor_name(actor))
     return entry
 

@@ -36,6 +36,7 @@ from apps.accounts.roles import (
     Role,
     permission_name,
 )
+from printmgmt.translatable import Text
 
 logger = logging.getLogger(__name__)
 
@@ -226,7 +227,13 @@ def personal_account_ensure(user: User) -> Account:
         with transaction.atomic():
             account = Account.objects.create(kind=AccountKind.PERSONAL, owner=user)
             if credit:
-                record_entry(account, EntryKind.INITIAL, credit, user=None, reason="initial credit")
+                record_entry(
+                    account,
+                    EntryKind.INITIAL,
+                    credit,
+                    user=None,
+                    reason=Text(gettext_noop("initial credit")),
+                )
     except IntegrityError:
         # Another transaction opened it at the same moment: use theirs.
         return Account.objects.get(owner=user)
@@ -282,7 +289,10 @@ def shared_account_create(
                     EntryKind.MEMBERS,
                     Decimal(0),
                     user=actor,
-                    reason=f"members when opened: {_member_names(users, groups)}",
+                    reason=Text(
+                        gettext_noop("members when opened: %(members)s"),
+                        {"members": _member_names(users, groups)},
+                    ),
                 )
             if limit:
                 record_entry(
@@ -290,7 +300,10 @@ def shared_account_create(
                     EntryKind.LIMIT,
                     Decimal(0),
                     user=actor,
-                    reason=f"credit limit {format_money(limit)} when opened",
+                    reason=Text(
+                        gettext_noop("credit limit %(limit)s when opened"),
+                        {"limit": format_money(limit)},
+                    ),
                 )
     except IntegrityError:
         raise AccountError(f"a shared account named {clean!r} exists already.") from None
@@ -360,7 +373,12 @@ def _members_change(
             EntryKind.MEMBERS,
             Decimal(0),
             user=actor,
-            reason=f"members {'added' if adding else 'removed'}: {names}",
+            reason=Text(
+                gettext_noop("members added: %(members)s")
+                if adding
+                else gettext_noop("members removed: %(members)s"),
+                {"members": names},
+            ),
         )
     logger.info("account=%s %s by=%s", account.pk, entry.reason, actor_name(actor))
     return entry

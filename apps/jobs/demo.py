@@ -6,6 +6,7 @@ import tempfile
 from decimal import Decimal
 from pathlib import Path
 
+from django.utils.translation import gettext_noop
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
@@ -16,6 +17,7 @@ from apps.accounts.services import personal_account_ensure
 from apps.jobs.choices import JobSource
 from apps.jobs.models import Job
 from apps.jobs.services import job_create_held
+from printmgmt.translatable import Text
 
 SAMPLE_OWNERS = ("alice", "bob")
 SAMPLE_CREDIT = Decimal("10.00")
@@ -44,7 +46,10 @@ def demo_jobs_ensure() -> list[Job]:
         if Job.objects.filter(owner=user).exists():
             continue
         account_deposit(
-            personal_account_ensure(user).pk, SAMPLE_CREDIT, actor=None, reason="demo credit"
+            personal_account_ensure(user).pk,
+            SAMPLE_CREDIT,
+            actor=None,
+            reason=Text(gettext_noop("demo credit")),
         )
         with tempfile.TemporaryDirectory() as folder:
             for title, pages in SAMPLES:

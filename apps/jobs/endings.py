@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext_noop
 
 from apps.accounts.errors import NoChargeForJob
 from apps.accounts.movements import account_refund
@@ -55,7 +56,7 @@ def finish(
         )
         if job is None:
             return None
-        refund_unprinted(job)
+        refund_unprinted(job, message)
         usage_record_after_finish(job)
     delete_document(job.document_name)
     return job
@@ -88,7 +89,7 @@ def _share(price: Decimal, part: int, whole: int) -> Decimal:
 UNPRINTED_REFUND_KEY = "unprinted"
 
 
-def refund_unprinted(job: Job) -> None:
+def refund_unprinted(job: Job, why: Text) -> None:
     amount = unprinted_share(job)
     if amount <= 0:
         return
@@ -101,7 +102,7 @@ def refund_unprinted(job: Job) -> None:
                 # All of it: what the ledger holds, also when the charge has more places than
                 # CURRENCY_DECIMALS now allows (the site lowered it since).
                 None if amount == job.price else amount,
-                reason=f"not printed: {job.message or job.state}",
+                reason=Text(gettext_noop("not printed: %(why)s"), {"why": why}),
                 key=UNPRINTED_REFUND_KEY,
                 up_to_remaining=True,
                 owed_in_all=True,

@@ -5,9 +5,9 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.translated import translated
 from apps.jobs.choices import JobSource, JobState
 from apps.jobs.counted_messages import as_counted
 from printmgmt.translatable import Text
@@ -167,10 +167,7 @@ class Job(models.Model):
         """The message in the active language; one written before its msgid was kept (or
         whose stored msgid cannot be read) as it was written, one written before it counted
         as the counted one it became."""
-        text = Text.from_json(self.message_text)
-        if text is None:
-            return self.message
-        return as_counted(text).render(gettext, ngettext)
+        return translated(self.message_text, self.message, as_counted)
 
 
 def message_fields(text: Text | None) -> dict[str, Any]:

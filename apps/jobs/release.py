@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from apps.accounts.errors import AccountPermissionDenied
 from apps.accounts.models import Account, User
@@ -51,6 +52,7 @@ from printmgmt.ppde import (
     Violation,
     is_chosen_finishing,
 )
+from printmgmt.translatable import Text
 
 logger = logging.getLogger(__name__)
 
@@ -406,7 +408,11 @@ def job_release(
             raise ReleaseRefused(_("the job was released already"))
         if total > 0:
             account_charge(
-                account.pk, total, job_id=job_id, user=job.owner, reason=f"print: {job.title}"
+                account.pk,
+                total,
+                job_id=job_id,
+                user=job.owner,
+                reason=Text(gettext_noop("print: %(title)s"), {"title": job.title}),
             )
         elif (refusal := charge_refusal(job.owner, account)) is not None:
             # Nothing to charge, but the job and its usage record name the account.

@@ -11,7 +11,9 @@ from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.test import Client
 from django.test.utils import override_settings
+from django.utils import translation
 
+from apps.accounts.choices import EntryKind
 from apps.accounts.models import User
 from apps.accounts.roles import ROLES, permission_name
 from apps.accounts.selectors import personal_account_of
@@ -110,6 +112,9 @@ def test_demo_users_are_created_once_and_each_can_log_in(tmp_path: Path) -> None
     bob_account = personal_account_of(User.objects.get(username="bob"))
     assert bob_account is not None
     assert bob_account.balance == Decimal("10.00")
+    credit = bob_account.entries.get(kind=EntryKind.DEPOSIT)
+    with translation.override("de"):
+        assert (credit.reason, credit.reason_shown) == ("demo credit", "Demo-Guthaben")
 
     for username, password in passwords.items():
         browser = Client()

@@ -15,7 +15,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone, translation
 
-from apps.accounts.models import User
+from apps.accounts.choices import EntryKind
+from apps.accounts.models import LedgerEntry, User
 from apps.jobs import following, outcomes, pipeline
 from apps.jobs.choices import JobState
 from apps.jobs.models import Job, message_fields
@@ -108,6 +109,14 @@ def test_a_printer_that_refuses_the_job_is_told_in_the_readers_language(
     english = history_row(staff_user, job, None)
     assert f"the printer refused the job: {reason}" in english
     assert "abgelehnt" not in english
+    # The refund in the ledger says why, in the reader's language too.
+    refund = LedgerEntry.objects.get(job_id=job.pk, kind=EntryKind.REFUND)
+    assert refund.reason == f"not printed: the printer refused the job: {reason}"
+    with translation.override("de"):
+        assert (
+            refund.reason_shown
+            == f"nicht gedruckt: der Drucker hat den Auftrag abgelehnt: {reason}"
+        )
 
 
 def test_an_unreachable_printer_is_waited_for_in_the_readers_language(

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group
+from django.utils import translation
 
 from apps.accounts.models import User
 from apps.accounts.selectors import job_charge, job_refunded
@@ -140,6 +141,9 @@ def test_release_charges_once_and_the_price_is_the_rule_files(
     charge = job_charge(job.pk)
     assert charge is not None
     assert charge.amount == -expected
+    assert charge.reason == f"print: {job.title}"
+    with translation.override("de"):
+        assert charge.reason_shown == f"Druck: {job.title}"
     assert job_refunded(job.pk) == 0
     assert done.transitions.count() == 5  # received, released, sending, sent, completed
 
