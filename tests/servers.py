@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from apps.core.serve import KEEP_ALIVE_SECONDS
 from tests.peers import free_port
 from tests.workers import FAST_PIPELINE, ROOT, test_database_url
 
@@ -41,6 +42,7 @@ def start_asgi_server(
     command = [
         sys.executable, "-m", "uvicorn", "printmgmt.asgi:application",
         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+        "--timeout-keep-alive", str(KEEP_ALIVE_SECONDS),
     ]  # fmt: skip
     with log_path.open("ab") as log:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)

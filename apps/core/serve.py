@@ -39,6 +39,10 @@ EARLY_ENDS_ALLOWED = 3
 #: How long a process gets to finish its requests after SIGTERM before it is killed.
 STOP_TIMEOUT_SECONDS = 30.0
 LISTEN_BACKLOG = 2048
+#: How long an idle kept-alive connection stays open: as cupsd's KeepAliveTimeout. Uvicorn's
+#: own 5 s closes it just as IPP clients that ask about a job every 5 s (ipptool's tests,
+#: desktops following their jobs) send their next request, which then gets no answer.
+KEEP_ALIVE_SECONDS = 30
 #: prctl(2): the signal a process gets when its parent ends.
 PR_SET_PDEATHSIG = 1
 
@@ -125,6 +129,7 @@ def run_web_process(sock: socket.socket, options: ServeOptions, parent_pid: int)
         ssl_keyfile=options.ssl_keyfile,
         ssl_certfile=options.ssl_certfile,
         forwarded_allow_ips=options.forwarded_allow_ips,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
     uvicorn.Server(config).run(sockets=[sock])
 

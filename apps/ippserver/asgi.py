@@ -36,6 +36,7 @@ from apps.jobs.convert import conversion_target
 from printmgmt.digits import MAX_BYTE_COUNT, whole_number
 from printmgmt.ipp import (
     DecodeLimits,
+    IppAttributesTooLarge,
     IppDecodeError,
     Message,
     Operation,
@@ -171,12 +172,20 @@ class BodyReader:
             self.more = bool(event.get("more_body", False))
 
 
-async def read_attributes(body: BodyReader) -> tuple[Message | None, bytes, bytes]:
-    """Read until the attributes decode: (message, bytes read, data after the attributes).
+@dataclass(frozen=True)
+class ReadAttributes:
+    """The start of a request's body: its attributes, decoded, or why they did not decode."""
 
-    The message is None when it does not decode: garbage, truncated, or attributes larger
-    than MAX_ATTRIBUTE_BYTES. Decoding is tried again each time the buffer has doubled, so a
-    large header costs a few decodes, not one per chunk.
+    message: Message | None
+    head: bytes  # the first 8 bytes: version and request-id, to answer in
+    rest: bytes = b""  # document data read with the attributes
+    problem: str = ""  # when the message is None
+
+
+async def read_attributes(body: BodyReader) -> ReadAttributes:
+    """Read until the attributes decode, or until it is clear they will not: garbage,
+    truncated, or attributes larger than MAX_ATTRIBUTE_BYTES. Decoding is tried again each time
+    the buffer has doubled, so a large header costs a few decodes, not one per chunk.
     """
     buffer = bytearray()
     next_try = 0
@@ -186,13 +195,17 @@ async def read_attributes(body: BodyReader) -> tuple[Message | None, bytes, byte
         if len(buffer) >= next_try or not body.more:
             try:
                 message = decode(bytes(buffer), DECODE_LIMITS)
-            except IppDecodeError:
-                if not body.more or len(buffer) > MAX_ATTRIBUTE_BYTES:
-                    return None, bytes(buffer[:8]), b""
-                next_try = max(2 * len(buffer), 4096)
-                continue
+            except IppAttributesTooLarge:
+                problem = f"its attributes are larger than {MAX_ATTRIBUTE_BYTES // 2**20} MB"
+                return ReadAttributes(None, bytes(buffer[:8]), problem=problem)
+            except IppDecodeError as error:
+                if body.more and len(buffer) <= MAX_ATTRIBUTE_BYTES:
+                    next_try = max(2 * len(buffer), 4096)
+                    continue
+                problem = f"{error.reason} (at byte {error.offset})"
+                return ReadAttributes(None, bytes(buffer[:8]), problem=problem)
             offset = message.data_offset or len(buffer)
-            return message, bytes(buffer[:8]), bytes(buffer[offset:])
+            return ReadAttributes(message, bytes(buffer[:8]), bytes(buffer[offset:]))
 
 
 async def discard_rest(body: BodyReader) -> None:
@@ -231,12 +244,15 @@ async def store_rest(body: BodyReader, first: bytes, file: BinaryIO) -> None:
         file.write(chunk)
 
 
-def _bad_request_response(head: bytes) -> Message:
-    """A client-error-bad-request for bytes that did not decode, in their version if any."""
+def _bad_request_response(read: ReadAttributes) -> Message:
+    """A client-error-bad-request for bytes that did not decode, in their version if any,
+    saying why."""
+    head = read.head
     version = (head[0], head[1]) if len(head) >= 2 else (1, 1)
     request_id = int.from_bytes(head[4:8], "big", signed=True) if len(head) >= 8 else 0
     stub = Message(version, 0, request_id)
-    return respond(stub, Status.CLIENT_ERROR_BAD_REQUEST, "the request is not a valid IPP message")
+    why = f"the request is not a valid IPP message: {read.problem}"
+    return respond(stub, Status.CLIENT_ERROR_BAD_REQUEST, why)
 
 
 # Admission and a Send-Document's arrival mark run with thread_sensitive=True, as Django runs
@@ -373,9 +389,10 @@ async def ipp_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
 
 async def _handle(scope: Scope, endpoint: Endpoint, body: BodyReader) -> Reply:
     """Read and carry out one request; its working files are gone when this returns."""
-    message, head, rest = await read_attributes(body)
+    read = await read_attributes(body)
+    message, rest = read.message, read.rest
     if message is None:
-        return await refused(body, _ipp(_bad_request_response(head)))
+        return await refused(body, _ipp(_bad_request_response(read)))
     client = scope.get("client") or ("", 0)
     admission = await sync_to_async(_run_admit, thread_sensitive=True)(
         message, header(scope, b"authorization"), str(client[0])

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -20,11 +19,24 @@ from apps.ippserver.protocol import (
     IppRefusal,
     operation_value,
     select_attributes,
+    target_path,
     within_255_octets,
 )
+from apps.jobs.build import parse_page_ranges
+from apps.jobs.cancel import who_canceled
 from apps.jobs.choices import TERMINAL_STATES, JobState
+from apps.jobs.documents import DocumentError
 from printmgmt.digits import whole_number
-from printmgmt.ipp import Attribute, AttributeGroup, DateTime, GroupTag, Message, Status, ValueTag
+from printmgmt.ipp import (
+    Attribute,
+    AttributeGroup,
+    DateTime,
+    GroupTag,
+    Message,
+    RangeOfInteger,
+    Status,
+    ValueTag,
+)
 from printmgmt.ppde.model import FINISHING_ENUM_RANGES, FINISHINGS_BOOKLET
 
 
@@ -126,7 +138,7 @@ def target_job(request: Message, user: User, *, lock: bool = False, own: bool = 
     one of another user is not theirs: they see it, so "no such job" would be untrue."""
     target = request.operation_attributes.attributes[2]
     if target.name == "job-uri":
-        tail = urlsplit(str(target.value)).path.rstrip("/").rsplit("/", 1)[-1]
+        tail = target_path(target).rsplit("/", 1)[-1]
         job_id = whole_number(tail)
         if job_id is None:
             raise IppRefusal(Status.CLIENT_ERROR_NOT_FOUND, f"there is no job {tail}")
@@ -171,6 +183,11 @@ def ipp_job_state(ipp_job: IppJob, at: datetime) -> tuple[int, str, str]:
     """(job-state, job-state-reasons, job-state-message) of a job at `at`."""
     if ipp_job.job is not None:
         state, reason = _IPP_STATES[ipp_job.job.state]
+        if ipp_job.job.state == JobState.CANCELED and who_canceled(ipp_job.job) not in (
+            None,
+            ipp_job.owner.get_username(),
+        ):
+            reason = "job-canceled-by-operator"
         message = ipp_job.job.message or ipp_job.job.get_state_display()
         if ipp_job.job.state == JobState.HELD:
             message = "held: release it at a printer or in the portal"
@@ -243,7 +260,10 @@ def job_attributes(ipp_job: IppJob, endpoint: Endpoint, at: datetime) -> list[At
     state, reason, message = ipp_job_state(ipp_job, at)
     job = ipp_job.job
     no_value = Attribute.out_of_band
-    started = job.state_changed_at if job and job.state != JobState.HELD else None
+    # Processing starts with the release: a job canceled or expired while held never had any
+    # (a released job names the printer it went to).
+    released = job is not None and job.state != JobState.HELD and job.printer_id is not None
+    started = job.state_changed_at if job and released else None
     ended = job.state_changed_at if job and job.state in TERMINAL_STATES else None
     if ipp_job.canceled_at is not None:
         ended = ipp_job.canceled_at
@@ -278,21 +298,43 @@ def job_attributes(ipp_job: IppJob, endpoint: Endpoint, at: datetime) -> list[At
         Attribute.enum("finishings", *_finishings(options)),
         Attribute.keyword("job-hold-until", "indefinite" if state == 4 else "no-hold"),
     ]
-    if job is not None:
-        attributes.append(Attribute.integer("job-impressions", job.page_count))
     for name in ("sides", "media", "print-color-mode"):
         if isinstance(options.get(name), str):
             attributes.append(Attribute.keyword(name, str(options[name])))
     number_up = whole_number(str(options.get("number-up", "")))
     if isinstance(options.get("number-up"), str) and number_up is not None:
         attributes.append(Attribute.integer("number-up", number_up))
+    if ipp_job.page_ranges:
+        attributes.append(Attribute.range_of_integer("page-ranges", *_ranges(ipp_job.page_ranges)))
+    if job is not None:
+        impressions = _impressions(job.page_count, job.page_ranges, number_up or 1)
+        attributes.append(Attribute.integer("job-impressions", impressions))
     return attributes
+
+
+def _ranges(written: str) -> list[RangeOfInteger]:
+    """The page-ranges a client sent, as the job keeps them ("2-3,5")."""
+    ranges = []
+    for part in written.split(","):
+        first, _, last = part.partition("-")
+        ranges.append(RangeOfInteger(int(first), int(last or first)))
+    return ranges
+
+
+def _impressions(page_count: int, page_ranges: str, number_up: int) -> int:
+    """The job's impressions (RFC 8011 5.3.17.2): the sides its selected pages take, number-up
+    to a side, without the factor of copies."""
+    try:
+        pages = len(parse_page_ranges(page_ranges, page_count))
+    except DocumentError:  # never for a selection the job was made with
+        pages = page_count
+    return -(-pages // number_up)
 
 
 _JOB_GROUPS = {
     "job-template": {
-        "copies", "finishings", "job-hold-until", "media", "number-up", "print-color-mode",
-        "sides",
+        "copies", "finishings", "job-hold-until", "media", "number-up", "page-ranges",
+        "print-color-mode", "sides",
     },
 }  # fmt: skip
 

@@ -8,9 +8,10 @@ from pathlib import Path
 from django.db import transaction
 from django.utils import timezone
 
-from apps.accounts.errors import AccountError
+from apps.accounts.errors import AccountError, AccountPermissionDenied
 from apps.accounts.models import User
 from apps.accounts.roles import MANAGE_PRINTERS, permission_name
+from apps.accounts.selectors import printing_refusal
 from apps.ippserver.ipp_jobs import (
     not_completed,
     requested_job_ids,
@@ -145,6 +146,10 @@ def hold_job(request: Message, user: User, endpoint: Endpoint, document: Path | 
 
 
 def release_job(request: Message, user: User, endpoint: Endpoint, document: Path | None) -> Message:
+    why_not = printing_refusal(user)
+    if why_not is not None:
+        # Their jobs are still theirs to see and cancel, but no longer to print.
+        raise IppRefusal(Status.CLIENT_ERROR_NOT_AUTHORIZED, why_not)
     ipp_job = target_job(request, user, own=True)
     if ipp_job.job is None or ipp_job.job.state != JobState.HELD:
         raise IppRefusal(Status.CLIENT_ERROR_NOT_POSSIBLE, "the job is not held")
@@ -168,6 +173,8 @@ def release_job(request: Message, user: User, endpoint: Endpoint, document: Path
             copies=job.copies,
             page_ranges=job.page_ranges,
         )
+    except AccountPermissionDenied as error:
+        raise IppRefusal(Status.CLIENT_ERROR_NOT_AUTHORIZED, str(error)) from None
     except (ReleaseRefused, AccountError) as error:
         raise IppRefusal(Status.CLIENT_ERROR_NOT_POSSIBLE, str(error)) from None
     return respond(request, Status.SUCCESSFUL_OK)

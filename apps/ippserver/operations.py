@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from apps.accounts.models import User
 from apps.accounts.selectors import printing_refusal
@@ -32,6 +31,7 @@ from apps.ippserver.protocol import (
     Endpoint,
     IppRefusal,
     refusal_response,
+    target_path,
 )
 from printmgmt.ipp import GroupTag, Message, Operation, Status, ValueTag, operation_name
 
@@ -110,7 +110,7 @@ def check_message(request: Message) -> None:
         raise IppRefusal(
             Status.CLIENT_ERROR_BAD_REQUEST, "printer-uri or job-uri must be operation attribute 3"
         )
-    path = urlsplit(str(first[2].value)).path.rstrip("/")
+    path = target_path(first[2])
     # The printer's own path, or a job's just below it: /ipp/printer and /ipp/print/x/1 are
     # not ours.
     if first[2].name == "printer-uri" and path != PRINTER_PATH:

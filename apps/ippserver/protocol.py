@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from printmgmt.ipp import Attribute, AttributeGroup, GroupTag, Message, Status
 
@@ -74,6 +75,37 @@ class Endpoint:
 
     def job_uri(self, job_id: int) -> str:
         return f"{self.printer_uri}/{job_id}"
+
+
+#: The schemes a printer-uri or job-uri may have: what clients use for IPP (RFC 3510, RFC 7472)
+#: and what an IPP request travels over.
+TARGET_SCHEMES = frozenset({"ipp", "ipps", "http", "https"})
+
+
+def target_path(target: Attribute) -> str:
+    """The path of the printer-uri or job-uri a request is addressed to, without a trailing
+    slash. A value that is not an absolute URI with one of TARGET_SCHEMES and a host (a
+    relative one, a broken IPv6 address or port, spaces or control characters) is refused as
+    a bad request, without echoing it."""
+    text = str(target.value)
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 (a port that is not a number raises here)
+    except ValueError:
+        parts = None
+    if (
+        parts is None
+        or parts.scheme.lower() not in TARGET_SCHEMES
+        or not parts.hostname
+        or not text.isprintable()
+        or " " in text
+    ):
+        raise IppRefusal(
+            Status.CLIENT_ERROR_BAD_REQUEST,
+            f"{target.name} must be an absolute URI: ipp://, ipps://, http:// or https://, "
+            "a host and a path",
+        )
+    return parts.path.rstrip("/")
 
 
 def within_255_octets(text: str) -> str:

@@ -31,14 +31,29 @@ class CancelRefused(Exception):
 CANCELED_HERE = states_leading_to(JobState.CANCELED) - {JobState.SENDING}
 
 
+CANCELED_BY = gettext_noop("canceled by %(user)s")
+CANCELED_FROM_A_DEVICE_BY = gettext_noop("canceled from a device by %(user)s")
+
+
 def canceled_by(username: str) -> Text:
-    """Why a job ended that its user canceled in the portal."""
-    return Text(gettext_noop("canceled by %(user)s"), {"user": username})
+    """Why a job ended that its user (or an operator) canceled in the portal."""
+    return Text(CANCELED_BY, {"user": username})
 
 
 def canceled_from_a_device_by(username: str) -> Text:
-    """Why a job ended that its user canceled from a desktop or phone (our IPP printer)."""
-    return Text(gettext_noop("canceled from a device by %(user)s"), {"user": username})
+    """Why a job ended that its user (or an operator) canceled from a desktop or phone (our
+    IPP printer)."""
+    return Text(CANCELED_FROM_A_DEVICE_BY, {"user": username})
+
+
+def who_canceled(job: Job) -> str | None:
+    """The username a canceled job's message names as the one who canceled it; None when it
+    names nobody (the system canceled it, or its message is from before it was kept)."""
+    text = Text.from_json(job.message_text)
+    if text is None or text.msgid not in (CANCELED_BY, CANCELED_FROM_A_DEVICE_BY):
+        return None
+    user = text.params.get("user")
+    return user if isinstance(user, str) else None
 
 
 def _impressions_at_printer(job: Job, printer_job_id: int) -> int | None:

@@ -5,6 +5,7 @@ from printmgmt.ipp import decode, encode, Message, Attribute, Operation
 
 from printmgmt.ipp.codec import DEFAULT_LIMITS, DecodeLimits, decode, encode
 from printmgmt.ipp.errors import (
+    IppAttributesTooLarge,
     IppDecodeError,
     IppEncodeError,
     IppError,
@@ -50,6 +51,7 @@ __all__ = [
     "DecodeLimits",
     "Finishing",
     "GroupTag",
+    "IppAttributesTooLarge",
     "IppDecodeError",
     "IppEncodeError",
     "IppError",

@@ -14,7 +14,7 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from printmgmt.ipp.errors import IppDecodeError, IppEncodeError
+from printmgmt.ipp.errors import IppAttributesTooLarge, IppDecodeError, IppEncodeError
 from printmgmt.ipp.model import (
     Attribute,
     AttributeGroup,
@@ -232,7 +232,7 @@ def decode(data: bytes, limits: DecodeLimits = DEFAULT_LIMITS) -> Message:
 
 def _past_end(offset: int, what: str, end: int, total: int, limits: DecodeLimits) -> IppDecodeError:
     if end < total:
-        return IppDecodeError(
+        return IppAttributesTooLarge(
             offset, f"{what} runs past the {limits.max_attribute_bytes}-byte limit for attributes"
         )
     return IppDecodeError(offset, f"{what} runs past the end of the message")

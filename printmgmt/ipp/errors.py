@@ -37,6 +37,11 @@ class IppDecodeError(IppError):
         self.reason = reason
 
 
+class IppAttributesTooLarge(IppDecodeError):
+    """The attributes run past ``DecodeLimits.max_attribute_bytes``: the message may be well
+    formed, but is more than the decoder was allowed to read."""
+
+
 class IppEncodeError(IppError):
     """A message built in code cannot be put on the wire (value of the wrong type,
     string too long for a 16-bit length, ...)."""

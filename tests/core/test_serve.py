@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 import re
 import signal
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from apps.core.serve import ServeError, listening_sockets
+from apps.core.serve import KEEP_ALIVE_SECONDS, ServeError, listening_sockets
 from tests.peers import free_port, ipv6_loopback
 from tests.web import login_page_served, refuses_connections
 from tests.workers import ROOT
@@ -98,6 +99,24 @@ def test_sigterm_stops_every_process_and_exits_cleanly(
     assert server.wait(timeout=40) == 0
     assert not any(Path(f"/proc/{pid}").exists() for pid in processes)
     assert refuses_connections(port)
+
+
+def test_an_idle_kept_alive_connection_is_still_served_after_uvicorns_own_five_seconds(
+    two_process_server: tuple[subprocess.Popen[bytes], int],
+) -> None:
+    # IPP clients that ask about their job every 5 s send on the connection they kept.
+    _, port = two_process_server
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        for pause in (0, KEEP_ALIVE_SECONDS / 5):
+            time.sleep(pause)
+            connection.request("GET", "/healthz")
+            # On a connection the server closed meanwhile: RemoteDisconnected.
+            answer = connection.getresponse()
+            answer.read()
+            assert answer.status in (200, 503)
+    finally:
+        connection.close()
 
 
 def test_the_web_processes_end_with_a_killed_parent_and_the_port_is_free_again(

@@ -13,6 +13,7 @@ from printmgmt.ipp import (
     DateTime,
     DecodeLimits,
     GroupTag,
+    IppAttributesTooLarge,
     IppDecodeError,
     IppEncodeError,
     Message,
@@ -391,10 +392,14 @@ def test_error_message_reads_like_the_spec() -> None:
 def test_limit_on_attribute_bytes() -> None:
     data = message(item(0x41, "a", "x" * 100))
     assert decode(data, DecodeLimits(max_attribute_bytes=len(data))).groups
-    with pytest.raises(IppDecodeError, match="runs past the 50-byte limit"):
+    with pytest.raises(IppAttributesTooLarge, match="runs past the 50-byte limit"):
         decode(data, DecodeLimits(max_attribute_bytes=50))
-    with pytest.raises(IppDecodeError, match="header runs past the 4-byte limit"):
+    with pytest.raises(IppAttributesTooLarge, match="header runs past the 4-byte limit"):
         decode(data, DecodeLimits(max_attribute_bytes=4))
+    # Cut short within the limit: truncated, not too large.
+    with pytest.raises(IppDecodeError, match="past the end of the message") as truncated:
+        decode(data[:50], DecodeLimits(max_attribute_bytes=len(data)))
+    assert not isinstance(truncated.value, IppAttributesTooLarge)
 
 
 def test_limit_does_not_count_document_data() -> None:

@@ -50,6 +50,12 @@ def _answer(response: httpx.Response) -> Message:
     return decode(response.content)
 
 
+def _status_message(answer: Message) -> str:
+    status = answer.get("status-message")
+    assert status is not None, answer
+    return str(status.value)
+
+
 def _served_normally(ipp: IppTester, printing: Printing, pdf: bytes) -> None:
     answer = ipp.print_job(_auth(printing), pdf)
     assert answer.status_code == Status.SUCCESSFUL_OK
@@ -154,10 +160,49 @@ def test_oversized_attributes_are_a_bad_request(
         Operation.PRINT_JOB,
         operation_attributes=[Attribute.keyword("requested-attributes", *["all"] * 20_000)],
     )
-    for request in (huge_name, many_values):
+    large = ipp.request(
+        Operation.PRINT_JOB,
+        operation_attributes=[Attribute.text(f"x-{n}", "y" * 60_000) for n in range(20)],
+    )
+    for request, why in [
+        (huge_name, "name length 5000 exceeds the limit of 1024"),
+        (many_values, "more than 10000 values"),
+        (large, "its attributes are larger than 1 MB"),
+    ]:
         answer = _answer(ipp.post(encode(request) + pdf, auth=_auth(printing)))
         assert answer.status_code == Status.CLIENT_ERROR_BAD_REQUEST
+        message = _status_message(answer)
+        assert message.startswith("the request is not a valid IPP message: "), message
+        assert why in message
     assert not Job.objects.exists()
+    _served_normally(ipp, printing, pdf)
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "ipp://[::1/ipp/print",  # an IPv6 address never closed: urlsplit raises
+        "ipp://127.0.0.1:port/ipp/print",
+        "/ipp/print",
+        "print",
+        "mailto:root@localhost",
+        "ipp:///ipp/print",
+        "ipp://127.0.0.1/ipp/print\x00",
+        "ipp://127.0.0.1/ipp/print now",
+    ],
+)
+@pytest.mark.parametrize("name", ["printer-uri", "job-uri"])
+def test_a_target_uri_that_is_not_an_absolute_ipp_uri_is_a_bad_request(
+    ipp: IppTester, printing: Printing, pdf: bytes, uri: str, name: str
+) -> None:
+    operation = Operation.GET_PRINTER_ATTRIBUTES if name == "printer-uri" else Operation.CANCEL_JOB
+    request = Message.request(operation, 3, target_uri=uri, target_name=name)
+    response = ipp.post(encode(request), auth=_auth(printing))
+    answer = _answer(response)
+    assert answer.status_code == Status.CLIENT_ERROR_BAD_REQUEST
+    message = _status_message(answer)
+    assert message.startswith(f"{name} must be an absolute URI"), message
+    assert "\x00" not in message
     _served_normally(ipp, printing, pdf)
 
 
