@@ -6,6 +6,7 @@ Load them with ``pytest_plugins = ["tests.peers"]``.
 from __future__ import annotations
 
 import contextlib
+import http.server
 import shutil
 import socket
 from collections.abc import Callable, Iterator, Sequence
@@ -96,3 +97,15 @@ def cupsd() -> Iterator[Cupsd]:
     _require("cupsd", "lpadmin", "lp")
     with run_cupsd() as server:
         yield server
+
+
+def http_request_body(handler: http.server.BaseHTTPRequestHandler) -> bytes:
+    """The body of a request, sent with a length or in chunks (as our client streams it)."""
+    if handler.headers.get("Transfer-Encoding", "").lower() != "chunked":
+        return handler.rfile.read(int(handler.headers.get("Content-Length", 0) or 0))
+    body = b""
+    while size := int(handler.rfile.readline().split(b";")[0], 16):
+        body += handler.rfile.read(size)
+        handler.rfile.readline()
+    handler.rfile.readline()
+    return body

@@ -48,12 +48,16 @@ RUNNING_NODES: set[str] = set()
 
 
 class WorkerProcess:
-    """One `celery worker` subprocess with a single solo-pool slot."""
+    """One `celery worker` subprocess with a single slot: the solo pool runs tasks in the
+    worker itself; the prefork pool (what `make run` starts) in a child process of it."""
 
-    def __init__(self, name: str, log_path: Path, queues: str = "celery") -> None:
+    def __init__(
+        self, name: str, log_path: Path, queues: str = "celery", pool: str = "solo"
+    ) -> None:
         self.name = name
         self.log_path = log_path
         self.queues = queues
+        self.pool = pool
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 60.0) -> None:
@@ -66,7 +70,8 @@ class WorkerProcess:
         )
         command = [
             sys.executable, "-m", "celery", "-A", "printmgmt", "worker",
-            "--pool=solo", "--loglevel=INFO", "--without-gossip", "--without-mingle",
+            f"--pool={self.pool}", "--concurrency=1", "--loglevel=INFO", "--without-gossip",
+            "--without-mingle",
             f"--hostname={self.name}@%h", f"--queues={self.queues}",
         ]  # fmt: skip
         log = self.log_path.open("ab")
@@ -129,8 +134,8 @@ def celery_worker_factory(
     after the test."""
     started: list[WorkerProcess] = []
 
-    def make(name: str, queues: str = "celery") -> WorkerProcess:
-        worker = WorkerProcess(name, tmp_path / f"{name}.log", queues)
+    def make(name: str, queues: str = "celery", pool: str = "solo") -> WorkerProcess:
+        worker = WorkerProcess(name, tmp_path / f"{name}.log", queues, pool)
         started.append(worker)
         worker.start()
         return worker

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_noop
 from apps.jobs.choices import TERMINAL_STATES, JobState
 from apps.jobs.counted_messages import PRINTER_SILENT
 from apps.jobs.endings import finish
-from apps.jobs.models import Job
+from apps.jobs.models import Job, messages_joined
 from apps.jobs.outcomes import RetryLater
 from apps.jobs.printer_jobs import attribute_text, client_as_owner, printer_job_is_another
 from printmgmt.ipp import IppError, IppStatusError, Status
@@ -56,8 +56,8 @@ def follow(job_id: int) -> bool:
     except IppStatusError as error:
         if error.status_code == Status.CLIENT_ERROR_NOT_FOUND:
             # The printer forgot the job (restarted, purged its history): we cannot know more.
-            finish(
-                job_id,
+            _end(
+                job,
                 JobState.COMPLETED,
                 Text(
                     gettext_noop("the printer no longer knows the job (%(error)s)"),
@@ -70,8 +70,8 @@ def follow(job_id: int) -> bool:
         return _unanswered(job, str(error))
     if printer_job_is_another(job, group):
         # Its state and impressions are not ours. Ours is forgotten, as above.
-        finish(
-            job_id,
+        _end(
+            job,
             JobState.COMPLETED,
             Text(
                 gettext_noop(
@@ -96,7 +96,7 @@ def follow(job_id: int) -> bool:
         return False
     message = attribute_text(group, "job-state-message") or ", ".join(reasons)
     end = IppJobState(state)
-    finish(job_id, TERMINAL_IPP_STATES[end], Text(PRINTER_SAYS[end], {"message": message}))
+    _end(job, TERMINAL_IPP_STATES[end], Text(PRINTER_SAYS[end], {"message": message}))
     return True
 
 
@@ -106,9 +106,12 @@ def _unanswered(job: Job, error: str) -> bool:
     if timezone.now() - last_heard < FOLLOW_GIVE_UP:
         raise RetryLater(error)
     hours = int(FOLLOW_GIVE_UP.total_seconds() // 3600)
-    finish(
-        job.pk,
-        JobState.COMPLETED,
-        Text.counted(*PRINTER_SILENT, {"hours": hours, "error": error}),
-    )
+    _end(job, JobState.COMPLETED, Text.counted(*PRINTER_SILENT, {"hours": hours, "error": error}))
     return True
+
+
+def _end(job: Job, state: JobState, said: Text) -> None:
+    """End the job as the printer says, keeping what the user was told when the printer took
+    it (what it ignored, a sheet not printed) before what it says now."""
+    noted = Text.from_json(job.message_text) if job.state == JobState.PROCESSING else None
+    finish(job.pk, state, messages_joined(noted, said) if noted is not None else said)

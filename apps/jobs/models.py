@@ -6,6 +6,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from apps.core.translated import translated
 from apps.jobs.choices import JobSource, JobState
@@ -133,6 +134,15 @@ class Job(models.Model):
         blank=True,
         help_text=_("When that task claimed it: no other task takes it over before it is stale."),
     )
+    claimed_in = models.CharField(
+        _("claimed in"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "The process that task ran in (host, boot, process id and start time): a task on "
+            "the same machine takes the job over at once when that process is gone."
+        ),
+    )
     checked_at = models.DateTimeField(_("last asked the printer"), null=True, blank=True)
     printer_answered_at = models.DateTimeField(_("printer last answered"), null=True, blank=True)
     message = models.CharField(
@@ -168,6 +178,15 @@ class Job(models.Model):
         whose stored msgid cannot be read) as it was written, one written before it counted
         as the counted one it became."""
         return translated(self.message_text, self.message, as_counted)
+
+
+def messages_joined(first: Text, *rest: Text) -> Text:
+    """Several things the user is told at once, one after the other."""
+    if not rest:
+        return first
+    return Text(
+        gettext_noop("%(first)s; %(then)s"), {"first": first, "then": messages_joined(*rest)}
+    )
 
 
 def message_fields(text: Text | None) -> dict[str, Any]:

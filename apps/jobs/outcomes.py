@@ -10,10 +10,12 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class Sent:
     """What a send step did, for the log; `at_printer` when it recorded the job as accepted
-    by the printer (its follow-up is then this task's to start)."""
+    by the printer (its follow-up is then this task's to start); `check_again_in` seconds when
+    the job is to be looked at again then (another task holds it)."""
 
     message: str
     at_printer: bool = False
+    check_again_in: float | None = None
 
     def __str__(self) -> str:
         return self.message

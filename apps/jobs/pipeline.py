@@ -28,13 +28,14 @@ from apps.jobs import printer_jobs
 from apps.jobs.choices import TERMINAL_STATES, JobState
 from apps.jobs.documents import DocumentError
 from apps.jobs.endings import fail
-from apps.jobs.models import Job, message_fields
+from apps.jobs.models import Job, message_fields, messages_joined
 from apps.jobs.outcomes import Sent
 from apps.jobs.parts import Part, WorkDir, build_parts
 from apps.jobs.printer_jobs import cancel_at_printer, client_as_owner
-from apps.jobs.recovery import take_over
+from apps.jobs.recovery import claim_goes_stale_in, take_over
 from apps.jobs.send_failures import failed_here, give_up, not_sent_to_disabled_printer, send_failed
 from apps.jobs.services import job_transition
+from printmgmt import process_identity
 from printmgmt.ipp import IppError, IppStatusError, Status
 from printmgmt.ipp.client import IppClient, SubmittedJob
 from printmgmt.translatable import Text
@@ -68,6 +69,7 @@ def send(job_id: int, task_id: str = "") -> Sent:
             send_attempts=job.send_attempts + 1,
             claimed_by=task_id,
             claimed_at=timezone.now(),
+            claimed_in=process_identity.current(),
         )
         if claimed is None:
             return Sent("another worker claimed the job")
@@ -80,7 +82,8 @@ def send(job_id: int, task_id: str = "") -> Sent:
         if job.send_attempts > settings.PRINT_MAX_ATTEMPTS:
             return give_up(job)
     else:
-        return Sent("another worker is sending the job")
+        # Asked again when the claim goes stale, should its holder die on another machine.
+        return Sent("another worker is sending the job", check_again_in=claim_goes_stale_in(job))
     assert job.printer is not None
     if not job.printer.enabled:
         return not_sent_to_disabled_printer(job, recover=recovering)
@@ -111,6 +114,7 @@ def _build_and_send(job: Job, workdir: WorkDir, *, recover: bool) -> Sent:
         # left in SENDING. The user is told what happened in words; the log keeps the trace.
         logger.exception("job %s: sending failed", job_id)
         return failed_here(job, error)
+    noted = [*_ignored_message(main), *unsent_sheets]
     sent = job_transition(
         job_id,
         JobState.PROCESSING,
@@ -118,7 +122,7 @@ def _build_and_send(job: Job, workdir: WorkDir, *, recover: bool) -> Sent:
         only_from=frozenset({JobState.SENDING}),
         printer_job_id=main.job_id,
         printer_job_uri=main.job_uri or "",
-        **message_fields(_joined([*_ignored_message(main), *unsent_sheets])),
+        **message_fields(messages_joined(*noted) if noted else None),
     )
     if sent is None:
         current = Job.objects.get(pk=job_id)
@@ -217,6 +221,18 @@ def _print_job(client: IppClient, part: Part, job_name: str) -> SubmittedJob:
                 error,
                 f"; cancelling it failed: {cancel_refused}" if cancel_refused else "",
             )
+        else:
+            # Sent again whole by the next attempt, if there is one: this one must not print
+            # part of it meanwhile, nor after the last attempt.
+            try:
+                printer_jobs.cancel_if_still_incoming(client, created.job_id)
+            except IppError as cancel_error:
+                logger.warning(
+                    "printer job %s: could not be canceled (%s): it waits at the printer for "
+                    "its documents until a next attempt cancels it, or the printer's time-out",
+                    created.job_id,
+                    cancel_error,
+                )
         raise
     return dataclasses.replace(created, job_state=accepted.job_state)
 
@@ -253,14 +269,3 @@ def _ignored_message(submitted: SubmittedJob) -> list[Text]:
         return []
     attributes = ", ".join(submitted.ignored_attributes)
     return [Text(gettext_noop("the printer ignored: %(attributes)s"), {"attributes": attributes})]
-
-
-def _joined(texts: list[Text]) -> Text | None:
-    """Several things the user is told at once, one after the other."""
-    if not texts:
-        return None
-    first, *rest = texts
-    then = _joined(rest)
-    if then is None:
-        return first
-    return Text(gettext_noop("%(first)s; %(then)s"), {"first": first, "then": then})

@@ -101,6 +101,17 @@ def _find_sent(client: IppClient, marker: str) -> SubmittedJob | None:
     return None
 
 
+def cancel_if_still_incoming(client: IppClient, printer_job_id: int) -> None:
+    """Cancel a job of separate documents whose attempt failed before its last document was
+    taken: it would otherwise wait at the printer and print what it has once it times out
+    (CUPS's multiple-operation-time-out-action), also after the job was given up here. A job
+    that has all its documents is left alone: the answer to the last may just have been
+    lost, and the next attempt's search adopts it. Raises the printer's IppError."""
+    group = client.get_job_attributes(printer_job_id, ("job-state", "job-state-reasons"))
+    if _still_incoming(group):
+        client.cancel_job(printer_job_id)
+
+
 def _still_incoming(group: AttributeGroup) -> bool:
     """A job the printer holds until the rest of its documents arrive (RFC 8011 5.3.8)."""
     state, reasons = group.get("job-state"), group.get("job-state-reasons")

@@ -16,6 +16,7 @@ from apps.jobs.models import Job
 from apps.jobs.outcomes import Sent
 from apps.jobs.printer_jobs import cancel_at_printer, client_as_owner, main_marker
 from apps.jobs.services import job_transition
+from printmgmt import process_identity
 from printmgmt.ipp import IppError
 
 logger = logging.getLogger(__name__)
@@ -29,18 +30,41 @@ SEND_CLAIM_SECONDS = 600
 def take_over(job: Job, task_id: str) -> bool:
     """Claim a job another task left in SENDING: one new attempt, one taker.
 
-    Only once the claim is older than a send task may run: a second message for the job (a
-    retry's, a sweep's, the same one delivered again) must not send it while the first task
-    may still be sending. A task whose worker died is redelivered by the broker after its
-    visibility timeout, or found by the reconcile sweep, both later than that."""
+    A second message for the job (a retry's, a sweep's, the same one delivered again) must not
+    send it while the first task may still be sending. It takes the job over at once when the
+    process holding the claim ran on this machine and is gone (its worker was killed: Celery
+    hands the task straight back to the queue), so that the printer is searched while it
+    still remembers an earlier send; otherwise once the claim is older than a send task may
+    run."""
     now = timezone.now()
     stale = now - timedelta(seconds=SEND_CLAIM_SECONDS)
+    takeable = Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale)
+    if job.claimed_in and process_identity.is_gone(job.claimed_in):
+        takeable |= Q(claimed_in=job.claimed_in)
     updated = (
         Job.objects.filter(pk=job.pk, state=JobState.SENDING, send_attempts=job.send_attempts)
-        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale))
-        .update(send_attempts=F("send_attempts") + 1, claimed_by=task_id, claimed_at=now)
+        .filter(takeable)
+        .update(
+            send_attempts=F("send_attempts") + 1,
+            claimed_by=task_id,
+            claimed_at=now,
+            claimed_in=process_identity.current(),
+        )
     )
+    if updated == 1 and job.claimed_at is not None and job.claimed_at >= stale:
+        logger.warning(
+            "job %s: taken over from %s, whose process %s is gone",
+            job.pk, job.claimed_by, job.claimed_in,
+        )  # fmt: skip
     return updated == 1
+
+
+def claim_goes_stale_in(job: Job) -> float:
+    """Seconds until another task may take over the job's claim whatever holds it."""
+    if job.claimed_at is None:
+        return 0.0
+    stale_at = job.claimed_at + timedelta(seconds=SEND_CLAIM_SECONDS)
+    return max((stale_at - timezone.now()).total_seconds(), 0.0)
 
 
 def adopt_earlier_send(job: Job) -> Sent | None:

@@ -61,6 +61,8 @@ def print_job(self: Task, job_id: int) -> str:  # type: ignore[type-arg]
     # there starts no second chain.
     if outcome.at_printer:
         follow_job.apply_async((job_id,), countdown=settings.FOLLOW_INTERVAL_SECONDS)
+    elif outcome.check_again_in is not None:
+        print_job.apply_async((job_id,), countdown=outcome.check_again_in + 1)
     return str(outcome)
 
 

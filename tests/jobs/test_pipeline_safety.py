@@ -8,6 +8,8 @@ from __future__ import annotations
 import errno
 import http.server
 import resource
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -43,6 +45,7 @@ from apps.printers.choices import PrinterKind
 from apps.printers.models import Printer, SidePrice
 from apps.printers.peers import free_port
 from apps.rules.services import rule_file_activate, rule_file_save
+from printmgmt import process_identity
 from printmgmt.celery import app as celery_app
 from printmgmt.ipp import (
     Attribute,
@@ -58,7 +61,7 @@ from printmgmt.ipp.client import IppClient, SubmittedJob
 from printmgmt.translatable import Text
 from tests.jobs.conftest import FINISHER_RULES, RELEASED_PRICE
 from tests.jobs.test_recovery import jobs_named
-from tests.peers import IppEvePrinter
+from tests.peers import IppEvePrinter, http_request_body
 
 pytestmark = [pytest.mark.peers]
 
@@ -128,6 +131,74 @@ def test_a_job_being_sent_is_taken_over_only_once_its_claim_is_stale(
     # A job already at the printer: nothing sent, and no second follow-up to start.
     again = pipeline.send(job.pk, task_id="third")
     assert not again.at_printer
+
+
+def _name_of_an_ended_process() -> str:
+    """The process_identity name of a process on this machine that has ended."""
+    named = subprocess.run(
+        [sys.executable, "-c", "from printmgmt import process_identity as p; print(p.current())"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    name = named.stdout.strip()
+    assert name
+    assert process_identity.is_gone(name)
+    return name
+
+
+def test_a_job_whose_sending_process_died_on_this_machine_is_taken_over_at_once(
+    released: Callable[[], Job], finisher_peer: IppEvePrinter
+) -> None:
+    # A worker process killed after the printer took the job: Celery hands the task straight
+    # back. Waiting for the claim to go stale would let the printer forget the job (many keep
+    # finished jobs for a minute), and it would be sent twice.
+    job = released()
+    _sending(job, claimed_by="killed", claimed_ago=timedelta(seconds=5))
+    Job.objects.filter(pk=job.pk).update(claimed_in=_name_of_an_ended_process())
+    name = Part("", spool_path(job.document_name), []).job_name(job)
+    with IppClient(finisher_peer.uri) as client:
+        accepted = client.print_job(
+            spool_path(job.document_name), job_name=name, document_format="application/pdf"
+        )
+    outcome = pipeline.send(job.pk, task_id="killed")  # the same task, delivered again
+    assert outcome.at_printer, outcome
+    taken = Job.objects.get(pk=job.pk)
+    assert (taken.state, taken.printer_job_id, taken.send_attempts) == (
+        JobState.PROCESSING,
+        accepted.job_id,
+        2,
+    )
+    assert taken.claimed_in == process_identity.current()
+    assert len(jobs_named(finisher_peer, job.marker.hex)) == 1
+
+
+@pytest.mark.parametrize("holder", ["this process", "another machine", "unnamed"])
+def test_a_job_whose_sending_process_may_be_alive_waits_for_its_claim_to_go_stale(
+    released: Callable[[], Job], finisher_peer: IppEvePrinter, holder: str
+) -> None:
+    job = released()
+    _sending(job, claimed_by="first", claimed_ago=timedelta(seconds=100))
+    here = process_identity.current()
+    claimed_in = {
+        "this process": here,
+        # The same process id and start on another host says nothing about that process.
+        "another machine": "elsewhere" + here[here.index("/") :],
+        "unnamed": "",
+    }[holder]
+    Job.objects.filter(pk=job.pk).update(claimed_in=claimed_in)
+    outcome = pipeline.send(job.pk, task_id="second")
+    assert str(outcome) == "another worker is sending the job"
+    # Looked at again when no task may still hold it.
+    assert outcome.check_again_in is not None
+    assert (
+        recovery.SEND_CLAIM_SECONDS - 110
+        < outcome.check_again_in
+        <= (recovery.SEND_CLAIM_SECONDS - 100)
+    )
+    assert Job.objects.get(pk=job.pk).send_attempts == 1
+    assert jobs_named(finisher_peer, job.marker.hex) == []
 
 
 def test_a_job_whose_attempts_keep_dying_is_given_up_unless_the_printer_has_it(
@@ -616,25 +687,13 @@ def test_a_job_at_a_printer_that_cannot_be_reached_is_not_canceled_nor_refunded(
 # ------------------------------------------------------------------------- following
 
 
-def _request_body(handler: http.server.BaseHTTPRequestHandler) -> bytes:
-    """The body of a request, sent with a length or in chunks (as our client streams it)."""
-    if handler.headers.get("Transfer-Encoding", "").lower() != "chunked":
-        return handler.rfile.read(int(handler.headers.get("Content-Length", 0) or 0))
-    body = b""
-    while size := int(handler.rfile.readline().split(b";")[0], 16):
-        body += handler.rfile.read(size)
-        handler.rfile.readline()
-    handler.rfile.readline()
-    return body
-
-
 class _StatusHandler(http.server.BaseHTTPRequestHandler):
     """A printer that answers every request with one IPP status."""
 
     status = Status.SERVER_ERROR_INTERNAL_ERROR
 
     def do_POST(self) -> None:
-        request = _request_body(self)
+        request = http_request_body(self)
         body = encode(Message.response(self.status, int.from_bytes(request[4:8], "big")))
         self.send_response(200)
         self.send_header("Content-Type", "application/ipp")
@@ -654,7 +713,7 @@ class _PrinterWithAnotherJob(http.server.BaseHTTPRequestHandler):
     name = "someone else's memo"
 
     def do_POST(self) -> None:
-        request = _request_body(self)
+        request = http_request_body(self)
         operation = int.from_bytes(request[2:4], "big")
         groups = []
         if operation == Operation.GET_JOB_ATTRIBUTES:
@@ -696,7 +755,7 @@ class _CancelingPrinter(http.server.BaseHTTPRequestHandler):
     its four sides printed (ippeveprinter counts no sides as it prints)."""
 
     def do_POST(self) -> None:
-        request = _request_body(self)
+        request = http_request_body(self)
         operation = int.from_bytes(request[2:4], "big")
         groups = []
         if operation == Operation.GET_JOB_ATTRIBUTES:
@@ -744,7 +803,7 @@ class _EndSheetRefusingPrinter(http.server.BaseHTTPRequestHandler):
     status = Status.CLIENT_ERROR_DOCUMENT_FORMAT_NOT_SUPPORTED
 
     def do_POST(self) -> None:
-        request = _request_body(self)
+        request = http_request_body(self)
         if int.from_bytes(request[2:4], "big") == Operation.PRINT_JOB and b"-end]" in request:
             self._answer(encode(Message.response(self.status, int.from_bytes(request[4:8], "big"))))
         else:
@@ -785,9 +844,17 @@ def test_an_end_sheet_that_cannot_be_printed_does_not_fail_the_job_that_printed(
     handler = type("Handler", (_EndSheetRefusingPrinter,), {"target": target, "status": status})
     with _printer_answering(finisher, handler=handler):
         assert pipeline.send(job.pk, task_id="t").at_printer
-    sent = Job.objects.get(pk=job.pk)
-    assert sent.state == JobState.PROCESSING
-    assert "the end sheet was not printed" in sent.message
+        sent = Job.objects.get(pk=job.pk)
+        assert sent.state == JobState.PROCESSING
+        assert "the end sheet was not printed" in sent.message
+        # Followed to its end, the job still says so, before what the printer says.
+        deadline = time.monotonic() + 60
+        while not following.follow(job.pk):
+            assert time.monotonic() < deadline, "the printer never ended the job"
+            time.sleep(0.2)
+    done = Job.objects.get(pk=job.pk)
+    assert done.state == JobState.COMPLETED
+    assert done.message.startswith(f"{sent.message}; printer says completed: "), done.message
     assert job_refunded(job.pk) == 0
     printed = jobs_named(finisher_peer, job.marker.hex)
     assert [(job_id, name) for job_id, name, _ in printed] == [
@@ -802,7 +869,7 @@ class _SearchFailingPrinter(_EndSheetRefusingPrinter):
     searches = 0
 
     def do_POST(self) -> None:
-        request = _request_body(self)
+        request = http_request_body(self)
         if int.from_bytes(request[2:4], "big") == Operation.GET_JOBS:
             type(self).searches += 1
             if type(self).searches > 2:

@@ -19,6 +19,7 @@ from decimal import Decimal
 from io import StringIO
 from pathlib import Path
 
+import httpx
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
@@ -40,10 +41,11 @@ from apps.printers.models import Printer, SidePrice
 from apps.printers.services import printer_add
 from apps.rules.services import rule_file_activate, rule_file_save
 from printmgmt.celery import app as celery_app
+from printmgmt.ipp import Operation
 from printmgmt.ipp.client import IppClient
 from tests.jobs.conftest import FINISHER_RULES, wait_for_end
 from tests.pdfs import make_pdf
-from tests.peers import OFFICE_FINISHER_ATTRIBUTES, IppEvePrinter
+from tests.peers import OFFICE_FINISHER_ATTRIBUTES, IppEvePrinter, http_request_body
 from tests.workers import WorkerProcess
 
 pytestmark = [pytest.mark.worker, pytest.mark.peers]
@@ -216,6 +218,95 @@ def test_worker_killed_mid_send_then_the_job_prints_exactly_once(
     charge = job_charge(job.pk)
     assert charge is not None
     assert charge.amount == -price
+    assert job_refunded(job.pk) == 0
+
+
+class PrinterThatNeverAnswersOnePrintJob:
+    """A proxy before a printer: passes every request on and answers it, except the first
+    Print-Job, which it passes on (the printer takes the job) but never answers, as if the
+    worker sending it died before the answer came back."""
+
+    def __init__(self, printer_uri: str) -> None:
+        self.printer_url = printer_uri.replace("ipp://", "http://", 1)
+        self.printer_took_the_job = threading.Event()
+        self.ended = threading.Event()
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = http_request_body(self)
+                answer = httpx.post(
+                    proxy.printer_url, content=body, headers={"Content-Type": "application/ipp"}
+                )
+                is_print_job = body[2:4] == Operation.PRINT_JOB.to_bytes(2, "big")
+                if is_print_job and not proxy.printer_took_the_job.is_set():
+                    proxy.printer_took_the_job.set()
+                    proxy.ended.wait(60)
+                    return
+                self.send_response(answer.status_code)
+                self.send_header("Content-Type", "application/ipp")
+                self.send_header("Content-Length", str(len(answer.content)))
+                self.end_headers()
+                self.wfile.write(answer.content)
+
+            def log_message(self, format: str, *args: object) -> None:
+                return
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.uri = f"ipp://127.0.0.1:{self.server.server_address[1]}/ipp/print"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.ended.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def pool_processes(worker: WorkerProcess) -> set[int]:
+    assert worker.process is not None
+    children: set[int] = set()
+    for task in Path(f"/proc/{worker.process.pid}/task").iterdir():
+        children |= {int(pid) for pid in (task / "children").read_text().split()}
+    return children
+
+
+def test_a_pool_process_killed_after_the_printer_took_the_job_prints_it_once_at_once(
+    celery_worker: WorkerProcess,
+    celery_worker_factory: Callable[..., WorkerProcess],
+    finisher: Printer,
+    finisher_peer: IppEvePrinter,
+    held_job: Callable[..., Job],
+    staff_user: User,
+) -> None:
+    # Celery hands the task of a killed pool process straight back to the queue. The job is
+    # taken over then, not once its claim is stale ten minutes later, when the printer would
+    # have forgotten it (ippeveprinter keeps finished jobs for a minute) and a resend printed
+    # it twice.
+    proxy = PrinterThatNeverAnswersOnePrintJob(finisher_peer.uri)
+    try:
+        Printer.objects.filter(pk=finisher.pk).update(uri=proxy.uri)
+        worker = celery_worker_factory("prefork", queues="prefork", pool="prefork")
+        job = held_job(pages=2)
+        price = Decimal("0.20")
+        account = personal_account_ensure(staff_user)
+        account_charge(account.pk, price, job_id=job.pk, user=staff_user)
+        job_transition(
+            job.pk, JobState.RELEASED, reason="test", printer=finisher, price=price, account=account
+        )
+        before = pool_processes(worker)
+        assert len(before) == 1
+        print_job.apply_async((job.pk,), queue="prefork")
+        assert proxy.printer_took_the_job.wait(30), "the job never reached the printer"
+        os.kill(before.pop(), signal.SIGKILL)
+        done = wait_for_end(job.pk, timeout=60)
+    finally:
+        proxy.close()
+    assert done.state == JobState.COMPLETED, done.message
+    assert done.send_attempts == 2  # the killed attempt, and the one that found its job
+    printed = jobs_named(finisher_peer, job.marker.hex)
+    assert len(printed) == 1
+    assert printed[0][0] == done.printer_job_id
     assert job_refunded(job.pk) == 0
 
 

@@ -4,13 +4,17 @@ one document to a printer that takes one per job (ippeveprinter); exactly once e
 
 from __future__ import annotations
 
+import http.server
+import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+import httpx
 import pikepdf
 import pytest
 from django.utils import timezone
@@ -24,6 +28,7 @@ from apps.jobs.choices import JobSource, JobState
 from apps.jobs.documents import DocumentError, spool_path
 from apps.jobs.models import Job
 from apps.jobs.parts import Part, WorkDir, build_parts
+from apps.jobs.printer_jobs import attribute_text
 from apps.jobs.release import job_quote, job_release
 from apps.jobs.services import (
     MAX_DOCUMENTS_PER_JOB,
@@ -35,11 +40,12 @@ from apps.jobs.services import (
 )
 from apps.printers.ipp_values import takes_several_documents
 from apps.printers.models import Printer
-from printmgmt.ipp import Attribute, AttributeGroup
+from printmgmt.ipp import Attribute, AttributeGroup, Operation
 from printmgmt.ipp import JobState as IppJobState
 from printmgmt.ipp.client import IppClient
 from tests.jobs.conftest import wait_for_end
 from tests.pdfs import make_pdf
+from tests.peers import http_request_body
 from tests.workers import WorkerProcess
 
 DUPLEX_STAPLED = {
@@ -239,23 +245,29 @@ def test_a_page_selection_in_one_document_sends_that_document_alone(
         workdir.remove()
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_job_whose_documents_did_not_all_arrive_is_canceled_and_sent_again_once(
-    office_mfp: Printer, two_documents: Callable[[], Job], staff_user: User
-) -> None:
-    job = two_documents()
+def _released_separately(job: Job, printer: Printer, user: User) -> Job:
+    """The job released and charged as job_release leaves it, its documents to be printed
+    separately, but queued for no worker: the test sends it itself."""
     price = Decimal("0.26")
-    account = personal_account_ensure(staff_user)
-    account_charge(account.pk, price, job_id=job.pk, user=staff_user)
+    account = personal_account_ensure(user)
+    account_charge(account.pk, price, job_id=job.pk, user=user)
     job_transition(
         job.pk,
         JobState.RELEASED,
         reason="test",
-        printer=office_mfp,
+        printer=printer,
         price=price,
         account=account,
         documents_printed_separately=True,
     )
+    return job
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_whose_documents_did_not_all_arrive_is_canceled_and_sent_again_once(
+    office_mfp: Printer, two_documents: Callable[[], Job], staff_user: User
+) -> None:
+    job = _released_separately(two_documents(), office_mfp, staff_user)
     # An attempt created the job at CUPS and sent its first document; then its worker died.
     stale = timezone.now() - timedelta(seconds=recovery.SEND_CLAIM_SECONDS + 1)
     job_transition(
@@ -298,6 +310,61 @@ def test_a_job_whose_documents_did_not_all_arrive_is_canceled_and_sent_again_onc
             and _value(group, "job-state") != IppJobState.CANCELED
         ]
     assert len(marked) == 1
+
+
+class _DocumentsCutOff(http.server.BaseHTTPRequestHandler):
+    """A front before a CUPS queue that passes every request on, except Send-Document: its
+    connection is closed before any answer (a network cut while the document goes)."""
+
+    target = ""
+
+    def do_POST(self) -> None:
+        request = http_request_body(self)
+        if int.from_bytes(request[2:4], "big") == Operation.SEND_DOCUMENT:
+            self.close_connection = True
+            return
+        answer = httpx.post(
+            self.target + self.path, content=request, headers={"Content-Type": "application/ipp"}
+        ).content
+        self.send_response(200)
+        self.send_header("Content-Type", "application/ipp")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet."""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_whose_last_attempt_lost_its_documents_leaves_nothing_to_print_at_the_printer(
+    office_mfp: Printer, two_documents: Callable[[], Job], staff_user: User, settings: Any
+) -> None:
+    # CUPS prints what a job created by Create-Job has once its documents stop coming
+    # (multiple-operation-time-out-action): a job given up here must not print there later.
+    settings.PRINT_MAX_ATTEMPTS = 1
+    job = _released_separately(two_documents(), office_mfp, staff_user)
+    cups_uri = office_mfp.uri
+    target = urlsplit(cups_uri)._replace(scheme="http", path="").geturl()
+    handler = type("Handler", (_DocumentsCutOff,), {"target": target})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    front = urlsplit(cups_uri)._replace(netloc=f"127.0.0.1:{server.server_address[1]}").geturl()
+    Printer.objects.filter(pk=office_mfp.pk).update(uri=front)
+    try:
+        assert str(pipeline.send(job.pk, task_id="last")) == "failed: gave up"
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert Job.objects.get(pk=job.pk).state == JobState.FAILED
+    with IppClient(cups_uri, user_name=staff_user.username) as cups:
+        marked = [
+            _value(group, "job-state")
+            for which in ("not-completed", "completed")
+            for group in cups.get_jobs(which_jobs=which, requested=("job-name", "job-state"))
+            if f"[pm-{job.marker.hex}]" in attribute_text(group, "job-name")
+        ]
+    assert marked == [IppJobState.CANCELED]
 
 
 @pytest.mark.django_db(transaction=True)
