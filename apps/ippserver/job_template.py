@@ -58,7 +58,7 @@ RENDERING_HINTS: dict[str, frozenset[object]] = {
 class JobTemplate:
     """What a client asked for: the held job's preset options, and what we cannot honour."""
 
-    options: dict[str, str | list[str]] = field(default_factory=dict)
+    options: dict[str, str] = field(default_factory=dict)
     copies: int = 1
     page_ranges: str = ""
     unsupported: list[Attribute] = field(default_factory=list)
@@ -157,11 +157,15 @@ def _apply(
         )
         return True
     if name.startswith(SAVAPAGE_PREFIX):
-        texts = [str(v) for v in values if isinstance(v, str | int) and not isinstance(v, bool)]
-        # Control characters are in no option's values (and PostgreSQL stores no NUL).
-        if len(texts) != len(values) or not all(text.isprintable() for text in texts):
+        # One value: a release sends one finishing, cover or tray (and refuses several), and
+        # a job's presets are single choices.
+        if len(values) != 1 or not (isinstance(first, str) or _is_int(first)):
             return False
-        template.options[name] = texts[0] if len(texts) == 1 else texts
+        text = str(first)
+        # Control characters are in no option's values (and PostgreSQL stores no NUL).
+        if not text.isprintable():
+            return False
+        template.options[name] = text
         return True
     return False
 

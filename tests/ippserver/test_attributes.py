@@ -170,6 +170,25 @@ def test_what_the_product_cannot_honour_is_unsupported(
     assert template.options == {}
 
 
+@pytest.mark.parametrize(
+    "values",
+    [("20", "28"), (20, 28), ("20", "20")],
+    ids=["keywords", "integers", "the-same-twice"],
+)
+def test_an_extension_option_with_several_values_is_unsupported(
+    office: Capabilities, values: tuple[str, str] | tuple[int, int]
+) -> None:
+    # A release sends one value of each (and refuses several): kept as a list, the preset was
+    # dropped at Release-Job and the job printed unstapled.
+    if isinstance(values[0], int):
+        attribute = Attribute.integer("org.savapage-finishings-staple", *map(int, values))
+    else:
+        attribute = Attribute.keyword("org.savapage-finishings-staple", *map(str, values))
+    template = job_template([attribute], lambda: office)
+    assert template.unsupported == [attribute]
+    assert template.options == {}
+
+
 def test_media_col_is_matched_by_size_in_either_unit(office: Capabilities) -> None:
     letter = Collection(
         (

@@ -340,6 +340,27 @@ def test_an_option_value_with_control_characters_is_reported_unsupported(
     assert [job.options for job in Job.objects.all()] == [{}, {}]
 
 
+def test_an_extension_option_with_several_values_is_unsupported(
+    ipp: IppTester, printing_with_desk: Printing, pdf: bytes
+) -> None:
+    staples = Attribute.keyword("org.savapage-finishings-staple", "20", "28")
+    auth = _credentials(printing_with_desk)
+    refused = ipp.print_job(auth, pdf, fidelity=True, job_attributes=[staples])
+    assert refused.status_code == Status.CLIENT_ERROR_ATTRIBUTES_OR_VALUES_NOT_SUPPORTED
+    unsupported = refused.group(GroupTag.UNSUPPORTED)
+    assert unsupported is not None
+    assert _values(unsupported, "org.savapage-finishings-staple") == ("20", "28")
+    assert not Job.objects.exists()
+    # Without fidelity the job is held without it, and says so: the release does not staple a
+    # job its client was told would be stapled.
+    held = ipp.print_job(auth, pdf, job_attributes=[staples])
+    assert held.status_code == Status.SUCCESSFUL_OK_IGNORED_OR_SUBSTITUTED_ATTRIBUTES
+    unsupported = held.group(GroupTag.UNSUPPORTED)
+    assert unsupported is not None
+    assert [a.name for a in unsupported] == ["org.savapage-finishings-staple"]
+    assert Job.objects.get().options == {}
+
+
 def test_unsupported_attributes_with_fidelity_true_are_refused(
     ipp: IppTester, printing: Printing, pdf: bytes
 ) -> None:
