@@ -28,7 +28,7 @@ from apps.ippserver.ipp_jobs import (
 from apps.ippserver.job_template import JobTemplate, job_template
 from apps.ippserver.models import IppJob
 from apps.ippserver.pdf_parts import pdf_starts, split_pdfs
-from apps.ippserver.printer_operations import product_capabilities
+from apps.ippserver.printer_operations import product_capabilities, product_extension_offers
 from apps.ippserver.protocol import (
     Endpoint,
     IppRefusal,
@@ -79,7 +79,7 @@ def job_request(request: Message, *, with_format: bool) -> tuple[JobTemplate, st
     job_group = request.group(GroupTag.JOB)
     # What the printers can do is asked (of the database) only for an attribute checked against it.
     template = (
-        job_template(job_group.attributes, product_capabilities)
+        job_template(job_group.attributes, product_capabilities, product_extension_offers)
         if job_group and job_group.attributes
         else JobTemplate()
     )

@@ -24,6 +24,7 @@ from apps.ippserver.attributes import (
     media_size,
 )
 from apps.ippserver.protocol import IppRefusal
+from apps.jobs.option_checks import not_offered
 from printmgmt.ipp import (
     Attribute,
     Collection,
@@ -32,6 +33,7 @@ from printmgmt.ipp import (
     Resolution,
     Status,
 )
+from printmgmt.ppde import OfferedOption
 from printmgmt.ppde.model import (
     COVER_BACK_TYPE,
     COVER_FRONT_TYPE,
@@ -54,6 +56,25 @@ RENDERING_HINTS: dict[str, frozenset[object]] = {
 }
 
 
+@dataclass(frozen=True)
+class ExtensionOffers:
+    """What the enabled printers offer of our org.savapage-* extension options: each one's
+    options as a release to it offers them (its rule file's mappings and job options, checked
+    against what it says it can do), choices for operators included. Like Capabilities, the
+    union: the printer advertises what some printer behind it can do, whoever sends the job."""
+
+    printers: tuple[tuple[OfferedOption, ...], ...]
+
+    def take(self, name: str, value: str) -> bool:
+        """Whether a release to some printer would take `name`=`value` as offered (the
+        release's own check, not_offered): a value its rule file offers, or one asking for
+        nothing (a finishing's "none") of an option it does not have."""
+        return any(
+            name not in not_offered(offered, {name: value}, operator=True)
+            for offered in self.printers
+        )
+
+
 @dataclass
 class JobTemplate:
     """What a client asked for: the held job's preset options, and what we cannot honour."""
@@ -65,22 +86,29 @@ class JobTemplate:
 
 
 def job_template(
-    attributes: Iterable[Attribute], capabilities: Callable[[], Capabilities]
+    attributes: Iterable[Attribute],
+    capabilities: Callable[[], Capabilities],
+    extensions: Callable[[], ExtensionOffers],
 ) -> JobTemplate:
     """Map the job group of a Print-Job / Create-Job / Validate-Job onto our job options.
 
-    `capabilities` (a database query) is called once, and only for an attribute checked against
-    what the printers can do: a job sending only hints, copies or page ranges costs none."""
+    `capabilities` and `extensions` (database queries; the second also reads rule files) are
+    each called once, and only for an attribute checked against them: a job sending only
+    hints, copies or page ranges costs neither, one without org.savapage-* options the second."""
     template = JobTemplate()
     asked = functools.cache(capabilities)
+    offers = functools.cache(extensions)
     for attribute in attributes:
-        if not _apply(template, attribute, asked):
+        if not _apply(template, attribute, asked, offers):
             template.unsupported.append(attribute)
     return template
 
 
 def _apply(
-    template: JobTemplate, attribute: Attribute, capabilities: Callable[[], Capabilities]
+    template: JobTemplate,
+    attribute: Attribute,
+    capabilities: Callable[[], Capabilities],
+    extensions: Callable[[], ExtensionOffers],
 ) -> bool:
     """Record one attribute; False when the product cannot honour it."""
     name = attribute.name
@@ -164,6 +192,10 @@ def _apply(
         text = str(first)
         # Control characters are in no option's values (and PostgreSQL stores no NUL).
         if not text.isprintable():
+            return False
+        # A value no printer offers could never be released as sent (and one of an option no
+        # printer has would be dropped unseen).
+        if not extensions().take(name, text):
             return False
         template.options[name] = text
         return True

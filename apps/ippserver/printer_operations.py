@@ -11,10 +11,17 @@ from django.conf import settings
 from django.utils import timezone
 
 from apps.accounts.models import User
-from apps.ippserver.attributes import Capabilities, capabilities_of, printer_attributes
+from apps.ippserver.attributes import (
+    SAVAPAGE_PREFIX,
+    Capabilities,
+    capabilities_of,
+    printer_attributes,
+)
+from apps.ippserver.job_template import ExtensionOffers
 from apps.ippserver.models import IppJob
 from apps.ippserver.protocol import Endpoint, requested_attributes, respond, select_attributes
 from apps.jobs.choices import JobState
+from apps.jobs.release import offered_options
 from apps.printers.models import Printer
 from printmgmt.ipp import AttributeGroup, DateTime, GroupTag, Message, Status
 
@@ -26,6 +33,22 @@ def product_capabilities() -> Capabilities:
         if isinstance(printer.capabilities, dict)
     ]
     return capabilities_of(snapshots)
+
+
+def product_extension_offers() -> ExtensionOffers:
+    """What the enabled printers offer of our org.savapage-* options, asked only of a job that
+    sends one (it reads every printer's rule file)."""
+    printers = Printer.objects.filter(enabled=True).select_related("rule_file")
+    return ExtensionOffers(
+        tuple(
+            tuple(
+                option
+                for option in offered_options(printer, operator=True)
+                if option.attribute.startswith(SAVAPAGE_PREFIX)
+            )
+            for printer in printers
+        )
+    )
 
 
 def printer_uuid() -> str:

@@ -9,8 +9,10 @@ import pytest
 
 from apps.ippserver.attributes import Capabilities, capabilities_of, media_size
 from apps.ippserver.auth import basic_credentials
-from apps.ippserver.job_template import job_template
+from apps.ippserver.job_template import ExtensionOffers, job_template
 from printmgmt.ipp import Attribute, Collection, RangeOfInteger, ValueTag
+from printmgmt.ppde import RuleEngine, parse
+from tests.jobs.conftest import FINISHER_RULES
 
 OFFICE: dict[str, list[Any]] = {
     "media-supported": ["iso_a4_210x297mm", "iso_a3_297x420mm", "roll_max_36x1000in"],
@@ -29,6 +31,25 @@ SMALL: dict[str, list[Any]] = {
 @pytest.fixture
 def office() -> Capabilities:
     return capabilities_of([OFFICE, SMALL])
+
+
+def offers_of(*rule_files: str) -> ExtensionOffers:
+    """What printers with these rule files offer (PPD printers: every choice is theirs)."""
+    engines = []
+    for text in rule_files:
+        rules = parse(text, filename="t.ppde").rules
+        assert rules is not None, text
+        engines.append(RuleEngine(rules))
+    return ExtensionOffers(
+        tuple(engine.user_options({}, target="ppd", operator=True) for engine in engines)
+    )
+
+
+FINISHER = offers_of(FINISHER_RULES)
+
+
+def finisher() -> ExtensionOffers:
+    return FINISHER
 
 
 def test_capabilities_are_the_union_of_what_printers_can_do(office: Capabilities) -> None:
@@ -82,17 +103,17 @@ def test_media_sizes_come_from_pwg_names(name: str, size: tuple[int, int] | None
 def test_standard_finishings_map_onto_our_extension_options(
     office: Capabilities, finishing: int, option: str, value: str
 ) -> None:
-    template = job_template([Attribute.enum("finishings", finishing)], lambda: office)
+    template = job_template([Attribute.enum("finishings", finishing)], lambda: office, finisher)
     assert template.options == {option: value}
     assert template.unsupported == []
 
 
 def test_finishings_none_adds_nothing(office: Capabilities) -> None:
-    assert job_template([Attribute.enum("finishings", 3)], lambda: office).options == {}
+    assert job_template([Attribute.enum("finishings", 3)], lambda: office, finisher).options == {}
 
 
 def test_two_staplings_at_once_are_unsupported(office: Capabilities) -> None:
-    template = job_template([Attribute.enum("finishings", 20, 28)], lambda: office)
+    template = job_template([Attribute.enum("finishings", 20, 28)], lambda: office, finisher)
     assert template.options == {}
     assert [a.name for a in template.unsupported] == ["finishings"]
 
@@ -112,6 +133,7 @@ def test_job_template_attributes_become_options(office: Capabilities) -> None:
             Attribute.enum("print-quality", 5),  # printer's business: accepted, not kept
         ],
         lambda: office,
+        finisher,
     )
     assert template.unsupported == []
     assert template.copies == 5
@@ -129,22 +151,34 @@ def test_job_template_attributes_become_options(office: Capabilities) -> None:
 def test_job_template_asks_what_printers_can_do_once_and_only_when_needed(
     office: Capabilities,
 ) -> None:
-    asked: list[None] = []
+    asked: list[str] = []
 
     def capabilities() -> Capabilities:
-        asked.append(None)
+        asked.append("capabilities")
         return office
+
+    def extensions() -> ExtensionOffers:
+        # It reads every printer's rule file: a job without our extension options (what
+        # phones and desktops send) must not pay for it.
+        asked.append("extensions")
+        return FINISHER
 
     hints = [
         Attribute.keyword("job-hold-until", "indefinite"),
         Attribute.integer("copies", 2),
         Attribute.range_of_integer("page-ranges", RangeOfInteger(1, 2)),
     ]
-    assert job_template(hints, capabilities).copies == 2
+    assert job_template(hints, capabilities, extensions).copies == 2
     assert asked == []
     checked = [Attribute.keyword("sides", "two-sided-long-edge"), Attribute.integer("number-up", 4)]
-    assert job_template(hints + checked, capabilities).unsupported == []
-    assert asked == [None]
+    assert job_template(hints + checked, capabilities, extensions).unsupported == []
+    assert asked == ["capabilities"]
+    ours = [
+        Attribute.keyword("org.savapage-finishings-punch", "74"),
+        Attribute.keyword("org.savapage-finishings-staple", "20"),
+    ]
+    assert job_template(hints + checked + ours, capabilities, extensions).unsupported == []
+    assert asked == ["capabilities", "capabilities", "extensions"]
 
 
 @pytest.mark.parametrize(
@@ -165,7 +199,7 @@ def test_job_template_asks_what_printers_can_do_once_and_only_when_needed(
 def test_what_the_product_cannot_honour_is_unsupported(
     office: Capabilities, attribute: Attribute
 ) -> None:
-    template = job_template([attribute], lambda: office)
+    template = job_template([attribute], lambda: office, finisher)
     assert template.unsupported == [attribute]
     assert template.options == {}
 
@@ -184,9 +218,70 @@ def test_an_extension_option_with_several_values_is_unsupported(
         attribute = Attribute.integer("org.savapage-finishings-staple", *map(int, values))
     else:
         attribute = Attribute.keyword("org.savapage-finishings-staple", *map(str, values))
-    template = job_template([attribute], lambda: office)
+    template = job_template([attribute], lambda: office, finisher)
     assert template.unsupported == [attribute]
     assert template.options == {}
+
+
+@pytest.mark.parametrize(
+    "attribute",
+    [
+        Attribute.keyword("org.savapage-finishings-staple", "xyz"),
+        Attribute.integer("org.savapage-finishings-staple", 999),
+        Attribute.keyword("org.savapage-finishings-staple", "28"),  # no printer's rule file has it
+        Attribute.integer("org.savapage-nonsense", 1),
+        Attribute.keyword("org.savapage-cover-front-media-source", "tray-9"),
+        Attribute.keyword("org.savapage-job-sheets", "job-start-sheet"),  # not offered: unpriced
+    ],
+    ids=lambda attribute: f"{attribute.name}={attribute.display()}",
+)
+def test_an_extension_option_or_value_no_printer_offers_is_unsupported(
+    office: Capabilities, attribute: Attribute
+) -> None:
+    # Held, the job could never be released as sent ("not offered by this printer"), or the
+    # option was dropped at the release unseen.
+    template = job_template([attribute], lambda: office, finisher)
+    assert template.unsupported == [attribute]
+    assert template.options == {}
+
+
+def test_extension_options_are_checked_against_the_union_of_the_printers(
+    office: Capabilities,
+) -> None:
+    # The main tray for covers is for operators only: a job sent by anyone may ask for it
+    # (the release says who may have it), as a printer the sender may not use counts too.
+    stapler = FINISHER_RULES.replace(
+        "*Staple TopLeft 20", "*Staple TopLeft 20\n*Staple Dual 28"
+    ).replace("*by-pass-tray main", "*by-pass-tray +main")
+    assert stapler.count("28") == 1
+    assert "+main" in stapler
+    punch_only = "*Punch org.savapage-finishings-punch\n*Punch *None 3\n*Punch DualLeft 74\n"
+    both = offers_of(punch_only, stapler)
+    staples = [
+        Attribute.keyword("org.savapage-finishings-staple", "28"),
+        # In the spelling the rule file has it or not: the release takes either.
+        Attribute.keyword("org.savapage-cover-front-media-source", "Main"),
+        Attribute.integer("org.savapage-finishings-punch", 74),
+    ]
+    template = job_template(staples, lambda: office, lambda: both)
+    assert template.unsupported == []
+    assert template.options == {
+        "org.savapage-finishings-staple": "28",
+        "org.savapage-cover-front-media-source": "Main",
+        "org.savapage-finishings-punch": "74",
+    }
+
+
+def test_a_finishing_of_none_is_taken_where_no_printer_has_the_finishing(
+    office: Capabilities,
+) -> None:
+    # It asks for nothing, and a release takes it (it is "none" the printer does).
+    punch_only = offers_of("*Punch org.savapage-finishings-punch\n*Punch *None 3\n")
+    none = Attribute.integer("org.savapage-finishings-staple", 3)
+    assert job_template([none], lambda: office, lambda: punch_only).unsupported == []
+    # Without any printer nothing is released at all: every extension option is unsupported.
+    nothing = ExtensionOffers(())
+    assert job_template([none], lambda: office, lambda: nothing).unsupported == [none]
 
 
 def test_media_col_is_matched_by_size_in_either_unit(office: Capabilities) -> None:
@@ -203,9 +298,9 @@ def test_media_col_is_matched_by_size_in_either_unit(office: Capabilities) -> No
             ),
         )
     )
-    assert job_template([Attribute.collection("media-col", letter)], lambda: office).options == {
-        "media": "na_letter_8.5x11in"
-    }
+    assert job_template(
+        [Attribute.collection("media-col", letter)], lambda: office, finisher
+    ).options == {"media": "na_letter_8.5x11in"}
 
 
 @pytest.mark.parametrize(

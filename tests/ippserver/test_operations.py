@@ -18,6 +18,7 @@ from apps.ippserver.models import IppJob
 from apps.jobs.choices import JobSource, JobState
 from apps.jobs.documents import spool_path
 from apps.jobs.models import Job
+from apps.printers.models import Printer
 from printmgmt.ipp import (
     Attribute,
     AttributeGroup,
@@ -359,6 +360,35 @@ def test_an_extension_option_with_several_values_is_unsupported(
     assert unsupported is not None
     assert [a.name for a in unsupported] == ["org.savapage-finishings-staple"]
     assert Job.objects.get().options == {}
+
+
+def test_an_extension_option_or_value_no_printer_offers_is_unsupported(
+    ipp: IppTester, printing: Printing, release_printer: Printer, pdf: bytes
+) -> None:
+    auth = _credentials(printing)
+    not_offered = [
+        Attribute.keyword("org.savapage-finishings-staple", "xyz"),
+        Attribute.integer("org.savapage-finishings-punch", 999),
+        Attribute.integer("org.savapage-nonsense", 1),
+    ]
+    refused = ipp.print_job(auth, pdf, fidelity=True, job_attributes=not_offered)
+    assert refused.status_code == Status.CLIENT_ERROR_ATTRIBUTES_OR_VALUES_NOT_SUPPORTED
+    assert "org.savapage-nonsense" in str(_value(refused, "status-message"))
+    unsupported = refused.group(GroupTag.UNSUPPORTED)
+    assert unsupported is not None
+    assert list(unsupported) == not_offered
+    assert not Job.objects.exists()
+    offered = Attribute.keyword("org.savapage-finishings-staple", "20")
+    held = ipp.print_job(auth, pdf, job_attributes=[*not_offered[1:], offered])
+    assert held.status_code == Status.SUCCESSFUL_OK_IGNORED_OR_SUBSTITUTED_ATTRIBUTES
+    unsupported = held.group(GroupTag.UNSUPPORTED)
+    assert unsupported is not None
+    assert list(unsupported) == not_offered[1:]
+    assert Job.objects.get().options == {"org.savapage-finishings-staple": "20"}
+    # Only enabled printers count: with the finisher disabled, no printer staples.
+    Printer.objects.filter(pk=release_printer.pk).update(enabled=False)
+    answer = ipp.print_job(auth, pdf, fidelity=True, job_attributes=[offered])
+    assert answer.status_code == Status.CLIENT_ERROR_ATTRIBUTES_OR_VALUES_NOT_SUPPORTED
 
 
 def test_unsupported_attributes_with_fidelity_true_are_refused(
