@@ -57,6 +57,29 @@ logger = logging.getLogger(__name__)
 
 def job_request(request: Message, *, with_format: bool) -> tuple[JobTemplate, str]:
     """Check the operation attributes of a job creation; the template and document format."""
+    document_format = document_request(request, with_format=with_format)
+    operation = request.operation_attributes
+    job_group = request.group(GroupTag.JOB)
+    # What the printers can do is asked (of the database) only for an attribute checked against it.
+    template = (
+        job_template(job_group.attributes, product_capabilities, product_extension_offers)
+        if job_group and job_group.attributes
+        else JobTemplate()
+    )
+    fidelity = operation.get("ipp-attribute-fidelity")
+    if template.unsupported and fidelity is not None and fidelity.value is True:
+        raise IppRefusal(
+            Status.CLIENT_ERROR_ATTRIBUTES_OR_VALUES_NOT_SUPPORTED,
+            "the printer cannot honour "
+            + ", ".join(attribute.name for attribute in template.unsupported),
+            template.unsupported,
+        )
+    return template, document_format
+
+
+def document_request(request: Message, *, with_format: bool = True) -> str:
+    """Check the compression (of a document sent now, or to come) and, `with_format`, the
+    document format of a request; the format (octet-stream: detected by content)."""
     operation = request.operation_attributes
     compression = operation.get("compression")
     if compression is not None and compression.value != "none":
@@ -76,22 +99,7 @@ def job_request(request: Message, *, with_format: bool) -> tuple[JobTemplate, st
                 "Apple or PWG raster, JPEG, PNG or plain text",
                 [format_attribute],
             )
-    job_group = request.group(GroupTag.JOB)
-    # What the printers can do is asked (of the database) only for an attribute checked against it.
-    template = (
-        job_template(job_group.attributes, product_capabilities, product_extension_offers)
-        if job_group and job_group.attributes
-        else JobTemplate()
-    )
-    fidelity = operation.get("ipp-attribute-fidelity")
-    if template.unsupported and fidelity is not None and fidelity.value is True:
-        raise IppRefusal(
-            Status.CLIENT_ERROR_ATTRIBUTES_OR_VALUES_NOT_SUPPORTED,
-            "the printer cannot honour "
-            + ", ".join(attribute.name for attribute in template.unsupported),
-            template.unsupported,
-        )
-    return template, document_format
+    return document_format
 
 
 #: Control characters (a file name's line break): a name value must not contain them, and

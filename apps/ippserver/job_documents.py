@@ -35,10 +35,10 @@ from apps.ippserver.job_creation import (
     created_answer,
     delete_pdfs,
     document_pdfs,
+    document_request,
     hold_document,
     ipp_job_by_id,
     job_held_for,
-    job_request,
     locked_ipp_job,
     name_value,
     refused_documents,
@@ -60,7 +60,7 @@ from apps.jobs.services import (
     discard_prepared,
     prepare_held_together,
 )
-from printmgmt.ipp import Message, Status, ValueTag
+from printmgmt.ipp import Attribute, GroupTag, Message, Status, ValueTag
 
 logger = logging.getLogger(__name__)
 
@@ -299,7 +299,12 @@ def send_document(
 ) -> Message:
     """A document of a job made by Create-Job. Those before the last are kept for the job; the
     last (or an empty last Send-Document after them) holds the job with all of them. A refused
-    document aborts the job: nothing of it is held."""
+    document aborts the job: nothing of it is held.
+
+    Send-Document takes no job attributes (RFC 8011 section 4.3.1: the job's were given by
+    Create-Job): a job group sent with it is ignored, and the answer names its attributes as
+    unsupported, as sent."""
+    ignored = JobTemplate(unsupported=_job_group(request))
     last = operation_value(request, "last-document")
     if last is None or last.tag != ValueTag.BOOLEAN:
         raise IppRefusal(Status.CLIENT_ERROR_BAD_REQUEST, "last-document is missing")
@@ -308,7 +313,7 @@ def send_document(
     check_open(ipp_job, now)
     has_data = document is not None and document.stat().st_size > 0
     if ipp_job.job is not None and not has_data:
-        return created_answer(request, ipp_job, endpoint, JobTemplate())
+        return created_answer(request, ipp_job, endpoint, ignored)
     check_takes_documents(ipp_job, now)
     if not has_data:
         if last.value is not True or not ipp_job.documents:
@@ -325,14 +330,18 @@ def send_document(
             _abort(ipp_job.pk, refusal)
             raise
     ipp_job.refresh_from_db()
-    return created_answer(request, ipp_job, endpoint, JobTemplate())
+    return created_answer(request, ipp_job, endpoint, ignored)
+
+
+def _job_group(request: Message) -> list[Attribute]:
+    return [a for group in request.groups_of(GroupTag.JOB) for a in group.attributes]
 
 
 def _take_document(
     request: Message, ipp_job: IppJob, document: Path, *, last: bool, split: bool
 ) -> None:
     try:
-        _template, document_format = job_request(request, with_format=True)
+        document_format = document_request(request)
     except IppRefusal as refusal:
         raise DocumentRefused(refusal.status, str(refusal), refusal.unsupported) from None
     name = name_value(request, "document-name")

@@ -201,6 +201,55 @@ def test_an_empty_last_send_document_closes_the_job_named_by_its_first_document(
     assert _send(ipp, auth, other, b"", last=False).status_code == Status.CLIENT_ERROR_BAD_REQUEST
 
 
+@pytest.mark.parametrize("last", [False, True])
+def test_job_attributes_sent_with_a_document_are_reported_and_not_used(
+    ipp: IppTester, printing: Printing, pdf: bytes, last: bool
+) -> None:
+    # Send-Document takes no job attributes (RFC 8011 4.3.1): the job's came with Create-Job.
+    auth = _auth(printing)
+    created = ipp.send(
+        ipp.request(Operation.CREATE_JOB, job_attributes=[Attribute.integer("copies", 2)]),
+        auth=auth,
+    )
+    job_id = _value(created, "job-id")
+    assert isinstance(job_id, int)
+    sent_along = [
+        Attribute.integer("copies", 3),
+        Attribute.keyword("sides", "bogus"),
+        # Out of order: a bad request in a job creation, which aborted the job here.
+        Attribute.range_of_integer("page-ranges", RangeOfInteger(3, 3), RangeOfInteger(1, 1)),
+    ]
+    request = ipp.request(
+        Operation.SEND_DOCUMENT,
+        job_id=job_id,
+        operation_attributes=[Attribute.boolean("last-document", last)],
+        job_attributes=sent_along,
+    )
+    answer = ipp.send(request, pdf, auth=auth)
+    assert answer.status_code == Status.SUCCESSFUL_OK_IGNORED_OR_SUBSTITUTED_ATTRIBUTES, answer
+    unsupported = answer.group(GroupTag.UNSUPPORTED)
+    assert unsupported is not None
+    assert list(unsupported) == sent_along
+    if not last:
+        # An empty last one with them closes the job, and says so too.
+        request = ipp.request(
+            Operation.SEND_DOCUMENT,
+            job_id=job_id,
+            operation_attributes=[Attribute.boolean("last-document", True)],
+            job_attributes=sent_along[:1],
+        )
+        closed = ipp.send(request, auth=auth)
+        assert closed.status_code == Status.SUCCESSFUL_OK_IGNORED_OR_SUBSTITUTED_ATTRIBUTES
+        unsupported = closed.group(GroupTag.UNSUPPORTED)
+        assert unsupported is not None
+        assert list(unsupported) == sent_along[:1]
+    job = Job.objects.get()
+    assert (job.copies, job.page_ranges, job.options, job.page_count) == (2, "", {}, 3)
+    # Without a job group the answer is plain.
+    other = _create_job(ipp, auth)
+    assert _send(ipp, auth, other, pdf, last=True).status_code == Status.SUCCESSFUL_OK
+
+
 def test_close_job_holds_the_documents_received(
     ipp: IppTester, printing: Printing, pdf: bytes
 ) -> None:
