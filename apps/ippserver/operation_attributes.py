@@ -31,11 +31,13 @@ def _any_value(value: PyValue) -> bool:
 
 @dataclass(frozen=True)
 class Takes:
-    """The syntaxes, and values, an operation attribute is taken with. `tags` None: the
-    operation checks the attribute itself and refuses one it cannot take, saying why."""
+    """The syntaxes, and values, an operation attribute is taken with; `single`: one value
+    only (several are ignored together, as sent). `tags` None: the operation checks the
+    attribute itself and refuses one it cannot take, saying why."""
 
     tags: frozenset[int] | None
     value_ok: Callable[[PyValue], bool] = _any_value
+    single: bool = False
 
     def accepts(self, value: Value) -> bool:
         return self.tags is None or (value.tag in self.tags and self.value_ok(value.value))
@@ -49,7 +51,7 @@ CHECKED = Takes(None)
 NAME = Takes(frozenset({ValueTag.NAME, ValueTag.NAME_WITH_LANGUAGE}))
 BOOLEAN = Takes(frozenset({ValueTag.BOOLEAN}))
 KEYWORDS = Takes(frozenset({ValueTag.KEYWORD}))
-MIME_MEDIA_TYPE = Takes(frozenset({ValueTag.MIME_MEDIA_TYPE}))
+MIME_MEDIA_TYPE = Takes(frozenset({ValueTag.MIME_MEDIA_TYPE}), single=True)
 POSITIVE = Takes(frozenset({ValueTag.INTEGER}), lambda value: isinstance(value, int) and value >= 1)
 
 #: Taken by every operation, and read by none: who asks is who logged in, which a printer that
@@ -59,7 +61,9 @@ _JOB_TARGET: Mapping[str, Takes] = {"job-id": CHECKED}
 _DOCUMENT: Mapping[str, Takes] = {
     "document-name": NAME,
     "compression": CHECKED,
-    "document-format": CHECKED,
+    # A format sent with another syntax, or several, is ignored: the document is then
+    # detected by its content, as application/octet-stream is.
+    "document-format": MIME_MEDIA_TYPE,
 }
 _JOB_CREATION: Mapping[str, Takes] = {
     "job-name": NAME,
@@ -111,6 +115,9 @@ def sort_operation_attributes(request: Message) -> tuple[Message, tuple[Attribut
         takes = taken.get(attribute.name)
         if takes is None:
             ignored.append(Attribute.out_of_band(attribute.name, ValueTag.UNSUPPORTED))
+            continue
+        if takes.single and len(attribute.values) > 1:
+            ignored.append(attribute)
             continue
         accepted = tuple(value for value in attribute.values if takes.accepts(value))
         if accepted:

@@ -3,6 +3,8 @@ unsupported group (RFC 8011 section 4.1.7), against the real product under uvico
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from apps.jobs.models import Job
@@ -17,6 +19,7 @@ from printmgmt.ipp import (
     ValueTag,
 )
 from tests.ippserver.conftest import IppTester, Printing
+from tests.ippserver.documents import make_image
 
 #: What a client may send with any job creation that is none of ours to act on.
 UNKNOWN = Attribute.keyword("x-vendor-tray-light", "blink")
@@ -118,6 +121,28 @@ def test_a_known_operation_attribute_with_a_value_or_syntax_not_taken_is_reporte
     assert _unsupported(answer) == [name_as_integer, hold_until]
     # Ignored means not used: the title comes from the document's name.
     assert Job.objects.get().title == "report.pdf"
+
+
+@pytest.mark.parametrize(
+    "document_format",
+    [
+        Attribute.keyword("document-format", "application/pdf"),
+        Attribute.name_("document-format", "application/pdf"),
+        Attribute.mime_media_type("document-format", "application/pdf", "image/png"),
+    ],
+    ids=["keyword", "name", "two-formats"],
+)
+def test_a_document_format_of_another_syntax_or_several_is_reported_and_not_used(
+    ipp: IppTester, printing: Printing, tmp_path: Path, document_format: Attribute
+) -> None:
+    # A PNG: taken as the PDF the attribute names (its first value), it was refused as not
+    # what it said it was; ignored, it is detected by its content.
+    png = make_image(tmp_path / "photo.png").read_bytes()
+    request = ipp.request(Operation.PRINT_JOB, operation_attributes=[document_format])
+    answer = ipp.send(request, png, auth=_auth(printing))
+    assert answer.status_code == Status.SUCCESSFUL_OK_IGNORED_OR_SUBSTITUTED_ATTRIBUTES, answer
+    assert _unsupported(answer) == [document_format]
+    assert Job.objects.get().page_count == 1
 
 
 def test_with_fidelity_the_refusal_names_the_ignored_operation_attributes_too(
