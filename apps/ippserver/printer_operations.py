@@ -4,6 +4,7 @@ enabled printers behind it can do, so job creation checks requests against the s
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 
@@ -25,6 +26,8 @@ from apps.jobs.release import offered_options
 from apps.printers.models import Printer
 from printmgmt.ipp import AttributeGroup, DateTime, GroupTag, Message, Status
 
+logger = logging.getLogger(__name__)
+
 
 def product_capabilities() -> Capabilities:
     snapshots = [
@@ -37,18 +40,17 @@ def product_capabilities() -> Capabilities:
 
 def product_extension_offers() -> ExtensionOffers:
     """What the enabled printers offer of our org.savapage-* options, asked only of a job that
-    sends one (it reads every printer's rule file)."""
-    printers = Printer.objects.filter(enabled=True).select_related("rule_file")
-    return ExtensionOffers(
-        tuple(
-            tuple(
-                option
-                for option in offered_options(printer, operator=True)
-                if option.attribute.startswith(SAVAPAGE_PREFIX)
-            )
-            for printer in printers
-        )
-    )
+    sends one (it reads every printer's rule file). A printer whose active rule file cannot
+    serve (engine_for_version) offers none: every release to it is refused."""
+    offers = []
+    for printer in Printer.objects.filter(enabled=True).select_related("rule_file"):
+        try:
+            offered = offered_options(printer, operator=True)
+        except ValueError as error:
+            logger.error("printer %s offers no options to IPP jobs: %s", printer.name, error)
+            continue
+        offers.append(tuple(o for o in offered if o.attribute.startswith(SAVAPAGE_PREFIX)))
+    return ExtensionOffers(tuple(offers))
 
 
 def printer_uuid() -> str:

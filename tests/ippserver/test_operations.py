@@ -19,6 +19,7 @@ from apps.jobs.choices import JobSource, JobState
 from apps.jobs.documents import spool_path
 from apps.jobs.models import Job
 from apps.printers.models import Printer
+from apps.rules.models import RuleFileVersion
 from printmgmt.ipp import (
     Attribute,
     AttributeGroup,
@@ -37,6 +38,7 @@ from printmgmt.ipp import (
 )
 from tests.ippserver.conftest import IppTester, Printing, spool_entries
 from tests.ippserver.documents import make_image, make_postscript
+from tests.jobs.conftest import FINISHER_RULES
 from tests.pdfs import make_pdf
 
 
@@ -389,6 +391,24 @@ def test_an_extension_option_or_value_no_printer_offers_is_unsupported(
     Printer.objects.filter(pk=release_printer.pk).update(enabled=False)
     answer = ipp.print_job(auth, pdf, fidelity=True, job_attributes=[offered])
     assert answer.status_code == Status.CLIENT_ERROR_ATTRIBUTES_OR_VALUES_NOT_SUPPORTED
+
+
+def test_a_printer_whose_rule_file_cannot_serve_offers_no_extension_option(
+    ipp: IppTester, printing: Printing, release_printer: Printer, pdf: bytes
+) -> None:
+    # Its active version has a price in error (it was activated before a rule that refuses it):
+    # every release to it is refused, and a job asking for its staple is told so at once,
+    # not answered with a server error.
+    RuleFileVersion.objects.filter(rule_file__printers=release_printer).update(
+        text=FINISHER_RULES.replace("0.05 staple", "10000000000000000000000000000 staple")
+    )
+    staple = Attribute.keyword("org.savapage-finishings-staple", "20")
+    answer = ipp.print_job(_credentials(printing), pdf, job_attributes=[staple])
+    assert answer.status_code == Status.SUCCESSFUL_OK_IGNORED_OR_SUBSTITUTED_ATTRIBUTES, answer
+    unsupported = answer.group(GroupTag.UNSUPPORTED)
+    assert unsupported is not None
+    assert list(unsupported) == [staple]
+    assert Job.objects.get().options == {}
 
 
 def test_unsupported_attributes_with_fidelity_true_are_refused(
