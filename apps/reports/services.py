@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone, translation
@@ -133,8 +134,12 @@ def usage_record_write(job: Job) -> UsageRecord | None:
                 UsageRecordGroup(record=record, name=name) for name in group_names
             )
     except IntegrityError:
-        # Written at the same moment by another worker ending the same job.
-        return UsageRecord.objects.get(job_id=job.pk)
+        # Written at the same moment by another worker ending the same job, when there is one;
+        # otherwise the database refused the record itself (a check it fails): that is raised.
+        written = UsageRecord.objects.filter(job_id=job.pk).first()
+        if written is None:
+            raise
+        return written
     logger.info("usage record for job %s: %s sheets, cost %s", job.pk, record.sheets, record.cost)
     return record
 
@@ -151,7 +156,10 @@ def usage_record_after_finish(job: Job) -> None:
 
 
 def usage_records_catch_up(days: int = 7) -> int:
-    """Write the missing records of jobs that ended in the last `days` days; returns how many."""
+    """Write the missing records of jobs that ended in the last `days` days; returns how many.
+    A record that cannot be written is logged with why and tried again at the next run; the
+    other jobs' records are written all the same (and scheduled reports, which call this
+    first, are sent)."""
     since = timezone.now() - timedelta(days=days)
     missing = (
         Job.objects.filter(state__in=TERMINAL_STATES, state_changed_at__gte=since)
@@ -160,7 +168,18 @@ def usage_records_catch_up(days: int = 7) -> int:
     )
     written = 0
     for job in missing.iterator():
-        if usage_record_write(job) is not None:
+        try:
+            # Its own savepoint: on PostgreSQL a refused statement would spoil the rest.
+            with transaction.atomic():
+                record = usage_record_write(job)
+        except SoftTimeLimitExceeded:
+            raise  # out of time: the task's caller decides
+        except Exception:
+            logger.exception(
+                "job %s: usage record not written; the next catch-up tries again", job.pk
+            )
+            continue
+        if record is not None:
             written += 1
     return written
 

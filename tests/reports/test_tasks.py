@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from email.message import Message
 from pathlib import Path
 from typing import Any
@@ -27,12 +28,13 @@ from django.test.utils import override_settings
 from django.utils import timezone, translation
 from openpyxl import load_workbook
 
+from apps.accounts.selectors import job_refunded
 from apps.accounts.services import user_create
 from apps.jobs.models import Job
 from apps.reports import conf
 from apps.reports.choices import ExportState, RelativePeriod
 from apps.reports.exports import write_export
-from apps.reports.models import ReportExport, ScheduledReport, ScheduledReportRun
+from apps.reports.models import ReportExport, ScheduledReport, ScheduledReportRun, UsageRecord
 from apps.reports.services import (
     EXPORT_MAX_ATTEMPTS,
     EXPORT_MAX_REQUEUES,
@@ -42,6 +44,7 @@ from apps.reports.services import (
     export_write,
     exports_clean,
     exports_requeue_lost,
+    usage_records_catch_up,
 )
 from apps.reports.tasks import (
     SCHEDULED_SEND_SECONDS,
@@ -889,6 +892,55 @@ def test_a_record_the_pipeline_missed_is_in_the_scheduled_report_of_its_period(
     assert text.splitlines()[-1] == "TOTAL,6,30,30,24,5.60,0.90,4.70"
     body = next(part for part in today.walk() if part.get_content_type() == "text/plain")
     assert "from every usage record written by then" in body.get_payload(decode=True).decode()  # type: ignore[union-attr]
+
+
+@pytest.mark.django_db
+def test_a_record_the_database_refuses_keeps_neither_the_others_nor_the_reports_back(
+    history: History,
+    print_job: Callable[..., Job],
+    smtp_inbox: Inbox,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The catch-up before the scheduled reports meets a record the database refuses (a check
+    it fails, not a twin another worker wrote): it logs why, writes the other jobs' records
+    and the reports are sent; the refused one is tried again at the next run."""
+
+    def broken(job: Job) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("apps.reports.services.usage_record_write", broken)
+    refused = print_job(history.carol, history.laser, price="0.20", pages=2)
+    missed = print_job(history.alice, history.laser, price="0.30", pages=3)
+    monkeypatch.undo()
+
+    def refunded(job_id: int) -> Decimal:
+        # A negative refund: the database's usage_money_not_negative check refuses the record.
+        return Decimal("-0.10") if job_id == refused.pk else job_refunded(job_id)
+
+    monkeypatch.setattr("apps.reports.services.job_refunded", refunded)
+    ScheduledReport.objects.create(
+        name="Daily", period=RelativePeriod.YESTERDAY, grouping="user", format="csv",
+        recipients="finance@example.org",
+    )  # fmt: skip
+    tomorrow = timezone.localtime() + timedelta(days=1)
+    caplog.clear()
+    assert scheduled_reports_send(tomorrow) == 2  # yesterday's and today's
+    today = smtp_inbox.messages[1]
+    attachment = next(part for part in today.walk() if part.get_filename())
+    text = attachment.get_payload(decode=True).decode()  # type: ignore[union-attr]
+    assert text.splitlines()[-1] == "TOTAL,6,31,31,25,5.70,0.90,4.80"
+    (logged,) = [record for record in caplog.records if record.levelname == "ERROR"]
+    assert logged.getMessage() == (
+        f"job {refused.pk}: usage record not written; the next catch-up tries again"
+    )
+    assert logged.exc_info is not None
+    assert "usage_money_not_negative" in str(logged.exc_info[1])
+    assert UsageRecord.objects.filter(job_id=missed.pk).exists()
+    assert not UsageRecord.objects.filter(job_id=refused.pk).exists()
+    monkeypatch.undo()
+    assert usage_records_catch_up() == 1
+    assert UsageRecord.objects.get(job_id=refused.pk).cost == Decimal("0.20")
 
 
 def test_a_possibly_sent_period_is_sent_again_from_the_admin_after_a_warning(
