@@ -9,10 +9,13 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Round
+from django.db.models.lookups import Exact
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import MoneyField
+from apps.accounts.money import STORED_DECIMALS
 from apps.jobs.choices import JobState
 from apps.reports.choices import (
     ExportKind,
@@ -35,6 +38,15 @@ class UsageRecordQuerySet(models.QuerySet["UsageRecord"]):
 
     def delete(self) -> tuple[int, dict[str, int]]:
         raise ImmutableError("usage records are never deleted")
+
+
+def stored_units(column: str) -> Round:
+    """The amount in `column` as a whole number of the smallest stored unit (0.0001), for
+    checks the database evaluates: exact on PostgreSQL's numeric, and on SQLite, which keeps a
+    decimal as a double and subtracts doubles (0.15 - 0.10 is 0.04999...), exact for every
+    amount below 10^11, where a double still holds its 4 places (each is rounded to its whole
+    units before any arithmetic, and doubles add whole numbers exactly up to 2^53)."""
+    return Round(F(column) * 10**STORED_DECIMALS)
 
 
 class UsageRecord(models.Model):
@@ -106,8 +118,12 @@ class UsageRecord(models.Model):
         verbose_name = _("usage record")
         ordering = ("ended_at", "id")
         constraints = (
+            # cost = charged - refunded, compared in whole stored units (see stored_units).
             models.CheckConstraint(
-                condition=Q(cost=F("charged") - F("refunded")), name="usage_cost_is_net"
+                condition=Exact(
+                    stored_units("cost"), stored_units("charged") - stored_units("refunded")
+                ),
+                name="usage_cost_is_net",
             ),
             models.CheckConstraint(
                 condition=Q(charged__gte=0, refunded__gte=0), name="usage_money_not_negative"

@@ -22,6 +22,7 @@ from apps.jobs.services import job_create_held, job_transition
 from apps.reports.models import ImmutableError, UsageRecord
 from apps.reports.services import primary_group, usage_record_write, usage_records_catch_up
 from printmgmt.translatable import Text
+from tests.accounts.conftest import on_embedded_sqlite
 from tests.pdfs import make_pdf
 from tests.reports.conftest import History
 
@@ -88,6 +89,24 @@ def test_records_are_immutable(history: History) -> None:
         UsageRecord.objects.update(cost=Decimal("0"))
     with pytest.raises(ImmutableError):
         UsageRecord.objects.all().delete()
+
+
+def test_the_database_holds_cost_to_charged_less_refunded_to_the_smallest_stored_unit(
+    history: History,
+) -> None:
+    record = UsageRecord.objects.get(job_id=history.jobs["alice-simplex"].pk)
+    for job_id, (charged, refunded, cost) in enumerate(
+        [("0.15", "0.10", "0.0501"), ("0.15", "0.10", "0.0499"), ("0.15", "0.10", "0.05")]
+    ):
+        record.pk, record._state.adding, record.job_id = None, True, -1 - job_id
+        record.charged, record.refunded = Decimal(charged), Decimal(refunded)
+        record.cost = Decimal(cost)
+        if cost == "0.05":
+            record.save()
+        else:
+            with pytest.raises(IntegrityError, match="usage_cost_is_net"), transaction.atomic():
+                record.save()
+    assert UsageRecord.objects.get(job_id=-3).cost == Decimal("0.05")
 
 
 def test_a_held_job_that_expires_uncharged_leaves_no_record(
@@ -192,3 +211,94 @@ def test_a_job_charged_with_more_places_than_the_currency_now_has_is_refunded_in
     assert ended is not None
     assert ended.state == JobState.FAILED
     assert job_refunded(job.pk) == Decimal("0.125")
+
+
+SQLITE_PARTIAL_REFUND = """
+from decimal import Decimal
+from pathlib import Path
+from django.db import IntegrityError, connection, transaction
+from apps.accounts.movements import account_charge, account_deposit
+from apps.accounts.services import personal_account_ensure, user_create
+from apps.jobs.choices import JobSource, JobState
+from apps.jobs.endings import finish
+from apps.jobs.services import job_create_held, job_transition
+from apps.printers.choices import PrinterKind
+from apps.printers.models import Printer
+from apps.reports.models import UsageRecord
+from apps.reports.services import usage_records_catch_up
+from printmgmt.translatable import Text
+from tests.pdfs import make_pdf
+alice = user_create("alice", "pw-not-used-1")
+account = personal_account_ensure(alice)
+account_deposit(account.pk, Decimal("1"), actor=None)
+laser = Printer.objects.create(
+    name="laser", uri="ipp://127.0.0.1:9/ipp/laser", kind=PrinterKind.DRIVERLESS
+)
+document = make_pdf(Path(FOLDER) / "doc.pdf", 3)
+job = job_create_held(alice, document, title="doc", source=JobSource.WEB)
+account_charge(account.pk, Decimal("0.15"), job_id=job.pk, user=alice, reason="print")
+job_transition(
+    job.pk, JobState.RELEASED, reason="released", printer=laser, price=Decimal("0.15"),
+    account=account, expected_impressions=3,
+)
+job_transition(job.pk, JobState.SENDING, reason="sending")
+job_transition(job.pk, JobState.PROCESSING, reason="sent", printer_job_id=job.pk)
+finish(job.pk, JobState.FAILED, Text("the printer aborted it"), impressions_completed=1)
+record = UsageRecord.objects.filter(job_id=job.pk).first()
+print(record and (record.charged, record.refunded, record.cost, record.sheets))
+print(usage_records_catch_up())
+try:
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE reports_usagerecord SET cost = 0")
+except Exception as error:
+    print(error)
+for cost in ("0.0501", "0.0499"):  # the smallest stored unit off: refused all the same
+    record.pk, record._state.adding, record.job_id, record.cost = None, True, 0, Decimal(cost)
+    try:
+        with transaction.atomic():
+            record.save()
+    except IntegrityError as error:
+        print(error)
+"""
+
+
+def test_on_the_embedded_sqlite_a_job_refunded_in_part_has_its_usage_record(
+    tmp_path: Path,
+) -> None:
+    # SQLite subtracts decimals as doubles: 0.15 - 0.10 is not 0.05 there, and the check that
+    # cost = charged - refunded refused the record of a job aborted after a third of it.
+    output = on_embedded_sqlite(tmp_path, f"FOLDER = {str(tmp_path)!r}\n{SQLITE_PARTIAL_REFUND}")
+    assert output.splitlines() == [
+        "(Decimal('0.15'), Decimal('0.10'), Decimal('0.05'), 1)",
+        "0",
+        "usage records are immutable: UPDATE refused",
+        "CHECK constraint failed: usage_cost_is_net",
+        "CHECK constraint failed: usage_cost_is_net",
+    ]
+
+
+SQLITE_MIGRATIONS_BOTH_WAYS = """
+from django.core.management import call_command
+from django.db import connection
+def triggers():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' "
+            "AND tbl_name = 'reports_usagerecord' ORDER BY name"
+        )
+        return " ".join(name for (name,) in cursor.fetchall())
+print(triggers())
+call_command("migrate", "reports", "0011", verbosity=0)
+print(triggers())
+call_command("migrate", "reports", verbosity=0)
+print(triggers())
+"""
+
+
+def test_on_the_embedded_sqlite_usage_records_stay_immutable_after_the_migrations(
+    tmp_path: Path,
+) -> None:
+    # Changing the check makes SQLite copy the table, which drops its triggers: made again.
+    output = on_embedded_sqlite(tmp_path, SQLITE_MIGRATIONS_BOTH_WAYS)
+    both = "reports_usagerecord_no_delete reports_usagerecord_no_update"
+    assert output.splitlines() == [both, both, both]
