@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group
@@ -15,7 +16,7 @@ from apps.accounts.models import Account, Allowance, LedgerEntry, User
 from apps.accounts.movements import account_deposit
 from apps.accounts.services import personal_account_ensure
 from apps.accounts.tasks import allowances_apply_due, ledger_audit
-from tests.accounts.conftest import fresh, ledger_sum
+from tests.accounts.conftest import fresh, ledger_sum, on_embedded_sqlite
 from tests.workers import WorkerProcess
 
 MakeUser = Callable[..., User]
@@ -53,6 +54,65 @@ def test_audit_sees_an_account_without_entries_but_with_a_balance(make_user: Mak
     account = personal_account_ensure(make_user("alice"))
     Account.objects.filter(pk=account.pk).update(balance=Decimal("1.00"))
     assert [drift["ledger_sum"] for drift in ledger_audit()] == ["0.00"]
+
+
+@pytest.mark.django_db
+def test_audit_sees_a_drift_of_one_cent_and_none_where_the_sum_is_exact(
+    make_user: MakeUser,
+) -> None:
+    account = personal_account_ensure(make_user("alice"))
+    for amount in ("16.44", "2.78"):  # 19.220000000000002 in doubles
+        account_deposit(account.pk, Decimal(amount), actor=None)
+    assert ledger_audit() == []
+    Account.objects.filter(pk=account.pk).update(balance=Decimal("19.23"))
+    assert [(drift["ledger_sum"], drift["difference"]) for drift in ledger_audit()] == [
+        ("19.22", "0.01")
+    ]
+
+
+SQLITE_AUDIT = """
+import logging
+from decimal import Decimal
+from io import StringIO
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from apps.accounts.models import Account
+from apps.accounts.movements import account_deposit
+from apps.accounts.services import user_create
+from apps.accounts.tasks import ledger_audit
+class Shown(logging.Handler):
+    def emit(self, record):
+        print(record.levelname, record.getMessage())
+logging.getLogger("apps.accounts.tasks").addHandler(Shown(logging.ERROR))
+account = user_create("alice", "pw-not-used-1").personal_account
+for amount in ("16.44", "2.78"):
+    account_deposit(account.pk, Decimal(amount), actor=None)
+def audit():
+    out = StringIO()
+    try:
+        call_command("account", "audit", stdout=out)
+    except CommandError as error:
+        out.write(f"error: {error}")
+    print(out.getvalue().strip().replace("\\n", " | "))
+    print([(drift["ledger_sum"], drift["difference"]) for drift in ledger_audit()])
+audit()
+Account.objects.filter(pk=account.pk).update(balance=Decimal("19.23"))
+audit()
+"""
+
+
+def test_on_the_embedded_sqlite_the_audit_is_exact(tmp_path: Path) -> None:
+    # SQLite adds the ledger up as doubles, 19.220000000000002, which is no drift; one cent is.
+    output = on_embedded_sqlite(tmp_path, SQLITE_AUDIT)
+    assert output.splitlines() == [
+        "every balance equals the sum of its ledger",
+        "[]",
+        "personal account of alice: balance 19.23 but ledger sums to 19.22 | "
+        "error: 1 account(s) differ from their ledger.",
+        "ERROR ledger drift account=1 (personal account of alice) balance=19.23 "
+        "ledger_sum=19.22 difference=0.01",
+        "[('19.22', '0.01')]",
+    ]
 
 
 @pytest.mark.worker
