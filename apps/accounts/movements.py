@@ -108,6 +108,11 @@ def account_refund(
     require_manage(user, gettext_noop("refund print jobs"))
     if amount is not None:
         amount = money(amount)
+        if amount <= 0:
+            raise AmountError(
+                f"refund {format_money(amount)} must be more than zero (without an amount, all "
+                "that is left is refunded)."
+            )
     if len(key) > 64:
         raise AccountError(f"refund key {key!r} is too long: at most 64 characters.")
     with transaction.atomic():

@@ -184,6 +184,8 @@ def test_refund_a_job_once_per_key_and_never_more_than_its_charge(make_user: Mak
     assert nothing.strip() == "job 4711: nothing left to refund"
     assert "never charged" in refused("refund", "999", "--reason", "x")
     assert "more than" in refused("refund", "4711", "1", "--reason", "x", "--key", "x")
+    # Zero is refused as such, not answered "nothing left to refund" (whatever is left).
+    assert "must be more than zero" in refused("refund", "4711", "0", "--reason", "x", "--key", "z")
 
 
 def test_refund_by_a_user_needs_manage_accounts(make_user: MakeUser) -> None:
