@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import secrets
 import zoneinfo
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from urllib.parse import urlsplit
+
+#: A language tag as Django takes it: a language, then region or script parts ("en-us").
+_LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(?:-[a-z0-9]{2,8})*")
 
 TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
 FALSE_WORDS = frozenset({"0", "false", "no", "off"})
@@ -74,6 +78,20 @@ class Env:
         value = self.text(name, default)
         if value not in allowed:
             raise ConfigError(f"{name}={value!r} is not one of: {', '.join(sorted(allowed))}.")
+        return value
+
+    def language(self, name: str, default: str, available: Sequence[str]) -> str:
+        """A language tag (lower case) whose language is one of `available`, bare or with a
+        region ("de", "de-at"): Django refused others only after settings were loaded, with
+        a traceback (no catalog) or a system-check block (not in LANGUAGES)."""
+        raw = self.text(name, default)
+        value = raw.lower()
+        if not _LANGUAGE_TAG.fullmatch(value) or value.split("-")[0] not in available:
+            languages = ", ".join(available)
+            raise ConfigError(
+                f"{name}={raw!r} is not a language the product has ({languages}): use one of "
+                "them, alone or with a region after a hyphen (such as en-us or de-at)."
+            )
         return value
 
     def time_zone(self, name: str, default: str) -> str:

@@ -136,10 +136,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = ENV.text("LANGUAGE_CODE", "en-us")
 # The languages the portal has catalogs for (locale/); LocaleMiddleware picks one from the
 # browser's Accept-Language or the footer's language switch.
 LANGUAGES = [("en", "English"), ("de", "Deutsch")]
+# The default language (commands, and a browser that asks for none we have): one of them.
+LANGUAGE_CODE = ENV.language("LANGUAGE_CODE", "en-us", [code for code, _name in LANGUAGES])
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = ENV.time_zone("TIME_ZONE", "UTC")
 USE_I18N = True

@@ -62,6 +62,19 @@ def test_choice_lists_what_is_allowed() -> None:
         env(LOG_LEVEL="LOUD").choice("LOG_LEVEL", "INFO", allowed)
 
 
+def test_language_is_one_the_product_has_alone_or_with_a_region() -> None:
+    available = ["en", "de"]
+    assert env().language("LANGUAGE_CODE", "en-us", available) == "en-us"
+    for given, expected in (("de", "de"), ("de-AT", "de-at"), ("EN-GB", "en-gb")):
+        assert env(LANGUAGE_CODE=given).language("LANGUAGE_CODE", "en", available) == expected
+    for bad in ("xx", "fr", "fr-fr", "en_US", "english", "de-", "-de"):
+        with pytest.raises(
+            ConfigError,
+            match=rf"^LANGUAGE_CODE='{bad}' is not a language the product has \(en, de\): ",
+        ):
+            env(LANGUAGE_CODE=bad).language("LANGUAGE_CODE", "en", available)
+
+
 def test_time_zone_must_be_known() -> None:
     assert env(TIME_ZONE="Europe/Amsterdam").time_zone("TIME_ZONE", "UTC") == "Europe/Amsterdam"
     with pytest.raises(ConfigError, match="TIME_ZONE='Mars/Base' is not a known time zone"):
@@ -143,6 +156,10 @@ def test_secret_key_rules_for_production(tmp_path: Path) -> None:
         ("DEBUG", "perhaps", "DEBUG='perhaps' is not a boolean"),
         ("CELERY_BROKER_URL", "amqp://mq", "CELERY_BROKER_URL='amqp://mq' is not a supported"),
         ("WEB_THREADS", "0", "WEB_THREADS=0 is too small: it must be at least 1"),
+        # Django said these with a traceback (no catalog) or a system-check block.
+        ("LANGUAGE_CODE", "xx", "LANGUAGE_CODE='xx' is not a language the product has (en, de)"),
+        ("LANGUAGE_CODE", "fr", "LANGUAGE_CODE='fr' is not a language the product has (en, de)"),
+        ("LANGUAGE_CODE", "en_US", "LANGUAGE_CODE='en_US' is not a language the product has"),
     ],
 )
 def test_start_up_with_a_bad_setting_prints_one_line_and_exits(
