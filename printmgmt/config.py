@@ -162,6 +162,40 @@ def currency_decimals(env: Env, currency: str) -> int:
     return decimals
 
 
+#: Digits an amount may have before the point, as apps/accounts/money.py's max_whole_digits()
+#: says for a currency of no decimals (the database keeps 18 digits, 4 after the point, and
+#: SQLite 15 exactly); each decimal of the currency takes one of the 15.
+_AMOUNT_WHOLE_DIGITS = 14
+_AMOUNT_EXACT_DIGITS = 15
+
+
+def amount(env: Env, name: str, default: str, currency: str, decimals: int) -> Decimal:
+    """An amount of the site's currency (INITIAL_CREDIT): zero or more, with no more decimals
+    than the currency has and no more digits than the database keeps exactly. The system
+    check (accounts.E001) said so only after the settings were loaded, in a block."""
+    raw = env.text(name, default)
+    value = env.decimal(name, default)
+    exponent = value.normalize().as_tuple().exponent
+    places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    if places > decimals:
+        digits = "1 digit" if places == 1 else f"{places} digits"
+        rounded = value.quantize(Decimal(1).scaleb(-decimals))
+        fix = (
+            f"{currency} has none: write a whole amount"
+            if decimals == 0
+            else f"{currency} has {decimals}: write it with at most {decimals}"
+        )
+        raise ConfigError(
+            f"{name}={raw!r} has {digits} after the point, and {fix}, such as {rounded}."
+        )
+    whole_digits = min(_AMOUNT_WHOLE_DIGITS, _AMOUNT_EXACT_DIGITS - decimals)
+    if value != 0 and value.adjusted() >= whole_digits:
+        raise ConfigError(
+            f"{name}={raw!r} is too large: at most {whole_digits} digits before the point."
+        )
+    return value
+
+
 def data_dir(env: Env, base_dir: Path) -> Path:
     """The directory holding the embedded database, secret key, spool and broker files."""
     return Path(env.text("PRINTMGMT_DATA_DIR", str(base_dir / "var"))).resolve()

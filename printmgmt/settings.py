@@ -16,6 +16,7 @@ from apps.core.buffered_body import FORM_BODY_LIMIT_BYTES
 from printmgmt.config import (
     ConfigError,
     Env,
+    amount,
     currency_decimals,
     data_dir,
     dnssd_config,
@@ -155,7 +156,7 @@ WHITENOISE_USE_FINDERS = True
 # Money: one currency per site; amounts are Decimal with this many digits after the point.
 CURRENCY = ENV.currency("CURRENCY", "EUR")
 CURRENCY_DECIMALS = currency_decimals(ENV, CURRENCY)
-INITIAL_CREDIT = ENV.decimal("INITIAL_CREDIT", "0")
+INITIAL_CREDIT = amount(ENV, "INITIAL_CREDIT", "0", CURRENCY, CURRENCY_DECIMALS)
 
 # Uploaded and IPP-received documents live here, outside any web root, under generated names.
 SPOOL_DIR = Path(ENV.text("SPOOL_DIR", str(DATA_DIR / "spool"))).resolve()

@@ -7,12 +7,15 @@ import subprocess
 import sys
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from apps.accounts import money
 from printmgmt.config import (
     ConfigError,
     Env,
+    amount,
     currency_decimals,
     data_dir,
     secret_key,
@@ -105,6 +108,34 @@ def test_decimals_are_finite_and_never_negative() -> None:
             env(INITIAL_CREDIT=bad).decimal("INITIAL_CREDIT", "0")
 
 
+def test_an_amount_has_no_more_decimals_than_the_currency() -> None:
+    assert amount(env(INITIAL_CREDIT="2.50"), "INITIAL_CREDIT", "0", "EUR", 2) == Decimal("2.50")
+    assert amount(env(INITIAL_CREDIT="1.230"), "INITIAL_CREDIT", "0", "EUR", 2) == Decimal("1.23")
+    assert amount(env(), "INITIAL_CREDIT", "0", "JPY", 0) == 0
+    with pytest.raises(
+        ConfigError,
+        match=r"^INITIAL_CREDIT='1.234' has 3 digits after the point, and EUR has 2: write it "
+        r"with at most 2, such as 1.23\.$",
+    ):
+        amount(env(INITIAL_CREDIT="1.234"), "INITIAL_CREDIT", "0", "EUR", 2)
+    with pytest.raises(ConfigError, match=r"^INITIAL_CREDIT='1.5' has 1 digit after the point, "):
+        amount(env(INITIAL_CREDIT="1.5"), "INITIAL_CREDIT", "0", "JPY", 0)
+    with pytest.raises(ConfigError, match="INITIAL_CREDIT='two' is not a decimal number"):
+        amount(env(INITIAL_CREDIT="two"), "INITIAL_CREDIT", "0", "EUR", 2)
+
+
+@pytest.mark.parametrize(("currency", "decimals"), [("JPY", 0), ("EUR", 2), ("XTS", 4)])
+def test_an_amount_is_no_larger_than_the_accounts_keep(
+    currency: str, decimals: int, settings: Any
+) -> None:
+    settings.CURRENCY, settings.CURRENCY_DECIMALS = currency, decimals
+    largest = str(money.largest_amount())
+    assert amount(env(INITIAL_CREDIT=largest), "INITIAL_CREDIT", "0", currency, decimals)
+    one_more = str(money.largest_amount() + money.quantum())
+    with pytest.raises(ConfigError, match=rf"INITIAL_CREDIT='{one_more}' is too large: at most"):
+        amount(env(INITIAL_CREDIT=one_more), "INITIAL_CREDIT", "0", currency, decimals)
+
+
 def test_database_url_schemes() -> None:
     default = "sqlite:////tmp/x.sqlite3"
     assert env().database_url("DATABASE_URL", default) == default
@@ -160,6 +191,7 @@ def test_secret_key_rules_for_production(tmp_path: Path) -> None:
         ("LANGUAGE_CODE", "xx", "LANGUAGE_CODE='xx' is not a language the product has (en, de)"),
         ("LANGUAGE_CODE", "fr", "LANGUAGE_CODE='fr' is not a language the product has (en, de)"),
         ("LANGUAGE_CODE", "en_US", "LANGUAGE_CODE='en_US' is not a language the product has"),
+        ("INITIAL_CREDIT", "1.234", "INITIAL_CREDIT='1.234' has 3 digits after the point"),
     ],
 )
 def test_start_up_with_a_bad_setting_prints_one_line_and_exits(
