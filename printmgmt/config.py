@@ -74,6 +74,30 @@ class Env:
             return default
         return [word.strip() for word in raw.split(",") if word.strip()]
 
+    def origin_list(self, name: str) -> list[str]:
+        """Comma-separated web origins, each a scheme and a host (CSRF_TRUSTED_ORIGINS):
+        Django refused one without a scheme only after the settings were loaded, in a
+        system-check block, and would never match one with a path."""
+        origins = self.word_list(name, [])
+        for origin in origins:
+            if "://" not in origin:
+                raise ConfigError(
+                    f"{name} has {origin!r}, which has no scheme: an origin starts with one, "
+                    f"as in https://{origin}."
+                )
+            parts = urlsplit(origin)
+            if parts.scheme not in {"http", "https"} or not parts.netloc:
+                raise ConfigError(
+                    f"{name} has {origin!r}, which is not an origin: use https://HOST (or "
+                    "http://HOST), such as https://print.example.edu."
+                )
+            if parts.path or parts.query or parts.fragment:
+                raise ConfigError(
+                    f"{name} has {origin!r}, which has a path: an origin is a scheme and a host "
+                    f"only, as in {parts.scheme}://{parts.netloc}."
+                )
+        return origins
+
     def choice(self, name: str, default: str, allowed: frozenset[str]) -> str:
         value = self.text(name, default)
         if value not in allowed:

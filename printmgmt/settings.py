@@ -32,7 +32,7 @@ DATA_DIR = data_dir(ENV, BASE_DIR)
 DEBUG = ENV.flag("DEBUG", default=False)
 SECRET_KEY = secret_key(ENV, DATA_DIR, DEBUG)
 ALLOWED_HOSTS = ENV.word_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
-CSRF_TRUSTED_ORIGINS = ENV.word_list("CSRF_TRUSTED_ORIGINS", [])
+CSRF_TRUSTED_ORIGINS = ENV.origin_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

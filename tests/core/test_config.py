@@ -58,6 +58,33 @@ def test_word_list_splits_on_commas() -> None:
     assert env().word_list("HOSTS", ["x"]) == ["x"]
 
 
+def test_origins_are_a_scheme_and_a_host() -> None:
+    given = "https://print.example.edu, http://127.0.0.1:8000,https://*.example.edu"
+    assert env(CSRF_TRUSTED_ORIGINS=given).origin_list("CSRF_TRUSTED_ORIGINS") == [
+        "https://print.example.edu",
+        "http://127.0.0.1:8000",
+        "https://*.example.edu",
+    ]
+    assert env().origin_list("CSRF_TRUSTED_ORIGINS") == []
+    for bad, message in (
+        (
+            "https://a.example,print.example.edu",
+            "'print.example.edu', which has no scheme: an origin starts with one, as in "
+            "https://print.example.edu.",
+        ),
+        ("ftp://print.example.edu", "'ftp://print.example.edu', which is not an origin"),
+        ("https://", "'https://', which is not an origin"),
+        (
+            "https://print.example.edu/",
+            "'https://print.example.edu/', which has a path: an origin is a scheme and a host "
+            "only, as in https://print.example.edu.",
+        ),
+    ):
+        with pytest.raises(ConfigError) as refused:
+            env(CSRF_TRUSTED_ORIGINS=bad).origin_list("CSRF_TRUSTED_ORIGINS")
+        assert str(refused.value).startswith(f"CSRF_TRUSTED_ORIGINS has {message}")
+
+
 def test_choice_lists_what_is_allowed() -> None:
     allowed = frozenset({"INFO", "DEBUG"})
     assert env(LOG_LEVEL="DEBUG").choice("LOG_LEVEL", "INFO", allowed) == "DEBUG"
@@ -192,6 +219,11 @@ def test_secret_key_rules_for_production(tmp_path: Path) -> None:
         ("LANGUAGE_CODE", "fr", "LANGUAGE_CODE='fr' is not a language the product has (en, de)"),
         ("LANGUAGE_CODE", "en_US", "LANGUAGE_CODE='en_US' is not a language the product has"),
         ("INITIAL_CREDIT", "1.234", "INITIAL_CREDIT='1.234' has 3 digits after the point"),
+        (
+            "CSRF_TRUSTED_ORIGINS",
+            "print.example.edu",
+            "CSRF_TRUSTED_ORIGINS has 'print.example.edu', which has no scheme",
+        ),
     ],
 )
 def test_start_up_with_a_bad_setting_prints_one_line_and_exits(
