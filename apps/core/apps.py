@@ -1,3 +1,5 @@
+import contextlib
+
 from django.apps import AppConfig
 
 
@@ -20,13 +22,18 @@ class CoreConfig(AppConfig):
 
 
 def ensure_local_broker_folders() -> None:
-    """The embedded file-system broker needs its folders before any process sends or reads."""
+    """The embedded file-system broker needs its folders before any process sends or reads.
+
+    One that cannot be made (a file in its place, no rights) is left to /healthz and
+    `preflight`, which name it (apps/core/health.py): failing here ended every command, the
+    web server and `preflight` itself with a traceback."""
     from pathlib import Path
 
     from django.conf import settings
 
     if settings.CELERY_BROKER_URL.startswith("filesystem://"):
         for key in ("data_folder_in", "processed_folder", "control_folder"):
-            Path(str(settings.CELERY_BROKER_TRANSPORT_OPTIONS[key])).mkdir(
-                parents=True, exist_ok=True
-            )
+            with contextlib.suppress(OSError):
+                Path(str(settings.CELERY_BROKER_TRANSPORT_OPTIONS[key])).mkdir(
+                    parents=True, exist_ok=True
+                )
