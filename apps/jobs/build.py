@@ -20,7 +20,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
-from apps.jobs.documents import DocumentError, inspect_pdf
+from apps.jobs.documents import DocumentError, inspect_pdf, max_job_pages
 from printmgmt.ppde import PageGeometry
 
 MAX_RANGE_TEXT = 200
@@ -172,8 +172,9 @@ def pages_by_document(document_pages: list[int], pages: list[int]) -> list[tuple
 
 
 def pdf_geometry(path: Path) -> PageGeometry:
-    """How the first page lies: the n-up table needs it to pick orientation-requested."""
-    facts = inspect_pdf(path)
+    """How the first page lies: the n-up table needs it to pick orientation-requested. `path`
+    is made of a held job's pages (selected, imposed), so it has no more than a job may."""
+    facts = inspect_pdf(path, most_pages=max_job_pages())
     return geometry_of(facts.landscape, facts.rotation)
 
 

@@ -41,6 +41,17 @@ class StoredDocument:
         return self.facts.page_count
 
 
+#: The most documents one job takes: enough for any real print, and a bound on the work (and
+#: open files) of putting them together.
+MAX_DOCUMENTS_PER_JOB = 100
+
+
+def max_job_pages() -> int:
+    """The most pages a job may have: MAX_DOCUMENT_PAGES is checked for each document on its
+    own, so a job of several totals at most that many times MAX_DOCUMENTS_PER_JOB."""
+    return int(settings.MAX_DOCUMENT_PAGES) * MAX_DOCUMENTS_PER_JOB
+
+
 def max_document_bytes() -> int:
     """The largest document taken in (MAX_DOCUMENT_MB), as it arrives, before any conversion."""
     return int(settings.MAX_DOCUMENT_MB) * 1024 * 1024
@@ -113,11 +124,10 @@ def _reason(error: Exception, path: Path) -> str:
 _PAGE_TREE_DEPTH = 64
 
 
-def _refuse_too_many_pages(document: pikepdf.Pdf) -> None:
-    """Refuse a page tree with more than MAX_DOCUMENT_PAGES pages, walked only as far as the
-    limit: qpdf's own count first builds a list of every page, and a few megabytes of PDF can
-    name one page a million times (gigabytes of memory)."""
-    limit = settings.MAX_DOCUMENT_PAGES
+def _refuse_too_many_pages(document: pikepdf.Pdf, limit: int) -> None:
+    """Refuse a page tree with more than `limit` pages, walked only as far as the limit:
+    qpdf's own count first builds a list of every page, and a few megabytes of PDF can name
+    one page a million times (gigabytes of memory)."""
     too_many = DocumentError(
         ngettext(
             "the PDF has more than %(limit)d page: it is refused",
@@ -149,12 +159,15 @@ def _refuse_too_many_pages(document: pikepdf.Pdf) -> None:
         waiting.extend((kid, depth + 1) for kid in kids)
 
 
-def inspect_pdf(path: Path) -> PdfFacts:
-    """Pages and first-page geometry of a PDF, refusing what a printer could not print.
+def inspect_pdf(path: Path, *, most_pages: int | None = None) -> PdfFacts:
+    """Pages and first-page geometry of a PDF, refusing what a printer could not print, and
+    one of more than `most_pages` pages (by default MAX_DOCUMENT_PAGES, a document's limit;
+    the documents of a job put together are checked against max_job_pages()).
 
     qpdf counts the pages of the page tree itself (a document's /Count may be wrong) and reads
     only the objects it needs, never the page contents.
     """
+    limit = settings.MAX_DOCUMENT_PAGES if most_pages is None else most_pages
     try:
         if path.stat().st_size == 0:
             raise DocumentError(_("the document is empty"))
@@ -169,7 +182,7 @@ def inspect_pdf(path: Path) -> PdfFacts:
             # imposition could not change it.
             if document.is_encrypted:
                 raise _encrypted()
-            _refuse_too_many_pages(document)
+            _refuse_too_many_pages(document, limit)
             count = len(document.pages)
             if count == 0:
                 raise DocumentError(_("the PDF has no pages"))
@@ -218,13 +231,14 @@ def spool_leftovers_remove(now: float | None = None) -> int:
     return removed
 
 
-def store_pdf(source: Path, *, move: bool = False) -> StoredDocument:
-    """Check a PDF and put it into the spool under a generated name.
+def store_pdf(source: Path, *, move: bool = False, most_pages: int | None = None) -> StoredDocument:
+    """Check a PDF (inspect_pdf, with `most_pages`) and put it into the spool under a
+    generated name.
 
     The spool never holds a half-written document: a file moved within its file system is
     renamed into place; a copy is written under a temporary name first, then renamed.
     """
-    facts = inspect_pdf(source)
+    facts = inspect_pdf(source, most_pages=most_pages)
     spool = Path(settings.SPOOL_DIR)
     spool.mkdir(parents=True, exist_ok=True)
     name = f"{secrets.token_hex(16)}.pdf"

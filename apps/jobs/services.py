@@ -26,9 +26,13 @@ from apps.jobs.documents import (
     StoredDocument,
     delete_document,
     inspect_pdf,
+    max_job_pages,
     merge_pdfs,
     store_pdf,
 )
+
+# Where callers (the IPP printer, tests) have always found it.
+from apps.jobs.documents import MAX_DOCUMENTS_PER_JOB as MAX_DOCUMENTS_PER_JOB
 from apps.jobs.held_stamp import held_jobs_changed
 from apps.jobs.models import Job, JobTransition
 
@@ -43,11 +47,6 @@ class DocumentToHold:
     name: str
     #: Whether the PDF is ours to move into the spool (a converted copy), or only to copy.
     move: bool
-
-
-#: The most documents one job takes: enough for any real print, and a bound on the work (and
-#: open files) of putting them together.
-MAX_DOCUMENTS_PER_JOB = 100
 
 
 @dataclass(frozen=True)
@@ -68,12 +67,15 @@ class PreparedDocument:
     documents: tuple[dict[str, Any], ...] = ()
 
 
-def prepare_held(pdf: Path, *, page_ranges: str = "", move: bool = False) -> PreparedDocument:
+def prepare_held(
+    pdf: Path, *, page_ranges: str = "", move: bool = False, most_pages: int | None = None
+) -> PreparedDocument:
     """Store a PDF for a held job, its page selection cut at the document's end
     (page_ranges_within). No database access. Raises DocumentError for a bad PDF or page
-    selection, and NoPageOfDocument for a selection of pages the document does not have: a
+    selection, or one of more than `most_pages` pages (a document's MAX_DOCUMENT_PAGES by
+    default), and NoPageOfDocument for a selection of pages the document does not have: a
     job held with it could never be released."""
-    stored = store_pdf(pdf, move=move)
+    stored = store_pdf(pdf, move=move, most_pages=most_pages)
     try:
         page_ranges = page_ranges_within(page_ranges, stored.page_count)
     except BaseException:
@@ -88,7 +90,9 @@ def prepare_held_together(
     """Store several documents as one PDF for a held job, their pages one after the other and
     the page selection applied to each (page_ranges_in_each). No database access; the
     documents to move stay until the job is created (job_create_held_together removes them).
-    A refused document is named in the DocumentError, and nothing is stored."""
+    Each document is checked on its own (MAX_DOCUMENT_PAGES is a document's limit, so the job
+    has at most max_job_pages()); a refused one is named in the DocumentError, and nothing is
+    stored."""
     if not documents:
         raise ValueError("a job needs a document")
     if len(documents) > MAX_DOCUMENTS_PER_JOB:
@@ -117,7 +121,10 @@ def prepare_held_together(
     merged.parent.mkdir(parents=True, exist_ok=True)
     try:
         merge_pdfs([document.pdf for document in documents], merged)
-        prepared = prepare_held(merged, page_ranges=selection, move=True)
+        # Each document was checked: the whole is held to the job's bound, not a document's.
+        prepared = prepare_held(
+            merged, page_ranges=selection, move=True, most_pages=max_job_pages()
+        )
     finally:
         merged.unlink(missing_ok=True)
     return replace(prepared, fallback_title=documents[0].title, documents=tuple(listed))

@@ -6,6 +6,7 @@ import os
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import pikepdf
 import pytest
@@ -14,17 +15,27 @@ from pypdf import PdfWriter
 from reportlab.lib.pagesizes import A4, landscape
 
 from apps.accounts.models import User
+from apps.jobs.build import pdf_geometry
 from apps.jobs.choices import JobSource
 from apps.jobs.documents import (
     LEFTOVER_AGE_SECONDS,
+    MAX_DOCUMENTS_PER_JOB,
     DocumentError,
     _reason,
     inspect_pdf,
+    max_job_pages,
     spool_leftovers_remove,
     spool_path,
     store_pdf,
 )
-from apps.jobs.services import job_create_held, prepare_held, stored_orphans_remove
+from apps.jobs.services import (
+    DocumentToHold,
+    discard_prepared,
+    job_create_held,
+    prepare_held,
+    prepare_held_together,
+    stored_orphans_remove,
+)
 from tests.pdfs import make_pdf
 
 
@@ -239,3 +250,49 @@ def test_a_document_moved_into_the_spool_is_stamped_as_stored_now(
         os.utime(source, (old, old))
         stored = store_pdf(source, move=True)
     assert spool_path(stored.name).stat().st_mtime > time.time() - 60
+
+
+def test_the_page_limit_is_a_documents_and_a_job_of_several_has_its_own_bound(
+    tmp_path: Path, settings: Any
+) -> None:
+    settings.MAX_DOCUMENT_PAGES = 3
+    assert max_job_pages() == 3 * MAX_DOCUMENTS_PER_JOB
+    five = make_pdf(tmp_path / "five.pdf", 5)
+    with pytest.raises(DocumentError, match=r"^the PDF has more than 3 pages: it is refused$"):
+        inspect_pdf(five)
+    assert inspect_pdf(five, most_pages=5).page_count == 5
+    with pytest.raises(DocumentError, match=r"^the PDF has more than 4 pages: it is refused$"):
+        inspect_pdf(five, most_pages=4)
+
+
+@pytest.mark.django_db
+def test_documents_held_together_are_each_held_to_the_page_limit_and_named(
+    tmp_path: Path, settings: Any
+) -> None:
+    settings.MAX_DOCUMENT_PAGES = 3
+    two = make_pdf(tmp_path / "two.pdf", 2)
+    three = make_pdf(tmp_path / "three.pdf", 3)
+    four = make_pdf(tmp_path / "four.pdf", 4)
+    prepared = prepare_held_together(
+        [DocumentToHold(path, path.stem, path.name, move=False) for path in (two, three, two)]
+    )
+    try:
+        assert prepared.stored.page_count == 7
+        assert [document["pages"] for document in prepared.documents] == [2, 3, 2]
+    finally:
+        discard_prepared(prepared)
+    with pytest.raises(DocumentError) as refused:
+        prepare_held_together(
+            [DocumentToHold(path, path.stem, path.name, move=False) for path in (two, four)]
+        )
+    assert str(refused.value) == "four.pdf: the PDF has more than 3 pages: it is refused"
+
+
+def test_the_geometry_of_a_jobs_selected_pages_is_read_past_a_documents_limit(
+    tmp_path: Path, settings: Any
+) -> None:
+    """Pages selected from a job of several documents may be more than one document's limit:
+    sending them must not refuse them as a document."""
+    settings.MAX_DOCUMENT_PAGES = 3
+    selected = make_pdf(tmp_path / "selected.pdf", 5, size=landscape(A4))
+    assert pdf_geometry(selected).orientation == "landscape"

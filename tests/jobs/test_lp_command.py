@@ -177,6 +177,25 @@ def test_lp_holds_none_of_several_files_when_one_is_refused(tmp_path: Path) -> N
 
 
 @pytest.mark.django_db
+def test_lp_checks_the_page_limit_for_each_file_and_names_the_one_over_it(
+    tmp_path: Path, settings: Any
+) -> None:
+    """MAX_DOCUMENT_PAGES is a document's limit: two 2-page files under a limit of 3 are one
+    job of 4 pages (the whole job was counted as one PDF, refused without a name)."""
+    settings.MAX_DOCUMENT_PAGES = 3
+    user_create("sam", "pw-not-used-1", role=STAFF)
+    two = make_pdf(tmp_path / "two.pdf", 2)
+    four = make_pdf(tmp_path / "four.pdf", 4)
+    call_command("lp", str(two), str(two), "-U", "sam", stdout=StringIO())
+    job = Job.objects.get()
+    assert (job.page_count, [document["pages"] for document in job.documents]) == (4, [2, 2])
+    with pytest.raises(CommandError) as error:
+        call_command("lp", str(two), str(four), str(two), "-U", "sam", stdout=StringIO())
+    assert str(error.value) == f"{four}: the PDF has more than 3 pages: it is refused"
+    assert Job.objects.count() == 1
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("files", [[], ["-"]])
 def test_lp_reads_standard_input_without_a_file_or_with_a_dash(
     tmp_path: Path, files: list[str]

@@ -8,6 +8,7 @@ import io
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -174,6 +175,31 @@ def test_a_broken_pdf_of_one_job_is_named_and_nothing_is_held(
     )
     assert "Not uploaded: broken.pdf: the PDF cannot be read" in error_at(page, "document")
     assert not Job.objects.exists()
+
+
+def test_the_page_limit_is_each_documents_and_one_over_it_is_named(
+    people: People, tmp_path: Path, settings: Any
+) -> None:
+    settings.MAX_DOCUMENT_PAGES = 3
+    client = logged_in(people.staff)
+    upload(
+        client,
+        ("minutes.pdf", pdf(tmp_path, "a.pdf", 3)),
+        ("budget.pdf", pdf(tmp_path, "b.pdf", 2)),
+        together=True,
+    )
+    job = Job.objects.get(owner=people.staff)
+    assert (job.title, job.page_count) == ("minutes", 5)
+    page = upload(
+        client,
+        ("minutes.pdf", pdf(tmp_path, "a.pdf", 3)),
+        ("annex.pdf", pdf(tmp_path, "c.pdf", 4)),
+        together=True,
+    )
+    assert "Not uploaded: annex.pdf: the PDF has more than 3 pages: it is refused." in error_at(
+        page, "document"
+    )
+    assert Job.objects.count() == 1
 
 
 def test_files_of_one_job_too_slow_to_convert_hold_nothing_and_say_what_to_do(
