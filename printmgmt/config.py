@@ -222,7 +222,13 @@ def amount(env: Env, name: str, default: str, currency: str, decimals: int) -> D
 
 def data_dir(env: Env, base_dir: Path) -> Path:
     """The directory holding the embedded database, secret key, spool and broker files."""
-    return Path(env.text("PRINTMGMT_DATA_DIR", str(base_dir / "var"))).resolve()
+    path = Path(env.text("PRINTMGMT_DATA_DIR", str(base_dir / "var"))).resolve()
+    if path.exists() and not path.is_dir():
+        raise ConfigError(
+            f"PRINTMGMT_DATA_DIR={str(path)!r} is a file, not a folder: name a folder (it is "
+            "made if missing)."
+        )
+    return path
 
 
 # More web processes than this only add memory and database connections.
@@ -257,14 +263,20 @@ def secret_key(env: Env, data_directory: Path, debug: bool) -> str:
             "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`."
         )
     key_file = data_directory / "secret_key"
-    if key_file.exists():
-        return key_file.read_text().strip()
-    data_directory.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(50)
-    # Written with owner-only rights: it signs sessions.
-    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key)
+    try:
+        if key_file.exists():
+            return key_file.read_text().strip()
+        data_directory.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(50)
+        # Written with owner-only rights: it signs sessions.
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(key)
+    except OSError as error:
+        raise ConfigError(
+            f"PRINTMGMT_DATA_DIR: the generated secret key cannot be kept in {key_file} "
+            f"({error.strerror}): make it a folder this user can write in, or set SECRET_KEY."
+        ) from None
     return key
 
 

@@ -196,6 +196,26 @@ def test_secret_key_is_generated_once_and_kept(tmp_path: Path) -> None:
     assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
 
 
+def test_a_data_dir_that_is_a_file_or_cannot_keep_the_secret_key_is_named(tmp_path: Path) -> None:
+    """Both ended start-up with a FileExistsError or NotADirectoryError traceback."""
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(
+        ConfigError, match=rf"^PRINTMGMT_DATA_DIR='{blocker}' is a file, not a folder: "
+    ):
+        data_dir(env(PRINTMGMT_DATA_DIR=str(blocker)), tmp_path)
+    with pytest.raises(
+        ConfigError,
+        match=rf"^PRINTMGMT_DATA_DIR: the generated secret key cannot be kept in {blocker}/d/"
+        r"secret_key \(Not a directory\): make it a folder this user can write in, or set "
+        r"SECRET_KEY\.$",
+    ):
+        secret_key(env(), blocker / "d", debug=False)
+    (tmp_path / "keys" / "secret_key").mkdir(parents=True)
+    with pytest.raises(ConfigError, match=r"secret_key \(Is a directory\)"):
+        secret_key(env(), tmp_path / "keys", debug=False)
+
+
 def test_secret_key_rules_for_production(tmp_path: Path) -> None:
     given = "k" * 40
     assert secret_key(env(SECRET_KEY=given), tmp_path, debug=False) == given
@@ -219,6 +239,7 @@ def test_secret_key_rules_for_production(tmp_path: Path) -> None:
         ("LANGUAGE_CODE", "fr", "LANGUAGE_CODE='fr' is not a language the product has (en, de)"),
         ("LANGUAGE_CODE", "en_US", "LANGUAGE_CODE='en_US' is not a language the product has"),
         ("INITIAL_CREDIT", "1.234", "INITIAL_CREDIT='1.234' has 3 digits after the point"),
+        ("PRINTMGMT_DATA_DIR", "/dev/null", "PRINTMGMT_DATA_DIR='/dev/null' is a file, not a"),
         (
             "CSRF_TRUSTED_ORIGINS",
             "print.example.edu",
@@ -229,7 +250,7 @@ def test_secret_key_rules_for_production(tmp_path: Path) -> None:
 def test_start_up_with_a_bad_setting_prints_one_line_and_exits(
     variable: str, value: str, message: str, tmp_path: Path
 ) -> None:
-    environment = dict(os.environ, PRINTMGMT_DATA_DIR=str(tmp_path), **{variable: value})
+    environment = {**os.environ, "PRINTMGMT_DATA_DIR": str(tmp_path), variable: value}
     result = subprocess.run(
         [sys.executable, "manage.py", "check"],
         cwd=ROOT,
