@@ -52,6 +52,28 @@ def test_lp_refuses_copies_out_of_range(tmp_path: Path, copies: str, message: st
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("timeout", "message"),
+    [
+        ("-1", "argument --timeout: -1: give a number of seconds above zero"),
+        ("0", "argument --timeout: 0: give a number of seconds above zero"),
+        ("nan", "argument --timeout: nan: give a number of seconds above zero"),
+        ("inf", "argument --timeout: inf: give a number of seconds above zero"),
+        ("soon", "argument --timeout: 'soon' is not a number of seconds"),
+    ],
+)
+def test_lp_refuses_a_wait_that_is_no_time(tmp_path: Path, timeout: str, message: str) -> None:
+    user_create("sam", "pw-not-used-1", role=STAFF)
+    document = make_pdf(tmp_path / "memo.pdf", 1)
+    with pytest.raises(CommandError) as error:
+        call_command(
+            "lp", str(document), "-U", "sam", "--timeout", timeout, "--wait", stdout=StringIO()
+        )
+    assert message in str(error.value)
+    assert not Job.objects.exists()
+
+
+@pytest.mark.django_db
 def test_ctrl_c_while_lp_waits_says_the_job_goes_on(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -117,6 +117,17 @@ CUPS_MEDIA_NAMES = {
 }
 
 
+def wait_seconds(text: str) -> float:
+    """`--timeout`: how long --wait waits, a number of seconds above zero."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < seconds < float("inf"):
+        raise ArgumentTypeError(f"{text}: give a number of seconds above zero")
+    return seconds
+
+
 def copies(text: str) -> int:
     """`-n`: a whole number from 1 to MAX_COPIES, as a release allows."""
     try:
@@ -255,7 +266,7 @@ class Command(BaseCommand):
             help="with -H immediate: wait for the end; exit 1 unless every job completed",
         )
         parser.add_argument(
-            "--timeout", type=float, default=600, help="seconds --wait waits (default: 600)"
+            "--timeout", type=wait_seconds, default=600, help="seconds --wait waits (default: 600)"
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
