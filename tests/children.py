@@ -25,3 +25,15 @@ def run_django(
         timeout=timeout,
         check=False,
     )
+
+
+def ended_process_name() -> str:
+    """The printmgmt.process_identity name of a process on this machine that has ended."""
+    child = subprocess.run(
+        [sys.executable, "-c", "import printmgmt.process_identity as p; print(p.current())"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return child.stdout.strip()

@@ -109,3 +109,12 @@ def http_request_body(handler: http.server.BaseHTTPRequestHandler) -> bytes:
         handler.rfile.readline()
     handler.rfile.readline()
     return body
+
+
+def send_ipp_answer(handler: http.server.BaseHTTPRequestHandler, body: bytes) -> None:
+    """Answer a request with HTTP 200 and `body` as application/ipp."""
+    handler.send_response(200)
+    handler.send_header("Content-Type", "application/ipp")
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body)

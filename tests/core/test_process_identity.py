@@ -5,24 +5,12 @@ from __future__ import annotations
 
 import os
 import socket
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from printmgmt import process_identity
-
-
-def _ended_process_name() -> str:
-    child = subprocess.run(
-        [sys.executable, "-c", "import printmgmt.process_identity as p; print(p.current())"],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=Path(__file__).resolve().parents[2],
-    )
-    return child.stdout.strip()
+from tests.children import ended_process_name
 
 
 def test_this_process_is_named_by_host_boot_pid_and_start_and_is_not_gone() -> None:
@@ -35,7 +23,7 @@ def test_this_process_is_named_by_host_boot_pid_and_start_and_is_not_gone() -> N
 
 
 def test_an_ended_process_is_gone() -> None:
-    assert process_identity.is_gone(_ended_process_name())
+    assert process_identity.is_gone(ended_process_name())
 
 
 def test_a_reused_process_id_is_another_process() -> None:
@@ -52,7 +40,7 @@ def test_a_reused_process_id_is_another_process() -> None:
     ],
 )
 def test_a_process_of_another_machine_or_boot_is_never_taken_for_gone(elsewhere: str) -> None:
-    host, boot, pid, start = _ended_process_name().split("/")
+    host, boot, pid, start = ended_process_name().split("/")
     where = elsewhere.format(host=host, boot=boot)
     assert not process_identity.is_gone(f"{where}/{pid}/{start}")
 
@@ -65,7 +53,7 @@ def test_a_name_that_is_not_one_is_never_taken_for_gone(name: str) -> None:
 def test_without_proc_a_process_has_no_name_and_nothing_is_gone(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    ended = _ended_process_name()
+    ended = ended_process_name()
     monkeypatch.setattr(process_identity, "PROC", tmp_path)
     assert process_identity.current() == ""
     assert not process_identity.is_gone(ended)

@@ -21,7 +21,16 @@ from apps.ippserver.services import default_printer_set, printing_token_issue
 from apps.printers.models import Printer, SidePrice
 from apps.printers.services import printer_add
 from apps.rules.services import rule_file_activate, rule_file_save
-from printmgmt.ipp import Attribute, AttributeGroup, GroupTag, Message, Operation, decode, encode
+from printmgmt.ipp import (
+    Attribute,
+    AttributeGroup,
+    GroupTag,
+    Message,
+    Operation,
+    PyValue,
+    decode,
+    encode,
+)
 from tests.jobs.conftest import FINISHER_RULES
 from tests.pdfs import make_pdf
 from tests.peers import OFFICE_FINISHER_ATTRIBUTES, IppEvePrinter, run_ippeveprinter
@@ -208,3 +217,17 @@ def _no_failed_log_ins_left() -> Iterator[None]:
     starts with none (the users of every test have the same names)."""
     yield
     cache.clear()
+
+
+def attribute_value(answer: Message | AttributeGroup, name: str) -> PyValue:
+    """The (first) value of an attribute the answer must have."""
+    attribute = answer.get(name)
+    assert attribute is not None, f"{name} missing in {answer}"
+    return attribute.value
+
+
+def job_id_of(answer: Message) -> int:
+    """The job-id of a job-creating answer."""
+    job_id = attribute_value(answer, "job-id")
+    assert isinstance(job_id, int), answer
+    return job_id

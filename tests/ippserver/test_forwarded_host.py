@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from printmgmt.ipp import Message, Operation, PyValue, decode, encode
-from tests.ippserver.conftest import IppTester, Printing
+from printmgmt.ipp import Operation, decode, encode
+from tests.ippserver.conftest import IppTester, Printing, attribute_value
 from tests.pdfs import make_pdf
 from tests.servers import start_asgi_server, stop_asgi_server
 
@@ -31,20 +31,17 @@ def ipp_behind_proxy(
     stop_asgi_server(server)
 
 
-def _value(answer: Message, name: str) -> PyValue:
-    attribute = answer.get(name)
-    assert attribute is not None, f"{name} missing in {answer}"
-    return attribute.value
-
-
 def test_with_the_setting_on_the_uris_name_the_forwarded_host(
     ipp_behind_proxy: IppTester, printing: Printing, tmp_path: Path
 ) -> None:
     ipp = ipp_behind_proxy
     request = encode(ipp.request(Operation.GET_PRINTER_ATTRIBUTES))
     printer = decode(ipp.post(request, headers=PROXIED).content)
-    assert _value(printer, "printer-uri-supported") == "ipp://print.example.edu:8631/ipp/print"
-    assert _value(printer, "printer-more-info") == "http://print.example.edu:8631/"
+    assert (
+        attribute_value(printer, "printer-uri-supported")
+        == "ipp://print.example.edu:8631/ipp/print"
+    )
+    assert attribute_value(printer, "printer-more-info") == "http://print.example.edu:8631/"
     document = make_pdf(tmp_path / "page.pdf", 1).read_bytes()
     created = ipp.post(
         encode(ipp.request(Operation.PRINT_JOB)) + document,
@@ -53,12 +50,12 @@ def test_with_the_setting_on_the_uris_name_the_forwarded_host(
     )
     assert created.status_code == 200, created.text
     job = decode(created.content)
-    job_id = _value(job, "job-id")
+    job_id = attribute_value(job, "job-id")
     assert isinstance(job_id, int), job
-    assert _value(job, "job-uri") == f"ipp://print.example.edu:8631/ipp/print/{job_id}"
+    assert attribute_value(job, "job-uri") == f"ipp://print.example.edu:8631/ipp/print/{job_id}"
     # A request that came straight to us, without the header, is answered from its Host.
     direct = decode(ipp.post(request).content)
-    assert _value(direct, "printer-uri-supported") == ipp.server.ipp_uri
+    assert attribute_value(direct, "printer-uri-supported") == ipp.server.ipp_uri
 
 
 @pytest.mark.parametrize("forwarded", ['print"example', "print.example.edu/x", "[::1", ""])
@@ -74,8 +71,8 @@ def test_with_the_setting_on_a_forwarded_host_that_is_no_host_is_400(
 def test_with_the_setting_off_the_forwarded_host_is_ignored(ipp: IppTester) -> None:
     request = encode(ipp.request(Operation.GET_PRINTER_ATTRIBUTES))
     printer = decode(ipp.post(request, headers=PROXIED).content)
-    assert _value(printer, "printer-uri-supported") == "ipp://127.0.0.1:8000/ipp/print"
-    assert _value(printer, "printer-more-info") == "http://127.0.0.1:8000/"
+    assert attribute_value(printer, "printer-uri-supported") == "ipp://127.0.0.1:8000/ipp/print"
+    assert attribute_value(printer, "printer-more-info") == "http://127.0.0.1:8000/"
     malformed = ipp.post(request, headers={"x-forwarded-host": 'print"example'})
     assert malformed.status_code == 200
 
@@ -88,8 +85,11 @@ def test_with_the_setting_on_a_host_without_port_gets_the_forwarded_port(
     nginx = {"host": "print.example.edu", "x-forwarded-proto": "https", "x-forwarded-port": "631"}
     request = encode(ipp.request(Operation.GET_PRINTER_ATTRIBUTES))
     printer = decode(ipp.post(request, headers=nginx).content)
-    assert _value(printer, "printer-uri-supported") == "ipps://print.example.edu:631/ipp/print"
-    assert _value(printer, "printer-more-info") == "https://print.example.edu:631/"
+    assert (
+        attribute_value(printer, "printer-uri-supported")
+        == "ipps://print.example.edu:631/ipp/print"
+    )
+    assert attribute_value(printer, "printer-more-info") == "https://print.example.edu:631/"
     document = make_pdf(tmp_path / "page.pdf", 1).read_bytes()
     created = ipp.post(
         encode(ipp.request(Operation.PRINT_JOB)) + document,
@@ -97,9 +97,9 @@ def test_with_the_setting_on_a_host_without_port_gets_the_forwarded_port(
         headers=nginx,
     )
     job = decode(created.content)
-    job_id = _value(job, "job-id")
+    job_id = attribute_value(job, "job-id")
     assert isinstance(job_id, int), job
-    assert _value(job, "job-uri") == f"ipps://print.example.edu:631/ipp/print/{job_id}"
+    assert attribute_value(job, "job-uri") == f"ipps://print.example.edu:631/ipp/print/{job_id}"
     # A forwarded host without a port gets it too; one with a port keeps its own, the port the
     # client used (a proxy behind a port mapping listens on another).
     for headers, uri in (
@@ -114,7 +114,7 @@ def test_with_the_setting_on_a_host_without_port_gets_the_forwarded_port(
         ({"host": "[fd00::10]", "x-forwarded-port": "8631"}, "ipp://[fd00::10]:8631/ipp/print"),
     ):
         printer = decode(ipp.post(request, headers=headers).content)
-        assert _value(printer, "printer-uri-supported") == uri
+        assert attribute_value(printer, "printer-uri-supported") == uri
 
 
 @pytest.mark.parametrize("forwarded", ["http", "0", "65536", "-1", "+631", "6 31", ""])
@@ -132,4 +132,7 @@ def test_with_the_setting_off_the_forwarded_port_is_ignored(ipp: IppTester) -> N
     for forwarded in ("631", "no port"):
         headers = {"host": "print.example.edu", "x-forwarded-port": forwarded}
         printer = decode(ipp.post(request, headers=headers).content)
-        assert _value(printer, "printer-uri-supported") == "ipp://print.example.edu:80/ipp/print"
+        assert (
+            attribute_value(printer, "printer-uri-supported")
+            == "ipp://print.example.edu:80/ipp/print"
+        )

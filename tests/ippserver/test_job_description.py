@@ -11,8 +11,8 @@ from django.contrib.auth.models import Group
 from apps.accounts.roles import STAFF
 from apps.jobs.choices import JobState
 from apps.jobs.models import Job
-from printmgmt.ipp import Attribute, GroupTag, Message, Operation, RangeOfInteger, Status, ValueTag
-from tests.ippserver.conftest import IppTester, Printing
+from printmgmt.ipp import Attribute, GroupTag, Operation, RangeOfInteger, Status, ValueTag
+from tests.ippserver.conftest import IppTester, Printing, job_id_of
 from tests.pdfs import make_pdf
 
 
@@ -23,14 +23,6 @@ def five_pages(tmp_path: Path) -> bytes:
 
 def _auth(printing: Printing) -> tuple[str, str]:
     return printing.username, printing.password
-
-
-def _job_id(answer: Message) -> int:
-    assert answer.status_code < 0x100, answer
-    job_id = answer.get("job-id")
-    assert job_id is not None
-    assert isinstance(job_id.value, int)
-    return job_id.value
 
 
 def _described(ipp: IppTester, auth: tuple[str, str], job_id: int) -> dict[str, Attribute]:
@@ -73,7 +65,7 @@ def test_the_pages_a_job_prints_and_its_impressions_are_told(
     ranges: tuple[tuple[int, int], ...] | None,
     impressions: int,
 ) -> None:
-    job_id = _job_id(ipp.print_job(_auth(printing), five_pages, job_attributes=job_attributes))
+    job_id = job_id_of(ipp.print_job(_auth(printing), five_pages, job_attributes=job_attributes))
     described = _described(ipp, _auth(printing), job_id)
     if ranges is None:
         assert "page-ranges" not in described
@@ -88,7 +80,7 @@ def test_a_job_canceled_while_held_was_never_processing(
     ipp: IppTester, printing: Printing, five_pages: bytes
 ) -> None:
     auth = _auth(printing)
-    job_id = _job_id(ipp.print_job(auth, five_pages))
+    job_id = job_id_of(ipp.print_job(auth, five_pages))
     canceled = ipp.send(ipp.request(Operation.CANCEL_JOB, job_id=job_id), auth=auth)
     assert canceled.status_code == Status.SUCCESSFUL_OK
     described = _described(ipp, auth, job_id)
@@ -101,8 +93,8 @@ def test_a_job_an_operator_canceled_says_so_and_one_its_user_canceled_says_that(
     ipp: IppTester, printing: Printing, operator_printing: Printing, five_pages: bytes
 ) -> None:
     auth = _auth(printing)
-    by_operator = _job_id(ipp.print_job(auth, five_pages))
-    by_user = _job_id(ipp.print_job(auth, five_pages))
+    by_operator = job_id_of(ipp.print_job(auth, five_pages))
+    by_user = job_id_of(ipp.print_job(auth, five_pages))
     for job_id, who in ((by_operator, _auth(operator_printing)), (by_user, auth)):
         canceled = ipp.send(ipp.request(Operation.CANCEL_JOB, job_id=job_id), auth=who)
         assert canceled.status_code == Status.SUCCESSFUL_OK
@@ -117,7 +109,7 @@ def test_release_job_by_a_user_who_may_no_longer_print_is_not_authorized(
     ipp: IppTester, printing_with_desk: Printing, five_pages: bytes
 ) -> None:
     auth = _auth(printing_with_desk)
-    job_id = _job_id(ipp.print_job(auth, five_pages))
+    job_id = job_id_of(ipp.print_job(auth, five_pages))
     printing_with_desk.user.groups.remove(Group.objects.get(name=STAFF.group_name))
     answer = ipp.send(ipp.request(Operation.RELEASE_JOB, job_id=job_id), auth=auth)
     assert answer.status_code == Status.CLIENT_ERROR_NOT_AUTHORIZED

@@ -41,7 +41,7 @@ from printmgmt.ipp import (
     Status,
 )
 from printmgmt.ipp.client import IppClient
-from tests.ippserver.conftest import IppTester, Printing, spool_entries
+from tests.ippserver.conftest import IppTester, Printing, attribute_value, spool_entries
 from tests.ippserver.documents import make_image
 from tests.ippserver.test_operations import _slow_send_document
 from tests.pdfs import make_pdf
@@ -56,17 +56,11 @@ def _auth(printing: Printing) -> tuple[str, str]:
     return printing.username, printing.password
 
 
-def _value(answer: Message, name: str) -> PyValue:
-    attribute = answer.get(name)
-    assert attribute is not None, f"{name} missing in {answer}"
-    return attribute.value
-
-
 def _create_job(ipp: IppTester, auth: tuple[str, str], *operation: Attribute) -> int:
     created = ipp.send(
         ipp.request(Operation.CREATE_JOB, operation_attributes=[*operation]), auth=auth
     )
-    job_id = _value(created, "job-id")
+    job_id = attribute_value(created, "job-id")
     assert isinstance(job_id, int), created
     return job_id
 
@@ -95,9 +89,9 @@ def _job(ipp: IppTester, auth: tuple[str, str], job_id: int) -> tuple[PyValue, P
     """(job-state, job-state-reasons, number-of-documents) as Get-Job-Attributes tells them."""
     answer = ipp.send(ipp.request(Operation.GET_JOB_ATTRIBUTES, job_id=job_id), auth=auth)
     return (
-        _value(answer, "job-state"),
-        _value(answer, "job-state-reasons"),
-        _value(answer, "number-of-documents"),
+        attribute_value(answer, "job-state"),
+        attribute_value(answer, "job-state-reasons"),
+        attribute_value(answer, "number-of-documents"),
     )
 
 
@@ -115,11 +109,11 @@ def test_the_printer_advertises_jobs_of_several_documents(ipp: IppTester) -> Non
     answer = ipp.send(ipp.request(Operation.GET_PRINTER_ATTRIBUTES))
     printer = answer.group(GroupTag.PRINTER)
     assert printer is not None
-    assert _value(answer, "multiple-document-jobs-supported") is True
-    assert _value(answer, "multiple-document-handling-supported") == (
+    assert attribute_value(answer, "multiple-document-jobs-supported") is True
+    assert attribute_value(answer, "multiple-document-handling-supported") == (
         "separate-documents-collated-copies"
     )
-    assert _value(answer, "multiple-operation-time-out") == DOCUMENT_TIME_OUT_SECONDS
+    assert attribute_value(answer, "multiple-operation-time-out") == DOCUMENT_TIME_OUT_SECONDS
 
 
 def test_three_documents_of_different_formats_are_held_as_one_job_with_its_options(
@@ -211,7 +205,7 @@ def test_job_attributes_sent_with_a_document_are_reported_and_not_used(
         ipp.request(Operation.CREATE_JOB, job_attributes=[Attribute.integer("copies", 2)]),
         auth=auth,
     )
-    job_id = _value(created, "job-id")
+    job_id = attribute_value(created, "job-id")
     assert isinstance(job_id, int)
     sent_along = [
         Attribute.integer("copies", 3),
@@ -280,13 +274,13 @@ def test_a_refused_document_aborts_the_job_and_nothing_is_kept(
         document_format="application/pdf",
     )  # fmt: skip
     assert broken.status_code == Status.CLIENT_ERROR_DOCUMENT_FORMAT_ERROR
-    assert str(_value(broken, "status-message")).startswith("scan.pdf: ")
+    assert str(attribute_value(broken, "status-message")).startswith("scan.pdf: ")
     assert _job(ipp, auth, job_id) == (8, "aborted-by-system", 0)
     assert not Job.objects.exists()
     assert _hidden_spool_files() == set()
     again = _send(ipp, auth, job_id, pdf, last=True)
     assert again.status_code == Status.CLIENT_ERROR_NOT_POSSIBLE
-    assert "aborted: scan.pdf" in str(_value(again, "status-message"))
+    assert "aborted: scan.pdf" in str(attribute_value(again, "status-message"))
     assert not Job.objects.exists()
 
 
@@ -458,7 +452,7 @@ def test_a_job_canceled_after_its_documents_were_stored_is_not_held(
     )
     assert seen.answer.status_code == Status.SUCCESSFUL_OK
     assert seen.closed.status_code == Status.CLIENT_ERROR_NOT_POSSIBLE, seen.closed
-    assert "canceled" in str(_value(seen.closed, "status-message"))
+    assert "canceled" in str(attribute_value(seen.closed, "status-message"))
     assert _job(ipp, seen.auth, seen.job_id) == (7, "job-canceled-by-user", 0)
     assert not Job.objects.exists()
     # Neither the documents received nor the PDF stored for the job are left.
@@ -480,7 +474,7 @@ def test_a_job_whose_next_document_is_late_is_held_with_the_documents_it_receive
     IppJob.objects.filter(pk=job_id).update(document_received_at=long_ago)
     late = _send(ipp, auth, job_id, pdf, last=True)
     assert late.status_code == Status.CLIENT_ERROR_NOT_POSSIBLE
-    assert "takes no more documents" in str(_value(late, "status-message"))
+    assert "takes no more documents" in str(attribute_value(late, "status-message"))
     # Until beat's next run holds it, the job is still to come, with what it has.
     assert _job(ipp, auth, job_id) == (4, "job-incoming", 1)
     listed = ipp.send(ipp.request(Operation.GET_JOBS), auth=auth)
@@ -528,7 +522,9 @@ def test_a_job_takes_at_most_the_documents_a_held_job_takes(
 
     one_more = _send(ipp, auth, job_id, pdf, last=True)
     assert one_more.status_code == Status.CLIENT_ERROR_NOT_POSSIBLE
-    assert f"at most {MAX_DOCUMENTS_PER_JOB} documents" in str(_value(one_more, "status-message"))
+    assert f"at most {MAX_DOCUMENTS_PER_JOB} documents" in str(
+        attribute_value(one_more, "status-message")
+    )
     assert _job(ipp, auth, job_id) == (8, "aborted-by-system", 0)
     assert _hidden_spool_files() == set()
     assert not Job.objects.exists()
@@ -586,7 +582,7 @@ def test_a_broken_pdf_among_pdfs_sent_back_to_back_aborts_the_job(
     broken = _back_to_back(tmp_path, 1) + b"%PDF-1.7\nno objects here\n%%EOF\n"
     refused = _send(ipp, auth, job_id, broken, last=False)
     assert refused.status_code == Status.CLIENT_ERROR_DOCUMENT_FORMAT_ERROR
-    assert str(_value(refused, "status-message")).startswith("document 3: ")
+    assert str(attribute_value(refused, "status-message")).startswith("document 3: ")
     assert _job(ipp, auth, job_id) == (8, "aborted-by-system", 0)
     assert _hidden_spool_files() == set()
     assert not Job.objects.exists()

@@ -36,7 +36,7 @@ from printmgmt.ipp import (
     decode,
     encode,
 )
-from tests.ippserver.conftest import IppTester, Printing, spool_entries
+from tests.ippserver.conftest import IppTester, Printing, attribute_value, job_id_of, spool_entries
 from tests.ippserver.documents import make_image, make_postscript
 from tests.jobs.conftest import FINISHER_RULES
 from tests.pdfs import make_pdf
@@ -47,18 +47,6 @@ def pdf(tmp_path: Path) -> bytes:
     return make_pdf(tmp_path / "doc.pdf", 3).read_bytes()
 
 
-def _job_id(answer: Message) -> int:
-    job_id = _value(answer, "job-id")
-    assert isinstance(job_id, int), answer
-    return job_id
-
-
-def _value(answer: Message | AttributeGroup, name: str) -> PyValue:
-    attribute = answer.get(name)
-    assert attribute is not None, f"{name} missing in {answer}"
-    return attribute.value
-
-
 def _values(answer: Message | AttributeGroup, name: str) -> tuple[PyValue, ...]:
     attribute = answer.get(name)
     assert attribute is not None, f"{name} missing in {answer}"
@@ -66,7 +54,7 @@ def _values(answer: Message | AttributeGroup, name: str) -> tuple[PyValue, ...]:
 
 
 def _job_ids(answer: Message) -> list[int]:
-    return [int(str(_value(group, "job-id"))) for group in answer.groups_of(GroupTag.JOB)]
+    return [int(str(attribute_value(group, "job-id"))) for group in answer.groups_of(GroupTag.JOB)]
 
 
 def _send_document(
@@ -93,9 +81,9 @@ def test_get_printer_attributes_needs_no_login_and_answers_in_the_request_versio
         assert answer.status_code == Status.SUCCESSFUL_OK
         printer = answer.group(GroupTag.PRINTER)
         assert printer is not None
-        assert _value(printer, "printer-uri-supported") == ipp.server.ipp_uri
+        assert attribute_value(printer, "printer-uri-supported") == ipp.server.ipp_uri
         assert "application/pdf" in _values(printer, "document-format-supported")
-        assert str(_value(printer, "printer-uuid")).startswith("urn:uuid:")
+        assert str(attribute_value(printer, "printer-uuid")).startswith("urn:uuid:")
 
 
 @pytest.mark.parametrize(
@@ -131,12 +119,12 @@ def test_the_printer_and_job_uris_name_the_port_the_client_used(
     means 631, where nothing of ours may listen."""
     request = ipp.request(Operation.GET_PRINTER_ATTRIBUTES)
     answer = decode(ipp.post(encode(request), headers=headers).content)
-    assert _value(answer, "printer-uri-supported") == printer_uri
-    assert _value(answer, "printer-more-info") == more_info
+    assert attribute_value(answer, "printer-uri-supported") == printer_uri
+    assert attribute_value(answer, "printer-more-info") == more_info
     created = ipp.request(Operation.PRINT_JOB)
     response = ipp.post(encode(created) + pdf, auth=_credentials(printing), headers=headers)
     job = decode(response.content)
-    assert _value(job, "job-uri") == f"{printer_uri}/{_job_id(job)}"
+    assert attribute_value(job, "job-uri") == f"{printer_uri}/{job_id_of(job)}"
 
 
 def test_printer_uuid_is_stable(ipp: IppTester) -> None:
@@ -153,9 +141,9 @@ def test_the_job_operations_of_pwg_5100_11_are_advertised(ipp: IppTester) -> Non
     operations = _values(printer, "operations-supported")
     assert {Operation.CANCEL_MY_JOBS, Operation.CLOSE_JOB} <= set(operations)
     assert Operation.IDENTIFY_PRINTER not in operations
-    assert _value(printer, "job-ids-supported") is True
-    assert _value(printer, "multiple-operation-time-out") == DOCUMENT_TIME_OUT_SECONDS
-    assert _value(printer, "multiple-operation-time-out-action") == "process-job"
+    assert attribute_value(printer, "job-ids-supported") is True
+    assert attribute_value(printer, "multiple-operation-time-out") == DOCUMENT_TIME_OUT_SECONDS
+    assert attribute_value(printer, "multiple-operation-time-out-action") == "process-job"
 
 
 def test_requested_attributes_select_what_comes_back(ipp: IppTester) -> None:
@@ -225,8 +213,8 @@ def test_print_job_holds_the_pdf_in_the_users_inbox(
     before = spool_entries()
     answer = ipp.print_job(_credentials(printing), pdf, name="Quarterly report")
     assert answer.status_code == Status.SUCCESSFUL_OK
-    assert _value(answer, "job-state") == 4  # pending-held
-    ipp_job = IppJob.objects.select_related("job").get(pk=_job_id(answer))
+    assert attribute_value(answer, "job-state") == 4  # pending-held
+    ipp_job = IppJob.objects.select_related("job").get(pk=job_id_of(answer))
     job = ipp_job.job
     assert job is not None
     assert (job.owner, job.state, job.source) == (printing.user, JobState.HELD, JobSource.IPP)
@@ -339,7 +327,7 @@ def test_an_option_value_with_control_characters_is_reported_unsupported(
         assert answer.status_code == Status.SUCCESSFUL_OK_IGNORED_OR_SUBSTITUTED_ATTRIBUTES
         unsupported = answer.group(GroupTag.UNSUPPORTED)
         assert unsupported is not None
-        assert _value(unsupported, "org.savapage-finishings-jog-offset") == value
+        assert attribute_value(unsupported, "org.savapage-finishings-jog-offset") == value
     assert [job.options for job in Job.objects.all()] == [{}, {}]
 
 
@@ -375,7 +363,7 @@ def test_an_extension_option_or_value_no_printer_offers_is_unsupported(
     ]
     refused = ipp.print_job(auth, pdf, fidelity=True, job_attributes=not_offered)
     assert refused.status_code == Status.CLIENT_ERROR_ATTRIBUTES_OR_VALUES_NOT_SUPPORTED
-    assert "org.savapage-nonsense" in str(_value(refused, "status-message"))
+    assert "org.savapage-nonsense" in str(attribute_value(refused, "status-message"))
     unsupported = refused.group(GroupTag.UNSUPPORTED)
     assert unsupported is not None
     assert list(unsupported) == not_offered
@@ -483,8 +471,8 @@ def test_create_job_then_send_document(ipp: IppTester, printing: Printing, pdf: 
         ),
         auth=auth,
     )
-    job_id = _job_id(created)
-    assert _value(created, "job-state-reasons") == "job-incoming"
+    job_id = job_id_of(created)
+    assert attribute_value(created, "job-state-reasons") == "job-incoming"
     assert not Job.objects.exists()
     sent = _send_document(ipp, auth, job_id, pdf)
     assert sent.status_code == Status.SUCCESSFUL_OK
@@ -493,7 +481,7 @@ def test_create_job_then_send_document(ipp: IppTester, printing: Printing, pdf: 
     # The last document came: the job takes no more.
     second = _send_document(ipp, auth, job_id, pdf)
     assert second.status_code == Status.CLIENT_ERROR_NOT_POSSIBLE
-    assert "has all its documents" in str(_value(second, "status-message"))
+    assert "has all its documents" in str(attribute_value(second, "status-message"))
     assert _send_document(ipp, auth, job_id, b"").status_code == Status.SUCCESSFUL_OK
     assert Job.objects.count() == 1
 
@@ -501,8 +489,8 @@ def test_create_job_then_send_document(ipp: IppTester, printing: Printing, pdf: 
 def test_users_see_and_cancel_only_their_own_jobs(
     ipp: IppTester, printing: Printing, other_printing: Printing, pdf: bytes
 ) -> None:
-    mine = _job_id(ipp.print_job(_credentials(printing), pdf))
-    theirs = _job_id(ipp.print_job(_credentials(other_printing), pdf))
+    mine = job_id_of(ipp.print_job(_credentials(printing), pdf))
+    theirs = job_id_of(ipp.print_job(_credentials(other_printing), pdf))
     listed = ipp.send(ipp.request(Operation.GET_JOBS), auth=_credentials(printing))
     assert _job_ids(listed) == [mine]
     for operation in (Operation.GET_JOB_ATTRIBUTES, Operation.CANCEL_JOB):
@@ -526,7 +514,8 @@ def test_printer_admins_see_every_job(
     )
     listed = ipp.send(request, auth=_credentials(operator_printing))
     owners = [
-        _value(group, "job-originating-user-name") for group in listed.groups_of(GroupTag.JOB)
+        attribute_value(group, "job-originating-user-name")
+        for group in listed.groups_of(GroupTag.JOB)
     ]
     assert owners == [printing.username]
 
@@ -545,7 +534,7 @@ def test_a_printer_admin_cannot_put_a_document_into_another_users_job_nor_releas
         refused = ipp.send(request, document, auth=operator)
         # Not "there is no job": a printer admin sees it (Get-Jobs), so the answer says why.
         assert refused.status_code == Status.CLIENT_ERROR_NOT_AUTHORIZED
-        assert _value(refused, "status-message") == (
+        assert attribute_value(refused, "status-message") == (
             f"job {created} is {printing.username}'s: only its owner can give it its document, "
             "close it or release it"
         )
@@ -554,7 +543,7 @@ def test_a_printer_admin_cannot_put_a_document_into_another_users_job_nor_releas
     seen = ipp.send(ipp.request(Operation.GET_JOB_ATTRIBUTES, job_id=created), auth=operator)
     assert seen.status_code == Status.SUCCESSFUL_OK
     # Releasing one would charge its owner: theirs to do.
-    held = _job_id(ipp.print_job(_credentials(printing), pdf))
+    held = job_id_of(ipp.print_job(_credentials(printing), pdf))
     release = ipp.send(ipp.request(Operation.RELEASE_JOB, job_id=held), auth=operator)
     assert release.status_code == Status.CLIENT_ERROR_NOT_AUTHORIZED
     assert Job.objects.get().state == JobState.HELD
@@ -584,7 +573,7 @@ def test_page_ranges_past_the_documents_end_are_cut_there_and_the_job_releases(
     answer = ipp.print_job(auth, pdf, job_attributes=[beyond])
     assert answer.status_code == Status.SUCCESSFUL_OK, answer
     assert Job.objects.get().page_ranges == "2-3"
-    released = ipp.send(ipp.request(Operation.RELEASE_JOB, job_id=_job_id(answer)), auth=auth)
+    released = ipp.send(ipp.request(Operation.RELEASE_JOB, job_id=job_id_of(answer)), auth=auth)
     assert released.status_code == Status.SUCCESSFUL_OK, released
 
 
@@ -596,9 +585,9 @@ def test_page_ranges_with_no_page_of_the_document_are_refused(
     past = Attribute.range_of_integer("page-ranges", RangeOfInteger(4, 9))
     answer = ipp.print_job(auth, pdf, job_attributes=[past])
     assert answer.status_code == Status.CLIENT_ERROR_ATTRIBUTES_OR_VALUES_NOT_SUPPORTED
-    assert "no page of this 3-page document" in str(_value(answer, "status-message"))
+    assert "no page of this 3-page document" in str(attribute_value(answer, "status-message"))
     created = ipp.send(ipp.request(Operation.CREATE_JOB, job_attributes=[past]), auth=auth)
-    refused = _send_document(ipp, auth, _job_id(created), pdf)
+    refused = _send_document(ipp, auth, job_id_of(created), pdf)
     assert refused.status_code == Status.CLIENT_ERROR_ATTRIBUTES_OR_VALUES_NOT_SUPPORTED
     assert not Job.objects.exists()
     assert spool_entries() == before
@@ -612,7 +601,7 @@ def test_page_ranges_out_of_order_or_overlapping_are_a_bad_request(
     asked = Attribute.range_of_integer("page-ranges", *(RangeOfInteger(*r) for r in ranges))
     answer = ipp.print_job(_credentials(printing), pdf, job_attributes=[asked])
     assert answer.status_code == Status.CLIENT_ERROR_BAD_REQUEST
-    assert "ascending order" in str(_value(answer, "status-message"))
+    assert "ascending order" in str(attribute_value(answer, "status-message"))
     assert not Job.objects.exists()
     assert spool_entries() == before
 
@@ -621,8 +610,8 @@ def test_get_jobs_which_jobs_completed_lists_canceled_jobs(
     ipp: IppTester, printing: Printing, pdf: bytes
 ) -> None:
     auth = _credentials(printing)
-    held = _job_id(ipp.print_job(auth, pdf))
-    canceled = _job_id(ipp.print_job(auth, pdf))
+    held = job_id_of(ipp.print_job(auth, pdf))
+    canceled = job_id_of(ipp.print_job(auth, pdf))
     ipp.send(ipp.request(Operation.CANCEL_JOB, job_id=canceled), auth=auth)
 
     def listed(which: str) -> list[int]:
@@ -646,7 +635,7 @@ def test_get_jobs_pages_with_limit_and_first_index(
     ipp: IppTester, printing: Printing, pdf: bytes
 ) -> None:
     auth = _credentials(printing)
-    first, second, third = (_job_id(ipp.print_job(auth, pdf)) for _ in range(3))
+    first, second, third = (job_id_of(ipp.print_job(auth, pdf)) for _ in range(3))
     limit = Attribute.integer("limit", 2)
     assert _get_jobs(ipp, auth, limit) == [third, second]
     assert _get_jobs(ipp, auth, limit, Attribute.integer("first-index", 3)) == [first]
@@ -661,21 +650,21 @@ def test_get_jobs_pages_with_limit_and_first_index(
 
 
 def _create_job(ipp: IppTester, auth: tuple[str, str]) -> int:
-    return _job_id(ipp.send(ipp.request(Operation.CREATE_JOB), auth=auth))
+    return job_id_of(ipp.send(ipp.request(Operation.CREATE_JOB), auth=auth))
 
 
 def _job_state(ipp: IppTester, auth: tuple[str, str], job_id: int) -> tuple[PyValue, PyValue]:
     answer = ipp.send(ipp.request(Operation.GET_JOB_ATTRIBUTES, job_id=job_id), auth=auth)
-    return _value(answer, "job-state"), _value(answer, "job-state-reasons")
+    return attribute_value(answer, "job-state"), attribute_value(answer, "job-state-reasons")
 
 
 def test_get_jobs_with_job_ids_lists_those_jobs_whatever_their_state(
     ipp: IppTester, printing: Printing, other_printing: Printing, pdf: bytes
 ) -> None:
     auth = _credentials(printing)
-    held, canceled, other = (_job_id(ipp.print_job(auth, pdf)) for _ in range(3))
+    held, canceled, other = (job_id_of(ipp.print_job(auth, pdf)) for _ in range(3))
     ipp.send(ipp.request(Operation.CANCEL_JOB, job_id=canceled), auth=auth)
-    theirs = _job_id(ipp.print_job(_credentials(other_printing), pdf))
+    theirs = job_id_of(ipp.print_job(_credentials(other_printing), pdf))
     job_ids = Attribute.integer("job-ids", held, canceled, theirs)
     assert _get_jobs(ipp, auth, job_ids) == [canceled, held]
     not_completed = Attribute.keyword("which-jobs", "not-completed")
@@ -694,7 +683,7 @@ def test_get_jobs_with_job_ids_lists_those_jobs_whatever_their_state(
     for bad in bad_values:
         answer = ipp.send(ipp.request(Operation.GET_JOBS, operation_attributes=[bad]), auth=auth)
         assert answer.status_code == Status.CLIENT_ERROR_BAD_REQUEST, bad.display()[:40]
-        assert "job-ids" in str(_value(answer, "status-message"))
+        assert "job-ids" in str(attribute_value(answer, "status-message"))
     # which-jobs is still checked when job-ids names the jobs.
     bogus = Attribute.keyword("which-jobs", "bogus")
     answer = ipp.send(
@@ -707,10 +696,10 @@ def test_cancel_my_jobs_cancels_every_open_job_of_the_user_only(
     ipp: IppTester, printing: Printing, operator_printing: Printing, pdf: bytes
 ) -> None:
     auth = _credentials(printing)
-    held = _job_id(ipp.print_job(auth, pdf))
+    held = job_id_of(ipp.print_job(auth, pdf))
     waiting = _create_job(ipp, auth)
     operator_auth = _credentials(operator_printing)
-    operators = _job_id(ipp.print_job(operator_auth, pdf))
+    operators = job_id_of(ipp.print_job(operator_auth, pdf))
 
     # A printer admin sees every job, but "my jobs" are their own.
     answer = ipp.send(ipp.request(Operation.CANCEL_MY_JOBS), auth=operator_auth)
@@ -736,11 +725,11 @@ def test_cancel_my_jobs_sent_to_a_job_uri_is_refused_and_cancels_nothing(
     ipp.print_job(auth, pdf)
     for operation in (Operation.CANCEL_MY_JOBS, Operation.GET_JOBS):
         request = Message.request(
-            operation, 9, target_uri=str(_value(created, "job-uri")), target_name="job-uri"
+            operation, 9, target_uri=str(attribute_value(created, "job-uri")), target_name="job-uri"
         )
         answer = ipp.send(request, auth=auth)
         assert answer.status_code == Status.CLIENT_ERROR_BAD_REQUEST
-        assert "printer-uri" in str(_value(answer, "status-message"))
+        assert "printer-uri" in str(attribute_value(answer, "status-message"))
     assert set(Job.objects.values_list("state", flat=True)) == {JobState.HELD}
 
 
@@ -748,9 +737,9 @@ def test_cancel_my_jobs_with_job_ids_cancels_all_of_them_or_none(
     ipp: IppTester, printing: Printing, other_printing: Printing, pdf: bytes
 ) -> None:
     auth = _credentials(printing)
-    first, second, ended = (_job_id(ipp.print_job(auth, pdf)) for _ in range(3))
+    first, second, ended = (job_id_of(ipp.print_job(auth, pdf)) for _ in range(3))
     ipp.send(ipp.request(Operation.CANCEL_JOB, job_id=ended), auth=auth)
-    theirs = _job_id(ipp.print_job(_credentials(other_printing), pdf))
+    theirs = job_id_of(ipp.print_job(_credentials(other_printing), pdf))
 
     def cancel(*job_ids: int) -> Message:
         request = ipp.request(
@@ -786,7 +775,7 @@ def test_a_status_message_naming_many_jobs_is_cut_at_255_octets(
     )
     answer = ipp.send(request, auth=_credentials(printing))
     assert answer.status_code == Status.CLIENT_ERROR_NOT_FOUND
-    message = str(_value(answer, "status-message"))
+    message = str(attribute_value(answer, "status-message"))
     assert message.startswith("you have no job 100001, 100002")
     assert len(message.encode()) == 255
     unsupported = answer.group(GroupTag.UNSUPPORTED)
@@ -815,7 +804,7 @@ def test_close_job_ends_a_job_without_its_document_and_keeps_one_with_it(
     ipp.send(ipp.request(Operation.CANCEL_JOB, job_id=with_document), auth=auth)
     ended = ipp.send(ipp.request(Operation.CLOSE_JOB, job_id=with_document), auth=auth)
     assert ended.status_code == Status.CLIENT_ERROR_NOT_POSSIBLE
-    assert "canceled" in str(_value(ended, "status-message"))
+    assert "canceled" in str(attribute_value(ended, "status-message"))
 
 
 def test_a_created_job_whose_document_never_comes_is_aborted(
@@ -832,12 +821,12 @@ def test_a_created_job_whose_document_never_comes_is_aborted(
     assert _get_jobs(ipp, auth, Attribute.keyword("which-jobs", "completed")) == [waiting]
     late = _send_document(ipp, auth, waiting, pdf)
     assert late.status_code == Status.CLIENT_ERROR_NOT_POSSIBLE
-    assert "did not start to arrive within" in str(_value(late, "status-message"))
+    assert "did not start to arrive within" in str(attribute_value(late, "status-message"))
     assert not Job.objects.exists()
     for operation in (Operation.CANCEL_JOB, Operation.CLOSE_JOB, Operation.HOLD_JOB):
         answer = ipp.send(ipp.request(operation, job_id=waiting), auth=auth)
         assert answer.status_code == Status.CLIENT_ERROR_NOT_POSSIBLE
-        assert "aborted" in str(_value(answer, "status-message"))
+        assert "aborted" in str(attribute_value(answer, "status-message"))
     by_number = ipp.request(
         Operation.CANCEL_MY_JOBS, operation_attributes=[Attribute.integer("job-ids", waiting)]
     )
@@ -934,14 +923,14 @@ def test_a_document_arriving_for_more_than_an_hour_aborts_its_job(
     )
     assert _job_state(ipp, auth, waiting) == (8, "aborted-by-system")
     answer = ipp.send(ipp.request(Operation.GET_JOB_ATTRIBUTES, job_id=waiting), auth=auth)
-    assert "more than an hour" in str(_value(answer, "job-state-message"))
+    assert "more than an hour" in str(attribute_value(answer, "job-state-message"))
 
 
 def test_release_job_sends_to_the_default_printer(
     ipp: IppTester, printing_with_desk: Printing, pdf: bytes
 ) -> None:
     auth = _credentials(printing_with_desk)
-    job_id = _job_id(ipp.print_job(auth, pdf))
+    job_id = job_id_of(ipp.print_job(auth, pdf))
     held = ipp.send(ipp.request(Operation.HOLD_JOB, job_id=job_id), auth=auth)
     assert held.status_code == Status.SUCCESSFUL_OK
     released = ipp.send(ipp.request(Operation.RELEASE_JOB, job_id=job_id), auth=auth)
@@ -956,7 +945,7 @@ def test_release_job_starts_from_the_presets_the_printer_offers(
     ipp: IppTester, printing_with_desk: Printing, pdf: bytes
 ) -> None:
     auth = _credentials(printing_with_desk)
-    job_id = _job_id(ipp.print_job(auth, pdf))
+    job_id = job_id_of(ipp.print_job(auth, pdf))
     # An output bin the default printer does not have is its default, not a refusal (nor
     # sent as asked, unchecked and unpriced).
     Job.objects.update(options={"output-bin": "nowhere", "sides": "two-sided-long-edge"})
@@ -971,10 +960,10 @@ def test_release_job_without_a_default_printer_says_so(
     ipp: IppTester, printing: Printing, pdf: bytes
 ) -> None:
     auth = _credentials(printing)
-    job_id = _job_id(ipp.print_job(auth, pdf))
+    job_id = job_id_of(ipp.print_job(auth, pdf))
     answer = ipp.send(ipp.request(Operation.RELEASE_JOB, job_id=job_id), auth=auth)
     assert answer.status_code == Status.CLIENT_ERROR_NOT_POSSIBLE
-    assert "default printer" in str(_value(answer, "status-message"))
+    assert "default printer" in str(attribute_value(answer, "status-message"))
     assert Job.objects.get().state == JobState.HELD
 
 
@@ -993,7 +982,7 @@ def test_unknown_job_is_not_found(ipp: IppTester, printing: Printing) -> None:
 def test_job_uri_addresses_a_job(ipp: IppTester, printing: Printing, pdf: bytes) -> None:
     auth = _credentials(printing)
     created = ipp.print_job(auth, pdf)
-    job_uri = str(_value(created, "job-uri"))
+    job_uri = str(attribute_value(created, "job-uri"))
     request = Message.request(
         Operation.GET_JOB_ATTRIBUTES, 7, target_uri=job_uri, target_name="job-uri"
     )
@@ -1019,9 +1008,9 @@ def test_a_job_name_is_answered_in_at_most_255_octets(
 ) -> None:
     # 255 characters of "ü" are 510 octets: libcups refused the answer as a bad request.
     auth = _credentials(printing)
-    job_id = _job_id(ipp.print_job(auth, pdf, name="ü" * 300))
+    job_id = job_id_of(ipp.print_job(auth, pdf, name="ü" * 300))
     answer = ipp.send(ipp.request(Operation.GET_JOB_ATTRIBUTES, job_id=job_id), auth=auth)
-    assert _value(answer, "job-name") == "ü" * 127
+    assert attribute_value(answer, "job-name") == "ü" * 127
 
 
 def test_control_characters_in_a_job_name_become_spaces(
@@ -1029,16 +1018,16 @@ def test_control_characters_in_a_job_name_become_spaces(
 ) -> None:
     # libcups refused every answer naming the job: "bad control character".
     auth = _credentials(printing)
-    job_id = _job_id(ipp.print_job(auth, pdf, name="minutes\r\nof\x00the\x7fmeeting\n"))
+    job_id = job_id_of(ipp.print_job(auth, pdf, name="minutes\r\nof\x00the\x7fmeeting\n"))
     answer = ipp.send(ipp.request(Operation.GET_JOB_ATTRIBUTES, job_id=job_id), auth=auth)
-    assert _value(answer, "job-name") == "minutes of the meeting"
+    assert attribute_value(answer, "job-name") == "minutes of the meeting"
     assert Job.objects.get().title == "minutes of the meeting"
 
 
 def test_printer_icon_and_more_info_are_served(ipp: IppTester) -> None:
     printer = ipp.send(ipp.request(Operation.GET_PRINTER_ATTRIBUTES)).group(GroupTag.PRINTER)
     assert printer is not None
-    icon = httpx.get(str(_value(printer, "printer-icons")))
+    icon = httpx.get(str(attribute_value(printer, "printer-icons")))
     assert icon.status_code == 200
     assert icon.content.startswith(b"\x89PNG")
-    assert _value(printer, "printer-more-info") == f"{ipp.server.base_url}/"
+    assert attribute_value(printer, "printer-more-info") == f"{ipp.server.base_url}/"

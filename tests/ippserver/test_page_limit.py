@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from apps.jobs.models import Job
-from printmgmt.ipp import Attribute, Message, Operation, PyValue, Status
-from tests.ippserver.conftest import IppTester, Printing
+from printmgmt.ipp import Attribute, Message, Operation, Status
+from tests.ippserver.conftest import IppTester, Printing, attribute_value
 from tests.pdfs import make_pdf
 from tests.servers import start_asgi_server, stop_asgi_server
 
@@ -29,12 +29,6 @@ def ipp_with_a_page_limit(
     stop_asgi_server(server)
 
 
-def _value(answer: Message, name: str) -> PyValue:
-    attribute = answer.get(name)
-    assert attribute is not None, f"{name} missing in {answer}"
-    return attribute.value
-
-
 def _send(
     ipp: IppTester, auth: tuple[str, str], job_id: int, document: bytes, *, last: bool, name: str
 ) -> Message:
@@ -49,7 +43,7 @@ def _send(
 
 def _create_job(ipp: IppTester, auth: tuple[str, str]) -> int:
     created = ipp.send(ipp.request(Operation.CREATE_JOB), auth=auth)
-    job_id = _value(created, "job-id")
+    job_id = attribute_value(created, "job-id")
     assert isinstance(job_id, int), created
     return job_id
 
@@ -73,7 +67,7 @@ def test_documents_sent_one_by_one_are_each_held_to_the_page_limit(
     assert first.status_code == Status.SUCCESSFUL_OK
     refused = _send(ipp, auth, job_id, four, last=True, name="thesis.pdf")
     assert refused.status_code == Status.CLIENT_ERROR_DOCUMENT_FORMAT_ERROR
-    assert _value(refused, "status-message") == (
+    assert attribute_value(refused, "status-message") == (
         f"thesis.pdf: the PDF has more than {LIMIT} pages: it is refused"
     )
     assert Job.objects.count() == 1
@@ -95,7 +89,7 @@ def test_pdfs_cups_sends_back_to_back_are_each_held_to_the_page_limit(
     assert (job.page_count, [document["pages"] for document in job.documents]) == (4, [2, 2])
     refused = ipp.print_job(auth, two + four, name="two files")
     assert refused.status_code == Status.CLIENT_ERROR_DOCUMENT_FORMAT_ERROR
-    assert _value(refused, "status-message") == (
+    assert attribute_value(refused, "status-message") == (
         f"document 2: the PDF has more than {LIMIT} pages: it is refused"
     )
     assert Job.objects.count() == 1

@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -134,21 +135,28 @@ def released(
     test drives the pipeline's steps itself."""
 
     def make() -> Job:
-        job = held_job(pages=1)
-        account = personal_account_ensure(staff_user)
-        account_charge(account.pk, RELEASED_PRICE, job_id=job.pk, user=staff_user)
-        job_transition(
-            job.pk,
-            JobState.RELEASED,
-            reason="test",
-            printer=finisher,
-            price=RELEASED_PRICE,
-            account=account,
-            expected_impressions=1,
-        )
-        return Job.objects.get(pk=job.pk)
+        return charged_and_released(held_job(pages=1), finisher, expected_impressions=1)
 
     return make
+
+
+def charged_and_released(
+    job: Job, printer: Printer, price: Decimal = RELEASED_PRICE, **fields: Any
+) -> Job:
+    """`job` charged to its owner and released to `printer` as job_release leaves it, but
+    queued for no worker: the test sends it, or queues it where it wants."""
+    account = personal_account_ensure(job.owner)
+    account_charge(account.pk, price, job_id=job.pk, user=job.owner)
+    job_transition(
+        job.pk,
+        JobState.RELEASED,
+        reason="test",
+        printer=printer,
+        price=price,
+        account=account,
+        **fields,
+    )
+    return Job.objects.get(pk=job.pk)
 
 
 def wait_for_end(job_id: int, timeout: float = 60.0) -> Job:

@@ -8,8 +8,6 @@ from __future__ import annotations
 import errno
 import http.server
 import resource
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -59,9 +57,10 @@ from printmgmt.ipp import (
 )
 from printmgmt.ipp.client import IppClient, SubmittedJob
 from printmgmt.translatable import Text
+from tests.children import ended_process_name
 from tests.jobs.conftest import FINISHER_RULES, RELEASED_PRICE
 from tests.jobs.test_recovery import jobs_named
-from tests.peers import IppEvePrinter, http_request_body
+from tests.peers import IppEvePrinter, http_request_body, send_ipp_answer
 
 pytestmark = [pytest.mark.peers]
 
@@ -133,21 +132,6 @@ def test_a_job_being_sent_is_taken_over_only_once_its_claim_is_stale(
     assert not again.at_printer
 
 
-def _name_of_an_ended_process() -> str:
-    """The process_identity name of a process on this machine that has ended."""
-    named = subprocess.run(
-        [sys.executable, "-c", "from printmgmt import process_identity as p; print(p.current())"],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=Path(__file__).resolve().parents[2],
-    )
-    name = named.stdout.strip()
-    assert name
-    assert process_identity.is_gone(name)
-    return name
-
-
 def test_a_job_whose_sending_process_died_on_this_machine_is_taken_over_at_once(
     released: Callable[[], Job], finisher_peer: IppEvePrinter
 ) -> None:
@@ -156,7 +140,7 @@ def test_a_job_whose_sending_process_died_on_this_machine_is_taken_over_at_once(
     # finished jobs for a minute), and it would be sent twice.
     job = released()
     _sending(job, claimed_by="killed", claimed_ago=timedelta(seconds=5))
-    Job.objects.filter(pk=job.pk).update(claimed_in=_name_of_an_ended_process())
+    Job.objects.filter(pk=job.pk).update(claimed_in=ended_process_name())
     name = Part("", spool_path(job.document_name), []).job_name(job)
     with IppClient(finisher_peer.uri) as client:
         accepted = client.print_job(
@@ -695,11 +679,7 @@ class _StatusHandler(http.server.BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         request = http_request_body(self)
         body = encode(Message.response(self.status, int.from_bytes(request[4:8], "big")))
-        self.send_response(200)
-        self.send_header("Content-Type", "application/ipp")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        send_ipp_answer(self, body)
 
     def log_message(self, format: str, *args: object) -> None:
         """Quiet."""
@@ -727,11 +707,7 @@ class _PrinterWithAnotherJob(http.server.BaseHTTPRequestHandler):
                 Status.SUCCESSFUL_OK, int.from_bytes(request[4:8], "big"), groups=groups
             )
         )
-        self.send_response(200)
-        self.send_header("Content-Type", "application/ipp")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        send_ipp_answer(self, body)
 
     def log_message(self, format: str, *args: object) -> None:
         """Quiet."""
@@ -766,11 +742,7 @@ class _CancelingPrinter(http.server.BaseHTTPRequestHandler):
             Status.SUCCESSFUL_OK, int.from_bytes(request[4:8], "big"), groups=groups
         )
         body = encode(answer)
-        self.send_response(200)
-        self.send_header("Content-Type", "application/ipp")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        send_ipp_answer(self, body)
 
     def log_message(self, format: str, *args: object) -> None:
         """Quiet."""
@@ -805,23 +777,19 @@ class _EndSheetRefusingPrinter(http.server.BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         request = http_request_body(self)
         if int.from_bytes(request[2:4], "big") == Operation.PRINT_JOB and b"-end]" in request:
-            self._answer(encode(Message.response(self.status, int.from_bytes(request[4:8], "big"))))
+            send_ipp_answer(
+                self, encode(Message.response(self.status, int.from_bytes(request[4:8], "big")))
+            )
         else:
             self._pass_on(request)
 
     def _pass_on(self, request: bytes) -> None:
-        self._answer(
+        send_ipp_answer(
+            self,
             httpx.post(
                 self.target, content=request, headers={"Content-Type": "application/ipp"}
-            ).content
+            ).content,
         )
-
-    def _answer(self, body: bytes) -> None:
-        self.send_response(200)
-        self.send_header("Content-Type", "application/ipp")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
 
     def log_message(self, format: str, *args: object) -> None:
         """Quiet."""
@@ -873,7 +841,7 @@ class _SearchFailingPrinter(_EndSheetRefusingPrinter):
         if int.from_bytes(request[2:4], "big") == Operation.GET_JOBS:
             type(self).searches += 1
             if type(self).searches > 2:
-                self._answer(encode(Message.response(Status.SERVER_ERROR_BUSY, 1)))
+                send_ipp_answer(self, encode(Message.response(Status.SERVER_ERROR_BUSY, 1)))
                 return
         self._pass_on(request)
 

@@ -27,9 +27,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from apps.accounts.models import User
-from apps.accounts.movements import account_charge
 from apps.accounts.selectors import job_charge, job_refunded
-from apps.accounts.services import personal_account_ensure
 from apps.jobs.choices import JobState
 from apps.jobs.documents import spool_path
 from apps.jobs.models import Job
@@ -43,9 +41,14 @@ from apps.rules.services import rule_file_activate, rule_file_save
 from printmgmt.celery import app as celery_app
 from printmgmt.ipp import Operation
 from printmgmt.ipp.client import IppClient
-from tests.jobs.conftest import FINISHER_RULES, wait_for_end
+from tests.jobs.conftest import FINISHER_RULES, RELEASED_PRICE, charged_and_released, wait_for_end
 from tests.pdfs import make_pdf
-from tests.peers import OFFICE_FINISHER_ATTRIBUTES, IppEvePrinter, http_request_body
+from tests.peers import (
+    OFFICE_FINISHER_ATTRIBUTES,
+    IppEvePrinter,
+    http_request_body,
+    send_ipp_answer,
+)
 from tests.workers import WorkerProcess
 
 pytestmark = [pytest.mark.worker, pytest.mark.peers]
@@ -192,12 +195,7 @@ def test_worker_killed_mid_send_then_the_job_prints_exactly_once(
     doomed = celery_worker_factory("doomed", queues="doomed")
     job = held_job(pages=2)
     # Released and charged as job_release does, but queued for the worker we are going to kill.
-    price = Decimal("0.20")
-    account = personal_account_ensure(staff_user)
-    account_charge(account.pk, price, job_id=job.pk, user=staff_user)
-    job_transition(
-        job.pk, JobState.RELEASED, reason="test", printer=finisher, price=price, account=account
-    )
+    charged_and_released(job, finisher)
     with printer_stopped(finisher_peer):
         print_job.apply_async((job.pk,), queue="doomed")
         deadline = time.monotonic() + 20
@@ -217,7 +215,7 @@ def test_worker_killed_mid_send_then_the_job_prints_exactly_once(
     assert printed[0][0] == done.printer_job_id
     charge = job_charge(job.pk)
     assert charge is not None
-    assert charge.amount == -price
+    assert charge.amount == -RELEASED_PRICE
     assert job_refunded(job.pk) == 0
 
 
@@ -243,11 +241,7 @@ class PrinterThatNeverAnswersOnePrintJob:
                     proxy.printer_took_the_job.set()
                     proxy.ended.wait(60)
                     return
-                self.send_response(answer.status_code)
-                self.send_header("Content-Type", "application/ipp")
-                self.send_header("Content-Length", str(len(answer.content)))
-                self.end_headers()
-                self.wfile.write(answer.content)
+                send_ipp_answer(self, answer.content)
 
             def log_message(self, format: str, *args: object) -> None:
                 return
@@ -287,13 +281,7 @@ def test_a_pool_process_killed_after_the_printer_took_the_job_prints_it_once_at_
     try:
         Printer.objects.filter(pk=finisher.pk).update(uri=proxy.uri)
         worker = celery_worker_factory("prefork", queues="prefork", pool="prefork")
-        job = held_job(pages=2)
-        price = Decimal("0.20")
-        account = personal_account_ensure(staff_user)
-        account_charge(account.pk, price, job_id=job.pk, user=staff_user)
-        job_transition(
-            job.pk, JobState.RELEASED, reason="test", printer=finisher, price=price, account=account
-        )
+        job = charged_and_released(held_job(pages=2), finisher)
         before = pool_processes(worker)
         assert len(before) == 1
         print_job.apply_async((job.pk,), queue="prefork")
@@ -513,11 +501,7 @@ class GarbageHandler(http.server.BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length", 0) or 0))
         body = b"<html>not a printer</html>"
-        self.send_response(200)
-        self.send_header("Content-Type", "application/ipp")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        send_ipp_answer(self, body)
 
     def log_message(self, format: str, *args: object) -> None:
         """Quiet: the test reads the job's message, not the server's log."""

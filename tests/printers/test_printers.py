@@ -57,6 +57,7 @@ from tests.peers import (
     IppEvePrinterFactory,
     free_port,
     run_cupsd,
+    send_ipp_answer,
 )
 
 pytestmark = [pytest.mark.django_db, pytest.mark.peers]
@@ -146,11 +147,7 @@ class _OkWithNothingHandler(http.server.BaseHTTPRequestHandler):
         request_id = int.from_bytes(self.rfile.read(8)[4:8], "big")
         body = encode(Message.response(Status.SUCCESSFUL_OK, request_id))
         self.close_connection = True
-        self.send_response(200)
-        self.send_header("Content-Type", "application/ipp")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        send_ipp_answer(self, body)
 
     def log_message(self, format: str, *args: object) -> None:
         """Quiet."""
