@@ -37,3 +37,11 @@ def ended_process_name() -> str:
         check=True,
     )
     return child.stdout.strip()
+
+
+def child_processes(pid: int) -> set[int]:
+    """The pids of the processes `pid` started that are still running."""
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found |= {int(child) for child in (task / "children").read_text().split()}
+    return found

@@ -16,24 +16,18 @@ from pathlib import Path
 import pytest
 
 from apps.core.serve import KEEP_ALIVE_SECONDS, ServeError, listening_sockets
+from tests.children import child_processes
 from tests.peers import free_port, ipv6_loopback
 from tests.web import login_page_served, refuses_connections
 from tests.workers import ROOT
 from tests.workers import test_database_url as database_url_of_tests
 
 
-def children(pid: int) -> set[int]:
-    found: set[int] = set()
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        found |= {int(child) for child in (task / "children").read_text().split()}
-    return found
-
-
 def web_processes(pid: int) -> set[int]:
     """The parent's web processes (multiprocessing also starts a resource tracker)."""
     return {
         child
-        for child in children(pid)
+        for child in child_processes(pid)
         if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes()
     }
 

@@ -41,6 +41,7 @@ from apps.rules.services import rule_file_activate, rule_file_save
 from printmgmt.celery import app as celery_app
 from printmgmt.ipp import Operation
 from printmgmt.ipp.client import IppClient
+from tests.children import child_processes
 from tests.jobs.conftest import FINISHER_RULES, RELEASED_PRICE, charged_and_released, wait_for_end
 from tests.pdfs import make_pdf
 from tests.peers import (
@@ -257,14 +258,6 @@ class PrinterThatNeverAnswersOnePrintJob:
         self.server.server_close()
 
 
-def pool_processes(worker: WorkerProcess) -> set[int]:
-    assert worker.process is not None
-    children: set[int] = set()
-    for task in Path(f"/proc/{worker.process.pid}/task").iterdir():
-        children |= {int(pid) for pid in (task / "children").read_text().split()}
-    return children
-
-
 def test_a_pool_process_killed_after_the_printer_took_the_job_prints_it_once_at_once(
     celery_worker: WorkerProcess,
     celery_worker_factory: Callable[..., WorkerProcess],
@@ -282,7 +275,8 @@ def test_a_pool_process_killed_after_the_printer_took_the_job_prints_it_once_at_
         Printer.objects.filter(pk=finisher.pk).update(uri=proxy.uri)
         worker = celery_worker_factory("prefork", queues="prefork", pool="prefork")
         job = charged_and_released(held_job(pages=2), finisher)
-        before = pool_processes(worker)
+        assert worker.process is not None
+        before = child_processes(worker.process.pid)
         assert len(before) == 1
         print_job.apply_async((job.pk,), queue="prefork")
         assert proxy.printer_took_the_job.wait(30), "the job never reached the printer"
