@@ -286,7 +286,8 @@ def options_as_it_came(job: Job, offered: tuple[OfferedOption, ...]) -> dict[str
 
 
 def _check_printer(user: User, printer: Printer) -> None:
-    if not printer.enabled and printer.gone_from_cups_server:
+    # Whatever its enabled flag: an administrator may have enabled it since.
+    if printer.gone_from_cups_server:
         raise ReleaseRefused(
             _(
                 "printer %(name)s no longer exists on its CUPS server (its queue was removed or "

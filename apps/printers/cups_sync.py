@@ -246,9 +246,7 @@ def printer_import_cups(
                     continue
                 report.added.append(name)
                 continue
-            # Only a queue this sync disabled as gone is enabled again: an administrator's
-            # disabling stays.
-            back = not printer.enabled and printer.gone_from_cups_server
+            back = printer.gone_from_cups_server
             changed = (
                 printer.name != name
                 or printer.uri != uri
@@ -262,7 +260,10 @@ def printer_import_cups(
                 changed = changed or printer.trusted_certificate != trusted_certificate
                 printer.trusted_certificate = trusted_certificate
             if back:
-                printer.enabled, printer.gone_from_cups_server = True, False
+                printer.gone_from_cups_server = False
+                # Only a sync's disabling is undone: an administrator's stays.
+                if printer.disabled_by_cups_sync:
+                    printer.enabled, printer.disabled_by_cups_sync = True, False
             for attribute, value in probe_fields(probes[name]).items():
                 setattr(printer, attribute, value)
             printer.save()
@@ -277,21 +278,27 @@ def printer_import_cups(
                 (report.changed if changed else report.unchanged).append(name)
         found_names = {name.lower() for name in found}
         for key, printer in existing.items():
-            if key not in found_names and printer.enabled:
-                printer.enabled, printer.gone_from_cups_server = False, True
-                # Not the state it had while it existed (idle, say), which nothing refreshes.
-                printer.state, printer.state_reasons = PrinterState.UNREACHABLE, []
-                printer.state_message = "the queue no longer exists on its CUPS server"
-                printer.save(
-                    update_fields=[
-                        "enabled",
-                        "gone_from_cups_server",
-                        "state",
-                        "state_reasons",
-                        "state_message",
-                    ]
-                )
-                report.gone.append(printer.name)
+            if key in found_names or (printer.gone_from_cups_server and not printer.enabled):
+                continue
+            # Gone whoever disabled it; disabled by the sync only if it was enabled, so that
+            # finding it again undoes no administrator's choice.
+            if printer.enabled:
+                printer.enabled, printer.disabled_by_cups_sync = False, True
+            printer.gone_from_cups_server = True
+            # Not the state it had while it existed (idle, say), which nothing refreshes.
+            printer.state, printer.state_reasons = PrinterState.UNREACHABLE, []
+            printer.state_message = "the queue no longer exists on its CUPS server"
+            printer.save(
+                update_fields=[
+                    "enabled",
+                    "disabled_by_cups_sync",
+                    "gone_from_cups_server",
+                    "state",
+                    "state_reasons",
+                    "state_message",
+                ]
+            )
+            report.gone.append(printer.name)
     logger.info("CUPS import from %s: %s", server_uri, report)
     return report
 

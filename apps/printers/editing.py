@@ -65,14 +65,14 @@ def printer_update(
         enabling = enabled and not printer.enabled
         if enabled != printer.enabled:
             # The administrator decided: a later CUPS sync leaves it as it is now.
-            printer.enabled, printer.gone_from_cups_server = enabled, False
+            printer.enabled, printer.disabled_by_cups_sync = enabled, False
         printer.restricted_to_groups = allowed_groups is not None
         printer.save(
             update_fields=[
                 "location",
                 "rule_file",
                 "enabled",
-                "gone_from_cups_server",
+                "disabled_by_cups_sync",
                 "restricted_to_groups",
                 "trusted_certificate",
             ]
@@ -173,7 +173,7 @@ def printer_disable(printer_id: int) -> Printer:
     enable it again."""
     with transaction.atomic():
         printer = Printer.objects.select_for_update().get(pk=printer_id)
-        printer.enabled, printer.gone_from_cups_server = False, False
-        printer.save(update_fields=["enabled", "gone_from_cups_server"])
+        printer.enabled, printer.disabled_by_cups_sync = False, False
+        printer.save(update_fields=["enabled", "disabled_by_cups_sync"])
     logger.info("printer %s disabled", printer.name)
     return printer

@@ -66,6 +66,14 @@ class Printer(models.Model):
         _("gone from its CUPS server"),
         default=False,
         help_text=_(
+            "A CUPS sync found its queue no longer on its CUPS server: nobody can release to "
+            "it. A later sync that finds it again clears this."
+        ),
+    )
+    disabled_by_cups_sync = models.BooleanField(
+        _("disabled by a CUPS sync"),
+        default=False,
+        help_text=_(
             "Disabled by a CUPS sync because the queue was gone; a later sync that finds it "
             "again enables it. A printer an administrator disabled stays disabled."
         ),

@@ -25,6 +25,7 @@ from apps.jobs.release import ReleaseRefused, job_release
 from apps.jobs.services import job_transition
 from apps.printers.choices import PrinterKind
 from apps.printers.cups_sync import printer_import_cups
+from apps.printers.editing import printer_disable
 from apps.printers.models import Printer
 from printmgmt.ipp.client import IppClient
 from tests.jobs.conftest import OFFICE_MFP_PPD, wait_for_end
@@ -127,8 +128,10 @@ def test_a_queue_gone_from_cups_tells_the_user_why_at_release_and_for_jobs_waiti
     staff_user: User,
 ) -> None:
     cups_with_mfp.add_queue("leaving", finisher_peer.uri, ppd=OFFICE_MFP_PPD)
-    assert printer_import_cups(cups_with_mfp.uri).added == ["leaving"]
+    cups_with_mfp.add_queue("switched-off", finisher_peer.uri, ppd=OFFICE_MFP_PPD)
+    assert printer_import_cups(cups_with_mfp.uri).added == ["leaving", "switched-off"]
     leaving = Printer.objects.get(name="leaving")
+    switched_off = printer_disable(Printer.objects.get(name="switched-off").pk)
     # Released while the queue was there, not yet sent (its printer was busy, say).
     waiting = held_job(pages=1, title="waiting")
     account = personal_account_ensure(staff_user)
@@ -142,14 +145,20 @@ def test_a_queue_gone_from_cups_tells_the_user_why_at_release_and_for_jobs_waiti
         account=account,
         expected_impressions=1,
     )
-    subprocess.run(
-        ["lpadmin", "-h", cups_with_mfp.host_port, "-x", "leaving"], check=True, timeout=30
-    )
-    cups_with_mfp.queues.remove("leaving")
-    assert printer_import_cups(cups_with_mfp.uri).gone == ["leaving"]
+    for name in ("leaving", "switched-off"):
+        subprocess.run(
+            ["lpadmin", "-h", cups_with_mfp.host_port, "-x", name], check=True, timeout=30
+        )
+        cups_with_mfp.queues.remove(name)
+    assert printer_import_cups(cups_with_mfp.uri).gone == ["leaving", "switched-off"]
     gone = "printer leaving no longer exists on its CUPS server"
     with pytest.raises(ReleaseRefused, match=f"{gone} .*: choose another printer"):
         job_release(held_job(pages=1).pk, staff_user, leaving.pk, {})
+    # One an administrator had disabled is gone all the same, and said so.
+    with pytest.raises(
+        ReleaseRefused, match="printer switched-off no longer exists on its CUPS server"
+    ):
+        job_release(held_job(pages=1).pk, staff_user, switched_off.pk, {})
     assert str(pipeline.send(waiting.pk, task_id="next")) == "failed: printer disabled"
     failed = Job.objects.get(pk=waiting.pk)
     assert failed.state == JobState.FAILED

@@ -393,6 +393,43 @@ def test_a_cups_sync_enables_again_only_the_queues_it_disabled_as_gone(
     assert not Printer.objects.get(name="comes-back").enabled
 
 
+def test_a_queue_an_administrator_disabled_is_marked_gone_and_stays_disabled_when_back(
+    cupsd: Cupsd, ippeveprinter: IppEvePrinter
+) -> None:
+    cupsd.add_queue("switched-off", ippeveprinter.uri)
+    cupsd.add_queue("synced-off", ippeveprinter.uri)
+    printer_import_cups(cupsd.uri)
+    printer_disable(Printer.objects.get(name="switched-off").pk)
+
+    def flags(name: str) -> tuple[bool, bool, bool]:
+        printer = Printer.objects.get(name=name)
+        return printer.enabled, printer.gone_from_cups_server, printer.disabled_by_cups_sync
+
+    _remove_queue(cupsd, "switched-off")
+    _remove_queue(cupsd, "synced-off")
+    assert printer_import_cups(cupsd.uri).gone == ["switched-off", "synced-off"]
+    assert flags("switched-off") == (False, True, False)
+    assert flags("synced-off") == (False, True, True)
+    switched_off = Printer.objects.get(name="switched-off")
+    # Shown as gone, not in the state it had while it existed.
+    assert (switched_off.state, switched_off.state_message) == (
+        PrinterState.UNREACHABLE,
+        "the queue no longer exists on its CUPS server",
+    )
+    plain = StringIO()
+    call_command("printer", "list", stdout=plain)
+    (line,) = [line for line in plain.getvalue().splitlines() if line.startswith("switched-off")]
+    assert line.endswith("(disabled: gone from its CUPS server)")
+    assert printer_import_cups(cupsd.uri).gone == []  # said once
+    cupsd.add_queue("switched-off", ippeveprinter.uri)
+    cupsd.add_queue("synced-off", ippeveprinter.uri)
+    back = printer_import_cups(cupsd.uri)
+    assert {"switched-off", "synced-off"} <= set(back.changed)
+    assert flags("switched-off") == (False, False, False)  # the administrator's choice
+    assert flags("synced-off") == (True, False, False)
+    assert Printer.objects.get(name="switched-off").state == PrinterState.IDLE
+
+
 def _remove_queue(cupsd: Cupsd, name: str) -> None:
     subprocess.run(["lpadmin", "-h", cupsd.host_port, "-x", name], check=True, timeout=30)
     cupsd.queues.remove(name)
@@ -604,6 +641,7 @@ def test_printer_list_says_what_an_admin_needs_to_know_of_each_printer(
         "kind": "ipp",
         "enabled": True,
         "gone_from_cups_server": False,
+        "disabled_by_cups_sync": False,
         "state": "unreachable",
         "state_reasons": [],
         "state_message": office.state_message,

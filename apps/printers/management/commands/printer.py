@@ -172,6 +172,7 @@ class Command(BaseCommand):
                 "kind": p.kind,
                 "enabled": p.enabled,
                 "gone_from_cups_server": p.gone_from_cups_server,
+                "disabled_by_cups_sync": p.disabled_by_cups_sync,
                 "state": p.state,
                 "state_reasons": p.state_reasons,
                 "state_message": p.state_message,
@@ -195,10 +196,16 @@ class Command(BaseCommand):
         if not rows:
             self.stdout.write("there are no printers")
         for row in rows:
-            if row["gone_from_cups_server"]:
-                enabled = " (disabled: gone from its CUPS server)"
-            else:
-                enabled = "" if row["enabled"] else " (disabled)"
+            # "(disabled: gone from its CUPS server)", or either alone.
+            marks = [
+                mark
+                for mark, shown in (
+                    ("disabled", not row["enabled"]),
+                    ("gone from its CUPS server", row["gone_from_cups_server"]),
+                )
+                if shown
+            ]
+            enabled = f" ({': '.join(marks)})" if marks else ""
             self.stdout.write(
                 f"{row['name']:<20} {row['state']:<12} {row['kind']:<5} {row['uri']}{enabled}"
             )
