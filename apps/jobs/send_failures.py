@@ -61,25 +61,38 @@ def not_sent_to_disabled_printer(job: Job, *, recover: bool) -> Sent:
 
 def send_failed(job: Job, error: IppError) -> Sent:
     if not error.retryable:
-        sentence = error.sentence if isinstance(error, IppStatusError) else str(error)
-        fail(
-            job.pk,
-            Text(gettext_noop("the printer refused the job: %(reason)s"), {"reason": sentence}),
-        )
+        fail(job.pk, _final_failure(error))
         return Sent("failed: refused")
     if job.send_attempts >= settings.PRINT_MAX_ATTEMPTS:
-        fail(
-            job.pk,
-            Text.counted(
+        # A printer that answered, if not usefully (busy, not in IPP), was reached.
+        given_up = (
+            Text.counted(*TROUBLE_GIVEN_UP, {"trouble": str(error), "attempts": job.send_attempts})
+            if error.answered
+            else Text.counted(
                 *PRINTER_UNREACHABLE, {"attempts": job.send_attempts, "error": str(error)}
-            ),
+            )
         )
+        fail(job.pk, given_up)
         return Sent("failed: gave up")
     _retry_later(
         job,
         Text(gettext_noop("waiting for the printer: %(error)s"), {"error": str(error)}),
         may_have_made_job=error.may_have_made_job,
     )
+
+
+def _final_failure(error: IppError) -> Text:
+    """Why a send that is not tried again failed: the printer refused the job, failed itself
+    (internal-error: final, as ipp-notes' status classes have it, but not the job's fault), or
+    gave no IPP answer to take the job by."""
+    if not isinstance(error, IppStatusError):
+        return Text(gettext_noop("the job could not be sent: %(reason)s"), {"reason": str(error)})
+    if error.printer_failed:
+        return Text(
+            gettext_noop("the printer failed and did not take the job: %(reason)s"),
+            {"reason": error.sentence},
+        )
+    return Text(gettext_noop("the printer refused the job: %(reason)s"), {"reason": error.sentence})
 
 
 def failed_here(job: Job, error: Exception) -> Sent:

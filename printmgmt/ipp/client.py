@@ -2,8 +2,9 @@
 
 Every call has a timeout. Documents are streamed from their file in chunks after the
 encoded request header, so a 100 MB PDF never sits in memory. Failures are typed:
-IppTransportError when the printer cannot be reached or does not answer IPP,
-IppStatusError when it answers with an error status; both say whether a retry makes sense.
+IppTransportError when the printer cannot be reached or does not answer IPP (saying what
+it answered instead), IppStatusError when it answers with an error status; both say whether
+a retry makes sense.
 """
 
 from __future__ import annotations
@@ -33,6 +34,9 @@ IPP_PORT = 631
 CHUNK_SIZE = 64 * 1024
 DEFAULT_TIMEOUT = 30.0
 CONTENT_TYPE = "application/ipp"
+#: How much of an answer that is not IPP is quoted (a web page's start tells what it is).
+QUOTED_BYTES = 40
+NOT_HTTP = "the printer's answer is not IPP, nor even HTTP"
 
 # HTTP answers that mean the request itself was refused, as the IPP status they stand for.
 _HTTP_REFUSALS = {
@@ -74,6 +78,13 @@ class SubmittedJob:
     status_code: int
     #: Attributes the printer ignored or substituted (status ...-ignored-or-substituted-...).
     ignored_attributes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    body: bytes
+    #: Its HTTP status and content type, to say what an answer that is not IPP was.
+    http: str
 
 
 class _DocumentBody:
@@ -173,6 +184,9 @@ class IppClient:
 
         The answer is read only up to the decode limit, so a hostile server cannot make
         us buffer an endless body."""
+        return self._exchange(body, document).body
+
+    def _exchange(self, body: bytes, document: Path | None) -> _Answer:
         content = _DocumentBody(body, document, self.chunk_size)
         try:
             with self._http.stream("POST", self.url, content=content) as response:
@@ -181,12 +195,15 @@ class IppClient:
                         _HTTP_REFUSALS[response.status_code],
                         status_message=f"HTTP {response.status_code} {response.reason_phrase}",
                     )
+                http = _http_of(response)
                 if response.status_code != 200:
-                    raise IppTransportError(
-                        f"{self.uri}: HTTP {response.status_code} {response.reason_phrase}",
+                    start = next(response.iter_bytes(), b"")
+                    raise self._not_ipp(
+                        http,
+                        _quoted(start) or "bytes that are not text",
                         retryable=response.status_code >= 500,
                     )
-                return self._read_capped(response)
+                return _Answer(self._read_capped(response), http)
         except (httpx.ConnectError, httpx.ConnectTimeout) as error:
             # Nothing of the request left: the printer cannot have acted on it.
             raise IppTransportError(
@@ -194,7 +211,19 @@ class IppClient:
                 may_have_made_job=False,
             ) from error
         except httpx.HTTPError as error:
-            raise IppTransportError(f"{self.uri}: {self._exchange_failure(error)}") from error
+            failure = self._exchange_failure(error)
+            raise IppTransportError(
+                f"{self.uri}: {failure}", answered=failure == NOT_HTTP
+            ) from error
+
+    def _not_ipp(self, http: str, what: str, *, retryable: bool = True) -> IppTransportError:
+        """The printer answered, but not in IPP: what it answered, briefly. Tried again by
+        default: a printer's web server may answer so while it starts."""
+        return IppTransportError(
+            f"{self.uri}: the printer's answer is not IPP: {http}: {what}",
+            retryable=retryable,
+            answered=True,
+        )
 
     def _connect_failure(self, error: httpx.ConnectError | httpx.ConnectTimeout) -> str:
         """Why no connection was made, in words (httpx's own text is the OS's or OpenSSL's
@@ -229,7 +258,7 @@ class IppClient:
         if isinstance(error, httpx.NetworkError) or str(error).startswith("Server disconnected"):
             return "the connection was cut off before a complete answer came"
         if isinstance(error, httpx.RemoteProtocolError):
-            return "the answer is not HTTP"
+            return NOT_HTTP
         return f"the HTTP exchange failed: {error}"
 
     def _read_capped(self, response: httpx.Response) -> bytes:
@@ -246,11 +275,13 @@ class IppClient:
     def send(self, request: Message, document: Path | None = None) -> Message:
         """Send a request and return the response; raise IppStatusError unless the
         status is successful."""
-        raw = self.post(encode(request), document)
+        answer = self._exchange(encode(request), document)
         try:
-            response = decode(raw, self.limits)
+            response = decode(answer.body, self.limits)
         except IppDecodeError as error:
-            raise IppTransportError(f"{self.uri}: the answer is not valid IPP: {error}") from None
+            # A web page says what it is by its start; binary bytes by where they broke.
+            what = _quoted(answer.body) or f"undecodable ({error})"
+            raise self._not_ipp(answer.http, what) from None
         if not is_successful(response.status_code):
             raise _status_error(request, response)
         for group in response.groups:
@@ -421,6 +452,26 @@ def _os_error_cause(error: BaseException) -> OSError | None:
             return cause
         cause = cause.__cause__ or cause.__context__
     return None
+
+
+def _http_of(response: httpx.Response) -> str:
+    """An answer's HTTP status and content type, as words."""
+    content_type = response.headers.get("Content-Type", "").partition(";")[0].strip()
+    return (
+        f"HTTP {response.status_code} {response.reason_phrase}, {content_type or 'no content type'}"
+    )
+
+
+def _quoted(body: bytes) -> str:
+    """The start of an answer that is text (a web page, an error message), quoted on one
+    line; "" for bytes that are not text."""
+    if not body:
+        return "an empty body"
+    start = body[:QUOTED_BYTES]
+    text = " ".join(start.decode("ascii", "replace").split())
+    if not start.isascii() or not text.isprintable():
+        return ""
+    return f"'{text}…'" if len(body) > QUOTED_BYTES else f"'{text}'"
 
 
 def _ssl_reason(error: ssl.SSLError) -> str:

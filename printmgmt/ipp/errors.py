@@ -2,14 +2,17 @@
 
 ``retryable`` tells the print pipeline whether sending the same request again later can
 succeed: transport trouble and a busy or temporarily failing printer can; a request the
-printer refused on its merits cannot.
+printer refused on its merits cannot. ``answered`` tells whether the printer was reached
+and answered, if not usefully, so that nobody is told it could not be reached.
 """
 
 from __future__ import annotations
 
 from printmgmt.ipp.names import (
+    PRINTER_FAILURE_STATUSES,
     RETRYABLE_STATUSES,
     StatusClass,
+    effective_status,
     status_class,
     status_name,
     status_sentence,
@@ -26,6 +29,7 @@ class IppError(Exception):
 
     retryable: bool = False
     may_have_made_job: bool = True
+    answered: bool = False
 
 
 class IppDecodeError(IppError):
@@ -49,23 +53,32 @@ class IppEncodeError(IppError):
 
 class IppTransportError(IppError):
     """The printer could not be reached or did not answer in time (connection refused,
-    timeout, TLS failure, HTTP error, an answer that is not IPP). Worth retrying."""
+    timeout, TLS failure), or ``answered`` with something that is not IPP (an HTTP error, a
+    web page, bytes that do not decode). Worth retrying."""
 
     retryable = True
 
     def __init__(
-        self, message: str, *, retryable: bool = True, may_have_made_job: bool = True
+        self,
+        message: str,
+        *,
+        retryable: bool = True,
+        may_have_made_job: bool = True,
+        answered: bool = False,
     ) -> None:
         super().__init__(message)
         self.retryable = retryable
         self.may_have_made_job = may_have_made_job
+        self.answered = answered
 
 
 class IppStatusError(IppError):
     """The printer answered with an IPP status code that is not successful: it did not act
-    on the request (RFC 8011 §4.1.6)."""
+    on the request (RFC 8011 §4.1.6). ``printer_failed``: it failed (internal or device
+    error) rather than refused the request."""
 
     may_have_made_job = False
+    answered = True
 
     def __init__(
         self,
@@ -82,6 +95,8 @@ class IppStatusError(IppError):
         self.unsupported_attributes = unsupported_attributes
         self.operation = operation
         self.retryable = status_code in RETRYABLE_STATUSES
+        # An unknown server error counts as internal-error (RFC 8011 §4.1.6).
+        self.printer_failed = effective_status(status_code) in PRINTER_FAILURE_STATUSES
         super().__init__(self.sentence)
 
     @property

@@ -208,6 +208,12 @@ RETRYABLE_STATUSES = frozenset(
     }
 )
 
+#: Statuses that say the printer failed, not that it refused the request: the same request
+#: may succeed once the printer is mended, but not by itself (so not retryable).
+PRINTER_FAILURE_STATUSES = frozenset(
+    {Status.SERVER_ERROR_INTERNAL_ERROR, Status.SERVER_ERROR_DEVICE_ERROR}
+)
+
 
 def status_class(code: int) -> StatusClass:
     """The class of a status code from its high byte. Ranges without a class (0x03xx and

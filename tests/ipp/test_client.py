@@ -180,9 +180,27 @@ def test_other_http_failures_are_transport_errors(http_status: int, retryable: b
 def test_an_answer_that_is_not_ipp_is_a_transport_error() -> None:
     with (
         client_with(ipp_response(b"<html>hello</html>")) as client,
-        pytest.raises(IppTransportError, match="not valid IPP: offset"),
+        pytest.raises(IppTransportError, match="the printer's answer is not IPP: HTTP 200"),
     ):
         client.get_printer_attributes()
+
+
+@pytest.mark.parametrize(
+    ("status", "printer_failed"),
+    [
+        (Status.SERVER_ERROR_INTERNAL_ERROR, True),
+        (Status.SERVER_ERROR_DEVICE_ERROR, True),
+        (0x05AB, True),  # an unknown server error is internal-error (RFC 8011 §4.1.6)
+        (Status.SERVER_ERROR_BUSY, False),
+        (Status.SERVER_ERROR_OPERATION_NOT_SUPPORTED, False),
+        (Status.CLIENT_ERROR_NOT_FOUND, False),
+    ],
+)
+def test_a_printer_failing_is_told_apart_from_a_refusal(status: int, printer_failed: bool) -> None:
+    error = IppStatusError(status)
+    assert error.printer_failed is printer_failed
+    assert error.answered
+    assert not (error.printer_failed and error.retryable)  # final, as ipp-notes has it
 
 
 def test_a_refusal_by_status_made_no_job() -> None:

@@ -132,8 +132,82 @@ def test_an_answer_that_is_not_http_says_so_without_quoting_bytes(
 
     uri = f"ipp://127.0.0.1:{peer(garbage)}/ipp/print"
     error = failure(uri)
-    assert str(error) == f"{uri}: the answer is not HTTP"
+    assert str(error) == f"{uri}: the printer's answer is not IPP, nor even HTTP"
     assert error.may_have_made_job
+    assert error.answered  # reached: not to be told as a printer that cannot be reached
+
+
+def answering(status_line: str, content_type: str | None, body: bytes) -> Behaviour:
+    """A peer that answers the request with this HTTP answer."""
+
+    def answer(connection: socket.socket) -> None:
+        read_request(connection)
+        header = f"HTTP/1.1 {status_line}\r\ncontent-length: {len(body)}\r\n"
+        if content_type is not None:
+            header += f"content-type: {content_type}\r\n"
+        connection.sendall(header.encode() + b"\r\n" + body)
+
+    return answer
+
+
+WEB_PAGE = b"<!DOCTYPE html>\n<html>\n  <head><title>Printer web page</title></head></html>"
+
+
+@pytest.mark.parametrize(
+    ("status_line", "content_type", "body", "said"),
+    [
+        (
+            "200 OK",
+            "text/html; charset=utf-8",
+            WEB_PAGE,
+            "HTTP 200 OK, text/html: '<!DOCTYPE html> <html> <head><title>Pr…'",
+        ),
+        (
+            "500 Internal Server Error",
+            "text/html",
+            b"<h1>500</h1>",
+            "HTTP 500 Internal Server Error, text/html: '<h1>500</h1>'",
+        ),
+        ("200 OK", None, b"", "HTTP 200 OK, no content type: an empty body"),
+        (
+            "200 OK",
+            "application/ipp",
+            # An IPP header, then an attribute whose name runs past the end.
+            bytes.fromhex("0200000000000001014700"),
+            "HTTP 200 OK, application/ipp: undecodable (offset 10: name length runs past the "
+            "end of the message)",
+        ),
+        (
+            "502 Bad Gateway",
+            "application/octet-stream",
+            bytes(range(256)),
+            "HTTP 502 Bad Gateway, application/octet-stream: bytes that are not text",
+        ),
+    ],
+)
+def test_an_answer_that_is_not_ipp_says_what_it_was(
+    peer: Callable[[Behaviour], int],
+    status_line: str,
+    content_type: str | None,
+    body: bytes,
+    said: str,
+) -> None:
+    uri = f"ipp://127.0.0.1:{peer(answering(status_line, content_type, body))}/ipp/print"
+    error = failure(uri)
+    assert str(error) == f"{uri}: the printer's answer is not IPP: {said}"
+    assert error.answered
+
+
+def test_an_http_error_the_request_caused_is_not_ipp_and_not_retried(
+    peer: Callable[[Behaviour], int],
+) -> None:
+    uri = f"ipp://127.0.0.1:{peer(answering('405 Method Not Allowed', 'text/plain', b'no'))}/x"
+    with IppClient(uri, timeout=5) as client, pytest.raises(IppTransportError) as caught:
+        client.get_printer_attributes()
+    assert str(caught.value) == (
+        f"{uri}: the printer's answer is not IPP: HTTP 405 Method Not Allowed, text/plain: 'no'"
+    )
+    assert (caught.value.answered, caught.value.retryable) == (True, False)
 
 
 def _raising(error: Exception) -> IppTransportError:

@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from apps.accounts.errors import AccountPermissionDenied
 from apps.accounts.models import User
@@ -893,6 +893,72 @@ def test_a_refund_by_hand_while_printing_is_part_of_what_the_unprinted_sides_get
     assert canceled is not None
     assert canceled.impressions_completed == 3
     assert job_refunded(job.pk) == PRICE / 4
+
+
+def test_a_printer_failing_with_an_internal_error_fails_the_job_as_failing_not_refusing(
+    released: Callable[[], Job], finisher: Printer
+) -> None:
+    """server-error-internal-error is final (ipp-notes: only busy, unavailable and temporary
+    server errors are tried again), and the printer's failure, not a refusal of the job."""
+    job = released()
+    with _printer_answering(finisher, Status.SERVER_ERROR_INTERNAL_ERROR):
+        assert str(pipeline.send(job.pk, task_id="t")) == "failed: refused"
+    failed = Job.objects.get(pk=job.pk)
+    assert (failed.state, failed.send_attempts) == (JobState.FAILED, 1)
+    reason = "Print-Job: The printer failed with an internal error. [server-error-internal-error]"
+    assert failed.message == f"the printer failed and did not take the job: {reason}"
+    with translation.override("de"):
+        assert failed.message_shown == (
+            "beim Drucker ist ein Fehler aufgetreten, er hat den Auftrag nicht angenommen: "
+            f"{reason}"
+        )
+    assert job_refunded(job.pk) == PRICE
+
+
+class _WebPagePrinter(http.server.BaseHTTPRequestHandler):
+    """A "printer" whose address is a web server: every request gets an HTML page."""
+
+    status = 200
+
+    def do_POST(self) -> None:
+        http_request_body(self)
+        page = b"<html><head><title>Printer admin</title></head><body>Log in</body></html>"
+        self.send_response(self.status)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(page)))
+        self.end_headers()
+        self.wfile.write(page)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet."""
+
+
+@pytest.mark.parametrize(
+    ("status", "ending"),
+    [(200, "gave up"), (500, "gave up"), (400, "refused")],
+)
+def test_a_printer_answering_a_web_page_was_reached_and_said_what_it_answered(
+    released: Callable[[], Job], finisher: Printer, settings: Any, status: int, ending: str
+) -> None:
+    settings.PRINT_MAX_ATTEMPTS = 1
+    job = released()
+    handler = type("Handler", (_WebPagePrinter,), {"status": status})
+    with _printer_answering(finisher, handler=handler):
+        uri = Printer.objects.get(pk=finisher.pk).uri
+        assert str(pipeline.send(job.pk, task_id="t")) == f"failed: {ending}"
+    failed = Job.objects.get(pk=job.pk)
+    phrase = http.HTTPStatus(status).phrase
+    answer = (
+        f"{uri}: the printer's answer is not IPP: HTTP {status} {phrase}, text/html: "
+        "'<html><head><title>Printer admin</title>…'"
+    )
+    assert failed.message == (
+        f"{answer}; the job was given up after 1 attempt"
+        if ending == "gave up"
+        else f"the job could not be sent: {answer}"
+    )
+    assert "reached" not in failed.message
+    assert job_refunded(job.pk) == PRICE
 
 
 def test_only_a_printer_that_no_longer_knows_the_job_ends_it_unasked(

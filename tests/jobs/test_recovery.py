@@ -520,7 +520,10 @@ def test_a_printer_answering_garbage_fails_the_job_after_bounded_retries(
     finally:
         server.shutdown()
     assert done.state == JobState.FAILED
-    assert "not valid IPP" in done.message
+    assert done.message.endswith(
+        "the printer's answer is not IPP: HTTP 200 OK, application/ipp: "
+        "'<html>not a printer</html>'; the job was given up after 5 attempts"
+    )
     assert done.send_attempts == 5  # PRINT_MAX_ATTEMPTS of the test workers
     assert released.price is not None
     assert job_refunded(job.pk) == released.price
