@@ -150,3 +150,12 @@ def test_queues_the_sync_disabled_as_gone_stay_gone_and_come_back_enabled(
         "switched-off": (False, False, False),
         "in-use": (True, False, False),
     }
+    # Back: gone means "disabled by the sync as gone" again, so an administrator's disabled
+    # queue a later sync found gone is not enabled by the former code when it comes back.
+    Printer.objects.filter(name="switched-off").update(gone_from_cups_server=True)
+    _migrate(GROUP_NAMES)
+    assert dict(old_printer.objects.values_list("name", "gone_from_cups_server")) == {
+        "synced-off": True,
+        "switched-off": False,
+        "in-use": False,
+    }
