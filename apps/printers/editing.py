@@ -145,7 +145,9 @@ def printer_rename(printer_id: int, name: str) -> Printer:
     renamed there, and the next sync renames it here."""
     validate_printer_name(name)
     with transaction.atomic():
-        printer = Printer.objects.select_for_update().get(pk=printer_id)
+        # Only columns every migration has: migration 0005 refuses names differing only in
+        # case and sends administrators here, before the migrations after it add theirs.
+        printer = Printer.objects.select_for_update().only("name", "cups_server").get(pk=printer_id)
         if printer.cups_server:
             raise PrinterError(
                 _(
@@ -156,7 +158,9 @@ def printer_rename(printer_id: int, name: str) -> Printer:
                 % {"name": printer.name, "server": printer.cups_server},
                 about=PrinterError.NAME,
             )
-        taken = Printer.objects.filter(name__iexact=name).exclude(pk=printer.pk).first()
+        taken = (
+            Printer.objects.filter(name__iexact=name).exclude(pk=printer.pk).only("name").first()
+        )
         if taken is not None:
             raise PrinterError(name_taken(name, taken.name), about=PrinterError.NAME)
         if PrinterGroup.objects.filter(name__iexact=name).exists():

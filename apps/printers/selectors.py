@@ -9,14 +9,13 @@ from apps.printers.models import Printer, PrinterGroup
 from printmgmt.ppde import SidePrices, SidePriceTable
 
 
-def printer_named(name: str) -> Printer | None:
+def printer_named(name: str, *, columns: tuple[str, ...] = ()) -> Printer | None:
     """The printer called `name` whatever its case (`lp -d hall` for printer "Hall"): names
     differing only in case are one printer's, as CUPS queue names are. The one of exactly
-    that name first: two may still clash until migration 0005 refuses them."""
-    return (
-        Printer.objects.filter(name=name).first()
-        or Printer.objects.filter(name__iexact=name).first()
-    )
+    that name first: two may still clash until migration 0005 refuses them. With `columns`,
+    only those are read (and the id)."""
+    printers = Printer.objects.only(*columns) if columns else Printer.objects.all()
+    return printers.filter(name=name).first() or printers.filter(name__iexact=name).first()
 
 
 def printer_group_named(name: str) -> PrinterGroup | None:

@@ -213,8 +213,8 @@ class Command(BaseCommand):
             if row["state"] in OUT_OF_USE and row["state_message"]:
                 self.stdout.write(f"    {row['state_message']}")
 
-    def _named(self, name: str) -> Printer:
-        printer = printer_named(name)
+    def _named(self, name: str, columns: tuple[str, ...] = ()) -> Printer:
+        printer = printer_named(name, columns=columns)
         if printer is None:
             raise CommandError(f"there is no printer called {name!r}")
         return printer
@@ -226,7 +226,7 @@ class Command(BaseCommand):
         self.stdout.write(f"{printer.name}: {printer.get_state_display().lower()}{why}")
 
     def _rename(self, options: dict[str, Any]) -> None:
-        printer = self._named(options["name"])
+        printer = self._named(options["name"], columns=("name",))
         former = printer.name
         printer = printer_rename(printer.pk, options["new_name"])
         self.stdout.write(f"printer {former} renamed {printer.name}")
