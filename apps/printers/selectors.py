@@ -29,8 +29,9 @@ def printer_group_named(name: str) -> PrinterGroup | None:
 
 
 def printers_usable_by(user: User) -> QuerySet[Printer]:
-    """Enabled printers open to everyone, or kept for one of the user's groups."""
-    printers = Printer.objects.filter(enabled=True)
+    """Enabled printers open to everyone, or kept for one of the user's groups; not a queue
+    gone from its CUPS server (an administrator may have enabled it since)."""
+    printers = Printer.objects.filter(enabled=True, gone_from_cups_server=False)
     if user.is_superuser:
         return printers.order_by("name")
     return (
@@ -43,7 +44,7 @@ def printers_usable_by(user: User) -> QuerySet[Printer]:
 def user_may_use_printer(user: User, printer: Printer) -> bool:
     """printers_usable_by's rule for one printer, without a query when the printer is open to
     everyone (every release asks)."""
-    if not printer.enabled:
+    if not printer.enabled or printer.gone_from_cups_server:
         return False
     if user.is_superuser or not printer.restricted_to_groups:
         return True

@@ -282,6 +282,17 @@ def test_a_printer_kept_for_groups_stays_kept_when_they_are_deleted(
     assert list(printers_usable_by(people.other_staff)) == [printer]
 
 
+def test_a_queue_gone_from_its_cups_server_is_not_offered_even_when_enabled(
+    people: People, printer: Printer
+) -> None:
+    # An administrator may enable a queue the sync found gone: nobody can print on it.
+    Printer.objects.filter(pk=printer.pk).update(enabled=True, gone_from_cups_server=True)
+    gone = Printer.objects.get(pk=printer.pk)
+    for user in (people.staff, people.printer_admin):
+        assert list(printers_usable_by(user)) == []
+        assert not user_may_use_printer(user, gone)
+
+
 @pytest.mark.peers
 def test_an_ipps_printer_is_probed_added_and_edited_with_its_trusted_certificate(
     people: People, ippeveprinter_factory: IppEvePrinterFactory, tmp_path: Path
