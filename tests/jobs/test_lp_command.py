@@ -23,7 +23,7 @@ from apps.jobs.documents import spool_path
 from apps.jobs.management.commands import lp
 from apps.jobs.models import Job, message_fields
 from apps.jobs.services import job_create_held, job_transition
-from apps.printers.models import Printer, SidePrice
+from apps.printers.models import Printer, PrinterGroup, SidePrice
 from apps.printers.services import printer_add
 from printmgmt.translatable import Text
 from tests.pdfs import make_pdf
@@ -116,10 +116,15 @@ def test_a_held_job_is_named_after_the_printer_asked_for(tmp_path: Path) -> None
     out = StringIO()
     call_command("lp", str(document), "-U", "sam", stdout=out)
     assert out.getvalue() == f"request id is inbox-{Job.objects.latest('pk').pk}\n"
-    # Printer names are the same whatever their case, as CUPS queue names are.
+    # Printer names are the same whatever their case, as CUPS queue names are: the request id
+    # names the printer as it is called, not as typed.
     out = StringIO()
-    call_command("lp", str(document), "-U", "sam", "-d", "Hall", stdout=out)
-    assert out.getvalue() == f"request id is Hall-{Job.objects.latest('pk').pk}\n"
+    call_command("lp", str(document), "-U", "sam", "-d", "HALL", stdout=out)
+    assert out.getvalue() == f"request id is hall-{Job.objects.latest('pk').pk}\n"
+    PrinterGroup.objects.create(name="Floor1")
+    out = StringIO()
+    call_command("lp", str(document), "-U", "sam", "-d", "floor1", stdout=out)
+    assert out.getvalue() == f"request id is Floor1-{Job.objects.latest('pk').pk}\n"
 
 
 @pytest.mark.django_db

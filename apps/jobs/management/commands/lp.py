@@ -297,10 +297,12 @@ class Command(BaseCommand):
             raise CommandError(
                 "--wait needs -H immediate: a held job is not printed until released"
             )
-        if destination and not (
-            printer_named(destination) is not None or printer_group_named(destination) is not None
-        ):
-            raise CommandError(f"there is no printer or printer group called {destination!r}")
+        if destination:
+            named = printer_named(destination) or printer_group_named(destination)
+            if named is None:
+                raise CommandError(f"there is no printer or printer group called {destination!r}")
+            # As it is stored: `-d office` for printer "Office" names "Office" in request ids.
+            destination = named.name
         files: list[str] = options["files"]
         if STDIN in files and len(files) > 1:
             raise CommandError("cannot print from standard input (-) together with files")
