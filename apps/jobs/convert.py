@@ -21,7 +21,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from apps.jobs.documents import DocumentError
+from apps.jobs.documents import DocumentError, empty_document
 from apps.jobs.text_pdf import UTF16_BYTE_ORDER_MARKS
 
 logger = logging.getLogger(__name__)
@@ -82,7 +82,7 @@ def detect_format(path: Path) -> str:
     with path.open("rb") as file:
         head = file.read(_PDF_HEADER_WINDOW + 8)
     if not head:
-        raise DocumentError(_("the document is empty"))
+        raise empty_document()
     for magic, document_format in _MAGIC:
         if head.startswith(magic):
             return document_format
@@ -374,6 +374,9 @@ def text_to_pdf(source: Path, target: Path, seconds: float = _CONVERSION_SECONDS
     )
     if word == "ok":
         return
+    if word == "empty":
+        # As an empty file is: held, it would print a blank page.
+        raise empty_document()
     if word == "too-many-pages":
         raise DocumentError(
             ngettext(

@@ -22,6 +22,11 @@ class DocumentError(Exception):
     """A document we cannot print; the message says why, for the person who sent it."""
 
 
+def empty_document() -> DocumentError:
+    """The refusal of a document with nothing to print: no bytes, or a text of white space."""
+    return DocumentError(_("the document is empty"))
+
+
 @dataclass(frozen=True)
 class PdfFacts:
     """What the pipeline needs to know of a PDF, read once when it is stored."""
@@ -170,7 +175,7 @@ def inspect_pdf(path: Path, *, most_pages: int | None = None) -> PdfFacts:
     limit = settings.MAX_DOCUMENT_PAGES if most_pages is None else most_pages
     try:
         if path.stat().st_size == 0:
-            raise DocumentError(_("the document is empty"))
+            raise empty_document()
         if not _ends_with_eof_marker(path):
             raise DocumentError(
                 _("the PDF cannot be read (no end-of-file marker: not a PDF, or cut short)")

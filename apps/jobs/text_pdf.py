@@ -4,7 +4,7 @@ MAX_PAGES`.
 Laying out a long text keeps every page in memory until the PDF is saved and takes seconds of
 CPU: apps/jobs/convert.py runs this in a child limited in both, so that the cost falls on the
 child, never on the web process that received the text. No Django: the answer is one line on
-standard output, `ok` or `too-many-pages`, which the parent turns into a message.
+standard output, `ok`, `too-many-pages` or `empty`, which the parent turns into a message.
 """
 
 from __future__ import annotations
@@ -46,6 +46,10 @@ UTF16_BYTE_ORDER_MARKS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 class TooManyPages(Exception):
     """The text makes more pages than a document may have."""
+
+
+class NothingToPrint(Exception):
+    """The text is spaces and line or page breaks only: it would print blank pages."""
 
 
 @functools.cache
@@ -163,11 +167,14 @@ def _draw_line(
 
 def text_to_pdf(source: Path, target: Path, max_pages: int) -> None:
     """Plain text in a monospaced font on A4; long lines wrap, form feeds start a new page.
-    Raises TooManyPages, before anything is drawn, for a text of more than `max_pages` pages."""
+    Raises TooManyPages, before anything is drawn, for a text of more than `max_pages` pages,
+    and NothingToPrint for one of white space only."""
     width, height = A4
     leading = _TEXT_SIZE * 1.2
     lines_per_page = int((height - 2 * _TEXT_MARGIN) // leading)
     text = _decoded(source.read_bytes())
+    if not text.strip():
+        raise NothingToPrint
     # Too many form feeds or lines are refused before the text is split (which costs time and
     # memory in proportion to them); the exact count follows.
     if text.count("\f") > max_pages or text.count("\n") > max_pages * lines_per_page:
@@ -244,6 +251,8 @@ def main() -> None:
         text_to_pdf(source, target, max_pages)
     except TooManyPages:
         answer = "too-many-pages"
+    except NothingToPrint:
+        answer = "empty"
     else:
         answer = "ok"
     sys.stdout.write(answer + "\n")

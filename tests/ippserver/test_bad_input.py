@@ -267,6 +267,22 @@ def test_a_document_that_is_not_what_its_format_says_is_refused(
     _served_normally(ipp, printing, pdf)
 
 
+@pytest.mark.parametrize("document_format", ["text/plain", "application/octet-stream"])
+def test_a_text_of_white_space_only_is_refused_as_an_empty_document(
+    ipp: IppTester, printing: Printing, pdf: bytes, document_format: str
+) -> None:
+    # It was held as a blank page; an empty file is refused.
+    before = spool_entries()
+    answer = ipp.print_job(
+        _auth(printing), b"  \r\n\n\t\f", document_format=document_format, name="notes"
+    )
+    assert answer.status_code == Status.CLIENT_ERROR_DOCUMENT_FORMAT_ERROR, answer
+    assert _status_message(answer).endswith("the document is empty")
+    assert spool_entries() == before
+    assert not Job.objects.exists()
+    _served_normally(ipp, printing, pdf)
+
+
 def test_a_broken_pdf_is_refused(ipp: IppTester, printing: Printing, pdf: bytes) -> None:
     before = spool_entries()
     answer = ipp.print_job(_auth(printing), pdf[: len(pdf) // 3])

@@ -254,6 +254,28 @@ def test_korean_text_prints_in_a_korean_font_beside_chinese(tmp_path: Path) -> N
     assert printed.startswith("".join(korean.split()))
 
 
+@pytest.mark.parametrize(
+    "blank",
+    [
+        b" ",
+        b"\n\n\n",
+        b"  \r\n\t\r\n",
+        b"\f\f",
+        "\u00a0\u3000\n".encode(),
+        codecs.BOM_UTF16_LE + b" \x00",
+    ],
+    ids=["space", "line-breaks", "crlf-and-tabs", "form-feeds", "unicode-spaces", "utf-16"],
+)
+def test_a_text_of_white_space_only_is_refused_as_empty(tmp_path: Path, blank: bytes) -> None:
+    # It was held as a blank page, where an empty file is refused.
+    text = tmp_path / "blank.txt"
+    text.write_bytes(blank)
+    for claimed in ("text/plain", "application/octet-stream"):
+        with pytest.raises(DocumentError, match=r"^the document is empty$"):
+            to_pdf(text, claimed)
+    assert list(tmp_path.iterdir()) == [text]
+
+
 @pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
 def test_utf16_text_with_its_byte_order_mark_is_text(tmp_path: Path, encoding: str) -> None:
     # What Windows' Notepad saves as "Unicode" and Windows PowerShell's `>` writes: refused as
