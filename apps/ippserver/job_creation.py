@@ -158,23 +158,43 @@ def refused_documents() -> Iterator[None]:
         raise DocumentRefused(Status.CLIENT_ERROR_DOCUMENT_FORMAT_ERROR, str(error)) from None
 
 
+def numbered_document(number: int) -> str:
+    """What a job calls its document `number` that the client gave no name."""
+    return _("document %(number)d") % {"number": number}
+
+
 def hold_document(
-    ipp_job: IppJob, document: Path | None, document_format: str, *, split: bool
+    ipp_job: IppJob,
+    document: Path | None,
+    document_format: str,
+    *,
+    document_name: str,
+    split: bool,
 ) -> None:
-    """Convert the document, hold it, and save the IPP job with its held job. Raises IppRefusal.
+    """Convert the document, hold it, and save the IPP job with its held job. Raises IppRefusal
+    naming a refused document, as a job of several documents does: by `document_name` (the
+    request's document-name), else by the job's name.
 
     The document is converted, read and stored before the transaction (_prepared), so the
     transaction (and SQLite's single write lock) lasts only for the inserts.
     """
     if document is None or document.stat().st_size == 0:
         raise IppRefusal(Status.CLIENT_ERROR_BAD_REQUEST, "the request carries no document")
+    named = document_name or (ipp_job.name if ipp_job.name != UNTITLED else numbered_document(1))
     pdfs: list[DocumentToHold] = []
     try:
         with refused_documents():
-            pdfs = document_pdfs(
-                document, document_format, name=ipp_job.name, first_number=1, split=split
-            )
-            prepared = _prepared(pdfs, ipp_job.page_ranges)
+            try:
+                pdfs = document_pdfs(
+                    document, document_format, name=named, first_number=1, split=split
+                )
+                prepared = _prepared(pdfs, ipp_job.page_ranges)
+            except DocumentError as error:
+                # PDFs sent back to back are each named (prepare_held_together), and a page
+                # selection is the job's, not the document's.
+                if len(pdfs) > 1 or isinstance(error, NoPageOfDocument):
+                    raise
+                raise DocumentError(f"{named}: {error}") from None
         try:
             with one_writer_at_a_time(), transaction.atomic():
                 if ipp_job.pk is not None:
@@ -235,7 +255,7 @@ def document_pdfs(
     parts = split_pdfs(pdf, starts)
     documents = []
     for number, part in enumerate(parts, start=first_number):
-        named = _("document %(number)d") % {"number": number}
+        named = numbered_document(number)
         documents.append(DocumentToHold(part, named, named, move=False))
     return documents
 
@@ -280,7 +300,13 @@ def _new_ipp_job(request: Message, user: User, template: JobTemplate) -> IppJob:
 def print_job(request: Message, user: User, endpoint: Endpoint, document: Path | None) -> Message:
     template, document_format = job_request(request, with_format=True)
     ipp_job = _new_ipp_job(request, user, template)
-    hold_document(ipp_job, document, document_format, split=endpoint.from_cups)
+    hold_document(
+        ipp_job,
+        document,
+        document_format,
+        document_name=name_value(request, "document-name"),
+        split=endpoint.from_cups,
+    )
     return created_answer(request, ipp_job, endpoint, template)
 
 

@@ -18,7 +18,6 @@ from pathlib import Path
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
 from apps.core.writers import one_writer_at_a_time
@@ -41,6 +40,7 @@ from apps.ippserver.job_creation import (
     job_held_for,
     locked_ipp_job,
     name_value,
+    numbered_document,
     refused_documents,
     too_many_documents,
 )
@@ -348,10 +348,10 @@ def _take_document(
     if last and not ipp_job.documents:
         if ipp_job.name == UNTITLED and name:
             ipp_job.name = name
-        hold_document(ipp_job, document, document_format, split=split)
+        hold_document(ipp_job, document, document_format, document_name=name, split=split)
         return
     number = len(ipp_job.documents) + 1
-    title = name or _("document %(number)d") % {"number": number}
+    title = name or numbered_document(number)
     if not last:
         _receive_document(
             ipp_job, document, document_format, name=title, document_name=name, split=split

@@ -93,3 +93,52 @@ def test_pdfs_cups_sends_back_to_back_are_each_held_to_the_page_limit(
         f"document 2: the PDF has more than {LIMIT} pages: it is refused"
     )
     assert Job.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("names", "named"),
+    [
+        ({"job-name": "report", "document-name": "thesis.pdf"}, "thesis.pdf"),
+        ({"job-name": "report"}, "report"),
+        ({}, "document 1"),
+    ],
+    ids=["document-name", "job-name", "no-name"],
+)
+def test_a_print_job_of_one_document_over_the_page_limit_names_it(
+    ipp_with_a_page_limit: IppTester,
+    printing: Printing,
+    tmp_path: Path,
+    names: dict[str, str],
+    named: str,
+) -> None:
+    # It was refused as "the PDF has more than 3 pages: it is refused", where a job of several
+    # documents names the one refused.
+    ipp, auth = ipp_with_a_page_limit, (printing.username, printing.password)
+    four = make_pdf(tmp_path / "four.pdf", 4).read_bytes()
+    documents = [
+        (four, "application/pdf", "the PDF has more than 3 pages"),
+        (b"page\f" * 5, "text/plain", "the text makes more than 3 pages"),
+    ]
+    for document, document_format, why in documents:
+        operation = [
+            *(Attribute.name_(name, value) for name, value in names.items()),
+            Attribute.mime_media_type("document-format", document_format),
+        ]
+        request = ipp.request(Operation.PRINT_JOB, operation_attributes=operation)
+        refused = ipp.send(request, document, auth=auth)
+        assert refused.status_code == Status.CLIENT_ERROR_DOCUMENT_FORMAT_ERROR
+        assert attribute_value(refused, "status-message") == f"{named}: {why}: it is refused"
+    assert not Job.objects.exists()
+
+
+def test_the_only_document_of_a_created_job_over_the_page_limit_is_named(
+    ipp_with_a_page_limit: IppTester, printing: Printing, tmp_path: Path
+) -> None:
+    ipp, auth = ipp_with_a_page_limit, (printing.username, printing.password)
+    four = make_pdf(tmp_path / "four.pdf", 4).read_bytes()
+    refused = _send(ipp, auth, _create_job(ipp, auth), four, last=True, name="thesis.pdf")
+    assert refused.status_code == Status.CLIENT_ERROR_DOCUMENT_FORMAT_ERROR
+    assert attribute_value(refused, "status-message") == (
+        f"thesis.pdf: the PDF has more than {LIMIT} pages: it is refused"
+    )
+    assert not Job.objects.exists()
