@@ -56,6 +56,11 @@ RENDERING_HINTS: dict[str, frozenset[object]] = {
 }
 
 
+#: The job template attributes that take several values (1setOf); every other one takes one,
+#: and several cannot be honoured (which one was meant?). job-sheets: CUPS's start and end sheet.
+SEVERAL_VALUES = frozenset({"finishings", "page-ranges", "job-sheets"})
+
+
 @dataclass(frozen=True)
 class ExtensionOffers:
     """What the enabled printers offer of our org.savapage-* extension options: each one's
@@ -115,23 +120,25 @@ def _apply(
     values = attribute.python_values
     if any(isinstance(value, OutOfBand) for value in values):
         return False
+    if len(values) > 1 and name not in SEVERAL_VALUES:
+        return False
     first = values[0]
     if name in RENDERING_HINTS:
         return all(_is_one_of(value, RENDERING_HINTS[name]) for value in values)
     if name == "job-priority":
-        priority = first if _is_int(first) and len(values) == 1 else None
+        priority = first if _is_int(first) else None
         return isinstance(priority, int) and 1 <= priority <= MAX_JOB_PRIORITY
     if name == "printer-resolution":
         # What phones send with a raster they rendered at one of the resolutions asked for.
-        return len(values) == 1 and first in {Resolution(dpi, dpi, 3) for dpi in RASTER_RESOLUTIONS}
+        return first in {Resolution(dpi, dpi, 3) for dpi in RASTER_RESOLUTIONS}
     if name == "output-bin" or name == "print-scaling":
         allowed = capabilities().output_bins if name == "output-bin" else PRINT_SCALING
-        if len(values) != 1 or first not in allowed:
+        if first not in allowed:
             return False
         template.options[name] = str(first)
         return True
     if name == "copies":
-        if not _is_int(first) or len(values) != 1:
+        if not _is_int(first):
             return False
         assert isinstance(first, int)
         if not 1 <= first <= MAX_COPIES:
@@ -141,7 +148,7 @@ def _apply(
     if name == "sides" or name == "print-color-mode" or name == "media":
         c = capabilities()
         allowed = {"sides": c.sides, "print-color-mode": c.color_modes, "media": c.media}[name]
-        if len(values) != 1 or first not in allowed:
+        if first not in allowed:
             return False
         template.options[name] = str(first)
         return True
@@ -152,7 +159,7 @@ def _apply(
         template.options["media"] = media
         return True
     if name == "number-up":
-        if len(values) != 1 or first not in capabilities().number_up or not _is_int(first):
+        if first not in capabilities().number_up or not _is_int(first):
             return False
         template.options[name] = str(first)
         return True
@@ -185,9 +192,9 @@ def _apply(
         )
         return True
     if name.startswith(SAVAPAGE_PREFIX):
-        # One value: a release sends one finishing, cover or tray (and refuses several), and
-        # a job's presets are single choices.
-        if len(values) != 1 or not (isinstance(first, str) or _is_int(first)):
+        # One value (SEVERAL_VALUES): a release sends one finishing, cover or tray (and
+        # refuses several), and a job's presets are single choices.
+        if not (isinstance(first, str) or _is_int(first)):
             return False
         text = str(first)
         # Control characters are in no option's values (and PostgreSQL stores no NUL).

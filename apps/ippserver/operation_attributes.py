@@ -4,14 +4,18 @@ RFC 8011 section 4.1.7: an operation attribute the printer does not support is i
 told back in the unsupported group, with status successful-ok-ignored-or-substituted-attributes;
 an unknown (or unsupported) name with the out-of-band value 'unsupported', a supported one with
 the values or syntaxes that are not. ipp-attribute-fidelity concerns Job Template attributes
-only, so an ignored operation attribute never refuses a job.
+only, so an ignored operation attribute never refuses a job. One the printer takes that has a
+single value but was sent with several is a bad request (RFC 3196 section 3.1.2.1.5), checked
+before any document is read.
 """
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
+from apps.ippserver.protocol import IppRefusal
 from printmgmt.ipp import (
     Attribute,
     AttributeGroup,
@@ -29,15 +33,27 @@ def _any_value(value: PyValue) -> bool:
     return True
 
 
+class Several(enum.Enum):
+    """What becomes of an operation attribute sent with several values."""
+
+    #: A 1setOf: each value is taken or ignored on its own.
+    TAKEN = enum.auto()
+    #: One value only: which one was meant cannot be told, so the request is a bad one.
+    REFUSED = enum.auto()
+    #: One value only, and the printer does well without it: several are ignored together,
+    #: as sent.
+    IGNORED = enum.auto()
+
+
 @dataclass(frozen=True)
 class Takes:
-    """The syntaxes, and values, an operation attribute is taken with; `single`: one value
-    only (several are ignored together, as sent). `tags` None: the operation checks the
-    attribute itself and refuses one it cannot take, saying why."""
+    """The syntaxes, and values, an operation attribute is taken with, and what several
+    values of it are. `tags` None: the operation checks the attribute itself and refuses one
+    it cannot take, saying why."""
 
     tags: frozenset[int] | None
     value_ok: Callable[[PyValue], bool] = _any_value
-    single: bool = False
+    several: Several = Several.REFUSED
 
     def accepts(self, value: Value) -> bool:
         return self.tags is None or (value.tag in self.tags and self.value_ok(value.value))
@@ -48,10 +64,13 @@ def _one_of(*allowed: str) -> Takes:
 
 
 CHECKED = Takes(None)
+CHECKED_SET = Takes(None, several=Several.TAKEN)
 NAME = Takes(frozenset({ValueTag.NAME, ValueTag.NAME_WITH_LANGUAGE}))
 BOOLEAN = Takes(frozenset({ValueTag.BOOLEAN}))
-KEYWORDS = Takes(frozenset({ValueTag.KEYWORD}))
-MIME_MEDIA_TYPE = Takes(frozenset({ValueTag.MIME_MEDIA_TYPE}), single=True)
+KEYWORDS = Takes(frozenset({ValueTag.KEYWORD}), several=Several.TAKEN)
+# Without it (or with several formats, or another syntax) the document is detected by its
+# content, as application/octet-stream is.
+MIME_MEDIA_TYPE = Takes(frozenset({ValueTag.MIME_MEDIA_TYPE}), several=Several.IGNORED)
 POSITIVE = Takes(frozenset({ValueTag.INTEGER}), lambda value: isinstance(value, int) and value >= 1)
 
 #: Taken by every operation, and read by none: who asks is who logged in, which a printer that
@@ -61,8 +80,6 @@ _JOB_TARGET: Mapping[str, Takes] = {"job-id": CHECKED}
 _DOCUMENT: Mapping[str, Takes] = {
     "document-name": NAME,
     "compression": CHECKED,
-    # A format sent with another syntax, or several, is ignored: the document is then
-    # detected by its content, as application/octet-stream is.
     "document-format": MIME_MEDIA_TYPE,
 }
 _JOB_CREATION: Mapping[str, Takes] = {
@@ -91,10 +108,10 @@ TAKEN: Mapping[int, Mapping[str, Takes]] = {
         "my-jobs": BOOLEAN,
         "limit": POSITIVE,
         "first-index": CHECKED,
-        "job-ids": CHECKED,
+        "job-ids": CHECKED_SET,
         "requested-attributes": KEYWORDS,
     },
-    Operation.CANCEL_MY_JOBS: {"job-ids": CHECKED},
+    Operation.CANCEL_MY_JOBS: {"job-ids": CHECKED_SET},
     # The answer is the same for every format: any one asked about is answered.
     Operation.GET_PRINTER_ATTRIBUTES: {
         "requested-attributes": KEYWORDS,
@@ -103,20 +120,44 @@ TAKEN: Mapping[int, Mapping[str, Takes]] = {
 }
 
 
+#: How many attributes every request starts with (attributes-charset,
+#: attributes-natural-language, printer-uri or job-uri: check_message): one value each.
+_FIRST_ATTRIBUTES = 3
+_FIRST = Takes(None)  # their values were checked by check_message; their count is not
+
+
+def _taken(operation: int) -> Mapping[str, Takes]:
+    return {**_EVERY_OPERATION, **TAKEN.get(operation, {})}
+
+
+def check_value_counts(request: Message) -> None:
+    """Refuse a request with several values of an operation attribute its operation takes with
+    one (Several.REFUSED), the first three included, as a bad request naming it. Raises
+    IppRefusal."""
+    taken = _taken(request.operation_id)
+    for position, attribute in enumerate(request.groups[0].attributes):
+        takes = _FIRST if position < _FIRST_ATTRIBUTES else taken.get(attribute.name)
+        if takes is not None and takes.several is Several.REFUSED and len(attribute.values) > 1:
+            raise IppRefusal(
+                Status.CLIENT_ERROR_BAD_REQUEST,
+                f"{attribute.name} takes one value, not {len(attribute.values)}",
+            )
+
+
 def sort_operation_attributes(request: Message) -> tuple[Message, tuple[Attribute, ...]]:
     """The request with only the operation attributes its operation takes, and what was left
     out, as the unsupported group tells it. The first three attributes were checked by
-    check_message and stay."""
+    check_message and stay; so were the counts of values (check_value_counts)."""
     operation_group = request.groups[0]
-    taken = {**_EVERY_OPERATION, **TAKEN.get(request.operation_id, {})}
-    kept = list(operation_group.attributes[:3])
+    taken = _taken(request.operation_id)
+    kept = list(operation_group.attributes[:_FIRST_ATTRIBUTES])
     ignored: list[Attribute] = []
-    for attribute in operation_group.attributes[3:]:
+    for attribute in operation_group.attributes[_FIRST_ATTRIBUTES:]:
         takes = taken.get(attribute.name)
         if takes is None:
             ignored.append(Attribute.out_of_band(attribute.name, ValueTag.UNSUPPORTED))
             continue
-        if takes.single and len(attribute.values) > 1:
+        if takes.several is Several.IGNORED and len(attribute.values) > 1:
             ignored.append(attribute)
             continue
         accepted = tuple(value for value in attribute.values if takes.accepts(value))

@@ -23,7 +23,11 @@ from apps.ippserver.job_changes import cancel_job, cancel_my_jobs, hold_job, rel
 from apps.ippserver.job_creation import create_job, print_job, validate_job
 from apps.ippserver.job_documents import Arrival, close_job, document_arriving, send_document
 from apps.ippserver.job_queries import get_job_attributes, get_jobs
-from apps.ippserver.operation_attributes import sort_operation_attributes, with_ignored
+from apps.ippserver.operation_attributes import (
+    check_value_counts,
+    sort_operation_attributes,
+    with_ignored,
+)
 from apps.ippserver.printer_operations import get_printer_attributes
 from apps.ippserver.protocol import (
     PRINTER_PATH,
@@ -131,6 +135,7 @@ def check_message(request: Message) -> None:
             f"{operation_name(request.operation_id)} is addressed to the printer: "
             "send printer-uri, not job-uri",
         )
+    check_value_counts(request)
 
 
 def admit(request: Message, authorization: str | None, address: str) -> Admission:

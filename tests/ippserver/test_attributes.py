@@ -204,6 +204,51 @@ def test_what_the_product_cannot_honour_is_unsupported(
     assert template.options == {}
 
 
+_A4 = Collection((Attribute.keyword("media-size-name", "iso_a4_210x297mm"),))
+_A3 = Collection((Attribute.keyword("media-size-name", "iso_a3_297x420mm"),))
+_PRINT_FRONT = Collection((Attribute.keyword("cover-type", "print-front"),))
+
+
+@pytest.mark.parametrize(
+    "attribute",
+    [
+        Attribute.integer("copies", 2, 3),
+        Attribute.keyword("sides", "one-sided", "two-sided-long-edge"),
+        Attribute.keyword("media", "iso_a4_210x297mm", "iso_a3_297x420mm"),
+        Attribute.keyword("print-color-mode", "color", "monochrome"),
+        Attribute.integer("number-up", 2, 4),
+        Attribute.collection("media-col", _A4, _A3),
+        Attribute.collection("cover-front", _PRINT_FRONT, _PRINT_FRONT),
+        Attribute.collection("cover-back", _PRINT_FRONT, _PRINT_FRONT),
+        Attribute.enum("orientation-requested", 3, 4),
+        Attribute.enum("print-quality", 4, 5),
+        Attribute.keyword("job-hold-until", "no-hold", "indefinite"),
+        Attribute.keyword("sheet-collate", "collated", "collated"),
+    ],
+    ids=lambda attribute: attribute.name,
+)
+def test_several_values_of_an_attribute_taking_one_are_unsupported(
+    office: Capabilities, attribute: Attribute
+) -> None:
+    # media-col, the covers and the hints took the first (or every) value silently.
+    template = job_template([attribute], lambda: office, finisher)
+    assert template.unsupported == [attribute]
+    assert template.options == {}
+    assert template.copies == 1
+
+
+def test_the_attributes_taking_several_values_take_them(office: Capabilities) -> None:
+    several = [
+        Attribute.enum("finishings", 20, 74),
+        Attribute.range_of_integer("page-ranges", RangeOfInteger(1, 1), RangeOfInteger(3, 4)),
+        # CUPS's start and end sheet.
+        Attribute.name_("job-sheets", "none", "none"),
+    ]
+    template = job_template(several, lambda: office, finisher)
+    assert template.unsupported == []
+    assert template.page_ranges == "1,3-4"
+
+
 @pytest.mark.parametrize(
     "values",
     [("20", "28"), (20, 28), ("20", "20")],

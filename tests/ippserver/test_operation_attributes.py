@@ -3,13 +3,17 @@ unsupported group (RFC 8011 section 4.1.7), against the real product under uvico
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from apps.ippserver.models import IppJob
 from apps.jobs.models import Job
 from printmgmt.ipp import (
     Attribute,
+    AttributeGroup,
+    Collection,
     GroupTag,
     Message,
     Operation,
@@ -18,7 +22,13 @@ from printmgmt.ipp import (
     Value,
     ValueTag,
 )
-from tests.ippserver.conftest import IppTester, Printing
+from tests.ippserver.conftest import (
+    IppTester,
+    Printing,
+    attribute_value,
+    job_id_of,
+    spool_entries,
+)
 from tests.ippserver.documents import make_image
 
 #: What a client may send with any job creation that is none of ours to act on.
@@ -238,3 +248,112 @@ def test_a_refused_request_is_refused_as_before(ipp: IppTester, printing: Printi
     answer = ipp.send(request, auth=_auth(printing))
     assert answer.status_code == Status.CLIENT_ERROR_NOT_FOUND
     assert answer.group(GroupTag.UNSUPPORTED) is None
+
+
+#: Operation attributes the printer takes with one value, sent with two: for each, the
+#: operation and the attribute (of the job held before, for those naming one).
+SEVERAL_VALUES: list[tuple[Operation, Callable[[int], Attribute]]] = [
+    (Operation.PRINT_JOB, lambda _: Attribute.name_("job-name", "a", "b")),
+    (Operation.PRINT_JOB, lambda _: Attribute.name_("document-name", "a.pdf", "b.pdf")),
+    (Operation.PRINT_JOB, lambda _: Attribute.name_("requesting-user-name", "dana", "eli")),
+    (Operation.PRINT_JOB, lambda _: Attribute.boolean("ipp-attribute-fidelity", True, False)),
+    (Operation.PRINT_JOB, lambda _: Attribute.keyword("compression", "none", "none")),
+    (Operation.PRINT_JOB, lambda _: Attribute.keyword("job-hold-until", "no-hold", "indefinite")),
+    (Operation.CREATE_JOB, lambda _: Attribute.name_("job-name", "a", "b")),
+    (Operation.VALIDATE_JOB, lambda _: Attribute.boolean("ipp-attribute-fidelity", False, False)),
+    (Operation.GET_JOBS, lambda _: Attribute.integer("limit", 1, 2)),
+    (Operation.GET_JOBS, lambda _: Attribute.keyword("which-jobs", "completed", "all")),
+    (Operation.GET_JOBS, lambda _: Attribute.boolean("my-jobs", True, False)),
+    (Operation.GET_JOBS, lambda _: Attribute.integer("first-index", 1, 2)),
+    (Operation.CANCEL_JOB, lambda job_id: Attribute.integer("job-id", job_id, job_id)),
+    (Operation.GET_JOB_ATTRIBUTES, lambda job_id: Attribute.integer("job-id", job_id, 1)),
+    (Operation.SEND_DOCUMENT, lambda job_id: Attribute.integer("job-id", job_id, job_id)),
+    (Operation.SEND_DOCUMENT, lambda _: Attribute.boolean("last-document", True, False)),
+    (Operation.GET_PRINTER_ATTRIBUTES, lambda _: Attribute.name_("requesting-user-name", "a", "b")),
+]
+
+
+@pytest.mark.parametrize(
+    ("operation", "several"),
+    SEVERAL_VALUES,
+    ids=[f"{operation.name}-{several(1).name}" for operation, several in SEVERAL_VALUES],
+)
+def test_several_values_of_an_operation_attribute_taking_one_are_a_bad_request(
+    ipp: IppTester,
+    printing: Printing,
+    pdf_bytes: bytes,
+    operation: Operation,
+    several: Callable[[int], Attribute],
+) -> None:
+    # Which one was meant cannot be told (RFC 3196 section 3.1.2.1.5): the first was taken.
+    job_id = job_id_of(_print_job(ipp, printing, pdf_bytes))
+    before = spool_entries()
+    attribute = several(job_id)
+    request = ipp.request(operation, operation_attributes=[attribute])
+    answer = ipp.send(request, pdf_bytes, auth=_auth(printing))
+    assert answer.status_code == Status.CLIENT_ERROR_BAD_REQUEST, answer
+    assert attribute_value(answer, "status-message") == f"{attribute.name} takes one value, not 2"
+    assert spool_entries() == before
+    assert [job.state for job in Job.objects.all()] == ["held"]
+    assert IppJob.objects.count() == 1
+    again = _print_job(ipp, printing, pdf_bytes)
+    assert again.status_code == Status.SUCCESSFUL_OK
+
+
+@pytest.mark.parametrize("position", [0, 1, 2])
+def test_several_values_of_the_first_attributes_are_a_bad_request(
+    ipp: IppTester, printing: Printing, pdf_bytes: bytes, position: int
+) -> None:
+    first = [
+        Attribute.charset("attributes-charset", "utf-8", "utf-8"),
+        Attribute.natural_language("attributes-natural-language", "en", "de"),
+        Attribute.uri("printer-uri", ipp.server.ipp_uri, ipp.server.ipp_uri),
+    ]
+    one_each = [Attribute(a.name, a.values[:1]) for a in first]
+    one_each[position] = first[position]
+    request = Message(
+        (2, 0), Operation.PRINT_JOB, 7, (AttributeGroup(GroupTag.OPERATION, tuple(one_each)),)
+    )
+    answer = ipp.send(request, pdf_bytes, auth=_auth(printing))
+    assert answer.status_code == Status.CLIENT_ERROR_BAD_REQUEST
+    assert attribute_value(answer, "status-message") == (
+        f"{first[position].name} takes one value, not 2"
+    )
+    assert not Job.objects.exists()
+
+
+def test_several_values_of_what_the_printer_does_not_act_on_are_ignored_as_before(
+    ipp: IppTester, printing: Printing, pdf_bytes: bytes
+) -> None:
+    # Not taken, whatever their values: named unsupported, as RFC 8011 section 4.1.7 says.
+    answer = _print_job(
+        ipp,
+        printing,
+        pdf_bytes,
+        Attribute.integer("job-k-octets", 12, 13),
+        Attribute.natural_language("document-natural-language", "de", "fr"),
+    )
+    assert answer.status_code == Status.SUCCESSFUL_OK_IGNORED_OR_SUBSTITUTED_ATTRIBUTES
+    assert [(a.name, a.tag) for a in _unsupported(answer)] == [
+        ("job-k-octets", ValueTag.UNSUPPORTED),
+        ("document-natural-language", ValueTag.UNSUPPORTED),
+    ]
+    assert Job.objects.count() == 1
+
+
+def test_several_values_of_a_job_attribute_taking_one_are_unsupported(
+    ipp: IppTester, printing: Printing, pdf_bytes: bytes
+) -> None:
+    a4 = Collection((Attribute.keyword("media-size-name", "iso_a4_210x297mm"),))
+    two_media = Attribute.collection("media-col", a4, a4)
+    two_orientations = Attribute.enum("orientation-requested", 3, 4)
+    template = [two_media, two_orientations]
+    auth = _auth(printing)
+    refused = ipp.print_job(auth, pdf_bytes, fidelity=True, job_attributes=template)
+    assert refused.status_code == Status.CLIENT_ERROR_ATTRIBUTES_OR_VALUES_NOT_SUPPORTED
+    assert _unsupported(refused) == template
+    assert not Job.objects.exists()
+    held = ipp.print_job(auth, pdf_bytes, job_attributes=template)
+    assert held.status_code == Status.SUCCESSFUL_OK_IGNORED_OR_SUBSTITUTED_ATTRIBUTES
+    assert _unsupported(held) == template
+    assert Job.objects.get().options == {}
