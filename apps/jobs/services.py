@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
-from apps.jobs.build import page_ranges_in_each, page_ranges_within
+from apps.jobs.build import NoPageOfDocument, page_ranges_in_each, page_ranges_within
 from apps.jobs.choices import JobSource, JobState, states_leading_to
 from apps.jobs.documents import (
     LEFTOVER_AGE_SECONDS,
@@ -104,6 +104,9 @@ def prepare_held_together(
         only = documents[0]
         try:
             prepared = prepare_held(only.pdf, page_ranges=page_ranges, move=only.move)
+        except NoPageOfDocument:
+            # The page selection is the job's, not the document's: it stays what it is.
+            raise
         except DocumentError as error:
             raise DocumentError(f"{only.name}: {error}") from None
         return replace(prepared, fallback_title=only.title or prepared.fallback_title)

@@ -262,6 +262,26 @@ def test_close_job_holds_the_documents_received(
     assert _hidden_spool_files() == set()
 
 
+@pytest.mark.parametrize("documents", [1, 2])
+def test_close_job_refuses_a_page_selection_naming_no_page_of_the_documents(
+    ipp: IppTester, printing: Printing, pdf: bytes, documents: int
+) -> None:
+    auth = _auth(printing)
+    request = ipp.request(
+        Operation.CREATE_JOB,
+        job_attributes=[Attribute.range_of_integer("page-ranges", RangeOfInteger(7, 8))],
+    )
+    job_id = attribute_value(ipp.send(request, auth=auth), "job-id")
+    assert isinstance(job_id, int)
+    for _ in range(documents):
+        assert _send(ipp, auth, job_id, pdf, last=False).status_code == Status.SUCCESSFUL_OK
+    closed = ipp.send(ipp.request(Operation.CLOSE_JOB, job_id=job_id), auth=auth)
+    # The selection is refused as the job's attribute, one document or several alike.
+    assert closed.status_code == Status.CLIENT_ERROR_ATTRIBUTES_OR_VALUES_NOT_SUPPORTED, closed
+    assert not Job.objects.exists()
+    assert _hidden_spool_files() == set()
+
+
 @pytest.mark.parametrize("last", [False, True])
 def test_a_refused_document_aborts_the_job_and_nothing_is_kept(
     ipp: IppTester, printing: Printing, pdf: bytes, last: bool
