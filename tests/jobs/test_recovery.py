@@ -220,15 +220,17 @@ def test_worker_killed_mid_send_then_the_job_prints_exactly_once(
     assert job_refunded(job.pk) == 0
 
 
-class PrinterThatNeverAnswersOnePrintJob:
+class PrinterThatHoldsBackOnePrintJob:
     """A proxy before a printer: passes every request on and answers it, except the first
-    Print-Job, which it passes on (the printer takes the job) but never answers, as if the
-    worker sending it died before the answer came back."""
+    Print-Job, which it passes on (the printer takes the job) and answers only when told to
+    (`answer`), as a slow printer or network does; closed first, never, as if the worker
+    sending it died before the answer came back."""
 
     def __init__(self, printer_uri: str) -> None:
         self.printer_url = printer_uri.replace("ipp://", "http://", 1)
         self.printer_took_the_job = threading.Event()
-        self.ended = threading.Event()
+        self.held = threading.Event()
+        self.answers = False
         proxy = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -240,8 +242,9 @@ class PrinterThatNeverAnswersOnePrintJob:
                 is_print_job = body[2:4] == Operation.PRINT_JOB.to_bytes(2, "big")
                 if is_print_job and not proxy.printer_took_the_job.is_set():
                     proxy.printer_took_the_job.set()
-                    proxy.ended.wait(60)
-                    return
+                    proxy.held.wait(60)
+                    if not proxy.answers:
+                        return
                 send_ipp_answer(self, answer.content)
 
             def log_message(self, format: str, *args: object) -> None:
@@ -252,8 +255,12 @@ class PrinterThatNeverAnswersOnePrintJob:
         self.uri = f"ipp://127.0.0.1:{self.server.server_address[1]}/ipp/print"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
+    def answer(self) -> None:
+        self.answers = True
+        self.held.set()
+
     def close(self) -> None:
-        self.ended.set()
+        self.held.set()
         self.server.shutdown()
         self.server.server_close()
 
@@ -270,7 +277,7 @@ def test_a_pool_process_killed_after_the_printer_took_the_job_prints_it_once_at_
     # taken over then, not once its claim is stale ten minutes later, when the printer would
     # have forgotten it (ippeveprinter keeps finished jobs for a minute) and a resend printed
     # it twice.
-    proxy = PrinterThatNeverAnswersOnePrintJob(finisher_peer.uri)
+    proxy = PrinterThatHoldsBackOnePrintJob(finisher_peer.uri)
     try:
         Printer.objects.filter(pk=finisher.pk).update(uri=proxy.uri)
         worker = celery_worker_factory("prefork", queues="prefork", pool="prefork")
