@@ -202,6 +202,13 @@ FOLLOW_MAX_INTERVAL_SECONDS = ENV.integer("FOLLOW_MAX_INTERVAL_SECONDS", 60, min
 # Every IPP request has a timeout; sending a document may take longer than asking a question.
 IPP_TIMEOUT_SECONDS = ENV.integer("IPP_TIMEOUT_SECONDS", 15, minimum=1)
 IPP_SEND_TIMEOUT_SECONDS = ENV.integer("IPP_SEND_TIMEOUT_SECONDS", 120, minimum=1)
+# A send task renews its claim on the job this often while it sends; a claim not renewed for
+# the second figure (a few missed renewals: its worker died, on whatever machine) may be taken
+# over by any task.
+SEND_CLAIM_RENEW_SECONDS = ENV.integer("SEND_CLAIM_RENEW_SECONDS", 10, minimum=1)
+SEND_CLAIM_STALE_SECONDS = ENV.integer(
+    "SEND_CLAIM_STALE_SECONDS", 45, minimum=3 * SEND_CLAIM_RENEW_SECONDS
+)
 
 # Celery: the embedded default is a file-system broker that needs no server; a real worker
 # process still runs every task (never eager mode). Production uses Redis.

@@ -143,6 +143,15 @@ class Job(models.Model):
             "the same machine takes the job over at once when that process is gone."
         ),
     )
+    claim_renewed_at = models.DateTimeField(
+        _("claim renewed"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "When that task's process last said it is still sending, as it does every few "
+            "seconds: a task on any machine takes over a claim no longer renewed."
+        ),
+    )
     checked_at = models.DateTimeField(_("last asked the printer"), null=True, blank=True)
     printer_answered_at = models.DateTimeField(_("printer last answered"), null=True, blank=True)
     message = models.CharField(

@@ -32,7 +32,7 @@ from apps.jobs.models import Job, message_fields, messages_joined
 from apps.jobs.outcomes import Sent
 from apps.jobs.parts import Part, WorkDir, build_parts
 from apps.jobs.printer_jobs import cancel_at_printer, client_as_owner
-from apps.jobs.recovery import claim_goes_stale_in, take_over
+from apps.jobs.recovery import claim_goes_stale_in, claim_renewed, take_over
 from apps.jobs.send_failures import failed_here, give_up, not_sent_to_disabled_printer, send_failed
 from apps.jobs.services import job_transition
 from printmgmt import process_identity
@@ -61,6 +61,7 @@ def send(job_id: int, task_id: str = "") -> Sent:
         return Sent("nothing to send: job is held")
     recovering = job.state == JobState.SENDING or job.send_attempts > 0
     if job.state == JobState.RELEASED:
+        now = timezone.now()
         claimed = job_transition(
             job_id,
             JobState.SENDING,
@@ -68,7 +69,8 @@ def send(job_id: int, task_id: str = "") -> Sent:
             only_from=frozenset({JobState.RELEASED}),
             send_attempts=job.send_attempts + 1,
             claimed_by=task_id,
-            claimed_at=timezone.now(),
+            claimed_at=now,
+            claim_renewed_at=now,
             claimed_in=process_identity.current(),
         )
         if claimed is None:
@@ -82,7 +84,8 @@ def send(job_id: int, task_id: str = "") -> Sent:
         if job.send_attempts > settings.PRINT_MAX_ATTEMPTS:
             return give_up(job)
     else:
-        # Asked again when the claim goes stale, should its holder die on another machine.
+        # Asked again when the claim goes stale, should its holder die on another machine
+        # (and stop renewing it); refused again meanwhile if it renewed the claim.
         return Sent("another worker is sending the job", check_again_in=claim_goes_stale_in(job))
     assert job.printer is not None
     if not job.printer.enabled:
@@ -90,7 +93,8 @@ def send(job_id: int, task_id: str = "") -> Sent:
     workdir = WorkDir(f"job{job_id}-")
     try:
         # The files are removed after the job is recorded as accepted, not on the way there.
-        return _build_and_send(job, workdir, recover=recovering)
+        with claim_renewed(job):
+            return _build_and_send(job, workdir, recover=recovering)
     finally:
         workdir.remove()
 
@@ -120,6 +124,7 @@ def _build_and_send(job: Job, workdir: WorkDir, *, recover: bool) -> Sent:
         JobState.PROCESSING,
         reason=f"accepted by {job.printer} as job {main.job_id}",
         only_from=frozenset({JobState.SENDING}),
+        only_attempt=job.send_attempts,
         printer_job_id=main.job_id,
         printer_job_uri=main.job_uri or "",
         **message_fields(messages_joined(*noted) if noted else None),
@@ -128,8 +133,10 @@ def _build_and_send(job: Job, workdir: WorkDir, *, recover: bool) -> Sent:
         current = Job.objects.get(pk=job_id)
         if current.state == JobState.PROCESSING and current.printer_job_id == main.job_id:
             return Sent(f"printer job {main.job_id} was recorded by another attempt")
-        # Canceled while we were sending (or another attempt recorded a job of its own): the
-        # printer job this attempt made is taken back.
+        # Canceled while we were sending, or taken over (this process could not renew its
+        # claim, the database out of reach) by an attempt that did not find this one's job at
+        # the printer and sends or recorded its own: the printer job this attempt made is
+        # taken back.
         cancel_at_printer(job, main.job_id)
         return Sent(f"{current.state} meanwhile; printer job {main.job_id} canceled")
     return Sent(f"sent as printer job {main.job_id}", at_printer=True)

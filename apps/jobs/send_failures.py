@@ -119,6 +119,8 @@ def _retry_later(job: Job, message: Text, *, may_have_made_job: bool) -> NoRetur
         JobState.RELEASED,
         reason=f"will retry: {message}",
         only_from=frozenset({JobState.SENDING}),
+        # Not from under an attempt that took the job over meanwhile and sends it.
+        only_attempt=job.send_attempts,
         **message_fields(message),
         # Counted so that a cancel while the job waits need not ask the printer first.
         attempts_that_reached_no_printer=job.attempts_that_reached_no_printer

@@ -268,12 +268,15 @@ def job_transition(
     reason: str,
     actor: User | None = None,
     only_from: frozenset[JobState] | None = None,
+    only_attempt: int | None = None,
     **fields: Any,
 ) -> Job | None:
     """Move a job to `to_state` if the table allows it from its current state.
 
     This is also how tasks claim work: it returns None, changing nothing, when the job is not
-    in a state that may move (another worker got there first, or the job ended meanwhile).
+    in a state that may move (another worker got there first, or the job ended meanwhile), or,
+    given `only_attempt`, when the job's claim is no longer that send attempt's (it was taken
+    over: every claim counts an attempt).
     `fields` are saved in the same transaction as the transition record; a message with
     `message_fields`, so that it is kept to be translated as well as in English.
     """
@@ -284,7 +287,7 @@ def job_transition(
         allowed = allowed & only_from
     with transaction.atomic():
         job = Job.objects.select_for_update().get(pk=job_id)
-        if job.state not in allowed:
+        if job.state not in allowed or only_attempt not in (None, job.send_attempts):
             return None
         from_state = job.state
         job.state = to_state

@@ -93,9 +93,12 @@ def reconcile_jobs() -> int:
     """
     now = timezone.now()
     stuck_released = timedelta(seconds=settings.PRINT_RETRY_MAX_SECONDS) + STUCK_RELEASED_MARGIN
-    # A sending job's claim is renewed when another task takes it over.
-    claim_stale = Q(claimed_at__lt=now - STUCK_SENDING) | Q(
-        claimed_at__isnull=True, state_changed_at__lt=now - STUCK_SENDING
+    # A sending job's claim is made anew when another task takes it over; one whose process
+    # stopped renewing it (its worker died, on whatever machine) is taken over at once.
+    claim_stale = (
+        Q(claimed_at__lt=now - STUCK_SENDING)
+        | Q(claimed_at__isnull=True, state_changed_at__lt=now - STUCK_SENDING)
+        | recovery.renewals_stopped(now)
     )
     stuck = list(
         Job.objects.filter(

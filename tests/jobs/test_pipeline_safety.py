@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
+from django.db import connection
 from django.utils import timezone, translation
 
 from apps.accounts.errors import AccountPermissionDenied
@@ -59,7 +60,7 @@ from printmgmt.ipp.client import IppClient, SubmittedJob
 from printmgmt.translatable import Text
 from tests.children import ended_process_name
 from tests.jobs.conftest import FINISHER_RULES, RELEASED_PRICE
-from tests.jobs.test_recovery import jobs_named
+from tests.jobs.test_recovery import PrinterThatHoldsBackOnePrintJob, jobs_named
 from tests.peers import IppEvePrinter, http_request_body, send_ipp_answer
 
 pytestmark = [pytest.mark.peers]
@@ -183,6 +184,160 @@ def test_a_job_whose_sending_process_may_be_alive_waits_for_its_claim_to_go_stal
     )
     assert Job.objects.get(pk=job.pk).send_attempts == 1
     assert jobs_named(finisher_peer, job.marker.hex) == []
+
+
+def _claimed_on_another_machine(job: Job, *, renewed_ago: timedelta) -> Job:
+    """Claimed 100 s ago by a process on another host, last renewed `renewed_ago`."""
+    _sending(job, claimed_by="elsewhere", claimed_ago=timedelta(seconds=100))
+    here = process_identity.current()
+    Job.objects.filter(pk=job.pk).update(
+        claimed_in="elsewhere" + here[here.index("/") :],
+        claim_renewed_at=timezone.now() - renewed_ago,
+    )
+    return Job.objects.get(pk=job.pk)
+
+
+def test_a_claim_renewed_on_another_machine_is_kept_until_its_renewals_stop(
+    released: Callable[[], Job], finisher_peer: IppEvePrinter, settings: Any
+) -> None:
+    stale = settings.SEND_CLAIM_STALE_SECONDS
+    job = _claimed_on_another_machine(released(), renewed_ago=timedelta(seconds=5))
+    # Its process renewed the claim a moment ago: it is sending.
+    outcome = pipeline.send(job.pk, task_id="second")
+    assert str(outcome) == "another worker is sending the job"
+    # Looked at again when the claim goes stale unless renewed meanwhile, not in 10 minutes.
+    assert outcome.check_again_in is not None
+    assert stale - 15 < outcome.check_again_in <= stale - 5
+    # Renewed again by then: refused again.
+    Job.objects.filter(pk=job.pk).update(claim_renewed_at=timezone.now())
+    assert str(pipeline.send(job.pk, task_id="second")) == "another worker is sending the job"
+    assert Job.objects.get(pk=job.pk).send_attempts == 1
+    assert jobs_named(finisher_peer, job.marker.hex) == []
+    # A few renewals missed (its worker died): taken over, 100 s into a claim of up to 600 s.
+    Job.objects.filter(pk=job.pk).update(
+        claim_renewed_at=timezone.now() - timedelta(seconds=stale + 1)
+    )
+    outcome = pipeline.send(job.pk, task_id="second")
+    assert outcome.at_printer, outcome
+    taken = Job.objects.get(pk=job.pk)
+    assert (taken.state, taken.send_attempts, taken.claimed_by, taken.claimed_in) == (
+        JobState.PROCESSING,
+        2,
+        "second",
+        process_identity.current(),
+    )
+    assert len(jobs_named(finisher_peer, job.marker.hex)) == 1
+
+
+def test_a_renewal_older_than_the_claim_is_an_earlier_claims(
+    released: Callable[[], Job], finisher_peer: IppEvePrinter
+) -> None:
+    # Claimed by a task that does not renew (older code, during an upgrade) after an attempt
+    # that did: its claim is its own until it is as old as a send task may run.
+    job = _claimed_on_another_machine(released(), renewed_ago=timedelta(seconds=101))
+    outcome = pipeline.send(job.pk, task_id="second")
+    assert str(outcome) == "another worker is sending the job"
+    assert outcome.check_again_in is not None
+    assert outcome.check_again_in > recovery.SEND_CLAIM_SECONDS - 110
+    assert Job.objects.get(pk=job.pk).send_attempts == 1
+    assert jobs_named(finisher_peer, job.marker.hex) == []
+
+
+def _renewal_thread_of(job: Job) -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == f"claim-renewal-job{job.pk}"]
+
+
+def test_a_claim_is_renewed_until_its_send_ends_however_it_ends(
+    released: Callable[[], Job], settings: Any
+) -> None:
+    settings.SEND_CLAIM_RENEW_SECONDS = 1
+    job = released()
+    _sending(job, claimed_by="me", claimed_ago=timedelta(0))
+    claim = Job.objects.get(pk=job.pk)
+    renewals = []
+
+    def send_that_fails() -> None:
+        with recovery.claim_renewed(claim):
+            time.sleep(1.5)
+            renewals.append(Job.objects.get(pk=job.pk).claim_renewed_at)
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(OSError, match="No space left"):
+        send_that_fails()
+    assert _renewal_thread_of(job) == []
+    [renewed] = renewals
+    assert renewed is not None
+    assert claim.claimed_at is not None
+    assert renewed > claim.claimed_at
+    time.sleep(1.5)
+    assert Job.objects.get(pk=job.pk).claim_renewed_at == renewed
+
+
+def test_a_hung_send_stops_renewing_its_claim_at_the_send_tasks_time_limit(
+    released: Callable[[], Job], settings: Any
+) -> None:
+    # In a pool that does not enforce the hard time limit (threads, solo) a send that hangs
+    # must not hold the job for ever.
+    settings.SEND_CLAIM_RENEW_SECONDS = 1
+    job = released()
+    _sending(
+        job,
+        claimed_by="hung",
+        claimed_ago=timedelta(seconds=recovery.SEND_CLAIM_SECONDS - 2.5),
+    )
+    claim = Job.objects.get(pk=job.pk)
+    assert claim.claimed_at is not None
+    limit = claim.claimed_at + timedelta(seconds=recovery.SEND_CLAIM_SECONDS)
+    with recovery.claim_renewed(claim):
+        time.sleep(1.5)
+        before_the_limit = Job.objects.get(pk=job.pk).claim_renewed_at
+        assert before_the_limit is not None
+        while timezone.now() < limit + timedelta(seconds=1.5):
+            time.sleep(0.1)
+        assert _renewal_thread_of(job) == []
+        last = Job.objects.get(pk=job.pk)
+        assert last.claim_renewed_at is not None
+        assert before_the_limit <= last.claim_renewed_at < limit
+        # Still in the hung send: another task takes the job over.
+        assert recovery.take_over(last, "sweep")
+
+
+def test_a_send_whose_claim_was_taken_over_meanwhile_does_not_record_its_printer_job(
+    released: Callable[[], Job], finisher: Printer, finisher_peer: IppEvePrinter
+) -> None:
+    # Its process could not renew the claim (the database out of reach) while the printer
+    # took its job, and another task took the job over, having searched the printer before
+    # that: the first records nothing over the new claim, and takes its printer job back.
+    proxy = PrinterThatHoldsBackOnePrintJob(finisher_peer.uri)
+    Printer.objects.filter(pk=finisher.pk).update(uri=proxy.uri)
+    job = released()
+
+    def taken_over_while_the_printer_has_it() -> None:
+        try:
+            assert proxy.printer_took_the_job.wait(30)
+            lapsed = timezone.now() - timedelta(seconds=recovery.SEND_CLAIM_SECONDS / 2)
+            Job.objects.filter(pk=job.pk).update(claimed_at=lapsed, claim_renewed_at=lapsed)
+            assert recovery.take_over(Job.objects.get(pk=job.pk), "taker")
+        finally:
+            connection.close()
+            proxy.answer()
+
+    taker = threading.Thread(target=taken_over_while_the_printer_has_it)
+    taker.start()
+    try:
+        outcome = pipeline.send(job.pk, task_id="first")
+    finally:
+        taker.join()
+        proxy.close()
+    assert not outcome.at_printer
+    assert str(outcome).startswith("sending meanwhile; printer job "), outcome
+    kept = Job.objects.get(pk=job.pk)
+    assert (kept.state, kept.send_attempts, kept.claimed_by, kept.printer_job_id) == (
+        JobState.SENDING,
+        2,
+        "taker",
+        None,
+    )
 
 
 def test_a_job_whose_attempts_keep_dying_is_given_up_unless_the_printer_has_it(
@@ -1067,6 +1222,21 @@ def test_the_reconcile_sweep_leaves_waiting_and_followed_jobs_alone(
         assert reconcile_jobs() == 3
     finally:
         celery_app.control.purge()  # no worker here: the messages must not reach a later test
+
+
+def test_the_reconcile_sweep_queues_a_job_whose_claim_is_no_longer_renewed(
+    released: Callable[[], Job], settings: Any
+) -> None:
+    job = released()
+    _sending(job, claimed_by="elsewhere", claimed_ago=timedelta(minutes=5))
+    Job.objects.filter(pk=job.pk).update(claim_renewed_at=timezone.now())
+    assert reconcile_jobs() == 0  # its process is sending it
+    lapsed = timezone.now() - timedelta(seconds=settings.SEND_CLAIM_STALE_SECONDS + 1)
+    Job.objects.filter(pk=job.pk).update(claim_renewed_at=lapsed)
+    try:
+        assert reconcile_jobs() == 1
+    finally:
+        celery_app.control.purge()  # no worker here: the message must not reach a later test
 
 
 def test_a_job_name_keeps_its_marker_within_255_octets() -> None:

@@ -38,6 +38,7 @@ from apps.jobs.tasks import expire_held_jobs, print_job, reconcile_jobs
 from apps.printers.models import Printer, SidePrice
 from apps.printers.services import printer_add
 from apps.rules.services import rule_file_activate, rule_file_save
+from printmgmt import process_identity
 from printmgmt.celery import app as celery_app
 from printmgmt.ipp import Operation
 from printmgmt.ipp.client import IppClient
@@ -297,6 +298,70 @@ def test_a_pool_process_killed_after_the_printer_took_the_job_prints_it_once_at_
     assert len(printed) == 1
     assert printed[0][0] == done.printer_job_id
     assert job_refunded(job.pk) == 0
+
+
+def test_a_worker_renews_its_claim_while_the_printer_holds_back_its_answer(
+    celery_worker_factory: Callable[..., WorkerProcess],
+    finisher: Printer,
+    finisher_peer: IppEvePrinter,
+    held_job: Callable[..., Job],
+) -> None:
+    # The renewals come from a thread of the pool process while the task waits for the
+    # answer (the workers renew every second, FAST_PIPELINE).
+    proxy = PrinterThatHoldsBackOnePrintJob(finisher_peer.uri)
+    try:
+        Printer.objects.filter(pk=finisher.pk).update(uri=proxy.uri)
+        celery_worker_factory("prefork", queues="prefork", pool="prefork")
+        job = charged_and_released(held_job(pages=1), finisher)
+        print_job.apply_async((job.pk,), queue="prefork")
+        assert proxy.printer_took_the_job.wait(30), "the job never reached the printer"
+        claim = Job.objects.get(pk=job.pk)
+        renewed = claim.claim_renewed_at
+        deadline = time.monotonic() + 2.5  # within the worker's IPP_SEND_TIMEOUT_SECONDS
+        while renewed == claim.claim_renewed_at and time.monotonic() < deadline:
+            time.sleep(0.05)
+            renewed = Job.objects.get(pk=job.pk).claim_renewed_at
+        proxy.answer()
+        done = wait_for_end(job.pk)
+    finally:
+        proxy.close()
+    assert claim.state == JobState.SENDING
+    assert claim.claim_renewed_at is not None
+    assert renewed is not None
+    assert renewed > claim.claim_renewed_at, "the claim was not renewed while the task waited"
+    assert done.state == JobState.COMPLETED, done.message
+    assert done.send_attempts == 1
+
+
+def test_a_job_whose_claim_another_machine_stopped_renewing_is_taken_over_in_seconds(
+    celery_worker: WorkerProcess,
+    finisher: Printer,
+    finisher_peer: IppEvePrinter,
+    held_job: Callable[..., Job],
+) -> None:
+    # A worker on another machine claimed the job and died (power cut, container killed)
+    # before the printer had it: nothing here can tell that its process is gone, but its
+    # renewals stop. The message refused while its claim was fresh looks again when the claim
+    # goes stale (the workers' SEND_CLAIM_STALE_SECONDS is 5), not after SEND_CLAIM_SECONDS.
+    job = charged_and_released(held_job(pages=1), finisher)
+    now = timezone.now()
+    here = process_identity.current()
+    job_transition(
+        job.pk,
+        JobState.SENDING,
+        reason="test",
+        send_attempts=1,
+        claimed_by="elsewhere",
+        claimed_at=now,
+        claim_renewed_at=now,
+        claimed_in="elsewhere" + here[here.index("/") :],
+    )
+    print_job.delay(job.pk)
+    done = wait_for_end(job.pk, timeout=30)
+    assert done.state == JobState.COMPLETED, done.message
+    assert done.send_attempts == 2  # the dead worker's attempt, and the one that took over
+    assert done.claimed_by != "elsewhere"
+    assert len(jobs_named(finisher_peer, job.marker.hex)) == 1
 
 
 def test_a_printer_that_stops_answering_for_a_while_gets_the_job_once(
