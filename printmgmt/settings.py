@@ -209,6 +209,10 @@ SEND_CLAIM_RENEW_SECONDS = ENV.integer("SEND_CLAIM_RENEW_SECONDS", 10, minimum=1
 SEND_CLAIM_STALE_SECONDS = ENV.integer(
     "SEND_CLAIM_STALE_SECONDS", 45, minimum=3 * SEND_CLAIM_RENEW_SECONDS
 )
+# How often the beat queues the jobs whose claim has just gone unrenewed, so that they are
+# taken over while the printer still remembers an earlier send (many forget finished jobs
+# after a minute).
+SEND_CLAIM_SWEEP_SECONDS = 15.0
 
 # Celery: the embedded default is a file-system broker that needs no server; a real worker
 # process still runs every task (never eager mode). Production uses Redis.
@@ -243,6 +247,10 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "worker-heartbeat": {"task": "apps.core.tasks.worker_heartbeat", "schedule": 60.0},
     "reconcile-jobs": {"task": "apps.jobs.tasks.reconcile_jobs", "schedule": 120.0},
+    "resume-lapsed-sends": {
+        "task": "apps.jobs.tasks.resume_lapsed_sends",
+        "schedule": SEND_CLAIM_SWEEP_SECONDS,
+    },
     "expire-held-jobs": {"task": "apps.jobs.tasks.expire_held_jobs", "schedule": 600.0},
     # IPP jobs whose next document did not come within the time-out (a minute) are held.
     "ipp-hold-timed-out-jobs": {

@@ -121,6 +121,31 @@ def reconcile_jobs() -> int:
     return len(stuck) + len(unfollowed)
 
 
+@shared_task(ignore_result=True, soft_time_limit=30, time_limit=45)
+def resume_lapsed_sends() -> int:
+    """Queue the jobs whose send claim has just gone unrenewed (the process sending them
+    stopped: its worker died, on whatever machine), so that a task takes them over within
+    seconds. Their task's own message comes back late if ever (Redis hands it out again after
+    an hour; the embedded broker loses it).
+
+    Only claims that went stale within the last few runs: one queued then and not taken over
+    since is reconcile_jobs's to queue again, not every run's."""
+    now = timezone.now()
+    recent = timedelta(
+        seconds=settings.SEND_CLAIM_STALE_SECONDS + 2 * settings.SEND_CLAIM_SWEEP_SECONDS
+    )
+    lapsed = list(
+        Job.objects.filter(state=JobState.SENDING, claim_renewed_at__gte=now - recent)
+        .filter(recovery.renewals_stopped(now))
+        .values_list("pk", flat=True)
+    )
+    for job_id in lapsed:
+        print_job.delay(job_id)
+    if lapsed:
+        logger.warning("jobs %s: their send claims went unrenewed: queued to be taken over", lapsed)
+    return len(lapsed)
+
+
 @shared_task(ignore_result=True, soft_time_limit=120, time_limit=150)
 def expire_held_jobs() -> int:
     """End held jobs past their expiry and delete their documents; and delete what a dead

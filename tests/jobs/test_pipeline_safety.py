@@ -39,7 +39,7 @@ from apps.jobs.parts import Part, WorkDir, build_parts
 from apps.jobs.release import ReleaseRefused, job_quote, job_release
 from apps.jobs.send_failures import trouble_in_words
 from apps.jobs.services import job_transition
-from apps.jobs.tasks import reconcile_jobs
+from apps.jobs.tasks import reconcile_jobs, resume_lapsed_sends
 from apps.printers.choices import PrinterKind
 from apps.printers.models import Printer, SidePrice
 from apps.printers.peers import free_port
@@ -1224,19 +1224,27 @@ def test_the_reconcile_sweep_leaves_waiting_and_followed_jobs_alone(
         celery_app.control.purge()  # no worker here: the messages must not reach a later test
 
 
-def test_the_reconcile_sweep_queues_a_job_whose_claim_is_no_longer_renewed(
+def test_a_job_whose_claim_just_went_unrenewed_is_queued_within_seconds(
     released: Callable[[], Job], settings: Any
 ) -> None:
+    # Its worker died on another machine: no message for the job comes back (Redis hands it
+    # out again after an hour), and the reconcile sweep runs every two minutes.
+    stale = timedelta(seconds=settings.SEND_CLAIM_STALE_SECONDS)
     job = released()
     _sending(job, claimed_by="elsewhere", claimed_ago=timedelta(minutes=5))
     Job.objects.filter(pk=job.pk).update(claim_renewed_at=timezone.now())
-    assert reconcile_jobs() == 0  # its process is sending it
-    lapsed = timezone.now() - timedelta(seconds=settings.SEND_CLAIM_STALE_SECONDS + 1)
-    Job.objects.filter(pk=job.pk).update(claim_renewed_at=lapsed)
+    assert (resume_lapsed_sends(), reconcile_jobs()) == (0, 0)  # its process is sending it
+    Job.objects.filter(pk=job.pk).update(
+        claim_renewed_at=timezone.now() - stale - timedelta(seconds=1)
+    )
     try:
+        assert resume_lapsed_sends() == 1
+        # Queued a few times at most: one not taken over since is the reconcile sweep's.
+        Job.objects.filter(pk=job.pk).update(claim_renewed_at=timezone.now() - 2 * stale)
+        assert resume_lapsed_sends() == 0
         assert reconcile_jobs() == 1
     finally:
-        celery_app.control.purge()  # no worker here: the message must not reach a later test
+        celery_app.control.purge()  # no worker here: the messages must not reach a later test
 
 
 def test_a_job_name_keeps_its_marker_within_255_octets() -> None:
