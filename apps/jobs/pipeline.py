@@ -31,8 +31,8 @@ from apps.jobs.endings import fail
 from apps.jobs.models import Job, message_fields, messages_joined
 from apps.jobs.outcomes import Sent
 from apps.jobs.parts import Part, WorkDir, build_parts
-from apps.jobs.printer_jobs import cancel_at_printer, client_as_owner
-from apps.jobs.recovery import claim_goes_stale_in, claim_renewed, take_over
+from apps.jobs.printer_jobs import client_as_owner
+from apps.jobs.recovery import claim_goes_stale_in, claim_renewed, not_recorded, take_over
 from apps.jobs.send_failures import failed_here, give_up, not_sent_to_disabled_printer, send_failed
 from apps.jobs.services import job_transition
 from printmgmt import process_identity
@@ -81,20 +81,25 @@ def send(job_id: int, task_id: str = "") -> Sent:
         job = claimed
     elif take_over(job, task_id):
         job.refresh_from_db()
-        if job.send_attempts > settings.PRINT_MAX_ATTEMPTS:
-            return give_up(job)
     else:
         # Asked again when the claim goes stale, should its holder die on another machine
         # (and stop renewing it); refused again meanwhile if it renewed the claim.
         return Sent("another worker is sending the job", check_again_in=claim_goes_stale_in(job))
+    # Renewed also while the printer is searched for an earlier send (up to a minute).
+    with claim_renewed(job):
+        return _send_claimed(job, recover=recovering)
+
+
+def _send_claimed(job: Job, *, recover: bool) -> Sent:
+    if job.send_attempts > settings.PRINT_MAX_ATTEMPTS:  # taken over from the last attempt
+        return give_up(job)
     assert job.printer is not None
     if not job.printer.enabled:
-        return not_sent_to_disabled_printer(job, recover=recovering)
-    workdir = WorkDir(f"job{job_id}-")
+        return not_sent_to_disabled_printer(job, recover=recover)
+    workdir = WorkDir(f"job{job.pk}-")
     try:
         # The files are removed after the job is recorded as accepted, not on the way there.
-        with claim_renewed(job):
-            return _build_and_send(job, workdir, recover=recovering)
+        return _build_and_send(job, workdir, recover=recover)
     finally:
         workdir.remove()
 
@@ -130,15 +135,7 @@ def _build_and_send(job: Job, workdir: WorkDir, *, recover: bool) -> Sent:
         **message_fields(messages_joined(*noted) if noted else None),
     )
     if sent is None:
-        current = Job.objects.get(pk=job_id)
-        if current.state == JobState.PROCESSING and current.printer_job_id == main.job_id:
-            return Sent(f"printer job {main.job_id} was recorded by another attempt")
-        # Canceled while we were sending, or taken over (this process could not renew its
-        # claim, the database out of reach) by an attempt that did not find this one's job at
-        # the printer and sends or recorded its own: the printer job this attempt made is
-        # taken back.
-        cancel_at_printer(job, main.job_id)
-        return Sent(f"{current.state} meanwhile; printer job {main.job_id} canceled")
+        return not_recorded(job, main.job_id)
     return Sent(f"sent as printer job {main.job_id}", at_printer=True)
 
 

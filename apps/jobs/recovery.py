@@ -156,6 +156,8 @@ def adopt_earlier_send(job: Job) -> Sent | None:
         return None
     if found is None:
         return None
+    # Whatever attempt holds the claim now: the copy was at the printer before this one's
+    # claim, so an attempt that took the job over since finds and records the same copy.
     adopted = job_transition(
         job.pk,
         JobState.PROCESSING,
@@ -164,7 +166,21 @@ def adopt_earlier_send(job: Job) -> Sent | None:
         printer_job_id=found.job_id,
         printer_job_uri=found.job_uri or "",
     )
-    if adopted is None:  # canceled meanwhile: the copy at the printer goes too
-        cancel_at_printer(job, found.job_id)
-        return Sent(f"ended meanwhile; printer job {found.job_id} canceled")
+    if adopted is None:
+        return not_recorded(job, found.job_id)
     return Sent(f"found as printer job {found.job_id}", at_printer=True)
+
+
+def not_recorded(job: Job, printer_job_id: int) -> Sent:
+    """An attempt's printer job that it could not record, the job no longer being in SENDING
+    (or its claim no longer this attempt's): kept when another attempt recorded that very job
+    (found it at the printer), otherwise canceled at the printer.
+
+    The job was canceled meanwhile, or taken over (this process could not renew its claim, the
+    database out of reach) by an attempt that did not find this one's job at the printer and
+    sends or recorded its own."""
+    current = Job.objects.get(pk=job.pk)
+    if current.state == JobState.PROCESSING and current.printer_job_id == printer_job_id:
+        return Sent(f"printer job {printer_job_id} was recorded by another attempt")
+    cancel_at_printer(job, printer_job_id)
+    return Sent(f"{current.state} meanwhile; printer job {printer_job_id} canceled")

@@ -340,6 +340,27 @@ def test_a_send_whose_claim_was_taken_over_meanwhile_does_not_record_its_printer
     )
 
 
+def test_a_copy_another_attempt_recorded_meanwhile_is_not_canceled(
+    released: Callable[[], Job], finisher_peer: IppEvePrinter
+) -> None:
+    # Two attempts searched the printer and found the same copy of an earlier send: the one
+    # that records it second leaves it printing.
+    job = released()
+    _sending(job, claimed_by="first", claimed_ago=timedelta(seconds=30), attempts=2)
+    claimed = Job.objects.get(pk=job.pk)
+    name = Part("", spool_path(job.document_name), []).job_name(job)
+    with IppClient(finisher_peer.uri) as client:
+        copy = client.print_job(
+            spool_path(job.document_name), job_name=name, document_format="application/pdf"
+        )
+    Job.objects.filter(pk=job.pk).update(send_attempts=3, claimed_by="second")
+    assert recovery.adopt_earlier_send(Job.objects.get(pk=job.pk)) is not None
+    outcome = recovery.adopt_earlier_send(claimed)
+    assert str(outcome) == f"printer job {copy.job_id} was recorded by another attempt"
+    done = Job.objects.get(pk=job.pk)
+    assert (done.state, done.printer_job_id) == (JobState.PROCESSING, copy.job_id)
+
+
 def test_a_job_whose_attempts_keep_dying_is_given_up_unless_the_printer_has_it(
     released: Callable[[], Job],
     finisher_peer: IppEvePrinter,
