@@ -302,12 +302,14 @@ def test_a_hung_send_stops_renewing_its_claim_at_the_send_tasks_time_limit(
         assert recovery.take_over(last, "sweep")
 
 
-def test_a_send_whose_claim_was_taken_over_meanwhile_does_not_record_its_printer_job(
-    released: Callable[[], Job], finisher: Printer, finisher_peer: IppEvePrinter
+@pytest.mark.parametrize("answered", [True, False])
+def test_a_send_whose_claim_was_taken_over_meanwhile_leaves_the_job_to_the_taker(
+    released: Callable[[], Job], finisher: Printer, finisher_peer: IppEvePrinter, answered: bool
 ) -> None:
     # Its process could not renew the claim (the database out of reach) while the printer
     # took its job, and another task took the job over, having searched the printer before
-    # that: the first records nothing over the new claim, and takes its printer job back.
+    # that. The first records nothing over the new claim and takes its printer job back;
+    # cut off instead of answered, it does not put the job back to be sent again either.
     proxy = PrinterThatHoldsBackOnePrintJob(finisher_peer.uri)
     Printer.objects.filter(pk=finisher.pk).update(uri=proxy.uri)
     job = released()
@@ -320,17 +322,24 @@ def test_a_send_whose_claim_was_taken_over_meanwhile_does_not_record_its_printer
             assert recovery.take_over(Job.objects.get(pk=job.pk), "taker")
         finally:
             connection.close()
-            proxy.answer()
+            if answered:
+                proxy.answer()
+            else:
+                proxy.held.set()  # the connection is closed unanswered
 
     taker = threading.Thread(target=taken_over_while_the_printer_has_it)
     taker.start()
     try:
-        outcome = pipeline.send(job.pk, task_id="first")
+        if answered:
+            outcome = pipeline.send(job.pk, task_id="first")
+            assert not outcome.at_printer
+            assert str(outcome).startswith("sending meanwhile; printer job "), outcome
+        else:
+            with pytest.raises(outcomes.RetryLater):
+                pipeline.send(job.pk, task_id="first")
     finally:
         taker.join()
         proxy.close()
-    assert not outcome.at_printer
-    assert str(outcome).startswith("sending meanwhile; printer job "), outcome
     kept = Job.objects.get(pk=job.pk)
     assert (kept.state, kept.send_attempts, kept.claimed_by, kept.printer_job_id) == (
         JobState.SENDING,
