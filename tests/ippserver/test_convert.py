@@ -166,7 +166,7 @@ def test_long_text_flows_onto_more_pages_and_form_feeds_break_pages(tmp_path: Pa
         ("line\n" * 62, 1),
         ("line\n" * 63, 2),
         ("one\f\ftwo", 3),
-        ("\n", 1),
+        ("x\n", 1),
     ],
 )
 def test_the_last_form_feed_and_line_break_start_no_blank_page(
