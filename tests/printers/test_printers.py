@@ -320,8 +320,7 @@ def test_cups_import_keeps_the_list_in_sync(cupsd: Cupsd, ippeveprinter: IppEveP
     cupsd.add_queue("sync-b", ippeveprinter.uri)
     first = printer_import_cups(cupsd.uri)
     assert {"sync-a", "sync-b"} <= set(first.added)
-    subprocess.run(["lpadmin", "-h", cupsd.host_port, "-x", "sync-b"], check=True, timeout=30)
-    cupsd.queues.remove("sync-b")
+    _remove_queue(cupsd, "sync-b")
     second = printer_import_cups(cupsd.uri)
     assert second.gone == ["sync-b"]
     assert "sync-a" in second.unchanged
@@ -354,8 +353,7 @@ def test_a_cups_sync_enables_again_only_the_queues_it_disabled_as_gone(
     cupsd.add_queue("comes-back", ippeveprinter.uri)
     printer_import_cups(cupsd.uri)
     printer_disable(Printer.objects.get(name="kept-off").pk)
-    subprocess.run(["lpadmin", "-h", cupsd.host_port, "-x", "comes-back"], check=True, timeout=30)
-    cupsd.queues.remove("comes-back")
+    _remove_queue(cupsd, "comes-back")
     assert printer_import_cups(cupsd.uri).gone == ["comes-back"]
     cupsd.add_queue("comes-back", ippeveprinter.uri)
     again = printer_import_cups(cupsd.uri)
@@ -364,8 +362,7 @@ def test_a_cups_sync_enables_again_only_the_queues_it_disabled_as_gone(
     assert Printer.objects.get(name="comes-back").enabled
     assert not Printer.objects.get(name="kept-off").enabled
     # Gone and disabled by the administrator meanwhile: theirs to enable again.
-    subprocess.run(["lpadmin", "-h", cupsd.host_port, "-x", "comes-back"], check=True, timeout=30)
-    cupsd.queues.remove("comes-back")
+    _remove_queue(cupsd, "comes-back")
     printer_import_cups(cupsd.uri)
     comes_back = Printer.objects.get(name="comes-back")
     printer_update(
@@ -675,8 +672,7 @@ def test_the_periodic_refresh_syncs_cups_servers_and_reads_printers_again(
     printer_import_cups(cupsd.uri)
     hall = printer_add("hall", ippeveprinter.uri)
     Printer.objects.filter(pk=hall.pk).update(state=PrinterState.UNKNOWN)
-    subprocess.run(["lpadmin", "-h", cupsd.host_port, "-x", "periodic"], check=True, timeout=30)
-    cupsd.queues.remove("periodic")
+    _remove_queue(cupsd, "periodic")
     assert refresh_printers() >= 1
     assert not Printer.objects.get(name="periodic").enabled
     assert Printer.objects.get(pk=hall.pk).state == PrinterState.IDLE
