@@ -103,6 +103,17 @@ class Job(models.Model):
     impressions_completed = models.PositiveIntegerField(
         _("impressions completed"), null=True, blank=True
     )
+    not_done = models.JSONField(
+        _("not done"),
+        default=list,
+        blank=True,
+        editable=False,
+        help_text=_(
+            "What the printer did not do of a job it took: an end sheet it refused, a finishing "
+            "or cover it ignored. Recorded when it took the job; the job's end refunds their "
+            "price."
+        ),
+    )
     send_attempts = models.PositiveIntegerField(_("send attempts"), default=0)
     rule_version = models.ForeignKey(
         "rules.RuleFileVersion",

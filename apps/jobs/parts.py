@@ -35,6 +35,7 @@ from apps.printers.ipp_values import (
 from apps.printers.models import Printer
 from apps.rules.selectors import engine_for_rule_file, engine_for_version
 from printmgmt.ipp import Attribute
+from printmgmt.ppde.engine import RuleEngine
 
 JOB_SHEETS = "org.savapage-job-sheets"
 JOB_SHEETS_MEDIA = "org.savapage-job-sheets-media"
@@ -88,6 +89,15 @@ class WorkDir:
             self.path = None
 
 
+def priced_with(job: Job) -> RuleEngine:
+    """The engine of the rule file version that priced the job at its release, whatever is
+    active now: the job is built, and what it did not get is priced, as it was charged."""
+    assert job.printer is not None
+    if job.rule_version_id is not None:
+        return engine_for_version(job.rule_version_id)
+    return engine_for_rule_file(job.printer.rule_file)
+
+
 def build_parts(job: Job, workdir: WorkDir) -> list[Part]:
     """The documents and attributes to send, in order; raises DocumentError."""
     assert job.printer is not None
@@ -99,12 +109,7 @@ def build_parts(job: Job, workdir: WorkDir) -> list[Part]:
         name: value if isinstance(value, str) else tuple(value)
         for name, value in job.options.items()
     }
-    # The version the job was priced with at its release, whatever is active now.
-    engine = (
-        engine_for_version(job.rule_version_id)
-        if job.rule_version_id is not None
-        else engine_for_rule_file(job.printer.rule_file)
-    )
+    engine = priced_with(job)
     local_booklet = needs_local_booklet(job.printer, engine, options)
     # As decided and priced at the release, whatever the printer says it can do now: one that
     # no longer takes several documents refuses them, and the job fails with its refund.

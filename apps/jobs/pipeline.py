@@ -29,12 +29,15 @@ from apps.jobs.choices import TERMINAL_STATES, JobState
 from apps.jobs.documents import DocumentError
 from apps.jobs.endings import fail
 from apps.jobs.models import Job, message_fields, messages_joined
+from apps.jobs.not_done import END_SHEET_NOT_PRINTED, NotDone, ignored_options, stored
+from apps.jobs.options import sent_options
 from apps.jobs.outcomes import Sent
-from apps.jobs.parts import Part, WorkDir, build_parts
+from apps.jobs.parts import Part, WorkDir, build_parts, priced_with
 from apps.jobs.printer_jobs import client_as_owner
 from apps.jobs.recovery import claim_goes_stale_in, claim_renewed, not_recorded, take_over
 from apps.jobs.send_failures import failed_here, give_up, not_sent_to_disabled_printer, send_failed
 from apps.jobs.services import job_transition
+from apps.printers.choices import PrinterKind
 from printmgmt import process_identity
 from printmgmt.ipp import IppError, IppStatusError, Status
 from printmgmt.ipp.client import IppClient, SubmittedJob
@@ -124,6 +127,9 @@ def _build_and_send(job: Job, workdir: WorkDir, *, recover: bool) -> Sent:
         logger.exception("job %s: sending failed", job_id)
         return failed_here(job, error)
     noted = [*_ignored_message(main), *unsent_sheets]
+    # Kept with the job as it is recorded at the printer: its end, in whichever process,
+    # refunds the price of what was not done (endings.py) without reading messages.
+    not_done = [*_ignored_options(job, main), *([END_SHEET_NOT_PRINTED] if unsent_sheets else [])]
     sent = job_transition(
         job_id,
         JobState.PROCESSING,
@@ -132,6 +138,7 @@ def _build_and_send(job: Job, workdir: WorkDir, *, recover: bool) -> Sent:
         only_attempt=job.send_attempts,
         printer_job_id=main.job_id,
         printer_job_uri=main.job_uri or "",
+        not_done=stored(not_done),
         **message_fields(messages_joined(*noted) if noted else None),
     )
     if sent is None:
@@ -273,3 +280,25 @@ def _ignored_message(submitted: SubmittedJob) -> list[Text]:
         return []
     attributes = ", ".join(submitted.ignored_attributes)
     return [Text(gettext_noop("the printer ignored: %(attributes)s"), {"attributes": attributes})]
+
+
+def _ignored_options(job: Job, submitted: SubmittedJob) -> list[NotDone]:
+    """What the attributes the printer ignored were of the job's options, as build_parts
+    translated them (with the rule file version that priced the job)."""
+    if not submitted.ignored_attributes:
+        return []
+    assert job.printer is not None
+    values = dict(submitted.ignored_values)
+    try:
+        engine = priced_with(job)
+        return ignored_options(
+            ((name, values.get(name, ())) for name in submitted.ignored_attributes),
+            sent_options(job.printer, engine, dict(job.options)),
+            target="ppd" if job.printer.kind == PrinterKind.CUPS_QUEUE else "ipp",
+            mappings=engine.rules.mappings,
+        )
+    except Exception:
+        # The job is at the printer: it is recorded so, its message naming what was ignored,
+        # and nothing is refunded for it (an administrator can, by hand).
+        logger.exception("job %s: what the printer ignored could not be mapped", job.pk)
+        return [NotDone(attribute=name) for name in submitted.ignored_attributes]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import uuid
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -22,6 +23,7 @@ from apps.jobs.build import parse_page_ranges
 from apps.jobs.choices import TERMINAL_STATES, JobState
 from apps.jobs.documents import DocumentError
 from apps.jobs.models import Job
+from apps.jobs.not_done import read, without
 from apps.reports import conf
 from apps.reports.choices import ExportKind, ExportState, ReportFormat
 from apps.reports.exports import file_name, write_export
@@ -45,14 +47,14 @@ def primary_group(group_names: list[str]) -> str:
     return (departments or roles or [""])[0]
 
 
-def _option(options: dict[str, object], name: str) -> str:
+def _option(options: Mapping[str, object], name: str) -> str:
     value = options.get(name, "")
     if isinstance(value, list | tuple):
         return str(value[0]) if value else ""
     return str(value)
 
 
-def _finishings(options: dict[str, object]) -> str:
+def _finishings(options: Mapping[str, object]) -> str:
     chosen = []
     for name in sorted(options):
         if "finishings" not in name and "cover-front-type" not in name:
@@ -119,7 +121,8 @@ def usage_record_write(job: Job) -> UsageRecord | None:
         duplex=duplex,
         color=_option(options, "print-color-mode") in COLOR_MODES,
         media=_option(options, "media")[:100],
-        finishings=_finishings(options)[:300],
+        # What was done: a staple the printer ignored is not in it.
+        finishings=_finishings(without(options, read(job.not_done)))[:300],
         charged=charged,
         refunded=refunded,
         cost=charged - refunded,

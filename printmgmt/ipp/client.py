@@ -78,6 +78,9 @@ class SubmittedJob:
     status_code: int
     #: Attributes the printer ignored or substituted (status ...-ignored-or-substituted-...).
     ignored_attributes: tuple[str, ...] = ()
+    #: Those attributes with the values the printer named (an enum's numbers; an attribute
+    #: ignored whole may come with an out-of-band value or its values as sent).
+    ignored_values: tuple[tuple[str, tuple[object, ...]], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -484,6 +487,13 @@ def _unsupported_names(response: Message) -> tuple[str, ...]:
     return tuple(attribute.name for attribute in group) if group is not None else ()
 
 
+def _unsupported_values(response: Message) -> tuple[tuple[str, tuple[object, ...]], ...]:
+    group = response.group(GroupTag.UNSUPPORTED)
+    if group is None:
+        return ()
+    return tuple((attribute.name, attribute.python_values) for attribute in group)
+
+
 def _status_error(request: Message, response: Message) -> IppStatusError:
     message = response.get("status-message", GroupTag.OPERATION)
     return IppStatusError(
@@ -511,4 +521,5 @@ def _submitted(response: Message) -> SubmittedJob:
         ),
         status_code=response.status_code,
         ignored_attributes=_unsupported_names(response),
+        ignored_values=_unsupported_values(response),
     )

@@ -321,6 +321,8 @@ def test_ignored_attributes_are_reported(tmp_path: Path) -> None:
         job = client.print_job(document)
     assert job.status_code == 1
     assert job.ignored_attributes == ("x-y",)
+    # With the values it named, which tell which finishings of several it ignored.
+    assert job.ignored_values == (("x-y", ("x",)),)
 
 
 def test_empty_answers_give_empty_groups() -> None:

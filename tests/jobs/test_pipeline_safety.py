@@ -1008,6 +1008,8 @@ def test_an_end_sheet_that_cannot_be_printed_does_not_fail_the_job_that_printed(
     done = Job.objects.get(pk=job.pk)
     assert done.state == JobState.COMPLETED
     assert done.message.startswith(f"{sent.message}; printer says completed: "), done.message
+    # The test finisher's rule file prices no job sheets: nothing to give back for it
+    # (tests/jobs/test_not_done_refunds.py gives back one that has a price).
     assert job_refunded(job.pk) == 0
     printed = jobs_named(finisher_peer, job.marker.hex)
     assert [(job_id, name) for job_id, name, _ in printed] == [
