@@ -38,6 +38,7 @@ from apps.jobs.recovery import claim_goes_stale_in, claim_renewed, not_recorded,
 from apps.jobs.send_failures import failed_here, give_up, not_sent_to_disabled_printer, send_failed
 from apps.jobs.services import job_transition
 from apps.printers.choices import PrinterKind
+from apps.printers.ipp_values import PDF, pdf_sent_as
 from printmgmt import process_identity
 from printmgmt.ipp import IppError, IppStatusError, Status
 from printmgmt.ipp.client import IppClient, SubmittedJob
@@ -45,7 +46,6 @@ from printmgmt.translatable import Text
 
 logger = logging.getLogger(__name__)
 
-PDF = "application/pdf"
 #: Pauses before asking a busy printer again within one attempt (about 2 s in all).
 BUSY_PAUSES_SECONDS = (0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
 
@@ -151,6 +151,11 @@ def _send_parts(job: Job, parts: list[Part], *, recover: bool) -> tuple[Submitte
     assert job.printer is not None
     main: SubmittedJob | None = None
     a_part_is_at_the_printer = False
+    # The release refused a printer that takes no PDF; one that stopped since says so itself.
+    document_format = (
+        pdf_sent_as(job.printer.capabilities, cups_queue=job.printer.kind == PrinterKind.CUPS_QUEUE)
+        or PDF
+    )
     unsent_sheets: list[Text] = []
     with client_as_owner(job, timeout=settings.IPP_SEND_TIMEOUT_SECONDS) as client:
         for part in parts:
@@ -161,7 +166,7 @@ def _send_parts(job: Job, parts: list[Part], *, recover: bool) -> tuple[Submitte
                 )
                 found = submitted is not None
                 if submitted is None:
-                    submitted = _print_job(client, part, name)
+                    submitted = _print_job(client, part, name, document_format)
             except IppError as error:
                 if main is None or (
                     error.retryable and job.send_attempts < settings.PRINT_MAX_ATTEMPTS
@@ -192,7 +197,7 @@ def _send_parts(job: Job, parts: list[Part], *, recover: bool) -> tuple[Submitte
     return main, unsent_sheets
 
 
-def _print_job(client: IppClient, part: Part, job_name: str) -> SubmittedJob:
+def _print_job(client: IppClient, part: Part, job_name: str, document_format: str) -> SubmittedJob:
     """Print-Job, or for separate documents Create-Job and a Send-Document each; a request
     the printer answers it is busy is asked again after a short pause (_while_busy)."""
     if not part.separate_documents:
@@ -200,7 +205,7 @@ def _print_job(client: IppClient, part: Part, job_name: str) -> SubmittedJob:
             lambda: client.print_job(
                 part.document,
                 job_name=job_name,
-                document_format=PDF,
+                document_format=document_format,
                 job_attributes=part.attributes,
             )
         )
@@ -216,7 +221,7 @@ def _print_job(client: IppClient, part: Part, job_name: str) -> SubmittedJob:
                     created.job_id,
                     path,
                     last_document=index == last,
-                    document_format=PDF,
+                    document_format=document_format,
                     document_name=name,
                 )
             )

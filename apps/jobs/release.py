@@ -39,7 +39,7 @@ from apps.jobs.options import priced_options, sent_options
 from apps.jobs.parts import separate_runs
 from apps.jobs.services import job_transition
 from apps.printers.choices import PrinterKind, PrinterState
-from apps.printers.ipp_values import engine_view
+from apps.printers.ipp_values import engine_view, pdf_sent_as
 from apps.printers.models import Printer, PrinterGroup
 from apps.printers.selectors import side_price_table, user_may_use_printer
 from apps.rules.selectors import engine_for_rule_file
@@ -218,16 +218,13 @@ def job_quote(
 
 #: What every job is sent as; a printer that lists application/octet-stream tells the format
 #: itself.
-_SENT_FORMATS = frozenset({"application/pdf", "application/octet-stream"})
-
-
 def _pdf_refusal(printer: Printer) -> str:
     """Why the printer cannot print our jobs, which are sent as PDF, or "": a printer that takes
     only raster (many driverless ones) would refuse each job after it was charged."""
-    formats = printer.capabilities.get("document-format-supported")
-    listed = [formats] if isinstance(formats, str) else formats
-    if not isinstance(listed, list) or not listed or _SENT_FORMATS & set(listed):
+    cups_queue = printer.kind == PrinterKind.CUPS_QUEUE
+    if pdf_sent_as(printer.capabilities, cups_queue=cups_queue) is not None:
         return ""
+    listed = printer.capabilities.get("document-format-supported", [])
     return _(
         "printer %(name)s does not take PDF documents (only %(formats)s): choose another printer"
     ) % {"name": printer.name, "formats": ", ".join(map(str, listed))}

@@ -139,3 +139,23 @@ def takes_several_documents(capabilities: Mapping[str, list[JsonValue]]) -> bool
         and {int(Operation.CREATE_JOB), int(Operation.SEND_DOCUMENT)} <= operations
         and SEPARATE_DOCUMENTS in handling
     )
+
+
+PDF = "application/pdf"
+OCTET_STREAM = "application/octet-stream"
+
+
+def pdf_sent_as(capabilities: Mapping[str, list[JsonValue]], *, cups_queue: bool) -> str | None:
+    """The document-format our PDFs are sent to a printer with, or None when it takes no PDF.
+
+    `application/pdf` when the printer lists it (or lists no formats: asked, it says). A CUPS
+    queue listing `application/octet-stream` but not PDF (a raw queue) passes the document on
+    to a printer that reads it itself, if told it is octet-stream. A driverless printer lists
+    octet-stream for the formats it detects, and lists PDF when it reads PDF: without it, it
+    would refuse each job after its charge."""
+    formats = capabilities.get("document-format-supported")
+    if not formats or PDF in formats:
+        return PDF
+    if cups_queue and OCTET_STREAM in formats:
+        return OCTET_STREAM
+    return None

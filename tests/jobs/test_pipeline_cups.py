@@ -86,6 +86,29 @@ def test_ppd_options_arrive_at_cups_as_job_attributes(
     assert done.state == JobState.COMPLETED, done.message
 
 
+def test_a_raw_queue_listing_no_pdf_gets_the_pdf_as_octet_stream(
+    celery_worker: WorkerProcess,
+    office_mfp: Printer,
+    held_job: Callable[..., Job],
+    staff_user: User,
+) -> None:
+    # A raw queue passes the document on to a printer that reads it itself: told it is PDF,
+    # CUPS would refuse a format the queue does not list, after the charge.
+    raw = {**office_mfp.capabilities, "document-format-supported": ["application/octet-stream"]}
+    Printer.objects.filter(pk=office_mfp.pk).update(capabilities=raw)
+    job = held_job(pages=2)
+    job_release(job.pk, staff_user, office_mfp.pk, {})
+    deadline = time.monotonic() + 60
+    while Job.objects.get(pk=job.pk).printer_job_id is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    sent = Job.objects.get(pk=job.pk)
+    assert sent.printer_job_id is not None, sent.message
+    with IppClient(office_mfp.uri) as cups:
+        arrived = {a.name: a.display() for a in cups.get_job_attributes(sent.printer_job_id)}
+    assert arrived["document-format-supplied"] == "application/octet-stream"
+    assert wait_for_end(job.pk, timeout=90).state == JobState.COMPLETED
+
+
 def test_a_job_given_up_is_found_at_cups_which_shows_its_name_only_to_its_owner(
     office_mfp: Printer, held_job: Callable[..., Job], staff_user: User, settings: Any
 ) -> None:

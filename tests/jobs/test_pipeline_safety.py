@@ -766,11 +766,13 @@ def test_an_attempt_that_sent_its_start_sheet_before_the_printer_went_down_is_se
     Job.objects.filter(pk=job.pk).update(options={"org.savapage-job-sheets": "job-start-sheet"})
     print_job = pipeline._print_job
 
-    def down_after_the_start_sheet(client: IppClient, part: Part, job_name: str) -> object:
+    def down_after_the_start_sheet(
+        client: IppClient, part: Part, job_name: str, document_format: str
+    ) -> object:
         if part.suffix != "start":
             # Injected: the printer going off between two requests of one attempt.
             raise IppTransportError("cannot connect: refused", may_have_made_job=False)
-        return print_job(client, part, job_name)
+        return print_job(client, part, job_name, document_format)
 
     monkeypatch.setattr(pipeline, "_print_job", down_after_the_start_sheet)
     with pytest.raises(outcomes.RetryLater):
@@ -1320,18 +1322,23 @@ def test_an_option_the_printer_does_not_offer_is_refused_not_sent_unpriced(
     assert fine.problems == []
 
 
+@pytest.mark.parametrize(
+    "formats",
+    [
+        ["image/pwg-raster", "image/urf"],
+        # A driverless printer lists octet-stream for the formats it detects: PDF is not one.
+        ["application/octet-stream", "image/jpeg"],
+    ],
+)
 def test_a_printer_that_takes_no_pdf_is_refused_before_anything_is_charged(
-    held_job: Callable[..., Job], finisher: Printer, staff_user: User
+    held_job: Callable[..., Job], finisher: Printer, staff_user: User, formats: list[str]
 ) -> None:
-    capabilities = {
-        **finisher.capabilities,
-        "document-format-supported": ["image/pwg-raster", "image/urf"],
-    }
+    capabilities = {**finisher.capabilities, "document-format-supported": formats}
     Printer.objects.filter(pk=finisher.pk).update(capabilities=capabilities)
     finisher.refresh_from_db()
     job = held_job(pages=2)
     why = (
-        "printer finisher does not take PDF documents (only image/pwg-raster, image/urf): "
+        f"printer finisher does not take PDF documents (only {', '.join(formats)}): "
         "choose another printer"
     )
     assert why in job_quote(job, finisher, {}).problems
