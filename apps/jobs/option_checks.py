@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from apps.jobs.parts import JOB_SHEETS, JOB_SHEETS_MEDIA
 from printmgmt.ppde import OfferedOption, RuleEngine, is_chosen_finishing, is_finishing_name
+from printmgmt.ppde.finishings import FINISHING_NAMES, finishing_number
 from printmgmt.ppde.model import FINISHINGS_BOOKLET
 
 #: An option's value as chosen: one, or several for the options that take several.
@@ -138,10 +139,24 @@ def not_offered(
                             "%(option)s=%(value)s is not offered by this printer "
                             "(choose one of: %(choices)s)"
                         )
-                        % {"option": name, "value": item, "choices": ", ".join(sorted(allowed))},
+                        % {
+                            "option": name,
+                            "value": item,
+                            "choices": ", ".join(
+                                _with_finishing_name(name, choice) for choice in sorted(allowed)
+                            ),
+                        },
                     ),
                 )
     return problems
+
+
+def _with_finishing_name(option: str, value: str) -> str:
+    """A finishing's number with its PWG 5100.1 keyword (`3 (none)`): `lp -o` takes the number,
+    which alone tells nobody what it is."""
+    number = finishing_number(option, value) if value.isdigit() else None
+    name = FINISHING_NAMES.get(number) if number is not None else None
+    return f"{value} ({name})" if name else value
 
 
 def printer_side_names(

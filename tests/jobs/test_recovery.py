@@ -545,6 +545,7 @@ def test_lp_holds_by_default_and_explains_bad_input(
     cases = [
         (["lp", str(document), "-U", "nobody"], "there is no user called 'nobody'"),
         (["lp", str(tmp_path / "missing.pdf"), "-U", "sam"], "no such file"),
+        (["lp", str(tmp_path), "-U", "sam"], "is a directory, not a file"),
         (["lp", str(not_pdf), "-U", "sam"], "the PDF cannot be read"),
         (["lp", str(document), "-U", "sam", "-H", "immediate"], "needs a printer"),
         (["lp", str(document), "-U", "sam", "-d", "nope"], "no printer or printer group called"),

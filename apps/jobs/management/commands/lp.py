@@ -308,6 +308,8 @@ class Command(BaseCommand):
             raise CommandError("cannot print from standard input (-) together with files")
         paths = [Path(name) for name in files if name != STDIN]
         for path in paths:
+            if path.is_dir():
+                raise CommandError(f"{path}: is a directory, not a file")
             if not path.is_file():
                 raise CommandError(f"{path}: no such file")
             if path.stat().st_size > max_document_bytes():
