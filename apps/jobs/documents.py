@@ -77,6 +77,16 @@ def _encrypted() -> DocumentError:
     return DocumentError(_("the PDF is encrypted: remove its password and send it again"))
 
 
+def _protected() -> DocumentError:
+    # It opens without a password, so "remove its password" would leave its sender puzzled.
+    return DocumentError(
+        _(
+            "the PDF is protected by its author (it opens without a password, but may not be "
+            "changed): save a copy without the protection and send that"
+        )
+    )
+
+
 def _ends_with_eof_marker(path: Path) -> bool:
     with path.open("rb") as document:
         size = document.seek(0, os.SEEK_END)
@@ -186,7 +196,7 @@ def inspect_pdf(path: Path, *, most_pages: int | None = None) -> PdfFacts:
             # Opened without a password but encrypted all the same (an owner password): our
             # imposition could not change it.
             if document.is_encrypted:
-                raise _encrypted()
+                raise _protected()
             _refuse_too_many_pages(document, limit)
             count = len(document.pages)
             if count == 0:

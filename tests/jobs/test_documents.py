@@ -56,6 +56,15 @@ def test_an_encrypted_pdf_is_refused(tmp_path: Path) -> None:
         inspect_pdf(tmp_path / "locked.pdf")
 
 
+def test_a_pdf_with_an_owner_password_only_is_refused_as_protected(tmp_path: Path) -> None:
+    # Any viewer opens it without asking: there is no password its sender could remove.
+    writer = PdfWriter(clone_from=make_pdf(tmp_path / "plain.pdf", 1))
+    writer.encrypt(user_password="", owner_password="author")
+    writer.write(tmp_path / "protected.pdf")
+    with pytest.raises(DocumentError, match=r"^the PDF is protected by its author \(it opens"):
+        inspect_pdf(tmp_path / "protected.pdf")
+
+
 def test_an_empty_pdf_is_refused(tmp_path: Path) -> None:
     PdfWriter().write(tmp_path / "empty.pdf")
     with pytest.raises(DocumentError, match="has no pages"):
