@@ -129,6 +129,13 @@ def cups_server_key(uri: str) -> tuple[str, int] | None:
     return ("localhost" if loopback else host, port)
 
 
+#: What a printer (not a CUPS server) answers CUPS-Get-Printers, an operation of CUPS's own:
+#: ippeveprinter says bad-request, a driverless printer operation-not-supported.
+_NOT_A_CUPS_SERVER = frozenset(
+    {Status.CLIENT_ERROR_BAD_REQUEST, Status.SERVER_ERROR_OPERATION_NOT_SUPPORTED}
+)
+
+
 def _cups_server_uri(uri: str) -> str:
     """The server's URI as kept with its queues: its root, whatever path was given."""
     parts = urlsplit(uri)
@@ -174,6 +181,15 @@ def printer_import_cups(
     except IppStatusError as error:
         # CUPS answers so when it has no queue left ("No destinations added."): its last
         # queues are gone, not the server.
+        if error.status_code in _NOT_A_CUPS_SERVER:
+            raise PrinterError(
+                _(
+                    "%(uri)s is not a CUPS server: it does not list print queues (%(error)s). "
+                    "A printer is added by its own address with Add a printer (`printer add`)"
+                )
+                % {"uri": server_uri, "error": error},
+                about=PrinterError.ADDRESS,
+            ) from None
         if error.status_code != Status.CLIENT_ERROR_NOT_FOUND:
             raise PrinterError(f"{server_uri}: {error}", about=PrinterError.ADDRESS) from None
         queues = []

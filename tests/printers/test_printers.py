@@ -432,6 +432,20 @@ def _remove_queue(cupsd: Cupsd, name: str) -> None:
     cupsd.queues.remove(name)
 
 
+def test_import_cups_from_a_printer_says_it_is_not_a_cups_server(
+    ippeveprinter: IppEvePrinter,
+) -> None:
+    with pytest.raises(PrinterError) as refused:
+        printer_import_cups(ippeveprinter.uri)
+    assert str(refused.value).startswith(
+        f"{ippeveprinter.uri} is not a CUPS server: it does not list print queues ("
+    )
+    assert str(refused.value).endswith(
+        "A printer is added by its own address with Add a printer (`printer add`)"
+    )
+    assert not Printer.objects.exists()
+
+
 def test_a_cups_server_written_differently_is_the_same_server(
     cupsd: Cupsd, ippeveprinter: IppEvePrinter
 ) -> None:
