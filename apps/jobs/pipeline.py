@@ -27,7 +27,7 @@ from django.utils.translation import gettext_noop
 from apps.jobs import printer_jobs
 from apps.jobs.choices import TERMINAL_STATES, JobState
 from apps.jobs.documents import DocumentError
-from apps.jobs.endings import fail
+from apps.jobs.endings import fail, finish
 from apps.jobs.models import Job, message_fields, messages_joined
 from apps.jobs.not_done import END_SHEET_NOT_PRINTED, NotDone, ignored_options, stored
 from apps.jobs.options import sent_options
@@ -40,7 +40,7 @@ from apps.jobs.services import job_transition
 from apps.printers.choices import PrinterKind
 from apps.printers.ipp_values import PDF, pdf_sent_as
 from printmgmt import process_identity
-from printmgmt.ipp import IppError, IppStatusError, Status
+from printmgmt.ipp import IppAcceptedWithoutJobId, IppError, IppStatusError, Status
 from printmgmt.ipp.client import IppClient, SubmittedJob
 from printmgmt.translatable import Text
 
@@ -126,30 +126,56 @@ def _build_and_send(job: Job, workdir: WorkDir, *, recover: bool) -> Sent:
         # left in SENDING. The user is told what happened in words; the log keeps the trace.
         logger.exception("job %s: sending failed", job_id)
         return failed_here(job, error)
-    noted = [*_ignored_message(main), *unsent_sheets]
+    noted = [*(_ignored_message(main) if main else []), *unsent_sheets]
     # Kept with the job as it is recorded at the printer: its end, in whichever process,
     # refunds the price of what was not done (endings.py) without reading messages.
-    not_done = [*_ignored_options(job, main), *([END_SHEET_NOT_PRINTED] if unsent_sheets else [])]
+    not_done = [
+        *(_ignored_options(job, main) if main else []),
+        *([END_SHEET_NOT_PRINTED] if unsent_sheets else []),
+    ]
+    printer_job = f"job {main.job_id}" if main else "a job whose id it did not say"
     sent = job_transition(
         job_id,
         JobState.PROCESSING,
-        reason=f"accepted by {job.printer} as job {main.job_id}",
+        reason=f"accepted by {job.printer} as {printer_job}",
         only_from=frozenset({JobState.SENDING}),
         only_attempt=job.send_attempts,
-        printer_job_id=main.job_id,
-        printer_job_uri=main.job_uri or "",
+        printer_job_id=main.job_id if main else None,
+        printer_job_uri=(main.job_uri if main else None) or "",
         not_done=stored(not_done),
         **message_fields(messages_joined(*noted) if noted else None),
     )
     if sent is None:
+        if main is None:
+            return Sent(f"{printer_job} at the printer; the job moved on meanwhile")
         return not_recorded(job, main.job_id)
+    if main is None:
+        # Nothing to follow it by: it ends as a job the printer took and never spoke of again
+        # does (following.py's 24 hours of silence), printed, keeping its charge.
+        unfollowed = Text(
+            gettext_noop(
+                "the printer accepted the job without saying its job id, so its end could not "
+                "be followed: it counts as printed"
+            )
+        )
+        finish(
+            job_id,
+            JobState.COMPLETED,
+            messages_joined(*noted, unfollowed),
+            only_from=frozenset({JobState.PROCESSING}),
+        )
+        return Sent("accepted without a job id: counted as printed")
     return Sent(f"sent as printer job {main.job_id}", at_printer=True)
 
 
-def _send_parts(job: Job, parts: list[Part], *, recover: bool) -> tuple[SubmittedJob, list[Text]]:
-    """The printer's job for the job itself, and why any end sheet after it was not sent."""
+def _send_parts(
+    job: Job, parts: list[Part], *, recover: bool
+) -> tuple[SubmittedJob | None, list[Text]]:
+    """The printer's job for the job itself (None: the printer took it without saying its id,
+    nor lists it), and why any end sheet after it was not sent."""
     assert job.printer is not None
     main: SubmittedJob | None = None
+    main_is_at_the_printer = False
     a_part_is_at_the_printer = False
     # The release refused a printer that takes no PDF; one that stopped since says so itself.
     document_format = (
@@ -166,9 +192,9 @@ def _send_parts(job: Job, parts: list[Part], *, recover: bool) -> tuple[Submitte
                 )
                 found = submitted is not None
                 if submitted is None:
-                    submitted = _print_job(client, part, name, document_format)
+                    submitted = _print_job(client, part, name, part.marker(job), document_format)
             except IppError as error:
-                if main is None or (
+                if not main_is_at_the_printer or (
                     error.retryable and job.send_attempts < settings.PRINT_MAX_ATTEMPTS
                 ):
                     # A start sheet of this attempt is at the printer already.
@@ -187,28 +213,44 @@ def _send_parts(job: Job, parts: list[Part], *, recover: bool) -> tuple[Submitte
                 )
                 continue
             a_part_is_at_the_printer = True
-            if found:
+            if submitted is None:
+                logger.warning("job %s: %s accepted without a job id, not listed", job.pk, name)
+            elif found:
                 logger.info("job %s: %s found at the printer: not sent again", job.pk, name)
             else:
                 logger.info("job %s: %s sent as printer job %s", job.pk, name, submitted.job_id)
             if not part.suffix:
-                main = submitted
-    assert main is not None
+                main, main_is_at_the_printer = submitted, True
+    assert main_is_at_the_printer
     return main, unsent_sheets
 
 
-def _print_job(client: IppClient, part: Part, job_name: str, document_format: str) -> SubmittedJob:
+def _print_job(
+    client: IppClient, part: Part, job_name: str, marker: str, document_format: str
+) -> SubmittedJob | None:
     """Print-Job, or for separate documents Create-Job and a Send-Document each; a request
-    the printer answers it is busy is asked again after a short pause (_while_busy)."""
+    the printer answers it is busy is asked again after a short pause (_while_busy).
+
+    None: the printer accepted the Print-Job without saying its job id, and does not list a
+    job of the part's marker either."""
     if not part.separate_documents:
-        return _while_busy(
-            lambda: client.print_job(
-                part.document,
-                job_name=job_name,
-                document_format=document_format,
-                job_attributes=part.attributes,
+        try:
+            return _while_busy(
+                lambda: client.print_job(
+                    part.document,
+                    job_name=job_name,
+                    document_format=document_format,
+                    job_attributes=part.attributes,
+                )
             )
-        )
+        except IppAcceptedWithoutJobId:
+            # It has the document and prints it: never sent again. Its id, to follow it by,
+            # is asked for once; a printer that cannot be asked has the job all the same.
+            try:
+                return printer_jobs.find_earlier_send(client, marker)
+            except IppError as error:
+                logger.warning("the printer's job %s could not be looked for: %s", marker, error)
+                return None
     created = _while_busy(
         lambda: client.create_job(job_name=job_name, job_attributes=part.attributes)
     )

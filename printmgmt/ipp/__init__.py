@@ -5,6 +5,7 @@ from printmgmt.ipp import decode, encode, Message, Attribute, Operation
 
 from printmgmt.ipp.codec import DEFAULT_LIMITS, DecodeLimits, decode, encode
 from printmgmt.ipp.errors import (
+    IppAcceptedWithoutJobId,
     IppAttributesTooLarge,
     IppDecodeError,
     IppEncodeError,
@@ -51,6 +52,7 @@ __all__ = [
     "DecodeLimits",
     "Finishing",
     "GroupTag",
+    "IppAcceptedWithoutJobId",
     "IppAttributesTooLarge",
     "IppDecodeError",
     "IppEncodeError",

@@ -23,7 +23,12 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 
 from printmgmt.ipp.codec import DEFAULT_LIMITS, DecodeLimits, decode, encode
-from printmgmt.ipp.errors import IppDecodeError, IppStatusError, IppTransportError
+from printmgmt.ipp.errors import (
+    IppAcceptedWithoutJobId,
+    IppDecodeError,
+    IppStatusError,
+    IppTransportError,
+)
 from printmgmt.ipp.model import Attribute, AttributeGroup, Message
 from printmgmt.ipp.names import Operation, Status, is_successful, operation_name
 from printmgmt.ipp.tags import GroupTag
@@ -510,7 +515,7 @@ def _submitted(response: Message) -> SubmittedJob:
     if job is None or job_id is None or not isinstance(job_id.value, int):
         # The job may well print: asking later (a caller that marks its jobs can then find it
         # with Get-Jobs) is better than calling it refused and giving the money back.
-        raise IppTransportError("the printer accepted the job but sent no job-id", retryable=True)
+        raise IppAcceptedWithoutJobId
     job_uri = job.get("job-uri")
     job_state = job.get("job-state")
     return SubmittedJob(

@@ -72,6 +72,16 @@ class IppTransportError(IppError):
         self.answered = answered
 
 
+class IppAcceptedWithoutJobId(IppTransportError):
+    """The printer answered a job-creating request successful-ok but named no job: it took
+    the job, which may well print, but cannot be asked about by its id."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the printer accepted the job but sent no job-id", retryable=True, answered=True
+        )
+
+
 class IppStatusError(IppError):
     """The printer answered with an IPP status code that is not successful: it did not act
     on the request (RFC 8011 §4.1.6). ``printer_failed``: it failed (internal or device

@@ -767,12 +767,12 @@ def test_an_attempt_that_sent_its_start_sheet_before_the_printer_went_down_is_se
     print_job = pipeline._print_job
 
     def down_after_the_start_sheet(
-        client: IppClient, part: Part, job_name: str, document_format: str
+        client: IppClient, part: Part, job_name: str, marker: str, document_format: str
     ) -> object:
         if part.suffix != "start":
             # Injected: the printer going off between two requests of one attempt.
             raise IppTransportError("cannot connect: refused", may_have_made_job=False)
-        return print_job(client, part, job_name, document_format)
+        return print_job(client, part, job_name, marker, document_format)
 
     monkeypatch.setattr(pipeline, "_print_job", down_after_the_start_sheet)
     with pytest.raises(outcomes.RetryLater):
