@@ -197,6 +197,9 @@ REPORT_EMAIL_FROM = ENV.text("REPORT_EMAIL_FROM", DEFAULT_FROM_EMAIL)
 PRINT_MAX_ATTEMPTS = ENV.integer("PRINT_MAX_ATTEMPTS", 12, minimum=1)
 PRINT_RETRY_BASE_SECONDS = ENV.integer("PRINT_RETRY_BASE_SECONDS", 2, minimum=1)
 PRINT_RETRY_MAX_SECONDS = ENV.integer("PRINT_RETRY_MAX_SECONDS", 300, minimum=1)
+# How long a job that may be at its printer, which cannot be asked, is looked for there after
+# its last attempt: as long as following.py's silence about an accepted job.
+PRINT_SEARCH_MAX_SECONDS = ENV.integer("PRINT_SEARCH_MAX_SECONDS", 24 * 3600, minimum=1)
 FOLLOW_INTERVAL_SECONDS = ENV.integer("FOLLOW_INTERVAL_SECONDS", 2, minimum=1)
 FOLLOW_MAX_INTERVAL_SECONDS = ENV.integer("FOLLOW_MAX_INTERVAL_SECONDS", 60, minimum=1)
 # Every IPP request has a timeout; sending a document may take longer than asking a question.

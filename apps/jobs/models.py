@@ -129,8 +129,18 @@ class Job(models.Model):
         _("attempts that reached no printer"),
         default=0,
         help_text=_(
-            "Send attempts that could not even connect to the printer: they cannot have "
-            "left a job there."
+            "Send attempts that could not even connect to the printer, or that it answered "
+            "(if not in IPP): they cannot have left a job there."
+        ),
+    )
+    looked_for_since = models.DateTimeField(
+        _("looked for at the printer since"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "When its last send attempt ended without knowing whether the printer took it: "
+            "from then on it is only looked for there, never sent again, until "
+            "PRINT_SEARCH_MAX_SECONDS later."
         ),
     )
     claimed_by = models.CharField(

@@ -24,7 +24,6 @@ from apps.jobs.outcomes import Sent
 from apps.jobs.printer_jobs import cancel_at_printer, client_as_owner, main_marker
 from apps.jobs.services import job_transition
 from printmgmt import process_identity
-from printmgmt.ipp import IppError
 
 logger = logging.getLogger(__name__)
 
@@ -146,14 +145,10 @@ def _renew(job: Job, stop: threading.Event) -> None:
 
 def adopt_earlier_send(job: Job) -> Sent | None:
     """Record the printer's copy of a claimed job that an earlier attempt sent; None when the
-    printer has none or cannot be searched (logged)."""
+    printer has none. Raises the IppError of a printer that cannot be searched."""
     assert job.printer is not None
-    try:
-        with client_as_owner(job) as client:
-            found = printer_jobs.find_earlier_send(client, main_marker(job))
-    except IppError as error:
-        logger.warning("job %s: the printer could not be searched: %s", job.pk, error)
-        return None
+    with client_as_owner(job) as client:
+        found = printer_jobs.find_earlier_send(client, main_marker(job))
     if found is None:
         return None
     # Whatever attempt holds the claim now: the copy was at the printer before this one's

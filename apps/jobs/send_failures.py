@@ -1,16 +1,19 @@
 """Send attempts that do not get the job to its printer: a transient failure is tried again
 later (RetryLater, the job back in RELEASED); a final one ends the job as FAILED with a refund,
-unless the printer has a copy an earlier attempt sent. The user is told why in words they can
-act on."""
+unless the printer has a copy an earlier attempt sent. A job that may be at a printer which
+cannot be asked is looked for there (never sent again) for PRINT_SEARCH_MAX_SECONDS before it
+is given up. The user is told why in words they can act on."""
 
 from __future__ import annotations
 
 import errno
 import ssl
-from typing import NoReturn
+from datetime import timedelta
+from typing import Any, NoReturn
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from apps.jobs.choices import JobState
@@ -25,16 +28,55 @@ from printmgmt.translatable import Text
 
 
 def give_up(job: Job) -> Sent:
-    """A job whose attempts keep ending without an answer (each killed its worker or ran out
-    of time): the printer's copy is adopted when it has one, otherwise the job fails."""
-    adopted = adopt_earlier_send(job)
+    """A job past its last attempt: one whose attempts keep ending without an answer (each
+    killed its worker or ran out of time), or that is looked for at the printer since
+    (look_for_later). The printer's copy is adopted when it has one; a printer that says it has
+    none fails the job; one that cannot be asked is asked again later."""
+    try:
+        adopted = adopt_earlier_send(job)
+    except IppError as error:
+        return look_for_later(job, error)
     if adopted is not None:
         return adopted
+    failures = min(job.send_attempts - 1, settings.PRINT_MAX_ATTEMPTS)
+    fail(job.pk, Text.counted(*SENDING_GIVEN_UP, {"failures": failures}))
+    return Sent("failed: gave up")
+
+
+def look_for_later(job: Job, error: IppError) -> Sent:
+    """A job that may be at its printer, which cannot be asked whether it is (`error`): it
+    must not be ended as not printed, nor sent again. It waits, and is looked for there again
+    (give_up), until PRINT_SEARCH_MAX_SECONDS after the first time; then it fails and is
+    refunded, saying an administrator can look at the printer. Refunded rather than charged:
+    unlike a job the printer accepted and then went silent about (following.py), the printer
+    never said it took this one."""
+    now = timezone.now()
+    since = job.looked_for_since or now
+    if now - since < timedelta(seconds=settings.PRINT_SEARCH_MAX_SECONDS):
+        _retry_later(
+            job,
+            Text(
+                gettext_noop(
+                    "the printer did not say whether it took the job (%(error)s): it is not "
+                    "sent again but looked for at the printer"
+                ),
+                {"error": str(error)},
+            ),
+            may_have_made_job=True,
+            looked_for_since=since,
+        )
     fail(
         job.pk,
-        Text.counted(*SENDING_GIVEN_UP, {"failures": job.send_attempts - 1}),
+        Text(
+            gettext_noop(
+                "the printer could not be asked whether it printed the job (%(error)s): it "
+                "counts as not printed and is refunded; an administrator can look for it at "
+                "the printer"
+            ),
+            {"error": str(error)},
+        ),
     )
-    return Sent("failed: gave up")
+    return Sent("failed: printer could not be asked")
 
 
 def not_sent_to_disabled_printer(job: Job, *, recover: bool) -> Sent:
@@ -43,7 +85,14 @@ def not_sent_to_disabled_printer(job: Job, *, recover: bool) -> Sent:
     One an earlier attempt may have delivered is looked for at the printer first: found there,
     it is at the printer and followed like any other."""
     if recover:
-        adopted = adopt_earlier_send(job)
+        try:
+            adopted = adopt_earlier_send(job)
+        except IppError as error:
+            # The search's error says nothing of whether this job is there: earlier
+            # attempts do.
+            if _an_earlier_attempt_may_have_left_it(job):
+                return look_for_later(job, error)
+            adopted = None
         if adopted is not None:
             return adopted
     assert job.printer is not None
@@ -63,7 +112,12 @@ def send_failed(job: Job, error: IppError) -> Sent:
     if not error.retryable:
         fail(job.pk, _final_failure(error))
         return Sent("failed: refused")
+    # Cut off or unanswered in time, the request may have made the job; one the printer
+    # answered, if not in IPP, did not.
+    unanswered = error.may_have_made_job and not error.answered
     if job.send_attempts >= settings.PRINT_MAX_ATTEMPTS:
+        if unanswered or _an_earlier_attempt_may_have_left_it(job):
+            return look_for_later(job, error)
         # A printer that answered, if not usefully (busy, not in IPP), was reached.
         given_up = (
             Text.counted(*TROUBLE_GIVEN_UP, {"trouble": str(error), "attempts": job.send_attempts})
@@ -77,8 +131,14 @@ def send_failed(job: Job, error: IppError) -> Sent:
     _retry_later(
         job,
         Text(gettext_noop("waiting for the printer: %(error)s"), {"error": str(error)}),
-        may_have_made_job=error.may_have_made_job,
+        may_have_made_job=unanswered,
     )
+
+
+def _an_earlier_attempt_may_have_left_it(job: Job) -> bool:
+    """Each earlier attempt may have left the job at the printer unless it could not even
+    connect to it, or the printer answered it (if not in IPP)."""
+    return job.attempts_that_reached_no_printer < job.send_attempts - 1
 
 
 def _final_failure(error: IppError) -> Text:
@@ -113,7 +173,7 @@ def failed_here(job: Job, error: Exception) -> Sent:
     )
 
 
-def _retry_later(job: Job, message: Text, *, may_have_made_job: bool) -> NoReturn:
+def _retry_later(job: Job, message: Text, *, may_have_made_job: bool, **fields: Any) -> NoReturn:
     job_transition(
         job.pk,
         JobState.RELEASED,
@@ -125,6 +185,7 @@ def _retry_later(job: Job, message: Text, *, may_have_made_job: bool) -> NoRetur
         # Counted so that a cancel while the job waits need not ask the printer first.
         attempts_that_reached_no_printer=job.attempts_that_reached_no_printer
         + (0 if may_have_made_job else 1),
+        **fields,
     )
     raise RetryLater(str(message))
 
