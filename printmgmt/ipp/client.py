@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import itertools
 import logging
-import socket
 import ssl
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -32,6 +31,13 @@ from printmgmt.ipp.errors import (
 from printmgmt.ipp.model import Attribute, AttributeGroup, Message
 from printmgmt.ipp.names import Operation, Status, is_successful, operation_name
 from printmgmt.ipp.tags import GroupTag
+from printmgmt.ipp.transport_words import (
+    NOT_HTTP,
+    connect_failure,
+    exchange_failure,
+    http_of,
+    quoted,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -39,9 +45,6 @@ IPP_PORT = 631
 CHUNK_SIZE = 64 * 1024
 DEFAULT_TIMEOUT = 30.0
 CONTENT_TYPE = "application/ipp"
-#: How much of an answer that is not IPP is quoted (a web page's start tells what it is).
-QUOTED_BYTES = 40
-NOT_HTTP = "the printer's answer is not IPP, nor even HTTP"
 
 # HTTP answers that mean the request itself was refused, as the IPP status they stand for.
 _HTTP_REFUSALS = {
@@ -203,23 +206,24 @@ class IppClient:
                         _HTTP_REFUSALS[response.status_code],
                         status_message=f"HTTP {response.status_code} {response.reason_phrase}",
                     )
-                http = _http_of(response)
+                http = http_of(response)
                 if response.status_code != 200:
                     start = next(response.iter_bytes(), b"")
                     raise self._not_ipp(
                         http,
-                        _quoted(start) or "bytes that are not text",
+                        quoted(start) or "bytes that are not text",
                         retryable=response.status_code >= 500,
                     )
                 return _Answer(self._read_capped(response), http)
         except (httpx.ConnectError, httpx.ConnectTimeout) as error:
             # Nothing of the request left: the printer cannot have acted on it.
+            why = connect_failure(error, url=self.url, timeout=self.timeout)
             raise IppTransportError(
-                f"{self.uri}: cannot connect: {self._connect_failure(error)}",
+                f"{self.uri}: cannot connect: {why}",
                 may_have_made_job=False,
             ) from error
         except httpx.HTTPError as error:
-            failure = self._exchange_failure(error)
+            failure = exchange_failure(error, timeout=self.timeout)
             raise IppTransportError(
                 f"{self.uri}: {failure}", answered=failure == NOT_HTTP
             ) from error
@@ -232,42 +236,6 @@ class IppClient:
             retryable=retryable,
             answered=True,
         )
-
-    def _connect_failure(self, error: httpx.ConnectError | httpx.ConnectTimeout) -> str:
-        """Why no connection was made, in words (httpx's own text is the OS's or OpenSSL's
-        message wrapped in reprs)."""
-        if isinstance(error, httpx.ConnectTimeout):
-            return f"no answer within {self.timeout:g} s"
-        cause = _os_error_cause(error)
-        if isinstance(cause, ssl.SSLCertVerificationError):
-            return f"its certificate is not trusted: {cause.verify_message}"
-        if isinstance(cause, ssl.SSLError):
-            return f"the TLS handshake failed: {_ssl_reason(cause)}"
-        if isinstance(cause, socket.gaierror):
-            host = urlsplit(self.url).hostname
-            if cause.errno == socket.EAI_NONAME:
-                return f"the host name {host} was not found"
-            return f"the host name {host} cannot be looked up: {cause.strerror}"
-        if isinstance(cause, ConnectionRefusedError):
-            return "the connection was refused"
-        if cause is not None and cause.strerror:
-            return str(cause.strerror)
-        return str(error)
-
-    def _exchange_failure(self, error: httpx.HTTPError) -> str:
-        """What went wrong after the connection was made, in words."""
-        if isinstance(error, httpx.WriteTimeout):
-            return f"stopped reading the request for {self.timeout:g} s"
-        if isinstance(error, httpx.TimeoutException):
-            return f"did not answer within {self.timeout:g} s"
-        # A peer that hangs up gives a ReadError (reset) or, closing cleanly, httpcore's
-        # "Server disconnected"; any other protocol error is an answer h11 could not parse,
-        # whose text quotes the bytes as a Python repr.
-        if isinstance(error, httpx.NetworkError) or str(error).startswith("Server disconnected"):
-            return "the connection was cut off before a complete answer came"
-        if isinstance(error, httpx.RemoteProtocolError):
-            return NOT_HTTP
-        return f"the HTTP exchange failed: {error}"
 
     def _read_capped(self, response: httpx.Response) -> bytes:
         cap = self.limits.max_attribute_bytes
@@ -288,7 +256,7 @@ class IppClient:
             response = decode(answer.body, self.limits)
         except IppDecodeError as error:
             # A web page says what it is by its start; binary bytes by where they broke.
-            what = _quoted(answer.body) or f"undecodable ({error})"
+            what = quoted(answer.body) or f"undecodable ({error})"
             raise self._not_ipp(answer.http, what) from None
         if not is_successful(response.status_code):
             raise _status_error(request, response)
@@ -450,41 +418,6 @@ class IppClient:
 
     def release_job(self, job_id: int) -> None:
         self.send(self._job_request(Operation.RELEASE_JOB, job_id))
-
-
-def _os_error_cause(error: BaseException) -> OSError | None:
-    """The OS (or TLS) error at the root of an httpx error, if there is one."""
-    cause = error.__cause__ or error.__context__
-    while cause is not None:
-        if isinstance(cause, OSError):
-            return cause
-        cause = cause.__cause__ or cause.__context__
-    return None
-
-
-def _http_of(response: httpx.Response) -> str:
-    """An answer's HTTP status and content type, as words."""
-    content_type = response.headers.get("Content-Type", "").partition(";")[0].strip()
-    return (
-        f"HTTP {response.status_code} {response.reason_phrase}, {content_type or 'no content type'}"
-    )
-
-
-def _quoted(body: bytes) -> str:
-    """The start of an answer that is text (a web page, an error message), quoted on one
-    line; "" for bytes that are not text."""
-    if not body:
-        return "an empty body"
-    start = body[:QUOTED_BYTES]
-    text = " ".join(start.decode("ascii", "replace").split())
-    if not start.isascii() or not text.isprintable():
-        return ""
-    return f"'{text}…'" if len(body) > QUOTED_BYTES else f"'{text}'"
-
-
-def _ssl_reason(error: ssl.SSLError) -> str:
-    """OpenSSL's reason (WRONG_VERSION_NUMBER) as words, without its source line."""
-    return error.reason.replace("_", " ").lower() if error.reason else str(error)
 
 
 def _unsupported_names(response: Message) -> tuple[str, ...]:
