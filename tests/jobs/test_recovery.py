@@ -393,9 +393,13 @@ def test_a_refused_job_fails_with_the_reason_and_is_refunded_in_full(
     held_job: Callable[..., Job],
     staff_user: User,
 ) -> None:
-    # The stock ippeveprinter takes raster formats only: a PDF is refused.
+    # The stock ippeveprinter takes raster formats only: a PDF is refused. The release refuses
+    # such a printer; this one's snapshot says PDF, as if it changed since it was last asked.
     raster_only = ippeveprinter_factory(name="Raster", attributes=None)
     printer = printer_add("raster", raster_only.uri)
+    formats = [*printer.capabilities["document-format-supported"], "application/pdf"]
+    printer.capabilities = {**printer.capabilities, "document-format-supported": formats}
+    printer.save(update_fields=["capabilities"])
     media = printer.capabilities["media-default"][0]
     for color in (False, True):
         SidePrice.objects.create(
