@@ -11,7 +11,7 @@ from apps.jobs.documents import spool_path
 from apps.jobs.models import Job
 from apps.jobs.parts import Part
 from apps.printers.ipp_client import client_for
-from printmgmt.ipp import AttributeGroup, IppError
+from printmgmt.ipp import AttributeGroup, IppError, IppStatusError, Status
 from printmgmt.ipp import JobState as IppJobState
 from printmgmt.ipp.client import IppClient, SubmittedJob
 
@@ -79,7 +79,8 @@ def _find_sent(client: IppClient, marker: str) -> SubmittedJob | None:
 
     A job of separate documents whose last document never came (the attempt that created it
     died) waits at the printer, held as incoming: it is canceled, and not found, so that the
-    job is sent again whole. Raises the IppError of a cancel the printer refuses."""
+    job is sent again whole, unless the printer can no longer cancel it (its documents came
+    meanwhile: it is found). Raises the IppError of a cancel the printer refuses otherwise."""
     for which in ("not-completed", "completed"):
         for group in client.get_jobs(
             which_jobs=which,
@@ -93,12 +94,24 @@ def _find_sent(client: IppClient, marker: str) -> SubmittedJob | None:
                 or (state is not None and state.value in UNPRINTED_IPP_STATES)
             ):
                 continue
-            if _still_incoming(group):
+            if _still_incoming(group) and _canceled(client, job_id.value):
                 logger.info("printer job %s lacks documents: canceled, sent anew", job_id.value)
-                client.cancel_job(job_id.value)
                 continue
             return SubmittedJob(job_id.value, attribute_text(group, "job-uri") or None, None, 0)
     return None
+
+
+def _canceled(client: IppClient, printer_job_id: int) -> bool:
+    """Cancel a job seen still receiving its documents; False when the printer says it cannot
+    be canceled any more: its document came meanwhile (a printer that stopped reads an earlier
+    attempt's upload from its backlog once it runs again) and it printed, or prints."""
+    try:
+        client.cancel_job(printer_job_id)
+    except IppStatusError as error:
+        if error.status_code != Status.CLIENT_ERROR_NOT_POSSIBLE:
+            raise
+        return False
+    return True
 
 
 def cancel_if_still_incoming(client: IppClient, printer_job_id: int) -> None:

@@ -54,6 +54,7 @@ from printmgmt.ipp import (
     Message,
     Operation,
     Status,
+    decode,
     encode,
 )
 from printmgmt.ipp.client import IppClient, SubmittedJob
@@ -61,6 +62,7 @@ from printmgmt.translatable import Text
 from tests.children import ended_process_name
 from tests.jobs.conftest import FINISHER_RULES, RELEASED_PRICE
 from tests.jobs.test_recovery import PrinterThatHoldsBackOnePrintJob, jobs_named
+from tests.pdfs import make_pdf
 from tests.peers import IppEvePrinter, http_request_body, send_ipp_answer
 
 pytestmark = [pytest.mark.peers]
@@ -782,6 +784,75 @@ def test_an_attempt_that_sent_its_start_sheet_before_the_printer_went_down_is_se
     with pytest.raises(cancel.CancelRefused, match="cannot be reached"):
         cancel.cancel(job.pk, reason=cancel.canceled_by("sam"))
     assert job_refunded(job.pk) == 0
+
+
+class _PrinterCaughtReadingItsBacklog(http.server.BaseHTTPRequestHandler):
+    """The test printer behind a front whose Get-Jobs answer shows every job as still
+    receiving its document (pending-held, job-incoming): what a search sees while a printer
+    that was stopped reads an earlier attempt's upload from its backlog."""
+
+    target = ""
+
+    def do_POST(self) -> None:
+        request = http_request_body(self)
+        answer = httpx.post(
+            self.target, content=request, headers={"Content-Type": "application/ipp"}
+        ).content
+        if int.from_bytes(request[2:4], "big") == Operation.GET_JOBS:
+            message = decode(answer)
+            incoming = (
+                Attribute.enum("job-state", 4),
+                Attribute.keyword("job-state-reasons", "job-incoming"),
+            )
+            groups = [
+                AttributeGroup(
+                    group.tag,
+                    (
+                        *(a for a in group if a.name not in {"job-state", "job-state-reasons"}),
+                        *incoming,
+                    ),
+                )
+                if group.tag == GroupTag.JOB
+                else group
+                for group in message.groups
+            ]
+            answer = encode(
+                Message.response(message.status_code, message.request_id, groups=groups)
+            )
+        send_ipp_answer(self, answer)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet."""
+
+
+def test_a_job_seen_still_incoming_that_printed_before_its_cancel_is_found_not_failed(
+    finisher_peer: IppEvePrinter, tmp_path: Path
+) -> None:
+    # The job had its document by the time the cancel came: the printer refuses to cancel a
+    # completed job, and the search failed the job with "Cancel-Job: ... already completed"
+    # (refunded, though it printed).
+    marker = "[pm-backlog]"
+    with IppClient(finisher_peer.uri) as client:
+        printed = client.print_job(make_pdf(tmp_path / "a.pdf", 1), job_name=f"memo {marker}")
+    deadline = time.monotonic() + 30
+    while not any(j[0] == printed.job_id and j[2] == 9 for j in jobs_named(finisher_peer, marker)):
+        assert time.monotonic() < deadline, "the printer never completed the job"
+        time.sleep(0.2)
+    handler = type(
+        "Handler",
+        (_PrinterCaughtReadingItsBacklog,),
+        {"target": finisher_peer.uri.replace("ipp://", "http://", 1)},
+    )
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with IppClient(f"ipp://127.0.0.1:{server.server_address[1]}/ipp/print") as front:
+            found = printer_jobs.find_earlier_send(front, marker)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert found is not None
+    assert found.job_id == printed.job_id
 
 
 def test_a_retry_that_sends_the_job_during_the_cancels_search_is_canceled_at_the_printer(
